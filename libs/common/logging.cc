@@ -1,0 +1,86 @@
+#include "libs/common/logging.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace firegrid::log {
+namespace {
+
+struct State {
+  absl::Mutex mu;
+  std::string service ABSL_GUARDED_BY(mu) = "firegrid";
+  std::function<void(std::string_view)> sink ABSL_GUARDED_BY(mu);
+  std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+};
+
+State& GetState() {
+  static State* s = new State();
+  return *s;
+}
+
+const char* LevelName(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarning: return "warning";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void Init(std::string service, Level min_level) {
+  State& s = GetState();
+  absl::MutexLock lock(&s.mu);
+  s.service = std::move(service);
+  s.min_level = static_cast<int>(min_level);
+}
+
+void SetSink(std::function<void(std::string_view)> sink) {
+  State& s = GetState();
+  absl::MutexLock lock(&s.mu);
+  s.sink = std::move(sink);
+}
+
+Level ParseLevel(std::string_view v, Level fallback) {
+  if (v == "debug") return Level::kDebug;
+  if (v == "info") return Level::kInfo;
+  if (v == "warning" || v == "warn") return Level::kWarning;
+  if (v == "error") return Level::kError;
+  return fallback;
+}
+
+void Write(Level level, std::string_view msg, const Fields& fields) {
+  State& s = GetState();
+  if (static_cast<int>(level) < s.min_level.load()) return;
+  nlohmann::json line = nlohmann::json::object();
+  line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  line["level"] = LevelName(level);
+  absl::MutexLock lock(&s.mu);
+  line["service"] = s.service;
+  line["msg"] = std::string(msg);
+  if (fields.is_object()) {
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      if (!line.contains(it.key())) line[it.key()] = it.value();
+    }
+  }
+  // Replace invalid UTF-8 rather than throw: a log line must never take the process down.
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (s.sink) {
+    s.sink(text);
+    return;
+  }
+  text.push_back('\n');
+  ssize_t unused = ::write(2, text.data(), text.size());
+  (void)unused;
+}
+
+}  // namespace firegrid::log

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/redis/pool.h"
+
+namespace firegrid::redis {
+
+// One atomic, conditional write: preconditions are checked, then every command and every stream
+// append runs, all inside one Lua script, so a state change and its outbox entry are written
+// together or not at all. Every key touched must be listed through these fields (they are passed
+// as KEYS to the script).
+struct AtomicWrite {
+  struct Precondition {
+    enum class Kind {
+      kEquals,  // GET key (or HGET key field) == value
+      kAbsent,  // key (or hash field) does not exist
+      kExists,  // key (or hash field) exists
+    };
+    Kind kind = Kind::kEquals;
+    std::string key;
+    std::string field;  // empty: the key itself; otherwise a hash field
+    std::string value;  // for kEquals
+    // The status returned when this precondition fails, e.g. absl::StatusCode::kAborted for a
+    // stale version, kNotFound for a missing object, kAlreadyExists for a duplicate.
+    absl::StatusCode code_on_failure = absl::StatusCode::kAborted;
+    std::string message_on_failure;  // e.g. "building bld_1 is at version 4, not 3"
+  };
+
+  // Consumer idempotency: when set, the write happens only if `once_key` did not exist, and
+  // `once_key` is set (with `once_ttl`) in the same script. A repeated write returns
+  // ALREADY_EXISTS and changes nothing.
+  std::string once_key;
+  absl::Duration once_ttl = absl::Hours(24 * 30);
+
+  std::vector<Precondition> preconditions;
+
+  // Write commands, run in order, e.g. {"HSET", key, "data", bytes, "version", "4"}.
+  // Argument 1 of each command must be its key (all the usual write commands: SET, DEL, HSET,
+  // HDEL, ZADD, ZREM, SADD, SREM, GEOADD, XADD, RPUSH, EXPIRE, ...).
+  std::vector<std::vector<std::string>> commands;
+
+  // Appends to streams: XADD stream * field value [field value ...]. Used for the outbox.
+  struct StreamAppend {
+    std::string stream;
+    std::vector<std::pair<std::string, std::string>> fields;
+  };
+  std::vector<StreamAppend> appends;
+};
+
+// Runs the write. OK, or the failing precondition's code and message, or ALREADY_EXISTS for a
+// repeated `once_key`, or UNAVAILABLE / INTERNAL from Redis.
+absl::Status Execute(Pool& pool, const AtomicWrite& write);
+
+}  // namespace firegrid::redis

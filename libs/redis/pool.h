@@ -1,0 +1,72 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "libs/redis/reply.h"
+
+namespace firegrid::redis {
+
+struct PoolOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string password;  // AUTH when non-empty
+  int db = 0;            // SELECT when non-zero
+  int size = 8;          // connections kept at most
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration command_timeout = absl::Seconds(3);
+  absl::Duration initial_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(5);
+};
+
+// Parses "host:port" into options (keeps the other fields).
+absl::Status ParseAddress(const std::string& host_port, PoolOptions* options);
+
+// A thread-safe pool of hiredis connections (a redisContext is not thread-safe: each command
+// borrows one connection exclusively). Connections are made lazily; a connection that fails with
+// an I/O error is dropped, and reconnecting backs off exponentially (initial_backoff doubling to
+// max_backoff) while Redis stays unreachable: calls during a backoff window fail fast with
+// UNAVAILABLE instead of piling up on connect timeouts. One success resets the backoff.
+class Pool {
+ public:
+  static std::unique_ptr<Pool> Create(PoolOptions options, Clock* clock = RealClock::Get());
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs one command, binary-safe (arguments may hold any bytes).
+  // Transport failure → UNAVAILABLE. A Redis error reply → ErrorReplyToStatus(). Otherwise the reply.
+  absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
+
+  // Runs commands in one round trip on one connection (not atomic; use MULTI/EXEC or a script for
+  // that). Returns one reply per command; error replies are returned as Reply{kError}, not as a
+  // failed Status. Transport failure → UNAVAILABLE.
+  absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
+
+  // PING; the readiness check of a service that depends on Redis.
+  absl::Status Ping();
+
+  const PoolOptions& options() const;
+
+  // A dedicated connection outside the pool for blocking commands (XREAD BLOCK, BLPOP) that
+  // would otherwise starve the pool. Same reconnect rules.
+  class Dedicated {
+   public:
+    virtual ~Dedicated() = default;
+    virtual absl::StatusOr<Reply> Command(const std::vector<std::string>& args,
+                                          absl::Duration timeout) = 0;
+  };
+  std::unique_ptr<Dedicated> NewDedicated();
+
+ private:
+  struct Impl;
+  explicit Pool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace firegrid::redis
