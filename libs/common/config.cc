@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,7 +13,8 @@ extern char** environ;
 
 namespace firegrid {
 namespace {
-constexpr char kHelpMarker[] = "firegrid-config-help\n";
+// The payload that marks the FAILED_PRECONDITION of `--help` (its message is the usage text).
+constexpr char kHelpPayload[] = "type.firegrid.dev/config.help";
 }
 
 ConfigBinder::ConfigBinder(std::string program) : program_(std::move(program)) {}
@@ -34,7 +36,7 @@ ConfigBinder::Env ConfigBinder::ProcessEnv() {
 
 bool ConfigBinder::IsHelp(const absl::Status& s) {
   return s.code() == absl::StatusCode::kFailedPrecondition &&
-         absl::StartsWith(s.message(), kHelpMarker);
+         s.GetPayload(kHelpPayload).has_value();
 }
 
 void ConfigBinder::String(const std::string& name, std::string* out, std::string def,
@@ -126,7 +128,9 @@ absl::Status ConfigBinder::Parse(const std::vector<std::string>& args, const Env
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
-      return absl::FailedPreconditionError(absl::StrCat(kHelpMarker, Usage()));
+      absl::Status help = absl::FailedPreconditionError(Usage());
+      help.SetPayload(kHelpPayload, absl::Cord("1"));
+      return help;
     }
     if (!absl::StartsWith(a, "--")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));

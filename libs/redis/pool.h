@@ -40,13 +40,15 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Runs one command, binary-safe (arguments may hold any bytes).
-  // Transport failure → UNAVAILABLE. A Redis error reply → ErrorReplyToStatus(). Otherwise the reply.
+  // Transport failure → UNAVAILABLE. A Redis error reply → ErrorReplyToStatus(). Otherwise the
+  // reply.
   absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
 
   // Runs commands in one round trip on one connection (not atomic; use MULTI/EXEC or a script for
   // that). Returns one reply per command; error replies are returned as Reply{kError}, not as a
   // failed Status. Transport failure → UNAVAILABLE.
-  absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<std::vector<Reply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
 
   // PING; the readiness check of a service that depends on Redis.
   absl::Status Ping();
@@ -54,7 +56,10 @@ class Pool {
   const PoolOptions& options() const;
 
   // A dedicated connection outside the pool for blocking commands (XREAD BLOCK, BLPOP) that
-  // would otherwise starve the pool. Same reconnect rules.
+  // would otherwise starve the pool. Same reconnect rules (and the same backoff window). Calls on
+  // one Dedicated are serialized; it may outlive the Pool (not the Clock). `timeout` bounds the
+  // reply wait: give it more than the command's own BLOCK time; <= 0 means the pool's
+  // command_timeout, InfiniteDuration() none.
   class Dedicated {
    public:
     virtual ~Dedicated() = default;

@@ -1,0 +1,321 @@
+#include "libs/redis/pool.h"
+
+#include <hiredis/hiredis.h>
+
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/common/status.h"
+#include "libs/redis/backoff.h"
+#include "libs/redis/reply_internal.h"
+
+namespace firegrid::redis {
+namespace {
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(void* r) const { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<void, ReplyDeleter>;
+
+timeval ToTv(absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return timeval{0, 0};  // hiredis: no timeout
+  if (d < absl::Microseconds(1)) d = absl::Microseconds(1);
+  return absl::ToTimeval(d);
+}
+
+absl::Status TransportError(const redisContext* ctx, absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("redis ", what, ": ", ctx->errstr[0] != '\0' ? ctx->errstr : "I/O error"));
+}
+
+void BuildArgv(const std::vector<std::string>& args, std::vector<const char*>* argv,
+               std::vector<size_t>* lens) {
+  argv->clear();
+  lens->clear();
+  argv->reserve(args.size());
+  lens->reserve(args.size());
+  for (const std::string& a : args) {
+    argv->push_back(a.data());
+    lens->push_back(a.size());
+  }
+}
+
+// One command on a connection. Non-OK only for transport failures (then ctx->err is set and the
+// connection must be dropped); Redis error replies come back as Reply{kError}.
+absl::StatusOr<Reply> RawCommand(redisContext* ctx, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  BuildArgv(args, &argv, &lens);
+  ReplyPtr reply(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (reply == nullptr || ctx->err != 0) return TransportError(ctx, "command");
+  return internal::FromHiredis(static_cast<redisReply*>(reply.get()));
+}
+
+absl::Status ValidateArgs(const std::vector<std::string>& args) {
+  if (args.empty()) return absl::InvalidArgumentError("redis: empty command");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseAddress(const std::string& host_port, PoolOptions* options) {
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis address \"", host_port, "\": want host:port"));
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1]:6379
+  }
+  int port = 0;
+  if (host.empty() || !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis address \"", host_port, "\": want host:port with port 1-65535"));
+  }
+  options->host = std::move(host);
+  options->port = port;
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Makes connections; shared by the pool and its dedicated connections (which may outlive it).
+class Connector {
+ public:
+  Connector(PoolOptions options, Clock* clock)
+      : options_(std::move(options)),
+        backoff_(clock, options_.initial_backoff, options_.max_backoff) {}
+
+  const PoolOptions& options() const { return options_; }
+
+  // A connected, authenticated connection with the command timeout set; UNAVAILABLE when Redis
+  // cannot be reached (or fast, during a backoff window).
+  absl::StatusOr<ContextPtr> Connect() {
+    absl::StatusOr<uint64_t> epoch = backoff_.Check();
+    if (!epoch.ok()) {
+      absl::MutexLock lock(&mu_);
+      return absl::UnavailableError(absl::StrCat(
+          "redis ", Address(), ": ", epoch.status().message(), "; last error: ", last_error_));
+    }
+    absl::StatusOr<ContextPtr> ctx = TryConnect();
+    if (ctx.ok()) {
+      backoff_.OnSuccess();
+    } else {
+      backoff_.OnFailure(*epoch);
+      absl::MutexLock lock(&mu_);
+      last_error_ = std::string(ctx.status().message());
+    }
+    return ctx;
+  }
+
+ private:
+  std::string Address() const { return absl::StrCat(options_.host, ":", options_.port); }
+
+  absl::StatusOr<ContextPtr> TryConnect() {
+    ContextPtr ctx(redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                           ToTv(options_.connect_timeout)));
+    if (ctx == nullptr) return absl::UnavailableError("redis connect: cannot allocate context");
+    if (ctx->err != 0) return TransportError(ctx.get(), absl::StrCat("connect to ", Address()));
+    if (redisSetTimeout(ctx.get(), ToTv(options_.command_timeout)) != REDIS_OK) {
+      return TransportError(ctx.get(), "set timeout");
+    }
+    redisEnableKeepAlive(ctx.get());
+    if (!options_.password.empty()) {
+      FG_RETURN_IF_ERROR(Setup(ctx.get(), {"AUTH", options_.password}, "AUTH"));
+    }
+    if (options_.db != 0) {
+      FG_RETURN_IF_ERROR(Setup(ctx.get(), {"SELECT", std::to_string(options_.db)}, "SELECT"));
+    }
+    return ctx;
+  }
+
+  static absl::Status Setup(redisContext* ctx, const std::vector<std::string>& args,
+                            absl::string_view what) {
+    FG_ASSIGN_OR_RETURN(Reply reply, RawCommand(ctx, args));
+    if (reply.IsError()) {
+      return absl::UnavailableError(absl::StrCat("redis ", what, " failed: ", reply.str));
+    }
+    return absl::OkStatus();
+  }
+
+  const PoolOptions options_;
+  internal::Backoff backoff_;
+  absl::Mutex mu_;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+struct Pool::Impl {
+  Impl(PoolOptions options, Clock* clock)
+      : connector(std::make_shared<Connector>(std::move(options), clock)),
+        size(std::max(1, connector->options().size)) {}
+
+  // Borrows an idle connection, or makes a new one while fewer than `size` exist; waits (up to
+  // the command timeout) when all are busy.
+  absl::StatusOr<ContextPtr> Acquire() {
+    {
+      absl::MutexLock lock(&mu);
+      auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return !idle.empty() || open < size;
+      };
+      if (!mu.AwaitWithTimeout(absl::Condition(&available), connector->options().command_timeout)) {
+        return absl::UnavailableError(
+            absl::StrCat("redis: all ", size, " pooled connections stayed busy for ",
+                         absl::FormatDuration(connector->options().command_timeout)));
+      }
+      if (!idle.empty()) {
+        ContextPtr ctx = std::move(idle.back());
+        idle.pop_back();
+        return ctx;
+      }
+      ++open;  // reserve the slot while connecting outside the lock
+    }
+    absl::StatusOr<ContextPtr> ctx = connector->Connect();
+    if (!ctx.ok()) {
+      absl::MutexLock lock(&mu);
+      --open;
+    }
+    return ctx;
+  }
+
+  // Returns a connection. A broken one (I/O error) is closed, and so are the idle ones: they
+  // most likely lost their server too, and would each fail one more caller.
+  void Release(ContextPtr ctx, bool broken) {
+    std::vector<ContextPtr> to_close;
+    {
+      absl::MutexLock lock(&mu);
+      if (!broken) {
+        idle.push_back(std::move(ctx));
+        return;
+      }
+      --open;
+      open -= static_cast<int>(idle.size());
+      to_close = std::move(idle);
+      idle.clear();
+    }
+    // Closed outside the lock.
+    ctx.reset();
+    to_close.clear();
+  }
+
+  std::shared_ptr<Connector> connector;
+  const int size;
+  absl::Mutex mu;
+  std::vector<ContextPtr> idle ABSL_GUARDED_BY(mu);
+  int open ABSL_GUARDED_BY(mu) = 0;  // idle + borrowed + being connected
+};
+
+namespace {
+
+class DedicatedConnection final : public Pool::Dedicated {
+ public:
+  explicit DedicatedConnection(std::shared_ptr<Connector> connector)
+      : connector_(std::move(connector)) {}
+
+  absl::StatusOr<Reply> Command(const std::vector<std::string>& args,
+                                absl::Duration timeout) override {
+    FG_RETURN_IF_ERROR(ValidateArgs(args));
+    absl::MutexLock lock(&mu_);
+    if (ctx_ == nullptr) {
+      FG_ASSIGN_OR_RETURN(ctx_, connector_->Connect());
+    }
+    if (timeout <= absl::ZeroDuration()) timeout = connector_->options().command_timeout;
+    if (redisSetTimeout(ctx_.get(), ToTv(timeout)) != REDIS_OK) {
+      absl::Status s = TransportError(ctx_.get(), "set timeout");
+      ctx_.reset();
+      return s;
+    }
+    absl::StatusOr<Reply> reply = RawCommand(ctx_.get(), args);
+    if (!reply.ok()) {
+      ctx_.reset();
+      return reply.status();
+    }
+    if (reply->IsError()) return ErrorReplyToStatus(reply->str);
+    return reply;
+  }
+
+ private:
+  const std::shared_ptr<Connector> connector_;
+  absl::Mutex mu_;
+  ContextPtr ctx_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::unique_ptr<Pool> Pool::Create(PoolOptions options, Clock* clock) {
+  return std::unique_ptr<Pool>(new Pool(std::make_unique<Impl>(std::move(options), clock)));
+}
+
+Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Pool::~Pool() = default;
+
+const PoolOptions& Pool::options() const { return impl_->connector->options(); }
+
+absl::StatusOr<Reply> Pool::Command(const std::vector<std::string>& args) {
+  FG_RETURN_IF_ERROR(ValidateArgs(args));
+  FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
+  absl::StatusOr<Reply> reply = RawCommand(ctx.get(), args);
+  impl_->Release(std::move(ctx), !reply.ok());
+  if (!reply.ok()) return reply.status();
+  if (reply->IsError()) return ErrorReplyToStatus(reply->str);
+  return reply;
+}
+
+absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<Reply> replies;
+  if (commands.empty()) return replies;
+  for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
+  FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
+  absl::Status status;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& args : commands) {
+    BuildArgv(args, &argv, &lens);
+    if (redisAppendCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(),
+                               lens.data()) != REDIS_OK) {
+      status = TransportError(ctx.get(), "pipeline");
+      break;
+    }
+  }
+  replies.reserve(commands.size());
+  for (size_t i = 0; status.ok() && i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
+      if (raw != nullptr) freeReplyObject(raw);
+      status = TransportError(ctx.get(), "pipeline");
+      break;
+    }
+    ReplyPtr reply(raw);
+    replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
+  }
+  impl_->Release(std::move(ctx), !status.ok());
+  if (!status.ok()) return status;
+  return replies;
+}
+
+absl::Status Pool::Ping() {
+  FG_ASSIGN_OR_RETURN(Reply reply, Command({"PING"}));
+  if (reply.type != Reply::Type::kStatus || reply.str != "PONG") {
+    return absl::InternalError(absl::StrCat("redis PING: unexpected reply \"", reply.str, "\""));
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<Pool::Dedicated> Pool::NewDedicated() {
+  return std::make_unique<DedicatedConnection>(impl_->connector);
+}
+
+}  // namespace firegrid::redis

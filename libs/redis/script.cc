@@ -1,0 +1,53 @@
+#include "libs/redis/script.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace firegrid::redis {
+namespace {
+
+std::string Sha1Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha1(), nullptr);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(len)));
+}
+
+std::vector<std::string> EvalCommand(const char* verb, const std::string& script_or_sha,
+                                     const std::vector<std::string>& keys,
+                                     const std::vector<std::string>& args) {
+  std::vector<std::string> cmd;
+  cmd.reserve(3 + keys.size() + args.size());
+  cmd.push_back(verb);
+  cmd.push_back(script_or_sha);
+  cmd.push_back(std::to_string(keys.size()));
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return cmd;
+}
+
+}  // namespace
+
+Script::Script(std::string lua) : lua_(std::move(lua)), sha1_(Sha1Hex(lua_)) {}
+
+absl::StatusOr<Reply> Script::Run(Pool& pool, const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args) const {
+  // Pipeline() hands back the raw error reply, so NOSCRIPT is told apart from script errors
+  // without parsing a mapped Status.
+  absl::StatusOr<std::vector<Reply>> replies =
+      pool.Pipeline({EvalCommand("EVALSHA", sha1_, keys, args)});
+  if (!replies.ok()) return replies.status();
+  Reply reply = std::move(replies->front());
+  if (reply.IsError() && absl::StartsWith(reply.str, "NOSCRIPT")) {
+    // Not cached (first use, Redis restarted, SCRIPT FLUSH): EVAL loads and runs it.
+    return pool.Command(EvalCommand("EVAL", lua_, keys, args));
+  }
+  if (reply.IsError()) return ErrorReplyToStatus(reply.str);
+  return reply;
+}
+
+}  // namespace firegrid::redis

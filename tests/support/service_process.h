@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/support/subprocess.h"
+
+namespace firegrid::testing {
+
+// grpc.health.v1.Health/Check against `address` for `service` ("" = the whole server).
+// Returns the serving status number (1 = SERVING, 2 = NOT_SERVING), or the RPC's error.
+absl::StatusOr<int> CheckHealth(const std::string& address, const std::string& service,
+                                absl::Duration timeout = absl::Seconds(2));
+
+struct ServiceProcessOptions {
+  std::string binary;                 // path of the service binary
+  std::string name;                   // its service name, as in "<name> listening grpc=..."
+  std::vector<std::string> flags;     // beyond --grpc-address and --metrics-address
+  std::string log_dir;                // where <name>-<n>.stdout/.stderr go
+  std::string working_dir;            // empty: inherit
+  int grpc_port = 0;                  // 0: a free one
+  absl::Duration start_timeout = absl::Seconds(30);
+};
+
+// A firegrid service binary as a child process on loopback. Start() passes
+// --grpc-address=127.0.0.1:<port> and --metrics-address=127.0.0.1:0, waits for the service's
+// "listening" line and then for grpc.health.v1 to report SERVING (Redis and Kafka reachable).
+class ServiceProcess {
+ public:
+  explicit ServiceProcess(ServiceProcessOptions options) : options_(std::move(options)) {}
+
+  absl::Status Start();
+  // SIGTERM and wait: the service drains and exits; returns its exit code.
+  absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(20));
+  // SIGKILL: a crash.
+  absl::Status Kill();
+  // Stop (or after a crash) and start again on the same gRPC port.
+  absl::Status Restart();
+
+  std::string grpc_address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  bool running() const { return process_ != nullptr && process_->running(); }
+  std::string stderr_path() const { return process_ ? process_->stderr_path() : ""; }
+
+ private:
+  ServiceProcessOptions options_;
+  std::unique_ptr<Subprocess> process_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  int starts_ = 0;
+};
+
+// An HTTP GET of http://127.0.0.1:<port><path>; the body, or an error.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
+}  // namespace firegrid::testing
