@@ -1,0 +1,39 @@
+#include "libs/auth/grpc_auth.h"
+
+#include <iterator>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+
+namespace firegrid::auth {
+namespace {
+
+constexpr char kAuthorization[] = "authorization";
+constexpr absl::string_view kBearer = "bearer ";
+
+}  // namespace
+
+absl::StatusOr<Principal> AuthenticateContext(const grpc::ServerContextBase& ctx,
+                                              const TokenVerifier& verifier, absl::Time now) {
+  const auto& md = ctx.client_metadata();
+  auto [first, last] = md.equal_range(kAuthorization);
+  if (first == last) return absl::UnauthenticatedError("missing authorization metadata");
+  if (std::next(first) != last) {
+    return absl::UnauthenticatedError("more than one authorization metadata entry");
+  }
+  absl::string_view value(first->second.data(), first->second.size());
+  // The auth scheme is case-insensitive (RFC 7235 §2.1).
+  if (value.size() <= kBearer.size() || !absl::StartsWithIgnoreCase(value, kBearer)) {
+    return absl::UnauthenticatedError("authorization metadata is not a Bearer token");
+  }
+  absl::string_view token = absl::StripAsciiWhitespace(value.substr(kBearer.size()));
+  return verifier.Verify(token, now);
+}
+
+void AttachToken(grpc::ClientContext* ctx, const std::string& token) {
+  ctx->AddMetadata(kAuthorization, "Bearer " + token);
+}
+
+}  // namespace firegrid::auth

@@ -1,0 +1,294 @@
+#include "libs/auth/token.h"
+
+#include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace firegrid::auth {
+namespace {
+
+// Tokens larger than this are refused before any parsing (a gRPC header is capped at 8 KiB by
+// default anyway).
+constexpr size_t kMaxTokenBytes = 16 * 1024;
+constexpr size_t kMinHs256KeyBytes = 32;  // RFC 7518 §3.2: key at least as long as the hash
+constexpr int kMinRsaBits = 2048;
+// NumericDate values outside this range (about 31 million years) are treated as malformed; it
+// also keeps the double -> int64 conversion exact.
+constexpr double kMaxNumericDate = 1e15;
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+absl::Status Unauthenticated(absl::string_view reason) {
+  return absl::UnauthenticatedError(reason);
+}
+
+// Refuses passphrase prompts: OpenSSL's default callback would read from the terminal.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+// Checks that `pem` holds an unencrypted RSA key (private or public) of at least 2048 bits.
+absl::Status CheckRsaPem(const std::string& pem, bool is_private) {
+  const char* what = is_private ? "RS256 private key" : "RS256 public key";
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
+  EVP_PKEY* raw = is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr)
+                             : PEM_read_bio_PUBKEY(bio.get(), nullptr, &NoPassphrase, nullptr);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(raw, &EVP_PKEY_free);
+  ERR_clear_error();
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": not a PEM ", is_private ? "(unencrypted) private" : "public", " key"));
+  }
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": not an RSA key"));
+  }
+  if (EVP_PKEY_get_bits(key.get()) < kMinRsaBits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": RSA key shorter than ", kMinRsaBits, " bits"));
+  }
+  return absl::OkStatus();
+}
+
+// Decodes one base64url segment of a compact JWS and parses it as a JSON object.
+std::optional<nlohmann::json> DecodeJsonSegment(absl::string_view segment) {
+  std::string text;
+  if (!absl::WebSafeBase64Unescape(segment, &text)) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+// A NumericDate claim: absent -> nullopt with *present = false; malformed -> error.
+absl::StatusOr<std::optional<absl::Time>> NumericDate(const nlohmann::json& claims,
+                                                      const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end()) return std::optional<absl::Time>();
+  if (!it->is_number()) {
+    return Unauthenticated(absl::StrCat("token ", name, " claim is not a number"));
+  }
+  double v = it->get<double>();
+  if (!std::isfinite(v) || std::fabs(v) > kMaxNumericDate) {
+    return Unauthenticated(absl::StrCat("token ", name, " claim is out of range"));
+  }
+  return std::optional<absl::Time>(absl::FromUnixSeconds(static_cast<int64_t>(std::floor(v))));
+}
+
+// An optional string claim: absent -> "", a non-string -> error.
+absl::StatusOr<std::string> StringClaim(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return Unauthenticated(absl::StrCat("token ", name, " claim is not a string"));
+  }
+  return it->get<std::string>();
+}
+
+bool AudienceMatches(const nlohmann::json& claims, const std::string& audience) {
+  auto it = claims.find("aud");
+  if (it == claims.end()) return false;
+  if (it->is_string()) return it->get<std::string>() == audience;
+  if (it->is_array()) {
+    for (const auto& a : *it) {
+      if (a.is_string() && a.get<std::string>() == audience) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOptions options) {
+  const bool has_hs = !options.hs256_key.empty();
+  const bool has_rs = !options.rs256_public_key_pem.empty();
+  if (has_hs == has_rs) {
+    return absl::InvalidArgumentError(
+        "token verifier: set exactly one of hs256_key and rs256_public_key_pem");
+  }
+  if (has_hs && options.hs256_key.size() < kMinHs256KeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token verifier: hs256_key must be at least ", kMinHs256KeyBytes, " bytes"));
+  }
+  if (has_rs) {
+    absl::Status s = CheckRsaPem(options.rs256_public_key_pem, /*is_private=*/false);
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token verifier: ", s.message()));
+  }
+  if (options.leeway < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("token verifier: leeway must not be negative");
+  }
+  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(options), has_rs));
+}
+
+TokenVerifier::TokenVerifier(VerifierOptions options, bool rs256)
+    : options_(std::move(options)), rs256_(rs256) {}
+
+absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  const jwt_alg_t expected_alg = rs256_ ? JWT_ALG_RS256 : JWT_ALG_HS256;
+  const char* expected_name = rs256_ ? "RS256" : "HS256";
+
+  if (token.empty()) return Unauthenticated("token is empty");
+  if (token.size() > kMaxTokenBytes) return Unauthenticated("token is malformed: too long");
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
+    return Unauthenticated("token is malformed: not a compact JWS (header.payload.signature)");
+  }
+  std::optional<nlohmann::json> header = DecodeJsonSegment(parts[0]);
+  if (!header) return Unauthenticated("token is malformed: header is not base64url JSON");
+  if (!DecodeJsonSegment(parts[1])) {
+    return Unauthenticated("token is malformed: payload is not base64url JSON");
+  }
+
+  // libjwt 1.10's jwt_decode verifies with whatever algorithm the token's header names, using
+  // our key bytes as that algorithm's key. With an RS256 public key configured, a token saying
+  // "HS256" and MACed with the (public) PEM text would verify; "none" would skip verification.
+  // So the header's alg must be exactly the configured one before libjwt sees the token.
+  auto alg = header->find("alg");
+  if (alg == header->end() || !alg->is_string()) {
+    return Unauthenticated("token is malformed: header has no alg");
+  }
+  if (alg->get<std::string>() != expected_name) {
+    return Unauthenticated(
+        absl::StrCat("token algorithm is not accepted (expected ", expected_name, ")"));
+  }
+  if (header->contains("crit")) {
+    return Unauthenticated("token header has critical extensions that are not supported");
+  }
+  if (parts[2].empty()) return Unauthenticated("token is not signed");
+
+  const std::string token_text(token);
+  const std::string& key = rs256_ ? options_.rs256_public_key_pem : options_.hs256_key;
+  jwt_t* raw = nullptr;
+  int rc = jwt_decode(&raw, token_text.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+                      static_cast<int>(key.size()));
+  JwtPtr jwt(raw);
+  ERR_clear_error();  // libjwt leaves OpenSSL's per-thread error queue as it finds it
+  if (rc != 0 || jwt == nullptr) return Unauthenticated("token signature is invalid");
+  if (jwt_get_alg(jwt.get()) != expected_alg) {  // belt and braces for the check above
+    return Unauthenticated(
+        absl::StrCat("token algorithm is not accepted (expected ", expected_name, ")"));
+  }
+
+  // Claims as libjwt decoded them from the verified payload.
+  std::unique_ptr<char, FreeDeleter> grants_text(jwt_get_grants_json(jwt.get(), nullptr));
+  if (grants_text == nullptr) return Unauthenticated("token is malformed: no claims");
+  nlohmann::json claims = nlohmann::json::parse(grants_text.get(), nullptr, false);
+  if (claims.is_discarded() || !claims.is_object()) {
+    return Unauthenticated("token is malformed: claims are not a JSON object");
+  }
+
+  auto exp = NumericDate(claims, "exp");
+  if (!exp.ok()) return exp.status();
+  if (!exp->has_value()) return Unauthenticated("token has no exp claim");
+  if (**exp + options_.leeway < now) return Unauthenticated("token has expired");
+  auto nbf = NumericDate(claims, "nbf");
+  if (!nbf.ok()) return nbf.status();
+  if (nbf->has_value() && now + options_.leeway < **nbf) {
+    return Unauthenticated("token is not valid yet (nbf)");
+  }
+  auto iat = NumericDate(claims, "iat");
+  if (!iat.ok()) return iat.status();
+
+  if (!options_.issuer.empty()) {
+    auto iss = StringClaim(claims, "iss");
+    if (!iss.ok() || *iss != options_.issuer)
+      return Unauthenticated("token issuer is not accepted");
+  }
+  if (!options_.audience.empty() && !AudienceMatches(claims, options_.audience)) {
+    return Unauthenticated("token audience is not accepted");
+  }
+
+  Principal p;
+  auto sub = StringClaim(claims, "sub");
+  if (!sub.ok()) return sub.status();
+  if (sub->empty()) return Unauthenticated("token has no sub claim");
+  p.subject = *std::move(sub);
+
+  auto role_name = StringClaim(claims, "role");
+  if (!role_name.ok()) return role_name.status();
+  if (role_name->empty()) return Unauthenticated("token has no role claim");
+  absl::StatusOr<Role> role = ParseRole(*role_name);
+  if (!role.ok()) return Unauthenticated("token role is not a known role");
+  p.role = *role;
+
+  for (auto [name, field] :
+       {std::pair{"org_unit", &p.org_unit}, std::pair{"tier_path", &p.tier_path},
+        std::pair{"department", &p.department}}) {
+    auto v = StringClaim(claims, name);
+    if (!v.ok()) return v.status();
+    *field = *std::move(v);
+  }
+  p.expiry = **exp;
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Hs256(std::string key) {
+  if (key.size() < kMinHs256KeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token signer: HS256 key must be at least ", kMinHs256KeyBytes, " bytes"));
+  }
+  return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(key), /*rs256=*/false));
+}
+
+absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Rs256(std::string private_key_pem) {
+  absl::Status s = CheckRsaPem(private_key_pem, /*is_private=*/true);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token signer: ", s.message()));
+  return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(private_key_pem), /*rs256=*/true));
+}
+
+absl::StatusOr<std::string> TokenSigner::Sign(const Principal& principal, absl::Time issued_at,
+                                              absl::Duration ttl, std::string issuer,
+                                              std::string audience) const {
+  if (principal.subject.empty()) return absl::InvalidArgumentError("principal.subject: empty");
+  if (principal.role == Role::kUnspecified) {
+    return absl::InvalidArgumentError("principal.role: unspecified");
+  }
+  if (ttl < absl::Seconds(1)) return absl::InvalidArgumentError("ttl: must be at least 1s");
+
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0 || raw == nullptr) return absl::InternalError("jwt_new failed");
+  JwtPtr jwt(raw);
+  const int64_t iat = absl::ToUnixSeconds(issued_at);
+  const int64_t exp = iat + absl::ToInt64Seconds(ttl);
+  int rc = jwt_set_alg(jwt.get(), rs256_ ? JWT_ALG_RS256 : JWT_ALG_HS256,
+                       reinterpret_cast<const unsigned char*>(key_.data()),
+                       static_cast<int>(key_.size()));
+  auto add = [&](const char* name, const std::string& value) {
+    if (rc == 0 && !value.empty()) rc = jwt_add_grant(jwt.get(), name, value.c_str());
+  };
+  add("sub", principal.subject);
+  add("role", std::string(RoleName(principal.role)));
+  add("org_unit", principal.org_unit);
+  add("tier_path", principal.tier_path);
+  add("department", principal.department);
+  add("iss", issuer);
+  add("aud", audience);
+  if (rc == 0) rc = jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(iat));
+  if (rc == 0) rc = jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(exp));
+  if (rc != 0) return absl::InternalError(absl::StrCat("building token failed: errno ", rc));
+  std::unique_ptr<char, FreeDeleter> out(jwt_encode_str(jwt.get()));
+  ERR_clear_error();
+  if (out == nullptr) return absl::InternalError("signing token failed");
+  return std::string(out.get());
+}
+
+}  // namespace firegrid::auth

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "libs/auth/principal.h"
+
+namespace firegrid::auth {
+
+// JWT bearer tokens (RFC 7519, JWS compact serialisation) as identity providers issue them,
+// signed with HS256 (shared secret) or RS256 (the IdP's RSA key). Signatures are computed and
+// checked by libjwt; this file only decides what is acceptable.
+//
+// Claims read: sub (required), role (required, a RoleName), org_unit, tier_path, department
+// (optional strings), exp (required NumericDate), nbf (optional), iat, iss and aud (checked when
+// configured; aud may be a string or an array of strings).
+
+struct VerifierOptions {
+  // Exactly one of these is set. The HS256 secret must be at least 32 bytes (RFC 7518 §3.2);
+  // the RS256 key is a PEM "PUBLIC KEY" of an RSA key of at least 2048 bits.
+  std::string hs256_key;
+  std::string rs256_public_key_pem;
+  std::string issuer;                         // when non-empty, `iss` must equal it
+  std::string audience;                       // when non-empty, `aud` must equal it or contain it
+  absl::Duration leeway = absl::Seconds(30);  // clock skew allowed on exp and nbf
+};
+
+class TokenVerifier {
+ public:
+  // INVALID_ARGUMENT when the options are unusable (none or both keys, short secret, a PEM
+  // that is not an RSA public key, negative leeway).
+  static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(VerifierOptions options);
+
+  // The principal of a valid token, or UNAUTHENTICATED with the reason: malformed token,
+  // algorithm other than the configured one (including "none"), bad signature, missing or
+  // expired exp (exp + leeway < now), not yet valid (nbf), missing sub, missing or unknown role,
+  // wrong iss or aud. Reasons never echo token content. Thread-safe.
+  absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
+
+ private:
+  explicit TokenVerifier(VerifierOptions options, bool rs256);
+
+  VerifierOptions options_;
+  bool rs256_;
+};
+
+// Issues tokens; used by `firegridctl token` in development and by tests. Production tokens
+// come from the identity provider.
+class TokenSigner {
+ public:
+  // INVALID_ARGUMENT for a secret shorter than 32 bytes.
+  static absl::StatusOr<std::unique_ptr<TokenSigner>> Hs256(std::string key);
+  // INVALID_ARGUMENT unless the PEM holds an RSA private key of at least 2048 bits.
+  static absl::StatusOr<std::unique_ptr<TokenSigner>> Rs256(std::string private_key_pem);
+
+  // A compact JWS with sub, role, the non-empty optional claims, iat = issued_at,
+  // exp = issued_at + ttl (whole seconds), and iss / aud when non-empty.
+  // INVALID_ARGUMENT for an empty subject, an unspecified role or a ttl below one second.
+  absl::StatusOr<std::string> Sign(const Principal& principal, absl::Time issued_at,
+                                   absl::Duration ttl, std::string issuer = "",
+                                   std::string audience = "") const;
+
+ private:
+  TokenSigner(std::string key, bool rs256) : key_(std::move(key)), rs256_(rs256) {}
+
+  std::string key_;
+  bool rs256_;
+};
+
+}  // namespace firegrid::auth
