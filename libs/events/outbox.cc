@@ -1,0 +1,357 @@
+#include "libs/events/outbox.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "libs/common/logging.h"
+#include "libs/common/status.h"
+#include "libs/redis/script.h"
+
+namespace firegrid::events {
+namespace {
+
+// KEYS[1] lease key; ARGV[1] owner, ARGV[2] lease in ms. Takes a free lease or renews our own.
+const redis::Script& LeaseScript() {
+  static const redis::Script* script = new redis::Script(R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+)lua");
+  return *script;
+}
+
+// KEYS[1] lease key; ARGV[1] owner. Deletes the lease only if we hold it.
+const redis::Script& ReleaseScript() {
+  static const redis::Script* script = new redis::Script(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+)lua");
+  return *script;
+}
+
+std::string DefaultOwner() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  absl::BitGen gen;
+  return absl::StrFormat("%s:%d:%08x", host, static_cast<int>(getpid()),
+                         absl::Uniform<uint32_t>(gen));
+}
+
+struct Entry {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> fields;
+  bool well_formed = false;
+  Message message;
+};
+
+absl::StatusOr<std::vector<Entry>> ParseXRange(const redis::Reply& reply) {
+  if (reply.IsNil()) return std::vector<Entry>{};
+  if (reply.type != redis::Reply::Type::kArray) {
+    return absl::InternalError("XRANGE: unexpected reply type");
+  }
+  std::vector<Entry> out;
+  for (const redis::Reply& item : reply.elements) {
+    if (item.type != redis::Reply::Type::kArray || item.elements.size() != 2) {
+      return absl::InternalError("XRANGE: malformed entry");
+    }
+    Entry e;
+    e.id = item.elements[0].str;
+    const redis::Reply& fields = item.elements[1];
+    bool has_topic = false, has_key = false, has_value = false;
+    for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+      const std::string& f = fields.elements[i].str;
+      const std::string& v = fields.elements[i + 1].str;
+      e.fields.emplace_back(f, v);
+      if (f == kOutboxTopicField) {
+        e.message.topic = v;
+        has_topic = true;
+      } else if (f == kOutboxKeyField) {
+        e.message.key = v;
+        has_key = true;
+      } else if (f == kOutboxValueField) {
+        e.message.value = v;
+        has_value = true;
+      }
+    }
+    e.well_formed = has_topic && has_key && has_value && !e.message.topic.empty();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+redis::AtomicWrite::StreamAppend OutboxAppend(absl::string_view outbox_key,
+                                              const Message& message) {
+  redis::AtomicWrite::StreamAppend append;
+  append.stream = std::string(outbox_key);
+  append.fields = {{std::string(kOutboxTopicField), message.topic},
+                   {std::string(kOutboxKeyField), message.key},
+                   {std::string(kOutboxValueField), message.value}};
+  return append;
+}
+
+absl::StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(redis::Pool* pool,
+                                                                 Producer* producer,
+                                                                 Options options) {
+  if (pool == nullptr || producer == nullptr) {
+    return absl::InvalidArgumentError("outbox relay: pool and producer are required");
+  }
+  if (options.outbox_key.empty()) {
+    return absl::InvalidArgumentError("outbox relay: outbox_key is required");
+  }
+  if (options.lock_key.empty()) options.lock_key = absl::StrCat(options.outbox_key, ":relay-lease");
+  if (options.dead_key.empty()) options.dead_key = absl::StrCat(options.outbox_key, ":dead");
+  if (options.owner_id.empty()) options.owner_id = DefaultOwner();
+  if (options.batch_size <= 0) {
+    return absl::InvalidArgumentError("outbox relay: batch_size must be > 0");
+  }
+  if (options.delivery_timeout <= absl::ZeroDuration() ||
+      options.idle_wait <= absl::ZeroDuration() ||
+      options.initial_backoff <= absl::ZeroDuration() ||
+      options.max_backoff < options.initial_backoff) {
+    return absl::InvalidArgumentError(
+        "outbox relay: timeouts must be > 0 and max_backoff >= initial_backoff");
+  }
+  if (options.lease <= options.delivery_timeout + options.idle_wait) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("outbox relay: lease (", absl::FormatDuration(options.lease),
+                     ") must exceed delivery_timeout + idle_wait (",
+                     absl::FormatDuration(options.delivery_timeout + options.idle_wait), ")"));
+  }
+  return std::unique_ptr<OutboxRelay>(new OutboxRelay(pool, producer, std::move(options)));
+}
+
+OutboxRelay::OutboxRelay(redis::Pool* pool, Producer* producer, Options options)
+    : pool_(pool), producer_(producer), options_(std::move(options)) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+absl::StatusOr<bool> OutboxRelay::TakeLease() {
+  absl::StatusOr<redis::Reply> r = LeaseScript().Run(
+      *pool_, {options_.lock_key},
+      {options_.owner_id, absl::StrCat(absl::ToInt64Milliseconds(options_.lease))});
+  if (!r.ok()) {
+    // We cannot tell whether we still hold it: behave as if not.
+    leader_ = false;
+    return r.status();
+  }
+  bool held = r->type == redis::Reply::Type::kInteger && r->integer == 1;
+  if (held != leader_.exchange(held)) {
+    log::Info(held ? "outbox relay took the lease" : "outbox relay lost the lease",
+              {{"outbox", options_.outbox_key}, {"owner", options_.owner_id}});
+  }
+  return held;
+}
+
+void OutboxRelay::ReleaseLease() {
+  if (!leader_.exchange(false)) return;
+  absl::StatusOr<redis::Reply> r =
+      ReleaseScript().Run(*pool_, {options_.lock_key}, {options_.owner_id});
+  if (!r.ok()) {
+    log::Warn("outbox relay could not release its lease (it expires by itself)",
+              {{"outbox", options_.outbox_key}, {"error", r.status().ToString()}});
+  }
+}
+
+absl::StatusOr<int> OutboxRelay::RunOnce() {
+  FG_ASSIGN_OR_RETURN(bool leader, TakeLease());
+  if (!leader) return 0;
+
+  FG_ASSIGN_OR_RETURN(redis::Reply range,
+                      pool_->Command({"XRANGE", options_.outbox_key, "-", "+", "COUNT",
+                                      absl::StrCat(options_.batch_size)}));
+  FG_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseXRange(range));
+  if (entries.empty()) return 0;
+
+  std::vector<Message> messages;
+  std::vector<size_t> message_of(entries.size(), SIZE_MAX);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].well_formed) continue;
+    message_of[i] = messages.size();
+    messages.push_back(entries[i].message);
+  }
+  std::vector<absl::Status> statuses;
+  if (!messages.empty()) statuses = producer_->SendBatch(messages, options_.delivery_timeout);
+
+  // Walk in order: confirmed entries are deleted, unpublishable ones moved aside; stop at the
+  // first entry that may still be published later, so nothing overtakes it.
+  std::vector<std::string> confirmed;
+  std::vector<const Entry*> dead;
+  std::vector<std::string> dead_reasons;
+  absl::Status first_error;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    if (message_of[i] == SIZE_MAX) {
+      dead.push_back(&e);
+      dead_reasons.push_back("entry lacks topic, key or value");
+      continue;
+    }
+    const absl::Status& s = statuses[message_of[i]];
+    if (s.ok()) {
+      confirmed.push_back(e.id);
+    } else if (absl::IsInvalidArgument(s)) {
+      dead.push_back(&e);
+      dead_reasons.push_back(s.ToString());
+    } else {
+      first_error = s;
+      break;
+    }
+  }
+
+  if (!dead.empty()) {
+    std::vector<std::vector<std::string>> tx = {{"MULTI"}};
+    std::vector<std::string> xdel = {"XDEL", options_.outbox_key};
+    for (size_t i = 0; i < dead.size(); ++i) {
+      std::vector<std::string> xadd = {"XADD",   options_.dead_key, "*", "outbox_id", dead[i]->id,
+                                       "reason", dead_reasons[i]};
+      for (const auto& [f, v] : dead[i]->fields) {
+        xadd.push_back(f);
+        xadd.push_back(v);
+      }
+      tx.push_back(std::move(xadd));
+      xdel.push_back(dead[i]->id);
+      log::Error("outbox entry can never be published; moved to the dead stream",
+                 {{"outbox", options_.outbox_key},
+                  {"dead_stream", options_.dead_key},
+                  {"entry", dead[i]->id},
+                  {"reason", dead_reasons[i]}});
+    }
+    tx.push_back(std::move(xdel));
+    tx.push_back({"EXEC"});
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(tx));
+    if (replies.empty() || replies.back().IsError() || replies.back().IsNil()) {
+      return absl::InternalError(absl::StrCat("outbox relay: moving dead entries failed: ",
+                                              replies.empty() ? "" : replies.back().str));
+    }
+  }
+  if (!confirmed.empty()) {
+    std::vector<std::string> xdel = {"XDEL", options_.outbox_key};
+    xdel.insert(xdel.end(), confirmed.begin(), confirmed.end());
+    // If this fails the entries stay and are published again later: at-least-once.
+    FG_RETURN_IF_ERROR(pool_->Command(xdel).status());
+    published_ += static_cast<int64_t>(confirmed.size());
+  }
+  // Entries are handled in id order, so the last one removed is the newest removed.
+  for (size_t i = 0; i < entries.size(); ++i) {
+    bool removed =
+        std::find(confirmed.begin(), confirmed.end(), entries[i].id) != confirmed.end() ||
+        std::any_of(dead.begin(), dead.end(), [&](const Entry* d) { return d == &entries[i]; });
+    if (!removed) break;
+    last_id_ = entries[i].id;
+  }
+  if (!first_error.ok()) {
+    return absl::Status(first_error.code(),
+                        absl::StrCat("outbox relay: published ", confirmed.size(), " of ",
+                                     entries.size(), "; then: ", first_error.message()));
+  }
+  return static_cast<int>(confirmed.size());
+}
+
+int64_t OutboxRelay::Backlog() {
+  absl::StatusOr<redis::Reply> r = pool_->Command({"XLEN", options_.outbox_key});
+  if (!r.ok() || r->type != redis::Reply::Type::kInteger) return -1;
+  return r->integer;
+}
+
+void OutboxRelay::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  exited_ = false;
+  thread_ = std::thread([this] {
+    Loop();
+    absl::MutexLock lock(&mu_);
+    exited_ = true;
+  });
+}
+
+void OutboxRelay::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  // Wake the relay if it is blocked waiting for entries; repeat in case it was about to block.
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&exited_), absl::Milliseconds(50))) break;
+    }
+    int64_t id = blocked_client_id_.load();
+    if (id > 0) pool_->Command({"CLIENT", "UNBLOCK", absl::StrCat(id)}).IgnoreError();
+  }
+  thread_.join();
+  ReleaseLease();
+  absl::MutexLock lock(&mu_);
+  thread_ = std::thread();
+}
+
+bool OutboxRelay::Sleep(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+void OutboxRelay::Loop() {
+  std::unique_ptr<redis::Pool::Dedicated> blocking = pool_->NewDedicated();
+  absl::Duration backoff = options_.initial_backoff;
+  auto stopping = [this] {
+    absl::MutexLock lock(&mu_);
+    return stopping_;
+  };
+  auto fail = [&](const absl::Status& s, const char* what) {
+    log::Warn(what, {{"outbox", options_.outbox_key},
+                     {"error", s.ToString()},
+                     {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+    bool go_on = Sleep(backoff);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    return go_on;
+  };
+  while (!stopping()) {
+    absl::StatusOr<int> published = RunOnce();
+    if (!published.ok()) {
+      if (!fail(published.status(), "outbox relay round failed")) break;
+      continue;
+    }
+    backoff = options_.initial_backoff;
+    if (!leader_) {
+      if (!Sleep(options_.idle_wait)) break;  // standby: check the lease again later
+      continue;
+    }
+    if (*published > 0) continue;
+    // Idle: block until an entry newer than the last one we removed arrives, bounded so that the
+    // lease is renewed. Stop() wakes it early with CLIENT UNBLOCK.
+    absl::StatusOr<redis::Reply> id = blocking->Command({"CLIENT", "ID"}, absl::Seconds(2));
+    if (!id.ok()) {
+      if (!fail(id.status(), "outbox relay wait failed")) break;
+      continue;
+    }
+    blocked_client_id_ = id->integer;
+    if (stopping()) break;
+    absl::StatusOr<redis::Reply> woke =
+        blocking->Command({"XREAD", "COUNT", "1", "BLOCK",
+                           absl::StrCat(absl::ToInt64Milliseconds(options_.idle_wait)), "STREAMS",
+                           options_.outbox_key, last_id_},
+                          options_.idle_wait + absl::Seconds(2));
+    blocked_client_id_ = -1;
+    if (!woke.ok() && !fail(woke.status(), "outbox relay wait failed")) break;
+  }
+}
+
+}  // namespace firegrid::events
