@@ -1,0 +1,144 @@
+#include "libs/server/runtime.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging.h"
+#include "libs/common/status.h"
+
+namespace firegrid::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int metrics_port) {
+  b.String("grpc-address", &c->grpc_address, absl::StrCat("0.0.0.0:", grpc_port),
+           "gRPC listen address (port 0 picks a free port)");
+  b.String("metrics-address", &c->metrics_address, absl::StrCat("0.0.0.0:", metrics_port),
+           "HTTP address of /metrics and /healthz");
+  b.String("redis-addr", &c->redis_addr, "127.0.0.1:6379", "Redis host:port");
+  b.String("redis-password", &c->redis_password, "", "Redis AUTH password");
+  b.Int("redis-db", &c->redis_db, 0, "Redis database number", 0, 15);
+  b.Int("redis-pool-size", &c->redis_pool_size, 8, "Redis connections at most", 1, 256);
+  b.String("kafka-bootstrap", &c->kafka_bootstrap, "127.0.0.1:9092",
+           "Kafka bootstrap servers (host:port,...)");
+  b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
+           "file with the HS256 secret (development)");
+  b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
+           "PEM file with the identity provider's RS256 public key (production)");
+  b.String("jwt-issuer", &c->jwt_issuer, "", "required token issuer (iss), when set");
+  b.String("jwt-audience", &c->jwt_audience, "", "required token audience (aud), when set");
+  b.String("log-level", &c->log_level, "info", "debug|info|warning|error",
+           [](const std::string& v) {
+             return v == "debug" || v == "info" || v == "warning" || v == "error"
+                        ? absl::OkStatus()
+                        : absl::InvalidArgumentError("must be debug, info, warning or error");
+           });
+  b.Duration("drain-timeout", &c->drain_timeout, absl::Seconds(10),
+             "how long in-flight RPCs get on SIGTERM", absl::ZeroDuration(), absl::Minutes(5));
+}
+
+void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
+  absl::Status s = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
+  if (ConfigBinder::IsHelp(s)) {
+    std::fputs(binder.Usage().c_str(), stdout);
+    std::exit(0);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    log::Error("invalid configuration", {{"error", std::string(s.message())}});
+    std::exit(2);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& service_name,
+                                                         const RuntimeConfig& c,
+                                                         const std::string& outbox_key) {
+  log::Init(service_name, log::ParseLevel(c.log_level, log::Level::kInfo));
+  std::unique_ptr<Runtime> rt(new Runtime());
+
+  auth::VerifierOptions vo;
+  if (!c.jwt_hs256_key_file.empty()) {
+    FG_ASSIGN_OR_RETURN(vo.hs256_key, ReadFile(c.jwt_hs256_key_file, "jwt-hs256-key-file"));
+  }
+  if (!c.jwt_rs256_public_key_file.empty()) {
+    FG_ASSIGN_OR_RETURN(vo.rs256_public_key_pem,
+                        ReadFile(c.jwt_rs256_public_key_file, "jwt-rs256-public-key-file"));
+  }
+  vo.issuer = c.jwt_issuer;
+  vo.audience = c.jwt_audience;
+  auto verifier = auth::TokenVerifier::Create(vo);
+  if (!verifier.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token verification: ", verifier.status().message(),
+                     " (set exactly one of --jwt-hs256-key-file, --jwt-rs256-public-key-file)"));
+  }
+  rt->verifier_ = std::move(*verifier);
+
+  redis::PoolOptions po;
+  FG_RETURN_IF_ERROR(redis::ParseAddress(c.redis_addr, &po));
+  po.password = c.redis_password;
+  po.db = c.redis_db;
+  po.size = c.redis_pool_size;
+  rt->redis_ = redis::Pool::Create(po);
+
+  events::ProducerOptions prod;
+  prod.bootstrap_servers = c.kafka_bootstrap;
+  prod.client_id = absl::StrCat("firegrid-", service_name);
+  FG_ASSIGN_OR_RETURN(rt->producer_, events::KafkaProducer::Create(prod));
+
+  events::OutboxRelayOptions ro;
+  ro.outbox_key = outbox_key;
+  FG_ASSIGN_OR_RETURN(rt->relay_,
+                      events::OutboxRelay::Create(rt->redis_.get(), rt->producer_.get(), ro));
+
+  HostOptions ho;
+  ho.service_name = service_name;
+  ho.grpc_address = c.grpc_address;
+  ho.metrics_address = c.metrics_address;
+  ho.drain_timeout = c.drain_timeout;
+  rt->host_ = std::make_unique<ServiceHost>(ho);
+  redis::Pool* pool = rt->redis_.get();
+  events::KafkaProducer* producer = rt->producer_.get();
+  events::OutboxRelay* relay = rt->relay_.get();
+  rt->host_->AddReadinessCheck("redis", [pool] { return pool->Ping(); });
+  rt->host_->AddReadinessCheck("kafka", [producer] { return producer->Check(absl::Seconds(2)); });
+  FG_RETURN_IF_ERROR(rt->host_->metrics().AddGaugeCallback(
+      "firegrid_outbox_backlog", "Events written to the outbox and not yet confirmed by Kafka",
+      [relay]() -> std::vector<std::pair<Labels, double>> {
+        return {{Labels{}, static_cast<double>(relay->Backlog())}};
+      }));
+  return rt;
+}
+
+Runtime::~Runtime() {
+  if (host_ != nullptr) host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
+}
+
+int Runtime::Serve() {
+  absl::Status s = host_->Start();
+  if (!s.ok()) {
+    log::Error("service failed to start", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  relay_->Start();
+  host_->Wait();
+  relay_->Stop();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace firegrid::server

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "libs/auth/token.h"
+#include "libs/common/config.h"
+#include "libs/events/outbox.h"
+#include "libs/events/producer.h"
+#include "libs/redis/pool.h"
+#include "libs/server/service_host.h"
+
+namespace firegrid::server {
+
+// What every firegrid service is configured with, bound to flags and FIREGRID_* variables by
+// BindRuntimeConfig. Each service adds its own fields beside it.
+struct RuntimeConfig {
+  std::string grpc_address;
+  std::string metrics_address;
+  std::string redis_addr;
+  std::string redis_password;
+  int redis_db = 0;
+  int redis_pool_size = 8;
+  std::string kafka_bootstrap;
+  std::string jwt_hs256_key_file;
+  std::string jwt_rs256_public_key_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string log_level;
+  absl::Duration drain_timeout;
+};
+
+// Binds the common flags with a service's default ports, e.g. 50051 and 9464.
+void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,
+                       int default_metrics_port);
+
+// The shared wiring of a service: JSON logging, the Redis pool, the Kafka producer, the outbox
+// relay of the service's outbox, the token verifier, and a ServiceHost whose readiness follows
+// Redis and Kafka and whose /metrics exports the outbox backlog. main() adds its gRPC service
+// and consumers, then calls Serve().
+class Runtime {
+ public:
+  // Fails (and the service should exit non-zero) for unusable config: unreadable key files,
+  // bad addresses, an invalid producer configuration.
+  static absl::StatusOr<std::unique_ptr<Runtime>> Create(const std::string& service_name,
+                                                         const RuntimeConfig& config,
+                                                         const std::string& outbox_key);
+  ~Runtime();
+
+  redis::Pool& redis() { return *redis_; }
+  events::KafkaProducer& producer() { return *producer_; }
+  const auth::TokenVerifier& verifier() const { return *verifier_; }
+  ServiceHost& host() { return *host_; }
+
+  // Starts the host and the outbox relay, blocks until SIGTERM/SIGINT, then drains in order:
+  // stop accepting RPCs, finish in-flight ones, stop the relay (what it has not published stays
+  // in the outbox for the next start). Returns the process exit code.
+  int Serve();
+
+ private:
+  Runtime() = default;
+  std::unique_ptr<redis::Pool> redis_;
+  std::unique_ptr<events::KafkaProducer> producer_;
+  std::unique_ptr<events::OutboxRelay> relay_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<ServiceHost> host_;
+};
+
+// Parses flags and environment into `binder`'s fields; on --help prints usage and exits 0, on
+// an invalid value prints the error and exits 2.
+void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv);
+
+}  // namespace firegrid::server

@@ -1,0 +1,574 @@
+#include "libs/server/service_host.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
+#include "grpcpp/impl/server_initializer.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "httplib.h"
+#include "libs/common/logging.h"
+
+namespace firegrid::server {
+namespace {
+
+constexpr char kHealthService[] = "grpc.health.v1.Health";
+constexpr char kReflectionPrefix[] = "grpc.reflection.";
+constexpr char kUnknownMethod[] = "unknown";
+
+// --- Process-wide signal routing (see InstallSignalHandlers) ---------------------------------
+
+struct SignalState {
+  absl::Mutex mu;
+  std::vector<ServiceHost*> hosts ABSL_GUARDED_BY(mu);
+  int received ABSL_GUARDED_BY(mu) = 0;
+};
+
+SignalState& Signals() {
+  static SignalState* s = new SignalState();
+  return *s;
+}
+
+// Runs on the sigwait thread, an ordinary thread: locking and logging are fine here.
+void OnSignal(int sig) {
+  SignalState& s = Signals();
+  absl::MutexLock lock(&s.mu);
+  if (++s.received > 1) {
+    log::Error("second termination signal while draining; exiting now",
+               {{"signal", strsignal(sig)}});
+    std::_Exit(128 + sig);
+  }
+  log::Info("termination signal received; shutting down", {{"signal", strsignal(sig)}});
+  for (ServiceHost* host : s.hosts) host->Shutdown();
+}
+
+void RegisterHost(ServiceHost* host) {
+  SignalState& s = Signals();
+  absl::MutexLock lock(&s.mu);
+  s.hosts.push_back(host);
+  if (s.received > 0) host->Shutdown();  // the signal came before this host started
+}
+
+void UnregisterHost(ServiceHost* host) {
+  SignalState& s = Signals();
+  absl::MutexLock lock(&s.mu);
+  s.hosts.erase(std::remove(s.hosts.begin(), s.hosts.end(), host), s.hosts.end());
+}
+
+// --- Addresses --------------------------------------------------------------------------------
+
+struct HostPort {
+  std::string host;  // without IPv6 brackets
+  int port = 0;
+};
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view what, absl::string_view addr) {
+  size_t colon = addr.rfind(':');
+  HostPort hp;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(addr.substr(colon + 1), &hp.port) || hp.port < 0 || hp.port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": '", addr, "' is not host:port (port 0 picks a free port)"));
+  }
+  absl::string_view host = addr.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  hp.host = std::string(host);
+  return hp;
+}
+
+// The address other local processes use to reach a listener bound to `host`.
+std::string DisplayHost(const std::string& host) {
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "localhost") {
+    return "127.0.0.1";
+  }
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]");
+  return host;
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace
+
+// --- Per-method RPC metrics -------------------------------------------------------------------
+
+namespace internal {
+
+class RpcMetrics {
+ public:
+  explicit RpcMetrics(MetricsRegistry& registry)
+      : requests_(registry.AddCounter("firegrid_grpc_requests_total",
+                                      "gRPC requests handled, by method and status code.")),
+        durations_(registry.AddHistogram("firegrid_grpc_request_duration_seconds",
+                                         "gRPC request latency (server side), by method.")) {}
+
+  // The server's list of "package.Service" names (grpc::Server owns it; it is complete and
+  // constant once the server has started, before any call).
+  void SetServiceList(const std::vector<std::string>* services) { services_.store(services); }
+  const std::vector<std::string>* service_list() const { return services_.load(); }
+
+  struct Method {
+    std::string label;      // the full path, or "unknown"
+    bool verified = false;  // the method is in the service's descriptor
+  };
+
+  // The method label for a call: its full path if the server implements it, else "unknown".
+  // Unimplemented paths are client-chosen; labelling them verbatim would let any client grow
+  // the metrics without bound. The service must be one the server serves; for generated
+  // services the method is checked against the descriptor. Services without a descriptor in
+  // the generated pool (the built-in health service, hand-written ones) cannot be checked
+  // here, so Record() relabels their UNIMPLEMENTED calls as "unknown".
+  Method Classify(const char* method) const {
+    Method unknown{kUnknownMethod, false};
+    if (method == nullptr) return unknown;
+    absl::string_view path(method);
+    if (path.size() < 4 || path[0] != '/') return unknown;
+    size_t slash = path.find('/', 1);
+    if (slash == absl::string_view::npos || slash + 1 == path.size()) return unknown;
+    std::string service(path.substr(1, slash - 1));
+    const std::vector<std::string>* services = services_.load();
+    if (services == nullptr ||
+        std::find(services->begin(), services->end(), service) == services->end()) {
+      return unknown;
+    }
+    const google::protobuf::ServiceDescriptor* desc =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    if (desc == nullptr) return Method{std::string(path), false};
+    if (desc->FindMethodByName(std::string(path.substr(slash + 1))) == nullptr) return unknown;
+    return Method{std::string(path), true};
+  }
+
+  void Record(const Method& m, grpc::StatusCode code, absl::Duration elapsed) {
+    const std::string& method =
+        !m.verified && code == grpc::StatusCode::UNIMPLEMENTED ? kUnknownMethod : m.label;
+    requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
+    durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
+  }
+
+ private:
+  Family<Counter>& requests_;
+  Family<Histogram>& durations_;
+  std::atomic<const std::vector<std::string>*> services_{nullptr};
+};
+
+}  // namespace internal
+
+namespace {
+
+using internal::RpcMetrics;
+
+// Records each call when its status is sent: by then the outcome is final, and a client that
+// has seen the status will find the call counted.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(std::function<void(grpc::StatusCode, absl::Duration)> record)
+      : record_(std::move(record)), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      record_(methods->GetSendStatus().error_code(), absl::Now() - start_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::function<void(grpc::StatusCode, absl::Duration)> record_;
+  absl::Time start_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(RpcMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    RpcMetrics* m = metrics_;
+    return new MetricsInterceptor(
+        [m, method = m->Classify(info->method())](grpc::StatusCode code, absl::Duration d) {
+          m->Record(method, code, d);
+        });
+  }
+
+ private:
+  RpcMetrics* metrics_;
+};
+
+// A builder plugin, installed through a builder option, whose only job is to hand the server's
+// service list to RpcMetrics (grpc::ServerInitializer is the public way to get it).
+class ServiceListPlugin final : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceListPlugin(RpcMetrics* metrics) : metrics_(metrics) {}
+  std::string name() override { return "firegrid_service_list"; }
+  void InitServer(grpc::ServerInitializer* si) override {
+    metrics_->SetServiceList(si->GetServiceList());
+  }
+  void Finish(grpc::ServerInitializer*) override {}
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  RpcMetrics* metrics_;
+};
+
+class ServiceListOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceListOption(RpcMetrics* metrics) : metrics_(metrics) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceListPlugin>(metrics_));
+  }
+
+ private:
+  RpcMetrics* metrics_;
+};
+
+}  // namespace
+
+// --- ServiceHost ------------------------------------------------------------------------------
+
+absl::Status ServiceHost::InstallSignalHandlers() {
+  static const absl::Status* const status = [] {
+    // A write to a closed socket must be an EPIPE error, not a process kill.
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    if (rc != 0) {
+      return new absl::Status(
+          absl::InternalError(absl::StrCat("pthread_sigmask failed: ", strerror(rc))));
+    }
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0) OnSignal(sig);
+      }
+    }).detach();
+    return new absl::Status();
+  }();
+  return *status;
+}
+
+ServiceHost::ServiceHost(HostOptions options)
+    : options_(std::move(options)),
+      ready_gauge_(metrics_.AddGauge("firegrid_ready",
+                                     "1 while every readiness check passes (health SERVING).")),
+      check_gauge_(metrics_.AddGauge("firegrid_readiness_check_ok",
+                                     "1 if the readiness check passed in the latest round.")),
+      rpc_metrics_(std::make_unique<RpcMetrics>(metrics_)) {
+  ready_gauge_.Get().Set(0);
+}
+
+ServiceHost::~ServiceHost() {
+  UnregisterHost(this);
+  Shutdown();
+  Wait();
+}
+
+void ServiceHost::AddService(grpc::Service* service) {
+  absl::MutexLock lock(&mu_);
+  if (state_ != State::kNew) {
+    log::Error("ServiceHost::AddService after Start is ignored");
+    return;
+  }
+  services_.push_back(service);
+}
+
+void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
+  absl::MutexLock lock(&mu_);
+  checks_.push_back(Check{std::move(name), std::move(check)});
+}
+
+int ServiceHost::grpc_port() const {
+  absl::MutexLock lock(&mu_);
+  return grpc_port_;
+}
+
+int ServiceHost::metrics_port() const {
+  absl::MutexLock lock(&mu_);
+  return metrics_port_;
+}
+
+bool ServiceHost::ready() const { return ready_.load(); }
+
+absl::Status ServiceHost::Start() {
+  std::vector<grpc::Service*> services;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != State::kNew) return absl::FailedPreconditionError("ServiceHost already started");
+    state_ = State::kStarting;
+    services = services_;
+  }
+  auto fail = [this](absl::Status s) {
+    StopAfterFailedStart();
+    log::Error("service host failed to start", {{"error", s.ToString()}});
+    return s;
+  };
+  if (options_.service_name.empty()) {
+    return fail(absl::InvalidArgumentError("HostOptions.service_name: empty"));
+  }
+  if (options_.drain_timeout < absl::ZeroDuration() ||
+      options_.readiness_interval <= absl::ZeroDuration()) {
+    return fail(absl::InvalidArgumentError(
+        "HostOptions: drain_timeout must be >= 0 and readiness_interval > 0"));
+  }
+  absl::StatusOr<HostPort> grpc_hp = ParseHostPort("grpc_address", options_.grpc_address);
+  if (!grpc_hp.ok()) return fail(grpc_hp.status());
+  absl::StatusOr<HostPort> metrics_hp = ParseHostPort("metrics_address", options_.metrics_address);
+  if (!metrics_hp.ok()) return fail(metrics_hp.status());
+
+  // gRPC server: health, reflection, metrics interceptor.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(
+      options_.grpc_address,
+      options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &grpc_port);
+  // Without this, a second process on the same port would silently share its traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  builder.SetOption(std::make_unique<ServiceListOption>(rpc_metrics_.get()));
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<MetricsInterceptorFactory>(rpc_metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || grpc_port == 0) {
+    return fail(
+        absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options_.grpc_address)));
+  }
+
+  // Health names: "" (the whole server) and every application service.
+  health_names_ = {""};
+  if (const std::vector<std::string>* list = rpc_metrics_->service_list()) {
+    for (const std::string& name : *list) {
+      if (name != kHealthService && !absl::StartsWith(name, kReflectionPrefix)) {
+        health_names_.push_back(name);
+      }
+    }
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return fail(absl::InternalError("gRPC health service missing"));
+  for (const std::string& name : health_names_) health->SetServingStatus(name, false);
+
+  // Metrics endpoint.
+  http_ = std::make_unique<httplib::Server>();
+  http_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  http_->set_keep_alive_timeout(1);
+  // httplib's default sets SO_REUSEPORT, which would let a second process share the port.
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });  // bounds how long stop() waits for idle scrapers
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.Render(), MetricsRegistry::kContentType);
+  });
+  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  int metrics_port = metrics_hp->port;
+  if (metrics_port == 0) {
+    metrics_port = http_->bind_to_any_port(metrics_hp->host);
+  } else if (!http_->bind_to_port(metrics_hp->host, metrics_port)) {
+    metrics_port = -1;
+  }
+  if (metrics_port <= 0) {
+    return fail(
+        absl::UnavailableError(absl::StrCat("cannot serve metrics on ", options_.metrics_address)));
+  }
+  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs; wait for it so that a quick
+  // shutdown cannot leave the listener thread running forever.
+  const absl::Time http_deadline = absl::Now() + absl::Seconds(10);
+  while (!http_->is_running() && absl::Now() < http_deadline) absl::SleepFor(absl::Milliseconds(1));
+  if (!http_->is_running()) {
+    return fail(absl::InternalError("metrics endpoint did not start"));
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    grpc_port_ = grpc_port;
+    metrics_port_ = metrics_port;
+  }
+  RunReadinessRound();
+  readiness_thread_ = std::thread([this] { ReadinessLoop(); });
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kRunning;
+  }
+
+  const std::string grpc_at = absl::StrCat(DisplayHost(grpc_hp->host), ":", grpc_port);
+  const std::string metrics_at = absl::StrCat(DisplayHost(metrics_hp->host), ":", metrics_port);
+  log::Info("listening",
+            {{"grpc", grpc_at},
+             {"metrics", metrics_at},
+             {"services", absl::StrJoin(health_names_.begin() + 1, health_names_.end(), ",")}});
+  const std::string line = absl::StrCat(options_.service_name, " listening grpc=", grpc_at,
+                                        " metrics=", metrics_at, "\n");
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+
+  RegisterHost(this);
+  return absl::OkStatus();
+}
+
+void ServiceHost::StopAfterFailedStart() {
+  if (http_) {
+    if (http_->is_running()) http_->stop();
+    if (http_thread_.joinable()) http_thread_.join();
+    http_.reset();
+  }
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+    server_.reset();
+  }
+  absl::MutexLock lock(&mu_);
+  state_ = State::kStopped;
+}
+
+void ServiceHost::RunReadinessRound() {
+  std::vector<Check> checks;
+  {
+    absl::MutexLock lock(&mu_);
+    checks = checks_;
+  }
+  std::vector<std::string> failures;
+  for (const Check& c : checks) {
+    absl::Status s = c.fn ? c.fn() : absl::InternalError("empty readiness check");
+    check_gauge_.Get({{"check", c.name}}).Set(s.ok() ? 1 : 0);
+    if (!s.ok()) failures.push_back(absl::StrCat(c.name, ": ", s.ToString()));
+  }
+  const int now_ready = failures.empty() ? 1 : 0;
+  ready_gauge_.Get().Set(now_ready);
+  if (now_ready == ready_state_) return;
+  ready_state_ = now_ready;
+  ready_.store(now_ready == 1);
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  for (const std::string& name : health_names_) health->SetServingStatus(name, now_ready == 1);
+  if (now_ready == 1) {
+    log::Info("ready: health SERVING");
+  } else {
+    log::Warn("not ready: health NOT_SERVING", {{"failing", failures}});
+  }
+}
+
+void ServiceHost::ReadinessLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_readiness_), options_.readiness_interval);
+      if (stop_readiness_) return;
+    }
+    RunReadinessRound();
+  }
+}
+
+void ServiceHost::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutdown_requested_ = true;
+}
+
+bool ServiceHost::WaitCanProceed() const {
+  return shutdown_requested_ && state_ != State::kStarting;
+}
+
+void ServiceHost::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &ServiceHost::WaitCanProceed));
+  switch (state_) {
+    case State::kNew:
+      state_ = State::kStopped;
+      return;
+    case State::kRunning:
+      state_ = State::kDraining;
+      mu_.Unlock();
+      Drain();
+      mu_.Lock();
+      state_ = State::kStopped;
+      return;
+    default:
+      mu_.Await(absl::Condition(this, &ServiceHost::Stopped));
+      return;
+  }
+}
+
+void ServiceHost::Drain() {
+  log::Info("draining", {{"drain_timeout_ms", absl::ToInt64Milliseconds(options_.drain_timeout)}});
+  {
+    absl::MutexLock lock(&mu_);
+    stop_readiness_ = true;
+  }
+  if (readiness_thread_.joinable()) readiness_thread_.join();
+  ready_.store(false);
+  ready_gauge_.Get().Set(0);
+  // Probes see NOT_SERVING first; then no new calls are accepted and in-flight ones get the
+  // drain timeout before gRPC cancels them.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  server_->Wait();
+  http_->stop();
+  if (http_thread_.joinable()) http_thread_.join();
+  log::Info("stopped");
+}
+
+}  // namespace firegrid::server

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "libs/server/metrics.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace firegrid::server {
+namespace internal {
+class RpcMetrics;
+}
+
+struct HostOptions {
+  std::string service_name;                          // e.g. "buildings"; used in logs and metrics
+  std::string grpc_address = "0.0.0.0:50051";        // port 0 picks a free port
+  std::string metrics_address = "0.0.0.0:9464";      // HTTP /metrics and /healthz; port 0 as well
+  absl::Duration drain_timeout = absl::Seconds(10);  // in-flight RPCs get this long on shutdown
+  absl::Duration readiness_interval = absl::Seconds(1);
+  // gRPC server credentials (e.g. grpc::SslServerCredentials for mTLS); nullptr = plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+};
+
+// Bootstrap shared by every firegrid service: a gRPC server with grpc.health.v1 and server
+// reflection, per-method request metrics, a Prometheus /metrics endpoint, readiness checks
+// driving the health status, and graceful shutdown on SIGTERM/SIGINT.
+//
+//   int main(int argc, char** argv) {
+//     firegrid::server::ServiceHost::InstallSignalHandlers();  // before any other thread
+//     ... parse config, build adapters and services ...
+//     firegrid::server::ServiceHost host({.service_name = "buildings", ...});
+//     host.AddService(&grpc_service);
+//     host.AddReadinessCheck("redis", [&] { return redis.Ping(); });
+//     if (auto s = host.Start(); !s.ok()) { log::Error(...); return 1; }
+//     host.Wait();  // until SIGTERM/SIGINT or Shutdown(); then drains
+//   }
+//
+// Metrics it exports: firegrid_grpc_requests_total{method,code},
+// firegrid_grpc_request_duration_seconds{method} (methods the server does not implement are
+// labelled "unknown", so clients cannot blow up label cardinality), firegrid_ready and
+// firegrid_readiness_check_ok{check}.
+class ServiceHost {
+ public:
+  explicit ServiceHost(HostOptions options);
+  // Shuts down and drains if Start() succeeded and Wait() did not already drain.
+  ~ServiceHost();
+  ServiceHost(const ServiceHost&) = delete;
+  ServiceHost& operator=(const ServiceHost&) = delete;
+
+  // Routes SIGTERM and SIGINT to Shutdown() of every started ServiceHost, and ignores SIGPIPE.
+  //
+  // Design: the signals are blocked (pthread_sigmask) in the calling thread, and every thread
+  // created afterwards inherits the mask, so the kernel never runs a handler on an arbitrary
+  // thread (where only async-signal-safe calls would be allowed). A dedicated thread takes them
+  // with sigwait(2) and, being an ordinary thread, may lock mutexes, log and call Shutdown().
+  // Call it first in main(), before any thread exists (gRPC, Kafka and Redis clients start
+  // threads); a thread created earlier would still receive the default action. A signal that
+  // arrives before a host starts is remembered: that host shuts down as soon as it starts.
+  // A second signal while draining exits the process at once (exit code 128 + signal).
+  // Idempotent.
+  static absl::Status InstallSignalHandlers();
+
+  // Before Start(). The service is not owned and must outlive the host.
+  void AddService(grpc::Service* service);
+  // Any time. Checks run on the readiness thread every readiness_interval; they must be quick
+  // and bounded (use their own timeouts). The host is ready while all of them return OK.
+  void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
+  MetricsRegistry& metrics() { return metrics_; }
+
+  // Builds and starts the gRPC server and the metrics endpoint, runs the readiness checks once
+  // (so the health status is right from the first probe), starts the readiness thread, and
+  // prints "<service_name> listening grpc=<host>:<port> metrics=<host>:<port>" on stdout
+  // (host 127.0.0.1 for a wildcard address). INVALID_ARGUMENT for bad options,
+  // UNAVAILABLE when a port cannot be bound, FAILED_PRECONDITION when called twice.
+  absl::Status Start();
+  int grpc_port() const;
+  int metrics_port() const;
+  bool ready() const;  // the result of the latest readiness round
+
+  // Blocks until Shutdown() is called or a signal arrives (see InstallSignalHandlers), then
+  // drains: stop the readiness thread, health NOT_SERVING, stop accepting RPCs and give
+  // in-flight ones drain_timeout before cancelling them, stop the metrics endpoint. Returns when
+  // done. Several threads may wait; one drains, all return when it is done. gRPC waits for sync
+  // handlers to return even after cancelling them, so long-running handlers must watch
+  // ServerContext::IsCancelled() (or use deadlines) for the drain to end on time.
+  void Wait();
+  // Requests shutdown; returns at once. Callable from any thread, including RPC handlers.
+  void Shutdown();
+
+ private:
+  struct Check {
+    std::string name;
+    std::function<absl::Status()> fn;
+  };
+  enum class State { kNew, kStarting, kRunning, kDraining, kStopped };
+
+  void RunReadinessRound();
+  void ReadinessLoop();
+  void Drain();
+  void StopAfterFailedStart();
+  bool WaitCanProceed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Stopped() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return state_ == State::kStopped; }
+
+  const HostOptions options_;
+  MetricsRegistry metrics_;
+  Family<Gauge>& ready_gauge_;
+  Family<Gauge>& check_gauge_;
+  std::unique_ptr<internal::RpcMetrics> rpc_metrics_;
+
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kNew;
+  bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_readiness_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<grpc::Service*> services_ ABSL_GUARDED_BY(mu_);
+  std::vector<Check> checks_ ABSL_GUARDED_BY(mu_);
+  int grpc_port_ ABSL_GUARDED_BY(mu_) = 0;
+  int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Touched only by the readiness thread (and by Start before that thread exists).
+  int ready_state_ = -1;  // -1 unknown, 0 not ready, 1 ready
+  std::atomic<bool> ready_{false};
+  std::vector<std::string> health_names_;  // "" and each served service; set in Start
+
+  // Owned by Start() / Drain() (never concurrently: state_ serialises them).
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread http_thread_;
+  std::thread readiness_thread_;
+};
+
+}  // namespace firegrid::server

@@ -1,0 +1,524 @@
+#include "libs/server/service_host.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/method_handler.h"
+#include "grpcpp/support/sync_stream.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace firegrid::server {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kEchoService[] = "firegrid.test.v1.Echo";
+constexpr char kEchoMethod[] = "/firegrid.test.v1.Echo/Echo";
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+
+// Polls `cond` until it holds or `timeout` passes; the only place tests sleep.
+bool WaitUntil(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(10)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return cond();
+}
+
+grpc::ByteBuffer ToBuffer(const std::string& s) {
+  grpc::Slice slice(s);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromBuffer(const grpc::ByteBuffer& bb) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!bb.Dump(&slices).ok()) return out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+// A sync service registered without generated code (a grpc::Service with a ByteBuffer
+// handler, the way generated code does it). Request "fail:<code>" answers with that status
+// code, "hold" blocks until released or cancelled, "shutdown" calls ServiceHost::Shutdown()
+// from the handler; anything else is echoed.
+class EchoService final : public grpc::Service {
+ public:
+  EchoService() {
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        kEchoMethod, grpc::internal::RpcMethod::NORMAL_RPC,
+        new grpc::internal::RpcMethodHandler<EchoService, grpc::ByteBuffer, grpc::ByteBuffer>(
+            [](EchoService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
+               grpc::ByteBuffer* resp) { return self->Echo(ctx, *req, resp); },
+            this)));
+  }
+
+  void set_host(ServiceHost* host) { host_ = host; }
+  absl::Notification& held() { return held_; }
+  absl::Notification& release() { return release_; }
+  std::atomic<bool>& saw_cancellation() { return saw_cancellation_; }
+
+ private:
+  grpc::Status Echo(grpc::ServerContext* ctx, const grpc::ByteBuffer& req, grpc::ByteBuffer* resp) {
+    const std::string text = FromBuffer(req);
+    int code = 0;
+    if (text.rfind("fail:", 0) == 0 && absl::SimpleAtoi(text.substr(5), &code)) {
+      return grpc::Status(static_cast<grpc::StatusCode>(code), "failing on request");
+    }
+    if (text == "hold") {
+      held_.Notify();
+      // Bounded: a test that forgets to release must not hang the suite.
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (!release_.HasBeenNotified() && absl::Now() < deadline) {
+        if (ctx->IsCancelled()) {
+          saw_cancellation_ = true;
+          return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+        }
+        release_.WaitForNotificationWithTimeout(absl::Milliseconds(5));
+      }
+    }
+    if (text == "shutdown") host_->Shutdown();
+    *resp = ToBuffer(text);
+    return grpc::Status::OK;
+  }
+
+  ServiceHost* host_ = nullptr;
+  absl::Notification held_;
+  absl::Notification release_;
+  std::atomic<bool> saw_cancellation_{false};
+};
+
+HostOptions TestOptions() {
+  HostOptions o;
+  o.service_name = "echo-test";
+  o.grpc_address = "127.0.0.1:0";
+  o.metrics_address = "127.0.0.1:0";
+  o.readiness_interval = absl::Milliseconds(10);
+  o.drain_timeout = absl::Seconds(5);
+  return o;
+}
+
+std::shared_ptr<grpc::Channel> Connect(int port) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+}
+
+grpc::Status Unary(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                   const std::string& request, std::string* response = nullptr) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  grpc::ByteBuffer req = ToBuffer(request);
+  grpc::ByteBuffer resp;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  if (status.ok() && response != nullptr) *response = FromBuffer(resp);
+  return status;
+}
+
+// grpc.health.v1.Health/Check without generated stubs: HealthCheckRequest{string service = 1},
+// HealthCheckResponse{ServingStatus status = 1}. Returns the status number, or the RPC error.
+absl::StatusOr<int> HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& service) {
+  std::string request;
+  {
+    google::protobuf::io::StringOutputStream raw(&request);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    if (!service.empty()) {
+      out.WriteTag(10);  // field 1, length-delimited
+      out.WriteVarint32(static_cast<uint32_t>(service.size()));
+      out.WriteString(service);
+    }
+  }
+  std::string response;
+  grpc::Status s = Unary(channel, "/grpc.health.v1.Health/Check", request, &response);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(response.data()),
+                                            static_cast<int>(response.size()));
+  int status = 0;  // UNKNOWN when the field is absent
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    uint32_t v = 0;
+    if (tag == 8 && in.ReadVarint32(&v)) status = static_cast<int>(v);
+  }
+  return status;
+}
+
+bool HealthIs(const std::shared_ptr<grpc::Channel>& channel, const std::string& service, int want) {
+  absl::StatusOr<int> got = HealthCheck(channel, service);
+  return got.ok() && *got == want;
+}
+
+// grpc.reflection.v1alpha list_services, with the message types the reflection library
+// registered in the generated descriptor pool.
+std::vector<std::string> ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel) {
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  const auto* req_desc =
+      pool->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
+  const auto* resp_desc =
+      pool->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionResponse");
+  EXPECT_NE(req_desc, nullptr);
+  EXPECT_NE(resp_desc, nullptr);
+  if (req_desc == nullptr || resp_desc == nullptr) return {};
+  google::protobuf::DynamicMessageFactory factory(pool);
+  std::unique_ptr<google::protobuf::Message> req(factory.GetPrototype(req_desc)->New());
+  req->GetReflection()->SetString(req.get(), req_desc->FindFieldByName("list_services"), "*");
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(),
+          grpc::internal::RpcMethod(
+              "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+              grpc::internal::RpcMethod::BIDI_STREAMING),
+          &ctx));
+  EXPECT_TRUE(stream->Write(ToBuffer(req->SerializeAsString())));
+  stream->WritesDone();
+  grpc::ByteBuffer raw;
+  std::vector<std::string> names;
+  while (stream->Read(&raw)) {
+    std::unique_ptr<google::protobuf::Message> resp(factory.GetPrototype(resp_desc)->New());
+    EXPECT_TRUE(resp->ParseFromString(FromBuffer(raw)));
+    const auto* refl = resp->GetReflection();
+    const auto& list =
+        refl->GetMessage(*resp, resp_desc->FindFieldByName("list_services_response"));
+    const auto* list_desc = list.GetDescriptor();
+    const auto* service_field = list_desc->FindFieldByName("service");
+    for (int i = 0; i < list.GetReflection()->FieldSize(list, service_field); ++i) {
+      const auto& svc = list.GetReflection()->GetRepeatedMessage(list, service_field, i);
+      names.push_back(
+          svc.GetReflection()->GetString(svc, svc.GetDescriptor()->FindFieldByName("name")));
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  return names;
+}
+
+std::string Scrape(int port, const std::string& path = "/metrics", int* status = nullptr,
+                   std::string* content_type = nullptr) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(5);
+  auto res = client.Get(path.c_str());
+  if (!res) {
+    if (status) *status = -1;
+    return "";
+  }
+  if (status) *status = res->status;
+  if (content_type) *content_type = res->get_header_value("Content-Type");
+  return res->body;
+}
+
+class ServiceHostTest : public ::testing::Test {
+ protected:
+  void StartHost(HostOptions options = TestOptions()) {
+    host_ = std::make_unique<ServiceHost>(std::move(options));
+    echo_.set_host(host_.get());
+    host_->AddService(&echo_);
+    host_->AddReadinessCheck("dependency", [this]() -> absl::Status {
+      if (dependency_up_) return absl::OkStatus();
+      return absl::UnavailableError("dependency down");
+    });
+    absl::Status s = host_->Start();
+    ASSERT_TRUE(s.ok()) << s;
+    channel_ = Connect(host_->grpc_port());
+  }
+
+  EchoService echo_;
+  std::atomic<bool> dependency_up_{true};
+  std::unique_ptr<ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(ServiceHostTest, StartBindsFreePortsAndPrintsTheListeningLine) {
+  testing::internal::CaptureStdout();
+  StartHost();
+  std::string out = testing::internal::GetCapturedStdout();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      out, m,
+      std::regex(
+          "^echo-test listening grpc=127\\.0\\.0\\.1:(\\d+) metrics=127\\.0\\.0\\.1:(\\d+)\n")))
+      << out;
+  EXPECT_GT(host_->grpc_port(), 0);
+  EXPECT_GT(host_->metrics_port(), 0);
+  EXPECT_EQ(m[1].str(), std::to_string(host_->grpc_port()));
+  EXPECT_EQ(m[2].str(), std::to_string(host_->metrics_port()));
+  std::string answer;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "hello", &answer).ok());
+  EXPECT_EQ(answer, "hello");
+}
+
+TEST_F(ServiceHostTest, HealthFollowsTheReadinessChecks) {
+  dependency_up_ = false;
+  StartHost();
+  // The first round runs inside Start(): no SERVING window before the checks ran.
+  EXPECT_FALSE(host_->ready());
+  EXPECT_TRUE(HealthIs(channel_, "", kNotServing));
+  EXPECT_TRUE(HealthIs(channel_, kEchoService, kNotServing));
+
+  dependency_up_ = true;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+  EXPECT_TRUE(HealthIs(channel_, kEchoService, kServing));
+  EXPECT_TRUE(host_->ready());
+
+  dependency_up_ = false;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
+  EXPECT_TRUE(HealthIs(channel_, kEchoService, kNotServing));
+  EXPECT_FALSE(host_->ready());
+}
+
+TEST_F(ServiceHostTest, ChecksAddedAfterStartTakePart) {
+  StartHost();
+  EXPECT_TRUE(HealthIs(channel_, "", kServing));
+  std::atomic<bool> kafka_up{false};
+  host_->AddReadinessCheck("kafka", [&]() -> absl::Status {
+    return kafka_up ? absl::OkStatus() : absl::UnavailableError("no broker");
+  });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
+  kafka_up = true;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+}
+
+TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {
+  StartHost();
+  EXPECT_EQ(HealthCheck(channel_, "firegrid.nope.v1.Nothing").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServiceHostTest, ReflectionListsTheServedServices) {
+  StartHost();
+  std::vector<std::string> names = ReflectionListServices(channel_);
+  EXPECT_THAT(names, Contains(kEchoService));
+  EXPECT_THAT(names, Contains("grpc.health.v1.Health"));
+  EXPECT_THAT(names, Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST_F(ServiceHostTest, MetricsCountRequestsByMethodAndCode) {
+  StartHost();
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "a").ok());
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "b").ok());
+  EXPECT_EQ(Unary(channel_, kEchoMethod, "fail:5").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Unary(channel_, "/firegrid.nope.v1.Ghost/Boo", "x").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(Unary(channel_, "/firegrid.test.v1.Echo/NoSuchMethod", "x").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+
+  std::string content_type;
+  int status = 0;
+  std::string text = Scrape(host_->metrics_port(), "/metrics", &status, &content_type);
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(text, HasSubstr("# TYPE firegrid_grpc_requests_total counter\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "firegrid_grpc_requests_total{code=\"OK\",method=\"/firegrid.test.v1.Echo/Echo\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("firegrid_grpc_requests_total{code=\"NOT_FOUND\",method=\"/"
+                              "firegrid.test.v1.Echo/Echo\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE firegrid_grpc_request_duration_seconds histogram\n"));
+  EXPECT_THAT(text, HasSubstr("firegrid_grpc_request_duration_seconds_count{method=\"/"
+                              "firegrid.test.v1.Echo/Echo\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("firegrid_grpc_request_duration_seconds_bucket{method=\"/"
+                              "firegrid.test.v1.Echo/Echo\",le=\"+Inf\"} 3\n"));
+  // Paths the server does not implement never become label values.
+  EXPECT_THAT(
+      text,
+      HasSubstr("firegrid_grpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\"} 2\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Ghost")));
+  EXPECT_THAT(text, Not(HasSubstr("NoSuchMethod")));
+  EXPECT_THAT(text, HasSubstr("firegrid_ready 1\n"));
+  EXPECT_THAT(text, HasSubstr("firegrid_readiness_check_ok{check=\"dependency\"} 1\n"));
+}
+
+TEST_F(ServiceHostTest, MetricsEndpointServesCallbackGaugesAndHealthz) {
+  StartHost();
+  std::atomic<int> lag{7};
+  ASSERT_TRUE(host_->metrics()
+                  .AddGaugeCallback("firegrid_consumer_lag", "Messages behind.",
+                                    [&] {
+                                      return std::vector<std::pair<Labels, double>>{
+                                          {{{"group", "notify"}}, static_cast<double>(lag.load())}};
+                                    })
+                  .ok());
+  EXPECT_THAT(Scrape(host_->metrics_port()),
+              HasSubstr("firegrid_consumer_lag{group=\"notify\"} 7\n"));
+  lag = 9;
+  EXPECT_THAT(Scrape(host_->metrics_port()),
+              HasSubstr("firegrid_consumer_lag{group=\"notify\"} 9\n"));
+  host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
+  int status = 0;
+  EXPECT_EQ(Scrape(host_->metrics_port(), "/healthz", &status), "ok\n");
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ServiceHostTest, ShutdownDrainsInFlightCallsThenWaitReturns) {
+  StartHost();
+  const int grpc_port = host_->grpc_port();
+  const int metrics_port = host_->metrics_port();
+  grpc::Status held_status;
+  std::thread caller([&] { held_status = Unary(channel_, kEchoMethod, "hold"); });
+  ASSERT_TRUE(echo_.held().WaitForNotificationWithTimeout(absl::Seconds(10)));
+
+  absl::Notification wait_returned;
+  std::thread waiter([&] {
+    host_->Wait();
+    wait_returned.Notify();
+  });
+  host_->Shutdown();
+  // Draining: the readiness gauge drops, the in-flight call keeps Wait() from returning.
+  EXPECT_TRUE(WaitUntil([&] { return !host_->ready(); }));
+  EXPECT_FALSE(wait_returned.HasBeenNotified());
+  echo_.release().Notify();
+  caller.join();
+  EXPECT_TRUE(held_status.ok()) << held_status.error_message();
+  EXPECT_FALSE(echo_.saw_cancellation());
+  EXPECT_TRUE(wait_returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  waiter.join();
+
+  // Both listeners are closed.
+  int status = 0;
+  Scrape(metrics_port, "/healthz", &status);
+  EXPECT_EQ(status, -1);
+  auto fresh = Connect(grpc_port);
+  EXPECT_EQ(Unary(fresh, kEchoMethod, "late").error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ServiceHostTest, DrainTimeoutCancelsCallsThatDoNotFinish) {
+  HostOptions o = TestOptions();
+  o.drain_timeout = absl::Milliseconds(100);
+  StartHost(o);
+  grpc::Status held_status;
+  std::thread caller([&] { held_status = Unary(channel_, kEchoMethod, "hold"); });
+  ASSERT_TRUE(echo_.held().WaitForNotificationWithTimeout(absl::Seconds(10)));
+  host_->Shutdown();
+  host_->Wait();  // returns although the handler was never released
+  caller.join();
+  EXPECT_TRUE(echo_.saw_cancellation());
+  EXPECT_FALSE(held_status.ok());
+}
+
+TEST_F(ServiceHostTest, ShutdownFromAnRpcHandlerEndsWait) {
+  StartHost();
+  std::string answer;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "shutdown", &answer).ok());
+  EXPECT_EQ(answer, "shutdown");
+  host_->Wait();
+  EXPECT_FALSE(host_->ready());
+}
+
+TEST_F(ServiceHostTest, WaitReturnsWhenShutdownCameFirstAndWaitCanBeRepeated) {
+  StartHost();
+  host_->Shutdown();
+  host_->Wait();
+  host_->Wait();
+  host_.reset();  // the destructor after a finished drain is a no-op
+}
+
+TEST_F(ServiceHostTest, DestroyingARunningHostDrainsIt) {
+  StartHost();
+  const int port = host_->metrics_port();
+  host_.reset();
+  int status = 0;
+  Scrape(port, "/healthz", &status);
+  EXPECT_EQ(status, -1);
+}
+
+TEST(ServiceHostStart, RejectsASecondStartAndBadOptions) {
+  ServiceHost ok(TestOptions());
+  ASSERT_TRUE(ok.Start().ok());
+  EXPECT_EQ(ok.Start().code(), absl::StatusCode::kFailedPrecondition);
+
+  HostOptions no_name = TestOptions();
+  no_name.service_name = "";
+  EXPECT_EQ(ServiceHost(no_name).Start().code(), absl::StatusCode::kInvalidArgument);
+  HostOptions bad_grpc = TestOptions();
+  bad_grpc.grpc_address = "127.0.0.1";
+  EXPECT_EQ(ServiceHost(bad_grpc).Start().code(), absl::StatusCode::kInvalidArgument);
+  HostOptions bad_metrics = TestOptions();
+  bad_metrics.metrics_address = "127.0.0.1:99999";
+  EXPECT_EQ(ServiceHost(bad_metrics).Start().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ServiceHostStart, BusyPortsAreUnavailable) {
+  ServiceHost first(TestOptions());
+  ASSERT_TRUE(first.Start().ok());
+
+  HostOptions same_grpc = TestOptions();
+  same_grpc.grpc_address = absl::StrCat("127.0.0.1:", first.grpc_port());
+  EXPECT_EQ(ServiceHost(same_grpc).Start().code(), absl::StatusCode::kUnavailable);
+
+  HostOptions same_metrics = TestOptions();
+  same_metrics.metrics_address = absl::StrCat("127.0.0.1:", first.metrics_port());
+  EXPECT_EQ(ServiceHost(same_metrics).Start().code(), absl::StatusCode::kUnavailable);
+}
+
+// Runs in a fresh child process (threadsafe death-test style re-executes the binary), so the
+// signal mask is installed before any thread exists, as in main().
+TEST(ServiceHostSignalDeathTest, SigtermDrainsAndWaitReturns) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!ServiceHost::InstallSignalHandlers().ok()) std::_Exit(3);
+        ServiceHost host(TestOptions());
+        if (!host.Start().ok()) std::_Exit(4);
+        ::kill(::getpid(), SIGTERM);
+        host.Wait();
+        std::fprintf(stderr, "wait returned after SIGTERM\n");
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "wait returned after SIGTERM");
+}
+
+TEST(ServiceHostSignalDeathTest, SignalBeforeStartShutsTheHostDownOnStart) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (!ServiceHost::InstallSignalHandlers().ok()) std::_Exit(3);
+        ::kill(::getpid(), SIGINT);
+        ServiceHost host(TestOptions());
+        // The sigwait thread may take the signal after Start(); either way Wait() must return.
+        if (!host.Start().ok()) std::_Exit(4);
+        host.Wait();
+        std::fprintf(stderr, "wait returned after SIGINT\n");
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "wait returned after SIGINT");
+}
+
+}  // namespace
+}  // namespace firegrid::server
