@@ -1,0 +1,127 @@
+#include "services/buildings/grpc_service.h"
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "services/buildings/memory_store.h"
+
+namespace firegrid::buildings {
+namespace {
+
+constexpr char kKey[] = "test-secret-key-of-at-least-32-bytes!!";
+
+// A store whose building reads fail the way a broken Redis does.
+class BrokenReadStore : public MemoryStore {
+ public:
+  absl::StatusOr<v1::Building> GetBuilding(const std::string&) override {
+    return absl::InternalError("redis 10.1.2.3:6379: ERR secret detail");
+  }
+};
+
+class GrpcServiceTest : public ::testing::Test {
+ protected:
+  void Start(MemoryStore* store) {
+    verifier_ = *auth::TokenVerifier::Create({.hs256_key = kKey});
+    signer_ = *auth::TokenSigner::Hs256(kKey);
+    registry_ = std::make_unique<Registry>(store, DefaultRules(), &clock_, &ids_);
+    service_ = std::make_unique<BuildingGrpcService>(registry_.get(), verifier_.get(), &clock_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::BuildingService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  // A token issued `age` ago that lives for an hour.
+  std::string Token(auth::Role role, const std::string& tier,
+                    absl::Duration age = absl::ZeroDuration()) {
+    auth::Principal p;
+    p.subject = "tester";
+    p.role = role;
+    p.tier_path = tier;
+    return *signer_->Sign(p, clock_.Now() - age, absl::Hours(1));
+  }
+
+  FakeClock clock_{absl::Now()};
+  SequentialIdGenerator ids_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<BuildingGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::BuildingService::Stub> stub_;
+};
+
+TEST_F(GrpcServiceTest, CallsWithoutOrWithBadTokensAreUnauthenticated) {
+  MemoryStore store;
+  Start(&store);
+  v1::GetOrgUnitRequest req;
+  req.set_code("500109");
+  v1::OrgUnit resp;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->GetOrgUnit(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, "not-a-jwt");
+    EXPECT_EQ(stub_->GetOrgUnit(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109", absl::Hours(2)));
+    EXPECT_EQ(stub_->GetOrgUnit(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    auto other = *auth::TokenSigner::Hs256("another-secret-key-of-32-bytes-or-more");
+    auth::Principal p{.subject = "x", .role = auth::Role::kDistrictAdmin, .tier_path = "500109"};
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, *other->Sign(p, clock_.Now(), absl::Hours(1)));
+    EXPECT_EQ(stub_->GetOrgUnit(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+}
+
+TEST_F(GrpcServiceTest, AuthenticatedCallsReachTheRegistry) {
+  MemoryStore store;
+  Start(&store);
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109"));
+  v1::UpsertOrgUnitRequest req;
+  req.mutable_org_unit()->set_code("500109");
+  req.mutable_org_unit()->set_kind(v1::ORG_UNIT_KIND_DISTRICT);
+  req.mutable_org_unit()->set_name("北碚区");
+  v1::OrgUnit resp;
+  grpc::Status s = stub_->UpsertOrgUnit(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.tier_path(), "500109");
+
+  grpc::ClientContext ctx2;
+  auth::AttachToken(&ctx2, Token(auth::Role::kDistrictAdmin, "500109"));
+  req.mutable_org_unit()->set_name("");
+  s = stub_->UpsertOrgUnit(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "org_unit.name: is required");
+}
+
+TEST_F(GrpcServiceTest, InternalErrorsReachClientsWithoutDetail) {
+  BrokenReadStore store;
+  Start(&store);
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109"));
+  v1::GetBuildingRequest req;
+  req.set_building_id("bld_0001");
+  v1::Building resp;
+  grpc::Status s = stub_->GetBuilding(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(s.error_message(), "internal error");
+}
+
+}  // namespace
+}  // namespace firegrid::buildings

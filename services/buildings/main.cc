@@ -1,0 +1,48 @@
+// firegrid-buildings: the registry and ledger service. Thin: flags, wiring, serve.
+#include <cstdio>
+
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/common/ids.h"
+#include "libs/common/logging.h"
+#include "libs/server/runtime.h"
+#include "services/buildings/grpc_service.h"
+#include "services/buildings/redis_store.h"
+#include "services/buildings/registry.h"
+#include "services/buildings/rules.h"
+
+int main(int argc, char** argv) {
+  using namespace firegrid;
+  if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  server::RuntimeConfig rc;
+  std::string rules_file;
+  std::string key_prefix;
+  ConfigBinder binder("firegrid-buildings");
+  server::BindRuntimeConfig(binder, &rc, 50051, 9464);
+  binder.String("rules-file", &rules_file, "config/buildings_rules.textproto",
+                "building class, fire-access and filing rules (text proto)");
+  binder.String("redis-key-prefix", &key_prefix, "fg:buildings", "prefix of this service's keys");
+  server::ParseConfigOrExit(binder, argc, argv);
+
+  auto rules = buildings::LoadRulesFile(rules_file);
+  if (!rules.ok()) {
+    log::Init("buildings");
+    log::Error("invalid rules", {{"error", std::string(rules.status().message())}});
+    return 2;
+  }
+  auto runtime = server::Runtime::Create("buildings", rc, key_prefix + ":outbox");
+  if (!runtime.ok()) {
+    log::Error("invalid configuration", {{"error", std::string(runtime.status().message())}});
+    return 2;
+  }
+  server::Runtime& rt = **runtime;
+  buildings::RedisStore store(&rt.redis(), key_prefix);
+  RandomIdGenerator ids;
+  buildings::Registry registry(&store, *rules, RealClock::Get(), &ids);
+  buildings::BuildingGrpcService service(&registry, &rt.verifier(), RealClock::Get());
+  rt.host().AddService(&service);
+  return rt.Serve();
+}

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <string>
+
+#include "libs/redis/pool.h"
+#include "services/buildings/store.h"
+
+namespace firegrid::buildings {
+
+// The Store on Redis. Keys, under a prefix (default "fg:buildings"):
+//   <p>:b:<id>        hash {data: Building bytes, version}
+//   <p>:idx:b         sorted set (score 0) of "<tier path>|<id>", scanned by ZRANGEBYLEX
+//   <p>:req:<rid>     building id a create with request id <rid> made (kept 30 days)
+//   <p>:hist:<id>     list of ResponsibilityRecord bytes, oldest first
+//   <p>:ou:<code>     OrgUnit bytes;   <p>:idx:ou  sorted set of "<tier path>|<code>"
+//   <p>:hyd:<id>, <p>:mfs:<id>        Hydrant / MicroStation bytes
+//   <p>:geo:hyd, <p>:geo:mfs          GEO sets for nearby search
+//   <p>:outbox        the outbox stream (see libs/events/outbox.h)
+// Every write is one redis::AtomicWrite: state, indexes and outbox entries together.
+class RedisStore final : public Store {
+ public:
+  RedisStore(redis::Pool* pool, std::string prefix);
+
+  absl::Status PutOrgUnit(const v1::OrgUnit& unit) override;
+  absl::StatusOr<v1::OrgUnit> GetOrgUnit(const std::string& code) override;
+  absl::StatusOr<std::vector<v1::OrgUnit>> ListOrgUnits(const std::string& prefix,
+                                                        const std::string& cursor, int limit,
+                                                        std::string* next_cursor) override;
+  absl::StatusOr<v1::Building> GetBuilding(const std::string& id) override;
+  absl::StatusOr<std::string> BuildingForRequest(const std::string& request_id) override;
+  absl::Status CreateBuildings(const std::vector<v1::Building>& buildings,
+                               const std::vector<std::string>& request_ids,
+                               const Outbox& outbox) override;
+  absl::Status UpdateBuilding(const v1::Building& previous, const v1::Building& next,
+                              const v1::ResponsibilityRecord* record,
+                              const Outbox& outbox) override;
+  absl::StatusOr<BuildingPage> ScanBuildings(const std::string& prefix, const std::string& cursor,
+                                             int limit) override;
+  absl::StatusOr<std::vector<v1::ResponsibilityRecord>> GetHistory(
+      const std::string& building_id) override;
+  absl::Status PutHydrant(const v1::Hydrant& hydrant) override;
+  absl::StatusOr<v1::Hydrant> GetHydrant(const std::string& id) override;
+  absl::Status PutStation(const v1::MicroStation& station) override;
+  absl::StatusOr<v1::MicroStation> GetStation(const std::string& id) override;
+  absl::StatusOr<std::vector<Near>> FindNearby(v1::NearbyKind kind, double latitude,
+                                               double longitude, double radius_m,
+                                               int limit) override;
+
+  std::string outbox_key() const { return prefix_ + ":outbox"; }
+
+ private:
+  std::string Key(const std::string& kind, const std::string& id) const {
+    return prefix_ + ":" + kind + ":" + id;
+  }
+  absl::StatusOr<std::vector<std::string>> RangeByLex(const std::string& index,
+                                                      const std::string& prefix,
+                                                      const std::string& cursor, int count);
+
+  redis::Pool* pool_;
+  std::string prefix_;
+};
+
+}  // namespace firegrid::buildings

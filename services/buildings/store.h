@@ -1,0 +1,78 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "firegrid/buildings/v1/buildings.pb.h"
+#include "libs/events/producer.h"
+
+namespace firegrid::buildings {
+
+namespace v1 = ::firegrid::buildings::v1;
+
+// The events a write publishes, as outbox messages (topic, key, serialized envelope).
+using Outbox = std::vector<events::Message>;
+
+struct BuildingPage {
+  std::vector<v1::Building> buildings;
+  // Position after the last building scanned; empty when the scan reached the end.
+  std::string next_cursor;
+};
+
+// Persistence of the buildings service. Every write is atomic: the state change, its indexes and
+// its outbox events are written together or not at all.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual absl::Status PutOrgUnit(const v1::OrgUnit& unit) = 0;
+  virtual absl::StatusOr<v1::OrgUnit> GetOrgUnit(const std::string& code) = 0;  // NOT_FOUND
+  // Units whose tier path starts with `prefix`, ordered by (tier path, code), after `cursor`.
+  virtual absl::StatusOr<std::vector<v1::OrgUnit>> ListOrgUnits(const std::string& prefix,
+                                                                const std::string& cursor,
+                                                                int limit,
+                                                                std::string* next_cursor) = 0;
+
+  virtual absl::StatusOr<v1::Building> GetBuilding(const std::string& id) = 0;  // NOT_FOUND
+  // The id of the building a create with this request id made, or NOT_FOUND.
+  virtual absl::StatusOr<std::string> BuildingForRequest(const std::string& request_id) = 0;
+  // Creates buildings (all or none). ALREADY_EXISTS when a request id was already used.
+  // `request_ids` is empty or parallel to `buildings` (empty strings for none).
+  virtual absl::Status CreateBuildings(const std::vector<v1::Building>& buildings,
+                                       const std::vector<std::string>& request_ids,
+                                       const Outbox& outbox) = 0;
+  // Replaces `previous` by `next` if the stored version is still previous.version() (ABORTED
+  // otherwise), appending `record` to the responsibility history when given.
+  virtual absl::Status UpdateBuilding(const v1::Building& previous, const v1::Building& next,
+                                      const v1::ResponsibilityRecord* record,
+                                      const Outbox& outbox) = 0;
+  // Buildings whose tier path starts with `prefix` in (tier path, id) order, after `cursor`.
+  virtual absl::StatusOr<BuildingPage> ScanBuildings(const std::string& prefix,
+                                                     const std::string& cursor, int limit) = 0;
+  virtual absl::StatusOr<std::vector<v1::ResponsibilityRecord>> GetHistory(
+      const std::string& building_id) = 0;
+
+  virtual absl::Status PutHydrant(const v1::Hydrant& hydrant) = 0;
+  virtual absl::StatusOr<v1::Hydrant> GetHydrant(const std::string& id) = 0;
+  virtual absl::Status PutStation(const v1::MicroStation& station) = 0;
+  virtual absl::StatusOr<v1::MicroStation> GetStation(const std::string& id) = 0;
+
+  struct Near {
+    std::string id;
+    double distance_m = 0;
+  };
+  // Ids within radius of the point, nearest first.
+  virtual absl::StatusOr<std::vector<Near>> FindNearby(v1::NearbyKind kind, double latitude,
+                                                       double longitude, double radius_m,
+                                                       int limit) = 0;
+};
+
+// The cursor of a building in scan order.
+inline std::string BuildingCursor(const v1::Building& b) {
+  return b.tier_path() + "|" + b.building_id();
+}
+
+}  // namespace firegrid::buildings

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.pb.h"
+
+namespace firegrid::buildings {
+
+namespace v1 = ::firegrid::buildings::v1;
+
+// Request validation. Errors are INVALID_ARGUMENT naming the field with `prefix`
+// (e.g. "building.height_m: must be in (0, 1000]").
+
+// The kind an administrative-division code of this length has: 6 → district, 9 → street/town,
+// 12 → community/village. False when not all digits or another length.
+bool IsDivisionCode(const std::string& code);
+int DivisionLevel(const std::string& code);  // 1 district, 2 street/town, 3 community/village, 0
+
+absl::Status ValidateOrgUnitShape(const v1::OrgUnit& unit);
+
+// The client-settable fields of a building.
+absl::Status ValidateBuildingFields(const v1::Building& b, const std::string& prefix,
+                                    absl::Time now);
+// Server-owned fields must be unset in a create request.
+absl::Status RejectServerOwnedFields(const v1::Building& b, const std::string& prefix);
+
+absl::Status ValidateChain(const v1::ResponsibilityChain& chain, bool three_nos,
+                           const std::string& prefix);
+absl::Status ValidateFireAccess(const v1::SetFireAccessRequest& req);
+absl::Status ValidateLocation(const v1::GeoPoint& p, const std::string& field);
+
+// A text field: trimmed non-empty when `required`, at most `max_bytes`, valid UTF-8, no control
+// characters.
+absl::Status ValidateText(const std::string& value, const std::string& field, bool required,
+                          size_t max_bytes);
+
+// The fields UpdateBuilding may change.
+bool IsUpdatablePath(const std::string& path);
+
+}  // namespace firegrid::buildings
