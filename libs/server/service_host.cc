@@ -409,6 +409,9 @@ absl::Status ServiceHost::Start() {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return fail(absl::InternalError("gRPC health service missing"));
   for (const std::string& name : health_names_) health->SetServingStatus(name, false);
+  // Liveness: SERVING while the process serves, whatever Redis and Kafka do, so that a
+  // dependency outage makes pods unready (traffic moves) without restarting them.
+  health->SetServingStatus(std::string(kLivenessName), true);
 
   // Metrics endpoint.
   http_ = std::make_unique<httplib::Server>();

@@ -53,6 +53,10 @@ struct HostOptions {
 // firegrid_grpc_request_duration_seconds{method} (methods the server does not implement are
 // labelled "unknown", so clients cannot blow up label cardinality), firegrid_ready and
 // firegrid_readiness_check_ok{check}.
+// The grpc.health.v1 service name for liveness probes: SERVING from Start() until shutdown,
+// independent of readiness (which follows Redis and Kafka under "" and each service's name).
+inline constexpr absl::string_view kLivenessName = "liveness";
+
 class ServiceHost {
  public:
   explicit ServiceHost(HostOptions options);

@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# The Debian 12 packages firegrid needs to build, test and run locally, and a function that
+# installs the missing ones. Sourced by deploy/run-local.sh and deploy/test.sh.
+
+FIREGRID_PACKAGES=(
+  cmake g++ make pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
+  libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server kcat
+)
+
+# Prints the packages among "$@" that are not installed.
+firegrid_missing_packages() {
+  local p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      echo "$p"
+    fi
+  done
+}
+
+# Installs what is missing of FIREGRID_PACKAGES (and any extra names given) with a
+# non-interactive apt-get; through sudo when not root. Does nothing when all are present.
+firegrid_ensure_packages() {
+  local missing=()
+  mapfile -t missing < <(firegrid_missing_packages "${FIREGRID_PACKAGES[@]}" "$@")
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing packages: ${missing[*]}; this is not a Debian system, install them by hand" >&2
+    return 1
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "error: missing packages: ${missing[*]}; run as root or install sudo" >&2
+      return 1
+    fi
+    sudo=(sudo)
+  fi
+  echo "installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+}

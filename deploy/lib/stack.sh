@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# The local stack: where things live, which services exist, and starting and stopping
+# processes by PID file. Sourced by deploy/run-local.sh and deploy/stop-local.sh.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
+
+FIREGRID_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD_DIR="${FIREGRID_BUILD_DIR:-$FIREGRID_ROOT/build}"
+STATE_DIR="${FIREGRID_STATE_DIR:-$FIREGRID_ROOT/.state}"
+PID_DIR="$STATE_DIR/pids"
+LOG_DIR="$STATE_DIR/logs"
+REDIS_PORT="${FIREGRID_REDIS_PORT:-6380}"
+DEV_KEY_FILE="$STATE_DIR/dev-jwt.key"
+BOOTSTRAP_FILE="$STATE_DIR/kafka.bootstrap"
+FIREGRIDCTL="$BUILD_DIR/tools/firegridctl/firegridctl"
+DEVBROKER="$BUILD_DIR/tools/devbroker/firegrid-devbroker"
+DEMO_LOADER="$BUILD_DIR/tools/loaders/firegrid-demo-loader"
+
+# The services, one line each: name, gRPC port, metrics port, then any extra flags.
+# Every service whose directory services/<name>/ exists is built and started; its binary is
+# services/<name>/firegrid-<name> in the build tree, and config/<name>_rules.textproto, when
+# present, is passed as --rules-file. Adding a service is adding its line here.
+FIREGRID_SERVICES=(
+  "buildings 50051 9464"
+  "hazards   50052 9465"
+  "notify    50053 9466"
+  "credit    50054 9467"
+)
+
+# name -> PID of the processes this shell started (fg_start), for fg_stop_all owned.
+declare -A FG_OWNED=()
+
+fg_service_binary() { echo "$BUILD_DIR/services/$1/firegrid-$1"; }
+fg_service_exists() { [ -f "$FIREGRID_ROOT/services/$1/CMakeLists.txt" ]; }
+
+fg_log() { printf '%s\n' "$*"; }
+fg_die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+fg_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The executable of a running process, without the " (deleted)" of a rebuilt binary.
+fg_exe_of() {
+  local exe
+  exe="$(readlink "/proc/$1/exe" 2>/dev/null)" || return 1
+  echo "${exe% (deleted)}"
+}
+
+# True when the PID file of $1 names a live process running the program it recorded.
+# A PID file whose process is gone, or whose PID now belongs to another program, is stale.
+fg_alive() {
+  local file="$PID_DIR/$1.pid" pid exe
+  [ -f "$file" ] || return 1
+  read -r pid exe <"$file" || true
+  [ -n "${pid:-}" ] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(fg_exe_of "$pid" || true)" = "$exe" ]
+}
+
+fg_pid() {
+  local pid _
+  read -r pid _ <"$PID_DIR/$1.pid"
+  echo "$pid"
+}
+
+# fg_start NAME LOGFILE PROGRAM ARGS... — starts PROGRAM in its own session (so a Ctrl-C in the
+# terminal reaches only this script, which then stops everything in order), output to LOGFILE,
+# and records "PID PROGRAM" in .state/pids/NAME.pid.
+fg_start() {
+  local name="$1" log="$2" program
+  shift 2
+  program="$(readlink -f "$(command -v "$1")")"
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  local pid=$! i
+  echo "$pid $program" >"$PID_DIR/$name.pid"
+  FG_OWNED[$name]=$pid
+  # Until setsid has exec'd the program, /proc/PID/exe names setsid and fg_alive would say
+  # "not running"; wait for the exec (or for an early exit, which callers then notice).
+  for ((i = 0; i < 100; i++)); do
+    if [ "$(fg_exe_of "$pid" || true)" = "$program" ] || ! kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+}
+
+# fg_stop NAME [SECONDS] — SIGTERM, then SIGKILL after SECONDS (default 20); removes the PID
+# file. A stale PID file is just removed.
+fg_stop() {
+  local name="$1" seconds="${2:-20}" pid i
+  if ! fg_alive "$name"; then
+    rm -f "$PID_DIR/$name.pid"
+    return 0
+  fi
+  pid="$(fg_pid "$name")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < seconds * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    fg_log "  $name did not stop within ${seconds}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # Reap it when it is our child (foreground mode); harmless otherwise.
+  wait "$pid" 2>/dev/null || true
+  rm -f "$PID_DIR/$name.pid"
+  fg_log "  stopped $name"
+}
+
+# fg_stop_all [owned] — stops everything run-local.sh started: the services first, then the
+# broker, then Redis (which flushes its AOF on SIGTERM). With "owned", only what this shell
+# started and is still recorded as such, so that an exiting run never stops a newer run's
+# processes.
+fg_stop_all() {
+  local mode="${1:-all}" i line name
+  [ -d "$PID_DIR" ] || return 0
+  local names=()
+  for ((i = ${#FIREGRID_SERVICES[@]} - 1; i >= 0; i--)); do
+    line="${FIREGRID_SERVICES[$i]}"
+    names+=("${line%% *}")
+  done
+  names+=(devbroker redis)
+  for name in "${names[@]}"; do
+    if [ "$mode" = owned ]; then
+      if [ -z "${FG_OWNED[$name]:-}" ] || [ ! -f "$PID_DIR/$name.pid" ] ||
+        [ "$(fg_pid "$name")" != "${FG_OWNED[$name]}" ]; then
+        continue
+      fi
+    fi
+    if [ "$name" = redis ]; then fg_stop "$name" 30; else fg_stop "$name"; fi
+  done
+}
+
+# fg_wait_for_line NAME FILE PATTERN SECONDS — waits until FILE has a line matching PATTERN
+# (grep -E) while NAME is alive; prints the line. Fails when NAME died or time ran out.
+fg_wait_for_line() {
+  local name="$1" file="$2" pattern="$3" seconds="$4" i line
+  for ((i = 0; i < seconds * 10; i++)); do
+    if line="$(grep -E -m1 -- "$pattern" "$file" 2>/dev/null)"; then
+      echo "$line"
+      return 0
+    fi
+    fg_alive "$name" || return 1
+    sleep 0.1
+  done
+  return 1
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Runs firegrid on this machine: installs missing Debian packages, builds, starts Redis
+# (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker and every service
+# that exists, loads the Beibei demo data, prints where everything listens, then waits;
+# Ctrl-C stops it all.
+#
+#   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
+#
+#   --detach      start everything and return; stop later with deploy/stop-local.sh
+#   --skip-build  use the binaries already in the build directory
+#   --no-demo     do not run the demo loader
+#
+# Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
+# FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo).
+# A second run stops what the first one started, then starts afresh; Redis data survives and
+# the demo loader changes nothing it already loaded.
+set -euo pipefail
+
+# shellcheck source=deploy/lib/packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
+# shellcheck source=deploy/lib/stack.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
+
+DETACH=0
+BUILD=1
+DEMO=1
+for arg in "$@"; do
+  case "$arg" in
+    --detach) DETACH=1 ;;
+    --skip-build) BUILD=0 ;;
+    --no-demo) DEMO=0 ;;
+    -h | --help)
+      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) fg_die "unknown argument $arg (see --help)" ;;
+  esac
+done
+
+cd "$FIREGRID_ROOT"
+
+# ----- packages and build
+# shellcheck disable=SC2119  # no extra packages
+firegrid_ensure_packages
+
+SERVICES=()  # "name grpc-port metrics-port extra-flags..." of the services that exist
+for line in "${FIREGRID_SERVICES[@]}"; do
+  read -r name _ <<<"$line"
+  if fg_service_exists "$name"; then SERVICES+=("$line"); fi
+done
+[ "${#SERVICES[@]}" -gt 0 ] || fg_die "no service directory under services/"
+
+if [ "$BUILD" = 1 ]; then
+  targets=(firegridctl firegrid-devbroker firegrid-demo-loader)
+  for line in "${SERVICES[@]}"; do
+    read -r name _ <<<"$line"
+    targets+=("firegrid-$name")
+  done
+  fg_log "building ${targets[*]} in $BUILD_DIR"
+  cmake -S "$FIREGRID_ROOT" -B "$BUILD_DIR" \
+    -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
+fi
+for bin in "$FIREGRIDCTL" "$DEVBROKER"; do
+  [ -x "$bin" ] || fg_die "$bin is missing; run without --skip-build"
+done
+
+# ----- state
+mkdir -p "$STATE_DIR/redis" "$PID_DIR" "$LOG_DIR"
+if [ -n "$(ls -A "$PID_DIR" 2>/dev/null)" ]; then
+  fg_log "stopping what a previous run started"
+  fg_stop_all all
+fi
+if [ ! -s "$DEV_KEY_FILE" ]; then
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEV_KEY_FILE")
+  fg_log "created the development JWT key $DEV_KEY_FILE"
+fi
+chmod 600 "$DEV_KEY_FILE"
+
+STARTED=0
+# shellcheck disable=SC2317  # called by the EXIT trap
+on_exit() {
+  local code=$?
+  if [ "$STARTED" = 1 ] && [ "$DETACH" = 1 ]; then exit "$code"; fi
+  trap - INT TERM HUP
+  fg_log "stopping firegrid"
+  fg_stop_all owned
+  exit "$code"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# ----- Redis
+if fg_port_in_use "$REDIS_PORT"; then
+  fg_die "127.0.0.1:$REDIS_PORT is in use by another program (FIREGRID_REDIS_PORT picks another)"
+fi
+fg_start redis "$LOG_DIR/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+  --dir "$STATE_DIR/redis" --appendonly yes --appendfsync everysec --daemonize no \
+  --protected-mode yes --logfile ""
+for ((i = 0; ; i++)); do
+  if [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ]; then break; fi
+  if ! fg_alive redis || [ "$i" -ge 300 ]; then
+    tail -n 20 "$LOG_DIR/redis.log" >&2 || true
+    fg_die "redis-server did not start (log: $LOG_DIR/redis.log)"
+  fi
+  sleep 0.1
+done
+fg_log "redis     127.0.0.1:$REDIS_PORT (AOF on, data in $STATE_DIR/redis)"
+
+# ----- development Kafka broker
+rm -f "$BOOTSTRAP_FILE"
+fg_start devbroker "$LOG_DIR/devbroker.log" "$DEVBROKER" --bootstrap-file="$BOOTSTRAP_FILE"
+if ! fg_wait_for_line devbroker "$LOG_DIR/devbroker.log" '^devbroker bootstrap=' 30 >/dev/null ||
+  [ ! -s "$BOOTSTRAP_FILE" ]; then
+  tail -n 20 "$LOG_DIR/devbroker.log" >&2 || true
+  fg_die "firegrid-devbroker did not start (log: $LOG_DIR/devbroker.log)"
+fi
+BOOTSTRAP="$(tr -d '\n' <"$BOOTSTRAP_FILE")"
+fg_log "kafka     $BOOTSTRAP (development broker, in memory)"
+
+# ----- services
+for line in "${SERVICES[@]}"; do
+  read -r name grpc_port metrics_port extra <<<"$line"
+  bin="$(fg_service_binary "$name")"
+  [ -x "$bin" ] || fg_die "$bin is missing; run without --skip-build"
+  for port in "$grpc_port" "$metrics_port"; do
+    if fg_port_in_use "$port"; then fg_die "127.0.0.1:$port ($name) is in use by another program"; fi
+  done
+  flags=(--grpc-address="127.0.0.1:$grpc_port" --metrics-address="127.0.0.1:$metrics_port"
+    --redis-addr="127.0.0.1:$REDIS_PORT" --kafka-bootstrap="$BOOTSTRAP"
+    --jwt-hs256-key-file="$DEV_KEY_FILE")
+  if [ -f "config/${name}_rules.textproto" ]; then
+    flags+=(--rules-file="config/${name}_rules.textproto")
+  fi
+  # shellcheck disable=SC2206  # extra flags are words by design
+  [ -z "${extra:-}" ] || flags+=($extra)
+  fg_start "$name" "$LOG_DIR/$name.log" "$bin" "${flags[@]}"
+done
+for line in "${SERVICES[@]}"; do
+  read -r name grpc_port metrics_port _ <<<"$line"
+  if ! fg_wait_for_line "$name" "$LOG_DIR/$name.log" "^$name listening " 60 >/dev/null; then
+    tail -n 20 "$LOG_DIR/$name.log" >&2 || true
+    fg_die "firegrid-$name did not start (log: $LOG_DIR/$name.log)"
+  fi
+  for ((i = 0; ; i++)); do
+    if "$FIREGRIDCTL" health --addr "127.0.0.1:$grpc_port" --timeout 2s >/dev/null 2>&1; then break; fi
+    if ! fg_alive "$name" || [ "$i" -ge 120 ]; then
+      "$FIREGRIDCTL" health --addr "127.0.0.1:$grpc_port" --timeout 2s >&2 || true
+      tail -n 20 "$LOG_DIR/$name.log" >&2 || true
+      fg_die "firegrid-$name is not healthy (log: $LOG_DIR/$name.log)"
+    fi
+    sleep 0.5
+  done
+  fg_log "$(printf '%-9s' "$name") grpc 127.0.0.1:$grpc_port  metrics http://127.0.0.1:$metrics_port/metrics  (healthy)"
+done
+
+# ----- demo data and a token to try it with
+TOKEN_FILE="$STATE_DIR/dev-token"
+if fg_alive buildings; then
+  if [ "$DEMO" = 1 ]; then
+    [ -x "$DEMO_LOADER" ] || fg_die "$DEMO_LOADER is missing; run without --skip-build"
+    # The loader mints its own district_admin token; a FIREGRID_TOKEN in the caller's
+    # environment (perhaps expired) must not override that.
+    env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr=127.0.0.1:50051 --key-file="$DEV_KEY_FILE" |
+      tee "$LOG_DIR/demo-loader.log"
+  fi
+fi
+(umask 077 && "$FIREGRIDCTL" token --role district_admin --tier-path 500109 --org-unit 500109 \
+  --subject dev-admin --ttl 12h --key-file "$DEV_KEY_FILE" >"$TOKEN_FILE")
+
+STARTED=1
+CTL="${FIREGRIDCTL#"$FIREGRID_ROOT"/}"
+example_id=""
+if fg_alive buildings; then
+  example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" "$CTL" buildings list --tier 500109002 \
+    --page-size 1 2>/dev/null | awk 'NR == 2 { print $1 }')" || true
+fi
+cat <<MSG
+
+firegrid is running. Logs: ${LOG_DIR#"$FIREGRID_ROOT"/}/, PIDs: ${PID_DIR#"$FIREGRID_ROOT"/}/.
+Try it (a district_admin token for 北碚区 500109, valid 12 h, is in ${TOKEN_FILE#"$FIREGRID_ROOT"/}):
+
+  export FIREGRID_TOKEN_FILE=$TOKEN_FILE
+  alias firegridctl=$FIREGRIDCTL
+  firegridctl orgunits list --kind street
+  firegridctl buildings list --tier 500109002 --class super_high_rise
+  firegridctl buildings list --incomplete --page-size 10
+  firegridctl ledger --tier 500109001
+  firegridctl buildings get ${example_id:-<building id>}
+  firegridctl nearby ${example_id:-<building id>} --kind station
+  firegridctl call firegrid.buildings.v1.BuildingService/GetLedger '{"tier_path": "500109"}'
+
+MSG
+if [ "$DETACH" = 1 ]; then
+  echo "Running in the background. Stop it with: deploy/stop-local.sh"
+  exit 0
+fi
+echo "Press Ctrl-C to stop."
+
+# Wait; a process that exits on its own ends the run (and the EXIT trap stops the rest).
+pids=()
+for name in redis devbroker $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
+  pids+=("$(fg_pid "$name")")
+done
+set +e
+wait -n "${pids[@]}"
+code=$?
+set -e
+for name in redis devbroker $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
+  if ! fg_alive "$name"; then
+    echo "error: $name exited (status $code); see $LOG_DIR/$name.log" >&2
+  fi
+done
+exit 1

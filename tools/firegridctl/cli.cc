@@ -1,0 +1,263 @@
+#include "tools/firegridctl/cli.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "libs/auth/grpc_auth.h"
+#include "tools/firegridctl/table.h"
+
+namespace firegrid::ctl {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kMaxMessageBytes = 64 << 20;
+
+void PrintError(std::ostream& err, const absl::Status& s) {
+  err << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+}
+
+std::string CommandUsage(const Command& c) {
+  std::string out = absl::StrCat("usage: firegridctl ", absl::StrJoin(c.path, " "));
+  if (!c.synopsis.empty()) absl::StrAppend(&out, " ", c.synopsis);
+  absl::StrAppend(&out, "\n  ", c.summary, "\n");
+  if (!c.flags.empty()) {
+    Table t({"flags:", ""});
+    for (const FlagSpec& f : c.flags) t.AddRow({absl::StrCat("  --", f.name), f.help});
+    absl::StrAppend(&out, t.Render());
+  }
+  absl::StrAppend(&out,
+                  "global flags: --addr HOST:PORT --token T | --token-file F --output table|json "
+                  "--timeout 10s\n");
+  return out;
+}
+
+bool IsFlag(const std::string& arg) { return arg.size() >= 2 && arg[0] == '-'; }
+
+std::string FlagName(const std::string& arg) {
+  std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+  if (size_t eq = name.find('='); eq != std::string::npos) name.resize(eq);
+  return name;
+}
+
+}  // namespace
+
+std::optional<std::string> Context::GetEnv(const std::string& name) const {
+  auto it = env_.find(name);
+  if (it == env_.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+std::shared_ptr<grpc::Channel> Context::channel() {
+  if (channel_ == nullptr) {
+    grpc::ChannelArguments channel_args;
+    channel_args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    channel_args.SetMaxSendMessageSize(kMaxMessageBytes);
+    channel_ =
+        grpc::CreateCustomChannel(options_.addr, grpc::InsecureChannelCredentials(), channel_args);
+  }
+  return channel_;
+}
+
+void Context::Prepare(grpc::ClientContext* ctx) const {
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  if (!options_.token.empty()) auth::AttachToken(ctx, options_.token);
+}
+
+void Context::PrintJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  std::string json;
+  auto s = google::protobuf::util::MessageToJsonString(message, &json, opts);
+  if (!s.ok()) {
+    err_ << "error: INTERNAL: cannot print " << message.GetTypeName() << " as JSON: " << s.message()
+         << "\n";
+    return;
+  }
+  out_ << json;
+  if (json.empty() || json.back() != '\n') out_ << "\n";
+}
+
+void Registry::Add(Command command) { commands_.push_back(std::move(command)); }
+
+const Command* Registry::Find(const std::vector<std::string>& words, size_t* consumed) const {
+  const Command* best = nullptr;
+  for (const Command& c : commands_) {
+    if (c.path.size() > words.size()) continue;
+    if (best != nullptr && c.path.size() <= best->path.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < c.path.size(); ++i) match = match && c.path[i] == words[i];
+    if (match) best = &c;
+  }
+  if (best != nullptr && consumed != nullptr) *consumed = best->path.size();
+  return best;
+}
+
+std::string Registry::Usage(const std::string& group) const {
+  Table t({"commands:", ""});
+  for (const Command& c : commands_) {
+    if (!group.empty() && c.path.front() != group) continue;
+    t.AddRow({absl::StrCat("  ", absl::StrJoin(c.path, " ")), c.summary});
+  }
+  return absl::StrCat(
+      "usage: firegridctl [global flags] <command> [args]\n\n", t.Render(),
+      "\nglobal flags:\n"
+      "  --addr HOST:PORT     server address (env FIREGRID_ADDR; default 127.0.0.1:50051)\n"
+      "  --token T            bearer token (env FIREGRID_TOKEN)\n"
+      "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
+      "  --output table|json  output format (default table)\n"
+      "  --timeout D          deadline of each RPC (default 10s)\n"
+      "\n`firegridctl <command> --help` describes a command's flags.\n");
+}
+
+std::vector<FlagSpec> GlobalFlagSpecs() {
+  return {ValueFlag("addr", "HOST:PORT  server address"),
+          ValueFlag("token", "T  bearer token"),
+          ValueFlag("token-file", "F  file holding the bearer token"),
+          ValueFlag("output", "table|json"),
+          ValueFlag("timeout", "D  deadline of each RPC"),
+          BoolFlag("help", "show usage")};
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("error reading ", path));
+  return buf.str();
+}
+
+int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, Context::Env env,
+           std::ostream& out, std::ostream& err) {
+  const std::vector<FlagSpec> globals = GlobalFlagSpecs();
+  std::vector<std::string> args = raw_args;
+  for (std::string& a : args) {
+    if (a == "-h") a = "--help";
+  }
+
+  // Global flags before the command words.
+  std::vector<std::string> leading;
+  size_t i = 0;
+  while (i < args.size() && IsFlag(args[i])) {
+    const std::string name = FlagName(args[i]);
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : globals) {
+      if (f.name == name) spec = &f;
+    }
+    if (spec == nullptr) {
+      PrintError(err, absl::InvalidArgumentError(absl::StrCat("unknown global flag --", name)));
+      return kExitUsage;
+    }
+    leading.push_back(args[i]);
+    if (spec->kind != FlagSpec::Kind::kBool && args[i].find('=') == std::string::npos &&
+        i + 1 < args.size()) {
+      leading.push_back(args[++i]);
+    }
+    ++i;
+  }
+  std::vector<std::string> words(args.begin() + i, args.end());
+  bool help_flag = false;
+  for (const std::string& a : leading) help_flag = help_flag || a == "--help";
+
+  size_t consumed = 0;
+  const Command* command = registry.Find(words, &consumed);
+  if (command == nullptr) {
+    if (words.empty() || words[0] == "help") {
+      (words.empty() && !help_flag ? err : out) << registry.Usage();
+      return words.empty() && !help_flag ? kExitUsage : 0;
+    }
+    for (const Command& c : registry.commands()) {
+      if (c.path.front() == words[0]) {
+        err << registry.Usage(words[0]);
+        return kExitUsage;
+      }
+    }
+    PrintError(err, absl::InvalidArgumentError(
+                        absl::StrCat("unknown command \"", words[0], "\"; see firegridctl help")));
+    return kExitUsage;
+  }
+
+  std::vector<FlagSpec> specs = command->flags;
+  specs.insert(specs.end(), globals.begin(), globals.end());
+  std::vector<std::string> rest = leading;
+  rest.insert(rest.end(), words.begin() + consumed, words.end());
+  absl::StatusOr<ParsedArgs> parsed = ParseArgs(rest, specs);
+  if (!parsed.ok()) {
+    PrintError(err, parsed.status());
+    err << CommandUsage(*command);
+    return kExitUsage;
+  }
+  if (*parsed->GetBool("help")) {
+    out << CommandUsage(*command);
+    return 0;
+  }
+  const size_t n = parsed->positionals().size();
+  if (n < command->min_positionals || n > command->max_positionals) {
+    PrintError(
+        err, absl::InvalidArgumentError(
+                 n < command->min_positionals
+                     ? "missing argument"
+                     : absl::StrCat("unexpected argument \"", parsed->positionals().back(), "\"")));
+    err << CommandUsage(*command);
+    return kExitUsage;
+  }
+
+  GlobalOptions options;
+  auto env_value = [&](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+  options.addr = parsed->Get("addr").value_or(env_value("FIREGRID_ADDR").value_or(options.addr));
+  options.output = absl::AsciiStrToLower(parsed->GetOr("output", options.output));
+  if (options.output != "table" && options.output != "json") {
+    PrintError(err, absl::InvalidArgumentError("--output: table or json"));
+    return kExitUsage;
+  }
+  absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", options.timeout);
+  if (!timeout.ok() || *timeout <= absl::ZeroDuration()) {
+    PrintError(err, timeout.ok() ? absl::InvalidArgumentError("--timeout: must be positive")
+                                 : timeout.status());
+    return kExitUsage;
+  }
+  options.timeout = *timeout;
+  std::optional<std::string> token_file = parsed->Get("token-file");
+  if (std::optional<std::string> t = parsed->Get("token")) {
+    options.token = *t;
+  } else if (!token_file.has_value() && env_value("FIREGRID_TOKEN").has_value()) {
+    options.token = *env_value("FIREGRID_TOKEN");
+  } else {
+    if (!token_file.has_value()) token_file = env_value("FIREGRID_TOKEN_FILE");
+    if (token_file.has_value()) {
+      absl::StatusOr<std::string> content = ReadFile(*token_file);
+      if (!content.ok()) {
+        PrintError(err, content.status());
+        return kExitFailure;
+      }
+      options.token = std::string(absl::StripAsciiWhitespace(*content));
+    }
+  }
+
+  Context ctx(std::move(options), std::move(env), out, err);
+  absl::Status s = command->run(ctx, *parsed);
+  out.flush();
+  if (!s.ok()) {
+    PrintError(err, s);
+    return kExitFailure;
+  }
+  return 0;
+}
+
+}  // namespace firegrid::ctl

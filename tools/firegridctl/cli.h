@@ -1,0 +1,96 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "tools/firegridctl/args.h"
+
+namespace firegrid::ctl {
+
+// Flags every command takes, before or after the command words.
+struct GlobalOptions {
+  std::string addr = "127.0.0.1:50051";        // --addr, FIREGRID_ADDR
+  std::string token;                           // --token, --token-file, FIREGRID_TOKEN
+  std::string output = "table";                // --output table|json
+  absl::Duration timeout = absl::Seconds(10);  // --timeout, per RPC
+};
+
+// What a running command sees: the global options, the output streams, the environment and a
+// lazily created channel to --addr.
+class Context {
+ public:
+  using Env = std::map<std::string, std::string>;
+
+  Context(GlobalOptions options, Env env, std::ostream& out, std::ostream& err)
+      : options_(std::move(options)), env_(std::move(env)), out_(out), err_(err) {}
+
+  const GlobalOptions& options() const { return options_; }
+  bool json() const { return options_.output == "json"; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  std::optional<std::string> GetEnv(const std::string& name) const;
+
+  std::shared_ptr<grpc::Channel> channel();
+  // Sets the deadline (--timeout) and the bearer token on a call.
+  void Prepare(grpc::ClientContext* ctx) const;
+  // Writes `message` as JSON (proto field names, indented) and a newline.
+  void PrintJson(const google::protobuf::Message& message);
+
+ private:
+  GlobalOptions options_;
+  Env env_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// One command: `firegridctl <path...> <args>`. Command groups (one .cc per service or topic)
+// register theirs in RegisterAllCommands (commands.cc).
+struct Command {
+  std::vector<std::string> path = {};  // e.g. {"buildings", "list"}
+  std::string synopsis = {};           // argument synopsis, e.g. "ID --version V --set F=V..."
+  std::string summary = {};            // one line
+  std::vector<FlagSpec> flags = {};
+  size_t min_positionals = 0;
+  size_t max_positionals = 0;
+  std::function<absl::Status(Context&, const ParsedArgs&)> run = {};
+};
+
+class Registry {
+ public:
+  void Add(Command command);
+  // The command whose path is the longest prefix of `words`; *consumed is its path length.
+  const Command* Find(const std::vector<std::string>& words, size_t* consumed) const;
+  const std::vector<Command>& commands() const { return commands_; }
+  // Usage text: every command (or those under `group` when non-empty) with its synopsis.
+  std::string Usage(const std::string& group = "") const;
+
+ private:
+  std::vector<Command> commands_;
+};
+
+// The flags of GlobalOptions, accepted by every command.
+std::vector<FlagSpec> GlobalFlagSpecs();
+
+// Registers every command group; defined in commands.cc.
+void RegisterAllCommands(Registry* registry);
+
+// The whole program. Exit codes: 0 success; 1 the command failed (the RPC returned an error,
+// bad rows, unreadable file), printed as "error: <CODE>: <message>"; 2 usage errors.
+int RunCli(const Registry& registry, const std::vector<std::string>& args, Context::Env env,
+           std::ostream& out, std::ostream& err);
+
+// Reads a whole file. NOT_FOUND / PERMISSION_DENIED etc. name the path.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+}  // namespace firegrid::ctl

@@ -1,0 +1,12 @@
+#include "tools/firegridctl/commands.h"
+
+namespace firegrid::ctl {
+
+void RegisterAllCommands(Registry* registry) {
+  RegisterTokenCommands(registry);
+  RegisterGenericCommands(registry);
+  RegisterBuildingsCommands(registry);
+  // RegisterHazardsCommands(registry);
+}
+
+}  // namespace firegrid::ctl

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "tools/firegridctl/cli.h"
+
+namespace firegrid::ctl {
+
+// Command groups, one .cc each. A new service adds cmd_<service>.cc with its
+// Register<Service>Commands and one line in commands.cc.
+void RegisterTokenCommands(Registry* registry);      // cmd_token.cc: token
+void RegisterGenericCommands(Registry* registry);    // cmd_generic.cc: call, methods, health
+void RegisterBuildingsCommands(Registry* registry);  // cmd_buildings.cc: orgunits, buildings, ...
+
+}  // namespace firegrid::ctl

@@ -1,0 +1,140 @@
+#pragma once
+
+// Test-only: an in-process BuildingService on 127.0.0.1:<free port> that records what it
+// receives and answers from canned data.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace firegrid::ctl::testing {
+
+namespace bv1 = ::firegrid::buildings::v1;
+
+class FakeBuildingService final : public bv1::BuildingService::Service {
+ public:
+  grpc::Status GetBuilding(grpc::ServerContext* ctx, const bv1::GetBuildingRequest* req,
+                           bv1::Building* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    for (const bv1::Building& b : buildings_) {
+      if (b.building_id() == req->building_id()) {
+        *out = b;
+        return grpc::Status::OK;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "building " + req->building_id() + " not found");
+  }
+
+  grpc::Status ListBuildings(grpc::ServerContext* ctx, const bv1::ListBuildingsRequest* req,
+                             bv1::ListBuildingsResponse* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    last_list_ = *req;
+    // Pages of one building each, to exercise --all.
+    size_t start = req->page_token().empty() ? 0 : std::stoul(req->page_token());
+    if (start < buildings_.size()) *out->add_buildings() = buildings_[start];
+    if (start + 1 < buildings_.size()) out->set_next_page_token(std::to_string(start + 1));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status UpdateBuilding(grpc::ServerContext* ctx, const bv1::UpdateBuildingRequest* req,
+                              bv1::Building* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    last_update_ = *req;
+    *out = req->building();
+    out->set_version(req->expected_version() + 1);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status FileResponsibility(grpc::ServerContext* ctx,
+                                  const bv1::FileResponsibilityRequest* req,
+                                  bv1::Building* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    last_file_ = *req;
+    out->set_building_id(req->building_id());
+    *out->mutable_responsibility()->mutable_chain() = req->chain();
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ImportBuildingsCsv(grpc::ServerContext* ctx,
+                                  const bv1::ImportBuildingsCsvRequest* req,
+                                  bv1::ImportBuildingsCsvResponse* out) override {
+    Record(ctx);
+    out->set_rows(2);
+    if (req->content().find("bad") != std::string::npos) {
+      bv1::RowError* e = out->add_errors();
+      e->set_line(3);
+      e->set_column("height_m");
+      e->set_message("not a number");
+    } else if (!req->dry_run()) {
+      out->set_imported(2);
+    }
+    return grpc::Status::OK;
+  }
+
+  void AddBuilding(bv1::Building b) {
+    absl::MutexLock lock(&mu_);
+    buildings_.push_back(std::move(b));
+  }
+  std::string last_authorization() {
+    absl::MutexLock lock(&mu_);
+    return last_authorization_;
+  }
+  bv1::ListBuildingsRequest last_list() {
+    absl::MutexLock lock(&mu_);
+    return last_list_;
+  }
+  bv1::UpdateBuildingRequest last_update() {
+    absl::MutexLock lock(&mu_);
+    return last_update_;
+  }
+  bv1::FileResponsibilityRequest last_file() {
+    absl::MutexLock lock(&mu_);
+    return last_file_;
+  }
+
+ private:
+  void Record(grpc::ServerContext* ctx) {
+    absl::MutexLock lock(&mu_);
+    auto it = ctx->client_metadata().find("authorization");
+    last_authorization_ =
+        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+  }
+
+  absl::Mutex mu_;
+  std::vector<bv1::Building> buildings_ ABSL_GUARDED_BY(mu_);
+  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
+  bv1::ListBuildingsRequest last_list_ ABSL_GUARDED_BY(mu_);
+  bv1::UpdateBuildingRequest last_update_ ABSL_GUARDED_BY(mu_);
+  bv1::FileResponsibilityRequest last_file_ ABSL_GUARDED_BY(mu_);
+};
+
+// Serves `service` (and the default grpc.health.v1 service) on a port the kernel picks.
+class FakeServer {
+ public:
+  explicit FakeServer(grpc::Service* service) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(service);
+    server_ = builder.BuildAndStart();
+  }
+  ~FakeServer() { server_->Shutdown(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  grpc::Server* server() { return server_.get(); }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace firegrid::ctl::testing

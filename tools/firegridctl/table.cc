@@ -1,0 +1,133 @@
+#include "tools/firegridctl/table.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace firegrid::ctl {
+namespace {
+
+bool IsWide(uint32_t cp) {
+  return (cp >= 0x1100 && cp <= 0x115F) ||    // Hangul Jamo
+         (cp >= 0x2E80 && cp <= 0x303E) ||    // CJK radicals, punctuation
+         (cp >= 0x3041 && cp <= 0x33FF) ||    // Kana, CJK compatibility
+         (cp >= 0x3400 && cp <= 0x4DBF) ||    // CJK extension A
+         (cp >= 0x4E00 && cp <= 0x9FFF) ||    // CJK unified ideographs
+         (cp >= 0xA000 && cp <= 0xA4CF) ||    // Yi
+         (cp >= 0xAC00 && cp <= 0xD7A3) ||    // Hangul syllables
+         (cp >= 0xF900 && cp <= 0xFAFF) ||    // CJK compatibility ideographs
+         (cp >= 0xFE30 && cp <= 0xFE4F) ||    // CJK compatibility forms
+         (cp >= 0xFF00 && cp <= 0xFF60) ||    // full-width forms
+         (cp >= 0xFFE0 && cp <= 0xFFE6) ||    // full-width signs
+         (cp >= 0x1F300 && cp <= 0x1F64F) ||  // pictographs, emoticons
+         (cp >= 0x20000 && cp <= 0x3FFFD);    // CJK extensions B..
+}
+
+std::string Pad(const std::string& cell, size_t width, bool right) {
+  size_t w = DisplayWidth(cell);
+  std::string fill(width > w ? width - w : 0, ' ');
+  return right ? fill + cell : cell + fill;
+}
+
+void RightTrim(std::string* s) {
+  while (!s->empty() && s->back() == ' ') s->pop_back();
+}
+
+}  // namespace
+
+size_t DisplayWidth(absl::string_view s) {
+  size_t width = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = 1;
+    uint32_t cp = c;
+    if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else if (c >= 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0x80) {
+      ++width;  // stray continuation or invalid lead byte
+      ++i;
+      continue;
+    }
+    if (i + len > s.size()) {
+      width += s.size() - i;
+      break;
+    }
+    bool valid = true;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        valid = false;
+        break;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (!valid) {
+      ++width;
+      ++i;
+      continue;
+    }
+    width += IsWide(cp) ? 2 : 1;
+    i += len;
+  }
+  return width;
+}
+
+Table::Table(std::vector<std::string> headers)
+    : headers_(std::move(headers)), right_(headers_.size(), false) {}
+
+void Table::AddRow(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+void Table::AlignRight(size_t column) {
+  if (column >= right_.size()) right_.resize(column + 1, false);
+  right_[column] = true;
+}
+
+std::string Table::Render() const {
+  size_t columns = headers_.size();
+  for (const auto& row : rows_) columns = std::max(columns, row.size());
+  std::vector<size_t> widths(columns, 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], DisplayWidth(row[c]));
+  };
+  measure(headers_);
+  for (const auto& row : rows_) measure(row);
+
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t c = 0; c < columns; ++c) {
+      const std::string empty;
+      const std::string& cell = c < row.size() ? row[c] : empty;
+      if (c > 0) line += "  ";
+      line += Pad(cell, widths[c], c < right_.size() && right_[c]);
+    }
+    RightTrim(&line);
+    out += line;
+    out += '\n';
+  };
+  emit(headers_);
+  for (const auto& row : rows_) emit(row);
+  return out;
+}
+
+std::string RenderKeyValues(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  size_t width = 0;
+  for (const auto& [k, v] : pairs) width = std::max(width, DisplayWidth(k) + 1);
+  std::string out;
+  for (const auto& [k, v] : pairs) {
+    std::string line = Pad(k + ":", width, false) + "  " + v;
+    RightTrim(&line);
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace firegrid::ctl
