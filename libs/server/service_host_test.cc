@@ -302,6 +302,13 @@ TEST_F(ServiceHostTest, HealthFollowsTheReadinessChecks) {
   EXPECT_FALSE(host_->ready());
 }
 
+TEST_F(ServiceHostTest, LivenessStaysServingWhileADependencyIsDown) {
+  dependency_up_ = false;
+  StartHost();
+  EXPECT_TRUE(HealthIs(channel_, "", kNotServing));
+  EXPECT_TRUE(HealthIs(channel_, std::string(kLivenessName), kServing));
+}
+
 TEST_F(ServiceHostTest, ChecksAddedAfterStartTakePart) {
   StartHost();
   EXPECT_TRUE(HealthIs(channel_, "", kServing));
