@@ -15,7 +15,7 @@ namespace firegrid {
 namespace {
 // The payload that marks the FAILED_PRECONDITION of `--help` (its message is the usage text).
 constexpr char kHelpPayload[] = "type.firegrid.dev/config.help";
-}
+}  // namespace
 
 ConfigBinder::ConfigBinder(std::string program) : program_(std::move(program)) {}
 
@@ -41,61 +41,62 @@ bool ConfigBinder::IsHelp(const absl::Status& s) {
 
 void ConfigBinder::String(const std::string& name, std::string* out, std::string def,
                           std::string help, std::function<absl::Status(const std::string&)> check) {
-  options_.push_back(Option{
-      name, std::move(help), absl::StrCat("\"", def, "\""),
-      [out, check](const std::string& v) -> absl::Status {
-        if (check) {
-          absl::Status s = check(v);
-          if (!s.ok()) return s;
-        }
-        *out = v;
-        return absl::OkStatus();
-      },
-      [out, def] { *out = def; }});
+  options_.push_back(Option{name, std::move(help), absl::StrCat("\"", def, "\""),
+                            [out, check](const std::string& v) -> absl::Status {
+                              if (check) {
+                                absl::Status s = check(v);
+                                if (!s.ok()) return s;
+                              }
+                              *out = v;
+                              return absl::OkStatus();
+                            },
+                            [out, def] { *out = def; }});
 }
 
 void ConfigBinder::Int(const std::string& name, int64_t* out, int64_t def, std::string help,
                        int64_t min, int64_t max) {
-  options_.push_back(Option{
-      name, std::move(help), absl::StrCat(def),
-      [out, min, max](const std::string& v) -> absl::Status {
-        int64_t x;
-        if (!absl::SimpleAtoi(v, &x)) return absl::InvalidArgumentError("not an integer");
-        if (x < min || x > max) {
-          return absl::InvalidArgumentError(absl::StrCat("must be in [", min, ", ", max, "]"));
-        }
-        *out = x;
-        return absl::OkStatus();
-      },
-      [out, def] { *out = def; }});
+  options_.push_back(Option{name, std::move(help), absl::StrCat(def),
+                            [out, min, max](const std::string& v) -> absl::Status {
+                              int64_t x;
+                              if (!absl::SimpleAtoi(v, &x))
+                                return absl::InvalidArgumentError("not an integer");
+                              if (x < min || x > max) {
+                                return absl::InvalidArgumentError(
+                                    absl::StrCat("must be in [", min, ", ", max, "]"));
+                              }
+                              *out = x;
+                              return absl::OkStatus();
+                            },
+                            [out, def] { *out = def; }});
 }
 
 void ConfigBinder::Int(const std::string& name, int* out, int def, std::string help, int min,
                        int max) {
-  options_.push_back(Option{
-      name, std::move(help), absl::StrCat(def),
-      [out, min, max](const std::string& v) -> absl::Status {
-        int x;
-        if (!absl::SimpleAtoi(v, &x)) return absl::InvalidArgumentError("not an integer");
-        if (x < min || x > max) {
-          return absl::InvalidArgumentError(absl::StrCat("must be in [", min, ", ", max, "]"));
-        }
-        *out = x;
-        return absl::OkStatus();
-      },
-      [out, def] { *out = def; }});
+  options_.push_back(Option{name, std::move(help), absl::StrCat(def),
+                            [out, min, max](const std::string& v) -> absl::Status {
+                              int x;
+                              if (!absl::SimpleAtoi(v, &x))
+                                return absl::InvalidArgumentError("not an integer");
+                              if (x < min || x > max) {
+                                return absl::InvalidArgumentError(
+                                    absl::StrCat("must be in [", min, ", ", max, "]"));
+                              }
+                              *out = x;
+                              return absl::OkStatus();
+                            },
+                            [out, def] { *out = def; }});
 }
 
 void ConfigBinder::Bool(const std::string& name, bool* out, bool def, std::string help) {
-  options_.push_back(Option{
-      name, std::move(help), def ? "true" : "false",
-      [out](const std::string& v) -> absl::Status {
-        bool x;
-        if (!absl::SimpleAtob(v, &x)) return absl::InvalidArgumentError("not a boolean");
-        *out = x;
-        return absl::OkStatus();
-      },
-      [out, def] { *out = def; }});
+  options_.push_back(Option{name, std::move(help), def ? "true" : "false",
+                            [out](const std::string& v) -> absl::Status {
+                              bool x;
+                              if (!absl::SimpleAtob(v, &x))
+                                return absl::InvalidArgumentError("not a boolean");
+                              *out = x;
+                              return absl::OkStatus();
+                            },
+                            [out, def] { *out = def; }});
 }
 
 void ConfigBinder::Duration(const std::string& name, absl::Duration* out, absl::Duration def,

@@ -1,11 +1,11 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
 namespace firegrid {
@@ -23,10 +23,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 absl::Status InvalidField(absl::string_view field, absl::string_view problem);
 
 // Returns early from the enclosing function when `expr` yields a non-OK absl::Status.
-#define FG_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status fg_status_ = (expr);           \
-    if (!fg_status_.ok()) return fg_status_;      \
+#define FG_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status fg_status_ = (expr);      \
+    if (!fg_status_.ok()) return fg_status_; \
   } while (0)
 
 #define FG_STATUS_CONCAT_INNER_(a, b) a##b

@@ -20,10 +20,10 @@ void ComputeFilingState(v1::Responsibility* r, absl::Time now, const WorkCalenda
     return;
   }
   const absl::Time changed = ToTime(r->changed_at());
-  if (r->has_filing() && r->filing().has_filed_at() &&
-      !r->filing().document_number().empty()) {
+  if (r->has_filing() && r->filing().has_filed_at() && !r->filing().document_number().empty()) {
     // A filing dated (by day) on or after the change covers it.
-    const absl::CivilDay filed_day = absl::ToCivilDay(ToTime(r->filing().filed_at()), calendar.zone);
+    const absl::CivilDay filed_day =
+        absl::ToCivilDay(ToTime(r->filing().filed_at()), calendar.zone);
     const absl::CivilDay changed_day = absl::ToCivilDay(changed, calendar.zone);
     if (filed_day >= changed_day) {
       r->set_filing_state(v1::FILING_STATE_FILED);

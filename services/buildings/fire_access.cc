@@ -27,8 +27,8 @@ class Collector {
     v->set_message(std::move(message));
   }
 
-  void AtLeast(const std::string& subject, const std::string& rule, const char* what,
-               double actual, double required, const char* unit) {
+  void AtLeast(const std::string& subject, const std::string& rule, const char* what, double actual,
+               double required, const char* unit) {
     if (actual < required) {
       Add(v1::VIOLATION_KIND_GEOMETRY, subject, rule, actual, required,
           absl::StrFormat("%s %s is %.2f %s, at least %.2f %s required", subject, what, actual,

@@ -112,8 +112,8 @@ TEST(AssessFireAccess, TallBuildingsNeedAerialLadderRadiusAndLargerSite) {
   s.set_length_m(16);  // 15 m suffices below 50 m, 20 m above
   *b.add_rescue_sites() = s;
   auto a = AssessFireAccess(b, DefaultRules(), absl::FromUnixSeconds(0));
-  EXPECT_EQ(Rules(a), (std::set<std::string>{"fire_lane.min_turning_radius_m",
-                                             "rescue_site.min_length_m"}));
+  EXPECT_EQ(Rules(a),
+            (std::set<std::string>{"fire_lane.min_turning_radius_m", "rescue_site.min_length_m"}));
 }
 
 TEST(AssessFireAccess, MarkingCanBeSwitchedOffByConfig) {

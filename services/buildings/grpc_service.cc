@@ -5,15 +5,15 @@
 
 namespace firegrid::buildings {
 
-#define FG_BUILDINGS_RPC(Method, Request, Response)                                         \
+#define FG_BUILDINGS_RPC(Method, Request, Response)                                          \
   grpc::Status BuildingGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
-                                           v1::Response* resp) {                            \
-    auto principal = auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());            \
-    if (!principal.ok()) return ToGrpcStatus(principal.status());                           \
-    auto result = registry_->Method(*principal, *req);                                      \
-    if (!result.ok()) return ToGrpcStatus(result.status());                                 \
-    *resp = std::move(*result);                                                             \
-    return grpc::Status::OK;                                                                \
+                                           v1::Response* resp) {                             \
+    auto principal = auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());             \
+    if (!principal.ok()) return ToGrpcStatus(principal.status());                            \
+    auto result = registry_->Method(*principal, *req);                                       \
+    if (!result.ok()) return ToGrpcStatus(result.status());                                  \
+    *resp = std::move(*result);                                                              \
+    return grpc::Status::OK;                                                                 \
   }
 
 FG_BUILDINGS_RPC(UpsertOrgUnit, UpsertOrgUnitRequest, OrgUnit)

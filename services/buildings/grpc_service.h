@@ -14,7 +14,7 @@ class BuildingGrpcService final : public v1::BuildingService::Service {
   BuildingGrpcService(Registry* registry, const auth::TokenVerifier* verifier, Clock* clock)
       : registry_(registry), verifier_(verifier), clock_(clock) {}
 
-#define FG_BUILDINGS_RPC(Method, Request, Response)                                        \
+#define FG_BUILDINGS_RPC(Method, Request, Response)                                         \
   grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
       override;
   FG_BUILDINGS_RPC(UpsertOrgUnit, UpsertOrgUnitRequest, OrgUnit)

@@ -42,16 +42,32 @@ double Pct(int num, int den) {
 void Count(const Building& b, v1::LedgerCounts* c) {
   c->set_buildings(c->buildings() + 1);
   switch (b.building_class()) {
-    case v1::BUILDING_CLASS_SUPER_HIGH_RISE: c->set_super_high_rise(c->super_high_rise() + 1); break;
-    case v1::BUILDING_CLASS_I: c->set_class_i(c->class_i() + 1); break;
-    case v1::BUILDING_CLASS_II: c->set_class_ii(c->class_ii() + 1); break;
-    default: c->set_not_high_rise(c->not_high_rise() + 1); break;
+    case v1::BUILDING_CLASS_SUPER_HIGH_RISE:
+      c->set_super_high_rise(c->super_high_rise() + 1);
+      break;
+    case v1::BUILDING_CLASS_I:
+      c->set_class_i(c->class_i() + 1);
+      break;
+    case v1::BUILDING_CLASS_II:
+      c->set_class_ii(c->class_ii() + 1);
+      break;
+    default:
+      c->set_not_high_rise(c->not_high_rise() + 1);
+      break;
   }
   switch (b.responsibility().filing_state()) {
-    case v1::FILING_STATE_FILED: c->set_responsibility_filed(c->responsibility_filed() + 1); break;
-    case v1::FILING_STATE_PENDING: c->set_filing_pending(c->filing_pending() + 1); break;
-    case v1::FILING_STATE_LATE: c->set_filing_late(c->filing_late() + 1); break;
-    default: c->set_filing_missing(c->filing_missing() + 1); break;
+    case v1::FILING_STATE_FILED:
+      c->set_responsibility_filed(c->responsibility_filed() + 1);
+      break;
+    case v1::FILING_STATE_PENDING:
+      c->set_filing_pending(c->filing_pending() + 1);
+      break;
+    case v1::FILING_STATE_LATE:
+      c->set_filing_late(c->filing_late() + 1);
+      break;
+    default:
+      c->set_filing_missing(c->filing_missing() + 1);
+      break;
   }
   const Completeness k = CompletenessOf(b);
   if (k.has_lanes) c->set_with_lanes(c->with_lanes() + 1);
@@ -119,12 +135,29 @@ v1::Ledger ComputeLedger(const std::string& tier_path, const std::vector<Buildin
 
 std::string LedgerCsv(const std::vector<Building>& buildings,
                       const std::map<std::string, std::string>& names) {
-  std::string out = CsvLine({"building_id", "name", "address", "community_code", "community",
-                             "use", "height_m", "floors_above_ground", "class", "filing_state",
-                             "document_number", "management_unit", "responsible_person",
-                             "manager", "building_head", "property_company", "lanes_and_sites",
-                             "lanes_marked", "indoor_hydrant", "fire_access_compliant",
-                             "violations", "three_nos", "old_residential"});
+  std::string out = CsvLine({"building_id",
+                             "name",
+                             "address",
+                             "community_code",
+                             "community",
+                             "use",
+                             "height_m",
+                             "floors_above_ground",
+                             "class",
+                             "filing_state",
+                             "document_number",
+                             "management_unit",
+                             "responsible_person",
+                             "manager",
+                             "building_head",
+                             "property_company",
+                             "lanes_and_sites",
+                             "lanes_marked",
+                             "indoor_hydrant",
+                             "fire_access_compliant",
+                             "violations",
+                             "three_nos",
+                             "old_residential"});
   for (const auto& b : buildings) {
     const Completeness k = CompletenessOf(b);
     std::string hydrant = "not_recorded";
@@ -136,19 +169,28 @@ std::string LedgerCsv(const std::vector<Building>& buildings,
     const auto& chain = b.responsibility().chain();
     absl::StrAppend(
         &out,
-        CsvLine({b.building_id(), b.name(), b.address(), b.tier_path(),
+        CsvLine({b.building_id(),
+                 b.name(),
+                 b.address(),
+                 b.tier_path(),
                  NameOf(names, b.tier_path()),
                  ShortEnumName(v1::BuildingUse_descriptor(), b.use()),
-                 absl::StrFormat("%.1f", b.height_m()), absl::StrCat(b.floors_above_ground()),
+                 absl::StrFormat("%.1f", b.height_m()),
+                 absl::StrCat(b.floors_above_ground()),
                  ShortEnumName(v1::BuildingClass_descriptor(), b.building_class()),
                  ShortEnumName(v1::FilingState_descriptor(), b.responsibility().filing_state()),
-                 b.responsibility().filing().document_number(), chain.management_unit(),
-                 chain.responsible_person().name(), chain.manager().name(),
-                 chain.building_head().name(), chain.property_company(),
+                 b.responsibility().filing().document_number(),
+                 chain.management_unit(),
+                 chain.responsible_person().name(),
+                 chain.manager().name(),
+                 chain.building_head().name(),
+                 chain.property_company(),
                  absl::StrCat(b.fire_lanes_size() + b.rescue_sites_size()),
-                 k.lanes_marked ? "yes" : "no", hydrant,
+                 k.lanes_marked ? "yes" : "no",
+                 hydrant,
                  !k.has_lanes ? "not_assessed" : (b.fire_access_compliant() ? "yes" : "no"),
-                 absl::StrCat(b.fire_access_violations()), b.three_nos() ? "yes" : "no",
+                 absl::StrCat(b.fire_access_violations()),
+                 b.three_nos() ? "yes" : "no",
                  b.old_residential() ? "yes" : "no"}));
   }
   return out;

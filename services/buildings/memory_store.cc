@@ -78,7 +78,8 @@ absl::Status MemoryStore::CreateBuildings(const std::vector<v1::Building>& build
     const auto& b = buildings[i];
     buildings_[b.building_id()] = b;
     index_[BuildingCursor(b)] = b.building_id();
-    if (i < request_ids.size() && !request_ids[i].empty()) requests_[request_ids[i]] = b.building_id();
+    if (i < request_ids.size() && !request_ids[i].empty())
+      requests_[request_ids[i]] = b.building_id();
   }
   outbox_.insert(outbox_.end(), outbox.begin(), outbox.end());
   return absl::OkStatus();
@@ -167,9 +168,8 @@ absl::StatusOr<std::vector<Store::Near>> MemoryStore::FindNearby(v1::NearbyKind 
   } else {
     for (const auto& [id, s] : stations_) consider(id, s.location());
   }
-  std::sort(out.begin(), out.end(), [](const Near& a, const Near& b) {
-    return a.distance_m < b.distance_m;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const Near& a, const Near& b) { return a.distance_m < b.distance_m; });
   if (static_cast<int>(out.size()) > limit) out.resize(limit);
   return out;
 }

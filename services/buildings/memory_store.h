@@ -42,7 +42,7 @@ class MemoryStore : public Store {
 
  private:
   mutable absl::Mutex mu_;
-  std::map<std::string, v1::OrgUnit> units_ ABSL_GUARDED_BY(mu_);      // by tier|code
+  std::map<std::string, v1::OrgUnit> units_ ABSL_GUARDED_BY(mu_);       // by tier|code
   std::map<std::string, v1::Building> buildings_ ABSL_GUARDED_BY(mu_);  // by id
   std::map<std::string, std::string> index_ ABSL_GUARDED_BY(mu_);       // cursor → id
   std::map<std::string, std::string> requests_ ABSL_GUARDED_BY(mu_);

@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<std::string>> RedisStore::RangeByLex(const std::strin
                                                                 int count) {
   const std::string min = cursor.empty() ? "[" + prefix : "(" + cursor;
   const std::string max = "[" + prefix + "\xff";
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"ZRANGEBYLEX", index, min, max, "LIMIT",
-                                                      "0", absl::StrCat(count)}));
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"ZRANGEBYLEX", index, min, max, "LIMIT", "0",
+                                                      absl::StrCat(count)}));
   std::vector<std::string> out;
   for (const auto& e : r.elements) out.push_back(e.str);
   return out;
@@ -118,8 +118,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
   for (size_t i = 0; i < buildings.size(); ++i) {
     const auto& b = buildings[i];
     const std::string key = Key("b", b.building_id());
-    w.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "", "",
-                                  absl::StatusCode::kAlreadyExists,
+    w.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "", "", absl::StatusCode::kAlreadyExists,
                                   absl::StrCat("building ", b.building_id(), " exists")});
     w.commands.push_back(
         {"HSET", key, "data", b.SerializeAsString(), "version", absl::StrCat(b.version())});
@@ -129,8 +128,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
       w.preconditions.push_back(Pre{Pre::Kind::kAbsent, rkey, "", "",
                                     absl::StatusCode::kAlreadyExists,
                                     absl::StrCat("request ", request_ids[i], " already used")});
-      w.commands.push_back(
-          {"SET", rkey, b.building_id(), "EX", absl::StrCat(kRequestTtlSeconds)});
+      w.commands.push_back({"SET", rkey, b.building_id(), "EX", absl::StrCat(kRequestTtlSeconds)});
     }
   }
   AddOutbox(outbox_key(), outbox, &w);
@@ -142,8 +140,7 @@ absl::Status RedisStore::UpdateBuilding(const v1::Building& previous, const v1::
                                         const Outbox& outbox) {
   const std::string key = Key("b", previous.building_id());
   AtomicWrite w;
-  w.preconditions.push_back(Pre{Pre::Kind::kExists, key, "version", "",
-                                absl::StatusCode::kNotFound,
+  w.preconditions.push_back(Pre{Pre::Kind::kExists, key, "version", "", absl::StatusCode::kNotFound,
                                 absl::StrCat("no building ", previous.building_id())});
   w.preconditions.push_back(
       Pre{Pre::Kind::kEquals, key, "version", absl::StrCat(previous.version()),
@@ -174,7 +171,8 @@ absl::StatusOr<BuildingPage> RedisStore::ScanBuildings(const std::string& prefix
   }
   if (members.empty()) return page;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& m : members) cmds.push_back({"HGET", Key("b", m.substr(m.find('|') + 1)), "data"});
+  for (const auto& m : members)
+    cmds.push_back({"HGET", Key("b", m.substr(m.find('|') + 1)), "data"});
   FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
   for (const auto& r : replies) {
     if (r.IsError()) return absl::InternalError(r.str);
@@ -187,7 +185,8 @@ absl::StatusOr<BuildingPage> RedisStore::ScanBuildings(const std::string& prefix
 
 absl::StatusOr<std::vector<v1::ResponsibilityRecord>> RedisStore::GetHistory(
     const std::string& building_id) {
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"LRANGE", Key("hist", building_id), "0", "-1"}));
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"LRANGE", Key("hist", building_id), "0", "-1"}));
   std::vector<v1::ResponsibilityRecord> out;
   for (const auto& e : r.elements) {
     FG_ASSIGN_OR_RETURN(auto rec, ParseBytes<v1::ResponsibilityRecord>(e.str, "history record"));
@@ -228,10 +227,10 @@ absl::StatusOr<std::vector<Store::Near>> RedisStore::FindNearby(v1::NearbyKind k
                                                                 double latitude, double longitude,
                                                                 double radius_m, int limit) {
   const std::string key = prefix_ + (kind == v1::NEARBY_KIND_HYDRANT ? ":geo:hyd" : ":geo:mfs");
-  FG_ASSIGN_OR_RETURN(redis::Reply r,
-                      pool_->Command({"GEOSEARCH", key, "FROMLONLAT", Num(longitude),
-                                      Num(latitude), "BYRADIUS", Num(radius_m), "m", "ASC",
-                                      "COUNT", absl::StrCat(limit), "WITHDIST"}));
+  FG_ASSIGN_OR_RETURN(
+      redis::Reply r,
+      pool_->Command({"GEOSEARCH", key, "FROMLONLAT", Num(longitude), Num(latitude), "BYRADIUS",
+                      Num(radius_m), "m", "ASC", "COUNT", absl::StrCat(limit), "WITHDIST"}));
   std::vector<Near> out;
   for (const auto& e : r.elements) {
     if (e.elements.size() != 2) return absl::InternalError("unexpected GEOSEARCH reply");

@@ -8,10 +8,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "firegrid/buildings/v1/events.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
-#include "firegrid/buildings/v1/events.pb.h"
 #include "libs/auth/scope.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
@@ -60,7 +60,7 @@ absl::Status CanRead(const auth::Principal& p, const v1::Building& b) {
     return absl::PermissionDeniedError("building manager is not named by this building");
   }
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                   Role::kDepartmentOfficer, Role::kInternalService})) {
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
     return Denied(p, "read buildings");
   }
   return auth::RequireTier(p, b.tier_path());
@@ -79,7 +79,7 @@ absl::Status CanSetFacility(const auth::Principal& p, const v1::Building& b) {
     return absl::PermissionDeniedError("building manager is not named by this building");
   }
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                   Role::kDepartmentOfficer})) {
+                         Role::kDepartmentOfficer})) {
     return Denied(p, "record facility status");
   }
   return auth::RequireTier(p, b.tier_path());
@@ -179,7 +179,8 @@ absl::StatusOr<v1::OrgUnit> Registry::UpsertOrgUnit(const P& p,
     }
     FG_RETURN_IF_ERROR(parent.status());
     if (!IsDivisionCode(parent->code())) {
-      return InvalidField("org_unit.parent_code", "must be an area unit (district/street/community)");
+      return InvalidField("org_unit.parent_code",
+                          "must be an area unit (district/street/community)");
     }
     unit.set_tier_path(IsDivisionCode(unit.code()) ? unit.code() : parent->tier_path());
   }
@@ -265,14 +266,14 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
     return Load(id);
   }
   FG_RETURN_IF_ERROR(s);
-  log::Info("building registered", {{"building_id", b.building_id()},
-                                    {"tier_path", b.tier_path()}, {"subject", p.subject}});
+  log::Info(
+      "building registered",
+      {{"building_id", b.building_id()}, {"tier_path", b.tier_path()}, {"subject", p.subject}});
   Decorate(&b);
   return b;
 }
 
-absl::StatusOr<v1::Building> Registry::GetBuilding(const P& p,
-                                                   const v1::GetBuildingRequest& req) {
+absl::StatusOr<v1::Building> Registry::GetBuilding(const P& p, const v1::GetBuildingRequest& req) {
   FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
   FG_RETURN_IF_ERROR(CanRead(p, b));
   return b;
@@ -340,8 +341,9 @@ absl::StatusOr<std::vector<v1::Building>> Registry::ScanAll(const std::string& p
 
 absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
     const P& p, const v1::ListBuildingsRequest& req) {
-  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                   Role::kDepartmentOfficer, Role::kInternalService, Role::kBuildingManager})) {
+  if (!auth::HasRole(p,
+                     {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                      Role::kDepartmentOfficer, Role::kInternalService, Role::kBuildingManager})) {
     return Denied(p, "list buildings");
   }
   FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path_prefix(), "tier_path_prefix"));
@@ -365,9 +367,8 @@ absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
   const int size = req.page_size() == 0 ? 50 : req.page_size();
   auto matches = [&](const v1::Building& b) {
     if (p.role == Role::kBuildingManager && !NamesPrincipal(b, p)) return false;
-    if (!req.classes().empty() &&
-        std::find(req.classes().begin(), req.classes().end(), b.building_class()) ==
-            req.classes().end()) {
+    if (!req.classes().empty() && std::find(req.classes().begin(), req.classes().end(),
+                                            b.building_class()) == req.classes().end()) {
       return false;
     }
     if (!req.uses().empty() &&
@@ -509,12 +510,13 @@ absl::StatusOr<v1::Building> Registry::ReadModifyWrite(
   }
 }
 
-absl::StatusOr<v1::Building> Registry::SetFacilityStatus(
-    const P& p, const v1::SetFacilityStatusRequest& req) {
+absl::StatusOr<v1::Building> Registry::SetFacilityStatus(const P& p,
+                                                         const v1::SetFacilityStatusRequest& req) {
   if (req.kind() == v1::FACILITY_KIND_UNSPECIFIED || !v1::FacilityKind_IsValid(req.kind())) {
     return InvalidField("kind", "is required");
   }
-  if (req.status() == v1::FACILITY_STATUS_UNSPECIFIED || !v1::FacilityStatus_IsValid(req.status())) {
+  if (req.status() == v1::FACILITY_STATUS_UNSPECIFIED ||
+      !v1::FacilityStatus_IsValid(req.status())) {
     return InvalidField("status", "is required");
   }
   if (req.status() == v1::FACILITY_STATUS_NO_WATER &&
@@ -636,7 +638,8 @@ absl::StatusOr<v1::MicroStation> Registry::RegisterMicroStation(
     return InvalidField("station.tier_path", "must be a street/town or community/village code");
   }
   FG_RETURN_IF_ERROR(ValidateLocation(s.location(), "station.location"));
-  if (s.staff() < 0 || s.staff() > 1000) return InvalidField("station.staff", "must be in [0, 1000]");
+  if (s.staff() < 0 || s.staff() > 1000)
+    return InvalidField("station.staff", "must be in [0, 1000]");
   FG_RETURN_IF_ERROR(ValidateText(s.phone(), "station.phone", false, 20));
   if (s.has_updated_at()) return InvalidField("station.updated_at", "is server-owned");
   FG_RETURN_IF_ERROR(CanManageArea(p, s.tier_path(), "register micro fire stations"));
@@ -679,9 +682,9 @@ absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
     return InvalidField("origin", "give building_id or location");
   }
   const bool filter = req.kind() == v1::NEARBY_KIND_HYDRANT && req.in_service_only();
-  FG_ASSIGN_OR_RETURN(auto near, store_->FindNearby(req.kind(), origin.latitude(),
-                                                    origin.longitude(), radius,
-                                                    filter ? std::min(limit * 10, 500) : limit));
+  FG_ASSIGN_OR_RETURN(auto near,
+                      store_->FindNearby(req.kind(), origin.latitude(), origin.longitude(), radius,
+                                         filter ? std::min(limit * 10, 500) : limit));
   v1::FindNearbyResponse resp;
   for (const auto& n : near) {
     if (resp.results_size() == limit) break;
@@ -728,7 +731,7 @@ absl::StatusOr<std::map<std::string, std::string>> Registry::UnitNames(const std
 
 absl::StatusOr<v1::Ledger> Registry::GetLedger(const P& p, const v1::GetLedgerRequest& req) {
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                   Role::kDepartmentOfficer, Role::kInternalService})) {
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
     return Denied(p, "read the ledger");
   }
   FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
@@ -741,7 +744,7 @@ absl::StatusOr<v1::Ledger> Registry::GetLedger(const P& p, const v1::GetLedgerRe
 absl::StatusOr<v1::CsvDocument> Registry::ExportLedgerCsv(const P& p,
                                                           const v1::ExportLedgerCsvRequest& req) {
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                   Role::kDepartmentOfficer, Role::kInternalService})) {
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
     return Denied(p, "export the ledger");
   }
   FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
@@ -749,9 +752,8 @@ absl::StatusOr<v1::CsvDocument> Registry::ExportLedgerCsv(const P& p,
   FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
   FG_ASSIGN_OR_RETURN(auto names, UnitNames(scope));
   v1::CsvDocument doc;
-  doc.set_filename(absl::StrCat(
-      "ledger-", scope, "-",
-      absl::FormatTime("%Y%m%d", clock_->Now(), calendar_.zone), ".csv"));
+  doc.set_filename(absl::StrCat("ledger-", scope, "-",
+                                absl::FormatTime("%Y%m%d", clock_->Now(), calendar_.zone), ".csv"));
   doc.set_content(LedgerCsv(buildings, names));
   doc.set_rows(static_cast<int>(buildings.size()));
   return doc;
@@ -759,7 +761,8 @@ absl::StatusOr<v1::CsvDocument> Registry::ExportLedgerCsv(const P& p,
 
 absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsv(
     const P& p, const v1::ImportBuildingsCsvRequest& req) {
-  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer})) return Denied(p, "import buildings");
+  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer}))
+    return Denied(p, "import buildings");
   if (req.content().size() > kMaxImportBytes) {
     return InvalidField("content", absl::StrCat("at most ", kMaxImportBytes, " bytes"));
   }
@@ -770,15 +773,16 @@ absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsv(
   if (static_cast<int>(records.size()) - 1 > kMaxImportRows) {
     return InvalidField("content", absl::StrCat("at most ", kMaxImportRows, " rows per import"));
   }
-  const std::vector<std::string> required = {"name",      "address",  "tier_path",
-                                             "latitude",  "longitude", "use",
-                                             "height_m",  "floors_above_ground"};
+  const std::vector<std::string> required = {
+      "name",      "address", "tier_path", "latitude",
+      "longitude", "use",     "height_m",  "floors_above_ground"};
   const std::set<std::string> optional = {"floors_below_ground", "year_built", "three_nos",
                                           "old_residential", "large_mixed_use"};
   v1::ImportBuildingsCsvResponse resp;
   std::map<std::string, int> col;
   for (size_t i = 0; i < records[0].fields.size(); ++i) {
-    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(records[0].fields[i]));
+    const std::string name =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(records[0].fields[i]));
     if (std::find(required.begin(), required.end(), name) == required.end() &&
         optional.count(name) == 0) {
       auto* e = resp.add_errors();
@@ -904,9 +908,10 @@ absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsv(
     }
     if (!checked->second.ok()) {
       const std::string msg(checked->second.message());
-      fail("tier_path", checked->second.code() == absl::StatusCode::kPermissionDenied
-                            ? "is outside the caller's tier"
-                            : msg.substr(msg.find(':') == std::string::npos ? 0 : msg.find(':') + 2));
+      fail("tier_path",
+           checked->second.code() == absl::StatusCode::kPermissionDenied
+               ? "is outside the caller's tier"
+               : msg.substr(msg.find(':') == std::string::npos ? 0 : msg.find(':') + 2));
       continue;
     }
     b.set_building_id(ids_->NewId("bld"));

@@ -47,12 +47,12 @@ class Registry {
                                                  const v1::SetFacilityStatusRequest& req);
   absl::StatusOr<v1::SetFireAccessResponse> SetFireAccess(const P& p,
                                                           const v1::SetFireAccessRequest& req);
-  absl::StatusOr<v1::FireAccessAssessment> AssessFireAccess(
-      const P& p, const v1::AssessFireAccessRequest& req);
+  absl::StatusOr<v1::FireAccessAssessment> AssessFireAccess(const P& p,
+                                                            const v1::AssessFireAccessRequest& req);
 
   absl::StatusOr<v1::Hydrant> RegisterHydrant(const P& p, const v1::RegisterHydrantRequest& req);
-  absl::StatusOr<v1::MicroStation> RegisterMicroStation(
-      const P& p, const v1::RegisterMicroStationRequest& req);
+  absl::StatusOr<v1::MicroStation> RegisterMicroStation(const P& p,
+                                                        const v1::RegisterMicroStationRequest& req);
   absl::StatusOr<v1::FindNearbyResponse> FindNearby(const P& p, const v1::FindNearbyRequest& req);
 
   absl::StatusOr<v1::Ledger> GetLedger(const P& p, const v1::GetLedgerRequest& req);

@@ -224,8 +224,7 @@ struct BadField {
   std::string field;
 };
 
-class CreateValidationTest : public RegistryTest,
-                             public ::testing::WithParamInterface<BadField> {};
+class CreateValidationTest : public RegistryTest, public ::testing::WithParamInterface<BadField> {};
 
 TEST_P(CreateValidationTest, InvalidInputNamesTheField) {
   v1::CreateBuildingRequest req;
@@ -247,8 +246,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{[](v1::Building* b) { b->clear_location(); }, "building.location"},
         BadField{[](v1::Building* b) { b->mutable_location()->set_latitude(95); },
                  "building.location.latitude"},
-        BadField{[](v1::Building* b) { b->set_use(v1::BUILDING_USE_UNSPECIFIED); },
-                 "building.use"},
+        BadField{[](v1::Building* b) { b->set_use(v1::BUILDING_USE_UNSPECIFIED); }, "building.use"},
         BadField{[](v1::Building* b) { b->set_height_m(0); }, "building.height_m"},
         BadField{[](v1::Building* b) { b->set_height_m(std::nan("")); }, "building.height_m"},
         BadField{[](v1::Building* b) { b->set_floors_above_ground(0); },
@@ -295,8 +293,7 @@ TEST_F(RegistryTest, UnknownBuildingIsNotFoundAndMalformedIdIsInvalid) {
   get.set_building_id("bld_nope");
   EXPECT_EQ(registry_.GetBuilding(admin_, get).status().code(), absl::StatusCode::kNotFound);
   get.set_building_id("../etc");
-  EXPECT_EQ(registry_.GetBuilding(admin_, get).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_.GetBuilding(admin_, get).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RegistryTest, UpdateChecksVersionRederivesClassAndPublishes) {
@@ -749,8 +746,9 @@ TEST_F(RegistryTest, CsvImportIsAllOrNothingAndReportsEveryBadRow) {
   EXPECT_TRUE(store_.outbox().empty());
   EXPECT_EQ(registry_.ListBuildings(admin_, {})->buildings_size(), 0);
 
-  req.set_content(header + "甲栋,地址,500109001001,29.8,106.4,residential,60,20,no\n"
-                           "\"乙栋, 东\",地址,500109001002,29.8,106.4,OFFICE,30,10,yes\n");
+  req.set_content(header +
+                  "甲栋,地址,500109001001,29.8,106.4,residential,60,20,no\n"
+                  "\"乙栋, 东\",地址,500109001002,29.8,106.4,OFFICE,30,10,yes\n");
   req.set_dry_run(true);
   r = registry_.ImportBuildingsCsv(street_, req);
   ASSERT_TRUE(r.ok());

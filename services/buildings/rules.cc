@@ -22,7 +22,8 @@ absl::StatusOr<absl::CivilDay> ParseDay(const std::string& s, const char* field)
   int y, m, d;
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &y) || !absl::SimpleAtoi(parts[1], &m) ||
       !absl::SimpleAtoi(parts[2], &d)) {
-    return absl::InvalidArgumentError(absl::StrCat("rules.", field, ": '", s, "' is not YYYY-MM-DD"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("rules.", field, ": '", s, "' is not YYYY-MM-DD"));
   }
   absl::CivilDay day(y, m, d);
   if (day.year() != y || day.month() != m || day.day() != d) {
@@ -35,7 +36,8 @@ absl::StatusOr<absl::CivilDay> ParseDay(const std::string& s, const char* field)
 
 absl::Status ValidateRules(const Rules& r) {
   const auto& c = r.building_class();
-  FG_RETURN_IF_ERROR(Positive(c.residential_high_rise_m(), "building_class.residential_high_rise_m"));
+  FG_RETURN_IF_ERROR(
+      Positive(c.residential_high_rise_m(), "building_class.residential_high_rise_m"));
   FG_RETURN_IF_ERROR(Positive(c.residential_class_i_m(), "building_class.residential_class_i_m"));
   FG_RETURN_IF_ERROR(Positive(c.public_high_rise_m(), "building_class.public_high_rise_m"));
   FG_RETURN_IF_ERROR(Positive(c.public_class_i_m(), "building_class.public_class_i_m"));
@@ -55,8 +57,8 @@ absl::Status ValidateRules(const Rules& r) {
       Positive(f.lane_min_turning_radius_m(), "fire_access.lane_min_turning_radius_m"));
   FG_RETURN_IF_ERROR(Positive(f.lane_min_turning_radius_aerial_m(),
                               "fire_access.lane_min_turning_radius_aerial_m"));
-  FG_RETURN_IF_ERROR(Positive(f.aerial_ladder_building_height_m(),
-                              "fire_access.aerial_ladder_building_height_m"));
+  FG_RETURN_IF_ERROR(
+      Positive(f.aerial_ladder_building_height_m(), "fire_access.aerial_ladder_building_height_m"));
   FG_RETURN_IF_ERROR(Positive(f.lane_min_load_t(), "fire_access.lane_min_load_t"));
   FG_RETURN_IF_ERROR(Positive(f.site_min_length_m(), "fire_access.site_min_length_m"));
   FG_RETURN_IF_ERROR(Positive(f.site_min_width_m(), "fire_access.site_min_width_m"));
@@ -68,7 +70,8 @@ absl::Status ValidateRules(const Rules& r) {
   FG_RETURN_IF_ERROR(Positive(f.site_min_load_t(), "fire_access.site_min_load_t"));
   const auto& fl = r.filing();
   if (fl.filing_period_working_days() < 1 || fl.filing_period_working_days() > 60) {
-    return absl::InvalidArgumentError("rules.filing.filing_period_working_days: must be in [1, 60]");
+    return absl::InvalidArgumentError(
+        "rules.filing.filing_period_working_days: must be in [1, 60]");
   }
   if (fl.utc_offset_seconds() < -14 * 3600 || fl.utc_offset_seconds() > 14 * 3600) {
     return absl::InvalidArgumentError("rules.filing.utc_offset_seconds: must be within ±14h");

@@ -54,8 +54,7 @@ absl::Status ValidatePerson(const v1::Person& p, const std::string& field, bool 
       return InvalidField(field + ".phone", "must be 5 to 20 characters");
     }
     for (char c : p.phone()) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '+' && c != '-' &&
-          c != ' ') {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != ' ') {
         return InvalidField(field + ".phone", "may hold digits, '+', '-' and spaces only");
       }
     }
@@ -82,10 +81,14 @@ int DivisionLevel(const std::string& code) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return 0;
   }
   switch (code.size()) {
-    case 6: return 1;
-    case 9: return 2;
-    case 12: return 3;
-    default: return 0;
+    case 6:
+      return 1;
+    case 9:
+      return 2;
+    case 12:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -120,7 +123,8 @@ absl::Status ValidateOrgUnitShape(const v1::OrgUnit& u) {
     case v1::ORG_UNIT_KIND_TOWN:
       if (level != 2) return InvalidField("org_unit.code", "a street or town has a 9-digit code");
       if (u.parent_code() != u.code().substr(0, 6)) {
-        return InvalidField("org_unit.parent_code", "must be the district code the code begins with");
+        return InvalidField("org_unit.parent_code",
+                            "must be the district code the code begins with");
       }
       return absl::OkStatus();
     case v1::ORG_UNIT_KIND_COMMUNITY:
@@ -166,7 +170,8 @@ absl::Status ValidateBuildingFields(const v1::Building& b, const std::string& pr
   FG_RETURN_IF_ERROR(ValidateText(b.name(), prefix + "name", true, 300));
   FG_RETURN_IF_ERROR(ValidateText(b.address(), prefix + "address", false, 600));
   if (DivisionLevel(b.tier_path()) != 3) {
-    return InvalidField(prefix + "tier_path", "must be the 12-digit code of a community or village");
+    return InvalidField(prefix + "tier_path",
+                        "must be the 12-digit code of a community or village");
   }
   if (!b.has_location()) return InvalidField(prefix + "location", "is required");
   FG_RETURN_IF_ERROR(ValidateLocation(b.location(), prefix + "location"));
@@ -228,7 +233,8 @@ absl::Status ValidateFireAccess(const v1::SetFireAccessRequest& req) {
   for (int i = 0; i < req.fire_lanes_size(); ++i) {
     const auto& l = req.fire_lanes(i);
     const std::string f = absl::StrCat("fire_lanes[", i, "].");
-    if (!ValidSlug(l.lane_id(), 40)) return InvalidField(f + "lane_id", "must be 1-40 of [a-z0-9_-]");
+    if (!ValidSlug(l.lane_id(), 40))
+      return InvalidField(f + "lane_id", "must be 1-40 of [a-z0-9_-]");
     if (!ids.insert(l.lane_id()).second) return InvalidField(f + "lane_id", "is not unique");
     FG_RETURN_IF_ERROR(ValidateText(l.name(), f + "name", false, 200));
     FG_RETURN_IF_ERROR(NonNegativeFinite(l.clear_width_m(), f + "clear_width_m", 100));
@@ -242,7 +248,8 @@ absl::Status ValidateFireAccess(const v1::SetFireAccessRequest& req) {
   for (int i = 0; i < req.rescue_sites_size(); ++i) {
     const auto& s = req.rescue_sites(i);
     const std::string f = absl::StrCat("rescue_sites[", i, "].");
-    if (!ValidSlug(s.site_id(), 40)) return InvalidField(f + "site_id", "must be 1-40 of [a-z0-9_-]");
+    if (!ValidSlug(s.site_id(), 40))
+      return InvalidField(f + "site_id", "must be 1-40 of [a-z0-9_-]");
     if (!ids.insert(s.site_id()).second) return InvalidField(f + "site_id", "is not unique");
     FG_RETURN_IF_ERROR(ValidateText(s.name(), f + "name", false, 200));
     FG_RETURN_IF_ERROR(NonNegativeFinite(s.length_m(), f + "length_m", 1000));
@@ -254,10 +261,18 @@ absl::Status ValidateFireAccess(const v1::SetFireAccessRequest& req) {
 }
 
 bool IsUpdatablePath(const std::string& path) {
-  static const std::set<std::string>* kPaths = new std::set<std::string>{
-      "name",      "address",         "tier_path",       "location",
-      "use",       "height_m",        "floors_above_ground", "floors_below_ground",
-      "large_mixed_use", "three_nos", "old_residential", "year_built"};
+  static const std::set<std::string>* kPaths = new std::set<std::string>{"name",
+                                                                         "address",
+                                                                         "tier_path",
+                                                                         "location",
+                                                                         "use",
+                                                                         "height_m",
+                                                                         "floors_above_ground",
+                                                                         "floors_below_ground",
+                                                                         "large_mixed_use",
+                                                                         "three_nos",
+                                                                         "old_residential",
+                                                                         "year_built"};
   return kPaths->count(path) > 0;
 }
 

@@ -122,8 +122,8 @@ class BuildingsE2E : public ::testing::Test {
     testing::WaitUntil(
         [&] {
           out.clear();
-          for (const auto& m : testing::ReadTopic(broker_.bootstrap(), kTopic, 1000,
-                                                  absl::Milliseconds(500))) {
+          for (const auto& m :
+               testing::ReadTopic(broker_.bootstrap(), kTopic, 1000, absl::Milliseconds(500))) {
             auto env = events::ParseEnvelope(m.value);
             if (env.ok() && env->building_id() == building_id) out.push_back(*env);
           }

@@ -73,8 +73,8 @@ absl::StatusOr<int> CheckHealth(const std::string& address, const std::string& s
 
 absl::Status ServiceProcess::Start() {
   if (running()) return absl::FailedPreconditionError("already running");
-  const int port = grpc_port_ != 0 ? grpc_port_ : (options_.grpc_port != 0 ? options_.grpc_port
-                                                                             : FreeTcpPort());
+  const int port =
+      grpc_port_ != 0 ? grpc_port_ : (options_.grpc_port != 0 ? options_.grpc_port : FreeTcpPort());
   SubprocessOptions so;
   so.argv = {options_.binary, absl::StrCat("--grpc-address=127.0.0.1:", port),
              "--metrics-address=127.0.0.1:0"};
@@ -90,8 +90,8 @@ absl::Status ServiceProcess::Start() {
   auto line = WaitForLineInFile(process_->stdout_path(), kListening, options_.start_timeout);
   if (!line.ok()) {
     (void)process_->Stop(absl::Seconds(2));
-    return absl::DeadlineExceededError(absl::StrCat(options_.name, " did not start; see ",
-                                                    process_->stderr_path()));
+    return absl::DeadlineExceededError(
+        absl::StrCat(options_.name, " did not start; see ", process_->stderr_path()));
   }
   std::smatch m;
   std::regex_search(*line, m, kListening);

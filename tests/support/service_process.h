@@ -16,12 +16,12 @@ absl::StatusOr<int> CheckHealth(const std::string& address, const std::string& s
                                 absl::Duration timeout = absl::Seconds(2));
 
 struct ServiceProcessOptions {
-  std::string binary;                 // path of the service binary
-  std::string name;                   // its service name, as in "<name> listening grpc=..."
-  std::vector<std::string> flags;     // beyond --grpc-address and --metrics-address
-  std::string log_dir;                // where <name>-<n>.stdout/.stderr go
-  std::string working_dir;            // empty: inherit
-  int grpc_port = 0;                  // 0: a free one
+  std::string binary;              // path of the service binary
+  std::string name;                // its service name, as in "<name> listening grpc=..."
+  std::vector<std::string> flags;  // beyond --grpc-address and --metrics-address
+  std::string log_dir;             // where <name>-<n>.stdout/.stderr go
+  std::string working_dir;         // empty: inherit
+  int grpc_port = 0;               // 0: a free one
   absl::Duration start_timeout = absl::Seconds(30);
 };
 

@@ -55,8 +55,9 @@ class StoreContract : public ::testing::TestWithParam<StoreUnderTest> {
 };
 
 TEST_P(StoreContract, CreateThenGetRoundTrips) {
-  ASSERT_TRUE(store_->CreateBuildings({B("bld_a", "500109001001")}, {"req-1"},
-                                      {{"t", "bld_a", "event-bytes"}})
+  ASSERT_TRUE(store_
+                  ->CreateBuildings({B("bld_a", "500109001001")}, {"req-1"},
+                                    {{"t", "bld_a", "event-bytes"}})
                   .ok());
   auto got = store_->GetBuilding("bld_a");
   ASSERT_TRUE(got.ok()) << got.status();
@@ -72,10 +73,10 @@ TEST_P(StoreContract, ReusedRequestIdOrExistingIdCreatesNothing) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->GetBuilding("bld_b").status().code(), absl::StatusCode::kNotFound);
   // A batch with one existing id writes none of the batch.
-  EXPECT_EQ(store_->CreateBuildings({B("bld_c", "500109001001"), B("bld_a", "500109001001")},
-                                    {}, {})
-                .code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      store_->CreateBuildings({B("bld_c", "500109001001"), B("bld_a", "500109001001")}, {}, {})
+          .code(),
+      absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->GetBuilding("bld_c").status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -100,9 +101,10 @@ TEST_P(StoreContract, UpdateIsConditionalOnTheVersion) {
 }
 
 TEST_P(StoreContract, ScanFollowsTierPrefixAndCursorAcrossMoves) {
-  ASSERT_TRUE(store_->CreateBuildings({B("bld_1", "500109001001"), B("bld_2", "500109001002"),
-                                       B("bld_3", "500109002001"), B("bld_4", "500109001001")},
-                                      {}, {})
+  ASSERT_TRUE(store_
+                  ->CreateBuildings({B("bld_1", "500109001001"), B("bld_2", "500109001002"),
+                                     B("bld_3", "500109002001"), B("bld_4", "500109001001")},
+                                    {}, {})
                   .ok());
   auto page = store_->ScanBuildings("500109001", "", 2);
   ASSERT_TRUE(page.ok());
@@ -156,9 +158,9 @@ TEST_P(StoreContract, NearbyOrdersByDistanceWithinRadius) {
     h.mutable_location()->set_longitude(106.43);
     return h;
   };
-  ASSERT_TRUE(store_->PutHydrant(hydrant("hyd_far", 29.83)).ok());   // ~1.1 km
+  ASSERT_TRUE(store_->PutHydrant(hydrant("hyd_far", 29.83)).ok());    // ~1.1 km
   ASSERT_TRUE(store_->PutHydrant(hydrant("hyd_near", 29.821)).ok());  // ~111 m
-  ASSERT_TRUE(store_->PutHydrant(hydrant("hyd_out", 29.9)).ok());    // ~8.9 km
+  ASSERT_TRUE(store_->PutHydrant(hydrant("hyd_out", 29.9)).ok());     // ~8.9 km
   auto near = store_->FindNearby(v1::NEARBY_KIND_HYDRANT, 29.82, 106.43, 2000, 5);
   ASSERT_TRUE(near.ok()) << near.status();
   ASSERT_EQ(near->size(), 2u);
@@ -171,14 +173,13 @@ TEST_P(StoreContract, NearbyOrdersByDistanceWithinRadius) {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreContract,
-    ::testing::Values(
-        StoreUnderTest{"memory", [] { return std::make_unique<MemoryStore>(); }},
-        StoreUnderTest{"redis",
-                       [] {
-                         static int n = 0;
-                         return std::make_unique<RedisStore>(SharedPool(),
-                                                             "t" + std::to_string(++n));
-                       }}),
+    ::testing::Values(StoreUnderTest{"memory", [] { return std::make_unique<MemoryStore>(); }},
+                      StoreUnderTest{"redis",
+                                     [] {
+                                       static int n = 0;
+                                       return std::make_unique<RedisStore>(
+                                           SharedPool(), "t" + std::to_string(++n));
+                                     }}),
     [](const ::testing::TestParamInfo<StoreUnderTest>& info) { return info.param.name; });
 
 TEST(RedisStoreOutbox, EventsLandInTheOutboxStreamWithTheWrite) {
@@ -187,8 +188,8 @@ TEST(RedisStoreOutbox, EventsLandInTheOutboxStreamWithTheWrite) {
   b.set_building_id("bld_x");
   b.set_tier_path("500109001001");
   b.set_version(1);
-  ASSERT_TRUE(store.CreateBuildings({b}, {}, {{"firegrid.buildings.events.v1", "bld_x", "v1"}})
-                  .ok());
+  ASSERT_TRUE(
+      store.CreateBuildings({b}, {}, {{"firegrid.buildings.events.v1", "bld_x", "v1"}}).ok());
   auto len = SharedPool()->Command({"XLEN", store.outbox_key()});
   ASSERT_TRUE(len.ok());
   EXPECT_EQ(len->integer, 1);
