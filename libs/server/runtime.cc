@@ -4,8 +4,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
 
@@ -69,6 +71,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
                                                          const std::string& outbox_key) {
   log::Init(service_name, log::ParseLevel(c.log_level, log::Level::kInfo));
   std::unique_ptr<Runtime> rt(new Runtime());
+  rt->kafka_bootstrap_ = c.kafka_bootstrap;
+  rt->service_name_ = service_name;
 
   auth::VerifierOptions vo;
   if (!c.jwt_hs256_key_file.empty()) {
@@ -124,8 +128,65 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   return rt;
 }
 
+struct Runtime::Periodic {
+  std::string name;
+  absl::Duration interval;
+  std::function<absl::Status()> task;
+  absl::Notification stop;
+  std::thread thread;
+
+  void Run() {
+    do {
+      absl::Status s = task();
+      if (!s.ok()) {
+        log::Warn("periodic task failed", {{"task", name}, {"error", std::string(s.message())}});
+      }
+    } while (!stop.WaitForNotificationWithTimeout(interval));
+  }
+};
+
 Runtime::~Runtime() {
-  if (host_ != nullptr) host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
+  if (host_ != nullptr) {
+    host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
+    host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
+  }
+}
+
+absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::string> topics,
+                                  events::Handler handler) {
+  events::ConsumerOptions o;
+  o.bootstrap_servers = kafka_bootstrap_;
+  o.group_id = group;
+  o.topics = std::move(topics);
+  o.handler = std::move(handler);
+  o.dlq_producer = producer_.get();
+  o.client_id = absl::StrCat("firegrid-", service_name_);
+  FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c, events::Consumer::Create(std::move(o)));
+  consumers_.push_back(std::move(c));
+  if (consumers_.size() == 1) {
+    FG_RETURN_IF_ERROR(host_->metrics().AddGaugeCallback(
+        "firegrid_consumer_lag", "Messages on a partition not yet processed by this replica",
+        [this]() -> std::vector<std::pair<Labels, double>> {
+          std::vector<std::pair<Labels, double>> out;
+          for (const auto& c : consumers_) {
+            for (const auto& l : c->Lag()) {
+              out.push_back({Labels{{"topic", l.topic}, {"partition", absl::StrCat(l.partition)}},
+                             static_cast<double>(l.lag)});
+            }
+          }
+          return out;
+        }));
+  }
+  return absl::OkStatus();
+}
+
+void Runtime::AddPeriodic(std::string name, absl::Duration interval,
+                          std::function<absl::Status()> task) {
+  auto p = std::make_unique<Periodic>();
+  p->name = std::move(name);
+  p->interval = interval;
+  p->task = std::move(task);
+  periodic_.push_back(std::move(p));
 }
 
 int Runtime::Serve() {
@@ -135,7 +196,22 @@ int Runtime::Serve() {
     return 1;
   }
   relay_->Start();
+  for (auto& c : consumers_) {
+    if (absl::Status cs = c->Start(); !cs.ok()) {
+      log::Error("consumer failed to start", {{"error", std::string(cs.message())}});
+      host_->Shutdown();
+    }
+  }
+  for (auto& p : periodic_) {
+    Periodic* raw = p.get();
+    p->thread = std::thread([raw] { raw->Run(); });
+  }
   host_->Wait();
+  for (auto& p : periodic_) {
+    p->stop.Notify();
+    if (p->thread.joinable()) p->thread.join();
+  }
+  for (auto& c : consumers_) c->Stop();
   relay_->Stop();
   log::Info("stopped");
   return 0;

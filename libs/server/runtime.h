@@ -1,11 +1,14 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
+#include "libs/events/consumer.h"
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/pool.h"
@@ -53,9 +56,19 @@ class Runtime {
   const auth::TokenVerifier& verifier() const { return *verifier_; }
   ServiceHost& host() { return *host_; }
 
-  // Starts the host and the outbox relay, blocks until SIGTERM/SIGINT, then drains in order:
-  // stop accepting RPCs, finish in-flight ones, stop the relay (what it has not published stays
-  // in the outbox for the next start). Returns the process exit code.
+  // A consumer of `topics` in consumer group `group` (at-least-once, dead letters through this
+  // runtime's producer), started by Serve() and stopped before the relay; its per-partition lag
+  // is exported as firegrid_consumer_lag{topic,partition}.
+  absl::Status AddConsumer(const std::string& group, std::vector<std::string> topics,
+                           events::Handler handler);
+  // Runs `task` every `interval` on its own thread while serving (first run right after start).
+  // A failing task is logged and run again at the next interval.
+  void AddPeriodic(std::string name, absl::Duration interval, std::function<absl::Status()> task);
+
+  // Starts the host, the outbox relay, the consumers and the periodic tasks, blocks until
+  // SIGTERM/SIGINT, then drains in order: stop accepting RPCs, finish in-flight ones, stop the
+  // periodic tasks and consumers (committing what they processed), stop the relay (what it has
+  // not published stays in the outbox for the next start). Returns the process exit code.
   int Serve();
 
  private:
@@ -65,6 +78,11 @@ class Runtime {
   std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<ServiceHost> host_;
+  std::string kafka_bootstrap_;
+  std::string service_name_;
+  std::vector<std::unique_ptr<events::Consumer>> consumers_;
+  struct Periodic;
+  std::vector<std::unique_ptr<Periodic>> periodic_;
 };
 
 // Parses flags and environment into `binder`'s fields; on --help prints usage and exits 0, on

@@ -1,0 +1,21 @@
+#include "services/hazards/grpc_service.h"
+
+#include "libs/auth/grpc_auth.h"
+#include "libs/common/status.h"
+
+namespace firegrid::hazards {
+
+#define FG_HAZARDS_RPC(Method, Impl, Request, Response)                                    \
+  grpc::Status HazardGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
+                                         v1::Response* resp) {                             \
+    auto principal = auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());           \
+    if (!principal.ok()) return ToGrpcStatus(principal.status());                          \
+    auto result = registry_->Impl(*principal, *req);                                       \
+    if (!result.ok()) return ToGrpcStatus(result.status());                                \
+    *resp = std::move(*result);                                                            \
+    return grpc::Status::OK;                                                               \
+  }
+#include "services/hazards/rpcs.inc"
+#undef FG_HAZARDS_RPC
+
+}  // namespace firegrid::hazards

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "libs/auth/token.h"
+#include "libs/common/clock.h"
+#include "services/hazards/registry.h"
+
+namespace firegrid::hazards {
+
+// The gRPC adapter: authenticates every call and hands it to the registry; statuses go through
+// the one Status → gRPC mapping.
+class HazardGrpcService final : public v1::HazardService::Service {
+ public:
+  HazardGrpcService(HazardRegistry* registry, const auth::TokenVerifier* verifier, Clock* clock)
+      : registry_(registry), verifier_(verifier), clock_(clock) {}
+
+#define FG_HAZARDS_RPC(Method, Impl, Request, Response)                                     \
+  grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
+      override;
+#include "services/hazards/rpcs.inc"
+#undef FG_HAZARDS_RPC
+
+ private:
+  HazardRegistry* registry_;
+  const auth::TokenVerifier* verifier_;
+  Clock* clock_;
+};
+
+}  // namespace firegrid::hazards

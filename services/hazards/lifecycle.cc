@@ -1,0 +1,187 @@
+#include "services/hazards/lifecycle.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "libs/auth/scope.h"
+#include "services/hazards/routing.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using auth::Role;
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+bool NamesManager(const auth::Principal& p, const v1::Hazard& h) {
+  if (p.subject.empty()) return false;
+  return h.assignment().responsible_subject() == p.subject ||
+         Contains(h.building_subjects(), p.subject);
+}
+
+bool LeadDepartment(const auth::Principal& p, const v1::Hazard& h) {
+  return p.role == Role::kDepartmentOfficer && !p.department.empty() &&
+         Contains(h.routing().lead_departments(), p.department);
+}
+
+absl::Status Denied(const auth::Principal& p, Action a) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("role ", auth::RoleName(p.role), " may not ", ActionName(a), " this hazard"));
+}
+
+}  // namespace
+
+absl::string_view ActionName(Action a) {
+  switch (a) {
+    case Action::kVerify:
+      return "verify";
+    case Action::kReject:
+      return "reject";
+    case Action::kAssign:
+      return "assign";
+    case Action::kStart:
+      return "start";
+    case Action::kSubmit:
+      return "submit";
+    case Action::kReviewPass:
+      return "review_pass";
+    case Action::kReviewFail:
+      return "review_fail";
+    case Action::kChangeCategory:
+      return "change_category";
+    case Action::kMerge:
+      return "merge";
+    case Action::kUnmerge:
+      return "unmerge";
+  }
+  return "act on";
+}
+
+bool IsOpen(v1::Status s) { return s != v1::STATUS_CLOSED && s != v1::STATUS_REJECTED; }
+
+bool IsActive(v1::Status s) {
+  return s == v1::STATUS_VERIFIED || s == v1::STATUS_ASSIGNED || s == v1::STATUS_RECTIFYING ||
+         s == v1::STATUS_SUBMITTED;
+}
+
+absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h) {
+  switch (p.role) {
+    case Role::kInternalService:
+      return absl::OkStatus();
+    case Role::kDistrictAdmin:
+    case Role::kStreetOfficer:
+    case Role::kCommunityWorker:
+      return auth::RequireTier(p, h.tier_path());
+    case Role::kDepartmentOfficer: {
+      const auto depts = RoutedDepartments(h.routing());
+      const bool routed = !p.department.empty() &&
+                          (std::find(depts.begin(), depts.end(), p.department) != depts.end() ||
+                           h.assignment().supervising_department() == p.department);
+      if (!routed) return absl::PermissionDeniedError("hazard not routed to your department");
+      return auth::RequireTier(p, h.tier_path());
+    }
+    case Role::kBuildingManager:
+      if (NamesManager(p, h)) return absl::OkStatus();
+      return absl::PermissionDeniedError("hazard of a building that does not name you");
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("role ", auth::RoleName(p.role), " may not see hazards"));
+  }
+}
+
+absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a) {
+  const bool admin_or_street = p.role == Role::kDistrictAdmin || p.role == Role::kStreetOfficer;
+  switch (a) {
+    case Action::kVerify:
+    case Action::kReject:
+    case Action::kChangeCategory:
+    case Action::kAssign:
+      if (admin_or_street || LeadDepartment(p, h)) return absl::OkStatus();
+      return Denied(p, a);
+    case Action::kStart:
+    case Action::kSubmit:
+      if (admin_or_street || p.role == Role::kCommunityWorker ||
+          (p.role == Role::kBuildingManager && NamesManager(p, h))) {
+        return absl::OkStatus();
+      }
+      return Denied(p, a);
+    case Action::kReviewPass:
+    case Action::kReviewFail: {
+      const bool supervising = p.role == Role::kDepartmentOfficer && !p.department.empty() &&
+                               h.assignment().supervising_department() == p.department;
+      if (!admin_or_street && !supervising) return Denied(p, a);
+      for (auto it = h.audit().rbegin(); it != h.audit().rend(); ++it) {
+        if (it->action() == "submit") {
+          if (it->actor() == p.subject) {
+            return absl::PermissionDeniedError(
+                "the one who submitted a rectification may not review it");
+          }
+          break;
+        }
+      }
+      return absl::OkStatus();
+    }
+    case Action::kMerge:
+    case Action::kUnmerge:
+      if (admin_or_street) return absl::OkStatus();
+      return Denied(p, a);
+  }
+  return Denied(p, a);
+}
+
+absl::Status CheckState(const v1::Hazard& h, Action a) {
+  if (!h.duplicate_of().empty() && a != Action::kUnmerge) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("hazard ", h.hazard_id(), " is a duplicate of ", h.duplicate_of(),
+                     "; act on that hazard, or unmerge this one first"));
+  }
+  auto need = [&](v1::Status want) -> absl::Status {
+    if (h.status() == want) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot ", ActionName(a), " a hazard in status ", v1::Status_Name(h.status()),
+                     "; it must be ", v1::Status_Name(want)));
+  };
+  switch (a) {
+    case Action::kVerify:
+    case Action::kReject:
+      return need(v1::STATUS_REPORTED);
+    case Action::kAssign:
+      return need(v1::STATUS_VERIFIED);
+    case Action::kStart:
+      return need(v1::STATUS_ASSIGNED);
+    case Action::kSubmit:
+      return need(v1::STATUS_RECTIFYING);
+    case Action::kReviewPass:
+    case Action::kReviewFail:
+      return need(v1::STATUS_SUBMITTED);
+    case Action::kChangeCategory:
+    case Action::kMerge:
+      if (IsOpen(h.status())) return absl::OkStatus();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot ", ActionName(a), " a hazard in status ", v1::Status_Name(h.status())));
+    case Action::kUnmerge:
+      if (!h.duplicate_of().empty()) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat("hazard ", h.hazard_id(), " is not a duplicate"));
+  }
+  return absl::OkStatus();
+}
+
+void Record(v1::Hazard* h, const auth::Principal& p, absl::string_view action, v1::Status to,
+            absl::Time now, absl::string_view note) {
+  auto* e = h->add_audit();
+  *e->mutable_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  e->set_actor(p.subject);
+  e->set_role(std::string(auth::RoleName(p.role)));
+  e->set_action(std::string(action));
+  e->set_from(h->status());
+  e->set_to(to);
+  e->set_note(std::string(note));
+  h->set_status(to);
+}
+
+}  // namespace firegrid::hazards

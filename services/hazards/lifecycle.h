@@ -1,0 +1,61 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/auth/principal.h"
+
+namespace firegrid::hazards {
+
+namespace v1 = ::firegrid::hazards::v1;
+
+// The hazard lifecycle as pure functions (流程引导):
+//   reported → verified | rejected → assigned → rectifying → submitted → closed,
+//   submitted → rectifying when the review fails.
+enum class Action {
+  kVerify,          // REPORTED → VERIFIED (a major hazard needs N distinct confirmations)
+  kReject,          // REPORTED → REJECTED, with a reason
+  kAssign,          // VERIFIED → ASSIGNED: responsible party, supervising department, deadline
+  kStart,           // ASSIGNED → RECTIFYING
+  kSubmit,          // RECTIFYING → SUBMITTED, with evidence
+  kReviewPass,      // SUBMITTED → CLOSED
+  kReviewFail,      // SUBMITTED → RECTIFYING
+  kChangeCategory,  // any open state; re-routes
+  kMerge,           // links an open hazard to another as its duplicate
+  kUnmerge,         // undoes a merge
+};
+
+absl::string_view ActionName(Action a);
+
+// Open: not closed, not rejected.
+bool IsOpen(v1::Status s);
+// Under rectification (counted as open in statistics): verified .. submitted.
+bool IsActive(v1::Status s);
+
+// Whether the principal may see the hazard at all: district admins, street officers and
+// community workers by tier; department officers when the hazard is routed to their department
+// (lead, assisting or supervising) within their tier; building managers when the building or
+// the assignment names them; internal services always. PERMISSION_DENIED otherwise.
+absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h);
+
+// Whether the principal's role allows the action on this hazard (after CanSee):
+//   verify, reject, change category, assign: district_admin, street_officer, department_officer
+//     of a lead department;
+//   start, submit: district_admin, street_officer, community_worker, building_manager named as
+//     responsible (or by the building);
+//   review: district_admin, street_officer, department_officer of the supervising department,
+//     never the one who submitted;
+//   merge, unmerge: district_admin, street_officer.
+absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a);
+
+// FAILED_PRECONDITION when the action is not allowed from the hazard's current state.
+absl::Status CheckState(const v1::Hazard& h, Action a);
+
+// Sets the status and appends the audit entry.
+void Record(v1::Hazard* h, const auth::Principal& p, absl::string_view action, v1::Status to,
+            absl::Time now, absl::string_view note);
+
+}  // namespace firegrid::hazards

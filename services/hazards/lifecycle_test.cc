@@ -1,0 +1,168 @@
+#include "services/hazards/lifecycle.h"
+
+#include <map>
+#include <set>
+
+#include "gtest/gtest.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using auth::Principal;
+using auth::Role;
+
+Principal Make(Role role, const std::string& tier, const std::string& subject,
+               const std::string& department = "") {
+  Principal p;
+  p.role = role;
+  p.tier_path = tier;
+  p.subject = subject;
+  p.department = department;
+  return p;
+}
+
+const std::map<std::string, Principal>& Callers() {
+  static const auto* callers = new std::map<std::string, Principal>{
+      {"district_admin", Make(Role::kDistrictAdmin, "500109", "admin")},
+      {"street_officer", Make(Role::kStreetOfficer, "500109001", "street")},
+      {"other_street", Make(Role::kStreetOfficer, "500109002", "street2")},
+      {"community_worker", Make(Role::kCommunityWorker, "500109001002", "grid")},
+      {"other_community", Make(Role::kCommunityWorker, "500109001003", "grid2")},
+      {"lead_department", Make(Role::kDepartmentOfficer, "500109", "um", "urban_management")},
+      {"assisting_department", Make(Role::kDepartmentOfficer, "500109", "pol", "police")},
+      {"unrouted_department", Make(Role::kDepartmentOfficer, "500109", "hl", "health")},
+      {"building_manager", Make(Role::kBuildingManager, "", "mgr")},
+      {"other_manager", Make(Role::kBuildingManager, "", "mgr2")},
+      {"service_agency", Make(Role::kServiceAgency, "500109", "agency")},
+      {"internal_service", Make(Role::kInternalService, "", "svc")},
+  };
+  return *callers;
+}
+
+v1::Hazard Sample(v1::Status status) {
+  v1::Hazard h;
+  h.set_hazard_id("hzd_1");
+  h.set_tier_path("500109001002");
+  h.set_status(status);
+  h.mutable_routing()->add_lead_departments("urban_management");
+  h.mutable_routing()->add_assisting_departments("police");
+  h.mutable_assignment()->set_supervising_department("urban_management");
+  h.mutable_assignment()->set_responsible_subject("mgr");
+  h.add_building_subjects("mgr");
+  return h;
+}
+
+TEST(CanSee, FollowsTierDepartmentAndNaming) {
+  const std::set<std::string> see = {"district_admin",  "street_officer",       "community_worker",
+                                     "lead_department", "assisting_department", "building_manager",
+                                     "internal_service"};
+  for (const auto& [name, p] : Callers()) {
+    EXPECT_EQ(CanSee(p, Sample(v1::STATUS_REPORTED)).ok(), see.count(name) > 0) << name;
+  }
+}
+
+struct ActionCase {
+  Action action;
+  v1::Status from;
+  std::set<std::string> allowed;
+};
+
+class AuthorizeTest : public ::testing::TestWithParam<ActionCase> {};
+
+// Every transition, allowed and refused, for every kind of caller.
+TEST_P(AuthorizeTest, OnlyTheRolesOfTheTransitionMayTakeIt) {
+  const ActionCase& c = GetParam();
+  v1::Hazard h = Sample(c.from);
+  for (const auto& [name, p] : Callers()) {
+    const bool ok = CanSee(p, h).ok() && Authorize(p, h, c.action).ok();
+    EXPECT_EQ(ok, c.allowed.count(name) > 0) << ActionName(c.action) << " by " << name;
+    EXPECT_TRUE(CheckState(h, c.action).ok()) << ActionName(c.action);
+  }
+}
+
+const std::set<std::string> kDecide = {"district_admin", "street_officer", "lead_department"};
+const std::set<std::string> kRectify = {"district_admin", "street_officer", "community_worker",
+                                        "building_manager"};
+const std::set<std::string> kStaff = {"district_admin", "street_officer"};
+
+INSTANTIATE_TEST_SUITE_P(
+    Lifecycle, AuthorizeTest,
+    ::testing::Values(ActionCase{Action::kVerify, v1::STATUS_REPORTED, kDecide},
+                      ActionCase{Action::kReject, v1::STATUS_REPORTED, kDecide},
+                      ActionCase{Action::kAssign, v1::STATUS_VERIFIED, kDecide},
+                      ActionCase{Action::kStart, v1::STATUS_ASSIGNED, kRectify},
+                      ActionCase{Action::kSubmit, v1::STATUS_RECTIFYING, kRectify},
+                      ActionCase{Action::kReviewPass, v1::STATUS_SUBMITTED, kDecide},
+                      ActionCase{Action::kReviewFail, v1::STATUS_SUBMITTED, kDecide},
+                      ActionCase{Action::kChangeCategory, v1::STATUS_ASSIGNED, kDecide},
+                      ActionCase{Action::kMerge, v1::STATUS_REPORTED, kStaff}));
+
+TEST(Authorize, TheSubmitterMayNotReviewTheirOwnRectification) {
+  v1::Hazard h = Sample(v1::STATUS_RECTIFYING);
+  const Principal& street = Callers().at("street_officer");
+  Record(&h, street, "submit", v1::STATUS_SUBMITTED, absl::FromUnixSeconds(10), "done");
+  EXPECT_EQ(Authorize(street, h, Action::kReviewPass).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Authorize(Callers().at("district_admin"), h, Action::kReviewPass).ok());
+}
+
+TEST(Authorize, ReviewBelongsToTheSupervisingDepartmentNotEveryLead) {
+  v1::Hazard h = Sample(v1::STATUS_SUBMITTED);
+  h.mutable_assignment()->set_supervising_department("police");
+  EXPECT_FALSE(Authorize(Callers().at("lead_department"), h, Action::kReviewPass).ok());
+  EXPECT_TRUE(Authorize(Callers().at("assisting_department"), h, Action::kReviewPass).ok());
+}
+
+// Each action from each state: only its own source state passes; others are FAILED_PRECONDITION.
+TEST(CheckState, EachTransitionOnlyFromItsState) {
+  const std::map<Action, std::set<v1::Status>> from = {
+      {Action::kVerify, {v1::STATUS_REPORTED}},
+      {Action::kReject, {v1::STATUS_REPORTED}},
+      {Action::kAssign, {v1::STATUS_VERIFIED}},
+      {Action::kStart, {v1::STATUS_ASSIGNED}},
+      {Action::kSubmit, {v1::STATUS_RECTIFYING}},
+      {Action::kReviewPass, {v1::STATUS_SUBMITTED}},
+      {Action::kReviewFail, {v1::STATUS_SUBMITTED}},
+      {Action::kChangeCategory,
+       {v1::STATUS_REPORTED, v1::STATUS_VERIFIED, v1::STATUS_ASSIGNED, v1::STATUS_RECTIFYING,
+        v1::STATUS_SUBMITTED}},
+      {Action::kMerge,
+       {v1::STATUS_REPORTED, v1::STATUS_VERIFIED, v1::STATUS_ASSIGNED, v1::STATUS_RECTIFYING,
+        v1::STATUS_SUBMITTED}},
+  };
+  for (const auto& [action, ok_states] : from) {
+    for (int s = 1; v1::Status_IsValid(s); ++s) {
+      absl::Status st = CheckState(Sample(static_cast<v1::Status>(s)), action);
+      if (ok_states.count(static_cast<v1::Status>(s))) {
+        EXPECT_TRUE(st.ok()) << ActionName(action) << " from " << s << ": " << st;
+      } else {
+        EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition)
+            << ActionName(action) << " from " << s;
+      }
+    }
+  }
+}
+
+TEST(CheckState, ADuplicateOnlyUnmerges) {
+  v1::Hazard h = Sample(v1::STATUS_REPORTED);
+  EXPECT_EQ(CheckState(h, Action::kUnmerge).code(), absl::StatusCode::kFailedPrecondition);
+  h.set_duplicate_of("hzd_0");
+  EXPECT_EQ(CheckState(h, Action::kVerify).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckState(h, Action::kUnmerge).ok());
+}
+
+TEST(Record, AppendsTheAuditEntryAndMovesTheStatus) {
+  v1::Hazard h = Sample(v1::STATUS_REPORTED);
+  Record(&h, Callers().at("street_officer"), "verify", v1::STATUS_VERIFIED,
+         absl::FromUnixSeconds(100), "seen on site");
+  EXPECT_EQ(h.status(), v1::STATUS_VERIFIED);
+  ASSERT_EQ(h.audit_size(), 1);
+  EXPECT_EQ(h.audit(0).actor(), "street");
+  EXPECT_EQ(h.audit(0).role(), "street_officer");
+  EXPECT_EQ(h.audit(0).from(), v1::STATUS_REPORTED);
+  EXPECT_EQ(h.audit(0).to(), v1::STATUS_VERIFIED);
+  EXPECT_EQ(h.audit(0).note(), "seen on site");
+  EXPECT_EQ(h.audit(0).at().seconds(), 100);
+}
+
+}  // namespace
+}  // namespace firegrid::hazards

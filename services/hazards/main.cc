@@ -1,0 +1,66 @@
+// firegrid-hazards: hidden hazards reported, routed, tracked to closure. Thin: flags, wiring,
+// serve.
+#include <cstdio>
+
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/common/ids.h"
+#include "libs/common/logging.h"
+#include "libs/events/topics.h"
+#include "libs/server/runtime.h"
+#include "services/hazards/grpc_service.h"
+#include "services/hazards/registry.h"
+#include "services/hazards/rules.h"
+#include "services/hazards/store.h"
+
+int main(int argc, char** argv) {
+  using namespace firegrid;
+  if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  server::RuntimeConfig rc;
+  std::string rules_file, guidance_file, key_prefix, group;
+  absl::Duration timer_interval;
+  ConfigBinder binder("firegrid-hazards");
+  server::BindRuntimeConfig(binder, &rc, 50052, 9465);
+  binder.String("rules-file", &rules_file, "config/hazards_rules.textproto",
+                "routing, deadline, reminder and reward rules (text proto)");
+  binder.String("guidance-file", &guidance_file, "config/hazards_guidance.textproto",
+                "process guidance per category (text proto)");
+  binder.String("redis-key-prefix", &key_prefix, "fg:hazards", "prefix of this service's keys");
+  binder.String("consumer-group", &group, "hazards",
+                "Kafka consumer group of the buildings events");
+  binder.Duration("timer-interval", &timer_interval, absl::Seconds(1),
+                  "how often due reminders and escalations are looked for", absl::Milliseconds(10),
+                  absl::Minutes(10));
+  server::ParseConfigOrExit(binder, argc, argv);
+
+  auto rules = hazards::Rules::LoadFiles(rules_file, guidance_file);
+  if (!rules.ok()) {
+    log::Init("hazards");
+    log::Error("invalid rules", {{"error", std::string(rules.status().message())}});
+    return 2;
+  }
+  auto runtime = server::Runtime::Create("hazards", rc, key_prefix + ":outbox");
+  if (!runtime.ok()) {
+    log::Error("invalid configuration", {{"error", std::string(runtime.status().message())}});
+    return 2;
+  }
+  server::Runtime& rt = **runtime;
+  hazards::HazardStore store(&rt.redis(), key_prefix);
+  RandomIdGenerator ids;
+  hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids);
+  hazards::HazardGrpcService service(&registry, &rt.verifier(), RealClock::Get());
+  rt.host().AddService(&service);
+  if (absl::Status s = rt.AddConsumer(
+          group, {std::string(events::kBuildingsTopic)},
+          [&](const events::Envelope& e) { return registry.HandleBuildingEvent(e); });
+      !s.ok()) {
+    log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
+    return 2;
+  }
+  rt.AddPeriodic("deadline-timers", timer_interval,
+                 [&]() { return registry.FireDueTimers().status(); });
+  return rt.Serve();
+}

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/auth/principal.h"
+#include "libs/common/clock.h"
+#include "libs/common/ids.h"
+#include "libs/events/envelope.h"
+#include "services/hazards/lifecycle.h"
+#include "services/hazards/rules.h"
+#include "services/hazards/store.h"
+
+namespace firegrid::hazards {
+
+// The hazards domain: reports, routing, the lifecycle, duplicates, deadlines with reminders and
+// escalation, guidance and statistics. Validation and authorisation happen here; the gRPC
+// adapter only authenticates. Every change is one atomic write with its outbox events.
+class HazardRegistry {
+ public:
+  HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids);
+
+  using P = auth::Principal;
+  absl::StatusOr<v1::ReportHazardResponse> Report(const P& p, const v1::ReportHazardRequest& req);
+  absl::StatusOr<v1::Hazard> Get(const P& p, const v1::GetHazardRequest& req);
+  absl::StatusOr<v1::ListHazardsResponse> List(const P& p, const v1::ListHazardsRequest& req);
+
+  absl::StatusOr<v1::Hazard> Verify(const P& p, const v1::VerifyHazardRequest& req);
+  absl::StatusOr<v1::Hazard> Reject(const P& p, const v1::RejectHazardRequest& req);
+  absl::StatusOr<v1::Hazard> Assign(const P& p, const v1::AssignHazardRequest& req);
+  absl::StatusOr<v1::Hazard> Start(const P& p, const v1::StartRectificationRequest& req);
+  absl::StatusOr<v1::Hazard> Submit(const P& p, const v1::SubmitRectificationRequest& req);
+  absl::StatusOr<v1::Hazard> Review(const P& p, const v1::ReviewRectificationRequest& req);
+  absl::StatusOr<v1::Hazard> ChangeCategory(const P& p, const v1::ChangeCategoryRequest& req);
+  absl::StatusOr<v1::Hazard> Merge(const P& p, const v1::MergeHazardsRequest& req);
+  absl::StatusOr<v1::Hazard> Unmerge(const P& p, const v1::UnmergeHazardRequest& req);
+
+  absl::StatusOr<v1::Guidance> GetGuidance(const P& p, const v1::GetGuidanceRequest& req);
+  absl::StatusOr<v1::ListGuidanceResponse> ListGuidance(const P& p,
+                                                        const v1::ListGuidanceRequest& req);
+  absl::StatusOr<v1::Statistics> GetStatistics(const P& p, const v1::GetStatisticsRequest& req);
+
+  // Fires the deadline timers due now (due-soon reminders, overdue escalation to the street,
+  // escalation to the district). Safe to run on every replica at once: each timer's effect is
+  // applied by exactly one of them. Returns how many timers had an effect here.
+  absl::StatusOr<int> FireDueTimers(int limit = 100);
+
+  // The consumer of the buildings events: keeps the building projection and raises campaign
+  // hazards from fire-access non-compliance. Idempotent by event id.
+  absl::Status HandleBuildingEvent(const events::Envelope& envelope);
+
+  // The principal timers and campaign reports act as.
+  static auth::Principal SystemPrincipal();
+
+ private:
+  // Changes `after` and adds to `write`; events to publish after the status change go to `later`.
+  using Apply =
+      std::function<absl::Status(const v1::Hazard& before, v1::Hazard* after,
+                                 HazardStore::Write* write, std::vector<events::Message>* later)>;
+  // Load, check visibility, role, version and state, apply, write atomically.
+  absl::StatusOr<v1::Hazard> Transition(const P& p, const std::string& id, int64_t expected_version,
+                                        Action action, const Apply& apply);
+  absl::StatusOr<v1::Hazard> Load(const std::string& id);
+  events::Message Event(const google::protobuf::Message& payload, const v1::Hazard& h);
+  void StatusChanged(const v1::Hazard& after, v1::Status from, absl::string_view action,
+                     const P& actor, HazardStore::Write* w);
+  std::vector<Timer> TimersFor(const v1::Hazard& h, absl::Time assigned_at) const;
+  absl::Status RaiseCampaignHazards(const events::Envelope& envelope);
+
+  HazardStore* store_;
+  const Rules* rules_;
+  Clock* clock_;
+  IdGenerator* ids_;
+};
+
+// What a caller may see of a hazard: the reporter's contact only for district admins.
+v1::Hazard Redact(v1::Hazard h, const auth::Principal& p);
+// The hazard as events carry it: no audit trail, no reporter contact.
+v1::Hazard ForEvent(v1::Hazard h);
+
+}  // namespace firegrid::hazards

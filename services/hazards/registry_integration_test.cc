@@ -1,0 +1,535 @@
+// The hazards registry against a real redis-server (started by the test): reports and routing,
+// idempotency, duplicates, the lifecycle, statistics, the building projection and campaign
+// hazards, and deadline timers firing exactly once with two instances on one Redis.
+#include <atomic>
+#include <thread>
+
+#include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/hazards/v1/events.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "libs/events/envelope.h"
+#include "services/hazards/registry.h"
+#include "tests/support/redis_server.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using auth::Principal;
+using auth::Role;
+using ::testing::HasSubstr;
+namespace bv1 = ::firegrid::buildings::v1;
+using google::protobuf::util::TimeUtil;
+
+testing::RedisServer* SharedRedis() {
+  static testing::RedisServer* server = [] {
+    auto* s = new testing::RedisServer();
+    absl::Status st = s->Start();
+    if (!st.ok()) ADD_FAILURE() << st;
+    return s;
+  }();
+  return server;
+}
+
+std::unique_ptr<redis::Pool> NewPool() {
+  redis::PoolOptions o;
+  o.port = SharedRedis()->port();
+  return redis::Pool::Create(o);
+}
+
+Principal Make(Role role, const std::string& tier, const std::string& subject,
+               const std::string& department = "") {
+  Principal p;
+  p.role = role;
+  p.tier_path = tier;
+  p.subject = subject;
+  p.department = department;
+  return p;
+}
+
+class HazardsTest : public ::testing::Test {
+ protected:
+  HazardsTest()
+      : clock_(absl::FromCivil(absl::CivilHour(2026, 11, 23, 9), absl::FixedTimeZone(8 * 3600))) {}
+
+  void SetUp() override {
+    auto rules = Rules::LoadFiles(FIREGRID_HAZARDS_RULES, FIREGRID_HAZARDS_GUIDANCE);
+    ASSERT_TRUE(rules.ok()) << rules.status();
+    rules_ = std::make_unique<Rules>(*rules);
+    static int n = 0;
+    prefix_ = "hz" + std::to_string(++n);
+    pool_ = NewPool();
+    store_ = std::make_unique<HazardStore>(pool_.get(), prefix_);
+    registry_ = std::make_unique<HazardRegistry>(store_.get(), rules_.get(), &clock_, &ids_);
+    Register("bld_A", "500109001002", bv1::BUILDING_USE_RESIDENTIAL, "mgr-a");
+    Register("bld_S", "500109001002", bv1::BUILDING_USE_SCHOOL, "");
+  }
+
+  void Register(const std::string& id, const std::string& tier, bv1::BuildingUse use,
+                const std::string& manager) {
+    bv1::BuildingRegistered e;
+    auto* b = e.mutable_building();
+    b->set_building_id(id);
+    b->set_name("楼 " + id);
+    b->set_tier_path(tier);
+    b->set_use(use);
+    b->set_version(1);
+    b->mutable_responsibility()->mutable_chain()->mutable_manager()->set_subject(manager);
+    ASSERT_TRUE(registry_->HandleBuildingEvent(Envelope(e, id, tier)).ok());
+  }
+
+  events::Envelope Envelope(const google::protobuf::Message& payload, const std::string& building,
+                            const std::string& tier) {
+    return events::NewEnvelope(payload, "buildings", building, tier, clock_.Now(), ids_);
+  }
+
+  v1::ReportHazardRequest Req(v1::HazardCategory c = v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED,
+                              const std::string& building = "bld_A") {
+    v1::ReportHazardRequest r;
+    r.set_building_id(building);
+    r.set_category(c);
+    r.set_severity(v1::SEVERITY_GENERAL);
+    r.set_source(v1::SOURCE_GRID_INSPECTION);
+    r.set_description("消防车道被私家车占用");
+    r.add_evidence()->set_uri("https://evidence.example/photo1.jpg");
+    return r;
+  }
+
+  v1::Hazard MustReport(const Principal& p, const v1::ReportHazardRequest& r) {
+    auto resp = registry_->Report(p, r);
+    EXPECT_TRUE(resp.ok()) << resp.status();
+    return resp.ok() ? resp->hazard() : v1::Hazard();
+  }
+
+  // The hazards events in the outbox, by payload type name.
+  std::vector<events::Envelope> Outbox() {
+    auto r = pool_->Command({"XRANGE", store_->outbox_key(), "-", "+"});
+    EXPECT_TRUE(r.ok());
+    std::vector<events::Envelope> out;
+    for (const auto& entry : r->elements) {
+      const auto& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "value") {
+          auto env = events::ParseEnvelope(fields[i + 1].str);
+          EXPECT_TRUE(env.ok());
+          out.push_back(*env);
+        }
+      }
+    }
+    return out;
+  }
+  int Count(const std::string& type) {
+    int n = 0;
+    for (const auto& e : Outbox()) n += e.type() == "firegrid.hazards.v1." + type;
+    return n;
+  }
+
+  FakeClock clock_;
+  RandomIdGenerator ids_;
+  std::unique_ptr<Rules> rules_;
+  std::string prefix_;
+  std::unique_ptr<redis::Pool> pool_;
+  std::unique_ptr<HazardStore> store_;
+  std::unique_ptr<HazardRegistry> registry_;
+  Principal admin_ = Make(Role::kDistrictAdmin, "500109", "admin");
+  Principal street_ = Make(Role::kStreetOfficer, "500109001", "street");
+  Principal worker_ = Make(Role::kCommunityWorker, "500109001002", "grid");
+  Principal other_worker_ = Make(Role::kCommunityWorker, "500109001003", "grid2");
+  Principal urban_ = Make(Role::kDepartmentOfficer, "500109", "um", "urban_management");
+  Principal health_ = Make(Role::kDepartmentOfficer, "500109", "hl", "health");
+};
+
+TEST_F(HazardsTest, ReportRoutesToDepartmentsStreetAndCommunityAndPublishes) {
+  v1::Hazard h = MustReport(worker_, Req());
+  EXPECT_EQ(h.status(), v1::STATUS_REPORTED);
+  EXPECT_THAT(h.routing().lead_departments(), ::testing::ElementsAre("urban_management"));
+  EXPECT_EQ(h.routing().street(), "500109001");
+  EXPECT_EQ(h.routing().community(), "500109001002");
+  EXPECT_EQ(h.reporter().subject(), "grid");
+  EXPECT_THAT(h.building_subjects(), ::testing::ElementsAre("mgr-a"));
+  EXPECT_EQ(Count("HazardReported"), 1);
+  EXPECT_EQ(Count("HazardRouted"), 1);
+  auto routed = events::Unpack<v1::HazardRouted>(Outbox()[1]);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->hazard().routing().lead_departments(0), "urban_management");
+  EXPECT_TRUE(routed->hazard().audit().empty());
+  // A school building adds education as an assisting department.
+  v1::Hazard s = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT, "bld_S"));
+  EXPECT_THAT(s.routing().assisting_departments(), ::testing::Contains("education"));
+}
+
+TEST_F(HazardsTest, UnknownBuildingAndBadInputAreRejectedClearly) {
+  auto r = registry_->Report(worker_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, "bld_nope"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("not known to the hazards service"));
+  auto bad = Req();
+  bad.set_category(static_cast<v1::HazardCategory>(99));
+  EXPECT_THAT(std::string(registry_->Report(worker_, bad).status().message()),
+              HasSubstr("category"));
+  bad = Req();
+  bad.set_description(" ");
+  EXPECT_THAT(std::string(registry_->Report(worker_, bad).status().message()),
+              HasSubstr("description"));
+  bad = Req();
+  bad.mutable_evidence(0)->set_uri("ftp://x");
+  EXPECT_THAT(std::string(registry_->Report(worker_, bad).status().message()),
+              HasSubstr("evidence[0].uri"));
+  bad = Req();
+  bad.mutable_reporter()->set_anonymous(true);
+  EXPECT_THAT(std::string(registry_->Report(worker_, bad).status().message()),
+              HasSubstr("reporter.anonymous"));
+  bad = Req();
+  bad.mutable_reporter()->set_subject("someone-else");
+  EXPECT_THAT(std::string(registry_->Report(worker_, bad).status().message()),
+              HasSubstr("reporter.subject"));
+  EXPECT_EQ(registry_->Report(other_worker_, Req()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Outbox().empty());
+}
+
+TEST_F(HazardsTest, RetriedReportWithTheSameKeyIsOneHazard) {
+  auto r = Req();
+  r.set_idempotency_key("device-42-report-7");
+  v1::Hazard first = MustReport(worker_, r);
+  v1::Hazard second = MustReport(worker_, r);
+  EXPECT_EQ(first.hazard_id(), second.hazard_id());
+  EXPECT_EQ(Count("HazardReported"), 1);
+}
+
+TEST_F(HazardsTest, DuplicatesAreLinkedNotCountedAndCanBeUnmergedAndMerged) {
+  v1::Hazard primary = MustReport(worker_, Req());
+  auto dup = registry_->Report(street_, Req());
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->duplicate_of(), primary.hazard_id());
+  EXPECT_THAT(dup->message(), HasSubstr("duplicate"));
+  v1::GetHazardRequest get;
+  get.set_hazard_id(primary.hazard_id());
+  EXPECT_EQ(registry_->Get(admin_, get)->duplicate_reports(), 1);
+  v1::GetStatisticsRequest sreq;
+  auto stats = registry_->GetStatistics(admin_, sreq);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->totals().reported(), 1);  // not doubled
+  EXPECT_EQ(Count("HazardRouted"), 1);       // the duplicate is not pushed again
+  // A duplicate cannot be acted on; it can be unmerged, then merged back.
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(dup->hazard().hazard_id());
+  v.set_expected_version(dup->hazard().version());
+  EXPECT_EQ(registry_->Verify(street_, v).status().code(), absl::StatusCode::kFailedPrecondition);
+  v1::UnmergeHazardRequest um;
+  um.set_hazard_id(dup->hazard().hazard_id());
+  auto standalone = registry_->Unmerge(street_, um);
+  ASSERT_TRUE(standalone.ok()) << standalone.status();
+  EXPECT_TRUE(standalone->duplicate_of().empty());
+  EXPECT_EQ(registry_->GetStatistics(admin_, sreq)->totals().reported(), 2);
+  v1::MergeHazardsRequest m;
+  m.set_hazard_id(dup->hazard().hazard_id());
+  m.set_target_hazard_id(primary.hazard_id());
+  EXPECT_EQ(registry_->Merge(worker_, m).status().code(), absl::StatusCode::kPermissionDenied);
+  auto merged = registry_->Merge(street_, m);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->duplicate_of(), primary.hazard_id());
+  EXPECT_EQ(registry_->Get(admin_, get)->duplicate_reports(), 1);
+}
+
+TEST_F(HazardsTest, FullLifecycleToClosureWithAuditAndStatistics) {
+  v1::Hazard h = MustReport(worker_, Req());
+  auto step = [&](absl::StatusOr<v1::Hazard> r) {
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) h = *r;
+  };
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  step(registry_->Verify(urban_, v));
+  EXPECT_EQ(h.status(), v1::STATUS_VERIFIED);
+
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("嘉陵物业");
+  a.set_responsible_subject("mgr-a");
+  *a.mutable_deadline() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()) - 60);
+  EXPECT_THAT(std::string(registry_->Assign(street_, a).status().message()), HasSubstr("deadline"));
+  a.clear_deadline();
+  step(registry_->Assign(street_, a));
+  EXPECT_EQ(h.status(), v1::STATUS_ASSIGNED);
+  EXPECT_EQ(h.assignment().supervising_department(), "urban_management");
+  // The configured period of an occupied fire lane: 3 days.
+  EXPECT_EQ(TimeUtil::TimestampToSeconds(h.assignment().deadline()),
+            absl::ToUnixSeconds(clock_.Now() + absl::Hours(72)));
+
+  Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  v1::StartRectificationRequest st;
+  st.set_hazard_id(h.hazard_id());
+  st.set_expected_version(h.version());
+  step(registry_->Start(mgr, st));
+  v1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  EXPECT_THAT(std::string(registry_->Submit(mgr, sub).status().message()), HasSubstr("evidence"));
+  sub.add_evidence()->set_uri("sha256:" + std::string(64, 'a'));
+  step(registry_->Submit(mgr, sub));
+  EXPECT_EQ(h.status(), v1::STATUS_SUBMITTED);
+
+  v1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(false);
+  EXPECT_THAT(std::string(registry_->Review(urban_, rev).status().message()), HasSubstr("note"));
+  rev.set_note("车辆仍在");
+  step(registry_->Review(urban_, rev));
+  EXPECT_EQ(h.status(), v1::STATUS_RECTIFYING);
+  sub.set_expected_version(h.version());
+  step(registry_->Submit(mgr, sub));
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  // Stale versions are refused; out-of-order transitions are FAILED_PRECONDITION.
+  v1::StartRectificationRequest again;
+  again.set_hazard_id(h.hazard_id());
+  again.set_expected_version(h.version());
+  EXPECT_EQ(registry_->Start(mgr, again).status().code(), absl::StatusCode::kFailedPrecondition);
+  step(registry_->Review(urban_, rev));
+  EXPECT_EQ(h.status(), v1::STATUS_CLOSED);
+  EXPECT_TRUE(h.closed_on_time());
+  std::vector<std::string> actions;
+  for (const auto& e : h.audit()) actions.push_back(e.action());
+  EXPECT_THAT(actions, ::testing::ElementsAre("report", "verify", "assign", "start", "submit",
+                                              "review_fail", "submit", "review_pass"));
+  EXPECT_EQ(Count("HazardClosed"), 1);
+  EXPECT_EQ(Count("HazardStatusChanged"), 7);
+
+  v1::GetStatisticsRequest sreq;
+  auto stats = registry_->GetStatistics(street_, sreq);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->totals().closed(), 1);
+  EXPECT_EQ(stats->totals().closed_on_time(), 1);
+  EXPECT_DOUBLE_EQ(stats->totals().rectification_rate(), 100.0);
+  ASSERT_EQ(stats->by_tier_size(), 1);
+  EXPECT_EQ(stats->by_tier(0).key(), "500109001002");
+  // A new report of the same building and category after closure is a new hazard.
+  EXPECT_TRUE(MustReport(worker_, Req()).duplicate_of().empty());
+}
+
+TEST_F(HazardsTest, MajorHazardNeedsThreeDistinctReviewers) {
+  auto r = Req(v1::HAZARD_CATEGORY_EVACUATION_BLOCKED);
+  r.set_severity(v1::SEVERITY_MAJOR);
+  v1::Hazard h = MustReport(worker_, r);
+  Principal fire1 = Make(Role::kDepartmentOfficer, "500109", "f1", "fire_rescue");
+  Principal fire2 = Make(Role::kDepartmentOfficer, "500109", "f2", "fire_rescue");
+  auto verify = [&](const Principal& p) {
+    v1::VerifyHazardRequest v;
+    v.set_hazard_id(h.hazard_id());
+    v.set_expected_version(h.version());
+    auto out = registry_->Verify(p, v);
+    if (out.ok()) h = *out;
+    return out.status();
+  };
+  ASSERT_TRUE(verify(fire1).ok());
+  EXPECT_EQ(h.status(), v1::STATUS_REPORTED);
+  EXPECT_EQ(verify(fire1).code(), absl::StatusCode::kFailedPrecondition);  // same reviewer
+  ASSERT_TRUE(verify(fire2).ok());
+  EXPECT_EQ(h.status(), v1::STATUS_REPORTED);
+  ASSERT_TRUE(verify(street_).ok());
+  EXPECT_EQ(h.status(), v1::STATUS_VERIFIED);
+  EXPECT_EQ(h.confirmations_size(), 3);
+}
+
+TEST_F(HazardsTest, TipOffContactIsForDistrictAdminsAndAConfirmedTipOffEarnsAReward) {
+  auto r = Req(v1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE);
+  r.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+  r.mutable_reporter()->set_name("陈先生");
+  r.mutable_reporter()->set_contact("13900000000");
+  v1::Hazard h = MustReport(worker_, r);
+  EXPECT_TRUE(h.reporter().contact().empty());
+  v1::GetHazardRequest get;
+  get.set_hazard_id(h.hazard_id());
+  EXPECT_EQ(registry_->Get(admin_, get)->reporter().contact(), "13900000000");
+  EXPECT_TRUE(registry_->Get(street_, get)->reporter().contact().empty());
+  for (const auto& e : Outbox()) {
+    auto rep = events::Unpack<v1::HazardReported>(e);
+    if (rep.ok()) EXPECT_TRUE(rep->hazard().reporter().contact().empty());
+  }
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  auto verified = registry_->Verify(street_, v);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_DOUBLE_EQ(verified->reward().amount_yuan(), 200);
+  // Anonymous tip-offs are accepted without a name, and earn no reward record.
+  auto anon = Req(v1::HAZARD_CATEGORY_GAS_ELECTRICAL);
+  anon.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+  anon.mutable_reporter()->set_anonymous(true);
+  EXPECT_TRUE(registry_->Report(worker_, anon).ok());
+}
+
+TEST_F(HazardsTest, DepartmentsSeeOnlyWhatIsRoutedToThem) {
+  v1::Hazard h = MustReport(worker_, Req());
+  v1::GetHazardRequest get;
+  get.set_hazard_id(h.hazard_id());
+  EXPECT_TRUE(registry_->Get(urban_, get).ok());
+  EXPECT_EQ(registry_->Get(health_, get).status().code(), absl::StatusCode::kPermissionDenied);
+  auto mine = registry_->List(urban_, v1::ListHazardsRequest());
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(mine->hazards_size(), 1);
+  EXPECT_EQ(registry_->List(health_, v1::ListHazardsRequest())->hazards_size(), 0);
+  v1::ListHazardsRequest other;
+  other.set_department("urban_management");
+  EXPECT_EQ(registry_->List(health_, other).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(HazardsTest, ChangingTheCategoryReroutes) {
+  v1::Hazard h = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED));
+  v1::ChangeCategoryRequest c;
+  c.set_hazard_id(h.hazard_id());
+  c.set_expected_version(h.version());
+  c.set_category(v1::HAZARD_CATEGORY_FIRE_LANE_GEOMETRY);
+  auto r = registry_->ChangeCategory(street_, c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->routing().lead_departments(), ::testing::ElementsAre("planning"));
+  EXPECT_EQ(Count("HazardRouted"), 2);
+  // The urban management department no longer sees it; planning does.
+  v1::GetHazardRequest get;
+  get.set_hazard_id(h.hazard_id());
+  EXPECT_EQ(registry_->Get(urban_, get).status().code(), absl::StatusCode::kPermissionDenied);
+  Principal planning = Make(Role::kDepartmentOfficer, "500109", "pl", "planning");
+  EXPECT_EQ(registry_->List(planning, v1::ListHazardsRequest())->hazards_size(), 1);
+  EXPECT_EQ(registry_->List(urban_, v1::ListHazardsRequest())->hazards_size(), 0);
+}
+
+TEST_F(HazardsTest, CampaignHazardsFromFireAccessEventsAreDeduplicated) {
+  bv1::FireAccessNonCompliant e;
+  e.set_building_id("bld_A");
+  auto* a = e.mutable_assessment();
+  auto* v1v = a->add_violations();
+  v1v->set_kind(bv1::VIOLATION_KIND_OCCUPIED);
+  v1v->set_message("lane:north is occupied");
+  auto* v2 = a->add_violations();
+  v2->set_kind(bv1::VIOLATION_KIND_MARKING);
+  v2->set_message("lane:north has no sign");
+  events::Envelope env = Envelope(e, "bld_A", "500109001002");
+  ASSERT_TRUE(registry_->HandleBuildingEvent(env).ok());
+  ASSERT_TRUE(registry_->HandleBuildingEvent(env).ok());  // redelivered
+  events::Envelope later = Envelope(e, "bld_A", "500109001002");
+  ASSERT_TRUE(registry_->HandleBuildingEvent(later).ok());  // reassessed, still open
+  auto list = registry_->List(admin_, v1::ListHazardsRequest());
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->hazards_size(), 2);
+  for (const auto& h : list->hazards()) EXPECT_EQ(h.source(), v1::SOURCE_CAMPAIGN);
+}
+
+TEST_F(HazardsTest, ProjectionAppliesEachBuildingEventOnceAndIgnoresOlderVersions) {
+  bv1::BuildingUpdated u;
+  u.mutable_building()->set_building_id("bld_A");
+  u.mutable_building()->set_tier_path("500109001002");
+  u.mutable_building()->set_name("新名字");
+  u.mutable_building()->set_use(bv1::BUILDING_USE_HOTEL);
+  u.mutable_building()->set_version(3);
+  events::Envelope env = Envelope(u, "bld_A", "500109001002");
+  ASSERT_TRUE(registry_->HandleBuildingEvent(env).ok());
+  EXPECT_EQ(registry_->HandleBuildingEvent(env).code(), absl::StatusCode::kAlreadyExists);
+  u.mutable_building()->set_version(2);
+  u.mutable_building()->set_name("older");
+  ASSERT_TRUE(registry_->HandleBuildingEvent(Envelope(u, "bld_A", "500109001002")).ok());
+  auto view = store_->GetBuilding("bld_A");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->name, "新名字");
+  EXPECT_EQ(view->use, bv1::BUILDING_USE_HOTEL);
+  // The hotel's sector department is on new reports.
+  v1::Hazard h = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
+  EXPECT_THAT(h.routing().assisting_departments(), ::testing::Contains("culture_tourism"));
+}
+
+TEST_F(HazardsTest, RemindersAndEscalationsFireExactlyOnceWithTwoInstances) {
+  // A second instance: its own pool and registry, the same Redis and keys.
+  auto pool2 = NewPool();
+  HazardStore store2(pool2.get(), prefix_);
+  HazardRegistry second(&store2, rules_.get(), &clock_, &ids_);
+
+  v1::Hazard h = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  h = *registry_->Verify(street_, v);
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("物业");
+  h = *registry_->Assign(street_, a);
+  const absl::Time deadline =
+      absl::FromUnixSeconds(TimeUtil::TimestampToSeconds(h.assignment().deadline()));
+
+  auto fire_both = [&] {
+    std::atomic<int> fired{0};
+    std::thread t1([&] { fired += registry_->FireDueTimers().value_or(-100); });
+    std::thread t2([&] { fired += second.FireDueTimers().value_or(-100); });
+    t1.join();
+    t2.join();
+    return fired.load();
+  };
+  EXPECT_EQ(fire_both(), 0);  // nothing due yet
+  clock_.Set(deadline - absl::Hours(71));
+  EXPECT_EQ(fire_both(), 1);
+  EXPECT_EQ(fire_both(), 0);
+  EXPECT_EQ(Count("HazardDueSoon"), 1);
+  clock_.Set(deadline + absl::Seconds(1));
+  EXPECT_EQ(fire_both(), 1);
+  EXPECT_EQ(Count("HazardOverdue"), 1);
+  EXPECT_EQ(Count("HazardEscalated"), 1);
+  clock_.Set(deadline + absl::Hours(24 * 7) + absl::Seconds(1));
+  EXPECT_EQ(fire_both(), 1);
+  EXPECT_EQ(Count("HazardEscalated"), 2);
+  // A restarted instance finds nothing left to fire.
+  HazardRegistry restarted(store_.get(), rules_.get(), &clock_, &ids_);
+  EXPECT_EQ(*restarted.FireDueTimers(), 0);
+  v1::GetHazardRequest get;
+  get.set_hazard_id(h.hazard_id());
+  auto now = registry_->Get(admin_, get);
+  EXPECT_TRUE(now->overdue());
+  EXPECT_EQ(now->escalation(), v1::ESCALATION_LEVEL_DISTRICT);
+  auto escalations = Outbox();
+  std::vector<std::string> to;
+  for (const auto& e : escalations) {
+    auto esc = events::Unpack<v1::HazardEscalated>(e);
+    if (esc.ok()) to.push_back(esc->escalated_to());
+  }
+  EXPECT_THAT(to, ::testing::ElementsAre("500109001", "500109"));
+  v1::ListHazardsRequest overdue;
+  overdue.set_overdue(true);
+  EXPECT_EQ(registry_->List(admin_, overdue)->hazards_size(), 1);
+  EXPECT_EQ(registry_->GetStatistics(admin_, {})->totals().overdue(), 1);
+}
+
+TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {
+  v1::Hazard h = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
+  Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  h = *registry_->Verify(street_, v);
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("物业");
+  h = *registry_->Assign(street_, a);
+  v1::StartRectificationRequest s;
+  s.set_hazard_id(h.hazard_id());
+  s.set_expected_version(h.version());
+  h = *registry_->Start(mgr, s);
+  v1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  sub.add_evidence()->set_uri("https://evidence.example/fixed.jpg");
+  h = *registry_->Submit(mgr, sub);
+  v1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  ASSERT_TRUE(registry_->Review(street_, rev).ok());
+  clock_.Advance(absl::Hours(24 * 400));
+  EXPECT_EQ(*registry_->FireDueTimers(), 0);
+  EXPECT_EQ(Count("HazardDueSoon") + Count("HazardOverdue"), 0);
+}
+
+}  // namespace
+}  // namespace firegrid::hazards

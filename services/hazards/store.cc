@@ -1,0 +1,282 @@
+#include "services/hazards/store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/status.h"
+#include "libs/events/outbox.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using Pre = redis::AtomicWrite::Precondition;
+
+const char* KindName(Timer::Kind k) {
+  switch (k) {
+    case Timer::Kind::kDueSoon:
+      return "due_soon";
+    case Timer::Kind::kOverdue:
+      return "overdue";
+    case Timer::Kind::kDistrict:
+      return "district";
+  }
+  return "due_soon";
+}
+
+std::string Cursor(const v1::Hazard& h) { return h.tier_path() + "|" + h.hazard_id(); }
+
+constexpr char kSubjectSeparator = '\x1f';
+
+}  // namespace
+
+std::string Timer::Member() const {
+  return absl::StrCat(hazard_id, "|", KindName(kind), "|", deadline_ms);
+}
+
+absl::StatusOr<Timer> Timer::Parse(const std::string& member, int64_t fire_at_ms) {
+  std::vector<std::string> parts = absl::StrSplit(member, '|');
+  Timer t;
+  t.fire_at_ms = fire_at_ms;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[2], &t.deadline_ms)) {
+    return absl::DataLossError(absl::StrCat("bad timer member ", member));
+  }
+  t.hazard_id = parts[0];
+  if (parts[1] == "due_soon") {
+    t.kind = Kind::kDueSoon;
+  } else if (parts[1] == "overdue") {
+    t.kind = Kind::kOverdue;
+  } else if (parts[1] == "district") {
+    t.kind = Kind::kDistrict;
+  } else {
+    return absl::DataLossError(absl::StrCat("bad timer kind in ", member));
+  }
+  return t;
+}
+
+std::vector<std::string> DepartmentIndexes(const v1::Hazard& h) {
+  std::vector<std::string> out = RoutedDepartments(h.routing());
+  const std::string& sup = h.assignment().supervising_department();
+  if (!sup.empty() && std::find(out.begin(), out.end(), sup) == out.end()) out.push_back(sup);
+  return out;
+}
+
+HazardStore::HazardStore(redis::Pool* pool, std::string prefix)
+    : pool_(pool), prefix_(std::move(prefix)) {}
+
+absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", Key("bld", id)}));
+  if (r.elements.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("building ", id,
+                     " is not known to the hazards service (not registered, or its "
+                     "registration has not arrived yet)"));
+  }
+  BuildingView v;
+  v.building_id = id;
+  for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+    const std::string& f = r.elements[i].str;
+    const std::string& val = r.elements[i + 1].str;
+    if (f == "name") v.name = val;
+    if (f == "tier_path") v.tier_path = val;
+    if (f == "use") (void)absl::SimpleAtoi(val, &v.use);
+    if (f == "version") (void)absl::SimpleAtoi(val, &v.version);
+    if (f == "subjects" && !val.empty()) v.subjects = absl::StrSplit(val, kSubjectSeparator);
+  }
+  return v;
+}
+
+absl::Status HazardStore::PutBuilding(const BuildingView& v, const std::string& event_id) {
+  const std::string key = Key("bld", v.building_id);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    FG_ASSIGN_OR_RETURN(redis::Reply cur, pool_->Command({"HGET", key, "version"}));
+    int64_t stored = -1;
+    if (!cur.IsNil()) (void)absl::SimpleAtoi(cur.str, &stored);
+    redis::AtomicWrite w;
+    w.once_key = Key("seen", event_id);
+    if (cur.IsNil()) {
+      w.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "version", "",
+                                    absl::StatusCode::kAborted, "projection changed"});
+    } else {
+      w.preconditions.push_back(Pre{Pre::Kind::kEquals, key, "version", cur.str,
+                                    absl::StatusCode::kAborted, "projection changed"});
+    }
+    if (stored >= v.version) {
+      // An older event arriving late: mark it seen, change nothing.
+      w.commands.push_back({"SET", Key("seen", event_id) + ":stale", "1", "EX", "86400"});
+    } else {
+      w.commands.push_back({"HSET", key, "name", v.name, "tier_path", v.tier_path, "use",
+                            absl::StrCat(v.use), "subjects",
+                            absl::StrJoin(v.subjects, std::string(1, kSubjectSeparator)), "version",
+                            absl::StrCat(v.version)});
+    }
+    absl::Status s = redis::Execute(*pool_, w);
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return absl::AbortedError("building projection kept changing; retry");
+}
+
+absl::StatusOr<v1::Hazard> HazardStore::Get(const std::string& id) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGET", Key("h", id), "data"}));
+  if (r.IsNil()) return absl::NotFoundError(absl::StrCat("no hazard ", id));
+  v1::Hazard h;
+  if (!h.ParseFromString(r.str)) return absl::DataLossError(absl::StrCat("corrupt hazard ", id));
+  return h;
+}
+
+absl::StatusOr<std::string> HazardStore::OpenHazardId(const std::string& building_id,
+                                                      int category) {
+  FG_ASSIGN_OR_RETURN(
+      redis::Reply r,
+      pool_->Command({"GET", Key("open", absl::StrCat(building_id, ":", category))}));
+  if (r.IsNil()) return absl::NotFoundError("no open hazard");
+  return r.str;
+}
+
+absl::StatusOr<std::string> HazardStore::IdempotentHazardId(const std::string& subject,
+                                                            const std::string& key) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"GET", Key("idem", absl::StrCat(subject, ":", key))}));
+  if (r.IsNil()) return absl::NotFoundError("unknown idempotency key");
+  return r.str;
+}
+
+absl::StatusOr<HazardStore::Page> HazardStore::Scan(const std::string& department,
+                                                    const std::string& prefix,
+                                                    const std::string& cursor, int limit) {
+  const std::string index =
+      department.empty() ? prefix_ + ":idx:tier" : Key("idx:dept", department);
+  const std::string min = cursor.empty() ? "[" + prefix : "(" + cursor;
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"ZRANGEBYLEX", index, min, "[" + prefix + "\xff", "LIMIT",
+                                      "0", absl::StrCat(limit + 1)}));
+  Page page;
+  std::vector<std::string> members;
+  for (const auto& e : r.elements) members.push_back(e.str);
+  if (static_cast<int>(members.size()) > limit) {
+    members.resize(limit);
+    page.next_cursor = members.back();
+  }
+  if (members.empty()) return page;
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& m : members)
+    cmds.push_back({"HGET", Key("h", m.substr(m.find('|') + 1)), "data"});
+  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
+  for (const auto& rep : replies) {
+    if (rep.IsError()) return absl::InternalError(rep.str);
+    if (rep.IsNil()) continue;
+    v1::Hazard h;
+    if (!h.ParseFromString(rep.str)) return absl::DataLossError("corrupt hazard");
+    page.hazards.push_back(std::move(h));
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<Timer>> HazardStore::DueTimers(absl::Time now, int limit) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"ZRANGEBYSCORE", prefix_ + ":timers", "-inf",
+                                      absl::StrCat(absl::ToUnixMillis(now)), "WITHSCORES", "LIMIT",
+                                      "0", absl::StrCat(limit)}));
+  std::vector<Timer> out;
+  for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+    double score = 0;
+    (void)absl::SimpleAtod(r.elements[i + 1].str, &score);
+    FG_ASSIGN_OR_RETURN(Timer t, Timer::Parse(r.elements[i].str, static_cast<int64_t>(score)));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// ----- Write -----------------------------------------------------------------------------------
+
+void HazardStore::Write::Create(const v1::Hazard& h) {
+  const std::string key = store_->Key("h", h.hazard_id());
+  w_.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "", "", absl::StatusCode::kAlreadyExists,
+                                 absl::StrCat("hazard ", h.hazard_id(), " exists")});
+  w_.commands.push_back(
+      {"HSET", key, "data", h.SerializeAsString(), "version", absl::StrCat(h.version())});
+  w_.commands.push_back({"ZADD", store_->prefix() + ":idx:tier", "0", Cursor(h)});
+  for (const auto& d : DepartmentIndexes(h)) {
+    w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(h)});
+  }
+}
+
+void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& after) {
+  const std::string key = store_->Key("h", before.hazard_id());
+  w_.preconditions.push_back(
+      Pre{Pre::Kind::kEquals, key, "version", absl::StrCat(before.version()),
+          absl::StatusCode::kAborted,
+          absl::StrCat("hazard ", before.hazard_id(), " changed since version ", before.version(),
+                       "; read it again")});
+  w_.commands.push_back(
+      {"HSET", key, "data", after.SerializeAsString(), "version", absl::StrCat(after.version())});
+  const std::vector<std::string> old_depts = DepartmentIndexes(before);
+  const std::vector<std::string> new_depts = DepartmentIndexes(after);
+  const bool moved = Cursor(before) != Cursor(after);
+  if (moved) {
+    w_.commands.push_back({"ZREM", store_->prefix() + ":idx:tier", Cursor(before)});
+    w_.commands.push_back({"ZADD", store_->prefix() + ":idx:tier", "0", Cursor(after)});
+  }
+  for (const auto& d : old_depts) {
+    if (moved || std::find(new_depts.begin(), new_depts.end(), d) == new_depts.end()) {
+      w_.commands.push_back({"ZREM", store_->Key("idx:dept", d), Cursor(before)});
+    }
+  }
+  for (const auto& d : new_depts) {
+    if (moved || std::find(old_depts.begin(), old_depts.end(), d) == old_depts.end()) {
+      w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(after)});
+    }
+  }
+}
+
+void HazardStore::Write::ClaimOpen(const std::string& building_id, int category,
+                                   const std::string& id) {
+  const std::string key = store_->Key("open", absl::StrCat(building_id, ":", category));
+  w_.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "", "", absl::StatusCode::kAlreadyExists,
+                                 "an open hazard of this building and category exists"});
+  w_.commands.push_back({"SET", key, id});
+}
+
+void HazardStore::Write::ReleaseOpen(const std::string& building_id, int category,
+                                     const std::string& id) {
+  const std::string key = store_->Key("open", absl::StrCat(building_id, ":", category));
+  w_.preconditions.push_back(
+      Pre{Pre::Kind::kEquals, key, "", id, absl::StatusCode::kAborted, "open-hazard key changed"});
+  w_.commands.push_back({"DEL", key});
+}
+
+void HazardStore::Write::SetIdempotency(const std::string& subject, const std::string& key,
+                                        const std::string& id) {
+  const std::string k = store_->Key("idem", absl::StrCat(subject, ":", key));
+  w_.preconditions.push_back(
+      Pre{Pre::Kind::kAbsent, k, "", "", absl::StatusCode::kAlreadyExists, "idempotency key used"});
+  w_.commands.push_back({"SET", k, id, "EX", absl::StrCat(30 * 24 * 3600)});
+}
+
+void HazardStore::Write::Schedule(const Timer& t) {
+  w_.commands.push_back({"SET", store_->Key("timer", t.Member()), absl::StrCat(t.fire_at_ms)});
+  w_.commands.push_back(
+      {"ZADD", store_->prefix() + ":timers", absl::StrCat(t.fire_at_ms), t.Member()});
+}
+
+void HazardStore::Write::Cancel(const Timer& t) {
+  w_.commands.push_back({"DEL", store_->Key("timer", t.Member())});
+  w_.commands.push_back({"ZREM", store_->prefix() + ":timers", t.Member()});
+}
+
+void HazardStore::Write::Consume(const Timer& t) {
+  w_.preconditions.push_back(Pre{Pre::Kind::kExists, store_->Key("timer", t.Member()), "", "",
+                                 absl::StatusCode::kAborted, "timer already consumed"});
+  Cancel(t);
+}
+
+void HazardStore::Write::Publish(events::Message m) {
+  w_.appends.push_back(events::OutboxAppend(store_->outbox_key(), m));
+}
+
+absl::Status HazardStore::Write::Commit() { return redis::Execute(*store_->pool_, w_); }
+
+}  // namespace firegrid::hazards

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/events/producer.h"
+#include "libs/redis/atomic_write.h"
+#include "libs/redis/pool.h"
+#include "services/hazards/routing.h"
+
+namespace firegrid::hazards {
+
+// A deadline timer: a due-soon reminder, the overdue escalation to the street, or the
+// escalation to the district. Each is stored once and consumed once by whichever replica's
+// scheduler claims it first (the claim and its effects are one atomic write).
+struct Timer {
+  enum class Kind { kDueSoon, kOverdue, kDistrict };
+  std::string hazard_id;
+  Kind kind = Kind::kDueSoon;
+  int64_t deadline_ms = 0;  // the assignment deadline it belongs to
+  int64_t fire_at_ms = 0;
+
+  std::string Member() const;  // "<hazard>|<kind>|<deadline_ms>"
+  static absl::StatusOr<Timer> Parse(const std::string& member, int64_t fire_at_ms);
+};
+
+// Redis keys under a prefix (default "fg:hazards"):
+//   <p>:h:<id>                 hash {data: Hazard bytes, version}
+//   <p>:idx:tier               sorted set of "<tier path>|<id>" (lexicographic scans)
+//   <p>:idx:dept:<slug>        the same, for hazards routed to (or supervised by) a department
+//   <p>:open:<bld>:<category>  id of the open hazard of that building and category
+//   <p>:idem:<subject>:<key>   id of the hazard a report with that idempotency key made
+//   <p>:bld:<id>               hash: the building projection {name, tier, use, subjects, version}
+//   <p>:timers                 sorted set of timer members by fire time (ms)
+//   <p>:timer:<member>         the timer itself (exists until consumed)
+//   <p>:seen:<event id>        consumer idempotency marks
+//   <p>:outbox                 the outbox stream
+class HazardStore {
+ public:
+  HazardStore(redis::Pool* pool, std::string prefix);
+
+  std::string outbox_key() const { return prefix_ + ":outbox"; }
+  redis::Pool& pool() { return *pool_; }
+
+  absl::StatusOr<BuildingView> GetBuilding(const std::string& id);
+  // Applies a projection update from event `event_id` unless that event was applied already
+  // (ALREADY_EXISTS) or the stored version is newer (OK, nothing written).
+  absl::Status PutBuilding(const BuildingView& view, const std::string& event_id);
+
+  absl::StatusOr<v1::Hazard> Get(const std::string& id);
+  absl::StatusOr<std::string> OpenHazardId(const std::string& building_id, int category);
+  absl::StatusOr<std::string> IdempotentHazardId(const std::string& subject,
+                                                 const std::string& key);
+
+  struct Page {
+    std::vector<v1::Hazard> hazards;
+    std::string next_cursor;  // empty at the end
+  };
+  // Hazards indexed under `department` ("" = all) whose tier path starts with `prefix`.
+  absl::StatusOr<Page> Scan(const std::string& department, const std::string& prefix,
+                            const std::string& cursor, int limit);
+
+  // Timers due at `now`, oldest first.
+  absl::StatusOr<std::vector<Timer>> DueTimers(absl::Time now, int limit);
+
+  // One atomic write of hazards, their indexes, open/idempotency keys, timers and events.
+  class Write {
+   public:
+    explicit Write(const HazardStore* store) : store_(store) {}
+    void Create(const v1::Hazard& h);
+    void Update(const v1::Hazard& before, const v1::Hazard& after);
+    // The open-hazard key of (building, category): claimed (must be free: ALREADY_EXISTS
+    // otherwise) or released (only when held by `id`).
+    void ClaimOpen(const std::string& building_id, int category, const std::string& id);
+    void ReleaseOpen(const std::string& building_id, int category, const std::string& id);
+    void SetIdempotency(const std::string& subject, const std::string& key, const std::string& id);
+    void Schedule(const Timer& t);
+    void Cancel(const Timer& t);
+    // Consumes a timer: the write fails with ABORTED when another replica consumed it first.
+    void Consume(const Timer& t);
+    void Publish(events::Message m);
+    absl::Status Commit();
+
+   private:
+    const HazardStore* store_;
+    redis::AtomicWrite w_;
+  };
+  Write NewWrite() const { return Write(this); }
+
+  std::string Key(const std::string& kind, const std::string& id) const {
+    return prefix_ + ":" + kind + ":" + id;
+  }
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  redis::Pool* pool_;
+  std::string prefix_;
+};
+
+// The index entries of a hazard: the tier index and one per routed or supervising department.
+std::vector<std::string> DepartmentIndexes(const v1::Hazard& h);
+
+}  // namespace firegrid::hazards

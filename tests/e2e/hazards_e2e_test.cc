@@ -1,0 +1,304 @@
+// Buildings and hazards end to end, as real binaries with redis-server and the dev broker:
+// register a building → report a hazard → it is routed to the right departments → its events
+// are on Kafka → rectify → close → the statistics reflect it. Also: a non-compliant fire-access
+// assessment in buildings raises a campaign hazard in hazards.
+#include <fstream>
+
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/events.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "libs/events/envelope.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid {
+namespace {
+
+namespace bv1 = ::firegrid::buildings::v1;
+namespace hv1 = ::firegrid::hazards::v1;
+
+constexpr char kKey[] = "e2e-development-key-0123456789abcdef";
+
+class HazardsE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start().ok());
+    ASSERT_TRUE(broker_.Start().ok());
+    const std::string key_file = dir_.path() + "/jwt.key";
+    std::ofstream(key_file) << kKey;
+    const std::vector<std::string> common = {
+        "--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
+        "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"};
+    auto with = [&](std::vector<std::string> extra) {
+      extra.insert(extra.begin(), common.begin(), common.end());
+      return extra;
+    };
+    const std::string cfg = FIREGRID_CONFIG_DIR;
+    buildings_ = std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+        .binary = FIREGRID_BUILDINGS_BIN,
+        .name = "buildings",
+        .flags = with({"--rules-file=" + cfg + "/buildings_rules.textproto"}),
+        .log_dir = dir_.path()});
+    hazards_ = std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+        .binary = FIREGRID_HAZARDS_BIN,
+        .name = "hazards",
+        .flags = with({"--rules-file=" + cfg + "/hazards_rules.textproto",
+                       "--guidance-file=" + cfg + "/hazards_guidance.textproto",
+                       "--timer-interval=100ms"}),
+        .log_dir = dir_.path()});
+    ASSERT_TRUE(buildings_->Start().ok());
+    ASSERT_TRUE(hazards_->Start().ok());
+    bstub_ = bv1::BuildingService::NewStub(
+        grpc::CreateChannel(buildings_->grpc_address(), grpc::InsecureChannelCredentials()));
+    hstub_ = hv1::HazardService::NewStub(
+        grpc::CreateChannel(hazards_->grpc_address(), grpc::InsecureChannelCredentials()));
+    signer_ = *auth::TokenSigner::Hs256(kKey);
+    admin_ = Token(auth::Role::kDistrictAdmin, "500109", "admin");
+  }
+
+  void TearDown() override {
+    for (auto* s : {hazards_.get(), buildings_.get()}) {
+      if (s != nullptr && s->running()) {
+        auto code = s->Stop();
+        EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+      }
+    }
+  }
+
+  std::string Token(auth::Role role, const std::string& tier, const std::string& subject,
+                    const std::string& department = "") {
+    auth::Principal p;
+    p.subject = subject;
+    p.role = role;
+    p.tier_path = tier;
+    p.department = department;
+    return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auth::AttachToken(ctx.get(), token);
+    return ctx;
+  }
+
+  void Unit(const std::string& code, bv1::OrgUnitKind kind, const std::string& parent) {
+    bv1::UpsertOrgUnitRequest req;
+    req.mutable_org_unit()->set_code(code);
+    req.mutable_org_unit()->set_kind(kind);
+    req.mutable_org_unit()->set_parent_code(parent);
+    req.mutable_org_unit()->set_name("unit " + code);
+    bv1::OrgUnit out;
+    ASSERT_TRUE(bstub_->UpsertOrgUnit(Ctx(admin_).get(), req, &out).ok());
+  }
+
+  bv1::Building Register(double height) {
+    Unit("500109", bv1::ORG_UNIT_KIND_DISTRICT, "");
+    Unit("500109001", bv1::ORG_UNIT_KIND_STREET, "500109");
+    Unit("500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001");
+    bv1::CreateBuildingRequest req;
+    auto* b = req.mutable_building();
+    b->set_name("缙云小学教学楼");
+    b->set_tier_path("500109001002");
+    b->mutable_location()->set_latitude(29.82);
+    b->mutable_location()->set_longitude(106.43);
+    b->set_use(bv1::BUILDING_USE_SCHOOL);
+    b->set_height_m(height);
+    b->set_floors_above_ground(8);
+    bv1::Building out;
+    grpc::Status s = bstub_->CreateBuilding(Ctx(admin_).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  // Reports until the hazards service has projected the building (its consumer may still be
+  // joining the group), then returns the response.
+  hv1::ReportHazardResponse ReportWhenKnown(const std::string& token,
+                                            const hv1::ReportHazardRequest& req) {
+    hv1::ReportHazardResponse resp;
+    grpc::Status last;
+    testing::WaitUntil(
+        [&] {
+          last = hstub_->ReportHazard(Ctx(token).get(), req, &resp);
+          return last.error_code() != grpc::StatusCode::NOT_FOUND;
+        },
+        absl::Seconds(60));
+    EXPECT_TRUE(last.ok()) << last.error_message();
+    return resp;
+  }
+
+  std::vector<events::Envelope> HazardEvents(const std::string& hazard_id, size_t want) {
+    std::vector<events::Envelope> out;
+    testing::WaitUntil(
+        [&] {
+          out.clear();
+          for (const auto& m : testing::ReadTopic(broker_.bootstrap(), "firegrid.hazards.events.v1",
+                                                  1000, absl::Milliseconds(500))) {
+            auto env = events::ParseEnvelope(m.value);
+            if (!env.ok()) continue;
+            auto rep = events::Unpack<hv1::HazardReported>(*env);
+            auto routed = events::Unpack<hv1::HazardRouted>(*env);
+            auto changed = events::Unpack<hv1::HazardStatusChanged>(*env);
+            auto closed = events::Unpack<hv1::HazardClosed>(*env);
+            const std::string id = rep.ok()       ? rep->hazard().hazard_id()
+                                   : routed.ok()  ? routed->hazard().hazard_id()
+                                   : changed.ok() ? changed->hazard().hazard_id()
+                                   : closed.ok()  ? closed->hazard().hazard_id()
+                                                  : "";
+            if (id == hazard_id) out.push_back(*env);
+          }
+          return out.size() >= want;
+        },
+        absl::Seconds(30));
+    return out;
+  }
+
+  testing::TempDir dir_{"hazards-e2e"};
+  testing::RedisServer redis_;
+  testing::DevBroker broker_;
+  std::unique_ptr<testing::ServiceProcess> buildings_, hazards_;
+  std::unique_ptr<bv1::BuildingService::Stub> bstub_;
+  std::unique_ptr<hv1::HazardService::Stub> hstub_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+  std::string admin_;
+};
+
+TEST_F(HazardsE2E, ReportRouteRectifyCloseAndCount) {
+  bv1::Building b = Register(30);
+  const std::string worker = Token(auth::Role::kCommunityWorker, "500109001002", "grid-1");
+  const std::string street = Token(auth::Role::kStreetOfficer, "500109001", "street-1");
+  const std::string fire = Token(auth::Role::kDepartmentOfficer, "500109", "fire-1", "fire_rescue");
+
+  hv1::ReportHazardRequest req;
+  req.set_building_id(b.building_id());
+  req.set_category(hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  req.set_severity(hv1::SEVERITY_GENERAL);
+  req.set_source(hv1::SOURCE_GRID_INSPECTION);
+  req.set_description("三楼喷淋系统报故障");
+  hv1::ReportHazardResponse reported = ReportWhenKnown(worker, req);
+  hv1::Hazard h = reported.hazard();
+  ASSERT_FALSE(h.hazard_id().empty());
+  // Routed: fire rescue leads; a school adds education; the street and community receive it.
+  EXPECT_THAT(h.routing().lead_departments(), ::testing::ElementsAre("fire_rescue"));
+  EXPECT_THAT(h.routing().assisting_departments(), ::testing::Contains("education"));
+  EXPECT_EQ(h.routing().street(), "500109001");
+  EXPECT_EQ(h.routing().community(), "500109001002");
+
+  auto evs = HazardEvents(h.hazard_id(), 2);
+  ASSERT_GE(evs.size(), 2u);
+  EXPECT_EQ(evs[0].type(), "firegrid.hazards.v1.HazardReported");
+  EXPECT_EQ(evs[1].type(), "firegrid.hazards.v1.HazardRouted");
+  EXPECT_EQ(evs[0].building_id(), b.building_id());
+
+  auto call = [&](auto method, const std::string& token, auto request) {
+    hv1::Hazard out;
+    grpc::Status s = ((*hstub_).*method)(Ctx(token).get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (s.ok()) h = out;
+    return s;
+  };
+  hv1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  call(&hv1::HazardService::Stub::VerifyHazard, fire, v);
+  hv1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("学校后勤处");
+  call(&hv1::HazardService::Stub::AssignHazard, street, a);
+  hv1::StartRectificationRequest st;
+  st.set_hazard_id(h.hazard_id());
+  st.set_expected_version(h.version());
+  call(&hv1::HazardService::Stub::StartRectification, worker, st);
+  hv1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  sub.add_evidence()->set_uri("https://evidence.example/sprinkler-fixed.jpg");
+  call(&hv1::HazardService::Stub::SubmitRectification, worker, sub);
+  hv1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  // A community worker may not review; the supervising department may.
+  hv1::Hazard out;
+  EXPECT_EQ(hstub_->ReviewRectification(Ctx(worker).get(), rev, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  call(&hv1::HazardService::Stub::ReviewRectification, fire, rev);
+  EXPECT_EQ(h.status(), hv1::STATUS_CLOSED);
+  EXPECT_TRUE(h.closed_on_time());
+
+  auto all = HazardEvents(h.hazard_id(), 8);
+  EXPECT_EQ(all.back().type(), "firegrid.hazards.v1.HazardClosed");
+
+  hv1::GetStatisticsRequest sreq;
+  hv1::Statistics stats;
+  ASSERT_TRUE(hstub_->GetStatistics(Ctx(street).get(), sreq, &stats).ok());
+  EXPECT_EQ(stats.totals().closed(), 1);
+  EXPECT_EQ(stats.totals().closed_on_time(), 1);
+  EXPECT_DOUBLE_EQ(stats.totals().rectification_rate(), 100.0);
+  bool fire_row = false;
+  for (const auto& r : stats.by_department())
+    fire_row |= r.key() == "fire_rescue" && r.closed() == 1;
+  EXPECT_TRUE(fire_row);
+
+  hv1::GetGuidanceRequest g;
+  g.set_category(hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  hv1::Guidance guidance;
+  ASSERT_TRUE(hstub_->GetGuidance(Ctx(worker).get(), g, &guidance).ok());
+  EXPECT_FALSE(guidance.steps().empty());
+  EXPECT_THAT(guidance.lead_departments(), ::testing::ElementsAre("fire_rescue"));
+}
+
+TEST_F(HazardsE2E, NonCompliantFireAccessRaisesACampaignHazard) {
+  bv1::Building b = Register(40);
+  bv1::SetFireAccessRequest fa;
+  fa.set_building_id(b.building_id());
+  fa.set_expected_version(b.version());
+  auto* lane = fa.add_fire_lanes();
+  lane->set_lane_id("north");
+  lane->set_clear_width_m(4.5);
+  lane->set_clear_height_m(5);
+  lane->set_slope_percent(3);
+  lane->set_turning_radius_m(12);
+  lane->set_load_capacity_t(40);
+  lane->mutable_marking()->set_lines_painted(true);
+  lane->mutable_marking()->set_name_marked(true);
+  lane->mutable_marking()->set_sign_installed(true);
+  lane->set_occupied(true);
+  auto* site = fa.add_rescue_sites();
+  site->set_site_id("east");
+  site->set_length_m(20);
+  site->set_width_m(10);
+  site->set_slope_percent(1);
+  site->set_load_capacity_t(40);
+  site->mutable_marking()->set_lines_painted(true);
+  site->mutable_marking()->set_name_marked(true);
+  site->mutable_marking()->set_sign_installed(true);
+  bv1::SetFireAccessResponse resp;
+  ASSERT_TRUE(bstub_->SetFireAccess(Ctx(admin_).get(), fa, &resp).ok());
+  ASSERT_FALSE(resp.assessment().compliant());
+
+  hv1::ListHazardsRequest list;
+  list.set_building_id(b.building_id());
+  hv1::ListHazardsResponse found;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        return hstub_->ListHazards(Ctx(admin_).get(), list, &found).ok() &&
+               found.hazards_size() == 1;
+      },
+      absl::Seconds(60)));
+  EXPECT_EQ(found.hazards(0).category(), hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  EXPECT_EQ(found.hazards(0).source(), hv1::SOURCE_CAMPAIGN);
+  EXPECT_THAT(found.hazards(0).routing().lead_departments(),
+              ::testing::ElementsAre("urban_management"));
+}
+
+}  // namespace
+}  // namespace firegrid
