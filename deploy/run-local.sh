@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs firegrid on this machine: installs missing Debian packages, builds, starts Redis
 # (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker and every service
-# that exists, loads the Beibei demo data, prints where everything listens, then waits;
-# Ctrl-C stops it all.
+# that exists (buildings, hazards, ...), loads the Beibei demo data (buildings, then hazards in
+# every state of their lifecycle), prints where everything listens, then waits; Ctrl-C stops it
+# all.
 #
 #   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
 #
@@ -11,7 +12,8 @@
 #   --no-demo     do not run the demo loader
 #
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
-# FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo).
+# FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo),
+# FIREGRID_RUN_SERVICES (e.g. "buildings hazards"; default every service under services/).
 # A second run stops what the first one started, then starts afresh; Redis data survives and
 # the demo loader changes nothing it already loaded.
 set -euo pipefail
@@ -30,7 +32,7 @@ for arg in "$@"; do
     --skip-build) BUILD=0 ;;
     --no-demo) DEMO=0 ;;
     -h | --help)
-      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) fg_die "unknown argument $arg (see --help)" ;;
@@ -46,9 +48,10 @@ firegrid_ensure_packages
 SERVICES=()  # "name grpc-port metrics-port extra-flags..." of the services that exist
 for line in "${FIREGRID_SERVICES[@]}"; do
   read -r name _ <<<"$line"
-  if fg_service_exists "$name"; then SERVICES+=("$line"); fi
+  if fg_service_selected "$name"; then SERVICES+=("$line"); fi
 done
-[ "${#SERVICES[@]}" -gt 0 ] || fg_die "no service directory under services/"
+[ "${#SERVICES[@]}" -gt 0 ] ||
+  fg_die "no service to run (services/ has none${FIREGRID_RUN_SERVICES:+ of: $FIREGRID_RUN_SERVICES})"
 
 if [ "$BUILD" = 1 ]; then
   targets=(firegridctl firegrid-devbroker firegrid-demo-loader)
@@ -130,7 +133,7 @@ for line in "${SERVICES[@]}"; do
   flags=(--grpc-address="127.0.0.1:$grpc_port" --metrics-address="127.0.0.1:$metrics_port"
     --redis-addr="127.0.0.1:$REDIS_PORT" --kafka-bootstrap="$BOOTSTRAP"
     --jwt-hs256-key-file="$DEV_KEY_FILE")
-  if [ -f "config/${name}_rules.textproto" ]; then
+  if [ -f "config/${name}_rules.textproto" ] && [[ " ${extra:-} " != *" --rules-file="* ]]; then
     flags+=(--rules-file="config/${name}_rules.textproto")
   fi
   # shellcheck disable=SC2206  # extra flags are words by design
@@ -160,9 +163,13 @@ TOKEN_FILE="$STATE_DIR/dev-token"
 if fg_alive buildings; then
   if [ "$DEMO" = 1 ]; then
     [ -x "$DEMO_LOADER" ] || fg_die "$DEMO_LOADER is missing; run without --skip-build"
-    # The loader mints its own district_admin token; a FIREGRID_TOKEN in the caller's
-    # environment (perhaps expired) must not override that.
-    env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr=127.0.0.1:50051 --key-file="$DEV_KEY_FILE" |
+    # The loader mints its own tokens (a district_admin for the buildings, one per role for the
+    # hazards); a FIREGRID_TOKEN in the caller's environment (perhaps expired) must not
+    # override that. The hazards are loaded when the hazards service runs.
+    hazards_addr=""
+    if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
+    env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
+      --hazards-addr="$hazards_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
   fi
 fi
@@ -176,6 +183,12 @@ if fg_alive buildings; then
   example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" "$CTL" buildings list --tier 500109002 \
     --page-size 1 2>/dev/null | awk 'NR == 2 { print $1 }')" || true
 fi
+hazard_id=""
+if fg_alive hazards; then
+  hazard_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" \
+    FIREGRID_HAZARDS_ADDR="127.0.0.1:$(fg_service_port hazards)" "$CTL" hazards list \
+    --status assigned --page-size 1 2>/dev/null | awk 'NR == 2 { print $1 }')" || true
+fi
 cat <<MSG
 
 firegrid is running. Logs: ${LOG_DIR#"$FIREGRID_ROOT"/}/, PIDs: ${PID_DIR#"$FIREGRID_ROOT"/}/.
@@ -183,6 +196,9 @@ Try it (a district_admin token for 北碚区 500109, valid 12 h, is in ${TOKEN_F
 
   export FIREGRID_TOKEN_FILE=$TOKEN_FILE
   alias firegridctl=$FIREGRIDCTL
+MSG
+if fg_alive buildings; then
+  cat <<MSG
   firegridctl orgunits list --kind street
   firegridctl buildings list --tier 500109002 --class super_high_rise
   firegridctl buildings list --incomplete --page-size 10
@@ -190,8 +206,20 @@ Try it (a district_admin token for 北碚区 500109, valid 12 h, is in ${TOKEN_F
   firegridctl buildings get ${example_id:-<building id>}
   firegridctl nearby ${example_id:-<building id>} --kind station
   firegridctl call firegrid.buildings.v1.BuildingService/GetLedger '{"tier_path": "500109"}'
-
 MSG
+fi
+if fg_alive hazards; then
+  cat <<MSG
+  firegridctl hazards list
+  firegridctl hazards list --status submitted --department fire_rescue
+  firegridctl hazards get ${hazard_id:-<hazard id>}
+  firegridctl hazards stats
+  firegridctl hazards stats --tier 500109001
+  firegridctl hazards guidance
+  firegridctl hazards guidance evacuation_blocked
+MSG
+fi
+echo
 if [ "$DETACH" = 1 ]; then
   echo "Running in the background. Stop it with: deploy/stop-local.sh"
   exit 0

@@ -15,13 +15,15 @@ FIREGRIDCTL="$BUILD_DIR/tools/firegridctl/firegridctl"
 DEVBROKER="$BUILD_DIR/tools/devbroker/firegrid-devbroker"
 DEMO_LOADER="$BUILD_DIR/tools/loaders/firegrid-demo-loader"
 
-# The services, one line each: name, gRPC port, metrics port, then any extra flags.
-# Every service whose directory services/<name>/ exists is built and started; its binary is
-# services/<name>/firegrid-<name> in the build tree, and config/<name>_rules.textproto, when
-# present, is passed as --rules-file. Adding a service is adding its line here.
+# The services, one line each: name, gRPC port, metrics port, then any extra flags (besides
+# the common ones: addresses, Redis, Kafka, the JWT key). Every service whose directory
+# services/<name>/ exists is built and started (FIREGRID_RUN_SERVICES, a space-separated list
+# of names, narrows that down); its binary is services/<name>/firegrid-<name> in the build
+# tree, and config/<name>_rules.textproto, when present and not named by the extra flags, is
+# passed as --rules-file. Adding a service is adding its line here.
 FIREGRID_SERVICES=(
-  "buildings 50051 9464"
-  "hazards   50052 9465"
+  "buildings 50051 9464 --rules-file=config/buildings_rules.textproto"
+  "hazards   50052 9465 --rules-file=config/hazards_rules.textproto --guidance-file=config/hazards_guidance.textproto"
   "notify    50053 9466"
   "credit    50054 9467"
 )
@@ -31,6 +33,26 @@ declare -A FG_OWNED=()
 
 fg_service_binary() { echo "$BUILD_DIR/services/$1/firegrid-$1"; }
 fg_service_exists() { [ -f "$FIREGRID_ROOT/services/$1/CMakeLists.txt" ]; }
+# True when service $1 is to be built and started: its directory exists and, when
+# FIREGRID_RUN_SERVICES is set, it is listed there.
+fg_service_selected() {
+  fg_service_exists "$1" || return 1
+  [ -n "${FIREGRID_RUN_SERVICES:-}" ] || return 0
+  case " $FIREGRID_RUN_SERVICES " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+# The gRPC port of service $1 (from FIREGRID_SERVICES).
+fg_service_port() {
+  local line name port
+  for line in "${FIREGRID_SERVICES[@]}"; do
+    read -r name port _ <<<"$line"
+    if [ "$name" = "$1" ]; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
 
 fg_log() { printf '%s\n' "$*"; }
 fg_die() {

@@ -2,7 +2,10 @@
 # Renders k8s/base and every overlay with kustomize and checks the properties the deployment
 # relies on: native gRPC probes, non-root, read-only root filesystem, no privilege escalation,
 # dropped capabilities, resource requests and limits, a PodDisruptionBudget per Deployment, the
-# rules ConfigMap identical to config/, and what each overlay changes.
+# rules ConfigMap identical to config/, and what each overlay changes. Every service of
+# SERVICES below is checked on its own: its Deployment (ports, probes on its gRPC port:
+# liveness on the `liveness` service, readiness on the whole server), Service, PDB, its own
+# ConfigMap and its rules ConfigMap carrying its config/ files verbatim.
 # Exit 77 (CTest SKIP) when neither kubectl nor kustomize is installed.
 #
 #   tests/k8s/render_test.sh [REPO_ROOT]
@@ -36,6 +39,87 @@ expect_each() {
 expect() { grep -q -E -- "$3" "$2" || fail "$1" "$4"; }
 expect_not() { if grep -q -E -- "$3" "$2"; then fail "$1" "$4"; fi; }
 
+# The services: name, gRPC port, metrics port, then the config/ files of its rules ConfigMap.
+# Every rendered Deployment must be one of them: adding a service to k8s/ is adding its line.
+SERVICES=(
+  "buildings 50051 9464 buildings_rules.textproto"
+  "hazards 50052 9465 hazards_rules.textproto hazards_guidance.textproto"
+)
+
+# doc KIND NAME FILE — the rendered document of that kind whose metadata.name is NAME, or whose
+# name is NAME-<hash> (generated ConfigMaps) when NAME ends in "-".
+doc() {
+  awk -v kind="$1" -v name="$2" '
+    function flush() {
+      if (buf ~ ("(^|\n)kind: " kind "\n") &&
+          (buf ~ ("\n  name: " name "\n") || (name ~ /-$/ && buf ~ ("\n  name: " name "[a-z0-9]+\n"))))
+        printf "%s", buf
+      buf = ""
+    }
+    /^---$/ { flush(); next }
+    { buf = buf $0 "\n" }
+    END { flush() }' "$3"
+}
+
+# block KEY — the lines nested under the first "KEY:" line of stdin (deeper indentation).
+block() {
+  awk -v key="$1" '
+    !found && $0 ~ ("^ *" key ":$") { found = 1; match($0, /^ */); ind = RLENGTH; next }
+    found { match($0, /^ */); if (RLENGTH <= ind) exit; print }'
+}
+
+# check_service TARGET FILE NAME GRPC_PORT METRICS_PORT RULES_FILES...
+check_service() {
+  local target="$1" f="$2" name="$3" grpc="$4" metrics="$5" d probe cm line rules
+  shift 5
+  d="$OUT/$target-$name.deployment"
+  doc Deployment "$name" "$f" >"$d"
+  if [ ! -s "$d" ]; then
+    fail "$target" "no Deployment $name"
+    return
+  fi
+  expect "$target/$name" "$d" "^ +- containerPort: $grpc\$" "container gRPC port $grpc"
+  expect "$target/$name" "$d" "^ +- containerPort: $metrics\$" "container metrics port $metrics"
+  expect "$target/$name" "$d" "prometheus.io/port: \"$metrics\"\$" "scrape annotation on $metrics"
+  for probe in startupProbe readinessProbe livenessProbe; do
+    block "$probe" <"$d" >"$d.$probe"
+    grep -q -E "^ +grpc:\$" "$d.$probe" || fail "$target/$name" "$probe is not a grpc probe"
+    grep -q -E "^ +port: $grpc\$" "$d.$probe" || fail "$target/$name" "$probe not on port $grpc"
+  done
+  grep -q -E '^ +service: liveness$' "$d.livenessProbe" ||
+    fail "$target/$name" "livenessProbe checks the liveness service"
+  if grep -q -E '^ +service:' "$d.readinessProbe"; then
+    fail "$target/$name" "readinessProbe checks the whole server (no service name)"
+  fi
+  expect "$target/$name" "$d" "name: $name-config-[a-z0-9]+\$" "envFrom its generated ConfigMap"
+  expect "$target/$name" "$d" "name: $name-rules-[a-z0-9]+\$" "mounts its generated rules ConfigMap"
+  expect "$target/$name" "$d" "name: redis-$name\$" "Redis password from the Secret redis-$name"
+  doc Service "$name" "$f" >"$d.service"
+  expect "$target/$name" "$d.service" "^ +port: $grpc\$" "Service gRPC port $grpc"
+  expect "$target/$name" "$d.service" "^ +port: $metrics\$" "Service metrics port $metrics"
+  doc PodDisruptionBudget "$name" "$f" >"$d.pdb"
+  [ -s "$d.pdb" ] || fail "$target/$name" "no PodDisruptionBudget $name"
+  cm="$d.config"
+  doc ConfigMap "$name-config-" "$f" >"$cm"
+  expect "$target/$name" "$cm" "FIREGRID_GRPC_ADDRESS: 0.0.0.0:$grpc\$" "listens on $grpc"
+  expect "$target/$name" "$cm" "FIREGRID_METRICS_ADDRESS: 0.0.0.0:$metrics\$" "metrics on $metrics"
+  expect "$target/$name" "$cm" "FIREGRID_REDIS_ADDR: redis-$name:6379\$" "its own Redis"
+  doc ConfigMap "$name-rules-" "$f" >"$d.rules"
+  # The rules ConfigMap carries each config/ file verbatim, and the service is told where.
+  for rules in "$@"; do
+    grep -q -E "^  $rules: [|]" "$d.rules" || fail "$target/$name" "rules ConfigMap lacks $rules"
+    grep -q -F "/etc/firegrid/rules/$rules" "$cm" ||
+      fail "$target/$name" "$name-config does not point at /etc/firegrid/rules/$rules"
+    while IFS= read -r line; do
+      [ -n "$line" ] || continue
+      grep -q -F -- "    $line" "$d.rules" || {
+        fail "$target/$name" "rules ConfigMap differs from config/$rules at: $line"
+        break
+      }
+    done <"$ROOT/config/$rules"
+  done
+}
+
 for target in base overlays/dev overlays/prod; do
   f="$OUT/${target//\//_}.yaml"
   if ! render "$ROOT/k8s/$target" >"$f" 2>"$f.err"; then
@@ -49,11 +133,12 @@ for target in base overlays/dev overlays/prod; do
   [ "$(count "$f" '^kind: Service$')" -ge "$DEPLOYMENTS" ] || fail "$target" "a Service per Deployment"
   expect_each "$target" "$f" '^ +livenessProbe:$' "livenessProbe"
   expect_each "$target" "$f" '^ +readinessProbe:$' "readinessProbe"
-  # Every probe is a native gRPC probe on the gRPC port.
+  # Every probe is a native gRPC probe (ports: per service, below).
   probes="$(count "$f" '^ +(liveness|readiness|startup)Probe:$')"
   [ "$(count "$f" '^ +grpc:$')" -eq "$probes" ] || fail "$target" "every probe uses grpc:"
-  [ "$(count "$f" '^ +port: 50051$')" -ge "$probes" ] || fail "$target" "probes on port 50051"
   expect_not "$target" "$f" '^ +(httpGet|tcpSocket):$' "no HTTP or TCP probes"
+  [ "$DEPLOYMENTS" -eq "${#SERVICES[@]}" ] ||
+    fail "$target" "$DEPLOYMENTS Deployment(s) for ${#SERVICES[@]} service(s)"
   expect_each "$target" "$f" '^ +runAsNonRoot: true$' "runAsNonRoot"
   expect_each "$target" "$f" '^ +runAsUser: 65532$' "runAsUser 65532"
   expect_each "$target" "$f" '^ +readOnlyRootFilesystem: true$' "readOnlyRootFilesystem"
@@ -65,15 +150,10 @@ for target in base overlays/dev overlays/prod; do
   expect "$target" "$f" 'FIREGRID_KAFKA_BOOTSTRAP: ' "Kafka bootstrap in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_REDIS_ADDR: ' "Redis address in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_LOG_LEVEL: ' "log level in a ConfigMap"
-  # The rules ConfigMap carries config/buildings_rules.textproto verbatim.
-  while IFS= read -r line; do
-    [ -n "$line" ] || continue
-    grep -q -F -- "    $line" "$f" || {
-      fail "$target" "rules ConfigMap differs from config/buildings_rules.textproto at: $line"
-      break
-    }
-  done <"$ROOT/config/buildings_rules.textproto"
-  expect "$target" "$f" 'name: buildings-rules-[a-z0-9]+$' "rules ConfigMap generated (hashed name)"
+  for svc in "${SERVICES[@]}"; do
+    # shellcheck disable=SC2086  # the line is words by design
+    check_service "${target//\//_}" "$f" $svc
+  done
 done
 
 dev="$OUT/overlays_dev.yaml"
@@ -88,7 +168,9 @@ fi
 if [ -f "$dev" ]; then
   expect dev "$dev" '^  replicas: 1$' "dev runs 1 replica"
   expect_not dev "$dev" '^  replicas: [02-9]' "dev runs 1 replica everywhere"
-  expect dev "$dev" 'image: firegrid/buildings:dev$' "dev image tag"
+  for svc in "${SERVICES[@]}"; do
+    expect dev "$dev" "image: firegrid/${svc%% *}:dev\$" "dev image tag of ${svc%% *}"
+  done
   expect dev "$dev" '^kind: Secret$' "dev generates its HS256 Secret"
   expect dev "$dev" 'hs256.key: ' "dev Secret holds hs256.key"
   expect dev "$dev" 'FIREGRID_JWT_HS256_KEY_FILE: /etc/firegrid/jwt/hs256.key' "dev verifies HS256"
@@ -99,7 +181,10 @@ fi
 if [ -f "$prod" ]; then
   expect prod "$prod" '^  replicas: 3$' "prod runs 3 replicas"
   expect_not prod "$prod" '^  replicas: [0-24-9]' "prod runs 3 replicas everywhere"
-  expect prod "$prod" 'image: registry.example.com/firegrid/buildings:0.1.0$' "prod image"
+  for svc in "${SERVICES[@]}"; do
+    expect prod "$prod" "image: registry.example.com/firegrid/${svc%% *}:0.1.0\$" \
+      "prod image of ${svc%% *}"
+  done
   expect prod "$prod" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE: /etc/firegrid/jwt/public.pem' "prod verifies RS256"
   expect prod "$prod" 'secretName: firegrid-jwt$' "prod references the external Secret"
   expect_not prod "$prod" '^kind: Secret$' "prod includes no Secret"
@@ -111,4 +196,6 @@ if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed"
   exit 1
 fi
-echo "k8s render: base, dev and prod render and pass every check"
+names=()
+for svc in "${SERVICES[@]}"; do names+=("${svc%% *}"); done
+echo "k8s render: base, dev and prod render and pass every check (services: ${names[*]})"

@@ -51,6 +51,10 @@ std::string FlagName(const std::string& arg) {
 
 }  // namespace
 
+std::function<Endpoint(const ParsedArgs&)> FixedEndpoint(Endpoint e) {
+  return [e](const ParsedArgs&) { return e; };
+}
+
 std::optional<std::string> Context::GetEnv(const std::string& name) const {
   auto it = env_.find(name);
   if (it == env_.end() || it->second.empty()) return std::nullopt;
@@ -113,7 +117,8 @@ std::string Registry::Usage(const std::string& group) const {
   return absl::StrCat(
       "usage: firegridctl [global flags] <command> [args]\n\n", t.Render(),
       "\nglobal flags:\n"
-      "  --addr HOST:PORT     server address (env FIREGRID_ADDR; default 127.0.0.1:50051)\n"
+      "  --addr HOST:PORT     server address (default: env FIREGRID_ADDR or 127.0.0.1:50051;\n"
+      "                       for hazards commands env FIREGRID_HAZARDS_ADDR or 127.0.0.1:50052)\n"
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"
@@ -220,7 +225,8 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     if (it == env.end() || it->second.empty()) return std::nullopt;
     return it->second;
   };
-  options.addr = parsed->Get("addr").value_or(env_value("FIREGRID_ADDR").value_or(options.addr));
+  const Endpoint endpoint = command->endpoint ? command->endpoint(*parsed) : kBuildingsEndpoint;
+  options.addr = parsed->Get("addr").value_or(env_value(endpoint.env).value_or(endpoint.fallback));
   options.output = absl::AsciiStrToLower(parsed->GetOr("output", options.output));
   if (options.output != "table" && options.output != "json") {
     PrintError(err, absl::InvalidArgumentError("--output: table or json"));

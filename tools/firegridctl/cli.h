@@ -17,9 +17,18 @@
 
 namespace firegrid::ctl {
 
+// Where a command's RPCs go when --addr is not given: the environment variable `env` when set,
+// otherwise `fallback`. Each service has its own (see services.h).
+struct Endpoint {
+  const char* env;
+  const char* fallback;
+};
+inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051"};
+inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052"};
+
 // Flags every command takes, before or after the command words.
 struct GlobalOptions {
-  std::string addr = "127.0.0.1:50051";        // --addr, FIREGRID_ADDR
+  std::string addr = "127.0.0.1:50051";        // --addr, else the command's Endpoint
   std::string token;                           // --token, --token-file, FIREGRID_TOKEN
   std::string output = "table";                // --output table|json
   absl::Duration timeout = absl::Seconds(10);  // --timeout, per RPC
@@ -64,7 +73,12 @@ struct Command {
   size_t min_positionals = 0;
   size_t max_positionals = 0;
   std::function<absl::Status(Context&, const ParsedArgs&)> run = {};
+  // The service the command talks to when --addr is not given; empty = kBuildingsEndpoint.
+  std::function<Endpoint(const ParsedArgs&)> endpoint = {};
 };
+
+// A Command::endpoint that is always `e`.
+std::function<Endpoint(const ParsedArgs&)> FixedEndpoint(Endpoint e);
 
 class Registry {
  public:

@@ -64,16 +64,26 @@ absl::Status RunHealth(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// `call` goes to the service that owns the method, unless --addr says otherwise.
+Endpoint CallEndpoint(const ParsedArgs& args) {
+  if (args.positionals().empty()) return kBuildingsEndpoint;
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> method =
+      FindMethod(args.positionals()[0]);
+  return method.ok() ? EndpointOf((*method)->service()) : kBuildingsEndpoint;
+}
+
 }  // namespace
 
 void RegisterGenericCommands(Registry* registry) {
   registry->Add(Command{
       .path = {"call"},
       .synopsis = "<package.Service/Method> ['<json request>' | @file.json | -]",
-      .summary = "call any firegrid RPC by name with a JSON request; prints the response as JSON",
+      .summary = "call any firegrid RPC by name with a JSON request; prints the response as JSON "
+                 "(default --addr: the method's service)",
       .min_positionals = 1,
       .max_positionals = 2,
-      .run = RunCall});
+      .run = RunCall,
+      .endpoint = CallEndpoint});
   registry->Add(Command{.path = {"methods"},
                         .synopsis = "[SERVICE]",
                         .summary = "list the RPCs `call` knows",

@@ -6,7 +6,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterTokenCommands(registry);
   RegisterGenericCommands(registry);
   RegisterBuildingsCommands(registry);
-  // RegisterHazardsCommands(registry);
+  RegisterHazardsCommands(registry);
 }
 
 }  // namespace firegrid::ctl

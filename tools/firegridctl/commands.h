@@ -9,5 +9,6 @@ namespace firegrid::ctl {
 void RegisterTokenCommands(Registry* registry);      // cmd_token.cc: token
 void RegisterGenericCommands(Registry* registry);    // cmd_generic.cc: call, methods, health
 void RegisterBuildingsCommands(Registry* registry);  // cmd_buildings.cc: orgunits, buildings, ...
+void RegisterHazardsCommands(Registry* registry);    // cmd_hazards.cc: hazards ...
 
 }  // namespace firegrid::ctl

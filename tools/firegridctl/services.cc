@@ -1,20 +1,39 @@
 #include "tools/firegridctl/services.h"
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
 
 namespace firegrid::ctl {
+namespace {
+
+struct Api {
+  const google::protobuf::FileDescriptor* file;
+  Endpoint endpoint;
+};
+
+// One line per service API.
+std::vector<Api> Apis() {
+  return {
+      {firegrid::buildings::v1::Building::descriptor()->file(), kBuildingsEndpoint},
+      {firegrid::hazards::v1::Hazard::descriptor()->file(), kHazardsEndpoint},
+  };
+}
+
+}  // namespace
 
 std::vector<const google::protobuf::ServiceDescriptor*> LinkFiregridServices() {
-  std::vector<const google::protobuf::FileDescriptor*> files = {
-      firegrid::buildings::v1::Building::descriptor()->file(),
-      // One line per service API, e.g.:
-      // firegrid::hazards::v1::Hazard::descriptor()->file(),
-  };
   std::vector<const google::protobuf::ServiceDescriptor*> services;
-  for (const google::protobuf::FileDescriptor* f : files) {
-    for (int i = 0; i < f->service_count(); ++i) services.push_back(f->service(i));
+  for (const Api& api : Apis()) {
+    for (int i = 0; i < api.file->service_count(); ++i) services.push_back(api.file->service(i));
   }
   return services;
+}
+
+Endpoint EndpointOf(const google::protobuf::ServiceDescriptor* service) {
+  for (const Api& api : Apis()) {
+    if (service != nullptr && service->file() == api.file) return api.endpoint;
+  }
+  return kBuildingsEndpoint;
 }
 
 }  // namespace firegrid::ctl

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "google/protobuf/descriptor.h"
+#include "tools/firegridctl/cli.h"
 
 namespace firegrid::ctl {
 
@@ -10,5 +11,8 @@ namespace firegrid::ctl {
 // code here links it in, which registers its descriptors in the generated pool that `call` and
 // `methods` search. Adding a service to firegridctl is one line in services.cc.
 std::vector<const google::protobuf::ServiceDescriptor*> LinkFiregridServices();
+
+// Where `service` listens when --addr is not given (kBuildingsEndpoint for an unknown one).
+Endpoint EndpointOf(const google::protobuf::ServiceDescriptor* service);
 
 }  // namespace firegrid::ctl

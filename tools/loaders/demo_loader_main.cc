@@ -1,10 +1,14 @@
-// firegrid-demo-loader: loads the Beibei sample district through the public gRPC API.
+// firegrid-demo-loader: loads the Beibei sample district through the public gRPC APIs: the
+// buildings registry, then about 40 hazards in every state of their lifecycle.
 //
-//   firegrid-demo-loader --addr=127.0.0.1:50051 --key-file=.state/dev-jwt.key
+//   firegrid-demo-loader --addr=127.0.0.1:50051 --hazards-addr=127.0.0.1:50052
+//       --key-file=.state/dev-jwt.key
 //
-// Flags (env FIREGRID_<FLAG>): --addr, --token (a district_admin token for 500109; without it
-// one is minted from --key-file), --key-file, --timeout, --seed, --buildings.
-// Prints one summary line; exits 1 on the first failed call.
+// Flags (env FIREGRID_<FLAG>): --addr, --hazards-addr (empty: no hazards), --hazards-wait,
+// --token (a district_admin token for 500109; without it one is minted from --key-file),
+// --key-file (the hazards need it: each lifecycle step is made by the role that may make it,
+// with a token minted for that person), --timeout, --seed, --buildings.
+// Prints one summary line per service; exits 1 on the first failed call.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -13,18 +17,23 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "tools/loaders/beibei.h"
+#include "tools/loaders/hazard_loader.h"
+#include "tools/loaders/hazards_plan.h"
 #include "tools/loaders/loader.h"
 
 namespace {
 
 struct Config {
   std::string addr;
+  std::string hazards_addr;
+  absl::Duration hazards_wait;
   std::string token;
   std::string key_file;
   absl::Duration timeout;
@@ -32,7 +41,8 @@ struct Config {
   int buildings = 0;
 };
 
-absl::StatusOr<std::string> MintToken(const std::string& key_file) {
+absl::StatusOr<std::unique_ptr<firegrid::auth::TokenSigner>> LoadSigner(
+    const std::string& key_file) {
   std::ifstream in(key_file, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read the key file ", key_file));
   std::ostringstream key;
@@ -40,30 +50,38 @@ absl::StatusOr<std::string> MintToken(const std::string& key_file) {
   // Trailing line breaks are not part of the key (the services read key files the same way).
   std::string secret = key.str();
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  auto signer = firegrid::auth::TokenSigner::Hs256(secret);
-  if (!signer.ok()) return signer.status();
-  firegrid::auth::Principal p;
-  p.subject = "demo-loader";
-  p.role = firegrid::auth::Role::kDistrictAdmin;
-  p.org_unit = firegrid::loaders::kBeibeiCode;
-  p.tier_path = firegrid::loaders::kBeibeiCode;
+  return firegrid::auth::TokenSigner::Hs256(secret);
+}
+
+absl::StatusOr<std::string> Mint(firegrid::auth::TokenSigner& signer, firegrid::auth::Principal p) {
   const absl::Time now = absl::Now();
   p.expiry = now + absl::Hours(1);
-  return (*signer)->Sign(p, now, absl::Hours(1));
+  return signer.Sign(p, now, absl::Hours(1));
+}
+
+void PrintError(const absl::Status& s) {
+  std::cerr << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace loaders = firegrid::loaders;
   Config c;
   firegrid::ConfigBinder binder("firegrid-demo-loader");
   binder.String("addr", &c.addr, "127.0.0.1:50051", "buildings service address");
+  binder.String("hazards-addr", &c.hazards_addr, "127.0.0.1:50052",
+                "hazards service address (empty: load no hazards)");
+  binder.Duration("hazards-wait", &c.hazards_wait, absl::Seconds(60),
+                  "how long to wait for the hazards service to learn the buildings (Kafka)",
+                  absl::ZeroDuration(), absl::Minutes(30));
   binder.String("token", &c.token, "", "district_admin bearer token (default: mint one)");
   binder.String("key-file", &c.key_file, ".state/dev-jwt.key",
-                "HS256 key to mint a token with when --token is empty");
+                "HS256 key to mint tokens with (the buildings token when --token is empty, and "
+                "one per role for the hazards)");
   binder.Duration("timeout", &c.timeout, absl::Seconds(10), "deadline of each call",
                   absl::Milliseconds(1));
-  binder.Int("seed", &c.seed, static_cast<int64_t>(firegrid::loaders::kDefaultSeed),
+  binder.Int("seed", &c.seed, static_cast<int64_t>(loaders::kDefaultSeed),
              "dataset seed (the same seed, the same data)");
   binder.Int("buildings", &c.buildings, 300, "number of buildings", 1, 5000);
   absl::Status s = binder.Parse(argc, argv, firegrid::ConfigBinder::ProcessEnv());
@@ -75,8 +93,21 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
+  std::unique_ptr<firegrid::auth::TokenSigner> signer;
+  if (c.token.empty() || !c.hazards_addr.empty()) {
+    auto loaded = LoadSigner(c.key_file);
+    if (!loaded.ok()) {
+      std::cerr << "error: " << loaded.status().message()
+                << (c.token.empty() ? ""
+                                    : " (the hazards need it to mint a token per role; "
+                                      "--hazards-addr= skips them)")
+                << "\n";
+      return 2;
+    }
+    signer = std::move(*loaded);
+  }
   if (c.token.empty()) {
-    absl::StatusOr<std::string> token = MintToken(c.key_file);
+    absl::StatusOr<std::string> token = Mint(*signer, loaders::DistrictAdmin());
     if (!token.ok()) {
       std::cerr << "error: " << token.status().message() << "\n";
       return 2;
@@ -84,24 +115,59 @@ int main(int argc, char** argv) {
     c.token = *token;
   }
 
-  const absl::Time start = absl::Now();
-  const firegrid::loaders::DemoDataset dataset =
-      firegrid::loaders::GenerateBeibei(static_cast<uint64_t>(c.seed), c.buildings);
+  absl::Time start = absl::Now();
+  const loaders::DemoDataset dataset =
+      loaders::GenerateBeibei(static_cast<uint64_t>(c.seed), c.buildings);
   auto stub = firegrid::buildings::v1::BuildingService::NewStub(
       grpc::CreateChannel(c.addr, grpc::InsecureChannelCredentials()));
-  firegrid::loaders::DemoLoader loader(stub.get(), [&](grpc::ClientContext* ctx) {
+  loaders::DemoLoader loader(stub.get(), [&](grpc::ClientContext* ctx) {
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + c.timeout));
     firegrid::auth::AttachToken(ctx, c.token);
   });
-  absl::StatusOr<firegrid::loaders::LoadSummary> summary = loader.Load(dataset);
+  absl::StatusOr<loaders::LoadSummary> summary = loader.Load(dataset);
   if (!summary.ok()) {
-    std::cerr << "error: " << absl::StatusCodeToString(summary.status().code()) << ": "
-              << summary.status().message() << "\n";
+    PrintError(summary.status());
     return 1;
   }
   std::cout << "demo data for 北碚区 (500109) at " << c.addr << ": " << summary->ToString()
             << " in "
             << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
-            << "\n";
+            << std::endl;
+  if (c.hazards_addr.empty()) return 0;
+
+  start = absl::Now();
+  auto hazards_stub = firegrid::hazards::v1::HazardService::NewStub(
+      grpc::CreateChannel(c.hazards_addr, grpc::InsecureChannelCredentials()));
+  std::map<std::string, std::string> tokens;  // by subject: one token per person
+  absl::Status mint_error;
+  loaders::HazardLoader::Options options;
+  options.timeout = c.timeout;
+  options.wait_for_buildings = c.hazards_wait;
+  loaders::HazardLoader hazards(
+      hazards_stub.get(),
+      [&](const firegrid::auth::Principal& p) {
+        auto it = tokens.find(p.subject);
+        if (it != tokens.end()) return it->second;
+        absl::StatusOr<std::string> t = Mint(*signer, p);
+        if (!t.ok()) {
+          mint_error = t.status();
+          return std::string();
+        }
+        return tokens[p.subject] = *t;
+      },
+      options);
+  absl::StatusOr<loaders::HazardSummary> hazard_summary =
+      hazards.Load(loaders::PlanBeibeiHazards(dataset), loader.building_ids());
+  if (!mint_error.ok()) {
+    PrintError(mint_error);
+    return 1;
+  }
+  if (!hazard_summary.ok()) {
+    PrintError(hazard_summary.status());
+    return 1;
+  }
+  std::cout << "demo hazards at " << c.hazards_addr << ": " << hazard_summary->ToString() << " in "
+            << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
+            << std::endl;
   return 0;
 }

@@ -86,6 +86,7 @@ absl::Status DemoLoader::LoadBuilding(const PlannedBuilding& planned, LoadSummar
     if (!s.ok()) return Failed(s, absl::StrCat("CreateBuilding ", rid));
   }
   ++summary->buildings;
+  building_ids_[rid] = b.building_id();
   const bool untouched = !b.responsibility().has_chain() && b.facilities().empty() &&
                          b.fire_lanes().empty() && b.rescue_sites().empty();
   if (untouched) ++summary->buildings_new;

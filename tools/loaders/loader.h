@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -51,6 +52,9 @@ class DemoLoader {
   // Stops at the first failed call, naming what it was doing.
   absl::StatusOr<LoadSummary> Load(const DemoDataset& dataset);
 
+  // The ids of the buildings loaded so far, by their planned request ids.
+  const std::map<std::string, std::string>& building_ids() const { return building_ids_; }
+
  private:
   absl::Status LoadBuilding(const PlannedBuilding& planned, LoadSummary* summary);
   absl::StatusOr<bool> ExistsNearby(const bv1::GeoPoint& at, bv1::NearbyKind kind,
@@ -59,6 +63,7 @@ class DemoLoader {
   firegrid::buildings::v1::BuildingService::StubInterface* stub_;
   Prepare prepare_;
   std::function<absl::Time()> now_;
+  std::map<std::string, std::string> building_ids_;
 };
 
 }  // namespace firegrid::loaders
