@@ -1,0 +1,86 @@
+#pragma once
+
+#include <atomic>
+
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "libs/auth/token.h"
+#include "libs/common/clock.h"
+#include "libs/redis/pool.h"
+#include "services/notify/inbox.h"
+
+namespace firegrid::notify {
+
+class PlanTasks;
+class Webhooks;
+
+// The recipients a principal reads: its person inbox and its org unit's (the token's org_unit
+// claim, else: a department officer "<tier path>.<department>", a street officer, community
+// worker or district admin its tier path).
+std::vector<std::string> RecipientsOf(const auth::Principal& p);
+
+struct SubscribeOptions {
+  absl::Duration heartbeat = absl::Seconds(5);
+  // How long one blocking read waits before the stream checks for cancellation.
+  absl::Duration poll = absl::Milliseconds(500);
+};
+
+// The gRPC adapter. Subscribe replays each recipient's inbox after the caller's cursor, sends
+// caught_up, then reads on from the last cursor it sent with a blocking Redis read (XREAD BLOCK
+// on a connection of its own) — the cursors carry over, so there is no gap and no duplicate
+// between replay and live, and any replica serves any subscriber.
+class NotifyGrpcService final : public v1::NotifyService::Service {
+ public:
+  NotifyGrpcService(Inbox* inbox, redis::Pool* pool, PlanTasks* plan, Webhooks* webhooks,
+                    const auth::TokenVerifier* verifier, Clock* clock,
+                    SubscribeOptions options = {})
+      : inbox_(inbox),
+        pool_(pool),
+        plan_(plan),
+        webhooks_(webhooks),
+        verifier_(verifier),
+        clock_(clock),
+        options_(options) {}
+
+  grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
+                         grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+  grpc::Status ListInbox(grpc::ServerContext* ctx, const v1::ListInboxRequest* req,
+                         v1::ListInboxResponse* resp) override;
+  grpc::Status MarkRead(grpc::ServerContext* ctx, const v1::MarkReadRequest* req,
+                        v1::Notification* resp) override;
+  grpc::Status Acknowledge(grpc::ServerContext* ctx, const v1::AcknowledgeRequest* req,
+                           v1::Notification* resp) override;
+  grpc::Status ListPlanTasks(grpc::ServerContext* ctx, const v1::ListPlanTasksRequest* req,
+                             v1::ListPlanTasksResponse* resp) override;
+  grpc::Status ReportPlanProgress(grpc::ServerContext* ctx,
+                                  const v1::ReportPlanProgressRequest* req,
+                                  v1::PlanTask* resp) override;
+  grpc::Status GetPlanOverview(grpc::ServerContext* ctx, const v1::GetPlanOverviewRequest* req,
+                               v1::PlanOverview* resp) override;
+  grpc::Status SetWebhook(grpc::ServerContext* ctx, const v1::SetWebhookRequest* req,
+                          v1::Webhook* resp) override;
+  grpc::Status GetWebhook(grpc::ServerContext* ctx, const v1::GetWebhookRequest* req,
+                          v1::Webhook* resp) override;
+  grpc::Status DeleteWebhook(grpc::ServerContext* ctx, const v1::DeleteWebhookRequest* req,
+                             v1::DeleteWebhookResponse* resp) override;
+  grpc::Status ListDeliveries(grpc::ServerContext* ctx, const v1::ListDeliveriesRequest* req,
+                              v1::ListDeliveriesResponse* resp) override;
+
+  // Ends every open Subscribe stream (called on shutdown before the server drains).
+  void Close() { closing_.store(true); }
+
+ private:
+  absl::StatusOr<auth::Principal> Authenticate(grpc::ServerContext* ctx);
+  // The notification, if the principal may act on it.
+  absl::StatusOr<v1::Notification> Owned(const auth::Principal& p, const std::string& id);
+
+  Inbox* inbox_;
+  redis::Pool* pool_;
+  PlanTasks* plan_;
+  Webhooks* webhooks_;
+  const auth::TokenVerifier* verifier_;
+  Clock* clock_;
+  SubscribeOptions options_;
+  std::atomic<bool> closing_{false};
+};
+
+}  // namespace firegrid::notify

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "firegrid/notify/v1/notify.pb.h"
+
+namespace firegrid::notify {
+
+namespace v1 = ::firegrid::notify::v1;
+
+// Recipients: "org:<org unit code>" and "person:<subject>".
+inline std::string OrgRecipient(const std::string& code) { return "org:" + code; }
+inline std::string PersonRecipient(const std::string& subject) { return "person:" + subject; }
+
+// Each recipient's inbox is a Redis stream "<prefix>:inbox:<recipient>" whose entries hold the
+// serialized Notification (without cursor and inbox state) in field "n". The entry id is the
+// notification's cursor.
+inline std::string InboxStreamKey(const std::string& prefix, const std::string& recipient) {
+  return prefix + ":inbox:" + recipient;
+}
+inline constexpr char kNotificationField[] = "n";
+
+// Delivers one notification to each recipient, once per `once_key` (a repeated call with the
+// same key changes nothing and returns ALREADY_EXISTS). The template's recipient,
+// notification_id and cursor are filled in per recipient.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual absl::Status Notify(const std::vector<std::string>& recipients,
+                              const v1::Notification& notification,
+                              const std::string& once_key) = 0;
+};
+
+}  // namespace firegrid::notify

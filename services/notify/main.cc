@@ -1,0 +1,119 @@
+// firegrid-notify: hazard push, inboxes, acknowledgements, work reminders, webhooks. Thin:
+// flags, wiring, serve.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "google/protobuf/text_format.h"
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/common/ids.h"
+#include "libs/common/logging.h"
+#include "libs/events/topics.h"
+#include "libs/server/runtime.h"
+#include "services/notify/grpc_service.h"
+#include "services/notify/inbox.h"
+#include "services/notify/plan.h"
+#include "services/notify/recipients.h"
+#include "services/notify/webhooks.h"
+
+namespace {
+
+absl::StatusOr<firegrid::config::v1::PlanBook> LoadPlan(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  firegrid::config::v1::PlanBook book;
+  if (!google::protobuf::TextFormat::ParseFromString(ss.str(), &book)) {
+    return absl::InvalidArgumentError(path + ": not a valid PlanBook text proto");
+  }
+  return book;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace firegrid;
+  if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  server::RuntimeConfig rc;
+  std::string plan_file, key_prefix, group;
+  absl::Duration ack_timeout, timer_interval, plan_interval;
+  int webhook_attempts;
+  ConfigBinder binder("firegrid-notify");
+  server::BindRuntimeConfig(binder, &rc, 50053, 9466);
+  binder.String("plan-file", &plan_file, "config/plan_tasks.textproto",
+                "the plan's tasks with deadlines and leads (text proto)");
+  binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
+  binder.String("consumer-group", &group, "notify", "Kafka consumer group");
+  binder.Duration("ack-timeout", &ack_timeout, absl::Hours(4),
+                  "an unacknowledged hazard task is re-notified one tier up after this",
+                  absl::Seconds(1), absl::Hours(24 * 30));
+  binder.Duration("timer-interval", &timer_interval, absl::Seconds(1),
+                  "how often re-notifications and webhook deliveries are looked for",
+                  absl::Milliseconds(10), absl::Minutes(10));
+  binder.Duration("plan-reminder-interval", &plan_interval, absl::Minutes(1),
+                  "how often plan-task deadlines are checked", absl::Milliseconds(10),
+                  absl::Hours(24));
+  binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
+             50);
+  server::ParseConfigOrExit(binder, argc, argv);
+
+  auto plan_book = LoadPlan(plan_file);
+  if (!plan_book.ok()) {
+    log::Init("notify");
+    log::Error("invalid plan", {{"error", std::string(plan_book.status().message())}});
+    return 2;
+  }
+  auto runtime = server::Runtime::Create("notify", rc, key_prefix + ":outbox");
+  if (!runtime.ok()) {
+    log::Error("invalid configuration", {{"error", std::string(runtime.status().message())}});
+    return 2;
+  }
+  server::Runtime& rt = **runtime;
+  RandomIdGenerator ids;
+  notify::InboxOptions io;
+  io.ack_timeout = ack_timeout;
+  notify::Inbox inbox(&rt.redis(), key_prefix, RealClock::Get(), &ids, io);
+  auto plan =
+      notify::PlanTasks::Create(&rt.redis(), key_prefix, *plan_book, RealClock::Get(), &inbox);
+  if (!plan.ok()) {
+    log::Error("invalid plan", {{"error", std::string(plan.status().message())}});
+    return 2;
+  }
+  notify::WebhookOptions wo;
+  wo.max_attempts = webhook_attempts;
+  notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
+  notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks, &rt.verifier(),
+                                    RealClock::Get());
+  rt.host().AddService(&service);
+
+  auto handler = [&](const events::Envelope& env) -> absl::Status {
+    const std::vector<notify::Planned> plans = notify::PlanNotifications(env);
+    for (size_t i = 0; i < plans.size(); ++i) {
+      absl::Status s = inbox.Notify(plans[i].recipients, plans[i].notification,
+                                    absl::StrCat(env.event_id(), ":", i));
+      if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) return s;
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = rt.AddConsumer(
+          group, {std::string(events::kHazardsTopic), std::string(events::kBuildingsTopic)},
+          handler);
+      !s.ok()) {
+    log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
+    return 2;
+  }
+  rt.AddPeriodic("renotify", timer_interval,
+                 [&]() { return inbox.FireRenotifications().status(); });
+  rt.AddPeriodic("webhooks", timer_interval, [&]() { return webhooks.RunOnce().status(); });
+  rt.AddPeriodic("plan-reminders", plan_interval,
+                 [&]() { return (*plan)->RunReminders().status(); });
+  const int code = rt.Serve();
+  service.Close();
+  webhooks.Stop();
+  return code;
+}

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "firegrid/notify/v1/notify.pb.h"
+#include "libs/events/envelope.h"
+#include "services/notify/inbox_keys.h"
+
+namespace firegrid::notify {
+
+// One notification for a set of recipients.
+struct Planned {
+  std::vector<std::string> recipients;
+  v1::Notification notification;
+};
+
+// Who must hear of an event, and what they are told (pure; the consumer delivers it):
+// - HazardRouted: a hazard task (acknowledgement required) for each lead department and the
+//   community; information for each assisting department, the street, and the building's
+//   subjects (its manager and responsible person).
+// - HazardReported as a duplicate: the reporter is told which hazard it joined.
+// - HazardStatusChanged: assigned → the responsible subject (task, ack required), the
+//   supervising department, the community; submitted → the supervising department (to review);
+//   review failed → the responsible subject and the community; rejected → the reporter and the
+//   community; verified → the community.
+// - HazardDueSoon / HazardOverdue: reminders to the responsible subject, the community and the
+//   supervising department (overdue: the street too).
+// - HazardEscalated: the org unit escalated to.
+// - HazardClosed: the lead departments, the community and the reporter.
+// - FacilityStatusChanged to a fault, no water or disabled: the community and fire rescue.
+// - FireAccessNonCompliant: the community and the street.
+// Other events yield nothing. Recipients are unique within a Planned; system subjects and empty
+// subjects are skipped.
+std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
+
+// The recipient one tier up, for re-notifying an unacknowledged task: community → street →
+// district; a department → its district; a person → the community of `tier_path`. Empty when
+// there is none (a district).
+std::string NextTierUp(const std::string& recipient, const std::string& tier_path);
+
+}  // namespace firegrid::notify

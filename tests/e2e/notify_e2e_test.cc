@@ -1,0 +1,259 @@
+// Buildings, hazards and two notify replicas as real binaries with redis-server and the dev
+// broker: a reported hazard reaches the lead department's stream (subscribed on one replica) and
+// the community worker's stream (subscribed on the other); the task the community acknowledges
+// is not re-notified, the department's unacknowledged one is re-notified to the district once.
+#include <fstream>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid {
+namespace {
+
+namespace bv1 = ::firegrid::buildings::v1;
+namespace hv1 = ::firegrid::hazards::v1;
+namespace nv1 = ::firegrid::notify::v1;
+
+constexpr char kKey[] = "e2e-development-key-0123456789abcdef";
+
+// Reads one Subscribe stream on a thread and keeps what arrives.
+class Subscription {
+ public:
+  Subscription(const std::string& address, const std::string& token) {
+    stub_ = nv1::NotifyService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auth::AttachToken(&ctx_, token);
+    thread_ = std::thread([this] {
+      nv1::SubscribeRequest req;
+      auto reader = stub_->Subscribe(&ctx_, req);
+      nv1::SubscribeResponse resp;
+      while (reader->Read(&resp)) {
+        absl::MutexLock lock(&mu_);
+        if (resp.has_notification()) notifications_.push_back(resp.notification());
+        if (resp.caught_up()) caught_up_ = true;
+      }
+      reader->Finish();
+    });
+  }
+  ~Subscription() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  bool WaitCaughtUp() {
+    return testing::WaitUntil(
+        [&] {
+          absl::MutexLock lock(&mu_);
+          return caught_up_;
+        },
+        absl::Seconds(20));
+  }
+  // The first notification whose title contains `text`, waiting for it.
+  std::optional<nv1::Notification> WaitFor(const std::string& text) {
+    std::optional<nv1::Notification> found;
+    testing::WaitUntil(
+        [&] {
+          absl::MutexLock lock(&mu_);
+          for (const auto& n : notifications_) {
+            if (n.title().find(text) != std::string::npos) {
+              found = n;
+              return true;
+            }
+          }
+          return false;
+        },
+        absl::Seconds(60));
+    return found;
+  }
+  int Count(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    int c = 0;
+    for (const auto& n : notifications_) c += n.title().find(text) != std::string::npos;
+    return c;
+  }
+
+ private:
+  std::unique_ptr<nv1::NotifyService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::vector<nv1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class NotifyE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start().ok());
+    ASSERT_TRUE(broker_.Start().ok());
+    const std::string key_file = dir_.path() + "/jwt.key";
+    std::ofstream(key_file) << kKey;
+    const std::string cfg = FIREGRID_CONFIG_DIR;
+    auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
+      flags.insert(flags.end(),
+                   {"--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
+                    "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"});
+      return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+          .binary = bin, .name = name, .flags = flags, .log_dir = dir_.path()});
+    };
+    buildings_ = service(FIREGRID_BUILDINGS_BIN, "buildings",
+                         {"--rules-file=" + cfg + "/buildings_rules.textproto"});
+    hazards_ = service(FIREGRID_HAZARDS_BIN, "hazards",
+                       {"--rules-file=" + cfg + "/hazards_rules.textproto",
+                        "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
+    const std::vector<std::string> notify_flags = {"--plan-file=" + cfg + "/plan_tasks.textproto",
+                                                   "--ack-timeout=4s", "--timer-interval=100ms"};
+    notify_a_ = service(FIREGRID_NOTIFY_BIN, "notify", notify_flags);
+    notify_b_ = service(FIREGRID_NOTIFY_BIN, "notify", notify_flags);
+    for (auto* s : {buildings_.get(), hazards_.get(), notify_a_.get(), notify_b_.get()}) {
+      absl::Status st = s->Start();
+      ASSERT_TRUE(st.ok()) << st;
+    }
+    signer_ = *auth::TokenSigner::Hs256(kKey);
+  }
+
+  void TearDown() override {
+    for (auto* s : {notify_b_.get(), notify_a_.get(), hazards_.get(), buildings_.get()}) {
+      if (s != nullptr && s->running()) {
+        auto code = s->Stop();
+        EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+      }
+    }
+  }
+
+  std::string Token(auth::Role role, const std::string& tier, const std::string& subject,
+                    const std::string& department = "") {
+    auth::Principal p;
+    p.subject = subject;
+    p.role = role;
+    p.tier_path = tier;
+    p.department = department;
+    return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auth::AttachToken(ctx.get(), token);
+    return ctx;
+  }
+
+  std::string RegisterBuilding(const std::string& admin) {
+    auto bstub = bv1::BuildingService::NewStub(
+        grpc::CreateChannel(buildings_->grpc_address(), grpc::InsecureChannelCredentials()));
+    for (auto [code, kind, parent] :
+         std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
+             {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
+             {"500109001", bv1::ORG_UNIT_KIND_STREET, "500109"},
+             {"500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001"}}) {
+      bv1::UpsertOrgUnitRequest u;
+      u.mutable_org_unit()->set_code(code);
+      u.mutable_org_unit()->set_kind(kind);
+      u.mutable_org_unit()->set_parent_code(parent);
+      u.mutable_org_unit()->set_name(code);
+      bv1::OrgUnit out;
+      EXPECT_TRUE(bstub->UpsertOrgUnit(Ctx(admin).get(), u, &out).ok());
+    }
+    bv1::CreateBuildingRequest req;
+    auto* b = req.mutable_building();
+    b->set_name("朝阳大厦");
+    b->set_tier_path("500109001002");
+    b->mutable_location()->set_latitude(29.82);
+    b->mutable_location()->set_longitude(106.43);
+    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+    b->set_height_m(60);
+    b->set_floors_above_ground(20);
+    bv1::Building out;
+    EXPECT_TRUE(bstub->CreateBuilding(Ctx(admin).get(), req, &out).ok());
+    return out.building_id();
+  }
+
+  testing::TempDir dir_{"notify-e2e"};
+  testing::RedisServer redis_;
+  testing::DevBroker broker_;
+  std::unique_ptr<testing::ServiceProcess> buildings_, hazards_, notify_a_, notify_b_;
+  std::unique_ptr<auth::TokenSigner> signer_;
+};
+
+TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsRenotification) {
+  const std::string admin = Token(auth::Role::kDistrictAdmin, "500109", "admin");
+  const std::string dept =
+      Token(auth::Role::kDepartmentOfficer, "500109", "um-1", "urban_management");
+  const std::string worker = Token(auth::Role::kCommunityWorker, "500109001002", "grid-1");
+  Subscription department(notify_a_->grpc_address(), dept);
+  Subscription community(notify_b_->grpc_address(), worker);
+  Subscription district(notify_b_->grpc_address(), admin);
+  ASSERT_TRUE(department.WaitCaughtUp());
+  ASSERT_TRUE(community.WaitCaughtUp());
+  ASSERT_TRUE(district.WaitCaughtUp());
+
+  const std::string building = RegisterBuilding(admin);
+  auto hstub = hv1::HazardService::NewStub(
+      grpc::CreateChannel(hazards_->grpc_address(), grpc::InsecureChannelCredentials()));
+  hv1::ReportHazardRequest req;
+  req.set_building_id(building);
+  req.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  req.set_severity(hv1::SEVERITY_GENERAL);
+  req.set_source(hv1::SOURCE_GRID_INSPECTION);
+  req.set_description("消防车道被占用");
+  hv1::ReportHazardResponse reported;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return hstub->ReportHazard(Ctx(worker).get(), req, &reported).ok(); },
+      absl::Seconds(60)));
+
+  auto to_dept = department.WaitFor("hazard task");
+  auto to_community = community.WaitFor("hazard task");
+  ASSERT_TRUE(to_dept.has_value());
+  ASSERT_TRUE(to_community.has_value());
+  EXPECT_EQ(to_dept->hazard_id(), reported.hazard().hazard_id());
+  EXPECT_EQ(to_dept->recipient(), "org:500109.urban_management");
+  EXPECT_EQ(to_community->recipient(), "org:500109001002");
+  EXPECT_TRUE(to_community->requires_ack());
+
+  // The community acknowledges; the department does not.
+  auto nstub = nv1::NotifyService::NewStub(
+      grpc::CreateChannel(notify_a_->grpc_address(), grpc::InsecureChannelCredentials()));
+  nv1::AcknowledgeRequest ack;
+  ack.set_notification_id(to_community->notification_id());
+  nv1::Notification acked;
+  ASSERT_TRUE(nstub->Acknowledge(Ctx(worker).get(), ack, &acked).ok());
+  EXPECT_TRUE(acked.acknowledged());
+  // Someone else cannot acknowledge it.
+  EXPECT_EQ(nstub->Acknowledge(Ctx(dept).get(), ack, &acked).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // After the acknowledgement time (4 s) the department's task goes up to the district, once;
+  // nothing goes up for the community's.
+  auto up = district.WaitFor("unacknowledged");
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->renotified_from(), to_dept->notification_id());
+  nv1::ListInboxRequest list;
+  nv1::ListInboxResponse street_inbox;
+  const std::string street = Token(auth::Role::kStreetOfficer, "500109001", "street-1");
+  ASSERT_TRUE(nstub->ListInbox(Ctx(street).get(), list, &street_inbox).ok());
+  for (const auto& n : street_inbox.notifications()) {
+    EXPECT_NE(n.renotified_from(), to_community->notification_id())
+        << "acknowledged task re-notified";
+  }
+  EXPECT_EQ(district.Count("unacknowledged"), 1);
+
+  // The inbox lists it for an offline reader too.
+  nv1::ListInboxResponse inbox;
+  ASSERT_TRUE(nstub->ListInbox(Ctx(dept).get(), list, &inbox).ok());
+  ASSERT_GE(inbox.notifications_size(), 1);
+  EXPECT_EQ(inbox.notifications(0).hazard_id(), reported.hazard().hazard_id());
+}
+
+}  // namespace
+}  // namespace firegrid
