@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
 #include "services/hazards/registry.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/shared_redis.h"
 
 namespace firegrid::hazards {
 namespace {
@@ -21,22 +21,6 @@ using auth::Role;
 using ::testing::HasSubstr;
 namespace bv1 = ::firegrid::buildings::v1;
 using google::protobuf::util::TimeUtil;
-
-testing::RedisServer* SharedRedis() {
-  static testing::RedisServer* server = [] {
-    auto* s = new testing::RedisServer();
-    absl::Status st = s->Start();
-    if (!st.ok()) ADD_FAILURE() << st;
-    return s;
-  }();
-  return server;
-}
-
-std::unique_ptr<redis::Pool> NewPool() {
-  redis::PoolOptions o;
-  o.port = SharedRedis()->port();
-  return redis::Pool::Create(o);
-}
 
 Principal Make(Role role, const std::string& tier, const std::string& subject,
                const std::string& department = "") {
@@ -59,7 +43,7 @@ class HazardsTest : public ::testing::Test {
     rules_ = std::make_unique<Rules>(*rules);
     static int n = 0;
     prefix_ = "hz" + std::to_string(++n);
-    pool_ = NewPool();
+    pool_ = testing::NewSharedRedisPool();
     store_ = std::make_unique<HazardStore>(pool_.get(), prefix_);
     registry_ = std::make_unique<HazardRegistry>(store_.get(), rules_.get(), &clock_, &ids_);
     Register("bld_A", "500109001002", bv1::BUILDING_USE_RESIDENTIAL, "mgr-a");
@@ -442,7 +426,7 @@ TEST_F(HazardsTest, ProjectionAppliesEachBuildingEventOnceAndIgnoresOlderVersion
 
 TEST_F(HazardsTest, RemindersAndEscalationsFireExactlyOnceWithTwoInstances) {
   // A second instance: its own pool and registry, the same Redis and keys.
-  auto pool2 = NewPool();
+  auto pool2 = testing::NewSharedRedisPool();
   HazardStore store2(pool2.get(), prefix_);
   HazardRegistry second(&store2, rules_.get(), &clock_, &ids_);
 

@@ -9,34 +9,17 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/notify/inbox.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/shared_redis.h"
 
 namespace firegrid::notify {
 namespace {
-
-testing::RedisServer* SharedRedis() {
-  static testing::RedisServer* server = [] {
-    auto* s = new testing::RedisServer();
-    absl::Status st = s->Start();
-    if (!st.ok()) ADD_FAILURE() << st;
-    return s;
-  }();
-  return server;
-}
-
-std::unique_ptr<redis::Pool> NewPool() {
-  redis::PoolOptions o;
-  o.port = SharedRedis()->port();
-  o.size = 4;
-  return redis::Pool::Create(o);
-}
 
 class InboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
     prefix_ = "nt" + std::to_string(++n);
-    pool_ = NewPool();
+    pool_ = testing::NewSharedRedisPool(4);
     inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, InboxOptions{});
   }
 
@@ -77,7 +60,7 @@ TEST_F(InboxTest, ReplayThenLiveHasNoGapOrDuplicateAcrossAReconnect) {
   }
   std::atomic<bool> stop{false};
   std::thread writer([&] {
-    auto pool = NewPool();
+    auto pool = testing::NewSharedRedisPool(4);
     Inbox other(pool.get(), prefix_, &clock_, &ids_, InboxOptions{});
     for (int i = 100; i < kTotal; ++i) {
       EXPECT_TRUE(other.Notify({r}, Task(std::to_string(i)), "live:" + std::to_string(i)).ok());
@@ -147,7 +130,7 @@ TEST_F(InboxTest, ListShowsUnreadFirstAndTracksReadAndAcknowledged) {
 }
 
 TEST_F(InboxTest, UnacknowledgedTaskIsRenotifiedOneTierUpExactlyOnce) {
-  auto pool2 = NewPool();
+  auto pool2 = testing::NewSharedRedisPool(4);
   Inbox second(pool2.get(), prefix_, &clock_, &ids_, InboxOptions{});
   ASSERT_TRUE(inbox_->Notify({"org:500109001002"}, Task("task", true), "e1").ok());
   ASSERT_TRUE(inbox_->Notify({"org:500109001003"}, Task("acked task", true), "e2").ok());

@@ -24,7 +24,7 @@
 #include "services/notify/inbox_keys.h"
 #include "services/notify/webhooks.h"
 #include "tests/support/ports.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/shared_redis.h"
 
 namespace firegrid::notify {
 namespace {
@@ -34,16 +34,7 @@ using auth::Role;
 using google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
 
-testing::RedisServer* SharedRedis() {
-  static testing::RedisServer* server = [] {
-    auto* s = new testing::RedisServer();
-    absl::Status st = s->Start();
-    if (!st.ok()) ADD_FAILURE() << st;
-    return s;
-  }();
-  return server;
-}
-
+// A pool on a server of the test's own (the restart test).
 std::unique_ptr<redis::Pool> NewPool(int port) {
   redis::PoolOptions o;
   o.port = port;
@@ -162,7 +153,7 @@ class WebhooksIntegrationTest : public ::testing::Test {
   void SetUp() override {
     static int n = 0;
     prefix_ = "wh" + std::to_string(++n);
-    pool_ = NewPool(SharedRedis()->port());
+    pool_ = testing::NewSharedRedisPool();
     options_.initial_backoff = absl::Seconds(1);
     options_.max_backoff = absl::Seconds(3);
     options_.request_timeout = absl::Seconds(2);
@@ -373,7 +364,7 @@ TEST_F(WebhooksIntegrationTest, DeadAndSlowEndpointsDoNotDelayAHealthyOneInTheSa
 
 TEST_F(WebhooksIntegrationTest, TwoInstancesDeliverEachNotificationExactlyOnce) {
   Receiver receiver;
-  auto pool_b = NewPool(SharedRedis()->port());
+  auto pool_b = testing::NewSharedRedisPool();
   auto a = New();
   auto b = New(pool_b.get());
   MustSet(*a, kDept, receiver.url());

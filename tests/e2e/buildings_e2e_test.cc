@@ -14,6 +14,7 @@
 #include "libs/auth/token.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
+#include "tests/e2e/e2e_support.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
@@ -25,7 +26,6 @@ namespace {
 namespace v1 = ::firegrid::buildings::v1;
 using ::testing::HasSubstr;
 
-constexpr char kKey[] = "e2e-development-key-0123456789abcdef";
 constexpr char kTopic[] = "firegrid.buildings.events.v1";
 
 class BuildingsE2E : public ::testing::Test {
@@ -33,21 +33,23 @@ class BuildingsE2E : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(redis_.Start().ok());
     ASSERT_TRUE(broker_.Start().ok());
-    const std::string key_file = dir_.path() + "/jwt.key";
-    std::ofstream(key_file) << kKey;
-    service_ = std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
-        .binary = FIREGRID_BUILDINGS_BIN,
-        .name = "buildings",
-        .flags = {"--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
-                  "--jwt-hs256-key-file=" + key_file,
-                  std::string("--rules-file=") + FIREGRID_RULES_FILE, "--drain-timeout=2s"},
-        .log_dir = dir_.path()});
+    const std::string key_file = testing::WriteKeyFile(dir_.path());
+    service_ = std::make_unique<testing::ServiceProcess>(
+        testing::ServiceProcessOptions{.binary = FIREGRID_BUILDINGS_BIN,
+                                       .name = "buildings",
+                                       .flags = Flags(key_file),
+                                       .log_dir = dir_.path()});
     absl::Status s = service_->Start();
     ASSERT_TRUE(s.ok()) << s;
     Connect();
-    signer_ = *auth::TokenSigner::Hs256(kKey);
     admin_ = Token(auth::Role::kDistrictAdmin, "500109", "admin");
     SeedOrgUnits();
+  }
+
+  std::vector<std::string> Flags(const std::string& key_file) {
+    auto flags = testing::CommonServiceFlags(redis_.address(), broker_.bootstrap(), key_file);
+    flags.push_back(std::string("--rules-file=") + FIREGRID_RULES_FILE);
+    return flags;
   }
 
   void TearDown() override {
@@ -62,19 +64,13 @@ class BuildingsE2E : public ::testing::Test {
         grpc::CreateChannel(service_->grpc_address(), grpc::InsecureChannelCredentials()));
   }
 
-  std::string Token(auth::Role role, const std::string& tier, const std::string& subject) {
-    auth::Principal p;
-    p.subject = subject;
-    p.role = role;
-    p.tier_path = tier;
-    return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+  std::string Token(auth::Role role, const std::string& tier, const std::string& subject,
+                    const std::string& department = "") {
+    return tokens_.Make(role, tier, subject, department);
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    if (!token.empty()) auth::AttachToken(ctx.get(), token);
-    return ctx;
+    return testing::CallContext(token);
   }
 
   void Unit(const std::string& code, v1::OrgUnitKind kind, const std::string& parent) {
@@ -138,7 +134,7 @@ class BuildingsE2E : public ::testing::Test {
   testing::DevBroker broker_;
   std::unique_ptr<testing::ServiceProcess> service_;
   std::unique_ptr<v1::BuildingService::Stub> stub_;
-  std::unique_ptr<auth::TokenSigner> signer_;
+  testing::DevTokens tokens_;
   std::string admin_;
 };
 

@@ -13,6 +13,7 @@
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
 #include "libs/events/envelope.h"
+#include "tests/e2e/e2e_support.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
@@ -24,15 +25,12 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 
-constexpr char kKey[] = "e2e-development-key-0123456789abcdef";
-
 class HazardsE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(redis_.Start().ok());
     ASSERT_TRUE(broker_.Start().ok());
-    const std::string key_file = dir_.path() + "/jwt.key";
-    std::ofstream(key_file) << kKey;
+    const std::string key_file = testing::WriteKeyFile(dir_.path());
     const std::vector<std::string> common = {
         "--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
         "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"};
@@ -59,7 +57,6 @@ class HazardsE2E : public ::testing::Test {
         grpc::CreateChannel(buildings_->grpc_address(), grpc::InsecureChannelCredentials()));
     hstub_ = hv1::HazardService::NewStub(
         grpc::CreateChannel(hazards_->grpc_address(), grpc::InsecureChannelCredentials()));
-    signer_ = *auth::TokenSigner::Hs256(kKey);
     admin_ = Token(auth::Role::kDistrictAdmin, "500109", "admin");
   }
 
@@ -74,19 +71,11 @@ class HazardsE2E : public ::testing::Test {
 
   std::string Token(auth::Role role, const std::string& tier, const std::string& subject,
                     const std::string& department = "") {
-    auth::Principal p;
-    p.subject = subject;
-    p.role = role;
-    p.tier_path = tier;
-    p.department = department;
-    return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+    return tokens_.Make(role, tier, subject, department);
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    auth::AttachToken(ctx.get(), token);
-    return ctx;
+    return testing::CallContext(token);
   }
 
   void Unit(const std::string& code, bv1::OrgUnitKind kind, const std::string& parent) {
@@ -166,7 +155,7 @@ class HazardsE2E : public ::testing::Test {
   std::unique_ptr<testing::ServiceProcess> buildings_, hazards_;
   std::unique_ptr<bv1::BuildingService::Stub> bstub_;
   std::unique_ptr<hv1::HazardService::Stub> hstub_;
-  std::unique_ptr<auth::TokenSigner> signer_;
+  testing::DevTokens tokens_;
   std::string admin_;
 };
 

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
+#include "tests/e2e/e2e_support.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
@@ -25,8 +26,6 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace nv1 = ::firegrid::notify::v1;
-
-constexpr char kKey[] = "e2e-development-key-0123456789abcdef";
 
 // Reads one Subscribe stream on a thread and keeps what arrives.
 class Subscription {
@@ -97,8 +96,7 @@ class NotifyE2E : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(redis_.Start().ok());
     ASSERT_TRUE(broker_.Start().ok());
-    const std::string key_file = dir_.path() + "/jwt.key";
-    std::ofstream(key_file) << kKey;
+    const std::string key_file = testing::WriteKeyFile(dir_.path());
     const std::string cfg = FIREGRID_CONFIG_DIR;
     auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
       flags.insert(flags.end(),
@@ -120,7 +118,6 @@ class NotifyE2E : public ::testing::Test {
       absl::Status st = s->Start();
       ASSERT_TRUE(st.ok()) << st;
     }
-    signer_ = *auth::TokenSigner::Hs256(kKey);
   }
 
   void TearDown() override {
@@ -134,19 +131,11 @@ class NotifyE2E : public ::testing::Test {
 
   std::string Token(auth::Role role, const std::string& tier, const std::string& subject,
                     const std::string& department = "") {
-    auth::Principal p;
-    p.subject = subject;
-    p.role = role;
-    p.tier_path = tier;
-    p.department = department;
-    return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+    return tokens_.Make(role, tier, subject, department);
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    auth::AttachToken(ctx.get(), token);
-    return ctx;
+    return testing::CallContext(token);
   }
 
   std::string RegisterBuilding(const std::string& admin) {
@@ -183,7 +172,7 @@ class NotifyE2E : public ::testing::Test {
   testing::RedisServer redis_;
   testing::DevBroker broker_;
   std::unique_ptr<testing::ServiceProcess> buildings_, hazards_, notify_a_, notify_b_;
-  std::unique_ptr<auth::TokenSigner> signer_;
+  testing::DevTokens tokens_;
 };
 
 TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsRenotification) {

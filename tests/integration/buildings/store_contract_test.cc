@@ -6,7 +6,7 @@
 #include "libs/redis/pool.h"
 #include "services/buildings/memory_store.h"
 #include "services/buildings/redis_store.h"
-#include "tests/support/redis_server.h"
+#include "tests/support/shared_redis.h"
 
 namespace firegrid::buildings {
 namespace {
@@ -16,25 +16,9 @@ struct StoreUnderTest {
   std::function<std::unique_ptr<Store>()> make;
 };
 
-// One redis-server for the whole suite; each test gets its own key prefix.
-testing::RedisServer* SharedRedis() {
-  static testing::RedisServer* server = [] {
-    auto* s = new testing::RedisServer();
-    absl::Status st = s->Start();
-    if (!st.ok()) {
-      ADD_FAILURE() << st;
-    }
-    return s;
-  }();
-  return server;
-}
-
+// One redis-server for the whole suite (tests/support); each test gets its own key prefix.
 redis::Pool* SharedPool() {
-  static redis::Pool* pool = [] {
-    redis::PoolOptions o;
-    o.port = SharedRedis()->port();
-    return redis::Pool::Create(o).release();
-  }();
+  static redis::Pool* pool = testing::NewSharedRedisPool().release();
   return pool;
 }
 

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/principal.h"
+#include "libs/auth/token.h"
+
+namespace firegrid::testing {
+
+// The development HS256 key the e2e services verify tokens with.
+inline constexpr char kE2eKey[] = "e2e-development-key-0123456789abcdef";
+
+// Writes kE2eKey to <dir>/jwt.key and returns the path.
+std::string WriteKeyFile(const std::string& dir);
+
+// The flags every service binary gets in an e2e test.
+std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
+                                            const std::string& kafka_bootstrap,
+                                            const std::string& key_file);
+
+// Mints tokens signed with kE2eKey, valid for an hour.
+class DevTokens {
+ public:
+  DevTokens();
+  std::string Make(auth::Role role, const std::string& tier_path, const std::string& subject,
+                   const std::string& department = "") const;
+
+ private:
+  std::unique_ptr<auth::TokenSigner> signer_;
+};
+
+// A client context carrying `token` (none when empty) with a deadline.
+std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
+                                                 absl::Duration timeout = absl::Seconds(10));
+
+}  // namespace firegrid::testing
