@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "grpcpp/security/server_credentials.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
 
@@ -51,6 +52,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
            });
   b.Duration("drain-timeout", &c->drain_timeout, absl::Seconds(10),
              "how long in-flight RPCs get on SIGTERM", absl::ZeroDuration(), absl::Minutes(5));
+  b.String("tls-cert-file", &c->tls_cert_file, "", "PEM certificate chain of the gRPC port (TLS)");
+  b.String("tls-key-file", &c->tls_key_file, "", "PEM private key of the gRPC port (TLS)");
+  b.String("tls-client-ca-file", &c->tls_client_ca_file, "",
+           "PEM CA that client certificates must chain to (mTLS); requires TLS");
 }
 
 void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
@@ -110,6 +115,26 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
                       events::OutboxRelay::Create(rt->redis_.get(), rt->producer_.get(), ro));
 
   HostOptions ho;
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert-file and --tls-key-file go together");
+  }
+  if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca-file needs --tls-cert-file and --tls-key-file");
+  }
+  if (!c.tls_cert_file.empty()) {
+    grpc::SslServerCredentialsOptions ssl(
+        c.tls_client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                     : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    FG_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "tls-cert-file"));
+    FG_ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "tls-key-file"));
+    ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    if (!c.tls_client_ca_file.empty()) {
+      FG_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(c.tls_client_ca_file, "tls-client-ca-file"));
+    }
+    ho.credentials = grpc::SslServerCredentials(ssl);
+  }
   ho.service_name = service_name;
   ho.grpc_address = c.grpc_address;
   ho.metrics_address = c.metrics_address;

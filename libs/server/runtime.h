@@ -32,6 +32,11 @@ struct RuntimeConfig {
   std::string jwt_audience;
   std::string log_level;
   absl::Duration drain_timeout;
+  // TLS for the gRPC port; with a client CA, clients must present certificates signed by it
+  // (mTLS between services). Empty: plaintext (inside a mesh that does mTLS for us).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.

@@ -111,7 +111,7 @@ class NotifyE2E : public ::testing::Test {
                        {"--rules-file=" + cfg + "/hazards_rules.textproto",
                         "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
     const std::vector<std::string> notify_flags = {"--plan-file=" + cfg + "/plan_tasks.textproto",
-                                                   "--ack-timeout=4s", "--timer-interval=100ms"};
+                                                   "--ack-timeout=8s", "--timer-interval=100ms"};
     notify_a_ = service(FIREGRID_NOTIFY_BIN, "notify", notify_flags);
     notify_b_ = service(FIREGRID_NOTIFY_BIN, "notify", notify_flags);
     for (auto* s : {buildings_.get(), hazards_.get(), notify_a_.get(), notify_b_.get()}) {
@@ -222,7 +222,7 @@ TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsR
   EXPECT_EQ(nstub->Acknowledge(Ctx(dept).get(), ack, &acked).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  // After the acknowledgement time (4 s) the department's task goes up to the district, once;
+  // After the acknowledgement time (8 s) the department's task goes up to the district, once;
   // nothing goes up for the community's.
   auto up = district.WaitFor("unacknowledged");
   ASSERT_TRUE(up.has_value());

@@ -1,0 +1,64 @@
+#include "libs/server/runtime.h"
+
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace firegrid::server {
+namespace {
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/runtime-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    key_ = dir_ + "/jwt.key";
+    std::ofstream(key_) << "runtime-test-key-with-at-least-32-bytes\n";
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  RuntimeConfig Config(std::vector<std::string> extra = {}) {
+    RuntimeConfig c;
+    ConfigBinder b("test");
+    BindRuntimeConfig(b, &c, 0, 0);
+    std::vector<std::string> args = {"--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0",
+                                     "--kafka-bootstrap=127.0.0.1:1",
+                                     "--jwt-hs256-key-file=" + key_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    EXPECT_TRUE(b.Parse(args, {}).ok());
+    return c;
+  }
+
+  std::string dir_, key_;
+};
+
+TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
+  auto rt = Runtime::Create("svc", Config(), "t:outbox");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  EXPECT_TRUE((*rt)->host().metrics().Render().find("firegrid_outbox_backlog") !=
+              std::string::npos);
+}
+
+TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
+  RuntimeConfig c = Config();
+  c.jwt_hs256_key_file = dir_ + "/missing.key";
+  EXPECT_EQ(Runtime::Create("svc", c, "t:outbox").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  c = Config({"--tls-cert-file=" + key_});
+  auto s = Runtime::Create("svc", c, "t:outbox").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--tls-key-file"), std::string::npos) << s;
+  c = Config({"--tls-client-ca-file=" + key_});
+  s = Runtime::Create("svc", c, "t:outbox").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--tls-client-ca-file"), std::string::npos) << s;
+  c = Config({"--tls-cert-file=" + dir_ + "/none.pem", "--tls-key-file=" + dir_ + "/none.key"});
+  EXPECT_EQ(Runtime::Create("svc", c, "t:outbox").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace firegrid::server
