@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs firegrid on this machine: installs missing Debian packages, builds, starts Redis
 # (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker and every service
-# that exists (buildings, hazards, ...), loads the Beibei demo data (buildings, then hazards in
-# every state of their lifecycle), prints where everything listens, then waits; Ctrl-C stops it
-# all.
+# that exists (buildings, hazards, notify, ...), loads the Beibei demo data (buildings, then
+# hazards in every state of their lifecycle, whose events notify pushes to the departments and
+# communities), prints where everything listens, then waits; Ctrl-C stops it all.
 #
 #   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
 #
@@ -13,7 +13,7 @@
 #
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
 # FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo),
-# FIREGRID_RUN_SERVICES (e.g. "buildings hazards"; default every service under services/).
+# FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/).
 # A second run stops what the first one started, then starts afresh; Redis data survives and
 # the demo loader changes nothing it already loaded.
 set -euo pipefail
@@ -176,6 +176,28 @@ fi
 (umask 077 && "$FIREGRIDCTL" token --role district_admin --tier-path 500109 --org-unit 500109 \
   --subject dev-admin --ttl 12h --key-file "$DEV_KEY_FILE" >"$TOKEN_FILE")
 
+# Notify pushes to people: tokens for the urban management department's officer (the lead of the
+# fire-access hazards) and for the grid worker of a community that has hazards.
+DEPT_TOKEN_FILE="$STATE_DIR/dev-token-urban_management"
+COMMUNITY_TOKEN_FILE="$STATE_DIR/dev-token-community"
+community=""
+if fg_alive notify; then
+  (umask 077 && "$FIREGRIDCTL" token --role department_officer --tier-path 500109 \
+    --org-unit 500109.urban_management --department urban_management \
+    --subject dept-urban_management --ttl 12h --key-file "$DEV_KEY_FILE" >"$DEPT_TOKEN_FILE")
+  if fg_alive hazards; then
+    # The community of an assigned hazard (its tier path), else the first demo community.
+    community="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" \
+      FIREGRID_HAZARDS_ADDR="127.0.0.1:$(fg_service_port hazards)" "$FIREGRIDCTL" hazards list \
+      --status assigned --page-size 1 --output json 2>/dev/null |
+      sed -n 's/^ *"tier_path": "\([0-9]\{12\}\)".*/\1/p' | head -n 1)" || true
+  fi
+  community="${community:-500109001001}"
+  (umask 077 && "$FIREGRIDCTL" token --role community_worker --tier-path "$community" \
+    --org-unit "$community" --subject "grid-$community" --ttl 12h --key-file "$DEV_KEY_FILE" \
+    >"$COMMUNITY_TOKEN_FILE")
+fi
+
 STARTED=1
 CTL="${FIREGRIDCTL#"$FIREGRID_ROOT"/}"
 example_id=""
@@ -217,6 +239,20 @@ if fg_alive hazards; then
   firegridctl hazards stats --tier 500109001
   firegridctl hazards guidance
   firegridctl hazards guidance evacuation_blocked
+MSG
+fi
+if fg_alive notify; then
+  cat <<MSG
+
+  # Notifications (隐患推送): the urban management officer's and community $community's grid
+  # worker's inboxes and live pushes (tokens valid 12 h; watch ends with Ctrl-C)
+  firegridctl inbox --token-file $DEPT_TOKEN_FILE
+  firegridctl watch --token-file $DEPT_TOKEN_FILE
+  firegridctl inbox --unread --token-file $COMMUNITY_TOKEN_FILE
+  firegridctl watch --token-file $COMMUNITY_TOKEN_FILE --output json
+  firegridctl inbox ack <notification id> --note 已安排核查 --token-file $COMMUNITY_TOKEN_FILE
+  firegridctl plan list --department fire_rescue
+  firegridctl plan overview
 MSG
 fi
 echo

@@ -24,7 +24,7 @@ DEMO_LOADER="$BUILD_DIR/tools/loaders/firegrid-demo-loader"
 FIREGRID_SERVICES=(
   "buildings 50051 9464 --rules-file=config/buildings_rules.textproto"
   "hazards   50052 9465 --rules-file=config/hazards_rules.textproto --guidance-file=config/hazards_guidance.textproto"
-  "notify    50053 9466"
+  "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
 )
 

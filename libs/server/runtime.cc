@@ -38,6 +38,9 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Int("redis-pool-size", &c->redis_pool_size, 8, "Redis connections at most", 1, 256);
   b.String("kafka-bootstrap", &c->kafka_bootstrap, "127.0.0.1:9092",
            "Kafka bootstrap servers (host:port,...)");
+  b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
+             "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
+             absl::Milliseconds(1), absl::Seconds(5));
   b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
            "file with the HS256 secret (development)");
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
@@ -77,6 +80,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   log::Init(service_name, log::ParseLevel(c.log_level, log::Level::kInfo));
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->kafka_bootstrap_ = c.kafka_bootstrap;
+  rt->kafka_fetch_wait_ = c.kafka_fetch_wait;
   rt->service_name_ = service_name;
 
   auth::VerifierOptions vo;
@@ -186,6 +190,7 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
   o.handler = std::move(handler);
   o.dlq_producer = producer_.get();
   o.client_id = absl::StrCat("firegrid-", service_name_);
+  o.extra["fetch.wait.max.ms"] = absl::StrCat(absl::ToInt64Milliseconds(kafka_fetch_wait_));
   FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c, events::Consumer::Create(std::move(o)));
   consumers_.push_back(std::move(c));
   if (consumers_.size() == 1) {

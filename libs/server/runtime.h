@@ -26,6 +26,10 @@ struct RuntimeConfig {
   int redis_db = 0;
   int redis_pool_size = 8;
   std::string kafka_bootstrap;
+  // How long a consumer's fetch may wait for data (librdkafka fetch.wait.max.ms). A real broker
+  // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
+  // event latency there. Short waits cost only empty fetches on an idle real cluster.
+  absl::Duration kafka_fetch_wait;
   std::string jwt_hs256_key_file;
   std::string jwt_rs256_public_key_file;
   std::string jwt_issuer;
@@ -84,6 +88,7 @@ class Runtime {
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<ServiceHost> host_;
   std::string kafka_bootstrap_;
+  absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
   std::string service_name_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   struct Periodic;

@@ -89,7 +89,7 @@ void PlanHazard(const events::Envelope& env, std::vector<Planned>* out) {
     for (const auto& d : h.routing().lead_departments()) Builder::Add(t, Dept(h, d));
     Builder::Add(t, OrgRecipient(h.routing().community()));
     v1::Notification info =
-        Base(env, h, v1::KIND_HAZARD_TASK, "隐患抄送 hazard for information: " + Subject(h), body);
+        Base(env, h, v1::KIND_INFORMATION, "隐患抄送 hazard for information: " + Subject(h), body);
     Planned& i = b.New(info);
     for (const auto& d : h.routing().assisting_departments()) Builder::Add(i, Dept(h, d));
     Builder::Add(i, OrgRecipient(h.routing().street()));

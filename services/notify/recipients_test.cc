@@ -67,6 +67,7 @@ TEST(PlanNotifications, EveryRoutingRowReachesItsDepartmentsStreetCommunityAndMa
     for (const auto& d : rule.assisting_departments()) info.push_back("org:500109." + d);
     EXPECT_THAT(plans[1].recipients, UnorderedElementsAreArray(info));
     EXPECT_FALSE(plans[1].notification.requires_ack());
+    EXPECT_EQ(plans[1].notification.kind(), v1::KIND_INFORMATION);
   }
 }
 

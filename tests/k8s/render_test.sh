@@ -44,6 +44,7 @@ expect_not() { if grep -q -E -- "$3" "$2"; then fail "$1" "$4"; fi; }
 SERVICES=(
   "buildings 50051 9464 buildings_rules.textproto"
   "hazards 50052 9465 hazards_rules.textproto hazards_guidance.textproto"
+  "notify 50053 9466 plan_tasks.textproto"
 )
 
 # doc KIND NAME FILE — the rendered document of that kind whose metadata.name is NAME, or whose

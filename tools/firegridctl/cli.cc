@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -66,6 +67,9 @@ std::shared_ptr<grpc::Channel> Context::channel() {
     grpc::ChannelArguments channel_args;
     channel_args.SetMaxReceiveMessageSize(kMaxMessageBytes);
     channel_args.SetMaxSendMessageSize(kMaxMessageBytes);
+    // A server that comes back is noticed within 10 s (gRPC's default waits up to 120 s), for
+    // `watch`, which reconnects on its own.
+    channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
     channel_ =
         grpc::CreateCustomChannel(options_.addr, grpc::InsecureChannelCredentials(), channel_args);
   }
@@ -118,7 +122,9 @@ std::string Registry::Usage(const std::string& group) const {
       "usage: firegridctl [global flags] <command> [args]\n\n", t.Render(),
       "\nglobal flags:\n"
       "  --addr HOST:PORT     server address (default: env FIREGRID_ADDR or 127.0.0.1:50051;\n"
-      "                       for hazards commands env FIREGRID_HAZARDS_ADDR or 127.0.0.1:50052)\n"
+      "                       for hazards commands env FIREGRID_HAZARDS_ADDR or 127.0.0.1:50052;\n"
+      "                       for watch, inbox, plan and webhook env FIREGRID_NOTIFY_ADDR or\n"
+      "                       127.0.0.1:50053)\n"
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"

@@ -25,6 +25,7 @@ struct Endpoint {
 };
 inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051"};
 inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052"};
+inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053"};
 
 // Flags every command takes, before or after the command words.
 struct GlobalOptions {

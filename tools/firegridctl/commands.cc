@@ -7,6 +7,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterGenericCommands(registry);
   RegisterBuildingsCommands(registry);
   RegisterHazardsCommands(registry);
+  RegisterNotifyCommands(registry);
 }
 
 }  // namespace firegrid::ctl

@@ -10,5 +10,6 @@ void RegisterTokenCommands(Registry* registry);      // cmd_token.cc: token
 void RegisterGenericCommands(Registry* registry);    // cmd_generic.cc: call, methods, health
 void RegisterBuildingsCommands(Registry* registry);  // cmd_buildings.cc: orgunits, buildings, ...
 void RegisterHazardsCommands(Registry* registry);    // cmd_hazards.cc: hazards ...
+void RegisterNotifyCommands(Registry* registry);     // cmd_notify.cc: watch, inbox, plan, webhook
 
 }  // namespace firegrid::ctl

@@ -2,6 +2,7 @@
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
 
 namespace firegrid::ctl {
 namespace {
@@ -16,6 +17,7 @@ std::vector<Api> Apis() {
   return {
       {firegrid::buildings::v1::Building::descriptor()->file(), kBuildingsEndpoint},
       {firegrid::hazards::v1::Hazard::descriptor()->file(), kHazardsEndpoint},
+      {firegrid::notify::v1::Notification::descriptor()->file(), kNotifyEndpoint},
   };
 }
 

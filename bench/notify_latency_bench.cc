@@ -1,0 +1,574 @@
+// notify_latency_bench: how long a reported hazard takes to reach the people it is pushed to.
+//
+// Starts redis-server, firegrid-devbroker, firegrid-buildings, firegrid-hazards and
+// firegrid-notify on free loopback ports in a temporary directory, registers one community with
+// enough buildings that every report is a distinct building × category pair (a report of the
+// same building and category while one is open is a duplicate and is not pushed), waits until the
+// hazards service knows every building, subscribes two NotifyService streams — the lead
+// department (a fire_rescue officer, org:500109.fire_rescue) and the community's grid worker
+// (org:<community>) — then sends ReportHazard at a steady rate for a fixed time, all in
+// categories that fire_rescue leads, and measures report sent → notification arrived on each
+// stream, matched by hazard id. For scale it measures, in the same run, the round trip of a bare
+// unary gRPC call (a generic echo on an in-process server) and prints the ratio.
+//
+//   notify_latency_bench [--duration=10s] [--rate=200] [--drain=30s] [--echo-calls=2000]
+//
+// Bounded: it sends rate × duration reports, waits at most --drain for the last pushes, stops
+// everything it started and exits. Exit 0 whatever the latencies (the target, p99 <= 100 ms, is
+// reported, not enforced); 1 when the stack could not be set up. Not a CTest test.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "libs/common/config.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid::bench {
+namespace {
+
+namespace bv1 = ::firegrid::buildings::v1;
+namespace hv1 = ::firegrid::hazards::v1;
+namespace nv1 = ::firegrid::notify::v1;
+
+constexpr char kKey[] = "bench-development-key-0123456789abcdef";
+constexpr char kDistrict[] = "500109";
+constexpr char kStreet[] = "500109001";
+constexpr char kCommunity[] = "500109001002";
+constexpr double kTargetP99Ms = 100;
+
+// Categories whose lead department is fire_rescue (config/hazards_rules.textproto).
+const std::vector<hv1::HazardCategory>& FireRescueCategories() {
+  static const auto* c = new std::vector<hv1::HazardCategory>{
+      hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER,   hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT,
+      hv1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE,     hv1::HAZARD_CATEGORY_OLD_BUILDING_FACILITIES,
+      hv1::HAZARD_CATEGORY_BUILDER_PRODUCT_VIOLATION, hv1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED,
+      hv1::HAZARD_CATEGORY_EVACUATION_BLOCKED,        hv1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED,
+  };
+  return *c;
+}
+
+struct Config {
+  absl::Duration duration;
+  int rate = 0;
+  absl::Duration drain;
+  int echo_calls = 0;
+};
+
+void Fail(const std::string& what) {
+  std::cerr << "notify_latency_bench: " << what << std::endl;
+  std::exit(1);
+}
+
+void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
+
+// Nearest-rank percentile of sorted values.
+double Percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return NAN;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  rank = std::clamp<size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+std::string Ms(double ms) {
+  if (std::isnan(ms)) return "-";
+  return ms < 10 ? absl::StrFormat("%.2fms", ms) : absl::StrFormat("%.1fms", ms);
+}
+
+// One Subscribe stream, read on a thread: the first arrival time of each hazard task by hazard id.
+class Stream {
+ public:
+  Stream(const std::string& address, const std::string& token) {
+    stub_ = nv1::NotifyService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auth::AttachToken(&ctx_, token);
+    thread_ = std::thread([this] {
+      nv1::SubscribeRequest req;
+      req.set_live_only(true);
+      auto reader = stub_->Subscribe(&ctx_, req);
+      nv1::SubscribeResponse resp;
+      while (reader->Read(&resp)) {
+        const absl::Time now = absl::Now();
+        absl::MutexLock lock(&mu_);
+        if (resp.caught_up()) caught_up_ = true;
+        if (resp.has_notification() && resp.notification().kind() == nv1::KIND_HAZARD_TASK) {
+          recipient_ = resp.notification().recipient();
+          arrived_.emplace(resp.notification().hazard_id(), now);
+        }
+      }
+      const grpc::Status s = reader->Finish();
+      absl::MutexLock lock(&mu_);
+      ended_ = true;
+      end_status_ = s.error_message();
+    });
+  }
+  ~Stream() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+
+  bool WaitCaughtUp(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](Stream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+                                      return s->caught_up_ || s->ended_;
+                                    },
+                                    this),
+                                timeout) &&
+           caught_up_;
+  }
+  // Waits until every id in `ids` arrived, or `timeout`; returns how many arrived.
+  size_t WaitFor(const std::vector<std::string>& ids, absl::Duration timeout) {
+    const absl::Time until = absl::Now() + timeout;
+    while (true) {
+      size_t n = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        for (const auto& id : ids) n += arrived_.count(id);
+        if (n == ids.size() || ended_) return n;
+      }
+      if (absl::Now() >= until) return n;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  std::optional<absl::Time> ArrivalOf(const std::string& hazard_id) {
+    absl::MutexLock lock(&mu_);
+    auto it = arrived_.find(hazard_id);
+    if (it == arrived_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::string recipient() {
+    absl::MutexLock lock(&mu_);
+    return recipient_;
+  }
+  std::string end_status() {
+    absl::MutexLock lock(&mu_);
+    return ended_ ? end_status_ : "";
+  }
+
+ private:
+  std::unique_ptr<nv1::NotifyService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  absl::Mutex mu_;
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  std::string end_status_ ABSL_GUARDED_BY(mu_);
+  std::string recipient_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> arrived_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+// One report in flight (kept alive until its callback ran).
+struct Report {
+  grpc::ClientContext ctx;
+  hv1::ReportHazardRequest req;
+  hv1::ReportHazardResponse resp;
+  absl::Time sent;
+  absl::Time answered;
+  grpc::Status status;
+};
+
+struct EchoResult {
+  double p50 = NAN, p99 = NAN;
+};
+
+// A tiny generic echo: every request's bytes come back as the response.
+class EchoService final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor() { StartRead(&buffer_); }
+      void OnReadDone(bool ok) override {
+        if (ok) {
+          StartWrite(&buffer_);
+        } else {
+          Finish(grpc::Status::OK);  // the client's half-close after its one request
+        }
+      }
+      void OnWriteDone(bool ok) override {
+        if (ok) {
+          StartRead(&buffer_);
+        } else {
+          Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+        }
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      grpc::ByteBuffer buffer_;
+    };
+    return new Reactor;
+  }
+};
+
+// Unary round trips of a bare gRPC echo (a 256-byte request, echoed) against an in-process
+// server on loopback, over one channel, one call at a time.
+EchoResult MeasureEcho(int calls) {
+  EchoService echo;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterCallbackGenericService(&echo);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) Fail("cannot start the echo server");
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  const std::string payload(256, 'x');
+  auto once = [&]() -> absl::Duration {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::Slice slice(payload);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::Status status;
+    absl::Notification done;
+    const absl::Time start = absl::Now();
+    stub.UnaryCall(&ctx, "/bench.Echo/Echo", grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    const absl::Duration took = absl::Now() - start;
+    if (!status.ok()) Fail("echo call failed: " + status.error_message());
+    if (response.Length() != payload.size()) Fail("the echo returned other bytes");
+    return took;
+  };
+  for (int i = 0; i < 200; ++i) once();  // connect and warm up
+  std::vector<double> ms;
+  ms.reserve(calls);
+  for (int i = 0; i < calls; ++i) ms.push_back(absl::ToDoubleMilliseconds(once()));
+  std::sort(ms.begin(), ms.end());
+  server->Shutdown();
+  return {Percentile(ms, 0.50), Percentile(ms, 0.99)};
+}
+
+int Run(const Config& c) {
+  const int total = static_cast<int>(c.rate * absl::ToDoubleSeconds(c.duration));
+  const int categories = static_cast<int>(FireRescueCategories().size());
+  const int buildings = (total + categories - 1) / categories;
+
+  // ----- the stack
+  Step("starting redis-server, the dev broker and the services");
+  testing::TempDir dir("notify-bench");
+  testing::RedisServerOptions ro;
+  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
+  testing::RedisServer redis(ro);
+  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
+  testing::DevBroker broker;
+  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
+  const std::string key_file = dir.path() + "/jwt.key";
+  std::ofstream(key_file) << kKey;
+  const std::string cfg = FIREGRID_CONFIG_DIR;
+  auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
+    flags.insert(flags.end(),
+                 {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
+                  "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"});
+    return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+        .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
+  };
+  auto buildings_svc = service(FIREGRID_BUILDINGS_BIN, "buildings",
+                               {"--rules-file=" + cfg + "/buildings_rules.textproto"});
+  auto hazards_svc = service(FIREGRID_HAZARDS_BIN, "hazards",
+                             {"--rules-file=" + cfg + "/hazards_rules.textproto",
+                              "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
+  auto notify_svc =
+      service(FIREGRID_NOTIFY_BIN, "notify", {"--plan-file=" + cfg + "/plan_tasks.textproto"});
+  for (auto* s : {buildings_svc.get(), hazards_svc.get(), notify_svc.get()}) {
+    if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
+  }
+
+  auto signer = auth::TokenSigner::Hs256(kKey);
+  if (!signer.ok()) Fail("token signer");
+  auto token = [&](auth::Role role, const std::string& tier, const std::string& org,
+                   const std::string& subject, const std::string& department = "") {
+    auth::Principal p;
+    p.role = role;
+    p.tier_path = tier;
+    p.org_unit = org;
+    p.subject = subject;
+    p.department = department;
+    auto t = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
+    if (!t.ok()) Fail("cannot sign a token");
+    return *t;
+  };
+  const std::string admin = token(auth::Role::kDistrictAdmin, kDistrict, kDistrict, "bench-admin");
+  const std::string lead =
+      token(auth::Role::kDepartmentOfficer, kDistrict, absl::StrCat(kDistrict, ".fire_rescue"),
+            "bench-119", "fire_rescue");
+  const std::string worker =
+      token(auth::Role::kCommunityWorker, kCommunity, kCommunity, "grid-bench");
+  auto ctx = [](grpc::ClientContext* ctx, const std::string& t) {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    auth::AttachToken(ctx, t);
+  };
+
+  // ----- org units and buildings
+  Step(absl::StrCat("registering ", buildings, " buildings in community ", kCommunity));
+  auto bstub = bv1::BuildingService::NewStub(
+      grpc::CreateChannel(buildings_svc->grpc_address(), grpc::InsecureChannelCredentials()));
+  for (auto [code, kind, parent] :
+       std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
+           {kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, ""},
+           {kStreet, bv1::ORG_UNIT_KIND_STREET, kDistrict},
+           {kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet}}) {
+    bv1::UpsertOrgUnitRequest u;
+    u.mutable_org_unit()->set_code(code);
+    u.mutable_org_unit()->set_kind(kind);
+    u.mutable_org_unit()->set_parent_code(parent);
+    u.mutable_org_unit()->set_name(absl::StrCat("bench ", code));
+    bv1::OrgUnit out;
+    grpc::ClientContext cc;
+    ctx(&cc, admin);
+    if (grpc::Status s = bstub->UpsertOrgUnit(&cc, u, &out); !s.ok()) {
+      Fail("UpsertOrgUnit: " + s.error_message());
+    }
+  }
+  std::vector<std::string> building_ids;
+  for (int i = 0; i < buildings; ++i) {
+    bv1::CreateBuildingRequest req;
+    bv1::Building* b = req.mutable_building();
+    b->set_name(absl::StrCat("压测大厦", i + 1, "号楼"));
+    b->set_tier_path(kCommunity);
+    b->mutable_location()->set_latitude(29.82 + 0.0001 * (i % 50));
+    b->mutable_location()->set_longitude(106.43 + 0.0001 * (i / 50));
+    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+    b->set_height_m(60);
+    b->set_floors_above_ground(20);
+    bv1::Building out;
+    grpc::ClientContext cc;
+    ctx(&cc, admin);
+    if (grpc::Status s = bstub->CreateBuilding(&cc, req, &out); !s.ok()) {
+      Fail("CreateBuilding: " + s.error_message());
+    }
+    building_ids.push_back(out.building_id());
+  }
+
+  // ----- the two streams
+  Stream lead_stream(notify_svc->grpc_address(), lead);
+  Stream community_stream(notify_svc->grpc_address(), worker);
+  if (!lead_stream.WaitCaughtUp(absl::Seconds(20)) ||
+      !community_stream.WaitCaughtUp(absl::Seconds(20))) {
+    Fail("the Subscribe streams did not start: " + lead_stream.end_status() + " " +
+         community_stream.end_status());
+  }
+
+  // ----- warm-up: one report per building in a category fire_rescue does not lead, retried
+  // until the hazards service has learnt the building from the buildings events.
+  Step("waiting until the hazards service knows every building (one warm-up report each)");
+  auto hchannel =
+      grpc::CreateChannel(hazards_svc->grpc_address(), grpc::InsecureChannelCredentials());
+  auto hstub = hv1::HazardService::NewStub(hchannel);
+  const absl::Time warm_start = absl::Now();
+  std::vector<std::string> warm_ids;
+  for (const std::string& id : building_ids) {
+    hv1::ReportHazardRequest req;
+    req.set_building_id(id);
+    req.set_category(hv1::HAZARD_CATEGORY_GAS_ELECTRICAL);
+    req.set_severity(hv1::SEVERITY_GENERAL);
+    req.set_source(hv1::SOURCE_GRID_INSPECTION);
+    req.set_description("warm-up: 电动车楼道充电");
+    req.set_idempotency_key("warm-" + id);
+    while (true) {
+      hv1::ReportHazardResponse resp;
+      grpc::ClientContext cc;
+      ctx(&cc, worker);
+      grpc::Status s = hstub->ReportHazard(&cc, req, &resp);
+      if (s.ok()) {
+        warm_ids.push_back(resp.hazard().hazard_id());
+        break;
+      }
+      if (s.error_code() != grpc::StatusCode::NOT_FOUND ||
+          absl::Now() - warm_start > absl::Minutes(2)) {
+        Fail("warm-up report: " + s.error_message());
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  if (community_stream.WaitFor(warm_ids, absl::Seconds(60)) != warm_ids.size()) {
+    Fail("the warm-up pushes did not all reach the community stream");
+  }
+  Step(absl::StrCat(
+      "hazards knew all ", buildings, " buildings and their pushes arrived after ",
+      absl::FormatDuration(absl::Trunc(absl::Now() - warm_start, absl::Milliseconds(10)))));
+
+  // ----- the measured load
+  Step(absl::StrCat("sending ", total, " reports at ", c.rate, "/s for ",
+                    absl::FormatDuration(c.duration)));
+  std::vector<std::unique_ptr<Report>> reports(total);
+  absl::Mutex done_mu;
+  int answered = 0;
+  const absl::Duration interval = absl::Seconds(1) / c.rate;
+  absl::Duration max_lag;
+  const absl::Time t0 = absl::Now() + absl::Milliseconds(100);
+  for (int i = 0; i < total; ++i) {
+    auto r = std::make_unique<Report>();
+    r->req.set_building_id(building_ids[i % buildings]);
+    r->req.set_category(FireRescueCategories()[i / buildings]);
+    r->req.set_severity(hv1::SEVERITY_GENERAL);
+    r->req.set_source(hv1::SOURCE_GRID_INSPECTION);
+    r->req.set_description(absl::StrCat("压测隐患 #", i));
+    r->req.set_idempotency_key(absl::StrCat("bench-", i));
+    ctx(&r->ctx, worker);
+    const absl::Time due = t0 + interval * i;
+    const absl::Time now = absl::Now();
+    if (due > now) absl::SleepFor(due - now);
+    r->sent = absl::Now();
+    max_lag = std::max(max_lag, r->sent - due);
+    Report* raw = r.get();
+    reports[i] = std::move(r);
+    hstub->async()->ReportHazard(&raw->ctx, &raw->req, &raw->resp,
+                                 [raw, &done_mu, &answered](grpc::Status s) {
+                                   raw->answered = absl::Now();
+                                   raw->status = std::move(s);
+                                   absl::MutexLock lock(&done_mu);
+                                   ++answered;
+                                 });
+  }
+  const absl::Duration send_time = absl::Now() - t0;
+  {
+    absl::MutexLock lock(&done_mu);
+    auto all = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(done_mu) { return answered == total; };
+    done_mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(60));
+    if (answered != total) Fail("not every ReportHazard call was answered within 60 s");
+  }
+
+  std::vector<std::string> ids;
+  std::map<std::string, int> errors;
+  int duplicates = 0;
+  std::vector<double> rpc_ms;
+  for (const auto& r : reports) {
+    if (!r->status.ok()) {
+      ++errors[absl::StrCat(r->status.error_code(), ": ", r->status.error_message())];
+      continue;
+    }
+    rpc_ms.push_back(absl::ToDoubleMilliseconds(r->answered - r->sent));
+    if (!r->resp.hazard().duplicate_of().empty()) ++duplicates;
+    ids.push_back(r->resp.hazard().hazard_id());
+  }
+  std::sort(rpc_ms.begin(), rpc_ms.end());
+  Step(absl::StrCat("all answered; waiting up to ", absl::FormatDuration(c.drain),
+                    " for the pushes"));
+  lead_stream.WaitFor(ids, c.drain);
+  community_stream.WaitFor(ids, absl::Seconds(5));
+
+  // ----- the baseline, in the same run
+  Step(absl::StrCat("measuring the bare gRPC echo (", c.echo_calls, " unary calls)"));
+  const EchoResult echo = MeasureEcho(c.echo_calls);
+
+  // ----- report
+  struct Row {
+    std::string name;
+    size_t arrived = 0;
+    double p50, p90, p99, max;
+  };
+  auto row = [&](const std::string& name, Stream& s) {
+    std::vector<double> ms;
+    for (const auto& r : reports) {
+      if (!r->status.ok()) continue;
+      if (auto at = s.ArrivalOf(r->resp.hazard().hazard_id())) {
+        ms.push_back(absl::ToDoubleMilliseconds(*at - r->sent));
+      }
+    }
+    std::sort(ms.begin(), ms.end());
+    return Row{name,
+               ms.size(),
+               Percentile(ms, 0.5),
+               Percentile(ms, 0.9),
+               Percentile(ms, 0.99),
+               ms.empty() ? NAN : ms.back()};
+  };
+  const Row rows[] = {
+      row(absl::StrCat("lead department (", lead_stream.recipient(), ")"), lead_stream),
+      row(absl::StrCat("community worker (", community_stream.recipient(), ")"), community_stream),
+  };
+
+  std::printf("\nnotify latency: report sent -> notification arrived on the Subscribe stream\n");
+  std::printf(
+      "  %d reports at %d/s for %s (sent in %s, max send lag %s), %zu accepted, %d "
+      "duplicates, %d failed\n",
+      total, c.rate, absl::FormatDuration(c.duration).c_str(),
+      absl::FormatDuration(absl::Trunc(send_time, absl::Milliseconds(1))).c_str(),
+      absl::FormatDuration(absl::Trunc(max_lag, absl::Microseconds(100))).c_str(), ids.size(),
+      duplicates, total - static_cast<int>(ids.size()));
+  for (const auto& [what, n] : errors) std::printf("    %d x %s\n", n, what.c_str());
+  std::printf("\n  %-44s %11s %9s %9s %9s %9s\n", "stream", "arrived", "p50", "p90", "p99", "max");
+  for (const Row& r : rows) {
+    std::printf("  %-44s %5zu/%-5zu %9s %9s %9s %9s\n", r.name.c_str(), r.arrived, ids.size(),
+                Ms(r.p50).c_str(), Ms(r.p90).c_str(), Ms(r.p99).c_str(), Ms(r.max).c_str());
+  }
+  std::printf("  %-44s %11s %9s %9s %9s %9s\n", "ReportHazard RPC (for reference)", "",
+              Ms(Percentile(rpc_ms, 0.5)).c_str(), Ms(Percentile(rpc_ms, 0.9)).c_str(),
+              Ms(Percentile(rpc_ms, 0.99)).c_str(),
+              Ms(rpc_ms.empty() ? NAN : rpc_ms.back()).c_str());
+  std::printf(
+      "\n  bare gRPC echo (unary, 256 bytes, in-process server on loopback, %d calls): p50 %s, "
+      "p99 %s\n",
+      c.echo_calls, Ms(echo.p50).c_str(), Ms(echo.p99).c_str());
+  bool met = true;
+  for (const Row& r : rows) {
+    std::printf("  %s: p50 %.0fx, p99 %.0fx the echo\n", r.name.c_str(), r.p50 / echo.p50,
+                r.p99 / echo.p99);
+    met = met && r.arrived == ids.size() && !ids.empty() && r.p99 <= kTargetP99Ms;
+  }
+  std::printf("\n  target p99 <= %.0f ms on both streams, every push arrived: %s\n", kTargetP99Ms,
+              met ? "MET" : "NOT MET");
+  std::fflush(stdout);
+
+  for (auto* s : {notify_svc.get(), hazards_svc.get(), buildings_svc.get()}) {
+    s->Stop().IgnoreError();
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace firegrid::bench
+
+int main(int argc, char** argv) {
+  firegrid::bench::Config c;
+  firegrid::ConfigBinder binder("notify_latency_bench");
+  binder.Duration("duration", &c.duration, absl::Seconds(10), "how long to send reports",
+                  absl::Seconds(1), absl::Minutes(10));
+  binder.Int("rate", &c.rate, 200, "reports per second", 1, 2000);
+  binder.Duration("drain", &c.drain, absl::Seconds(30),
+                  "how long to wait for the last pushes after the last answer", absl::Seconds(1),
+                  absl::Minutes(10));
+  binder.Int("echo-calls", &c.echo_calls, 2000, "unary calls of the gRPC echo baseline", 100,
+             1000000);
+  absl::Status s = binder.Parse(argc, argv, {});
+  if (firegrid::ConfigBinder::IsHelp(s)) {
+    std::cout << s.message() << "\n";
+    return 0;
+  }
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  return firegrid::bench::Run(c);
+}
