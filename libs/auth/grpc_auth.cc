@@ -36,4 +36,13 @@ void AttachToken(grpc::ClientContext* ctx, const std::string& token) {
   ctx->AddMetadata(kAuthorization, "Bearer " + token);
 }
 
+absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
+  absl::StatusOr<Principal> p = AuthenticateContext(ctx, *verifier_, clock_->Now());
+  if (!p.ok()) return p;
+  if (limiter_ != nullptr && !limiter_->Allow(p->subject)) {
+    return absl::ResourceExhaustedError("rate limit of this principal exceeded; slow down");
+  }
+  return p;
+}
+
 }  // namespace firegrid::auth

@@ -41,6 +41,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
              "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
              absl::Milliseconds(1), absl::Seconds(5));
+  b.Int("rate-limit", &c->rate_limit, 0,
+        "requests per second one principal may make to one replica (0: no limit)", 0, 100000);
+  b.Int("rate-limit-burst", &c->rate_limit_burst, 100, "burst of the per-principal rate limit", 1,
+        1000000);
   b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
            "file with the HS256 secret (development)");
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
@@ -100,6 +104,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
                      " (set exactly one of --jwt-hs256-key-file, --jwt-rs256-public-key-file)"));
   }
   rt->verifier_ = std::move(*verifier);
+  if (c.rate_limit > 0) {
+    rt->limiter_ =
+        std::make_unique<auth::RateLimiter>(c.rate_limit, c.rate_limit_burst, RealClock::Get());
+  }
+  rt->authenticator_ = std::make_unique<auth::Authenticator>(rt->verifier_.get(), RealClock::Get(),
+                                                             rt->limiter_.get());
 
   redis::PoolOptions po;
   FG_RETURN_IF_ERROR(redis::ParseAddress(c.redis_addr, &po));

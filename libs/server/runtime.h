@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/rate_limit.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/events/consumer.h"
@@ -30,6 +32,10 @@ struct RuntimeConfig {
   // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
   // event latency there. Short waits cost only empty fetches on an idle real cluster.
   absl::Duration kafka_fetch_wait;
+  // Per-principal rate limit of each replica (requests per second and burst); 0 (the default,
+  // for local runs and tests) turns it off; the k8s base sets 50/s with bursts of 100.
+  int rate_limit = 0;
+  int rate_limit_burst = 0;
   std::string jwt_hs256_key_file;
   std::string jwt_rs256_public_key_file;
   std::string jwt_issuer;
@@ -63,6 +69,8 @@ class Runtime {
   redis::Pool& redis() { return *redis_; }
   events::KafkaProducer& producer() { return *producer_; }
   const auth::TokenVerifier& verifier() const { return *verifier_; }
+  // Token verification plus the per-principal rate limit; what every RPC calls first.
+  const auth::Authenticator& authenticator() const { return *authenticator_; }
   ServiceHost& host() { return *host_; }
 
   // A consumer of `topics` in consumer group `group` (at-least-once, dead letters through this
@@ -86,6 +94,8 @@ class Runtime {
   std::unique_ptr<events::KafkaProducer> producer_;
   std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::RateLimiter> limiter_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<ServiceHost> host_;
   std::string kafka_bootstrap_;
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);

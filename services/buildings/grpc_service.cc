@@ -8,7 +8,7 @@ namespace firegrid::buildings {
 #define FG_BUILDINGS_RPC(Method, Request, Response)                                          \
   grpc::Status BuildingGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
                                            v1::Response* resp) {                             \
-    auto principal = auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());             \
+    auto principal = authenticator_->Authenticate(*ctx);                                     \
     if (!principal.ok()) return ToGrpcStatus(principal.status());                            \
     auto result = registry_->Method(*principal, *req);                                       \
     if (!result.ok()) return ToGrpcStatus(result.status());                                  \

@@ -1,8 +1,7 @@
 #pragma once
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
-#include "libs/auth/token.h"
-#include "libs/common/clock.h"
+#include "libs/auth/grpc_auth.h"
 #include "services/buildings/registry.h"
 
 namespace firegrid::buildings {
@@ -11,8 +10,8 @@ namespace firegrid::buildings {
 // status through the one Status → gRPC mapping (internal detail never reaches clients).
 class BuildingGrpcService final : public v1::BuildingService::Service {
  public:
-  BuildingGrpcService(Registry* registry, const auth::TokenVerifier* verifier, Clock* clock)
-      : registry_(registry), verifier_(verifier), clock_(clock) {}
+  BuildingGrpcService(Registry* registry, const auth::Authenticator* authenticator)
+      : registry_(registry), authenticator_(authenticator) {}
 
 #define FG_BUILDINGS_RPC(Method, Request, Response)                                         \
   grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
@@ -40,8 +39,7 @@ class BuildingGrpcService final : public v1::BuildingService::Service {
 
  private:
   Registry* registry_;
-  const auth::TokenVerifier* verifier_;
-  Clock* clock_;
+  const auth::Authenticator* authenticator_;
 };
 
 }  // namespace firegrid::buildings

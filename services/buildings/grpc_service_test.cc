@@ -21,11 +21,12 @@ class BrokenReadStore : public MemoryStore {
 
 class GrpcServiceTest : public ::testing::Test {
  protected:
-  void Start(MemoryStore* store) {
+  void Start(MemoryStore* store, auth::RateLimiter* limiter = nullptr) {
     verifier_ = *auth::TokenVerifier::Create({.hs256_key = kKey});
     signer_ = *auth::TokenSigner::Hs256(kKey);
     registry_ = std::make_unique<Registry>(store, DefaultRules(), &clock_, &ids_);
-    service_ = std::make_unique<BuildingGrpcService>(registry_.get(), verifier_.get(), &clock_);
+    authenticator_ = std::make_unique<auth::Authenticator>(verifier_.get(), &clock_, limiter);
+    service_ = std::make_unique<BuildingGrpcService>(registry_.get(), authenticator_.get());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -52,6 +53,7 @@ class GrpcServiceTest : public ::testing::Test {
   FakeClock clock_{absl::Now()};
   SequentialIdGenerator ids_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::TokenSigner> signer_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<BuildingGrpcService> service_;
@@ -108,6 +110,26 @@ TEST_F(GrpcServiceTest, AuthenticatedCallsReachTheRegistry) {
   s = stub_->UpsertOrgUnit(&ctx2, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(), "org_unit.name: is required");
+}
+
+TEST_F(GrpcServiceTest, APrincipalOverItsRateLimitIsResourceExhausted) {
+  MemoryStore store;
+  auth::RateLimiter limiter(/*rate_per_second=*/1, /*burst=*/2, &clock_);
+  Start(&store, &limiter);
+  v1::GetOrgUnitRequest req;
+  req.set_code("500109");
+  v1::OrgUnit resp;
+  auto call = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, token);
+    return stub_->GetOrgUnit(&ctx, req, &resp).error_code();
+  };
+  const std::string admin = Token(auth::Role::kDistrictAdmin, "500109");
+  EXPECT_EQ(call(admin), grpc::StatusCode::NOT_FOUND);  // allowed: the unit does not exist
+  EXPECT_EQ(call(admin), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call(admin), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(call(admin), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(GrpcServiceTest, InternalErrorsReachClientsWithoutDetail) {

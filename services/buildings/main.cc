@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   buildings::RedisStore store(&rt.redis(), key_prefix);
   RandomIdGenerator ids;
   buildings::Registry registry(&store, *rules, RealClock::Get(), &ids);
-  buildings::BuildingGrpcService service(&registry, &rt.verifier(), RealClock::Get());
+  buildings::BuildingGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   return rt.Serve();
 }

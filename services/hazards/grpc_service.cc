@@ -8,7 +8,7 @@ namespace firegrid::hazards {
 #define FG_HAZARDS_RPC(Method, Impl, Request, Response)                                    \
   grpc::Status HazardGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
                                          v1::Response* resp) {                             \
-    auto principal = auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());           \
+    auto principal = authenticator_->Authenticate(*ctx);                                   \
     if (!principal.ok()) return ToGrpcStatus(principal.status());                          \
     auto result = registry_->Impl(*principal, *req);                                       \
     if (!result.ok()) return ToGrpcStatus(result.status());                                \

@@ -1,8 +1,7 @@
 #pragma once
 
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
-#include "libs/auth/token.h"
-#include "libs/common/clock.h"
+#include "libs/auth/grpc_auth.h"
 #include "services/hazards/registry.h"
 
 namespace firegrid::hazards {
@@ -11,8 +10,8 @@ namespace firegrid::hazards {
 // the one Status → gRPC mapping.
 class HazardGrpcService final : public v1::HazardService::Service {
  public:
-  HazardGrpcService(HazardRegistry* registry, const auth::TokenVerifier* verifier, Clock* clock)
-      : registry_(registry), verifier_(verifier), clock_(clock) {}
+  HazardGrpcService(HazardRegistry* registry, const auth::Authenticator* authenticator)
+      : registry_(registry), authenticator_(authenticator) {}
 
 #define FG_HAZARDS_RPC(Method, Impl, Request, Response)                                     \
   grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
@@ -22,8 +21,7 @@ class HazardGrpcService final : public v1::HazardService::Service {
 
  private:
   HazardRegistry* registry_;
-  const auth::TokenVerifier* verifier_;
-  Clock* clock_;
+  const auth::Authenticator* authenticator_;
 };
 
 }  // namespace firegrid::hazards

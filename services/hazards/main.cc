@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   hazards::HazardStore store(&rt.redis(), key_prefix);
   RandomIdGenerator ids;
   hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids);
-  hazards::HazardGrpcService service(&registry, &rt.verifier(), RealClock::Get());
+  hazards::HazardGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   if (absl::Status s = rt.AddConsumer(
           group, {std::string(events::kBuildingsTopic)},

@@ -36,7 +36,7 @@ std::vector<std::string> RecipientsOf(const auth::Principal& p) {
 }
 
 absl::StatusOr<auth::Principal> NotifyGrpcService::Authenticate(grpc::ServerContext* ctx) {
-  return auth::AuthenticateContext(*ctx, *verifier_, clock_->Now());
+  return authenticator_->Authenticate(*ctx);
 }
 
 absl::StatusOr<v1::Notification> NotifyGrpcService::Owned(const auth::Principal& p,

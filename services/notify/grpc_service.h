@@ -3,7 +3,7 @@
 #include <atomic>
 
 #include "firegrid/notify/v1/notify.grpc.pb.h"
-#include "libs/auth/token.h"
+#include "libs/auth/grpc_auth.h"
 #include "libs/common/clock.h"
 #include "libs/redis/pool.h"
 #include "services/notify/inbox.h"
@@ -31,14 +31,12 @@ struct SubscribeOptions {
 class NotifyGrpcService final : public v1::NotifyService::Service {
  public:
   NotifyGrpcService(Inbox* inbox, redis::Pool* pool, PlanTasks* plan, Webhooks* webhooks,
-                    const auth::TokenVerifier* verifier, Clock* clock,
-                    SubscribeOptions options = {})
+                    const auth::Authenticator* authenticator, SubscribeOptions options = {})
       : inbox_(inbox),
         pool_(pool),
         plan_(plan),
         webhooks_(webhooks),
-        verifier_(verifier),
-        clock_(clock),
+        authenticator_(authenticator),
         options_(options) {}
 
   grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
@@ -77,8 +75,7 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   redis::Pool* pool_;
   PlanTasks* plan_;
   Webhooks* webhooks_;
-  const auth::TokenVerifier* verifier_;
-  Clock* clock_;
+  const auth::Authenticator* authenticator_;
   SubscribeOptions options_;
   std::atomic<bool> closing_{false};
 };

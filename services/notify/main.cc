@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   notify::WebhookOptions wo;
   wo.max_attempts = webhook_attempts;
   notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
-  notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks, &rt.verifier(),
-                                    RealClock::Get());
+  notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
+                                    &rt.authenticator());
   rt.host().AddService(&service);
 
   auto handler = [&](const events::Envelope& env) -> absl::Status {

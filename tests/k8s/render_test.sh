@@ -151,6 +151,7 @@ for target in base overlays/dev overlays/prod; do
   expect "$target" "$f" 'FIREGRID_KAFKA_BOOTSTRAP: ' "Kafka bootstrap in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_REDIS_ADDR: ' "Redis address in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_LOG_LEVEL: ' "log level in a ConfigMap"
+  expect "$target" "$f" 'FIREGRID_RATE_LIMIT: ' "per-principal rate limit in a ConfigMap"
   for svc in "${SERVICES[@]}"; do
     # shellcheck disable=SC2086  # the line is words by design
     check_service "${target//\//_}" "$f" $svc

@@ -1,0 +1,34 @@
+#include "libs/auth/rate_limit.h"
+
+#include <algorithm>
+
+namespace firegrid::auth {
+namespace {
+// Above this many buckets, full ones (idle callers) are dropped: they would start full anyway.
+constexpr size_t kMaxBuckets = 100000;
+}  // namespace
+
+RateLimiter::RateLimiter(double rate_per_second, double burst, Clock* clock)
+    : rate_(rate_per_second), burst_(std::max(1.0, burst)), clock_(clock) {}
+
+bool RateLimiter::Allow(const std::string& key) {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  if (!inserted) {
+    b.tokens = std::min(burst_, b.tokens + absl::ToDoubleSeconds(now - b.updated) * rate_);
+    b.updated = now;
+  }
+  const bool allowed = b.tokens >= 1.0;
+  if (allowed) b.tokens -= 1.0;
+  if (buckets_.size() > kMaxBuckets) {
+    absl::erase_if(buckets_, [&](const auto& kv) {
+      return std::min(burst_, kv.second.tokens +
+                                  absl::ToDoubleSeconds(now - kv.second.updated) * rate_) >= burst_;
+    });
+  }
+  return allowed;
+}
+
+}  // namespace firegrid::auth

@@ -1,0 +1,32 @@
+#include "libs/auth/rate_limit.h"
+
+#include "gtest/gtest.h"
+
+namespace firegrid::auth {
+namespace {
+
+TEST(RateLimiter, AllowsABurstThenTheRate) {
+  FakeClock clock;
+  RateLimiter limiter(/*rate_per_second=*/2, /*burst=*/3, &clock);
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+  clock.Advance(absl::Milliseconds(500));  // one token back
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+  clock.Advance(absl::Seconds(60));  // refills to the burst, not beyond
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+}
+
+TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
+  FakeClock clock;
+  RateLimiter limiter(1, 1, &clock);
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("b"));
+}
+
+}  // namespace
+}  // namespace firegrid::auth
