@@ -1,10 +1,7 @@
 // firegrid-notify: hazard push, inboxes, acknowledgements, work reminders, webhooks. Thin:
 // flags, wiring, serve.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
-#include "google/protobuf/text_format.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/ids.h"
@@ -16,22 +13,6 @@
 #include "services/notify/plan.h"
 #include "services/notify/recipients.h"
 #include "services/notify/webhooks.h"
-
-namespace {
-
-absl::StatusOr<firegrid::config::v1::PlanBook> LoadPlan(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  firegrid::config::v1::PlanBook book;
-  if (!google::protobuf::TextFormat::ParseFromString(ss.str(), &book)) {
-    return absl::InvalidArgumentError(path + ": not a valid PlanBook text proto");
-  }
-  return book;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace firegrid;
@@ -62,7 +43,7 @@ int main(int argc, char** argv) {
              50);
   server::ParseConfigOrExit(binder, argc, argv);
 
-  auto plan_book = LoadPlan(plan_file);
+  auto plan_book = notify::LoadPlanBook(plan_file);
   if (!plan_book.ok()) {
     log::Init("notify");
     log::Error("invalid plan", {{"error", std::string(plan_book.status().message())}});
