@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/redis/atomic_write.h"
+#include "libs/redis/lex_index.h"
 #include "libs/redis/pool.h"
 #include "libs/redis/script.h"
 #include "tests/support/redis_server.h"
@@ -435,6 +436,36 @@ TEST(RedisRestart, PoolReconnectsAfterTheServerIsKilledAndRestarted) {
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(pool->Ping().ok()) << i;
   ASSERT_TRUE(testing::WaitUntil(
       [&] { return dedicated->Command({"PING"}, absl::Seconds(1)).ok(); }, absl::Seconds(10)));
+}
+
+}  // namespace
+}  // namespace firegrid::redis
+
+namespace firegrid::redis {
+namespace {
+
+TEST_F(RedisTest, LexIndexPagesThroughAPrefixInOrder) {
+  for (const char* m : {"500109001001|b", "500109001001|a", "500109001002|c", "500109002001|d"}) {
+    Must({"ZADD", "idx", "0", m});
+  }
+  auto first = ScanLexIndex(*pool_, "idx", "500109001", "", 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->ids, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(first->next_cursor, "500109001001|b");
+  auto second = ScanLexIndex(*pool_, "idx", "500109001", first->next_cursor, 2);
+  EXPECT_EQ(second->ids, (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(second->next_cursor.empty());
+  EXPECT_TRUE(ScanLexIndex(*pool_, "idx", "500109003", "", 2)->ids.empty());
+}
+
+TEST_F(RedisTest, FetchValuesSkipsWhatIsGoneAndFailsOnErrors) {
+  Must({"SET", "x", "1"});
+  Must({"SET", "z", "3"});
+  auto got = FetchValues(*pool_, {{"GET", "x"}, {"GET", "y"}, {"GET", "z"}});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, (std::vector<std::string>{"1", "3"}));
+  Must({"RPUSH", "list", "a"});
+  EXPECT_EQ(FetchValues(*pool_, {{"GET", "list"}}).status().code(), absl::StatusCode::kInternal);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "libs/common/status.h"
 #include "libs/events/outbox.h"
 #include "libs/redis/atomic_write.h"
+#include "libs/redis/lex_index.h"
 
 namespace firegrid::buildings {
 namespace {
@@ -31,19 +32,6 @@ std::string Num(double v) { return absl::StrCat(v); }
 
 RedisStore::RedisStore(redis::Pool* pool, std::string prefix)
     : pool_(pool), prefix_(std::move(prefix)) {}
-
-absl::StatusOr<std::vector<std::string>> RedisStore::RangeByLex(const std::string& index,
-                                                                const std::string& prefix,
-                                                                const std::string& cursor,
-                                                                int count) {
-  const std::string min = cursor.empty() ? "[" + prefix : "(" + cursor;
-  const std::string max = "[" + prefix + "\xff";
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"ZRANGEBYLEX", index, min, max, "LIMIT", "0",
-                                                      absl::StrCat(count)}));
-  std::vector<std::string> out;
-  for (const auto& e : r.elements) out.push_back(e.str);
-  return out;
-}
 
 absl::Status RedisStore::PutOrgUnit(const v1::OrgUnit& unit) {
   const std::string key = Key("ou", unit.code());
@@ -79,21 +67,15 @@ absl::StatusOr<std::vector<v1::OrgUnit>> RedisStore::ListOrgUnits(const std::str
                                                                   int limit,
                                                                   std::string* next_cursor) {
   next_cursor->clear();
-  FG_ASSIGN_OR_RETURN(std::vector<std::string> members,
-                      RangeByLex(prefix_ + ":idx:ou", prefix, cursor, limit + 1));
-  if (static_cast<int>(members.size()) > limit) {
-    members.resize(limit);
-    *next_cursor = members.back();
-  }
+  FG_ASSIGN_OR_RETURN(redis::LexPage page,
+                      redis::ScanLexIndex(*pool_, prefix_ + ":idx:ou", prefix, cursor, limit));
+  *next_cursor = page.next_cursor;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& m : members) cmds.push_back({"GET", Key("ou", m.substr(m.find('|') + 1))});
+  for (const auto& code : page.ids) cmds.push_back({"GET", Key("ou", code)});
+  FG_ASSIGN_OR_RETURN(std::vector<std::string> values, redis::FetchValues(*pool_, cmds));
   std::vector<v1::OrgUnit> out;
-  if (cmds.empty()) return out;
-  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
-  for (const auto& r : replies) {
-    if (r.IsError()) return absl::InternalError(r.str);
-    if (r.IsNil()) continue;  // removed between the index read and the fetch
-    FG_ASSIGN_OR_RETURN(v1::OrgUnit u, ParseBytes<v1::OrgUnit>(r.str, "org unit"));
+  for (const auto& bytes : values) {
+    FG_ASSIGN_OR_RETURN(v1::OrgUnit u, ParseBytes<v1::OrgUnit>(bytes, "org unit"));
     out.push_back(std::move(u));
   }
   return out;
@@ -162,22 +144,15 @@ absl::Status RedisStore::UpdateBuilding(const v1::Building& previous, const v1::
 
 absl::StatusOr<BuildingPage> RedisStore::ScanBuildings(const std::string& prefix,
                                                        const std::string& cursor, int limit) {
+  FG_ASSIGN_OR_RETURN(redis::LexPage index,
+                      redis::ScanLexIndex(*pool_, prefix_ + ":idx:b", prefix, cursor, limit));
   BuildingPage page;
-  FG_ASSIGN_OR_RETURN(std::vector<std::string> members,
-                      RangeByLex(prefix_ + ":idx:b", prefix, cursor, limit + 1));
-  if (static_cast<int>(members.size()) > limit) {
-    members.resize(limit);
-    page.next_cursor = members.back();
-  }
-  if (members.empty()) return page;
+  page.next_cursor = index.next_cursor;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& m : members)
-    cmds.push_back({"HGET", Key("b", m.substr(m.find('|') + 1)), "data"});
-  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
-  for (const auto& r : replies) {
-    if (r.IsError()) return absl::InternalError(r.str);
-    if (r.IsNil()) continue;
-    FG_ASSIGN_OR_RETURN(v1::Building b, ParseBytes<v1::Building>(r.str, "building"));
+  for (const auto& id : index.ids) cmds.push_back({"HGET", Key("b", id), "data"});
+  FG_ASSIGN_OR_RETURN(std::vector<std::string> values, redis::FetchValues(*pool_, cmds));
+  for (const auto& bytes : values) {
+    FG_ASSIGN_OR_RETURN(v1::Building b, ParseBytes<v1::Building>(bytes, "building"));
     page.buildings.push_back(std::move(b));
   }
   return page;

@@ -52,10 +52,6 @@ class RedisStore final : public Store {
   std::string Key(const std::string& kind, const std::string& id) const {
     return prefix_ + ":" + kind + ":" + id;
   }
-  absl::StatusOr<std::vector<std::string>> RangeByLex(const std::string& index,
-                                                      const std::string& prefix,
-                                                      const std::string& cursor, int count);
-
   redis::Pool* pool_;
   std::string prefix_;
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "libs/common/status.h"
 #include "libs/events/outbox.h"
+#include "libs/redis/lex_index.h"
 
 namespace firegrid::hazards {
 namespace {
@@ -147,29 +148,18 @@ absl::StatusOr<std::string> HazardStore::IdempotentHazardId(const std::string& s
 absl::StatusOr<HazardStore::Page> HazardStore::Scan(const std::string& department,
                                                     const std::string& prefix,
                                                     const std::string& cursor, int limit) {
-  const std::string index =
+  const std::string index_key =
       department.empty() ? prefix_ + ":idx:tier" : Key("idx:dept", department);
-  const std::string min = cursor.empty() ? "[" + prefix : "(" + cursor;
-  FG_ASSIGN_OR_RETURN(redis::Reply r,
-                      pool_->Command({"ZRANGEBYLEX", index, min, "[" + prefix + "\xff", "LIMIT",
-                                      "0", absl::StrCat(limit + 1)}));
+  FG_ASSIGN_OR_RETURN(redis::LexPage index,
+                      redis::ScanLexIndex(*pool_, index_key, prefix, cursor, limit));
   Page page;
-  std::vector<std::string> members;
-  for (const auto& e : r.elements) members.push_back(e.str);
-  if (static_cast<int>(members.size()) > limit) {
-    members.resize(limit);
-    page.next_cursor = members.back();
-  }
-  if (members.empty()) return page;
+  page.next_cursor = index.next_cursor;
   std::vector<std::vector<std::string>> cmds;
-  for (const auto& m : members)
-    cmds.push_back({"HGET", Key("h", m.substr(m.find('|') + 1)), "data"});
-  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
-  for (const auto& rep : replies) {
-    if (rep.IsError()) return absl::InternalError(rep.str);
-    if (rep.IsNil()) continue;
+  for (const auto& id : index.ids) cmds.push_back({"HGET", Key("h", id), "data"});
+  FG_ASSIGN_OR_RETURN(std::vector<std::string> values, redis::FetchValues(*pool_, cmds));
+  for (const auto& bytes : values) {
     v1::Hazard h;
-    if (!h.ParseFromString(rep.str)) return absl::DataLossError("corrupt hazard");
+    if (!h.ParseFromString(bytes)) return absl::DataLossError("corrupt hazard");
     page.hazards.push_back(std::move(h));
   }
   return page;
