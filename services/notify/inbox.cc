@@ -72,6 +72,19 @@ absl::StatusOr<v1::Notification> Inbox::Decode(const std::string& bytes,
   return n;
 }
 
+absl::Status Inbox::AppendEntries(const redis::Reply& entries, std::vector<v1::Notification>* out) {
+  for (const auto& entry : entries.elements) {
+    if (entry.elements.size() != 2) continue;
+    const auto& fields = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str != kNotificationField) continue;
+      FG_ASSIGN_OR_RETURN(v1::Notification n, Decode(fields[i + 1].str, entry.elements[0].str));
+      out->push_back(std::move(n));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Notification>> Inbox::ReadAfter(const std::string& recipient,
                                                                const std::string& cursor,
                                                                int count) {
@@ -79,15 +92,7 @@ absl::StatusOr<std::vector<v1::Notification>> Inbox::ReadAfter(const std::string
                                                       cursor.empty() ? "-" : "(" + cursor, "+",
                                                       "COUNT", absl::StrCat(count)}));
   std::vector<v1::Notification> out;
-  for (const auto& entry : r.elements) {
-    if (entry.elements.size() != 2) continue;
-    const auto& fields = entry.elements[1].elements;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str != kNotificationField) continue;
-      FG_ASSIGN_OR_RETURN(v1::Notification n, Decode(fields[i + 1].str, entry.elements[0].str));
-      out.push_back(std::move(n));
-    }
-  }
+  FG_RETURN_IF_ERROR(AppendEntries(r, &out));
   return out;
 }
 
@@ -114,16 +119,7 @@ absl::StatusOr<std::vector<v1::Notification>> Inbox::WaitAfter(
   FG_ASSIGN_OR_RETURN(redis::Reply reply, connection.Command(cmd, timeout + absl::Seconds(2)));
   std::vector<v1::Notification> out;
   for (const auto& stream : reply.elements) {
-    if (stream.elements.size() != 2) continue;
-    for (const auto& entry : stream.elements[1].elements) {
-      if (entry.elements.size() != 2) continue;
-      const auto& fields = entry.elements[1].elements;
-      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].str != kNotificationField) continue;
-        FG_ASSIGN_OR_RETURN(v1::Notification n, Decode(fields[i + 1].str, entry.elements[0].str));
-        out.push_back(std::move(n));
-      }
-    }
+    if (stream.elements.size() == 2) FG_RETURN_IF_ERROR(AppendEntries(stream.elements[1], &out));
   }
   return out;
 }
@@ -198,15 +194,7 @@ absl::StatusOr<v1::ListInboxResponse> Inbox::List(const std::vector<std::string>
   for (size_t i = 0; i + 1 < replies.size(); i += 2) {
     if (replies[i].IsError()) return absl::InternalError(replies[i].str);
     unread += static_cast<int>(replies[i + 1].integer);
-    for (const auto& entry : replies[i].elements) {
-      if (entry.elements.size() != 2) continue;
-      const auto& fields = entry.elements[1].elements;
-      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-        if (fields[f].str != kNotificationField) continue;
-        FG_ASSIGN_OR_RETURN(v1::Notification n, Decode(fields[f + 1].str, entry.elements[0].str));
-        all.push_back(std::move(n));
-      }
-    }
+    FG_RETURN_IF_ERROR(AppendEntries(replies[i], &all));
   }
   resp.set_unread(unread);
   if (!all.empty()) {

@@ -76,6 +76,8 @@ class Inbox final : public Notifier {
     return prefix_ + ":" + kind + ":" + id;
   }
   absl::StatusOr<v1::Notification> Decode(const std::string& bytes, const std::string& cursor);
+  // Decodes stream entries ([id, [field, value, ...]] each) into `out`.
+  absl::Status AppendEntries(const redis::Reply& entries, std::vector<v1::Notification>* out);
 
   redis::Pool* pool_;
   std::string prefix_;
