@@ -47,7 +47,7 @@ TEST(Route, EveryConfiguredRowRoutesToItsDepartmentsAndTheBuildingsPlace) {
   EXPECT_EQ(rows, 14);
 }
 
-// The plan's division of labour (DOMAIN.md), so that a config edit that breaks it is caught.
+// The plan's division of labour (docs/domain.md), so that a config edit that breaks it is caught.
 struct Row {
   v1::HazardCategory category;
   std::vector<std::string> leads;

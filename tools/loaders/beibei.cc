@@ -187,7 +187,7 @@ struct UnitSeed {
   const char* name;
 };
 
-// The departments the plan names (DOMAIN.md), "500109.<slug>".
+// The departments the plan names (docs/domain.md), "500109.<slug>".
 const std::vector<UnitSeed>& Departments() {
   static const auto* kDepartments = new std::vector<UnitSeed>{
       {"fire_rescue", "北碚区消防救援支队"},
@@ -272,7 +272,7 @@ bv1::BuildingUse PickUse(Rng& rng) {
   return bv1::BUILDING_USE_RESIDENTIAL;
 }
 
-// Heights spread over the GB 50016 bands (DOMAIN.md) so that every class occurs:
+// Heights spread over the GB 50016 bands (docs/domain.md) so that every class occurs:
 // residential 27 / 54 / 100 m, public 24 / 50 / 100 m.
 double PickHeight(Rng& rng, bool residential) {
   const double r = rng.Uniform();
@@ -385,7 +385,7 @@ void FullMarking(bv1::Marking* m) {
   m->set_sign_installed(true);
 }
 
-// Lanes and sites; about 30% of the buildings get one defect (DOMAIN.md's numbers).
+// Lanes and sites; about 30% of the buildings get one defect (docs/domain.md).
 void PlanFireAccess(Rng& rng, PlannedBuilding* p) {
   const bv1::Building& b = p->building;
   const bool tall = b.height_m() > 50;

@@ -13,7 +13,7 @@ namespace {
 
 using ::testing::Contains;
 
-// GB 50016 classes with the defaults of config/buildings_rules.textproto (DOMAIN.md).
+// GB 50016 classes with the defaults of config/buildings_rules.textproto (docs/domain.md).
 bv1::BuildingClass ClassOf(const bv1::Building& b) {
   const bool residential = b.use() == bv1::BUILDING_USE_RESIDENTIAL;
   const double h = b.height_m();
