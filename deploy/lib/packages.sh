@@ -3,7 +3,7 @@
 # installs the missing ones. Sourced by deploy/run-local.sh and deploy/test.sh.
 
 FIREGRID_PACKAGES=(
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
   libssl-dev
