@@ -1,5 +1,6 @@
 #include "libs/events/consumer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
@@ -255,6 +256,11 @@ absl::Status Consumer::Start() {
 void Consumer::Stop() {
   if (!started_ || closed_) return;
   stop_ = true;
+  // Wake the consuming thread out of its poll at once instead of letting the wait run out.
+  if (rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(consumer_->c_ptr()); q != nullptr) {
+    rd_kafka_queue_yield(q);
+    rd_kafka_queue_destroy(q);
+  }
   if (thread_.joinable()) thread_.join();
   RdKafka::ErrorCode err = consumer_->commitSync();
   if (err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__NO_OFFSET) {

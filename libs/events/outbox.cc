@@ -273,6 +273,7 @@ void OutboxRelay::Start() {
   absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  stop_.Reset();
   exited_ = false;
   thread_ = std::thread([this] {
     Loop();
@@ -287,6 +288,7 @@ void OutboxRelay::Stop() {
     if (!thread_.joinable()) return;
     stopping_ = true;
   }
+  stop_.Stop();
   // Wake the relay if it is blocked waiting for entries; repeat in case it was about to block.
   while (true) {
     {
@@ -302,11 +304,7 @@ void OutboxRelay::Stop() {
   thread_ = std::thread();
 }
 
-bool OutboxRelay::Sleep(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
-  return !stopping_;
-}
+bool OutboxRelay::Sleep(absl::Duration d) { return !stop_.WaitFor(d); }
 
 void OutboxRelay::Loop() {
   std::unique_ptr<redis::Pool::Dedicated> blocking = pool_->NewDedicated();

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/stop_flag.h"
 #include "libs/events/producer.h"
 #include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
@@ -112,6 +113,7 @@ class OutboxRelay {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool exited_ ABSL_GUARDED_BY(mu_) = false;
+  StopFlag stop_;  // the relay's sleeps between rounds (monotonic, see stop_flag.h)
   std::thread thread_;
 };
 

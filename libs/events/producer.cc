@@ -1,5 +1,6 @@
 #include "libs/events/producer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
@@ -153,6 +154,13 @@ KafkaProducer::~KafkaProducer() {
     producer_->flush(1000);
   }
   stop_ = true;
+  // Wake the poll thread at once instead of letting its poll wait run out.
+  if (producer_ != nullptr) {
+    if (rd_kafka_queue_t* q = rd_kafka_queue_get_main(producer_->c_ptr()); q != nullptr) {
+      rd_kafka_queue_yield(q);
+      rd_kafka_queue_destroy(q);
+    }
+  }
   if (poller_.joinable()) poller_.join();
   if (producer_ != nullptr) producer_->poll(0);
   producer_.reset();

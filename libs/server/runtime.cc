@@ -11,6 +11,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "libs/common/stop_flag.h"
 
 namespace firegrid::server {
 namespace {
@@ -171,7 +172,7 @@ struct Runtime::Periodic {
   std::string name;
   absl::Duration interval;
   std::function<absl::Status()> task;
-  absl::Notification stop;
+  StopFlag stop;  // monotonic waits: a wall-clock step never stretches the interval
   std::thread thread;
 
   void Run() {
@@ -180,7 +181,7 @@ struct Runtime::Periodic {
       if (!s.ok()) {
         log::Warn("periodic task failed", {{"task", name}, {"error", std::string(s.message())}});
       }
-    } while (!stop.WaitForNotificationWithTimeout(interval));
+    } while (!stop.WaitFor(interval));
   }
 };
 
@@ -248,7 +249,7 @@ int Runtime::Serve() {
   }
   host_->Wait();
   for (auto& p : periodic_) {
-    p->stop.Notify();
+    p->stop.Stop();
     if (p->thread.joinable()) p->thread.join();
   }
   for (auto& c : consumers_) c->Stop();

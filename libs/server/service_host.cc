@@ -517,11 +517,7 @@ void ServiceHost::RunReadinessRound() {
 
 void ServiceHost::ReadinessLoop() {
   for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&stop_readiness_), options_.readiness_interval);
-      if (stop_readiness_) return;
-    }
+    if (readiness_stop_.WaitFor(options_.readiness_interval)) return;
     RunReadinessRound();
   }
 }
@@ -557,10 +553,7 @@ void ServiceHost::Wait() {
 
 void ServiceHost::Drain() {
   log::Info("draining", {{"drain_timeout_ms", absl::ToInt64Milliseconds(options_.drain_timeout)}});
-  {
-    absl::MutexLock lock(&mu_);
-    stop_readiness_ = true;
-  }
+  readiness_stop_.Stop();
   if (readiness_thread_.joinable()) readiness_thread_.join();
   ready_.store(false);
   ready_gauge_.Get().Set(0);

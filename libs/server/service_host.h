@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "libs/common/stop_flag.h"
 #include "libs/server/metrics.h"
 
 namespace httplib {
@@ -128,11 +129,12 @@ class ServiceHost {
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kNew;
   bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_readiness_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::Service*> services_ ABSL_GUARDED_BY(mu_);
   std::vector<Check> checks_ ABSL_GUARDED_BY(mu_);
   int grpc_port_ ABSL_GUARDED_BY(mu_) = 0;
   int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;
+
+  StopFlag readiness_stop_;  // ends the readiness loop (monotonic waits, see stop_flag.h)
 
   // Touched only by the readiness thread (and by Start before that thread exists).
   int ready_state_ = -1;  // -1 unknown, 0 not ready, 1 ready

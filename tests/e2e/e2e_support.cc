@@ -19,7 +19,8 @@ std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
           "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"};
 }
 
-DevTokens::DevTokens() : signer_(*auth::TokenSigner::Hs256(kE2eKey)) {}
+DevTokens::DevTokens(std::function<absl::Time()> now)
+    : signer_(*auth::TokenSigner::Hs256(kE2eKey)), now_(std::move(now)) {}
 
 std::string DevTokens::Make(auth::Role role, const std::string& tier_path,
                             const std::string& subject, const std::string& department) const {
@@ -28,7 +29,7 @@ std::string DevTokens::Make(auth::Role role, const std::string& tier_path,
   p.role = role;
   p.tier_path = tier_path;
   p.department = department;
-  return *signer_->Sign(p, absl::Now(), absl::Hours(1));
+  return *signer_->Sign(p, now_(), absl::Hours(1));
 }
 
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token, absl::Duration timeout) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,15 +23,18 @@ std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
                                             const std::string& kafka_bootstrap,
                                             const std::string& key_file);
 
-// Mints tokens signed with kE2eKey, valid for an hour.
+// Mints tokens signed with kE2eKey, valid for an hour from `now()` (the faked clock's time when
+// the services run under a FakeTime, so that their tokens are neither expired nor from the
+// future).
 class DevTokens {
  public:
-  DevTokens();
+  explicit DevTokens(std::function<absl::Time()> now = [] { return absl::Now(); });
   std::string Make(auth::Role role, const std::string& tier_path, const std::string& subject,
                    const std::string& department = "") const;
 
  private:
   std::unique_ptr<auth::TokenSigner> signer_;
+  std::function<absl::Time()> now_;
 };
 
 // A client context carrying `token` (none when empty) with a deadline.

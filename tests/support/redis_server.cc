@@ -164,6 +164,7 @@ absl::Status RedisServer::StartOnPort(int port, bool* port_in_use) {
     sp.argv.push_back(options_.password);
   }
   for (const std::string& a : options_.extra_args) sp.argv.push_back(a);
+  sp.env = options_.env;
   sp.log_dir = dir_.path();
   sp.name = absl::StrCat("redis-server-", ++starts_);
 

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct RedisServerOptions {
   std::string password;
   // Appended to the command line, e.g. {"--maxmemory", "10mb"}.
   std::vector<std::string> extra_args;
+  // Environment variables of the server process (e.g. a FakeTime's, so that stream ids and TTLs
+  // follow the same shifted clock as the services).
+  std::map<std::string, std::string> env;
   absl::Duration start_timeout = absl::Seconds(15);
   // Where Start() gets its candidate ports; FreeTcpPort() unless replaced (tests of the retry).
   std::function<int()> pick_port;

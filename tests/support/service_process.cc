@@ -82,6 +82,7 @@ absl::Status ServiceProcess::Start() {
   so.log_dir = options_.log_dir;
   so.name = absl::StrCat(options_.name, "-", ++starts_);
   so.working_dir = options_.working_dir;
+  so.env = options_.env;
   process_ = std::make_unique<Subprocess>();
   absl::Status s = process_->Start(so);
   if (!s.ok()) return s;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +22,9 @@ struct ServiceProcessOptions {
   std::vector<std::string> flags;  // beyond --grpc-address and --metrics-address
   std::string log_dir;             // where <name>-<n>.stdout/.stderr go
   std::string working_dir;         // empty: inherit
-  int grpc_port = 0;               // 0: a free one
+  // Environment variables set on top of the test's (e.g. a FakeTime's, to run under libfaketime).
+  std::map<std::string, std::string> env;
+  int grpc_port = 0;  // 0: a free one
   absl::Duration start_timeout = absl::Seconds(30);
 };
 

@@ -1,0 +1,284 @@
+// The time rules end to end, on the real binaries run with a shifted wall clock
+// (tests/support/fake_time.h): redis-server, buildings, hazards and notify see the same clock,
+// which the test moves forward by days or hours (stream ids, TTLs and the services' Clock
+// agree); the dev broker keeps the real time.
+// Proves: an overdue hazard escalates to the street at its deadline and to the district a week
+// later (config/hazards_rules.textproto), and an unacknowledged hazard task is re-notified one
+// tier up after notify's default acknowledgement timeout (4 h), while an acknowledged one is not.
+#include <memory>
+#include <optional>
+
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/e2e_support.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/fake_time.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid {
+namespace {
+
+namespace bv1 = ::firegrid::buildings::v1;
+namespace hv1 = ::firegrid::hazards::v1;
+namespace nv1 = ::firegrid::notify::v1;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kCommunity[] = "500109001002";
+constexpr char kStreet[] = "500109001";
+
+class TimeRulesE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    redis_ =
+        std::make_unique<testing::RedisServer>(testing::RedisServerOptions{.env = clock_.Env()});
+    ASSERT_TRUE(redis_->Start().ok());
+    ASSERT_TRUE(broker_.Start().ok());
+    const std::string key_file = testing::WriteKeyFile(dir_.path());
+    const std::string cfg = FIREGRID_CONFIG_DIR;
+    auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
+      std::vector<std::string> common =
+          testing::CommonServiceFlags(redis_->address(), broker_.bootstrap(), key_file);
+      flags.insert(flags.end(), common.begin(), common.end());
+      return std::make_unique<testing::ServiceProcess>(
+          testing::ServiceProcessOptions{.binary = bin,
+                                         .name = name,
+                                         .flags = flags,
+                                         .log_dir = dir_.path(),
+                                         .env = clock_.Env()});
+    };
+    buildings_ = service(FIREGRID_BUILDINGS_BIN, "buildings",
+                         {"--rules-file=" + cfg + "/buildings_rules.textproto"});
+    // Timers are looked at often; the rules (deadlines, escalation after a week, the 4 h
+    // acknowledgement timeout) are the production defaults.
+    hazards_ = service(
+        FIREGRID_HAZARDS_BIN, "hazards",
+        {"--rules-file=" + cfg + "/hazards_rules.textproto",
+         "--guidance-file=" + cfg + "/hazards_guidance.textproto", "--timer-interval=200ms"});
+    notify_ = service(FIREGRID_NOTIFY_BIN, "notify",
+                      {"--plan-file=" + cfg + "/plan_tasks.textproto", "--timer-interval=200ms"});
+    for (auto* s : {buildings_.get(), hazards_.get(), notify_.get()}) {
+      absl::Status st = s->Start();
+      ASSERT_TRUE(st.ok()) << st;
+    }
+    auto channel = [](const testing::ServiceProcess& s) {
+      return grpc::CreateChannel(s.grpc_address(), grpc::InsecureChannelCredentials());
+    };
+    bstub_ = bv1::BuildingService::NewStub(channel(*buildings_));
+    hstub_ = hv1::HazardService::NewStub(channel(*hazards_));
+    nstub_ = nv1::NotifyService::NewStub(channel(*notify_));
+  }
+
+  void TearDown() override {
+    for (auto* s : {notify_.get(), hazards_.get(), buildings_.get()}) {
+      if (s != nullptr && s->running()) {
+        auto code = s->Stop();
+        EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+      }
+    }
+  }
+
+  std::string Admin() { return tokens_.Make(auth::Role::kDistrictAdmin, "500109", "admin"); }
+  std::string Worker() { return tokens_.Make(auth::Role::kCommunityWorker, kCommunity, "grid-1"); }
+  std::string Street() { return tokens_.Make(auth::Role::kStreetOfficer, kStreet, "street-1"); }
+  std::string Urban() {
+    return tokens_.Make(auth::Role::kDepartmentOfficer, "500109", "um-1", "urban_management");
+  }
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+    return testing::CallContext(token);
+  }
+
+  std::string RegisterBuilding() {
+    const std::string admin = Admin();
+    for (auto [code, kind, parent] :
+         std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
+             {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
+             {kStreet, bv1::ORG_UNIT_KIND_STREET, "500109"},
+             {kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet}}) {
+      bv1::UpsertOrgUnitRequest u;
+      u.mutable_org_unit()->set_code(code);
+      u.mutable_org_unit()->set_kind(kind);
+      u.mutable_org_unit()->set_parent_code(parent);
+      u.mutable_org_unit()->set_name(code);
+      bv1::OrgUnit out;
+      grpc::Status s = bstub_->UpsertOrgUnit(Ctx(admin).get(), u, &out);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    bv1::CreateBuildingRequest req;
+    auto* b = req.mutable_building();
+    b->set_name("朝阳大厦");
+    b->set_tier_path(kCommunity);
+    b->mutable_location()->set_latitude(29.82);
+    b->mutable_location()->set_longitude(106.43);
+    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+    b->set_height_m(60);
+    b->set_floors_above_ground(20);
+    bv1::Building out;
+    grpc::Status s = bstub_->CreateBuilding(Ctx(admin).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.building_id();
+  }
+
+  // Reports a fire-lane hazard once the hazards service has learnt the building (from Kafka).
+  hv1::Hazard Report(const std::string& building) {
+    hv1::ReportHazardRequest req;
+    req.set_building_id(building);
+    req.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    req.set_severity(hv1::SEVERITY_GENERAL);
+    req.set_source(hv1::SOURCE_GRID_INSPECTION);
+    req.set_description("消防车道被占用");
+    req.set_idempotency_key("time-rules-" + building);
+    hv1::ReportHazardResponse reported;
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] { return hstub_->ReportHazard(Ctx(Worker()).get(), req, &reported).ok(); },
+        absl::Seconds(60)));
+    return reported.hazard();
+  }
+
+  hv1::Hazard Get(const std::string& id) {
+    hv1::GetHazardRequest req;
+    req.set_hazard_id(id);
+    hv1::Hazard h;
+    grpc::Status s = hstub_->GetHazard(Ctx(Admin()).get(), req, &h);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return h;
+  }
+
+  // Every notification in the inboxes `token` reads (all pages).
+  std::vector<nv1::Notification> Inbox(const std::string& token) {
+    std::vector<nv1::Notification> all;
+    nv1::ListInboxRequest req;
+    req.set_page_size(200);
+    while (true) {
+      nv1::ListInboxResponse resp;
+      grpc::Status s = nstub_->ListInbox(Ctx(token).get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      all.insert(all.end(), resp.notifications().begin(), resp.notifications().end());
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return all;
+  }
+
+  // The first notification in `token`'s inboxes that `match` accepts, waiting for it.
+  std::optional<nv1::Notification> WaitInbox(
+      const std::string& token, const std::function<bool(const nv1::Notification&)>& match,
+      absl::Duration timeout = absl::Seconds(60)) {
+    std::optional<nv1::Notification> found;
+    testing::WaitUntil(
+        [&] {
+          for (const auto& n : Inbox(token)) {
+            if (match(n)) {
+              found = n;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+
+  testing::TempDir dir_{"time-rules-e2e"};
+  testing::FakeTime clock_{dir_.path()};
+  testing::DevTokens tokens_{[this] { return clock_.Now(); }};
+  std::unique_ptr<testing::RedisServer> redis_;
+  testing::DevBroker broker_;
+  std::unique_ptr<testing::ServiceProcess> buildings_, hazards_, notify_;
+  std::unique_ptr<bv1::BuildingService::Stub> bstub_;
+  std::unique_ptr<hv1::HazardService::Stub> hstub_;
+  std::unique_ptr<nv1::NotifyService::Stub> nstub_;
+};
+
+TEST_F(TimeRulesE2E, OverdueHazardEscalatesToTheStreetAtItsDeadlineAndToTheDistrictAWeekLater) {
+  const std::string building = RegisterBuilding();
+  hv1::Hazard h = Report(building);
+  ASSERT_FALSE(h.hazard_id().empty());
+
+  hv1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  grpc::Status s = hstub_->VerifyHazard(Ctx(Urban()).get(), v, &h);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  hv1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("朝阳物业");
+  *a.mutable_deadline() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(48)));
+  s = hstub_->AssignHazard(Ctx(Street()).get(), a, &h);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(h.escalation(), hv1::ESCALATION_LEVEL_UNSPECIFIED);
+  ASSERT_FALSE(h.overdue());
+
+  // Three days on: past the deadline, still open → overdue, escalated to the street.
+  ASSERT_TRUE(clock_.Advance(absl::Hours(72)).ok());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return Get(h.hazard_id()).escalation() == hv1::ESCALATION_LEVEL_STREET; },
+      absl::Seconds(60)))
+      << "not escalated to the street after its deadline";
+  EXPECT_TRUE(Get(h.hazard_id()).overdue());
+
+  // Not yet a week after the deadline: still the street.
+  ASSERT_TRUE(clock_.Advance(absl::Hours(24 * 4)).ok());
+  auto street_only = Get(h.hazard_id());
+  EXPECT_EQ(street_only.escalation(), hv1::ESCALATION_LEVEL_STREET);
+
+  // More than a week after the deadline: the district.
+  ASSERT_TRUE(clock_.Advance(absl::Hours(24 * 2)).ok());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return Get(h.hazard_id()).escalation() == hv1::ESCALATION_LEVEL_DISTRICT; },
+      absl::Seconds(60)))
+      << "not escalated to the district a week after its deadline";
+  // And the district hears of it.
+  auto up = WaitInbox(Admin(), [&](const nv1::Notification& n) {
+    return n.hazard_id() == h.hazard_id() && n.kind() == nv1::KIND_ESCALATION &&
+           n.recipient() == "org:500109";
+  });
+  EXPECT_TRUE(up.has_value()) << "the district was not notified of the escalation";
+}
+
+TEST_F(TimeRulesE2E, UnacknowledgedTaskIsRenotifiedOneTierUpAfterTheAcknowledgementTimeout) {
+  const std::string building = RegisterBuilding();
+  hv1::Hazard h = Report(building);
+  ASSERT_FALSE(h.hazard_id().empty());
+  auto is_task_for = [&](const std::string& recipient) {
+    return [&, recipient](const nv1::Notification& n) {
+      return n.hazard_id() == h.hazard_id() && n.kind() == nv1::KIND_HAZARD_TASK &&
+             n.recipient() == recipient;
+    };
+  };
+  auto dept_task = WaitInbox(Urban(), is_task_for("org:500109.urban_management"));
+  auto community_task = WaitInbox(Worker(), is_task_for(std::string("org:") + kCommunity));
+  ASSERT_TRUE(dept_task.has_value());
+  ASSERT_TRUE(community_task.has_value());
+  // The community acknowledges its task; the department does not.
+  nv1::AcknowledgeRequest ack;
+  ack.set_notification_id(community_task->notification_id());
+  nv1::Notification acked;
+  grpc::Status s = nstub_->Acknowledge(Ctx(Worker()).get(), ack, &acked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  auto renotified_from = [&](const std::string& id) {
+    return [id](const nv1::Notification& n) { return n.renotified_from() == id; };
+  };
+  // Five hours on (past the 4 h timeout): the department's task goes up to the district; the
+  // community's, acknowledged, does not go to the street.
+  ASSERT_TRUE(clock_.Advance(absl::Hours(5)).ok());
+  auto up = WaitInbox(Admin(), renotified_from(dept_task->notification_id()));
+  ASSERT_TRUE(up.has_value()) << "the unacknowledged task was not re-notified to the district";
+  EXPECT_EQ(up->recipient(), "org:500109");
+  for (const auto& n : Inbox(Street())) {
+    EXPECT_NE(n.renotified_from(), community_task->notification_id())
+        << "an acknowledged task was re-notified";
+  }
+}
+
+}  // namespace
+}  // namespace firegrid
