@@ -1,0 +1,197 @@
+#include "libs/audit/audit_log.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
+#include "libs/common/status.h"
+
+namespace firegrid::audit {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// KEYS: head, record key, object index. ARGV: expected head ("" for an empty chain), new head,
+// record bytes, sequence, expire-at ms, "1" when the record names an object.
+constexpr char kAppendLua[] = R"lua(
+local h = redis.call('GET', KEYS[1])
+if not h then h = '' end
+if h ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[5])
+if ARGV[6] == '1' then
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[4])
+  redis.call('PEXPIREAT', KEYS[3], ARGV[5])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+)lua";
+
+constexpr int kMaxAppendAttempts = 50;
+
+}  // namespace
+
+AuditLog::AuditLog(redis::Pool* pool, Clock* clock, AuditLogOptions options)
+    : pool_(pool), clock_(clock), options_(std::move(options)), append_(kAppendLua) {}
+
+std::string AuditLog::RecordKey(int64_t sequence) const {
+  return absl::StrCat(options_.key_prefix, ":r:", sequence);
+}
+
+absl::StatusOr<AuditLog::Head> AuditLog::ReadHead() {
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"GET", options_.key_prefix + ":head"}));
+  Head head;
+  if (r.IsNil()) return head;
+  head.raw = r.str;
+  std::vector<std::string> parts = absl::StrSplit(r.str, ' ');
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &head.sequence) ||
+      !absl::SimpleAtoi(parts[1], &head.time_ms)) {
+    return absl::DataLossError(absl::StrCat("audit head is malformed: ", r.str));
+  }
+  head.hash = parts[2];
+  return head;
+}
+
+absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord record) {
+  record.set_service(options_.service);
+  for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
+    FG_ASSIGN_OR_RETURN(Head head, ReadHead());
+    // Never before the predecessor: records then expire oldest first.
+    const int64_t now_ms = std::max(absl::ToUnixMillis(clock_->Now()), head.time_ms);
+    record.set_sequence(head.sequence + 1);
+    *record.mutable_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
+    record.set_prev_hash(head.hash);
+    record.clear_hash();
+    record.set_hash(HashRecord(record));
+    const int64_t expire_at = now_ms + absl::ToInt64Milliseconds(options_.retention);
+    FG_ASSIGN_OR_RETURN(
+        redis::Reply done,
+        append_.Run(*pool_,
+                    {options_.key_prefix + ":head", RecordKey(record.sequence()),
+                     absl::StrCat(options_.key_prefix, ":o:", record.object_id())},
+                    {head.raw, absl::StrCat(record.sequence(), " ", now_ms, " ", record.hash()),
+                     record.SerializeAsString(), absl::StrCat(record.sequence()),
+                     absl::StrCat(expire_at), record.object_id().empty() ? "0" : "1"}));
+    if (done.integer == 1) return record;
+  }
+  return absl::UnavailableError("audit log head contended; record not appended");
+}
+
+absl::StatusOr<std::vector<std::optional<AuditRecord>>> AuditLog::Fetch(
+    const std::vector<int64_t>& seqs) {
+  std::vector<std::optional<AuditRecord>> out;
+  if (seqs.empty()) return out;
+  std::vector<std::string> cmd = {"MGET"};
+  for (int64_t s : seqs) cmd.push_back(RecordKey(s));
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command(cmd));
+  if (r.type != redis::Reply::Type::kArray || r.elements.size() != seqs.size()) {
+    return absl::InternalError("audit: unexpected MGET reply");
+  }
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (r.elements[i].IsNil()) {
+      out.push_back(std::nullopt);
+      continue;
+    }
+    AuditRecord rec;
+    if (!rec.ParseFromString(r.elements[i].str)) {
+      return absl::DataLossError(absl::StrCat("audit record ", seqs[i], " does not decode"));
+    }
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+absl::StatusOr<AuditLog::Page> AuditLog::ListByObject(const std::string& object_id,
+                                                      int64_t after_sequence, int limit) {
+  Page page;
+  FG_ASSIGN_OR_RETURN(
+      redis::Reply r,
+      pool_->Command({"ZRANGEBYSCORE", absl::StrCat(options_.key_prefix, ":o:", object_id),
+                      absl::StrCat("(", after_sequence), "+inf", "LIMIT", "0",
+                      absl::StrCat(limit + 1)}));
+  std::vector<int64_t> seqs;
+  for (const auto& e : r.elements) {
+    int64_t s = 0;
+    if (absl::SimpleAtoi(e.str, &s)) seqs.push_back(s);
+  }
+  const bool more = static_cast<int>(seqs.size()) > limit;
+  if (more) seqs.resize(limit);
+  FG_ASSIGN_OR_RETURN(auto records, Fetch(seqs));
+  for (auto& rec : records) {
+    if (rec.has_value()) page.records.push_back(std::move(*rec));  // expired ones are gone
+  }
+  if (more && !seqs.empty()) page.next_after = seqs.back();
+  return page;
+}
+
+absl::StatusOr<int64_t> AuditLog::FirstRetained(int64_t head_sequence) {
+  // The retained records are a suffix (see the class comment): binary search for its start.
+  int64_t lo = 1, hi = head_sequence;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"EXISTS", RecordKey(mid)}));
+    if (r.integer == 1) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
+absl::StatusOr<v1::VerifyAuditChainResponse> AuditLog::Verify(int64_t from_sequence, int limit) {
+  v1::VerifyAuditChainResponse resp;
+  resp.set_intact(true);
+  FG_ASSIGN_OR_RETURN(Head head, ReadHead());
+  resp.set_head_sequence(head.sequence);
+  if (head.sequence == 0) return resp;
+  FG_ASSIGN_OR_RETURN(int64_t first, FirstRetained(head.sequence));
+  resp.set_first_sequence(first);
+  int64_t from = std::max(from_sequence, first);
+  if (from > head.sequence) return resp;
+  const int64_t to = std::min(head.sequence, from + limit - 1);
+  std::vector<int64_t> seqs;
+  if (from > first) seqs.push_back(from - 1);  // the predecessor of the first one checked
+  for (int64_t s = from; s <= to; ++s) seqs.push_back(s);
+  FG_ASSIGN_OR_RETURN(auto records, Fetch(seqs));
+  const AuditRecord* previous = nullptr;
+  size_t i = 0;
+  if (from > first) {
+    if (records[0].has_value()) previous = &*records[0];
+    i = 1;
+  }
+  for (; i < records.size(); ++i) {
+    const int64_t seq = seqs[i];
+    absl::Status link;
+    if (!records[i].has_value()) {
+      link = absl::DataLossError(absl::StrCat("record ", seq, " is missing"));
+    } else if (records[i]->sequence() != seq) {
+      link = absl::DataLossError(
+          absl::StrCat("record stored as ", seq, " says it is ", records[i]->sequence()));
+    } else {
+      link = VerifyLink(previous, *records[i]);
+    }
+    if (!link.ok()) {
+      resp.set_intact(false);
+      resp.set_broken_at(seq);
+      resp.set_problem(std::string(link.message()));
+      return resp;
+    }
+    resp.set_checked(resp.checked() + 1);
+    previous = &*records[i];
+  }
+  // The head must name the newest record.
+  if (to == head.sequence && previous != nullptr && previous->hash() != head.hash) {
+    resp.set_intact(false);
+    resp.set_broken_at(head.sequence);
+    resp.set_problem("the head does not match the newest record");
+    return resp;
+  }
+  resp.set_next_sequence(to < head.sequence ? to + 1 : 0);
+  return resp;
+}
+
+}  // namespace firegrid::audit

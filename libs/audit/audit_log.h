@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "firegrid/audit/v1/audit.pb.h"
+#include "libs/audit/chain.h"
+#include "libs/common/clock.h"
+#include "libs/redis/pool.h"
+#include "libs/redis/script.h"
+
+namespace firegrid::audit {
+
+struct AuditLogOptions {
+  std::string key_prefix;  // e.g. "fg:hazards:audit"
+  std::string service;     // written into every record
+  // How long a record is kept. Network-operation logs must be kept at least six months in China
+  // (Cybersecurity Law, art. 21); a year by default.
+  absl::Duration retention = absl::Hours(24 * 365);
+};
+
+// One service's audit log in Redis: an append-only hash chain (chain.h) shared by all replicas.
+//
+// Keys (under key_prefix): `head` = "<sequence> <time ms> <hash>" of the newest record (never
+// expires); `r:<sequence>` = the record (serialised AuditRecord), expiring at its time plus the
+// retention; `o:<object id>` = a sorted set of the sequences of an object's records. A record's
+// time never goes below its predecessor's, so records expire oldest first and the retained
+// records are always a suffix of the chain, whose first one is the anchor a check starts from.
+//
+// Append computes the hash here (Redis's Lua has no SHA-256) and stores the record with a
+// compare-and-set on `head` in one script, retrying when another replica appended first: the
+// chain never forks.
+class AuditLog {
+ public:
+  AuditLog(redis::Pool* pool, Clock* clock, AuditLogOptions options);
+
+  // Fills sequence, time, service, prev_hash and hash and appends. UNAVAILABLE when Redis is
+  // unreachable or the head stays contended.
+  absl::StatusOr<AuditRecord> Append(AuditRecord record);
+
+  struct Page {
+    std::vector<AuditRecord> records;  // oldest first
+    int64_t next_after = 0;            // pass as after_sequence for the next page; 0: no more
+  };
+  // The retained records of `object_id` after `after_sequence`, at most `limit`.
+  absl::StatusOr<Page> ListByObject(const std::string& object_id, int64_t after_sequence,
+                                    int limit);
+
+  // Checks up to `limit` records from `from_sequence` (0: the anchor) against their hashes and
+  // their predecessors.
+  absl::StatusOr<v1::VerifyAuditChainResponse> Verify(int64_t from_sequence, int limit);
+
+  const AuditLogOptions& options() const { return options_; }
+
+ private:
+  struct Head {
+    int64_t sequence = 0;
+    int64_t time_ms = 0;
+    std::string hash;
+    std::string raw;  // as stored ("" when the chain is empty)
+  };
+  absl::StatusOr<Head> ReadHead();
+  absl::StatusOr<int64_t> FirstRetained(int64_t head_sequence);
+  absl::StatusOr<std::vector<std::optional<AuditRecord>>> Fetch(const std::vector<int64_t>& seqs);
+  std::string RecordKey(int64_t sequence) const;
+
+  redis::Pool* pool_;
+  Clock* clock_;
+  AuditLogOptions options_;
+  redis::Script append_;
+};
+
+}  // namespace firegrid::audit

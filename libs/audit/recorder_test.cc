@@ -1,0 +1,45 @@
+#include "libs/audit/recorder.h"
+
+#include "firegrid/buildings/v1/buildings.pb.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
+#include "gtest/gtest.h"
+
+namespace firegrid::audit {
+namespace {
+
+TEST(AuditRecorderTest, ReadsAreNotMutationsAndEverythingElseIs) {
+  for (const char* read :
+       {"/firegrid.hazards.v1.HazardService/GetHazard", "ListHazards", "FindNearby",
+        "ExportLedgerCsv", "Subscribe", "/firegrid.audit.v1.AuditService/VerifyAuditChain"}) {
+    EXPECT_FALSE(IsMutation(read)) << read;
+  }
+  for (const char* write :
+       {"/firegrid.hazards.v1.HazardService/VerifyHazard", "ReportHazard", "CreateBuilding",
+        "Acknowledge", "SetWebhook", "ImportBuildingsCsv", "VerifyHazard"}) {
+    EXPECT_TRUE(IsMutation(write)) << write;
+  }
+}
+
+TEST(AuditRecorderTest, ObjectIdComesFromTheRequestWhenItNamesOne) {
+  hazards::v1::VerifyHazardRequest req;
+  req.set_hazard_id("hzd_42");
+  EXPECT_EQ(ObjectIdOf(req, nullptr), "hzd_42");
+}
+
+TEST(AuditRecorderTest, ObjectIdOfACreatedObjectComesFromTheResponse) {
+  buildings::v1::CreateBuildingRequest req;
+  req.mutable_building()->set_name("朝阳大厦");
+  buildings::v1::Building created;
+  created.set_building_id("bld_7");
+  EXPECT_EQ(ObjectIdOf(req, &created), "bld_7");
+  EXPECT_EQ(ObjectIdOf(req, nullptr), "");
+}
+
+TEST(AuditRecorderTest, ObjectIdIsFoundOneMessageDown) {
+  buildings::v1::UpsertOrgUnitRequest req;
+  req.mutable_org_unit()->set_code("500109001");
+  EXPECT_EQ(ObjectIdOf(req, nullptr), "500109001");
+}
+
+}  // namespace
+}  // namespace firegrid::audit
