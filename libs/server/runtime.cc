@@ -51,6 +51,9 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
            "PEM file with the identity provider's RS256 public key (production)");
   b.String("jwt-issuer", &c->jwt_issuer, "", "required token issuer (iss), when set");
   b.String("jwt-audience", &c->jwt_audience, "", "required token audience (aud), when set");
+  b.Duration("jwt-max-lifetime", &c->jwt_max_lifetime, absl::Hours(24),
+             "longest accepted token lifetime (exp - iat; exp - now for a token without iat)",
+             absl::Minutes(1), absl::Hours(24 * 30));
   b.String("log-level", &c->log_level, "info", "debug|info|warning|error",
            [](const std::string& v) {
              return v == "debug" || v == "info" || v == "warning" || v == "error"
@@ -97,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   }
   vo.issuer = c.jwt_issuer;
   vo.audience = c.jwt_audience;
+  vo.max_lifetime = c.jwt_max_lifetime;
   auto verifier = auth::TokenVerifier::Create(vo);
   if (!verifier.ok()) {
     return absl::InvalidArgumentError(

@@ -40,6 +40,8 @@ struct RuntimeConfig {
   std::string jwt_rs256_public_key_file;
   std::string jwt_issuer;
   std::string jwt_audience;
+  // Longest accepted token lifetime (exp - iat; exp - now without iat).
+  absl::Duration jwt_max_lifetime;
   std::string log_level;
   absl::Duration drain_timeout;
   // TLS for the gRPC port; with a client CA, clients must present certificates signed by it
