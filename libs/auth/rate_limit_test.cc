@@ -28,5 +28,18 @@ TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
   EXPECT_TRUE(limiter.Allow("b"));
 }
 
+TEST(RateLimiter, AvailableLooksWithoutTakingAToken) {
+  FakeClock clock;
+  RateLimiter limiter(1, 2, &clock);
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Available("a"));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(limiter.Available("a"));
+}
+
 }  // namespace
 }  // namespace firegrid::auth

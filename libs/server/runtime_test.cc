@@ -79,5 +79,16 @@ TEST_F(RuntimeTest, TokensLongerLivedThanTheMaximumLifetimeAreRefused) {
   EXPECT_TRUE((*longer)->verifier().Verify(two_days, now).ok());
 }
 
+TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) {
+  RuntimeConfig c = Config();
+  EXPECT_EQ(c.rate_limit, 100);
+  EXPECT_EQ(c.rate_limit_burst, 500);
+  EXPECT_EQ(c.auth_failure_limit, 30);
+  EXPECT_EQ(c.auth_failure_window, absl::Minutes(1));
+  RuntimeConfig off = Config({"--rate-limit=0", "--auth-failure-limit=0"});
+  EXPECT_EQ(off.rate_limit, 0);
+  EXPECT_EQ(off.auth_failure_limit, 0);
+}
+
 }  // namespace
 }  // namespace firegrid::server
