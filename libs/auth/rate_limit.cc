@@ -12,7 +12,9 @@ RateLimiter::RateLimiter(double rate_per_second, double burst, Clock* clock)
     : rate_(rate_per_second), burst_(std::max(1.0, burst)), clock_(clock) {}
 
 double RateLimiter::Bucket::Refilled(absl::Time now, double rate, double burst) const {
-  return std::min(burst, tokens + absl::ToDoubleSeconds(now - updated) * rate);
+  // A wall clock that steps back (NTP, a faked test clock) neither drains nor refills.
+  const absl::Duration elapsed = std::max(absl::ZeroDuration(), now - updated);
+  return std::min(burst, tokens + absl::ToDoubleSeconds(elapsed) * rate);
 }
 
 bool RateLimiter::Available(const std::string& key) {
@@ -29,7 +31,7 @@ bool RateLimiter::Allow(const std::string& key) {
   Bucket& b = it->second;
   if (!inserted) {
     b.tokens = b.Refilled(now, rate_, burst_);
-    b.updated = now;
+    b.updated = std::max(b.updated, now);
   }
   const bool allowed = b.tokens >= 1.0;
   if (allowed) b.tokens -= 1.0;
