@@ -290,6 +290,9 @@ int Run(const Config& c) {
     flags.insert(flags.end(),
                  {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
                   "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"});
+    // The benchmark profile (bench/README.md): one principal sends every report, far above
+    // the services' default per-principal rate limit, which would measure the limiter.
+    flags.insert(flags.end(), {"--rate-limit=100000", "--rate-limit-burst=1000000"});
     return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
         .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
   };

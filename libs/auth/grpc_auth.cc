@@ -36,9 +36,29 @@ void AttachToken(grpc::ClientContext* ctx, const std::string& token) {
   ctx->AddMetadata(kAuthorization, "Bearer " + token);
 }
 
+std::string PeerAddress(absl::string_view peer) {
+  if (!absl::StartsWith(peer, "ipv4:") && !absl::StartsWith(peer, "ipv6:")) {
+    return std::string(peer);
+  }
+  const size_t colon = peer.rfind(':');
+  if (colon <= 4) return std::string(peer);
+  return std::string(peer.substr(0, colon));
+}
+
 absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
+  std::string address;
+  if (failure_limiter_ != nullptr) {
+    address = PeerAddress(ctx.peer());
+    if (!failure_limiter_->Available(address)) {
+      return absl::ResourceExhaustedError(
+          "too many failed authentications from this client address; retry later");
+    }
+  }
   absl::StatusOr<Principal> p = AuthenticateContext(ctx, *verifier_, clock_->Now());
-  if (!p.ok()) return p;
+  if (!p.ok()) {
+    if (failure_limiter_ != nullptr) failure_limiter_->Allow(address);
+    return p;
+  }
   if (limiter_ != nullptr && !limiter_->Allow(p->subject)) {
     return absl::ResourceExhaustedError("rate limit of this principal exceeded; slow down");
   }

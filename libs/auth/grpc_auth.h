@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
@@ -22,20 +23,31 @@ namespace firegrid::auth {
 absl::StatusOr<Principal> AuthenticateContext(const grpc::ServerContextBase& ctx,
                                               const TokenVerifier& verifier, absl::Time now);
 
-// What every RPC of a service calls first: verifies the bearer token as AuthenticateContext
-// does, then charges the principal's rate limit (RESOURCE_EXHAUSTED when it is spent).
+// What every RPC of a service calls first:
+//   1. a client address (ctx.peer() without the port) that has used up its failed
+//      authentications gets RESOURCE_EXHAUSTED before its token is even looked at;
+//   2. the bearer token is verified as AuthenticateContext does (a failure is charged to the
+//      client address);
+//   3. the principal's rate limit is charged (RESOURCE_EXHAUSTED when it is spent).
 class Authenticator {
  public:
-  // `limiter` may be null: no rate limit.
-  Authenticator(const TokenVerifier* verifier, Clock* clock, RateLimiter* limiter = nullptr)
-      : verifier_(verifier), clock_(clock), limiter_(limiter) {}
+  // `limiter` (per principal) and `failure_limiter` (failed authentications per client address)
+  // may be null: no such limit.
+  Authenticator(const TokenVerifier* verifier, Clock* clock, RateLimiter* limiter = nullptr,
+                RateLimiter* failure_limiter = nullptr)
+      : verifier_(verifier), clock_(clock), limiter_(limiter), failure_limiter_(failure_limiter) {}
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx) const;
 
  private:
   const TokenVerifier* verifier_;
   Clock* clock_;
   RateLimiter* limiter_;
+  RateLimiter* failure_limiter_;
 };
+
+// The client address of a gRPC peer string without its port: "ipv4:10.0.0.7:5123" ->
+// "ipv4:10.0.0.7", "ipv6:[::1]:5123" -> "ipv6:[::1]"; anything else (unix sockets) as is.
+std::string PeerAddress(absl::string_view peer);
 
 // Client side: sends `token` as `authorization: Bearer <token>` on the call.
 void AttachToken(grpc::ClientContext* ctx, const std::string& token);

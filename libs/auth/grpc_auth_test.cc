@@ -26,6 +26,8 @@ using ::testing::HasSubstr;
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 const std::string kKey = "0123456789abcdef0123456789abcdef-grpc-auth-test";
 constexpr char kMethod[] = "/firegrid.test.v1.Whoami/Get";
+// The same, through an Authenticator (failed-authentication throttle and rate limit).
+constexpr char kGuardedMethod[] = "/firegrid.test.v1.Whoami/Guarded";
 
 std::string ToString(const grpc::ByteBuffer& bb) {
   std::vector<grpc::Slice> slices;
@@ -39,18 +41,23 @@ std::string ToString(const grpc::ByteBuffer& bb) {
 // it authenticates the caller and answers "<subject> <role> <tier_path>".
 class WhoamiService final : public grpc::Service {
  public:
-  explicit WhoamiService(const TokenVerifier* verifier) : verifier_(verifier) {
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        kMethod, grpc::internal::RpcMethod::NORMAL_RPC,
-        new grpc::internal::RpcMethodHandler<WhoamiService, grpc::ByteBuffer, grpc::ByteBuffer>(
-            [](WhoamiService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer*,
-               grpc::ByteBuffer* resp) { return self->Get(*ctx, resp); },
-            this)));
+  WhoamiService(const TokenVerifier* verifier, const Authenticator* authenticator)
+      : verifier_(verifier), authenticator_(authenticator) {
+    for (const char* method : {kMethod, kGuardedMethod}) {
+      const bool guarded = method == kGuardedMethod;
+      AddMethod(new grpc::internal::RpcServiceMethod(
+          method, grpc::internal::RpcMethod::NORMAL_RPC,
+          new grpc::internal::RpcMethodHandler<WhoamiService, grpc::ByteBuffer, grpc::ByteBuffer>(
+              [guarded](WhoamiService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer*,
+                        grpc::ByteBuffer* resp) { return self->Get(*ctx, guarded, resp); },
+              this)));
+    }
   }
 
  private:
-  grpc::Status Get(const grpc::ServerContext& ctx, grpc::ByteBuffer* resp) {
-    absl::StatusOr<Principal> who = AuthenticateContext(ctx, *verifier_, kNow);
+  grpc::Status Get(const grpc::ServerContext& ctx, bool guarded, grpc::ByteBuffer* resp) {
+    absl::StatusOr<Principal> who =
+        guarded ? authenticator_->Authenticate(ctx) : AuthenticateContext(ctx, *verifier_, kNow);
     if (!who.ok()) {
       return grpc::Status(static_cast<grpc::StatusCode>(who.status().code()),
                           std::string(who.status().message()));
@@ -61,6 +68,7 @@ class WhoamiService final : public grpc::Service {
   }
 
   const TokenVerifier* verifier_;
+  const Authenticator* authenticator_;
 };
 
 class GrpcAuthTest : public ::testing::Test {
@@ -74,7 +82,9 @@ class GrpcAuthTest : public ::testing::Test {
     auto s = TokenSigner::Hs256(kKey);
     ASSERT_TRUE(s.ok()) << s.status();
     signer_ = *std::move(s);
-    service_ = std::make_unique<WhoamiService>(verifier_.get());
+    authenticator_ = std::make_unique<Authenticator>(verifier_.get(), &clock_, &rate_limiter_,
+                                                     &failure_limiter_);
+    service_ = std::make_unique<WhoamiService>(verifier_.get(), authenticator_.get());
 
     grpc::ServerBuilder builder;
     int port = 0;
@@ -102,7 +112,7 @@ class GrpcAuthTest : public ::testing::Test {
   }
 
   // Calls Whoami.Get with the given metadata already on `ctx`.
-  grpc::Status Call(grpc::ClientContext* ctx, std::string* answer) {
+  grpc::Status Call(grpc::ClientContext* ctx, std::string* answer, const char* method = kMethod) {
     grpc::GenericStub stub(channel_);
     grpc::Slice empty("");
     grpc::ByteBuffer req(&empty, 1);
@@ -110,7 +120,7 @@ class GrpcAuthTest : public ::testing::Test {
     grpc::Status status;
     absl::Notification done;
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    stub.UnaryCall(ctx, kMethod, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
+    stub.UnaryCall(ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
       status = std::move(s);
       done.Notify();
     });
@@ -119,8 +129,14 @@ class GrpcAuthTest : public ::testing::Test {
     return status;
   }
 
+  // Guarded calls: 3 failed authentications per client address, then one more per minute;
+  // 5 calls per principal, then one more per second.
+  FakeClock clock_{kNow};
+  RateLimiter failure_limiter_{1.0 / 60, 3, &clock_};
+  RateLimiter rate_limiter_{1, 5, &clock_};
   std::unique_ptr<TokenVerifier> verifier_;
   std::unique_ptr<TokenSigner> signer_;
+  std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<WhoamiService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -179,6 +195,52 @@ TEST_F(GrpcAuthTest, ExpiredTokenIsUnauthenticatedWithTheReason) {
   grpc::Status s = Call(&ctx, &answer);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(s.error_message(), HasSubstr("expired"));
+}
+
+TEST_F(GrpcAuthTest, FailedAuthenticationsThrottleTheClientAddressBeforeVerifying) {
+  auto guarded = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) AttachToken(&ctx, token);
+    std::string answer;
+    return Call(&ctx, &answer, kGuardedMethod);
+  };
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(guarded("forged.token.here").error_code(), grpc::StatusCode::UNAUTHENTICATED) << i;
+  }
+  // The fourth attempt is refused before its token is looked at: a valid token fares the same.
+  grpc::Status s = guarded(Token());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("failed authentications"));
+  EXPECT_EQ(guarded("").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The window refills: one failure is forgiven per minute.
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_TRUE(guarded(Token()).ok());
+}
+
+TEST_F(GrpcAuthTest, SuccessfulAuthenticationsAreNotChargedToTheClientAddress) {
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    AttachToken(&ctx, Token());
+    std::string answer;
+    ASSERT_TRUE(Call(&ctx, &answer, kGuardedMethod).ok()) << i;
+  }
+  // The principal's own limit (5) is spent; the address still has its failure budget.
+  grpc::ClientContext ctx;
+  AttachToken(&ctx, Token());
+  std::string answer;
+  grpc::Status s = Call(&ctx, &answer, kGuardedMethod);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("rate limit of this principal"));
+  grpc::ClientContext bad;
+  AttachToken(&bad, "forged.token.here");
+  EXPECT_EQ(Call(&bad, &answer, kGuardedMethod).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(PeerAddress, DropsThePortOfIpPeers) {
+  EXPECT_EQ(PeerAddress("ipv4:10.0.0.7:5123"), "ipv4:10.0.0.7");
+  EXPECT_EQ(PeerAddress("ipv6:[::1]:5123"), "ipv6:[::1]");
+  EXPECT_EQ(PeerAddress("unix:/tmp/sock"), "unix:/tmp/sock");
+  EXPECT_EQ(PeerAddress(""), "");
 }
 
 }  // namespace

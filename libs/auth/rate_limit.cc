@@ -11,22 +11,33 @@ constexpr size_t kMaxBuckets = 100000;
 RateLimiter::RateLimiter(double rate_per_second, double burst, Clock* clock)
     : rate_(rate_per_second), burst_(std::max(1.0, burst)), clock_(clock) {}
 
+double RateLimiter::Bucket::Refilled(absl::Time now, double rate, double burst) const {
+  // A wall clock that steps back (NTP, a faked test clock) neither drains nor refills.
+  const absl::Duration elapsed = std::max(absl::ZeroDuration(), now - updated);
+  return std::min(burst, tokens + absl::ToDoubleSeconds(elapsed) * rate);
+}
+
+bool RateLimiter::Available(const std::string& key) {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto it = buckets_.find(key);
+  return it == buckets_.end() || it->second.Refilled(now, rate_, burst_) >= 1.0;
+}
+
 bool RateLimiter::Allow(const std::string& key) {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
   Bucket& b = it->second;
   if (!inserted) {
-    b.tokens = std::min(burst_, b.tokens + absl::ToDoubleSeconds(now - b.updated) * rate_);
-    b.updated = now;
+    b.tokens = b.Refilled(now, rate_, burst_);
+    b.updated = std::max(b.updated, now);
   }
   const bool allowed = b.tokens >= 1.0;
   if (allowed) b.tokens -= 1.0;
   if (buckets_.size() > kMaxBuckets) {
-    absl::erase_if(buckets_, [&](const auto& kv) {
-      return std::min(burst_, kv.second.tokens +
-                                  absl::ToDoubleSeconds(now - kv.second.updated) * rate_) >= burst_;
-    });
+    absl::erase_if(
+        buckets_, [&](const auto& kv) { return kv.second.Refilled(now, rate_, burst_) >= burst_; });
   }
   return allowed;
 }

@@ -19,9 +19,14 @@ class RateLimiter {
 
   // Takes one token for `key`; false when its bucket is empty.
   bool Allow(const std::string& key);
+  // True when `key` has a token left, without taking it.
+  bool Available(const std::string& key);
 
  private:
   struct Bucket {
+    // Tokens after refilling up to `now`.
+    double Refilled(absl::Time now, double rate, double burst) const;
+
     double tokens;
     absl::Time updated;
   };

@@ -28,5 +28,32 @@ TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
   EXPECT_TRUE(limiter.Allow("b"));
 }
 
+TEST(RateLimiter, AvailableLooksWithoutTakingAToken) {
+  FakeClock clock;
+  RateLimiter limiter(1, 2, &clock);
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Available("a"));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(limiter.Available("a"));
+}
+
+TEST(RateLimiter, AClockThatStepsBackNeitherDrainsNorRefills) {
+  FakeClock clock;
+  RateLimiter limiter(1, 2, &clock);
+  EXPECT_TRUE(limiter.Allow("a"));  // one token left
+  clock.Advance(absl::Seconds(-30));
+  EXPECT_TRUE(limiter.Available("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Allow("a"));
+  clock.Advance(absl::Seconds(30));  // back where it was: no refill for the step back
+  EXPECT_FALSE(limiter.Allow("a"));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(limiter.Allow("a"));
+}
+
 }  // namespace
 }  // namespace firegrid::auth

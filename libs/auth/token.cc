@@ -16,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/auth/claims.h"
 #include "nlohmann/json.hpp"
 
 namespace firegrid::auth {
@@ -136,6 +137,9 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
   if (options.leeway < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("token verifier: leeway must not be negative");
   }
+  if (options.max_lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("token verifier: max_lifetime must be positive");
+  }
   return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(options), has_rs));
 }
 
@@ -207,6 +211,19 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
   }
   auto iat = NumericDate(claims, "iat");
   if (!iat.ok()) return iat.status();
+  if (iat->has_value()) {
+    if (now + options_.leeway < **iat)
+      return Unauthenticated("token is issued in the future (iat)");
+    if (**exp - **iat > options_.max_lifetime) {
+      return Unauthenticated(absl::StrCat("token lifetime (exp - iat) exceeds the maximum of ",
+                                          absl::FormatDuration(options_.max_lifetime)));
+    }
+  } else if (**exp - now > options_.max_lifetime + options_.leeway) {
+    return Unauthenticated(
+        absl::StrCat("token without iat expires later than the maximum "
+                     "lifetime of ",
+                     absl::FormatDuration(options_.max_lifetime), " from now"));
+  }
 
   if (!options_.issuer.empty()) {
     auto iss = StringClaim(claims, "iss");
@@ -238,7 +255,7 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
     *field = *std::move(v);
   }
   p.expiry = **exp;
-  return p;
+  return ResolveCaller(std::move(p));
 }
 
 absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Hs256(std::string key) {

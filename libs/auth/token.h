@@ -15,8 +15,9 @@ namespace firegrid::auth {
 // checked by libjwt; this file only decides what is acceptable.
 //
 // Claims read: sub (required), role (required, a RoleName), org_unit, tier_path, department
-// (optional strings), exp (required NumericDate), nbf (optional), iat, iss and aud (checked when
-// configured; aud may be a string or an array of strings).
+// (optional strings), exp (required NumericDate), nbf (optional), iat (optional; not in the
+// future beyond the leeway), iss and aud (checked when configured; aud may be a string or an
+// array of strings). The claims must then be consistent (ResolveCaller, claims.h).
 
 struct VerifierOptions {
   // Exactly one of these is set. The HS256 secret must be at least 32 bytes (RFC 7518 §3.2);
@@ -25,19 +26,24 @@ struct VerifierOptions {
   std::string rs256_public_key_pem;
   std::string issuer;                         // when non-empty, `iss` must equal it
   std::string audience;                       // when non-empty, `aud` must equal it or contain it
-  absl::Duration leeway = absl::Seconds(30);  // clock skew allowed on exp and nbf
+  absl::Duration leeway = absl::Seconds(30);  // clock skew allowed on exp, nbf and iat
+  // The longest a token may be valid: exp - iat, or exp - now for a token without iat. A stolen
+  // token is useful for at most this long.
+  absl::Duration max_lifetime = absl::Hours(24);
 };
 
 class TokenVerifier {
  public:
   // INVALID_ARGUMENT when the options are unusable (none or both keys, short secret, a PEM
-  // that is not an RSA public key, negative leeway).
+  // that is not an RSA public key, negative leeway, max_lifetime not positive).
   static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(VerifierOptions options);
 
   // The principal of a valid token, or UNAUTHENTICATED with the reason: malformed token,
   // algorithm other than the configured one (including "none"), bad signature, missing or
-  // expired exp (exp + leeway < now), not yet valid (nbf), missing sub, missing or unknown role,
-  // wrong iss or aud. Reasons never echo token content. Thread-safe.
+  // expired exp (exp + leeway < now), not yet valid (nbf), issued in the future (iat > now +
+  // leeway), a lifetime above max_lifetime (exp - iat; without iat, exp - now beyond the
+  // leeway), missing sub, missing or unknown role, wrong iss or aud, claims inconsistent with
+  // the role (ResolveCaller). Reasons never echo token content. Thread-safe.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
  private:

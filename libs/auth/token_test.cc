@@ -58,9 +58,8 @@ Principal StreetOfficer() {
   Principal p;
   p.subject = "u-1001";
   p.role = Role::kStreetOfficer;
-  p.org_unit = "ou-street-7";
+  p.org_unit = "500109001";
   p.tier_path = "500109001";
-  p.department = "housing";
   return p;
 }
 
@@ -181,9 +180,9 @@ TEST(TokenRoundTrip, Hs256YieldsEveryClaim) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->subject, "u-1001");
   EXPECT_EQ(p->role, Role::kStreetOfficer);
-  EXPECT_EQ(p->org_unit, "ou-street-7");
+  EXPECT_EQ(p->org_unit, "500109001");
   EXPECT_EQ(p->tier_path, "500109001");
-  EXPECT_EQ(p->department, "housing");
+  EXPECT_EQ(p->department, "");
   EXPECT_EQ(p->expiry, kT0 + absl::Hours(1));
 }
 
@@ -385,6 +384,80 @@ TEST(TokenVerify, ChecksIssuerAndAudienceWhenConfigured) {
   EXPECT_TRUE(HsVerifier()
                   ->Verify(SignHs(StreetOfficer(), absl::Hours(1), "anyone", "anything"), kT0)
                   .ok());
+}
+
+// --- Lifetime (exp - iat) and issue time -----------------------------------------------------
+
+TEST(TokenVerify, AcceptsALifetimeUpToTheMaximum) {
+  VerifierOptions o;
+  o.max_lifetime = absl::Hours(24);
+  EXPECT_TRUE(HsVerifier(o)->Verify(SignHs(StreetOfficer(), absl::Hours(24)), kT0).ok());
+}
+
+TEST(TokenVerify, RejectsALifetimeAboveTheMaximum) {
+  VerifierOptions o;
+  o.max_lifetime = absl::Hours(24);
+  ExpectUnauthenticated(
+      HsVerifier(o)->Verify(SignHs(StreetOfficer(), absl::Hours(24) + absl::Seconds(1)), kT0),
+      "lifetime");
+  // exp a thousand years ahead.
+  ExpectUnauthenticated(HsVerifier()->Verify(SignHs(StreetOfficer(), absl::Hours(24 * 365 * 1000)),
+                                             kT0 + absl::Minutes(1)),
+                        "lifetime");
+}
+
+TEST(TokenVerify, JudgesATokenWithoutIatByItsRemainingLifetime) {
+  nlohmann::json claims = ValidClaims();
+  claims.erase("iat");
+  claims["exp"] = absl::ToUnixSeconds(kT0 + absl::Hours(24));
+  EXPECT_TRUE(HsVerifier()->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0).ok());
+  claims["exp"] = absl::ToUnixSeconds(kT0 + absl::Hours(25));
+  ExpectUnauthenticated(HsVerifier()->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0),
+                        "without iat");
+  // The same token is acceptable once its remaining lifetime is within the maximum.
+  EXPECT_TRUE(
+      HsVerifier()->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0 + absl::Hours(1)).ok());
+}
+
+TEST(TokenVerify, RejectsAnIatInTheFutureBeyondTheLeeway) {
+  VerifierOptions o;
+  o.leeway = absl::Seconds(30);
+  auto v = HsVerifier(o);
+  nlohmann::json claims = ValidClaims();  // iat = kT0, exp = kT0 + 1h
+  std::string token = SignClaims(claims, JWT_ALG_HS256, kKey);
+  EXPECT_TRUE(v->Verify(token, kT0 - absl::Seconds(30)).ok());
+  ExpectUnauthenticated(v->Verify(token, kT0 - absl::Seconds(31)), "issued in the future");
+  // iat a year ahead, exp just after it.
+  claims["iat"] = absl::ToUnixSeconds(kT0 + absl::Hours(24 * 365));
+  claims["exp"] = absl::ToUnixSeconds(kT0 + absl::Hours(24 * 365 + 1));
+  ExpectUnauthenticated(v->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0),
+                        "issued in the future");
+}
+
+TEST(TokenVerifierCreate, RejectsANonPositiveMaximumLifetime) {
+  VerifierOptions o;
+  o.hs256_key = kKey;
+  o.max_lifetime = absl::ZeroDuration();
+  EXPECT_EQ(TokenVerifier::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// --- Claims consistency (ResolveCaller is applied to every verified token) ------------------
+
+TEST(TokenVerify, RejectsATrustedTokenWhoseClaimsContradictTheRole) {
+  nlohmann::json claims = ValidClaims();  // a community worker
+  claims["tier_path"] = "500109";         // ... claiming the whole district
+  ExpectUnauthenticated(HsVerifier()->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0),
+                        "inconsistent");
+  claims["tier_path"] = "500109001002";
+  claims["org_unit"] = "500109.fire_rescue";  // ... reading a department's inbox
+  ExpectUnauthenticated(HsVerifier()->Verify(SignClaims(claims, JWT_ALG_HS256, kKey), kT0),
+                        "inconsistent");
+}
+
+TEST(TokenVerify, DerivesTheOrgUnitOfAnAreaRoleFromItsTier) {
+  auto p = HsVerifier()->Verify(SignClaims(ValidClaims(), JWT_ALG_HS256, kKey), kT0);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->org_unit, "500109001002");
 }
 
 }  // namespace

@@ -42,16 +42,26 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
              "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
              absl::Milliseconds(1), absl::Seconds(5));
-  b.Int("rate-limit", &c->rate_limit, 0,
-        "requests per second one principal may make to one replica (0: no limit)", 0, 100000);
-  b.Int("rate-limit-burst", &c->rate_limit_burst, 100, "burst of the per-principal rate limit", 1,
-        1000000);
+  b.Int("rate-limit", &c->rate_limit, kDefaultRateLimit,
+        "requests per second one principal may make to one replica (0: no limit)", 0, 1000000);
+  b.Int("rate-limit-burst", &c->rate_limit_burst, kDefaultRateLimitBurst,
+        "burst of the per-principal rate limit", 1, 10000000);
+  b.Int("auth-failure-limit", &c->auth_failure_limit, kDefaultAuthFailureLimit,
+        "failed authentications one client address may make to one replica per "
+        "--auth-failure-window before its calls are refused unverified (0: no limit)",
+        0, 1000000);
+  b.Duration("auth-failure-window", &c->auth_failure_window, absl::Minutes(1),
+             "window of --auth-failure-limit (its budget refills evenly over it)", absl::Seconds(1),
+             absl::Hours(24));
   b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
            "file with the HS256 secret (development)");
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
            "PEM file with the identity provider's RS256 public key (production)");
   b.String("jwt-issuer", &c->jwt_issuer, "", "required token issuer (iss), when set");
   b.String("jwt-audience", &c->jwt_audience, "", "required token audience (aud), when set");
+  b.Duration("jwt-max-lifetime", &c->jwt_max_lifetime, absl::Hours(24),
+             "longest accepted token lifetime (exp - iat; exp - now for a token without iat)",
+             absl::Minutes(1), absl::Hours(24 * 30));
   b.String("log-level", &c->log_level, "info", "debug|info|warning|error",
            [](const std::string& v) {
              return v == "debug" || v == "info" || v == "warning" || v == "error"
@@ -98,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   }
   vo.issuer = c.jwt_issuer;
   vo.audience = c.jwt_audience;
+  vo.max_lifetime = c.jwt_max_lifetime;
   auto verifier = auth::TokenVerifier::Create(vo);
   if (!verifier.ok()) {
     return absl::InvalidArgumentError(
@@ -109,8 +120,13 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
     rt->limiter_ =
         std::make_unique<auth::RateLimiter>(c.rate_limit, c.rate_limit_burst, RealClock::Get());
   }
-  rt->authenticator_ = std::make_unique<auth::Authenticator>(rt->verifier_.get(), RealClock::Get(),
-                                                             rt->limiter_.get());
+  if (c.auth_failure_limit > 0) {
+    rt->failure_limiter_ = std::make_unique<auth::RateLimiter>(
+        c.auth_failure_limit / absl::ToDoubleSeconds(c.auth_failure_window), c.auth_failure_limit,
+        RealClock::Get());
+  }
+  rt->authenticator_ = std::make_unique<auth::Authenticator>(
+      rt->verifier_.get(), RealClock::Get(), rt->limiter_.get(), rt->failure_limiter_.get());
 
   redis::PoolOptions po;
   FG_RETURN_IF_ERROR(redis::ParseAddress(c.redis_addr, &po));

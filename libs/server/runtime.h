@@ -32,14 +32,21 @@ struct RuntimeConfig {
   // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
   // event latency there. Short waits cost only empty fetches on an idle real cluster.
   absl::Duration kafka_fetch_wait;
-  // Per-principal rate limit of each replica (requests per second and burst); 0 (the default,
-  // for local runs and tests) turns it off; the k8s base sets 50/s with bursts of 100.
+  // Per-principal rate limit of each replica (requests per second and burst); on by default
+  // (100/s, bursts of 500: a person never reaches it, a system's batch of hundreds of calls
+  // passes); 0 turns it off. Benchmarks raise it (bench/README.md).
   int rate_limit = 0;
   int rate_limit_burst = 0;
+  // Failed authentications one client address may make to one replica per window before its
+  // calls are refused unverified (RESOURCE_EXHAUSTED); 0 turns the throttle off.
+  int auth_failure_limit = 0;
+  absl::Duration auth_failure_window;
   std::string jwt_hs256_key_file;
   std::string jwt_rs256_public_key_file;
   std::string jwt_issuer;
   std::string jwt_audience;
+  // Longest accepted token lifetime (exp - iat; exp - now without iat).
+  absl::Duration jwt_max_lifetime;
   std::string log_level;
   absl::Duration drain_timeout;
   // TLS for the gRPC port; with a client CA, clients must present certificates signed by it
@@ -48,6 +55,12 @@ struct RuntimeConfig {
   std::string tls_key_file;
   std::string tls_client_ca_file;
 };
+
+// The default limits (README.md, "Configuration"): per principal and replica 100 requests/s with
+// bursts of 500; per client address and replica 30 failed authentications a minute.
+inline constexpr int kDefaultRateLimit = 100;
+inline constexpr int kDefaultRateLimitBurst = 500;
+inline constexpr int kDefaultAuthFailureLimit = 30;
 
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.
 void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,
@@ -95,6 +108,7 @@ class Runtime {
   std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<auth::RateLimiter> limiter_;
+  std::unique_ptr<auth::RateLimiter> failure_limiter_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<ServiceHost> host_;
   std::string kafka_bootstrap_;

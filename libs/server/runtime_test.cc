@@ -60,5 +60,35 @@ TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RuntimeTest, TokensLongerLivedThanTheMaximumLifetimeAreRefused) {
+  RuntimeConfig defaults = Config();
+  EXPECT_EQ(defaults.jwt_max_lifetime, absl::Hours(24));
+  auto signer = auth::TokenSigner::Hs256("runtime-test-key-with-at-least-32-bytes");
+  ASSERT_TRUE(signer.ok());
+  auth::Principal p{.subject = "u", .role = auth::Role::kDistrictAdmin, .tier_path = "500109"};
+  const absl::Time now = absl::Now();
+  const std::string day = *(*signer)->Sign(p, now, absl::Hours(24));
+  const std::string two_days = *(*signer)->Sign(p, now, absl::Hours(48));
+  auto rt = Runtime::Create("svc", defaults, "t:outbox");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  EXPECT_TRUE((*rt)->verifier().Verify(day, now).ok());
+  EXPECT_EQ((*rt)->verifier().Verify(two_days, now).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto longer = Runtime::Create("svc", Config({"--jwt-max-lifetime=72h"}), "t:outbox");
+  ASSERT_TRUE(longer.ok()) << longer.status();
+  EXPECT_TRUE((*longer)->verifier().Verify(two_days, now).ok());
+}
+
+TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) {
+  RuntimeConfig c = Config();
+  EXPECT_EQ(c.rate_limit, 100);
+  EXPECT_EQ(c.rate_limit_burst, 500);
+  EXPECT_EQ(c.auth_failure_limit, 30);
+  EXPECT_EQ(c.auth_failure_window, absl::Minutes(1));
+  RuntimeConfig off = Config({"--rate-limit=0", "--auth-failure-limit=0"});
+  EXPECT_EQ(off.rate_limit, 0);
+  EXPECT_EQ(off.auth_failure_limit, 0);
+}
+
 }  // namespace
 }  // namespace firegrid::server

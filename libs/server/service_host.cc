@@ -26,6 +26,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "httplib.h"
 #include "libs/common/logging.h"
+#include "libs/server/input_interceptor.h"
 
 namespace firegrid::server {
 namespace {
@@ -389,6 +390,7 @@ absl::Status ServiceHost::Start() {
   for (grpc::Service* s : services) builder.RegisterService(s);
   builder.SetOption(std::make_unique<ServiceListOption>(rpc_metrics_.get()));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(std::make_unique<InputInterceptorFactory>());  // first: metrics see its code
   creators.push_back(std::make_unique<MetricsInterceptorFactory>(rpc_metrics_.get()));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   server_ = builder.BuildAndStart();

@@ -189,6 +189,8 @@ if [ -f "$prod" ]; then
   done
   expect prod "$prod" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE: /etc/firegrid/jwt/public.pem' "prod verifies RS256"
   expect prod "$prod" 'secretName: firegrid-jwt$' "prod references the external Secret"
+  expect prod "$prod" 'FIREGRID_JWT_ISSUER: https://' "prod requires the token issuer (iss)"
+  expect prod "$prod" 'FIREGRID_JWT_AUDIENCE: [a-z]' "prod requires the token audience (aud)"
   expect_not prod "$prod" '^kind: Secret$' "prod includes no Secret"
   expect prod "$prod" '^ +memory: 1Gi$' "prod has higher memory limits"
   expect prod "$prod" 'namespace: firegrid$' "prod namespace"

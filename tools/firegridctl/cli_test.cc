@@ -287,11 +287,36 @@ TEST_F(CliTest, TokenWithUnknownRoleOrMissingKeyFails) {
   EXPECT_THAT(err_.str(), HasSubstr("--role: \"mayor\" is not a role"));
   err_.str("");
   EXPECT_EQ(RunCli(registry_,
-                   {"token", "--role", "district_admin", "--tier-path", "5", "--subject", "u",
+                   {"token", "--role", "district_admin", "--tier-path", "500109", "--subject", "u",
                     "--key-file", "/nonexistent/key"},
                    {}, out_, err_),
             1);
   EXPECT_THAT(err_.str(), HasSubstr("cannot read /nonexistent/key"));
+}
+
+TEST_F(CliTest, TokenRefusesClaimsTheServicesWouldRejectAndLifetimesAboveTheirMaximum) {
+  std::string path = WriteTemp("dev3.key", std::string(40, 'k'));
+  EXPECT_EQ(RunCli(registry_,
+                   {"token", "--role", "community_worker", "--tier-path", "500109", "--subject",
+                    "u", "--key-file", path},
+                   {}, out_, err_),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("needs a community/village tier_path"));
+  err_.str("");
+  EXPECT_EQ(RunCli(registry_,
+                   {"token", "--role", "community_worker", "--tier-path", "500109001002",
+                    "--org-unit", "500109.fire_rescue", "--subject", "u", "--key-file", path},
+                   {}, out_, err_),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("org_unit is not its tier_path"));
+  err_.str("");
+  EXPECT_EQ(RunCli(registry_,
+                   {"token", "--role", "district_admin", "--tier-path", "500109", "--subject", "u",
+                    "--ttl", "25h", "--key-file", path},
+                   {}, out_, err_),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("--ttl: at most 24h"));
+  EXPECT_EQ(out_.str(), "");
 }
 
 }  // namespace

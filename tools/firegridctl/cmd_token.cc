@@ -2,6 +2,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/auth/claims.h"
 #include "libs/auth/principal.h"
 #include "libs/auth/token.h"
 #include "tools/firegridctl/commands.h"
@@ -10,6 +11,8 @@ namespace firegrid::ctl {
 namespace {
 
 constexpr char kDefaultKeyFile[] = ".state/dev-jwt.key";
+// The services' default --jwt-max-lifetime: a longer token would be refused by them.
+constexpr absl::Duration kMaxTtl = absl::Hours(24);
 
 absl::Status RunToken(Context& ctx, const ParsedArgs& args) {
   auth::Principal p;
@@ -33,6 +36,15 @@ absl::Status RunToken(Context& ctx, const ParsedArgs& args) {
   p.department = args.GetOr("department", "");
   absl::StatusOr<absl::Duration> ttl = args.GetDuration("ttl", absl::Hours(12));
   if (!ttl.ok()) return ttl.status();
+  if (*ttl > kMaxTtl) {
+    return absl::InvalidArgumentError(
+        "--ttl: at most 24h (the services refuse longer-lived tokens: --jwt-max-lifetime)");
+  }
+  // The services accept only claims that fit the role; say so here rather than at the first call.
+  if (absl::Status s = auth::ResolveCaller(p).status(); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.message(), " (see --role, --tier-path, --org-unit, --department)"));
+  }
 
   std::string key_file =
       args.Get("key-file").value_or(ctx.GetEnv("FIREGRID_DEV_KEY_FILE").value_or(kDefaultKeyFile));
@@ -67,7 +79,7 @@ void RegisterTokenCommands(Registry* registry) {
                 ValueFlag("tier-path", "P  division-code prefix of the jurisdiction"),
                 ValueFlag("subject", "S  principal id"), ValueFlag("org-unit", "U  org unit code"),
                 ValueFlag("department", "D  department code (department officers)"),
-                ValueFlag("ttl", "D  lifetime (default 12h)"),
+                ValueFlag("ttl", "D  lifetime (default 12h, at most 24h)"),
                 ValueFlag("key-file",
                           "F  HS256 key (env FIREGRID_DEV_KEY_FILE; default .state/dev-jwt.key)")},
       .run = RunToken});

@@ -20,6 +20,7 @@
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
@@ -61,6 +62,18 @@ absl::StatusOr<std::string> Mint(firegrid::auth::TokenSigner& signer, firegrid::
 
 void PrintError(const absl::Status& s) {
   std::cerr << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
+}
+
+// The services rate-limit each principal (README.md, "Configuration"); the loader makes
+// well over a burst of calls as one district admin. A call refused as RESOURCE_EXHAUSTED was
+// not processed, so gRPC retries it after a backoff: the loader slows to the allowed rate
+// instead of failing.
+std::shared_ptr<grpc::Channel> Channel(const std::string& addr) {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(R"({"methodConfig": [{"name": [{}], "retryPolicy": {
+      "maxAttempts": 5, "initialBackoff": "0.2s", "maxBackoff": "2s", "backoffMultiplier": 2,
+      "retryableStatusCodes": ["RESOURCE_EXHAUSTED"]}}]})");
+  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace
@@ -118,8 +131,7 @@ int main(int argc, char** argv) {
   absl::Time start = absl::Now();
   const loaders::DemoDataset dataset =
       loaders::GenerateBeibei(static_cast<uint64_t>(c.seed), c.buildings);
-  auto stub = firegrid::buildings::v1::BuildingService::NewStub(
-      grpc::CreateChannel(c.addr, grpc::InsecureChannelCredentials()));
+  auto stub = firegrid::buildings::v1::BuildingService::NewStub(Channel(c.addr));
   loaders::DemoLoader loader(stub.get(), [&](grpc::ClientContext* ctx) {
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + c.timeout));
     firegrid::auth::AttachToken(ctx, c.token);
@@ -136,8 +148,7 @@ int main(int argc, char** argv) {
   if (c.hazards_addr.empty()) return 0;
 
   start = absl::Now();
-  auto hazards_stub = firegrid::hazards::v1::HazardService::NewStub(
-      grpc::CreateChannel(c.hazards_addr, grpc::InsecureChannelCredentials()));
+  auto hazards_stub = firegrid::hazards::v1::HazardService::NewStub(Channel(c.hazards_addr));
   std::map<std::string, std::string> tokens;  // by subject: one token per person
   absl::Status mint_error;
   loaders::HazardLoader::Options options;

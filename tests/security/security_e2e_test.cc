@@ -1,0 +1,595 @@
+// Authorisation and input safety of every service, end to end: the real buildings, hazards and
+// notify binaries with redis-server and the dev broker, all started by this test on loopback.
+// Every call goes over the wire as raw bytes (grpc::GenericStub), as an attacker's would.
+//
+// The suite grows with every service and every defect: a service is one line of Services(); a
+// kind of check is one table of cases below, run against every service it applies to. The
+// services run with their default limits, except a short --auth-failure-window (10s instead of
+// 1m) so the suite recovers quickly after the throttle case locks loopback out.
+//
+// Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, and the
+// place for notify's webhook destinations (15) and live-stream caps (16).
+#include <atomic>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "gtest/gtest.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "tests/e2e/e2e_support.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// --- The services under test -----------------------------------------------------------------
+
+struct Service {
+  std::string name;  // "buildings": the binary's service name, and the test-name prefix
+  const google::protobuf::ServiceDescriptor* descriptor;
+  // A read call that answers a valid token with anything but UNAUTHENTICATED, given an empty
+  // (all-default) request: what the authentication cases call.
+  std::string probe_method;
+};
+
+const std::vector<Service>& Services() {
+  static const auto* services = new std::vector<Service>{
+      {"buildings",
+       buildings::v1::GetBuildingRequest::descriptor()->file()->FindServiceByName(
+           "BuildingService"),
+       "/firegrid.buildings.v1.BuildingService/GetBuilding"},
+      {"hazards",
+       hazards::v1::GetHazardRequest::descriptor()->file()->FindServiceByName("HazardService"),
+       "/firegrid.hazards.v1.HazardService/GetHazard"},
+      {"notify",
+       notify::v1::ListInboxRequest::descriptor()->file()->FindServiceByName("NotifyService"),
+       "/firegrid.notify.v1.NotifyService/ListInbox"},
+  };
+  return *services;
+}
+
+void PrintTo(const Service& s, std::ostream* os) { *os << s.name; }
+
+std::string Capitalised(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+// redis-server, the dev broker and the three services, started once for the whole suite (the
+// first test that needs them starts them) and stopped by the environment at the end.
+class Stack {
+ public:
+  static Stack& Get() {
+    static Stack* stack = new Stack();
+    return *stack;
+  }
+
+  // Starts everything once; later calls return the first outcome.
+  absl::Status EnsureStarted() {
+    absl::MutexLock lock(&mu_);
+    if (!started_) {
+      started_ = true;
+      start_status_ = StartLocked();
+    }
+    return start_status_;
+  }
+
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+      if (it->second->running()) (void)it->second->Stop();
+    }
+    processes_.clear();
+    (void)broker_.Stop();
+    (void)redis_.Stop();
+    dir_.reset();
+  }
+
+  std::string KeyFile() {
+    absl::MutexLock lock(&mu_);
+    return key_file_;
+  }
+  std::string Dir() {
+    absl::MutexLock lock(&mu_);
+    return dir_ != nullptr ? dir_->path() : "";
+  }
+
+  std::string Address(const std::string& service) {
+    absl::MutexLock lock(&mu_);
+    return processes_.at(service)->grpc_address();
+  }
+
+  // The raw call `method` of `service` with `request` bytes and, unless empty, `token`.
+  grpc::Status Call(const std::string& service, const std::string& method,
+                    const std::string& request, const std::string& token) {
+    std::shared_ptr<grpc::Channel> channel;
+    {
+      absl::MutexLock lock(&mu_);
+      channel = channels_.at(service);
+    }
+    grpc::GenericStub stub(channel);
+    grpc::Slice slice(request);
+    grpc::ByteBuffer req(&slice, 1);
+    grpc::ByteBuffer resp;
+    auto ctx = testing::CallContext(token);
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(ctx.get(), method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
+      status = std::move(s);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return status;
+  }
+
+  // Mints a token signed with the services' key (whatever its claims; TokenSigner does not
+  // check them, the services do).
+  std::string Mint(const auth::Principal& p, absl::Time issued_at, absl::Duration ttl) {
+    return *signer_->Sign(p, issued_at, ttl);
+  }
+
+ private:
+  Stack() : signer_(*auth::TokenSigner::Hs256(testing::kE2eKey)) {}
+
+  absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (absl::Status s = redis_.Start(); !s.ok()) return s;
+    if (absl::Status s = broker_.Start(); !s.ok()) return s;
+    dir_ = std::make_unique<testing::TempDir>("security-e2e");
+    const std::string key_file = testing::WriteKeyFile(dir_->path());
+    key_file_ = key_file;
+    const std::string cfg = FIREGRID_CONFIG_DIR;
+    const std::map<std::string, std::pair<std::string, std::vector<std::string>>> specs = {
+        {"buildings",
+         {FIREGRID_BUILDINGS_BIN, {"--rules-file=" + cfg + "/buildings_rules.textproto"}}},
+        {"hazards",
+         {FIREGRID_HAZARDS_BIN,
+          {"--rules-file=" + cfg + "/hazards_rules.textproto",
+           "--guidance-file=" + cfg + "/hazards_guidance.textproto"}}},
+        {"notify", {FIREGRID_NOTIFY_BIN, {"--plan-file=" + cfg + "/plan_tasks.textproto"}}},
+    };
+    for (const auto& [name, spec] : specs) {
+      std::vector<std::string> flags =
+          testing::CommonServiceFlags(redis_.address(), broker_.bootstrap(), key_file);
+      flags.insert(flags.end(), spec.second.begin(), spec.second.end());
+      flags.push_back("--auth-failure-window=10s");
+      auto process = std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+          .binary = spec.first, .name = name, .flags = flags, .log_dir = dir_->path()});
+      if (absl::Status s = process->Start(); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(name, ": ", s.message()));
+      }
+      channels_[name] =
+          grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
+      processes_[name] = std::move(process);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status start_status_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<testing::TempDir> dir_;
+  std::string key_file_ ABSL_GUARDED_BY(mu_);
+  testing::RedisServer redis_;
+  testing::DevBroker broker_;
+  std::map<std::string, std::unique_ptr<testing::ServiceProcess>> processes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<auth::TokenSigner> signer_;
+};
+
+class StackEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { Stack::Get().Stop(); }
+};
+::testing::Environment* const kStackEnvironment =
+    ::testing::AddGlobalTestEnvironment(new StackEnvironment);
+
+// Principals. Subjects are unique per test and service, so that one case's rate-limit bucket
+// never affects another's.
+auth::Principal Who(auth::Role role, std::string tier, std::string subject,
+                    std::string org_unit = "", std::string department = "") {
+  auth::Principal p;
+  p.subject = std::move(subject);
+  p.role = role;
+  p.tier_path = std::move(tier);
+  p.org_unit = std::move(org_unit);
+  p.department = std::move(department);
+  return p;
+}
+
+std::string ValidToken(const std::string& subject) {
+  return Stack::Get().Mint(Who(auth::Role::kDistrictAdmin, "500109", subject), absl::Now(),
+                           absl::Hours(1));
+}
+
+bool ThrottledAsFailedAuthentication(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         absl::StrContains(s.error_message(), "failed authentications");
+}
+
+// A call whose token may fail, made once loopback is not throttled for earlier failures (the
+// throttle case locks it out until the window refills): polls until the answer is not that.
+grpc::Status CallWithFailureBudget(const std::string& service, const std::string& method,
+                                   const std::string& request, const std::string& token) {
+  grpc::Status status;
+  testing::WaitUntil(
+      [&] {
+        status = Stack::Get().Call(service, method, request, token);
+        return !ThrottledAsFailedAuthentication(status);
+      },
+      absl::Seconds(30));
+  return status;
+}
+
+class StackTest {
+ protected:
+  static void RequireStack() {
+    absl::Status s = Stack::Get().EnsureStarted();
+    ASSERT_TRUE(s.ok()) << s;
+  }
+};
+
+// --- 18 and 19: who the caller is, and for how long ------------------------------------------
+
+struct TokenCase {
+  std::string name;
+  // The token of the case for a caller named `subject`.
+  std::function<std::string(const std::string& subject)> token;
+  std::string reason;  // part of the UNAUTHENTICATED message
+};
+
+void PrintTo(const TokenCase& c, std::ostream* os) { *os << c.name; }
+
+std::vector<TokenCase> RefusedTokens() {
+  using auth::Role;
+  auto claims = [](auth::Principal p) {
+    return [p](const std::string& subject) {
+      auth::Principal q = p;
+      q.subject = subject;
+      return Stack::Get().Mint(q, absl::Now(), absl::Hours(1));
+    };
+  };
+  auto timed = [](absl::Duration issued_in, absl::Duration ttl) {
+    return [issued_in, ttl](const std::string& subject) {
+      return Stack::Get().Mint(Who(Role::kCommunityWorker, "500109001002", subject),
+                               absl::Now() + issued_in, ttl);
+    };
+  };
+  return {
+      // 18: claims that contradict the role.
+      {"CommunityWorkerWithAOneDigitTier", claims(Who(Role::kCommunityWorker, "5", "")),
+       "tier_path is not a division code"},
+      {"CommunityWorkerClaimingTheDistrict", claims(Who(Role::kCommunityWorker, "500109", "")),
+       "needs a community/village tier_path"},
+      {"CommunityWorkerActingForADepartment",
+       claims(Who(Role::kCommunityWorker, "500109001002", "", "500109.fire_rescue")),
+       "org_unit is not its tier_path"},
+      {"DepartmentOfficerActingForAnotherDepartment",
+       claims(Who(Role::kDepartmentOfficer, "500109", "", "500109.fire_rescue", "gas")),
+       "org_unit is not <tier_path>.<department>"},
+      {"DepartmentOfficerWithoutADepartment", claims(Who(Role::kDepartmentOfficer, "500109", "")),
+       "needs a department claim"},
+      {"BuildingManagerActingForADepartment",
+       claims(Who(Role::kBuildingManager, "", "", "500109.fire_rescue")),
+       "may not carry an org_unit claim"},
+      // 19: lifetimes beyond the maximum, issue times in the future.
+      {"ExpiringAThousandYearsAhead", timed(absl::ZeroDuration(), absl::Hours(24 * 365 * 1000)),
+       "lifetime"},
+      {"LivingTwoDays", timed(absl::ZeroDuration(), absl::Hours(48)), "lifetime"},
+      {"IssuedAYearAhead", timed(absl::Hours(24 * 365), absl::Hours(1)), "issued in the future"},
+      {"IssuedAnHourAhead", timed(absl::Hours(1), absl::Hours(1)), "issued in the future"},
+  };
+}
+
+class RefusedToken : public StackTest,
+                     public ::testing::TestWithParam<std::tuple<Service, TokenCase>> {};
+
+TEST_P(RefusedToken, IsUnauthenticatedNamingTheReason) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const auto& [service, c] = GetParam();
+  const std::string token = c.token(absl::StrCat("sec-", service.name, "-", c.name));
+  grpc::Status s = CallWithFailureBudget(service.name, service.probe_method, "", token);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr(c.reason));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryService, RefusedToken,
+                         ::testing::Combine(::testing::ValuesIn(Services()),
+                                            ::testing::ValuesIn(RefusedTokens())),
+                         [](const auto& info) {
+                           return Capitalised(std::get<0>(info.param).name) + "_" +
+                                  std::get<1>(info.param).name;
+                         });
+
+std::vector<TokenCase> AcceptedTokens() {
+  using auth::Role;
+  auto claims = [](auth::Principal p, absl::Duration ttl = absl::Hours(1)) {
+    return [p, ttl](const std::string& subject) {
+      auth::Principal q = p;
+      q.subject = subject;
+      return Stack::Get().Mint(q, absl::Now(), ttl);
+    };
+  };
+  return {
+      {"DistrictAdmin", claims(Who(Role::kDistrictAdmin, "500109", "", "500109")), ""},
+      {"StreetOfficer", claims(Who(Role::kStreetOfficer, "500109001", "")), ""},
+      {"CommunityWorkerWithItsOrgUnit",
+       claims(Who(Role::kCommunityWorker, "500109001002", "", "500109001002")), ""},
+      {"DepartmentOfficer",
+       claims(Who(Role::kDepartmentOfficer, "500109", "", "500109.fire_rescue", "fire_rescue")),
+       ""},
+      {"BuildingManager", claims(Who(Role::kBuildingManager, "", "")), ""},
+      {"LivingTheMaximumOf24Hours",
+       claims(Who(Role::kDistrictAdmin, "500109", ""), absl::Hours(24)), ""},
+  };
+}
+
+class AcceptedToken : public StackTest,
+                      public ::testing::TestWithParam<std::tuple<Service, TokenCase>> {};
+
+TEST_P(AcceptedToken, AuthenticatesTheCaller) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const auto& [service, c] = GetParam();
+  const std::string token = c.token(absl::StrCat("sec-", service.name, "-", c.name));
+  grpc::Status s = CallWithFailureBudget(service.name, service.probe_method, "", token);
+  EXPECT_NE(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_NE(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryService, AcceptedToken,
+                         ::testing::Combine(::testing::ValuesIn(Services()),
+                                            ::testing::ValuesIn(AcceptedTokens())),
+                         [](const auto& info) {
+                           return Capitalised(std::get<0>(info.param).name) + "_" +
+                                  std::get<1>(info.param).name;
+                         });
+
+// --- 20: a string field that is not UTF-8, on every method of every service ------------------
+
+struct MethodCase {
+  std::string service;
+  std::string method;        // "/pkg.Service/Method"
+  std::string request_type;  // full name
+  int string_field = 0;      // number of a top-level string field of the request
+  bool server_streaming = false;
+};
+
+void PrintTo(const MethodCase& c, std::ostream* os) {
+  *os << c.method << " (" << c.request_type << " field " << c.string_field << ")";
+}
+
+std::vector<MethodCase> MethodsWithAStringField() {
+  std::vector<MethodCase> out;
+  for (const Service& s : Services()) {
+    for (int i = 0; i < s.descriptor->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* m = s.descriptor->method(i);
+      const google::protobuf::Descriptor* in = m->input_type();
+      for (int f = 0; f < in->field_count(); ++f) {
+        const google::protobuf::FieldDescriptor* field = in->field(f);
+        if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+            !field->is_repeated() && field->containing_oneof() == nullptr) {
+          out.push_back({s.name, absl::StrCat("/", s.descriptor->full_name(), "/", m->name()),
+                         in->full_name(), field->number(), m->server_streaming()});
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// A request whose only field is string field `number` holding `text` (any bytes).
+std::string StringFieldBytes(int number, const std::string& text) {
+  std::string out;
+  auto varint = [&out](uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  };
+  varint((static_cast<uint64_t>(number) << 3) | 2);
+  varint(text.size());
+  out += text;
+  return out;
+}
+
+class InvalidUtf8 : public StackTest, public ::testing::TestWithParam<MethodCase> {};
+
+TEST_P(InvalidUtf8, IsInvalidArgumentNamingTheProblem) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const MethodCase& c = GetParam();
+  const std::string request = StringFieldBytes(c.string_field, "caf\xc3\x28");  // 0xC3 unpaired
+  grpc::Status s = Stack::Get().Call(c.service, c.method, request,
+                                     ValidToken(absl::StrCat("sec-utf8-", c.service)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("not valid UTF-8"));
+  EXPECT_THAT(s.error_message(), HasSubstr(c.request_type));
+}
+
+std::string MethodCaseName(const ::testing::TestParamInfo<MethodCase>& info) {
+  const std::string& m = info.param.method;
+  return Capitalised(info.param.service) + "_" + m.substr(m.rfind('/') + 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMethod, InvalidUtf8, ::testing::ValuesIn(MethodsWithAStringField()),
+                         MethodCaseName);
+
+// The same field with valid UTF-8 text is not refused for its encoding (whatever else the
+// method thinks of it). Unary methods only: a valid Subscribe stays open.
+class ValidUtf8 : public StackTest, public ::testing::TestWithParam<MethodCase> {};
+
+TEST_P(ValidUtf8, InTheSameFieldIsNotRefusedForItsEncoding) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const MethodCase& c = GetParam();
+  const std::string request = StringFieldBytes(c.string_field, "北碚 café");
+  grpc::Status s = Stack::Get().Call(c.service, c.method, request,
+                                     ValidToken(absl::StrCat("sec-utf8-", c.service)));
+  EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_THAT(s.error_message(), Not(HasSubstr("UTF-8")));
+}
+
+std::vector<MethodCase> UnaryMethodsWithAStringField() {
+  std::vector<MethodCase> out;
+  for (MethodCase& c : MethodsWithAStringField()) {
+    if (!c.server_streaming) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryUnaryMethod, ValidUtf8,
+                         ::testing::ValuesIn(UnaryMethodsWithAStringField()), MethodCaseName);
+
+TEST(InvalidUtf8Coverage, EveryServiceHasMethodsUnderTest) {
+  std::map<std::string, int> per_service;
+  for (const MethodCase& c : MethodsWithAStringField()) ++per_service[c.service];
+  for (const Service& s : Services()) EXPECT_GE(per_service[s.name], 3) << s.name;
+}
+
+// --- 17: rate limits, on by default ----------------------------------------------------------
+
+class RateLimit : public StackTest, public ::testing::TestWithParam<Service> {
+ protected:
+  // Calls the probe as `subject` from `threads` threads until one call is refused as
+  // RESOURCE_EXHAUSTED or `max_calls` were made. Returns the calls made before the refusal
+  // (all of them when none was refused) and the refusal's message.
+  std::pair<int, std::string> Flood(const std::string& subject, int max_calls, int threads = 4) {
+    const Service& service = GetParam();
+    const std::string token = ValidToken(subject);
+    // Not throttled for an earlier case's failed authentications (which this would measure).
+    EXPECT_TRUE(testing::WaitUntil(
+        [&] {
+          return !ThrottledAsFailedAuthentication(
+              Stack::Get().Call(service.name, service.probe_method, "", ValidToken("sec-ready")));
+        },
+        absl::Seconds(30)));
+    std::atomic<int> calls{0};
+    std::atomic<bool> refused{false};
+    absl::Mutex mu;
+    std::string message;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        while (!refused.load() && calls.fetch_add(1) < max_calls) {
+          grpc::Status s = Stack::Get().Call(service.name, service.probe_method, "", token);
+          if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+            absl::MutexLock lock(&mu);
+            if (!refused.exchange(true)) message = s.error_message();
+          }
+        }
+      });
+    }
+    for (auto& t : pool) t.join();
+    return {std::min(calls.load(), max_calls), message};
+  }
+};
+
+// A system's batch: hundreds of calls in a burst from one principal all pass.
+TEST_P(RateLimit, ABurstOfHundredsOfCallsFromOnePrincipalPasses) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  auto [calls, refusal] = Flood(absl::StrCat("sec-batch-", GetParam().name), 400);
+  EXPECT_EQ(refusal, "") << "refused after " << calls << " calls";
+  EXPECT_EQ(calls, 400);
+}
+
+// A flood from one principal is throttled with the services' default limits.
+TEST_P(RateLimit, AFloodFromOnePrincipalIsThrottledByDefault) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  auto [calls, refusal] = Flood(absl::StrCat("sec-flood-", GetParam().name), 5000);
+  EXPECT_THAT(refusal, HasSubstr("rate limit")) << "not refused in " << calls << " calls";
+  EXPECT_LT(calls, 5000);
+}
+
+// Bad tokens from one client address are throttled before they are verified: after the
+// address's failures are spent, even a valid token is refused, until the window refills.
+TEST_P(RateLimit, FailedAuthenticationsThrottleTheClientAddress) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const Service& service = GetParam();
+  const std::string forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+  grpc::Status s;
+  int failures = 0;
+  for (; failures < 1000; ++failures) {
+    s = Stack::Get().Call(service.name, service.probe_method, "", forged);
+    if (s.error_code() != grpc::StatusCode::UNAUTHENTICATED) break;
+  }
+  ASSERT_TRUE(ThrottledAsFailedAuthentication(s))
+      << failures << " failures, then " << s.error_code() << " " << s.error_message();
+  EXPECT_LE(failures, 100);
+  const std::string valid = ValidToken(absl::StrCat("sec-throttled-", service.name));
+  EXPECT_TRUE(ThrottledAsFailedAuthentication(
+      Stack::Get().Call(service.name, service.probe_method, "", valid)));
+  // The window refills: the valid token is served again.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        grpc::Status again = Stack::Get().Call(service.name, service.probe_method, "", valid);
+        return again.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED &&
+               again.error_code() != grpc::StatusCode::UNAUTHENTICATED;
+      },
+      absl::Seconds(30)));
+}
+
+// The limits are sized for real use: the demo loader (hundreds of buildings and their follow-up
+// steps as one district admin, then the hazards' lifecycle steps) completes against the
+// defaults; beyond a burst it is slowed (it retries RESOURCE_EXHAUSTED with backoff), not failed.
+class RealUse : public StackTest, public ::testing::Test {};
+
+TEST_F(RealUse, TheDemoLoaderPassesTheDefaultLimits) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  testing::Subprocess loader;
+  ASSERT_TRUE(
+      loader
+          .Start({.argv = {FIREGRID_DEMO_LOADER_BIN, "--addr=" + Stack::Get().Address("buildings"),
+                           "--hazards-addr=" + Stack::Get().Address("hazards"),
+                           "--key-file=" + Stack::Get().KeyFile()},
+                  .log_dir = Stack::Get().Dir(),
+                  .name = "demo-loader"})
+          .ok());
+  absl::StatusOr<int> code = loader.Wait(absl::Minutes(5));
+  ASSERT_TRUE(code.ok()) << code.status();
+  std::ifstream err(Stack::Get().Dir() + "/demo-loader.stderr");
+  std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(*code, 0) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryService, RateLimit, ::testing::ValuesIn(Services()),
+                         [](const ::testing::TestParamInfo<Service>& info) {
+                           return Capitalised(info.param.name);
+                         });
+
+// --- 15 and 16 (notify): webhook destinations and live-stream caps ---------------------------
+// Cases for webhook SSRF (a destination that resolves to loopback, link-local, private,
+// multicast or unspecified addresses is refused before any connection) and for caps on
+// concurrent Subscribe streams per principal and per replica belong here, as tables like the
+// ones above run against Stack::Get() (its "notify" service). Such a test must refuse before
+// connecting: it may name any address, but traffic goes to loopback only.
+
+}  // namespace
+}  // namespace firegrid
