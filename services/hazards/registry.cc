@@ -11,6 +11,7 @@
 #include "libs/events/topics.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
+#include "services/hazards/idempotency.h"
 #include "services/hazards/listing.h"
 #include "services/hazards/projection.h"
 #include "services/hazards/statistics.h"
@@ -81,9 +82,13 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   const absl::Time now = clock_->Now();
   FG_RETURN_IF_ERROR(ValidateReport(p, req));
 
+  const std::string digest = req.idempotency_key().empty() ? "" : ReportDigest(req);
   if (!req.idempotency_key().empty()) {
-    auto existing = store_->IdempotentHazardId(p.subject, req.idempotency_key());
-    if (existing.ok()) return AlreadyReported(p, *existing);
+    auto existing = store_->IdempotentReport(p.subject, req.idempotency_key());
+    if (existing.ok()) {
+      FG_RETURN_IF_ERROR(CheckSameReport(req.idempotency_key(), existing->request_digest, digest));
+      return AlreadyReported(p, existing->hazard_id);
+    }
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   }
 
@@ -137,7 +142,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     }
     w.Create(h);
     if (!req.idempotency_key().empty()) {
-      w.SetIdempotency(p.subject, req.idempotency_key(), h.hazard_id());
+      w.SetIdempotency(p.subject, req.idempotency_key(), h.hazard_id(), digest);
     }
     v1::HazardReported reported;
     *reported.mutable_hazard() = ForEvent(h);
@@ -157,8 +162,11 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     }
     if (s.code() == absl::StatusCode::kAlreadyExists && !req.idempotency_key().empty()) {
       // Either a concurrent retry with the same key won, or the open key was taken meanwhile.
-      auto winner = store_->IdempotentHazardId(p.subject, req.idempotency_key());
-      if (winner.ok()) return AlreadyReported(p, *winner);
+      auto winner = store_->IdempotentReport(p.subject, req.idempotency_key());
+      if (winner.ok()) {
+        FG_RETURN_IF_ERROR(CheckSameReport(req.idempotency_key(), winner->request_digest, digest));
+        return AlreadyReported(p, winner->hazard_id);
+      }
     }
     if (s.code() != absl::StatusCode::kAlreadyExists && s.code() != absl::StatusCode::kAborted) {
       return s;

@@ -181,6 +181,20 @@ TEST_F(HazardsTest, RetriedReportWithTheSameKeyIsOneHazard) {
   EXPECT_EQ(Count("HazardReported"), 1);
 }
 
+TEST_F(HazardsTest, ReusingAnIdempotencyKeyForADifferentReportFailsNamingTheKey) {
+  auto r = Req();
+  r.set_idempotency_key("device-42-report-7");
+  v1::Hazard first = MustReport(worker_, r);
+  auto other = Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  other.set_idempotency_key("device-42-report-7");
+  auto reused = registry_->Report(worker_, other);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reused.status().message(), HasSubstr("device-42-report-7"));
+  EXPECT_EQ(Count("HazardReported"), 1);
+  // The same request under the key still answers with the first hazard.
+  EXPECT_EQ(MustReport(worker_, r).hazard_id(), first.hazard_id());
+}
+
 TEST_F(HazardsTest, DuplicatesAreLinkedNotCountedAndCanBeUnmergedAndMerged) {
   v1::Hazard primary = MustReport(worker_, Req());
   auto dup = registry_->Report(street_, Req());
