@@ -39,15 +39,20 @@ void StatisticsTally::Add(const v1::Hazard& h) {
   for (const auto& d : DepartmentIndexes(h)) Count(&by_department_[d], h);
 }
 
-double RectificationRate(const v1::StatisticsRow& r) {
+std::optional<double> RectificationRate(const v1::StatisticsRow& r) {
   const int denom = r.open() + r.closed();
-  return denom == 0 ? 100.0 : std::round(1000.0 * r.closed() / denom) / 10.0;
+  if (denom == 0) return std::nullopt;
+  return std::round(1000.0 * r.closed() / denom) / 10.0;
 }
 
 v1::Statistics StatisticsTally::Finish() const {
   auto finish = [](v1::StatisticsRow r, const std::string& key) {
     r.set_key(key);
-    r.set_rectification_rate(RectificationRate(r));
+    if (auto rate = RectificationRate(r)) {
+      r.set_rectification_rate(*rate);
+    } else {
+      r.clear_rectification_rate();
+    }
     return r;
   };
   v1::Statistics out;

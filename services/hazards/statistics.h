@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -34,7 +35,8 @@ class StatisticsTally {
   std::map<std::string, v1::StatisticsRow> by_tier_, by_department_;
 };
 
-// The share of hazards rectified: closed / (open + closed) in percent, one decimal.
-double RectificationRate(const v1::StatisticsRow& r);
+// The share of hazards rectified: closed / (open + closed) in percent, one decimal; nothing when
+// there are neither open nor closed hazards (undefined, not 100 %).
+std::optional<double> RectificationRate(const v1::StatisticsRow& r);
 
 }  // namespace firegrid::hazards

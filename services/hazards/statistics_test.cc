@@ -63,7 +63,21 @@ TEST(RectificationRate, IsClosedOverOpenAndClosedToOneDecimal) {
   v1::StatisticsRow r;
   r.set_open(2);
   r.set_closed(1);
-  EXPECT_DOUBLE_EQ(RectificationRate(r), 33.3);
+  ASSERT_TRUE(RectificationRate(r).has_value());
+  EXPECT_DOUBLE_EQ(*RectificationRate(r), 33.3);
+}
+
+TEST(RectificationRate, IsUnsetNotAHundredPercentWithNoOpenAndNoClosedHazards) {
+  v1::StatisticsRow r;
+  r.set_reported(4);
+  r.set_rejected(1);
+  EXPECT_FALSE(RectificationRate(r).has_value());
+  StatisticsTally tally("500109", "", kNow);
+  tally.Add(Hazard("500109001002", v1::STATUS_REPORTED, "police"));
+  const v1::Statistics s = tally.Finish();
+  EXPECT_FALSE(s.totals().has_rectification_rate());
+  ASSERT_EQ(s.by_tier_size(), 1);
+  EXPECT_FALSE(s.by_tier(0).has_rectification_rate());
 }
 
 }  // namespace

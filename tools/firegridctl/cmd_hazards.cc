@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "libs/common/status.h"
+#include "services/hazards/departments.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
 #include "tools/firegridctl/proto_fields.h"
@@ -87,8 +88,16 @@ absl::Status AddEvidence(const ParsedArgs& args,
   return absl::OkStatus();
 }
 
+// A department as tables show it: its name from the departments file
+// (config/departments.textproto, built in), or the slug when the file does not list it.
+std::string DepartmentName(const std::string& slug) {
+  return hazards::Departments::Shipped().Name(slug);
+}
+
 std::string Departments(const google::protobuf::RepeatedPtrField<std::string>& slugs) {
-  return absl::StrJoin(slugs, ",");
+  std::vector<std::string> names;
+  for (const std::string& s : slugs) names.push_back(DepartmentName(s));
+  return absl::StrJoin(names, ",");
 }
 
 bool IsActive(hv1::Status s) {
@@ -466,15 +475,21 @@ absl::Status Guidance(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-std::vector<std::string> StatsCells(const hv1::StatisticsRow& r) {
-  return {r.key(),
+// A rate with nothing to divide by (no open and no closed hazards) is unset: "—", not 100 %.
+std::string RateCell(const hv1::StatisticsRow& r) {
+  if (!r.has_rectification_rate()) return "—";
+  return absl::StrCat(FormatNumber(r.rectification_rate(), 1), "%");
+}
+
+std::vector<std::string> StatsCells(const hv1::StatisticsRow& r, const std::string& label) {
+  return {label,
           absl::StrCat(r.reported()),
           absl::StrCat(r.open()),
           absl::StrCat(r.overdue()),
           absl::StrCat(r.closed()),
           absl::StrCat(r.closed_on_time()),
           absl::StrCat(r.rejected()),
-          absl::StrCat(FormatNumber(r.rectification_rate(), 1), "%")};
+          RateCell(r)};
 }
 
 absl::Status Stats(Context& ctx, const ParsedArgs& args) {
@@ -488,22 +503,29 @@ absl::Status Stats(Context& ctx, const ParsedArgs& args) {
   }
   ctx.out() << "hazard statistics " << out.tier_path() << " (generated "
             << FormatTime(out.generated_at()) << ")\n";
+  // "AWAITING VERIFICATION": reported, not yet verified or rejected.
   auto table = [&](const std::string& first,
                    const google::protobuf::RepeatedPtrField<hv1::StatisticsRow>& rows,
+                   const std::function<std::string(const hv1::StatisticsRow&)>& label,
                    bool with_total) {
-    Table t({first, "REPORTED", "OPEN", "OVERDUE", "CLOSED", "ON TIME", "REJECTED", "RECTIFIED"});
+    Table t({first, "AWAITING VERIFICATION", "OPEN", "OVERDUE", "CLOSED", "ON TIME", "REJECTED",
+             "RECTIFIED"});
     for (size_t c = 1; c <= 7; ++c) t.AlignRight(c);
-    for (const hv1::StatisticsRow& r : rows) t.AddRow(StatsCells(r));
-    if (with_total) {
-      std::vector<std::string> total = StatsCells(out.totals());
-      total[0] = "total";
-      t.AddRow(total);
-    }
+    for (const hv1::StatisticsRow& r : rows) t.AddRow(StatsCells(r, label(r)));
+    if (with_total) t.AddRow(StatsCells(out.totals(), "total"));
     return t.Render();
   };
-  ctx.out() << table("TIER", out.by_tier(), true);
+  ctx.out() << table(
+      "TIER", out.by_tier(), [](const hv1::StatisticsRow& r) { return r.key(); }, true);
   if (!out.by_department().empty()) {
-    ctx.out() << "\n" << table("DEPARTMENT", out.by_department(), false);
+    ctx.out() << "\n"
+              << table(
+                     "DEPARTMENT", out.by_department(),
+                     [](const hv1::StatisticsRow& r) {
+                       const std::string name = DepartmentName(r.key());
+                       return name == r.key() ? name : absl::StrCat(name, " (", r.key(), ")");
+                     },
+                     false);
   }
   return absl::OkStatus();
 }

@@ -154,7 +154,8 @@ TEST_F(HazardsCliTest, ListAllPrintsOneRowPerHazardWithTheListColumns) {
   EXPECT_THAT(lines[1], HasSubstr("hzd_a"));
   EXPECT_THAT(lines[1], HasSubstr("缙云大厦"));
   EXPECT_THAT(lines[1], HasSubstr("old_building_facilities"));
-  EXPECT_THAT(lines[1], HasSubstr("housing,fire_rescue"));
+  // Departments by their names (config/departments.textproto), not their slugs.
+  EXPECT_THAT(lines[1], HasSubstr("区住房城乡建委,区消防救援支队"));
   EXPECT_THAT(lines[1], HasSubstr("2024-05-06 00:00"));
   EXPECT_THAT(lines[1], ::testing::EndsWith("yes"));  // assigned and past its deadline
   EXPECT_THAT(lines[2], HasSubstr("bld_2"));          // no name: the id
@@ -333,13 +334,30 @@ TEST_F(HazardsCliTest, StatsPrintsTiersWithTotalAndDepartments) {
   ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
   EXPECT_EQ(service_.last<hv1::GetStatisticsRequest>().tier_path(), "500109");
   std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
-  ASSERT_GE(lines.size(), 6u) << out_.str();
+  ASSERT_GE(lines.size(), 7u) << out_.str();
   EXPECT_THAT(lines[1], HasSubstr("RECTIFIED"));
   EXPECT_THAT(lines[2], HasSubstr("500109001"));
   EXPECT_THAT(lines[2], HasSubstr("25%"));
-  EXPECT_THAT(lines[3], HasSubstr("total"));
-  EXPECT_THAT(lines[4], HasSubstr("DEPARTMENT"));
-  EXPECT_THAT(lines[5], HasSubstr("fire_rescue"));
+  EXPECT_THAT(lines[4], HasSubstr("total"));
+  EXPECT_THAT(lines[5], HasSubstr("DEPARTMENT"));
+  EXPECT_THAT(lines[6], HasSubstr("区消防救援支队 (fire_rescue)"));
+}
+
+TEST_F(HazardsCliTest, StatsShowsADashNotAHundredPercentWhenNothingIsOpenOrClosed) {
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << out_.str();
+  EXPECT_THAT(lines[3], HasSubstr("500109002"));
+  EXPECT_THAT(lines[3], HasSubstr("—"));
+  EXPECT_THAT(lines[3], Not(HasSubstr("%")));
+}
+
+TEST_F(HazardsCliTest, StatsNamesTheReportedColumnAwaitingVerification) {
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << out_.str();
+  EXPECT_THAT(lines[1], HasSubstr("AWAITING VERIFICATION"));
+  EXPECT_THAT(lines[1], Not(HasSubstr("REPORTED")));
 }
 
 TEST_F(HazardsCliTest, HazardsCommandsUseTheHazardsAddressNotTheBuildingsOne) {
