@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   server::Runtime& rt = **runtime;
   hazards::HazardStore store(&rt.redis(), key_prefix);
   RandomIdGenerator ids;
-  hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids);
+  hazards::HazardMetrics metrics(&rt.host().metrics());
+  hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids, &metrics);
   hazards::HazardGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   if (absl::Status s = rt.AddConsumer(

@@ -37,8 +37,8 @@ auth::Principal HazardRegistry::SystemPrincipal() {
 }
 
 HazardRegistry::HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock,
-                               IdGenerator* ids)
-    : store_(store), rules_(rules), clock_(clock), ids_(ids) {}
+                               IdGenerator* ids, HazardMetrics* metrics)
+    : store_(store), rules_(rules), clock_(clock), ids_(ids), metrics_(metrics) {}
 
 events::Message HazardRegistry::Event(const google::protobuf::Message& payload,
                                       const v1::Hazard& h) {
@@ -157,6 +157,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
       log::Info("hazard reported", {{"hazard_id", h.hazard_id()},
                                     {"building_id", h.building_id()},
                                     {"duplicate_of", h.duplicate_of()}});
+      if (metrics_ != nullptr && h.duplicate_of().empty()) metrics_->Reported(h.category());
       *resp.mutable_hazard() = Redact(h, p);
       return resp;
     }
@@ -281,7 +282,13 @@ absl::StatusOr<int> HazardRegistry::FireDueTimers(int limit) {
     }
     absl::Status s = w.Commit();
     if (s.ok()) {
-      if (effect) ++fired;
+      if (effect) {
+        ++fired;
+        if (metrics_ != nullptr) {
+          metrics_->TimerFired(t.kind);
+          if (t.kind == Timer::Kind::kOverdue) metrics_->Overdue(loaded->category());
+        }
+      }
     } else if (s.code() != absl::StatusCode::kAborted) {
       return s;  // ABORTED: another replica consumed it, or the hazard changed; next round
     }

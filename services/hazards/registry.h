@@ -10,6 +10,7 @@
 #include "libs/common/ids.h"
 #include "libs/events/envelope.h"
 #include "services/hazards/lifecycle.h"
+#include "services/hazards/metrics.h"
 #include "services/hazards/redaction.h"
 #include "services/hazards/rules.h"
 #include "services/hazards/store.h"
@@ -24,7 +25,9 @@ namespace firegrid::hazards {
 // The transitions are in transitions.cc. The gRPC adapter only authenticates.
 class HazardRegistry {
  public:
-  HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids);
+  // `metrics` (optional) counts reports, closures, overdue hazards and fired timers.
+  HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids,
+                 HazardMetrics* metrics = nullptr);
 
   using P = auth::Principal;
   absl::StatusOr<v1::ReportHazardResponse> Report(const P& p, const v1::ReportHazardRequest& req);
@@ -77,6 +80,7 @@ class HazardRegistry {
   const Rules* rules_;
   Clock* clock_;
   IdGenerator* ids_;
+  HazardMetrics* metrics_;
 };
 
 }  // namespace firegrid::hazards

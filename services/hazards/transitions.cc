@@ -166,27 +166,29 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Review(const P& p,
                                                   const v1::ReviewRectificationRequest& req) {
   FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", !req.passed(), 2000));
   const Action action = req.passed() ? Action::kReviewPass : Action::kReviewFail;
-  return Transition(
-      p, req.hazard_id(), req.expected_version(), action,
-      [&](const v1::Hazard&, v1::Hazard* h, HazardStore::Write* w,
-          std::vector<events::Message>* later) -> absl::Status {
-        const absl::Time now = clock_->Now();
-        if (!req.passed()) {
-          Record(h, p, "review_fail", v1::STATUS_RECTIFYING, now, req.note());
-          return absl::OkStatus();
-        }
-        Record(h, p, "review_pass", v1::STATUS_CLOSED, now, req.note());
-        *h->mutable_closed_at() = Ts(now);
-        h->set_closed_on_time(now <= FromTs(h->assignment().deadline()));
-        w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
-        for (const Timer& t : TimersFor(*rules_, *h, FromTs(h->assignment().deadline())))
-          w->Cancel(t);
-        v1::HazardClosed closed;
-        *closed.mutable_hazard() = ForEvent(*h);
-        closed.set_on_time(h->closed_on_time());
-        later->push_back(Event(closed, *h));
-        return absl::OkStatus();
-      });
+  absl::StatusOr<v1::Hazard> reviewed =
+      Transition(p, req.hazard_id(), req.expected_version(), action,
+                 [&](const v1::Hazard&, v1::Hazard* h, HazardStore::Write* w,
+                     std::vector<events::Message>* later) -> absl::Status {
+                   const absl::Time now = clock_->Now();
+                   if (!req.passed()) {
+                     Record(h, p, "review_fail", v1::STATUS_RECTIFYING, now, req.note());
+                     return absl::OkStatus();
+                   }
+                   Record(h, p, "review_pass", v1::STATUS_CLOSED, now, req.note());
+                   *h->mutable_closed_at() = Ts(now);
+                   h->set_closed_on_time(now <= FromTs(h->assignment().deadline()));
+                   w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
+                   for (const Timer& t : TimersFor(*rules_, *h, FromTs(h->assignment().deadline())))
+                     w->Cancel(t);
+                   v1::HazardClosed closed;
+                   *closed.mutable_hazard() = ForEvent(*h);
+                   closed.set_on_time(h->closed_on_time());
+                   later->push_back(Event(closed, *h));
+                   return absl::OkStatus();
+                 });
+  if (reviewed.ok() && req.passed() && metrics_ != nullptr) metrics_->Closed(reviewed->category());
+  return reviewed;
 }
 
 absl::StatusOr<v1::Hazard> HazardRegistry::ChangeCategory(const P& p,
