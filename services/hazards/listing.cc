@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
 #include "services/hazards/lifecycle.h"
@@ -41,9 +42,6 @@ absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
   if (req.page_size() < 0 || req.page_size() > 500) {
     return InvalidField("page_size", "must be in [0, 500]");
   }
-  if (!req.page_token().empty() && !absl::StartsWith(req.page_token(), scope.tier_prefix)) {
-    return InvalidField("page_token", "does not belong to this listing");
-  }
   for (int s : req.statuses()) {
     if (s == 0 || !v1::Status_IsValid(s)) return InvalidField("statuses", "unknown status");
   }
@@ -51,6 +49,22 @@ absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
     if (!ValidCategory(c)) return InvalidField("categories", "unknown category");
   }
   return scope;
+}
+
+std::string ListingKey(const ListScope& scope, const v1::ListHazardsRequest& req) {
+  v1::ListHazardsRequest filters = req;
+  filters.clear_page_token();
+  filters.clear_page_size();
+  filters.clear_tier_path_prefix();
+  filters.clear_department();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    out.SetSerializationDeterministic(true);
+    filters.SerializeToCodedStream(&out);
+  }
+  return absl::StrCat("hazards\n", scope.tier_prefix, "\n", scope.department, "\n", bytes);
 }
 
 bool MatchesListing(const auth::Principal& p, const v1::ListHazardsRequest& req,

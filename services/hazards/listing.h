@@ -19,11 +19,15 @@ struct ListScope {
 };
 
 // Checks the request (prefix digits, page size in [0, 500], known statuses, categories and
-// department, the page token belonging to the scope) and the caller (service agencies may not
+// department) and the caller (service agencies may not
 // list; department officers list their own department; everyone but building managers within
 // their tier) and returns the scope to scan.
 absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
                                            const v1::ListHazardsRequest& req, const Rules& rules);
+
+// What a page token is bound to (libs/common/page_token.h): the scope and every filter, so that
+// a token is refused by any other listing. The page size may change from page to page.
+std::string ListingKey(const ListScope& scope, const v1::ListHazardsRequest& req);
 
 // Whether the listing keeps `h`: visible to the caller, not a duplicate unless asked for, and
 // matching the building, status, category and overdue filters at `now`.

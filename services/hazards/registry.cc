@@ -7,6 +7,7 @@
 #include "firegrid/hazards/v1/events.pb.h"
 #include "libs/auth/scope.h"
 #include "libs/common/logging.h"
+#include "libs/common/page_token.h"
 #include "libs/common/status.h"
 #include "libs/events/topics.h"
 #include "services/hazards/deadlines.h"
@@ -191,7 +192,8 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
   const absl::Time now = clock_->Now();
   const int size = req.page_size() == 0 ? 50 : req.page_size();
   v1::ListHazardsResponse resp;
-  std::string cursor = req.page_token();
+  const std::string listing = ListingKey(scope, req);
+  FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
   while (true) {
     FG_ASSIGN_OR_RETURN(HazardStore::Page page,
                         store_->Scan(scope.department, scope.tier_prefix, cursor, kScanChunk));
@@ -204,7 +206,7 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
       if (resp.hazards_size() == size) {
         full = true;
         if (i + 1 < page.hazards.size() || !page.next_cursor.empty()) {
-          resp.set_next_page_token(cursor);
+          resp.set_next_page_token(EncodePageToken(listing, cursor));
         }
         break;
       }

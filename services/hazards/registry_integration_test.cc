@@ -2,6 +2,7 @@
 // idempotency, duplicates, the lifecycle, statistics, the building projection and campaign
 // hazards, and deadline timers firing exactly once with two instances on one Redis.
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "firegrid/buildings/v1/events.pb.h"
@@ -562,6 +563,36 @@ TEST_F(HazardsTest, DomainMetricsCountNewHazardsClosuresOverdueAndFiredTimers) {
   EXPECT_EQ(value("firegrid_hazards_closed_total", "category", "fire_access_occupied"), 1);
   EXPECT_THAT(metrics_registry_.Render(),
               HasSubstr("firegrid_hazards_closed_total{category=\"fire_access_occupied\"} 1"));
+}
+
+TEST_F(HazardsTest, ListPagesThroughEverythingWithOpaqueTokensBoundToTheListing) {
+  std::set<std::string> reported;
+  for (int c = 1; c <= 5; ++c) {
+    reported.insert(MustReport(worker_, Req(static_cast<v1::HazardCategory>(c))).hazard_id());
+  }
+  v1::ListHazardsRequest req;
+  req.set_page_size(2);
+  std::set<std::string> seen;
+  std::string other_token;
+  for (int page = 0; page < 10; ++page) {
+    auto resp = registry_->List(street_, req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    for (const auto& h : resp->hazards()) seen.insert(h.hazard_id());
+    if (resp->next_page_token().empty()) break;
+    EXPECT_EQ(resp->next_page_token().find('|'), std::string::npos);
+    EXPECT_EQ(resp->next_page_token().find(worker_.tier_path), std::string::npos);
+    other_token = resp->next_page_token();
+    req.set_page_token(resp->next_page_token());
+  }
+  EXPECT_EQ(seen, reported);
+  // A token of one listing is refused by another (other filters), naming the field.
+  v1::ListHazardsRequest other;
+  other.set_page_size(2);
+  other.add_statuses(v1::STATUS_REPORTED);
+  other.set_page_token(other_token);
+  auto refused = registry_->List(street_, other);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("page_token"));
 }
 
 TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {
