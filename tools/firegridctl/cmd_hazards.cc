@@ -3,6 +3,7 @@
 // duplicates, the process guidance and the statistics. They talk to the hazards address
 // (--addr, else FIREGRID_HAZARDS_ADDR, else 127.0.0.1:50052).
 #include <functional>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -10,7 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "libs/common/status.h"
 #include "services/hazards/departments.h"
 #include "tools/firegridctl/commands.h"
@@ -23,6 +27,7 @@ namespace firegrid::ctl {
 namespace {
 
 namespace hv1 = ::firegrid::hazards::v1;
+namespace bv1 = ::firegrid::buildings::v1;
 using Stub = hv1::HazardService::Stub;
 
 std::unique_ptr<Stub> NewStub(Context& ctx) { return hv1::HazardService::NewStub(ctx.channel()); }
@@ -100,6 +105,33 @@ std::string Departments(const google::protobuf::RepeatedPtrField<std::string>& s
   return absl::StrJoin(names, ",");
 }
 
+// Names of the org units under `prefix` (streets/towns, communities/villages), code → name,
+// from the buildings service that registers them (FIREGRID_ADDR, else its default address), for
+// the tables. Empty when it cannot be asked: the codes are shown alone.
+std::map<std::string, std::string> OrgUnitNames(Context& ctx, const std::string& prefix) {
+  std::map<std::string, std::string> names;
+  const std::string addr = ctx.GetEnv(kBuildingsEndpoint.env).value_or(kBuildingsEndpoint.fallback);
+  auto stub =
+      bv1::BuildingService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  bv1::ListOrgUnitsRequest req;
+  req.set_tier_path_prefix(prefix);
+  req.set_page_size(1000);
+  for (int page = 0; page < 20; ++page) {
+    auto resp = Unary(ctx, *stub, &bv1::BuildingService::Stub::ListOrgUnits, req);
+    if (!resp.ok()) break;
+    for (const bv1::OrgUnit& u : resp->org_units()) names[u.code()] = u.name();
+    if (resp->next_page_token().empty()) break;
+    req.set_page_token(resp->next_page_token());
+  }
+  return names;
+}
+
+// "name (code)" when the code has a name, else the code.
+std::string Named(const std::map<std::string, std::string>& names, const std::string& code) {
+  auto it = names.find(code);
+  return it == names.end() || it->second.empty() ? code : absl::StrCat(it->second, " (", code, ")");
+}
+
 bool IsActive(hv1::Status s) {
   return s == hv1::STATUS_VERIFIED || s == hv1::STATUS_ASSIGNED || s == hv1::STATUS_RECTIFYING ||
          s == hv1::STATUS_SUBMITTED;
@@ -143,12 +175,16 @@ std::string EvidenceCell(const google::protobuf::RepeatedPtrField<hv1::Evidence>
   return absl::StrJoin(uris, ", ");
 }
 
-void PrintHazardRows(Context& ctx, const google::protobuf::RepeatedPtrField<hv1::Hazard>& hazards) {
+void PrintHazardRows(Context& ctx, const google::protobuf::RepeatedPtrField<hv1::Hazard>& hazards,
+                     const std::map<std::string, std::string>& org_units) {
   const absl::Time now = absl::Now();
-  Table t({"ID", "BUILDING", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS", "DEADLINE",
-           "OVERDUE"});
+  Table t({"ID", "BUILDING", "STREET / TOWN", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS",
+           "DEADLINE", "OVERDUE"});
   for (const hv1::Hazard& h : hazards) {
+    const std::string& street = h.routing().street();
+    auto name = org_units.find(street);
     t.AddRow({h.hazard_id(), h.building_name().empty() ? h.building_id() : h.building_name(),
+              name == org_units.end() || name->second.empty() ? street : name->second,
               EnumLabel(h.category()), EnumLabel(h.severity()), StatusCell(h),
               Departments(h.routing().lead_departments()), FormatTime(h.assignment().deadline()),
               Overdue(h, now) ? "yes" : ""});
@@ -304,7 +340,7 @@ absl::Status List(Context& ctx, const ParsedArgs& args) {
     ctx.PrintJson(result);
     return absl::OkStatus();
   }
-  PrintHazardRows(ctx, result.hazards());
+  PrintHazardRows(ctx, result.hazards(), OrgUnitNames(ctx, req.tier_path_prefix()));
   if (!result.next_page_token().empty()) {
     ctx.out().flush();
     ctx.err() << "more: --page-token " << result.next_page_token() << " (or --all)\n";
@@ -515,8 +551,10 @@ absl::Status Stats(Context& ctx, const ParsedArgs& args) {
     if (with_total) t.AddRow(StatsCells(out.totals(), "total"));
     return t.Render();
   };
+  const std::map<std::string, std::string> org_units = OrgUnitNames(ctx, out.tier_path());
   ctx.out() << table(
-      "TIER", out.by_tier(), [](const hv1::StatisticsRow& r) { return r.key(); }, true);
+      "TIER", out.by_tier(), [&](const hv1::StatisticsRow& r) { return Named(org_units, r.key()); },
+      true);
   if (!out.by_department().empty()) {
     ctx.out() << "\n"
               << table(
