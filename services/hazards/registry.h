@@ -21,7 +21,8 @@ namespace firegrid::hazards {
 // and commits one atomic write with its outbox events. The rules themselves live in their own
 // files: validation.h (input), lifecycle.h (who may do what from which state), routing.h
 // (departments, street, community), duplicates.h, deadlines.h (timers), statistics.h,
-// listing.h, projection.h (building events), redaction.h (what a caller or an event sees).
+// listing.h, projection.h (building events), redaction.h (what a caller or an event sees),
+// idempotency.h, metrics.h.
 // The transitions are in transitions.cc. The gRPC adapter only authenticates.
 class HazardRegistry {
  public:
