@@ -1,5 +1,6 @@
 #include "services/hazards/metrics.h"
 
+#include "absl/strings/ascii.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -13,6 +14,17 @@ TEST(HazardMetrics, LabelsAreTheCliSpellingOfCategoriesAndTheTimerKinds) {
   EXPECT_EQ(CategoryLabel(v1::HAZARD_CATEGORY_GAS_ELECTRICAL), "gas_electrical");
   EXPECT_EQ(TimerKindLabel(Timer::Kind::kDueSoon), "due_soon");
   EXPECT_EQ(TimerKindLabel(Timer::Kind::kDistrict), "district");
+}
+
+// firegridctl's EnumLabel drops the type prefix and lower-cases, keeping prefix words only for
+// labels shorter than three letters: no category is that short, so the labels agree.
+TEST(HazardMetrics, EveryCategoryLabelIsItsNameWithoutThePrefixInLowerCase) {
+  for (int c = 1; v1::HazardCategory_IsValid(c); ++c) {
+    const auto category = static_cast<v1::HazardCategory>(c);
+    const std::string label = CategoryLabel(category);
+    EXPECT_GE(label.size(), 3u) << label;
+    EXPECT_EQ(absl::AsciiStrToUpper(label), v1::HazardCategory_Name(category).substr(16)) << label;
+  }
 }
 
 TEST(HazardMetrics, RegistersExactlyTheNamesTheAlertRulesUse) {
