@@ -67,6 +67,27 @@ bool IsActive(v1::Status s) {
          s == v1::STATUS_SUBMITTED;
 }
 
+absl::Status CanReport(const auth::Principal& p, const BuildingView& b) {
+  switch (p.role) {
+    case Role::kInternalService:
+      return absl::OkStatus();
+    case Role::kDistrictAdmin:
+    case Role::kStreetOfficer:
+    case Role::kCommunityWorker:
+    case Role::kDepartmentOfficer:
+      return auth::RequireTier(p, b.tier_path);
+    case Role::kBuildingManager:
+      if (!p.subject.empty() &&
+          std::find(b.subjects.begin(), b.subjects.end(), p.subject) != b.subjects.end()) {
+        return absl::OkStatus();
+      }
+      return absl::PermissionDeniedError("building manager is not named by this building");
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("role ", auth::RoleName(p.role), " may not report hazards"));
+  }
+}
+
 absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h) {
   switch (p.role) {
     case Role::kInternalService:

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
 #include "libs/auth/principal.h"
+#include "services/hazards/routing.h"
 
 namespace firegrid::hazards {
 
@@ -40,6 +41,11 @@ bool IsActive(v1::Status s);
 // (lead, assisting or supervising) within their tier; building managers when the building or
 // the assignment names them; internal services always. PERMISSION_DENIED otherwise.
 absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h);
+
+// Whether the principal may report a hazard of the building: district admins, street officers,
+// community workers and department officers within their tier; building managers of a building
+// that names them; internal services always. PERMISSION_DENIED otherwise.
+absl::Status CanReport(const auth::Principal& p, const BuildingView& b);
 
 // Whether the principal's role allows the action on this hazard (after CanSee):
 //   verify, reject, change category, assign: district_admin, street_officer, department_officer

@@ -1,5 +1,6 @@
 #include "services/hazards/lifecycle.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -67,6 +68,10 @@ struct ActionCase {
   std::set<std::string> allowed;
 };
 
+void PrintTo(const ActionCase& c, std::ostream* os) {
+  *os << ActionName(c.action) << " from " << v1::Status_Name(c.from);
+}
+
 class AuthorizeTest : public ::testing::TestWithParam<ActionCase> {};
 
 // Every transition, allowed and refused, for every kind of caller.
@@ -95,7 +100,20 @@ INSTANTIATE_TEST_SUITE_P(
                       ActionCase{Action::kReviewPass, v1::STATUS_SUBMITTED, kDecide},
                       ActionCase{Action::kReviewFail, v1::STATUS_SUBMITTED, kDecide},
                       ActionCase{Action::kChangeCategory, v1::STATUS_ASSIGNED, kDecide},
-                      ActionCase{Action::kMerge, v1::STATUS_REPORTED, kStaff}));
+                      ActionCase{Action::kMerge, v1::STATUS_REPORTED, kStaff}),
+    [](const ::testing::TestParamInfo<ActionCase>& info) {
+      std::string name;
+      bool upper = true;
+      for (char c : ActionName(info.param.action)) {
+        if (c == '_') {
+          upper = true;
+          continue;
+        }
+        name += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        upper = false;
+      }
+      return name;
+    });
 
 TEST(Authorize, TheSubmitterMayNotReviewTheirOwnRectification) {
   v1::Hazard h = Sample(v1::STATUS_RECTIFYING);

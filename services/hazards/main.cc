@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   server::RuntimeConfig rc;
-  std::string rules_file, guidance_file, key_prefix, group;
+  std::string rules_file, guidance_file, departments_file, key_prefix, group;
   absl::Duration timer_interval;
   ConfigBinder binder("firegrid-hazards");
   server::BindRuntimeConfig(binder, &rc, 50052, 9465);
@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
                 "routing, deadline, reminder and reward rules (text proto)");
   binder.String("guidance-file", &guidance_file, "config/hazards_guidance.textproto",
                 "process guidance per category (text proto)");
+  binder.String("departments-file", &departments_file, "",
+                "the departments and utilities (text proto DepartmentBook); empty: the copy of "
+                "config/departments.textproto built in. Give notify the same file");
   binder.String("redis-key-prefix", &key_prefix, "fg:hazards", "prefix of this service's keys");
   binder.String("consumer-group", &group, "hazards",
                 "Kafka consumer group of the buildings events");
@@ -36,7 +39,14 @@ int main(int argc, char** argv) {
                   absl::Minutes(10));
   server::ParseConfigOrExit(binder, argc, argv);
 
-  auto rules = hazards::Rules::LoadFiles(rules_file, guidance_file);
+  auto departments = hazards::Departments::LoadFileOrShipped(departments_file);
+  if (!departments.ok()) {
+    log::Init("hazards");
+    log::Error("invalid departments", {{"error", std::string(departments.status().message())}});
+    return 2;
+  }
+  // Every routing target must resolve to a department's org unit, or the service does not start.
+  auto rules = hazards::Rules::LoadFiles(rules_file, guidance_file, *departments);
   if (!rules.ok()) {
     log::Init("hazards");
     log::Error("invalid rules", {{"error", std::string(rules.status().message())}});
@@ -50,7 +60,8 @@ int main(int argc, char** argv) {
   server::Runtime& rt = **runtime;
   hazards::HazardStore store(&rt.redis(), key_prefix);
   RandomIdGenerator ids;
-  hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids);
+  hazards::HazardMetrics metrics(&rt.host().metrics());
+  hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids, &metrics);
   hazards::HazardGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   if (absl::Status s = rt.AddConsumer(

@@ -10,17 +10,25 @@
 #include "libs/common/ids.h"
 #include "libs/events/envelope.h"
 #include "services/hazards/lifecycle.h"
+#include "services/hazards/metrics.h"
+#include "services/hazards/redaction.h"
 #include "services/hazards/rules.h"
 #include "services/hazards/store.h"
 
 namespace firegrid::hazards {
 
-// The hazards domain: reports, routing, the lifecycle, duplicates, deadlines with reminders and
-// escalation, guidance and statistics. Validation and authorisation happen here; the gRPC
-// adapter only authenticates. Every change is one atomic write with its outbox events.
+// The hazards use cases: each RPC loads what it needs from the store, applies the domain rules
+// and commits one atomic write with its outbox events. The rules themselves live in their own
+// files: validation.h (input), lifecycle.h (who may do what from which state), routing.h
+// (departments, street, community), duplicates.h, deadlines.h (timers), statistics.h,
+// listing.h, projection.h (building events), redaction.h (what a caller or an event sees),
+// idempotency.h, metrics.h.
+// The transitions are in transitions.cc. The gRPC adapter only authenticates.
 class HazardRegistry {
  public:
-  HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids);
+  // `metrics` (optional) counts reports, closures, overdue hazards and fired timers.
+  HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids,
+                 HazardMetrics* metrics = nullptr);
 
   using P = auth::Principal;
   absl::StatusOr<v1::ReportHazardResponse> Report(const P& p, const v1::ReportHazardRequest& req);
@@ -66,18 +74,14 @@ class HazardRegistry {
   events::Message Event(const google::protobuf::Message& payload, const v1::Hazard& h);
   void StatusChanged(const v1::Hazard& after, v1::Status from, absl::string_view action,
                      const P& actor, HazardStore::Write* w);
-  std::vector<Timer> TimersFor(const v1::Hazard& h, absl::Time assigned_at) const;
   absl::Status RaiseCampaignHazards(const events::Envelope& envelope);
+  absl::StatusOr<v1::ReportHazardResponse> AlreadyReported(const P& p, const std::string& id);
 
   HazardStore* store_;
   const Rules* rules_;
   Clock* clock_;
   IdGenerator* ids_;
+  HazardMetrics* metrics_;
 };
-
-// What a caller may see of a hazard: the reporter's contact only for district admins.
-v1::Hazard Redact(v1::Hazard h, const auth::Principal& p);
-// The hazard as events carry it: no audit trail, no reporter contact.
-v1::Hazard ForEvent(v1::Hazard h);
 
 }  // namespace firegrid::hazards

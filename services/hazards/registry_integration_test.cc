@@ -2,6 +2,7 @@
 // idempotency, duplicates, the lifecycle, statistics, the building projection and campaign
 // hazards, and deadline timers firing exactly once with two instances on one Redis.
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "firegrid/buildings/v1/events.pb.h"
@@ -45,7 +46,9 @@ class HazardsTest : public ::testing::Test {
     prefix_ = "hz" + std::to_string(++n);
     pool_ = testing::NewSharedRedisPool();
     store_ = std::make_unique<HazardStore>(pool_.get(), prefix_);
-    registry_ = std::make_unique<HazardRegistry>(store_.get(), rules_.get(), &clock_, &ids_);
+    metrics_ = std::make_unique<HazardMetrics>(&metrics_registry_);
+    registry_ = std::make_unique<HazardRegistry>(store_.get(), rules_.get(), &clock_, &ids_,
+                                                 metrics_.get());
     Register("bld_A", "500109001002", bv1::BUILDING_USE_RESIDENTIAL, "mgr-a");
     Register("bld_S", "500109001002", bv1::BUILDING_USE_SCHOOL, "");
   }
@@ -115,6 +118,8 @@ class HazardsTest : public ::testing::Test {
   std::string prefix_;
   std::unique_ptr<redis::Pool> pool_;
   std::unique_ptr<HazardStore> store_;
+  server::MetricsRegistry metrics_registry_;
+  std::unique_ptr<HazardMetrics> metrics_;
   std::unique_ptr<HazardRegistry> registry_;
   Principal admin_ = Make(Role::kDistrictAdmin, "500109", "admin");
   Principal street_ = Make(Role::kStreetOfficer, "500109001", "street");
@@ -179,6 +184,20 @@ TEST_F(HazardsTest, RetriedReportWithTheSameKeyIsOneHazard) {
   v1::Hazard second = MustReport(worker_, r);
   EXPECT_EQ(first.hazard_id(), second.hazard_id());
   EXPECT_EQ(Count("HazardReported"), 1);
+}
+
+TEST_F(HazardsTest, ReusingAnIdempotencyKeyForADifferentReportFailsNamingTheKey) {
+  auto r = Req();
+  r.set_idempotency_key("device-42-report-7");
+  v1::Hazard first = MustReport(worker_, r);
+  auto other = Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  other.set_idempotency_key("device-42-report-7");
+  auto reused = registry_->Report(worker_, other);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reused.status().message(), HasSubstr("device-42-report-7"));
+  EXPECT_EQ(Count("HazardReported"), 1);
+  // The same request under the key still answers with the first hazard.
+  EXPECT_EQ(MustReport(worker_, r).hazard_id(), first.hazard_id());
 }
 
 TEST_F(HazardsTest, DuplicatesAreLinkedNotCountedAndCanBeUnmergedAndMerged) {
@@ -482,6 +501,98 @@ TEST_F(HazardsTest, RemindersAndEscalationsFireExactlyOnceWithTwoInstances) {
   overdue.set_overdue(true);
   EXPECT_EQ(registry_->List(admin_, overdue)->hazards_size(), 1);
   EXPECT_EQ(registry_->GetStatistics(admin_, {})->totals().overdue(), 1);
+}
+
+TEST_F(HazardsTest, DomainMetricsCountNewHazardsClosuresOverdueAndFiredTimers) {
+  auto value = [&](const std::string& name, const std::string& label, const std::string& v) {
+    return metrics_registry_.AddCounter(name, "").Get({{label, v}}).Value();
+  };
+  v1::Hazard h = MustReport(worker_, Req());
+  MustReport(worker_, Req());  // a duplicate of the open hazard: not a new hazard
+  auto retry = Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  retry.set_idempotency_key("k-1");
+  MustReport(worker_, retry);
+  MustReport(worker_, retry);  // an idempotent retry: not a new hazard either
+  EXPECT_EQ(value("firegrid_hazards_reported_total", "category", "fire_access_occupied"), 1);
+  EXPECT_EQ(value("firegrid_hazards_reported_total", "category", "fire_facility_fault"), 1);
+
+  auto reread = [&] {
+    v1::GetHazardRequest g;
+    g.set_hazard_id(h.hazard_id());
+    auto got = registry_->Get(admin_, g);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : h;
+  };
+  h = reread();  // the duplicate report advanced its version
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  h = *registry_->Verify(urban_, v);
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("物业");
+  a.set_responsible_subject("mgr-a");
+  h = *registry_->Assign(street_, a);
+  const absl::Time deadline =
+      absl::FromUnixSeconds(TimeUtil::TimestampToSeconds(h.assignment().deadline()));
+  clock_.Set(deadline + absl::Seconds(1));
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  EXPECT_EQ(value("firegrid_timers_fired_total", "kind", "due_soon"), 1);
+  EXPECT_EQ(value("firegrid_timers_fired_total", "kind", "overdue"), 1);
+  EXPECT_EQ(value("firegrid_timers_fired_total", "kind", "district"), 0);
+  EXPECT_EQ(value("firegrid_hazards_overdue_total", "category", "fire_access_occupied"), 1);
+
+  h = reread();  // the timers advanced its version
+  Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  v1::StartRectificationRequest st;
+  st.set_hazard_id(h.hazard_id());
+  st.set_expected_version(h.version());
+  h = *registry_->Start(mgr, st);
+  v1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  sub.add_evidence()->set_uri("sha256:" + std::string(64, 'a'));
+  h = *registry_->Submit(mgr, sub);
+  EXPECT_EQ(value("firegrid_hazards_closed_total", "category", "fire_access_occupied"), 0);
+  v1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  ASSERT_TRUE(registry_->Review(urban_, rev).ok());
+  EXPECT_EQ(value("firegrid_hazards_closed_total", "category", "fire_access_occupied"), 1);
+  EXPECT_THAT(metrics_registry_.Render(),
+              HasSubstr("firegrid_hazards_closed_total{category=\"fire_access_occupied\"} 1"));
+}
+
+TEST_F(HazardsTest, ListPagesThroughEverythingWithOpaqueTokensBoundToTheListing) {
+  std::set<std::string> reported;
+  for (int c = 1; c <= 5; ++c) {
+    reported.insert(MustReport(worker_, Req(static_cast<v1::HazardCategory>(c))).hazard_id());
+  }
+  v1::ListHazardsRequest req;
+  req.set_page_size(2);
+  std::set<std::string> seen;
+  std::string other_token;
+  for (int page = 0; page < 10; ++page) {
+    auto resp = registry_->List(street_, req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    for (const auto& h : resp->hazards()) seen.insert(h.hazard_id());
+    if (resp->next_page_token().empty()) break;
+    EXPECT_EQ(resp->next_page_token().find('|'), std::string::npos);
+    EXPECT_EQ(resp->next_page_token().find(worker_.tier_path), std::string::npos);
+    other_token = resp->next_page_token();
+    req.set_page_token(resp->next_page_token());
+  }
+  EXPECT_EQ(seen, reported);
+  // A token of one listing is refused by another (other filters), naming the field.
+  v1::ListHazardsRequest other;
+  other.set_page_size(2);
+  other.add_statuses(v1::STATUS_REPORTED);
+  other.set_page_token(other_token);
+  auto refused = registry_->List(street_, other);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("page_token"));
 }
 
 TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {

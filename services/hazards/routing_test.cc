@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -47,12 +48,29 @@ TEST(Route, EveryConfiguredRowRoutesToItsDepartmentsAndTheBuildingsPlace) {
   EXPECT_EQ(rows, 14);
 }
 
+// FIRE_ACCESS_OCCUPIED → FireAccessOccupied, for test names.
+std::string CamelCase(const std::string& enum_name, const std::string& prefix) {
+  std::string out;
+  bool upper = true;
+  for (char c : enum_name.substr(prefix.size())) {
+    if (c == '_') {
+      upper = true;
+    } else {
+      out += upper ? c : static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c)));
+      upper = false;
+    }
+  }
+  return out;
+}
+
 // The plan's division of labour (docs/domain.md), so that a config edit that breaks it is caught.
 struct Row {
   v1::HazardCategory category;
   std::vector<std::string> leads;
   std::vector<std::string> assisting;
 };
+
+void PrintTo(const Row& r, std::ostream* os) { *os << v1::HazardCategory_Name(r.category); }
 
 class PlanTable : public ::testing::TestWithParam<Row> {};
 
@@ -90,12 +108,19 @@ INSTANTIATE_TEST_SUITE_P(
             {"planning", "housing", "urban_management", "market_supervision"}},
         Row{v1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED, {"fire_rescue"}, {"housing"}},
         Row{v1::HAZARD_CATEGORY_EVACUATION_BLOCKED, {"fire_rescue"}, {}},
-        Row{v1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED, {"fire_rescue"}, {}}));
+        Row{v1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED, {"fire_rescue"}, {}}),
+    [](const ::testing::TestParamInfo<Row>& info) {
+      return CamelCase(v1::HazardCategory_Name(info.param.category), "HAZARD_CATEGORY_");
+    });
 
 struct Sector {
   bv1::BuildingUse use;
   std::string department;
 };
+
+void PrintTo(const Sector& s, std::ostream* os) {
+  *os << bv1::BuildingUse_Name(s.use) << " → " << s.department;
+}
 
 class SectorTable : public ::testing::TestWithParam<Sector> {};
 
@@ -112,8 +137,10 @@ INSTANTIATE_TEST_SUITE_P(Domain, SectorTable,
                                            Sector{bv1::BUILDING_USE_HOTEL, "culture_tourism"},
                                            Sector{bv1::BUILDING_USE_SCENIC, "culture_tourism"},
                                            Sector{bv1::BUILDING_USE_MALL, "commerce"},
-                                           Sector{bv1::BUILDING_USE_ELDERLY_CARE,
-                                                  "civil_affairs"}));
+                                           Sector{bv1::BUILDING_USE_ELDERLY_CARE, "civil_affairs"}),
+                         [](const ::testing::TestParamInfo<Sector>& info) {
+                           return CamelCase(bv1::BuildingUse_Name(info.param.use), "BUILDING_USE_");
+                         });
 
 TEST(Route, ResidentialAddsNoSectorAndASectorAlreadyNamedIsNotRepeated) {
   v1::Routing r = Route(Shipped(), v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT, Residential());

@@ -24,19 +24,16 @@ std::string CategoryName(int c) {
 
 }  // namespace
 
-absl::StatusOr<Rules> Rules::Create(RulesProto rules, GuidanceBook guidance) {
+absl::StatusOr<Rules> Rules::Create(RulesProto rules, GuidanceBook guidance,
+                                    const Departments& departments) {
   Rules r;
-  for (const auto& d : rules.departments()) {
-    if (d.slug().empty() || d.name().empty()) {
-      return absl::InvalidArgumentError("rules.departments: slug and name are required");
-    }
-    if (!r.departments_.emplace(d.slug(), d.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat("rules.departments: duplicate ", d.slug()));
-    }
-  }
+  r.departments_ = departments;
   auto check_dept = [&](const std::string& slug, const std::string& where) -> absl::Status {
-    if (r.departments_.count(slug) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown department '", slug, "'"));
+    if (!r.departments_.Contains(slug)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": department '", slug,
+                       "' does not resolve to an org unit: it is not in the departments file "
+                       "(config/departments.textproto)"));
     }
     return absl::OkStatus();
   };
@@ -112,7 +109,8 @@ absl::StatusOr<Rules> Rules::Create(RulesProto rules, GuidanceBook guidance) {
 }
 
 absl::StatusOr<Rules> Rules::LoadFiles(const std::string& rules_path,
-                                       const std::string& guidance_path) {
+                                       const std::string& guidance_path,
+                                       const Departments& departments) {
   FG_ASSIGN_OR_RETURN(std::string rules_text, ReadFile(rules_path));
   FG_ASSIGN_OR_RETURN(std::string guidance_text, ReadFile(guidance_path));
   RulesProto rules;
@@ -125,7 +123,7 @@ absl::StatusOr<Rules> Rules::LoadFiles(const std::string& rules_path,
     return absl::InvalidArgumentError(
         absl::StrCat(guidance_path, ": not a valid HazardGuidanceBook text proto"));
   }
-  return Create(std::move(rules), std::move(guidance));
+  return Create(std::move(rules), std::move(guidance), departments);
 }
 
 std::string Rules::SectorDepartment(int building_use) const {

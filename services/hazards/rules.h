@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "firegrid/config/v1/hazards_rules.pb.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "services/hazards/departments.h"
 
 namespace firegrid::hazards {
 
@@ -18,12 +19,15 @@ using GuidanceBook = ::firegrid::config::v1::HazardGuidanceBook;
 // The validated rules and guidance, indexed for lookups.
 class Rules {
  public:
-  // Every category has exactly one routing rule and one guidance entry; every department named
-  // is declared; every severity has a default deadline; numbers are positive. Errors name the
-  // offending field.
-  static absl::StatusOr<Rules> Create(RulesProto rules, GuidanceBook guidance);
+  // Every category has exactly one routing rule and one guidance entry; every department a
+  // routing or sector rule names resolves to an org unit of `departments` (else the error names
+  // the rule and the target); every severity has a default deadline; numbers are positive.
+  // Errors name the offending field.
+  static absl::StatusOr<Rules> Create(RulesProto rules, GuidanceBook guidance,
+                                      const Departments& departments = Departments::Shipped());
   static absl::StatusOr<Rules> LoadFiles(const std::string& rules_path,
-                                         const std::string& guidance_path);
+                                         const std::string& guidance_path,
+                                         const Departments& departments = Departments::Shipped());
 
   const RulesProto& proto() const { return rules_; }
   const firegrid::config::v1::RoutingRule& RoutingFor(v1::HazardCategory c) const {
@@ -31,8 +35,8 @@ class Rules {
   }
   // The sector department of a building use, or "".
   std::string SectorDepartment(int building_use) const;
-  bool IsDepartment(const std::string& slug) const { return departments_.count(slug) > 0; }
-  const std::map<std::string, std::string>& departments() const { return departments_; }
+  bool IsDepartment(const std::string& slug) const { return departments_.Contains(slug); }
+  const Departments& departments() const { return departments_; }
   // The rectification period: a rule for (severity, category); for a general hazard otherwise
   // the guidance's usual deadline of the category; otherwise the severity's default.
   absl::Duration Period(v1::Severity s, v1::HazardCategory c) const;
@@ -48,7 +52,7 @@ class Rules {
   RulesProto rules_;
   std::map<int, firegrid::config::v1::RoutingRule> routing_;
   std::map<int, v1::Guidance> guidance_;
-  std::map<std::string, std::string> departments_;
+  Departments departments_;
   std::map<int, std::string> sectors_;
   std::map<std::pair<int, int>, int> deadline_days_;  // (severity, category or 0) → days
 };

@@ -69,5 +69,26 @@ TEST(HazardRules, RejectsUnknownDepartmentsMissingCategoriesAndBadNumbers) {
   EXPECT_FALSE(Rules::Create(bad, guidance).ok());
 }
 
+TEST(HazardRules, ARoutingTargetMissingFromTheDepartmentsFileIsRefusedByName) {
+  auto base = Shipped();
+  ASSERT_TRUE(base.ok());
+  GuidanceBook guidance;
+  for (int c = 1; v1::HazardCategory_IsValid(c); ++c) {
+    *guidance.add_guidance() = base->GuidanceFor(static_cast<v1::HazardCategory>(c));
+  }
+  // A departments file without the gas company: gas and electrical hazards would reach nobody.
+  ::firegrid::config::v1::DepartmentBook book;
+  for (const auto& e : Departments::Shipped().entries()) {
+    if (e.slug() != "gas_company") *book.add_departments() = e;
+  }
+  auto departments = Departments::Create(book);
+  ASSERT_TRUE(departments.ok()) << departments.status();
+  auto s = Rules::Create(base->proto(), guidance, *departments).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("'gas_company' does not resolve to an org unit"), std::string::npos)
+      << s;
+  EXPECT_NE(s.message().find("HAZARD_CATEGORY_GAS_ELECTRICAL"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

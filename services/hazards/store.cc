@@ -137,12 +137,16 @@ absl::StatusOr<std::string> HazardStore::OpenHazardId(const std::string& buildin
   return r.str;
 }
 
-absl::StatusOr<std::string> HazardStore::IdempotentHazardId(const std::string& subject,
-                                                            const std::string& key) {
+absl::StatusOr<HazardStore::Idempotency> HazardStore::IdempotentReport(const std::string& subject,
+                                                                       const std::string& key) {
   FG_ASSIGN_OR_RETURN(redis::Reply r,
                       pool_->Command({"GET", Key("idem", absl::StrCat(subject, ":", key))}));
   if (r.IsNil()) return absl::NotFoundError("unknown idempotency key");
-  return r.str;
+  Idempotency out;
+  const size_t space = r.str.find(' ');
+  out.hazard_id = r.str.substr(0, space);
+  if (space != std::string::npos) out.request_digest = r.str.substr(space + 1);
+  return out;
 }
 
 absl::StatusOr<HazardStore::Page> HazardStore::Scan(const std::string& department,
@@ -239,11 +243,12 @@ void HazardStore::Write::ReleaseOpen(const std::string& building_id, int categor
 }
 
 void HazardStore::Write::SetIdempotency(const std::string& subject, const std::string& key,
-                                        const std::string& id) {
+                                        const std::string& id, const std::string& request_digest) {
   const std::string k = store_->Key("idem", absl::StrCat(subject, ":", key));
   w_.preconditions.push_back(
       Pre{Pre::Kind::kAbsent, k, "", "", absl::StatusCode::kAlreadyExists, "idempotency key used"});
-  w_.commands.push_back({"SET", k, id, "EX", absl::StrCat(30 * 24 * 3600)});
+  w_.commands.push_back(
+      {"SET", k, absl::StrCat(id, " ", request_digest), "EX", absl::StrCat(30 * 24 * 3600)});
 }
 
 void HazardStore::Write::Schedule(const Timer& t) {

@@ -33,7 +33,8 @@ struct Timer {
 //   <p>:idx:tier               sorted set of "<tier path>|<id>" (lexicographic scans)
 //   <p>:idx:dept:<slug>        the same, for hazards routed to (or supervised by) a department
 //   <p>:open:<bld>:<category>  id of the open hazard of that building and category
-//   <p>:idem:<subject>:<key>   id of the hazard a report with that idempotency key made
+//   <p>:idem:<subject>:<key>   "<hazard id> <digest>": the hazard a report with that idempotency
+//                              key made and the digest of that request (idempotency.h); 30 days
 //   <p>:bld:<id>               hash: the building projection {name, tier, use, subjects, version}
 //   <p>:timers                 sorted set of timer members by fire time (ms)
 //   <p>:timer:<member>         the timer itself (exists until consumed)
@@ -53,8 +54,11 @@ class HazardStore {
 
   absl::StatusOr<v1::Hazard> Get(const std::string& id);
   absl::StatusOr<std::string> OpenHazardId(const std::string& building_id, int category);
-  absl::StatusOr<std::string> IdempotentHazardId(const std::string& subject,
-                                                 const std::string& key);
+  struct Idempotency {
+    std::string hazard_id;
+    std::string request_digest;  // "" for keys stored before digests were kept
+  };
+  absl::StatusOr<Idempotency> IdempotentReport(const std::string& subject, const std::string& key);
 
   struct Page {
     std::vector<v1::Hazard> hazards;
@@ -77,7 +81,8 @@ class HazardStore {
     // otherwise) or released (only when held by `id`).
     void ClaimOpen(const std::string& building_id, int category, const std::string& id);
     void ReleaseOpen(const std::string& building_id, int category, const std::string& id);
-    void SetIdempotency(const std::string& subject, const std::string& key, const std::string& id);
+    void SetIdempotency(const std::string& subject, const std::string& key, const std::string& id,
+                        const std::string& request_digest);
     void Schedule(const Timer& t);
     void Cancel(const Timer& t);
     // Consumes a timer: the write fails with ABORTED when another replica consumed it first.

@@ -21,13 +21,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   server::RuntimeConfig rc;
-  std::string plan_file, key_prefix, group;
+  std::string plan_file, departments_file, key_prefix, group;
   absl::Duration ack_timeout, timer_interval, plan_interval;
   int webhook_attempts;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
   binder.String("plan-file", &plan_file, "config/plan_tasks.textproto",
                 "the plan's tasks with deadlines and leads (text proto)");
+  binder.String("departments-file", &departments_file, "",
+                "the departments and utilities (text proto DepartmentBook); empty: the copy of "
+                "config/departments.textproto built in. Give hazards the same file");
   binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
   binder.Duration("ack-timeout", &ack_timeout, absl::Hours(4),
@@ -43,6 +46,13 @@ int main(int argc, char** argv) {
              50);
   server::ParseConfigOrExit(binder, argc, argv);
 
+  auto departments = hazards::Departments::LoadFileOrShipped(departments_file);
+  if (!departments.ok()) {
+    log::Init("notify");
+    log::Error("invalid departments", {{"error", std::string(departments.status().message())}});
+    return 2;
+  }
+  notify::UsePlanDepartments(&*departments);
   auto plan_book = notify::LoadPlanBook(plan_file);
   if (!plan_book.ok()) {
     log::Init("notify");

@@ -23,38 +23,23 @@ namespace {
 using ::firegrid::auth::Principal;
 using ::firegrid::auth::Role;
 
-struct PlanDepartment {
+// The plan's collective leads: not org units of their own.
+struct CollectiveLead {
   const char* slug;
   const char* name;  // as the plan writes it
 };
-
-// config/hazards_rules.textproto's departments, then those only the plan names.
-constexpr PlanDepartment kPlanDepartments[] = {
-    {"fire_rescue", "区消防救援支队"},
-    {"emergency", "区应急局"},
-    {"urban_management", "区城市管理局"},
-    {"planning", "区规划自然资源局"},
-    {"housing", "区住房城乡建委"},
-    {"economy_it", "区经济信息委"},
-    {"market_supervision", "区市场监管局"},
-    {"police", "区公安分局"},
-    {"education", "区教委"},
-    {"civil_affairs", "区民政局"},
-    {"commerce", "区商务委"},
-    {"culture_tourism", "区文化旅游委"},
-    {"health", "区卫生健康委"},
-    {"water_company", "供水企业"},
-    {"gas_company", "供气企业"},
-    {"power_company", "供电企业"},
-    {"justice", "区司法局"},
-    {"development_reform", "区发展改革委"},
-    {"finance", "区财政局"},
-    {"publicity", "区委宣传部"},
-    {"hr_social_security", "区人力社保局"},
+constexpr CollectiveLead kCollectiveLeads[] = {
     {kStreetsSlug, "各街道办事处、镇人民政府"},
     {kAllDepartmentsSlug, "区级有关部门和单位"},
     {kEnterprisesSlug, "有关企业"},
 };
+
+// The departments the plan may name: config/departments.textproto (the one list of department
+// ids), the built-in copy unless main gave another file.
+const hazards::Departments*& ActiveDepartments() {
+  static const hazards::Departments* departments = &hazards::Departments::Shipped();
+  return departments;
+}
 
 constexpr int kMaxNoteBytes = 1000;
 constexpr char kPercentField[] = "percent";
@@ -145,18 +130,22 @@ bool IsAuthenticated(const Principal& p) { return p.role != Role::kUnspecified; 
 
 }  // namespace
 
+void UsePlanDepartments(const hazards::Departments* departments) {
+  ActiveDepartments() = departments;
+}
+
 bool IsPlanDepartment(absl::string_view slug) {
-  for (const auto& d : kPlanDepartments) {
+  for (const auto& d : kCollectiveLeads) {
     if (slug == d.slug) return true;
   }
-  return false;
+  return ActiveDepartments()->Contains(std::string(slug));
 }
 
 std::string PlanDepartmentName(absl::string_view slug) {
-  for (const auto& d : kPlanDepartments) {
+  for (const auto& d : kCollectiveLeads) {
     if (slug == d.slug) return d.name;
   }
-  return std::string(slug);
+  return ActiveDepartments()->Name(std::string(slug));
 }
 
 absl::StatusOr<absl::Time> DeadlineEnd(absl::string_view deadline) {

@@ -14,6 +14,7 @@
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "libs/redis/pool.h"
+#include "services/hazards/departments.h"
 #include "services/notify/inbox_keys.h"
 
 namespace firegrid::notify {
@@ -29,9 +30,12 @@ inline constexpr char kStreetsSlug[] = "streets";  // 各街道办事处、镇�
 inline constexpr char kAllDepartmentsSlug[] = "all_departments";  // 区级有关部门和单位
 inline constexpr char kEnterprisesSlug[] = "enterprises";         // 有关企业
 
-// The slugs a plan may name: the departments of config/hazards_rules.textproto, justice,
-// development_reform, finance, publicity, hr_social_security, and the three above.
+// The slugs a plan may name: the departments of config/departments.textproto (the one list of
+// department ids) and the three above.
 bool IsPlanDepartment(absl::string_view slug);
+// Which departments file the plan uses: the built-in copy of config/departments.textproto unless
+// main sets another (--departments-file) at start-up, before any plan is loaded. Not owned.
+void UsePlanDepartments(const hazards::Departments* departments);
 // The name the plan uses, e.g. "区消防救援支队"; the slug itself when unknown.
 std::string PlanDepartmentName(absl::string_view slug);
 

@@ -3,6 +3,7 @@
 // are on Kafka → rectify → close → the statistics reflect it. Also: a non-compliant fire-access
 // assessment in buildings raises a campaign hazard in hazards.
 #include <fstream>
+#include <iterator>
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
@@ -17,6 +18,7 @@
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
 namespace firegrid {
@@ -287,6 +289,42 @@ TEST_F(HazardsE2E, NonCompliantFireAccessRaisesACampaignHazard) {
   EXPECT_EQ(found.hazards(0).source(), hv1::SOURCE_CAMPAIGN);
   EXPECT_THAT(found.hazards(0).routing().lead_departments(),
               ::testing::ElementsAre("urban_management"));
+}
+
+// The real binary refuses to start when a routing target does not resolve to a department's
+// org unit (config/departments.textproto), and says which one. Nothing is started but hazards
+// itself: it stops while loading its rules, before it connects anywhere.
+TEST(HazardsStartupE2E, RefusesToStartNamingARoutingTargetMissingFromTheDepartmentsFile) {
+  testing::TempDir dir("hazards-startup");
+  const std::string departments = dir.Join("departments.textproto");
+  {
+    std::ifstream in(std::string(FIREGRID_CONFIG_DIR) + "/departments.textproto");
+    std::ofstream out(departments);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"gas_company\"") == std::string::npos) out << line << "\n";
+    }
+  }
+  const std::string cfg = FIREGRID_CONFIG_DIR;
+  testing::Subprocess hazards;
+  ASSERT_TRUE(
+      hazards
+          .Start({.argv = {FIREGRID_HAZARDS_BIN, "--rules-file=" + cfg + "/hazards_rules.textproto",
+                           "--guidance-file=" + cfg + "/hazards_guidance.textproto",
+                           "--departments-file=" + departments},
+                  .log_dir = dir.path(),
+                  .name = "hazards"})
+          .ok());
+  auto code = hazards.Wait(absl::Seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 2);
+  std::string logs;
+  for (const std::string& path : {hazards.stdout_path(), hazards.stderr_path()}) {
+    std::ifstream in(path);
+    logs.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_THAT(logs, ::testing::HasSubstr("'gas_company' does not resolve to an org unit"));
+  EXPECT_THAT(logs, ::testing::HasSubstr("HAZARD_CATEGORY_GAS_ELECTRICAL"));
 }
 
 }  // namespace

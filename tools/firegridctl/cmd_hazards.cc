@@ -3,6 +3,7 @@
 // duplicates, the process guidance and the statistics. They talk to the hazards address
 // (--addr, else FIREGRID_HAZARDS_ADDR, else 127.0.0.1:50052).
 #include <functional>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -10,8 +11,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "libs/common/status.h"
+#include "services/hazards/departments.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
 #include "tools/firegridctl/proto_fields.h"
@@ -22,6 +27,7 @@ namespace firegrid::ctl {
 namespace {
 
 namespace hv1 = ::firegrid::hazards::v1;
+namespace bv1 = ::firegrid::buildings::v1;
 using Stub = hv1::HazardService::Stub;
 
 std::unique_ptr<Stub> NewStub(Context& ctx) { return hv1::HazardService::NewStub(ctx.channel()); }
@@ -87,8 +93,43 @@ absl::Status AddEvidence(const ParsedArgs& args,
   return absl::OkStatus();
 }
 
+// A department as tables show it: its name from the departments file
+// (config/departments.textproto, built in), or the slug when the file does not list it.
+std::string DepartmentName(const std::string& slug) {
+  return hazards::Departments::Shipped().Name(slug);
+}
+
 std::string Departments(const google::protobuf::RepeatedPtrField<std::string>& slugs) {
-  return absl::StrJoin(slugs, ",");
+  std::vector<std::string> names;
+  for (const std::string& s : slugs) names.push_back(DepartmentName(s));
+  return absl::StrJoin(names, ",");
+}
+
+// Names of the org units under `prefix` (streets/towns, communities/villages), code → name,
+// from the buildings service that registers them (FIREGRID_ADDR, else its default address), for
+// the tables. Empty when it cannot be asked: the codes are shown alone.
+std::map<std::string, std::string> OrgUnitNames(Context& ctx, const std::string& prefix) {
+  std::map<std::string, std::string> names;
+  const std::string addr = ctx.GetEnv(kBuildingsEndpoint.env).value_or(kBuildingsEndpoint.fallback);
+  auto stub =
+      bv1::BuildingService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  bv1::ListOrgUnitsRequest req;
+  req.set_tier_path_prefix(prefix);
+  req.set_page_size(1000);
+  for (int page = 0; page < 20; ++page) {
+    auto resp = Unary(ctx, *stub, &bv1::BuildingService::Stub::ListOrgUnits, req);
+    if (!resp.ok()) break;
+    for (const bv1::OrgUnit& u : resp->org_units()) names[u.code()] = u.name();
+    if (resp->next_page_token().empty()) break;
+    req.set_page_token(resp->next_page_token());
+  }
+  return names;
+}
+
+// "name (code)" when the code has a name, else the code.
+std::string Named(const std::map<std::string, std::string>& names, const std::string& code) {
+  auto it = names.find(code);
+  return it == names.end() || it->second.empty() ? code : absl::StrCat(it->second, " (", code, ")");
 }
 
 bool IsActive(hv1::Status s) {
@@ -134,12 +175,16 @@ std::string EvidenceCell(const google::protobuf::RepeatedPtrField<hv1::Evidence>
   return absl::StrJoin(uris, ", ");
 }
 
-void PrintHazardRows(Context& ctx, const google::protobuf::RepeatedPtrField<hv1::Hazard>& hazards) {
+void PrintHazardRows(Context& ctx, const google::protobuf::RepeatedPtrField<hv1::Hazard>& hazards,
+                     const std::map<std::string, std::string>& org_units) {
   const absl::Time now = absl::Now();
-  Table t({"ID", "BUILDING", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS", "DEADLINE",
-           "OVERDUE"});
+  Table t({"ID", "BUILDING", "STREET / TOWN", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS",
+           "DEADLINE", "OVERDUE"});
   for (const hv1::Hazard& h : hazards) {
+    const std::string& street = h.routing().street();
+    auto name = org_units.find(street);
     t.AddRow({h.hazard_id(), h.building_name().empty() ? h.building_id() : h.building_name(),
+              name == org_units.end() || name->second.empty() ? street : name->second,
               EnumLabel(h.category()), EnumLabel(h.severity()), StatusCell(h),
               Departments(h.routing().lead_departments()), FormatTime(h.assignment().deadline()),
               Overdue(h, now) ? "yes" : ""});
@@ -295,7 +340,7 @@ absl::Status List(Context& ctx, const ParsedArgs& args) {
     ctx.PrintJson(result);
     return absl::OkStatus();
   }
-  PrintHazardRows(ctx, result.hazards());
+  PrintHazardRows(ctx, result.hazards(), OrgUnitNames(ctx, req.tier_path_prefix()));
   if (!result.next_page_token().empty()) {
     ctx.out().flush();
     ctx.err() << "more: --page-token " << result.next_page_token() << " (or --all)\n";
@@ -466,15 +511,21 @@ absl::Status Guidance(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-std::vector<std::string> StatsCells(const hv1::StatisticsRow& r) {
-  return {r.key(),
+// A rate with nothing to divide by (no open and no closed hazards) is unset: "—", not 100 %.
+std::string RateCell(const hv1::StatisticsRow& r) {
+  if (!r.has_rectification_rate()) return "—";
+  return absl::StrCat(FormatNumber(r.rectification_rate(), 1), "%");
+}
+
+std::vector<std::string> StatsCells(const hv1::StatisticsRow& r, const std::string& label) {
+  return {label,
           absl::StrCat(r.reported()),
           absl::StrCat(r.open()),
           absl::StrCat(r.overdue()),
           absl::StrCat(r.closed()),
           absl::StrCat(r.closed_on_time()),
           absl::StrCat(r.rejected()),
-          absl::StrCat(FormatNumber(r.rectification_rate(), 1), "%")};
+          RateCell(r)};
 }
 
 absl::Status Stats(Context& ctx, const ParsedArgs& args) {
@@ -488,22 +539,31 @@ absl::Status Stats(Context& ctx, const ParsedArgs& args) {
   }
   ctx.out() << "hazard statistics " << out.tier_path() << " (generated "
             << FormatTime(out.generated_at()) << ")\n";
+  // "AWAITING VERIFICATION": reported, not yet verified or rejected.
   auto table = [&](const std::string& first,
                    const google::protobuf::RepeatedPtrField<hv1::StatisticsRow>& rows,
+                   const std::function<std::string(const hv1::StatisticsRow&)>& label,
                    bool with_total) {
-    Table t({first, "REPORTED", "OPEN", "OVERDUE", "CLOSED", "ON TIME", "REJECTED", "RECTIFIED"});
+    Table t({first, "AWAITING VERIFICATION", "OPEN", "OVERDUE", "CLOSED", "ON TIME", "REJECTED",
+             "RECTIFIED"});
     for (size_t c = 1; c <= 7; ++c) t.AlignRight(c);
-    for (const hv1::StatisticsRow& r : rows) t.AddRow(StatsCells(r));
-    if (with_total) {
-      std::vector<std::string> total = StatsCells(out.totals());
-      total[0] = "total";
-      t.AddRow(total);
-    }
+    for (const hv1::StatisticsRow& r : rows) t.AddRow(StatsCells(r, label(r)));
+    if (with_total) t.AddRow(StatsCells(out.totals(), "total"));
     return t.Render();
   };
-  ctx.out() << table("TIER", out.by_tier(), true);
+  const std::map<std::string, std::string> org_units = OrgUnitNames(ctx, out.tier_path());
+  ctx.out() << table(
+      "TIER", out.by_tier(), [&](const hv1::StatisticsRow& r) { return Named(org_units, r.key()); },
+      true);
   if (!out.by_department().empty()) {
-    ctx.out() << "\n" << table("DEPARTMENT", out.by_department(), false);
+    ctx.out() << "\n"
+              << table(
+                     "DEPARTMENT", out.by_department(),
+                     [](const hv1::StatisticsRow& r) {
+                       const std::string name = DepartmentName(r.key());
+                       return name == r.key() ? name : absl::StrCat(name, " (", r.key(), ")");
+                     },
+                     false);
   }
   return absl::OkStatus();
 }

@@ -97,6 +97,24 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
     absl::MutexLock lock(&mu_);
     return last_update_;
   }
+  grpc::Status ListOrgUnits(grpc::ServerContext* ctx, const bv1::ListOrgUnitsRequest* req,
+                            bv1::ListOrgUnitsResponse* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    for (const bv1::OrgUnit& u : org_units_) {
+      if (u.code().rfind(req->tier_path_prefix(), 0) == 0) *out->add_org_units() = u;
+    }
+    return grpc::Status::OK;
+  }
+
+  void AddOrgUnit(const std::string& code, const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    bv1::OrgUnit u;
+    u.set_code(code);
+    u.set_name(name);
+    org_units_.push_back(u);
+  }
+
   bv1::FileResponsibilityRequest last_file() {
     absl::MutexLock lock(&mu_);
     return last_file_;
@@ -112,6 +130,7 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
 
   absl::Mutex mu_;
   std::vector<bv1::Building> buildings_ ABSL_GUARDED_BY(mu_);
+  std::vector<bv1::OrgUnit> org_units_ ABSL_GUARDED_BY(mu_);
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
   bv1::ListBuildingsRequest last_list_ ABSL_GUARDED_BY(mu_);
   bv1::UpdateBuildingRequest last_update_ ABSL_GUARDED_BY(mu_);

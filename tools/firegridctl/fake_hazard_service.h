@@ -142,6 +142,9 @@ class FakeHazardService final : public hv1::HazardService::Service {
     street->set_overdue(2);
     street->set_closed(1);
     street->set_rectification_rate(25);
+    hv1::StatisticsRow* quiet = out->add_by_tier();  // only reports awaiting verification
+    quiet->set_key("500109002");
+    quiet->set_reported(2);
     hv1::StatisticsRow* dept = out->add_by_department();
     dept->set_key("fire_rescue");
     dept->set_open(2);

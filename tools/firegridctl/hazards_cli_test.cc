@@ -24,6 +24,8 @@ using ::testing::Not;
 class HazardsCliTest : public ::testing::Test {
  protected:
   HazardsCliTest() : server_(&service_) {
+    buildings_.AddOrgUnit("500109001", "天生街道");
+    buildings_.AddOrgUnit("500109002", "北温泉街道");
     RegisterAllCommands(&registry_);
     hv1::Hazard a;
     a.set_hazard_id("hzd_a");
@@ -34,6 +36,7 @@ class HazardsCliTest : public ::testing::Test {
     a.set_severity(hv1::SEVERITY_GENERAL);
     a.set_source(hv1::SOURCE_GRID_INSPECTION);
     a.set_status(hv1::STATUS_ASSIGNED);
+    a.mutable_routing()->set_street("500109001");
     a.mutable_routing()->add_lead_departments("housing");
     a.mutable_routing()->add_lead_departments("fire_rescue");
     a.mutable_assignment()->set_responsible_party("缙云物业");
@@ -62,12 +65,16 @@ class HazardsCliTest : public ::testing::Test {
     out_.str("");
     err_.str("");
     if (!env.count("FIREGRID_HAZARDS_ADDR")) env["FIREGRID_HAZARDS_ADDR"] = server_.address();
+    // The org units (names of streets and towns) come from the buildings service.
+    if (!env.count("FIREGRID_ADDR")) env["FIREGRID_ADDR"] = buildings_server_.address();
     return RunCli(registry_, args, std::move(env), out_, err_);
   }
 
   Registry registry_;
   FakeHazardService service_;
   FakeServer server_;
+  FakeBuildingService buildings_;
+  FakeServer buildings_server_{&buildings_};
   std::ostringstream out_, err_;
 };
 
@@ -154,7 +161,8 @@ TEST_F(HazardsCliTest, ListAllPrintsOneRowPerHazardWithTheListColumns) {
   EXPECT_THAT(lines[1], HasSubstr("hzd_a"));
   EXPECT_THAT(lines[1], HasSubstr("缙云大厦"));
   EXPECT_THAT(lines[1], HasSubstr("old_building_facilities"));
-  EXPECT_THAT(lines[1], HasSubstr("housing,fire_rescue"));
+  // Departments by their names (config/departments.textproto), not their slugs.
+  EXPECT_THAT(lines[1], HasSubstr("区住房城乡建委,区消防救援支队"));
   EXPECT_THAT(lines[1], HasSubstr("2024-05-06 00:00"));
   EXPECT_THAT(lines[1], ::testing::EndsWith("yes"));  // assigned and past its deadline
   EXPECT_THAT(lines[2], HasSubstr("bld_2"));          // no name: the id
@@ -333,13 +341,48 @@ TEST_F(HazardsCliTest, StatsPrintsTiersWithTotalAndDepartments) {
   ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
   EXPECT_EQ(service_.last<hv1::GetStatisticsRequest>().tier_path(), "500109");
   std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
-  ASSERT_GE(lines.size(), 6u) << out_.str();
+  ASSERT_GE(lines.size(), 7u) << out_.str();
   EXPECT_THAT(lines[1], HasSubstr("RECTIFIED"));
   EXPECT_THAT(lines[2], HasSubstr("500109001"));
   EXPECT_THAT(lines[2], HasSubstr("25%"));
-  EXPECT_THAT(lines[3], HasSubstr("total"));
-  EXPECT_THAT(lines[4], HasSubstr("DEPARTMENT"));
-  EXPECT_THAT(lines[5], HasSubstr("fire_rescue"));
+  EXPECT_THAT(lines[4], HasSubstr("total"));
+  EXPECT_THAT(lines[5], HasSubstr("DEPARTMENT"));
+  EXPECT_THAT(lines[6], HasSubstr("区消防救援支队 (fire_rescue)"));
+}
+
+TEST_F(HazardsCliTest, ListAndStatsShowStreetsAndTownsByTheirOrgUnitNames) {
+  ASSERT_EQ(Run({"hazards", "list", "--all"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << out_.str();
+  EXPECT_THAT(lines[0], HasSubstr("STREET / TOWN"));
+  EXPECT_THAT(lines[1], HasSubstr("天生街道"));
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("天生街道 (500109001)"));
+  EXPECT_THAT(out_.str(), HasSubstr("北温泉街道 (500109002)"));
+}
+
+TEST_F(HazardsCliTest, StatsShowTheCodesAloneWhenTheOrgUnitsCannotBeAsked) {
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}, {{"FIREGRID_ADDR", "127.0.0.1:1"}}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("500109001"));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("天生街道")));
+}
+
+TEST_F(HazardsCliTest, StatsShowsADashNotAHundredPercentWhenNothingIsOpenOrClosed) {
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << out_.str();
+  EXPECT_THAT(lines[3], HasSubstr("500109002"));
+  EXPECT_THAT(lines[3], HasSubstr("—"));
+  EXPECT_THAT(lines[3], Not(HasSubstr("%")));
+}
+
+TEST_F(HazardsCliTest, StatsNamesTheReportedColumnAwaitingVerification) {
+  ASSERT_EQ(Run({"hazards", "stats", "--tier", "500109"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << out_.str();
+  EXPECT_THAT(lines[1], HasSubstr("AWAITING VERIFICATION"));
+  EXPECT_THAT(lines[1], Not(HasSubstr("REPORTED")));
 }
 
 TEST_F(HazardsCliTest, HazardsCommandsUseTheHazardsAddressNotTheBuildingsOne) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "services/hazards/departments.h"
 
 namespace firegrid::loaders {
 namespace {
@@ -180,45 +181,6 @@ const std::vector<StreetSeed>& Streets() {
        1},
   };
   return *kStreets;
-}
-
-struct UnitSeed {
-  const char* slug;
-  const char* name;
-};
-
-// The departments the plan names (docs/domain.md), "500109.<slug>".
-const std::vector<UnitSeed>& Departments() {
-  static const auto* kDepartments = new std::vector<UnitSeed>{
-      {"fire_rescue", "北碚区消防救援支队"},
-      {"emergency", "北碚区应急管理局"},
-      {"urban_management", "北碚区城市管理局"},
-      {"housing", "北碚区住房和城乡建设委员会"},
-      {"planning", "北碚区规划和自然资源局"},
-      {"economy_it", "北碚区经济和信息化委员会"},
-      {"market_supervision", "北碚区市场监督管理局"},
-      {"police", "北碚区公安分局"},
-      {"education", "北碚区教育委员会"},
-      {"civil_affairs", "北碚区民政局"},
-      {"commerce", "北碚区商务委员会"},
-      {"culture_tourism", "北碚区文化和旅游发展委员会"},
-      {"health", "北碚区卫生健康委员会"},
-      {"development_reform", "北碚区发展和改革委员会"},
-      {"finance", "北碚区财政局"},
-      {"justice", "北碚区司法局"},
-      {"publicity", "北碚区委宣传部"},
-      {"hr_social_security", "北碚区人力资源和社会保障局"},
-  };
-  return *kDepartments;
-}
-
-const std::vector<UnitSeed>& Enterprises() {
-  static const auto* kEnterprises = new std::vector<UnitSeed>{
-      {"water", "北碚区自来水有限公司"},
-      {"power", "国网重庆市北碚供电分公司"},
-      {"gas", "北碚区天然气有限公司"},
-  };
-  return *kEnterprises;
 }
 
 const std::vector<std::string>& EstateNames() {
@@ -490,19 +452,15 @@ DemoDataset GenerateBeibei(uint64_t seed, int building_count) {
                              s.lon + rng.Range(-0.014, 0.014)});
     }
   }
-  for (const UnitSeed& u : Departments()) {
+  // The departments and utilities: one org unit "<district>.<slug>" per entry of
+  // config/departments.textproto, the slugs the hazards routing and notify use.
+  for (const auto& e : hazards::Departments::Shipped().entries()) {
     bv1::OrgUnit unit;
-    unit.set_code(absl::StrCat(kBeibeiCode, ".", u.slug));
-    unit.set_name(u.name);
-    unit.set_kind(bv1::ORG_UNIT_KIND_DEPARTMENT);
-    unit.set_parent_code(kBeibeiCode);
-    d.org_units.push_back(unit);
-  }
-  for (const UnitSeed& u : Enterprises()) {
-    bv1::OrgUnit unit;
-    unit.set_code(absl::StrCat(kBeibeiCode, ".", u.slug));
-    unit.set_name(u.name);
-    unit.set_kind(bv1::ORG_UNIT_KIND_ENTERPRISE);
+    unit.set_code(hazards::DepartmentOrgUnit(kBeibeiCode, e.slug()));
+    unit.set_name(e.full_name().empty() ? e.name() : e.full_name());
+    unit.set_kind(e.kind() == config::v1::DEPARTMENT_KIND_ENTERPRISE
+                      ? bv1::ORG_UNIT_KIND_ENTERPRISE
+                      : bv1::ORG_UNIT_KIND_DEPARTMENT);
     unit.set_parent_code(kBeibeiCode);
     d.org_units.push_back(unit);
   }

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "libs/auth/grpc_auth.h"
+#include "services/hazards/departments.h"
 #include "tools/loaders/beibei.h"
 
 namespace firegrid::loaders {
@@ -125,7 +126,7 @@ Principal DepartmentOfficer(const std::string& department) {
   Principal p;
   p.subject = absl::StrCat("dept-", department);
   p.role = Role::kDepartmentOfficer;
-  p.org_unit = absl::StrCat(kBeibeiCode, ".", department);
+  p.org_unit = hazards::DepartmentOrgUnit(kBeibeiCode, department);
   p.tier_path = kBeibeiCode;
   p.department = department;
   return p;

@@ -1,0 +1,101 @@
+#include "services/hazards/listing.h"
+
+#include "gtest/gtest.h"
+#include "services/hazards/redaction.h"
+#include "services/hazards/timestamps.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using auth::Role;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+
+auth::Principal Make(Role role, const std::string& tier, const std::string& department = "") {
+  auth::Principal p;
+  p.role = role;
+  p.tier_path = tier;
+  p.subject = "someone";
+  p.department = department;
+  return p;
+}
+
+const Rules& ShippedRules() {
+  static const Rules* rules = [] {
+    auto r = Rules::LoadFiles(FIREGRID_HAZARDS_RULES, FIREGRID_HAZARDS_GUIDANCE);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return new Rules(*r);
+  }();
+  return *rules;
+}
+
+TEST(ResolveListScope, DefaultsToTheCallersTierAndPinsADepartmentOfficerToTheirDepartment) {
+  v1::ListHazardsRequest req;
+  auto street = ResolveListScope(Make(Role::kStreetOfficer, "500109001"), req, ShippedRules());
+  ASSERT_TRUE(street.ok()) << street.status();
+  EXPECT_EQ(street->tier_prefix, "500109001");
+  auto dept =
+      ResolveListScope(Make(Role::kDepartmentOfficer, "500109", "police"), req, ShippedRules());
+  ASSERT_TRUE(dept.ok()) << dept.status();
+  EXPECT_EQ(dept->department, "police");
+  req.set_department("housing");
+  EXPECT_EQ(
+      ResolveListScope(Make(Role::kDepartmentOfficer, "500109", "police"), req, ShippedRules())
+          .status()
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+}
+
+TEST(ResolveListScope, RefusesOtherTiersUnknownDepartmentsAndBadPageSizes) {
+  const auth::Principal street = Make(Role::kStreetOfficer, "500109001");
+  v1::ListHazardsRequest req;
+  req.set_tier_path_prefix("500109002");
+  EXPECT_EQ(ResolveListScope(street, req, ShippedRules()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  req.Clear();
+  req.set_department("nobody");
+  EXPECT_EQ(ResolveListScope(street, req, ShippedRules()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  req.Clear();
+  req.set_page_size(501);
+  EXPECT_EQ(ResolveListScope(street, req, ShippedRules()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveListScope(Make(Role::kServiceAgency, "500109"), v1::ListHazardsRequest(),
+                             ShippedRules())
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(MatchesListing, FiltersDuplicatesStatusesAndOverdue) {
+  const auth::Principal admin = Make(Role::kDistrictAdmin, "500109");
+  v1::Hazard h;
+  h.set_tier_path("500109001002");
+  h.set_status(v1::STATUS_RECTIFYING);
+  *h.mutable_assignment()->mutable_deadline() = Ts(kNow - absl::Hours(1));
+  v1::ListHazardsRequest req;
+  EXPECT_TRUE(MatchesListing(admin, req, h, kNow));
+  req.set_overdue(false);
+  EXPECT_FALSE(MatchesListing(admin, req, h, kNow));
+  req.clear_overdue();
+  req.add_statuses(v1::STATUS_CLOSED);
+  EXPECT_FALSE(MatchesListing(admin, req, h, kNow));
+  req.clear_statuses();
+  h.set_duplicate_of("hzd_2");
+  EXPECT_FALSE(MatchesListing(admin, req, h, kNow));
+  req.set_include_duplicates(true);
+  EXPECT_TRUE(MatchesListing(admin, req, h, kNow));
+}
+
+TEST(Redact, ReporterContactOnlyForDistrictAdminsAndNeverInEvents) {
+  v1::Hazard h;
+  h.mutable_reporter()->set_contact("13800000000");
+  h.add_audit()->set_action("report");
+  EXPECT_EQ(Redact(h, Make(Role::kDistrictAdmin, "500109")).reporter().contact(), "13800000000");
+  EXPECT_EQ(Redact(h, Make(Role::kStreetOfficer, "500109001")).reporter().contact(), "");
+  EXPECT_EQ(ForEvent(h).reporter().contact(), "");
+  EXPECT_EQ(ForEvent(h).audit_size(), 0);
+}
+
+}  // namespace
+}  // namespace firegrid::hazards

@@ -1,0 +1,16 @@
+#include "services/hazards/redaction.h"
+
+namespace firegrid::hazards {
+
+v1::Hazard Redact(v1::Hazard h, const auth::Principal& p) {
+  if (p.role != auth::Role::kDistrictAdmin) h.mutable_reporter()->clear_contact();
+  return h;
+}
+
+v1::Hazard ForEvent(v1::Hazard h) {
+  h.clear_audit();
+  h.mutable_reporter()->clear_contact();
+  return h;
+}
+
+}  // namespace firegrid::hazards

@@ -1,0 +1,276 @@
+// The lifecycle transitions of HazardRegistry: load, authorise, check the state and version,
+// apply, and write the hazard with its events atomically. The rules they apply are in
+// lifecycle.h (who, from which state), validation.h, deadlines.h and duplicates.h.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "firegrid/hazards/v1/events.pb.h"
+#include "libs/common/status.h"
+#include "services/hazards/deadlines.h"
+#include "services/hazards/duplicates.h"
+#include "services/hazards/registry.h"
+#include "services/hazards/timestamps.h"
+#include "services/hazards/validation.h"
+
+namespace firegrid::hazards {
+namespace {
+
+std::string CategoryWords(v1::HazardCategory c) {
+  std::string n = v1::HazardCategory_Name(c);
+  return absl::AsciiStrToLower(n.substr(std::string("HAZARD_CATEGORY_").size()));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Transition(const P& p, const std::string& id,
+                                                      int64_t expected_version, Action action,
+                                                      const Apply& apply) {
+  FG_ASSIGN_OR_RETURN(v1::Hazard before, Load(id));
+  FG_RETURN_IF_ERROR(CanSee(p, before));
+  FG_RETURN_IF_ERROR(Authorize(p, before, action));
+  if (expected_version <= 0) {
+    return InvalidField("expected_version", "is required (the version you read)");
+  }
+  if (before.version() != expected_version) {
+    return absl::AbortedError(absl::StrCat("hazard ", id, " is at version ", before.version(),
+                                           ", not ", expected_version, "; read it again"));
+  }
+  FG_RETURN_IF_ERROR(CheckState(before, action));
+  v1::Hazard after = before;
+  HazardStore::Write w = store_->NewWrite();
+  std::vector<events::Message> later;
+  FG_RETURN_IF_ERROR(apply(before, &after, &w, &later));
+  after.set_version(before.version() + 1);
+  *after.mutable_updated_at() = Ts(clock_->Now());
+  w.Update(before, after);
+  if (after.status() != before.status()) {
+    StatusChanged(after, before.status(), ActionName(action), p, &w);
+  }
+  for (auto& m : later) w.Publish(std::move(m));
+  FG_RETURN_IF_ERROR(w.Commit());
+  return Redact(std::move(after), p);
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Verify(const P& p, const v1::VerifyHazardRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  return Transition(
+      p, req.hazard_id(), req.expected_version(), Action::kVerify,
+      [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write*,
+          std::vector<events::Message>*) -> absl::Status {
+        const absl::Time now = clock_->Now();
+        if (h->severity() == v1::SEVERITY_MAJOR) {
+          if (std::find(h->confirmations().begin(), h->confirmations().end(), p.subject) !=
+              h->confirmations().end()) {
+            return absl::FailedPreconditionError(
+                "you have confirmed this major hazard already; it needs other reviewers");
+          }
+          h->add_confirmations(p.subject);
+          if (h->confirmations_size() < rules_->major_confirmations()) {
+            Record(h, p, "confirm", v1::STATUS_REPORTED, now,
+                   absl::StrCat(req.note(), req.note().empty() ? "" : " ", "(",
+                                h->confirmations_size(), "/", rules_->major_confirmations(),
+                                " confirmations)"));
+            return absl::OkStatus();
+          }
+        }
+        Record(h, p, "verify", v1::STATUS_VERIFIED, now, req.note());
+        if (h->source() == v1::SOURCE_PUBLIC_TIP_OFF && !h->reporter().anonymous() &&
+            !h->reporter().name().empty()) {
+          h->mutable_reward()->set_amount_yuan(h->severity() == v1::SEVERITY_MAJOR
+                                                   ? rules_->proto().reward_major_yuan()
+                                                   : rules_->proto().reward_general_yuan());
+          *h->mutable_reward()->mutable_recorded_at() = Ts(now);
+          h->mutable_reward()->set_recorded_by(p.subject);
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Reject(const P& p, const v1::RejectHazardRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.reason(), "reason", true, 2000));
+  return Transition(p, req.hazard_id(), req.expected_version(), Action::kReject,
+                    [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
+                        std::vector<events::Message>* later) -> absl::Status {
+                      h->set_rejection_reason(req.reason());
+                      Record(h, p, "reject", v1::STATUS_REJECTED, clock_->Now(), req.reason());
+                      w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
+                      return absl::OkStatus();
+                    });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Assign(const P& p, const v1::AssignHazardRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.responsible_party(), "responsible_party", true, 200));
+  FG_RETURN_IF_ERROR(ValidateText(req.responsible_subject(), "responsible_subject", false, 128));
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  if (!req.supervising_department().empty() &&
+      !rules_->IsDepartment(req.supervising_department())) {
+    return InvalidField("supervising_department",
+                        absl::StrCat("unknown department '", req.supervising_department(), "'"));
+  }
+  const absl::Time now = clock_->Now();
+  if (req.has_deadline()) {
+    const absl::Time d = FromTs(req.deadline());
+    if (d <= now) return InvalidField("deadline", "is in the past");
+    if (d > now + absl::Hours(24 * 366))
+      return InvalidField("deadline", "is more than a year away");
+  }
+  return Transition(p, req.hazard_id(), req.expected_version(), Action::kAssign,
+                    [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
+                        std::vector<events::Message>* later) -> absl::Status {
+                      auto* a = h->mutable_assignment();
+                      a->set_responsible_party(req.responsible_party());
+                      a->set_responsible_subject(req.responsible_subject());
+                      a->set_supervising_department(req.supervising_department().empty()
+                                                        ? h->routing().lead_departments(0)
+                                                        : req.supervising_department());
+                      *a->mutable_deadline() =
+                          req.has_deadline()
+                              ? req.deadline()
+                              : Ts(now + rules_->Period(h->severity(), h->category()));
+                      Record(h, p, "assign", v1::STATUS_ASSIGNED, now,
+                             absl::StrCat(req.note(), req.note().empty() ? "" : "; ", "deadline ",
+                                          absl::FormatTime("%Y-%m-%d %H:%M", FromTs(a->deadline()),
+                                                           absl::FixedTimeZone(8 * 3600))));
+                      for (const Timer& t : TimersFor(*rules_, *h, now)) w->Schedule(t);
+                      return absl::OkStatus();
+                    });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Start(const P& p,
+                                                 const v1::StartRectificationRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  return Transition(
+      p, req.hazard_id(), req.expected_version(), Action::kStart,
+      [&](const v1::Hazard&, v1::Hazard* h, HazardStore::Write*, std::vector<events::Message>*) {
+        Record(h, p, "start", v1::STATUS_RECTIFYING, clock_->Now(), req.note());
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Submit(const P& p,
+                                                  const v1::SubmitRectificationRequest& req) {
+  if (req.evidence().empty()) return InvalidField("evidence", "at least one item is required");
+  FG_RETURN_IF_ERROR(ValidateEvidence(req.evidence(), "evidence"));
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  return Transition(
+      p, req.hazard_id(), req.expected_version(), Action::kSubmit,
+      [&](const v1::Hazard&, v1::Hazard* h, HazardStore::Write*, std::vector<events::Message>*) {
+        for (const auto& e : req.evidence()) *h->add_rectification_evidence() = e;
+        Record(h, p, "submit", v1::STATUS_SUBMITTED, clock_->Now(), req.note());
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Review(const P& p,
+                                                  const v1::ReviewRectificationRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", !req.passed(), 2000));
+  const Action action = req.passed() ? Action::kReviewPass : Action::kReviewFail;
+  absl::StatusOr<v1::Hazard> reviewed =
+      Transition(p, req.hazard_id(), req.expected_version(), action,
+                 [&](const v1::Hazard&, v1::Hazard* h, HazardStore::Write* w,
+                     std::vector<events::Message>* later) -> absl::Status {
+                   const absl::Time now = clock_->Now();
+                   if (!req.passed()) {
+                     Record(h, p, "review_fail", v1::STATUS_RECTIFYING, now, req.note());
+                     return absl::OkStatus();
+                   }
+                   Record(h, p, "review_pass", v1::STATUS_CLOSED, now, req.note());
+                   *h->mutable_closed_at() = Ts(now);
+                   h->set_closed_on_time(now <= FromTs(h->assignment().deadline()));
+                   w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
+                   for (const Timer& t : TimersFor(*rules_, *h, FromTs(h->assignment().deadline())))
+                     w->Cancel(t);
+                   v1::HazardClosed closed;
+                   *closed.mutable_hazard() = ForEvent(*h);
+                   closed.set_on_time(h->closed_on_time());
+                   later->push_back(Event(closed, *h));
+                   return absl::OkStatus();
+                 });
+  if (reviewed.ok() && req.passed() && metrics_ != nullptr) metrics_->Closed(reviewed->category());
+  return reviewed;
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::ChangeCategory(const P& p,
+                                                          const v1::ChangeCategoryRequest& req) {
+  if (!ValidCategory(req.category())) return InvalidField("category", "is required");
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  FG_ASSIGN_OR_RETURN(v1::Hazard current, Load(req.hazard_id()));
+  FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(current.building_id()));
+  return Transition(
+      p, req.hazard_id(), req.expected_version(), Action::kChangeCategory,
+      [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
+          std::vector<events::Message>* later) -> absl::Status {
+        if (req.category() == before.category()) {
+          return InvalidField("category", "is the hazard's category already");
+        }
+        h->set_category(req.category());
+        *h->mutable_routing() = Route(*rules_, req.category(), building);
+        Record(h, p, "change_category", h->status(), clock_->Now(),
+               absl::StrCat(CategoryWords(before.category()), " → ", CategoryWords(req.category()),
+                            req.note().empty() ? "" : "; ", req.note()));
+        w->ReleaseOpen(before.building_id(), before.category(), before.hazard_id());
+        w->ClaimOpen(before.building_id(), req.category(), before.hazard_id());
+        v1::HazardRouted routed;
+        *routed.mutable_hazard() = ForEvent(*h);
+        *routed.mutable_previous_routing() = before.routing();
+        later->push_back(Event(routed, *h));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Merge(const P& p, const v1::MergeHazardsRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  if (req.hazard_id() == req.target_hazard_id()) {
+    return InvalidField("target_hazard_id", "must be another hazard");
+  }
+  FG_ASSIGN_OR_RETURN(v1::Hazard dup, Load(req.hazard_id()));
+  FG_ASSIGN_OR_RETURN(v1::Hazard target, Load(req.target_hazard_id()));
+  FG_RETURN_IF_ERROR(CanSee(p, dup));
+  FG_RETURN_IF_ERROR(CanSee(p, target));
+  FG_RETURN_IF_ERROR(Authorize(p, dup, Action::kMerge));
+  FG_RETURN_IF_ERROR(CheckState(dup, Action::kMerge));
+  FG_RETURN_IF_ERROR(CheckState(target, Action::kMerge));
+  FG_RETURN_IF_ERROR(CheckMergeable(dup, target));
+  DuplicatePair after = MergeInto(dup, target, p, clock_->Now(), req.note());
+  HazardStore::Write w = store_->NewWrite();
+  w.Update(dup, after.duplicate);
+  w.Update(target, after.target);
+  auto open = store_->OpenHazardId(dup.building_id(), dup.category());
+  if (open.ok() && *open == dup.hazard_id()) {
+    w.ReleaseOpen(dup.building_id(), dup.category(), dup.hazard_id());
+  }
+  if (dup.assignment().has_deadline()) {
+    for (const Timer& t : TimersFor(*rules_, dup, FromTs(dup.assignment().deadline()))) {
+      w.Cancel(t);
+    }
+  }
+  StatusChanged(after.duplicate, dup.status(), "merge", p, &w);
+  FG_RETURN_IF_ERROR(w.Commit());
+  return Redact(std::move(after.duplicate), p);
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::Unmerge(const P& p,
+                                                   const v1::UnmergeHazardRequest& req) {
+  FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  FG_ASSIGN_OR_RETURN(v1::Hazard dup, Load(req.hazard_id()));
+  FG_RETURN_IF_ERROR(CanSee(p, dup));
+  FG_RETURN_IF_ERROR(Authorize(p, dup, Action::kUnmerge));
+  FG_RETURN_IF_ERROR(CheckState(dup, Action::kUnmerge));
+  FG_ASSIGN_OR_RETURN(v1::Hazard target, Load(dup.duplicate_of()));
+  DuplicatePair after = hazards::Unmerge(dup, target, p, clock_->Now(), req.note());
+  HazardStore::Write w = store_->NewWrite();
+  w.Update(dup, after.duplicate);
+  w.Update(target, after.target);
+  auto open = store_->OpenHazardId(dup.building_id(), dup.category());
+  if (IsOpen(dup.status()) && open.status().code() == absl::StatusCode::kNotFound) {
+    w.ClaimOpen(dup.building_id(), dup.category(), dup.hazard_id());
+  }
+  v1::HazardRouted routed;
+  *routed.mutable_hazard() = ForEvent(after.duplicate);
+  w.Publish(Event(routed, after.duplicate));
+  FG_RETURN_IF_ERROR(w.Commit());
+  return Redact(std::move(after.duplicate), p);
+}
+
+}  // namespace firegrid::hazards

@@ -1,0 +1,91 @@
+#include "services/hazards/validation.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/ids.h"
+#include "libs/common/status.h"
+
+namespace firegrid::hazards {
+
+using auth::Role;
+
+absl::Status ValidateText(const std::string& v, const std::string& field, bool required,
+                          size_t max) {
+  if (required && absl::StripAsciiWhitespace(v).empty()) return InvalidField(field, "is required");
+  if (v.size() > max) return InvalidField(field, absl::StrCat("at most ", max, " bytes"));
+  for (unsigned char c : v) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      return InvalidField(field, "must not hold control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEvidence(const google::protobuf::RepeatedPtrField<v1::Evidence>& evidence,
+                              const std::string& field) {
+  if (evidence.size() > 20) return InvalidField(field, "at most 20 items");
+  for (int i = 0; i < evidence.size(); ++i) {
+    const std::string f = absl::StrCat(field, "[", i, "]");
+    const std::string& uri = evidence[i].uri();
+    bool ok = false;
+    if (absl::StartsWith(uri, "https://") || absl::StartsWith(uri, "http://")) {
+      ok =
+          uri.size() > 8 && uri.size() <= 2048 && uri.find_first_of(" \t\r\n") == std::string::npos;
+    } else if (absl::StartsWith(uri, "sha256:") && uri.size() == 7 + 64) {
+      ok = std::all_of(uri.begin() + 7, uri.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    }
+    if (!ok) return InvalidField(f + ".uri", "must be an http(s) URL or sha256:<64 hex digits>");
+    FG_RETURN_IF_ERROR(ValidateText(evidence[i].description(), f + ".description", false, 500));
+  }
+  return absl::OkStatus();
+}
+
+bool ValidCategory(int c) { return c != 0 && v1::HazardCategory_IsValid(c); }
+
+absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req) {
+  if (!IsWellFormedId(req.building_id(), "bld")) {
+    return InvalidField("building_id", "is not a building id");
+  }
+  if (!ValidCategory(req.category())) return InvalidField("category", "is required");
+  if (req.severity() == v1::SEVERITY_UNSPECIFIED || !v1::Severity_IsValid(req.severity())) {
+    return InvalidField("severity", "is required (general or major)");
+  }
+  if (req.source() == v1::SOURCE_UNSPECIFIED || !v1::Source_IsValid(req.source())) {
+    return InvalidField("source", "is required");
+  }
+  FG_RETURN_IF_ERROR(ValidateText(req.description(), "description", true, 4000));
+  FG_RETURN_IF_ERROR(ValidateEvidence(req.evidence(), "evidence"));
+  FG_RETURN_IF_ERROR(ValidateText(req.reporter().name(), "reporter.name", false, 100));
+  FG_RETURN_IF_ERROR(ValidateText(req.reporter().contact(), "reporter.contact", false, 100));
+  if (!req.reporter().subject().empty()) return InvalidField("reporter.subject", "is server-owned");
+  if (req.reporter().anonymous()) {
+    if (req.source() != v1::SOURCE_PUBLIC_TIP_OFF) {
+      return InvalidField("reporter.anonymous", "only public tip-offs may be anonymous");
+    }
+    if (!req.reporter().name().empty() || !req.reporter().contact().empty()) {
+      return InvalidField("reporter", "an anonymous tip-off carries no name or contact");
+    }
+  }
+  if ((req.source() == v1::SOURCE_IOT || req.source() == v1::SOURCE_CAMPAIGN) &&
+      p.role != Role::kInternalService && p.role != Role::kDistrictAdmin) {
+    return absl::PermissionDeniedError(
+        "IoT and campaign hazards come from systems or district admins");
+  }
+  return ValidateText(req.idempotency_key(), "idempotency_key", false, 128);
+}
+
+absl::Status ValidateStatisticsScope(const std::string& scope) {
+  const bool digits = std::all_of(scope.begin(), scope.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+  if ((scope.size() != 6 && scope.size() != 9 && scope.size() != 12) || !digits) {
+    return InvalidField("tier_path", "must be a 6, 9 or 12-digit division code");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace firegrid::hazards

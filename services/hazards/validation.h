@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/auth/principal.h"
+
+namespace firegrid::hazards {
+
+namespace v1 = ::firegrid::hazards::v1;
+
+// Input rules of the hazards requests: every error is INVALID_ARGUMENT naming the field (or
+// PERMISSION_DENIED where the rule is about who may send it).
+
+// Free text: required (not blank) or optional, at most `max` bytes, no control characters other
+// than newline and tab.
+absl::Status ValidateText(const std::string& value, const std::string& field, bool required,
+                          size_t max);
+
+// Evidence: at most 20 items, each an http(s) URL (≤ 2048 bytes, no whitespace) or
+// sha256:<64 lower-case hex digits>, with an optional description of ≤ 500 bytes.
+absl::Status ValidateEvidence(const google::protobuf::RepeatedPtrField<v1::Evidence>& evidence,
+                              const std::string& field);
+
+// A category other than UNSPECIFIED that the enum knows.
+bool ValidCategory(int category);
+
+// A ReportHazard request: building id, category, severity and source required; description,
+// evidence and reporter within limits; the reporter's subject is server-owned; only public
+// tip-offs may be anonymous, and then without name or contact; IoT and campaign reports come
+// from internal services or district admins; the idempotency key at most 128 bytes.
+absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req);
+
+// A statistics scope: a 6, 9 or 12-digit division code.
+absl::Status ValidateStatisticsScope(const std::string& tier_path);
+
+}  // namespace firegrid::hazards

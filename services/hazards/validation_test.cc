@@ -1,0 +1,114 @@
+#include "services/hazards/validation.h"
+
+#include <functional>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace firegrid::hazards {
+namespace {
+
+using ::testing::HasSubstr;
+
+auth::Principal Worker() {
+  auth::Principal p;
+  p.role = auth::Role::kCommunityWorker;
+  p.tier_path = "500109001002";
+  p.subject = "grid";
+  return p;
+}
+
+v1::ReportHazardRequest Good() {
+  v1::ReportHazardRequest r;
+  r.set_building_id("bld_A");
+  r.set_category(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  r.set_severity(v1::SEVERITY_GENERAL);
+  r.set_source(v1::SOURCE_GRID_INSPECTION);
+  r.set_description("消防车道被私家车占用");
+  r.add_evidence()->set_uri("https://evidence.example/photo1.jpg");
+  return r;
+}
+
+TEST(ValidateReport, AWellFormedReportPasses) {
+  EXPECT_TRUE(ValidateReport(Worker(), Good()).ok());
+}
+
+struct BadReport {
+  std::string name;
+  std::function<void(v1::ReportHazardRequest*)> edit;
+  absl::StatusCode code;
+  std::string names;  // what the message must name
+};
+
+void PrintTo(const BadReport& b, std::ostream* os) { *os << b.name; }
+
+class BadReportTest : public ::testing::TestWithParam<BadReport> {};
+
+TEST_P(BadReportTest, IsRefusedNamingTheField) {
+  v1::ReportHazardRequest r = Good();
+  GetParam().edit(&r);
+  absl::Status s = ValidateReport(Worker(), r);
+  EXPECT_EQ(s.code(), GetParam().code) << s;
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().names));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Report, BadReportTest,
+    ::testing::Values(
+        BadReport{"NotABuildingId", [](auto* r) { r->set_building_id("hzd_1"); },
+                  absl::StatusCode::kInvalidArgument, "building_id"},
+        BadReport{"NoCategory", [](auto* r) { r->clear_category(); },
+                  absl::StatusCode::kInvalidArgument, "category"},
+        BadReport{"NoSeverity", [](auto* r) { r->clear_severity(); },
+                  absl::StatusCode::kInvalidArgument, "severity"},
+        BadReport{"NoSource", [](auto* r) { r->clear_source(); },
+                  absl::StatusCode::kInvalidArgument, "source"},
+        BadReport{"BlankDescription", [](auto* r) { r->set_description("  "); },
+                  absl::StatusCode::kInvalidArgument, "description"},
+        BadReport{"ControlCharacterInDescription", [](auto* r) { r->set_description("a\x01"); },
+                  absl::StatusCode::kInvalidArgument, "description"},
+        BadReport{"EvidenceNotAUrlOrDigest",
+                  [](auto* r) { r->mutable_evidence(0)->set_uri("ftp://x"); },
+                  absl::StatusCode::kInvalidArgument, "evidence[0].uri"},
+        BadReport{"ShortDigest", [](auto* r) { r->mutable_evidence(0)->set_uri("sha256:ab"); },
+                  absl::StatusCode::kInvalidArgument, "evidence[0].uri"},
+        BadReport{"ReporterSubjectSent",
+                  [](auto* r) { r->mutable_reporter()->set_subject("someone"); },
+                  absl::StatusCode::kInvalidArgument, "reporter.subject"},
+        BadReport{"AnonymousButNotATipOff",
+                  [](auto* r) { r->mutable_reporter()->set_anonymous(true); },
+                  absl::StatusCode::kInvalidArgument, "reporter.anonymous"},
+        BadReport{"AnonymousTipOffWithAName",
+                  [](auto* r) {
+                    r->set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+                    r->mutable_reporter()->set_anonymous(true);
+                    r->mutable_reporter()->set_name("张三");
+                  },
+                  absl::StatusCode::kInvalidArgument, "reporter"},
+        BadReport{"IotFromACommunityWorker", [](auto* r) { r->set_source(v1::SOURCE_IOT); },
+                  absl::StatusCode::kPermissionDenied, "IoT"},
+        BadReport{"IdempotencyKeyTooLong",
+                  [](auto* r) { r->set_idempotency_key(std::string(129, 'k')); },
+                  absl::StatusCode::kInvalidArgument, "idempotency_key"}),
+    [](const ::testing::TestParamInfo<BadReport>& info) { return info.param.name; });
+
+TEST(ValidateEvidence, AcceptsAtMostTwentyItems) {
+  google::protobuf::RepeatedPtrField<v1::Evidence> evidence;
+  for (int i = 0; i < 20; ++i) evidence.Add()->set_uri("sha256:" + std::string(64, 'a'));
+  EXPECT_TRUE(ValidateEvidence(evidence, "evidence").ok());
+  evidence.Add()->set_uri("https://evidence.example/21.jpg");
+  EXPECT_THAT(ValidateEvidence(evidence, "evidence").message(), HasSubstr("at most 20"));
+}
+
+TEST(ValidateStatisticsScope, OnlyDistrictStreetOrCommunityCodes) {
+  for (const char* ok : {"500109", "500109001", "500109001002"}) {
+    EXPECT_TRUE(ValidateStatisticsScope(ok).ok()) << ok;
+  }
+  for (const char* bad : {"", "5", "5001090", "50010900100a"}) {
+    EXPECT_THAT(ValidateStatisticsScope(bad).message(), HasSubstr("tier_path")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace firegrid::hazards
