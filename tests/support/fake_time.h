@@ -15,8 +15,8 @@ namespace firegrid::testing {
 // re-notification) without a test-only flag in the services. (Why not libfaketime: see the
 // comment at the top of wallclock_shift.c.)
 //
-// The offset lives in a file that the preloaded library re-reads every 20 ms, so an Advance()
-// is seen by every process within that time.
+// The offset lives in a file that the preloaded library reads on every wall-clock read, so an
+// Advance() is seen by every process from its next read on.
 class FakeTime {
  public:
   // `dir`: where the offset file goes (a test's temp dir).

@@ -10,10 +10,10 @@
 // former but cannot reach the latter, so under it librdkafka's heartbeats stall and consumers
 // drop out of their group.
 //
-// FIREGRID_WALLCLOCK_OFFSET_FILE names a file holding the offset in whole seconds; it is read
-// again at most every 20 ms of monotonic time. No allocation and no dlsym: the real clocks are
-// read with the raw system call, so the library is safe to load into any process (redis-server's
-// allocator reads the clock while it initialises).
+// FIREGRID_WALLCLOCK_OFFSET_FILE names a file holding the offset in whole seconds (replaced by
+// rename, so a read never sees half of it), read on every wall-clock read. No allocation and no
+// dlsym: the real clocks are read with the raw system call, so the library is safe to load into any
+// process (redis-server's allocator reads the clock while it initialises).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -23,35 +23,28 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile int64_t g_offset_s = 0;
-static volatile int64_t g_next_read_ns = 0;
-
 static int RawClock(clockid_t clk, struct timespec* ts) {
   return (int)syscall(SYS_clock_gettime, clk, ts);
 }
 
+// Read on every call: an Advance() is seen by the very next clock read of every process, so a
+// token minted for the new time is never judged by the old one.
 static int64_t Offset(void) {
-  struct timespec mono;
-  if (RawClock(CLOCK_MONOTONIC, &mono) != 0) return g_offset_s;
-  const int64_t now_ns = (int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec;
-  if (now_ns < g_next_read_ns) return g_offset_s;
-  g_next_read_ns = now_ns + 20 * 1000000LL;
   const char* path = getenv("FIREGRID_WALLCLOCK_OFFSET_FILE");
-  if (path == NULL) return g_offset_s;
+  if (path == NULL) return 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return g_offset_s;
+  if (fd < 0) return 0;
   char buf[32];
   ssize_t n = read(fd, buf, sizeof(buf) - 1);
   close(fd);
-  if (n <= 0) return g_offset_s;
+  if (n <= 0) return 0;
   buf[n] = '\0';
   int64_t v = 0;
   int neg = 0;
   const char* p = buf;
   if (*p == '-' || *p == '+') neg = (*p++ == '-');
   for (; *p >= '0' && *p <= '9'; ++p) v = v * 10 + (*p - '0');
-  g_offset_s = neg ? -v : v;
-  return g_offset_s;
+  return neg ? -v : v;
 }
 
 int clock_gettime(clockid_t clk, struct timespec* ts) {
