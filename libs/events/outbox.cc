@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/logging.h"
@@ -128,11 +129,12 @@ absl::StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(redis::Pool* po
     return absl::InvalidArgumentError(
         "outbox relay: timeouts must be > 0 and max_backoff >= initial_backoff");
   }
-  if (options.lease <= options.delivery_timeout + options.idle_wait) {
+  if (options.renew_interval <= absl::ZeroDuration() ||
+      options.lease < 2 * options.renew_interval) {
     return absl::InvalidArgumentError(
         absl::StrCat("outbox relay: lease (", absl::FormatDuration(options.lease),
-                     ") must exceed delivery_timeout + idle_wait (",
-                     absl::FormatDuration(options.delivery_timeout + options.idle_wait), ")"));
+                     ") must cover two renewals (renew_interval ",
+                     absl::FormatDuration(options.renew_interval), ")"));
   }
   return std::unique_ptr<OutboxRelay>(new OutboxRelay(pool, producer, std::move(options)));
 }
@@ -269,6 +271,19 @@ int64_t OutboxRelay::Backlog() {
   return r->integer;
 }
 
+absl::StatusOr<absl::Duration> OutboxRelay::OldestAge() {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"XRANGE", options_.outbox_key, "-", "+", "COUNT", "1"}));
+  FG_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseXRange(r));
+  if (entries.empty()) return absl::ZeroDuration();
+  int64_t ms = 0;
+  const std::string& id = entries.front().id;
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &ms)) {
+    return absl::InternalError(absl::StrCat("outbox entry id '", id, "' is not a stream id"));
+  }
+  return std::max(absl::ZeroDuration(), absl::Now() - absl::FromUnixMillis(ms));
+}
+
 void OutboxRelay::Start() {
   absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
@@ -279,6 +294,17 @@ void OutboxRelay::Start() {
     absl::MutexLock lock(&mu_);
     exited_ = true;
   });
+  lease_thread_ = std::thread([this] { KeepLease(); });
+}
+
+void OutboxRelay::KeepLease() {
+  while (Sleep(options_.renew_interval)) {
+    absl::StatusOr<bool> held = TakeLease();
+    if (!held.ok()) {
+      log::Debug("outbox relay could not renew its lease",
+                 {{"outbox", options_.outbox_key}, {"error", held.status().ToString()}});
+    }
+  }
 }
 
 void OutboxRelay::Stop() {
@@ -297,9 +323,11 @@ void OutboxRelay::Stop() {
     if (id > 0) pool_->Command({"CLIENT", "UNBLOCK", absl::StrCat(id)}).IgnoreError();
   }
   thread_.join();
+  if (lease_thread_.joinable()) lease_thread_.join();
   ReleaseLease();
   absl::MutexLock lock(&mu_);
   thread_ = std::thread();
+  lease_thread_ = std::thread();
 }
 
 bool OutboxRelay::Sleep(absl::Duration d) {
@@ -331,7 +359,7 @@ void OutboxRelay::Loop() {
     }
     backoff = options_.initial_backoff;
     if (!leader_) {
-      if (!Sleep(options_.idle_wait)) break;  // standby: check the lease again later
+      if (!Sleep(options_.renew_interval)) break;  // standby: try the lease again soon
       continue;
     }
     if (*published > 0) continue;

@@ -158,11 +158,22 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   events::KafkaProducer* producer = rt->producer_.get();
   events::OutboxRelay* relay = rt->relay_.get();
   rt->host_->AddReadinessCheck("redis", [pool] { return pool->Ping(); });
-  rt->host_->AddReadinessCheck("kafka", [producer] { return producer->Check(absl::Seconds(2)); });
+  // Calls are answered without the broker (events wait in the outbox), so it has a health name
+  // of its own and does not take the service out of its load balancer.
+  rt->host_->AddDependencyCheck("kafka", std::string(kKafkaHealthName),
+                                [producer] { return producer->Check(absl::Seconds(2)); });
   FG_RETURN_IF_ERROR(rt->host_->metrics().AddGaugeCallback(
       "firegrid_outbox_backlog", "Events written to the outbox and not yet confirmed by Kafka",
       [relay]() -> std::vector<std::pair<Labels, double>> {
         return {{Labels{}, static_cast<double>(relay->Backlog())}};
+      }));
+  FG_RETURN_IF_ERROR(rt->host_->metrics().AddGaugeCallback(
+      "firegrid_outbox_oldest_age_seconds",
+      "How long the oldest event in the outbox has waited for Kafka (0 when empty)",
+      [relay]() -> std::vector<std::pair<Labels, double>> {
+        absl::StatusOr<absl::Duration> age = relay->OldestAge();
+        if (!age.ok()) return {};  // Redis unreachable: no sample rather than a wrong one
+        return {{Labels{}, absl::ToDoubleSeconds(*age)}};
       }));
   return rt;
 }
@@ -187,6 +198,7 @@ struct Runtime::Periodic {
 Runtime::~Runtime() {
   if (host_ != nullptr) {
     host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
+    host_->metrics().RemoveGaugeCallback("firegrid_outbox_oldest_age_seconds");
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
   }
 }

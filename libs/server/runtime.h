@@ -49,13 +49,17 @@ struct RuntimeConfig {
   std::string tls_client_ca_file;
 };
 
+// The grpc.health.v1 name that follows the broker; "" and the services' names follow Redis only.
+inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
+
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.
 void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,
                        int default_metrics_port);
 
 // The shared wiring of a service: JSON logging, the Redis pool, the Kafka producer, the outbox
 // relay of the service's outbox, the token verifier, and a ServiceHost whose readiness follows
-// Redis and Kafka and whose /metrics exports the outbox backlog. main() adds its gRPC service
+// Redis (what calls need) and whose "firegrid.kafka" health follows the broker; /metrics exports
+// the outbox backlog and the age of its oldest event. main() adds its gRPC service
 // and consumers, then calls Serve().
 class Runtime {
  public:

@@ -314,6 +314,9 @@ ServiceHost::ServiceHost(HostOptions options)
                                      "1 while every readiness check passes (health SERVING).")),
       check_gauge_(metrics_.AddGauge("firegrid_readiness_check_ok",
                                      "1 if the readiness check passed in the latest round.")),
+      dependency_gauge_(metrics_.AddGauge(
+          "firegrid_dependency_up",
+          "1 if the dependency (not needed to answer calls) was reachable in the latest round.")),
       rpc_metrics_(std::make_unique<RpcMetrics>(metrics_)) {
   ready_gauge_.Get().Set(0);
 }
@@ -335,7 +338,13 @@ void ServiceHost::AddService(grpc::Service* service) {
 
 void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
   absl::MutexLock lock(&mu_);
-  checks_.push_back(Check{std::move(name), std::move(check)});
+  checks_.push_back(Check{std::move(name), std::move(check), ""});
+}
+
+void ServiceHost::AddDependencyCheck(std::string name, std::string health_name,
+                                     std::function<absl::Status()> check) {
+  absl::MutexLock lock(&mu_);
+  checks_.push_back(Check{std::move(name), std::move(check), std::move(health_name)});
 }
 
 int ServiceHost::grpc_port() const {
@@ -495,18 +504,33 @@ void ServiceHost::RunReadinessRound() {
     absl::MutexLock lock(&mu_);
     checks = checks_;
   }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   std::vector<std::string> failures;
   for (const Check& c : checks) {
     absl::Status s = c.fn ? c.fn() : absl::InternalError("empty readiness check");
-    check_gauge_.Get({{"check", c.name}}).Set(s.ok() ? 1 : 0);
-    if (!s.ok()) failures.push_back(absl::StrCat(c.name, ": ", s.ToString()));
+    if (c.health_name.empty()) {
+      check_gauge_.Get({{"check", c.name}}).Set(s.ok() ? 1 : 0);
+      if (!s.ok()) failures.push_back(absl::StrCat(c.name, ": ", s.ToString()));
+      continue;
+    }
+    const int up = s.ok() ? 1 : 0;
+    dependency_gauge_.Get({{"dependency", c.name}}).Set(up);
+    auto [it, added] = dependency_state_.try_emplace(c.health_name, -1);
+    if (it->second == up) continue;
+    it->second = up;
+    health->SetServingStatus(c.health_name, up == 1);
+    if (up == 1) {
+      log::Info("dependency up", {{"dependency", c.name}, {"health", c.health_name}});
+    } else {
+      log::Warn("dependency down; calls are still served",
+                {{"dependency", c.name}, {"health", c.health_name}, {"error", s.ToString()}});
+    }
   }
   const int now_ready = failures.empty() ? 1 : 0;
   ready_gauge_.Get().Set(now_ready);
   if (now_ready == ready_state_) return;
   ready_state_ = now_ready;
   ready_.store(now_ready == 1);
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   for (const std::string& name : health_names_) health->SetServingStatus(name, now_ready == 1);
   if (now_ready == 1) {
     log::Info("ready: health SERVING");

@@ -321,6 +321,40 @@ TEST_F(ServiceHostTest, ChecksAddedAfterStartTakePart) {
   EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
 }
 
+TEST_F(ServiceHostTest, BrokerDownKeepsOverallHealthServingAndSetsItsOwnHealthNotServing) {
+  std::atomic<bool> kafka_up{false};
+  StartHost();
+  host_->AddDependencyCheck("kafka", "firegrid.kafka", [&]() -> absl::Status {
+    return kafka_up ? absl::OkStatus() : absl::UnavailableError("no broker");
+  });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kNotServing); }));
+  // Calls are still answered, so readiness (what probes and load balancers use) holds.
+  EXPECT_TRUE(HealthIs(channel_, "", kServing));
+  EXPECT_TRUE(HealthIs(channel_, kEchoService, kServing));
+  EXPECT_TRUE(host_->ready());
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scrape(host_->metrics_port()).find("firegrid_dependency_up{dependency=\"kafka\"} 0") !=
+           std::string::npos;
+  }));
+  EXPECT_THAT(Scrape(host_->metrics_port()), HasSubstr("firegrid_ready 1"));
+
+  kafka_up = true;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kServing); }));
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scrape(host_->metrics_port()).find("firegrid_dependency_up{dependency=\"kafka\"} 1") !=
+           std::string::npos;
+  }));
+}
+
+TEST_F(ServiceHostTest, ReadinessCheckDownDoesNotTouchADependencysHealth) {
+  StartHost();
+  host_->AddDependencyCheck("kafka", "firegrid.kafka", [] { return absl::OkStatus(); });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kServing); }));
+  dependency_up_ = false;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
+  EXPECT_TRUE(HealthIs(channel_, "firegrid.kafka", kServing));
+}
+
 TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {
   StartHost();
   EXPECT_EQ(HealthCheck(channel_, "firegrid.nope.v1.Nothing").status().code(),
