@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::log {
 namespace {
@@ -71,6 +72,10 @@ void Write(Level level, std::string_view msg, const Fields& fields) {
   absl::MutexLock lock(&s.mu);
   line["service"] = s.service;
   line["msg"] = std::string(msg);
+  if (const trace::Context* t = trace::Current()) {
+    line["trace_id"] = t->trace_id;
+    line["span_id"] = t->span_id;
+  }
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) {
       if (!line.contains(it.key())) line[it.key()] = it.value();

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
+#include "libs/common/trace.h"
 #include "libs/events/topics.h"
 
 namespace firegrid::events {
@@ -24,6 +25,21 @@ struct PartitionList {
   PartitionList& operator=(const PartitionList&) = delete;
   ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
 };
+
+// The trace headers of a received record (the only ones a consumer reads).
+std::vector<std::pair<std::string, std::string>> TraceHeadersOf(RdKafka::Message& m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  RdKafka::Headers* headers = m.headers();  // owned by the message
+  if (headers == nullptr) return out;
+  for (const auto& key : {trace::kTraceparentHeader, trace::kTracestateHeader}) {
+    RdKafka::Headers::Header h = headers->get_last(std::string(key));
+    if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
+      out.emplace_back(std::string(key),
+                       std::string(static_cast<const char*>(h.value()), h.value_size()));
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -60,12 +76,48 @@ MessageProcessor::MessageProcessor(Handler handler, Producer* dlq, std::string c
       clock_(clock),
       dlq_timeout_(dlq_timeout) {}
 
+namespace {
+
+std::string HeaderValue(const ReceivedMessage& m, absl::string_view key) {
+  for (const auto& [k, v] : m.headers) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+// The event's context continued as a child span: the envelope's, else the headers'.
+trace::Context EventContext(const ReceivedMessage& m, const Envelope* envelope) {
+  if (envelope != nullptr && !envelope->trace().traceparent().empty()) {
+    return trace::ContinueOrStart(envelope->trace().traceparent(), envelope->trace().tracestate());
+  }
+  return trace::ContinueOrStart(HeaderValue(m, trace::kTraceparentHeader),
+                                HeaderValue(m, trace::kTracestateHeader));
+}
+
+}  // namespace
+
 Decision MessageProcessor::Process(const ReceivedMessage& message) {
   absl::StatusOr<Envelope> envelope = ParseEnvelope(message.value);
+  trace::Scope scope(EventContext(message, envelope.ok() ? &*envelope : nullptr));
   if (!envelope.ok()) return DeadLetter(message, envelope.status());
+  Decision d = Handle(*envelope);
+  if (d.outcome == Outcome::kDeadLettered) d = DeadLetter(message, d.status);
+  log::Debug("event handled", {{"event_id", envelope->event_id()},
+                               {"type", envelope->type()},
+                               {"topic", message.topic},
+                               {"partition", message.partition},
+                               {"offset", message.offset},
+                               {"outcome", d.outcome == Outcome::kDone    ? "done"
+                                           : d.outcome == Outcome::kRetry ? "retry"
+                                                                          : "dead_lettered"},
+                               {"status", d.status.ToString()}});
+  return d;
+}
+
+Decision MessageProcessor::Handle(const Envelope& envelope) {
   absl::Status status;
   try {
-    status = handler_(*envelope);
+    status = handler_(envelope);
   } catch (const std::exception& e) {
     // Handlers report errors as Status; an exception is a bug, treated like INTERNAL.
     status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
@@ -74,7 +126,7 @@ Decision MessageProcessor::Process(const ReceivedMessage& message) {
   }
   if (IsDone(status)) return {Outcome::kDone, status};
   if (IsRetryable(status)) return {Outcome::kRetry, status};
-  return DeadLetter(message, status);
+  return {Outcome::kDeadLettered, status};  // Process() sends it
 }
 
 Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl::Status& reason) {
@@ -89,6 +141,12 @@ Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl
   *letter.mutable_failed_at() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
   Message out{DlqTopic(message.topic), message.key, letter.SerializeAsString()};
+  if (const trace::Context* t = trace::Current()) {
+    out.headers.emplace_back(std::string(trace::kTraceparentHeader), trace::FormatTraceparent(*t));
+    if (!t->tracestate.empty()) {
+      out.headers.emplace_back(std::string(trace::kTracestateHeader), t->tracestate);
+    }
+  }
   std::vector<absl::Status> sent = dlq_->SendBatch({out}, dlq_timeout_);
   absl::Status send_status = sent.empty() ? absl::InternalError("no delivery status") : sent[0];
   if (!send_status.ok()) {
@@ -280,7 +338,7 @@ void Consumer::Loop() {
       case RdKafka::ERR_NO_ERROR:
         Handle({m->topic_name(), m->partition(), m->offset(),
                 m->key() != nullptr ? *m->key() : std::string(),
-                std::string(static_cast<const char*>(m->payload()), m->len())});
+                std::string(static_cast<const char*>(m->payload()), m->len()), TraceHeadersOf(*m)});
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:

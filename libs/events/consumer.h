@@ -43,6 +43,7 @@ struct ReceivedMessage {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // What became of one delivery attempt.
@@ -60,6 +61,10 @@ struct Decision {
 
 // The decision logic of a consumer, without Kafka: decode, handle, and decide done / retry /
 // dead-letter. Dead letters are sent through `dlq` to DlqTopic(topic) with the original key.
+// The handler (and a dead letter) runs in a child span of the event's trace context (the
+// envelope's, else the message's traceparent / tracestate headers, else a new trace), current
+// on the thread, so that its logs and the events it causes carry the trace; dead letters carry
+// it as headers. One debug line per handled event names its id and type.
 class MessageProcessor {
  public:
   MessageProcessor(Handler handler, Producer* dlq, std::string consumer_group,
@@ -68,6 +73,7 @@ class MessageProcessor {
   Decision Process(const ReceivedMessage& message);
 
  private:
+  Decision Handle(const Envelope& envelope);  // runs the handler; kDeadLettered = permanent
   Decision DeadLetter(const ReceivedMessage& message, const absl::Status& reason);
 
   Handler handler_;

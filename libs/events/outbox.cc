@@ -12,6 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "libs/common/trace.h"
+#include "libs/events/envelope.h"
 #include "libs/redis/script.h"
 
 namespace firegrid::events {
@@ -53,6 +55,19 @@ std::string DefaultOwner() {
                          absl::Uniform<uint32_t>(gen));
 }
 
+// The event's W3C trace context as Kafka headers, so that consumers (and tools that read only
+// headers) continue its trace.
+std::vector<std::pair<std::string, std::string>> TraceHeaders(const std::string& value) {
+  Envelope envelope;
+  if (!envelope.ParseFromString(value) || envelope.trace().traceparent().empty()) return {};
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {std::string(trace::kTraceparentHeader), envelope.trace().traceparent()}};
+  if (!envelope.trace().tracestate().empty()) {
+    headers.emplace_back(std::string(trace::kTracestateHeader), envelope.trace().tracestate());
+  }
+  return headers;
+}
+
 struct Entry {
   std::string id;
   std::vector<std::pair<std::string, std::string>> fields;
@@ -90,6 +105,7 @@ absl::StatusOr<std::vector<Entry>> ParseXRange(const redis::Reply& reply) {
       }
     }
     e.well_formed = has_topic && has_key && has_value && !e.message.topic.empty();
+    if (e.well_formed) e.message.headers = TraceHeaders(e.message.value);
     out.push_back(std::move(e));
   }
   return out;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -26,6 +27,7 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "httplib.h"
 #include "libs/common/logging.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::server {
 namespace {
@@ -201,6 +203,9 @@ class RpcMetrics {
         !m.verified && code == grpc::StatusCode::UNIMPLEMENTED ? kUnknownMethod : m.label;
     requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
     durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
+    log::Debug("rpc finished", {{"method", method},
+                                {"code", StatusCodeName(code)},
+                                {"duration_ms", absl::ToDoubleMilliseconds(elapsed)}});
   }
 
  private:
@@ -251,6 +256,39 @@ class MetricsInterceptorFactory final
  private:
   RpcMetrics* metrics_;
 };
+
+// The W3C trace context of every call, current on the handler's thread for the whole handler.
+// gRPC runs these two hooks on the thread that runs a sync handler, right before and after it
+// (unary and streaming alike); a server interceptor's hooks may run elsewhere (e.g. where the
+// status is sent), so they cannot scope a thread-local context around the handler.
+class TraceCallbacks final : public grpc::Server::GlobalCallbacks {
+ public:
+  void PreSynchronousRequest(grpc::ServerContext* ctx) override {
+    const auto& md = ctx->client_metadata();
+    auto value = [&md](absl::string_view key) -> absl::string_view {
+      auto it = md.find(grpc::string_ref(key.data(), key.size()));
+      return it == md.end() ? absl::string_view()
+                            : absl::string_view(it->second.data(), it->second.size());
+    };
+    Scopes().push_back(std::make_unique<trace::Scope>(
+        trace::ContinueOrStart(value(trace::kTraceparentHeader), value(trace::kTracestateHeader))));
+  }
+  void PostSynchronousRequest(grpc::ServerContext*) override {
+    if (!Scopes().empty()) Scopes().pop_back();
+  }
+
+ private:
+  static std::vector<std::unique_ptr<trace::Scope>>& Scopes() {
+    thread_local std::vector<std::unique_ptr<trace::Scope>> scopes;
+    return scopes;
+  }
+};
+
+// Process-wide and settable once (gRPC's rule); before the first server is built.
+void InstallTraceCallbacks() {
+  static std::once_flag once;
+  std::call_once(once, [] { grpc::Server::SetGlobalCallbacks(new TraceCallbacks()); });
+}
 
 // A builder plugin, installed through a builder option, whose only job is to hand the server's
 // service list to RpcMetrics (grpc::ServerInitializer is the public way to get it).
@@ -386,6 +424,7 @@ absl::Status ServiceHost::Start() {
   if (!metrics_hp.ok()) return fail(metrics_hp.status());
 
   // gRPC server: health, reflection, metrics interceptor.
+  InstallTraceCallbacks();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -30,6 +30,8 @@
 #include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "libs/common/logging.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::server {
 namespace {
@@ -106,6 +108,11 @@ class EchoService final : public grpc::Service {
       }
     }
     if (text == "shutdown") host_->Shutdown();
+    if (text == "trace") {  // the context current on the handler's thread
+      log::Info("echoing the trace");
+      *resp = ToBuffer(trace::CurrentTraceparent());
+      return grpc::Status::OK;
+    }
     *resp = ToBuffer(text);
     return grpc::Status::OK;
   }
@@ -131,9 +138,13 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
 }
 
 grpc::Status Unary(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                   const std::string& request, std::string* response = nullptr) {
+                   const std::string& request, std::string* response = nullptr,
+                   const std::vector<std::pair<std::string, std::string>>& metadata = {},
+                   bool inject_trace = false) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
+  for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
+  if (inject_trace) trace::InjectInto(ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   grpc::ByteBuffer req = ToBuffer(request);
   grpc::ByteBuffer resp;
@@ -353,6 +364,78 @@ TEST_F(ServiceHostTest, ReadinessCheckDownDoesNotTouchADependencysHealth) {
   dependency_up_ = false;
   EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
   EXPECT_TRUE(HealthIs(channel_, "firegrid.kafka", kServing));
+}
+
+constexpr char kParent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+TEST_F(ServiceHostTest, HandlerRunsInAChildSpanOfTheIncomingTraceparent) {
+  StartHost();
+  std::string seen;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &seen,
+                    {{"traceparent", kParent}, {"tracestate", "congo=t61rcWkgMzE"}})
+                  .ok());
+  std::optional<trace::Context> c = trace::ParseTraceparent(seen);
+  ASSERT_TRUE(c.has_value()) << seen;
+  EXPECT_EQ(c->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(c->span_id, "00f067aa0ba902b7");
+}
+
+TEST_F(ServiceHostTest, HandlerStartsATraceWhenTheTraceparentIsAbsentOrInvalid) {
+  StartHost();
+  std::string first, second;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &first).ok());
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &second,
+                    {{"traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}})
+                  .ok());
+  ASSERT_TRUE(trace::ParseTraceparent(first).has_value()) << first;
+  ASSERT_TRUE(trace::ParseTraceparent(second).has_value()) << second;
+  EXPECT_NE(trace::ParseTraceparent(first)->trace_id, trace::ParseTraceparent(second)->trace_id);
+  EXPECT_NE(trace::ParseTraceparent(second)->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+TEST_F(ServiceHostTest, ClientInjectsTheCurrentContextAndTheServerContinuesIt) {
+  StartHost();
+  trace::Context mine = trace::NewRoot();
+  std::string seen;
+  {
+    trace::Scope scope(mine);
+    ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &seen, {}, /*inject_trace=*/true).ok());
+  }
+  std::optional<trace::Context> c = trace::ParseTraceparent(seen);
+  ASSERT_TRUE(c.has_value()) << seen;
+  EXPECT_EQ(c->trace_id, mine.trace_id);
+  EXPECT_NE(c->span_id, mine.span_id);
+}
+
+TEST_F(ServiceHostTest, HandlerLogLinesAndTheRpcDebugLineCarryTheTraceId) {
+  std::vector<std::string> lines;
+  absl::Mutex mu;
+  log::Init("echo-test", log::Level::kDebug);
+  log::SetSink([&](std::string_view l) {
+    absl::MutexLock lock(&mu);
+    lines.emplace_back(l);
+  });
+  StartHost();
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", nullptr, {{"traceparent", kParent}}).ok());
+  auto find = [&](const std::string& msg) -> nlohmann::json {
+    absl::MutexLock lock(&mu);
+    for (const auto& l : lines) {
+      nlohmann::json j = nlohmann::json::parse(l);
+      if (j["msg"] == msg) return j;
+    }
+    return nlohmann::json();
+  };
+  // The status (and its debug line) may be sent just after the client sees it: wait for it.
+  EXPECT_TRUE(WaitUntil([&] { return !find("rpc finished").is_null(); }));
+  nlohmann::json in_handler = find("echoing the trace");
+  nlohmann::json finished = find("rpc finished");
+  log::SetSink(nullptr);
+  log::Init("echo-test", log::Level::kInfo);
+  ASSERT_FALSE(in_handler.is_null());
+  EXPECT_EQ(in_handler["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_FALSE(finished.is_null());
+  EXPECT_EQ(finished["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(finished["method"], kEchoMethod);
 }
 
 TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {

@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/events/envelope.h"
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/atomic_write.h"
@@ -323,6 +324,31 @@ TEST_F(OutboxRelayTest, RunningRelayKeepsItsLeaseThroughABatchLongerThanTheLease
   a->Stop();
   EXPECT_THAT(Values(slow.inner().messages()), ElementsAre("v0"));
   EXPECT_TRUE(standby_producer.messages().empty());
+}
+
+TEST_F(OutboxRelayTest, RelaySendsTheEnvelopesTraceContextAsRecordHeaders) {
+  FakeProducer producer;
+  auto relay = Relay(&producer, Fast());
+  ASSERT_NE(relay, nullptr);
+  Envelope traced;
+  traced.set_event_id("evt_1");
+  traced.set_type("t");
+  traced.mutable_trace()->set_traceparent(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  traced.mutable_trace()->set_tracestate("congo=t61rcWkgMzE");
+  Envelope bare;
+  bare.set_event_id("evt_2");
+  bare.set_type("t");
+  Append(SerializeEnvelope(traced));
+  Append(SerializeEnvelope(bare));
+  ASSERT_EQ(*relay->RunOnce(), 2);
+  std::vector<Message> sent = producer.messages();
+  ASSERT_EQ(sent.size(), 2u);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(sent[0].headers,
+            (Headers{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                     {"tracestate", "congo=t61rcWkgMzE"}}));
+  EXPECT_TRUE(sent[1].headers.empty());
 }
 
 TEST_F(OutboxRelayTest, OldestAgeIsTheWaitOfTheOldestEntryAndZeroWhenEmpty) {
