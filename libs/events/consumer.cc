@@ -240,6 +240,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
   if (options.dlq_producer == nullptr) {
     return absl::InvalidArgumentError("consumer: a producer for dead letters is required");
   }
+  if (options.session_timeout < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError("consumer: session_timeout must be at least 100 ms");
+  }
   if (options.retry_initial_backoff <= absl::ZeroDuration() ||
       options.retry_max_backoff < options.retry_initial_backoff) {
     return absl::InvalidArgumentError("consumer: retry backoff must be > 0 and max >= initial");
@@ -254,12 +257,14 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Kafka's pre-3.0 defaults: a crashed replica's partitions move after 10 s, not 45 s.
-      {"session.timeout.ms", "10000"},
-      {"heartbeat.interval.ms", "3000"},
+      {"session.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.session_timeout))},
+      {"heartbeat.interval.ms", absl::StrCat(std::clamp<int64_t>(
+                                    absl::ToInt64Milliseconds(o.session_timeout) / 3, 1, 1000))},
+      {"partition.assignment.strategy", "cooperative-sticky"},
       {"reconnect.backoff.ms", "100"},
       {"reconnect.backoff.max.ms", "1000"},
   };
+  if (!o.group_instance_id.empty()) props["group.instance.id"] = o.group_instance_id;
   for (const auto& [k, v] : o.extra) props[k] = v;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
@@ -435,6 +440,10 @@ void Consumer::MarkDone(const ReceivedMessage& message, Outcome outcome) {
   next_offset_[{message.topic, message.partition}] = message.offset + 1;
   if (outcome == Outcome::kDeadLettered) {
     ++dead_lettered_;
+    {
+      absl::MutexLock lock(&lag_mu_);
+      ++dead_lettered_by_topic_[message.topic];
+    }
   } else {
     ++done_;
   }
@@ -511,6 +520,15 @@ void Consumer::RefreshLag() {
 std::vector<Consumer::PartitionLag> Consumer::Lag() const {
   absl::MutexLock lock(&lag_mu_);
   return lag_;
+}
+
+}  // namespace firegrid::events
+
+namespace firegrid::events {
+
+std::map<std::string, int64_t> Consumer::DeadLetteredByTopic() const {
+  absl::MutexLock lock(&lag_mu_);
+  return dead_lettered_by_topic_;
 }
 
 }  // namespace firegrid::events

@@ -264,6 +264,7 @@ TEST(Consumer, CreateRejectsIncompleteOptions) {
            [](ConsumerOptions& c) {
              c.extra = {{"no.such.property", "1"}};
            },
+           [](ConsumerOptions& c) { c.session_timeout = absl::Milliseconds(99); },
        }) {
     ConsumerOptions bad = o;
     mutate(bad);
@@ -271,6 +272,8 @@ TEST(Consumer, CreateRejectsIncompleteOptions) {
   }
   auto ok = Consumer::Create(o);
   EXPECT_TRUE(ok.ok()) << ok.status();
+  o.group_instance_id = "notify-0-notify";  // static membership is a valid configuration
+  EXPECT_TRUE(Consumer::Create(o).ok());
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ struct RuntimeConfig {
   // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
   // event latency there. Short waits cost only empty fetches on an idle real cluster.
   absl::Duration kafka_fetch_wait;
+  // Consumer group session timeout and static membership id (see events::ConsumerOptions).
+  absl::Duration kafka_session_timeout;
+  std::string kafka_group_instance_id;
   // Per-principal rate limit of each replica (requests per second and burst); 0 (the default,
   // for local runs and tests) turns it off; the k8s base sets 50/s with bursts of 100.
   int rate_limit = 0;
@@ -103,6 +106,8 @@ class Runtime {
   std::unique_ptr<ServiceHost> host_;
   std::string kafka_bootstrap_;
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
+  absl::Duration kafka_session_timeout_ = absl::Seconds(3);
+  std::string kafka_group_instance_id_;
   std::string service_name_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   struct Periodic;

@@ -28,6 +28,7 @@
 #include "httplib.h"
 #include "libs/common/logging.h"
 #include "libs/common/trace.h"
+#include "libs/server/process_metrics.h"
 
 namespace firegrid::server {
 namespace {
@@ -157,10 +158,16 @@ namespace internal {
 class RpcMetrics {
  public:
   explicit RpcMetrics(MetricsRegistry& registry)
-      : requests_(registry.AddCounter("firegrid_grpc_requests_total",
-                                      "gRPC requests handled, by method and status code.")),
+      : requests_(registry.AddCounter(
+            "firegrid_grpc_requests_total",
+            "gRPC calls handled (unary and streaming), by method and status code.")),
         durations_(registry.AddHistogram("firegrid_grpc_request_duration_seconds",
-                                         "gRPC request latency (server side), by method.")) {}
+                                         "Unary gRPC call latency (server side), by method.")),
+        streams_active_(registry.AddGauge("firegrid_grpc_streams_active",
+                                          "Streaming gRPC calls open now, by method.")),
+        stream_messages_(registry.AddCounter("firegrid_grpc_stream_messages_sent_total",
+                                             "Messages sent on streaming gRPC calls, by method.")) {
+  }
 
   // The server's list of "package.Service" names (grpc::Server owns it; it is complete and
   // constant once the server has started, before any call).
@@ -198,11 +205,19 @@ class RpcMetrics {
     return Method{std::string(path), true};
   }
 
-  void Record(const Method& m, grpc::StatusCode code, absl::Duration elapsed) {
+  // A stream's lifetime says nothing about latency: streams are counted apart (active, messages
+  // sent) and stay out of the latency histogram.
+  void StreamOpened(const Method& m) { streams_active_.Get({{"method", m.label}}).Add(1); }
+  void StreamClosed(const Method& m) { streams_active_.Get({{"method", m.label}}).Add(-1); }
+  void StreamMessageSent(const Method& m) {
+    stream_messages_.Get({{"method", m.label}}).Increment();
+  }
+
+  void Record(const Method& m, bool streaming, grpc::StatusCode code, absl::Duration elapsed) {
     const std::string& method =
         !m.verified && code == grpc::StatusCode::UNIMPLEMENTED ? kUnknownMethod : m.label;
     requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
-    durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
+    if (!streaming) durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
     log::Debug("rpc finished", {{"method", method},
                                 {"code", StatusCodeName(code)},
                                 {"duration_ms", absl::ToDoubleMilliseconds(elapsed)}});
@@ -211,6 +226,8 @@ class RpcMetrics {
  private:
   Family<Counter>& requests_;
   Family<Histogram>& durations_;
+  Family<Gauge>& streams_active_;
+  Family<Counter>& stream_messages_;
   std::atomic<const std::vector<std::string>*> services_{nullptr};
 };
 
@@ -221,22 +238,35 @@ namespace {
 using internal::RpcMetrics;
 
 // Records each call when its status is sent: by then the outcome is final, and a client that
-// has seen the status will find the call counted.
+// has seen the status will find the call counted. Streaming calls are also counted while open
+// and per message sent.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(std::function<void(grpc::StatusCode, absl::Duration)> record)
-      : record_(std::move(record)), start_(absl::Now()) {}
+  MetricsInterceptor(RpcMetrics* metrics, RpcMetrics::Method method, bool streaming)
+      : metrics_(metrics), method_(std::move(method)), streaming_(streaming), start_(absl::Now()) {
+    if (streaming_) metrics_->StreamOpened(method_);
+  }
+  ~MetricsInterceptor() override {
+    if (streaming_) metrics_->StreamClosed(method_);
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      record_(methods->GetSendStatus().error_code(), absl::Now() - start_);
+    using grpc::experimental::InterceptionHookPoints;
+    if (streaming_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
+      metrics_->StreamMessageSent(method_);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_->Record(method_, streaming_, methods->GetSendStatus().error_code(),
+                       absl::Now() - start_);
     }
     methods->Proceed();
   }
 
  private:
-  std::function<void(grpc::StatusCode, absl::Duration)> record_;
+  RpcMetrics* metrics_;
+  const RpcMetrics::Method method_;
+  const bool streaming_;
   absl::Time start_;
 };
 
@@ -246,11 +276,11 @@ class MetricsInterceptorFactory final
   explicit MetricsInterceptorFactory(RpcMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    RpcMetrics* m = metrics_;
-    return new MetricsInterceptor(
-        [m, method = m->Classify(info->method())](grpc::StatusCode code, absl::Duration d) {
-          m->Record(method, code, d);
-        });
+    // Calls to unimplemented methods arrive as bidi streams; only real streams count as such.
+    RpcMetrics::Method method = metrics_->Classify(info->method());
+    const bool streaming =
+        info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY && method.verified;
+    return new MetricsInterceptor(metrics_, std::move(method), streaming);
   }
 
  private:
@@ -357,6 +387,10 @@ ServiceHost::ServiceHost(HostOptions options)
           "1 if the dependency (not needed to answer calls) was reachable in the latest round.")),
       rpc_metrics_(std::make_unique<RpcMetrics>(metrics_)) {
   ready_gauge_.Get().Set(0);
+  RegisterBuildInfo(metrics_);
+  if (absl::Status s = RegisterProcessMetrics(metrics_); !s.ok()) {
+    log::Warn("process metrics unavailable", {{"error", s.ToString()}});
+  }
 }
 
 ServiceHost::~ServiceHost() {

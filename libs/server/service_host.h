@@ -50,9 +50,11 @@ struct HostOptions {
 //     host.Wait();  // until SIGTERM/SIGINT or Shutdown(); then drains
 //   }
 //
-// Metrics it exports: firegrid_grpc_requests_total{method,code},
-// firegrid_grpc_request_duration_seconds{method} (methods the server does not implement are
-// labelled "unknown", so clients cannot blow up label cardinality), firegrid_ready,
+// Metrics it exports: firegrid_grpc_requests_total{method,code} (every call, when its status is
+// sent), firegrid_grpc_request_duration_seconds{method} (unary calls only),
+// firegrid_grpc_streams_active{method} and firegrid_grpc_stream_messages_sent_total{method}
+// (streaming calls; methods the server does not implement are labelled "unknown", so clients
+// cannot blow up label cardinality), the process_* metrics, firegrid_build_info, firegrid_ready,
 // firegrid_readiness_check_ok{check} and firegrid_dependency_up{dependency}.
 //
 // Health names: "" and each served service's name follow the readiness checks (what the

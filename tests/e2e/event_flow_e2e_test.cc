@@ -3,6 +3,7 @@
 // resumes after notify is killed (kill -9) and restarted.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -208,6 +209,41 @@ TEST_F(EventFlowE2E, ReportHazardTraceIdAppearsInTheHazardsAndNotifyLogs) {
       EXPECT_TRUE(nlohmann::json::accept(line)) << s->stderr_path() << ": " << line;
     }
   }
+}
+
+TEST_F(EventFlowE2E, EveryServicesMetricsPassPromtoolCheckMetrics) {
+  if (std::string(FIREGRID_PROMTOOL).empty()) GTEST_SKIP() << "promtool not installed";
+  // Some traffic first, so that the per-method, stream and Redis series exist.
+  Pushes community(notify_->grpc_address(), worker_);
+  ASSERT_TRUE(community.WaitCaughtUp());
+  const std::string hazard = Report(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  ASSERT_TRUE(community.WaitFor(hazard, absl::Seconds(60)));
+  for (auto* s : {buildings_.get(), hazards_.get(), notify_.get()}) {
+    absl::StatusOr<std::string> text = testing::HttpGet(s->metrics_port(), "/metrics");
+    ASSERT_TRUE(text.ok()) << text.status();
+    for (const char* name :
+         {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+          "process_max_fds", "process_start_time_seconds", "process_virtual_memory_bytes",
+          "firegrid_build_info{", "firegrid_grpc_requests_total{", "firegrid_outbox_backlog",
+          "firegrid_outbox_oldest_age_seconds", "firegrid_redis_command_duration_seconds_bucket{",
+          "firegrid_dependency_up{dependency=\"kafka\"} 1"}) {
+      EXPECT_NE(text->find(name), std::string::npos) << name << " missing from " << *text;
+    }
+    const std::string file = dir_.path() + "/metrics.txt";
+    std::ofstream(file) << *text;
+    const std::string out = dir_.path() + "/promtool.out";
+    const int rc = std::system(
+        absl::StrCat(FIREGRID_PROMTOOL, " check metrics < ", file, " > ", out, " 2>&1").c_str());
+    EXPECT_EQ(rc, 0) << ReadFile(out);
+    EXPECT_EQ(ReadFile(out), "") << "promtool complaints about " << s->grpc_address();
+  }
+  absl::StatusOr<std::string> notify_metrics =
+      testing::HttpGet(notify_->metrics_port(), "/metrics");
+  ASSERT_TRUE(notify_metrics.ok());
+  EXPECT_NE(notify_metrics->find("firegrid_grpc_streams_active{method=\"/firegrid.notify.v1."
+                                 "NotifyService/Subscribe\"} 1"),
+            std::string::npos)
+      << *notify_metrics;
 }
 
 TEST_F(EventFlowE2E, NotifyKilledAndRestartedPushesTheNextHazard) {
