@@ -42,6 +42,7 @@ using ::testing::Not;
 
 constexpr char kEchoService[] = "firegrid.test.v1.Echo";
 constexpr char kEchoMethod[] = "/firegrid.test.v1.Echo/Echo";
+constexpr char kStreamMethod[] = "/firegrid.test.v1.Echo/Stream";
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
 
@@ -80,6 +81,16 @@ class EchoService final : public grpc::Service {
         new grpc::internal::RpcMethodHandler<EchoService, grpc::ByteBuffer, grpc::ByteBuffer>(
             [](EchoService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
                grpc::ByteBuffer* resp) { return self->Echo(ctx, *req, resp); },
+            this)));
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        kStreamMethod, grpc::internal::RpcMethod::SERVER_STREAMING,
+        new grpc::internal::ServerStreamingHandler<EchoService, grpc::ByteBuffer, grpc::ByteBuffer>(
+            [](EchoService*, grpc::ServerContext*, const grpc::ByteBuffer*,
+               grpc::ServerWriter<grpc::ByteBuffer>* writer) {
+              // The context current on the handler's thread, before and after each write.
+              for (int i = 0; i < 3; ++i) writer->Write(ToBuffer(trace::CurrentTraceparent()));
+              return grpc::Status::OK;
+            },
             this)));
   }
 
@@ -378,6 +389,29 @@ TEST_F(ServiceHostTest, HandlerRunsInAChildSpanOfTheIncomingTraceparent) {
   ASSERT_TRUE(c.has_value()) << seen;
   EXPECT_EQ(c->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_NE(c->span_id, "00f067aa0ba902b7");
+}
+
+TEST_F(ServiceHostTest, StreamingHandlerRunsInAChildSpanOfTheIncomingTraceparent) {
+  StartHost();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("traceparent", kParent);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel_.get(),
+          grpc::internal::RpcMethod(kStreamMethod, grpc::internal::RpcMethod::SERVER_STREAMING),
+          &ctx, ToBuffer("")));
+  std::vector<std::string> seen;
+  grpc::ByteBuffer raw;
+  while (reader->Read(&raw)) seen.push_back(FromBuffer(raw));
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(seen.size(), 3u);
+  for (const std::string& tp : seen) {
+    std::optional<trace::Context> c = trace::ParseTraceparent(tp);
+    ASSERT_TRUE(c.has_value()) << tp;
+    EXPECT_EQ(c->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(tp, seen[0]);  // one span for the whole stream
+  }
 }
 
 TEST_F(ServiceHostTest, HandlerStartsATraceWhenTheTraceparentIsAbsentOrInvalid) {
