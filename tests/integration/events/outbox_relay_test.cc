@@ -401,16 +401,25 @@ TEST_F(OutboxRelayTest, RunningRelayRecoversAfterRedisRestarts) {
   relay->Start();
   Append("v0");
   ASSERT_TRUE(WaitUntil([&] { return producer.messages().size() == 1; }, absl::Seconds(5)));
+  // Redis may die between the broker's ack of v0 and its XDEL; with the append-only file v0
+  // then comes back and is published again (at-least-once), so duplicates are allowed below.
   ASSERT_TRUE(redis_.Kill().ok());
   EXPECT_EQ(relay->Backlog(), -1);
   ASSERT_TRUE(redis_.Restart().ok());
   ASSERT_TRUE(WaitUntil([&] { return pool_->Ping().ok(); }, absl::Seconds(5)));
   Append("v1");
   Append("v2");
-  ASSERT_TRUE(WaitUntil([&] { return producer.messages().size() == 3; }, absl::Seconds(10)));
+  auto distinct = [&] {
+    std::vector<std::string> out;
+    for (const std::string& v : Values(producer.messages())) {
+      if (out.empty() || out.back() != v) out.push_back(v);
+    }
+    return out;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return distinct().size() == 3 && Len(kOutbox) == 0; },
+                        absl::Seconds(10)));
   relay->Stop();
-  EXPECT_THAT(Values(producer.messages()), ElementsAre("v0", "v1", "v2"));
-  EXPECT_EQ(Len(kOutbox), 0);
+  EXPECT_THAT(distinct(), ElementsAre("v0", "v1", "v2"));
 }
 
 TEST_F(OutboxRelayTest, BacklogCountsEntriesWaitingToBePublished) {
