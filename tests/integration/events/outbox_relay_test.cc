@@ -416,8 +416,8 @@ TEST_F(OutboxRelayTest, RunningRelayRecoversAfterRedisRestarts) {
     }
     return out;
   };
-  ASSERT_TRUE(WaitUntil([&] { return distinct().size() == 3 && Len(kOutbox) == 0; },
-                        absl::Seconds(10)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return distinct().size() == 3 && Len(kOutbox) == 0; }, absl::Seconds(10)));
   relay->Stop();
   EXPECT_THAT(distinct(), ElementsAre("v0", "v1", "v2"));
 }
