@@ -9,6 +9,7 @@ FIREGRID_PACKAGES=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat
+  prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 
 # Prints the packages among "$@" that are not installed.

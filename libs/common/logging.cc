@@ -6,9 +6,12 @@
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpc/support/log.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::log {
 namespace {
@@ -39,13 +42,26 @@ const char* LevelName(Level l) {
   return "info";
 }
 
+// gRPC's own log output (gpr_log), as JSON lines like ours.
+void GrpcLog(gpr_log_func_args* args) {
+  Level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? Level::kError
+                : args->severity == GPR_LOG_SEVERITY_INFO ? Level::kInfo
+                                                          : Level::kDebug;
+  Write(level, args->message != nullptr ? args->message : "",
+        {{"source", "grpc"},
+         {"file", absl::StrCat(args->file != nullptr ? args->file : "?", ":", args->line)}});
+}
+
 }  // namespace
 
 void Init(std::string service, Level min_level) {
-  State& s = GetState();
-  absl::MutexLock lock(&s.mu);
-  s.service = std::move(service);
-  s.min_level = static_cast<int>(min_level);
+  {
+    State& s = GetState();
+    absl::MutexLock lock(&s.mu);
+    s.service = std::move(service);
+    s.min_level = static_cast<int>(min_level);
+  }
+  gpr_set_log_function(&GrpcLog);
 }
 
 void SetSink(std::function<void(std::string_view)> sink) {
@@ -71,6 +87,10 @@ void Write(Level level, std::string_view msg, const Fields& fields) {
   absl::MutexLock lock(&s.mu);
   line["service"] = s.service;
   line["msg"] = std::string(msg);
+  if (const trace::Context* t = trace::Current()) {
+    line["trace_id"] = t->trace_id;
+    line["span_id"] = t->span_id;
+  }
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) {
       if (!line.contains(it.key())) line[it.key()] = it.value();

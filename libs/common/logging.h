@@ -16,7 +16,9 @@ using Fields = nlohmann::json;  // an object: {{"building_id", id}, {"attempt", 
 
 // Structured logging: one JSON object per line on stderr:
 //   {"ts":"2026-11-29T06:44:21.123Z","level":"info","service":"buildings","msg":"...",...}
+// with "trace_id" and "span_id" when a trace context is current on the thread (trace::Scope).
 // Thread-safe; a line is written with one write(2) so lines never interleave.
+// Also routes gRPC's own log output (gpr_log) through Write, with "source":"grpc".
 void Init(std::string service, Level min_level = Level::kInfo);
 void SetSink(std::function<void(std::string_view line)> sink);  // for tests; nullptr = stderr
 Level ParseLevel(std::string_view s, Level fallback);

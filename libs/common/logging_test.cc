@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "grpc/support/log.h"
 #include "gtest/gtest.h"
 
 namespace firegrid::log {
@@ -28,6 +29,18 @@ TEST_F(LoggingTest, WritesOneJsonObjectPerLine) {
   EXPECT_EQ(j["building_id"], "bld_1");
   EXPECT_EQ(j["floors"], 33);
   EXPECT_TRUE(j.contains("ts"));
+}
+
+TEST_F(LoggingTest, GrpcsOwnLogOutputBecomesAJsonLine) {
+  // What grpc_init does with GRPC_VERBOSITY unset (before it, gRPC prints nothing at all).
+  gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+  gpr_log(GPR_ERROR, "transport failure %d", 7);
+  ASSERT_EQ(lines_.size(), 1u);
+  auto j = nlohmann::json::parse(lines_[0]);
+  EXPECT_EQ(j["level"], "error");
+  EXPECT_EQ(j["msg"], "transport failure 7");
+  EXPECT_EQ(j["source"], "grpc");
+  EXPECT_EQ(j["service"], "testsvc");
 }
 
 TEST_F(LoggingTest, DropsBelowMinimumLevel) {

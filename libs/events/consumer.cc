@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
+#include "libs/common/trace.h"
 #include "libs/events/topics.h"
 
 namespace firegrid::events {
@@ -25,6 +26,21 @@ struct PartitionList {
   PartitionList& operator=(const PartitionList&) = delete;
   ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
 };
+
+// The trace headers of a received record (the only ones a consumer reads).
+std::vector<std::pair<std::string, std::string>> TraceHeadersOf(RdKafka::Message& m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  RdKafka::Headers* headers = m.headers();  // owned by the message
+  if (headers == nullptr) return out;
+  for (const auto& key : {trace::kTraceparentHeader, trace::kTracestateHeader}) {
+    RdKafka::Headers::Header h = headers->get_last(std::string(key));
+    if (h.err() == RdKafka::ERR_NO_ERROR && h.value() != nullptr) {
+      out.emplace_back(std::string(key),
+                       std::string(static_cast<const char*>(h.value()), h.value_size()));
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -61,12 +77,48 @@ MessageProcessor::MessageProcessor(Handler handler, Producer* dlq, std::string c
       clock_(clock),
       dlq_timeout_(dlq_timeout) {}
 
+namespace {
+
+std::string HeaderValue(const ReceivedMessage& m, absl::string_view key) {
+  for (const auto& [k, v] : m.headers) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+// The event's context continued as a child span: the envelope's, else the headers'.
+trace::Context EventContext(const ReceivedMessage& m, const Envelope* envelope) {
+  if (envelope != nullptr && !envelope->trace().traceparent().empty()) {
+    return trace::ContinueOrStart(envelope->trace().traceparent(), envelope->trace().tracestate());
+  }
+  return trace::ContinueOrStart(HeaderValue(m, trace::kTraceparentHeader),
+                                HeaderValue(m, trace::kTracestateHeader));
+}
+
+}  // namespace
+
 Decision MessageProcessor::Process(const ReceivedMessage& message) {
   absl::StatusOr<Envelope> envelope = ParseEnvelope(message.value);
+  trace::Scope scope(EventContext(message, envelope.ok() ? &*envelope : nullptr));
   if (!envelope.ok()) return DeadLetter(message, envelope.status());
+  Decision d = Handle(*envelope);
+  if (d.outcome == Outcome::kDeadLettered) d = DeadLetter(message, d.status);
+  log::Debug("event handled", {{"event_id", envelope->event_id()},
+                               {"type", envelope->type()},
+                               {"topic", message.topic},
+                               {"partition", message.partition},
+                               {"offset", message.offset},
+                               {"outcome", d.outcome == Outcome::kDone    ? "done"
+                                           : d.outcome == Outcome::kRetry ? "retry"
+                                                                          : "dead_lettered"},
+                               {"status", d.status.ToString()}});
+  return d;
+}
+
+Decision MessageProcessor::Handle(const Envelope& envelope) {
   absl::Status status;
   try {
-    status = handler_(*envelope);
+    status = handler_(envelope);
   } catch (const std::exception& e) {
     // Handlers report errors as Status; an exception is a bug, treated like INTERNAL.
     status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
@@ -75,7 +127,7 @@ Decision MessageProcessor::Process(const ReceivedMessage& message) {
   }
   if (IsDone(status)) return {Outcome::kDone, status};
   if (IsRetryable(status)) return {Outcome::kRetry, status};
-  return DeadLetter(message, status);
+  return {Outcome::kDeadLettered, status};  // Process() sends it
 }
 
 Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl::Status& reason) {
@@ -90,6 +142,12 @@ Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl
   *letter.mutable_failed_at() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
   Message out{DlqTopic(message.topic), message.key, letter.SerializeAsString()};
+  if (const trace::Context* t = trace::Current()) {
+    out.headers.emplace_back(std::string(trace::kTraceparentHeader), trace::FormatTraceparent(*t));
+    if (!t->tracestate.empty()) {
+      out.headers.emplace_back(std::string(trace::kTracestateHeader), t->tracestate);
+    }
+  }
   std::vector<absl::Status> sent = dlq_->SendBatch({out}, dlq_timeout_);
   absl::Status send_status = sent.empty() ? absl::InternalError("no delivery status") : sent[0];
   if (!send_status.ok()) {
@@ -183,6 +241,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
   if (options.dlq_producer == nullptr) {
     return absl::InvalidArgumentError("consumer: a producer for dead letters is required");
   }
+  if (options.session_timeout < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError("consumer: session_timeout must be at least 100 ms");
+  }
   if (options.retry_initial_backoff <= absl::ZeroDuration() ||
       options.retry_max_backoff < options.retry_initial_backoff) {
     return absl::InvalidArgumentError("consumer: retry backoff must be > 0 and max >= initial");
@@ -197,12 +258,14 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
-      // Kafka's pre-3.0 defaults: a crashed replica's partitions move after 10 s, not 45 s.
-      {"session.timeout.ms", "10000"},
-      {"heartbeat.interval.ms", "3000"},
+      {"session.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.session_timeout))},
+      {"heartbeat.interval.ms", absl::StrCat(std::clamp<int64_t>(
+                                    absl::ToInt64Milliseconds(o.session_timeout) / 3, 1, 1000))},
+      {"partition.assignment.strategy", "cooperative-sticky"},
       {"reconnect.backoff.ms", "100"},
       {"reconnect.backoff.max.ms", "1000"},
   };
+  if (!o.group_instance_id.empty()) props["group.instance.id"] = o.group_instance_id;
   for (const auto& [k, v] : o.extra) props[k] = v;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
@@ -286,7 +349,7 @@ void Consumer::Loop() {
       case RdKafka::ERR_NO_ERROR:
         Handle({m->topic_name(), m->partition(), m->offset(),
                 m->key() != nullptr ? *m->key() : std::string(),
-                std::string(static_cast<const char*>(m->payload()), m->len())});
+                std::string(static_cast<const char*>(m->payload()), m->len()), TraceHeadersOf(*m)});
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
@@ -383,6 +446,10 @@ void Consumer::MarkDone(const ReceivedMessage& message, Outcome outcome) {
   next_offset_[{message.topic, message.partition}] = message.offset + 1;
   if (outcome == Outcome::kDeadLettered) {
     ++dead_lettered_;
+    {
+      absl::MutexLock lock(&lag_mu_);
+      ++dead_lettered_by_topic_[message.topic];
+    }
   } else {
     ++done_;
   }
@@ -459,6 +526,15 @@ void Consumer::RefreshLag() {
 std::vector<Consumer::PartitionLag> Consumer::Lag() const {
   absl::MutexLock lock(&lag_mu_);
   return lag_;
+}
+
+}  // namespace firegrid::events
+
+namespace firegrid::events {
+
+std::map<std::string, int64_t> Consumer::DeadLetteredByTopic() const {
+  absl::MutexLock lock(&lag_mu_);
+  return dead_lettered_by_topic_;
 }
 
 }  // namespace firegrid::events

@@ -43,6 +43,7 @@ struct ReceivedMessage {
   int64_t offset = 0;
   std::string key;
   std::string value;
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // What became of one delivery attempt.
@@ -60,6 +61,10 @@ struct Decision {
 
 // The decision logic of a consumer, without Kafka: decode, handle, and decide done / retry /
 // dead-letter. Dead letters are sent through `dlq` to DlqTopic(topic) with the original key.
+// The handler (and a dead letter) runs in a child span of the event's trace context (the
+// envelope's, else the message's traceparent / tracestate headers, else a new trace), current
+// on the thread, so that its logs and the events it causes carry the trace; dead letters carry
+// it as headers. One debug line per handled event names its id and type.
 class MessageProcessor {
  public:
   MessageProcessor(Handler handler, Producer* dlq, std::string consumer_group,
@@ -68,6 +73,7 @@ class MessageProcessor {
   Decision Process(const ReceivedMessage& message);
 
  private:
+  Decision Handle(const Envelope& envelope);  // runs the handler; kDeadLettered = permanent
   Decision DeadLetter(const ReceivedMessage& message, const absl::Status& reason);
 
   Handler handler_;
@@ -103,11 +109,21 @@ struct ConsumerOptions {
   absl::Duration retry_initial_backoff = absl::Milliseconds(100);
   absl::Duration retry_max_backoff = absl::Seconds(30);
   absl::Duration dlq_timeout = absl::Seconds(15);
+  // How long the group waits for a member that stopped heartbeating (a crashed replica) before
+  // its partitions move (session.timeout.ms); heartbeats go every third of it, at most every
+  // second. A stock Kafka broker refuses less than its group.min.session.timeout.ms (6 s); the
+  // dev broker takes any value. A clean Stop() leaves the group at once and waits for nothing.
+  absl::Duration session_timeout = absl::Seconds(3);
+  // Static membership (group.instance.id, KIP-345), unique per replica and stable across its
+  // restarts (e.g. the pod name): on a real Kafka a restarted member takes its partitions back
+  // at once instead of waiting out the session timeout. Empty: dynamic membership.
+  std::string group_instance_id;
   // Extra librdkafka properties, applied last.
   std::map<std::string, std::string> extra;
 };
 
-// An at-least-once Kafka consumer in a consumer group. Offsets are committed automatically, but
+// An at-least-once Kafka consumer in a consumer group (cooperative-sticky assignment: a
+// rebalance moves only the partitions that change owner). Offsets are committed automatically, but
 // a message's offset is stored (made committable) only once it is done: handled, a duplicate, or
 // dead-lettered. A retryable failure pauses the message's partition and retries the message
 // with back-off until it succeeds or the consumer stops; other partitions go on. A new group
@@ -142,6 +158,8 @@ class Consumer {
   // Messages done (handled or duplicate) and dead-lettered since Start.
   int64_t done() const { return done_.load(); }
   int64_t dead_lettered() const { return dead_lettered_.load(); }
+  // Dead letters since Start, by the topic the message came from.
+  std::map<std::string, int64_t> DeadLetteredByTopic() const;
 
  private:
   class Rebalancer;
@@ -175,6 +193,7 @@ class Consumer {
 
   mutable absl::Mutex lag_mu_;
   std::vector<PartitionLag> lag_ ABSL_GUARDED_BY(lag_mu_);
+  std::map<std::string, int64_t> dead_lettered_by_topic_ ABSL_GUARDED_BY(lag_mu_);
 
   std::atomic<int> assigned_{0};
   std::atomic<int64_t> done_{0};

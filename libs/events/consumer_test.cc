@@ -6,6 +6,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
+#include "libs/common/logging.h"
+#include "libs/common/trace.h"
 #include "libs/events/topics.h"
 
 namespace firegrid::events {
@@ -53,6 +55,77 @@ TEST_F(MessageProcessorTest, HandledMessageIsDoneAndNothingIsDeadLettered) {
   EXPECT_EQ(d.outcome, Outcome::kDone);
   EXPECT_EQ(seen, "evt_0001");
   EXPECT_TRUE(dlq_.messages().empty());
+}
+
+constexpr char kParent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+constexpr char kTraceId[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+TEST_F(MessageProcessorTest, HandlerRunsInAChildSpanOfTheEnvelopesTrace) {
+  ReceivedMessage m;
+  {
+    trace::Scope request(*trace::ParseTraceparent(kParent));
+    m = Valid();  // NewEnvelope takes the request's context
+  }
+  trace::Context seen;
+  MessageProcessor p = Processor([&](const Envelope&) {
+    if (trace::Current() != nullptr) seen = *trace::Current();
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(p.Process(m).outcome, Outcome::kDone);
+  EXPECT_EQ(seen.trace_id, kTraceId);
+  EXPECT_NE(seen.span_id, "00f067aa0ba902b7");
+  EXPECT_EQ(trace::Current(), nullptr);  // not left behind on the consumer's thread
+}
+
+TEST_F(MessageProcessorTest, TraceparentHeaderIsTheFallbackForAnEnvelopeWithoutTrace) {
+  ReceivedMessage m = Valid();
+  m.headers = {{"traceparent", kParent}};
+  std::string seen;
+  MessageProcessor p = Processor([&](const Envelope&) {
+    seen = trace::CurrentTraceparent();
+    return absl::OkStatus();
+  });
+  p.Process(m);
+  ASSERT_TRUE(trace::ParseTraceparent(seen).has_value()) << seen;
+  EXPECT_EQ(trace::ParseTraceparent(seen)->trace_id, kTraceId);
+}
+
+TEST_F(MessageProcessorTest, DeadLetterKeepsTheEventsTraceAsHeaders) {
+  ReceivedMessage m;
+  {
+    trace::Scope request(*trace::ParseTraceparent(kParent));
+    m = Valid();
+  }
+  MessageProcessor p =
+      Processor([](const Envelope&) { return absl::InvalidArgumentError("bad event"); });
+  EXPECT_EQ(p.Process(m).outcome, Outcome::kDeadLettered);
+  std::vector<Message> sent = dlq_.messages();
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_FALSE(sent[0].headers.empty());
+  EXPECT_EQ(sent[0].headers[0].first, "traceparent");
+  ASSERT_TRUE(trace::ParseTraceparent(sent[0].headers[0].second).has_value());
+  EXPECT_EQ(trace::ParseTraceparent(sent[0].headers[0].second)->trace_id, kTraceId);
+}
+
+TEST_F(MessageProcessorTest, LogsOneDebugLineNamingEachHandledEventWithItsTrace) {
+  ReceivedMessage m;
+  {
+    trace::Scope request(*trace::ParseTraceparent(kParent));
+    m = Valid();
+  }
+  std::vector<std::string> lines;
+  log::Init("test", log::Level::kDebug);
+  log::SetSink([&](std::string_view l) { lines.emplace_back(l); });
+  MessageProcessor p = Processor([](const Envelope&) { return absl::OkStatus(); });
+  p.Process(m);
+  log::SetSink(nullptr);
+  log::Init("test", log::Level::kInfo);
+  ASSERT_EQ(lines.size(), 1u);
+  nlohmann::json j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j["msg"], "event handled");
+  EXPECT_EQ(j["event_id"], "evt_0001");
+  EXPECT_EQ(j["type"], "google.protobuf.StringValue");
+  EXPECT_EQ(j["trace_id"], kTraceId);
 }
 
 TEST_F(MessageProcessorTest, DuplicateDeliveryReportedAsAlreadyExistsIsDone) {
@@ -191,6 +264,7 @@ TEST(Consumer, CreateRejectsIncompleteOptions) {
            [](ConsumerOptions& c) {
              c.extra = {{"no.such.property", "1"}};
            },
+           [](ConsumerOptions& c) { c.session_timeout = absl::Milliseconds(99); },
        }) {
     ConsumerOptions bad = o;
     mutate(bad);
@@ -198,6 +272,8 @@ TEST(Consumer, CreateRejectsIncompleteOptions) {
   }
   auto ok = Consumer::Create(o);
   EXPECT_TRUE(ok.ok()) << ok.status();
+  o.group_instance_id = "notify-0-notify";  // static membership is a valid configuration
+  EXPECT_TRUE(Consumer::Create(o).ok());
 }
 
 }  // namespace

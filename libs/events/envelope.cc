@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::events {
 
@@ -16,7 +17,12 @@ Envelope NewEnvelope(const google::protobuf::Message& payload, absl::string_view
   e.set_producer(std::string(producer));
   e.set_building_id(std::string(building_id));
   e.set_tier_path(std::string(tier_path));
-  if (!traceparent.empty()) e.mutable_trace()->set_traceparent(std::string(traceparent));
+  if (!traceparent.empty()) {
+    e.mutable_trace()->set_traceparent(std::string(traceparent));
+  } else if (const trace::Context* current = trace::Current()) {
+    e.mutable_trace()->set_traceparent(trace::FormatTraceparent(*current));
+    if (!current->tracestate.empty()) e.mutable_trace()->set_tracestate(current->tracestate);
+  }
   e.mutable_payload()->PackFrom(payload);
   return e;
 }

@@ -19,7 +19,8 @@ inline constexpr absl::string_view kEventIdPrefix = "evt";
 
 // Wraps `payload` in an Envelope: a new event id ("evt_..."), type = the payload's full message
 // name, time = `now`, the producer, the building id (also the Kafka key), the tier path and the
-// W3C traceparent of the request that caused the event (may be empty).
+// W3C trace context of the request that caused the event: `traceparent` when given, else the
+// context current on this thread (trace::Current(), with its tracestate), else none.
 Envelope NewEnvelope(const google::protobuf::Message& payload, absl::string_view producer,
                      absl::string_view building_id, absl::string_view tier_path, absl::Time now,
                      IdGenerator& ids, absl::string_view traceparent = "");

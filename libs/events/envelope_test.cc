@@ -3,6 +3,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::events {
 namespace {
@@ -35,6 +36,21 @@ TEST(Envelope, NewEnvelopeFillsEveryFieldAndRoundTripsThroughBytes) {
   absl::StatusOr<StringValue> payload = Unpack<StringValue>(*parsed);
   ASSERT_TRUE(payload.ok()) << payload.status();
   EXPECT_EQ(payload->value(), "hello");
+}
+
+TEST(Envelope, NewEnvelopeTakesTheCurrentTraceContextByDefault) {
+  google::protobuf::StringValue payload;
+  SequentialIdGenerator ids;
+  EXPECT_FALSE(NewEnvelope(payload, "p", "b", "1", absl::Now(), ids).has_trace());
+  trace::Context c = trace::ContinueOrStart(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "congo=t61rcWkgMzE");
+  trace::Scope scope(c);
+  Envelope e = NewEnvelope(payload, "p", "b", "1", absl::Now(), ids);
+  EXPECT_EQ(e.trace().traceparent(), trace::FormatTraceparent(c));
+  EXPECT_EQ(e.trace().tracestate(), "congo=t61rcWkgMzE");
+  // An explicit traceparent wins.
+  EXPECT_EQ(NewEnvelope(payload, "p", "b", "1", absl::Now(), ids, "explicit").trace().traceparent(),
+            "explicit");
 }
 
 TEST(Envelope, EachEnvelopeGetsANewEventId) {

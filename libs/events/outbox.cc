@@ -7,10 +7,13 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "libs/common/trace.h"
+#include "libs/events/envelope.h"
 #include "libs/redis/script.h"
 
 namespace firegrid::events {
@@ -52,6 +55,19 @@ std::string DefaultOwner() {
                          absl::Uniform<uint32_t>(gen));
 }
 
+// The event's W3C trace context as Kafka headers, so that consumers (and tools that read only
+// headers) continue its trace.
+std::vector<std::pair<std::string, std::string>> TraceHeaders(const std::string& value) {
+  Envelope envelope;
+  if (!envelope.ParseFromString(value) || envelope.trace().traceparent().empty()) return {};
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {std::string(trace::kTraceparentHeader), envelope.trace().traceparent()}};
+  if (!envelope.trace().tracestate().empty()) {
+    headers.emplace_back(std::string(trace::kTracestateHeader), envelope.trace().tracestate());
+  }
+  return headers;
+}
+
 struct Entry {
   std::string id;
   std::vector<std::pair<std::string, std::string>> fields;
@@ -89,6 +105,7 @@ absl::StatusOr<std::vector<Entry>> ParseXRange(const redis::Reply& reply) {
       }
     }
     e.well_formed = has_topic && has_key && has_value && !e.message.topic.empty();
+    if (e.well_formed) e.message.headers = TraceHeaders(e.message.value);
     out.push_back(std::move(e));
   }
   return out;
@@ -128,11 +145,12 @@ absl::StatusOr<std::unique_ptr<OutboxRelay>> OutboxRelay::Create(redis::Pool* po
     return absl::InvalidArgumentError(
         "outbox relay: timeouts must be > 0 and max_backoff >= initial_backoff");
   }
-  if (options.lease <= options.delivery_timeout + options.idle_wait) {
+  if (options.renew_interval <= absl::ZeroDuration() ||
+      options.lease < 2 * options.renew_interval) {
     return absl::InvalidArgumentError(
         absl::StrCat("outbox relay: lease (", absl::FormatDuration(options.lease),
-                     ") must exceed delivery_timeout + idle_wait (",
-                     absl::FormatDuration(options.delivery_timeout + options.idle_wait), ")"));
+                     ") must cover two renewals (renew_interval ",
+                     absl::FormatDuration(options.renew_interval), ")"));
   }
   return std::unique_ptr<OutboxRelay>(new OutboxRelay(pool, producer, std::move(options)));
 }
@@ -269,6 +287,19 @@ int64_t OutboxRelay::Backlog() {
   return r->integer;
 }
 
+absl::StatusOr<absl::Duration> OutboxRelay::OldestAge() {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"XRANGE", options_.outbox_key, "-", "+", "COUNT", "1"}));
+  FG_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseXRange(r));
+  if (entries.empty()) return absl::ZeroDuration();
+  int64_t ms = 0;
+  const std::string& id = entries.front().id;
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &ms)) {
+    return absl::InternalError(absl::StrCat("outbox entry id '", id, "' is not a stream id"));
+  }
+  return std::max(absl::ZeroDuration(), absl::Now() - absl::FromUnixMillis(ms));
+}
+
 void OutboxRelay::Start() {
   absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
@@ -280,6 +311,17 @@ void OutboxRelay::Start() {
     absl::MutexLock lock(&mu_);
     exited_ = true;
   });
+  lease_thread_ = std::thread([this] { KeepLease(); });
+}
+
+void OutboxRelay::KeepLease() {
+  while (Sleep(options_.renew_interval)) {
+    absl::StatusOr<bool> held = TakeLease();
+    if (!held.ok()) {
+      log::Debug("outbox relay could not renew its lease",
+                 {{"outbox", options_.outbox_key}, {"error", held.status().ToString()}});
+    }
+  }
 }
 
 void OutboxRelay::Stop() {
@@ -299,9 +341,11 @@ void OutboxRelay::Stop() {
     if (id > 0) pool_->Command({"CLIENT", "UNBLOCK", absl::StrCat(id)}).IgnoreError();
   }
   thread_.join();
+  if (lease_thread_.joinable()) lease_thread_.join();
   ReleaseLease();
   absl::MutexLock lock(&mu_);
   thread_ = std::thread();
+  lease_thread_ = std::thread();
 }
 
 bool OutboxRelay::Sleep(absl::Duration d) { return !stop_.WaitFor(d); }
@@ -329,7 +373,7 @@ void OutboxRelay::Loop() {
     }
     backoff = options_.initial_backoff;
     if (!leader_) {
-      if (!Sleep(options_.idle_wait)) break;  // standby: check the lease again later
+      if (!Sleep(options_.renew_interval)) break;  // standby: try the lease again soon
       continue;
     }
     if (*published > 0) continue;

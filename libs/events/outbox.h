@@ -39,9 +39,14 @@ struct OutboxRelayOptions {
   // are moved here instead of blocking the outbox forever. Default: outbox_key + ":dead".
   std::string dead_key;
   int batch_size = 100;
-  // How long a lease lasts without renewal; a crashed leader's replacement takes over after it.
-  // Must exceed delivery_timeout + idle_wait (a leader renews before every batch).
-  absl::Duration lease = absl::Seconds(20);
+  // How long a lease lasts without renewal: a crashed leader's replacement (another replica, or
+  // the restarted process, whose owner id differs) takes over after at most lease +
+  // renew_interval. A running relay renews it every renew_interval on a thread of its own, so
+  // a batch may take longer than the lease; Stop() releases it at once.
+  absl::Duration lease = absl::Seconds(2);
+  // How often a running relay renews its lease, and how often a standby tries to take it.
+  // The lease must cover at least two renewals.
+  absl::Duration renew_interval = absl::Milliseconds(500);
   // How long one batch may wait for the broker's acknowledgements (SendBatch timeout). Keep it
   // longer than the producer's message.timeout.ms so every message has a final outcome.
   absl::Duration delivery_timeout = absl::Seconds(12);
@@ -76,12 +81,16 @@ class OutboxRelay {
   absl::StatusOr<int> RunOnce();
 
   // Runs rounds on a thread: blocks for new entries when idle, backs off after errors, retries
-  // the lease while standing by. Stop() ends the thread and releases the lease.
+  // the lease while standing by; a second thread renews the lease every renew_interval.
+  // Stop() ends both threads and releases the lease.
   void Start();
   void Stop();
 
   // Entries waiting in the outbox (XLEN), for the backlog gauge; -1 when Redis is unreachable.
   int64_t Backlog();
+  // How long the oldest entry has waited (its stream id's time against the local clock; zero
+  // when the outbox is empty), for the firegrid_outbox_oldest_age_seconds gauge.
+  absl::StatusOr<absl::Duration> OldestAge();
 
   bool is_leader() const { return leader_.load(); }
   // Entries this relay has published (and deleted) since it was created.
@@ -93,6 +102,7 @@ class OutboxRelay {
   absl::StatusOr<bool> TakeLease();
   void ReleaseLease();
   void Loop();
+  void KeepLease();
   // Waits for `d` or until Stop(); false when stopping.
   bool Sleep(absl::Duration d);
 
@@ -115,6 +125,7 @@ class OutboxRelay {
   bool exited_ ABSL_GUARDED_BY(mu_) = false;
   StopFlag stop_;  // the relay's sleeps between rounds (monotonic, see stop_flag.h)
   std::thread thread_;
+  std::thread lease_thread_;
 };
 
 }  // namespace firegrid::events

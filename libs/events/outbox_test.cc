@@ -17,19 +17,18 @@ TEST(OutboxAppend, WritesTopicKeyAndValueFieldsToTheOutboxStream) {
                                     Pair("key", "bld_1"), Pair("value", "bytes")));
 }
 
-TEST(OutboxRelay, CreateRejectsMissingKeyAndALeaseShorterThanABatch) {
+TEST(OutboxRelay, CreateRejectsMissingKeyAndALeaseNotCoveringTwoRenewals) {
   FakeProducer producer;
   auto pool = redis::Pool::Create({});  // never connects in this test
   OutboxRelay::Options o;
   EXPECT_EQ(OutboxRelay::Create(pool.get(), &producer, o).status().code(),
             absl::StatusCode::kInvalidArgument);
   o.outbox_key = "fg:x:outbox";
-  o.delivery_timeout = absl::Seconds(10);
-  o.idle_wait = absl::Seconds(2);
-  o.lease = absl::Seconds(11);
+  o.renew_interval = absl::Seconds(1);
+  o.lease = absl::Milliseconds(1999);
   EXPECT_EQ(OutboxRelay::Create(pool.get(), &producer, o).status().code(),
             absl::StatusCode::kInvalidArgument);
-  o.lease = absl::Seconds(13);
+  o.lease = absl::Seconds(2);
   auto relay = OutboxRelay::Create(pool.get(), &producer, o);
   ASSERT_TRUE(relay.ok()) << relay.status();
   EXPECT_EQ((*relay)->options().lock_key, "fg:x:outbox:relay-lease");

@@ -184,10 +184,17 @@ std::vector<absl::Status> KafkaProducer::SendBatch(const std::vector<Message>& m
     const Message& m = messages[i];
     auto* ticket = new Ticket{batch, i};
     while (true) {
+      // produce() takes the headers on success and leaves them to us on failure.
+      RdKafka::Headers* headers = nullptr;
+      if (!m.headers.empty()) {
+        headers = RdKafka::Headers::create();
+        for (const auto& [k, v] : m.headers) headers->add(k, v);
+      }
       RdKafka::ErrorCode err = producer_->produce(
           m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
           const_cast<char*>(m.value.data()), m.value.size(), m.key.data(), m.key.size(),
-          /*timestamp=*/0, ticket);
+          /*timestamp=*/0, headers, ticket);
+      if (err != RdKafka::ERR_NO_ERROR) delete headers;
       if (err == RdKafka::ERR_NO_ERROR) break;
       if (err == RdKafka::ERR__QUEUE_FULL && absl::Now() < deadline) {
         // Serve delivery reports (as the poll thread does) until the queue has room.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -25,6 +26,9 @@ struct Message {
   std::string topic;
   std::string key;
   std::string value;
+  // Record headers, e.g. the W3C "traceparent" / "tracestate" of the event (see OutboxRelay).
+  // Not part of equality: a record is its topic, key and value.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 
   friend bool operator==(const Message& a, const Message& b) {
     return a.topic == b.topic && a.key == b.key && a.value == b.value;

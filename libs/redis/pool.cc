@@ -5,11 +5,13 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/status.h"
 #include "libs/redis/backoff.h"
+#include "libs/redis/observe.h"
 #include "libs/redis/reply_internal.h"
 
 namespace firegrid::redis {
@@ -263,47 +265,83 @@ Pool::~Pool() = default;
 
 const PoolOptions& Pool::options() const { return impl_->connector->options(); }
 
+namespace {
+
+absl::Mutex observer_mu(absl::kConstInit);
+std::shared_ptr<CommandObserver>& Observer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(observer_mu) {
+  static auto* observer = new std::shared_ptr<CommandObserver>();
+  return *observer;
+}
+
+std::shared_ptr<CommandObserver> CurrentObserver() {
+  absl::MutexLock lock(&observer_mu);
+  return Observer();
+}
+
+// Times `run` and reports it to the observer, if one is set.
+template <typename F>
+auto Observed(absl::string_view command, F run) {
+  std::shared_ptr<CommandObserver> observer = CurrentObserver();
+  if (observer == nullptr) return run();
+  const absl::Time start = absl::Now();
+  auto result = run();
+  (*observer)(command, absl::Now() - start);
+  return result;
+}
+
+}  // namespace
+
+void SetCommandObserver(CommandObserver observer) {
+  absl::MutexLock lock(&observer_mu);
+  Observer() = observer ? std::make_shared<CommandObserver>(std::move(observer)) : nullptr;
+}
+
 absl::StatusOr<Reply> Pool::Command(const std::vector<std::string>& args) {
-  FG_RETURN_IF_ERROR(ValidateArgs(args));
-  FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
-  absl::StatusOr<Reply> reply = RawCommand(ctx.get(), args);
-  impl_->Release(std::move(ctx), !reply.ok());
-  if (!reply.ok()) return reply.status();
-  if (reply->IsError()) return ErrorReplyToStatus(reply->str);
-  return reply;
+  return Observed(args.empty() ? std::string() : absl::AsciiStrToUpper(args[0]),
+                  [&]() -> absl::StatusOr<Reply> {
+                    FG_RETURN_IF_ERROR(ValidateArgs(args));
+                    FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
+                    absl::StatusOr<Reply> reply = RawCommand(ctx.get(), args);
+                    impl_->Release(std::move(ctx), !reply.ok());
+                    if (!reply.ok()) return reply.status();
+                    if (reply->IsError()) return ErrorReplyToStatus(reply->str);
+                    return reply;
+                  });
 }
 
 absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  std::vector<Reply> replies;
-  if (commands.empty()) return replies;
-  for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
-  FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
-  absl::Status status;
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& args : commands) {
-    BuildArgv(args, &argv, &lens);
-    if (redisAppendCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(),
-                               lens.data()) != REDIS_OK) {
-      status = TransportError(ctx.get(), "pipeline");
-      break;
+  return Observed("PIPELINE", [&]() -> absl::StatusOr<std::vector<Reply>> {
+    std::vector<Reply> replies;
+    if (commands.empty()) return replies;
+    for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
+    FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
+    absl::Status status;
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& args : commands) {
+      BuildArgv(args, &argv, &lens);
+      if (redisAppendCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(),
+                                 lens.data()) != REDIS_OK) {
+        status = TransportError(ctx.get(), "pipeline");
+        break;
+      }
     }
-  }
-  replies.reserve(commands.size());
-  for (size_t i = 0; status.ok() && i < commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
-      if (raw != nullptr) freeReplyObject(raw);
-      status = TransportError(ctx.get(), "pipeline");
-      break;
+    replies.reserve(commands.size());
+    for (size_t i = 0; status.ok() && i < commands.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
+        if (raw != nullptr) freeReplyObject(raw);
+        status = TransportError(ctx.get(), "pipeline");
+        break;
+      }
+      ReplyPtr reply(raw);
+      replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
     }
-    ReplyPtr reply(raw);
-    replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
-  }
-  impl_->Release(std::move(ctx), !status.ok());
-  if (!status.ok()) return status;
-  return replies;
+    impl_->Release(std::move(ctx), !status.ok());
+    if (!status.ok()) return status;
+    return replies;
+  });
 }
 
 absl::Status Pool::Ping() {

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/redis/atomic_write.h"
+#include "libs/redis/observe.h"
 #include "tests/support/ports.h"
 
 namespace firegrid::redis {
@@ -173,6 +174,22 @@ TEST(PoolBackoff, FailsFastWithoutWaitingForTheConnectTimeout) {
   const absl::Time start = absl::Now();
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(pool->Ping().ok());
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+}
+
+TEST(Pool, ObserverSeesEveryCommandAndPipelineFailedOrNot) {
+  const int port = testing::FreeTcpPort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> seen;
+  SetCommandObserver([&](absl::string_view command, absl::Duration elapsed) {
+    EXPECT_GE(elapsed, absl::ZeroDuration());
+    seen.emplace_back(command);
+  });
+  std::unique_ptr<Pool> pool = Pool::Create(ClosedPortOptions(port));
+  EXPECT_FALSE(pool->Command({"get", "k"}).ok());
+  EXPECT_FALSE(pool->Pipeline({{"GET", "a"}, {"GET", "b"}}).ok());
+  SetCommandObserver(nullptr);
+  EXPECT_FALSE(pool->Command({"GET", "k"}).ok());  // no longer observed
+  EXPECT_THAT(seen, ::testing::ElementsAre("GET", "PIPELINE"));
 }
 
 TEST(Pool, RejectsAnEmptyCommandWithoutConnecting) {

@@ -240,6 +240,16 @@ Family<Histogram>& MetricsRegistry::AddHistogram(absl::string_view name, absl::s
 
 absl::Status MetricsRegistry::AddGaugeCallback(absl::string_view name, absl::string_view help,
                                                GaugeCallback callback) {
+  return AddCallback(name, help, std::move(callback), "gauge");
+}
+
+absl::Status MetricsRegistry::AddCounterCallback(absl::string_view name, absl::string_view help,
+                                                 GaugeCallback callback) {
+  return AddCallback(name, help, std::move(callback), "counter");
+}
+
+absl::Status MetricsRegistry::AddCallback(absl::string_view name, absl::string_view help,
+                                          GaugeCallback callback, const char* type) {
   if (!IsValidMetricName(name)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid metric name '", name, "'"));
   }
@@ -250,7 +260,7 @@ absl::Status MetricsRegistry::AddGaugeCallback(absl::string_view name, absl::str
     return absl::AlreadyExistsError(absl::StrCat("metric ", name, " already registered"));
   }
   entries_[std::string(name)].kind = Kind::kCallback;
-  callbacks_[std::string(name)] = Callback{std::string(help), std::move(callback)};
+  callbacks_[std::string(name)] = Callback{std::string(help), std::move(callback), type};
   return absl::OkStatus();
 }
 
@@ -311,7 +321,7 @@ std::string MetricsRegistry::Render() const {
         samples[std::move(labels)] = v;
       }
       std::string& out = blocks[name];
-      AppendHeader(&out, name, cb.help, "gauge");
+      AppendHeader(&out, name, cb.help, cb.type);
       for (const auto& [labels, v] : samples) AppendSample(&out, name, labels, v);
     }
   }

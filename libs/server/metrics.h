@@ -136,8 +136,13 @@ class MetricsRegistry {
   // INVALID_ARGUMENT for an invalid name or an empty callback.
   absl::Status AddGaugeCallback(absl::string_view name, absl::string_view help,
                                 GaugeCallback callback);
-  // Unregisters a callback gauge. When this returns, the callback is not running and will not
-  // run again, so the owner of captured state may be destroyed. No-op for an unknown name.
+  // The same for a counter whose running total the callback reads at every scrape (e.g.
+  // process_cpu_seconds_total, or totals a component keeps itself).
+  absl::Status AddCounterCallback(absl::string_view name, absl::string_view help,
+                                  GaugeCallback callback);
+  // Unregisters a callback gauge or counter. When this returns, the callback is not running and
+  // will not run again, so the owner of captured state may be destroyed. No-op for an unknown
+  // name.
   void RemoveGaugeCallback(absl::string_view name);
 
   // The text exposition format 0.0.4: per metric "# HELP", "# TYPE" and samples, metrics sorted
@@ -159,7 +164,10 @@ class MetricsRegistry {
   struct Callback {
     std::string help;
     GaugeCallback fn;
+    const char* type = "gauge";
   };
+  absl::Status AddCallback(absl::string_view name, absl::string_view help, GaugeCallback callback,
+                           const char* type);
 
   Entry& AddEntry(absl::string_view name, absl::string_view help, Kind kind)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

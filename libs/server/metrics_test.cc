@@ -1,11 +1,17 @@
 #include "libs/server/metrics.h"
 
+#include <cstdio>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/version.h"
+#include "libs/server/process_metrics.h"
 
 namespace firegrid::server {
 namespace {
@@ -24,6 +30,58 @@ TEST(MetricsRegistry, RendersCounterWithHelpTypeAndSortedLabels) {
             "# TYPE firegrid_events_total counter\n"
             "firegrid_events_total{kind=\"closed\",topic=\"hazards\"} 1\n"
             "firegrid_events_total{kind=\"reported\",topic=\"hazards\"} 3\n");
+}
+
+TEST(MetricsRegistry, CounterCallbackRendersAsACounter) {
+  MetricsRegistry r;
+  ASSERT_TRUE(r.AddCounterCallback("x_total", "Things.", [] {
+                 return std::vector<std::pair<Labels, double>>{{{{"topic", "t"}}, 3}};
+               }).ok());
+  EXPECT_EQ(r.Render(), "# HELP x_total Things.\n# TYPE x_total counter\nx_total{topic=\"t\"} 3\n");
+  EXPECT_EQ(r.AddCounterCallback("x_total", "again",
+                                 [] { return std::vector<std::pair<Labels, double>>{}; })
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  r.RemoveGaugeCallback("x_total");
+  EXPECT_EQ(r.Render(), "");
+}
+
+TEST(ProcessMetrics, ReportThisProcessAndTheBuild) {
+  MetricsRegistry r;
+  ASSERT_TRUE(RegisterProcessMetrics(r).ok());
+  RegisterBuildInfo(r);
+  const std::string text = r.Render();
+  for (const char* line :
+       {"# TYPE process_cpu_seconds_total counter\n", "# TYPE process_open_fds gauge\n",
+        "# TYPE process_max_fds gauge\n", "# TYPE process_resident_memory_bytes gauge\n",
+        "# TYPE process_virtual_memory_bytes gauge\n",
+        "# TYPE process_start_time_seconds gauge\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
+  EXPECT_NE(text.find(absl::StrCat("firegrid_build_info{commit=\"", BuildCommit(), "\",version=\"",
+                                   BuildVersion(), "\"} 1\n")),
+            std::string::npos)
+      << text;
+  // A sample's value in a rendering.
+  auto value = [](const std::string& t, const std::string& name) {
+    const std::string prefix = "\n" + name + " ";
+    size_t p = t.find(prefix);
+    double v = -1;
+    if (p != std::string::npos) {
+      p += prefix.size();
+      EXPECT_TRUE(absl::SimpleAtod(t.substr(p, t.find('\n', p) - p), &v));
+    }
+    return v;
+  };
+  // The start time is now-ish (within a day of this test), not zero or boot time.
+  EXPECT_NEAR(value(text, "process_start_time_seconds"), absl::ToUnixSeconds(absl::Now()), 86400);
+  // Opening a file shows in process_open_fds.
+  auto fds = [&] { return value(r.Render(), "process_open_fds"); };
+  const double before = fds();
+  FILE* f = std::fopen("/proc/self/stat", "r");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(fds(), before + 1);
+  std::fclose(f);
 }
 
 TEST(MetricsRegistry, CountersIgnoreNegativeAndNaNIncrements) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
 #include "libs/common/stop_flag.h"
+#include "libs/redis/observe.h"
 
 namespace firegrid::server {
 namespace {
@@ -42,6 +44,13 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
              "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
              absl::Milliseconds(1), absl::Seconds(5));
+  b.Duration("kafka-session-timeout", &c->kafka_session_timeout, absl::Seconds(3),
+             "how long the consumer group waits for a crashed member before moving its "
+             "partitions (session.timeout.ms); a stock Kafka broker needs >= 6s",
+             absl::Milliseconds(500), absl::Minutes(5));
+  b.String("kafka-group-instance-id", &c->kafka_group_instance_id, "",
+           "static consumer group membership (group.instance.id), unique per replica and stable "
+           "across its restarts, e.g. the pod name; each consumer group appends its name");
   b.Int("rate-limit", &c->rate_limit, kDefaultRateLimit,
         "requests per second one principal may make to one replica (0: no limit)", 0, 1000000);
   b.Int("rate-limit-burst", &c->rate_limit_burst, kDefaultRateLimitBurst,
@@ -96,6 +105,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->kafka_bootstrap_ = c.kafka_bootstrap;
   rt->kafka_fetch_wait_ = c.kafka_fetch_wait;
+  rt->kafka_session_timeout_ = c.kafka_session_timeout;
+  rt->kafka_group_instance_id_ = c.kafka_group_instance_id;
   rt->service_name_ = service_name;
 
   auth::VerifierOptions vo;
@@ -171,15 +182,34 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.metrics_address = c.metrics_address;
   ho.drain_timeout = c.drain_timeout;
   rt->host_ = std::make_unique<ServiceHost>(ho);
+  Family<Histogram>* redis_latency = &rt->host_->metrics().AddHistogram(
+      "firegrid_redis_command_duration_seconds",
+      "Redis call latency (pool commands and pipelines, failed ones included), by command.",
+      {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5});
+  // Process-wide: one Runtime per process (the latest one created wins).
+  redis::SetCommandObserver([redis_latency](absl::string_view command, absl::Duration elapsed) {
+    redis_latency->Get({{"command", std::string(command)}}).Observe(absl::ToDoubleSeconds(elapsed));
+  });
   redis::Pool* pool = rt->redis_.get();
   events::KafkaProducer* producer = rt->producer_.get();
   events::OutboxRelay* relay = rt->relay_.get();
   rt->host_->AddReadinessCheck("redis", [pool] { return pool->Ping(); });
-  rt->host_->AddReadinessCheck("kafka", [producer] { return producer->Check(absl::Seconds(2)); });
+  // Calls are answered without the broker (events wait in the outbox), so it has a health name
+  // of its own and does not take the service out of its load balancer.
+  rt->host_->AddDependencyCheck("kafka", std::string(kKafkaHealthName),
+                                [producer] { return producer->Check(absl::Seconds(2)); });
   FG_RETURN_IF_ERROR(rt->host_->metrics().AddGaugeCallback(
       "firegrid_outbox_backlog", "Events written to the outbox and not yet confirmed by Kafka",
       [relay]() -> std::vector<std::pair<Labels, double>> {
         return {{Labels{}, static_cast<double>(relay->Backlog())}};
+      }));
+  FG_RETURN_IF_ERROR(rt->host_->metrics().AddGaugeCallback(
+      "firegrid_outbox_oldest_age_seconds",
+      "How long the oldest event in the outbox has waited for Kafka (0 when empty)",
+      [relay]() -> std::vector<std::pair<Labels, double>> {
+        absl::StatusOr<absl::Duration> age = relay->OldestAge();
+        if (!age.ok()) return {};  // Redis unreachable: no sample rather than a wrong one
+        return {{Labels{}, absl::ToDoubleSeconds(*age)}};
       }));
   return rt;
 }
@@ -203,8 +233,11 @@ struct Runtime::Periodic {
 
 Runtime::~Runtime() {
   if (host_ != nullptr) {
+    redis::SetCommandObserver(nullptr);
     host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
+    host_->metrics().RemoveGaugeCallback("firegrid_outbox_oldest_age_seconds");
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
+    host_->metrics().RemoveGaugeCallback("firegrid_events_dead_lettered_total");
   }
 }
 
@@ -218,9 +251,25 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
   o.dlq_producer = producer_.get();
   o.client_id = absl::StrCat("firegrid-", service_name_);
   o.extra["fetch.wait.max.ms"] = absl::StrCat(absl::ToInt64Milliseconds(kafka_fetch_wait_));
+  o.session_timeout = kafka_session_timeout_;
+  if (!kafka_group_instance_id_.empty()) {
+    o.group_instance_id = absl::StrCat(kafka_group_instance_id_, "-", group);
+  }
   FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c, events::Consumer::Create(std::move(o)));
   consumers_.push_back(std::move(c));
   if (consumers_.size() == 1) {
+    FG_RETURN_IF_ERROR(host_->metrics().AddCounterCallback(
+        "firegrid_events_dead_lettered_total",
+        "Events this replica gave up on and sent to <topic>.dlq, by original topic",
+        [this]() -> std::vector<std::pair<Labels, double>> {
+          std::map<std::string, double> by_topic;
+          for (const auto& c : consumers_) {
+            for (const auto& [topic, n] : c->DeadLetteredByTopic()) by_topic[topic] += n;
+          }
+          std::vector<std::pair<Labels, double>> out;
+          for (const auto& [topic, n] : by_topic) out.push_back({Labels{{"topic", topic}}, n});
+          return out;
+        }));
     FG_RETURN_IF_ERROR(host_->metrics().AddGaugeCallback(
         "firegrid_consumer_lag", "Messages on a partition not yet processed by this replica",
         [this]() -> std::vector<std::pair<Labels, double>> {

@@ -32,6 +32,9 @@ struct RuntimeConfig {
   // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
   // event latency there. Short waits cost only empty fetches on an idle real cluster.
   absl::Duration kafka_fetch_wait;
+  // Consumer group session timeout and static membership id (see events::ConsumerOptions).
+  absl::Duration kafka_session_timeout;
+  std::string kafka_group_instance_id;
   // Per-principal rate limit of each replica (requests per second and burst); on by default
   // (100/s, bursts of 500: a person never reaches it, a system's batch of hundreds of calls
   // passes); 0 turns it off. Benchmarks raise it (bench/README.md).
@@ -61,6 +64,8 @@ struct RuntimeConfig {
 inline constexpr int kDefaultRateLimit = 100;
 inline constexpr int kDefaultRateLimitBurst = 500;
 inline constexpr int kDefaultAuthFailureLimit = 30;
+// The grpc.health.v1 name that follows the broker; "" and the services' names follow Redis only.
+inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
 
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.
 void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,
@@ -68,7 +73,8 @@ void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_
 
 // The shared wiring of a service: JSON logging, the Redis pool, the Kafka producer, the outbox
 // relay of the service's outbox, the token verifier, and a ServiceHost whose readiness follows
-// Redis and Kafka and whose /metrics exports the outbox backlog. main() adds its gRPC service
+// Redis (what calls need) and whose "firegrid.kafka" health follows the broker; /metrics exports
+// the outbox backlog and the age of its oldest event. main() adds its gRPC service
 // and consumers, then calls Serve().
 class Runtime {
  public:
@@ -113,6 +119,8 @@ class Runtime {
   std::unique_ptr<ServiceHost> host_;
   std::string kafka_bootstrap_;
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
+  absl::Duration kafka_session_timeout_ = absl::Seconds(3);
+  std::string kafka_group_instance_id_;
   std::string service_name_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   struct Periodic;

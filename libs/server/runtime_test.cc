@@ -42,6 +42,23 @@ TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
               std::string::npos);
 }
 
+TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
+  auto rt = Runtime::Create("svc", Config({"--redis-addr=127.0.0.1:1"}), "t:outbox");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  ServiceHost& host = (*rt)->host();
+  ASSERT_TRUE(host.Start().ok());
+  // The first round ran inside Start(): nothing listens on port 1 for either.
+  const std::string text = host.metrics().Render();
+  EXPECT_NE(text.find("firegrid_dependency_up{dependency=\"kafka\"} 0"), std::string::npos) << text;
+  EXPECT_EQ(text.find("firegrid_readiness_check_ok{check=\"kafka\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("firegrid_readiness_check_ok{check=\"redis\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE firegrid_outbox_oldest_age_seconds gauge"), std::string::npos)
+      << text;
+  EXPECT_EQ(kKafkaHealthName, "firegrid.kafka");
+  host.Shutdown();
+  host.Wait();
+}
+
 TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
   RuntimeConfig c = Config();
   c.jwt_hs256_key_file = dir_ + "/missing.key";

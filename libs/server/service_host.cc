@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -26,7 +27,9 @@
 #include "grpcpp/support/server_interceptor.h"
 #include "httplib.h"
 #include "libs/common/logging.h"
+#include "libs/common/trace.h"
 #include "libs/server/input_interceptor.h"
+#include "libs/server/process_metrics.h"
 
 namespace firegrid::server {
 namespace {
@@ -156,10 +159,16 @@ namespace internal {
 class RpcMetrics {
  public:
   explicit RpcMetrics(MetricsRegistry& registry)
-      : requests_(registry.AddCounter("firegrid_grpc_requests_total",
-                                      "gRPC requests handled, by method and status code.")),
+      : requests_(registry.AddCounter(
+            "firegrid_grpc_requests_total",
+            "gRPC calls handled (unary and streaming), by method and status code.")),
         durations_(registry.AddHistogram("firegrid_grpc_request_duration_seconds",
-                                         "gRPC request latency (server side), by method.")) {}
+                                         "Unary gRPC call latency (server side), by method.")),
+        streams_active_(registry.AddGauge("firegrid_grpc_streams_active",
+                                          "Streaming gRPC calls open now, by method.")),
+        stream_messages_(registry.AddCounter("firegrid_grpc_stream_messages_sent_total",
+                                             "Messages sent on streaming gRPC calls, by method.")) {
+  }
 
   // The server's list of "package.Service" names (grpc::Server owns it; it is complete and
   // constant once the server has started, before any call).
@@ -197,16 +206,29 @@ class RpcMetrics {
     return Method{std::string(path), true};
   }
 
-  void Record(const Method& m, grpc::StatusCode code, absl::Duration elapsed) {
+  // A stream's lifetime says nothing about latency: streams are counted apart (active, messages
+  // sent) and stay out of the latency histogram.
+  void StreamOpened(const Method& m) { streams_active_.Get({{"method", m.label}}).Add(1); }
+  void StreamClosed(const Method& m) { streams_active_.Get({{"method", m.label}}).Add(-1); }
+  void StreamMessageSent(const Method& m) {
+    stream_messages_.Get({{"method", m.label}}).Increment();
+  }
+
+  void Record(const Method& m, bool streaming, grpc::StatusCode code, absl::Duration elapsed) {
     const std::string& method =
         !m.verified && code == grpc::StatusCode::UNIMPLEMENTED ? kUnknownMethod : m.label;
     requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
-    durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
+    if (!streaming) durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
+    log::Debug("rpc finished", {{"method", method},
+                                {"code", StatusCodeName(code)},
+                                {"duration_ms", absl::ToDoubleMilliseconds(elapsed)}});
   }
 
  private:
   Family<Counter>& requests_;
   Family<Histogram>& durations_;
+  Family<Gauge>& streams_active_;
+  Family<Counter>& stream_messages_;
   std::atomic<const std::vector<std::string>*> services_{nullptr};
 };
 
@@ -217,22 +239,35 @@ namespace {
 using internal::RpcMetrics;
 
 // Records each call when its status is sent: by then the outcome is final, and a client that
-// has seen the status will find the call counted.
+// has seen the status will find the call counted. Streaming calls are also counted while open
+// and per message sent.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(std::function<void(grpc::StatusCode, absl::Duration)> record)
-      : record_(std::move(record)), start_(absl::Now()) {}
+  MetricsInterceptor(RpcMetrics* metrics, RpcMetrics::Method method, bool streaming)
+      : metrics_(metrics), method_(std::move(method)), streaming_(streaming), start_(absl::Now()) {
+    if (streaming_) metrics_->StreamOpened(method_);
+  }
+  ~MetricsInterceptor() override {
+    if (streaming_) metrics_->StreamClosed(method_);
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      record_(methods->GetSendStatus().error_code(), absl::Now() - start_);
+    using grpc::experimental::InterceptionHookPoints;
+    if (streaming_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
+      metrics_->StreamMessageSent(method_);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_->Record(method_, streaming_, methods->GetSendStatus().error_code(),
+                       absl::Now() - start_);
     }
     methods->Proceed();
   }
 
  private:
-  std::function<void(grpc::StatusCode, absl::Duration)> record_;
+  RpcMetrics* metrics_;
+  const RpcMetrics::Method method_;
+  const bool streaming_;
   absl::Time start_;
 };
 
@@ -242,16 +277,49 @@ class MetricsInterceptorFactory final
   explicit MetricsInterceptorFactory(RpcMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    RpcMetrics* m = metrics_;
-    return new MetricsInterceptor(
-        [m, method = m->Classify(info->method())](grpc::StatusCode code, absl::Duration d) {
-          m->Record(method, code, d);
-        });
+    // Calls to unimplemented methods arrive as bidi streams; only real streams count as such.
+    RpcMetrics::Method method = metrics_->Classify(info->method());
+    const bool streaming =
+        info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY && method.verified;
+    return new MetricsInterceptor(metrics_, std::move(method), streaming);
   }
 
  private:
   RpcMetrics* metrics_;
 };
+
+// The W3C trace context of every call, current on the handler's thread for the whole handler.
+// gRPC runs these two hooks on the thread that runs a sync handler, right before and after it
+// (unary and streaming alike); a server interceptor's hooks may run elsewhere (e.g. where the
+// status is sent), so they cannot scope a thread-local context around the handler.
+class TraceCallbacks final : public grpc::Server::GlobalCallbacks {
+ public:
+  void PreSynchronousRequest(grpc::ServerContext* ctx) override {
+    const auto& md = ctx->client_metadata();
+    auto value = [&md](absl::string_view key) -> absl::string_view {
+      auto it = md.find(grpc::string_ref(key.data(), key.size()));
+      return it == md.end() ? absl::string_view()
+                            : absl::string_view(it->second.data(), it->second.size());
+    };
+    Scopes().push_back(std::make_unique<trace::Scope>(
+        trace::ContinueOrStart(value(trace::kTraceparentHeader), value(trace::kTracestateHeader))));
+  }
+  void PostSynchronousRequest(grpc::ServerContext*) override {
+    if (!Scopes().empty()) Scopes().pop_back();
+  }
+
+ private:
+  static std::vector<std::unique_ptr<trace::Scope>>& Scopes() {
+    thread_local std::vector<std::unique_ptr<trace::Scope>> scopes;
+    return scopes;
+  }
+};
+
+// Process-wide and settable once (gRPC's rule); before the first server is built.
+void InstallTraceCallbacks() {
+  static std::once_flag once;
+  std::call_once(once, [] { grpc::Server::SetGlobalCallbacks(new TraceCallbacks()); });
+}
 
 // A builder plugin, installed through a builder option, whose only job is to hand the server's
 // service list to RpcMetrics (grpc::ServerInitializer is the public way to get it).
@@ -315,8 +383,15 @@ ServiceHost::ServiceHost(HostOptions options)
                                      "1 while every readiness check passes (health SERVING).")),
       check_gauge_(metrics_.AddGauge("firegrid_readiness_check_ok",
                                      "1 if the readiness check passed in the latest round.")),
+      dependency_gauge_(metrics_.AddGauge(
+          "firegrid_dependency_up",
+          "1 if the dependency (not needed to answer calls) was reachable in the latest round.")),
       rpc_metrics_(std::make_unique<RpcMetrics>(metrics_)) {
   ready_gauge_.Get().Set(0);
+  RegisterBuildInfo(metrics_);
+  if (absl::Status s = RegisterProcessMetrics(metrics_); !s.ok()) {
+    log::Warn("process metrics unavailable", {{"error", s.ToString()}});
+  }
 }
 
 ServiceHost::~ServiceHost() {
@@ -336,7 +411,13 @@ void ServiceHost::AddService(grpc::Service* service) {
 
 void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
   absl::MutexLock lock(&mu_);
-  checks_.push_back(Check{std::move(name), std::move(check)});
+  checks_.push_back(Check{std::move(name), std::move(check), ""});
+}
+
+void ServiceHost::AddDependencyCheck(std::string name, std::string health_name,
+                                     std::function<absl::Status()> check) {
+  absl::MutexLock lock(&mu_);
+  checks_.push_back(Check{std::move(name), std::move(check), std::move(health_name)});
 }
 
 int ServiceHost::grpc_port() const {
@@ -378,6 +459,7 @@ absl::Status ServiceHost::Start() {
   if (!metrics_hp.ok()) return fail(metrics_hp.status());
 
   // gRPC server: health, reflection, metrics interceptor.
+  InstallTraceCallbacks();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -497,18 +579,33 @@ void ServiceHost::RunReadinessRound() {
     absl::MutexLock lock(&mu_);
     checks = checks_;
   }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   std::vector<std::string> failures;
   for (const Check& c : checks) {
     absl::Status s = c.fn ? c.fn() : absl::InternalError("empty readiness check");
-    check_gauge_.Get({{"check", c.name}}).Set(s.ok() ? 1 : 0);
-    if (!s.ok()) failures.push_back(absl::StrCat(c.name, ": ", s.ToString()));
+    if (c.health_name.empty()) {
+      check_gauge_.Get({{"check", c.name}}).Set(s.ok() ? 1 : 0);
+      if (!s.ok()) failures.push_back(absl::StrCat(c.name, ": ", s.ToString()));
+      continue;
+    }
+    const int up = s.ok() ? 1 : 0;
+    dependency_gauge_.Get({{"dependency", c.name}}).Set(up);
+    auto [it, added] = dependency_state_.try_emplace(c.health_name, -1);
+    if (it->second == up) continue;
+    it->second = up;
+    health->SetServingStatus(c.health_name, up == 1);
+    if (up == 1) {
+      log::Info("dependency up", {{"dependency", c.name}, {"health", c.health_name}});
+    } else {
+      log::Warn("dependency down; calls are still served",
+                {{"dependency", c.name}, {"health", c.health_name}, {"error", s.ToString()}});
+    }
   }
   const int now_ready = failures.empty() ? 1 : 0;
   ready_gauge_.Get().Set(now_ready);
   if (now_ready == ready_state_) return;
   ready_state_ = now_ready;
   ready_.store(now_ready == 1);
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   for (const std::string& name : health_names_) health->SetServingStatus(name, now_ready == 1);
   if (now_ready == 1) {
     log::Info("ready: health SERVING");

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -50,12 +51,19 @@ struct HostOptions {
 //     host.Wait();  // until SIGTERM/SIGINT or Shutdown(); then drains
 //   }
 //
-// Metrics it exports: firegrid_grpc_requests_total{method,code},
-// firegrid_grpc_request_duration_seconds{method} (methods the server does not implement are
-// labelled "unknown", so clients cannot blow up label cardinality), firegrid_ready and
-// firegrid_readiness_check_ok{check}.
+// Metrics it exports: firegrid_grpc_requests_total{method,code} (every call, when its status is
+// sent), firegrid_grpc_request_duration_seconds{method} (unary calls only),
+// firegrid_grpc_streams_active{method} and firegrid_grpc_stream_messages_sent_total{method}
+// (streaming calls; methods the server does not implement are labelled "unknown", so clients
+// cannot blow up label cardinality), the process_* metrics, firegrid_build_info, firegrid_ready,
+// firegrid_readiness_check_ok{check} and firegrid_dependency_up{dependency}.
+//
+// Health names: "" and each served service's name follow the readiness checks (what the
+// service needs to answer calls, e.g. Redis); each dependency check has a health name of its
+// own (e.g. "firegrid.kafka") and affects nothing else; kLivenessName is SERVING while the
+// process serves.
 // The grpc.health.v1 service name for liveness probes: SERVING from Start() until shutdown,
-// independent of readiness (which follows Redis and Kafka under "" and each service's name).
+// independent of readiness.
 inline constexpr absl::string_view kLivenessName = "liveness";
 
 class ServiceHost {
@@ -84,6 +92,12 @@ class ServiceHost {
   // Any time. Checks run on the readiness thread every readiness_interval; they must be quick
   // and bounded (use their own timeouts). The host is ready while all of them return OK.
   void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
+  // Any time. A dependency the service answers calls without (e.g. the broker: events wait in
+  // the outbox): the health service `health_name` (e.g. "firegrid.kafka") is SERVING while
+  // `check` passes, exported as firegrid_dependency_up{dependency=name}. It does not affect
+  // readiness ("" and the services' names). Runs on the readiness thread like the checks above.
+  void AddDependencyCheck(std::string name, std::string health_name,
+                          std::function<absl::Status()> check);
   MetricsRegistry& metrics() { return metrics_; }
 
   // Builds and starts the gRPC server and the metrics endpoint, runs the readiness checks once
@@ -110,6 +124,7 @@ class ServiceHost {
   struct Check {
     std::string name;
     std::function<absl::Status()> fn;
+    std::string health_name;  // empty: a readiness check; else a dependency check's own name
   };
   enum class State { kNew, kStarting, kRunning, kDraining, kStopped };
 
@@ -124,6 +139,7 @@ class ServiceHost {
   MetricsRegistry metrics_;
   Family<Gauge>& ready_gauge_;
   Family<Gauge>& check_gauge_;
+  Family<Gauge>& dependency_gauge_;
   std::unique_ptr<internal::RpcMetrics> rpc_metrics_;
 
   mutable absl::Mutex mu_;
@@ -139,7 +155,8 @@ class ServiceHost {
   // Touched only by the readiness thread (and by Start before that thread exists).
   int ready_state_ = -1;  // -1 unknown, 0 not ready, 1 ready
   std::atomic<bool> ready_{false};
-  std::vector<std::string> health_names_;  // "" and each served service; set in Start
+  std::vector<std::string> health_names_;        // "" and each served service; set in Start
+  std::map<std::string, int> dependency_state_;  // health name -> -1/0/1 as ready_state_
 
   // Owned by Start() / Drain() (never concurrently: state_ serialises them).
   std::unique_ptr<grpc::Server> server_;

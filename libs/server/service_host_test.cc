@@ -30,6 +30,8 @@
 #include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "libs/common/logging.h"
+#include "libs/common/trace.h"
 
 namespace firegrid::server {
 namespace {
@@ -40,6 +42,7 @@ using ::testing::Not;
 
 constexpr char kEchoService[] = "firegrid.test.v1.Echo";
 constexpr char kEchoMethod[] = "/firegrid.test.v1.Echo/Echo";
+constexpr char kStreamMethod[] = "/firegrid.test.v1.Echo/Stream";
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
 
@@ -79,6 +82,16 @@ class EchoService final : public grpc::Service {
             [](EchoService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer* req,
                grpc::ByteBuffer* resp) { return self->Echo(ctx, *req, resp); },
             this)));
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        kStreamMethod, grpc::internal::RpcMethod::SERVER_STREAMING,
+        new grpc::internal::ServerStreamingHandler<EchoService, grpc::ByteBuffer, grpc::ByteBuffer>(
+            [](EchoService*, grpc::ServerContext*, const grpc::ByteBuffer*,
+               grpc::ServerWriter<grpc::ByteBuffer>* writer) {
+              // The context current on the handler's thread, before and after each write.
+              for (int i = 0; i < 3; ++i) writer->Write(ToBuffer(trace::CurrentTraceparent()));
+              return grpc::Status::OK;
+            },
+            this)));
   }
 
   void set_host(ServiceHost* host) { host_ = host; }
@@ -106,6 +119,11 @@ class EchoService final : public grpc::Service {
       }
     }
     if (text == "shutdown") host_->Shutdown();
+    if (text == "trace") {  // the context current on the handler's thread
+      log::Info("echoing the trace");
+      *resp = ToBuffer(trace::CurrentTraceparent());
+      return grpc::Status::OK;
+    }
     *resp = ToBuffer(text);
     return grpc::Status::OK;
   }
@@ -131,9 +149,13 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
 }
 
 grpc::Status Unary(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                   const std::string& request, std::string* response = nullptr) {
+                   const std::string& request, std::string* response = nullptr,
+                   const std::vector<std::pair<std::string, std::string>>& metadata = {},
+                   bool inject_trace = false) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
+  for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
+  if (inject_trace) trace::InjectInto(ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   grpc::ByteBuffer req = ToBuffer(request);
   grpc::ByteBuffer resp;
@@ -319,6 +341,135 @@ TEST_F(ServiceHostTest, ChecksAddedAfterStartTakePart) {
   EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
   kafka_up = true;
   EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+}
+
+TEST_F(ServiceHostTest, BrokerDownKeepsOverallHealthServingAndSetsItsOwnHealthNotServing) {
+  std::atomic<bool> kafka_up{false};
+  StartHost();
+  host_->AddDependencyCheck("kafka", "firegrid.kafka", [&]() -> absl::Status {
+    return kafka_up ? absl::OkStatus() : absl::UnavailableError("no broker");
+  });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kNotServing); }));
+  // Calls are still answered, so readiness (what probes and load balancers use) holds.
+  EXPECT_TRUE(HealthIs(channel_, "", kServing));
+  EXPECT_TRUE(HealthIs(channel_, kEchoService, kServing));
+  EXPECT_TRUE(host_->ready());
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scrape(host_->metrics_port()).find("firegrid_dependency_up{dependency=\"kafka\"} 0") !=
+           std::string::npos;
+  }));
+  EXPECT_THAT(Scrape(host_->metrics_port()), HasSubstr("firegrid_ready 1"));
+
+  kafka_up = true;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kServing); }));
+  EXPECT_TRUE(WaitUntil([&] {
+    return Scrape(host_->metrics_port()).find("firegrid_dependency_up{dependency=\"kafka\"} 1") !=
+           std::string::npos;
+  }));
+}
+
+TEST_F(ServiceHostTest, ReadinessCheckDownDoesNotTouchADependencysHealth) {
+  StartHost();
+  host_->AddDependencyCheck("kafka", "firegrid.kafka", [] { return absl::OkStatus(); });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "firegrid.kafka", kServing); }));
+  dependency_up_ = false;
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
+  EXPECT_TRUE(HealthIs(channel_, "firegrid.kafka", kServing));
+}
+
+constexpr char kParent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+TEST_F(ServiceHostTest, HandlerRunsInAChildSpanOfTheIncomingTraceparent) {
+  StartHost();
+  std::string seen;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &seen,
+                    {{"traceparent", kParent}, {"tracestate", "congo=t61rcWkgMzE"}})
+                  .ok());
+  std::optional<trace::Context> c = trace::ParseTraceparent(seen);
+  ASSERT_TRUE(c.has_value()) << seen;
+  EXPECT_EQ(c->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(c->span_id, "00f067aa0ba902b7");
+}
+
+TEST_F(ServiceHostTest, StreamingHandlerRunsInAChildSpanOfTheIncomingTraceparent) {
+  StartHost();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("traceparent", kParent);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+          channel_.get(),
+          grpc::internal::RpcMethod(kStreamMethod, grpc::internal::RpcMethod::SERVER_STREAMING),
+          &ctx, ToBuffer("")));
+  std::vector<std::string> seen;
+  grpc::ByteBuffer raw;
+  while (reader->Read(&raw)) seen.push_back(FromBuffer(raw));
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_EQ(seen.size(), 3u);
+  for (const std::string& tp : seen) {
+    std::optional<trace::Context> c = trace::ParseTraceparent(tp);
+    ASSERT_TRUE(c.has_value()) << tp;
+    EXPECT_EQ(c->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(tp, seen[0]);  // one span for the whole stream
+  }
+}
+
+TEST_F(ServiceHostTest, HandlerStartsATraceWhenTheTraceparentIsAbsentOrInvalid) {
+  StartHost();
+  std::string first, second;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &first).ok());
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &second,
+                    {{"traceparent", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}})
+                  .ok());
+  ASSERT_TRUE(trace::ParseTraceparent(first).has_value()) << first;
+  ASSERT_TRUE(trace::ParseTraceparent(second).has_value()) << second;
+  EXPECT_NE(trace::ParseTraceparent(first)->trace_id, trace::ParseTraceparent(second)->trace_id);
+  EXPECT_NE(trace::ParseTraceparent(second)->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+}
+
+TEST_F(ServiceHostTest, ClientInjectsTheCurrentContextAndTheServerContinuesIt) {
+  StartHost();
+  trace::Context mine = trace::NewRoot();
+  std::string seen;
+  {
+    trace::Scope scope(mine);
+    ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", &seen, {}, /*inject_trace=*/true).ok());
+  }
+  std::optional<trace::Context> c = trace::ParseTraceparent(seen);
+  ASSERT_TRUE(c.has_value()) << seen;
+  EXPECT_EQ(c->trace_id, mine.trace_id);
+  EXPECT_NE(c->span_id, mine.span_id);
+}
+
+TEST_F(ServiceHostTest, HandlerLogLinesAndTheRpcDebugLineCarryTheTraceId) {
+  std::vector<std::string> lines;
+  absl::Mutex mu;
+  log::Init("echo-test", log::Level::kDebug);
+  log::SetSink([&](std::string_view l) {
+    absl::MutexLock lock(&mu);
+    lines.emplace_back(l);
+  });
+  StartHost();
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, "trace", nullptr, {{"traceparent", kParent}}).ok());
+  auto find = [&](const std::string& msg) -> nlohmann::json {
+    absl::MutexLock lock(&mu);
+    for (const auto& l : lines) {
+      nlohmann::json j = nlohmann::json::parse(l);
+      if (j["msg"] == msg) return j;
+    }
+    return nlohmann::json();
+  };
+  // The status (and its debug line) may be sent just after the client sees it: wait for it.
+  EXPECT_TRUE(WaitUntil([&] { return !find("rpc finished").is_null(); }));
+  nlohmann::json in_handler = find("echoing the trace");
+  nlohmann::json finished = find("rpc finished");
+  log::SetSink(nullptr);
+  log::Init("echo-test", log::Level::kInfo);
+  ASSERT_FALSE(in_handler.is_null());
+  EXPECT_EQ(in_handler["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_FALSE(finished.is_null());
+  EXPECT_EQ(finished["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(finished["method"], kEchoMethod);
 }
 
 TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {

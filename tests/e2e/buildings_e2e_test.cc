@@ -25,6 +25,7 @@ namespace {
 
 namespace v1 = ::firegrid::buildings::v1;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kTopic[] = "firegrid.buildings.events.v1";
 
@@ -229,25 +230,32 @@ TEST_F(BuildingsE2E, PermissionAndValidationCases) {
             grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(BuildingsE2E, OutboxHoldsEventsWhileTheBrokerIsDownAndDeliversAfter) {
+TEST_F(BuildingsE2E, BrokerDownKeepsTheServiceServingWhileTheOutboxHoldsItsEvents) {
   ASSERT_TRUE(broker_.Down().ok());
   // Writes still succeed: the event waits in the Redis outbox.
   v1::Building b = MustCreate(admin_, NewBuilding("500109001002", 30));
   ASSERT_FALSE(b.building_id().empty());
-  // Readiness follows Kafka.
+  // The broker's own health name follows it; readiness ("") does not: calls are answered.
   EXPECT_TRUE(testing::WaitUntil(
       [&] {
-        auto h = testing::CheckHealth(service_->grpc_address(), "");
+        auto h = testing::CheckHealth(service_->grpc_address(), "firegrid.kafka");
         return h.ok() && *h == 2;
       },
       absl::Seconds(30)));
+  auto overall = testing::CheckHealth(service_->grpc_address(), "");
+  ASSERT_TRUE(overall.ok()) << overall.status();
+  EXPECT_EQ(*overall, 1) << "a Kafka outage must not make the service NOT_SERVING";
+  auto body = testing::HttpGet(service_->metrics_port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, HasSubstr("firegrid_dependency_up{dependency=\"kafka\"} 0"));
+  EXPECT_THAT(*body, Not(HasSubstr("firegrid_outbox_oldest_age_seconds 0\n")));
   ASSERT_TRUE(broker_.Up().ok());
   auto evs = EventsFor(b.building_id(), 1);
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0].type(), "firegrid.buildings.v1.BuildingRegistered");
   EXPECT_TRUE(testing::WaitUntil(
       [&] {
-        auto h = testing::CheckHealth(service_->grpc_address(), "");
+        auto h = testing::CheckHealth(service_->grpc_address(), "firegrid.kafka");
         return h.ok() && *h == 1;
       },
       absl::Seconds(30)));

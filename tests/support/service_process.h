@@ -30,7 +30,7 @@ struct ServiceProcessOptions {
 
 // A firegrid service binary as a child process on loopback. Start() passes
 // --grpc-address=127.0.0.1:<port> and --metrics-address=127.0.0.1:0, waits for the service's
-// "listening" line and then for grpc.health.v1 to report SERVING (Redis and Kafka reachable).
+// "listening" line and then for grpc.health.v1 to report SERVING (Redis reachable).
 class ServiceProcess {
  public:
   explicit ServiceProcess(ServiceProcessOptions options) : options_(std::move(options)) {}

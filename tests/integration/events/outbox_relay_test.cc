@@ -1,4 +1,5 @@
 // OutboxRelay against a real redis-server, with a fake producer standing in for Kafka.
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <string>
@@ -6,8 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/events/envelope.h"
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/atomic_write.h"
@@ -55,6 +58,25 @@ class ScriptedProducer final : public Producer {
   absl::Mutex mu_;
   std::deque<absl::Status> script_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> acked_ ABSL_GUARDED_BY(mu_);
+};
+
+// Delivers like FakeProducer, but each batch waits until release() (at most 30 s): a broker
+// slower than the relay's lease.
+class GatedProducer final : public Producer {
+ public:
+  std::vector<absl::Status> SendBatch(const std::vector<Message>& messages,
+                                      absl::Duration timeout) override {
+    if (!entered_.HasBeenNotified()) entered_.Notify();
+    release_.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return inner_.SendBatch(messages, timeout);
+  }
+  absl::Notification& entered() { return entered_; }
+  absl::Notification& release() { return release_; }
+  FakeProducer& inner() { return inner_; }
+
+ private:
+  absl::Notification entered_, release_;
+  FakeProducer inner_;
 };
 
 std::vector<std::string> Values(const std::vector<Message>& messages) {
@@ -253,6 +275,103 @@ TEST_F(OutboxRelayTest, StandbyTakesOverWhenTheLeaderStopsRenewingItsLease) {
   EXPECT_TRUE(producer_a.messages().empty());
 }
 
+TEST_F(OutboxRelayTest, CrashedHoldersLeaseExpiresWithinTwoSecondsByDefault) {
+  FakeProducer producer;
+  OutboxRelay::Options o;  // the defaults every service runs with
+  o.outbox_key = kOutbox;
+  auto a = Relay(&producer, o);
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(*a->RunOnce(), 0);  // takes the lease, then "crashes" (is never stopped or renewed)
+  ASSERT_TRUE(a->is_leader());
+  auto ttl = pool_->Command({"PTTL", absl::StrCat(kOutbox, ":relay-lease")});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, 2000);
+
+  o.owner_id = "restarted";  // a restarted process has a new owner id
+  auto b = Relay(&producer, o);
+  ASSERT_NE(b, nullptr);
+  Append("v0");
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(WaitUntil([&] { return b->RunOnce().value_or(0) == 1; }, absl::Seconds(10)));
+  std::printf("lease takeover after a crash: %lld ms\n",
+              static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)));
+}
+
+TEST_F(OutboxRelayTest, RunningRelayKeepsItsLeaseThroughABatchLongerThanTheLease) {
+  GatedProducer slow;
+  FakeProducer standby_producer;
+  OutboxRelay::Options oa = Fast(), ob = Fast();
+  oa.lease = ob.lease = absl::Milliseconds(600);
+  oa.renew_interval = ob.renew_interval = absl::Milliseconds(100);
+  oa.delivery_timeout = absl::Seconds(30);
+  oa.owner_id = "relay-a";
+  ob.owner_id = "relay-b";
+  auto a = Relay(&slow, oa);
+  auto b = Relay(&standby_producer, ob);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  a->Start();
+  ASSERT_TRUE(WaitUntil([&] { return a->is_leader(); }, absl::Seconds(5)));
+  b->Start();
+  Append("v0");
+  ASSERT_TRUE(slow.entered().WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // The batch is in flight for three lease lengths; the standby must never take over.
+  EXPECT_FALSE(WaitUntil([&] { return b->is_leader(); }, absl::Milliseconds(1800)));
+  slow.release().Notify();
+  ASSERT_TRUE(WaitUntil([&] { return Len(kOutbox) == 0; }, absl::Seconds(10)));
+  b->Stop();
+  a->Stop();
+  EXPECT_THAT(Values(slow.inner().messages()), ElementsAre("v0"));
+  EXPECT_TRUE(standby_producer.messages().empty());
+}
+
+TEST_F(OutboxRelayTest, RelaySendsTheEnvelopesTraceContextAsRecordHeaders) {
+  FakeProducer producer;
+  auto relay = Relay(&producer, Fast());
+  ASSERT_NE(relay, nullptr);
+  Envelope traced;
+  traced.set_event_id("evt_1");
+  traced.set_type("t");
+  traced.mutable_trace()->set_traceparent(
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  traced.mutable_trace()->set_tracestate("congo=t61rcWkgMzE");
+  Envelope bare;
+  bare.set_event_id("evt_2");
+  bare.set_type("t");
+  Append(SerializeEnvelope(traced));
+  Append(SerializeEnvelope(bare));
+  ASSERT_EQ(*relay->RunOnce(), 2);
+  std::vector<Message> sent = producer.messages();
+  ASSERT_EQ(sent.size(), 2u);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(sent[0].headers,
+            (Headers{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+                     {"tracestate", "congo=t61rcWkgMzE"}}));
+  EXPECT_TRUE(sent[1].headers.empty());
+}
+
+TEST_F(OutboxRelayTest, OldestAgeIsTheWaitOfTheOldestEntryAndZeroWhenEmpty) {
+  FakeProducer producer;
+  auto relay = Relay(&producer, Fast());
+  ASSERT_NE(relay, nullptr);
+  auto empty = relay->OldestAge();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(*empty, absl::ZeroDuration());
+  const int64_t ten_s_ago = absl::ToUnixMillis(absl::Now() - absl::Seconds(10));
+  ASSERT_TRUE(pool_
+                  ->Command({"XADD", kOutbox, absl::StrCat(ten_s_ago, "-0"), "topic", kTopic, "key",
+                             "k", "value", "old"})
+                  .ok());
+  Append("new");
+  auto age = relay->OldestAge();
+  ASSERT_TRUE(age.ok()) << age.status();
+  EXPECT_GE(*age, absl::Seconds(9));
+  EXPECT_LT(*age, absl::Minutes(1));
+  ASSERT_TRUE(redis_.Kill().ok());
+  EXPECT_FALSE(relay->OldestAge().ok());
+}
+
 TEST_F(OutboxRelayTest, RunningRelayPublishesNewEntriesAndStopsWithoutWaitingOutItsIdleWait) {
   FakeProducer producer;
   OutboxRelay::Options o = Fast();
@@ -282,16 +401,25 @@ TEST_F(OutboxRelayTest, RunningRelayRecoversAfterRedisRestarts) {
   relay->Start();
   Append("v0");
   ASSERT_TRUE(WaitUntil([&] { return producer.messages().size() == 1; }, absl::Seconds(5)));
+  // Redis may die between the broker's ack of v0 and its XDEL; with the append-only file v0
+  // then comes back and is published again (at-least-once), so duplicates are allowed below.
   ASSERT_TRUE(redis_.Kill().ok());
   EXPECT_EQ(relay->Backlog(), -1);
   ASSERT_TRUE(redis_.Restart().ok());
   ASSERT_TRUE(WaitUntil([&] { return pool_->Ping().ok(); }, absl::Seconds(5)));
   Append("v1");
   Append("v2");
-  ASSERT_TRUE(WaitUntil([&] { return producer.messages().size() == 3; }, absl::Seconds(10)));
+  auto distinct = [&] {
+    std::vector<std::string> out;
+    for (const std::string& v : Values(producer.messages())) {
+      if (out.empty() || out.back() != v) out.push_back(v);
+    }
+    return out;
+  };
+  ASSERT_TRUE(
+      WaitUntil([&] { return distinct().size() == 3 && Len(kOutbox) == 0; }, absl::Seconds(10)));
   relay->Stop();
-  EXPECT_THAT(Values(producer.messages()), ElementsAre("v0", "v1", "v2"));
-  EXPECT_EQ(Len(kOutbox), 0);
+  EXPECT_THAT(distinct(), ElementsAre("v0", "v1", "v2"));
 }
 
 TEST_F(OutboxRelayTest, BacklogCountsEntriesWaitingToBePublished) {
