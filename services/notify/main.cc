@@ -21,15 +21,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   server::RuntimeConfig rc;
-  std::string plan_file, key_prefix, group;
+  std::string plan_file, key_prefix, group, buildings_prefix;
   absl::Duration ack_timeout, timer_interval, plan_interval;
   int webhook_attempts;
+  bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
   binder.String("plan-file", &plan_file, "config/plan_tasks.textproto",
                 "the plan's tasks with deadlines and leads (text proto)");
   binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
+  binder.String("buildings-key-prefix", &buildings_prefix, "fg:buildings",
+                "key prefix of the buildings service in the same Redis: its org unit registry "
+                "decides which org units may have a webhook (read only)");
   binder.Duration("ack-timeout", &ack_timeout, absl::Hours(4),
                   "an unacknowledged hazard task is re-notified one tier up after this",
                   absl::Seconds(1), absl::Hours(24 * 30));
@@ -41,6 +45,11 @@ int main(int argc, char** argv) {
                   absl::Hours(24));
   binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
              50);
+  binder.Bool("webhook-allow-http", &webhook_allow_http, false,
+              "accept http:// webhook URLs (local runs and tests only; https:// otherwise)");
+  binder.Bool("webhook-allow-loopback", &webhook_allow_loopback, false,
+              "let webhooks POST to loopback addresses (local runs and tests only; private, "
+              "link-local and other non-global addresses stay refused)");
   server::ParseConfigOrExit(binder, argc, argv);
 
   auto plan_book = notify::LoadPlanBook(plan_file);
@@ -67,6 +76,9 @@ int main(int argc, char** argv) {
   }
   notify::WebhookOptions wo;
   wo.max_attempts = webhook_attempts;
+  wo.allow_http = webhook_allow_http;
+  wo.destination.allow_loopback = webhook_allow_loopback;
+  wo.org_units = notify::RedisOrgUnitRegistry(&rt.redis(), buildings_prefix);
   notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
   notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
                                     &rt.authenticator());

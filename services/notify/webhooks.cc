@@ -278,6 +278,15 @@ absl::Status AuthorizeWebhookOrgUnit(const Principal& principal, absl::string_vi
                                                   org_unit));
 }
 
+OrgUnitRegistry RedisOrgUnitRegistry(redis::Pool* pool, std::string buildings_prefix) {
+  return [pool, prefix = std::move(buildings_prefix)](
+             const std::string& org_unit) -> absl::StatusOr<bool> {
+    FG_ASSIGN_OR_RETURN(redis::Reply r,
+                        pool->Command({"EXISTS", absl::StrCat(prefix, ":ou:", org_unit)}));
+    return r.integer == 1;
+  };
+}
+
 absl::Duration RetryBackoff(int failed_attempts, const WebhookOptions& options) {
   absl::Duration d = options.initial_backoff;
   for (int i = 1; i < failed_attempts && d < options.max_backoff; ++i) d *= 2;
@@ -328,7 +337,12 @@ std::string Webhooks::Key(absl::string_view kind, absl::string_view id) const {
 absl::StatusOr<v1::Webhook> Webhooks::Set(const Principal& principal, const v1::Webhook& webhook) {
   FG_RETURN_IF_ERROR(ValidateOrgUnit(webhook.org_unit(), "webhook.org_unit"));
   FG_RETURN_IF_ERROR(AuthorizeWebhookOrgUnit(principal, webhook.org_unit()));
-  FG_RETURN_IF_ERROR(ParseWebhookUrl(webhook.url(), options_.allow_http).status());
+  FG_ASSIGN_OR_RETURN(WebhookUrl url, ParseWebhookUrl(webhook.url(), options_.allow_http));
+  if (std::optional<IpAddress> literal = ParseNumericHost(url.host)) {
+    if (absl::Status st = CheckAddress(*literal, options_.destination); !st.ok()) {
+      return InvalidField("webhook.url", st.message());
+    }
+  }
   if (webhook.secret().size() < kMinSecretBytes) {
     return InvalidField("webhook.secret", "must be at least 16 bytes");
   }
@@ -336,6 +350,10 @@ absl::StatusOr<v1::Webhook> Webhooks::Set(const Principal& principal, const v1::
     return InvalidField("webhook.secret", "must be at most 1024 bytes");
   }
   const std::string& org = webhook.org_unit();
+  if (options_.org_units) {
+    FG_ASSIGN_OR_RETURN(bool registered, options_.org_units(org));
+    if (!registered) return InvalidField("webhook.org_unit", "is not a registered org unit");
+  }
 
   // A new webhook starts at the inbox's current end (HSETNX keeps the cursor of an existing one).
   FG_ASSIGN_OR_RETURN(redis::Reply last,
@@ -673,10 +691,11 @@ Webhooks::AttemptEnd Webhooks::AttemptOne(const std::string& org_unit,
   absl::StatusOr<WebhookUrl> url = ParseWebhookUrl(webhook.url(), options_.allow_http);
   AttemptOutcome outcome;
   if (url.ok()) {
-    outcome = Post(*url, webhook.secret(), delivery_id, f[3].str, f[2].str);
+    outcome = Send(*url, webhook.secret(), delivery_id, f[3].str, f[2].str);
   } else {
     // E.g. http:// stored while allowed, then allow_http turned off.
-    outcome.error = std::string(url.status().message());
+    outcome.error = kNoResponseError;
+    outcome.detail = std::string(url.status().message());
   }
   const absl::Time now = clock_->Now();
   ApplyAttemptOutcome(outcome, now, options_, &delivery);
@@ -704,6 +723,7 @@ Webhooks::AttemptEnd Webhooks::AttemptOne(const std::string& org_unit,
                         {"state", delivery.state()},
                         {"http_status", delivery.last_http_status()}};
   if (!delivery.last_error().empty()) fields["error"] = delivery.last_error();
+  if (!outcome.detail.empty()) fields["detail"] = outcome.detail;
   if (!st.ok()) {
     // ABORTED: another replica recorded this attempt (our lease had expired); or deleted.
     fields["record_error"] = std::string(st.message());
@@ -722,10 +742,25 @@ Webhooks::AttemptEnd Webhooks::AttemptOne(const std::string& org_unit,
   return AttemptEnd::kFailed;
 }
 
-AttemptOutcome Webhooks::Post(const WebhookUrl& url, const std::string& secret,
+AttemptOutcome Webhooks::Send(const WebhookUrl& url, const std::string& secret,
                               const std::string& delivery_id, const std::string& kind,
                               const std::string& body) {
+  absl::StatusOr<IpAddress> address = ResolveDestination(
+      url.host, options_.destination, options_.resolver ? options_.resolver : SystemResolver());
+  if (!address.ok()) {
+    AttemptOutcome refused;
+    refused.error = kNoResponseError;
+    refused.detail = absl::StrCat("destination: ", address.status().message());
+    return refused;
+  }
+  return Post(url, *address, secret, delivery_id, kind, body);
+}
+
+AttemptOutcome Webhooks::Post(const WebhookUrl& url, const IpAddress& address,
+                              const std::string& secret, const std::string& delivery_id,
+                              const std::string& kind, const std::string& body) {
   AttemptOutcome outcome;
+  outcome.error = kNoResponseError;
   try {
     std::unique_ptr<httplib::ClientImpl> client;
     if (url.https) {
@@ -734,9 +769,12 @@ AttemptOutcome Webhooks::Post(const WebhookUrl& url, const std::string& secret,
       client = std::make_unique<httplib::ClientImpl>(url.host, url.port);
     }
     if (!client->is_valid()) {
-      outcome.error = "TLS client could not be initialised";
+      outcome.detail = "TLS client could not be initialised";
       return outcome;
     }
+    // Connect to the address that was checked, not to a second lookup of the name (the name
+    // still goes into Host, SNI and the certificate check).
+    client->set_hostname_addr_map({{url.host, address.ToString()}});
     SetTimeouts(*client, options_.request_timeout);
     client->set_follow_location(false);
     client->set_keep_alive(false);
@@ -762,12 +800,13 @@ AttemptOutcome Webhooks::Post(const WebhookUrl& url, const std::string& secret,
     client->send(req, res, error);
     if (status > 0) {
       outcome.http_status = status;
+      outcome.error.clear();
     } else {
-      outcome.error = absl::StrCat("transport: ", httplib::to_string(error));
+      outcome.detail = absl::StrCat("transport: ", httplib::to_string(error));
     }
   } catch (const std::exception& e) {
     outcome.http_status = 0;
-    outcome.error = absl::StrCat("transport: ", e.what());
+    outcome.detail = absl::StrCat("transport: ", e.what());
   }
   return outcome;
 }

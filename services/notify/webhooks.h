@@ -24,6 +24,14 @@
 // with X-Firegrid-Signature in constant time. E.g. in Python:
 //   hmac.compare_digest("sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest(), header)
 //
+// ## Where it may go
+// https:// only (http:// with allow_http, for local runs); the host must resolve to global
+// addresses only (webhook_destination.h: no loopback, private, link-local, CGNAT, multicast, …),
+// checked on every attempt after resolution, and the connection goes to the checked address. A
+// URL whose host is a refused IP literal is refused when the webhook is set (INVALID_ARGUMENT);
+// a name that resolves to a refused address fails the attempt like an unreachable endpoint, with
+// the generic kNoResponseError shown to the registrant and the reason in the log.
+//
 // Any 2xx answer means delivered (the response body is not read). Anything else — another status
 // (redirects are not followed), a connect/read/write timeout, a refused connection, a TLS error —
 // is a failed attempt, retried after initial_backoff, doubling up to max_backoff, until
@@ -62,10 +70,17 @@
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "libs/redis/pool.h"
+#include "services/notify/webhook_destination.h"
 
 namespace firegrid::notify {
 
 namespace v1 = ::firegrid::notify::v1;
+
+// Whether an org unit is registered; webhooks are accepted only for registered org units.
+using OrgUnitRegistry = std::function<absl::StatusOr<bool>(const std::string& org_unit)>;
+// The org unit registry of the buildings service, read from its keys in the shared Redis:
+// `<buildings_prefix>:ou:<code>` (services/buildings/redis_store.h), read only.
+OrgUnitRegistry RedisOrgUnitRegistry(redis::Pool* pool, std::string buildings_prefix);
 
 struct WebhookOptions {
   // Attempts per delivery before it is "failed".
@@ -79,9 +94,24 @@ struct WebhookOptions {
   int workers = 4;
   // Deliveries kept in each org unit's log (ListDeliveries).
   int log_size = 200;
-  // Whether http:// URLs are accepted (https:// always is). Turn off in production.
-  bool allow_http = true;
+  // Whether http:// URLs are accepted (https:// always is): local runs and tests only
+  // (`--webhook-allow-http`).
+  bool allow_http = false;
+  // Where POSTs may go (see webhook_destination.h); loopback only for local runs and tests
+  // (`--webhook-allow-loopback`).
+  DestinationPolicy destination;
+  // Resolves webhook host names; SystemResolver() when unset. Tests inject their own.
+  Resolver resolver;
+  // The org units a webhook may be set for (the service passes RedisOrgUnitRegistry). Unset:
+  // any well-formed org unit code (tests of the other rules).
+  OrgUnitRegistry org_units;
 };
+
+// What a registrant sees in Delivery.last_error when no HTTP response was received, whatever the
+// reason (refused destination, DNS, connect, TLS, timeout): the reason itself goes to the log
+// only, so that the delivery log cannot be used to probe the network.
+inline constexpr char kNoResponseError[] =
+    "no HTTP response from the endpoint (see the service log)";
 
 // Terminal deliveries ("delivered", "failed") are kept this long, then expire (and drop out of
 // ListDeliveries even if they are still among the newest log_size).
@@ -117,10 +147,12 @@ absl::Status AuthorizeWebhookOrgUnit(const auth::Principal& principal, absl::str
 // max_backoff.
 absl::Duration RetryBackoff(int failed_attempts, const WebhookOptions& options);
 
-// The result of one POST: http_status 0 when no response was received (then `error` says why).
+// The result of one POST: http_status 0 when no response was received; then `error` is what the
+// registrant sees (kNoResponseError) and `detail` says why, for the log.
 struct AttemptOutcome {
   int http_status = 0;
   std::string error;
+  std::string detail;
 };
 // Counts an attempt made at `now` into `delivery`: 2xx → "delivered"; otherwise "pending" again
 // with next_attempt_at = now + RetryBackoff(attempts), or "failed" once attempts reach
@@ -141,10 +173,12 @@ class Webhooks {
   Webhooks& operator=(const Webhooks&) = delete;
 
   // Creates or replaces the org unit's webhook (org_unit, url, secret, enabled; updated_at is
-  // the server's). The secret (16..1024 bytes) is required on every Set. A new webhook receives
-  // the notifications that arrive in the inbox after it was created; replacing one keeps its
-  // position. While disabled, nothing is taken from the inbox and nothing is attempted; enabling
-  // it again delivers what arrived meanwhile. Returns the webhook without its secret.
+  // the server's). The org unit must be registered (INVALID_ARGUMENT "webhook.org_unit: ..."
+  // otherwise); the URL must meet the destination rules above. The secret (16..1024 bytes) is
+  // required on every Set. A new webhook receives the notifications that arrive in the inbox after
+  // it was created; replacing one keeps its position. While disabled, nothing is taken from the
+  // inbox and nothing is attempted; enabling it again delivers what arrived meanwhile. Returns the
+  // webhook without its secret.
   absl::StatusOr<v1::Webhook> Set(const auth::Principal& principal, const v1::Webhook& webhook);
   // The webhook without its secret; NOT_FOUND when the org unit has none.
   absl::StatusOr<v1::Webhook> Get(const auth::Principal& principal, const std::string& org_unit);
@@ -194,7 +228,11 @@ class Webhooks {
   void RunEndpoint(const std::string& org_unit, const std::string& lease_token,
                    std::string delivery_id);
   AttemptEnd AttemptOne(const std::string& org_unit, const std::string& delivery_id);
-  AttemptOutcome Post(const WebhookUrl& url, const std::string& secret,
+  // Resolves and checks the destination, then POSTs to the checked address.
+  AttemptOutcome Send(const WebhookUrl& url, const std::string& secret,
+                      const std::string& delivery_id, const std::string& kind,
+                      const std::string& body);
+  AttemptOutcome Post(const WebhookUrl& url, const IpAddress& address, const std::string& secret,
                       const std::string& delivery_id, const std::string& kind,
                       const std::string& body);
 

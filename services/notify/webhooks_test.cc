@@ -209,11 +209,11 @@ TEST(WebhookBackoffTest, FailedAttemptsScheduleRetriesThenFailAfterMaxAttempts) 
     EXPECT_EQ(TimeUtil::TimestampToMilliseconds(d.updated_at()), absl::ToUnixMillis(clock.Now()));
     clock.Advance(expected_waits[i]);
   }
-  ApplyAttemptOutcome({0, "transport: Connection"}, clock.Now(), o, &d);
+  ApplyAttemptOutcome({0, kNoResponseError, "transport: Connection"}, clock.Now(), o, &d);
   EXPECT_EQ(d.attempts(), 4);
   EXPECT_EQ(d.state(), "failed");
   EXPECT_EQ(d.last_http_status(), 0);
-  EXPECT_EQ(d.last_error(), "transport: Connection");
+  EXPECT_EQ(d.last_error(), kNoResponseError);
   EXPECT_FALSE(d.has_next_attempt_at());
 }
 
@@ -302,6 +302,24 @@ TEST_F(WebhooksRpcTest, HttpUrlIsRejectedWhenAllowHttpIsOff) {
   auto r = strict.Set(admin_, w);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), StartsWith("webhook.url: "));
+}
+
+TEST_F(WebhooksRpcTest, UrlWithANonGlobalAddressLiteralIsRefusedInEveryForm) {
+  WebhookOptions o;
+  o.allow_http = true;
+  Webhooks local(pool_.get(), "fg:notify", o, &clock_);
+  for (const char* url :
+       {"http://127.0.0.1:9464/metrics", "http://[::1]:6379/", "http://2130706433:80/",
+        "http://0x7f.1/", "http://0177.0.0.1/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
+        "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://192.168.1.1/",
+        "http://172.16.0.1/", "http://100.64.0.1/", "http://[fd00::1]/", "http://[fe80::1]/",
+        "http://0.0.0.0/", "http://[::]/", "http://224.0.0.1/", "https://255.255.255.255/"}) {
+    v1::Webhook w = Valid();
+    w.set_url(url);
+    auto r = local.Set(admin_, w);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("webhook.url: ")) << url;
+  }
 }
 
 TEST_F(WebhooksRpcTest, EveryRpcDeniesAnOrgUnitOutsideThePrincipalsScope) {
