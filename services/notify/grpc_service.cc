@@ -69,6 +69,14 @@ grpc::Status NotifyGrpcService::Subscribe(grpc::ServerContext* ctx, const v1::Su
   if (cursors.empty()) {
     return ToGrpcStatus(absl::PermissionDeniedError("this principal has no inbox"));
   }
+  // Held until this function returns, however the stream ends.
+  absl::StatusOr<StreamSlots::Slot> slot = slots_.Acquire(p->subject);
+  if (!slot.ok()) {
+    log::Warn("subscribe refused", {{"subject", p->subject},
+                                    {"open_streams", slots_.open()},
+                                    {"error", std::string(slot.status().message())}});
+    return ToGrpcStatus(slot.status());
+  }
   auto send = [&](const v1::Notification& n) {
     v1::SubscribeResponse out;
     *out.mutable_notification() = n;

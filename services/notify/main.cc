@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   server::RuntimeConfig rc;
   std::string plan_file, key_prefix, group, buildings_prefix;
   absl::Duration ack_timeout, timer_interval, plan_interval;
-  int webhook_attempts;
+  int webhook_attempts, max_streams, max_streams_per_principal;
   bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
@@ -45,6 +45,14 @@ int main(int argc, char** argv) {
                   absl::Hours(24));
   binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
              50);
+  binder.Int("max-streams", &max_streams, 1000,
+             "open Subscribe streams per replica (each holds a thread and a Redis connection); "
+             "RESOURCE_EXHAUSTED beyond",
+             1, 100000);
+  binder.Int("max-streams-per-principal", &max_streams_per_principal, 8,
+             "open Subscribe streams per user (token subject) per replica; RESOURCE_EXHAUSTED "
+             "beyond",
+             1, 10000);
   binder.Bool("webhook-allow-http", &webhook_allow_http, false,
               "accept http:// webhook URLs (local runs and tests only; https:// otherwise)");
   binder.Bool("webhook-allow-loopback", &webhook_allow_loopback, false,
@@ -80,8 +88,11 @@ int main(int argc, char** argv) {
   wo.destination.allow_loopback = webhook_allow_loopback;
   wo.org_units = notify::RedisOrgUnitRegistry(&rt.redis(), buildings_prefix);
   notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
+  notify::SubscribeOptions so;
+  so.limits.per_replica = max_streams;
+  so.limits.per_principal = max_streams_per_principal;
   notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
-                                    &rt.authenticator());
+                                    &rt.authenticator(), so);
   rt.host().AddService(&service);
 
   auto handler = [&](const events::Envelope& env) -> absl::Status {
