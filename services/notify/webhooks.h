@@ -39,18 +39,13 @@
 // replica that dies after the receiver answered but before the result was recorded leaves the
 // attempt to be repeated, so receivers must deduplicate on X-Firegrid-Delivery.
 //
-// ## Redis keys (under the notify prefix)
-//   <p>:wh:orgs            set of org units that have a webhook
-//   <p>:wh:hook:<org>      hash {data: serialized Webhook incl. secret, cursor: the last inbox
-//                          stream id turned into a delivery}
-//   <p>:wh:due:<org>       sorted set of pending delivery ids by next attempt (ms since epoch)
-//   <p>:wh:log:<org>       list of delivery ids, newest first, trimmed to log_size
-//   <p>:wh:d:<id>          hash {d: serialized Delivery, attempts, body, kind}; expires
-//                          kDeliveryRetention after it reached "delivered" or "failed"
-//   <p>:wh:lease:<org>     the endpoint lease: held by the one replica attempting this org's
-//                          deliveries (SET NX PX), so at most one attempt per endpoint is in
-//                          flight across all replicas
-// Everything lives in Redis, so a restart (of a replica or of Redis with AOF) loses nothing.
+// ## The parts, by job
+//   webhook_config.h       options, the checks of a webhook to be set, who may manage it
+//   webhook_destination.h  where a POST may go (SSRF): address classes, resolution, pinning
+//   webhook_signing.h      X-Firegrid-Signature
+//   webhook_delivery.h     one attempt (the POST) and the retry schedule
+//   webhook_store.h        the Redis keys: webhooks, cursors, deliveries, due sets, leases
+//   webhooks.h (this)      the RPCs and the dispatcher with its worker pool
 
 #include <atomic>
 #include <deque>
@@ -62,103 +57,19 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "firegrid/notify/v1/notify.pb.h"
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "libs/redis/pool.h"
+#include "services/notify/webhook_config.h"
+#include "services/notify/webhook_delivery.h"
 #include "services/notify/webhook_destination.h"
+#include "services/notify/webhook_signing.h"
+#include "services/notify/webhook_store.h"
 
 namespace firegrid::notify {
-
-namespace v1 = ::firegrid::notify::v1;
-
-// Whether an org unit is registered; webhooks are accepted only for registered org units.
-using OrgUnitRegistry = std::function<absl::StatusOr<bool>(const std::string& org_unit)>;
-// The org unit registry of the buildings service, read from its keys in the shared Redis:
-// `<buildings_prefix>:ou:<code>` (services/buildings/redis_store.h), read only.
-OrgUnitRegistry RedisOrgUnitRegistry(redis::Pool* pool, std::string buildings_prefix);
-
-struct WebhookOptions {
-  // Attempts per delivery before it is "failed".
-  int max_attempts = 8;
-  // Wait after the first failed attempt; doubles after each further failure, up to max_backoff.
-  absl::Duration initial_backoff = absl::Seconds(1);
-  absl::Duration max_backoff = absl::Minutes(5);
-  // Connect, write and read timeouts of one attempt (each; whole seconds and microseconds).
-  absl::Duration request_timeout = absl::Seconds(3);
-  // Attempts run concurrently on this many threads.
-  int workers = 4;
-  // Deliveries kept in each org unit's log (ListDeliveries).
-  int log_size = 200;
-  // Whether http:// URLs are accepted (https:// always is): local runs and tests only
-  // (`--webhook-allow-http`).
-  bool allow_http = false;
-  // Where POSTs may go (see webhook_destination.h); loopback only for local runs and tests
-  // (`--webhook-allow-loopback`).
-  DestinationPolicy destination;
-  // Resolves webhook host names; SystemResolver() when unset. Tests inject their own.
-  Resolver resolver;
-  // The org units a webhook may be set for (the service passes RedisOrgUnitRegistry). Unset:
-  // any well-formed org unit code (tests of the other rules).
-  OrgUnitRegistry org_units;
-};
-
-// What a registrant sees in Delivery.last_error when no HTTP response was received, whatever the
-// reason (refused destination, DNS, connect, TLS, timeout): the reason itself goes to the log
-// only, so that the delivery log cannot be used to probe the network.
-inline constexpr char kNoResponseError[] =
-    "no HTTP response from the endpoint (see the service log)";
-
-// Terminal deliveries ("delivered", "failed") are kept this long, then expire (and drop out of
-// ListDeliveries even if they are still among the newest log_size).
-inline constexpr absl::Duration kDeliveryRetention = absl::Hours(24 * 30);
-
-// ---- Building blocks (public for tests and for documentation) ----
-
-// Lowercase hex HMAC-SHA256(key, data) (OpenSSL).
-std::string HmacSha256Hex(absl::string_view key, absl::string_view data);
-// The X-Firegrid-Signature value for a body: "sha256=" + HmacSha256Hex(secret, body).
-std::string WebhookSignature(absl::string_view secret, absl::string_view body);
-
-// A webhook URL split for the HTTP client.
-struct WebhookUrl {
-  bool https = false;
-  std::string host;  // without brackets for an IPv6 literal
-  int port = 0;      // 80 / 443 when the URL has none
-  std::string path;  // path and query; "/" when the URL has none
-};
-// INVALID_ARGUMENT "<field>: ..." unless `url` is http:// (only when allow_http) or https:// with
-// a host, an optional port 1..65535, no user info, no fragment, no spaces or control characters,
-// and at most 2048 bytes.
-absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url, bool allow_http,
-                                           absl::string_view field = "webhook.url");
-
-// Who may manage an org unit's webhook and read its deliveries: a district admin any org unit
-// whose code starts with its tier path (its streets, communities and departments
-// "<district>.<slug>"); a department officer "<tier path>.<department>"; a street officer or
-// community worker the org unit equal to its tier path. Anyone else: PERMISSION_DENIED.
-absl::Status AuthorizeWebhookOrgUnit(const auth::Principal& principal, absl::string_view org_unit);
-
-// The wait after `failed_attempts` (>= 1) failed attempts: initial_backoff * 2^(n-1), at most
-// max_backoff.
-absl::Duration RetryBackoff(int failed_attempts, const WebhookOptions& options);
-
-// The result of one POST: http_status 0 when no response was received; then `error` is what the
-// registrant sees (kNoResponseError) and `detail` says why, for the log.
-struct AttemptOutcome {
-  int http_status = 0;
-  std::string error;
-  std::string detail;
-};
-// Counts an attempt made at `now` into `delivery`: 2xx → "delivered"; otherwise "pending" again
-// with next_attempt_at = now + RetryBackoff(attempts), or "failed" once attempts reach
-// max_attempts. next_attempt_at is cleared in the terminal states; updated_at = now.
-void ApplyAttemptOutcome(const AttemptOutcome& outcome, absl::Time now,
-                         const WebhookOptions& options, v1::Delivery* delivery);
 
 // ---- The module ----
 
@@ -214,27 +125,14 @@ class Webhooks {
 
  private:
   enum class AttemptEnd { kDelivered, kFailed, kSkipped, kLostEndpoint };
-  struct Hook {
-    std::string org_unit;
-    v1::Webhook webhook;
-    std::string cursor;
-  };
 
-  std::string Key(absl::string_view kind, absl::string_view id) const;
-  absl::StatusOr<std::vector<Hook>> LoadHooks();
-  absl::Status Intake(const Hook& hook);
+  using Hook = WebhookStore::Hook;
+
   int Dispatch(const std::vector<Hook>& hooks);
   // The worker task: attempts `delivery_id`, then the org unit's next due deliveries.
   void RunEndpoint(const std::string& org_unit, const std::string& lease_token,
                    std::string delivery_id);
   AttemptEnd AttemptOne(const std::string& org_unit, const std::string& delivery_id);
-  // Resolves and checks the destination, then POSTs to the checked address.
-  AttemptOutcome Send(const WebhookUrl& url, const std::string& secret,
-                      const std::string& delivery_id, const std::string& kind,
-                      const std::string& body);
-  AttemptOutcome Post(const WebhookUrl& url, const IpAddress& address, const std::string& secret,
-                      const std::string& delivery_id, const std::string& kind,
-                      const std::string& body);
 
   bool ReserveWorker();
   void ReleaseWorker();
@@ -243,9 +141,8 @@ class Webhooks {
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  redis::Pool* const pool_;
-  const std::string prefix_;
   const WebhookOptions options_;
+  WebhookStore store_;
   Clock* const clock_;
   RandomIdGenerator ids_;
   const std::string instance_;  // owner prefix of this instance's endpoint leases
