@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   }
   server::RuntimeConfig rc;
   std::string plan_file, key_prefix, group, buildings_prefix;
-  absl::Duration ack_timeout, timer_interval, plan_interval;
+  absl::Duration ack_timeout, timer_interval, plan_interval, inbox_retention;
+  int inbox_max_per_recipient;
   int webhook_attempts, max_streams, max_streams_per_principal;
   bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
@@ -43,6 +44,14 @@ int main(int argc, char** argv) {
   binder.Duration("plan-reminder-interval", &plan_interval, absl::Minutes(1),
                   "how often plan-task deadlines are checked", absl::Milliseconds(10),
                   absl::Hours(24));
+  binder.Duration("inbox-retention", &inbox_retention, absl::Hours(24 * 90),
+                  "read notifications older than this are dropped from inboxes (unread ones and "
+                  "unacknowledged tasks never are)",
+                  absl::Hours(1), absl::Hours(24 * 3650));
+  binder.Int("inbox-max-per-recipient", &inbox_max_per_recipient, 10000,
+             "read notifications beyond this many newest of an inbox are dropped even if younger "
+             "(unread ones and unacknowledged tasks never are)",
+             100, 10000000);
   binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
              50);
   binder.Int("max-streams", &max_streams, 1000,
@@ -75,6 +84,8 @@ int main(int argc, char** argv) {
   RandomIdGenerator ids;
   notify::InboxOptions io;
   io.ack_timeout = ack_timeout;
+  io.retention = inbox_retention;
+  io.max_per_recipient = inbox_max_per_recipient;
   notify::Inbox inbox(&rt.redis(), key_prefix, RealClock::Get(), &ids, io);
   auto plan =
       notify::PlanTasks::Create(&rt.redis(), key_prefix, *plan_book, RealClock::Get(), &inbox);
@@ -113,6 +124,7 @@ int main(int argc, char** argv) {
   }
   rt.AddPeriodic("renotify", timer_interval,
                  [&]() { return inbox.FireRenotifications().status(); });
+  rt.AddPeriodic("inbox-retention", absl::Minutes(5), [&]() { return inbox.Trim().status(); });
   rt.AddPeriodic("webhooks", timer_interval, [&]() { return webhooks.RunOnce().status(); });
   rt.AddPeriodic("plan-reminders", plan_interval,
                  [&]() { return (*plan)->RunReminders().status(); });
