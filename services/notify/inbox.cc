@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/logging.h"
 #include "libs/common/page_token.h"
@@ -133,8 +134,8 @@ absl::StatusOr<v1::Notification> Inbox::Get(const std::string& id) {
     return absl::InvalidArgumentError("notification_id: is not a notification id");
   }
   FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HMGET", Key("n", id), "data", "read", "ack",
-                                                      "ack_at", "ack_by"}));
-  if (r.elements.size() != 5 || r.elements[0].IsNil()) {
+                                                      "ack_at", "ack_by", "ack_note"}));
+  if (r.elements.size() != 6 || r.elements[0].IsNil()) {
     return absl::NotFoundError(absl::StrCat("no notification ", id));
   }
   FG_ASSIGN_OR_RETURN(v1::Notification n, Decode(r.elements[0].str, ""));
@@ -145,6 +146,7 @@ absl::StatusOr<v1::Notification> Inbox::Get(const std::string& id) {
     *n.mutable_acknowledged_at() = Ts(absl::FromUnixMillis(at));
   }
   n.set_acknowledged_by(r.elements[4].str);
+  n.set_acknowledgement_note(r.elements[5].str);
   return n;
 }
 
@@ -158,14 +160,34 @@ absl::StatusOr<v1::Notification> Inbox::MarkRead(const std::string& id) {
   return n;
 }
 
+absl::Status ValidateAckNote(absl::string_view note, absl::string_view field) {
+  if (note.size() > kMaxAckNoteBytes) {
+    return InvalidField(field, absl::StrCat("at most ", kMaxAckNoteBytes, " bytes"));
+  }
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(note.data(),
+                                                           static_cast<int>(note.size()))) {
+    return InvalidField(field, "not valid UTF-8");
+  }
+  for (char c : note) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) {
+      return InvalidField(field, "must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Notification> Inbox::Acknowledge(const std::string& id,
-                                                    const std::string& subject) {
+                                                    const std::string& subject,
+                                                    const std::string& note) {
+  FG_RETURN_IF_ERROR(ValidateAckNote(note));
   FG_ASSIGN_OR_RETURN(v1::Notification n, Get(id));
   if (n.acknowledged()) return n;
   const absl::Time now = clock_->Now();
   redis::AtomicWrite w;
   w.commands.push_back({"HSET", Key("n", id), "read", "1", "ack", "1", "ack_at",
-                        absl::StrCat(absl::ToUnixMillis(now)), "ack_by", subject});
+                        absl::StrCat(absl::ToUnixMillis(now)), "ack_by", subject, "ack_note",
+                        note});
   w.commands.push_back({"ZREM", Key("unread", n.recipient()), id});
   w.commands.push_back({"DEL", Key("timer", id)});
   w.commands.push_back({"ZREM", prefix_ + ":timers", id});
@@ -174,6 +196,7 @@ absl::StatusOr<v1::Notification> Inbox::Acknowledge(const std::string& id,
   n.set_acknowledged(true);
   *n.mutable_acknowledged_at() = Ts(now);
   n.set_acknowledged_by(subject);
+  n.set_acknowledgement_note(note);
   return n;
 }
 
@@ -181,13 +204,14 @@ absl::Status Inbox::FillState(std::vector<v1::Notification>* notifications) {
   if (notifications->empty()) return absl::OkStatus();
   std::vector<std::vector<std::string>> cmds;
   for (const auto& n : *notifications) {
-    cmds.push_back({"HMGET", Key("n", n.notification_id()), "read", "ack", "ack_at", "ack_by"});
+    cmds.push_back(
+        {"HMGET", Key("n", n.notification_id()), "read", "ack", "ack_at", "ack_by", "ack_note"});
   }
   FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> states, pool_->Pipeline(cmds));
   for (size_t i = 0; i < notifications->size(); ++i) {
     if (states[i].IsError()) return redis::ErrorReplyToStatus(states[i].str);
     const auto& f = states[i].elements;
-    if (f.size() != 4) continue;
+    if (f.size() != 5) continue;
     v1::Notification& n = (*notifications)[i];
     n.set_read(f[0].str == "1");
     n.set_acknowledged(f[1].str == "1");
@@ -196,6 +220,7 @@ absl::Status Inbox::FillState(std::vector<v1::Notification>* notifications) {
       *n.mutable_acknowledged_at() = Ts(absl::FromUnixMillis(at));
     }
     n.set_acknowledged_by(f[3].str);
+    n.set_acknowledgement_note(f[4].str);
   }
   return absl::OkStatus();
 }

@@ -34,7 +34,7 @@ struct InboxOptions {
 
 // Inboxes in Redis. Keys under a prefix (default "fg:notify"):
 //   <p>:inbox:<recipient>   stream of notifications (see inbox_keys.h); entry id = cursor
-//   <p>:n:<id>              hash {data, recipient, tier, read, ack, ack_at, ack_by}
+//   <p>:n:<id>              hash {data, recipient, tier, read, ack, ack_at, ack_by, ack_note}
 //   <p>:unread:<recipient>  sorted set of unread ids by creation time (ms)
 //   <p>:timers, <p>:timer:<id>   re-notification timers (sorted set by due ms; the key exists
 //                           until consumed)
@@ -42,6 +42,11 @@ struct InboxOptions {
 //   <p>:recipients          set of the recipients that have an inbox (for Trim)
 // Delivery of one notification to all its recipients is one atomic write guarded by its once
 // key, so a redelivered event yields each recipient's notification once.
+// An acknowledgement note: at most kMaxAckNoteBytes of valid UTF-8 without control characters
+// other than line breaks and tabs. INVALID_ARGUMENT "<field>: ..." otherwise.
+inline constexpr size_t kMaxAckNoteBytes = 1000;
+absl::Status ValidateAckNote(absl::string_view note, absl::string_view field = "note");
+
 class Inbox final : public Notifier {
  public:
   Inbox(redis::Pool* pool, std::string prefix, Clock* clock, IdGenerator* ids,
@@ -65,8 +70,11 @@ class Inbox final : public Notifier {
   // A notification with its inbox state. NOT_FOUND when unknown.
   absl::StatusOr<v1::Notification> Get(const std::string& notification_id);
   absl::StatusOr<v1::Notification> MarkRead(const std::string& notification_id);
+  // Acknowledges (and reads) the notification with `note` (ValidateAckNote); a second
+  // acknowledgement changes nothing.
   absl::StatusOr<v1::Notification> Acknowledge(const std::string& notification_id,
-                                               const std::string& subject);
+                                               const std::string& subject,
+                                               const std::string& note = "");
 
   // All of the recipients' notifications, page by page: first the unread ones, newest first,
   // then (unless unread_only) the read ones, newest first; several recipients merged by inbox

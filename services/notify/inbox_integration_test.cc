@@ -117,10 +117,23 @@ TEST_F(InboxTest, ListShowsUnreadFirstAndTracksReadAndAcknowledged) {
   for (const auto& n : list->notifications()) order.push_back(n.title());
   EXPECT_THAT(order, ::testing::ElementsAre("middle", "old", "new"));
   EXPECT_EQ(list->unread(), 2);
-  auto ack = inbox_->Acknowledge(list->notifications(2).notification_id(), "grid-1");
+  const std::string acked_id = list->notifications(2).notification_id();
+  auto ack = inbox_->Acknowledge(acked_id, "grid-1", "已安排人员核查");
   ASSERT_TRUE(ack.ok());
   EXPECT_TRUE(ack->acknowledged());
   EXPECT_EQ(ack->acknowledged_by(), "grid-1");
+  EXPECT_EQ(ack->acknowledgement_note(), "已安排人员核查");
+  // The note is stored: Get and List show it; a second acknowledgement keeps the first note.
+  EXPECT_EQ(inbox_->Get(acked_id)->acknowledgement_note(), "已安排人员核查");
+  EXPECT_EQ(inbox_->Acknowledge(acked_id, "grid-1", "another")->acknowledgement_note(),
+            "已安排人员核查");
+  auto listed = inbox_->List({r}, false, 10, "");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->notifications_size(), 3);
+  EXPECT_EQ(listed->notifications(2).notification_id(), acked_id);
+  EXPECT_EQ(listed->notifications(2).acknowledgement_note(), "已安排人员核查");
+  EXPECT_EQ(inbox_->Acknowledge(acked_id, "grid-1", std::string(1001, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
   auto page = inbox_->List({r}, true, 1, "");
   ASSERT_EQ(page->notifications_size(), 1);
   EXPECT_FALSE(page->next_page_token().empty());

@@ -374,6 +374,15 @@ TEST_F(NotifyCliTest, InboxReadAndAckSendTheIdAndNote) {
   EXPECT_EQ(ack.note(), "已安排人员核查");
   EXPECT_THAT(out_.str(), HasSubstr("acknowledged"));
   EXPECT_THAT(out_.str(), HasSubstr("by um-1"));
+  EXPECT_THAT(out_.str(), HasSubstr("已安排人员核查"));  // the stored note, shown
+  // The inbox table shows it too.
+  out_.str("");
+  ASSERT_EQ(Run({"inbox"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("NOTE"));
+  EXPECT_THAT(lines[1], HasSubstr("ntf_a"));
+  EXPECT_THAT(lines[1], HasSubstr("已安排人员核查"));
   EXPECT_EQ(Run({"inbox", "ack", "ntf_zzz"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no notification ntf_zzz"));
 }
