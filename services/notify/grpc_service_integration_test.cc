@@ -4,12 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "firegrid/hazards/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
+#include "libs/events/envelope.h"
 #include "services/notify/grpc_service.h"
+#include "services/notify/recipients.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::notify {
@@ -131,6 +134,39 @@ TEST_F(NotifyGrpcTest, SubscribeBeyondThePerPrincipalCapIsResourceExhaustedUntil
     s->Finish();
   }
   EXPECT_TRUE(WaitUntil([&] { return service_->open_streams() == 0; }, absl::Seconds(10)));
+}
+
+TEST_F(NotifyGrpcTest, PushedNotificationCarriesTheTraceIdOfTheEventsRequest) {
+  Start();
+  hazards::v1::HazardReported reported;
+  reported.mutable_hazard()->set_hazard_id("hzd_1");
+  reported.mutable_hazard()->set_duplicate_of("hzd_0");
+  reported.mutable_hazard()->mutable_reporter()->set_subject("cw-1");
+  SequentialIdGenerator ids;
+  const events::Envelope env =
+      events::NewEnvelope(reported, "hazards", "bld_1", "500109001002", clock_.Now(), ids,
+                          "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  const std::vector<Planned> plans = PlanNotifications(env);
+  ASSERT_FALSE(plans.empty());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    ASSERT_TRUE(inbox_
+                    ->Notify(plans[i].recipients, plans[i].notification,
+                             absl::StrCat(env.event_id(), ":", i))
+                    .ok());
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auth::AttachToken(&ctx, Token("cw-1"));
+  auto reader = stub_->Subscribe(&ctx, v1::SubscribeRequest());
+  v1::SubscribeResponse resp;
+  std::vector<v1::Notification> got;
+  while (reader->Read(&resp) && !resp.caught_up()) {
+    if (resp.has_notification()) got.push_back(resp.notification());
+  }
+  ctx.TryCancel();
+  reader->Finish();
+  ASSERT_FALSE(got.empty());
+  for (const auto& n : got) EXPECT_EQ(n.trace_id(), "0af7651916cd43dd8448eb211c80319c");
 }
 
 TEST_F(NotifyGrpcTest, SubscribeBeyondThePerReplicaCapIsResourceExhaustedForEveryone) {

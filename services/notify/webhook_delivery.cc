@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "httplib.h"
@@ -27,7 +28,8 @@ void SetTimeouts(httplib::ClientImpl& client, absl::Duration timeout) {
 // POSTs to `address` (already checked) for `url`.
 AttemptOutcome Post(const WebhookUrl& url, const IpAddress& address, const std::string& secret,
                     const std::string& delivery_id, const std::string& kind,
-                    const std::string& body, absl::Duration request_timeout) {
+                    const std::string& body, const std::string& traceparent,
+                    absl::Duration request_timeout) {
   AttemptOutcome outcome;
   outcome.error = kNoResponseError;
   try {
@@ -56,6 +58,7 @@ AttemptOutcome Post(const WebhookUrl& url, const IpAddress& address, const std::
                    {"X-Firegrid-Delivery", delivery_id},
                    {"X-Firegrid-Event", kind},
                    {"X-Firegrid-Signature", WebhookSignature(secret, body)}};
+    if (!traceparent.empty()) req.headers.emplace("traceparent", traceparent);
     req.body = body;
     // The status line and headers are all we need: stop before the body, so that a large or
     // endless response body cannot hold a worker.
@@ -112,7 +115,8 @@ void ApplyAttemptOutcome(const AttemptOutcome& outcome, absl::Time now,
 
 AttemptOutcome SendWebhook(const WebhookUrl& url, const std::string& secret,
                            const std::string& delivery_id, const std::string& kind,
-                           const std::string& body, const WebhookOptions& options) {
+                           const std::string& body, const std::string& traceparent,
+                           const WebhookOptions& options) {
   absl::StatusOr<IpAddress> address = ResolveDestination(
       url.host, options.destination, options.resolver ? options.resolver : SystemResolver());
   if (!address.ok()) {
@@ -121,7 +125,14 @@ AttemptOutcome SendWebhook(const WebhookUrl& url, const std::string& secret,
     refused.detail = absl::StrCat("destination: ", address.status().message());
     return refused;
   }
-  return Post(url, *address, secret, delivery_id, kind, body, options.request_timeout);
+  return Post(url, *address, secret, delivery_id, kind, body, traceparent, options.request_timeout);
+}
+
+std::string WebhookTraceparent(absl::string_view trace_id, absl::BitGenRef gen) {
+  if (trace_id.empty()) return "";
+  uint64_t span = 0;
+  while (span == 0) span = absl::Uniform<uint64_t>(gen);  // an all-zero span id is invalid
+  return absl::StrCat("00-", trace_id, "-", absl::Hex(span, absl::kZeroPad16), "-01");
 }
 
 }  // namespace firegrid::notify

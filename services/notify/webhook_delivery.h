@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "absl/random/bit_gen_ref.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "firegrid/notify/v1/notify.pb.h"
 #include "services/notify/webhook_config.h"
@@ -39,11 +41,16 @@ struct AttemptOutcome {
 void ApplyAttemptOutcome(const AttemptOutcome& outcome, absl::Time now,
                          const WebhookOptions& options, v1::Delivery* delivery);
 
+// The traceparent header of a POST for a notification with `trace_id` (TraceIdOf): the same
+// trace, a new span id (16 random lowercase hex digits), sampled. "" when trace_id is "".
+std::string WebhookTraceparent(absl::string_view trace_id, absl::BitGenRef gen);
+
 // Resolves and checks the destination (options.destination, options.resolver or the system's),
 // then POSTs `body` to the checked address with the headers webhooks.h lists, within
 // options.request_timeout per connect / write / read. Never throws.
 AttemptOutcome SendWebhook(const WebhookUrl& url, const std::string& secret,
                            const std::string& delivery_id, const std::string& kind,
-                           const std::string& body, const WebhookOptions& options);
+                           const std::string& body, const std::string& traceparent,
+                           const WebhookOptions& options);
 
 }  // namespace firegrid::notify

@@ -287,8 +287,10 @@ absl::Status WebhookStore::Intake(const Hook& hook, int log_size) {
       d.set_state(kDeliveryPending);
       *d.mutable_next_attempt_at() = ToProto(now);
       *d.mutable_updated_at() = ToProto(now);
+      // The trace's span for this delivery is fixed here, like the body: every retry sends it.
       write.commands.push_back({"HSET", Key("d", d.delivery_id()), "d", Serialize(d), "attempts",
-                                "0", "body", body, "kind", v1::Kind_Name(n.kind())});
+                                "0", "body", body, "kind", v1::Kind_Name(n.kind()), "traceparent",
+                                WebhookTraceparent(n.trace_id(), gen)});
       write.commands.push_back({"ZADD", due_key, now_ms, d.delivery_id()});
       write.commands.push_back({"LPUSH", log_key, d.delivery_id()});
     }
@@ -368,9 +370,10 @@ absl::Status WebhookStore::Release(const std::string& org_unit, const std::strin
 absl::StatusOr<WebhookStore::Attempt> WebhookStore::LoadAttempt(const std::string& org_unit,
                                                                 const std::string& delivery_id) {
   const std::string dkey = Key("d", delivery_id);
-  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> r,
-                      pool_->Pipeline({{"HGET", Key("hook", org_unit), "data"},
-                                       {"HMGET", dkey, "d", "attempts", "body", "kind"}}));
+  FG_ASSIGN_OR_RETURN(
+      std::vector<redis::Reply> r,
+      pool_->Pipeline({{"HGET", Key("hook", org_unit), "data"},
+                       {"HMGET", dkey, "d", "attempts", "body", "kind", "traceparent"}}));
   if (r[0].IsError()) return redis::ErrorReplyToStatus(r[0].str);
   if (r[1].IsError()) return redis::ErrorReplyToStatus(r[1].str);
   Attempt a;
@@ -379,7 +382,7 @@ absl::StatusOr<WebhookStore::Attempt> WebhookStore::LoadAttempt(const std::strin
     return a;
   }
   const std::vector<redis::Reply>& f = r[1].elements;
-  if (f.size() != 4 || f[0].IsNil() || !a.delivery.ParseFromString(f[0].str) ||
+  if (f.size() != 5 || f[0].IsNil() || !a.delivery.ParseFromString(f[0].str) ||
       a.delivery.state() != kDeliveryPending) {
     // Gone (expired, deleted) or already finished: it has no business in the due set.
     pool_->Command({"ZREM", Key("due", org_unit), delivery_id}).IgnoreError();
@@ -389,6 +392,7 @@ absl::StatusOr<WebhookStore::Attempt> WebhookStore::LoadAttempt(const std::strin
   a.attempts = f[1].str;
   a.body = f[2].str;
   a.kind = f[3].str;
+  a.traceparent = f[4].str;
   return a;
 }
 

@@ -8,7 +8,8 @@
 //                          stream id turned into a delivery}
 //   <p>:wh:due:<org>       sorted set of pending delivery ids by next attempt (ms since epoch)
 //   <p>:wh:log:<org>       list of delivery ids, newest first, trimmed to log_size
-//   <p>:wh:d:<id>          hash {d: serialized Delivery, attempts, body, kind}; expires
+//   <p>:wh:d:<id>          hash {d: serialized Delivery, attempts, body, kind, traceparent};
+//                          expires
 //                          kDeliveryRetention after it reached "delivered" or "failed"
 //   <p>:wh:lease:<org>     the endpoint lease: held by the one replica attempting this org's
 //                          deliveries (SET NX PX), so at most one attempt per endpoint is in
@@ -101,6 +102,7 @@ class WebhookStore {
     std::string attempts;  // the stored count, the precondition of RecordAttempt
     std::string body;
     std::string kind;
+    std::string traceparent;  // "" when the notification had no trace
   };
   absl::StatusOr<Attempt> LoadAttempt(const std::string& org_unit, const std::string& delivery_id);
   // Records `delivery` after an attempt, if no one recorded one since `attempts` was read

@@ -195,7 +195,8 @@ Webhooks::AttemptEnd Webhooks::AttemptOne(const std::string& org_unit,
   absl::StatusOr<WebhookUrl> url = ParseWebhookUrl(a.webhook.url(), options_.allow_http);
   AttemptOutcome outcome;
   if (url.ok()) {
-    outcome = SendWebhook(*url, a.webhook.secret(), delivery_id, a.kind, a.body, options_);
+    outcome =
+        SendWebhook(*url, a.webhook.secret(), delivery_id, a.kind, a.body, a.traceparent, options_);
   } else {
     // E.g. http:// stored while allowed, then allow_http turned off.
     outcome.error = kNoResponseError;

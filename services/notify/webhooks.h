@@ -12,6 +12,9 @@
 //                                          notification; receivers deduplicate on it
 //   X-Firegrid-Event: KIND_HAZARD_TASK     the notification's kind (firegrid.notify.v1.Kind)
 //   X-Firegrid-Signature: sha256=<hex>     lowercase hex HMAC-SHA256(secret, raw body bytes)
+//   traceparent: 00-<trace id>-<span>-01   W3C trace context: the trace of the request behind
+//                                          the notification (its traceId), a span of this
+//                                          delivery; absent when the notification has no trace
 //
 //   body: the firegrid.notify.v1.Notification in canonical proto3 JSON (lowerCamelCase field
 //   names, fields at their default value omitted), e.g. {"notificationId":"ntf_...",

@@ -66,6 +66,7 @@ class Receiver {
     std::string event;
     std::string signature;
     std::string body;
+    std::string traceparent;
   };
 
   // Plain HTTP; HTTPS with `cert` and `key` when given. Listens on `address` (a loopback one).
@@ -81,7 +82,8 @@ class Receiver {
         requests_.push_back({req.path, req.get_header_value("Content-Type"),
                              req.get_header_value("X-Firegrid-Delivery"),
                              req.get_header_value("X-Firegrid-Event"),
-                             req.get_header_value("X-Firegrid-Signature"), req.body});
+                             req.get_header_value("X-Firegrid-Signature"), req.body,
+                             req.get_header_value("traceparent")});
       }
       res.status = status_.load();
       res.set_content("{}", "application/json");
@@ -181,8 +183,10 @@ class WebhooksIntegrationTest : public ::testing::Test {
 
   // XADD <prefix>:inbox:org:<org> * n <bytes>, as the inbox does. Returns the cursor.
   std::string AddNotification(const std::string& org, const std::string& id,
-                              v1::Kind kind = v1::KIND_HAZARD_TASK, redis::Pool* pool = nullptr) {
+                              v1::Kind kind = v1::KIND_HAZARD_TASK, redis::Pool* pool = nullptr,
+                              const std::string& trace_id = "") {
     v1::Notification n;
+    n.set_trace_id(trace_id);
     n.set_notification_id(id);
     n.set_recipient(OrgRecipient(org));
     n.set_kind(kind);
@@ -576,6 +580,40 @@ TEST_F(WebhooksIntegrationTest, WebhookIsAcceptedOnlyForARegisteredOrgUnit) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("webhook.org_unit: "));
   EXPECT_EQ(webhooks->Get(Admin(), "500109.gas_company").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(WebhooksIntegrationTest, PostCarriesTheNotificationsTraceInTraceparentOnEveryRetry) {
+  options_.initial_backoff = absl::Milliseconds(1);
+  options_.max_backoff = absl::Milliseconds(1);
+  Receiver receiver(500);
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, receiver.url());
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  AddNotification(kDept, "ntf_traced", v1::KIND_HAZARD_TASK, nullptr, trace);
+  AddNotification(kDept, "ntf_untraced");
+  // A failed attempt ends the endpoint's turn: one attempt per round, until each was tried twice.
+  for (int round = 0; round < 10 && receiver.requests().size() < 4; ++round) {
+    ASSERT_TRUE(webhooks->RunOnce().ok());
+    webhooks->WaitIdle();
+    clock_.Advance(absl::Seconds(1));
+  }
+  std::vector<Receiver::Request> traced, untraced;
+  for (const Receiver::Request& r : receiver.requests()) {
+    v1::Notification body;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &body).ok());
+    (body.notification_id() == "ntf_traced" ? traced : untraced).push_back(r);
+  }
+  ASSERT_EQ(traced.size(), 2u);
+  ASSERT_EQ(untraced.size(), 2u);
+  const std::string& tp = traced[0].traceparent;
+  ASSERT_EQ(tp.size(), 55u) << tp;
+  EXPECT_EQ(tp.substr(0, 3), "00-");
+  EXPECT_EQ(tp.substr(3, 32), trace);
+  EXPECT_NE(tp.substr(36, 16), std::string(16, '0'));
+  EXPECT_EQ(tp.substr(52), "-01");
+  EXPECT_EQ(traced[1].traceparent, tp);           // the retry: same trace and delivery span
+  EXPECT_THAT(traced[0].body, HasSubstr(trace));  // "traceId" in the body
+  for (const Receiver::Request& r : untraced) EXPECT_EQ(r.traceparent, "");
 }
 
 // ---- Destination policy (SSRF) ----
