@@ -66,7 +66,9 @@ absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1:
       w.commands.push_back({"ZADD", prefix_ + ":timers", due, n.notification_id()});
     }
   }
-  return redis::Execute(*pool_, w);
+  FG_RETURN_IF_ERROR(redis::Execute(*pool_, w));
+  if (options_.on_notified) options_.on_notified(tmpl, static_cast<int>(recipients.size()));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Notification> Inbox::Decode(const std::string& bytes,

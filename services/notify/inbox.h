@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct InboxOptions {
   // Inbox entries one List call examines at most (a page can then be short, with a token to go
   // on; never empty and tokenless while more remain).
   int list_scan_budget = 2000;
+  // Called after a Notify (or re-notification) put `recipients` copies of a notification into
+  // inboxes (not for a redelivered event); e.g. for metrics.
+  std::function<void(const v1::Notification&, int recipients)> on_notified;
 };
 
 // Inboxes in Redis. Keys under a prefix (default "fg:notify"):

@@ -3,6 +3,7 @@
 // unread-first listing, and re-notification of unacknowledged tasks exactly once with two
 // instances and a fake clock.
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -50,6 +51,23 @@ TEST_F(InboxTest, ARedeliveredEventYieldsEachRecipientsNotificationOnce) {
     EXPECT_EQ((*got)[0].recipient(), r);
     EXPECT_FALSE((*got)[0].cursor().empty());
   }
+}
+
+TEST_F(InboxTest, OnNotifiedCountsRecipientsOfNewNotificationsAndRenotificationsOnly) {
+  InboxOptions o;
+  std::map<v1::Kind, int> pushed;
+  o.on_notified = [&](const v1::Notification& n, int recipients) {
+    pushed[n.kind()] += recipients;
+  };
+  inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, o);
+  const std::vector<std::string> to = {"org:500109.urban_management", "org:500109001002"};
+  ASSERT_TRUE(inbox_->Notify(to, Task("a", true), "evt_1:0").ok());
+  EXPECT_EQ(inbox_->Notify(to, Task("a", true), "evt_1:0").code(),
+            absl::StatusCode::kAlreadyExists);  // redelivered: not pushed again
+  EXPECT_EQ(pushed[v1::KIND_HAZARD_TASK], 2);
+  clock_.Advance(absl::Hours(5));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 2);
+  EXPECT_EQ(pushed[v1::KIND_ESCALATION], 2);
 }
 
 TEST_F(InboxTest, ReplayThenLiveHasNoGapOrDuplicateAcrossAReconnect) {

@@ -10,6 +10,7 @@
 #include "libs/server/runtime.h"
 #include "services/notify/grpc_service.h"
 #include "services/notify/inbox.h"
+#include "services/notify/metrics.h"
 #include "services/notify/plan.h"
 #include "services/notify/recipients.h"
 #include "services/notify/webhooks.h"
@@ -82,7 +83,11 @@ int main(int argc, char** argv) {
   }
   server::Runtime& rt = **runtime;
   RandomIdGenerator ids;
+  notify::NotifyMetrics metrics(&rt.host().metrics());
   notify::InboxOptions io;
+  io.on_notified = [&metrics](const notify::v1::Notification& n, int recipients) {
+    metrics.Pushed(n, recipients);
+  };
   io.ack_timeout = ack_timeout;
   io.retention = inbox_retention;
   io.max_per_recipient = inbox_max_per_recipient;
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
   wo.allow_http = webhook_allow_http;
   wo.destination.allow_loopback = webhook_allow_loopback;
   wo.org_units = notify::RedisOrgUnitRegistry(&rt.redis(), buildings_prefix);
+  wo.on_attempt = [&metrics](const notify::v1::Delivery& d) { metrics.WebhookAttempt(d); };
   notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
   notify::SubscribeOptions so;
   so.limits.per_replica = max_streams;
@@ -105,6 +111,11 @@ int main(int argc, char** argv) {
   notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
                                     &rt.authenticator(), so);
   rt.host().AddService(&service);
+  if (absl::Status s = metrics.WatchSubscribers([&service] { return service.open_streams(); });
+      !s.ok()) {
+    log::Error("metrics", {{"error", std::string(s.message())}});
+    return 2;
+  }
 
   auto handler = [&](const events::Envelope& env) -> absl::Status {
     const std::vector<notify::Planned> plans = notify::PlanNotifications(env);
@@ -122,14 +133,21 @@ int main(int argc, char** argv) {
     log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
     return 2;
   }
-  rt.AddPeriodic("renotify", timer_interval,
-                 [&]() { return inbox.FireRenotifications().status(); });
+  rt.AddPeriodic("renotify", timer_interval, [&]() -> absl::Status {
+    absl::StatusOr<int> fired = inbox.FireRenotifications();
+    if (fired.ok()) metrics.TimersFired(notify::kTimerAckTimeout, *fired);
+    return fired.status();
+  });
   rt.AddPeriodic("inbox-retention", absl::Minutes(5), [&]() { return inbox.Trim().status(); });
   rt.AddPeriodic("webhooks", timer_interval, [&]() { return webhooks.RunOnce().status(); });
-  rt.AddPeriodic("plan-reminders", plan_interval,
-                 [&]() { return (*plan)->RunReminders().status(); });
+  rt.AddPeriodic("plan-reminders", plan_interval, [&]() -> absl::Status {
+    absl::StatusOr<int> sent = (*plan)->RunReminders();
+    if (sent.ok()) metrics.TimersFired(notify::kTimerPlanDeadline, *sent);
+    return sent.status();
+  });
   const int code = rt.Serve();
   service.Close();
   webhooks.Stop();
+  metrics.Close();
   return code;
 }

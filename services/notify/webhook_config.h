@@ -45,6 +45,8 @@ struct WebhookOptions {
   // The org units a webhook may be set for (the service passes RedisOrgUnitRegistry). Unset:
   // any well-formed org unit code (tests of the other rules).
   OrgUnitRegistry org_units;
+  // Called after each recorded attempt with the delivery as it is after it (e.g. for metrics).
+  std::function<void(const v1::Delivery&)> on_attempt;
 };
 
 // A webhook URL split for the HTTP client.

@@ -212,6 +212,7 @@ Webhooks::AttemptEnd Webhooks::AttemptOne(const std::string& org_unit,
                         {"http_status", delivery.last_http_status()}};
   if (!delivery.last_error().empty()) fields["error"] = delivery.last_error();
   if (!outcome.detail.empty()) fields["detail"] = outcome.detail;
+  if (st.ok() && options_.on_attempt) options_.on_attempt(delivery);
   if (!st.ok()) {
     // ABORTED: another replica recorded this attempt (our lease had expired); or deleted.
     fields["record_error"] = std::string(st.message());

@@ -281,6 +281,12 @@ TEST_F(WebhooksIntegrationTest, OnlyNotificationsArrivingAfterTheWebhookWasSetAr
 
 TEST_F(WebhooksIntegrationTest, FailingEndpointIsRetriedWithBackoffAndEndsFailed) {
   options_.max_attempts = 4;
+  std::vector<std::string> results;  // what on_attempt saw (the metrics' source)
+  absl::Mutex results_mu;
+  options_.on_attempt = [&](const v1::Delivery& d) {
+    absl::MutexLock lock(&results_mu);
+    results.push_back(d.state());
+  };
   Receiver receiver(500);
   auto webhooks = New();
   MustSet(*webhooks, kDept, receiver.url());
@@ -319,6 +325,10 @@ TEST_F(WebhooksIntegrationTest, FailingEndpointIsRetriedWithBackoffAndEndsFailed
   EXPECT_EQ(*webhooks->RunOnce(), 0);
   webhooks->WaitIdle();
   EXPECT_EQ(receiver.requests().size(), 4u);
+  {
+    absl::MutexLock lock(&results_mu);
+    EXPECT_THAT(results, ::testing::ElementsAre("pending", "pending", "pending", "failed"));
+  }
   // Every retry carried the same delivery id, body and signature.
   const std::vector<Receiver::Request> reqs = receiver.requests();
   for (const Receiver::Request& r : reqs) {
