@@ -86,6 +86,10 @@ class Receiver {
                              req.get_header_value("traceparent")});
       }
       res.status = status_.load();
+      {
+        absl::MutexLock lock(&mu_);
+        if (!location_.empty()) res.set_header("Location", location_);
+      }
       res.set_content("{}", "application/json");
     });
     port_ = server_->bind_to_any_port(address);
@@ -104,6 +108,11 @@ class Receiver {
   // Handlers block (up to 20 s, or until this receiver is destroyed) before answering.
   void Hang() { hang_ = true; }
   void set_status(int status) { status_ = status; }
+  // Answers with this Location header (with a 3xx status: a redirect).
+  void set_location(const std::string& location) {
+    absl::MutexLock lock(&mu_);
+    location_ = location;
+  }
   int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -128,6 +137,7 @@ class Receiver {
   absl::Notification release_;
   absl::Mutex mu_;
   std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
+  std::string location_ ABSL_GUARDED_BY(mu_);
 };
 
 // Polls `condition` every few ms until it holds or `timeout` passes.
@@ -627,6 +637,22 @@ TEST_F(WebhooksIntegrationTest, PostCarriesTheNotificationsTraceInTraceparentOnE
 }
 
 // ---- Destination policy (SSRF) ----
+
+TEST_F(WebhooksIntegrationTest, RedirectIsAFailedAttemptAndItsTargetIsNeverContacted) {
+  Receiver target;
+  Receiver redirecting(307);
+  redirecting.set_location(target.url("/internal"));
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, redirecting.url());
+  AddNotification(kDept, "ntf_1");
+  EXPECT_EQ(*webhooks->RunOnce(), 1);
+  webhooks->WaitIdle();
+  const v1::Delivery d = Only(*webhooks, kDept);
+  EXPECT_EQ(d.state(), "pending");
+  EXPECT_EQ(d.last_http_status(), 307);
+  EXPECT_EQ(redirecting.requests().size(), 1u);
+  EXPECT_TRUE(target.requests().empty());
+}
 
 TEST_F(WebhooksIntegrationTest, StoredLoopbackUrlIsNotPostedToWhenLoopbackIsNotAllowed) {
   Receiver receiver;
