@@ -82,6 +82,7 @@ void PrintNotification(Context& ctx, const nv1::Notification& n) {
   if (!n.acknowledgement_note().empty()) kv.push_back({"note", n.acknowledgement_note()});
   if (!n.renotified_from().empty()) kv.push_back({"re-notifies", n.renotified_from()});
   kv.push_back({"event", absl::StrCat(n.event_type(), " ", n.event_id())});
+  if (!n.trace_id().empty()) kv.push_back({"trace", n.trace_id()});
   ctx.out() << RenderKeyValues(kv);
 }
 

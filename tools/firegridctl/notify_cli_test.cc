@@ -300,6 +300,7 @@ class NotifyCliTest : public ::testing::Test {
   void FillInbox() {
     auto a = MakeNotification("ntf_a", "org:500109.urban_management", "100-0",
                               "隐患任务：消防车道被占用", "hzd_1");
+    a.set_trace_id("0af7651916cd43dd8448eb211c80319c");
     auto b = MakeNotification("ntf_b", "person:um-1", "101-0", "整改期限将至", "hzd_2");
     b.set_kind(nv1::KIND_REMINDER);
     b.set_requires_ack(false);
@@ -368,6 +369,7 @@ TEST_F(NotifyCliTest, InboxReadAndAckSendTheIdAndNote) {
   ASSERT_EQ(Run({"inbox", "read", "ntf_a"}), 0) << err_.str();
   EXPECT_EQ(service_.last<nv1::MarkReadRequest>().notification_id(), "ntf_a");
   EXPECT_THAT(out_.str(), HasSubstr("read, ack needed"));
+  EXPECT_THAT(out_.str(), HasSubstr("0af7651916cd43dd8448eb211c80319c"));  // the trace
   ASSERT_EQ(Run({"inbox", "ack", "ntf_a", "--note", "已安排人员核查"}), 0) << err_.str();
   const auto ack = service_.last<nv1::AcknowledgeRequest>();
   EXPECT_EQ(ack.notification_id(), "ntf_a");
