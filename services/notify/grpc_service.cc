@@ -69,6 +69,14 @@ grpc::Status NotifyGrpcService::Subscribe(grpc::ServerContext* ctx, const v1::Su
   if (cursors.empty()) {
     return ToGrpcStatus(absl::PermissionDeniedError("this principal has no inbox"));
   }
+  // Held until this function returns, however the stream ends.
+  absl::StatusOr<StreamSlots::Slot> slot = slots_.Acquire(p->subject);
+  if (!slot.ok()) {
+    log::Warn("subscribe refused", {{"subject", p->subject},
+                                    {"open_streams", slots_.open()},
+                                    {"error", std::string(slot.status().message())}});
+    return ToGrpcStatus(slot.status());
+  }
   auto send = [&](const v1::Notification& n) {
     v1::SubscribeResponse out;
     *out.mutable_notification() = n;
@@ -159,10 +167,10 @@ grpc::Status NotifyGrpcService::Acknowledge(grpc::ServerContext* ctx,
                                             v1::Notification* resp) {
   auto p = Authenticate(ctx);
   if (!p.ok()) return ToGrpcStatus(p.status());
-  if (req->note().size() > 1000) return ToGrpcStatus(InvalidField("note", "at most 1000 bytes"));
+  if (absl::Status st = ValidateAckNote(req->note()); !st.ok()) return ToGrpcStatus(st);
   auto n = Owned(*p, req->notification_id());
   if (!n.ok()) return ToGrpcStatus(n.status());
-  auto r = inbox_->Acknowledge(req->notification_id(), p->subject);
+  auto r = inbox_->Acknowledge(req->notification_id(), p->subject, req->note());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = std::move(*r);
   return grpc::Status::OK;

@@ -7,6 +7,7 @@
 #include "libs/common/clock.h"
 #include "libs/redis/pool.h"
 #include "services/notify/inbox.h"
+#include "services/notify/stream_slots.h"
 
 namespace firegrid::notify {
 
@@ -22,6 +23,8 @@ struct SubscribeOptions {
   absl::Duration heartbeat = absl::Seconds(5);
   // How long one blocking read waits before the stream checks for cancellation.
   absl::Duration poll = absl::Milliseconds(500);
+  // Caps on open streams (RESOURCE_EXHAUSTED beyond).
+  StreamLimits limits;
 };
 
 // The gRPC adapter. Subscribe replays each recipient's inbox after the caller's cursor, sends
@@ -37,7 +40,8 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
         plan_(plan),
         webhooks_(webhooks),
         authenticator_(authenticator),
-        options_(options) {}
+        options_(options),
+        slots_(options.limits) {}
 
   grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
                          grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
@@ -65,6 +69,8 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
 
   // Ends every open Subscribe stream (called on shutdown before the server drains).
   void Close() { closing_.store(true); }
+  // Subscribe streams open on this replica now.
+  int open_streams() const { return slots_.open(); }
 
  private:
   absl::StatusOr<auth::Principal> Authenticate(grpc::ServerContext* ctx);
@@ -77,6 +83,7 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   Webhooks* webhooks_;
   const auth::Authenticator* authenticator_;
   SubscribeOptions options_;
+  StreamSlots slots_;
   std::atomic<bool> closing_{false};
 };
 

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,25 +16,41 @@
 
 namespace firegrid::notify {
 
+struct InboxPos;  // inbox.cc
+
 struct InboxOptions {
   // A notification that requires acknowledgement and is not acknowledged this long after it was
   // delivered is re-notified once, to the next tier up.
   absl::Duration ack_timeout = absl::Hours(4);
-  // Newest notifications kept per recipient (older ones are trimmed from the stream).
+  // Retention (Trim): a notification is dropped only when it is read, is not an unacknowledged
+  // task (requires_ack and not acknowledged), and is older than `retention` or beyond the newest
+  // `max_per_recipient` of its inbox. Unread notifications and unacknowledged tasks are kept
+  // however old or many (`--inbox-retention`, `--inbox-max-per-recipient`).
+  absl::Duration retention = absl::Hours(24 * 90);
   int max_per_recipient = 10000;
-  // ListInbox looks at this many of the newest notifications per recipient.
-  int list_window = 500;
+  // Inbox entries one List call examines at most (a page can then be short, with a token to go
+  // on; never empty and tokenless while more remain).
+  int list_scan_budget = 2000;
+  // Called after a Notify (or re-notification) put `recipients` copies of a notification into
+  // inboxes (not for a redelivered event); e.g. for metrics.
+  std::function<void(const v1::Notification&, int recipients)> on_notified;
 };
 
 // Inboxes in Redis. Keys under a prefix (default "fg:notify"):
 //   <p>:inbox:<recipient>   stream of notifications (see inbox_keys.h); entry id = cursor
-//   <p>:n:<id>              hash {data, recipient, tier, read, ack, ack_at, ack_by}
+//   <p>:n:<id>              hash {data, recipient, tier, read, ack, ack_at, ack_by, ack_note}
 //   <p>:unread:<recipient>  sorted set of unread ids by creation time (ms)
 //   <p>:timers, <p>:timer:<id>   re-notification timers (sorted set by due ms; the key exists
 //                           until consumed)
 //   <p>:once:<key>          delivery idempotency marks
+//   <p>:recipients          set of the recipients that have an inbox (for Trim)
 // Delivery of one notification to all its recipients is one atomic write guarded by its once
 // key, so a redelivered event yields each recipient's notification once.
+// An acknowledgement note: at most kMaxAckNoteBytes of valid UTF-8 without control characters
+// other than line breaks and tabs. INVALID_ARGUMENT "<field>: ..." otherwise.
+inline constexpr size_t kMaxAckNoteBytes = 1000;
+absl::Status ValidateAckNote(absl::string_view note, absl::string_view field = "note");
+
 class Inbox final : public Notifier {
  public:
   Inbox(redis::Pool* pool, std::string prefix, Clock* clock, IdGenerator* ids,
@@ -55,14 +74,26 @@ class Inbox final : public Notifier {
   // A notification with its inbox state. NOT_FOUND when unknown.
   absl::StatusOr<v1::Notification> Get(const std::string& notification_id);
   absl::StatusOr<v1::Notification> MarkRead(const std::string& notification_id);
+  // Acknowledges (and reads) the notification with `note` (ValidateAckNote); a second
+  // acknowledgement changes nothing.
   absl::StatusOr<v1::Notification> Acknowledge(const std::string& notification_id,
-                                               const std::string& subject);
+                                               const std::string& subject,
+                                               const std::string& note = "");
 
-  // Unread first (newest first), then read (newest first), within the newest `list_window` per
-  // recipient. `page_token` is an offset into that order.
+  // All of the recipients' notifications, page by page: first the unread ones, newest first,
+  // then (unless unread_only) the read ones, newest first; several recipients merged by inbox
+  // position. The page token is a cursor into that order (opaque, bound to the recipients and
+  // unread_only), not an offset: notifications arriving meanwhile do not shift later pages (they
+  // come through Subscribe), and one marked read while paging may show up again among the read.
+  // A call examines at most list_scan_budget inbox entries, so a page may be short (with a token)
+  // when unread ones are few among many read.
   absl::StatusOr<v1::ListInboxResponse> List(const std::vector<std::string>& recipients,
                                              bool unread_only, int page_size,
                                              const std::string& page_token);
+
+  // Drops what retention allows (InboxOptions) from every inbox, oldest first, examining at most
+  // `scan_limit` entries per inbox. Safe on every replica. Returns how many it dropped.
+  absl::StatusOr<int> Trim(int scan_limit = 1000);
 
   // Re-notifies, once, the next tier up for every unacknowledged task whose acknowledgement
   // time ran out. Safe on every replica. Returns how many re-notifications this call made.
@@ -78,6 +109,16 @@ class Inbox final : public Notifier {
   absl::StatusOr<v1::Notification> Decode(const std::string& bytes, const std::string& cursor);
   // Decodes stream entries ([id, [field, value, ...]] each) into `out`.
   absl::Status AppendEntries(const redis::Reply& entries, std::vector<v1::Notification>* out);
+  // Appends to `out` the recipients' entries below `after` (all when unset) whose read state is
+  // !unread, in listing order, until `out` holds `want`, the budget of examined entries runs
+  // out, or the entries do (then true). `after` ends at the last entry examined.
+  absl::StatusOr<bool> ScanPhase(const std::vector<std::string>& recipients, bool unread,
+                                 std::optional<InboxPos>* after, int want, int* budget,
+                                 std::vector<std::pair<InboxPos, v1::Notification>>* out);
+  // Fills read / acknowledged state from the notifications' hashes.
+  absl::Status FillState(std::vector<v1::Notification>* notifications);
+  absl::Status TrimRecipient(const std::string& recipient, absl::Time now, int scan_limit,
+                             int* dropped);
 
   redis::Pool* pool_;
   std::string prefix_;

@@ -3,6 +3,7 @@
 // unread-first listing, and re-notification of unacknowledged tasks exactly once with two
 // instances and a fake clock.
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -50,6 +51,23 @@ TEST_F(InboxTest, ARedeliveredEventYieldsEachRecipientsNotificationOnce) {
     EXPECT_EQ((*got)[0].recipient(), r);
     EXPECT_FALSE((*got)[0].cursor().empty());
   }
+}
+
+TEST_F(InboxTest, OnNotifiedCountsRecipientsOfNewNotificationsAndRenotificationsOnly) {
+  InboxOptions o;
+  std::map<v1::Kind, int> pushed;
+  o.on_notified = [&](const v1::Notification& n, int recipients) {
+    pushed[n.kind()] += recipients;
+  };
+  inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, o);
+  const std::vector<std::string> to = {"org:500109.urban_management", "org:500109001002"};
+  ASSERT_TRUE(inbox_->Notify(to, Task("a", true), "evt_1:0").ok());
+  EXPECT_EQ(inbox_->Notify(to, Task("a", true), "evt_1:0").code(),
+            absl::StatusCode::kAlreadyExists);  // redelivered: not pushed again
+  EXPECT_EQ(pushed[v1::KIND_HAZARD_TASK], 2);
+  clock_.Advance(absl::Hours(5));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 2);
+  EXPECT_EQ(pushed[v1::KIND_ESCALATION], 2);
 }
 
 TEST_F(InboxTest, ReplayThenLiveHasNoGapOrDuplicateAcrossAReconnect) {
@@ -117,16 +135,204 @@ TEST_F(InboxTest, ListShowsUnreadFirstAndTracksReadAndAcknowledged) {
   for (const auto& n : list->notifications()) order.push_back(n.title());
   EXPECT_THAT(order, ::testing::ElementsAre("middle", "old", "new"));
   EXPECT_EQ(list->unread(), 2);
-  auto ack = inbox_->Acknowledge(list->notifications(2).notification_id(), "grid-1");
+  const std::string acked_id = list->notifications(2).notification_id();
+  auto ack = inbox_->Acknowledge(acked_id, "grid-1", "已安排人员核查");
   ASSERT_TRUE(ack.ok());
   EXPECT_TRUE(ack->acknowledged());
   EXPECT_EQ(ack->acknowledged_by(), "grid-1");
+  EXPECT_EQ(ack->acknowledgement_note(), "已安排人员核查");
+  // The note is stored: Get and List show it; a second acknowledgement keeps the first note.
+  EXPECT_EQ(inbox_->Get(acked_id)->acknowledgement_note(), "已安排人员核查");
+  EXPECT_EQ(inbox_->Acknowledge(acked_id, "grid-1", "another")->acknowledgement_note(),
+            "已安排人员核查");
+  auto listed = inbox_->List({r}, false, 10, "");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->notifications_size(), 3);
+  EXPECT_EQ(listed->notifications(2).notification_id(), acked_id);
+  EXPECT_EQ(listed->notifications(2).acknowledgement_note(), "已安排人员核查");
+  EXPECT_EQ(inbox_->Acknowledge(acked_id, "grid-1", std::string(1001, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
   auto page = inbox_->List({r}, true, 1, "");
   ASSERT_EQ(page->notifications_size(), 1);
   EXPECT_FALSE(page->next_page_token().empty());
   auto page2 = inbox_->List({r}, true, 1, page->next_page_token());
   ASSERT_EQ(page2->notifications_size(), 1);
   EXPECT_TRUE(page2->next_page_token().empty());
+}
+
+// Lists every page of `recipients` and returns the titles in listing order, each page's size
+// checked against the page size.
+std::vector<v1::Notification> ListAll(Inbox& inbox, const std::vector<std::string>& recipients,
+                                      bool unread_only, int page_size, int* pages) {
+  std::vector<v1::Notification> all;
+  std::string token;
+  *pages = 0;
+  do {
+    auto page = inbox.List(recipients, unread_only, page_size, token);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(page->notifications_size(), page_size);
+    for (const auto& n : page->notifications()) all.push_back(n);
+    token = page->next_page_token();
+    EXPECT_EQ(token.find('|'), std::string::npos);  // opaque
+    ++*pages;
+  } while (!token.empty() && *pages < 1000);
+  return all;
+}
+
+TEST_F(InboxTest, ListPagesThroughAllOfMoreThan500NotificationsUnreadFirstNewestFirst) {
+  const std::string community = "org:500109001002";
+  const std::string person = "person:cw-1";
+  constexpr int kCommunity = 714;
+  for (int i = 0; i < kCommunity; ++i) {
+    ASSERT_TRUE(
+        inbox_->Notify({community}, Task("c" + std::to_string(i)), "c" + std::to_string(i)).ok());
+    if (i % 25 == 0) {
+      ASSERT_TRUE(
+          inbox_->Notify({person}, Task("p" + std::to_string(i)), "p" + std::to_string(i)).ok());
+    }
+  }
+  // Every third community notification read (by position): 238 read, 476 unread.
+  std::vector<v1::Notification> stream;
+  std::string after;
+  while (true) {
+    auto batch = inbox_->ReadAfter(community, after, 200);
+    ASSERT_TRUE(batch.ok());
+    if (batch->empty()) break;
+    for (const auto& n : *batch) stream.push_back(n);
+    after = batch->back().cursor();
+  }
+  ASSERT_EQ(stream.size(), static_cast<size_t>(kCommunity));
+  std::set<std::string> read;
+  for (int i = 0; i < kCommunity; i += 3) {
+    ASSERT_TRUE(inbox_->MarkRead(stream[i].notification_id()).ok());
+    read.insert(stream[i].notification_id());
+  }
+
+  int pages = 0;
+  const std::vector<v1::Notification> all =
+      ListAll(*inbox_, {community, person}, false, 200, &pages);
+  const size_t persons = 29;  // i = 0, 25, ..., 700
+  ASSERT_EQ(all.size(), kCommunity + persons);
+  EXPECT_GE(pages, 4);
+  std::set<std::string> seen;
+  for (const auto& n : all) EXPECT_TRUE(seen.insert(n.notification_id()).second) << "duplicate";
+  // Unread first, then read; within each, newest (latest inbox position) first.
+  const size_t unread = kCommunity + persons - read.size();
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].read(), i >= unread) << i;
+    EXPECT_EQ(read.count(all[i].notification_id()) == 1, all[i].read()) << i;
+  }
+  auto newer = [](const v1::Notification& a, const v1::Notification& b) {
+    // Same Redis clock for both inboxes: stream ids compare across them.
+    auto ms = [](const std::string& c) { return std::stoull(c.substr(0, c.find('-'))); };
+    auto seq = [](const std::string& c) { return std::stoull(c.substr(c.find('-') + 1)); };
+    return std::make_pair(ms(a.cursor()), seq(a.cursor())) >=
+           std::make_pair(ms(b.cursor()), seq(b.cursor()));
+  };
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (i == unread) continue;
+    EXPECT_TRUE(newer(all[i - 1], all[i])) << i;
+  }
+  EXPECT_EQ(all.front().title(), "c713");
+
+  // Unread only: exactly the unread ones, across pages.
+  const std::vector<v1::Notification> unread_list =
+      ListAll(*inbox_, {community, person}, true, 200, &pages);
+  EXPECT_EQ(unread_list.size(), unread);
+  for (const auto& n : unread_list) EXPECT_FALSE(n.read());
+
+  // A token is bound to its listing.
+  auto first = inbox_->List({community}, false, 10, "");
+  ASSERT_TRUE(first.ok());
+  auto other = inbox_->List({person}, false, 10, first->next_page_token());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(InboxTest, ListWithASmallScanBudgetStillReachesEveryNotificationInOrder) {
+  InboxOptions o;
+  o.list_scan_budget = 7;
+  inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, o);
+  const std::string r = "org:500109001002";
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(inbox_->Notify({r}, Task("n" + std::to_string(i)), "n" + std::to_string(i)).ok());
+  }
+  const auto written = inbox_->ReadAfter(r, "", 100);
+  ASSERT_TRUE(written.ok());
+  for (int i = 10; i < 30; ++i) {  // the 20 newest read: the 10 unread ones are the oldest
+    ASSERT_TRUE(inbox_->MarkRead((*written)[i].notification_id()).ok());
+  }
+  int pages = 0;
+  const std::vector<v1::Notification> all = ListAll(*inbox_, {r}, false, 4, &pages);
+  std::vector<std::string> titles;
+  for (const auto& n : all) titles.push_back(n.title());
+  std::vector<std::string> expected;
+  for (int i = 9; i >= 0; --i) expected.push_back("n" + std::to_string(i));
+  for (int i = 29; i >= 10; --i) expected.push_back("n" + std::to_string(i));
+  EXPECT_EQ(titles, expected);
+}
+
+TEST_F(InboxTest, RetentionDropsOnlyOldReadNotificationsAndNeverAnUnacknowledgedTask) {
+  InboxOptions o;
+  o.retention = absl::Hours(24);
+  inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, o);
+  const std::string r = "org:500109001002";
+  // Old ones: an unread information, a read information, a read but unacknowledged task, an
+  // acknowledged task, an unread task.
+  auto add = [&](const std::string& title, bool ack) {
+    EXPECT_TRUE(inbox_->Notify({r}, Task(title, ack), title).ok());
+    auto all = inbox_->ReadAfter(r, "", 100);
+    return all->back().notification_id();
+  };
+  add("old unread info", false);
+  const std::string read_info = add("old read info", false);
+  ASSERT_TRUE(inbox_->MarkRead(read_info).ok());
+  const std::string read_task = add("old read unacknowledged task", true);
+  ASSERT_TRUE(inbox_->MarkRead(read_task).ok());
+  const std::string acked_task = add("old acknowledged task", true);
+  ASSERT_TRUE(inbox_->Acknowledge(acked_task, "cw-1").ok());
+  add("old unread task", true);
+  clock_.Advance(absl::Hours(25));
+  const std::string young = add("young read info", false);
+  ASSERT_TRUE(inbox_->MarkRead(young).ok());
+
+  auto dropped = inbox_->Trim();
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, 2);
+  std::vector<std::string> left;
+  const auto remaining = inbox_->ReadAfter(r, "", 100);
+  ASSERT_TRUE(remaining.ok());
+  for (const auto& n : *remaining) left.push_back(n.title());
+  EXPECT_THAT(left, ::testing::ElementsAre("old unread info", "old read unacknowledged task",
+                                           "old unread task", "young read info"));
+  EXPECT_EQ(inbox_->Get(read_info).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(inbox_->Get(acked_task).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*inbox_->Trim(), 0);  // nothing more to drop
+}
+
+TEST_F(InboxTest, RetentionCapDropsReadNotificationsBeyondTheNewestButKeepsTasksAndUnread) {
+  InboxOptions o;
+  o.max_per_recipient = 3;
+  inbox_ = std::make_unique<Inbox>(pool_.get(), prefix_, &clock_, &ids_, o);
+  const std::string r = "org:500109001002";
+  for (int i = 0; i < 8; ++i) {
+    const bool task = i < 2;  // the two oldest are tasks nobody acknowledged
+    ASSERT_TRUE(
+        inbox_->Notify({r}, Task("n" + std::to_string(i), task), "n" + std::to_string(i)).ok());
+  }
+  const auto written = inbox_->ReadAfter(r, "", 100);
+  ASSERT_TRUE(written.ok());
+  for (const auto& n : *written) {
+    if (n.title() != "n2") ASSERT_TRUE(inbox_->MarkRead(n.notification_id()).ok());  // n2 unread
+  }
+  // 8 entries, cap 3: the 5 oldest are beyond it; of those the tasks (n0, n1) and the unread n2
+  // stay, n3 and n4 go.
+  EXPECT_EQ(*inbox_->Trim(), 2);
+  std::vector<std::string> left;
+  const auto remaining = inbox_->ReadAfter(r, "", 100);
+  ASSERT_TRUE(remaining.ok());
+  for (const auto& n : *remaining) left.push_back(n.title());
+  EXPECT_THAT(left, ::testing::ElementsAre("n0", "n1", "n2", "n5", "n6", "n7"));
 }
 
 TEST_F(InboxTest, UnacknowledgedTaskIsRenotifiedOneTierUpExactlyOnce) {

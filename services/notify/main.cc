@@ -10,6 +10,7 @@
 #include "libs/server/runtime.h"
 #include "services/notify/grpc_service.h"
 #include "services/notify/inbox.h"
+#include "services/notify/metrics.h"
 #include "services/notify/plan.h"
 #include "services/notify/recipients.h"
 #include "services/notify/webhooks.h"
@@ -21,9 +22,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   server::RuntimeConfig rc;
-  std::string plan_file, departments_file, key_prefix, group;
-  absl::Duration ack_timeout, timer_interval, plan_interval;
-  int webhook_attempts;
+  std::string plan_file, departments_file, key_prefix, group, buildings_prefix;
+  absl::Duration ack_timeout, timer_interval, plan_interval, inbox_retention;
+  int inbox_max_per_recipient;
+  int webhook_attempts, max_streams, max_streams_per_principal;
+  bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
   binder.String("plan-file", &plan_file, "config/plan_tasks.textproto",
@@ -33,6 +36,9 @@ int main(int argc, char** argv) {
                 "config/departments.textproto built in. Give hazards the same file");
   binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
+  binder.String("buildings-key-prefix", &buildings_prefix, "fg:buildings",
+                "key prefix of the buildings service in the same Redis: its org unit registry "
+                "decides which org units may have a webhook (read only)");
   binder.Duration("ack-timeout", &ack_timeout, absl::Hours(4),
                   "an unacknowledged hazard task is re-notified one tier up after this",
                   absl::Seconds(1), absl::Hours(24 * 30));
@@ -42,8 +48,29 @@ int main(int argc, char** argv) {
   binder.Duration("plan-reminder-interval", &plan_interval, absl::Minutes(1),
                   "how often plan-task deadlines are checked", absl::Milliseconds(10),
                   absl::Hours(24));
+  binder.Duration("inbox-retention", &inbox_retention, absl::Hours(24 * 90),
+                  "read notifications older than this are dropped from inboxes (unread ones and "
+                  "unacknowledged tasks never are)",
+                  absl::Hours(1), absl::Hours(24 * 3650));
+  binder.Int("inbox-max-per-recipient", &inbox_max_per_recipient, 10000,
+             "read notifications beyond this many newest of an inbox are dropped even if younger "
+             "(unread ones and unacknowledged tasks never are)",
+             100, 10000000);
   binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
              50);
+  binder.Int("max-streams", &max_streams, 1000,
+             "open Subscribe streams per replica (each holds a thread and a Redis connection); "
+             "RESOURCE_EXHAUSTED beyond",
+             1, 100000);
+  binder.Int("max-streams-per-principal", &max_streams_per_principal, 8,
+             "open Subscribe streams per user (token subject) per replica; RESOURCE_EXHAUSTED "
+             "beyond",
+             1, 10000);
+  binder.Bool("webhook-allow-http", &webhook_allow_http, false,
+              "accept http:// webhook URLs (local runs and tests only; https:// otherwise)");
+  binder.Bool("webhook-allow-loopback", &webhook_allow_loopback, false,
+              "let webhooks POST to loopback addresses (local runs and tests only; private, "
+              "link-local and other non-global addresses stay refused)");
   server::ParseConfigOrExit(binder, argc, argv);
 
   auto departments = hazards::Departments::LoadFileOrShipped(departments_file);
@@ -66,8 +93,14 @@ int main(int argc, char** argv) {
   }
   server::Runtime& rt = **runtime;
   RandomIdGenerator ids;
+  notify::NotifyMetrics metrics(&rt.host().metrics());
   notify::InboxOptions io;
+  io.on_notified = [&metrics](const notify::v1::Notification& n, int recipients) {
+    metrics.Pushed(n, recipients);
+  };
   io.ack_timeout = ack_timeout;
+  io.retention = inbox_retention;
+  io.max_per_recipient = inbox_max_per_recipient;
   notify::Inbox inbox(&rt.redis(), key_prefix, RealClock::Get(), &ids, io);
   auto plan =
       notify::PlanTasks::Create(&rt.redis(), key_prefix, *plan_book, RealClock::Get(), &inbox);
@@ -77,10 +110,22 @@ int main(int argc, char** argv) {
   }
   notify::WebhookOptions wo;
   wo.max_attempts = webhook_attempts;
+  wo.allow_http = webhook_allow_http;
+  wo.destination.allow_loopback = webhook_allow_loopback;
+  wo.org_units = notify::RedisOrgUnitRegistry(&rt.redis(), buildings_prefix);
+  wo.on_attempt = [&metrics](const notify::v1::Delivery& d) { metrics.WebhookAttempt(d); };
   notify::Webhooks webhooks(&rt.redis(), key_prefix, wo, RealClock::Get());
+  notify::SubscribeOptions so;
+  so.limits.per_replica = max_streams;
+  so.limits.per_principal = max_streams_per_principal;
   notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
-                                    &rt.authenticator());
+                                    &rt.authenticator(), so);
   rt.host().AddService(&service);
+  if (absl::Status s = metrics.WatchSubscribers([&service] { return service.open_streams(); });
+      !s.ok()) {
+    log::Error("metrics", {{"error", std::string(s.message())}});
+    return 2;
+  }
 
   auto handler = [&](const events::Envelope& env) -> absl::Status {
     const std::vector<notify::Planned> plans = notify::PlanNotifications(env);
@@ -98,13 +143,21 @@ int main(int argc, char** argv) {
     log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
     return 2;
   }
-  rt.AddPeriodic("renotify", timer_interval,
-                 [&]() { return inbox.FireRenotifications().status(); });
+  rt.AddPeriodic("renotify", timer_interval, [&]() -> absl::Status {
+    absl::StatusOr<int> fired = inbox.FireRenotifications();
+    if (fired.ok()) metrics.TimersFired(notify::kTimerAckTimeout, *fired);
+    return fired.status();
+  });
+  rt.AddPeriodic("inbox-retention", absl::Minutes(5), [&]() { return inbox.Trim().status(); });
   rt.AddPeriodic("webhooks", timer_interval, [&]() { return webhooks.RunOnce().status(); });
-  rt.AddPeriodic("plan-reminders", plan_interval,
-                 [&]() { return (*plan)->RunReminders().status(); });
+  rt.AddPeriodic("plan-reminders", plan_interval, [&]() -> absl::Status {
+    absl::StatusOr<int> sent = (*plan)->RunReminders();
+    if (sent.ok()) metrics.TimersFired(notify::kTimerPlanDeadline, *sent);
+    return sent.status();
+  });
   const int code = rt.Serve();
   service.Close();
   webhooks.Stop();
+  metrics.Close();
   return code;
 }

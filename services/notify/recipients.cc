@@ -245,7 +245,38 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
   out.erase(
       std::remove_if(out.begin(), out.end(), [](const Planned& p) { return p.recipients.empty(); }),
       out.end());
+  const std::string trace_id = TraceIdOf(envelope.trace().traceparent());
+  for (Planned& p : out) p.notification.set_trace_id(trace_id);
   return out;
+}
+
+std::string TraceIdOf(absl::string_view traceparent) {
+  auto lower_hex = [](absl::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+  };
+  auto all_zero = [](absl::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; });
+  };
+  // version "-" trace id "-" parent id "-" flags: 2 + 1 + 32 + 1 + 16 + 1 + 2 = 55 characters.
+  if (traceparent.size() < 55) return "";
+  const absl::string_view version = traceparent.substr(0, 2);
+  const absl::string_view trace_id = traceparent.substr(3, 32);
+  const absl::string_view span_id = traceparent.substr(36, 16);
+  const absl::string_view flags = traceparent.substr(53, 2);
+  if (traceparent[2] != '-' || traceparent[35] != '-' || traceparent[52] != '-') return "";
+  if (!lower_hex(version) || version == "ff" || !lower_hex(trace_id) || !lower_hex(span_id) ||
+      !lower_hex(flags)) {
+    return "";
+  }
+  // Version 00 is exactly 55 characters; later versions may append "-..." fields.
+  if (version == "00" ? traceparent.size() != 55
+                      : (traceparent.size() > 55 && traceparent[55] != '-')) {
+    return "";
+  }
+  if (all_zero(trace_id) || all_zero(span_id)) return "";
+  return std::string(trace_id);
 }
 
 std::string NextTierUp(const std::string& recipient, const std::string& tier_path) {

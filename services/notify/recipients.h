@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "firegrid/notify/v1/notify.pb.h"
 #include "libs/events/envelope.h"
 #include "services/notify/inbox_keys.h"
@@ -31,8 +32,13 @@ struct Planned {
 // - FacilityStatusChanged to a fault, no water or disabled: the community and fire rescue.
 // - FireAccessNonCompliant: the community and the street.
 // Other events yield nothing. Recipients are unique within a Planned; system subjects and empty
-// subjects are skipped.
+// subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
+
+// The trace id of a W3C traceparent ("00-<32 hex trace id>-<16 hex span id>-<2 hex flags>",
+// lowercase; a future version's longer form accepted by its first four fields): the trace id,
+// or "" when the header is missing or malformed, or the trace id or span id is all zeros.
+std::string TraceIdOf(absl::string_view traceparent);
 
 // The recipient one tier up, for re-notifying an unacknowledged task: community → street →
 // district; a department → its district; a person → the community of `tier_path`. Empty when

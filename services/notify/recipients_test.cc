@@ -140,6 +140,58 @@ TEST(PlanNotifications, FacilityFaultsAreSharedWithCommunityAndFireRescue) {
   EXPECT_TRUE(PlanNotifications(Wrap(f)).empty());
 }
 
+TEST(PlanNotifications, EveryNotificationCarriesTheTraceIdOfTheEventsRequest) {
+  hv1::HazardRouted e;
+  *e.mutable_hazard() =
+      RoutedHazard(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, bv1::BUILDING_USE_SCHOOL);
+  SequentialIdGenerator ids;
+  const events::Envelope traced =
+      events::NewEnvelope(e, "hazards", "bld_1", "500109001002", absl::FromUnixSeconds(1000), ids,
+                          "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  auto plans = PlanNotifications(traced);
+  ASSERT_FALSE(plans.empty());
+  for (const Planned& p : plans) {
+    EXPECT_EQ(p.notification.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  }
+  for (const Planned& p : PlanNotifications(Wrap(e))) EXPECT_EQ(p.notification.trace_id(), "");
+}
+
+struct TraceparentCase {
+  const char* name;
+  const char* traceparent;
+  const char* trace_id;  // "" when refused
+};
+
+class TraceIdOfTest : public ::testing::TestWithParam<TraceparentCase> {};
+
+TEST_P(TraceIdOfTest, YieldsTheTraceIdOfAWellFormedHeaderOnly) {
+  EXPECT_EQ(TraceIdOf(GetParam().traceparent), GetParam().trace_id) << GetParam().traceparent;
+}
+
+const TraceparentCase kTraceparents[] = {
+    {"Sampled", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+     "0af7651916cd43dd8448eb211c80319c"},
+    {"NotSampled", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+     "4bf92f3577b34da6a3ce929d0e0e4736"},
+    {"FutureVersionWithMoreFields",
+     "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-the-future-brings",
+     "0af7651916cd43dd8448eb211c80319c"},
+    {"Empty", "", ""},
+    {"UpperCaseHex", "00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01", ""},
+    {"AllZeroTraceId", "00-00000000000000000000000000000000-b7ad6b7169203331-01", ""},
+    {"AllZeroSpanId", "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", ""},
+    {"VersionFf", "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", ""},
+    {"Version00WithExtraField", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x", ""},
+    {"ShortTraceId", "00-0af7651916cd43dd8448eb211c8031-b7ad6b7169203331-01", ""},
+    {"WrongSeparator", "00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", ""},
+    {"NotHex", "00-0af7651916cd43dd8448eb211c80319z-b7ad6b7169203331-01", ""},
+};
+
+INSTANTIATE_TEST_SUITE_P(Traceparents, TraceIdOfTest, ::testing::ValuesIn(kTraceparents),
+                         [](const ::testing::TestParamInfo<TraceparentCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
 TEST(NextTierUp, CommunityToStreetToDistrict) {
   EXPECT_EQ(NextTierUp("org:500109001002", ""), "org:500109001");
   EXPECT_EQ(NextTierUp("org:500109001", ""), "org:500109");

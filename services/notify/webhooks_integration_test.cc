@@ -66,10 +66,12 @@ class Receiver {
     std::string event;
     std::string signature;
     std::string body;
+    std::string traceparent;
   };
 
-  // Plain HTTP; HTTPS with `cert` and `key` when given.
-  explicit Receiver(int status = 200, X509* cert = nullptr, EVP_PKEY* key = nullptr)
+  // Plain HTTP; HTTPS with `cert` and `key` when given. Listens on `address` (a loopback one).
+  explicit Receiver(int status = 200, X509* cert = nullptr, EVP_PKEY* key = nullptr,
+                    const std::string& address = "127.0.0.1")
       : server_(cert != nullptr ? std::make_unique<httplib::SSLServer>(cert, key)
                                 : std::make_unique<httplib::Server>()),
         status_(status) {
@@ -80,12 +82,17 @@ class Receiver {
         requests_.push_back({req.path, req.get_header_value("Content-Type"),
                              req.get_header_value("X-Firegrid-Delivery"),
                              req.get_header_value("X-Firegrid-Event"),
-                             req.get_header_value("X-Firegrid-Signature"), req.body});
+                             req.get_header_value("X-Firegrid-Signature"), req.body,
+                             req.get_header_value("traceparent")});
       }
       res.status = status_.load();
+      {
+        absl::MutexLock lock(&mu_);
+        if (!location_.empty()) res.set_header("Location", location_);
+      }
       res.set_content("{}", "application/json");
     });
-    port_ = server_->bind_to_any_port("127.0.0.1");
+    port_ = server_->bind_to_any_port(address);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
   }
 
@@ -101,6 +108,11 @@ class Receiver {
   // Handlers block (up to 20 s, or until this receiver is destroyed) before answering.
   void Hang() { hang_ = true; }
   void set_status(int status) { status_ = status; }
+  // Answers with this Location header (with a 3xx status: a redirect).
+  void set_location(const std::string& location) {
+    absl::MutexLock lock(&mu_);
+    location_ = location;
+  }
   int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
@@ -125,6 +137,7 @@ class Receiver {
   absl::Notification release_;
   absl::Mutex mu_;
   std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
+  std::string location_ ABSL_GUARDED_BY(mu_);
 };
 
 // Polls `condition` every few ms until it holds or `timeout` passes.
@@ -157,6 +170,9 @@ class WebhooksIntegrationTest : public ::testing::Test {
     options_.initial_backoff = absl::Seconds(1);
     options_.max_backoff = absl::Seconds(3);
     options_.request_timeout = absl::Seconds(2);
+    // The receivers are local HTTP servers.
+    options_.allow_http = true;
+    options_.destination.allow_loopback = true;
   }
 
   std::unique_ptr<Webhooks> New(redis::Pool* pool = nullptr) {
@@ -177,8 +193,10 @@ class WebhooksIntegrationTest : public ::testing::Test {
 
   // XADD <prefix>:inbox:org:<org> * n <bytes>, as the inbox does. Returns the cursor.
   std::string AddNotification(const std::string& org, const std::string& id,
-                              v1::Kind kind = v1::KIND_HAZARD_TASK, redis::Pool* pool = nullptr) {
+                              v1::Kind kind = v1::KIND_HAZARD_TASK, redis::Pool* pool = nullptr,
+                              const std::string& trace_id = "") {
     v1::Notification n;
+    n.set_trace_id(trace_id);
     n.set_notification_id(id);
     n.set_recipient(OrgRecipient(org));
     n.set_kind(kind);
@@ -273,6 +291,12 @@ TEST_F(WebhooksIntegrationTest, OnlyNotificationsArrivingAfterTheWebhookWasSetAr
 
 TEST_F(WebhooksIntegrationTest, FailingEndpointIsRetriedWithBackoffAndEndsFailed) {
   options_.max_attempts = 4;
+  std::vector<std::string> results;  // what on_attempt saw (the metrics' source)
+  absl::Mutex results_mu;
+  options_.on_attempt = [&](const v1::Delivery& d) {
+    absl::MutexLock lock(&results_mu);
+    results.push_back(d.state());
+  };
   Receiver receiver(500);
   auto webhooks = New();
   MustSet(*webhooks, kDept, receiver.url());
@@ -311,6 +335,10 @@ TEST_F(WebhooksIntegrationTest, FailingEndpointIsRetriedWithBackoffAndEndsFailed
   EXPECT_EQ(*webhooks->RunOnce(), 0);
   webhooks->WaitIdle();
   EXPECT_EQ(receiver.requests().size(), 4u);
+  {
+    absl::MutexLock lock(&results_mu);
+    EXPECT_THAT(results, ::testing::ElementsAre("pending", "pending", "pending", "failed"));
+  }
   // Every retry carried the same delivery id, body and signature.
   const std::vector<Receiver::Request> reqs = receiver.requests();
   for (const Receiver::Request& r : reqs) {
@@ -354,11 +382,11 @@ TEST_F(WebhooksIntegrationTest, DeadAndSlowEndpointsDoNotDelayAHealthyOneInTheSa
   EXPECT_EQ(dead.state(), "pending");
   EXPECT_EQ(dead.attempts(), 1);
   EXPECT_EQ(dead.last_http_status(), 0);
-  EXPECT_THAT(dead.last_error(), HasSubstr("transport"));
+  EXPECT_EQ(dead.last_error(), kNoResponseError);
   const v1::Delivery timed_out = Only(*webhooks, "500109002");
   EXPECT_EQ(timed_out.state(), "pending");
   EXPECT_EQ(timed_out.attempts(), 1);
-  EXPECT_THAT(timed_out.last_error(), HasSubstr("transport"));
+  EXPECT_EQ(timed_out.last_error(), kNoResponseError);
   EXPECT_EQ(Only(*webhooks, "500109003").attempts(), 1);
 }
 
@@ -550,8 +578,137 @@ TEST_F(WebhooksIntegrationTest, HttpsEndpointWithUntrustedCertificateIsNotDelive
   EXPECT_EQ(d.state(), "pending");
   EXPECT_EQ(d.attempts(), 1);
   EXPECT_EQ(d.last_http_status(), 0);
-  EXPECT_THAT(d.last_error(), HasSubstr("SSL"));
+  EXPECT_EQ(d.last_error(), kNoResponseError);
   EXPECT_TRUE(receiver.requests().empty());  // the server certificate was verified
+}
+
+TEST_F(WebhooksIntegrationTest, WebhookIsAcceptedOnlyForARegisteredOrgUnit) {
+  // The buildings service's registry in the same Redis: one org unit, the gas company.
+  const std::string buildings = prefix_ + "_buildings";
+  ASSERT_TRUE(pool_->Command({"SET", buildings + ":ou:500109.gas", "unit"}).ok());
+  options_.org_units = RedisOrgUnitRegistry(pool_.get(), buildings);
+  auto webhooks = New();
+  Receiver receiver;
+  MustSet(*webhooks, "500109.gas", receiver.url());
+  v1::Webhook hook;
+  hook.set_org_unit("500109.gas_company");  // no such org unit
+  hook.set_url(receiver.url());
+  hook.set_secret(kSecret);
+  hook.set_enabled(true);
+  auto r = webhooks->Set(Admin(), hook);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("webhook.org_unit: "));
+  EXPECT_EQ(webhooks->Get(Admin(), "500109.gas_company").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(WebhooksIntegrationTest, PostCarriesTheNotificationsTraceInTraceparentOnEveryRetry) {
+  options_.initial_backoff = absl::Milliseconds(1);
+  options_.max_backoff = absl::Milliseconds(1);
+  Receiver receiver(500);
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, receiver.url());
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  AddNotification(kDept, "ntf_traced", v1::KIND_HAZARD_TASK, nullptr, trace);
+  AddNotification(kDept, "ntf_untraced");
+  // A failed attempt ends the endpoint's turn: one attempt per round, until each was tried twice.
+  for (int round = 0; round < 10 && receiver.requests().size() < 4; ++round) {
+    ASSERT_TRUE(webhooks->RunOnce().ok());
+    webhooks->WaitIdle();
+    clock_.Advance(absl::Seconds(1));
+  }
+  std::vector<Receiver::Request> traced, untraced;
+  for (const Receiver::Request& r : receiver.requests()) {
+    v1::Notification body;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &body).ok());
+    (body.notification_id() == "ntf_traced" ? traced : untraced).push_back(r);
+  }
+  ASSERT_EQ(traced.size(), 2u);
+  ASSERT_EQ(untraced.size(), 2u);
+  const std::string& tp = traced[0].traceparent;
+  ASSERT_EQ(tp.size(), 55u) << tp;
+  EXPECT_EQ(tp.substr(0, 3), "00-");
+  EXPECT_EQ(tp.substr(3, 32), trace);
+  EXPECT_NE(tp.substr(36, 16), std::string(16, '0'));
+  EXPECT_EQ(tp.substr(52), "-01");
+  EXPECT_EQ(traced[1].traceparent, tp);           // the retry: same trace and delivery span
+  EXPECT_THAT(traced[0].body, HasSubstr(trace));  // "traceId" in the body
+  for (const Receiver::Request& r : untraced) EXPECT_EQ(r.traceparent, "");
+}
+
+// ---- Destination policy (SSRF) ----
+
+TEST_F(WebhooksIntegrationTest, RedirectIsAFailedAttemptAndItsTargetIsNeverContacted) {
+  Receiver target;
+  Receiver redirecting(307);
+  redirecting.set_location(target.url("/internal"));
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, redirecting.url());
+  AddNotification(kDept, "ntf_1");
+  EXPECT_EQ(*webhooks->RunOnce(), 1);
+  webhooks->WaitIdle();
+  const v1::Delivery d = Only(*webhooks, kDept);
+  EXPECT_EQ(d.state(), "pending");
+  EXPECT_EQ(d.last_http_status(), 307);
+  EXPECT_EQ(redirecting.requests().size(), 1u);
+  EXPECT_TRUE(target.requests().empty());
+}
+
+TEST_F(WebhooksIntegrationTest, StoredLoopbackUrlIsNotPostedToWhenLoopbackIsNotAllowed) {
+  Receiver receiver;
+  MustSet(*New(), kDept, receiver.url());  // stored while loopback was allowed
+  options_.destination.allow_loopback = false;
+  auto strict = New();
+  AddNotification(kDept, "ntf_1");
+  EXPECT_EQ(*strict->RunOnce(), 1);
+  strict->WaitIdle();
+  const v1::Delivery d = Only(*strict, kDept);
+  EXPECT_EQ(d.state(), "pending");
+  EXPECT_EQ(d.attempts(), 1);
+  EXPECT_EQ(d.last_http_status(), 0);
+  // The registrant learns nothing about the address; the reason is in the log only.
+  EXPECT_EQ(d.last_error(), kNoResponseError);
+  EXPECT_TRUE(receiver.requests().empty());
+}
+
+TEST_F(WebhooksIntegrationTest, NameResolvingToAPrivateAddressIsRefusedBeforeAnyConnect) {
+  std::atomic<int> questions{0};
+  options_.resolver = [&](const std::string& host) -> absl::StatusOr<std::vector<IpAddress>> {
+    ++questions;
+    if (host != "hooks.example.gov.cn") return absl::NotFoundError(host);
+    return std::vector<IpAddress>{IpAddress::V4(10, 0, 0, 1)};
+  };
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, "http://hooks.example.gov.cn/firegrid");
+  AddNotification(kDept, "ntf_1");
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(*webhooks->RunOnce(), 1);
+  webhooks->WaitIdle();
+  const v1::Delivery d = Only(*webhooks, kDept);
+  EXPECT_EQ(questions.load(), 1);
+  EXPECT_EQ(d.attempts(), 1);
+  EXPECT_EQ(d.last_http_status(), 0);
+  EXPECT_EQ(d.last_error(), kNoResponseError);
+  // Refused without a connect attempt (which would have run into the 2 s connect timeout).
+  EXPECT_LT(absl::Now() - start, options_.request_timeout);
+}
+
+TEST_F(WebhooksIntegrationTest, ConnectionGoesToTheCheckedAddressNotToASecondLookup) {
+  // "localhost" is 127.0.0.1 / ::1 to the system; the injected resolver says 127.0.0.2, where
+  // the only receiver listens. Delivered only if the client connects to the checked address.
+  Receiver receiver(200, nullptr, nullptr, "127.0.0.2");
+  ASSERT_GT(receiver.port(), 0);
+  options_.resolver = [](const std::string& host) -> absl::StatusOr<std::vector<IpAddress>> {
+    if (host != "localhost") return absl::NotFoundError(host);
+    return std::vector<IpAddress>{IpAddress::V4(127, 0, 0, 2)};
+  };
+  auto webhooks = New();
+  MustSet(*webhooks, kDept, "http://localhost:" + std::to_string(receiver.port()) + "/hook");
+  AddNotification(kDept, "ntf_1");
+  EXPECT_EQ(*webhooks->RunOnce(), 1);
+  ASSERT_TRUE(receiver.WaitForCount(1, absl::Seconds(5)));
+  webhooks->WaitIdle();
+  EXPECT_EQ(Only(*webhooks, kDept).state(), "delivered");
 }
 
 TEST_F(WebhooksIntegrationTest, PendingDeliveriesAndCursorsSurviveARedisRestart) {

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
@@ -175,6 +178,20 @@ class NotifyE2E : public ::testing::Test {
   testing::DevTokens tokens_;
 };
 
+using ::testing::HasSubstr;
+
+// The value of the sample `series` (name with labels, as rendered) in a /metrics body; 0 when
+// absent.
+double MetricValue(const std::string& body, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(body, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double v = 0;
+      if (absl::SimpleAtod(line, &v)) return v;
+    }
+  }
+  return 0;
+}
+
 TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsRenotification) {
   const std::string admin = Token(auth::Role::kDistrictAdmin, "500109", "admin");
   const std::string dept =
@@ -242,6 +259,22 @@ TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsR
   ASSERT_TRUE(nstub->ListInbox(Ctx(dept).get(), list, &inbox).ok());
   ASSERT_GE(inbox.notifications_size(), 1);
   EXPECT_EQ(inbox.notifications(0).hazard_id(), reported.hazard().hazard_id());
+
+  // The domain metrics of both replicas: what was pushed, the re-notification timer that fired,
+  // and replica B's open streams (the community worker's and the district admin's).
+  double pushed_tasks = 0, ack_timeouts = 0;
+  for (const auto* replica : {notify_a_.get(), notify_b_.get()}) {
+    auto body = testing::HttpGet(replica->metrics_port(), "/metrics");
+    ASSERT_TRUE(body.ok()) << body.status();
+    pushed_tasks += MetricValue(*body, "firegrid_notifications_pushed_total{kind=\"hazard_task\"}");
+    ack_timeouts += MetricValue(*body, "firegrid_timers_fired_total{kind=\"ack_timeout\"}");
+    EXPECT_THAT(*body, HasSubstr("firegrid_webhook_deliveries_total{result=\"ok\"} 0"));
+  }
+  EXPECT_GE(pushed_tasks, 2);  // the department's and the community's
+  EXPECT_EQ(ack_timeouts, 1);  // the department's task only
+  auto body_b = testing::HttpGet(notify_b_->metrics_port(), "/metrics");
+  ASSERT_TRUE(body_b.ok());
+  EXPECT_EQ(MetricValue(*body_b, "firegrid_notify_subscribers"), 2);
 }
 
 }  // namespace

@@ -79,8 +79,10 @@ void PrintNotification(Context& ctx, const nv1::Notification& n) {
     kv.push_back({"acknowledged",
                   absl::StrCat(FormatTime(n.acknowledged_at()), " by ", n.acknowledged_by())});
   }
+  if (!n.acknowledgement_note().empty()) kv.push_back({"note", n.acknowledgement_note()});
   if (!n.renotified_from().empty()) kv.push_back({"re-notifies", n.renotified_from()});
   kv.push_back({"event", absl::StrCat(n.event_type(), " ", n.event_id())});
+  if (!n.trace_id().empty()) kv.push_back({"trace", n.trace_id()});
   ctx.out() << RenderKeyValues(kv);
 }
 
@@ -110,10 +112,10 @@ absl::Status Inbox(Context& ctx, const ParsedArgs& args) {
     ctx.PrintJson(result);
     return absl::OkStatus();
   }
-  Table t({"ID", "CREATED", "RECIPIENT", "KIND", "TITLE", "HAZARD", "STATE"});
+  Table t({"ID", "CREATED", "RECIPIENT", "KIND", "TITLE", "HAZARD", "STATE", "NOTE"});
   for (const nv1::Notification& n : result.notifications()) {
     t.AddRow({n.notification_id(), FormatTime(n.created_at()), n.recipient(), EnumLabel(n.kind()),
-              n.title(), n.hazard_id(), StateCell(n)});
+              n.title(), n.hazard_id(), StateCell(n), n.acknowledgement_note()});
   }
   ctx.out() << t.Render() << result.unread() << " unread\n";
   if (!result.next_page_token().empty()) {

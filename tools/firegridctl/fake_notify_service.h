@@ -106,10 +106,11 @@ class FakeNotifyService final : public nv1::NotifyService::Service {
   grpc::Status Acknowledge(grpc::ServerContext* ctx, const nv1::AcknowledgeRequest* req,
                            nv1::Notification* out) override {
     Record(ctx, *req);
-    return Find(req->notification_id(), out, [](nv1::Notification* n) {
+    return Find(req->notification_id(), out, [&](nv1::Notification* n) {
       n->set_read(true);
       n->set_acknowledged(true);
       n->set_acknowledged_by("um-1");
+      n->set_acknowledgement_note(req->note());
       n->mutable_acknowledged_at()->set_seconds(1717203600);
     });
   }

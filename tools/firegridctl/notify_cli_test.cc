@@ -300,6 +300,7 @@ class NotifyCliTest : public ::testing::Test {
   void FillInbox() {
     auto a = MakeNotification("ntf_a", "org:500109.urban_management", "100-0",
                               "隐患任务：消防车道被占用", "hzd_1");
+    a.set_trace_id("0af7651916cd43dd8448eb211c80319c");
     auto b = MakeNotification("ntf_b", "person:um-1", "101-0", "整改期限将至", "hzd_2");
     b.set_kind(nv1::KIND_REMINDER);
     b.set_requires_ack(false);
@@ -368,12 +369,22 @@ TEST_F(NotifyCliTest, InboxReadAndAckSendTheIdAndNote) {
   ASSERT_EQ(Run({"inbox", "read", "ntf_a"}), 0) << err_.str();
   EXPECT_EQ(service_.last<nv1::MarkReadRequest>().notification_id(), "ntf_a");
   EXPECT_THAT(out_.str(), HasSubstr("read, ack needed"));
+  EXPECT_THAT(out_.str(), HasSubstr("0af7651916cd43dd8448eb211c80319c"));  // the trace
   ASSERT_EQ(Run({"inbox", "ack", "ntf_a", "--note", "已安排人员核查"}), 0) << err_.str();
   const auto ack = service_.last<nv1::AcknowledgeRequest>();
   EXPECT_EQ(ack.notification_id(), "ntf_a");
   EXPECT_EQ(ack.note(), "已安排人员核查");
   EXPECT_THAT(out_.str(), HasSubstr("acknowledged"));
   EXPECT_THAT(out_.str(), HasSubstr("by um-1"));
+  EXPECT_THAT(out_.str(), HasSubstr("已安排人员核查"));  // the stored note, shown
+  // The inbox table shows it too.
+  out_.str("");
+  ASSERT_EQ(Run({"inbox"}), 0) << err_.str();
+  std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("NOTE"));
+  EXPECT_THAT(lines[1], HasSubstr("ntf_a"));
+  EXPECT_THAT(lines[1], HasSubstr("已安排人员核查"));
   EXPECT_EQ(Run({"inbox", "ack", "ntf_zzz"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no notification ntf_zzz"));
 }
