@@ -38,7 +38,7 @@ std::string CommandUsage(const Command& c) {
   }
   absl::StrAppend(&out,
                   "global flags: --addr HOST:PORT --token T | --token-file F --output table|json "
-                  "--timeout 10s\n");
+                  "--timeout D (0: none)\n");
   return out;
 }
 
@@ -76,8 +76,16 @@ std::shared_ptr<grpc::Channel> Context::channel() {
   return channel_;
 }
 
-void Context::Prepare(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+absl::Duration Context::TimeoutFor(CallKind kind) const {
+  if (options_.timeout.has_value()) return *options_.timeout;
+  return kind == CallKind::kUnary ? kDefaultUnaryTimeout : absl::InfiniteDuration();
+}
+
+void Context::Prepare(grpc::ClientContext* ctx, CallKind kind) const {
+  const absl::Duration timeout = TimeoutFor(kind);
+  if (timeout != absl::InfiniteDuration()) {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
   if (!options_.token.empty()) auth::AttachToken(ctx, options_.token);
 }
 
@@ -128,7 +136,8 @@ std::string Registry::Usage(const std::string& group) const {
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"
-      "  --timeout D          deadline of each RPC (default 10s)\n"
+      "  --timeout D          deadline of each RPC (default 10s; streaming calls such as\n"
+      "                       watch and call of a stream: none); 0 means no deadline\n"
       "\n`firegridctl <command> --help` describes a command's flags.\n");
 }
 
@@ -137,7 +146,7 @@ std::vector<FlagSpec> GlobalFlagSpecs() {
           ValueFlag("token", "T  bearer token"),
           ValueFlag("token-file", "F  file holding the bearer token"),
           ValueFlag("output", "table|json"),
-          ValueFlag("timeout", "D  deadline of each RPC"),
+          ValueFlag("timeout", "D  deadline of each RPC (0: none)"),
           BoolFlag("help", "show usage")};
 }
 
@@ -238,13 +247,16 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     PrintError(err, absl::InvalidArgumentError("--output: table or json"));
     return kExitUsage;
   }
-  absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", options.timeout);
-  if (!timeout.ok() || *timeout <= absl::ZeroDuration()) {
-    PrintError(err, timeout.ok() ? absl::InvalidArgumentError("--timeout: must be positive")
-                                 : timeout.status());
-    return kExitUsage;
+  if (parsed->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", absl::ZeroDuration());
+    if (!timeout.ok() || *timeout < absl::ZeroDuration()) {
+      PrintError(err, timeout.ok() ? absl::InvalidArgumentError(
+                                         "--timeout: must not be negative (0 means no deadline)")
+                                   : timeout.status());
+      return kExitUsage;
+    }
+    options.timeout = *timeout == absl::ZeroDuration() ? absl::InfiniteDuration() : *timeout;
   }
-  options.timeout = *timeout;
   std::optional<std::string> token_file = parsed->Get("token-file");
   if (std::optional<std::string> t = parsed->Get("token")) {
     options.token = *t;

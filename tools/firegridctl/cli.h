@@ -27,12 +27,21 @@ inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051"}
 inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052"};
 inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053"};
 
+// The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
+// server-streaming method, `watch`) have none unless --timeout sets one.
+inline constexpr absl::Duration kDefaultUnaryTimeout = absl::Seconds(10);
+
+// Whether a call is answered once or streams until it ends or is stopped.
+enum class CallKind { kUnary, kStreaming };
+
 // Flags every command takes, before or after the command words.
 struct GlobalOptions {
-  std::string addr = "127.0.0.1:50051";        // --addr, else the command's Endpoint
-  std::string token;                           // --token, --token-file, FIREGRID_TOKEN
-  std::string output = "table";                // --output table|json
-  absl::Duration timeout = absl::Seconds(10);  // --timeout, per RPC
+  std::string addr = "127.0.0.1:50051";  // --addr, else the command's Endpoint
+  std::string token;                     // --token, --token-file, FIREGRID_TOKEN
+  std::string output = "table";          // --output table|json
+  // --timeout: the deadline of each call. Unset: kDefaultUnaryTimeout for unary calls, none for
+  // streaming calls. absl::InfiniteDuration() (`--timeout 0`): no deadline for any call.
+  std::optional<absl::Duration> timeout;
 };
 
 // What a running command sees: the global options, the output streams, the environment and a
@@ -51,8 +60,10 @@ class Context {
   std::optional<std::string> GetEnv(const std::string& name) const;
 
   std::shared_ptr<grpc::Channel> channel();
-  // Sets the deadline (--timeout) and the bearer token on a call.
-  void Prepare(grpc::ClientContext* ctx) const;
+  // Sets the deadline (--timeout, see GlobalOptions) and the bearer token on a call.
+  void Prepare(grpc::ClientContext* ctx, CallKind kind = CallKind::kUnary) const;
+  // The deadline a call of `kind` gets; absl::InfiniteDuration() for none.
+  absl::Duration TimeoutFor(CallKind kind) const;
   // Writes `message` as JSON (proto field names, indented) and a newline.
   void PrintJson(const google::protobuf::Message& message);
 

@@ -63,6 +63,42 @@ class CliTest : public ::testing::Test {
   std::ostringstream out_, err_;
 };
 
+TEST_F(CliTest, UnaryCallsHaveATenSecondDeadlineByDefault) {
+  std::ostringstream out, err;
+  Context ctx(GlobalOptions{}, {}, out, err);
+  grpc::ClientContext call;
+  const auto before = std::chrono::system_clock::now();
+  ctx.Prepare(&call, CallKind::kUnary);
+  EXPECT_GE(call.deadline(), before + std::chrono::seconds(9));
+  EXPECT_LE(call.deadline(), before + std::chrono::seconds(11));
+}
+
+TEST_F(CliTest, StreamingCallsHaveNoDeadlineByDefault) {
+  std::ostringstream out, err;
+  Context ctx(GlobalOptions{}, {}, out, err);
+  grpc::ClientContext call;
+  ctx.Prepare(&call, CallKind::kStreaming);
+  EXPECT_EQ(call.deadline(), std::chrono::system_clock::time_point::max());
+}
+
+TEST_F(CliTest, TimeoutZeroIsAcceptedAndMeansNoDeadline) {
+  EXPECT_EQ(Run({"buildings", "get", "bld_1", "--timeout", "0"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("缙云大厦"));
+  EXPECT_EQ(Run({"--timeout=0", "health"}), 0) << err_.str();
+  GlobalOptions o;
+  o.timeout = absl::InfiniteDuration();
+  std::ostringstream out, err;
+  Context ctx(o, {}, out, err);
+  grpc::ClientContext call;
+  ctx.Prepare(&call, CallKind::kUnary);
+  EXPECT_EQ(call.deadline(), std::chrono::system_clock::time_point::max());
+}
+
+TEST_F(CliTest, NegativeTimeoutIsAUsageError) {
+  EXPECT_EQ(Run({"buildings", "get", "bld_1", "--timeout", "-1s"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--timeout: must not be negative"));
+}
+
 TEST_F(CliTest, NoArgumentsPrintsUsageAndExitsTwo) {
   EXPECT_EQ(RunCli(registry_, {}, {}, out_, err_), 2);
   EXPECT_THAT(err_.str(), HasSubstr("buildings list"));

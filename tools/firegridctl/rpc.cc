@@ -92,7 +92,7 @@ absl::Status CallGeneric(Context& ctx, const google::protobuf::MethodDescriptor*
   const std::string path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
   grpc::GenericStub stub(ctx.channel());
   grpc::ClientContext call;
-  ctx.Prepare(&call);
+  ctx.Prepare(&call, method->server_streaming() ? CallKind::kStreaming : CallKind::kUnary);
   const grpc::ByteBuffer request_bytes = ToByteBuffer(request.SerializeAsString());
 
   auto deliver = [&](const grpc::ByteBuffer& bytes) -> absl::Status {
