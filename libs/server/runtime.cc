@@ -11,6 +11,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "libs/common/version.h"
 
 namespace firegrid::server {
 namespace {
@@ -66,9 +67,15 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
 }
 
 void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
+  if (VersionRequested(argc, argv)) {
+    const std::string program = argc > 0 ? argv[0] : "firegrid";
+    std::printf("%s\n", VersionLine(program.substr(program.rfind('/') + 1)).c_str());
+    std::exit(0);
+  }
   absl::Status s = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
   if (ConfigBinder::IsHelp(s)) {
     std::fputs(binder.Usage().c_str(), stdout);
+    std::fputs(kVersionFlagUsage, stdout);
     std::exit(0);
   }
   if (!s.ok()) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +15,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "libs/auth/grpc_auth.h"
+#include "libs/common/version.h"
 #include "tools/firegridctl/table.h"
 
 namespace firegrid::ctl {
@@ -22,6 +24,7 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kMaxMessageBytes = 64 << 20;
+constexpr char kClientSidePayload[] = "type.firegrid.dev/ctl.client-side";
 
 void PrintError(std::ostream& err, const absl::Status& s) {
   err << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
@@ -50,7 +53,27 @@ std::string FlagName(const std::string& arg) {
   return name;
 }
 
+// UNIMPLEMENTED from the server: the address answers gRPC but not with the service the command
+// needs, most often a --addr (or FIREGRID_*_ADDR) meant for another service.
+absl::Status WrongAddressError(const absl::Status& s, const std::string& addr,
+                               const Endpoint& endpoint) {
+  std::string message = absl::StrCat(addr, " does not serve this call: ", endpoint.service,
+                                     " was expected there (its address: --addr, env ", endpoint.env,
+                                     ", default ", endpoint.fallback, ")");
+  if (!s.message().empty()) absl::StrAppend(&message, "; the server said: ", s.message());
+  return absl::UnimplementedError(message);
+}
+
 }  // namespace
+
+absl::Status ClientSideError(absl::Status s) {
+  s.SetPayload(kClientSidePayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsClientSideError(const absl::Status& s) {
+  return s.GetPayload(kClientSidePayload).has_value();
+}
 
 std::function<Endpoint(const ParsedArgs&)> FixedEndpoint(Endpoint e) {
   return [e](const ParsedArgs&) { return e; };
@@ -136,6 +159,7 @@ std::string Registry::Usage(const std::string& group) const {
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"
+      "  --version            print the version and commit (before any command)\n"
       "  --timeout D          deadline of each RPC (default 10s; streaming calls such as\n"
       "                       watch and call of a stream: none); 0 means no deadline\n"
       "\n`firegridctl <command> --help` describes a command's flags.\n");
@@ -175,6 +199,10 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     const FlagSpec* spec = nullptr;
     for (const FlagSpec& f : globals) {
       if (f.name == name) spec = &f;
+    }
+    if (name == "version") {
+      out << VersionLine("firegridctl") << "\n";
+      return 0;
     }
     if (spec == nullptr) {
       PrintError(err, absl::InvalidArgumentError(absl::StrCat("unknown global flag --", name)));
@@ -274,9 +302,18 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     }
   }
 
+  const std::string addr = options.addr;
   Context ctx(std::move(options), std::move(env), out, err);
   absl::Status s = command->run(ctx, *parsed);
   out.flush();
+  if (IsUsageError(s)) {
+    PrintError(err, s);
+    err << CommandUsage(*command);
+    return kExitUsage;
+  }
+  if (s.code() == absl::StatusCode::kUnimplemented && !IsClientSideError(s)) {
+    s = WrongAddressError(s, addr, endpoint);
+  }
   if (!s.ok()) {
     PrintError(err, s);
     return kExitFailure;

@@ -19,13 +19,19 @@ namespace firegrid::ctl {
 
 // Where a command's RPCs go when --addr is not given: the environment variable `env` when set,
 // otherwise `fallback`. Each service has its own (see services.h).
+// `service` names what is expected there, for the error when the server at the address does not
+// serve it (UNIMPLEMENTED).
 struct Endpoint {
   const char* env;
   const char* fallback;
+  const char* service;
 };
-inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051"};
-inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052"};
-inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053"};
+inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051",
+                                             "the buildings service"};
+inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052",
+                                           "the hazards service"};
+inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053",
+                                          "the notify service"};
 
 // The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
 // server-streaming method, `watch`) have none unless --timeout sets one.
@@ -112,9 +118,16 @@ std::vector<FlagSpec> GlobalFlagSpecs();
 void RegisterAllCommands(Registry* registry);
 
 // The whole program. Exit codes: 0 success; 1 the command failed (the RPC returned an error,
-// bad rows, unreadable file), printed as "error: <CODE>: <message>"; 2 usage errors.
+// bad rows, unreadable file), printed as "error: <CODE>: <message>"; 2 usage errors (unknown
+// command or flag, a flag missing or malformed: see UsageError). `firegridctl --version` prints
+// the version and commit.
 int RunCli(const Registry& registry, const std::vector<std::string>& args, Context::Env env,
            std::ostream& out, std::ostream& err);
+
+// An error the CLI itself found (not the server's answer), kept as it is by RunCli, which
+// otherwise explains an UNIMPLEMENTED from the server as a wrong address.
+absl::Status ClientSideError(absl::Status s);
+bool IsClientSideError(const absl::Status& s);
 
 // Reads a whole file. NOT_FOUND / PERMISSION_DENIED etc. name the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

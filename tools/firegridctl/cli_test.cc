@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/auth/token.h"
+#include "libs/common/version.h"
 #include "tools/firegridctl/fake_building_service.h"
 
 namespace firegrid::ctl {
@@ -283,6 +284,33 @@ TEST_F(CliTest, MethodsListsTheBuildingsApi) {
 TEST_F(CliTest, HealthPrintsServing) {
   ASSERT_EQ(Run({"health"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "SERVING\n");
+}
+
+TEST_F(CliTest, WrongAddressSaysWhichServiceWasExpectedThereAndWhere) {
+  // The fake serves only the buildings API; a hazards command sent there gets UNIMPLEMENTED.
+  EXPECT_EQ(Run({"hazards", "get", "hzd_1"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("error: UNIMPLEMENTED: " + server_.address() +
+                                    " does not serve this call: the hazards service was "
+                                    "expected there"));
+  EXPECT_THAT(err_.str(), HasSubstr("env FIREGRID_HAZARDS_ADDR, default 127.0.0.1:50052"));
+  EXPECT_EQ(Run({"call", "firegrid.notify.v1.NotifyService/ListInbox", "{}"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("the notify service was expected there"));
+}
+
+TEST_F(CliTest, VersionPrintsTheVersionAndCommit) {
+  EXPECT_EQ(RunCli(registry_, {"--version"}, {}, out_, err_), 0);
+  EXPECT_EQ(out_.str(), VersionLine("firegridctl") + "\n");
+  EXPECT_THAT(out_.str(), HasSubstr("(commit "));
+}
+
+TEST_F(CliTest, AMissingRequiredFlagIsAUsageErrorWithTheCommandsUsage) {
+  EXPECT_EQ(Run({"buildings", "file", "bld_1"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("missing --"));
+  EXPECT_THAT(err_.str(), HasSubstr("usage: firegridctl buildings file"));
+  EXPECT_EQ(Run({"buildings", "list", "--page-size", "many"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--page-size: not an integer"));
+  EXPECT_EQ(Run({"no-such-command"}), 2);
+  EXPECT_EQ(Run({"buildings", "list", "--no-such-flag"}), 2);
 }
 
 TEST_F(CliTest, HealthOfAnUnreachableServerFails) {

@@ -216,7 +216,7 @@ TEST_F(HazardsCliTest, GetOfUnknownHazardPrintsTheServerError) {
 }
 
 TEST_F(HazardsCliTest, TransitionsNeedTheVersionRead) {
-  EXPECT_EQ(Run({"hazards", "verify", "hzd_b"}), 1);
+  EXPECT_EQ(Run({"hazards", "verify", "hzd_b"}), 2);  // missing --version: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --version"));
   EXPECT_EQ(service_.calls(), 0);
   EXPECT_EQ(Run({"hazards", "verify", "hzd_b", "--version", "1"}), 1);
@@ -230,7 +230,8 @@ TEST_F(HazardsCliTest, TransitionsNeedTheVersionRead) {
 }
 
 TEST_F(HazardsCliTest, RejectNeedsAReason) {
-  EXPECT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2"}), 1);
+  EXPECT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2"}),
+            2);  // missing --reason: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --reason"));
   ASSERT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2", "--reason", "不属实"}), 0);
   EXPECT_EQ(service_.last<hv1::RejectHazardRequest>().reason(), "不属实");
@@ -310,7 +311,7 @@ TEST_F(HazardsCliTest, RecategorizeMergeAndUnmergeBuildTheirRequests) {
   ASSERT_EQ(Run({"hazards", "merge", "hzd_b", "--into", "hzd_a"}), 0);
   EXPECT_EQ(service_.last<hv1::MergeHazardsRequest>().target_hazard_id(), "hzd_a");
   EXPECT_THAT(out_.str(), HasSubstr("duplicate of:"));
-  EXPECT_EQ(Run({"hazards", "merge", "hzd_b"}), 1);
+  EXPECT_EQ(Run({"hazards", "merge", "hzd_b"}), 2);  // missing --into: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --into"));
   ASSERT_EQ(Run({"hazards", "unmerge", "hzd_b"}), 0);
   EXPECT_EQ(service_.last<hv1::UnmergeHazardRequest>().hazard_id(), "hzd_b");

@@ -396,7 +396,7 @@ TEST_F(NotifyCliTest, PlanCommands) {
   const int calls = service_.calls();
   EXPECT_EQ(Run({"plan", "progress", "12", "--percent", "101"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("--percent: 0..100"));
-  EXPECT_EQ(Run({"plan", "progress", "12"}), 1);
+  EXPECT_EQ(Run({"plan", "progress", "12"}), 2);  // missing --percent: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --percent"));
   EXPECT_EQ(service_.calls(), calls) << "invalid input must fail before any call";
 

@@ -86,8 +86,8 @@ absl::Status CallGeneric(Context& ctx, const google::protobuf::MethodDescriptor*
                          const google::protobuf::Message& request,
                          const std::function<void(const google::protobuf::Message&)>& on_response) {
   if (method->client_streaming()) {
-    return absl::UnimplementedError(
-        absl::StrCat(method->full_name(), " is client-streaming; `call` sends one request"));
+    return ClientSideError(absl::UnimplementedError(
+        absl::StrCat(method->full_name(), " is client-streaming; `call` sends one request")));
   }
   const std::string path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
   grpc::GenericStub stub(ctx.channel());
