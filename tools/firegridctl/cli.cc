@@ -9,12 +9,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "libs/auth/grpc_auth.h"
+#include "libs/common/proto_json.h"
 #include "libs/common/version.h"
 #include "tools/firegridctl/table.h"
 
@@ -113,19 +113,12 @@ void Context::Prepare(grpc::ClientContext* ctx, CallKind kind) const {
 }
 
 void Context::PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string json;
-  auto s = google::protobuf::util::MessageToJsonString(message, &json, opts);
-  if (!s.ok()) {
-    err_ << "error: INTERNAL: cannot print " << message.GetTypeName() << " as JSON: " << s.message()
-         << "\n";
+  absl::StatusOr<std::string> json = MessageToJson(message);
+  if (!json.ok()) {
+    PrintError(err_, json.status());
     return;
   }
-  out_ << json;
-  if (json.empty() || json.back() != '\n') out_ << "\n";
+  out_ << *json << "\n";
 }
 
 void Registry::Add(Command command) { commands_.push_back(std::move(command)); }

@@ -70,7 +70,8 @@ class Context {
   void Prepare(grpc::ClientContext* ctx, CallKind kind = CallKind::kUnary) const;
   // The deadline a call of `kind` gets; absl::InfiniteDuration() for none.
   absl::Duration TimeoutFor(CallKind kind) const;
-  // Writes `message` as JSON (proto field names, indented) and a newline.
+  // Writes `message` as JSON (firegrid::MessageToJson: proto field names, enum values in the
+  // CLI's lower-case spelling, RFC 3339 times, indented) and a newline.
   void PrintJson(const google::protobuf::Message& message);
 
  private:

@@ -150,7 +150,7 @@ TEST_F(CliTest, GetPrintsKeyValuesAndSendsTheToken) {
 TEST_F(CliTest, GlobalFlagsWorkAfterTheCommandToo) {
   ASSERT_EQ(Run({"buildings", "get", "bld_1", "--output", "json", "--token=xyz"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("\"building_id\": \"bld_1\""));
-  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"BUILDING_CLASS_I\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"class_i\""));
   EXPECT_EQ(service_.last_authorization(), "Bearer xyz");
 }
 
@@ -295,6 +295,16 @@ TEST_F(CliTest, WrongAddressSaysWhichServiceWasExpectedThereAndWhere) {
   EXPECT_THAT(err_.str(), HasSubstr("env FIREGRID_HAZARDS_ADDR, default 127.0.0.1:50052"));
   EXPECT_EQ(Run({"call", "firegrid.notify.v1.NotifyService/ListInbox", "{}"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("the notify service was expected there"));
+}
+
+TEST_F(CliTest, JsonOutputSpellsEnumsAsTheFlagsDo) {
+  ASSERT_EQ(Run({"buildings", "get", "bld_1", "--output", "json"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"class_i\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"use\": \"residential\""));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("BUILDING_CLASS_I")));
+  // The spelling of the output is accepted back by the flags.
+  ASSERT_EQ(Run({"buildings", "list", "--class", "class_i", "--use", "residential"}), 0)
+      << err_.str();
 }
 
 TEST_F(CliTest, VersionPrintsTheVersionAndCommit) {

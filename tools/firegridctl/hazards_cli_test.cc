@@ -198,7 +198,7 @@ TEST_F(HazardsCliTest, ListOverdueIsUnsetUnlessGivenAndCanBeFalse) {
 TEST_F(HazardsCliTest, ListAsJsonPrintsTheResponse) {
   ASSERT_EQ(Run({"hazards", "list", "--all", "--output", "json"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("\"hazard_id\": \"hzd_b\""));
-  EXPECT_THAT(out_.str(), HasSubstr("\"status\": \"STATUS_ASSIGNED\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"status\": \"assigned\""));  // the spelling of --status
 }
 
 TEST_F(HazardsCliTest, GetShowsAssignmentAndAudit) {

@@ -13,8 +13,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "libs/common/proto_json.h"
 #include "tools/firegridctl/cli.h"
 #include "tools/firegridctl/fake_building_service.h"
 #include "tools/firegridctl/fake_notify_service.h"
@@ -258,7 +258,7 @@ TEST_F(WatchTest, JsonOutputIsOneObjectPerLineAndCaughtUpGoesToStderr) {
   ASSERT_EQ(lines.size(), 2u) << out_buf_.str();
   for (const std::string& line : lines) {
     nv1::Notification parsed;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
+    ASSERT_TRUE(firegrid::JsonToMessage(line, &parsed).ok()) << line;
   }
   EXPECT_THAT(lines[0], HasSubstr("\"hazard_id\":\"hzd_1\""));
   EXPECT_THAT(lines[0], HasSubstr("\"cursor\":\"5-0\""));

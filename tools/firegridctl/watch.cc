@@ -11,9 +11,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "libs/auth/grpc_auth.h"
+#include "libs/common/proto_json.h"
 #include "tools/firegridctl/enums.h"
 #include "tools/firegridctl/rpc.h"
 #include "tools/firegridctl/table.h"
@@ -164,13 +164,7 @@ std::string FormatWatchLine(const nv1::Notification& n) {
 }
 
 std::string NotificationJsonLine(const nv1::Notification& n) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = false;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(n, &json, opts).ok()) return "{}";
-  return json;
+  return MessageToJson(n, {.multiline = false}).value_or("{}");
 }
 
 absl::Status Watch(Context& ctx, const WatchOptions& options, StopSignal* stop) {
