@@ -14,7 +14,8 @@
 #
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
 # FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo),
-# FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/).
+# FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/),
+# FIREGRID_PORT_OFFSET (added to every service's ports; default 0).
 # A second run stops what the first one started, then starts afresh; Redis data survives and
 # the demo loader changes nothing it already loaded. Logs go to .state/logs/<name>.log; a
 # restart keeps the previous ones as <name>.log.1 ... <name>.log.N (FIREGRID_LOG_KEEP, default
@@ -208,7 +209,8 @@ STARTED=1
 CTL="${FIREGRIDCTL#"$FIREGRID_ROOT"/}"
 example_id=""
 if fg_alive buildings; then
-  example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" "$CTL" buildings list --tier 500109002 \
+  example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" \
+    FIREGRID_ADDR="127.0.0.1:$(fg_service_port buildings)" "$CTL" buildings list --tier 500109002 \
     --page-size 1 2>/dev/null | awk 'NR == 2 { print $1 }')" || true
 fi
 hazard_id=""

@@ -27,6 +27,15 @@ FIREGRID_SERVICES=(
   "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
 )
+# FIREGRID_PORT_OFFSET (default 0) moves every service's ports, so that a second stack (a test's)
+# can run beside the first one.
+if [ "${FIREGRID_PORT_OFFSET:-0}" != 0 ]; then
+  for i in "${!FIREGRID_SERVICES[@]}"; do
+    read -r name port metrics extra <<<"${FIREGRID_SERVICES[$i]}"
+    FIREGRID_SERVICES[i]="$name $((port + FIREGRID_PORT_OFFSET)) $((metrics + FIREGRID_PORT_OFFSET)) ${extra:-}"
+  done
+  unset i name port metrics extra
+fi
 
 # name -> PID of the processes this shell started (fg_start), for fg_stop_all owned.
 declare -A FG_OWNED=()

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/common/proto_json.h"
 #include "libs/common/status.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
@@ -474,13 +475,13 @@ absl::Status FireAccessSet(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(std::string path, args.Require("file"));
   FG_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
   bv1::SetFireAccessRequest req;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &req);
+  absl::Status s = JsonToMessage(json, &req);  // enums as --output json writes them
   if (!s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path,
                      ": not a SetFireAccessRequest in JSON ({\"fire_lanes\": [...], "
                      "\"rescue_sites\": [...]}): ",
-                     s.message().as_string()));
+                     s.message()));
   }
   req.set_building_id(args.positionals()[0]);
   req.set_expected_version(version);
