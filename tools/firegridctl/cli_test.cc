@@ -201,7 +201,7 @@ TEST_F(CliTest, ListFiltersBecomeRequestFields) {
 }
 
 TEST_F(CliTest, BadEnumFlagNamesTheFlag) {
-  EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 1);
+  EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("error: INVALID_ARGUMENT: --class: unknown BuildingClass"));
 }
 

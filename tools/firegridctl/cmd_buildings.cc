@@ -24,13 +24,12 @@ using Stub = bv1::BuildingService::Stub;
 
 std::unique_ptr<Stub> NewStub(Context& ctx) { return bv1::BuildingService::NewStub(ctx.channel()); }
 
-// An enum flag: INVALID_ARGUMENT names the flag.
+// An enum flag: a usage error (exit 2) names the flag.
 template <typename E>
 absl::StatusOr<E> EnumFlag(const ParsedArgs& args, const std::string& flag) {
   FG_ASSIGN_OR_RETURN(std::string text, args.Require(flag));
   absl::StatusOr<E> v = ParseEnum<E>(text);
-  if (!v.ok())
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v.status().message()));
+  if (!v.ok()) return UsageError(absl::StrCat("--", flag, ": ", v.status().message()));
   return *v;
 }
 
@@ -42,7 +41,7 @@ absl::StatusOr<std::vector<E>> EnumListFlag(const ParsedArgs& args, const std::s
     for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
       absl::StatusOr<E> v = ParseEnum<E>(part);
       if (!v.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v.status().message()));
+        return UsageError(absl::StrCat("--", flag, ": ", v.status().message()));
       }
       out.push_back(*v);
     }

@@ -137,7 +137,7 @@ TEST_F(HazardsCliTest, AnonymousReportWithANameFailsBeforeAnyCall) {
 TEST_F(HazardsCliTest, ReportWithUnknownCategoryNamesTheFlagAndTheChoices) {
   EXPECT_EQ(Run({"hazards", "report", "--building", "bld_1", "--category", "flood", "--severity",
                  "general", "--source", "grid_inspection", "--description", "x"}),
-            1);
+            2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--category: unknown HazardCategory \"flood\""));
   EXPECT_THAT(err_.str(), HasSubstr("fire_facility_fault"));
   EXPECT_EQ(service_.calls(), 0);
@@ -256,7 +256,7 @@ TEST_F(HazardsCliTest, AssignTakesTheDeadlineInChinaTime) {
   EXPECT_EQ(service_.last<hv1::AssignHazardRequest>().deadline().seconds(), 1751385599);
   EXPECT_EQ(Run({"hazards", "assign", "hzd_a", "--version", "3", "--responsible-party", "P",
                  "--deadline", "next week"}),
-            1);
+            2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--deadline: want YYYY-MM-DD"));
 }
 
@@ -326,7 +326,7 @@ TEST_F(HazardsCliTest, GuidanceListsEveryCategoryOrShowsOneWithItsSteps) {
             hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
   EXPECT_THAT(out_.str(), HasSubstr("  1. 通知维保单位检修\n  2. 复查\n"));
   EXPECT_THAT(out_.str(), HasSubstr("  - 《消防法》第十六条"));
-  EXPECT_EQ(Run({"hazards", "guidance", "flood"}), 1);
+  EXPECT_EQ(Run({"hazards", "guidance", "flood"}), 2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--category: unknown HazardCategory"));
 }
 
