@@ -24,7 +24,7 @@ namespace firegrid::ctl {
 struct Endpoint {
   const char* env;
   const char* fallback;
-  const char* service;
+  const char* service = "the service the command needs";
 };
 inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051",
                                              "the buildings service"};
