@@ -152,7 +152,7 @@ TEST_F(WatchTest, ReconnectsWithTheLastCursorsAndPrintsNothingTwice) {
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 4u) << out;
   EXPECT_THAT(lines[0], HasSubstr("hzd_1"));
-  EXPECT_THAT(lines[0], HasSubstr("2024-06-01 08:00:00"));
+  EXPECT_THAT(lines[0], HasSubstr("2024-06-01 08:00:00 +08:00"));  // with its zone
   EXPECT_THAT(lines[0], HasSubstr("org:500109.fire_rescue"));
   EXPECT_THAT(lines[0], HasSubstr("hazard_task"));
   EXPECT_THAT(lines[0], HasSubstr("隐患任务 一"));

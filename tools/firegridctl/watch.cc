@@ -152,11 +152,11 @@ std::optional<std::pair<uint64_t, uint64_t>> ParseCursor(absl::string_view curso
 
 std::string FormatWatchLine(const nv1::Notification& n) {
   const std::string time = n.has_created_at()
-                               ? absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                               ? absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez",
                                                   absl::FromUnixSeconds(n.created_at().seconds()) +
                                                       absl::Nanoseconds(n.created_at().nanos()),
                                                   ChinaTime())
-                               : std::string(19, ' ');
+                               : std::string(26, ' ');
   std::string line = absl::StrCat(time, "  ", Pad(n.recipient(), 28), "  ",
                                   Pad(EnumLabel(n.kind()), 14), "  ", n.title());
   if (!n.hazard_id().empty()) absl::StrAppend(&line, "  ", n.hazard_id());
