@@ -10,14 +10,20 @@
 #   --detach      start everything and return; stop later with deploy/stop-local.sh
 #   --skip-build  use the binaries already in the build directory
 #   --no-demo     do not run the demo loader
+#   -h, --help    print this text and do nothing else
 #
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
 # FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo),
-# FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/).
+# FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/),
+# FIREGRID_PORT_OFFSET (added to every service's ports; default 0).
 # A second run stops what the first one started, then starts afresh; Redis data survives and
-# the demo loader changes nothing it already loaded.
+# the demo loader changes nothing it already loaded. Logs go to .state/logs/<name>.log; a
+# restart keeps the previous ones as <name>.log.1 ... <name>.log.N (FIREGRID_LOG_KEEP, default
+# 5). Exit status: 2 for a wrong argument.
 set -euo pipefail
 
+# shellcheck source=deploy/lib/usage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/usage.sh"
 # shellcheck source=deploy/lib/packages.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 # shellcheck source=deploy/lib/stack.sh
@@ -32,10 +38,10 @@ for arg in "$@"; do
     --skip-build) BUILD=0 ;;
     --no-demo) DEMO=0 ;;
     -h | --help)
-      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      fg_usage "${BASH_SOURCE[0]}"
       exit 0
       ;;
-    *) fg_die "unknown argument $arg (see --help)" ;;
+    *) fg_usage_error "${BASH_SOURCE[0]}" "unknown argument $arg" ;;
   esac
 done
 
@@ -168,6 +174,7 @@ if fg_alive buildings; then
     # override that. The hazards are loaded when the hazards service runs.
     hazards_addr=""
     if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
+    fg_rotate_log "$LOG_DIR/demo-loader.log"
     env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
       --hazards-addr="$hazards_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
@@ -202,7 +209,8 @@ STARTED=1
 CTL="${FIREGRIDCTL#"$FIREGRID_ROOT"/}"
 example_id=""
 if fg_alive buildings; then
-  example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" "$CTL" buildings list --tier 500109002 \
+  example_id="$(FIREGRID_TOKEN_FILE="$TOKEN_FILE" \
+    FIREGRID_ADDR="127.0.0.1:$(fg_service_port buildings)" "$CTL" buildings list --tier 500109002 \
     --page-size 1 2>/dev/null | awk 'NR == 2 { print $1 }')" || true
 fi
 hazard_id=""

@@ -3,10 +3,25 @@
 # CTest test (labels unit, integration, e2e). Exits non-zero on any failure. Extra arguments go
 # to ctest, e.g. `deploy/test.sh -L unit`.
 #
+#   deploy/test.sh [-h | --help] [CTEST ARGUMENTS...]
+#
+#   -h, --help  print this text and do nothing else
+#
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_BUILD_TYPE (default
 # RelWithDebInfo), FIREGRID_TEST_JOBS (default: the number of cores), FIREGRID_TEST_TIMEOUT
 # (seconds per test, default 300).
 set -euo pipefail
+
+# shellcheck source=deploy/lib/usage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/usage.sh"
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      fg_usage "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
+  esac
+done
 
 # shellcheck source=deploy/lib/packages.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"

@@ -8,7 +8,7 @@ FIREGRID_PACKAGES=(
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server kcat
+  redis-server kcat jq
   prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 

@@ -27,6 +27,15 @@ FIREGRID_SERVICES=(
   "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
 )
+# FIREGRID_PORT_OFFSET (default 0) moves every service's ports, so that a second stack (a test's)
+# can run beside the first one.
+if [ "${FIREGRID_PORT_OFFSET:-0}" != 0 ]; then
+  for i in "${!FIREGRID_SERVICES[@]}"; do
+    read -r name port metrics extra <<<"${FIREGRID_SERVICES[$i]}"
+    FIREGRID_SERVICES[i]="$name $((port + FIREGRID_PORT_OFFSET)) $((metrics + FIREGRID_PORT_OFFSET)) ${extra:-}"
+  done
+  unset i name port metrics extra
+fi
 
 # name -> PID of the processes this shell started (fg_start), for fg_stop_all owned.
 declare -A FG_OWNED=()
@@ -87,13 +96,31 @@ fg_pid() {
   echo "$pid"
 }
 
+# fg_rotate_log FILE — keeps the previous logs of a restart: FILE.(N-1) becomes FILE.N, ...,
+# FILE becomes FILE.1, where N is FIREGRID_LOG_KEEP (default 5; the oldest is dropped). FILE
+# itself is then absent, so that waiting for a line in it sees only the new run's output.
+fg_rotate_log() {
+  local file="$1" keep="${FIREGRID_LOG_KEEP:-5}" i
+  [ -e "$file" ] || return 0
+  if [ "$keep" -lt 1 ]; then
+    rm -f "$file"
+    return 0
+  fi
+  for ((i = keep - 1; i >= 1; i--)); do
+    if [ -e "$file.$i" ]; then mv -f "$file.$i" "$file.$((i + 1))"; fi
+  done
+  mv -f "$file" "$file.1"
+}
+
 # fg_start NAME LOGFILE PROGRAM ARGS... — starts PROGRAM in its own session (so a Ctrl-C in the
-# terminal reaches only this script, which then stops everything in order), output to LOGFILE,
-# and records "PID PROGRAM" in .state/pids/NAME.pid.
+# terminal reaches only this script, which then stops everything in order), output to LOGFILE
+# (the previous LOGFILE is kept, see fg_rotate_log), and records "PID PROGRAM" in
+# .state/pids/NAME.pid.
 fg_start() {
   local name="$1" log="$2" program
   shift 2
   program="$(readlink -f "$(command -v "$1")")"
+  fg_rotate_log "$log"
   setsid "$@" >"$log" 2>&1 </dev/null &
   local pid=$! i
   echo "$pid $program" >"$PID_DIR/$name.pid"

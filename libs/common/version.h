@@ -15,4 +15,12 @@ absl::string_view BuildCommit();
 // "<program> <version> (commit <commit>)", the --version line of every binary.
 std::string VersionLine(absl::string_view program);
 
+// True when the command line (argv[1..], up to a "--") holds "--version": the binary then
+// prints VersionLine and exits 0 without doing anything else.
+bool VersionRequested(int argc, const char* const* argv);
+
+// The --version entry of a binary's --help text (in ConfigBinder::Usage's layout).
+inline constexpr char kVersionFlagUsage[] =
+    "  --version\n      print the version and commit, and exit\n";
+
 }  // namespace firegrid

@@ -17,5 +17,16 @@ TEST(VersionTest, VersionLineNamesProgramVersionAndCommit) {
                 std::string(BuildCommit()) + ")");
 }
 
+TEST(VersionTest, VersionRequestedByTheFlagAnywhereBeforeDoubleDash) {
+  const char* with[] = {"prog", "--redis-addr=x", "--version"};
+  EXPECT_TRUE(VersionRequested(3, with));
+  const char* without[] = {"prog", "--help"};
+  EXPECT_FALSE(VersionRequested(2, without));
+  const char* after_dashes[] = {"prog", "--", "--version"};
+  EXPECT_FALSE(VersionRequested(3, after_dashes));
+  const char* only_program[] = {"prog"};
+  EXPECT_FALSE(VersionRequested(1, only_program));
+}
+
 }  // namespace
 }  // namespace firegrid

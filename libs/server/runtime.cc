@@ -14,6 +14,7 @@
 #include "libs/common/status.h"
 #include "libs/common/stop_flag.h"
 #include "libs/redis/observe.h"
+#include "libs/common/version.h"
 
 namespace firegrid::server {
 namespace {
@@ -86,9 +87,15 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
 }
 
 void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
+  if (VersionRequested(argc, argv)) {
+    const std::string program = argc > 0 ? argv[0] : "firegrid";
+    std::printf("%s\n", VersionLine(program.substr(program.rfind('/') + 1)).c_str());
+    std::exit(0);
+  }
   absl::Status s = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
   if (ConfigBinder::IsHelp(s)) {
     std::fputs(binder.Usage().c_str(), stdout);
+    std::fputs(kVersionFlagUsage, stdout);
     std::exit(0);
   }
   if (!s.ok()) {

@@ -2,6 +2,7 @@
 // topics, for local runs and tests. Data lives in memory only.
 //
 //   firegrid-devbroker [--brokers=1] [--topics-file=FILE] [--bootstrap-file=FILE]
+//   firegrid-devbroker --help | --version
 //
 // Prints exactly one line on stdout, "devbroker bootstrap=<host:port,...>", once the topics
 // exist. SIGUSR1 takes every broker down (connections dropped and refused), SIGUSR2 brings them
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/config.h"
 #include "libs/common/logging.h"
+#include "libs/common/version.h"
 #include "tools/devbroker/topics_file.h"
 
 namespace firegrid::devbroker {
@@ -61,6 +63,10 @@ bool SetBrokers(rd_kafka_mock_cluster_t* cluster, int brokers, bool up) {
 }
 
 int Run(int argc, char** argv) {
+  if (VersionRequested(argc, argv)) {
+    std::cout << VersionLine("firegrid-devbroker") << "\n";
+    return 0;
+  }
   log::Init("devbroker");
   Config config;
   ConfigBinder binder("firegrid-devbroker");
@@ -71,7 +77,7 @@ int Run(int argc, char** argv) {
                 "also write the bootstrap servers to this file");
   absl::Status parsed = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
   if (ConfigBinder::IsHelp(parsed)) {
-    std::cout << binder.Usage();
+    std::cout << binder.Usage() << kVersionFlagUsage;
     return 0;
   }
   if (!parsed.ok()) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -10,11 +11,23 @@
 namespace firegrid::ctl {
 namespace {
 
+constexpr char kUsagePayload[] = "type.firegrid.dev/ctl.usage";
+
 absl::Status FlagError(const std::string& name, const absl::Status& s) {
-  return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+  return UsageError(absl::StrCat("--", name, ": ", s.message()));
 }
 
 }  // namespace
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(message);
+  s.SetPayload(kUsagePayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
 
 absl::StatusOr<double> ParseDouble(absl::string_view text) {
   double v = 0;
@@ -66,7 +79,7 @@ std::vector<std::string> ParsedArgs::GetAll(const std::string& name) const {
 
 absl::StatusOr<std::string> ParsedArgs::Require(const std::string& name) const {
   std::optional<std::string> v = Get(name);
-  if (!v.has_value()) return absl::InvalidArgumentError(absl::StrCat("missing --", name));
+  if (!v.has_value()) return UsageError(absl::StrCat("missing --", name));
   return *v;
 }
 
@@ -104,12 +117,12 @@ absl::StatusOr<absl::Duration> ParsedArgs::GetDuration(const std::string& name,
 }
 
 absl::StatusOr<double> ParsedArgs::RequireDouble(const std::string& name) const {
-  if (!Has(name)) return absl::InvalidArgumentError(absl::StrCat("missing --", name));
+  if (!Has(name)) return UsageError(absl::StrCat("missing --", name));
   return GetDouble(name, 0);
 }
 
 absl::StatusOr<int64_t> ParsedArgs::RequireInt(const std::string& name) const {
-  if (!Has(name)) return absl::InvalidArgumentError(absl::StrCat("missing --", name));
+  if (!Has(name)) return UsageError(absl::StrCat("missing --", name));
   return GetInt(name, 0);
 }
 
@@ -140,7 +153,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+      return UsageError(absl::StrCat("unknown flag --", name));
     }
     if (spec->kind == FlagSpec::Kind::kBool) {
       std::string value = inline_value.value_or("true");
@@ -151,12 +164,12 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     }
     if (!inline_value.has_value()) {
       if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+        return UsageError(absl::StrCat("--", name, " needs a value"));
       }
       inline_value = args[++i];
     }
     if (spec->kind == FlagSpec::Kind::kValue && out.Has(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, " given more than once"));
+      return UsageError(absl::StrCat("--", name, " given more than once"));
     }
     out.AddValue(name, *inline_value);
   }

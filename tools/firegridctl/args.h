@@ -71,6 +71,12 @@ class ParsedArgs {
 absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
                                      const std::vector<FlagSpec>& specs);
 
+// A usage error: a flag missing, malformed or out of place. INVALID_ARGUMENT marked so that
+// RunCli exits 2 and prints the command's usage (errors from the server exit 1). The accessors
+// of ParsedArgs return these.
+absl::Status UsageError(absl::string_view message);
+bool IsUsageError(const absl::Status& status);
+
 // Number and boolean parsing shared with the commands ("yes"/"no", "1"/"0", "true"/"false").
 absl::StatusOr<double> ParseDouble(absl::string_view text);
 absl::StatusOr<int64_t> ParseInt(absl::string_view text);

@@ -5,15 +5,17 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpc/grpc.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "libs/auth/grpc_auth.h"
+#include "libs/common/proto_json.h"
+#include "libs/common/version.h"
 #include "tools/firegridctl/table.h"
 
 namespace firegrid::ctl {
@@ -22,6 +24,7 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kMaxMessageBytes = 64 << 20;
+constexpr char kClientSidePayload[] = "type.firegrid.dev/ctl.client-side";
 
 void PrintError(std::ostream& err, const absl::Status& s) {
   err << "error: " << absl::StatusCodeToString(s.code()) << ": " << s.message() << "\n";
@@ -38,7 +41,7 @@ std::string CommandUsage(const Command& c) {
   }
   absl::StrAppend(&out,
                   "global flags: --addr HOST:PORT --token T | --token-file F --output table|json "
-                  "--timeout 10s\n");
+                  "--timeout D (0: none)\n");
   return out;
 }
 
@@ -50,7 +53,27 @@ std::string FlagName(const std::string& arg) {
   return name;
 }
 
+// UNIMPLEMENTED from the server: the address answers gRPC but not with the service the command
+// needs, most often a --addr (or FIREGRID_*_ADDR) meant for another service.
+absl::Status WrongAddressError(const absl::Status& s, const std::string& addr,
+                               const Endpoint& endpoint) {
+  std::string message = absl::StrCat(addr, " does not serve this call: ", endpoint.service,
+                                     " was expected there (its address: --addr, env ", endpoint.env,
+                                     ", default ", endpoint.fallback, ")");
+  if (!s.message().empty()) absl::StrAppend(&message, "; the server said: ", s.message());
+  return absl::UnimplementedError(message);
+}
+
 }  // namespace
+
+absl::Status ClientSideError(absl::Status s) {
+  s.SetPayload(kClientSidePayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsClientSideError(const absl::Status& s) {
+  return s.GetPayload(kClientSidePayload).has_value();
+}
 
 std::function<Endpoint(const ParsedArgs&)> FixedEndpoint(Endpoint e) {
   return [e](const ParsedArgs&) { return e; };
@@ -76,25 +99,26 @@ std::shared_ptr<grpc::Channel> Context::channel() {
   return channel_;
 }
 
-void Context::Prepare(grpc::ClientContext* ctx) const {
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+absl::Duration Context::TimeoutFor(CallKind kind) const {
+  if (options_.timeout.has_value()) return *options_.timeout;
+  return kind == CallKind::kUnary ? kDefaultUnaryTimeout : absl::InfiniteDuration();
+}
+
+void Context::Prepare(grpc::ClientContext* ctx, CallKind kind) const {
+  const absl::Duration timeout = TimeoutFor(kind);
+  if (timeout != absl::InfiniteDuration()) {
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  }
   if (!options_.token.empty()) auth::AttachToken(ctx, options_.token);
 }
 
 void Context::PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string json;
-  auto s = google::protobuf::util::MessageToJsonString(message, &json, opts);
-  if (!s.ok()) {
-    err_ << "error: INTERNAL: cannot print " << message.GetTypeName() << " as JSON: " << s.message()
-         << "\n";
+  absl::StatusOr<std::string> json = MessageToJson(message);
+  if (!json.ok()) {
+    PrintError(err_, json.status());
     return;
   }
-  out_ << json;
-  if (json.empty() || json.back() != '\n') out_ << "\n";
+  out_ << *json << "\n";
 }
 
 void Registry::Add(Command command) { commands_.push_back(std::move(command)); }
@@ -128,7 +152,9 @@ std::string Registry::Usage(const std::string& group) const {
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"
-      "  --timeout D          deadline of each RPC (default 10s)\n"
+      "  --version            print the version and commit (before any command)\n"
+      "  --timeout D          deadline of each RPC (default 10s; streaming calls such as\n"
+      "                       watch and call of a stream: none); 0 means no deadline\n"
       "\n`firegridctl <command> --help` describes a command's flags.\n");
 }
 
@@ -137,7 +163,7 @@ std::vector<FlagSpec> GlobalFlagSpecs() {
           ValueFlag("token", "T  bearer token"),
           ValueFlag("token-file", "F  file holding the bearer token"),
           ValueFlag("output", "table|json"),
-          ValueFlag("timeout", "D  deadline of each RPC"),
+          ValueFlag("timeout", "D  deadline of each RPC (0: none)"),
           BoolFlag("help", "show usage")};
 }
 
@@ -166,6 +192,10 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     const FlagSpec* spec = nullptr;
     for (const FlagSpec& f : globals) {
       if (f.name == name) spec = &f;
+    }
+    if (name == "version") {
+      out << VersionLine("firegridctl") << "\n";
+      return 0;
     }
     if (spec == nullptr) {
       PrintError(err, absl::InvalidArgumentError(absl::StrCat("unknown global flag --", name)));
@@ -238,13 +268,16 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     PrintError(err, absl::InvalidArgumentError("--output: table or json"));
     return kExitUsage;
   }
-  absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", options.timeout);
-  if (!timeout.ok() || *timeout <= absl::ZeroDuration()) {
-    PrintError(err, timeout.ok() ? absl::InvalidArgumentError("--timeout: must be positive")
-                                 : timeout.status());
-    return kExitUsage;
+  if (parsed->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", absl::ZeroDuration());
+    if (!timeout.ok() || *timeout < absl::ZeroDuration()) {
+      PrintError(err, timeout.ok() ? absl::InvalidArgumentError(
+                                         "--timeout: must not be negative (0 means no deadline)")
+                                   : timeout.status());
+      return kExitUsage;
+    }
+    options.timeout = *timeout == absl::ZeroDuration() ? absl::InfiniteDuration() : *timeout;
   }
-  options.timeout = *timeout;
   std::optional<std::string> token_file = parsed->Get("token-file");
   if (std::optional<std::string> t = parsed->Get("token")) {
     options.token = *t;
@@ -262,9 +295,18 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     }
   }
 
+  const std::string addr = options.addr;
   Context ctx(std::move(options), std::move(env), out, err);
   absl::Status s = command->run(ctx, *parsed);
   out.flush();
+  if (IsUsageError(s)) {
+    PrintError(err, s);
+    err << CommandUsage(*command);
+    return kExitUsage;
+  }
+  if (s.code() == absl::StatusCode::kUnimplemented && !IsClientSideError(s)) {
+    s = WrongAddressError(s, addr, endpoint);
+  }
   if (!s.ok()) {
     PrintError(err, s);
     return kExitFailure;

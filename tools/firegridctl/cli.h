@@ -19,20 +19,35 @@ namespace firegrid::ctl {
 
 // Where a command's RPCs go when --addr is not given: the environment variable `env` when set,
 // otherwise `fallback`. Each service has its own (see services.h).
+// `service` names what is expected there, for the error when the server at the address does not
+// serve it (UNIMPLEMENTED).
 struct Endpoint {
   const char* env;
   const char* fallback;
+  const char* service = "the service the command needs";
 };
-inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051"};
-inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052"};
-inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053"};
+inline constexpr Endpoint kBuildingsEndpoint{"FIREGRID_ADDR", "127.0.0.1:50051",
+                                             "the buildings service"};
+inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:50052",
+                                           "the hazards service"};
+inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053",
+                                          "the notify service"};
+
+// The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
+// server-streaming method, `watch`) have none unless --timeout sets one.
+inline constexpr absl::Duration kDefaultUnaryTimeout = absl::Seconds(10);
+
+// Whether a call is answered once or streams until it ends or is stopped.
+enum class CallKind { kUnary, kStreaming };
 
 // Flags every command takes, before or after the command words.
 struct GlobalOptions {
-  std::string addr = "127.0.0.1:50051";        // --addr, else the command's Endpoint
-  std::string token;                           // --token, --token-file, FIREGRID_TOKEN
-  std::string output = "table";                // --output table|json
-  absl::Duration timeout = absl::Seconds(10);  // --timeout, per RPC
+  std::string addr = "127.0.0.1:50051";  // --addr, else the command's Endpoint
+  std::string token;                     // --token, --token-file, FIREGRID_TOKEN
+  std::string output = "table";          // --output table|json
+  // --timeout: the deadline of each call. Unset: kDefaultUnaryTimeout for unary calls, none for
+  // streaming calls. absl::InfiniteDuration() (`--timeout 0`): no deadline for any call.
+  std::optional<absl::Duration> timeout;
 };
 
 // What a running command sees: the global options, the output streams, the environment and a
@@ -51,9 +66,12 @@ class Context {
   std::optional<std::string> GetEnv(const std::string& name) const;
 
   std::shared_ptr<grpc::Channel> channel();
-  // Sets the deadline (--timeout) and the bearer token on a call.
-  void Prepare(grpc::ClientContext* ctx) const;
-  // Writes `message` as JSON (proto field names, indented) and a newline.
+  // Sets the deadline (--timeout, see GlobalOptions) and the bearer token on a call.
+  void Prepare(grpc::ClientContext* ctx, CallKind kind = CallKind::kUnary) const;
+  // The deadline a call of `kind` gets; absl::InfiniteDuration() for none.
+  absl::Duration TimeoutFor(CallKind kind) const;
+  // Writes `message` as JSON (firegrid::MessageToJson: proto field names, enum values in the
+  // CLI's lower-case spelling, RFC 3339 times, indented) and a newline.
   void PrintJson(const google::protobuf::Message& message);
 
  private:
@@ -101,9 +119,16 @@ std::vector<FlagSpec> GlobalFlagSpecs();
 void RegisterAllCommands(Registry* registry);
 
 // The whole program. Exit codes: 0 success; 1 the command failed (the RPC returned an error,
-// bad rows, unreadable file), printed as "error: <CODE>: <message>"; 2 usage errors.
+// bad rows, unreadable file), printed as "error: <CODE>: <message>"; 2 usage errors (unknown
+// command or flag, a flag missing or malformed: see UsageError). `firegridctl --version` prints
+// the version and commit.
 int RunCli(const Registry& registry, const std::vector<std::string>& args, Context::Env env,
            std::ostream& out, std::ostream& err);
+
+// An error the CLI itself found (not the server's answer), kept as it is by RunCli, which
+// otherwise explains an UNIMPLEMENTED from the server as a wrong address.
+absl::Status ClientSideError(absl::Status s);
+bool IsClientSideError(const absl::Status& s);
 
 // Reads a whole file. NOT_FOUND / PERMISSION_DENIED etc. name the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

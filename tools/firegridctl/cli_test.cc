@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/auth/token.h"
+#include "libs/common/version.h"
 #include "tools/firegridctl/fake_building_service.h"
 
 namespace firegrid::ctl {
@@ -63,6 +64,42 @@ class CliTest : public ::testing::Test {
   std::ostringstream out_, err_;
 };
 
+TEST_F(CliTest, UnaryCallsHaveATenSecondDeadlineByDefault) {
+  std::ostringstream out, err;
+  Context ctx(GlobalOptions{}, {}, out, err);
+  grpc::ClientContext call;
+  const auto before = std::chrono::system_clock::now();
+  ctx.Prepare(&call, CallKind::kUnary);
+  EXPECT_GE(call.deadline(), before + std::chrono::seconds(9));
+  EXPECT_LE(call.deadline(), before + std::chrono::seconds(11));
+}
+
+TEST_F(CliTest, StreamingCallsHaveNoDeadlineByDefault) {
+  std::ostringstream out, err;
+  Context ctx(GlobalOptions{}, {}, out, err);
+  grpc::ClientContext call;
+  ctx.Prepare(&call, CallKind::kStreaming);
+  EXPECT_EQ(call.deadline(), std::chrono::system_clock::time_point::max());
+}
+
+TEST_F(CliTest, TimeoutZeroIsAcceptedAndMeansNoDeadline) {
+  EXPECT_EQ(Run({"buildings", "get", "bld_1", "--timeout", "0"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("缙云大厦"));
+  EXPECT_EQ(Run({"--timeout=0", "health"}), 0) << err_.str();
+  GlobalOptions o;
+  o.timeout = absl::InfiniteDuration();
+  std::ostringstream out, err;
+  Context ctx(o, {}, out, err);
+  grpc::ClientContext call;
+  ctx.Prepare(&call, CallKind::kUnary);
+  EXPECT_EQ(call.deadline(), std::chrono::system_clock::time_point::max());
+}
+
+TEST_F(CliTest, NegativeTimeoutIsAUsageError) {
+  EXPECT_EQ(Run({"buildings", "get", "bld_1", "--timeout", "-1s"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--timeout: must not be negative"));
+}
+
 TEST_F(CliTest, NoArgumentsPrintsUsageAndExitsTwo) {
   EXPECT_EQ(RunCli(registry_, {}, {}, out_, err_), 2);
   EXPECT_THAT(err_.str(), HasSubstr("buildings list"));
@@ -113,7 +150,7 @@ TEST_F(CliTest, GetPrintsKeyValuesAndSendsTheToken) {
 TEST_F(CliTest, GlobalFlagsWorkAfterTheCommandToo) {
   ASSERT_EQ(Run({"buildings", "get", "bld_1", "--output", "json", "--token=xyz"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("\"building_id\": \"bld_1\""));
-  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"BUILDING_CLASS_I\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"class_i\""));
   EXPECT_EQ(service_.last_authorization(), "Bearer xyz");
 }
 
@@ -164,7 +201,7 @@ TEST_F(CliTest, ListFiltersBecomeRequestFields) {
 }
 
 TEST_F(CliTest, BadEnumFlagNamesTheFlag) {
-  EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 1);
+  EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("error: INVALID_ARGUMENT: --class: unknown BuildingClass"));
 }
 
@@ -247,6 +284,43 @@ TEST_F(CliTest, MethodsListsTheBuildingsApi) {
 TEST_F(CliTest, HealthPrintsServing) {
   ASSERT_EQ(Run({"health"}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "SERVING\n");
+}
+
+TEST_F(CliTest, WrongAddressSaysWhichServiceWasExpectedThereAndWhere) {
+  // The fake serves only the buildings API; a hazards command sent there gets UNIMPLEMENTED.
+  EXPECT_EQ(Run({"hazards", "get", "hzd_1"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("error: UNIMPLEMENTED: " + server_.address() +
+                                    " does not serve this call: the hazards service was "
+                                    "expected there"));
+  EXPECT_THAT(err_.str(), HasSubstr("env FIREGRID_HAZARDS_ADDR, default 127.0.0.1:50052"));
+  EXPECT_EQ(Run({"call", "firegrid.notify.v1.NotifyService/ListInbox", "{}"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("the notify service was expected there"));
+}
+
+TEST_F(CliTest, JsonOutputSpellsEnumsAsTheFlagsDo) {
+  ASSERT_EQ(Run({"buildings", "get", "bld_1", "--output", "json"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"building_class\": \"class_i\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"use\": \"residential\""));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("BUILDING_CLASS_I")));
+  // The spelling of the output is accepted back by the flags.
+  ASSERT_EQ(Run({"buildings", "list", "--class", "class_i", "--use", "residential"}), 0)
+      << err_.str();
+}
+
+TEST_F(CliTest, VersionPrintsTheVersionAndCommit) {
+  EXPECT_EQ(RunCli(registry_, {"--version"}, {}, out_, err_), 0);
+  EXPECT_EQ(out_.str(), VersionLine("firegridctl") + "\n");
+  EXPECT_THAT(out_.str(), HasSubstr("(commit "));
+}
+
+TEST_F(CliTest, AMissingRequiredFlagIsAUsageErrorWithTheCommandsUsage) {
+  EXPECT_EQ(Run({"buildings", "file", "bld_1"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("missing --"));
+  EXPECT_THAT(err_.str(), HasSubstr("usage: firegridctl buildings file"));
+  EXPECT_EQ(Run({"buildings", "list", "--page-size", "many"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--page-size: not an integer"));
+  EXPECT_EQ(Run({"no-such-command"}), 2);
+  EXPECT_EQ(Run({"buildings", "list", "--no-such-flag"}), 2);
 }
 
 TEST_F(CliTest, HealthOfAnUnreachableServerFails) {

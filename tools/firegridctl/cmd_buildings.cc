@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/common/proto_json.h"
 #include "libs/common/status.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
@@ -23,13 +24,12 @@ using Stub = bv1::BuildingService::Stub;
 
 std::unique_ptr<Stub> NewStub(Context& ctx) { return bv1::BuildingService::NewStub(ctx.channel()); }
 
-// An enum flag: INVALID_ARGUMENT names the flag.
+// An enum flag: a usage error (exit 2) names the flag.
 template <typename E>
 absl::StatusOr<E> EnumFlag(const ParsedArgs& args, const std::string& flag) {
   FG_ASSIGN_OR_RETURN(std::string text, args.Require(flag));
   absl::StatusOr<E> v = ParseEnum<E>(text);
-  if (!v.ok())
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v.status().message()));
+  if (!v.ok()) return UsageError(absl::StrCat("--", flag, ": ", v.status().message()));
   return *v;
 }
 
@@ -41,7 +41,7 @@ absl::StatusOr<std::vector<E>> EnumListFlag(const ParsedArgs& args, const std::s
     for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
       absl::StatusOr<E> v = ParseEnum<E>(part);
       if (!v.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v.status().message()));
+        return UsageError(absl::StrCat("--", flag, ": ", v.status().message()));
       }
       out.push_back(*v);
     }
@@ -474,13 +474,13 @@ absl::Status FireAccessSet(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(std::string path, args.Require("file"));
   FG_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
   bv1::SetFireAccessRequest req;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &req);
+  absl::Status s = JsonToMessage(json, &req);  // enums as --output json writes them
   if (!s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path,
                      ": not a SetFireAccessRequest in JSON ({\"fire_lanes\": [...], "
                      "\"rescue_sites\": [...]}): ",
-                     s.message().as_string()));
+                     s.message()));
   }
   req.set_building_id(args.positionals()[0]);
   req.set_expected_version(version);

@@ -37,12 +37,12 @@ const absl::TimeZone& ChinaTime() {
   return *tz;
 }
 
-// An enum flag: INVALID_ARGUMENT names the flag.
+// An enum flag: a usage error (exit 2) names the flag.
 template <typename E>
 absl::StatusOr<E> EnumValue(const std::string& flag, absl::string_view text) {
   absl::StatusOr<E> v = ParseEnum<E>(text);
   if (!v.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v.status().message()));
+    return UsageError(absl::StrCat("--", flag, ": ", v.status().message()));
   }
   return *v;
 }
@@ -76,7 +76,7 @@ absl::StatusOr<google::protobuf::Timestamp> ParseDeadline(absl::string_view text
   } else if (absl::ParseTime("%Y-%m-%d", t, ChinaTime(), &at, &err)) {
     at += absl::Hours(24) - absl::Seconds(1);  // 23:59:59 of that day
   } else {
-    return absl::InvalidArgumentError(
+    return UsageError(
         absl::StrCat("--deadline: want YYYY-MM-DD or YYYY-MM-DDTHH:MM, got \"", text, "\""));
   }
   google::protobuf::Timestamp ts;

@@ -1,5 +1,7 @@
 #include "tools/firegridctl/commands.h"
 
+#include "tools/firegridctl/completion.h"
+
 namespace firegrid::ctl {
 
 void RegisterAllCommands(Registry* registry) {
@@ -8,6 +10,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterBuildingsCommands(registry);
   RegisterHazardsCommands(registry);
   RegisterNotifyCommands(registry);
+  RegisterCompletionCommand(registry);  // last: it lists the others
 }
 
 }  // namespace firegrid::ctl

@@ -5,15 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "libs/common/proto_json.h"
 
 namespace firegrid::ctl {
 
 std::string EnumPrefix(const google::protobuf::EnumDescriptor* type) {
-  const google::protobuf::EnumValueDescriptor* zero = type->FindValueByNumber(0);
-  if (zero == nullptr) return "";
-  absl::string_view name = zero->name();
-  if (!absl::ConsumeSuffix(&name, "UNSPECIFIED")) return "";
-  return std::string(name);
+  return firegrid::EnumPrefix(type);
 }
 
 absl::StatusOr<int> ParseEnumNumber(const google::protobuf::EnumDescriptor* type,
@@ -39,18 +36,7 @@ absl::StatusOr<int> ParseEnumNumber(const google::protobuf::EnumDescriptor* type
 }
 
 std::string EnumLabel(const google::protobuf::EnumDescriptor* type, int number) {
-  const google::protobuf::EnumValueDescriptor* v = type->FindValueByNumber(number);
-  if (v == nullptr) return absl::StrCat(number);
-  // The value name without the prefix, keeping words of the prefix while the label is shorter
-  // than three letters (BUILDING_CLASS_I -> "class_i", not "i").
-  const std::string& name = v->name();
-  const std::string prefix = EnumPrefix(type);
-  size_t start = name.compare(0, prefix.size(), prefix) == 0 ? prefix.size() : 0;
-  while (start > 1 && name.size() - start < 3) {
-    size_t prev = name.rfind('_', start - 2);
-    start = prev == std::string::npos ? 0 : prev + 1;
-  }
-  return absl::AsciiStrToLower(absl::string_view(name).substr(start));
+  return firegrid::EnumLabel(type, number);
 }
 
 std::string EnumLabels(const google::protobuf::EnumDescriptor* type) {

@@ -10,19 +10,20 @@
 namespace firegrid::ctl {
 
 // Enum values on the command line are written without their type prefix and in lower case:
-// "class_i" for BUILDING_CLASS_I, "sprinkler" for FACILITY_KIND_SPRINKLER. The full name and any
-// case are accepted too, as are dashes for underscores ("no-water"). The zero value
+// "class_i" for BUILDING_CLASS_I, "sprinkler" for FACILITY_KIND_SPRINKLER: the one spelling of
+// libs/common/proto_json.h, also used by --output json and the webhook bodies. The full name and
+// any case are accepted too, as are dashes for underscores ("no-water"). The zero value
 // (*_UNSPECIFIED) is never accepted.
 
-// The prefix shared by the enum's value names: the zero value's name without "UNSPECIFIED"
-// ("BUILDING_CLASS_"), or "" when the enum has no such value.
+// firegrid::EnumPrefix: the prefix shared by the enum's value names ("BUILDING_CLASS_").
 std::string EnumPrefix(const google::protobuf::EnumDescriptor* type);
 
 // The number of the value `text` names. INVALID_ARGUMENT listing the accepted labels otherwise.
 absl::StatusOr<int> ParseEnumNumber(const google::protobuf::EnumDescriptor* type,
                                     absl::string_view text);
 
-// The short lower-case label of a value ("class_i"); the number as text for unknown values.
+// firegrid::EnumLabel: the short lower-case label of a value ("class_i"); the number as text
+// for unknown values.
 std::string EnumLabel(const google::protobuf::EnumDescriptor* type, int number);
 
 // "residential, office, mall, ..." — the labels of every value but the zero value.

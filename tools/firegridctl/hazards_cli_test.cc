@@ -144,7 +144,7 @@ TEST_F(HazardsCliTest, AnonymousReportWithANameFailsBeforeAnyCall) {
 TEST_F(HazardsCliTest, ReportWithUnknownCategoryNamesTheFlagAndTheChoices) {
   EXPECT_EQ(Run({"hazards", "report", "--building", "bld_1", "--category", "flood", "--severity",
                  "general", "--source", "grid_inspection", "--description", "x"}),
-            1);
+            2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--category: unknown HazardCategory \"flood\""));
   EXPECT_THAT(err_.str(), HasSubstr("fire_facility_fault"));
   EXPECT_EQ(service_.calls(), 0);
@@ -206,7 +206,7 @@ TEST_F(HazardsCliTest, ListOverdueIsUnsetUnlessGivenAndCanBeFalse) {
 TEST_F(HazardsCliTest, ListAsJsonPrintsTheResponse) {
   ASSERT_EQ(Run({"hazards", "list", "--all", "--output", "json"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("\"hazard_id\": \"hzd_b\""));
-  EXPECT_THAT(out_.str(), HasSubstr("\"status\": \"STATUS_ASSIGNED\""));
+  EXPECT_THAT(out_.str(), HasSubstr("\"status\": \"assigned\""));  // the spelling of --status
 }
 
 TEST_F(HazardsCliTest, GetShowsAssignmentAndAudit) {
@@ -224,7 +224,7 @@ TEST_F(HazardsCliTest, GetOfUnknownHazardPrintsTheServerError) {
 }
 
 TEST_F(HazardsCliTest, TransitionsNeedTheVersionRead) {
-  EXPECT_EQ(Run({"hazards", "verify", "hzd_b"}), 1);
+  EXPECT_EQ(Run({"hazards", "verify", "hzd_b"}), 2);  // missing --version: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --version"));
   EXPECT_EQ(service_.calls(), 0);
   EXPECT_EQ(Run({"hazards", "verify", "hzd_b", "--version", "1"}), 1);
@@ -238,7 +238,8 @@ TEST_F(HazardsCliTest, TransitionsNeedTheVersionRead) {
 }
 
 TEST_F(HazardsCliTest, RejectNeedsAReason) {
-  EXPECT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2"}), 1);
+  EXPECT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2"}),
+            2);  // missing --reason: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --reason"));
   ASSERT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2", "--reason", "不属实"}), 0);
   EXPECT_EQ(service_.last<hv1::RejectHazardRequest>().reason(), "不属实");
@@ -263,7 +264,7 @@ TEST_F(HazardsCliTest, AssignTakesTheDeadlineInChinaTime) {
   EXPECT_EQ(service_.last<hv1::AssignHazardRequest>().deadline().seconds(), 1751385599);
   EXPECT_EQ(Run({"hazards", "assign", "hzd_a", "--version", "3", "--responsible-party", "P",
                  "--deadline", "next week"}),
-            1);
+            2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--deadline: want YYYY-MM-DD"));
 }
 
@@ -318,7 +319,7 @@ TEST_F(HazardsCliTest, RecategorizeMergeAndUnmergeBuildTheirRequests) {
   ASSERT_EQ(Run({"hazards", "merge", "hzd_b", "--into", "hzd_a"}), 0);
   EXPECT_EQ(service_.last<hv1::MergeHazardsRequest>().target_hazard_id(), "hzd_a");
   EXPECT_THAT(out_.str(), HasSubstr("duplicate of:"));
-  EXPECT_EQ(Run({"hazards", "merge", "hzd_b"}), 1);
+  EXPECT_EQ(Run({"hazards", "merge", "hzd_b"}), 2);  // missing --into: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --into"));
   ASSERT_EQ(Run({"hazards", "unmerge", "hzd_b"}), 0);
   EXPECT_EQ(service_.last<hv1::UnmergeHazardRequest>().hazard_id(), "hzd_b");
@@ -333,7 +334,7 @@ TEST_F(HazardsCliTest, GuidanceListsEveryCategoryOrShowsOneWithItsSteps) {
             hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
   EXPECT_THAT(out_.str(), HasSubstr("  1. 通知维保单位检修\n  2. 复查\n"));
   EXPECT_THAT(out_.str(), HasSubstr("  - 《消防法》第十六条"));
-  EXPECT_EQ(Run({"hazards", "guidance", "flood"}), 1);
+  EXPECT_EQ(Run({"hazards", "guidance", "flood"}), 2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("--category: unknown HazardCategory"));
 }
 

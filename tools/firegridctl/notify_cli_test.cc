@@ -13,8 +13,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "libs/common/proto_json.h"
 #include "tools/firegridctl/cli.h"
 #include "tools/firegridctl/fake_building_service.h"
 #include "tools/firegridctl/fake_notify_service.h"
@@ -152,7 +152,7 @@ TEST_F(WatchTest, ReconnectsWithTheLastCursorsAndPrintsNothingTwice) {
   std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 4u) << out;
   EXPECT_THAT(lines[0], HasSubstr("hzd_1"));
-  EXPECT_THAT(lines[0], HasSubstr("2024-06-01 08:00:00"));
+  EXPECT_THAT(lines[0], HasSubstr("2024-06-01 08:00:00 +08:00"));  // with its zone
   EXPECT_THAT(lines[0], HasSubstr("org:500109.fire_rescue"));
   EXPECT_THAT(lines[0], HasSubstr("hazard_task"));
   EXPECT_THAT(lines[0], HasSubstr("隐患任务 一"));
@@ -258,7 +258,7 @@ TEST_F(WatchTest, JsonOutputIsOneObjectPerLineAndCaughtUpGoesToStderr) {
   ASSERT_EQ(lines.size(), 2u) << out_buf_.str();
   for (const std::string& line : lines) {
     nv1::Notification parsed;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
+    ASSERT_TRUE(firegrid::JsonToMessage(line, &parsed).ok()) << line;
   }
   EXPECT_THAT(lines[0], HasSubstr("\"hazard_id\":\"hzd_1\""));
   EXPECT_THAT(lines[0], HasSubstr("\"cursor\":\"5-0\""));
@@ -407,7 +407,7 @@ TEST_F(NotifyCliTest, PlanCommands) {
   const int calls = service_.calls();
   EXPECT_EQ(Run({"plan", "progress", "12", "--percent", "101"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("--percent: 0..100"));
-  EXPECT_EQ(Run({"plan", "progress", "12"}), 1);
+  EXPECT_EQ(Run({"plan", "progress", "12"}), 2);  // missing --percent: a usage error
   EXPECT_THAT(err_.str(), HasSubstr("missing --percent"));
   EXPECT_EQ(service_.calls(), calls) << "invalid input must fail before any call";
 

@@ -114,7 +114,7 @@ absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(absl::string
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M", ToAbsl(ts), ChinaTime());
+  return absl::FormatTime("%Y-%m-%d %H:%M %Ez", ToAbsl(ts), ChinaTime());
 }
 
 std::string FormatDate(const google::protobuf::Timestamp& ts) {

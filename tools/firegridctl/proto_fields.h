@@ -21,7 +21,8 @@ absl::Status SetFieldByPath(google::protobuf::Message* message, absl::string_vie
 absl::StatusOr<std::pair<std::string, std::string>> SplitAssignment(absl::string_view text);
 
 // Table cells.
-// "2024-05-01 14:03" in China Standard Time (UTC+8, the users' zone); "" for an unset timestamp.
+// "2024-05-01 14:03 +08:00" in China Standard Time (UTC+8, the users' zone), the zone shown;
+// "" for an unset timestamp.
 std::string FormatTime(const google::protobuf::Timestamp& ts);
 // "2024-05-01" in China Standard Time; "" for an unset timestamp.
 std::string FormatDate(const google::protobuf::Timestamp& ts);

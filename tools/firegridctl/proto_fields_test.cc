@@ -58,7 +58,7 @@ TEST(FormatTest, DatesAreChinaStandardTime) {
   ASSERT_TRUE(ts.ok());
   EXPECT_EQ(ts->seconds(), 1593446400);  // 2020-06-29T16:00:00Z
   EXPECT_EQ(FormatDate(*ts), "2020-06-30");
-  EXPECT_EQ(FormatTime(*ts), "2020-06-30 00:00");
+  EXPECT_EQ(FormatTime(*ts), "2020-06-30 00:00 +08:00");  // the zone is shown
   EXPECT_EQ(FormatDate(google::protobuf::Timestamp()), "");
   EXPECT_FALSE(ParseDate("30/06/2020").ok());
 }

@@ -8,11 +8,11 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/dynamic_message.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
+#include "libs/common/proto_json.h"
 #include "tools/firegridctl/services.h"
 
 namespace firegrid::ctl {
@@ -72,12 +72,11 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> RequestFromJson(
   std::unique_ptr<google::protobuf::Message> request = NewMessage(method->input_type());
   std::string text(absl::StripAsciiWhitespace(json));
   if (text.empty()) text = "{}";
-  google::protobuf::util::JsonParseOptions opts;
-  auto s = google::protobuf::util::JsonStringToMessage(text, request.get(), opts);
+  // Enum values as the CLI writes them ("class_i") or by their full names.
+  absl::Status s = JsonToMessage(text, request.get());
   if (!s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("request is not a valid ",
-                                                   method->input_type()->full_name(),
-                                                   " in JSON: ", s.message().as_string()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request is not a valid ", method->input_type()->full_name(), " in JSON: ", s.message()));
   }
   return request;
 }
@@ -86,13 +85,13 @@ absl::Status CallGeneric(Context& ctx, const google::protobuf::MethodDescriptor*
                          const google::protobuf::Message& request,
                          const std::function<void(const google::protobuf::Message&)>& on_response) {
   if (method->client_streaming()) {
-    return absl::UnimplementedError(
-        absl::StrCat(method->full_name(), " is client-streaming; `call` sends one request"));
+    return ClientSideError(absl::UnimplementedError(
+        absl::StrCat(method->full_name(), " is client-streaming; `call` sends one request")));
   }
   const std::string path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
   grpc::GenericStub stub(ctx.channel());
   grpc::ClientContext call;
-  ctx.Prepare(&call);
+  ctx.Prepare(&call, method->server_streaming() ? CallKind::kStreaming : CallKind::kUnary);
   const grpc::ByteBuffer request_bytes = ToByteBuffer(request.SerializeAsString());
 
   auto deliver = [&](const grpc::ByteBuffer& bytes) -> absl::Status {

@@ -41,6 +41,14 @@ TEST(RequestFromJsonTest, AcceptsProtoAndCamelCaseNamesAndEnumNames) {
   EXPECT_THAT((*r)->ShortDebugString(), HasSubstr("BUILDING_CLASS_I"));
 }
 
+TEST(RequestFromJsonTest, AcceptsEnumValuesInTheCliSpelling) {
+  auto m = FindMethod("firegrid.buildings.v1.BuildingService/ListBuildings");
+  ASSERT_TRUE(m.ok());
+  auto r = RequestFromJson(*m, R"({"classes": ["class_i", "super_high_rise"]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT((*r)->ShortDebugString(), HasSubstr("classes: BUILDING_CLASS_I"));
+}
+
 TEST(RequestFromJsonTest, RejectsBadJsonAndUnknownFields) {
   auto m = FindMethod("firegrid.buildings.v1.BuildingService/GetBuilding");
   ASSERT_TRUE(m.ok());

@@ -3,8 +3,8 @@
 #include <sstream>
 
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "testdata/streaming.grpc.pb.h"
 #include "tools/firegridctl/rpc.h"
 
@@ -16,8 +16,9 @@ namespace tpb = ::firegrid::ctl::testing;
 
 class CountServiceImpl final : public tpb::CountService::Service {
  public:
-  grpc::Status Count(grpc::ServerContext*, const tpb::CountRequest* req,
+  grpc::Status Count(grpc::ServerContext* ctx, const tpb::CountRequest* req,
                      grpc::ServerWriter<tpb::CountReply>* writer) override {
+    deadline = ctx->deadline();
     for (int i = 1; i <= req->up_to(); ++i) {
       tpb::CountReply r;
       r.set_n(i);
@@ -32,7 +33,15 @@ class CountServiceImpl final : public tpb::CountService::Service {
     writer->Write(r);
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "stopped after one");
   }
+
+  // The deadline the last Count call arrived with (time_point::max() when it had none).
+  std::chrono::system_clock::time_point deadline;
 };
+
+// True when the server saw no deadline at all (not merely a far one).
+bool NoDeadline(std::chrono::system_clock::time_point deadline) {
+  return deadline == std::chrono::system_clock::time_point::max();
+}
 
 class StreamingCallTest : public ::testing::Test {
  protected:
@@ -44,8 +53,10 @@ class StreamingCallTest : public ::testing::Test {
   }
   ~StreamingCallTest() override { server_->Shutdown(); }
 
-  absl::Status Call(const std::string& method, const std::string& json, std::vector<int>* got) {
+  absl::Status Call(const std::string& method, const std::string& json, std::vector<int>* got,
+                    std::optional<absl::Duration> timeout = std::nullopt) {
     GlobalOptions o;
+    o.timeout = timeout;
     o.addr = "127.0.0.1:" + std::to_string(port_);
     std::ostringstream out, err;
     Context ctx(o, {}, out, err);
@@ -82,6 +93,31 @@ TEST_F(StreamingCallTest, ServerErrorAfterMessagesIsReturned) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "stopped after one");
   EXPECT_THAT(got, ElementsAre(1));
+}
+
+TEST_F(StreamingCallTest, StreamingCallHasNoDeadlineByDefault) {
+  std::vector<int> got;
+  ASSERT_TRUE(Call("firegrid.ctl.testing.CountService/Count", R"({"up_to": 1})", &got).ok());
+  EXPECT_TRUE(NoDeadline(service_.deadline));
+}
+
+TEST_F(StreamingCallTest, TimeoutZeroMeansNoDeadline) {
+  std::vector<int> got;
+  ASSERT_TRUE(Call("firegrid.ctl.testing.CountService/Count", R"({"up_to": 1})", &got,
+                   absl::InfiniteDuration())
+                  .ok());
+  EXPECT_TRUE(NoDeadline(service_.deadline));
+}
+
+TEST_F(StreamingCallTest, ExplicitTimeoutSetsTheStreamsDeadline) {
+  std::vector<int> got;
+  const auto before = std::chrono::system_clock::now();
+  ASSERT_TRUE(
+      Call("firegrid.ctl.testing.CountService/Count", R"({"up_to": 1})", &got, absl::Minutes(5))
+          .ok());
+  EXPECT_FALSE(NoDeadline(service_.deadline));
+  EXPECT_LT(service_.deadline, before + std::chrono::minutes(6));
+  EXPECT_GT(service_.deadline, before + std::chrono::minutes(4));
 }
 
 }  // namespace

@@ -11,9 +11,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "libs/auth/grpc_auth.h"
+#include "libs/common/proto_json.h"
 #include "tools/firegridctl/enums.h"
 #include "tools/firegridctl/rpc.h"
 #include "tools/firegridctl/table.h"
@@ -152,11 +152,11 @@ std::optional<std::pair<uint64_t, uint64_t>> ParseCursor(absl::string_view curso
 
 std::string FormatWatchLine(const nv1::Notification& n) {
   const std::string time = n.has_created_at()
-                               ? absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                               ? absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez",
                                                   absl::FromUnixSeconds(n.created_at().seconds()) +
                                                       absl::Nanoseconds(n.created_at().nanos()),
                                                   ChinaTime())
-                               : std::string(19, ' ');
+                               : std::string(26, ' ');
   std::string line = absl::StrCat(time, "  ", Pad(n.recipient(), 28), "  ",
                                   Pad(EnumLabel(n.kind()), 14), "  ", n.title());
   if (!n.hazard_id().empty()) absl::StrAppend(&line, "  ", n.hazard_id());
@@ -164,13 +164,7 @@ std::string FormatWatchLine(const nv1::Notification& n) {
 }
 
 std::string NotificationJsonLine(const nv1::Notification& n) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = false;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(n, &json, opts).ok()) return "{}";
-  return json;
+  return MessageToJson(n, {.multiline = false}).value_or("{}");
 }
 
 absl::Status Watch(Context& ctx, const WatchOptions& options, StopSignal* stop) {

@@ -24,6 +24,7 @@
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
+#include "libs/common/version.h"
 #include "tools/loaders/beibei.h"
 #include "tools/loaders/hazard_loader.h"
 #include "tools/loaders/hazards_plan.h"
@@ -97,9 +98,13 @@ int main(int argc, char** argv) {
   binder.Int("seed", &c.seed, static_cast<int64_t>(loaders::kDefaultSeed),
              "dataset seed (the same seed, the same data)");
   binder.Int("buildings", &c.buildings, 300, "number of buildings", 1, 5000);
+  if (firegrid::VersionRequested(argc, argv)) {
+    std::cout << firegrid::VersionLine("firegrid-demo-loader") << "\n";
+    return 0;
+  }
   absl::Status s = binder.Parse(argc, argv, firegrid::ConfigBinder::ProcessEnv());
   if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
+    std::cout << s.message() << firegrid::kVersionFlagUsage;
     return 0;
   }
   if (!s.ok()) {
