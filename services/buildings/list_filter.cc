@@ -41,7 +41,17 @@ bool MatchesBuildingFilter(const v1::ListBuildingsRequest& req, const v1::Buildi
                 b.responsibility().filing_state()) == req.filing_states().end()) {
     return false;
   }
-  if (req.incomplete_only() && CompletenessOf(b).complete()) return false;
+  const Completeness k = CompletenessOf(b);
+  if (req.has_with_lanes() && k.has_lanes != req.with_lanes()) return false;
+  if (req.has_lanes_marked() && k.lanes_marked != req.lanes_marked()) return false;
+  if (req.has_with_indoor_hydrants() && k.has_indoor_hydrant != req.with_indoor_hydrants()) {
+    return false;
+  }
+  if (req.has_indoor_hydrants_with_water() &&
+      k.hydrant_with_water != req.indoor_hydrants_with_water()) {
+    return false;
+  }
+  if (req.incomplete_only() && k.complete()) return false;
   return true;
 }
 

@@ -49,6 +49,7 @@ void Registry::Derive(v1::Building* b, absl::Time now) const {
   // Read-time fields are not stored.
   b->mutable_responsibility()->clear_filing_state();
   b->mutable_responsibility()->clear_filing_due();
+  b->mutable_responsibility()->clear_working_days_late();
 }
 
 absl::StatusOr<v1::Building> Registry::Load(const std::string& id) {

@@ -5,7 +5,7 @@ namespace {
 
 using ResponsibilityTest = RegistryTest;
 
-TEST_F(ResponsibilityTest, FilingRecordsHistoryFlagsLateAndPublishes) {
+TEST_F(ResponsibilityTest, FilingRecordsHistoryFlagsLateRecordsALateFilingAsLateAndPublishes) {
   v1::Building b = Create(admin_, kCommunityA);
   store_.ClearOutbox();
   v1::FileResponsibilityRequest req;
@@ -29,15 +29,28 @@ TEST_F(ResponsibilityTest, FilingRecordsHistoryFlagsLateAndPublishes) {
   late.add_filing_states(v1::FILING_STATE_LATE);
   EXPECT_EQ(registry_.ListBuildings(admin_, late)->buildings_size(), 1);
 
-  // Filing the document with the same chain makes it FILED.
+  EXPECT_EQ(registry_.GetBuilding(admin_, get)->responsibility().working_days_late(), 1);
+
+  // Filing the document with the same chain now, after the period, makes it FILED_LATE, by
+  // one working day (Tuesday after the period ended with Monday).
   req.set_expected_version(changed->version());
   req.mutable_filing()->set_document_number("北碚天生备〔2026〕3号");
   *req.mutable_filing()->mutable_filed_at() =
       google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
   auto filed = registry_.FileResponsibility(street_, req);
   ASSERT_TRUE(filed.ok()) << filed.status();
-  EXPECT_EQ(filed->responsibility().filing_state(), v1::FILING_STATE_FILED);
+  EXPECT_EQ(filed->responsibility().filing_state(), v1::FILING_STATE_FILED_LATE);
+  EXPECT_EQ(filed->responsibility().working_days_late(), 1);
   EXPECT_EQ(filed->responsibility().filing().filed_with(), kStreet);
+  // It stays filed late, however much later it is read, and the ledger counts it.
+  clock_.Advance(absl::Hours(24 * 30));
+  auto reread = registry_.GetBuilding(admin_, get);
+  EXPECT_EQ(reread->responsibility().filing_state(), v1::FILING_STATE_FILED_LATE);
+  EXPECT_EQ(reread->responsibility().working_days_late(), 1);
+  auto ledger = registry_.GetLedger(street_, v1::GetLedgerRequest());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  EXPECT_EQ(ledger->totals().filed_late(), 1);
+  EXPECT_EQ(ledger->totals().responsibility_filed(), 1);
 
   v1::GetResponsibilityHistoryRequest h;
   h.set_building_id(b.building_id());

@@ -28,6 +28,10 @@ inline constexpr char kCommunityB[] = "500109001002";
 inline constexpr char kOtherStreet[] = "500109002";
 inline constexpr char kCommunityC[] = "500109002001";
 
+inline google::protobuf::Timestamp Ts(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
 inline Principal Make(Role role, const std::string& tier, const std::string& subject = "u") {
   Principal p;
   p.role = role;

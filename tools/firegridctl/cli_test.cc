@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -224,6 +225,22 @@ TEST_F(CliTest, ImportOfGoodFileReportsTheCount) {
   std::string path = WriteTemp("good.csv", "name\nok\n");
   ASSERT_EQ(Run({"import", path}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("imported 2 of 2 rows"));
+}
+
+TEST_F(CliTest, LedgerShowsUndefinedRatiosAsDashNotAPercentage) {
+  ASSERT_EQ(Run({"ledger"}), 0);
+  const std::string out = out_.str();
+  std::string bare, full;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StartsWith(line, "500109001001")) bare = std::string(line);
+    if (absl::StartsWith(line, "500109001002")) full = std::string(line);
+  }
+  ASSERT_FALSE(bare.empty()) << out;
+  EXPECT_THAT(bare, HasSubstr(" 0%"));  // 0 of 2 filed: a real 0 %
+  const std::vector<std::string> parts = absl::StrSplit(bare, "—");
+  EXPECT_EQ(parts.size(), 3u) << "lanes marked and hydrants wet undefined: " << bare;
+  EXPECT_THAT(full, ::testing::Not(HasSubstr("—"))) << full;
+  EXPECT_THAT(full, HasSubstr("100%"));
 }
 
 TEST_F(CliTest, CallPrintsTheResponseAsJson) {

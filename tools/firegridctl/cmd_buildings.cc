@@ -127,10 +127,15 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
       {"class", EnumLabel(b.building_class())},
       {"year built", b.year_built() > 0 ? absl::StrCat(b.year_built()) : ""},
       {"flags", absl::StrJoin(flags, ", ")},
-      {"filing", absl::StrCat(EnumLabel(r.filing_state()),
-                              r.has_filing_due() && r.filing_state() != bv1::FILING_STATE_FILED
-                                  ? absl::StrCat(" (due ", FormatDate(r.filing_due()), ")")
-                                  : "")},
+      {"filing",
+       absl::StrCat(EnumLabel(r.filing_state()),
+                    r.working_days_late() > 0
+                        ? absl::StrCat(", ", r.working_days_late(), " working day",
+                                       r.working_days_late() == 1 ? "" : "s", " late")
+                        : "",
+                    r.has_filing_due() && r.filing_state() != bv1::FILING_STATE_FILED
+                        ? absl::StrCat(" (due ", FormatDate(r.filing_due()), ")")
+                        : "")},
       {"management unit", r.chain().management_unit()},
       {"responsible", PersonCell(r.chain().responsible_person())},
       {"manager", PersonCell(r.chain().manager())},
@@ -616,15 +621,20 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
 
 std::vector<std::string> LedgerCells(const std::string& tier, const std::string& name,
                                      const bv1::LedgerCounts& c) {
+  // A ratio with no denominator (e.g. no building has lanes) is unset: show "—", not 0 or 100 %.
+  auto pct = [](bool has, double value) {
+    return has ? absl::StrCat(FormatNumber(value, 1), "%") : std::string("—");
+  };
   return {tier,
           name,
           absl::StrCat(c.buildings()),
           absl::StrCat(c.super_high_rise(), "/", c.class_i(), "/", c.class_ii(), "/",
                        c.not_high_rise()),
-          absl::StrCat(FormatNumber(c.responsibility_filed_pct(), 1), "%"),
+          pct(c.has_responsibility_filed_pct(), c.responsibility_filed_pct()),
+          absl::StrCat(c.filed_late()),
           absl::StrCat(c.filing_pending(), "/", c.filing_late(), "/", c.filing_missing()),
-          absl::StrCat(FormatNumber(c.lanes_marked_pct(), 1), "%"),
-          absl::StrCat(FormatNumber(c.indoor_hydrants_with_water_pct(), 1), "%"),
+          pct(c.has_lanes_marked_pct(), c.lanes_marked_pct()),
+          pct(c.has_indoor_hydrants_with_water_pct(), c.indoor_hydrants_with_water_pct()),
           absl::StrCat(c.fire_access_non_compliant()),
           absl::StrCat(c.three_nos()),
           absl::StrCat(c.old_residential())};
@@ -641,9 +651,10 @@ absl::Status LedgerShow(Context& ctx, const ParsedArgs& args) {
   }
   ctx.out() << "ledger " << out.tier_path() << " " << out.name() << " (generated "
             << FormatTime(out.generated_at()) << ")\n";
-  Table t({"TIER", "NAME", "BUILDINGS", "SUPER/I/II/LOW", "FILED", "PENDING/LATE/MISSING",
-           "LANES MARKED", "HYDRANTS WET", "ACCESS NOK", "THREE-NOS", "OLD"});
-  for (size_t c : {2, 4, 6, 7, 8, 9, 10}) t.AlignRight(c);
+  Table t({"TIER", "NAME", "BUILDINGS", "SUPER/I/II/LOW", "FILED", "FILED LATE",
+           "PENDING/LATE/MISSING", "LANES MARKED", "HYDRANTS WET", "ACCESS NOK", "THREE-NOS",
+           "OLD"});
+  for (size_t c : {2, 4, 5, 7, 8, 9, 10, 11}) t.AlignRight(c);
   for (const bv1::LedgerRow& r : out.rows())
     t.AddRow(LedgerCells(r.tier_path(), r.name(), r.counts()));
   t.AddRow(LedgerCells("total", "", out.totals()));

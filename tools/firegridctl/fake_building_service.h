@@ -81,6 +81,27 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
     return grpc::Status::OK;
   }
 
+  // A ledger of two communities: one with buildings but no lanes or indoor hydrants recorded
+  // (those ratios unset), one with all three ratios set.
+  grpc::Status GetLedger(grpc::ServerContext* ctx, const bv1::GetLedgerRequest*,
+                         bv1::Ledger* out) override {
+    Record(ctx);
+    out->set_tier_path("500109001");
+    bv1::LedgerRow* bare = out->add_rows();
+    bare->set_tier_path("500109001001");
+    bare->mutable_counts()->set_buildings(2);
+    bare->mutable_counts()->set_responsibility_filed_pct(0);
+    bv1::LedgerRow* full = out->add_rows();
+    full->set_tier_path("500109001002");
+    full->mutable_counts()->set_buildings(1);
+    full->mutable_counts()->set_responsibility_filed(1);
+    full->mutable_counts()->set_filed_late(1);
+    full->mutable_counts()->set_responsibility_filed_pct(100);
+    full->mutable_counts()->set_lanes_marked_pct(100);
+    full->mutable_counts()->set_indoor_hydrants_with_water_pct(100);
+    return grpc::Status::OK;
+  }
+
   void AddBuilding(bv1::Building b) {
     absl::MutexLock lock(&mu_);
     buildings_.push_back(std::move(b));
