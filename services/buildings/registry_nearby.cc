@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
 #include "services/buildings/access.h"
+#include "services/buildings/geo.h"
 #include "services/buildings/registry.h"
 #include "services/buildings/registry_internal.h"
 #include "services/buildings/validate.h"
@@ -94,26 +96,42 @@ absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
     return InvalidField("origin", "give building_id or location");
   }
   const bool filter = req.kind() == v1::NEARBY_KIND_HYDRANT && req.in_service_only();
-  FG_ASSIGN_OR_RETURN(auto near,
-                      store_->FindNearby(req.kind(), origin.latitude(), origin.longitude(), radius,
-                                         filter ? std::min(limit * 10, 500) : limit));
-  v1::FindNearbyResponse resp;
+  // The store's GEO index only pre-selects: its positions and distances are approximate (a
+  // geohash cell), so ask a little wider and for more, then rank by the exact great-circle
+  // distance between the origin and each item's recorded location.
+  constexpr double kPreselectMarginM = 5;
+  FG_ASSIGN_OR_RETURN(auto near, store_->FindNearby(req.kind(), origin.latitude(),
+                                                    origin.longitude(), radius + kPreselectMarginM,
+                                                    std::min(limit * (filter ? 10 : 4) + 10, 500)));
+  std::vector<v1::NearbyResult> found;
   for (const auto& n : near) {
-    if (resp.results_size() == limit) break;
     v1::NearbyResult r;
-    r.set_distance_m(n.distance_m);
+    v1::GeoPoint at;
     if (req.kind() == v1::NEARBY_KIND_HYDRANT) {
       auto h = store_->GetHydrant(n.id);
       if (h.status().code() == absl::StatusCode::kNotFound) continue;
       FG_RETURN_IF_ERROR(h.status());
       if (filter && h->status() != v1::HYDRANT_STATUS_IN_SERVICE) continue;
-      *r.mutable_hydrant() = *h;
+      at = h->location();
+      *r.mutable_hydrant() = *std::move(h);
     } else {
       auto s = store_->GetStation(n.id);
       if (s.status().code() == absl::StatusCode::kNotFound) continue;
       FG_RETURN_IF_ERROR(s.status());
-      *r.mutable_station() = *s;
+      at = s->location();
+      *r.mutable_station() = *std::move(s);
     }
+    const double d =
+        DistanceMetres(origin.latitude(), origin.longitude(), at.latitude(), at.longitude());
+    if (d > radius) continue;
+    r.set_distance_m(d);
+    found.push_back(std::move(r));
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.distance_m() < b.distance_m(); });
+  v1::FindNearbyResponse resp;
+  for (auto& r : found) {
+    if (resp.results_size() == limit) break;
     *resp.add_results() = std::move(r);
   }
   return resp;

@@ -1,3 +1,10 @@
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/status.h"
+#include "services/buildings/geo.h"
 #include "services/buildings/registry_test_support.h"
 
 namespace firegrid::buildings::registry_testing {
@@ -66,6 +73,123 @@ TEST_F(NearbyTest, NearestMicroStation) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->results_size(), 1);
   EXPECT_EQ(r->results(0).station().name(), "天生社区微型消防站");
+}
+
+// ----- Short range: exact great-circle ranking in all eight directions -----
+
+constexpr double kOriginLat = 29.8123457;  // Chongqing, Beibei
+constexpr double kOriginLon = 106.4312345;
+
+// A store whose GEO search finds the right candidates but reports and orders them by positions
+// quantised to 6 significant digits (~100 m east–west, ~11 m north–south here), as the index
+// once did: the registry must not trust the index's distances or order.
+class QuantisedGeoStore : public MemoryStore {
+ public:
+  absl::StatusOr<std::vector<Near>> FindNearby(v1::NearbyKind kind, double latitude,
+                                               double longitude, double radius_m,
+                                               int limit) override {
+    FG_ASSIGN_OR_RETURN(auto all,
+                        MemoryStore::FindNearby(kind, latitude, longitude, radius_m, 1000));
+    auto q = [](double v) { return std::stod(absl::StrCat(v)); };
+    std::vector<Near> out;
+    for (auto& n : all) {
+      auto h = GetHydrant(n.id);
+      if (!h.ok()) continue;
+      n.distance_m = DistanceMetres(q(latitude), q(longitude), q(h->location().latitude()),
+                                    q(h->location().longitude()));
+      out.push_back(n);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Near& a, const Near& b) { return a.distance_m < b.distance_m; });
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
+  }
+};
+
+struct Direction {
+  std::string name;
+  double bearing_deg;
+};
+
+void PrintTo(const Direction& d, std::ostream* os) {
+  *os << d.name << " (" << d.bearing_deg << "°)";
+}
+
+class NearbyShortRangeTest : public ::testing::TestWithParam<Direction> {};
+
+// Eight hydrants in this direction and eight in the others, 10–200 m out; the registry must
+// report each exact distance (within a metre) and order them nearest first.
+TEST_P(NearbyShortRangeTest, RanksByExactGreatCircleDistance) {
+  FakeClock clock(absl::FromCivil(absl::CivilHour(2026, 11, 23, 10), absl::UTCTimeZone()));
+  SequentialIdGenerator ids;
+  QuantisedGeoStore store;
+  Registry registry(&store, DefaultRules(), &clock, &ids);
+  const Principal admin = Make(Role::kDistrictAdmin, kDistrict, "admin");
+  for (auto [code, kind, parent] :
+       {std::tuple{kDistrict, v1::ORG_UNIT_KIND_DISTRICT, ""},
+        std::tuple{kStreet, v1::ORG_UNIT_KIND_STREET, kDistrict},
+        std::tuple{kCommunityA, v1::ORG_UNIT_KIND_COMMUNITY, kStreet}}) {
+    v1::UpsertOrgUnitRequest u;
+    u.mutable_org_unit()->set_code(code);
+    u.mutable_org_unit()->set_kind(kind);
+    u.mutable_org_unit()->set_parent_code(parent);
+    u.mutable_org_unit()->set_name(code);
+    ASSERT_TRUE(registry.UpsertOrgUnit(admin, u).ok());
+  }
+  std::map<std::string, double> want;  // hydrant id → exact distance
+  auto add = [&](double bearing, double metres) {
+    const LatLon p = DestinationPoint(kOriginLat, kOriginLon, bearing, metres);
+    v1::RegisterHydrantRequest req;
+    req.mutable_hydrant()->set_tier_path(kCommunityA);
+    req.mutable_hydrant()->mutable_location()->set_latitude(p.latitude);
+    req.mutable_hydrant()->mutable_location()->set_longitude(p.longitude);
+    req.mutable_hydrant()->set_status(v1::HYDRANT_STATUS_IN_SERVICE);
+    auto h = registry.RegisterHydrant(admin, req);
+    ASSERT_TRUE(h.ok()) << h.status();
+    want[h->hydrant_id()] = metres;
+  };
+  const double bearing = GetParam().bearing_deg;
+  for (int i = 0; i < 8; ++i) add(bearing, 10 + 27 * i);           // 10, 37, … 199 m
+  for (int k = 1; k < 8; ++k) add(bearing + 45 * k, 23 + 25 * k);  // the other directions
+  v1::FindNearbyRequest req;
+  req.mutable_location()->set_latitude(kOriginLat);
+  req.mutable_location()->set_longitude(kOriginLon);
+  req.set_kind(v1::NEARBY_KIND_HYDRANT);
+  req.set_radius_m(200);
+  req.set_limit(50);
+  auto r = registry.FindNearby(admin, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results_size(), 15);
+  double previous = 0;
+  for (const auto& res : r->results()) {
+    const double exact = want.at(res.hydrant().hydrant_id());
+    EXPECT_NEAR(res.distance_m(), exact, 1.0) << res.hydrant().hydrant_id();
+    EXPECT_GE(res.distance_m(), previous) << "not nearest first";
+    previous = res.distance_m();
+  }
+  // The nearest of all is the one 10 m out in this direction.
+  EXPECT_NEAR(r->results(0).distance_m(), 10, 1.0);
+  req.set_limit(1);
+  r = registry.FindNearby(admin, req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->results_size(), 1);
+  EXPECT_NEAR(r->results(0).distance_m(), 10, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EightDirections, NearbyShortRangeTest,
+                         ::testing::Values(Direction{"north", 0}, Direction{"north_east", 45},
+                                           Direction{"east", 90}, Direction{"south_east", 135},
+                                           Direction{"south", 180}, Direction{"south_west", 225},
+                                           Direction{"west", 270}, Direction{"north_west", 315}),
+                         [](const ::testing::TestParamInfo<Direction>& info) {
+                           return info.param.name;
+                         });
+
+TEST(DestinationPoint, IsAtTheGivenDistance) {
+  for (double bearing : {0.0, 45.0, 90.0, 200.0}) {
+    const LatLon p = DestinationPoint(kOriginLat, kOriginLon, bearing, 123.4);
+    EXPECT_NEAR(DistanceMetres(kOriginLat, kOriginLon, p.latitude, p.longitude), 123.4, 1e-6);
+  }
 }
 
 }  // namespace
