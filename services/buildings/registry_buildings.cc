@@ -4,6 +4,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "libs/auth/scope.h"
 #include "libs/common/logging.h"
+#include "libs/common/page_token.h"
 #include "libs/common/status.h"
 #include "services/buildings/access.h"
 #include "services/buildings/list_filter.h"
@@ -19,7 +20,14 @@ using internal::Ts;
 
 namespace {
 
-std::string PageToken(const std::string& cursor) { return cursor; }
+// The listing a ListBuildings page token is bound to: the scope and every filter.
+std::string BuildingListing(const std::string& scope, const v1::ListBuildingsRequest& req) {
+  v1::ListBuildingsRequest filters = req;
+  filters.clear_tier_path_prefix();
+  filters.clear_page_size();
+  filters.clear_page_token();
+  return absl::StrCat("buildings\n", scope, "\n", filters.SerializeAsString());
+}
 
 }  // namespace
 
@@ -120,17 +128,15 @@ absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
   if (req.page_size() < 0 || req.page_size() > 500) {
     return InvalidField("page_size", "must be in [0, 500]");
   }
-  if (!req.page_token().empty() && !absl::StartsWith(req.page_token(), scope)) {
-    return InvalidField("page_token", "does not belong to this listing");
-  }
   FG_RETURN_IF_ERROR(ValidateBuildingFilter(req));
+  const std::string listing = BuildingListing(scope, req);
+  FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
   const int size = req.page_size() == 0 ? 50 : req.page_size();
   auto matches = [&](const v1::Building& b) {
     if (p.role == Role::kBuildingManager && !NamesPrincipal(b, p)) return false;
     return MatchesBuildingFilter(req, b);
   };
   v1::ListBuildingsResponse resp;
-  std::string cursor = req.page_token();
   while (true) {
     FG_ASSIGN_OR_RETURN(BuildingPage page, store_->ScanBuildings(scope, cursor, kScanChunk));
     bool full = false;
@@ -144,7 +150,7 @@ absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
         full = true;
         // More may follow when this chunk has unread items or another chunk exists.
         if (i + 1 < page.buildings.size() || !page.next_cursor.empty()) {
-          resp.set_next_page_token(PageToken(cursor));
+          resp.set_next_page_token(EncodePageToken(listing, cursor));
         }
         break;
       }

@@ -211,6 +211,7 @@ TEST_F(BuildingsTest, ListFiltersAndPagesWithoutGapsOrRepeats) {
       EXPECT_TRUE(seen.insert(b.building_id()).second) << "repeated " << b.building_id();
       EXPECT_EQ(b.tier_path().substr(0, 9), kStreet);
     }
+    EXPECT_EQ(resp->next_page_token().find('|'), std::string::npos) << "token is not opaque";
     req.set_page_token(resp->next_page_token());
     ++pages;
   } while (!req.page_token().empty() && pages < 10);
@@ -228,10 +229,29 @@ TEST_F(BuildingsTest, ListFiltersAndPagesWithoutGapsOrRepeats) {
 }
 
 TEST_F(BuildingsTest, ListRejectsForeignPageTokensAndOutOfScopePrefixes) {
+  for (int i = 0; i < 3; ++i) Create(admin_, kCommunityA);
   v1::ListBuildingsRequest req;
-  req.set_page_token("500109002001|bld_x");
+  req.set_page_token("500109002001|bld_x");  // a raw store cursor is not a token
   EXPECT_EQ(registry_.ListBuildings(street_, req).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // A token is bound to its listing: another filter or scope refuses it, naming the field.
+  req.clear_page_token();
+  req.set_page_size(1);
+  auto first = registry_.ListBuildings(street_, req);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->next_page_token().empty());
+  req.set_page_token(first->next_page_token());
+  EXPECT_TRUE(registry_.ListBuildings(street_, req).ok());
+  req.set_three_nos(true);
+  auto other = registry_.ListBuildings(street_, req).status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(other.message()), HasSubstr("page_token"));
+  req.clear_three_nos();
+  req.set_tier_path_prefix(kCommunityA);
+  EXPECT_EQ(registry_.ListBuildings(street_, req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  req.Clear();
+  req.set_page_token("500109002001|bld_x");
   req.clear_page_token();
   req.set_tier_path_prefix(kDistrict);
   EXPECT_EQ(registry_.ListBuildings(street_, req).status().code(),

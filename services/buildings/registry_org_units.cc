@@ -1,6 +1,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/auth/scope.h"
+#include "libs/common/page_token.h"
 #include "libs/common/status.h"
 #include "services/buildings/access.h"
 #include "services/buildings/registry.h"
@@ -12,12 +13,6 @@ namespace firegrid::buildings {
 using auth::Role;
 using internal::kScanChunk;
 using internal::Ts;
-
-namespace {
-
-std::string PageToken(const std::string& cursor) { return cursor; }
-
-}  // namespace
 
 absl::StatusOr<v1::OrgUnit> Registry::UpsertOrgUnit(const P& p,
                                                     const v1::UpsertOrgUnitRequest& req) {
@@ -67,12 +62,10 @@ absl::StatusOr<v1::ListOrgUnitsResponse> Registry::ListOrgUnits(
   if (req.page_size() < 0 || req.page_size() > 1000) {
     return InvalidField("page_size", "must be in [0, 1000]");
   }
-  if (!req.page_token().empty() && !absl::StartsWith(req.page_token(), scope)) {
-    return InvalidField("page_token", "does not belong to this listing");
-  }
+  const std::string listing = absl::StrCat("org_units\n", scope, "\n", req.kind());
+  FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
   const int size = req.page_size() == 0 ? 100 : req.page_size();
   v1::ListOrgUnitsResponse resp;
-  std::string cursor = req.page_token();
   while (true) {
     std::string next;
     FG_ASSIGN_OR_RETURN(auto units, store_->ListOrgUnits(scope, cursor, kScanChunk, &next));
@@ -83,7 +76,8 @@ absl::StatusOr<v1::ListOrgUnitsResponse> Registry::ListOrgUnits(
       *resp.add_org_units() = units[i];
       if (resp.org_units_size() == size) {
         full = true;
-        if (i + 1 < units.size() || !next.empty()) resp.set_next_page_token(PageToken(cursor));
+        if (i + 1 < units.size() || !next.empty())
+          resp.set_next_page_token(EncodePageToken(listing, cursor));
         break;
       }
     }
