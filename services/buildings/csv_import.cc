@@ -1,17 +1,20 @@
 #include "services/buildings/csv_import.h"
 
 #include <algorithm>
-#include <set>
+#include <charconv>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "services/buildings/ledger.h"
 #include "services/buildings/validate.h"
 
 namespace firegrid::buildings {
 namespace {
 
+// Every column, in the order an export writes them (required first).
 const std::vector<std::string>& RequiredColumns() {
   static const auto* const kRequired =
       new std::vector<std::string>{"name",      "address", "tier_path", "latitude",
@@ -19,10 +22,31 @@ const std::vector<std::string>& RequiredColumns() {
   return *kRequired;
 }
 
-bool IsOptionalColumn(const std::string& name) {
-  static const auto* const kOptional = new std::set<std::string>{
+const std::vector<std::string>& OptionalColumns() {
+  static const auto* const kOptional = new std::vector<std::string>{
       "floors_below_ground", "year_built", "three_nos", "old_residential", "large_mixed_use"};
-  return kOptional->count(name) > 0;
+  return *kOptional;
+}
+
+bool IsOptionalColumn(const std::string& name) {
+  const auto& o = OptionalColumns();
+  return std::find(o.begin(), o.end(), name) != o.end();
+}
+
+// The shortest text that reads back as the same double.
+std::string ExactNumber(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+// A spreadsheet-neutralised cell ("'=..." as CsvField writes it) reads back as its value.
+std::string Unneutralise(std::string v) {
+  if (v.size() > 1 && v[0] == '\'' &&
+      (v[1] == '=' || v[1] == '+' || v[1] == '-' || v[1] == '@')) {
+    v.erase(0, 1);
+  }
+  return v;
 }
 
 void AddHeaderError(v1::ImportBuildingsCsvResponse* resp, const std::string& column,
@@ -73,7 +97,7 @@ std::optional<v1::Building> BuildingFromImportRow(const CsvRecord& rec, const Im
   auto get = [&](const std::string& name) -> std::string {
     auto it = col.find(name);
     if (it == col.end() || it->second >= static_cast<int>(rec.fields.size())) return "";
-    return std::string(absl::StripAsciiWhitespace(rec.fields[it->second]));
+    return Unneutralise(std::string(absl::StripAsciiWhitespace(rec.fields[it->second])));
   };
   if (rec.fields.size() != width) {
     fail("", absl::StrCat("has ", rec.fields.size(), " fields, the header ", width));
@@ -147,6 +171,63 @@ std::optional<v1::Building> BuildingFromImportRow(const CsvRecord& rec, const Im
     return std::nullopt;
   }
   return b;
+}
+
+std::string ImportKey(const v1::Building& b) {
+  return absl::StrCat(b.tier_path(), "\x1f", absl::StripAsciiWhitespace(b.name()), "\x1f",
+                      absl::StripAsciiWhitespace(b.address()));
+}
+
+std::vector<std::string> ApplyImportedFields(const v1::Building& row, const ImportColumns& cols,
+                                             v1::Building* target) {
+  std::vector<std::string> changed;
+  auto has = [&](const char* column) { return cols.count(column) > 0; };
+  auto apply = [&](const char* column, const char* path, auto get, auto set) {
+    if (!has(column)) return;
+    if ((row.*get)() == (target->*get)()) return;
+    (target->*set)((row.*get)());
+    changed.push_back(path);
+  };
+  using B = v1::Building;
+  apply("name", "name", &B::name, static_cast<void (B::*)(const std::string&)>(&B::set_name));
+  apply("address", "address", &B::address,
+        static_cast<void (B::*)(const std::string&)>(&B::set_address));
+  apply("tier_path", "tier_path", &B::tier_path,
+        static_cast<void (B::*)(const std::string&)>(&B::set_tier_path));
+  if ((has("latitude") || has("longitude")) &&
+      !google::protobuf::util::MessageDifferencer::Equals(row.location(), target->location())) {
+    *target->mutable_location() = row.location();
+    changed.push_back("location");
+  }
+  apply("use", "use", &B::use, &B::set_use);
+  apply("height_m", "height_m", &B::height_m, &B::set_height_m);
+  apply("floors_above_ground", "floors_above_ground", &B::floors_above_ground,
+        &B::set_floors_above_ground);
+  apply("floors_below_ground", "floors_below_ground", &B::floors_below_ground,
+        &B::set_floors_below_ground);
+  apply("year_built", "year_built", &B::year_built, &B::set_year_built);
+  apply("three_nos", "three_nos", &B::three_nos, &B::set_three_nos);
+  apply("old_residential", "old_residential", &B::old_residential, &B::set_old_residential);
+  apply("large_mixed_use", "large_mixed_use", &B::large_mixed_use, &B::set_large_mixed_use);
+  return changed;
+}
+
+std::string BuildingsImportCsv(const std::vector<v1::Building>& buildings) {
+  std::vector<std::string> header = RequiredColumns();
+  header.insert(header.end(), OptionalColumns().begin(), OptionalColumns().end());
+  std::string out = CsvLine(header);
+  auto yes_no = [](bool v) { return std::string(v ? "yes" : "no"); };
+  for (const auto& b : buildings) {
+    absl::StrAppend(
+        &out,
+        CsvLine({b.name(), b.address(), b.tier_path(), ExactNumber(b.location().latitude()),
+                 ExactNumber(b.location().longitude()),
+                 ShortEnumName(v1::BuildingUse_descriptor(), b.use()), ExactNumber(b.height_m()),
+                 absl::StrCat(b.floors_above_ground()), absl::StrCat(b.floors_below_ground()),
+                 b.year_built() > 0 ? absl::StrCat(b.year_built()) : "", yes_no(b.three_nos()),
+                 yes_no(b.old_residential()), yes_no(b.large_mixed_use())}));
+  }
+  return out;
 }
 
 }  // namespace firegrid::buildings

@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -35,5 +36,18 @@ void AddImportError(v1::ImportBuildingsCsvResponse* resp, int line, const std::s
 std::optional<v1::Building> BuildingFromImportRow(const CsvRecord& rec, const ImportColumns& cols,
                                                   size_t width, absl::Time now,
                                                   v1::ImportBuildingsCsvResponse* resp);
+
+// The natural key an import matches existing buildings by: tier_path, name and address (as
+// stored, after trimming). Importing a row whose key is registered updates that building.
+std::string ImportKey(const v1::Building& b);
+
+// Copies the fields of `row` whose columns the file has into `target`; returns the changed
+// fields' paths ("name", "location", "height_m", ...), empty when nothing changed.
+std::vector<std::string> ApplyImportedFields(const v1::Building& row, const ImportColumns& cols,
+                                             v1::Building* target);
+
+// The buildings in the import's format, header first, every column, one row per building:
+// importing it back changes nothing.
+std::string BuildingsImportCsv(const std::vector<v1::Building>& buildings);
 
 }  // namespace firegrid::buildings

@@ -60,6 +60,8 @@ class Registry {
                                                   const v1::ExportLedgerCsvRequest& req);
   absl::StatusOr<v1::ImportBuildingsCsvResponse> ImportBuildingsCsv(
       const P& p, const v1::ImportBuildingsCsvRequest& req);
+  absl::StatusOr<v1::CsvDocument> ExportBuildingsCsv(const P& p,
+                                                     const v1::ExportBuildingsCsvRequest& req);
 
   static constexpr int kMaxImportRows = 2000;
   static constexpr size_t kMaxImportBytes = 4 << 20;

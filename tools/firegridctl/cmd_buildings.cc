@@ -127,15 +127,14 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
       {"class", EnumLabel(b.building_class())},
       {"year built", b.year_built() > 0 ? absl::StrCat(b.year_built()) : ""},
       {"flags", absl::StrJoin(flags, ", ")},
-      {"filing",
-       absl::StrCat(EnumLabel(r.filing_state()),
-                    r.working_days_late() > 0
-                        ? absl::StrCat(", ", r.working_days_late(), " working day",
-                                       r.working_days_late() == 1 ? "" : "s", " late")
-                        : "",
-                    r.has_filing_due() && r.filing_state() != bv1::FILING_STATE_FILED
-                        ? absl::StrCat(" (due ", FormatDate(r.filing_due()), ")")
-                        : "")},
+      {"filing", absl::StrCat(EnumLabel(r.filing_state()),
+                              r.working_days_late() > 0
+                                  ? absl::StrCat(", ", r.working_days_late(), " working day",
+                                                 r.working_days_late() == 1 ? "" : "s", " late")
+                                  : "",
+                              r.has_filing_due() && r.filing_state() != bv1::FILING_STATE_FILED
+                                  ? absl::StrCat(" (due ", FormatDate(r.filing_due()), ")")
+                                  : "")},
       {"management unit", r.chain().management_unit()},
       {"responsible", PersonCell(r.chain().responsible_person())},
       {"manager", PersonCell(r.chain().manager())},
@@ -683,6 +682,27 @@ absl::Status LedgerExport(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status BuildingsExport(Context& ctx, const ParsedArgs& args) {
+  bv1::ExportBuildingsCsvRequest req;
+  req.set_tier_path(args.GetOr("tier", ""));
+  auto stub = NewStub(ctx);
+  FG_ASSIGN_OR_RETURN(bv1::CsvDocument out, Unary(ctx, *stub, &Stub::ExportBuildingsCsv, req));
+  if (std::optional<std::string> path = args.Get("out")) {
+    std::ofstream f(*path, std::ios::binary | std::ios::trunc);
+    f << out.content();
+    f.close();
+    if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", *path));
+    ctx.err() << "wrote " << out.rows() << " buildings to " << *path << "\n";
+    return absl::OkStatus();
+  }
+  if (ctx.json()) {
+    ctx.PrintJson(out);
+  } else {
+    ctx.out() << out.content();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Import(Context& ctx, const ParsedArgs& args) {
   const std::string path = args.positionals()[0];
   bv1::ImportBuildingsCsvRequest req;
@@ -701,10 +721,17 @@ absl::Status Import(Context& ctx, const ParsedArgs& args) {
       t.AddRow({absl::StrCat(e.line()), e.column(), e.message()});
     }
     ctx.out() << t.Render();
-  } else if (dry_run) {
-    ctx.out() << path << ": " << out.rows() << " rows valid (dry run, nothing imported)\n";
   } else {
-    ctx.out() << path << ": imported " << out.imported() << " of " << out.rows() << " rows\n";
+    const std::string split =
+        absl::StrCat(out.created(), " new, ", out.updated(), " updated, ", out.unchanged(),
+                     " unchanged; ", out.encoding().empty() ? "" : out.encoding());
+    if (dry_run) {
+      ctx.out() << path << ": " << out.rows() << " rows valid (" << split
+                << "; dry run, nothing imported)\n";
+    } else {
+      ctx.out() << path << ": imported " << out.imported() << " of " << out.rows() << " rows ("
+                << split << ")\n";
+    }
   }
   if (!out.errors().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", out.errors_size(), " problem(s) in ",
@@ -868,10 +895,18 @@ void RegisterBuildingsCommands(Registry* registry) {
                         .summary = "the ledger as CSV, to FILE or stdout",
                         .flags = {ValueFlag("tier", "P"), ValueFlag("out", "FILE")},
                         .run = LedgerExport});
+  registry->Add(Command{.path = {"buildings", "export"},
+                        .synopsis = "[--tier P] [--out FILE]",
+                        .summary =
+                            "the registry as CSV in the import's format (docs/csv-import.md), "
+                            "to FILE or stdout",
+                        .flags = {ValueFlag("tier", "P"), ValueFlag("out", "FILE")},
+                        .run = BuildingsExport});
   registry->Add(Command{.path = {"import"},
                         .synopsis = "FILE.csv [--dry-run]",
-                        .summary = "import buildings from CSV; all rows or none (exit 1 listing "
-                                   "bad rows)",
+                        .summary = "import buildings from CSV (UTF-8 or GB18030; rows matching a "
+                                   "registered building update it); all rows or none (exit 1 "
+                                   "listing bad rows)",
                         .flags = {BoolFlag("dry-run", "validate only")},
                         .min_positionals = 1,
                         .max_positionals = 1,
