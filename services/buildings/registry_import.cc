@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "firegrid/buildings/v1/events.pb.h"
 #include "libs/auth/scope.h"
@@ -18,21 +20,33 @@ using internal::Ts;
 
 absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsv(
     const P& p, const v1::ImportBuildingsCsvRequest& req) {
+  return Import(p, req.content(), req.dry_run(), kMaxImportRows, kMaxImportBytes);
+}
+
+absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsvStream(
+    const P& p, const std::string& content, bool dry_run) {
+  return Import(p, content, dry_run, kMaxStreamedImportRows, kMaxStreamedImportBytes);
+}
+
+absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::Import(const P& p,
+                                                                const std::string& content,
+                                                                bool dry_run, int max_rows,
+                                                                size_t max_bytes) {
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer}))
     return Denied(p, "import buildings");
-  if (req.content().size() > kMaxImportBytes) {
-    return InvalidField("content", absl::StrCat("at most ", kMaxImportBytes, " bytes"));
+  if (content.size() > max_bytes) {
+    return InvalidField("content", absl::StrCat("at most ", max_bytes, " bytes"));
   }
-  FG_ASSIGN_OR_RETURN(const std::string text, DecodeImportText(req.content()));
+  FG_ASSIGN_OR_RETURN(const std::string text, DecodeImportText(content));
   auto parsed = ParseCsv(text);
   if (!parsed.ok()) return InvalidField("content", parsed.status().message());
   const std::vector<CsvRecord>& records = *parsed;
   if (records.empty()) return InvalidField("content", "is empty; a header row is required");
-  if (static_cast<int>(records.size()) - 1 > kMaxImportRows) {
-    return InvalidField("content", absl::StrCat("at most ", kMaxImportRows, " rows per import"));
+  if (static_cast<int>(records.size()) - 1 > max_rows) {
+    return InvalidField("content", absl::StrCat("at most ", max_rows, " rows per import"));
   }
   v1::ImportBuildingsCsvResponse resp;
-  resp.set_encoding(DetectImportEncoding(req.content()));
+  resp.set_encoding(DetectImportEncoding(content));
   const ImportColumns col = ReadImportHeader(records[0], &resp);
   resp.set_rows(static_cast<int>(records.size()) - 1);
   if (!resp.errors().empty()) return resp;
@@ -110,10 +124,17 @@ absl::StatusOr<v1::ImportBuildingsCsvResponse> Registry::ImportBuildingsCsv(
   resp.set_created(static_cast<int>(created.size()));
   resp.set_updated(static_cast<int>(updates.size()));
   resp.set_unchanged(unchanged);
-  if (req.dry_run()) return resp;
-  // The new buildings are created together; each update is its own versioned write (a crash in
-  // between leaves some rows applied, and importing the file again completes it).
-  if (!created.empty()) FG_RETURN_IF_ERROR(store_->CreateBuildings(created, {}, created_events));
+  if (dry_run) return resp;
+  // New buildings are created together, up to kCreateBatch per atomic write; each update is its
+  // own versioned write (a crash in between leaves some rows applied, and importing the file
+  // again completes it).
+  constexpr size_t kCreateBatch = 2000;
+  for (size_t i = 0; i < created.size(); i += kCreateBatch) {
+    const size_t end = std::min(created.size(), i + kCreateBatch);
+    FG_RETURN_IF_ERROR(store_->CreateBuildings(
+        std::vector<v1::Building>(created.begin() + i, created.begin() + end), {},
+        Outbox(created_events.begin() + i, created_events.begin() + end)));
+  }
   for (const Update& u : updates) {
     v1::BuildingUpdated payload;
     *payload.mutable_building() = u.after;

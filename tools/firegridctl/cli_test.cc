@@ -1,5 +1,6 @@
 #include "tools/firegridctl/cli.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -225,6 +226,20 @@ TEST_F(CliTest, ImportOfGoodFileReportsTheCount) {
   std::string path = WriteTemp("good.csv", "name\nok\n");
   ASSERT_EQ(Run({"import", path}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("imported 2 of 2 rows"));
+}
+
+TEST_F(CliTest, ImportOfALargeFileStreamsItWithAProgressBar) {
+  std::string csv = "name,address\n";
+  while (csv.size() < (3u << 20)) csv += "ok row of a large file,地址\n";  // ~3 MiB
+  std::string path = WriteTemp("large.csv", csv);
+  ASSERT_EQ(Run({"import", path}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("imported 2 of 2 rows"));
+  auto [chunks, bytes] = service_.streamed();
+  EXPECT_GT(chunks, 40);  // 64 KiB chunks
+  EXPECT_EQ(bytes, csv.size());
+  EXPECT_THAT(err_.str(), HasSubstr("[##############################] 100%"));
+  const std::string err = err_.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\r'), chunks) << "one redraw per chunk";
 }
 
 TEST_F(CliTest, LedgerShowsUndefinedRatiosAsDashNotAPercentage) {

@@ -1,9 +1,11 @@
 // Commands of the buildings service: org units, buildings, responsibility filing, facilities,
 // fire access, hydrants, micro stations, nearby search, the ledger and CSV import.
+#include <algorithm>
 #include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
@@ -703,6 +705,43 @@ absl::Status BuildingsExport(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+// "\r<file> [#######       ]  45%  1.8 of 4.0 MiB" on stderr, redrawn as chunks go out.
+void DrawProgress(Context& ctx, const std::string& path, size_t sent, size_t total) {
+  constexpr int kWidth = 30;
+  const double f = total == 0 ? 1.0 : static_cast<double>(sent) / static_cast<double>(total);
+  const int filled = static_cast<int>(f * kWidth);
+  ctx.err() << "\r" << path << " [" << std::string(filled, '#') << std::string(kWidth - filled, ' ')
+            << "] "
+            << absl::StrFormat("%3d%%  %.1f of %.1f MiB", static_cast<int>(f * 100),
+                               sent / 1048576.0, total / 1048576.0)
+            << std::flush;
+}
+
+// The import of a large file through the client-streaming RPC, in 64 KiB chunks.
+absl::StatusOr<bv1::ImportBuildingsCsvResponse> StreamImport(Context& ctx, Stub& stub,
+                                                             const std::string& path,
+                                                             const std::string& content,
+                                                             bool dry_run) {
+  constexpr size_t kChunk = 64 << 10;
+  grpc::ClientContext call;
+  ctx.Prepare(&call);
+  bv1::ImportBuildingsCsvResponse out;
+  std::unique_ptr<grpc::ClientWriter<bv1::ImportBuildingsCsvChunk>> writer =
+      stub.ImportBuildingsCsvStream(&call, &out);
+  for (size_t at = 0; at < content.size(); at += kChunk) {
+    bv1::ImportBuildingsCsvChunk chunk;
+    chunk.set_dry_run(dry_run);
+    chunk.set_content(content.substr(at, kChunk));
+    if (!writer->Write(chunk)) break;  // the server ended the call: Finish says why
+    DrawProgress(ctx, path, std::min(content.size(), at + kChunk), content.size());
+  }
+  writer->WritesDone();
+  ctx.err() << "\n" << path << ": sent; checking every row\n";
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpc(s);
+  return out;
+}
+
 absl::Status Import(Context& ctx, const ParsedArgs& args) {
   const std::string path = args.positionals()[0];
   bv1::ImportBuildingsCsvRequest req;
@@ -710,8 +749,13 @@ absl::Status Import(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(bool dry_run, args.GetBool("dry-run"));
   req.set_dry_run(dry_run);
   auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(bv1::ImportBuildingsCsvResponse out,
-                      Unary(ctx, *stub, &Stub::ImportBuildingsCsv, req));
+  bv1::ImportBuildingsCsvResponse out;
+  constexpr size_t kStreamAbove = 1 << 20;  // larger files go in chunks, with a progress bar
+  if (req.content().size() <= kStreamAbove) {
+    FG_ASSIGN_OR_RETURN(out, Unary(ctx, *stub, &Stub::ImportBuildingsCsv, req));
+  } else {
+    FG_ASSIGN_OR_RETURN(out, StreamImport(ctx, *stub, path, req.content(), dry_run));
+  }
   if (ctx.json()) {
     ctx.PrintJson(out);
   } else if (!out.errors().empty()) {
