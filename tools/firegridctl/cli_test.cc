@@ -165,6 +165,20 @@ TEST_F(CliTest, ListFiltersBecomeRequestFields) {
   EXPECT_FALSE(req.has_old_residential());
 }
 
+TEST_F(CliTest, LedgerFigureFiltersAndFiledLateBecomeRequestFields) {
+  ASSERT_EQ(Run({"buildings", "list", "--with-lanes=false", "--hydrants-with-water", "true",
+                 "--filing", "filed_late"}),
+            0)
+      << err_.str();
+  bv1::ListBuildingsRequest req = service_.last_list();
+  ASSERT_TRUE(req.has_with_lanes());
+  EXPECT_FALSE(req.with_lanes());
+  ASSERT_TRUE(req.has_indoor_hydrants_with_water());
+  EXPECT_TRUE(req.indoor_hydrants_with_water());
+  EXPECT_FALSE(req.has_lanes_marked());
+  EXPECT_THAT(req.filing_states(), ElementsAre(bv1::FILING_STATE_FILED_LATE));
+}
+
 TEST_F(CliTest, BadEnumFlagNamesTheFlag) {
   EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("error: INVALID_ARGUMENT: --class: unknown BuildingClass"));

@@ -276,6 +276,17 @@ absl::Status BuildingsList(Context& ctx, const ParsedArgs& args) {
     FG_ASSIGN_OR_RETURN(bool v, args.GetBool("compliant"));
     req.set_fire_access_compliant(v);
   }
+  // The filters of the ledger's figures of the same name.
+  for (auto [flag, set] :
+       std::initializer_list<std::pair<const char*, void (bv1::ListBuildingsRequest::*)(bool)>>{
+           {"with-lanes", &bv1::ListBuildingsRequest::set_with_lanes},
+           {"lanes-marked", &bv1::ListBuildingsRequest::set_lanes_marked},
+           {"with-indoor-hydrants", &bv1::ListBuildingsRequest::set_with_indoor_hydrants},
+           {"hydrants-with-water", &bv1::ListBuildingsRequest::set_indoor_hydrants_with_water}}) {
+    if (!args.Has(flag)) continue;
+    FG_ASSIGN_OR_RETURN(bool v, args.GetBool(flag));
+    (req.*set)(v);
+  }
   FG_ASSIGN_OR_RETURN(bool incomplete, args.GetBool("incomplete"));
   req.set_incomplete_only(incomplete);
   FG_ASSIGN_OR_RETURN(bool all, args.GetBool("all"));
@@ -806,15 +817,21 @@ void RegisterBuildingsCommands(Registry* registry) {
               .run = OrgUnitsUpsert});
   registry->Add(Command{
       .path = {"buildings", "list"},
-      .synopsis = "[--tier P] [--class C] [--use U] [--filing S] [--incomplete] [--page-size N] "
-                  "[--all]",
+      .synopsis =
+          "[--tier P] [--class C] [--use U] [--filing S] [--FLAG true|false] [--incomplete] "
+          "[--page-size N] "
+          "[--all]",
       .summary = "buildings under a tier path, with filters",
       .flags = {ValueFlag("tier", "P  division-code prefix"),
                 RepeatedFlag("class", "C  not_high_rise|ii|i|super_high_rise (comma list)"),
                 RepeatedFlag("use", "U  residential|office|mall|... (comma list)"),
-                RepeatedFlag("filing", "S  missing|pending|late|filed (comma list)"),
+                RepeatedFlag("filing", "S  missing|pending|late|filed|filed_late (comma list)"),
                 ValueFlag("three-nos", "true|false"), ValueFlag("old-residential", "true|false"),
                 ValueFlag("compliant", "true|false  fire-access compliance"),
+                ValueFlag("with-lanes", "true|false  any fire lane or rescue site recorded"),
+                ValueFlag("lanes-marked", "true|false  lanes/sites recorded and all marked"),
+                ValueFlag("with-indoor-hydrants", "true|false  indoor hydrant status recorded"),
+                ValueFlag("hydrants-with-water", "true|false  indoor hydrants with water"),
                 BoolFlag("incomplete", "only buildings missing something the ledger counts"),
                 ValueFlag("page-size", "N  1..500 (default 50)"),
                 ValueFlag("page-token", "T  continue a listing"),
