@@ -42,8 +42,7 @@ std::string ExactNumber(double v) {
 
 // A spreadsheet-neutralised cell ("'=..." as CsvField writes it) reads back as its value.
 std::string Unneutralise(std::string v) {
-  if (v.size() > 1 && v[0] == '\'' &&
-      (v[1] == '=' || v[1] == '+' || v[1] == '-' || v[1] == '@')) {
+  if (v.size() > 1 && v[0] == '\'' && (v[1] == '=' || v[1] == '+' || v[1] == '-' || v[1] == '@')) {
     v.erase(0, 1);
   }
   return v;
