@@ -1,6 +1,12 @@
 #include "services/buildings/classify.h"
 
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "services/buildings/ledger.h"
 
 namespace firegrid::buildings {
 namespace {
@@ -12,6 +18,11 @@ struct Case {
   bool mixed;
   v1::BuildingClass want;
 };
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << v1::BuildingUse_Name(c.use) << " " << c.height << " m, " << c.floors << " floors"
+      << (c.mixed ? ", large mixed use" : "");
+}
 
 class DeriveClassTest : public ::testing::TestWithParam<Case> {};
 
@@ -48,7 +59,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{v1::BUILDING_USE_ELDERLY_CARE, 25.0, 7, false, v1::BUILDING_CLASS_I},
         Case{v1::BUILDING_USE_HOSPITAL, 20.0, 5, false, v1::BUILDING_CLASS_NOT_HIGH_RISE},
         Case{v1::BUILDING_USE_MALL, 30.0, 6, true, v1::BUILDING_CLASS_I},
-        Case{v1::BUILDING_USE_MALL, 30.0, 6, false, v1::BUILDING_CLASS_II}));
+        Case{v1::BUILDING_USE_MALL, 30.0, 6, false, v1::BUILDING_CLASS_II}),
+    // e.g. "residential_27p1m_is_ii", "mall_30p0m_mixed_is_i".
+    [](const ::testing::TestParamInfo<Case>& info) {
+      const Case& c = info.param;
+      std::string height = absl::StrFormat("%.1f", c.height);
+      std::replace(height.begin(), height.end(), '.', 'p');
+      return absl::StrCat(ShortEnumName(v1::BuildingUse_descriptor(), c.use), "_", height, "m",
+                          c.mixed ? "_mixed" : "", "_is_",
+                          ShortEnumName(v1::BuildingClass_descriptor(), c.want));
+    });
 
 TEST(DeriveClass, UsesConfiguredThresholds) {
   Rules rules = DefaultRules();

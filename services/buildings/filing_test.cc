@@ -49,7 +49,44 @@ TEST_F(FilingTest, FilingOnOrAfterTheChangeDayCountsAsFiled) {
   *r.mutable_filing()->mutable_filed_at() = Ts(At(2026, 11, 23, 9));  // same day, earlier hour
   ComputeFilingState(&r, At(2027, 1, 1), cal_, 5);
   EXPECT_EQ(r.filing_state(), v1::FILING_STATE_FILED);
-  EXPECT_FALSE(r.has_filing_due());
+  EXPECT_EQ(r.working_days_late(), 0);
+}
+
+TEST_F(FilingTest, FilingOnTheLastDayOfThePeriodIsOnTime) {
+  // Changed Monday 2026-11-23; the period ends at 24:00 on Monday 2026-11-30.
+  v1::Responsibility r = Changed(At(2026, 11, 23));
+  r.mutable_filing()->set_document_number("北碚消备〔2026〕13号");
+  *r.mutable_filing()->mutable_filed_at() = Ts(At(2026, 11, 30, 23));
+  ComputeFilingState(&r, At(2027, 1, 1), cal_, 5);
+  EXPECT_EQ(r.filing_state(), v1::FILING_STATE_FILED);
+  EXPECT_EQ(r.working_days_late(), 0);
+}
+
+TEST_F(FilingTest, FilingAfterThePeriodIsFiledLateByTheWorkingDaysPastIt) {
+  v1::Responsibility r = Changed(At(2026, 11, 23));
+  r.mutable_filing()->set_document_number("北碚消备〔2026〕14号");
+  // Tuesday 2026-12-01: the first working day after the period.
+  *r.mutable_filing()->mutable_filed_at() = Ts(At(2026, 12, 1, 0));
+  ComputeFilingState(&r, At(2027, 1, 1), cal_, 5);
+  EXPECT_EQ(r.filing_state(), v1::FILING_STATE_FILED_LATE);
+  EXPECT_EQ(r.working_days_late(), 1);
+  // Monday 2026-12-07: Tue, Wed, Thu, Fri, (weekend), Mon.
+  *r.mutable_filing()->mutable_filed_at() = Ts(At(2026, 12, 7));
+  ComputeFilingState(&r, At(2027, 1, 1), cal_, 5);
+  EXPECT_EQ(r.filing_state(), v1::FILING_STATE_FILED_LATE);
+  EXPECT_EQ(r.working_days_late(), 5);
+}
+
+TEST_F(FilingTest, UnfiledLateCountsWorkingDaysUntilNow) {
+  v1::Responsibility r = Changed(At(2026, 11, 23));
+  ComputeFilingState(&r, At(2026, 12, 4), cal_, 5);  // Friday
+  EXPECT_EQ(r.filing_state(), v1::FILING_STATE_LATE);
+  EXPECT_EQ(r.working_days_late(), 4);
+  ComputeFilingState(&r, At(2026, 12, 6), cal_, 5);  // Sunday: no more working days
+  EXPECT_EQ(r.working_days_late(), 4);
+  ComputeFilingState(&r, At(2026, 11, 30), cal_, 5);
+  EXPECT_EQ(r.filing_state(), v1::FILING_STATE_PENDING);
+  EXPECT_EQ(r.working_days_late(), 0);
 }
 
 TEST_F(FilingTest, FilingBeforeTheLastChangeDoesNotCount) {

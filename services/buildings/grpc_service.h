@@ -18,6 +18,9 @@ class BuildingGrpcService final : public v1::BuildingService::Service {
       override;
 #include "services/buildings/rpcs.inc"
 #undef FG_BUILDINGS_RPC
+  grpc::Status ImportBuildingsCsvStream(grpc::ServerContext* ctx,
+                                        grpc::ServerReader<v1::ImportBuildingsCsvChunk>* reader,
+                                        v1::ImportBuildingsCsvResponse* resp) override;
 
  private:
   Registry* registry_;

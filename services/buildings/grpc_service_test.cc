@@ -1,5 +1,8 @@
 #include "services/buildings/grpc_service.h"
 
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
@@ -143,6 +146,68 @@ TEST_F(GrpcServiceTest, InternalErrorsReachClientsWithoutDetail) {
   grpc::Status s = stub_->GetBuilding(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(s.error_message(), "internal error");
+}
+
+// More rows than one unary import takes, sent in chunks: the streamed import takes them all.
+TEST_F(GrpcServiceTest, StreamedImportLiftsTheUnaryRowLimit) {
+  MemoryStore store;
+  Start(&store);
+  const std::string admin = Token(auth::Role::kDistrictAdmin, "500109");
+  for (auto [code, kind, parent] :
+       {std::tuple{"500109", v1::ORG_UNIT_KIND_DISTRICT, ""},
+        std::tuple{"500109001", v1::ORG_UNIT_KIND_STREET, "500109"},
+        std::tuple{"500109001001", v1::ORG_UNIT_KIND_COMMUNITY, "500109001"}}) {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, admin);
+    v1::UpsertOrgUnitRequest u;
+    u.mutable_org_unit()->set_code(code);
+    u.mutable_org_unit()->set_kind(kind);
+    u.mutable_org_unit()->set_parent_code(parent);
+    u.mutable_org_unit()->set_name(code);
+    v1::OrgUnit out;
+    ASSERT_TRUE(stub_->UpsertOrgUnit(&ctx, u, &out).ok());
+  }
+  const int rows = Registry::kMaxImportRows + 500;
+  std::string csv = "name,address,tier_path,latitude,longitude,use,height_m,floors_above_ground\n";
+  for (int i = 0; i < rows; ++i) {
+    absl::StrAppend(&csv, "楼 ", i, ",天生路 ", i,
+                    " 号,500109001001,29.82,106.43,residential,30,10\n");
+  }
+  {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, admin);
+    v1::ImportBuildingsCsvRequest unary;
+    unary.set_content(csv);
+    v1::ImportBuildingsCsvResponse out;
+    EXPECT_EQ(stub_->ImportBuildingsCsv(&ctx, unary, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, admin);
+  v1::ImportBuildingsCsvResponse out;
+  auto writer = stub_->ImportBuildingsCsvStream(&ctx, &out);
+  constexpr size_t kChunk = 16 << 10;
+  for (size_t at = 0; at < csv.size(); at += kChunk) {
+    v1::ImportBuildingsCsvChunk chunk;
+    chunk.set_content(csv.substr(at, kChunk));  // cuts rows and characters: the server joins
+    ASSERT_TRUE(writer->Write(chunk));
+  }
+  ASSERT_TRUE(writer->WritesDone());
+  grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(out.errors().empty()) << out.errors(0).message();
+  EXPECT_EQ(out.imported(), rows);
+  EXPECT_EQ(out.created(), rows);
+}
+
+TEST_F(GrpcServiceTest, StreamedImportNeedsAToken) {
+  MemoryStore store;
+  Start(&store);
+  grpc::ClientContext ctx;
+  v1::ImportBuildingsCsvResponse out;
+  auto writer = stub_->ImportBuildingsCsvStream(&ctx, &out);
+  writer->WritesDone();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

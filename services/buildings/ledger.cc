@@ -1,12 +1,14 @@
 #include "services/buildings/ledger.h"
 
 #include <cmath>
+#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/buildings/csv.h"
+#include "services/buildings/list_filter.h"
 
 namespace firegrid::buildings {
 
@@ -14,7 +16,8 @@ using v1::Building;
 
 Completeness CompletenessOf(const Building& b) {
   Completeness c;
-  c.filed = b.responsibility().filing_state() == v1::FILING_STATE_FILED;
+  c.filed = b.responsibility().filing_state() == v1::FILING_STATE_FILED ||
+            b.responsibility().filing_state() == v1::FILING_STATE_FILED_LATE;
   c.has_lanes = b.fire_lanes_size() + b.rescue_sites_size() > 0;
   bool all_marked = c.has_lanes;
   auto full = [](const v1::Marking& m) {
@@ -34,58 +37,82 @@ Completeness CompletenessOf(const Building& b) {
 
 namespace {
 
-double Pct(int num, int den) {
-  if (den == 0) return 100.0;
-  return std::round(1000.0 * num / den) / 10.0;
+// The percentage num / den, one decimal; unset (undefined) when den is 0.
+void SetPct(int num, int den, void (v1::LedgerCounts::*set)(double),
+            void (v1::LedgerCounts::*clear)(), v1::LedgerCounts* c) {
+  if (den == 0) {
+    (c->*clear)();
+    return;
+  }
+  (c->*set)(std::round(1000.0 * num / den) / 10.0);
+}
+
+// One ledger figure: the buildings that pass the ListBuildings filter of the same name.
+struct Kpi {
+  int32_t (v1::LedgerCounts::*get)() const;
+  void (v1::LedgerCounts::*set)(int32_t);
+  v1::ListBuildingsRequest filter;
+};
+
+const std::vector<Kpi>& Kpis() {
+  static const auto* const kKpis = [] {
+    using C = v1::LedgerCounts;
+    auto* kpis = new std::vector<Kpi>;
+    auto add = [&](int32_t (C::*get)() const, void (C::*set)(int32_t),
+                   const std::function<void(v1::ListBuildingsRequest*)>& filter) {
+      Kpi k{get, set, {}};
+      filter(&k.filter);
+      kpis->push_back(std::move(k));
+    };
+    add(&C::buildings, &C::set_buildings, [](auto*) {});
+    add(&C::super_high_rise, &C::set_super_high_rise,
+        [](auto* r) { r->add_classes(v1::BUILDING_CLASS_SUPER_HIGH_RISE); });
+    add(&C::class_i, &C::set_class_i, [](auto* r) { r->add_classes(v1::BUILDING_CLASS_I); });
+    add(&C::class_ii, &C::set_class_ii, [](auto* r) { r->add_classes(v1::BUILDING_CLASS_II); });
+    add(&C::not_high_rise, &C::set_not_high_rise,
+        [](auto* r) { r->add_classes(v1::BUILDING_CLASS_NOT_HIGH_RISE); });
+    add(&C::responsibility_filed, &C::set_responsibility_filed, [](auto* r) {
+      r->add_filing_states(v1::FILING_STATE_FILED);
+      r->add_filing_states(v1::FILING_STATE_FILED_LATE);
+    });
+    add(&C::filed_late, &C::set_filed_late,
+        [](auto* r) { r->add_filing_states(v1::FILING_STATE_FILED_LATE); });
+    add(&C::filing_pending, &C::set_filing_pending,
+        [](auto* r) { r->add_filing_states(v1::FILING_STATE_PENDING); });
+    add(&C::filing_late, &C::set_filing_late,
+        [](auto* r) { r->add_filing_states(v1::FILING_STATE_LATE); });
+    add(&C::filing_missing, &C::set_filing_missing,
+        [](auto* r) { r->add_filing_states(v1::FILING_STATE_MISSING); });
+    add(&C::with_lanes, &C::set_with_lanes, [](auto* r) { r->set_with_lanes(true); });
+    add(&C::lanes_marked, &C::set_lanes_marked, [](auto* r) { r->set_lanes_marked(true); });
+    add(&C::with_indoor_hydrants, &C::set_with_indoor_hydrants,
+        [](auto* r) { r->set_with_indoor_hydrants(true); });
+    add(&C::indoor_hydrants_with_water, &C::set_indoor_hydrants_with_water,
+        [](auto* r) { r->set_indoor_hydrants_with_water(true); });
+    add(&C::fire_access_non_compliant, &C::set_fire_access_non_compliant,
+        [](auto* r) { r->set_fire_access_compliant(false); });
+    add(&C::three_nos, &C::set_three_nos, [](auto* r) { r->set_three_nos(true); });
+    add(&C::old_residential, &C::set_old_residential,
+        [](auto* r) { r->set_old_residential(true); });
+    return kpis;
+  }();
+  return *kKpis;
 }
 
 void Count(const Building& b, v1::LedgerCounts* c) {
-  c->set_buildings(c->buildings() + 1);
-  switch (b.building_class()) {
-    case v1::BUILDING_CLASS_SUPER_HIGH_RISE:
-      c->set_super_high_rise(c->super_high_rise() + 1);
-      break;
-    case v1::BUILDING_CLASS_I:
-      c->set_class_i(c->class_i() + 1);
-      break;
-    case v1::BUILDING_CLASS_II:
-      c->set_class_ii(c->class_ii() + 1);
-      break;
-    default:
-      c->set_not_high_rise(c->not_high_rise() + 1);
-      break;
+  for (const Kpi& k : Kpis()) {
+    if (MatchesBuildingFilter(k.filter, b)) (c->*k.set)((c->*k.get)() + 1);
   }
-  switch (b.responsibility().filing_state()) {
-    case v1::FILING_STATE_FILED:
-      c->set_responsibility_filed(c->responsibility_filed() + 1);
-      break;
-    case v1::FILING_STATE_PENDING:
-      c->set_filing_pending(c->filing_pending() + 1);
-      break;
-    case v1::FILING_STATE_LATE:
-      c->set_filing_late(c->filing_late() + 1);
-      break;
-    default:
-      c->set_filing_missing(c->filing_missing() + 1);
-      break;
-  }
-  const Completeness k = CompletenessOf(b);
-  if (k.has_lanes) c->set_with_lanes(c->with_lanes() + 1);
-  if (k.lanes_marked) c->set_lanes_marked(c->lanes_marked() + 1);
-  if (k.has_indoor_hydrant) c->set_with_indoor_hydrants(c->with_indoor_hydrants() + 1);
-  if (k.hydrant_with_water) c->set_indoor_hydrants_with_water(c->indoor_hydrants_with_water() + 1);
-  if (k.has_lanes && !b.fire_access_compliant()) {
-    c->set_fire_access_non_compliant(c->fire_access_non_compliant() + 1);
-  }
-  if (b.three_nos()) c->set_three_nos(c->three_nos() + 1);
-  if (b.old_residential()) c->set_old_residential(c->old_residential() + 1);
 }
 
 void Finish(v1::LedgerCounts* c) {
-  c->set_responsibility_filed_pct(Pct(c->responsibility_filed(), c->buildings()));
-  c->set_lanes_marked_pct(Pct(c->lanes_marked(), c->with_lanes()));
-  c->set_indoor_hydrants_with_water_pct(
-      Pct(c->indoor_hydrants_with_water(), c->with_indoor_hydrants()));
+  using C = v1::LedgerCounts;
+  SetPct(c->responsibility_filed(), c->buildings(), &C::set_responsibility_filed_pct,
+         &C::clear_responsibility_filed_pct, c);
+  SetPct(c->lanes_marked(), c->with_lanes(), &C::set_lanes_marked_pct, &C::clear_lanes_marked_pct,
+         c);
+  SetPct(c->indoor_hydrants_with_water(), c->with_indoor_hydrants(),
+         &C::set_indoor_hydrants_with_water_pct, &C::clear_indoor_hydrants_with_water_pct, c);
 }
 
 std::string NameOf(const std::map<std::string, std::string>& names, const std::string& code) {
@@ -188,7 +215,7 @@ std::string LedgerCsv(const std::vector<Building>& buildings,
                  absl::StrCat(b.fire_lanes_size() + b.rescue_sites_size()),
                  k.lanes_marked ? "yes" : "no",
                  hydrant,
-                 !k.has_lanes ? "not_assessed" : (b.fire_access_compliant() ? "yes" : "no"),
+                 b.fire_access_compliant() ? "yes" : "no",
                  absl::StrCat(b.fire_access_violations()),
                  b.three_nos() ? "yes" : "no",
                  b.old_residential() ? "yes" : "no"}));

@@ -59,7 +59,44 @@ TEST(Ledger, CountsCompletenessPerCommunityAndInTotal) {
   EXPECT_EQ(l.rows(0).tier_path(), "500109001001");
   EXPECT_EQ(l.rows(0).name(), "凤凰社区");
   EXPECT_EQ(l.rows(0).counts().buildings(), 2);
-  EXPECT_DOUBLE_EQ(l.rows(1).counts().indoor_hydrants_with_water_pct(), 100.0);
+  // The second community has no indoor hydrant recorded: its ratio is undefined, not 100 %.
+  EXPECT_FALSE(l.rows(1).counts().has_indoor_hydrants_with_water_pct());
+  EXPECT_DOUBLE_EQ(l.rows(1).counts().lanes_marked_pct(), 100.0);
+}
+
+TEST(Ledger, RatioWithZeroDenominatorIsUnsetNotHundredOrZeroPercent) {
+  v1::Ledger empty = ComputeLedger("500109001", {}, {}, absl::FromUnixSeconds(0));
+  EXPECT_FALSE(empty.totals().has_responsibility_filed_pct());
+  EXPECT_FALSE(empty.totals().has_lanes_marked_pct());
+  EXPECT_FALSE(empty.totals().has_indoor_hydrants_with_water_pct());
+  v1::Building bare;
+  bare.set_tier_path("500109001001");
+  bare.mutable_responsibility()->set_filing_state(v1::FILING_STATE_MISSING);
+  v1::Ledger one = ComputeLedger("500109001", {bare}, {}, absl::FromUnixSeconds(0));
+  ASSERT_TRUE(one.totals().has_responsibility_filed_pct());
+  EXPECT_DOUBLE_EQ(one.totals().responsibility_filed_pct(), 0.0);  // 0 of 1: a real 0 %
+  EXPECT_FALSE(one.totals().has_lanes_marked_pct());
+  EXPECT_FALSE(one.totals().has_indoor_hydrants_with_water_pct());
+}
+
+TEST(Ledger, HighRiseWithNoFireLaneOrRescueSiteCountsAsNotCompliant) {
+  v1::Building b;
+  b.set_tier_path("500109001001");
+  b.set_building_class(v1::BUILDING_CLASS_I);
+  b.set_fire_access_compliant(false);  // as assessed: lane and site missing
+  v1::Ledger l = ComputeLedger("500109001", {b}, {}, absl::FromUnixSeconds(0));
+  EXPECT_EQ(l.totals().with_lanes(), 0);
+  EXPECT_EQ(l.totals().fire_access_non_compliant(), 1);
+}
+
+TEST(Ledger, LateFilingCountsAsFiledAndAsFiledLate) {
+  v1::Building b;
+  b.set_tier_path("500109001001");
+  b.mutable_responsibility()->set_filing_state(v1::FILING_STATE_FILED_LATE);
+  v1::Ledger l = ComputeLedger("500109001", {b}, {}, absl::FromUnixSeconds(0));
+  EXPECT_EQ(l.totals().responsibility_filed(), 1);
+  EXPECT_EQ(l.totals().filed_late(), 1);
+  EXPECT_EQ(l.totals().filing_late(), 0);
 }
 
 TEST(Ledger, CsvHasAHeaderAndOneRowPerBuilding) {

@@ -60,9 +60,16 @@ class Registry {
                                                   const v1::ExportLedgerCsvRequest& req);
   absl::StatusOr<v1::ImportBuildingsCsvResponse> ImportBuildingsCsv(
       const P& p, const v1::ImportBuildingsCsvRequest& req);
+  // The import of a streamed file: `content` is the whole file, with the larger limits below.
+  absl::StatusOr<v1::ImportBuildingsCsvResponse> ImportBuildingsCsvStream(
+      const P& p, const std::string& content, bool dry_run);
+  absl::StatusOr<v1::CsvDocument> ExportBuildingsCsv(const P& p,
+                                                     const v1::ExportBuildingsCsvRequest& req);
 
   static constexpr int kMaxImportRows = 2000;
   static constexpr size_t kMaxImportBytes = 4 << 20;
+  static constexpr int kMaxStreamedImportRows = 100000;
+  static constexpr size_t kMaxStreamedImportBytes = 64 << 20;
 
  private:
   // Loads a building and computes its read-time fields (filing state).
@@ -81,6 +88,9 @@ class Registry {
                         absl::Time now);
   absl::StatusOr<std::vector<v1::Building>> ScanAll(const std::string& prefix);
   absl::StatusOr<std::map<std::string, std::string>> UnitNames(const std::string& prefix);
+  absl::StatusOr<v1::ImportBuildingsCsvResponse> Import(const P& p, const std::string& content,
+                                                        bool dry_run, int max_rows,
+                                                        size_t max_bytes);
   absl::StatusOr<std::string> ScopeOf(const P& p, const std::string& requested,
                                       const std::string& field);
 

@@ -9,9 +9,8 @@
 #include "libs/common/status.h"
 
 namespace firegrid::buildings {
-namespace {
 
-bool ValidUtf8(const std::string& s) {
+bool ValidUtf8(absl::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const unsigned char c = s[i];
@@ -35,6 +34,8 @@ bool ValidUtf8(const std::string& s) {
   }
   return true;
 }
+
+namespace {
 
 bool ValidSlug(const std::string& s, size_t max) {
   if (s.empty() || s.size() > max) return false;

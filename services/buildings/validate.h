@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 
@@ -35,6 +36,9 @@ absl::Status ValidateLocation(const v1::GeoPoint& p, const std::string& field);
 // characters.
 absl::Status ValidateText(const std::string& value, const std::string& field, bool required,
                           size_t max_bytes);
+
+// Whether `s` is well-formed UTF-8.
+bool ValidUtf8(absl::string_view s);
 
 // The fields UpdateBuilding may change.
 bool IsUpdatablePath(const std::string& path);

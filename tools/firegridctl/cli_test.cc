@@ -1,9 +1,11 @@
 #include "tools/firegridctl/cli.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -200,6 +202,20 @@ TEST_F(CliTest, ListFiltersBecomeRequestFields) {
   EXPECT_FALSE(req.has_old_residential());
 }
 
+TEST_F(CliTest, LedgerFigureFiltersAndFiledLateBecomeRequestFields) {
+  ASSERT_EQ(Run({"buildings", "list", "--with-lanes=false", "--hydrants-with-water", "true",
+                 "--filing", "filed_late"}),
+            0)
+      << err_.str();
+  bv1::ListBuildingsRequest req = service_.last_list();
+  ASSERT_TRUE(req.has_with_lanes());
+  EXPECT_FALSE(req.with_lanes());
+  ASSERT_TRUE(req.has_indoor_hydrants_with_water());
+  EXPECT_TRUE(req.indoor_hydrants_with_water());
+  EXPECT_FALSE(req.has_lanes_marked());
+  EXPECT_THAT(req.filing_states(), ElementsAre(bv1::FILING_STATE_FILED_LATE));
+}
+
 TEST_F(CliTest, BadEnumFlagNamesTheFlag) {
   EXPECT_EQ(Run({"buildings", "list", "--class", "tall"}), 2);  // a usage error
   EXPECT_THAT(err_.str(), HasSubstr("error: INVALID_ARGUMENT: --class: unknown BuildingClass"));
@@ -261,6 +277,36 @@ TEST_F(CliTest, ImportOfGoodFileReportsTheCount) {
   std::string path = WriteTemp("good.csv", "name\nok\n");
   ASSERT_EQ(Run({"import", path}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("imported 2 of 2 rows"));
+}
+
+TEST_F(CliTest, ImportOfALargeFileStreamsItWithAProgressBar) {
+  std::string csv = "name,address\n";
+  while (csv.size() < (3u << 20)) csv += "ok row of a large file,地址\n";  // ~3 MiB
+  std::string path = WriteTemp("large.csv", csv);
+  ASSERT_EQ(Run({"import", path}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("imported 2 of 2 rows"));
+  auto [chunks, bytes] = service_.streamed();
+  EXPECT_GT(chunks, 40);  // 64 KiB chunks
+  EXPECT_EQ(bytes, csv.size());
+  EXPECT_THAT(err_.str(), HasSubstr("[##############################] 100%"));
+  const std::string err = err_.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\r'), chunks) << "one redraw per chunk";
+}
+
+TEST_F(CliTest, LedgerShowsUndefinedRatiosAsDashNotAPercentage) {
+  ASSERT_EQ(Run({"ledger"}), 0);
+  const std::string out = out_.str();
+  std::string bare, full;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StartsWith(line, "500109001001")) bare = std::string(line);
+    if (absl::StartsWith(line, "500109001002")) full = std::string(line);
+  }
+  ASSERT_FALSE(bare.empty()) << out;
+  EXPECT_THAT(bare, HasSubstr(" 0%"));  // 0 of 2 filed: a real 0 %
+  const std::vector<std::string> parts = absl::StrSplit(bare, "—");
+  EXPECT_EQ(parts.size(), 3u) << "lanes marked and hydrants wet undefined: " << bare;
+  EXPECT_THAT(full, ::testing::Not(HasSubstr("—"))) << full;
+  EXPECT_THAT(full, HasSubstr("100%"));
 }
 
 TEST_F(CliTest, CallPrintsTheResponseAsJson) {

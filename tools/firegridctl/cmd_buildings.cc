@@ -1,9 +1,11 @@
 // Commands of the buildings service: org units, buildings, responsibility filing, facilities,
 // fire access, hydrants, micro stations, nearby search, the ledger and CSV import.
+#include <algorithm>
 #include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
@@ -128,6 +130,10 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
       {"year built", b.year_built() > 0 ? absl::StrCat(b.year_built()) : ""},
       {"flags", absl::StrJoin(flags, ", ")},
       {"filing", absl::StrCat(EnumLabel(r.filing_state()),
+                              r.working_days_late() > 0
+                                  ? absl::StrCat(", ", r.working_days_late(), " working day",
+                                                 r.working_days_late() == 1 ? "" : "s", " late")
+                                  : "",
                               r.has_filing_due() && r.filing_state() != bv1::FILING_STATE_FILED
                                   ? absl::StrCat(" (due ", FormatDate(r.filing_due()), ")")
                                   : "")},
@@ -269,6 +275,17 @@ absl::Status BuildingsList(Context& ctx, const ParsedArgs& args) {
   if (args.Has("compliant")) {
     FG_ASSIGN_OR_RETURN(bool v, args.GetBool("compliant"));
     req.set_fire_access_compliant(v);
+  }
+  // The filters of the ledger's figures of the same name.
+  for (auto [flag, set] :
+       std::initializer_list<std::pair<const char*, void (bv1::ListBuildingsRequest::*)(bool)>>{
+           {"with-lanes", &bv1::ListBuildingsRequest::set_with_lanes},
+           {"lanes-marked", &bv1::ListBuildingsRequest::set_lanes_marked},
+           {"with-indoor-hydrants", &bv1::ListBuildingsRequest::set_with_indoor_hydrants},
+           {"hydrants-with-water", &bv1::ListBuildingsRequest::set_indoor_hydrants_with_water}}) {
+    if (!args.Has(flag)) continue;
+    FG_ASSIGN_OR_RETURN(bool v, args.GetBool(flag));
+    (req.*set)(v);
   }
   FG_ASSIGN_OR_RETURN(bool incomplete, args.GetBool("incomplete"));
   req.set_incomplete_only(incomplete);
@@ -616,15 +633,20 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
 
 std::vector<std::string> LedgerCells(const std::string& tier, const std::string& name,
                                      const bv1::LedgerCounts& c) {
+  // A ratio with no denominator (e.g. no building has lanes) is unset: show "—", not 0 or 100 %.
+  auto pct = [](bool has, double value) {
+    return has ? absl::StrCat(FormatNumber(value, 1), "%") : std::string("—");
+  };
   return {tier,
           name,
           absl::StrCat(c.buildings()),
           absl::StrCat(c.super_high_rise(), "/", c.class_i(), "/", c.class_ii(), "/",
                        c.not_high_rise()),
-          absl::StrCat(FormatNumber(c.responsibility_filed_pct(), 1), "%"),
+          pct(c.has_responsibility_filed_pct(), c.responsibility_filed_pct()),
+          absl::StrCat(c.filed_late()),
           absl::StrCat(c.filing_pending(), "/", c.filing_late(), "/", c.filing_missing()),
-          absl::StrCat(FormatNumber(c.lanes_marked_pct(), 1), "%"),
-          absl::StrCat(FormatNumber(c.indoor_hydrants_with_water_pct(), 1), "%"),
+          pct(c.has_lanes_marked_pct(), c.lanes_marked_pct()),
+          pct(c.has_indoor_hydrants_with_water_pct(), c.indoor_hydrants_with_water_pct()),
           absl::StrCat(c.fire_access_non_compliant()),
           absl::StrCat(c.three_nos()),
           absl::StrCat(c.old_residential())};
@@ -641,9 +663,10 @@ absl::Status LedgerShow(Context& ctx, const ParsedArgs& args) {
   }
   ctx.out() << "ledger " << out.tier_path() << " " << out.name() << " (generated "
             << FormatTime(out.generated_at()) << ")\n";
-  Table t({"TIER", "NAME", "BUILDINGS", "SUPER/I/II/LOW", "FILED", "PENDING/LATE/MISSING",
-           "LANES MARKED", "HYDRANTS WET", "ACCESS NOK", "THREE-NOS", "OLD"});
-  for (size_t c : {2, 4, 6, 7, 8, 9, 10}) t.AlignRight(c);
+  Table t({"TIER", "NAME", "BUILDINGS", "SUPER/I/II/LOW", "FILED", "FILED LATE",
+           "PENDING/LATE/MISSING", "LANES MARKED", "HYDRANTS WET", "ACCESS NOK", "THREE-NOS",
+           "OLD"});
+  for (size_t c : {2, 4, 5, 7, 8, 9, 10, 11}) t.AlignRight(c);
   for (const bv1::LedgerRow& r : out.rows())
     t.AddRow(LedgerCells(r.tier_path(), r.name(), r.counts()));
   t.AddRow(LedgerCells("total", "", out.totals()));
@@ -672,6 +695,64 @@ absl::Status LedgerExport(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status BuildingsExport(Context& ctx, const ParsedArgs& args) {
+  bv1::ExportBuildingsCsvRequest req;
+  req.set_tier_path(args.GetOr("tier", ""));
+  auto stub = NewStub(ctx);
+  FG_ASSIGN_OR_RETURN(bv1::CsvDocument out, Unary(ctx, *stub, &Stub::ExportBuildingsCsv, req));
+  if (std::optional<std::string> path = args.Get("out")) {
+    std::ofstream f(*path, std::ios::binary | std::ios::trunc);
+    f << out.content();
+    f.close();
+    if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", *path));
+    ctx.err() << "wrote " << out.rows() << " buildings to " << *path << "\n";
+    return absl::OkStatus();
+  }
+  if (ctx.json()) {
+    ctx.PrintJson(out);
+  } else {
+    ctx.out() << out.content();
+  }
+  return absl::OkStatus();
+}
+
+// "\r<file> [#######       ]  45%  1.8 of 4.0 MiB" on stderr, redrawn as chunks go out.
+void DrawProgress(Context& ctx, const std::string& path, size_t sent, size_t total) {
+  constexpr int kWidth = 30;
+  const double f = total == 0 ? 1.0 : static_cast<double>(sent) / static_cast<double>(total);
+  const int filled = static_cast<int>(f * kWidth);
+  ctx.err() << "\r" << path << " [" << std::string(filled, '#') << std::string(kWidth - filled, ' ')
+            << "] "
+            << absl::StrFormat("%3d%%  %.1f of %.1f MiB", static_cast<int>(f * 100),
+                               sent / 1048576.0, total / 1048576.0)
+            << std::flush;
+}
+
+// The import of a large file through the client-streaming RPC, in 64 KiB chunks.
+absl::StatusOr<bv1::ImportBuildingsCsvResponse> StreamImport(Context& ctx, Stub& stub,
+                                                             const std::string& path,
+                                                             const std::string& content,
+                                                             bool dry_run) {
+  constexpr size_t kChunk = 64 << 10;
+  grpc::ClientContext call;
+  ctx.Prepare(&call);
+  bv1::ImportBuildingsCsvResponse out;
+  std::unique_ptr<grpc::ClientWriter<bv1::ImportBuildingsCsvChunk>> writer =
+      stub.ImportBuildingsCsvStream(&call, &out);
+  for (size_t at = 0; at < content.size(); at += kChunk) {
+    bv1::ImportBuildingsCsvChunk chunk;
+    chunk.set_dry_run(dry_run);
+    chunk.set_content(content.substr(at, kChunk));
+    if (!writer->Write(chunk)) break;  // the server ended the call: Finish says why
+    DrawProgress(ctx, path, std::min(content.size(), at + kChunk), content.size());
+  }
+  writer->WritesDone();
+  ctx.err() << "\n" << path << ": sent; checking every row\n";
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpc(s);
+  return out;
+}
+
 absl::Status Import(Context& ctx, const ParsedArgs& args) {
   const std::string path = args.positionals()[0];
   bv1::ImportBuildingsCsvRequest req;
@@ -679,8 +760,13 @@ absl::Status Import(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(bool dry_run, args.GetBool("dry-run"));
   req.set_dry_run(dry_run);
   auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(bv1::ImportBuildingsCsvResponse out,
-                      Unary(ctx, *stub, &Stub::ImportBuildingsCsv, req));
+  bv1::ImportBuildingsCsvResponse out;
+  constexpr size_t kStreamAbove = 1 << 20;  // larger files go in chunks, with a progress bar
+  if (req.content().size() <= kStreamAbove) {
+    FG_ASSIGN_OR_RETURN(out, Unary(ctx, *stub, &Stub::ImportBuildingsCsv, req));
+  } else {
+    FG_ASSIGN_OR_RETURN(out, StreamImport(ctx, *stub, path, req.content(), dry_run));
+  }
   if (ctx.json()) {
     ctx.PrintJson(out);
   } else if (!out.errors().empty()) {
@@ -690,10 +776,17 @@ absl::Status Import(Context& ctx, const ParsedArgs& args) {
       t.AddRow({absl::StrCat(e.line()), e.column(), e.message()});
     }
     ctx.out() << t.Render();
-  } else if (dry_run) {
-    ctx.out() << path << ": " << out.rows() << " rows valid (dry run, nothing imported)\n";
   } else {
-    ctx.out() << path << ": imported " << out.imported() << " of " << out.rows() << " rows\n";
+    const std::string split =
+        absl::StrCat(out.created(), " new, ", out.updated(), " updated, ", out.unchanged(),
+                     " unchanged; ", out.encoding().empty() ? "" : out.encoding());
+    if (dry_run) {
+      ctx.out() << path << ": " << out.rows() << " rows valid (" << split
+                << "; dry run, nothing imported)\n";
+    } else {
+      ctx.out() << path << ": imported " << out.imported() << " of " << out.rows() << " rows ("
+                << split << ")\n";
+    }
   }
   if (!out.errors().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", out.errors_size(), " problem(s) in ",
@@ -724,15 +817,21 @@ void RegisterBuildingsCommands(Registry* registry) {
               .run = OrgUnitsUpsert});
   registry->Add(Command{
       .path = {"buildings", "list"},
-      .synopsis = "[--tier P] [--class C] [--use U] [--filing S] [--incomplete] [--page-size N] "
-                  "[--all]",
+      .synopsis =
+          "[--tier P] [--class C] [--use U] [--filing S] [--FLAG true|false] [--incomplete] "
+          "[--page-size N] "
+          "[--all]",
       .summary = "buildings under a tier path, with filters",
       .flags = {ValueFlag("tier", "P  division-code prefix"),
                 RepeatedFlag("class", "C  not_high_rise|ii|i|super_high_rise (comma list)"),
                 RepeatedFlag("use", "U  residential|office|mall|... (comma list)"),
-                RepeatedFlag("filing", "S  missing|pending|late|filed (comma list)"),
+                RepeatedFlag("filing", "S  missing|pending|late|filed|filed_late (comma list)"),
                 ValueFlag("three-nos", "true|false"), ValueFlag("old-residential", "true|false"),
                 ValueFlag("compliant", "true|false  fire-access compliance"),
+                ValueFlag("with-lanes", "true|false  any fire lane or rescue site recorded"),
+                ValueFlag("lanes-marked", "true|false  lanes/sites recorded and all marked"),
+                ValueFlag("with-indoor-hydrants", "true|false  indoor hydrant status recorded"),
+                ValueFlag("hydrants-with-water", "true|false  indoor hydrants with water"),
                 BoolFlag("incomplete", "only buildings missing something the ledger counts"),
                 ValueFlag("page-size", "N  1..500 (default 50)"),
                 ValueFlag("page-token", "T  continue a listing"),
@@ -857,10 +956,18 @@ void RegisterBuildingsCommands(Registry* registry) {
                         .summary = "the ledger as CSV, to FILE or stdout",
                         .flags = {ValueFlag("tier", "P"), ValueFlag("out", "FILE")},
                         .run = LedgerExport});
+  registry->Add(Command{.path = {"buildings", "export"},
+                        .synopsis = "[--tier P] [--out FILE]",
+                        .summary =
+                            "the registry as CSV in the import's format (docs/csv-import.md), "
+                            "to FILE or stdout",
+                        .flags = {ValueFlag("tier", "P"), ValueFlag("out", "FILE")},
+                        .run = BuildingsExport});
   registry->Add(Command{.path = {"import"},
                         .synopsis = "FILE.csv [--dry-run]",
-                        .summary = "import buildings from CSV; all rows or none (exit 1 listing "
-                                   "bad rows)",
+                        .summary = "import buildings from CSV (UTF-8 or GB18030; rows matching a "
+                                   "registered building update it); all rows or none (exit 1 "
+                                   "listing bad rows)",
                         .flags = {BoolFlag("dry-run", "validate only")},
                         .min_positionals = 1,
                         .max_positionals = 1,

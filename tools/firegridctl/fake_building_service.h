@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -81,6 +82,50 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
     return grpc::Status::OK;
   }
 
+  // Joins the chunks and answers as the unary import does; records the chunk count.
+  grpc::Status ImportBuildingsCsvStream(grpc::ServerContext* ctx,
+                                        grpc::ServerReader<bv1::ImportBuildingsCsvChunk>* reader,
+                                        bv1::ImportBuildingsCsvResponse* out) override {
+    bv1::ImportBuildingsCsvRequest req;
+    bv1::ImportBuildingsCsvChunk chunk;
+    int chunks = 0;
+    while (reader->Read(&chunk)) {
+      if (chunks++ == 0) req.set_dry_run(chunk.dry_run());
+      req.mutable_content()->append(chunk.content());
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      streamed_chunks_ = chunks;
+      streamed_bytes_ = req.content().size();
+    }
+    return ImportBuildingsCsv(ctx, &req, out);
+  }
+  std::pair<int, size_t> streamed() {
+    absl::MutexLock lock(&mu_);
+    return {streamed_chunks_, streamed_bytes_};
+  }
+
+  // A ledger of two communities: one with buildings but no lanes or indoor hydrants recorded
+  // (those ratios unset), one with all three ratios set.
+  grpc::Status GetLedger(grpc::ServerContext* ctx, const bv1::GetLedgerRequest*,
+                         bv1::Ledger* out) override {
+    Record(ctx);
+    out->set_tier_path("500109001");
+    bv1::LedgerRow* bare = out->add_rows();
+    bare->set_tier_path("500109001001");
+    bare->mutable_counts()->set_buildings(2);
+    bare->mutable_counts()->set_responsibility_filed_pct(0);
+    bv1::LedgerRow* full = out->add_rows();
+    full->set_tier_path("500109001002");
+    full->mutable_counts()->set_buildings(1);
+    full->mutable_counts()->set_responsibility_filed(1);
+    full->mutable_counts()->set_filed_late(1);
+    full->mutable_counts()->set_responsibility_filed_pct(100);
+    full->mutable_counts()->set_lanes_marked_pct(100);
+    full->mutable_counts()->set_indoor_hydrants_with_water_pct(100);
+    return grpc::Status::OK;
+  }
+
   void AddBuilding(bv1::Building b) {
     absl::MutexLock lock(&mu_);
     buildings_.push_back(std::move(b));
@@ -135,6 +180,8 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
   bv1::ListBuildingsRequest last_list_ ABSL_GUARDED_BY(mu_);
   bv1::UpdateBuildingRequest last_update_ ABSL_GUARDED_BY(mu_);
   bv1::FileResponsibilityRequest last_file_ ABSL_GUARDED_BY(mu_);
+  int streamed_chunks_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t streamed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Serves `service` (and the default grpc.health.v1 service) on a port the kernel picks.

@@ -1,9 +1,12 @@
+#include <map>
 #include <memory>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/events/producer.h"
 #include "libs/redis/pool.h"
+#include "services/buildings/geo.h"
 #include "services/buildings/memory_store.h"
 #include "services/buildings/redis_store.h"
 #include "tests/support/shared_redis.h"
@@ -15,6 +18,8 @@ struct StoreUnderTest {
   std::string name;
   std::function<std::unique_ptr<Store>()> make;
 };
+
+void PrintTo(const StoreUnderTest& s, std::ostream* os) { *os << s.name; }
 
 // One redis-server for the whole suite (tests/support); each test gets its own key prefix.
 redis::Pool* SharedPool() {
@@ -153,6 +158,34 @@ TEST_P(StoreContract, NearbyOrdersByDistanceWithinRadius) {
   EXPECT_EQ((*near)[1].id, "hyd_far");
   EXPECT_TRUE(store_->FindNearby(v1::NEARBY_KIND_MICRO_STATION, 29.82, 106.43, 2000, 5)->empty());
   EXPECT_EQ(store_->GetHydrant("hyd_near")->location().latitude(), 29.821);
+}
+
+// Hydrants 10–200 m away in all eight directions at Chongqing's latitude: the index must not
+// quantise positions (east–west offsets were once rounded to ~100 m).
+TEST_P(StoreContract, NearbyIsAccurateToAMetreAtShortRangeInEveryDirection) {
+  constexpr double kLat = 29.8123457, kLon = 106.4312345;
+  std::map<std::string, double> want;
+  for (int i = 0; i < 8; ++i) {
+    for (int ring = 0; ring < 2; ++ring) {
+      const double metres = ring == 0 ? 10 + 11 * i : 110 + 11 * i;  // 10…87 m, 110…187 m
+      const LatLon p = DestinationPoint(kLat, kLon, 45 * i, metres);
+      v1::Hydrant h;
+      h.set_hydrant_id(absl::StrCat("hyd_", i, "_", ring));
+      h.mutable_location()->set_latitude(p.latitude);
+      h.mutable_location()->set_longitude(p.longitude);
+      ASSERT_TRUE(store_->PutHydrant(h).ok());
+      want[h.hydrant_id()] = metres;
+    }
+  }
+  auto near = store_->FindNearby(v1::NEARBY_KIND_HYDRANT, kLat, kLon, 200, 50);
+  ASSERT_TRUE(near.ok()) << near.status();
+  ASSERT_EQ(near->size(), want.size());
+  double previous = 0;
+  for (const auto& n : *near) {
+    EXPECT_NEAR(n.distance_m, want.at(n.id), 1.0) << n.id;
+    EXPECT_GE(n.distance_m, previous) << n.id << " out of order";
+    previous = n.distance_m;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "firegrid/buildings/v1/buildings.pb.h"
+#include "libs/auth/principal.h"
+
+namespace firegrid::buildings {
+
+namespace v1 = ::firegrid::buildings::v1;
+
+// Who may do what in the buildings registry (the role table of README.md), in one place.
+// Each check returns PERMISSION_DENIED naming the role and the action.
+
+// PERMISSION_DENIED "role <role> may not <what>".
+absl::Status Denied(const auth::Principal& p, absl::string_view what);
+
+// The building's responsibility chain names this principal by subject (building managers see
+// and maintain the buildings that name them).
+bool NamesPrincipal(const firegrid::buildings::v1::Building& b, const auth::Principal& p);
+
+// Read a building: building managers named by it; administrative and department roles and
+// internal services under their tier path.
+absl::Status CanRead(const auth::Principal& p, const firegrid::buildings::v1::Building& b);
+
+// Create or change buildings (and their fire access) at `tier_path`: district admins, street
+// officers and community workers under their tier path.
+absl::Status CanEdit(const auth::Principal& p, absl::string_view tier_path);
+
+// Record facility status: building managers named by it; administrative roles and department
+// officers under their tier path.
+absl::Status CanSetFacility(const auth::Principal& p, const firegrid::buildings::v1::Building& b);
+
+// Area management (filings, hydrants, micro stations): district admins and street officers under
+// their tier path.
+absl::Status CanManageArea(const auth::Principal& p, absl::string_view tier_path,
+                           absl::string_view what);
+
+}  // namespace firegrid::buildings

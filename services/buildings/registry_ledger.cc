@@ -1,0 +1,45 @@
+#include "absl/strings/str_cat.h"
+#include "libs/auth/scope.h"
+#include "libs/common/status.h"
+#include "services/buildings/access.h"
+#include "services/buildings/ledger.h"
+#include "services/buildings/registry.h"
+#include "services/buildings/registry_internal.h"
+#include "services/buildings/validate.h"
+
+namespace firegrid::buildings {
+
+using auth::Role;
+using internal::Ts;
+
+absl::StatusOr<v1::Ledger> Registry::GetLedger(const P& p, const v1::GetLedgerRequest& req) {
+  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
+    return Denied(p, "read the ledger");
+  }
+  FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
+  if (!IsDivisionCode(scope)) return InvalidField("tier_path", "must be a 6, 9 or 12-digit code");
+  FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
+  FG_ASSIGN_OR_RETURN(auto names, UnitNames(scope));
+  return ComputeLedger(scope, buildings, names, clock_->Now());
+}
+
+absl::StatusOr<v1::CsvDocument> Registry::ExportLedgerCsv(const P& p,
+                                                          const v1::ExportLedgerCsvRequest& req) {
+  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
+    return Denied(p, "export the ledger");
+  }
+  FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
+  if (!IsDivisionCode(scope)) return InvalidField("tier_path", "must be a 6, 9 or 12-digit code");
+  FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
+  FG_ASSIGN_OR_RETURN(auto names, UnitNames(scope));
+  v1::CsvDocument doc;
+  doc.set_filename(absl::StrCat("ledger-", scope, "-",
+                                absl::FormatTime("%Y%m%d", clock_->Now(), calendar_.zone), ".csv"));
+  doc.set_content(LedgerCsv(buildings, names));
+  doc.set_rows(static_cast<int>(buildings.size()));
+  return doc;
+}
+
+}  // namespace firegrid::buildings

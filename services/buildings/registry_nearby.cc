@@ -1,0 +1,140 @@
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "libs/auth/scope.h"
+#include "libs/common/status.h"
+#include "services/buildings/access.h"
+#include "services/buildings/geo.h"
+#include "services/buildings/registry.h"
+#include "services/buildings/registry_internal.h"
+#include "services/buildings/validate.h"
+
+namespace firegrid::buildings {
+
+using auth::Role;
+using internal::Ts;
+
+absl::StatusOr<v1::Hydrant> Registry::RegisterHydrant(const P& p,
+                                                      const v1::RegisterHydrantRequest& req) {
+  v1::Hydrant h = req.hydrant();
+  if (DivisionLevel(h.tier_path()) < 2) {
+    return InvalidField("hydrant.tier_path", "must be a street/town or community/village code");
+  }
+  FG_RETURN_IF_ERROR(ValidateLocation(h.location(), "hydrant.location"));
+  if (h.status() == v1::HYDRANT_STATUS_UNSPECIFIED || !v1::HydrantStatus_IsValid(h.status())) {
+    return InvalidField("hydrant.status", "is required");
+  }
+  FG_RETURN_IF_ERROR(ValidateText(h.maintainer(), "hydrant.maintainer", false, 200));
+  FG_RETURN_IF_ERROR(ValidateText(h.note(), "hydrant.note", false, 1000));
+  if (h.has_updated_at()) return InvalidField("hydrant.updated_at", "is server-owned");
+  FG_RETURN_IF_ERROR(CanManageArea(p, h.tier_path(), "register hydrants"));
+  FG_RETURN_IF_ERROR(CheckTierExists(h.tier_path(), "hydrant.tier_path"));
+  if (h.hydrant_id().empty()) {
+    h.set_hydrant_id(ids_->NewId("hyd"));
+  } else {
+    if (!IsWellFormedId(h.hydrant_id(), "hyd")) {
+      return InvalidField("hydrant.hydrant_id", "is not a hydrant id");
+    }
+    FG_ASSIGN_OR_RETURN(v1::Hydrant old, store_->GetHydrant(h.hydrant_id()));
+    FG_RETURN_IF_ERROR(CanManageArea(p, old.tier_path(), "change this hydrant"));
+  }
+  *h.mutable_updated_at() = Ts(clock_->Now());
+  FG_RETURN_IF_ERROR(store_->PutHydrant(h));
+  return h;
+}
+
+absl::StatusOr<v1::MicroStation> Registry::RegisterMicroStation(
+    const P& p, const v1::RegisterMicroStationRequest& req) {
+  v1::MicroStation s = req.station();
+  FG_RETURN_IF_ERROR(ValidateText(s.name(), "station.name", true, 200));
+  if (DivisionLevel(s.tier_path()) < 2) {
+    return InvalidField("station.tier_path", "must be a street/town or community/village code");
+  }
+  FG_RETURN_IF_ERROR(ValidateLocation(s.location(), "station.location"));
+  if (s.staff() < 0 || s.staff() > 1000)
+    return InvalidField("station.staff", "must be in [0, 1000]");
+  FG_RETURN_IF_ERROR(ValidateText(s.phone(), "station.phone", false, 20));
+  if (s.has_updated_at()) return InvalidField("station.updated_at", "is server-owned");
+  FG_RETURN_IF_ERROR(CanManageArea(p, s.tier_path(), "register micro fire stations"));
+  FG_RETURN_IF_ERROR(CheckTierExists(s.tier_path(), "station.tier_path"));
+  if (s.station_id().empty()) {
+    s.set_station_id(ids_->NewId("mfs"));
+  } else {
+    if (!IsWellFormedId(s.station_id(), "mfs")) {
+      return InvalidField("station.station_id", "is not a micro station id");
+    }
+    FG_ASSIGN_OR_RETURN(v1::MicroStation old, store_->GetStation(s.station_id()));
+    FG_RETURN_IF_ERROR(CanManageArea(p, old.tier_path(), "change this micro station"));
+  }
+  *s.mutable_updated_at() = Ts(clock_->Now());
+  FG_RETURN_IF_ERROR(store_->PutStation(s));
+  return s;
+}
+
+absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
+                                                            const v1::FindNearbyRequest& req) {
+  if (p.role == Role::kServiceAgency) return Denied(p, "search hydrants and stations");
+  if (req.kind() != v1::NEARBY_KIND_HYDRANT && req.kind() != v1::NEARBY_KIND_MICRO_STATION) {
+    return InvalidField("kind", "is required (hydrant or micro_station)");
+  }
+  if (!std::isfinite(req.radius_m()) || req.radius_m() < 0 || req.radius_m() > 20000) {
+    return InvalidField("radius_m", "must be in (0, 20000]");
+  }
+  if (req.limit() < 0 || req.limit() > 50) return InvalidField("limit", "must be in [0, 50]");
+  const double radius = req.radius_m() == 0 ? 1000 : req.radius_m();
+  const int limit = req.limit() == 0 ? 5 : req.limit();
+  v1::GeoPoint origin;
+  if (req.has_location()) {
+    FG_RETURN_IF_ERROR(ValidateLocation(req.location(), "location"));
+    origin = req.location();
+  } else if (!req.building_id().empty()) {
+    FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
+    FG_RETURN_IF_ERROR(CanRead(p, b));
+    origin = b.location();
+  } else {
+    return InvalidField("origin", "give building_id or location");
+  }
+  const bool filter = req.kind() == v1::NEARBY_KIND_HYDRANT && req.in_service_only();
+  // The store's GEO index only pre-selects: its positions and distances are approximate (a
+  // geohash cell), so ask a little wider and for more, then rank by the exact great-circle
+  // distance between the origin and each item's recorded location.
+  constexpr double kPreselectMarginM = 5;
+  FG_ASSIGN_OR_RETURN(auto near, store_->FindNearby(req.kind(), origin.latitude(),
+                                                    origin.longitude(), radius + kPreselectMarginM,
+                                                    std::min(limit * (filter ? 10 : 4) + 10, 500)));
+  std::vector<v1::NearbyResult> found;
+  for (const auto& n : near) {
+    v1::NearbyResult r;
+    v1::GeoPoint at;
+    if (req.kind() == v1::NEARBY_KIND_HYDRANT) {
+      auto h = store_->GetHydrant(n.id);
+      if (h.status().code() == absl::StatusCode::kNotFound) continue;
+      FG_RETURN_IF_ERROR(h.status());
+      if (filter && h->status() != v1::HYDRANT_STATUS_IN_SERVICE) continue;
+      at = h->location();
+      *r.mutable_hydrant() = *std::move(h);
+    } else {
+      auto s = store_->GetStation(n.id);
+      if (s.status().code() == absl::StatusCode::kNotFound) continue;
+      FG_RETURN_IF_ERROR(s.status());
+      at = s->location();
+      *r.mutable_station() = *std::move(s);
+    }
+    const double d =
+        DistanceMetres(origin.latitude(), origin.longitude(), at.latitude(), at.longitude());
+    if (d > radius) continue;
+    r.set_distance_m(d);
+    found.push_back(std::move(r));
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.distance_m() < b.distance_m(); });
+  v1::FindNearbyResponse resp;
+  for (auto& r : found) {
+    if (resp.results_size() == limit) break;
+    *resp.add_results() = std::move(r);
+  }
+  return resp;
+}
+
+}  // namespace firegrid::buildings
