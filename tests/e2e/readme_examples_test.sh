@@ -56,6 +56,7 @@ unset FIREGRID_TOKEN FIREGRID_TOKEN_FILE FIREGRID_DEV_KEY_FILE
 WORK="$TMP/work"
 mkdir -p "$WORK"
 ln -s "$FIREGRID_STATE_DIR" "$WORK/.state"
+ln -s "$ROOT/docs" "$WORK/docs"  # examples use files of the repository (docs/samples/)
 cd "$WORK"
 
 # ----- the examples: the sh blocks of the firegridctl section, continuation lines joined.

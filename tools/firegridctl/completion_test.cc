@@ -3,6 +3,8 @@
 #include "tools/firegridctl/completion.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -24,7 +26,9 @@ using ::testing::HasSubstr;
 // completed) in one bash process; returns the offers per query.
 std::vector<std::vector<std::string>> Complete(
     const std::string& script, const std::vector<std::vector<std::string>>& queries) {
-  const std::string dir = ::testing::TempDir();
+  // A directory of its own: ctest runs the tests of this binary in parallel processes.
+  std::string dir_template = ::testing::TempDir() + "/firegridctl-completion-XXXXXX";
+  const std::string dir = mkdtemp(dir_template.data());
   const std::string script_path = dir + "/firegridctl.bash";
   std::ofstream(script_path, std::ios::trunc) << script;
   std::string driver = absl::StrCat("source '", script_path, "'\n");
@@ -43,6 +47,7 @@ std::vector<std::vector<std::string>> Complete(
   char buf[4096];
   while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) output += buf;
   if (p != nullptr) EXPECT_EQ(pclose(p), 0) << output;
+  std::filesystem::remove_all(dir);
   std::vector<std::vector<std::string>> offers(queries.size());
   for (absl::string_view line : absl::StrSplit(output, '\n', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits(':', 1));
