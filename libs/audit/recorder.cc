@@ -57,29 +57,31 @@ bool IsMutation(absl::string_view method) {
 }
 
 std::string ObjectIdOf(const Message& request, const Message* response) {
-  std::string id = FindIn(request, 1);
-  if (id.empty() && response != nullptr) id = FindIn(*response, 1);
-  return id;
+  if (response != nullptr) {
+    std::string id = FindIn(*response, 1);
+    if (!id.empty()) return id;
+  }
+  return FindIn(request, 1);
 }
 
-void Recorder::Record(absl::string_view method, const auth::Principal* who, const Message& request,
-                      const Message* response, const absl::Status& result,
+void Recorder::Record(absl::string_view method, const auth::Principal& who,
+                      absl::string_view object_id, absl::string_view result_code,
                       absl::string_view trace_id) {
   if (!IsMutation(method)) return;
   AuditRecord r;
   r.set_method(std::string(method));
-  r.set_object_id(ObjectIdOf(request, result.ok() ? response : nullptr));
-  if (who != nullptr) {
-    r.set_principal(who->subject);
-    r.set_role(std::string(auth::RoleName(who->role)));
-    r.set_tier_path(who->tier_path);
-    r.set_org_unit(who->org_unit);
-  }
-  r.set_result_code(std::string(absl::StatusCodeToString(result.code())));
+  r.set_object_id(std::string(object_id));
+  r.set_principal(who.subject);
+  r.set_role(std::string(auth::RoleName(who.role)));
+  r.set_tier_path(who.tier_path);
+  r.set_org_unit(who.org_unit);
+  r.set_result_code(std::string(result_code));
   r.set_trace_id(std::string(trace_id));
   absl::StatusOr<AuditRecord> appended = log_->Append(std::move(r));
   if (!appended.ok()) {
+    failures_.fetch_add(1);
     log::Error("audit record not appended", {{"method", std::string(method)},
+                                             {"object_id", std::string(object_id)},
                                              {"error", std::string(appended.status().message())}});
   }
 }

@@ -35,6 +35,16 @@ TEST(AuditRecorderTest, ObjectIdOfACreatedObjectComesFromTheResponse) {
   EXPECT_EQ(ObjectIdOf(req, nullptr), "");
 }
 
+TEST(AuditRecorderTest, ObjectIdOfAReportIsTheNewHazardNotTheBuildingItIsAbout) {
+  hazards::v1::ReportHazardRequest req;
+  req.set_building_id("bld_1");
+  hazards::v1::ReportHazardResponse resp;
+  resp.mutable_hazard()->set_hazard_id("hzd_9");
+  resp.mutable_hazard()->set_building_id("bld_1");
+  EXPECT_EQ(ObjectIdOf(req, &resp), "hzd_9");
+  EXPECT_EQ(ObjectIdOf(req, nullptr), "bld_1");  // refused: the building it was about
+}
+
 TEST(AuditRecorderTest, ObjectIdIsFoundOneMessageDown) {
   buildings::v1::UpsertOrgUnitRequest req;
   req.mutable_org_unit()->set_code("500109001");

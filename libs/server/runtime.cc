@@ -10,11 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/security/server_credentials.h"
+#include "libs/audit/interceptor.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
 #include "libs/common/stop_flag.h"
-#include "libs/redis/observe.h"
 #include "libs/common/version.h"
+#include "libs/redis/observe.h"
 
 namespace firegrid::server {
 namespace {
@@ -80,6 +81,9 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
            });
   b.Duration("drain-timeout", &c->drain_timeout, absl::Seconds(10),
              "how long in-flight RPCs get on SIGTERM", absl::ZeroDuration(), absl::Minutes(5));
+  b.Duration("audit-retention", &c->audit_retention, absl::Hours(24 * 365),
+             "how long audit records are kept (network logs: at least 6 months by law)",
+             absl::Hours(1), absl::Hours(24 * 365 * 10));
   b.String("tls-cert-file", &c->tls_cert_file, "", "PEM certificate chain of the gRPC port (TLS)");
   b.String("tls-key-file", &c->tls_key_file, "", "PEM private key of the gRPC port (TLS)");
   b.String("tls-client-ca-file", &c->tls_client_ca_file, "",
@@ -107,7 +111,7 @@ void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& service_name,
                                                          const RuntimeConfig& c,
-                                                         const std::string& outbox_key) {
+                                                         const std::string& key_prefix) {
   log::Init(service_name, log::ParseLevel(c.log_level, log::Level::kInfo));
   std::unique_ptr<Runtime> rt(new Runtime());
   rt->kafka_bootstrap_ = c.kafka_bootstrap;
@@ -159,7 +163,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   FG_ASSIGN_OR_RETURN(rt->producer_, events::KafkaProducer::Create(prod));
 
   events::OutboxRelayOptions ro;
-  ro.outbox_key = outbox_key;
+  ro.outbox_key = key_prefix + ":outbox";
   FG_ASSIGN_OR_RETURN(rt->relay_,
                       events::OutboxRelay::Create(rt->redis_.get(), rt->producer_.get(), ro));
 
@@ -189,6 +193,26 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.metrics_address = c.metrics_address;
   ho.drain_timeout = c.drain_timeout;
   rt->host_ = std::make_unique<ServiceHost>(ho);
+  rt->audit_log_ =
+      std::make_unique<audit::AuditLog>(rt->redis_.get(), RealClock::Get(),
+                                        audit::AuditLogOptions{.key_prefix = key_prefix + ":audit",
+                                                               .service = service_name,
+                                                               .retention = c.audit_retention});
+  rt->audit_recorder_ = std::make_unique<audit::Recorder>(rt->audit_log_.get());
+  rt->audit_service_ =
+      std::make_unique<audit::AuditGrpcService>(rt->audit_log_.get(), rt->authenticator_.get());
+  rt->host_->AddService(rt->audit_service_.get());
+  rt->host_->AddInterceptorFactory(std::make_unique<audit::AuditInterceptorFactory>(
+      rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get()));
+  {
+    audit::Recorder* recorder = rt->audit_recorder_.get();
+    FG_RETURN_IF_ERROR(rt->host_->metrics().AddCounterCallback(
+        "firegrid_audit_append_failures_total",
+        "State-changing calls whose audit record could not be written (logged with the call)",
+        [recorder]() -> std::vector<std::pair<Labels, double>> {
+          return {{Labels{}, static_cast<double>(recorder->failures())}};
+        }));
+  }
   Family<Histogram>* redis_latency = &rt->host_->metrics().AddHistogram(
       "firegrid_redis_command_duration_seconds",
       "Redis call latency (pool commands and pipelines, failed ones included), by command.",
@@ -245,6 +269,7 @@ Runtime::~Runtime() {
     host_->metrics().RemoveGaugeCallback("firegrid_outbox_oldest_age_seconds");
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
     host_->metrics().RemoveGaugeCallback("firegrid_events_dead_lettered_total");
+    host_->metrics().RemoveGaugeCallback("firegrid_audit_append_failures_total");
   }
 }
 

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/audit/audit_log.h"
+#include "libs/audit/grpc_service.h"
+#include "libs/audit/recorder.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/rate_limit.h"
 #include "libs/auth/token.h"
@@ -52,6 +55,8 @@ struct RuntimeConfig {
   absl::Duration jwt_max_lifetime;
   std::string log_level;
   absl::Duration drain_timeout;
+  // How long audit records are kept (libs/audit; at least six months by law, a year by default).
+  absl::Duration audit_retention;
   // TLS for the gRPC port; with a client CA, clients must present certificates signed by it
   // (mTLS between services). Empty: plaintext (inside a mesh that does mTLS for us).
   std::string tls_cert_file;
@@ -78,11 +83,13 @@ void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_
 // and consumers, then calls Serve().
 class Runtime {
  public:
+  // `key_prefix` is the service's Redis key prefix (e.g. "fg:hazards"): the runtime keeps the
+  // outbox under "<prefix>:outbox" and the audit log under "<prefix>:audit".
   // Fails (and the service should exit non-zero) for unusable config: unreadable key files,
   // bad addresses, an invalid producer configuration.
   static absl::StatusOr<std::unique_ptr<Runtime>> Create(const std::string& service_name,
                                                          const RuntimeConfig& config,
-                                                         const std::string& outbox_key);
+                                                         const std::string& key_prefix);
   ~Runtime();
 
   redis::Pool& redis() { return *redis_; }
@@ -91,6 +98,9 @@ class Runtime {
   // Token verification plus the per-principal rate limit; what every RPC calls first.
   const auth::Authenticator& authenticator() const { return *authenticator_; }
   ServiceHost& host() { return *host_; }
+  // The service's audit log: every state-changing call is recorded by the host's audit
+  // interceptor, and firegrid.audit.v1.AuditService answers for it (libs/audit).
+  audit::AuditLog& audit_log() { return *audit_log_; }
 
   // A consumer of `topics` in consumer group `group` (at-least-once, dead letters through this
   // runtime's producer), started by Serve() and stopped before the relay; its per-partition lag
@@ -117,6 +127,9 @@ class Runtime {
   std::unique_ptr<auth::RateLimiter> failure_limiter_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<ServiceHost> host_;
+  std::unique_ptr<audit::AuditLog> audit_log_;
+  std::unique_ptr<audit::Recorder> audit_recorder_;
+  std::unique_ptr<audit::AuditGrpcService> audit_service_;
   std::string kafka_bootstrap_;
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
   absl::Duration kafka_session_timeout_ = absl::Seconds(3);

@@ -36,14 +36,14 @@ class RuntimeTest : public ::testing::Test {
 };
 
 TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
-  auto rt = Runtime::Create("svc", Config(), "t:outbox");
+  auto rt = Runtime::Create("svc", Config(), "t");
   ASSERT_TRUE(rt.ok()) << rt.status();
   EXPECT_TRUE((*rt)->host().metrics().Render().find("firegrid_outbox_backlog") !=
               std::string::npos);
 }
 
 TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
-  auto rt = Runtime::Create("svc", Config({"--redis-addr=127.0.0.1:1"}), "t:outbox");
+  auto rt = Runtime::Create("svc", Config({"--redis-addr=127.0.0.1:1"}), "t");
   ASSERT_TRUE(rt.ok()) << rt.status();
   ServiceHost& host = (*rt)->host();
   ASSERT_TRUE(host.Start().ok());
@@ -62,18 +62,18 @@ TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
 TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
   RuntimeConfig c = Config();
   c.jwt_hs256_key_file = dir_ + "/missing.key";
-  EXPECT_EQ(Runtime::Create("svc", c, "t:outbox").status().code(),
+  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(),
             absl::StatusCode::kInvalidArgument);
   c = Config({"--tls-cert-file=" + key_});
-  auto s = Runtime::Create("svc", c, "t:outbox").status();
+  auto s = Runtime::Create("svc", c, "t").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--tls-key-file"), std::string::npos) << s;
   c = Config({"--tls-client-ca-file=" + key_});
-  s = Runtime::Create("svc", c, "t:outbox").status();
+  s = Runtime::Create("svc", c, "t").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--tls-client-ca-file"), std::string::npos) << s;
   c = Config({"--tls-cert-file=" + dir_ + "/none.pem", "--tls-key-file=" + dir_ + "/none.key"});
-  EXPECT_EQ(Runtime::Create("svc", c, "t:outbox").status().code(),
+  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -86,12 +86,12 @@ TEST_F(RuntimeTest, TokensLongerLivedThanTheMaximumLifetimeAreRefused) {
   const absl::Time now = absl::Now();
   const std::string day = *(*signer)->Sign(p, now, absl::Hours(24));
   const std::string two_days = *(*signer)->Sign(p, now, absl::Hours(48));
-  auto rt = Runtime::Create("svc", defaults, "t:outbox");
+  auto rt = Runtime::Create("svc", defaults, "t");
   ASSERT_TRUE(rt.ok()) << rt.status();
   EXPECT_TRUE((*rt)->verifier().Verify(day, now).ok());
   EXPECT_EQ((*rt)->verifier().Verify(two_days, now).status().code(),
             absl::StatusCode::kUnauthenticated);
-  auto longer = Runtime::Create("svc", Config({"--jwt-max-lifetime=72h"}), "t:outbox");
+  auto longer = Runtime::Create("svc", Config({"--jwt-max-lifetime=72h"}), "t");
   ASSERT_TRUE(longer.ok()) << longer.status();
   EXPECT_TRUE((*longer)->verifier().Verify(two_days, now).ok());
 }

@@ -409,6 +409,16 @@ void ServiceHost::AddService(grpc::Service* service) {
   services_.push_back(service);
 }
 
+void ServiceHost::AddInterceptorFactory(
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> factory) {
+  absl::MutexLock lock(&mu_);
+  if (state_ != State::kNew) {
+    log::Error("ServiceHost::AddInterceptorFactory after Start is ignored");
+    return;
+  }
+  interceptor_factories_.push_back(std::move(factory));
+}
+
 void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
   absl::MutexLock lock(&mu_);
   checks_.push_back(Check{std::move(name), std::move(check), ""});
@@ -434,11 +444,14 @@ bool ServiceHost::ready() const { return ready_.load(); }
 
 absl::Status ServiceHost::Start() {
   std::vector<grpc::Service*> services;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      extra_interceptors;
   {
     absl::MutexLock lock(&mu_);
     if (state_ != State::kNew) return absl::FailedPreconditionError("ServiceHost already started");
     state_ = State::kStarting;
     services = services_;
+    extra_interceptors = std::move(interceptor_factories_);
   }
   auto fail = [this](absl::Status s) {
     StopAfterFailedStart();
@@ -474,6 +487,7 @@ absl::Status ServiceHost::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<InputInterceptorFactory>());  // first: metrics see its code
   creators.push_back(std::make_unique<MetricsInterceptorFactory>(rpc_metrics_.get()));
+  for (auto& f : extra_interceptors) creators.push_back(std::move(f));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port == 0) {

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "libs/common/stop_flag.h"
 #include "libs/server/metrics.h"
 
@@ -89,6 +90,10 @@ class ServiceHost {
 
   // Before Start(). The service is not owned and must outlive the host.
   void AddService(grpc::Service* service);
+  // Before Start(). Runs after the host's own interceptors (input checks, metrics), so it sees
+  // the final status of each call (e.g. the audit log's, libs/audit/interceptor.h).
+  void AddInterceptorFactory(
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> factory);
   // Any time. Checks run on the readiness thread every readiness_interval; they must be quick
   // and bounded (use their own timeouts). The host is ready while all of them return OK.
   void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
@@ -146,6 +151,8 @@ class ServiceHost {
   State state_ ABSL_GUARDED_BY(mu_) = State::kNew;
   bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::Service*> services_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptor_factories_ ABSL_GUARDED_BY(mu_);
   std::vector<Check> checks_ ABSL_GUARDED_BY(mu_);
   int grpc_port_ ABSL_GUARDED_BY(mu_) = 0;
   int metrics_port_ ABSL_GUARDED_BY(mu_) = 0;

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     log::Error("invalid rules", {{"error", std::string(rules.status().message())}});
     return 2;
   }
-  auto runtime = server::Runtime::Create("hazards", rc, key_prefix + ":outbox");
+  auto runtime = server::Runtime::Create("hazards", rc, key_prefix);
   if (!runtime.ok()) {
     log::Error("invalid configuration", {{"error", std::string(runtime.status().message())}});
     return 2;

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     log::Error("invalid plan", {{"error", std::string(plan_book.status().message())}});
     return 2;
   }
-  auto runtime = server::Runtime::Create("notify", rc, key_prefix + ":outbox");
+  auto runtime = server::Runtime::Create("notify", rc, key_prefix);
   if (!runtime.ok()) {
     log::Error("invalid configuration", {{"error", std::string(runtime.status().message())}});
     return 2;

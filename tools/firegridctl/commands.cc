@@ -10,6 +10,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterBuildingsCommands(registry);
   RegisterHazardsCommands(registry);
   RegisterNotifyCommands(registry);
+  RegisterAuditCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 

@@ -11,5 +11,6 @@ void RegisterGenericCommands(Registry* registry);    // cmd_generic.cc: call, me
 void RegisterBuildingsCommands(Registry* registry);  // cmd_buildings.cc: orgunits, buildings, ...
 void RegisterHazardsCommands(Registry* registry);    // cmd_hazards.cc: hazards ...
 void RegisterNotifyCommands(Registry* registry);     // cmd_notify.cc: watch, inbox, plan, webhook
+void RegisterAuditCommands(Registry* registry);      // cmd_audit.cc: audit, audit verify
 
 }  // namespace firegrid::ctl
