@@ -11,6 +11,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
+#include "libs/common/proto_json.h"
 #include "libs/common/status.h"
 #include "libs/redis/atomic_write.h"
 #include "libs/redis/script.h"
@@ -275,11 +276,14 @@ absl::Status WebhookStore::Intake(const Hook& hook, int log_size) {
       }
       n.set_cursor(next);
       if (n.recipient().empty()) n.set_recipient(OrgRecipient(org));
-      std::string body;
-      if (!google::protobuf::util::MessageToJsonString(n, &body).ok()) {
+      // The same JSON as `firegridctl --output json`: proto field names, enum values in the
+      // CLI's spelling ("hazard_task"), RFC 3339 times (libs/common/proto_json.h).
+      absl::StatusOr<std::string> json = MessageToJson(n, {.multiline = false});
+      if (!json.ok()) {
         log::Error("notification not convertible to JSON", {{"org_unit", org}, {"cursor", next}});
         continue;
       }
+      const std::string body = *std::move(json);
       v1::Delivery d;
       d.set_delivery_id(DeliveryId(next, gen));
       d.set_org_unit(org);
@@ -289,7 +293,8 @@ absl::Status WebhookStore::Intake(const Hook& hook, int log_size) {
       *d.mutable_updated_at() = ToProto(now);
       // The trace's span for this delivery is fixed here, like the body: every retry sends it.
       write.commands.push_back({"HSET", Key("d", d.delivery_id()), "d", Serialize(d), "attempts",
-                                "0", "body", body, "kind", v1::Kind_Name(n.kind()), "traceparent",
+                                "0", "body", body, "kind",
+                                EnumLabel(v1::Kind_descriptor(), n.kind()), "traceparent",
                                 WebhookTraceparent(n.trace_id(), gen)});
       write.commands.push_back({"ZADD", due_key, now_ms, d.delivery_id()});
       write.commands.push_back({"LPUSH", log_key, d.delivery_id()});

@@ -21,6 +21,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "libs/common/proto_json.h"
 #include "services/notify/inbox_keys.h"
 #include "services/notify/webhooks.h"
 #include "tests/support/ports.h"
@@ -247,11 +248,14 @@ TEST_F(WebhooksIntegrationTest, DeliversSignedNotificationThatTheReceiverVerifie
   const Receiver::Request req = receiver.requests().at(0);
   EXPECT_EQ(req.path, "/fire/notify");
   EXPECT_EQ(req.content_type, "application/json");
-  EXPECT_EQ(req.event, "KIND_HAZARD_TASK");
+  // One spelling everywhere: the CLI's (`firegridctl --output json`) enum labels and field names.
+  EXPECT_EQ(req.event, "hazard_task");
+  EXPECT_NE(req.body.find(R"("kind":"hazard_task")"), std::string::npos) << req.body;
+  EXPECT_NE(req.body.find(R"("notification_id":"ntf_1")"), std::string::npos) << req.body;
   EXPECT_EQ(req.signature, ExpectedSignature(kSecret, req.body));
   EXPECT_NE(req.signature, ExpectedSignature("another-secret-0123", req.body));
   v1::Notification body;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(req.body, &body).ok()) << req.body;
+  ASSERT_TRUE(JsonToMessage(req.body, &body).ok()) << req.body;
   EXPECT_EQ(body.notification_id(), "ntf_1");
   EXPECT_EQ(body.cursor(), cursor);
   EXPECT_EQ(body.recipient(), "org:500109.urban_management");
@@ -285,7 +289,7 @@ TEST_F(WebhooksIntegrationTest, OnlyNotificationsArrivingAfterTheWebhookWasSetAr
   webhooks->WaitIdle();
   ASSERT_EQ(receiver.requests().size(), 1u);
   EXPECT_EQ(receiver.requests()[0].path, "/v2");
-  EXPECT_EQ(receiver.requests()[0].event, "KIND_REMINDER");
+  EXPECT_EQ(receiver.requests()[0].event, "reminder");
   EXPECT_EQ(Only(*webhooks, kDept).notification_id(), "ntf_new");
 }
 
@@ -427,7 +431,7 @@ TEST_F(WebhooksIntegrationTest, TwoInstancesDeliverEachNotificationExactlyOnce) 
   std::set<std::string> delivery_ids;
   for (const Receiver::Request& r : reqs) {
     v1::Notification n;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &n).ok());
+    ASSERT_TRUE(JsonToMessage(r.body, &n).ok());
     notification_ids.insert(n.notification_id());
     delivery_ids.insert(r.delivery);
     EXPECT_EQ(r.signature, ExpectedSignature(kSecret, r.body));
@@ -494,7 +498,7 @@ TEST_F(WebhooksIntegrationTest, DeliversInInboxOrderAndListsNewestFirstWithinLog
   ASSERT_EQ(reqs.size(), 5u);
   for (int i = 0; i < 5; ++i) {
     v1::Notification n;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(reqs[i].body, &n).ok());
+    ASSERT_TRUE(JsonToMessage(reqs[i].body, &n).ok());
     EXPECT_EQ(n.notification_id(), "ntf_" + std::to_string(i + 1));
   }
   log = Deliveries(*webhooks, kDept, 2);
@@ -620,7 +624,7 @@ TEST_F(WebhooksIntegrationTest, PostCarriesTheNotificationsTraceInTraceparentOnE
   std::vector<Receiver::Request> traced, untraced;
   for (const Receiver::Request& r : receiver.requests()) {
     v1::Notification body;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &body).ok());
+    ASSERT_TRUE(JsonToMessage(r.body, &body).ok());
     (body.notification_id() == "ntf_traced" ? traced : untraced).push_back(r);
   }
   ASSERT_EQ(traced.size(), 2u);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -33,7 +34,7 @@ namespace nv1 = ::firegrid::notify::v1;
 constexpr char kTraceId[] = "5c3a1e0d9b8f47a6a1b2c3d4e5f60718";
 constexpr char kTraceparent[] = "00-5c3a1e0d9b8f47a6a1b2c3d4e5f60718-1a2b3c4d5e6f7081-01";
 
-// Reads one Subscribe stream on a thread and keeps the hazard ids of what arrives.
+// Reads one Subscribe stream on a thread and keeps the hazard ids (and trace ids) of what arrives.
 class Pushes {
  public:
   Pushes(const std::string& address, const std::string& token) {
@@ -45,7 +46,10 @@ class Pushes {
       nv1::SubscribeResponse resp;
       while (reader->Read(&resp)) {
         absl::MutexLock lock(&mu_);
-        if (resp.has_notification()) hazards_.push_back(resp.notification().hazard_id());
+        if (resp.has_notification()) {
+          hazards_.push_back(resp.notification().hazard_id());
+          traces_[resp.notification().hazard_id()] = resp.notification().trace_id();
+        }
         if (resp.caught_up()) caught_up_ = true;
       }
       reader->Finish();
@@ -78,7 +82,16 @@ class Pushes {
   std::thread thread_;
   absl::Mutex mu_;
   std::vector<std::string> hazards_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> traces_ ABSL_GUARDED_BY(mu_);
   bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+
+ public:
+  // The trace id of the (last) pushed notification about `hazard_id`.
+  std::string TraceOf(const std::string& hazard_id) {
+    absl::MutexLock lock(&mu_);
+    auto it = traces_.find(hazard_id);
+    return it == traces_.end() ? "" : it->second;
+  }
 };
 
 std::string ReadFile(const std::string& path) {
@@ -184,12 +197,13 @@ class EventFlowE2E : public ::testing::Test {
   std::unique_ptr<hv1::HazardService::Stub> hazards_stub_;
 };
 
-TEST_F(EventFlowE2E, ReportHazardTraceIdAppearsInTheHazardsAndNotifyLogs) {
+TEST_F(EventFlowE2E, ReportHazardTraceIdReachesTheHazardsAndNotifyLogsAndThePushedNotification) {
   Pushes community(notify_->grpc_address(), worker_);
   ASSERT_TRUE(community.WaitCaughtUp());
   const std::string hazard = Report(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, kTraceparent);
   ASSERT_FALSE(hazard.empty());
   ASSERT_TRUE(community.WaitFor(hazard, absl::Seconds(60)));
+  EXPECT_EQ(community.TraceOf(hazard), kTraceId) << "the pushed notification lost the trace";
   // The hazards log has the call's lines, the notify log the handled event's; both are written
   // before the push arrives, but give the files a moment to be flushed.
   const std::string needle = absl::StrCat("\"trace_id\":\"", kTraceId, "\"");

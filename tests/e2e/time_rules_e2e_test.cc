@@ -2,7 +2,9 @@
 // (tests/support/fake_time.h): redis-server, buildings, hazards and notify see the same clock,
 // which the test moves forward by days or hours (stream ids, TTLs and the services' Clock
 // agree); the dev broker keeps the real time.
-// Proves: an overdue hazard escalates to the street at its deadline and to the district a week
+// Proves: a responsibility chain filed after its five-working-day filing period is recorded as
+// filed late, by how many working days, in the building and in the ledger; an overdue hazard
+// escalates to the street at its deadline and to the district a week
 // later (config/hazards_rules.textproto), and an unacknowledged hazard task is re-notified one
 // tier up after notify's default acknowledgement timeout (4 h), while an acknowledged one is not.
 #include <memory>
@@ -309,6 +311,64 @@ TEST_F(TimeRulesE2E, UnacknowledgedTaskIsRenotifiedOneTierUpAfterTheAcknowledgem
     EXPECT_NE(n.renotified_from(), community_task->notification_id())
         << "an acknowledged task was re-notified";
   }
+}
+
+TEST_F(TimeRulesE2E, FilingAfterItsFiveWorkingDayPeriodIsRecordedAsFiledLateInBuildingAndLedger) {
+  const std::string id = RegisterBuilding();
+  const std::string admin = Admin();
+  auto get = [&] {
+    bv1::GetBuildingRequest req;
+    req.set_building_id(id);
+    bv1::Building b;
+    grpc::Status s = bstub_->GetBuilding(Ctx(Admin()).get(), req, &b);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return b;
+  };
+  bv1::ResponsibilityChain chain;
+  chain.set_management_unit("朝阳物业");
+  chain.mutable_responsible_person()->set_name("张伟");
+  chain.mutable_responsible_person()->set_phone("13800000001");
+  chain.mutable_manager()->set_name("李娜");
+  chain.mutable_manager()->set_phone("13800000002");
+  chain.mutable_building_head()->set_name("王强");
+  chain.mutable_building_head()->set_phone("13800000003");
+  chain.set_property_company("朝阳物业");
+  // The chain is named; the filing period (5 working days) starts.
+  bv1::FileResponsibilityRequest name;
+  name.set_building_id(id);
+  name.set_expected_version(get().version());
+  *name.mutable_chain() = chain;
+  bv1::Building b;
+  grpc::Status s = bstub_->FileResponsibility(Ctx(admin).get(), name, &b);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(get().responsibility().filing_state(), bv1::FILING_STATE_PENDING);
+
+  // Ten calendar days on, not filed: late.
+  AdvanceClock(absl::Hours(24 * 10));
+  EXPECT_EQ(get().responsibility().filing_state(), bv1::FILING_STATE_LATE);
+
+  // Filed now: filed late, by the working days past the period, and counted so in the ledger.
+  bv1::FileResponsibilityRequest file = name;
+  file.set_expected_version(get().version());
+  file.mutable_filing()->set_document_number("北碚天生消备〔2026〕7号");
+  *file.mutable_filing()->mutable_filed_at() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
+  s = bstub_->FileResponsibility(Ctx(Admin()).get(), file, &b);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const bv1::Building filed = get();
+  EXPECT_EQ(filed.responsibility().filing_state(), bv1::FILING_STATE_FILED_LATE);
+  EXPECT_GE(filed.responsibility().working_days_late(), 1);
+  EXPECT_LE(filed.responsibility().working_days_late(), 6);  // 10 calendar days: ≤ 8 working days
+  bv1::GetLedgerRequest lr;
+  lr.set_tier_path(kStreet);
+  bv1::Ledger ledger;
+  s = bstub_->GetLedger(Ctx(Admin()).get(), lr, &ledger);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ledger.totals().filed_late(), 1);
+
+  // Later still, it stays filed late: lateness is a fact of the filing, not of the reading time.
+  AdvanceClock(absl::Hours(24 * 30));
+  EXPECT_EQ(get().responsibility().filing_state(), bv1::FILING_STATE_FILED_LATE);
 }
 
 }  // namespace
