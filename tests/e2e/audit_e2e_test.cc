@@ -88,29 +88,8 @@ class AuditE2E : public ::testing::Test {
 };
 
 TEST_F(AuditE2E, EveryChangeAndRefusalIsRecordedByTheOwningServiceWithCallerOutcomeAndTrace) {
-  for (auto [code, kind, parent] :
-       std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
-           {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
-           {"500109001", bv1::ORG_UNIT_KIND_STREET, "500109"},
-           {"500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001"}}) {
-    bv1::UpsertOrgUnitRequest u;
-    u.mutable_org_unit()->set_code(code);
-    u.mutable_org_unit()->set_kind(kind);
-    u.mutable_org_unit()->set_parent_code(parent);
-    u.mutable_org_unit()->set_name(code);
-    bv1::OrgUnit out;
-    ASSERT_TRUE(bstub_->UpsertOrgUnit(Ctx(admin_).get(), u, &out).ok());
-  }
-  bv1::CreateBuildingRequest create;
-  create.mutable_building()->set_name("朝阳大厦");
-  create.mutable_building()->set_tier_path("500109001002");
-  create.mutable_building()->mutable_location()->set_latitude(29.82);
-  create.mutable_building()->mutable_location()->set_longitude(106.43);
-  create.mutable_building()->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-  create.mutable_building()->set_height_m(60);
-  create.mutable_building()->set_floors_above_ground(20);
-  bv1::Building building;
-  ASSERT_TRUE(bstub_->CreateBuilding(Ctx(admin_).get(), create, &building).ok());
+  const bv1::Building building = testing::RegisterCommunityBuilding(*bstub_, admin_);
+  ASSERT_FALSE(building.building_id().empty());
   // A read: not recorded.
   bv1::GetBuildingRequest get;
   get.set_building_id(building.building_id());

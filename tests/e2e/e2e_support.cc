@@ -1,7 +1,10 @@
 #include "tests/e2e/e2e_support.h"
 
 #include <fstream>
+#include <tuple>
+#include <vector>
 
+#include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 
 namespace firegrid::testing {
@@ -37,6 +40,38 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token, absl:
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!token.empty()) auth::AttachToken(ctx.get(), token);
   return ctx;
+}
+
+buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService::Stub& stub,
+                                                  const std::string& admin_token) {
+  namespace bv1 = ::firegrid::buildings::v1;
+  for (auto [code, kind, parent] :
+       std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
+           {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
+           {"500109001", bv1::ORG_UNIT_KIND_STREET, "500109"},
+           {"500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001"}}) {
+    bv1::UpsertOrgUnitRequest u;
+    u.mutable_org_unit()->set_code(code);
+    u.mutable_org_unit()->set_kind(kind);
+    u.mutable_org_unit()->set_parent_code(parent);
+    u.mutable_org_unit()->set_name(code);
+    bv1::OrgUnit out;
+    grpc::Status s = stub.UpsertOrgUnit(CallContext(admin_token).get(), u, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  bv1::CreateBuildingRequest req;
+  auto* b = req.mutable_building();
+  b->set_name("朝阳大厦");
+  b->set_tier_path("500109001002");
+  b->mutable_location()->set_latitude(29.82);
+  b->mutable_location()->set_longitude(106.43);
+  b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+  b->set_height_m(60);
+  b->set_floors_above_ground(20);
+  bv1::Building out;
+  grpc::Status s = stub.CreateBuilding(CallContext(admin_token).get(), req, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return out;
 }
 
 }  // namespace firegrid::testing

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/principal.h"
 #include "libs/auth/token.h"
@@ -40,5 +41,11 @@ class DevTokens {
 // A client context carrying `token` (none when empty) with a deadline.
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
                                                  absl::Duration timeout = absl::Seconds(10));
+
+// The place most e2e tests need: district 500109, street 500109001 and community 500109001002
+// (upserted), and a new 60 m residential building 朝阳大厦 in the community, registered by
+// `admin_token` (a district admin). Returns the building; a failed call fails the test.
+buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService::Stub& stub,
+                                                  const std::string& admin_token);
 
 }  // namespace firegrid::testing

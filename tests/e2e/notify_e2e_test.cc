@@ -144,31 +144,7 @@ class NotifyE2E : public ::testing::Test {
   std::string RegisterBuilding(const std::string& admin) {
     auto bstub = bv1::BuildingService::NewStub(
         grpc::CreateChannel(buildings_->grpc_address(), grpc::InsecureChannelCredentials()));
-    for (auto [code, kind, parent] :
-         std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
-             {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
-             {"500109001", bv1::ORG_UNIT_KIND_STREET, "500109"},
-             {"500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001"}}) {
-      bv1::UpsertOrgUnitRequest u;
-      u.mutable_org_unit()->set_code(code);
-      u.mutable_org_unit()->set_kind(kind);
-      u.mutable_org_unit()->set_parent_code(parent);
-      u.mutable_org_unit()->set_name(code);
-      bv1::OrgUnit out;
-      EXPECT_TRUE(bstub->UpsertOrgUnit(Ctx(admin).get(), u, &out).ok());
-    }
-    bv1::CreateBuildingRequest req;
-    auto* b = req.mutable_building();
-    b->set_name("朝阳大厦");
-    b->set_tier_path("500109001002");
-    b->mutable_location()->set_latitude(29.82);
-    b->mutable_location()->set_longitude(106.43);
-    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-    b->set_height_m(60);
-    b->set_floors_above_ground(20);
-    bv1::Building out;
-    EXPECT_TRUE(bstub->CreateBuilding(Ctx(admin).get(), req, &out).ok());
-    return out.building_id();
+    return testing::RegisterCommunityBuilding(*bstub, admin).building_id();
   }
 
   testing::TempDir dir_{"notify-e2e"};

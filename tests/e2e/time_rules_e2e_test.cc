@@ -127,34 +127,7 @@ class TimeRulesE2E : public ::testing::Test {
   }
 
   std::string RegisterBuilding() {
-    const std::string admin = Admin();
-    for (auto [code, kind, parent] :
-         std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
-             {"500109", bv1::ORG_UNIT_KIND_DISTRICT, ""},
-             {kStreet, bv1::ORG_UNIT_KIND_STREET, "500109"},
-             {kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet}}) {
-      bv1::UpsertOrgUnitRequest u;
-      u.mutable_org_unit()->set_code(code);
-      u.mutable_org_unit()->set_kind(kind);
-      u.mutable_org_unit()->set_parent_code(parent);
-      u.mutable_org_unit()->set_name(code);
-      bv1::OrgUnit out;
-      grpc::Status s = bstub_->UpsertOrgUnit(Ctx(admin).get(), u, &out);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-    }
-    bv1::CreateBuildingRequest req;
-    auto* b = req.mutable_building();
-    b->set_name("朝阳大厦");
-    b->set_tier_path(kCommunity);
-    b->mutable_location()->set_latitude(29.82);
-    b->mutable_location()->set_longitude(106.43);
-    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-    b->set_height_m(60);
-    b->set_floors_above_ground(20);
-    bv1::Building out;
-    grpc::Status s = bstub_->CreateBuilding(Ctx(admin).get(), req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return out.building_id();
+    return testing::RegisterCommunityBuilding(*bstub_, Admin()).building_id();
   }
 
   // Reports a fire-lane hazard once the hazards service has learnt the building (from Kafka).
