@@ -7,8 +7,8 @@
 // services run with their default limits, except a short --auth-failure-window (10s instead of
 // 1m) so the suite recovers quickly after the throttle case locks loopback out.
 //
-// Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, and the
-// place for notify's webhook destinations (15) and live-stream caps (16).
+// Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, 15
+// webhook destinations and 16 live-stream caps (notify).
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -585,11 +585,102 @@ INSTANTIATE_TEST_SUITE_P(EveryService, RateLimit, ::testing::ValuesIn(Services()
                          });
 
 // --- 15 and 16 (notify): webhook destinations and live-stream caps ---------------------------
-// Cases for webhook SSRF (a destination that resolves to loopback, link-local, private,
-// multicast or unspecified addresses is refused before any connection) and for caps on
-// concurrent Subscribe streams per principal and per replica belong here, as tables like the
-// ones above run against Stack::Get() (its "notify" service). Such a test must refuse before
-// connecting: it may name any address, but traffic goes to loopback only.
+
+// 15. A webhook may not point into the network notify runs in. Every case names its address as
+// a numeric literal, which notify judges when the webhook is set, before any connection (names
+// are resolved and judged at delivery, and the connection pinned to the checked address: see
+// services/notify/webhook_destination.h and its tests). Nothing here connects anywhere.
+struct DestinationCase {
+  std::string name;
+  std::string url;
+};
+
+std::ostream& operator<<(std::ostream& os, const DestinationCase& c) { return os << c.url; }
+
+class WebhookDestination : public StackTest, public ::testing::TestWithParam<DestinationCase> {};
+
+TEST_P(WebhookDestination, NonGlobalAddressIsRefusedWhenTheWebhookIsSet) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  notify::v1::SetWebhookRequest req;
+  req.mutable_webhook()->set_org_unit("500109.urban_management");
+  req.mutable_webhook()->set_url(GetParam().url);
+  req.mutable_webhook()->set_secret("a-webhook-secret-of-enough-length");
+  req.mutable_webhook()->set_enabled(true);
+  grpc::Status s =
+      Stack::Get().Call("notify", "/firegrid.notify.v1.NotifyService/SetWebhook",
+                        req.SerializeAsString(), ValidToken("sec-webhook-" + GetParam().name));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("webhook.url"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Notify, WebhookDestination,
+    ::testing::Values(DestinationCase{"Loopback", "https://127.0.0.1:9464/metrics"},
+                      DestinationCase{"LoopbackAsOneNumber", "https://2130706433/"},
+                      DestinationCase{"LoopbackInHexParts", "https://0x7f.1/"},
+                      DestinationCase{"LoopbackV6", "https://[::1]:6379/"},
+                      DestinationCase{"V4MappedLoopback", "https://[::ffff:127.0.0.1]/"},
+                      DestinationCase{"CloudMetadataLinkLocal", "https://169.254.169.254/latest"},
+                      DestinationCase{"PrivateTen", "https://10.0.0.1/"},
+                      DestinationCase{"PrivateOneNineTwo", "https://192.168.1.1/"},
+                      DestinationCase{"Unspecified", "https://0.0.0.0/"},
+                      DestinationCase{"Multicast", "https://224.0.0.1/"}),
+    [](const ::testing::TestParamInfo<DestinationCase>& info) { return info.param.name; });
+
+// 16. Live streams are capped per principal (8 by default): the next one is refused with
+// RESOURCE_EXHAUSTED while the others stay open, and a slot is free again when one ends.
+class StreamCap : public StackTest, public ::testing::Test {};
+
+TEST_F(StreamCap, SubscribeBeyondThePerPrincipalCapIsResourceExhaustedUntilAStreamEnds) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const std::string token =
+      Stack::Get().Mint(Who(auth::Role::kCommunityWorker, "500109001002", "sec-streams"),
+                        absl::Now(), absl::Hours(1));
+  auto stub = notify::v1::NotifyService::NewStub(
+      grpc::CreateChannel(Stack::Get().Address("notify"), grpc::InsecureChannelCredentials()));
+  struct Open {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<notify::v1::SubscribeResponse>> reader;
+  };
+  // Opens a stream and reads until it is served (caught_up) or refused (it ends).
+  auto open = [&](Open* o) {
+    auth::AttachToken(&o->ctx, token);
+    notify::v1::SubscribeRequest req;
+    req.set_live_only(true);
+    o->reader = stub->Subscribe(&o->ctx, req);
+    notify::v1::SubscribeResponse resp;
+    while (o->reader->Read(&resp)) {
+      if (resp.caught_up()) return grpc::Status::OK;
+    }
+    return o->reader->Finish();
+  };
+  std::vector<std::unique_ptr<Open>> streams;
+  for (int i = 0; i < 8; ++i) {
+    streams.push_back(std::make_unique<Open>());
+    grpc::Status s = open(streams.back().get());
+    ASSERT_TRUE(s.ok()) << "stream " << i << ": " << s.error_message();
+  }
+  Open ninth;
+  grpc::Status refused = open(&ninth);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  // One ends: a new one is served.
+  streams.back()->ctx.TryCancel();
+  (void)streams.back()->reader->Finish();
+  streams.pop_back();
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        Open again;
+        grpc::Status s = open(&again);
+        again.ctx.TryCancel();
+        if (s.ok()) (void)again.reader->Finish();
+        return s.ok();
+      },
+      absl::Seconds(10)));
+  for (auto& o : streams) {
+    o->ctx.TryCancel();
+    (void)o->reader->Finish();
+  }
+}
 
 }  // namespace
 }  // namespace firegrid
