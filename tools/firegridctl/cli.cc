@@ -164,6 +164,7 @@ std::vector<FlagSpec> GlobalFlagSpecs() {
           ValueFlag("token-file", "F  file holding the bearer token"),
           ValueFlag("output", "table|json"),
           ValueFlag("timeout", "D  deadline of each RPC (0: none)"),
+          BoolFlag("wide", "tables show every cell whole (default: they fit 120 columns)"),
           BoolFlag("help", "show usage")};
 }
 
@@ -268,6 +269,7 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
     PrintError(err, absl::InvalidArgumentError("--output: table or json"));
     return kExitUsage;
   }
+  SetTableWidth(*parsed->GetBool("wide") ? 0 : kTableWidth);
   if (parsed->Has("timeout")) {
     absl::StatusOr<absl::Duration> timeout = parsed->GetDuration("timeout", absl::ZeroDuration());
     if (!timeout.ok() || *timeout < absl::ZeroDuration()) {

@@ -41,6 +41,8 @@ absl::Status RunAudit(Context& ctx, const ParsedArgs& args) {
   req.set_object_id(args.positionals()[0]);
   req.set_page_size(500);
   Table t({"SEQ", "TIME", "METHOD", "CALLER", "ROLE", "RESULT", "TRACE"});
+  t.Elastic(2);
+  t.Elastic(3);
   av1::ListAuditRecordsResponse all;
   while (true) {
     FG_ASSIGN_OR_RETURN(av1::ListAuditRecordsResponse page,

@@ -94,6 +94,7 @@ std::string Location(const bv1::GeoPoint& p) {
 void PrintBuildingRows(Context& ctx, const std::vector<const bv1::Building*>& buildings) {
   Table t({"ID", "NAME", "TIER", "USE", "HEIGHT", "FLOORS", "CLASS", "FILING", "FIRE ACCESS",
            "VERSION"});
+  t.Elastic(1);
   t.AlignRight(4);
   t.AlignRight(5);
   t.AlignRight(9);
@@ -153,6 +154,7 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
   ctx.out() << RenderKeyValues(kv);
   if (!b.facilities().empty()) {
     Table t({"FACILITY", "STATUS", "NOTE", "UPDATED", "BY"});
+    t.Elastic(2);
     for (const bv1::Facility& f : b.facilities()) {
       t.AddRow({EnumLabel(f.kind()), EnumLabel(f.status()), f.note(), FormatTime(f.updated_at()),
                 f.updated_by()});
@@ -172,6 +174,7 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
   }
   if (!b.rescue_sites().empty()) {
     Table t({"SITE", "NAME", "LENGTH", "WIDTH", "SLOPE%", "LOAD T", "MARKING", "OCCUPIED"});
+    t.Elastic(1);
     for (const bv1::RescueSite& s : b.rescue_sites()) {
       t.AddRow({s.site_id(), s.name(), FormatNumber(s.length_m()), FormatNumber(s.width_m()),
                 FormatNumber(s.slope_percent()), FormatNumber(s.load_capacity_t()),
@@ -183,6 +186,7 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
 
 void PrintOrgUnits(Context& ctx, const google::protobuf::RepeatedPtrField<bv1::OrgUnit>& units) {
   Table t({"CODE", "NAME", "KIND", "PARENT", "TIER", "PHONE"});
+  t.Elastic(1);
   for (const bv1::OrgUnit& u : units) {
     t.AddRow({u.code(), u.name(), EnumLabel(u.kind()), u.parent_code(), u.tier_path(),
               u.contact_phone()});
@@ -196,6 +200,8 @@ void PrintAssessment(Context& ctx, const bv1::FireAccessAssessment& a) {
             << "\n";
   if (a.violations().empty()) return;
   Table t({"KIND", "SUBJECT", "RULE", "ACTUAL", "REQUIRED", "MESSAGE"});
+  t.Elastic(1);
+  t.Elastic(5);
   for (const bv1::Violation& v : a.violations()) {
     t.AddRow({EnumLabel(v.kind()), v.subject(), v.rule(), FormatNumber(v.actual()),
               FormatNumber(v.required()), v.message()});
@@ -459,6 +465,12 @@ absl::Status BuildingsHistory(Context& ctx, const ParsedArgs& args) {
   }
   Table t({"RECORDED", "BY", "VERSION", "CHANGED", "MANAGEMENT UNIT", "RESPONSIBLE", "MANAGER",
            "HEAD", "PROPERTY COMPANY", "DOCUMENT", "FILED"});
+  t.Elastic(4);
+  t.Elastic(5);
+  t.Elastic(6);
+  t.Elastic(7);
+  t.Elastic(8);
+  t.Elastic(9);
   for (const bv1::ResponsibilityRecord& r : out.records()) {
     t.AddRow({FormatTime(r.recorded_at()), r.recorded_by(), absl::StrCat(r.building_version()),
               YesNo(r.chain_changed()), r.chain().management_unit(),
@@ -548,6 +560,8 @@ absl::Status HydrantsAdd(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"ID", "TIER", "LOCATION", "STATUS", "MAINTAINER", "NOTE"});
+  t.Elastic(4);
+  t.Elastic(5);
   t.AddRow({out.hydrant_id(), out.tier_path(), Location(out.location()), EnumLabel(out.status()),
             out.maintainer(), out.note()});
   ctx.out() << t.Render();
@@ -576,6 +590,7 @@ absl::Status StationsAdd(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"ID", "NAME", "TIER", "LOCATION", "STAFF", "24H", "PHONE"});
+  t.Elastic(1);
   t.AddRow({out.station_id(), out.name(), out.tier_path(), Location(out.location()),
             absl::StrCat(out.staff()), YesNo(out.on_duty_24h()), out.phone()});
   ctx.out() << t.Render();
@@ -612,6 +627,7 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"DISTANCE M", "ID", "NAME / MAINTAINER", "TIER", "LOCATION", "STATUS"});
+  t.Elastic(2);
   t.AlignRight(0);
   for (const bv1::NearbyResult& r : out.results()) {
     if (r.has_hydrant()) {
@@ -666,6 +682,7 @@ absl::Status LedgerShow(Context& ctx, const ParsedArgs& args) {
   Table t({"TIER", "NAME", "BUILDINGS", "SUPER/I/II/LOW", "FILED", "FILED LATE",
            "PENDING/LATE/MISSING", "LANES MARKED", "HYDRANTS WET", "ACCESS NOK", "THREE-NOS",
            "OLD"});
+  t.Elastic(1);
   for (size_t c : {2, 4, 5, 7, 8, 9, 10, 11}) t.AlignRight(c);
   for (const bv1::LedgerRow& r : out.rows())
     t.AddRow(LedgerCells(r.tier_path(), r.name(), r.counts()));
@@ -771,6 +788,7 @@ absl::Status Import(Context& ctx, const ParsedArgs& args) {
     ctx.PrintJson(out);
   } else if (!out.errors().empty()) {
     Table t({"LINE", "COLUMN", "PROBLEM"});
+    t.Elastic(2);
     t.AlignRight(0);
     for (const bv1::RowError& e : out.errors()) {
       t.AddRow({absl::StrCat(e.line()), e.column(), e.message()});

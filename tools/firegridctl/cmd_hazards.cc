@@ -180,6 +180,9 @@ void PrintHazardRows(Context& ctx, const google::protobuf::RepeatedPtrField<hv1:
   const absl::Time now = absl::Now();
   Table t({"ID", "BUILDING", "STREET / TOWN", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS",
            "DEADLINE", "OVERDUE"});
+  t.Elastic(1);
+  t.Elastic(2);
+  t.Elastic(6);
   for (const hv1::Hazard& h : hazards) {
     const std::string& street = h.routing().street();
     auto name = org_units.find(street);
@@ -251,6 +254,7 @@ void PrintHazard(Context& ctx, const hv1::Hazard& h) {
   ctx.out() << RenderKeyValues(kv);
   if (!h.audit().empty()) {
     Table t({"AT", "ACTOR", "ROLE", "ACTION", "FROM", "TO", "NOTE"});
+    t.Elastic(6);
     for (const hv1::AuditEntry& e : h.audit()) {
       t.AddRow({FormatTime(e.at()), e.actor(), e.role(), e.action(),
                 e.from() == hv1::STATUS_UNSPECIFIED ? "" : EnumLabel(e.from()), EnumLabel(e.to()),
@@ -476,6 +480,9 @@ absl::Status Guidance(Context& ctx, const ParsedArgs& args) {
       return absl::OkStatus();
     }
     Table t({"CATEGORY", "TITLE", "DAYS", "LEAD", "ASSISTING", "PLAN TASKS"});
+    t.Elastic(1);
+    t.Elastic(3);
+    t.Elastic(4);
     t.AlignRight(2);
     for (const hv1::Guidance& g : out.guidance()) {
       t.AddRow({EnumLabel(g.category()), g.title(), absl::StrCat(g.usual_deadline_days()),

@@ -113,6 +113,8 @@ absl::Status Inbox(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"ID", "CREATED", "RECIPIENT", "KIND", "TITLE", "HAZARD", "STATE", "NOTE"});
+  t.Elastic(4);
+  t.Elastic(7);
   for (const nv1::Notification& n : result.notifications()) {
     t.AddRow({n.notification_id(), FormatTime(n.created_at()), n.recipient(), EnumLabel(n.kind()),
               n.title(), n.hazard_id(), StateCell(n), n.acknowledgement_note()});
@@ -182,6 +184,9 @@ absl::Status PlanList(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"NO", "TITLE", "DEADLINE", "LEAD", "ASSISTING", "PROGRESS"});
+  t.Elastic(1);
+  t.Elastic(3);
+  t.Elastic(4);
   t.AlignRight(0);
   for (const nv1::PlanTask& task : out.tasks()) {
     t.AddRow({absl::StrCat(task.number()), task.title(), task.deadline(),
@@ -300,6 +305,7 @@ absl::Status WebhookDeliveries(Context& ctx, const ParsedArgs& args) {
   }
   Table t({"DELIVERY", "NOTIFICATION", "STATE", "ATTEMPTS", "HTTP", "LAST ERROR", "NEXT ATTEMPT",
            "UPDATED"});
+  t.Elastic(5);
   t.AlignRight(3);
   t.AlignRight(4);
   for (const nv1::Delivery& d : out.deliveries()) {

@@ -151,7 +151,7 @@ TEST_F(HazardsCliTest, ReportWithUnknownCategoryNamesTheFlagAndTheChoices) {
 }
 
 TEST_F(HazardsCliTest, ListAllPrintsOneRowPerHazardWithTheListColumns) {
-  ASSERT_EQ(Run({"hazards", "list", "--all"}), 0) << err_.str();
+  ASSERT_EQ(Run({"hazards", "list", "--all", "--wide"}), 0) << err_.str();
   std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u) << out_.str();
   for (const char* h : {"ID", "BUILDING", "CATEGORY", "SEVERITY", "STATUS", "LEAD DEPARTMENTS",

@@ -18,6 +18,7 @@
 #include "tools/firegridctl/cli.h"
 #include "tools/firegridctl/fake_building_service.h"
 #include "tools/firegridctl/fake_notify_service.h"
+#include "tools/firegridctl/table.h"
 #include "tools/firegridctl/watch.h"
 
 namespace firegrid::ctl {
@@ -379,12 +380,19 @@ TEST_F(NotifyCliTest, InboxReadAndAckSendTheIdAndNote) {
   EXPECT_THAT(out_.str(), HasSubstr("已安排人员核查"));  // the stored note, shown
   // The inbox table shows it too.
   out_.str("");
-  ASSERT_EQ(Run({"inbox"}), 0) << err_.str();
+  ASSERT_EQ(Run({"inbox", "--wide"}), 0) << err_.str();  // every cell whole
   std::vector<std::string> lines = absl::StrSplit(out_.str(), '\n', absl::SkipEmpty());
   ASSERT_GE(lines.size(), 2u);
   EXPECT_THAT(lines[0], HasSubstr("NOTE"));
   EXPECT_THAT(lines[1], HasSubstr("ntf_a"));
   EXPECT_THAT(lines[1], HasSubstr("已安排人员核查"));
+  // Without --wide the same table fits 120 columns; the id and the time stay whole.
+  ASSERT_EQ(Run({"inbox"}), 0) << err_.str();
+  for (absl::string_view line : absl::StrSplit(out_.str(), '\n', absl::SkipEmpty())) {
+    EXPECT_LE(DisplayWidth(line), kTableWidth) << line;
+  }
+  EXPECT_THAT(out_.str(), HasSubstr("ntf_a"));
+  EXPECT_THAT(out_.str(), HasSubstr("2024-06-01 08:00 +08:00"));
   EXPECT_EQ(Run({"inbox", "ack", "ntf_zzz"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no notification ntf_zzz"));
 }

@@ -32,7 +32,39 @@ void RightTrim(std::string* s) {
   while (!s->empty() && s->back() == ' ') s->pop_back();
 }
 
+size_t g_table_width = kTableWidth;
+constexpr size_t kMinElasticWidth = 8;
+
+// The length in bytes of the UTF-8 sequence starting with `lead` (1 for an invalid lead byte).
+size_t SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xE) return 3;
+  if ((lead >> 3) == 0x1E) return 4;
+  return 1;
+}
+
 }  // namespace
+
+void SetTableWidth(size_t width) { g_table_width = width; }
+size_t TableWidth() { return g_table_width; }
+
+std::string Ellipsize(absl::string_view s, size_t width) {
+  if (DisplayWidth(s) <= width) return std::string(s);
+  if (width == 0) return "";
+  std::string out;
+  size_t used = 0;
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = std::min(SequenceLength(static_cast<unsigned char>(s[i])), s.size() - i);
+    const absl::string_view ch = s.substr(i, n);
+    const size_t w = DisplayWidth(ch);
+    if (used + w > width - 1) break;  // keep one cell for the ellipsis
+    out.append(ch.data(), ch.size());
+    used += w;
+    i += n;
+  }
+  return out + "…";
+}
 
 size_t DisplayWidth(absl::string_view s) {
   size_t width = 0;
@@ -89,6 +121,11 @@ void Table::AlignRight(size_t column) {
   right_[column] = true;
 }
 
+void Table::Elastic(size_t column) {
+  if (column >= elastic_.size()) elastic_.resize(column + 1, false);
+  elastic_[column] = true;
+}
+
 std::string Table::Render() const {
   size_t columns = headers_.size();
   for (const auto& row : rows_) columns = std::max(columns, row.size());
@@ -98,6 +135,27 @@ std::string Table::Render() const {
   };
   measure(headers_);
   for (const auto& row : rows_) measure(row);
+  // Narrow the elastic columns, widest first, until the table fits (or they cannot give more).
+  std::vector<bool> cut(columns, false);
+  if (g_table_width > 0) {
+    auto total = [&] {
+      size_t sum = columns > 0 ? 2 * (columns - 1) : 0;
+      for (size_t w : widths) sum += w;
+      return sum;
+    };
+    while (total() > g_table_width) {
+      size_t widest = columns;
+      for (size_t c = 0; c < columns; ++c) {
+        if (c >= elastic_.size() || !elastic_[c]) continue;
+        const size_t floor = std::max(kMinElasticWidth, DisplayWidth(headers_[c]));
+        if (widths[c] <= floor) continue;
+        if (widest == columns || widths[c] > widths[widest]) widest = c;
+      }
+      if (widest == columns) break;
+      --widths[widest];
+      cut[widest] = true;
+    }
+  }
 
   std::string out;
   auto emit = [&](const std::vector<std::string>& row) {
@@ -106,7 +164,8 @@ std::string Table::Render() const {
       const std::string empty;
       const std::string& cell = c < row.size() ? row[c] : empty;
       if (c > 0) line += "  ";
-      line += Pad(cell, widths[c], c < right_.size() && right_[c]);
+      line += Pad(cut[c] ? Ellipsize(cell, widths[c]) : cell, widths[c],
+                  c < right_.size() && right_[c]);
     }
     RightTrim(&line);
     out += line;
