@@ -148,7 +148,7 @@ for line in "${SERVICES[@]}"; do
 done
 for line in "${SERVICES[@]}"; do
   read -r name grpc_port metrics_port _ <<<"$line"
-  if ! fg_wait_for_line "$name" "$LOG_DIR/$name.log" "^$name listening " 60 >/dev/null; then
+  if ! fg_wait_for_line "$name" "$LOG_DIR/$name.log" '"msg":"listening"' 60 >/dev/null; then
     tail -n 20 "$LOG_DIR/$name.log" >&2 || true
     fg_die "firegrid-$name did not start (log: $LOG_DIR/$name.log)"
   fi

@@ -563,10 +563,6 @@ absl::Status ServiceHost::Start() {
             {{"grpc", grpc_at},
              {"metrics", metrics_at},
              {"services", absl::StrJoin(health_names_.begin() + 1, health_names_.end(), ",")}});
-  const std::string line = absl::StrCat(options_.service_name, " listening grpc=", grpc_at,
-                                        " metrics=", metrics_at, "\n");
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
 
   RegisterHost(this);
   return absl::OkStatus();

@@ -107,8 +107,8 @@ class ServiceHost {
 
   // Builds and starts the gRPC server and the metrics endpoint, runs the readiness checks once
   // (so the health status is right from the first probe), starts the readiness thread, and
-  // prints "<service_name> listening grpc=<host>:<port> metrics=<host>:<port>" on stdout
-  // (host 127.0.0.1 for a wildcard address). INVALID_ARGUMENT for bad options,
+  // logs the JSON line {"msg":"listening","grpc":"<host>:<port>","metrics":"<host>:<port>",…}
+  // (host 127.0.0.1 for a wildcard address), which scripts and tests wait for. INVALID_ARGUMENT for bad options,
   // UNAVAILABLE when a port cannot be bound, FAILED_PRECONDITION when called twice.
   absl::Status Start();
   int grpc_port() const;

@@ -286,20 +286,28 @@ class ServiceHostTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-TEST_F(ServiceHostTest, StartBindsFreePortsAndPrintsTheListeningLine) {
+TEST_F(ServiceHostTest, StartBindsFreePortsAndLogsTheListeningLineAsJsonWithNothingOnStdout) {
+  std::vector<std::string> lines;
+  absl::Mutex mu;
+  log::SetSink([&](std::string_view l) {
+    absl::MutexLock lock(&mu);
+    lines.emplace_back(l);
+  });
   testing::internal::CaptureStdout();
   StartHost();
-  std::string out = testing::internal::GetCapturedStdout();
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(
-      out, m,
-      std::regex(
-          "^echo-test listening grpc=127\\.0\\.0\\.1:(\\d+) metrics=127\\.0\\.0\\.1:(\\d+)\n")))
-      << out;
+  const std::string out = testing::internal::GetCapturedStdout();
+  log::SetSink(nullptr);
+  EXPECT_EQ(out, "") << "every line a service writes is a JSON log line (stderr)";
   EXPECT_GT(host_->grpc_port(), 0);
   EXPECT_GT(host_->metrics_port(), 0);
-  EXPECT_EQ(m[1].str(), std::to_string(host_->grpc_port()));
-  EXPECT_EQ(m[2].str(), std::to_string(host_->metrics_port()));
+  nlohmann::json listening;
+  for (const auto& l : lines) {
+    nlohmann::json j = nlohmann::json::parse(l);
+    if (j["msg"] == "listening") listening = j;
+  }
+  ASSERT_FALSE(listening.is_null());
+  EXPECT_EQ(listening["grpc"], "127.0.0.1:" + std::to_string(host_->grpc_port()));
+  EXPECT_EQ(listening["metrics"], "127.0.0.1:" + std::to_string(host_->metrics_port()));
   std::string answer;
   ASSERT_TRUE(Unary(channel_, kEchoMethod, "hello", &answer).ok());
   EXPECT_EQ(answer, "hello");

@@ -1,5 +1,6 @@
 #include "tests/support/service_process.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -80,15 +81,22 @@ absl::Status ServiceProcess::Start() {
              "--metrics-address=127.0.0.1:0"};
   so.argv.insert(so.argv.end(), options_.flags.begin(), options_.flags.end());
   so.log_dir = options_.log_dir;
-  so.name = absl::StrCat(options_.name, "-", ++starts_);
+  // Log files of their own per process object and start (two replicas of one service share a
+  // log directory; writing one file they would overwrite each other's lines).
+  static std::atomic<int> instances{0};
+  if (instance_ == 0) instance_ = ++instances;
+  so.name = absl::StrCat(options_.name, "-", instance_, "-", ++starts_);
   so.working_dir = options_.working_dir;
   so.env = options_.env;
   process_ = std::make_unique<Subprocess>();
   absl::Status s = process_->Start(so);
   if (!s.ok()) return s;
+  // The service's JSON log line
+  // {"grpc":"127.0.0.1:P",…,"metrics":"127.0.0.1:Q","msg":"listening",…} (keys in sorted order).
   static const std::regex kListening(
-      "listening grpc=127\\.0\\.0\\.1:([0-9]+) metrics=127\\.0\\.0\\.1:([0-9]+)");
-  auto line = WaitForLineInFile(process_->stdout_path(), kListening, options_.start_timeout);
+      "\"grpc\":\"127\\.0\\.0\\.1:([0-9]+)\".*\"metrics\":\"127\\.0\\.0\\.1:([0-9]+)\".*"
+      "\"msg\":\"listening\"");
+  auto line = WaitForLineInFile(process_->stderr_path(), kListening, options_.start_timeout);
   if (!line.ok()) {
     (void)process_->Stop(absl::Seconds(2));
     return absl::DeadlineExceededError(

@@ -18,9 +18,9 @@ absl::StatusOr<int> CheckHealth(const std::string& address, const std::string& s
 
 struct ServiceProcessOptions {
   std::string binary;              // path of the service binary
-  std::string name;                // its service name, as in "<name> listening grpc=..."
+  std::string name;                // its service name (the log files are named after it)
   std::vector<std::string> flags;  // beyond --grpc-address and --metrics-address
-  std::string log_dir;             // where <name>-<n>.stdout/.stderr go
+  std::string log_dir;             // where <name>-<instance>-<start>.stdout/.stderr go
   std::string working_dir;         // empty: inherit
   // Environment variables set on top of the test's (e.g. a FakeTime's, to run under libfaketime).
   std::map<std::string, std::string> env;
@@ -30,7 +30,7 @@ struct ServiceProcessOptions {
 
 // A firegrid service binary as a child process on loopback. Start() passes
 // --grpc-address=127.0.0.1:<port> and --metrics-address=127.0.0.1:0, waits for the service's
-// "listening" line and then for grpc.health.v1 to report SERVING (Redis reachable).
+// JSON "listening" log line and then for grpc.health.v1 to report SERVING (Redis reachable).
 class ServiceProcess {
  public:
   explicit ServiceProcess(ServiceProcessOptions options) : options_(std::move(options)) {}
@@ -56,6 +56,7 @@ class ServiceProcess {
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   int starts_ = 0;
+  int instance_ = 0;  // numbers this object's log files: <name>-<instance>-<start>.std{out,err}
 };
 
 // An HTTP GET of http://127.0.0.1:<port><path>; the body, or an error.
