@@ -41,6 +41,8 @@ absl::Status RunAudit(Context& ctx, const ParsedArgs& args) {
   req.set_object_id(args.positionals()[0]);
   req.set_page_size(500);
   Table t({"SEQ", "TIME", "METHOD", "CALLER", "ROLE", "RESULT", "TRACE"});
+  t.WideOnly(4);
+  t.WideOnly(6);
   t.Elastic(2);
   t.Elastic(3);
   av1::ListAuditRecordsResponse all;

@@ -113,6 +113,7 @@ absl::Status Inbox(Context& ctx, const ParsedArgs& args) {
     return absl::OkStatus();
   }
   Table t({"ID", "CREATED", "RECIPIENT", "KIND", "TITLE", "HAZARD", "STATE", "NOTE"});
+  t.WideOnly(2);
   t.Elastic(4);
   t.Elastic(7);
   for (const nv1::Notification& n : result.notifications()) {

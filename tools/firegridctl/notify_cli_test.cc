@@ -332,7 +332,7 @@ TEST_F(NotifyCliTest, HelpListsTheNotifyCommandsAndTheirAddress) {
 TEST_F(NotifyCliTest, InboxAllFollowsPagesAndShowsStateAndUnreadCount) {
   FillInbox();
   ASSERT_EQ(Run({"--token", "t1", "inbox", "--all", "--unread", "--recipient",
-                 "org:500109.urban_management"}),
+                 "org:500109.urban_management", "--wide"}),
             0)
       << err_.str();
   const auto req = service_.last<nv1::ListInboxRequest>();

@@ -121,6 +121,11 @@ void Table::AlignRight(size_t column) {
   right_[column] = true;
 }
 
+void Table::WideOnly(size_t column) {
+  if (column >= wide_only_.size()) wide_only_.resize(column + 1, false);
+  wide_only_[column] = true;
+}
+
 void Table::Elastic(size_t column) {
   if (column >= elastic_.size()) elastic_.resize(column + 1, false);
   elastic_[column] = true;
@@ -135,12 +140,18 @@ std::string Table::Render() const {
   };
   measure(headers_);
   for (const auto& row : rows_) measure(row);
+  std::vector<bool> hidden(columns, false);
+  if (g_table_width > 0) {
+    for (size_t c = 0; c < columns && c < wide_only_.size(); ++c) hidden[c] = wide_only_[c];
+  }
+  size_t shown = 0;
+  for (size_t c = 0; c < columns; ++c) shown += hidden[c] ? 0 : 1;
   // Narrow the elastic columns, widest first, until the table fits (or they cannot give more).
   std::vector<bool> cut(columns, false);
   if (g_table_width > 0) {
     auto total = [&] {
-      size_t sum = columns > 0 ? 2 * (columns - 1) : 0;
-      for (size_t w : widths) sum += w;
+      size_t sum = shown > 0 ? 2 * (shown - 1) : 0;
+      for (size_t c = 0; c < columns; ++c) sum += hidden[c] ? 0 : widths[c];
       return sum;
     };
     while (total() > g_table_width) {
@@ -160,10 +171,13 @@ std::string Table::Render() const {
   std::string out;
   auto emit = [&](const std::vector<std::string>& row) {
     std::string line;
+    bool first = true;
     for (size_t c = 0; c < columns; ++c) {
+      if (hidden[c]) continue;
       const std::string empty;
       const std::string& cell = c < row.size() ? row[c] : empty;
-      if (c > 0) line += "  ";
+      if (!first) line += "  ";
+      first = false;
       line += Pad(cut[c] ? Ellipsize(cell, widths[c]) : cell, widths[c],
                   c < right_.size() && right_[c]);
     }

@@ -26,7 +26,8 @@ std::string Ellipsize(absl::string_view utf8, size_t width);
 // spaces and padded to the widest cell by display width; no trailing spaces. A table wider than
 // TableWidth() narrows its elastic columns (free text: names, titles, notes), widest first and
 // never below their header or 8 cells, cutting their cells with "…"; ids, codes, times and
-// numbers are never cut (`--wide` shows everything).
+// numbers are never cut, and secondary columns (WideOnly) are left out (`--wide` shows
+// everything).
 //
 //   Table t({"CODE", "NAME"});
 //   t.AddRow({"500109001", "天生街道"});
@@ -41,6 +42,8 @@ class Table {
   void AlignRight(size_t column);
   // Lets a column of free text be narrowed (and its cells cut) to fit TableWidth().
   void Elastic(size_t column);
+  // Shows a secondary column only with --wide (TableWidth() 0), leaving its room to the others.
+  void WideOnly(size_t column);
 
   size_t rows() const { return rows_.size(); }
   // Every line ends with '\n'. A table without rows renders its header only.
@@ -51,6 +54,7 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
   std::vector<bool> right_;
   std::vector<bool> elastic_;
+  std::vector<bool> wide_only_;
 };
 
 // "key:   value" lines with the values aligned, for showing one object.

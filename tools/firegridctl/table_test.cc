@@ -94,6 +94,17 @@ TEST_F(TableWidthTest, ColumnsThatAreNotElasticAreNeverCut) {
   EXPECT_NE(out.find("天生街道办事处"), std::string::npos);
 }
 
+TEST_F(TableWidthTest, WideOnlyColumnsAreLeftOutUnlessWide) {
+  Table t({"ID", "RECIPIENT", "TITLE"});
+  t.WideOnly(1);
+  t.AddRow({"ntf_1", "org:500109.urban_management", "隐患推送"});
+  EXPECT_EQ(t.Render(), "ID     TITLE\nntf_1  隐患推送\n");
+  SetTableWidth(0);
+  EXPECT_EQ(t.Render(),
+            "ID     RECIPIENT                    TITLE\n"
+            "ntf_1  org:500109.urban_management  隐患推送\n");
+}
+
 TEST(EllipsizeTest, CutsByDisplayCellsAndNeverSplitsACharacter) {
   EXPECT_EQ(Ellipsize("abcdef", 6), "abcdef");
   EXPECT_EQ(Ellipsize("abcdef", 4), "abc…");
