@@ -691,17 +691,16 @@ absl::Status LedgerShow(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
-absl::Status LedgerExport(Context& ctx, const ParsedArgs& args) {
-  bv1::ExportLedgerCsvRequest req;
-  req.set_tier_path(args.GetOr("tier", ""));
-  auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(bv1::CsvDocument out, Unary(ctx, *stub, &Stub::ExportLedgerCsv, req));
+// Writes an exported CSV to --out (saying how many `what` it wrote) or prints it (its JSON form
+// with --output json).
+absl::Status WriteCsvDocument(Context& ctx, const ParsedArgs& args, const bv1::CsvDocument& out,
+                              absl::string_view what) {
   if (std::optional<std::string> path = args.Get("out")) {
     std::ofstream f(*path, std::ios::binary | std::ios::trunc);
     f << out.content();
     f.close();
     if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", *path));
-    ctx.err() << "wrote " << out.rows() << " rows to " << *path << "\n";
+    ctx.err() << "wrote " << out.rows() << " " << what << " to " << *path << "\n";
     return absl::OkStatus();
   }
   if (ctx.json()) {
@@ -712,25 +711,20 @@ absl::Status LedgerExport(Context& ctx, const ParsedArgs& args) {
   return absl::OkStatus();
 }
 
+absl::Status LedgerExport(Context& ctx, const ParsedArgs& args) {
+  bv1::ExportLedgerCsvRequest req;
+  req.set_tier_path(args.GetOr("tier", ""));
+  auto stub = NewStub(ctx);
+  FG_ASSIGN_OR_RETURN(bv1::CsvDocument out, Unary(ctx, *stub, &Stub::ExportLedgerCsv, req));
+  return WriteCsvDocument(ctx, args, out, "rows");
+}
+
 absl::Status BuildingsExport(Context& ctx, const ParsedArgs& args) {
   bv1::ExportBuildingsCsvRequest req;
   req.set_tier_path(args.GetOr("tier", ""));
   auto stub = NewStub(ctx);
   FG_ASSIGN_OR_RETURN(bv1::CsvDocument out, Unary(ctx, *stub, &Stub::ExportBuildingsCsv, req));
-  if (std::optional<std::string> path = args.Get("out")) {
-    std::ofstream f(*path, std::ios::binary | std::ios::trunc);
-    f << out.content();
-    f.close();
-    if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", *path));
-    ctx.err() << "wrote " << out.rows() << " buildings to " << *path << "\n";
-    return absl::OkStatus();
-  }
-  if (ctx.json()) {
-    ctx.PrintJson(out);
-  } else {
-    ctx.out() << out.content();
-  }
-  return absl::OkStatus();
+  return WriteCsvDocument(ctx, args, out, "buildings");
 }
 
 // "\r<file> [#######       ]  45%  1.8 of 4.0 MiB" on stderr, redrawn as chunks go out.
