@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
+#include "tests/support/subprocess.h"
 
 namespace firegrid::testing {
 
@@ -72,6 +73,73 @@ buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService
   grpc::Status s = stub.CreateBuilding(CallContext(admin_token).get(), req, &out);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return out;
+}
+
+Subscription::Subscription(const std::string& address, const std::string& token) {
+  stub_ = notify::v1::NotifyService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auth::AttachToken(&ctx_, token);
+  thread_ = std::thread([this] {
+    auto reader = stub_->Subscribe(&ctx_, notify::v1::SubscribeRequest());
+    notify::v1::SubscribeResponse resp;
+    while (reader->Read(&resp)) {
+      absl::MutexLock lock(&mu_);
+      if (resp.has_notification()) notifications_.push_back(resp.notification());
+      if (resp.caught_up()) caught_up_ = true;
+    }
+    reader->Finish();
+  });
+}
+
+Subscription::~Subscription() {
+  ctx_.TryCancel();
+  thread_.join();
+}
+
+bool Subscription::WaitCaughtUp(absl::Duration timeout) {
+  return WaitUntil(
+      [&] {
+        absl::MutexLock lock(&mu_);
+        return caught_up_;
+      },
+      timeout);
+}
+
+std::optional<notify::v1::Notification> Subscription::WaitFor(const Match& match,
+                                                              absl::Duration timeout) {
+  std::optional<notify::v1::Notification> found;
+  WaitUntil(
+      [&] {
+        absl::MutexLock lock(&mu_);
+        for (const auto& n : notifications_) {
+          if (match(n)) {
+            found = n;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+int Subscription::Count(const Match& match) {
+  absl::MutexLock lock(&mu_);
+  int c = 0;
+  for (const auto& n : notifications_) c += match(n) ? 1 : 0;
+  return c;
+}
+
+Subscription::Match TitleContains(std::string text) {
+  return [text = std::move(text)](const notify::v1::Notification& n) {
+    return n.title().find(text) != std::string::npos;
+  };
+}
+
+Subscription::Match AboutHazard(std::string hazard_id) {
+  return [id = std::move(hazard_id)](const notify::v1::Notification& n) {
+    return n.hazard_id() == id;
+  };
 }
 
 }  // namespace firegrid::testing

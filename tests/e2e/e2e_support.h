@@ -2,11 +2,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/principal.h"
 #include "libs/auth/token.h"
@@ -47,5 +52,36 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
 // `admin_token` (a district admin). Returns the building; a failed call fails the test.
 buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService::Stub& stub,
                                                   const std::string& admin_token);
+
+// One Subscribe stream of notify, read on a thread of its own; keeps every pushed notification.
+class Subscription {
+ public:
+  using Match = std::function<bool(const notify::v1::Notification&)>;
+
+  Subscription(const std::string& address, const std::string& token);
+  ~Subscription();  // cancels the stream
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // Waits for the end of the replay (caught_up).
+  bool WaitCaughtUp(absl::Duration timeout = absl::Seconds(30));
+  // The first pushed notification `match` accepts, waiting up to `timeout` for it.
+  std::optional<notify::v1::Notification> WaitFor(const Match& match,
+                                                  absl::Duration timeout = absl::Seconds(60));
+  // How many pushed so far `match` accepts.
+  int Count(const Match& match);
+
+ private:
+  std::unique_ptr<notify::v1::NotifyService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::vector<notify::v1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Matches for Subscription: a notification whose title contains `text`; one about a hazard.
+Subscription::Match TitleContains(std::string text);
+Subscription::Match AboutHazard(std::string hazard_id);
 
 }  // namespace firegrid::testing

@@ -34,65 +34,8 @@ namespace nv1 = ::firegrid::notify::v1;
 constexpr char kTraceId[] = "5c3a1e0d9b8f47a6a1b2c3d4e5f60718";
 constexpr char kTraceparent[] = "00-5c3a1e0d9b8f47a6a1b2c3d4e5f60718-1a2b3c4d5e6f7081-01";
 
-// Reads one Subscribe stream on a thread and keeps the hazard ids (and trace ids) of what arrives.
-class Pushes {
- public:
-  Pushes(const std::string& address, const std::string& token) {
-    stub_ = nv1::NotifyService::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-    auth::AttachToken(&ctx_, token);
-    thread_ = std::thread([this] {
-      auto reader = stub_->Subscribe(&ctx_, nv1::SubscribeRequest());
-      nv1::SubscribeResponse resp;
-      while (reader->Read(&resp)) {
-        absl::MutexLock lock(&mu_);
-        if (resp.has_notification()) {
-          hazards_.push_back(resp.notification().hazard_id());
-          traces_[resp.notification().hazard_id()] = resp.notification().trace_id();
-        }
-        if (resp.caught_up()) caught_up_ = true;
-      }
-      reader->Finish();
-    });
-  }
-  ~Pushes() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  bool WaitCaughtUp() {
-    return testing::WaitUntil(
-        [&] {
-          absl::MutexLock lock(&mu_);
-          return caught_up_;
-        },
-        absl::Seconds(30));
-  }
-  bool WaitFor(const std::string& hazard_id, absl::Duration timeout) {
-    return testing::WaitUntil(
-        [&] {
-          absl::MutexLock lock(&mu_);
-          return std::find(hazards_.begin(), hazards_.end(), hazard_id) != hazards_.end();
-        },
-        timeout);
-  }
-
- private:
-  std::unique_ptr<nv1::NotifyService::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<std::string> hazards_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::string> traces_ ABSL_GUARDED_BY(mu_);
-  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
-
- public:
-  // The trace id of the (last) pushed notification about `hazard_id`.
-  std::string TraceOf(const std::string& hazard_id) {
-    absl::MutexLock lock(&mu_);
-    auto it = traces_.find(hazard_id);
-    return it == traces_.end() ? "" : it->second;
-  }
-};
+using testing::AboutHazard;
+using testing::Subscription;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -174,12 +117,13 @@ class EventFlowE2E : public ::testing::Test {
 };
 
 TEST_F(EventFlowE2E, ReportHazardTraceIdReachesTheHazardsAndNotifyLogsAndThePushedNotification) {
-  Pushes community(notify_->grpc_address(), worker_);
+  Subscription community(notify_->grpc_address(), worker_);
   ASSERT_TRUE(community.WaitCaughtUp());
   const std::string hazard = Report(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, kTraceparent);
   ASSERT_FALSE(hazard.empty());
-  ASSERT_TRUE(community.WaitFor(hazard, absl::Seconds(60)));
-  EXPECT_EQ(community.TraceOf(hazard), kTraceId) << "the pushed notification lost the trace";
+  std::optional<nv1::Notification> pushed = community.WaitFor(AboutHazard(hazard));
+  ASSERT_TRUE(pushed.has_value());
+  EXPECT_EQ(pushed->trace_id(), kTraceId) << "the pushed notification lost the trace";
   // The hazards log has the call's lines, the notify log the handled event's; both are written
   // before the push arrives, but give the files a moment to be flushed.
   const std::string needle = absl::StrCat("\"trace_id\":\"", kTraceId, "\"");
@@ -204,10 +148,10 @@ TEST_F(EventFlowE2E, ReportHazardTraceIdReachesTheHazardsAndNotifyLogsAndThePush
 TEST_F(EventFlowE2E, EveryServicesMetricsPassPromtoolCheckMetrics) {
   if (std::string(FIREGRID_PROMTOOL).empty()) GTEST_SKIP() << "promtool not installed";
   // Some traffic first, so that the per-method, stream and Redis series exist.
-  Pushes community(notify_->grpc_address(), worker_);
+  Subscription community(notify_->grpc_address(), worker_);
   ASSERT_TRUE(community.WaitCaughtUp());
   const std::string hazard = Report(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
-  ASSERT_TRUE(community.WaitFor(hazard, absl::Seconds(60)));
+  ASSERT_TRUE(community.WaitFor(AboutHazard(hazard), absl::Seconds(60)).has_value());
   for (auto* s : {buildings_.get(), hazards_.get(), notify_.get()}) {
     absl::StatusOr<std::string> text = testing::HttpGet(s->metrics_port(), "/metrics");
     ASSERT_TRUE(text.ok()) << text.status();
@@ -238,23 +182,24 @@ TEST_F(EventFlowE2E, EveryServicesMetricsPassPromtoolCheckMetrics) {
 
 TEST_F(EventFlowE2E, NotifyKilledAndRestartedPushesTheNextHazard) {
   {
-    Pushes before(notify_->grpc_address(), worker_);
+    Subscription before(notify_->grpc_address(), worker_);
     ASSERT_TRUE(before.WaitCaughtUp());
     const std::string first = Report(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
     ASSERT_FALSE(first.empty());
-    ASSERT_TRUE(before.WaitFor(first, absl::Seconds(60)));  // the group has a live member
+    ASSERT_TRUE(before.WaitFor(AboutHazard(first), absl::Seconds(60))
+                    .has_value());  // the group has a live member
   }
   ASSERT_TRUE(notify_->Kill().ok());
   const absl::Time restarted = absl::Now();
   absl::Status st = notify_->Restart();
   ASSERT_TRUE(st.ok()) << st;
-  Pushes after(notify_->grpc_address(), worker_);
+  Subscription after(notify_->grpc_address(), worker_);
   ASSERT_TRUE(after.WaitCaughtUp());
   const std::string second = Report(hv1::HAZARD_CATEGORY_MUNICIPAL_HYDRANT);
   ASSERT_FALSE(second.empty());
   const absl::Time reported = absl::Now();
   // No timed assertion: the gap is measured and printed; the wait is generous.
-  ASSERT_TRUE(after.WaitFor(second, absl::Seconds(120)));
+  ASSERT_TRUE(after.WaitFor(AboutHazard(second), absl::Seconds(120)).has_value());
   const absl::Time pushed = absl::Now();
   std::printf(
       "notify kill -9 + restart: push %lld ms after the restart began, %lld ms after "

@@ -30,69 +30,8 @@ namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace nv1 = ::firegrid::notify::v1;
 
-// Reads one Subscribe stream on a thread and keeps what arrives.
-class Subscription {
- public:
-  Subscription(const std::string& address, const std::string& token) {
-    stub_ = nv1::NotifyService::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-    auth::AttachToken(&ctx_, token);
-    thread_ = std::thread([this] {
-      nv1::SubscribeRequest req;
-      auto reader = stub_->Subscribe(&ctx_, req);
-      nv1::SubscribeResponse resp;
-      while (reader->Read(&resp)) {
-        absl::MutexLock lock(&mu_);
-        if (resp.has_notification()) notifications_.push_back(resp.notification());
-        if (resp.caught_up()) caught_up_ = true;
-      }
-      reader->Finish();
-    });
-  }
-  ~Subscription() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  bool WaitCaughtUp() {
-    return testing::WaitUntil(
-        [&] {
-          absl::MutexLock lock(&mu_);
-          return caught_up_;
-        },
-        absl::Seconds(20));
-  }
-  // The first notification whose title contains `text`, waiting for it.
-  std::optional<nv1::Notification> WaitFor(const std::string& text) {
-    std::optional<nv1::Notification> found;
-    testing::WaitUntil(
-        [&] {
-          absl::MutexLock lock(&mu_);
-          for (const auto& n : notifications_) {
-            if (n.title().find(text) != std::string::npos) {
-              found = n;
-              return true;
-            }
-          }
-          return false;
-        },
-        absl::Seconds(60));
-    return found;
-  }
-  int Count(const std::string& text) {
-    absl::MutexLock lock(&mu_);
-    int c = 0;
-    for (const auto& n : notifications_) c += n.title().find(text) != std::string::npos;
-    return c;
-  }
-
- private:
-  std::unique_ptr<nv1::NotifyService::Stub> stub_;
-  grpc::ClientContext ctx_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::vector<nv1::Notification> notifications_ ABSL_GUARDED_BY(mu_);
-  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
-};
+using testing::Subscription;
+using testing::TitleContains;
 
 class NotifyE2E : public ::testing::Test {
  protected:
@@ -194,8 +133,8 @@ TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsR
       [&] { return hstub->ReportHazard(Ctx(worker).get(), req, &reported).ok(); },
       absl::Seconds(60)));
 
-  auto to_dept = department.WaitFor("hazard task");
-  auto to_community = community.WaitFor("hazard task");
+  auto to_dept = department.WaitFor(TitleContains("hazard task"));
+  auto to_community = community.WaitFor(TitleContains("hazard task"));
   ASSERT_TRUE(to_dept.has_value());
   ASSERT_TRUE(to_community.has_value());
   EXPECT_EQ(to_dept->hazard_id(), reported.hazard().hazard_id());
@@ -217,7 +156,7 @@ TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsR
 
   // After the acknowledgement time (8 s) the department's task goes up to the district, once;
   // nothing goes up for the community's.
-  auto up = district.WaitFor("unacknowledged");
+  auto up = district.WaitFor(TitleContains("unacknowledged"));
   ASSERT_TRUE(up.has_value());
   EXPECT_EQ(up->renotified_from(), to_dept->notification_id());
   nv1::ListInboxRequest list;
@@ -228,7 +167,7 @@ TEST_F(NotifyE2E, HazardReachesDepartmentAndCommunityOnEitherReplicaAndAckStopsR
     EXPECT_NE(n.renotified_from(), to_community->notification_id())
         << "acknowledged task re-notified";
   }
-  EXPECT_EQ(district.Count("unacknowledged"), 1);
+  EXPECT_EQ(district.Count(TitleContains("unacknowledged")), 1);
 
   // The inbox lists it for an offline reader too.
   nv1::ListInboxResponse inbox;
