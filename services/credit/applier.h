@@ -1,0 +1,61 @@
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "services/credit/engine.h"
+#include "services/credit/rules.h"
+#include "services/credit/store.h"
+#include "services/credit/subject_ids.h"
+
+namespace firegrid::credit {
+
+struct ApplierOptions {
+  std::string outbox_key;   // where publications go (the runtime's "<prefix>:outbox")
+  int batch_size = 256;     // facts per atomic batch
+  absl::Duration lease = absl::Seconds(5);  // one applier per generation across replicas
+  std::string instance_id;  // this replica's lease owner id
+  // Called after each fact is applied to the generation in force (metrics).
+  std::function<void(const v1::Fact&, const Outcome&)> on_applied;
+};
+
+// Applies the history to generations. One per replica; every replica runs it, and a lease per
+// generation lets one of them at a time apply.
+//
+// - Live: the generation in force (P:serving) follows the history: each RunOnce applies the
+//   facts after its cursor in atomic batches (state, ledger, rankings, due times, outcomes,
+//   export records and outbox events with the cursor advance); only the generation in force
+//   publishes events and export records.
+// - Replay: when this replica's rules version is not the one in force (and not in force before,
+//   or the generation in force is missing), it builds the new generation from the whole history
+//   in memory (MemoryState), writes it in pipelined chunks, then follows the history like the
+//   live applier (publishing nothing) until its cursor reaches the end of the history, and
+//   switches P:serving in one atomic step that checks the cursor is at the end. Reads meanwhile
+//   come from the old generation. Progress is in P:replay (RulesInfo). The first start (nothing
+//   in force) is a replay of an empty or existing history.
+// Deterministic: same history + same rules → the same keys and values in the generation.
+class Applier {
+ public:
+  Applier(CreditStore* store, const Rules* rules, const SubjectIds* ids, Clock* clock,
+          ApplierOptions options);
+
+  // One step: replay or switch when needed, else apply up to batch_size facts to the
+  // generation in force. Returns the facts applied (0 when idle or another replica holds the
+  // lease).
+  absl::StatusOr<int> RunOnce();
+
+  // Rebuilds this rules version's generation from the history now (what RunOnce does when it
+  // must), without switching; for tests and benchmarks. Returns the facts applied.
+  absl::StatusOr<int64_t> ReplayAll();
+
+ private:
+  CreditStore* store_;
+  const Rules* rules_;
+  const SubjectIds* ids_;
+  Clock* clock_;
+  ApplierOptions options_;
+};
+
+}  // namespace firegrid::credit
