@@ -180,9 +180,11 @@ if fg_alive buildings; then
     # override that. The hazards are loaded when the hazards service runs.
     hazards_addr=""
     if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
+    credit_addr=""
+    if fg_alive credit; then credit_addr="127.0.0.1:$(fg_service_port credit)"; fi
     fg_rotate_log "$LOG_DIR/demo-loader.log"
     env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
-      --hazards-addr="$hazards_addr" --key-file="$DEV_KEY_FILE" |
+      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
   fi
 fi
