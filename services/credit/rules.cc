@@ -45,6 +45,7 @@ struct Rules::Impl {
   cfg::CreditRules proto;
   // Slot(trigger, severity, category) → index into proto.hazard_rules(), -1 for none.
   std::vector<int> hazard_index;
+  absl::flat_hash_map<std::string, int> hazard_ids;
   absl::flat_hash_map<std::string, int> manual_index;
 };
 
@@ -83,6 +84,7 @@ absl::StatusOr<Rules> Rules::FromProto(const cfg::CreditRules& proto,
         return InvalidField(absl::StrCat(f, ".categories[", c, "]"), "must be a category");
       }
     }
+    impl->hazard_ids.emplace(r.id(), i);
   }
   // The winner of every (trigger, severity, category); a tie of equally specific rules is an
   // ambiguity in the rule set.
@@ -218,6 +220,11 @@ const cfg::HazardRule* Rules::MatchHazard(cfg::HazardRule::Trigger trigger,
   }
   const int i = impl_->hazard_index[Slot(trigger, severity, category)];
   return i < 0 ? nullptr : &impl_->proto.hazard_rules(i);
+}
+
+const cfg::HazardRule* Rules::Hazard(const std::string& rule_id) const {
+  auto it = impl_->hazard_ids.find(rule_id);
+  return it == impl_->hazard_ids.end() ? nullptr : &impl_->proto.hazard_rules(it->second);
 }
 
 const cfg::ManualRule* Rules::Manual(const std::string& rule_id) const {

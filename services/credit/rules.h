@@ -42,6 +42,8 @@ class Rules {
   const config::v1::HazardRule* MatchHazard(config::v1::HazardRule::Trigger trigger,
                                             hazards::v1::Severity severity,
                                             hazards::v1::HazardCategory category) const;
+  // The hazard rule with this id; nullptr when there is none.
+  const config::v1::HazardRule* Hazard(const std::string& rule_id) const;
   // The manual rule with this id; nullptr when there is none.
   const config::v1::ManualRule* Manual(const std::string& rule_id) const;
 
