@@ -436,6 +436,16 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
   return out;
 }
 
+absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier) {
+  const std::vector<Planned> plans = PlanNotifications(envelope);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    absl::Status s = notifier->Notify(plans[i].recipients, plans[i].notification,
+                                      OnceKeyOf(envelope, plans[i], i));
+    if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) return s;
+  }
+  return absl::OkStatus();
+}
+
 std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, size_t index) {
   return planned.once_key.empty() ? absl::StrCat(envelope.event_id(), ":", index)
                                   : planned.once_key;

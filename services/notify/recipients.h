@@ -49,6 +49,11 @@ struct Planned {
 // subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
 
+// What the consumer does with one event: delivers each of PlanNotifications(envelope) through
+// `notifier` under its OnceKeyOf. A plan delivered before (ALREADY_EXISTS: a redelivered event,
+// or the other event of the same credit record) is no error.
+absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier);
+
 // The once key of the `index`-th plan of `envelope`: planned.once_key, else
 // "<event id>:<index>".
 std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, size_t index);
