@@ -351,6 +351,7 @@ void PlanCredit(const events::Envelope& env, std::vector<Planned>* out) {
   }
   if (auto e = events::Unpack<cv1::ScoreChanged>(env); e.ok()) {
     const cv1::LedgerRecord& r = e->record();
+    if (r.score_after() == e->score_before()) return;  // no change to tell of
     const std::string who = SubjectText(e->subject());
     Planned& p =
         NewCredit(b, env, e->subject(),

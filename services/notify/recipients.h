@@ -38,7 +38,7 @@ struct Planned {
 //   of SubjectRef.tier_paths set) for SubjectRef.notify_subjects (the subject's accounts and its
 //   buildings' managers) and its supervising department ("org:<district>.<slug>"):
 //   LevelChanged (level and score from → to, the rule, the cause), ScoreChanged (score from →
-//   to, the level after, the rule, the cause), BlacklistProposed (the notice: reason, legal
+//   to, the level after, the rule, the cause; nothing when the score stayed), BlacklistProposed (the notice: reason, legal
 //   basis, the objection deadline and how to object), Blacklisted (from when, until when, how
 //   to apply for credit repair), BlacklistRemoved (withdrawn, expired or repaired). A record
 //   that moves the level comes as a ScoreChanged and a LevelChanged: both plan one

@@ -403,6 +403,17 @@ TEST(PlanCreditNotifications, BlacklistEntryAndEachWayOutAreNotified) {
   }
 }
 
+// A record of delta 0 (a blacklist step without a rule) changes no score: its blacklist event
+// tells of it.
+TEST(PlanCreditNotifications, ScoreChangedThatLeavesTheScoreAloneYieldsNothing) {
+  cv1::ScoreChanged e;
+  *e.mutable_subject() = CreditSubject();
+  *e.mutable_record() = OverdueRecord();
+  e.mutable_record()->set_delta(0);
+  e.set_score_before(87);
+  EXPECT_TRUE(PlanNotifications(WrapCredit(e)).empty());
+}
+
 TEST(PlanCreditNotifications, SystemAndEmptySubjectsAreSkippedAndNoRecipientMeansNothing) {
   cv1::ScoreChanged e;
   *e.mutable_subject() = CreditSubject();
