@@ -96,6 +96,28 @@ absl::Status AddEvidence(const ParsedArgs& args,
   return absl::OkStatus();
 }
 
+// One page, or with --all every page from --page-token on merged into one response: `field` is
+// the repeated field pages add to.
+template <typename Request, typename Response, typename Item>
+absl::StatusOr<Response> ListPages(Context& ctx, const ParsedArgs& args, Request req,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   google::protobuf::RepeatedPtrField<Item>* (Response::*field)()) {
+  FG_ASSIGN_OR_RETURN(bool all, args.GetBool("all"));
+  auto stub = NewStub(ctx);
+  google::protobuf::RepeatedPtrField<Item> items;
+  Response last;
+  while (true) {
+    FG_ASSIGN_OR_RETURN(last, Unary(ctx, *stub, method, req));
+    items.MergeFrom(*(last.*field)());
+    if (!all || last.next_page_token().empty()) break;
+    req.set_page_token(last.next_page_token());
+  }
+  // The last page's other fields (next token, total) with every page's items.
+  *(last.*field)() = std::move(items);
+  return last;
+}
+
 // ----- rendering
 
 std::string LevelCell(cv1::Level level) {
@@ -259,8 +281,9 @@ absl::Status Ledger(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(int32_t page_size, PageSize(args, "page-size", 500));
   req.set_page_size(page_size);
   req.set_page_token(args.GetOr("page-token", ""));
-  auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(cv1::ListLedgerResponse out, Unary(ctx, *stub, &Stub::ListLedger, req));
+  FG_ASSIGN_OR_RETURN(
+      cv1::ListLedgerResponse out,
+      ListPages(ctx, args, req, &Stub::ListLedger, &cv1::ListLedgerResponse::mutable_records));
   if (ctx.json()) {
     ctx.PrintJson(out);
     return absl::OkStatus();
@@ -280,7 +303,7 @@ absl::Status Ledger(Context& ctx, const ParsedArgs& args) {
   ctx.out() << t.Render();
   if (!out.next_page_token().empty()) {
     ctx.out().flush();
-    ctx.err() << "more: --page-token " << out.next_page_token() << "\n";
+    ctx.err() << "more: --page-token " << out.next_page_token() << " (or --all)\n";
   }
   return absl::OkStatus();
 }
@@ -295,8 +318,9 @@ absl::Status Ranking(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(int32_t page_size, PageSize(args, "page-size", 500));
   req.set_page_size(page_size);
   req.set_page_token(args.GetOr("page-token", ""));
-  auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(cv1::ListRankingResponse out, Unary(ctx, *stub, &Stub::ListRanking, req));
+  FG_ASSIGN_OR_RETURN(
+      cv1::ListRankingResponse out,
+      ListPages(ctx, args, req, &Stub::ListRanking, &cv1::ListRankingResponse::mutable_subjects));
   if (ctx.json()) {
     ctx.PrintJson(out);
     return absl::OkStatus();
@@ -312,7 +336,8 @@ absl::Status Ranking(Context& ctx, const ParsedArgs& args) {
   ctx.out() << t.Render();
   ctx.out().flush();
   ctx.err() << out.total() << " subjects";
-  if (!out.next_page_token().empty()) ctx.err() << "; more: --page-token " << out.next_page_token();
+  if (!out.next_page_token().empty())
+    ctx.err() << "; more: --page-token " << out.next_page_token() << " (or --all)";
   ctx.err() << "\n";
   return absl::OkStatus();
 }
@@ -375,8 +400,9 @@ absl::Status BlacklistList(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(int32_t page_size, PageSize(args, "page-size", 500));
   req.set_page_size(page_size);
   req.set_page_token(args.GetOr("page-token", ""));
-  auto stub = NewStub(ctx);
-  FG_ASSIGN_OR_RETURN(cv1::ListBlacklistResponse out, Unary(ctx, *stub, &Stub::ListBlacklist, req));
+  FG_ASSIGN_OR_RETURN(cv1::ListBlacklistResponse out,
+                      ListPages(ctx, args, req, &Stub::ListBlacklist,
+                                &cv1::ListBlacklistResponse::mutable_entries));
   if (ctx.json()) {
     ctx.PrintJson(out);
     return absl::OkStatus();
@@ -384,7 +410,7 @@ absl::Status BlacklistList(Context& ctx, const ParsedArgs& args) {
   PrintEntries(ctx, out.entries());
   if (!out.next_page_token().empty()) {
     ctx.out().flush();
-    ctx.err() << "more: --page-token " << out.next_page_token() << "\n";
+    ctx.err() << "more: --page-token " << out.next_page_token() << " (or --all)\n";
   }
   return absl::OkStatus();
 }
@@ -556,21 +582,23 @@ void RegisterCreditCommands(Registry* registry) {
                      .run = Profile}));
   registry->Add(Credit(
       Command{.path = {"credit", "ledger"},
-              .synopsis = "SUBJECT [--page-size N] [--page-token T]",
+              .synopsis = "SUBJECT [--page-size N] [--page-token T] [--all]",
               .summary = "a subject's ledger, newest first: every change, its rule and its cause",
               .flags = {ValueFlag("page-size", "N  1..500 (default 50)"),
-                        ValueFlag("page-token", "T  continue a listing")},
+                        ValueFlag("page-token", "T  continue a listing"),
+                        BoolFlag("all", "follow every page")},
               .min_positionals = 1,
               .max_positionals = 1,
               .run = Ledger}));
   registry->Add(Credit(Command{
       .path = {"credit", "ranking"},
-      .synopsis = "--type T [--tier P] [--worst] [--page-size N] [--page-token T]",
+      .synopsis = "--type T [--tier P] [--worst] [--page-size N] [--page-token T] [--all]",
       .summary = "subjects of one type by score within a tier, best (or worst) first",
       .flags = {ValueFlag("type", "T  owner|user|manager|service_agency|builder"),
                 ValueFlag("tier", "P  district, street or community code (default: the caller's)"),
                 BoolFlag("worst", "worst first"), ValueFlag("page-size", "N  1..500 (default 50)"),
-                ValueFlag("page-token", "T  continue a listing")},
+                ValueFlag("page-token", "T  continue a listing"),
+                BoolFlag("all", "follow every page")},
       .run = Ranking}));
   registry->Add(Credit(Command{
       .path = {"credit", "record"},
@@ -602,13 +630,14 @@ void RegisterCreditCommands(Registry* registry) {
       .run = Register}));
   registry->Add(Credit(Command{
       .path = {"credit", "blacklist", "list"},
-      .synopsis = "[--tier P] [--state S]... [--page-size N] [--page-token T]",
+      .synopsis = "[--tier P] [--state S]... [--page-size N] [--page-token T] [--all]",
       .summary = "blacklist entries (default: proposed, objected and active)",
       .flags = {ValueFlag("tier", "P  district, street or community code (default: the caller's)"),
                 RepeatedFlag("state",
                              "S  proposed|objected|active|withdrawn|expired|repaired (comma list)"),
                 ValueFlag("page-size", "N  1..500"),
-                ValueFlag("page-token", "T  continue a listing")},
+                ValueFlag("page-token", "T  continue a listing"),
+                BoolFlag("all", "follow every page")},
       .run = BlacklistList}));
   registry->Add(Credit(Command{
       .path = {"credit", "blacklist", "propose"},

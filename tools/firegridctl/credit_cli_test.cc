@@ -173,6 +173,32 @@ TEST_F(CreditCliTest, LedgerPassesPagingAndShowsEachChangeWithItsCause) {
   ExpectLinesFit(kTableWidth);
 }
 
+TEST_F(CreditCliTest, LedgerAllFollowsEveryPageIntoOneTable) {
+  cv1::ListLedgerResponse first;
+  first.add_records()->set_record_id("org:x#3");
+  first.set_next_page_token("p2");
+  cv1::ListLedgerResponse second;
+  second.add_records()->set_record_id("org:x#2");
+  second.add_records()->set_record_id("org:x#1");
+  service_.SetLedger(first);
+  service_.SetLedgerPage("p2", second);
+  ASSERT_EQ(Run({"credit", "ledger", "org:x", "--all", "--output", "json"}), 0) << err_.str();
+  EXPECT_EQ(service_.calls(), 2);
+  EXPECT_EQ(service_.last<cv1::ListLedgerRequest>().page_token(), "p2");
+  const std::string out = out_.str();
+  const size_t a = out.find("org:x#3"), b = out.find("org:x#2"), c = out.find("org:x#1");
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(c, std::string::npos);
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_THAT(out, HasSubstr("\"next_page_token\": \"\""));
+  // Without --all: the first page and how to continue.
+  ASSERT_EQ(Run({"credit", "ledger", "org:x"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), Not(HasSubstr("org:x#2")));
+  EXPECT_THAT(err_.str(), HasSubstr("more: --page-token p2 (or --all)"));
+}
+
 TEST_F(CreditCliTest, PageSizeOutOfRangeIsAUsageErrorBeforeAnyCall) {
   EXPECT_EQ(Run({"credit", "ledger", kAgency, "--page-size", "501"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("--page-size: between 1 and 500"));

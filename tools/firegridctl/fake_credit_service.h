@@ -41,7 +41,8 @@ class FakeCreditService final : public cv1::CreditService::Service {
                           cv1::ListLedgerResponse* out) override {
     Record(ctx, *req);
     absl::MutexLock lock(&mu_);
-    *out = ledger_;
+    auto page = ledger_pages_.find(req->page_token());
+    *out = page == ledger_pages_.end() ? ledger_ : page->second;
     return grpc::Status::OK;
   }
   grpc::Status ListRanking(grpc::ServerContext* ctx, const cv1::ListRankingRequest* req,
@@ -141,6 +142,11 @@ class FakeCreditService final : public cv1::CreditService::Service {
     absl::MutexLock lock(&mu_);
     ledger_ = std::move(l);
   }
+  // The ledger page answered for `page_token` (SetLedger's for any other token).
+  void SetLedgerPage(const std::string& page_token, cv1::ListLedgerResponse l) {
+    absl::MutexLock lock(&mu_);
+    ledger_pages_[page_token] = std::move(l);
+  }
   void SetRanking(cv1::ListRankingResponse r) {
     absl::MutexLock lock(&mu_);
     ranking_ = std::move(r);
@@ -201,6 +207,7 @@ class FakeCreditService final : public cv1::CreditService::Service {
   absl::Mutex mu_;
   cv1::Profile profile_ ABSL_GUARDED_BY(mu_);
   cv1::ListLedgerResponse ledger_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, cv1::ListLedgerResponse> ledger_pages_ ABSL_GUARDED_BY(mu_);
   cv1::ListRankingResponse ranking_ ABSL_GUARDED_BY(mu_);
   cv1::ListBlacklistResponse blacklist_ ABSL_GUARDED_BY(mu_);
   cv1::RulesInfo rules_ ABSL_GUARDED_BY(mu_);
