@@ -62,13 +62,13 @@ TEST_F(InboxTest, ARedeliveredEventYieldsEachRecipientsNotificationOnce) {
 TEST_F(InboxTest, TheScoreAndLevelEventsOfOneCreditRecordAreOneNotificationPerRecipient) {
   namespace cv1 = ::firegrid::credit::v1;
   cv1::SubjectRef subject;
-  subject.set_subject_id("org:91500109MA5U5T9X8K");
+  subject.set_subject_id("org:91500109MA5U5T9X8G");
   subject.set_name("缙云物业");
   subject.add_notify_subjects("mgr-1");
   subject.set_supervising_org_unit("500109.fire_rescue");
   subject.add_tier_paths("500109001002");
   cv1::LedgerRecord record;
-  record.set_record_id("org:91500109MA5U5T9X8K#4");
+  record.set_record_id("org:91500109MA5U5T9X8G#4");
   record.set_rules_version("2026.1");
   record.set_rule_id("hazard.overdue");
   record.set_delta(-8);
@@ -95,10 +95,10 @@ TEST_F(InboxTest, TheScoreAndLevelEventsOfOneCreditRecordAreOneNotificationPerRe
     ASSERT_EQ(got->size(), 1u) << r;
     EXPECT_EQ((*got)[0].kind(), v1::KIND_CREDIT);
     EXPECT_EQ((*got)[0].event_id(), level_env.event_id());  // the first to arrive
-    EXPECT_EQ((*got)[0].credit_subject_id(), "org:91500109MA5U5T9X8K");
+    EXPECT_EQ((*got)[0].credit_subject_id(), "org:91500109MA5U5T9X8G");
   }
   cv1::ScoreChanged next = score;
-  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8K#5");
+  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8G#5");
   ASSERT_TRUE(NotifyEvent(events::NewEnvelope(next, "credit", "", "", t, ids_), inbox_.get()).ok());
   auto got = inbox_->ReadAfter("person:mgr-1", "", 100);
   ASSERT_TRUE(got.ok()) << got.status();

@@ -199,10 +199,10 @@ INSTANTIATE_TEST_SUITE_P(Traceparents, TraceIdOfTest, ::testing::ValuesIn(kTrace
 
 cv1::SubjectRef CreditSubject() {
   cv1::SubjectRef s;
-  s.set_subject_id("org:91500109MA5U5T9X8K");
+  s.set_subject_id("org:91500109MA5U5T9X8G");
   s.set_name("缙云物业");
   s.set_type(subjects::v1::SUBJECT_TYPE_MANAGER);
-  s.set_credit_code("91500109MA5U5T9X8K");
+  s.set_credit_code("91500109MA5U5T9X8G");
   s.add_notify_subjects("mgr-1");
   s.add_notify_subjects("agency-7");
   s.add_notify_subjects("mgr-1");  // the same manager of two buildings
@@ -214,8 +214,8 @@ cv1::SubjectRef CreditSubject() {
 
 cv1::LedgerRecord OverdueRecord() {
   cv1::LedgerRecord r;
-  r.set_record_id("org:91500109MA5U5T9X8K#4");
-  r.set_subject_id("org:91500109MA5U5T9X8K");
+  r.set_record_id("org:91500109MA5U5T9X8G#4");
+  r.set_subject_id("org:91500109MA5U5T9X8G");
   r.set_seq(4);
   r.set_kind(cv1::RECORD_KIND_SCORE);
   r.set_rule_id("hazard.overdue");
@@ -252,7 +252,7 @@ TEST(PlanCreditNotifications, LevelChangeTellsTheSubjectsManagersAndSupervisingD
   const v1::Notification& n = plans[0].notification;
   EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
   EXPECT_FALSE(n.requires_ack());
-  EXPECT_EQ(n.credit_subject_id(), "org:91500109MA5U5T9X8K");
+  EXPECT_EQ(n.credit_subject_id(), "org:91500109MA5U5T9X8G");
   EXPECT_EQ(n.tier_path(), "500109001002");
   EXPECT_EQ(n.hazard_id(), "hzd_1");
   EXPECT_EQ(n.building_id(), "bld_1");
@@ -278,7 +278,7 @@ TEST(PlanCreditNotifications, ScoreChangeStatesOldAndNewScoreAndTheLevelAfter) {
   EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
   EXPECT_THAT(n.title(), HasSubstr("95 → 87"));
   EXPECT_THAT(n.body(),
-              HasSubstr("缙云物业（91500109MA5U5T9X8K） 信用分 95 → 87（-8），信用等级 B"));
+              HasSubstr("缙云物业（91500109MA5U5T9X8G） 信用分 95 → 87（-8），信用等级 B"));
   EXPECT_THAT(n.body(), HasSubstr("原因：隐患逾期未整改"));
 }
 
@@ -308,10 +308,10 @@ TEST(PlanCreditNotifications, ScoreAndLevelEventsOfOneRecordAreOneNotification) 
   ASSERT_EQ(level_plans.size(), 1u);
   EXPECT_EQ(OnceKeyOf(score_env, score_plans[0], 0), OnceKeyOf(level_env, level_plans[0], 0));
   EXPECT_EQ(OnceKeyOf(level_env, level_plans[0], 0),
-            "credit-record:2026.1:org:91500109MA5U5T9X8K#4");
+            "credit-record:2026.1:org:91500109MA5U5T9X8G#4");
 
   cv1::ScoreChanged next = score;
-  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8K#5");
+  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8G#5");
   const events::Envelope next_env = WrapCredit(next);
   EXPECT_NE(OnceKeyOf(next_env, PlanNotifications(next_env)[0], 0),
             OnceKeyOf(score_env, score_plans[0], 0));
@@ -333,7 +333,7 @@ TEST(PlanCreditNotifications, OtherEventsKeepTheirEventIdOnceKeys) {
   EXPECT_EQ(OnceKeyOf(env, plans[1], 1), env.event_id() + ":1");
   cv1::BlacklistProposed proposed;
   *proposed.mutable_subject() = CreditSubject();
-  proposed.mutable_entry()->set_entry_id("org:91500109MA5U5T9X8K#bl1");
+  proposed.mutable_entry()->set_entry_id("org:91500109MA5U5T9X8G#bl1");
   const events::Envelope penv = WrapCredit(proposed);
   EXPECT_EQ(OnceKeyOf(penv, PlanNotifications(penv)[0], 0), penv.event_id() + ":0");
 }
@@ -342,7 +342,7 @@ TEST(PlanCreditNotifications, BlacklistNoticeSaysTheObjectionDeadlineAndHowToObj
   cv1::BlacklistProposed e;
   *e.mutable_subject() = CreditSubject();
   cv1::BlacklistEntry* entry = e.mutable_entry();
-  entry->set_entry_id("org:91500109MA5U5T9X8K#bl1");
+  entry->set_entry_id("org:91500109MA5U5T9X8G#bl1");
   entry->set_state(cv1::BLACKLIST_STATE_PROPOSED);
   entry->set_reason("出具虚假检测报告");
   entry->set_legal_basis("《消防法》第六十九条");
@@ -357,14 +357,14 @@ TEST(PlanCreditNotifications, BlacklistNoticeSaysTheObjectionDeadlineAndHowToObj
   EXPECT_THAT(n.title(), HasSubstr("拟列入黑名单"));
   EXPECT_THAT(n.body(), HasSubstr("异议期至 2026-12-20 18:00 (+08:00)"));
   EXPECT_THAT(n.body(),
-              HasSubstr("firegridctl credit blacklist object org:91500109MA5U5T9X8K#bl1"));
+              HasSubstr("firegridctl credit blacklist object org:91500109MA5U5T9X8G#bl1"));
   EXPECT_THAT(n.body(), HasSubstr("理由：出具虚假检测报告"));
   EXPECT_THAT(n.body(), HasSubstr("依据：《消防法》第六十九条"));
 }
 
 TEST(PlanCreditNotifications, BlacklistEntryAndEachWayOutAreNotified) {
   cv1::BlacklistEntry entry;
-  entry.set_entry_id("org:91500109MA5U5T9X8K#bl1");
+  entry.set_entry_id("org:91500109MA5U5T9X8G#bl1");
   entry.set_reason("信用等级降至 D");
   entry.set_automatic(true);
   entry.mutable_effective_at()->set_seconds(1797760800);

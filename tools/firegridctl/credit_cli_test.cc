@@ -21,7 +21,7 @@ using testing::FakeServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kAgency[] = "org:91500109MA5U5T9X8K";
+constexpr char kAgency[] = "org:91500109MA5U5T9X8G";
 
 class CreditCliTest : public ::testing::Test {
  protected:
@@ -54,7 +54,7 @@ cv1::Profile AgencyProfile() {
   s->set_subject_id(kAgency);
   s->set_type(sv1::SUBJECT_TYPE_SERVICE_AGENCY);
   s->set_name("重庆某某消防技术服务有限公司");
-  s->set_credit_code("91500109MA5U5T9X8K");
+  s->set_credit_code("91500109MA5U5T9X8G");
   s->add_account_subjects("agency-7");
   cv1::BuildingLink* b = s->add_buildings();
   b->set_building_id("bld_1");
@@ -113,7 +113,7 @@ TEST_F(CreditCliTest, ProfileShowsScoreLevelBuildingsAndBlacklistInChinaTime) {
   const std::string out = out_.str();
   EXPECT_THAT(out, HasSubstr("重庆某某消防技术服务有限公司"));
   EXPECT_THAT(out, HasSubstr("service_agency"));
-  EXPECT_THAT(out, HasSubstr("91500109MA5U5T9X8K"));
+  EXPECT_THAT(out, HasSubstr("91500109MA5U5T9X8G"));
   EXPECT_THAT(out, HasSubstr("52"));
   EXPECT_THAT(out, HasSubstr("level:"));
   EXPECT_THAT(out, HasSubstr("2026-12-20 18:00 +08:00"));
@@ -278,31 +278,31 @@ TEST_F(CreditCliTest, RegisterTakesExactlyOneOfCodeAndPersonId) {
   EXPECT_EQ(Run({"credit", "register", "--role", "owner", "--name", "张三"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("exactly one of --code"));
   EXPECT_EQ(Run({"credit", "register", "--role", "owner", "--name", "张三", "--code",
-                 "91500109MA5U5T9X8K", "--person-id", "500109199001011234"}),
+                 "91500109MA5U5T9X8G", "--person-id", "500109199001011230"}),
             2);
   EXPECT_EQ(Run({"credit", "register", "--role", "landlord", "--name", "张三", "--code", "x"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("--role"));
   EXPECT_EQ(service_.calls(), 0);
 
   ASSERT_EQ(Run({"credit", "register", "--role", "maintenance_agency", "--name", "某消防公司",
-                 "--code", "91500109MA5U5T9X8K", "--account", "agency-7", "--building", "bld_1"}),
+                 "--code", "91500109MA5U5T9X8G", "--account", "agency-7", "--building", "bld_1"}),
             0)
       << err_.str();
   cv1::RegisterSubjectRequest req = service_.last<cv1::RegisterSubjectRequest>();
   EXPECT_EQ(req.party().role(), sv1::PARTY_ROLE_MAINTENANCE_AGENCY);
   EXPECT_EQ(req.party().name(), "某消防公司");
-  EXPECT_EQ(req.party().credit_code(), "91500109MA5U5T9X8K");
+  EXPECT_EQ(req.party().credit_code(), "91500109MA5U5T9X8G");
   EXPECT_EQ(req.party().person_id(), "");
   EXPECT_EQ(req.party().account_subject(), "agency-7");
   EXPECT_EQ(req.building_id(), "bld_1");
   EXPECT_THAT(out_.str(), HasSubstr(kAgency));
 
   ASSERT_EQ(Run({"credit", "register", "--role", "occupant", "--name", "张三", "--person-id",
-                 "50010919900101123X"}),
+                 "500109199001011230"}),
             0)
       << err_.str();
-  EXPECT_EQ(service_.last<cv1::RegisterSubjectRequest>().party().person_id(), "50010919900101123X");
-  EXPECT_THAT(out_.str(), HasSubstr("500109********123X"));
+  EXPECT_EQ(service_.last<cv1::RegisterSubjectRequest>().party().person_id(), "500109199001011230");
+  EXPECT_THAT(out_.str(), HasSubstr("500109********1230"));
 }
 
 TEST_F(CreditCliTest, BlacklistLifecycleCommandsSendTheirRequests) {
@@ -409,9 +409,9 @@ TEST_F(CreditCliTest, ExportAllFollowsThePagesWithOneCsvHeader) {
   EXPECT_EQ(service_.last<cv1::ExportRequest>().format(), cv1::EXPORT_FORMAT_CSV);
   EXPECT_EQ(out_.str(),
             "record_id,subject_id\n"
-            "exp-0,org:91500109MA5U5T9X8K\nexp-1,org:91500109MA5U5T9X8K\n"
-            "exp-2,org:91500109MA5U5T9X8K\nexp-3,org:91500109MA5U5T9X8K\n"
-            "exp-4,org:91500109MA5U5T9X8K\n");
+            "exp-0,org:91500109MA5U5T9X8G\nexp-1,org:91500109MA5U5T9X8G\n"
+            "exp-2,org:91500109MA5U5T9X8G\nexp-3,org:91500109MA5U5T9X8G\n"
+            "exp-4,org:91500109MA5U5T9X8G\n");
   EXPECT_THAT(err_.str(), HasSubstr("next cursor: 5"));
   EXPECT_EQ(service_.calls(), 3);
   EXPECT_EQ(Run({"credit", "export", "--format", "xml"}), 2);

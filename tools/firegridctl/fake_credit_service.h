@@ -23,7 +23,7 @@ class FakeCreditService final : public cv1::CreditService::Service {
     out->set_subject_id(req->party().credit_code().empty() ? "person:0123456789abcdef01234567"
                                                            : "org:" + req->party().credit_code());
     out->set_name(req->party().name());
-    if (!req->party().person_id().empty()) out->set_person_id("500109********123X");
+    if (!req->party().person_id().empty()) out->set_person_id("500109********1230");
     out->set_credit_code(req->party().credit_code());
     return grpc::Status::OK;
   }

@@ -402,15 +402,15 @@ TEST_F(NotifyCliTest, CreditNotificationsShowTheirCreditSubject) {
                             "信用等级变动 credit level changed: 缙云物业", "");
   c.set_kind(nv1::KIND_CREDIT);
   c.set_requires_ack(false);
-  c.set_credit_subject_id("org:91500109MA5U5T9X8K");
+  c.set_credit_subject_id("org:91500109MA5U5T9X8G");
   service_.AddToInbox(c);
   ASSERT_EQ(Run({"inbox", "read", "ntf_c"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("credit"));
   EXPECT_THAT(out_.str(), HasSubstr("credit subject:"));
-  EXPECT_THAT(out_.str(), HasSubstr("org:91500109MA5U5T9X8K"));
+  EXPECT_THAT(out_.str(), HasSubstr("org:91500109MA5U5T9X8G"));
   const std::string line = FormatWatchLine(c);
   EXPECT_THAT(line, HasSubstr("credit"));
-  EXPECT_THAT(line, ::testing::EndsWith("  org:91500109MA5U5T9X8K"));
+  EXPECT_THAT(line, ::testing::EndsWith("  org:91500109MA5U5T9X8G"));
 }
 
 TEST_F(NotifyCliTest, PlanCommands) {
