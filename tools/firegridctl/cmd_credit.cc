@@ -3,7 +3,6 @@
 // repair, the export for the district public credit platform and the rule set in force. They
 // talk to the credit address (--addr, else FIREGRID_CREDIT_ADDR, else 127.0.0.1:50054).
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
