@@ -244,12 +244,12 @@ const absl::TimeZone& ChinaTime() {
   return *tz;
 }
 
-// "2026-12-20 18:00 (+08:00)"; "" for an unset time.
+// "2026-12-20 18:00 +08:00" (China Standard Time, as firegridctl shows times); "" when unset.
 std::string ChinaTimeText(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "";
   return absl::StrCat(
       absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()), ChinaTime()),
-      " (+08:00)");
+      " +08:00");
 }
 
 std::string LevelText(cv1::Level level) {

@@ -355,7 +355,7 @@ TEST(PlanCreditNotifications, BlacklistNoticeSaysTheObjectionDeadlineAndHowToObj
   EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
   EXPECT_FALSE(n.requires_ack());
   EXPECT_THAT(n.title(), HasSubstr("拟列入黑名单"));
-  EXPECT_THAT(n.body(), HasSubstr("异议期至 2026-12-20 18:00 (+08:00)"));
+  EXPECT_THAT(n.body(), HasSubstr("异议期至 2026-12-20 18:00 +08:00"));
   EXPECT_THAT(n.body(),
               HasSubstr("firegridctl credit blacklist object org:91500109MA5U5T9X8G#bl1"));
   EXPECT_THAT(n.body(), HasSubstr("理由：出具虚假检测报告"));
@@ -378,7 +378,7 @@ TEST(PlanCreditNotifications, BlacklistEntryAndEachWayOutAreNotified) {
   EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
   EXPECT_THAT(plans[0].notification.title(), HasSubstr("列入黑名单 blacklisted"));
   EXPECT_THAT(plans[0].notification.body(),
-              HasSubstr("自 2026-12-20 18:00 (+08:00) 起列入消防安全信用黑名单，至 2027-12-20"));
+              HasSubstr("自 2026-12-20 18:00 +08:00 起列入消防安全信用黑名单，至 2027-12-20"));
   EXPECT_THAT(plans[0].notification.body(), HasSubstr("自动提出"));
   EXPECT_THAT(plans[0].notification.body(), HasSubstr("信用修复"));
 
