@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <tuple>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -79,12 +79,7 @@ class Step {
  public:
   Step(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
        Outcome* out)
-      : rules_(rules),
-        ids_(ids),
-        fact_(fact),
-        state_(state),
-        out_(out),
-        t_(FromTs(fact.time())) {}
+      : rules_(rules), ids_(ids), fact_(fact), state_(state), out_(out), t_(FromTs(fact.time())) {}
 
   absl::Status Run() {
     switch (fact_.kind_case()) {
@@ -159,8 +154,7 @@ class Step {
   // Sets notify_subjects from accounts and buildings; true when they changed.
   bool RefreshNotify(v1::SubjectState* s) {
     std::vector<std::string> n = NotifyOf(*s);
-    if (std::equal(n.begin(), n.end(), s->notify_subjects().begin(),
-                   s->notify_subjects().end())) {
+    if (std::equal(n.begin(), n.end(), s->notify_subjects().begin(), s->notify_subjects().end())) {
       return false;
     }
     s->mutable_notify_subjects()->Assign(n.begin(), n.end());
@@ -292,8 +286,8 @@ class Step {
   // Applies `nominal` (clamped to the score range) under a rule: the ledger record, ScoreChanged
   // (when the score moved), LevelChanged and the automatic blacklist proposal (when the level
   // moved into the proposal band). Returns the actual change.
-  int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id,
-                  int nominal, const Why& why, const std::string& entry_id = "") {
+  int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id, int nominal,
+                  const Why& why, const std::string& entry_id = "") {
     const int before = s->score();
     const v1::Level level_before = s->level();
     s->set_score(rules_.Clamp(before + nominal));
@@ -390,8 +384,7 @@ class Step {
     PublishEntry(s, *e);
   }
 
-  void Activate(v1::SubjectState* s, v1::BlacklistEntry* e, absl::Time effective,
-                const Why& why) {
+  void Activate(v1::SubjectState* s, v1::BlacklistEntry* e, absl::Time effective, const Why& why) {
     e->set_state(v1::BLACKLIST_STATE_ACTIVE);
     *e->mutable_effective_at() = Ts(effective);
     const absl::Time expires = effective + Days(e->duration_days());
@@ -402,8 +395,8 @@ class Step {
     PublishEntry(s, *e);
   }
 
-  void End(v1::SubjectState* s, v1::BlacklistEntry* e, v1::BlacklistState state,
-           absl::Time ended, v1::RecordKind kind, const Why& why) {
+  void End(v1::SubjectState* s, v1::BlacklistEntry* e, v1::BlacklistState state, absl::Time ended,
+           v1::RecordKind kind, const Why& why) {
     e->set_state(state);
     *e->mutable_ended_at() = Ts(ended);
     state_->SetDue(e->entry_id(), absl::InfinitePast());
@@ -442,9 +435,8 @@ class Step {
   }
 
   static absl::Status WrongState(const v1::BlacklistEntry& e, absl::string_view what) {
-    return absl::FailedPreconditionError(absl::StrCat("entry ", e.entry_id(), " is ",
-                                                      v1::BlacklistState_Name(e.state()), ": ",
-                                                      what));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "entry ", e.entry_id(), " is ", v1::BlacklistState_Name(e.state()), ": ", what));
   }
 
   // ---- hazards ----
@@ -463,11 +455,10 @@ class Step {
     if (cur != nullptr && cur->closed()) return absl::OkStatus();  // every effect is done
     const std::string liable = ids_.IdOf(f.liable_party());
     const bool move = !liable.empty() && (cur == nullptr || cur->liable_subject_id() != liable);
-    const bool effect = (f.kind() == v1::HazardFact::KIND_VERIFIED &&
-                         (cur == nullptr || !cur->verified())) ||
-                        (f.kind() == v1::HazardFact::KIND_OVERDUE &&
-                         (cur == nullptr || !cur->overdue())) ||
-                        f.kind() == v1::HazardFact::KIND_CLOSED;
+    const bool effect =
+        (f.kind() == v1::HazardFact::KIND_VERIFIED && (cur == nullptr || !cur->verified())) ||
+        (f.kind() == v1::HazardFact::KIND_OVERDUE && (cur == nullptr || !cur->overdue())) ||
+        f.kind() == v1::HazardFact::KIND_CLOSED;
     if (!move && !effect) return absl::OkStatus();  // a redelivery, or nothing new
 
     v1::HazardState* h = state_->MutableHazard(f.hazard_id());
@@ -503,10 +494,9 @@ class Step {
         ChangeScore(o, v1::RECORD_KIND_SCORE, h->verified_rule(), -h->verified_delta(),
                     HazardWhy("hazard.reassigned", h->verified_rule()));
         auto* marks = o->mutable_repeat_marks();
-        marks->erase(std::remove_if(marks->begin(), marks->end(),
-                                    [&](const v1::RepeatMark& m) {
-                                      return m.hazard_id() == h->hazard_id();
-                                    }),
+        marks->erase(std::remove_if(
+                         marks->begin(), marks->end(),
+                         [&](const v1::RepeatMark& m) { return m.hazard_id() == h->hazard_id(); }),
                      marks->end());
       }
       if (h->overdue() && !h->overdue_rule().empty()) {
@@ -538,11 +528,10 @@ class Step {
     // Repeat marks: drop those out of the window, then look for another of the category.
     const absl::Time cutoff = t_ - Days(rules_.proto().repeat_window_days());
     auto* marks = s->mutable_repeat_marks();
-    marks->erase(std::remove_if(marks->begin(), marks->end(),
-                                [&](const v1::RepeatMark& m) {
-                                  return FromTs(m.verified_at()) < cutoff;
-                                }),
-                 marks->end());
+    marks->erase(
+        std::remove_if(marks->begin(), marks->end(),
+                       [&](const v1::RepeatMark& m) { return FromTs(m.verified_at()) < cutoff; }),
+        marks->end());
     bool repeat = false;
     for (const v1::RepeatMark& m : *marks) {
       if (m.category() == h->category() && m.hazard_id() != h->hazard_id()) repeat = true;
@@ -684,8 +673,8 @@ class Step {
     org_unit_ = f.org_unit();
     const cfg::ManualRule* rule = rules_.Manual(f.rule_id());
     if (rule == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no manual rule ", f.rule_id(), " in rule set ",
-                                              rules_.version()));
+      return absl::NotFoundError(
+          absl::StrCat("no manual rule ", f.rule_id(), " in rule set ", rules_.version()));
     }
     if (std::find(rule->roles().begin(), rule->roles().end(), fact_.actor_role()) ==
         rule->roles().end()) {
@@ -694,7 +683,8 @@ class Step {
     }
     if (fact_.actor_role() == "department_officer" && !rule->departments().empty()) {
       const size_t dot = f.org_unit().rfind('.');
-      const std::string slug = dot == std::string::npos ? f.org_unit() : f.org_unit().substr(dot + 1);
+      const std::string slug =
+          dot == std::string::npos ? f.org_unit() : f.org_unit().substr(dot + 1);
       if (std::find(rule->departments().begin(), rule->departments().end(), slug) ==
           rule->departments().end()) {
         return absl::PermissionDeniedError(
@@ -707,8 +697,8 @@ class Step {
       const std::string type(subjects::SubjectTypeName(cur->subject().type()));
       if (std::find(rule->subject_types().begin(), rule->subject_types().end(), type) ==
           rule->subject_types().end()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            rule->id(), " does not apply to a subject of type '", type, "'"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(rule->id(), " does not apply to a subject of type '", type, "'"));
       }
     }
     v1::SubjectState* s = state_->MutableSubject(f.subject_id());
@@ -732,8 +722,8 @@ class Step {
     const cfg::Blacklist& bl = rules_.proto().blacklist();
     const int days = f.duration_days() == 0 ? bl.default_duration_days() : f.duration_days();
     if (days < 0 || days > bl.max_duration_days()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "duration_days ", days, " outside 1..", bl.max_duration_days(), " days"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("duration_days ", days, " outside 1..", bl.max_duration_days(), " days"));
     }
     Propose(state_->MutableSubject(f.subject_id()), /*automatic=*/false, f.reason(),
             f.legal_basis(), days, fact_.actor(), "blacklist.propose");
@@ -742,7 +732,8 @@ class Step {
 
   absl::Status OnObjection(const v1::ObjectionFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_PROPOSED) return WrongState(*cur, "no objection now");
     if (t_ >= FromTs(cur->objection_deadline())) {
       return absl::FailedPreconditionError(
@@ -764,7 +755,8 @@ class Step {
 
   absl::Status OnObjectionReview(const v1::ObjectionReviewFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_OBJECTED) {
       return WrongState(*cur, "no objection to review");
     }
@@ -786,7 +778,8 @@ class Step {
 
   absl::Status OnRepairRequest(const v1::RepairRequestFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_ACTIVE) return WrongState(*cur, "nothing to repair");
     if (cur->has_repair() && !cur->repair().reviewed()) {
       return absl::FailedPreconditionError(
@@ -807,7 +800,8 @@ class Step {
 
   absl::Status OnRepairReview(const v1::RepairReviewFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_ACTIVE) return WrongState(*cur, "nothing to repair");
     if (!cur->has_repair() || cur->repair().reviewed()) {
       return absl::FailedPreconditionError(
@@ -824,8 +818,7 @@ class Step {
       const v1::SubjectState* subject = state_->FindSubject(cur->subject_id());
       if (subject != nullptr && !subject->open_overdue_hazards().empty()) {
         return absl::FailedPreconditionError(
-            absl::StrCat("overdue hazard ", subject->open_overdue_hazards(0),
-                         " is not rectified"));
+            absl::StrCat("overdue hazard ", subject->open_overdue_hazards(0), " is not rectified"));
       }
     }
     auto [s, e] = MutableEntry(f.entry_id());
@@ -852,8 +845,8 @@ class Step {
         state_->SetDue(entry_id, absl::InfinitePast());
         continue;
       }
-      const bool to_activate = cur->state() == v1::BLACKLIST_STATE_PROPOSED &&
-                               FromTs(cur->objection_deadline()) <= t_;
+      const bool to_activate =
+          cur->state() == v1::BLACKLIST_STATE_PROPOSED && FromTs(cur->objection_deadline()) <= t_;
       const bool to_expire =
           cur->state() == v1::BLACKLIST_STATE_ACTIVE && FromTs(cur->expires_at()) <= t_;
       if (!to_activate && !to_expire) {  // e.g. objected meanwhile: nothing is due

@@ -20,9 +20,9 @@ namespace cfg = ::firegrid::config::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace sv1 = ::firegrid::subjects::v1;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::HasSubstr;
 
 const absl::Time kT0 = absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone());
 
@@ -156,7 +156,8 @@ class EngineTest : public ::testing::Test {
 template <class T>
 const T* FindPublication(const Outcome& o) {
   for (const Publication& p : o.publications) {
-    if (p.payload->GetDescriptor() == T::descriptor()) return static_cast<const T*>(p.payload.get());
+    if (p.payload->GetDescriptor() == T::descriptor())
+      return static_cast<const T*>(p.payload.get());
   }
   return nullptr;
 }
@@ -184,7 +185,8 @@ TEST_P(HazardRuleTableTest, VerificationAppliesTheConfiguredRuleAndDelta) {
     t += Days(rules_.proto().repeat_window_days() - 1);
   }
   const int before = state_.FindSubject(id) ? S(id).score() : Base();
-  Outcome o = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
+  Outcome o =
+      RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
   ASSERT_FALSE(o.records.empty());
   const v1::LedgerRecord& r = o.records.front();
   const cfg::HazardRule& rule = HazardRule(c.rule_id);
@@ -230,9 +232,8 @@ TEST_F(EngineTest, HazardOfAnotherCategoryOrOutsideTheWindowIsNoRepeat) {
   Outcome other = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h2", liable, kT0 + Days(1),
                                hv1::SEVERITY_GENERAL, hv1::HAZARD_CATEGORY_MUNICIPAL_HYDRANT));
   EXPECT_EQ(other.records[0].delta(), rule.delta());
-  Outcome late = RunOk(
-      Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
-             kT0 + Days(rules_.proto().repeat_window_days() + 1)));
+  Outcome late = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
+                              kT0 + Days(rules_.proto().repeat_window_days() + 1)));
   EXPECT_EQ(late.records[0].delta(), rule.delta());
   // The marks older than the window were dropped.
   for (const v1::RepeatMark& m : S(id).repeat_marks()) EXPECT_NE(m.hazard_id(), "h1");
@@ -242,8 +243,8 @@ TEST_F(EngineTest, OverdueAndOnTimeClosureApplyTheirConfiguredRules) {
   const sv1::Party liable = Org(1);
   const std::string id = ids_.IdOf(liable);
   RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h1", liable, kT0, hv1::SEVERITY_MAJOR));
-  Outcome overdue =
-      RunOk(Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
+  Outcome overdue = RunOk(
+      Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
   ASSERT_EQ(overdue.records.size(), 1u);
   EXPECT_EQ(overdue.records[0].rule_id(), "hazard.overdue.major");
   EXPECT_EQ(overdue.records[0].delta(), HazardRule("hazard.overdue.major").delta());
@@ -732,7 +733,8 @@ std::vector<v1::Fact> History(int n) {
   auto pick = [&](int k) { return static_cast<int>(rng() % k); };
   std::vector<sv1::Party> parties;
   for (int i = 0; i < 60; ++i) {
-    parties.push_back(Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
+    parties.push_back(
+        Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
   }
   const char* persons[] = {"11010519491231002X", "440524188001010014", "110105194912310037",
                            "110105194912310045", "110105194912310053", "110105194912310061",
