@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/auth/principal.h"
 #include "libs/subjects/party.h"
 #include "services/hazards/departments.h"
 
@@ -681,7 +682,8 @@ class Step {
       return absl::PermissionDeniedError(
           absl::StrCat("role ", fact_.actor_role(), " may not record ", rule->id()));
     }
-    if (fact_.actor_role() == "department_officer" && !rule->departments().empty()) {
+    if (fact_.actor_role() == auth::RoleName(auth::Role::kDepartmentOfficer) &&
+        !rule->departments().empty()) {
       const size_t dot = f.org_unit().rfind('.');
       const std::string slug =
           dot == std::string::npos ? f.org_unit() : f.org_unit().substr(dot + 1);

@@ -25,7 +25,8 @@ struct Outcome {
   // OK; or why the fact had no effect (the same in every replay): NOT_FOUND for an unknown
   // subject or entry, FAILED_PRECONDITION for a state that does not allow it (objection after
   // the period, repair too early or with an overdue hazard open, an entry already open...),
-  // PERMISSION_DENIED for a manual rule the actor's role may not record. Facts from events
+  // PERMISSION_DENIED for a manual rule the actor's role may not record; INVALID_ARGUMENT for a
+  // fact without a kind or a registration whose party names no one. Facts from events
   // that simply do not matter (e.g. a hazard without a liable party) are OK with no records.
   absl::Status status;
   // The ledger records appended, in order (record ids and seqs assigned).
