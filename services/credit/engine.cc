@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/auth/principal.h"
@@ -67,6 +68,17 @@ bool SameLink(const v1::BuildingLink& a, const v1::BuildingLink& b) {
 bool LinkLess(const v1::BuildingLink& a, const v1::BuildingLink& b) {
   if (a.building_id() != b.building_id()) return a.building_id() < b.building_id();
   return a.role() < b.role();
+}
+
+// Codes in upper case without blanks, names trimmed (what subjects::NormalizeParty makes).
+bool IsNormal(const Party& p) {
+  for (const std::string* f : {&p.credit_code(), &p.person_id(), &p.account_subject()}) {
+    for (char c : *f) {
+      if (absl::ascii_islower(c) || absl::ascii_isspace(c)) return false;
+    }
+  }
+  return p.name().empty() ||
+         (!absl::ascii_isspace(p.name().front()) && !absl::ascii_isspace(p.name().back()));
 }
 
 // The subject id an entry id ("<subject>#bl<n>") belongs to; "" when it is not one.
@@ -180,11 +192,17 @@ class Step {
   // The party's subject, created (at base score) when new; its name and account updated; linked
   // to `building_id` (as `role`) unless it is linked to that building already. nullptr when the
   // party names no one. Marks the subject changed only when something changed.
-  v1::SubjectState* EnsureSubject(const Party& party, const std::string& building_id,
+  v1::SubjectState* EnsureSubject(const Party& given, const std::string& building_id,
                                   const std::string& building_name, const std::string& tier_path,
                                   const google::protobuf::RepeatedPtrField<std::string>* managers) {
-    const std::string id = ids_.IdOf(party);
+    const std::string id = ids_.IdOf(given);
     if (id.empty()) return nullptr;
+    Party normal;
+    if (!IsNormal(given)) {  // stored as its normal form (the id is that of the normal form)
+      normal = given;
+      subjects::NormalizeParty(&normal);
+    }
+    const Party& party = IsNormal(given) ? given : normal;
     v1::SubjectState* s = state_->FindSubject(id);
     const bool created = s == nullptr;
     const bool rename = !created && !party.name().empty() && party.name() != s->subject().name();

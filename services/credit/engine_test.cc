@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -440,6 +441,16 @@ TEST_F(EngineTest, RegistrationCreatesOrRenamesWithoutScoreChange) {
   RunOk(Register(p, kT0 + Days(1)));
   EXPECT_EQ(S(id).subject().name(), "新名称");
   EXPECT_EQ(S(id).score(), Base());
+}
+
+TEST_F(EngineTest, UnnormalisedPartyIsTheSameSubjectStoredInNormalForm) {
+  sv1::Party lower = Org(4);
+  lower.set_credit_code(absl::AsciiStrToLower(Code(4)) + " ");
+  RunOk(Register(lower, kT0));
+  const std::string id = "org:" + Code(4);
+  EXPECT_EQ(S(id).subject().credit_code(), Code(4));
+  RunOk(Register(Org(4), kT0));
+  EXPECT_EQ(state_.subjects().size(), 1u);
 }
 
 // ---- manual records ----

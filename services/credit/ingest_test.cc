@@ -1,10 +1,13 @@
 #include "services/credit/ingest.h"
 
+#include <vector>
+
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
+#include "services/credit/engine.h"
 
 namespace firegrid::credit {
 namespace {
@@ -171,6 +174,55 @@ TEST_F(IngestTest, ResponsibilityFilingChangesOnlyTheManagers) {
   EXPECT_TRUE(f->building().managers_only());
   EXPECT_THAT(f->building().manager_subjects(), ElementsAre("mgr-2"));
   EXPECT_EQ(f->building().parties_size(), 0);
+}
+
+// The path of an event through credit: hazards' events → facts → the engine.
+TEST_F(IngestTest, OverdueHazardEventsLowerTheLiableSubjectAndReachItsBuildingManager) {
+  absl::StatusOr<Rules> rules = Rules::LoadFile(FIREGRID_CREDIT_RULES);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  SubjectIds ids("k");
+  MemoryState state;
+  hv1::HazardStatusChanged verified;
+  *verified.mutable_hazard() = SampleHazard();
+  verified.set_to(hv1::STATUS_VERIFIED);
+  hv1::HazardOverdue overdue;
+  *overdue.mutable_hazard() = SampleHazard();
+  std::vector<Outcome> outcomes;
+  // The overdue event comes twice (the second time as another event).
+  const std::vector<events::Envelope> envelopes = {
+      Wrap(verified, "hazards"), Wrap(overdue, "hazards"), Wrap(overdue, "hazards")};
+  for (const events::Envelope& e : envelopes) {
+    std::optional<v1::Fact> f = FactFromEnvelope(e);
+    ASSERT_TRUE(f.has_value());
+    outcomes.push_back(Apply(*rules, ids, *f, &state));
+    ASSERT_TRUE(outcomes.back().status.ok()) << outcomes.back().status;
+  }
+  const std::string id = "org:91350100M000100Y43";
+  const v1::SubjectState* s = state.FindSubject(id);
+  ASSERT_NE(s, nullptr);
+  const int expected = rules->proto().base_score() +
+                       rules->Hazard("hazard.verified.major")->delta() +
+                       rules->Hazard("hazard.overdue.major")->delta();
+  EXPECT_EQ(s->score(), expected);
+  EXPECT_EQ(s->level(), rules->LevelFor(expected));
+  EXPECT_NE(s->level(), v1::LEVEL_A);
+  EXPECT_THAT(s->notify_subjects(), ElementsAre("mgr-1"));
+  const Outcome& o = outcomes[1];
+  ASSERT_EQ(o.records.size(), 1u);
+  EXPECT_EQ(o.records[0].cause().kind(), "hazard.overdue");
+  EXPECT_EQ(o.records[0].cause().fact_id(), envelopes[1].event_id());
+  bool level_changed = false;
+  for (const Publication& p : o.publications) {
+    if (p.payload->GetDescriptor() == v1::LevelChanged::descriptor()) {
+      level_changed = true;
+      const auto& lc = static_cast<const v1::LevelChanged&>(*p.payload);
+      EXPECT_THAT(lc.subject().notify_subjects(), ElementsAre("mgr-1"));
+      EXPECT_EQ(lc.subject().supervising_org_unit(), "500109.fire_rescue");
+    }
+  }
+  EXPECT_TRUE(level_changed);
+  EXPECT_THAT(o.exported_subjects, ElementsAre(id));
+  EXPECT_TRUE(outcomes[2].records.empty());  // the overdue effect happened once
 }
 
 TEST_F(IngestTest, PayloadThatDoesNotDecodeIsNoFact) {
