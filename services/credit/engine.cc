@@ -303,8 +303,8 @@ class Step {
   }
 
   // Applies `nominal` (clamped to the score range) under a rule: the ledger record, ScoreChanged
-  // (when the score moved), LevelChanged and the automatic blacklist proposal (when the level
-  // moved into the proposal band). Returns the actual change.
+  // (when the score moved), LevelChanged and the automatic blacklist proposal (a deduction that
+  // leaves the level in the proposal band, no entry open). Returns the actual change.
   int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id, int nominal,
                   const Why& why, const std::string& entry_id = "") {
     const int before = s->score();
@@ -326,13 +326,14 @@ class Step {
       p->set_from(level_before);
       p->set_to(s->level());
       Exported(s->subject().subject_id());
-      const v1::Level band = rules_.proto().blacklist().auto_propose_level();
-      if (band != v1::LEVEL_UNSPECIFIED && s->level() >= band && level_before < band &&
-          !HasOpenEntry(*s)) {
-        const cfg::Blacklist& bl = rules_.proto().blacklist();
-        Propose(s, /*automatic=*/true, bl.auto_reason(), bl.auto_legal_basis(),
-                bl.default_duration_days(), kAutoActor, why.kind);
-      }
+    }
+    // A deduction that leaves the subject in the proposal band, with no entry open (also after
+    // an earlier one ended while the subject stayed there).
+    const v1::Level band = rules_.proto().blacklist().auto_propose_level();
+    if (nominal < 0 && band != v1::LEVEL_UNSPECIFIED && s->level() >= band && !HasOpenEntry(*s)) {
+      const cfg::Blacklist& bl = rules_.proto().blacklist();
+      Propose(s, /*automatic=*/true, bl.auto_reason(), bl.auto_legal_basis(),
+              bl.default_duration_days(), kAutoActor, why.kind);
     }
     return delta;
   }

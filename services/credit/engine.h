@@ -55,8 +55,9 @@ struct Outcome {
 // - ManualFact: the manual rule's delta; PERMISSION_DENIED when actor_role (and the actor's
 //   department, ManualFact.org_unit's slug) is not allowed, FAILED_PRECONDITION for a subject
 //   type the rule excludes.
-// - Every score change that moves the level to auto_propose_level or worse proposes a blacklist
-//   entry (automatic) unless one is open (proposed, objected or active).
+// - Every deduction that leaves the level at auto_propose_level or worse proposes a blacklist
+//   entry (automatic) unless one is open (proposed, objected or active): the fall to D, and a
+//   new violation at D after an earlier entry ended. Credits (repair) never propose.
 // - ProposalFact: a proposed entry; the objection deadline = time + objection_days.
 // - ObjectionFact (before the deadline, entry PROPOSED) → OBJECTED; ObjectionReviewFact: upheld →
 //   WITHDRAWN, dismissed → ACTIVE from then. ClockFact: PROPOSED entries past their deadline

@@ -535,6 +535,21 @@ TEST_F(EngineTest, FallingToLevelDProposesAnEntryAutomaticallyOnce) {
   EXPECT_EQ(S(id).blacklist_size(), 1);
 }
 
+TEST_F(EngineTest, NewDeductionAtLevelDAfterTheEntryEndedProposesAgain) {
+  RunOk(Register(Org(3, sv1::PARTY_ROLE_MAINTENANCE_AGENCY), kT0));
+  const std::string id = ids_.IdOf(Org(3));
+  DriveToD(id, kT0);
+  const absl::Time end = kT0 + Days(Bl().objection_days()) + Days(Bl().default_duration_days());
+  RunOk(Clock(end));
+  ASSERT_EQ(S(id).blacklist(0).state(), v1::BLACKLIST_STATE_EXPIRED);
+  ASSERT_EQ(S(id).level(), v1::LEVEL_D);
+  // A credit while at D proposes nothing; a new violation does.
+  EXPECT_TRUE(RunOk(Manual(id, "credit.drill", end)).entry_id.empty());
+  Outcome o = RunOk(Manual(id, "violation.false_inspection_report", end + Days(1)));
+  EXPECT_EQ(o.entry_id, id + "#bl2");
+  EXPECT_EQ(S(id).blacklist(1).state(), v1::BLACKLIST_STATE_PROPOSED);
+}
+
 TEST_F(EngineTest, AutomaticProposalIsRecordedAndPublished) {
   const sv1::Party agency = Org(3, sv1::PARTY_ROLE_MAINTENANCE_AGENCY);
   RunOk(Register(agency, kT0));
