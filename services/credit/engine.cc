@@ -91,8 +91,14 @@ std::string SubjectOfEntry(const std::string& entry_id) {
 class Step {
  public:
   Step(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
-       Outcome* out)
-      : rules_(rules), ids_(ids), fact_(fact), state_(state), out_(out), t_(FromTs(fact.time())) {}
+       Outcome* out, bool publish)
+      : publish_(publish),
+        rules_(rules),
+        ids_(ids),
+        fact_(fact),
+        state_(state),
+        out_(out),
+        t_(FromTs(fact.time())) {}
 
   absl::Status Run() {
     switch (fact_.kind_case()) {
@@ -313,18 +319,20 @@ class Step {
     s->set_level(rules_.LevelFor(s->score()));
     const int delta = s->score() - before;
     const v1::LedgerRecord& rec = Record(s, kind, rule_id, why, delta, entry_id);
-    if (delta != 0) {
+    if (delta != 0 && publish_) {
       auto* p = Publish<v1::ScoreChanged>(s->subject().subject_id());
       *p->mutable_subject() = Ref(*s);
       *p->mutable_record() = rec;
       p->set_score_before(before);
     }
     if (s->level() != level_before) {
-      auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
-      *p->mutable_subject() = Ref(*s);
-      *p->mutable_record() = out_->records.back();
-      p->set_from(level_before);
-      p->set_to(s->level());
+      if (publish_) {
+        auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
+        *p->mutable_subject() = Ref(*s);
+        *p->mutable_record() = out_->records.back();
+        p->set_from(level_before);
+        p->set_to(s->level());
+      }
       Exported(s->subject().subject_id());
     }
     // A deduction that leaves the subject in the proposal band, with no entry open (also after
@@ -349,6 +357,8 @@ class Step {
 
   void PublishEntry(v1::SubjectState* s, const v1::BlacklistEntry& e) {
     const std::string& id = s->subject().subject_id();
+    Exported(id);
+    if (!publish_) return;
     switch (e.state()) {
       case v1::BLACKLIST_STATE_PROPOSED: {
         auto* p = Publish<v1::BlacklistProposed>(id);
@@ -373,7 +383,6 @@ class Step {
       default:  // an objection: recorded and exported, no event of its own
         break;
     }
-    Exported(id);
   }
 
   void SetEntryId(const std::string& entry_id) {
@@ -887,6 +896,7 @@ class Step {
     return absl::OkStatus();
   }
 
+  const bool publish_;
   const Rules& rules_;
   const SubjectIds& ids_;
   const v1::Fact& fact_;
@@ -901,9 +911,10 @@ class Step {
 
 }  // namespace
 
-Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state) {
+Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
+              bool publish) {
   Outcome out;
-  out.status = Step(rules, ids, fact, state, &out).Run();
+  out.status = Step(rules, ids, fact, state, &out, publish).Run();
   return out;
 }
 

@@ -90,6 +90,9 @@ struct Outcome {
 //   "blacklist.repair" and the repair delta. ProposalFact.duration_days 0 = the default;
 //   outside 1..max → FAILED_PRECONDITION. An entry's duration is on BlacklistEntry.duration_days.
 // - ClockFact: the record's `at` is the fact time; effective_at / ended_at are the due times.
-Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state);
+// `publish` false leaves Outcome.publications empty (everything else is the same): a replay
+// not in force publishes nothing and saves building them.
+Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
+              bool publish = true);
 
 }  // namespace firegrid::credit

@@ -858,18 +858,19 @@ std::vector<v1::Fact> History(int n) {
 // Every subject, hazard and building (sorted by id) and every record and publication, as bytes.
 struct Replay {
   std::map<std::string, std::string> subjects, hazards, buildings;
-  std::vector<std::string> records, publications;
+  std::vector<std::string> records, publications, exported;
   std::map<std::string, std::vector<v1::LedgerRecord>> ledgers;
   int failed = 0;
 };
 
-Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts) {
+Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts, bool publish = true) {
   SubjectIds ids("test-key");
   MemoryState state;
   Replay run;
   for (const v1::Fact& f : facts) {
-    Outcome o = Apply(rules, ids, f, &state);
+    Outcome o = Apply(rules, ids, f, &state, publish);
     if (!o.status.ok()) ++run.failed;
+    for (const std::string& id : o.exported_subjects) run.exported.push_back(id);
     for (const v1::LedgerRecord& r : o.records) {
       run.records.push_back(r.SerializeAsString());
       run.ledgers[r.subject_id()].push_back(r);
@@ -898,6 +899,18 @@ TEST_F(EngineTest, SameHistoryTwiceGivesIdenticalSubjectsHazardsAndRecords) {
   EXPECT_TRUE(a.buildings == b.buildings);
   EXPECT_TRUE(a.records == b.records);
   EXPECT_TRUE(a.publications == b.publications);
+}
+
+TEST_F(EngineTest, WithoutPublishingTheStateAndRecordsAreTheSame) {
+  const std::vector<v1::Fact> facts = History(3'000);
+  const Replay published = ApplyAll(rules_, facts);
+  const Replay quiet = ApplyAll(rules_, facts, /*publish=*/false);
+  EXPECT_FALSE(published.publications.empty());
+  EXPECT_TRUE(quiet.publications.empty());
+  EXPECT_TRUE(published.subjects == quiet.subjects);
+  EXPECT_TRUE(published.hazards == quiet.hazards);
+  EXPECT_TRUE(published.records == quiet.records);
+  EXPECT_TRUE(published.exported == quiet.exported);
 }
 
 TEST_F(EngineTest, EveryScoreIsBasePlusItsRecordsAndScoreAfterChains) {
