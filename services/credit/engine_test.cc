@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -20,9 +21,9 @@ namespace cfg = ::firegrid::config::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace sv1 = ::firegrid::subjects::v1;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::HasSubstr;
 
 const absl::Time kT0 = absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone());
 
@@ -156,7 +157,8 @@ class EngineTest : public ::testing::Test {
 template <class T>
 const T* FindPublication(const Outcome& o) {
   for (const Publication& p : o.publications) {
-    if (p.payload->GetDescriptor() == T::descriptor()) return static_cast<const T*>(p.payload.get());
+    if (p.payload->GetDescriptor() == T::descriptor())
+      return static_cast<const T*>(p.payload.get());
   }
   return nullptr;
 }
@@ -184,7 +186,8 @@ TEST_P(HazardRuleTableTest, VerificationAppliesTheConfiguredRuleAndDelta) {
     t += Days(rules_.proto().repeat_window_days() - 1);
   }
   const int before = state_.FindSubject(id) ? S(id).score() : Base();
-  Outcome o = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
+  Outcome o =
+      RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
   ASSERT_FALSE(o.records.empty());
   const v1::LedgerRecord& r = o.records.front();
   const cfg::HazardRule& rule = HazardRule(c.rule_id);
@@ -230,9 +233,8 @@ TEST_F(EngineTest, HazardOfAnotherCategoryOrOutsideTheWindowIsNoRepeat) {
   Outcome other = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h2", liable, kT0 + Days(1),
                                hv1::SEVERITY_GENERAL, hv1::HAZARD_CATEGORY_MUNICIPAL_HYDRANT));
   EXPECT_EQ(other.records[0].delta(), rule.delta());
-  Outcome late = RunOk(
-      Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
-             kT0 + Days(rules_.proto().repeat_window_days() + 1)));
+  Outcome late = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
+                              kT0 + Days(rules_.proto().repeat_window_days() + 1)));
   EXPECT_EQ(late.records[0].delta(), rule.delta());
   // The marks older than the window were dropped.
   for (const v1::RepeatMark& m : S(id).repeat_marks()) EXPECT_NE(m.hazard_id(), "h1");
@@ -242,8 +244,8 @@ TEST_F(EngineTest, OverdueAndOnTimeClosureApplyTheirConfiguredRules) {
   const sv1::Party liable = Org(1);
   const std::string id = ids_.IdOf(liable);
   RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h1", liable, kT0, hv1::SEVERITY_MAJOR));
-  Outcome overdue =
-      RunOk(Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
+  Outcome overdue = RunOk(
+      Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
   ASSERT_EQ(overdue.records.size(), 1u);
   EXPECT_EQ(overdue.records[0].rule_id(), "hazard.overdue.major");
   EXPECT_EQ(overdue.records[0].delta(), HazardRule("hazard.overdue.major").delta());
@@ -441,6 +443,16 @@ TEST_F(EngineTest, RegistrationCreatesOrRenamesWithoutScoreChange) {
   EXPECT_EQ(S(id).score(), Base());
 }
 
+TEST_F(EngineTest, UnnormalisedPartyIsTheSameSubjectStoredInNormalForm) {
+  sv1::Party lower = Org(4);
+  lower.set_credit_code(absl::AsciiStrToLower(Code(4)) + " ");
+  RunOk(Register(lower, kT0));
+  const std::string id = "org:" + Code(4);
+  EXPECT_EQ(S(id).subject().credit_code(), Code(4));
+  RunOk(Register(Org(4), kT0));
+  EXPECT_EQ(state_.subjects().size(), 1u);
+}
+
 // ---- manual records ----
 
 TEST_F(EngineTest, ManualRecordAppliesTheRuleWithReasonAndLegalBasis) {
@@ -521,6 +533,21 @@ TEST_F(EngineTest, FallingToLevelDProposesAnEntryAutomaticallyOnce) {
   Outcome more = RunOk(Manual(id, "violation.false_inspection_report", kT0));
   EXPECT_TRUE(more.entry_id.empty());
   EXPECT_EQ(S(id).blacklist_size(), 1);
+}
+
+TEST_F(EngineTest, NewDeductionAtLevelDAfterTheEntryEndedProposesAgain) {
+  RunOk(Register(Org(3, sv1::PARTY_ROLE_MAINTENANCE_AGENCY), kT0));
+  const std::string id = ids_.IdOf(Org(3));
+  DriveToD(id, kT0);
+  const absl::Time end = kT0 + Days(Bl().objection_days()) + Days(Bl().default_duration_days());
+  RunOk(Clock(end));
+  ASSERT_EQ(S(id).blacklist(0).state(), v1::BLACKLIST_STATE_EXPIRED);
+  ASSERT_EQ(S(id).level(), v1::LEVEL_D);
+  // A credit while at D proposes nothing; a new violation does.
+  EXPECT_TRUE(RunOk(Manual(id, "credit.drill", end)).entry_id.empty());
+  Outcome o = RunOk(Manual(id, "violation.false_inspection_report", end + Days(1)));
+  EXPECT_EQ(o.entry_id, id + "#bl2");
+  EXPECT_EQ(S(id).blacklist(1).state(), v1::BLACKLIST_STATE_PROPOSED);
 }
 
 TEST_F(EngineTest, AutomaticProposalIsRecordedAndPublished) {
@@ -732,7 +759,8 @@ std::vector<v1::Fact> History(int n) {
   auto pick = [&](int k) { return static_cast<int>(rng() % k); };
   std::vector<sv1::Party> parties;
   for (int i = 0; i < 60; ++i) {
-    parties.push_back(Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
+    parties.push_back(
+        Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
   }
   const char* persons[] = {"11010519491231002X", "440524188001010014", "110105194912310037",
                            "110105194912310045", "110105194912310053", "110105194912310061",
@@ -830,18 +858,19 @@ std::vector<v1::Fact> History(int n) {
 // Every subject, hazard and building (sorted by id) and every record and publication, as bytes.
 struct Replay {
   std::map<std::string, std::string> subjects, hazards, buildings;
-  std::vector<std::string> records, publications;
+  std::vector<std::string> records, publications, exported;
   std::map<std::string, std::vector<v1::LedgerRecord>> ledgers;
   int failed = 0;
 };
 
-Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts) {
+Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts, bool publish = true) {
   SubjectIds ids("test-key");
   MemoryState state;
   Replay run;
   for (const v1::Fact& f : facts) {
-    Outcome o = Apply(rules, ids, f, &state);
+    Outcome o = Apply(rules, ids, f, &state, publish);
     if (!o.status.ok()) ++run.failed;
+    for (const std::string& id : o.exported_subjects) run.exported.push_back(id);
     for (const v1::LedgerRecord& r : o.records) {
       run.records.push_back(r.SerializeAsString());
       run.ledgers[r.subject_id()].push_back(r);
@@ -870,6 +899,18 @@ TEST_F(EngineTest, SameHistoryTwiceGivesIdenticalSubjectsHazardsAndRecords) {
   EXPECT_TRUE(a.buildings == b.buildings);
   EXPECT_TRUE(a.records == b.records);
   EXPECT_TRUE(a.publications == b.publications);
+}
+
+TEST_F(EngineTest, WithoutPublishingTheStateAndRecordsAreTheSame) {
+  const std::vector<v1::Fact> facts = History(3'000);
+  const Replay published = ApplyAll(rules_, facts);
+  const Replay quiet = ApplyAll(rules_, facts, /*publish=*/false);
+  EXPECT_FALSE(published.publications.empty());
+  EXPECT_TRUE(quiet.publications.empty());
+  EXPECT_TRUE(published.subjects == quiet.subjects);
+  EXPECT_TRUE(published.hazards == quiet.hazards);
+  EXPECT_TRUE(published.records == quiet.records);
+  EXPECT_TRUE(published.exported == quiet.exported);
 }
 
 TEST_F(EngineTest, EveryScoreIsBasePlusItsRecordsAndScoreAfterChains) {
