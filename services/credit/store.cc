@@ -479,8 +479,11 @@ absl::Status CreditStore::ReleaseLease(const std::string& version, const std::st
 absl::Status CreditStore::DropGeneration(const std::string& version) {
   FG_ASSIGN_OR_RETURN(std::string serving, ServingVersion());
   if (serving == version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("generation ", version, " is in force; it cannot be dropped"));
+    FG_ASSIGN_OR_RETURN(bool written, HasGeneration(version));
+    if (written) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("generation ", version, " is in force; it cannot be dropped"));
+    }
   }
   const std::string pattern = GlobEscape(GenKey(version, "")) + "*";
   std::string cursor = "0";

@@ -131,7 +131,7 @@ class CreditStore {
   // Gives the lease up if `owner` holds it.
   absl::Status ReleaseLease(const std::string& version, const std::string& owner);
   // Deletes every key of generation `version` (a stale or half-written one).
-  // FAILED_PRECONDITION for the version in force.
+  // FAILED_PRECONDITION for the version in force, unless its generation is not written (lost).
   absl::Status DropGeneration(const std::string& version);
   // P:replay: a replay of `version` over `history_facts` facts started / has applied `applied`.
   absl::Status ReplayStarted(const std::string& version, int64_t history_facts, absl::Time now);

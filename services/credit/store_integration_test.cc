@@ -323,5 +323,16 @@ TEST_F(CreditStoreTest, DroppingAGenerationDeletesOnlyItsKeysAndNeverTheOneInFor
   EXPECT_EQ(*store_->FactCount(), 1);
 }
 
+TEST_F(CreditStoreTest, TheVersionInForceCanBeDroppedOnlyWhenItsGenerationIsLost) {
+  ASSERT_TRUE(pool_->Command({"SET", store_->CursorKey(kV), "0"}).ok());
+  ASSERT_TRUE(store_->SwitchServing(kV, absl::Now()).ok());
+  EXPECT_EQ(store_->DropGeneration(kV).code(), absl::StatusCode::kFailedPrecondition);
+  // The cursor is gone (what a lost generation looks like); its leftovers may be dropped.
+  ASSERT_TRUE(pool_->Command({"DEL", store_->CursorKey(kV)}).ok());
+  ASSERT_TRUE(pool_->Command({"SET", store_->SubjectKey(kV, "org:A"), "x"}).ok());
+  ASSERT_TRUE(store_->DropGeneration(kV).ok());
+  EXPECT_EQ(pool_->Command({"EXISTS", store_->SubjectKey(kV, "org:A")})->integer, 0);
+}
+
 }  // namespace
 }  // namespace firegrid::credit
