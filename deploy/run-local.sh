@@ -85,6 +85,11 @@ if [ ! -s "$DEV_KEY_FILE" ]; then
   fg_log "created the development JWT key $DEV_KEY_FILE"
 fi
 chmod 600 "$DEV_KEY_FILE"
+# The credit service hashes person ids into subject ids with this key: keep it with the data.
+PERSON_KEY_FILE="$STATE_DIR/dev-person-key"
+if [ ! -s "$PERSON_KEY_FILE" ]; then
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$PERSON_KEY_FILE")
+fi
 
 STARTED=0
 # shellcheck disable=SC2317  # called by the EXIT trap
@@ -142,6 +147,7 @@ for line in "${SERVICES[@]}"; do
   if [ -f "config/${name}_rules.textproto" ] && [[ " ${extra:-} " != *" --rules-file="* ]]; then
     flags+=(--rules-file="config/${name}_rules.textproto")
   fi
+  if [ "$name" = credit ]; then flags+=(--person-key-file="$PERSON_KEY_FILE"); fi
   # shellcheck disable=SC2206  # extra flags are words by design
   [ -z "${extra:-}" ] || flags+=($extra)
   fg_start "$name" "$LOG_DIR/$name.log" "$bin" "${flags[@]}"
@@ -174,9 +180,11 @@ if fg_alive buildings; then
     # override that. The hazards are loaded when the hazards service runs.
     hazards_addr=""
     if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
+    credit_addr=""
+    if fg_alive credit; then credit_addr="127.0.0.1:$(fg_service_port credit)"; fi
     fg_rotate_log "$LOG_DIR/demo-loader.log"
     env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
-      --hazards-addr="$hazards_addr" --key-file="$DEV_KEY_FILE" |
+      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
   fi
 fi

@@ -32,6 +32,7 @@ declare -A FILES=(
   [buildings]="buildings_rules.textproto"
   [hazards]="hazards_rules.textproto hazards_guidance.textproto"
   [notify]="plan_tasks.textproto"
+  [credit]="credit_rules.textproto"
 )
 status=0
 for service in "${!FILES[@]}"; do

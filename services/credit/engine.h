@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,31 @@ struct Outcome {
 //   entries past expires_at become EXPIRED. RepairRequestFact on an ACTIVE entry → recorded;
 //   RepairReviewFact approved (entry ACTIVE for at least repair_min_days, no open overdue
 //   hazard) → REPAIRED and repair_delta; refused → recorded.
-// Every blacklist change is a ledger record (delta 0 unless a rule applies) and a publication.
+// Every blacklist change is a ledger record (delta 0 unless a rule applies); proposals,
+// taking effect and endings are published (BlacklistProposed, Blacklisted, BlacklistRemoved);
+// objections, repair requests and refusals are recorded only (there is no event for them).
+//
+// Details the rules leave open:
+// - A score change is recorded even when clamping makes it 0; ScoreChanged is published only
+//   when the score moved. The record's delta is the actual change.
+// - A hazard's charges are kept on HazardState as the actual changes made; when the liable
+//   party changes (on any hazard fact naming another valid party), the old subject gets
+//   reversing records (cause "hazard.reassigned") and the new one the rules applied afresh
+//   (its own repeat marks). A closed hazard has no further effect. Every hazard fact links a
+//   new liable subject to the hazard's building (not re-linked if already linked).
+// - A party whose identifier is not valid (e.g. a masked identity number) names no subject.
+// - BuildingFact: the registry's parties of the building are its party subjects; those no
+//   longer named are unlinked from it; subjects linked by hazards or registrations stay.
+//   notify_subjects = the subject's account subjects + the manager subjects of every building
+//   it is linked to (BuildingState), sorted.
+// - Manual records: Cause.description = the rule's description + ": " + the reason;
+//   Cause.legal_basis = the legal basis given with the record (else the rule's).
+// - Blacklist records: Cause.description = the reason, objection text, note or statement;
+//   legal basis = the entry's. An automatic proposal's record has the cause kind of the fact
+//   that moved the level. Repair approval records RECORD_KIND_BLACKLIST_REPAIRED with rule id
+//   "blacklist.repair" and the repair delta. ProposalFact.duration_days 0 = the default;
+//   outside 1..max → FAILED_PRECONDITION. An entry's duration is on BlacklistEntry.duration_days.
+// - ClockFact: the record's `at` is the fact time; effective_at / ended_at are the due times.
 Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state);
 
 }  // namespace firegrid::credit

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,8 +18,11 @@ class SubjectIds {
  public:
   explicit SubjectIds(std::string key) : key_(std::move(key)) {}
 
-  // The id of a (validated, normalised) party; "" when it has neither code nor person id.
+  // The id of a (normalised) party; "" when it has neither code nor person id, or the one it
+  // has is not valid (e.g. a masked identity number).
   std::string IdOf(const subjects::v1::Party& party) const;
+  // The id of a person by a (valid) identity number.
+  std::string PersonId(absl::string_view identity_number) const;
   // The id for a bare organisation credit code.
   static std::string OrgId(absl::string_view credit_code) {
     return std::string("org:") + std::string(credit_code);

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/auth/scope.h"
+#include "libs/subjects/party.h"
 #include "services/hazards/routing.h"
 
 namespace firegrid::hazards {
@@ -151,6 +154,32 @@ absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a) 
       return Denied(p, a);
   }
   return Denied(p, a);
+}
+
+absl::Status MayNameLiableParty(const auth::Principal& p, const v1::Hazard& h) {
+  if (p.role == Role::kDistrictAdmin || p.role == Role::kInternalService || LeadDepartment(p, h)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("role ", auth::RoleName(p.role),
+                   " may not name the liable party; the lead department or a district admin "
+                   "names it"));
+}
+
+void NameLiableParty(v1::Hazard* h, const auth::Principal& p,
+                     const ::firegrid::subjects::v1::Party& party, absl::Time now) {
+  if (h->has_liable_party() &&
+      google::protobuf::util::MessageDifferencer::Equals(h->liable_party(), party)) {
+    return;
+  }
+  *h->mutable_liable_party() = party;
+  ::firegrid::subjects::v1::Party shown = party;
+  subjects::MaskParty(&shown);
+  std::string role = ::firegrid::subjects::v1::PartyRole_Name(party.role());
+  role = absl::AsciiStrToLower(role.substr(std::string("PARTY_ROLE_").size()));
+  Record(h, p, "name_liable_party", h->status(), now,
+         absl::StrCat("liable party: ", shown.name(), " (", role, ", ",
+                      shown.credit_code().empty() ? shown.person_id() : shown.credit_code(), ")"));
 }
 
 absl::Status CheckState(const v1::Hazard& h, Action a) {

@@ -6,6 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "firegrid/subjects/v1/subjects.pb.h"
 #include "libs/auth/principal.h"
 #include "services/hazards/routing.h"
 
@@ -56,6 +57,18 @@ absl::Status CanReport(const auth::Principal& p, const BuildingView& b);
 //     never the one who submitted;
 //   merge, unmerge: district_admin, street_officer.
 absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a);
+
+// Whether the principal may name the party liable for the hazard (on verify or assign): a
+// department officer of a lead department, a district admin or an internal service.
+// PERMISSION_DENIED otherwise — street officers verify and assign, but do not name the liable
+// party.
+absl::Status MayNameLiableParty(const auth::Principal& p, const v1::Hazard& h);
+
+// Makes `party` the hazard's liable party and records it in the audit trail (action
+// "name_liable_party", the status unchanged, the note naming the party by name, role and
+// credit code or masked person id). Nothing when it is the liable party already.
+void NameLiableParty(v1::Hazard* h, const auth::Principal& p,
+                     const ::firegrid::subjects::v1::Party& party, absl::Time now);
 
 // FAILED_PRECONDITION when the action is not allowed from the hazard's current state.
 absl::Status CheckState(const v1::Hazard& h, Action a);

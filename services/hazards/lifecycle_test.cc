@@ -131,6 +131,45 @@ TEST(Authorize, ReviewBelongsToTheSupervisingDepartmentNotEveryLead) {
 }
 
 // Each action from each state: only its own source state passes; others are FAILED_PRECONDITION.
+TEST(MayNameLiableParty, OnlyTheLeadDepartmentDistrictAdminsAndInternalServices) {
+  const std::set<std::string> allowed = {"district_admin", "lead_department", "internal_service"};
+  for (const auto& [name, p] : Callers()) {
+    const absl::Status s = MayNameLiableParty(p, Sample(v1::STATUS_REPORTED));
+    EXPECT_EQ(s.ok(), allowed.count(name) > 0) << name;
+    if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << name;
+  }
+}
+
+TEST(NameLiableParty, SetsThePartyAndRecordsWhoIsLiableWithTheIdMasked) {
+  v1::Hazard h = Sample(v1::STATUS_VERIFIED);
+  subjects::v1::Party occupant;
+  occupant.set_role(subjects::v1::PARTY_ROLE_OCCUPANT);
+  occupant.set_name("张三");
+  occupant.set_person_id("11010519491231002X");
+  const absl::Time now = absl::FromUnixSeconds(1764000000);
+  NameLiableParty(&h, Callers().at("lead_department"), occupant, now);
+  EXPECT_EQ(h.liable_party().person_id(), "11010519491231002X");
+  EXPECT_EQ(h.status(), v1::STATUS_VERIFIED);
+  ASSERT_EQ(h.audit_size(), 1);
+  EXPECT_EQ(h.audit(0).action(), "name_liable_party");
+  EXPECT_EQ(h.audit(0).actor(), "um");
+  EXPECT_EQ(h.audit(0).note(), "liable party: 张三 (occupant, 110105********002X)");
+
+  // The same party again changes nothing; an organisation is named by its credit code.
+  NameLiableParty(&h, Callers().at("lead_department"), occupant, now);
+  EXPECT_EQ(h.audit_size(), 1);
+  subjects::v1::Party agency;
+  agency.set_role(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY);
+  agency.set_name("某消防技术服务有限公司");
+  agency.set_credit_code("91350100M000100Y43");
+  NameLiableParty(&h, Callers().at("district_admin"), agency, now);
+  ASSERT_EQ(h.audit_size(), 2);
+  EXPECT_EQ(h.audit(1).note(),
+            "liable party: 某消防技术服务有限公司 (maintenance_agency, 91350100M000100Y43)");
+  EXPECT_EQ(h.liable_party().credit_code(), "91350100M000100Y43");
+  EXPECT_TRUE(h.liable_party().person_id().empty());
+}
+
 TEST(CheckState, EachTransitionOnlyFromItsState) {
   const std::map<Action, std::set<v1::Status>> from = {
       {Action::kVerify, {v1::STATUS_REPORTED}},

@@ -8,6 +8,7 @@
 namespace firegrid::hazards {
 
 namespace bv1 = ::firegrid::buildings::v1;
+namespace sv1 = ::firegrid::subjects::v1;
 
 namespace {
 
@@ -29,7 +30,18 @@ BuildingView ViewOf(const bv1::Building& b) {
   v.use = b.use();
   v.version = b.version();
   SetSubjects(b.responsibility().chain(), &v);
+  v.liable_party = DefaultLiableParty(b);
   return v;
+}
+
+std::optional<sv1::Party> DefaultLiableParty(const bv1::Building& b) {
+  for (sv1::PartyRole role :
+       {sv1::PARTY_ROLE_MANAGEMENT_UNIT, sv1::PARTY_ROLE_PROPERTY_COMPANY, sv1::PARTY_ROLE_OWNER}) {
+    for (const sv1::Party& party : b.parties()) {
+      if (party.role() == role) return party;
+    }
+  }
+  return std::nullopt;
 }
 
 BuildingView WithResponsibility(BuildingView v, const bv1::ResponsibilityFiled& e) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,14 +11,21 @@
 
 namespace firegrid::hazards {
 
-// What hazards keeps of the buildings events: the building projection (name, place, use and the
-// principals its responsibility chain names), and the campaign hazards a fire-access assessment
-// raises.
+// What hazards keeps of the buildings events: the building projection (name, place, use, the
+// principals its responsibility chain names and the party liable for its hazards), and the campaign
+// hazards a fire-access assessment raises.
 
-// The projection of a registered or updated building.
+// The projection of a registered or updated building (an update's parties replace the old ones).
 BuildingView ViewOf(const ::firegrid::buildings::v1::Building& b);
 
-// The projection after a responsibility filing: the chain's principals replace the old ones.
+// The party liable by default for a hazard of the building: its first management unit, else its
+// first property company, else its first owner (in the order the building lists them); none
+// when it names none of these.
+std::optional<::firegrid::subjects::v1::Party> DefaultLiableParty(
+    const ::firegrid::buildings::v1::Building& b);
+
+// The projection after a responsibility filing: the chain's principals replace the old ones
+// (the liable party stays).
 BuildingView WithResponsibility(BuildingView v,
                                 const ::firegrid::buildings::v1::ResponsibilityFiled& e);
 

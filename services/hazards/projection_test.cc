@@ -35,6 +35,63 @@ TEST(ViewOf, KeepsPlaceUseAndTheChainsPrincipals) {
   EXPECT_THAT(after.subjects, ElementsAre("mgr"));
 }
 
+namespace sv1 = ::firegrid::subjects::v1;
+
+void AddParty(bv1::Building* b, sv1::PartyRole role, const std::string& name,
+              const std::string& code) {
+  auto* p = b->add_parties();
+  p->set_role(role);
+  p->set_name(name);
+  p->set_credit_code(code);
+}
+
+TEST(DefaultLiableParty, TheFirstManagementUnitBeforeAnyPropertyCompanyOrOwner) {
+  bv1::Building b;
+  AddParty(&b, sv1::PARTY_ROLE_OWNER, "owner", "91110000600037341L");
+  AddParty(&b, sv1::PARTY_ROLE_PROPERTY_COMPANY, "property", "91440300708461136T");
+  AddParty(&b, sv1::PARTY_ROLE_MANAGEMENT_UNIT, "unit 1", "91350100M000100Y43");
+  AddParty(&b, sv1::PARTY_ROLE_MANAGEMENT_UNIT, "unit 2", "91110000600037341L");
+  auto p = DefaultLiableParty(b);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->name(), "unit 1");
+  EXPECT_EQ(p->credit_code(), "91350100M000100Y43");
+  EXPECT_EQ(ViewOf(b).liable_party->name(), "unit 1");
+}
+
+TEST(DefaultLiableParty, ThePropertyCompanyWithoutAManagementUnit) {
+  bv1::Building b;
+  AddParty(&b, sv1::PARTY_ROLE_OCCUPANT, "shop", "91110000600037341L");
+  AddParty(&b, sv1::PARTY_ROLE_OWNER, "owner", "91110000600037341L");
+  AddParty(&b, sv1::PARTY_ROLE_PROPERTY_COMPANY, "property 1", "91440300708461136T");
+  AddParty(&b, sv1::PARTY_ROLE_PROPERTY_COMPANY, "property 2", "91350100M000100Y43");
+  EXPECT_EQ(DefaultLiableParty(b)->name(), "property 1");
+}
+
+TEST(DefaultLiableParty, TheOwnerWhenNoOneManagesTheBuilding) {
+  bv1::Building b;
+  AddParty(&b, sv1::PARTY_ROLE_MAINTENANCE_AGENCY, "agency", "91440300708461136T");
+  AddParty(&b, sv1::PARTY_ROLE_OWNER, "owner 1", "91110000600037341L");
+  AddParty(&b, sv1::PARTY_ROLE_OWNER, "owner 2", "91350100M000100Y43");
+  EXPECT_EQ(DefaultLiableParty(b)->name(), "owner 1");
+}
+
+TEST(DefaultLiableParty, NoneWhenTheBuildingNamesNoManagerOrOwner) {
+  bv1::Building b;
+  EXPECT_FALSE(DefaultLiableParty(b).has_value());
+  AddParty(&b, sv1::PARTY_ROLE_OCCUPANT, "shop", "91110000600037341L");
+  AddParty(&b, sv1::PARTY_ROLE_BUILDER, "builder", "91440300708461136T");
+  EXPECT_FALSE(DefaultLiableParty(b).has_value());
+  EXPECT_FALSE(ViewOf(b).liable_party.has_value());
+}
+
+TEST(WithResponsibility, KeepsTheLiableParty) {
+  bv1::Building b;
+  AddParty(&b, sv1::PARTY_ROLE_OWNER, "owner", "91110000600037341L");
+  bv1::ResponsibilityFiled filed;
+  filed.mutable_chain()->mutable_manager()->set_subject("mgr");
+  EXPECT_EQ(WithResponsibility(ViewOf(b), filed).liable_party->name(), "owner");
+}
+
 TEST(CampaignReports, OneGeneralCampaignReportPerCategoryWithAKeyPerEventAndCategory) {
   bv1::FireAccessNonCompliant e;
   e.set_building_id("bld_A");

@@ -109,6 +109,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   *h.mutable_reporter() = req.reporter();
   h.mutable_reporter()->set_subject(p.subject);
   for (const auto& s : building.subjects) h.add_building_subjects(s);
+  if (building.liable_party) *h.mutable_liable_party() = *building.liable_party;
   *h.mutable_routing() = Route(*rules_, req.category(), building);
   *h.mutable_reported_at() = Ts(now);
   *h.mutable_updated_at() = Ts(now);

@@ -443,6 +443,212 @@ TEST_F(HazardsTest, ProjectionAppliesEachBuildingEventOnceAndIgnoresOlderVersion
   EXPECT_THAT(h.routing().assisting_departments(), ::testing::Contains("culture_tourism"));
 }
 
+// ----- The liable party
+
+namespace sv1 = ::firegrid::subjects::v1;
+
+sv1::Party Party(sv1::PartyRole role, const std::string& name, const std::string& credit_code,
+                 const std::string& person_id = "") {
+  sv1::Party p;
+  p.set_role(role);
+  p.set_name(name);
+  p.set_credit_code(credit_code);
+  p.set_person_id(person_id);
+  return p;
+}
+
+class LiablePartyTest : public HazardsTest {
+ protected:
+  // bld_A names an owner, a property company and a management unit (in that order), version 2.
+  void SetUp() override {
+    HazardsTest::SetUp();
+    UpdateParties(2, {Party(sv1::PARTY_ROLE_OWNER, "业主公司", "91110000600037341L"),
+                      Party(sv1::PARTY_ROLE_PROPERTY_COMPANY, "嘉陵物业", "91440300708461136T"),
+                      Party(sv1::PARTY_ROLE_MANAGEMENT_UNIT, "管理单位", "91350100M000100Y43")});
+  }
+
+  void UpdateParties(int64_t version, const std::vector<sv1::Party>& parties) {
+    bv1::BuildingUpdated u;
+    auto* b = u.mutable_building();
+    b->set_building_id("bld_A");
+    b->set_name("楼 bld_A");
+    b->set_tier_path("500109001002");
+    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+    b->set_version(version);
+    b->mutable_responsibility()->mutable_chain()->mutable_manager()->set_subject("mgr-a");
+    for (const auto& p : parties) *b->add_parties() = p;
+    ASSERT_TRUE(registry_->HandleBuildingEvent(Envelope(u, "bld_A", "500109001002")).ok());
+  }
+
+  v1::VerifyHazardRequest VerifyReq(const v1::Hazard& h) {
+    v1::VerifyHazardRequest v;
+    v.set_hazard_id(h.hazard_id());
+    v.set_expected_version(h.version());
+    return v;
+  }
+
+  v1::AssignHazardRequest AssignReq(const v1::Hazard& h) {
+    v1::AssignHazardRequest a;
+    a.set_hazard_id(h.hazard_id());
+    a.set_expected_version(h.version());
+    a.set_responsible_party("嘉陵物业");
+    return a;
+  }
+
+  // The liable party of the hazard in the last event about it of the given type.
+  sv1::Party LiableInLastEvent(const std::string& type) {
+    sv1::Party out;
+    for (const auto& env : Outbox()) {
+      if (env.type() != "firegrid.hazards.v1." + type) continue;
+      if (type == "HazardStatusChanged") {
+        out = events::Unpack<v1::HazardStatusChanged>(env)->hazard().liable_party();
+      } else if (type == "HazardReported") {
+        out = events::Unpack<v1::HazardReported>(env)->hazard().liable_party();
+      } else if (type == "HazardRouted") {
+        out = events::Unpack<v1::HazardRouted>(env)->hazard().liable_party();
+      }
+    }
+    return out;
+  }
+
+  const sv1::Party occupant_ = Party(sv1::PARTY_ROLE_OCCUPANT, "张三", "", "11010519491231002X");
+};
+
+TEST_F(LiablePartyTest, ANewHazardIsTheBuildingsManagementUnitsByDefaultAndEventsSayIt) {
+  v1::Hazard h = MustReport(worker_, Req());
+  EXPECT_EQ(h.liable_party().name(), "管理单位");
+  EXPECT_EQ(h.liable_party().credit_code(), "91350100M000100Y43");
+  EXPECT_EQ(LiableInLastEvent("HazardReported").credit_code(), "91350100M000100Y43");
+  EXPECT_EQ(LiableInLastEvent("HazardRouted").credit_code(), "91350100M000100Y43");
+}
+
+TEST_F(LiablePartyTest, AnUpdateWithNewPartiesReplacesTheDefault) {
+  UpdateParties(3, {Party(sv1::PARTY_ROLE_OWNER, "业主公司", "91110000600037341L"),
+                    Party(sv1::PARTY_ROLE_PROPERTY_COMPANY, "嘉陵物业", "91440300708461136T")});
+  EXPECT_EQ(MustReport(worker_, Req()).liable_party().name(), "嘉陵物业");
+  UpdateParties(4, {Party(sv1::PARTY_ROLE_OWNER, "业主公司", "91110000600037341L")});
+  EXPECT_EQ(MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT)).liable_party().name(),
+            "业主公司");
+  UpdateParties(5, {});
+  EXPECT_FALSE(MustReport(worker_, Req(v1::HAZARD_CATEGORY_EVACUATION_BLOCKED)).has_liable_party());
+  // A building registered without parties: no liable party.
+  EXPECT_FALSE(MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, "bld_S"))
+                   .has_liable_party());
+}
+
+TEST_F(LiablePartyTest, TheLeadDepartmentNamesAnotherOnVerifyInTheAuditAndTheEvents) {
+  v1::Hazard h = MustReport(worker_, Req());
+  v1::VerifyHazardRequest v = VerifyReq(h);
+  *v.mutable_liable_party() = occupant_;
+  auto verified = registry_->Verify(urban_, v);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->status(), v1::STATUS_VERIFIED);
+  // The lead department is no district admin: it reads the person id masked.
+  EXPECT_EQ(verified->liable_party().person_id(), "110105********002X");
+  EXPECT_EQ(verified->liable_party().role(), sv1::PARTY_ROLE_OCCUPANT);
+  bool recorded = false;
+  for (const auto& e : verified->audit()) {
+    if (e.action() == "name_liable_party") {
+      recorded = true;
+      EXPECT_EQ(e.actor(), "um");
+      EXPECT_EQ(e.note(), "liable party: 张三 (occupant, 110105********002X)");
+    }
+  }
+  EXPECT_TRUE(recorded);
+  // The event carries the party whole: the topic is internal and credit rates the person.
+  EXPECT_EQ(LiableInLastEvent("HazardStatusChanged").person_id(), "11010519491231002X");
+  v1::GetHazardRequest g;
+  g.set_hazard_id(h.hazard_id());
+  EXPECT_EQ(registry_->Get(admin_, g)->liable_party().person_id(), "11010519491231002X");
+}
+
+TEST_F(LiablePartyTest, AssignByTheLeadDepartmentOrADistrictAdminReplacesIt) {
+  v1::Hazard h = MustReport(worker_, Req());
+  auto verified = registry_->Verify(urban_, VerifyReq(h));
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->liable_party().name(), "管理单位");  // no override: the default stays
+  v1::AssignHazardRequest a = AssignReq(*verified);
+  *a.mutable_liable_party() = Party(sv1::PARTY_ROLE_MAINTENANCE_AGENCY, "某消防技术服务有限公司",
+                                    "91440300708461136t");  // lower case: normalised
+  auto assigned = registry_->Assign(admin_, a);
+  ASSERT_TRUE(assigned.ok()) << assigned.status();
+  EXPECT_EQ(assigned->status(), v1::STATUS_ASSIGNED);
+  EXPECT_EQ(assigned->liable_party().credit_code(), "91440300708461136T");
+  EXPECT_EQ(assigned->liable_party().role(), sv1::PARTY_ROLE_MAINTENANCE_AGENCY);
+  EXPECT_EQ(LiableInLastEvent("HazardStatusChanged").credit_code(), "91440300708461136T");
+  EXPECT_EQ(assigned->audit(assigned->audit_size() - 2).note(),
+            "liable party: 某消防技术服务有限公司 (maintenance_agency, 91440300708461136T)");
+}
+
+TEST_F(LiablePartyTest, OthersMayNotNameTheLiablePartyAndNothingChanges) {
+  v1::Hazard h = MustReport(worker_, Req());
+  v1::VerifyHazardRequest v = VerifyReq(h);
+  *v.mutable_liable_party() = occupant_;
+  // A street officer verifies, but does not name the liable party; an assisting or unrouted
+  // department and a community worker may not verify at all.
+  for (const Principal& p : {street_, health_, worker_}) {
+    EXPECT_EQ(registry_->Verify(p, v).status().code(), absl::StatusCode::kPermissionDenied)
+        << p.subject;
+  }
+  v.clear_liable_party();
+  auto verified = registry_->Verify(street_, v);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  v1::AssignHazardRequest a = AssignReq(*verified);
+  *a.mutable_liable_party() = occupant_;
+  EXPECT_EQ(registry_->Assign(street_, a).status().code(), absl::StatusCode::kPermissionDenied);
+  v1::GetHazardRequest g;
+  g.set_hazard_id(h.hazard_id());
+  auto now = registry_->Get(admin_, g);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->status(), v1::STATUS_VERIFIED);
+  EXPECT_EQ(now->liable_party().name(), "管理单位");
+}
+
+TEST_F(LiablePartyTest, AnInvalidCreditCodeIsInvalidArgumentNamingTheField) {
+  v1::Hazard h = MustReport(worker_, Req());
+  v1::VerifyHazardRequest v = VerifyReq(h);
+  *v.mutable_liable_party() =
+      Party(sv1::PARTY_ROLE_MANAGEMENT_UNIT, "管理单位", "91350100M000100Y44");
+  absl::Status s = registry_->Verify(urban_, v).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("liable_party.credit_code"));
+  v.clear_liable_party();
+  auto verified = registry_->Verify(urban_, v);
+  ASSERT_TRUE(verified.ok());
+  v1::AssignHazardRequest a = AssignReq(*verified);
+  *a.mutable_liable_party() = Party(sv1::PARTY_ROLE_OCCUPANT, "张三", "", "110105194912310021");
+  s = registry_->Assign(urban_, a).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("liable_party.person_id"));
+}
+
+TEST_F(LiablePartyTest, ReadsMaskThePersonIdForAllButDistrictAdminsAndInternalServices) {
+  v1::Hazard h = MustReport(worker_, Req());
+  v1::VerifyHazardRequest v = VerifyReq(h);
+  *v.mutable_liable_party() = occupant_;
+  ASSERT_TRUE(registry_->Verify(admin_, v).ok());
+  const Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  const Principal internal = HazardRegistry::SystemPrincipal();
+  const std::vector<std::pair<Principal, std::string>> want = {
+      {admin_, "11010519491231002X"},  {internal, "11010519491231002X"},
+      {street_, "110105********002X"}, {worker_, "110105********002X"},
+      {urban_, "110105********002X"},  {mgr, "110105********002X"}};
+  v1::GetHazardRequest g;
+  g.set_hazard_id(h.hazard_id());
+  v1::ListHazardsRequest l;
+  l.set_building_id("bld_A");
+  for (const auto& [p, id] : want) {
+    auto got = registry_->Get(p, g);
+    ASSERT_TRUE(got.ok()) << p.subject << ": " << got.status();
+    EXPECT_EQ(got->liable_party().person_id(), id) << p.subject;
+    if (p.role == Role::kInternalService) continue;  // lists are scoped to a caller's tier
+    auto listed = registry_->List(p, l);
+    ASSERT_TRUE(listed.ok()) << p.subject << ": " << listed.status();
+    ASSERT_EQ(listed->hazards_size(), 1) << p.subject;
+    EXPECT_EQ(listed->hazards(0).liable_party().person_id(), id) << p.subject;
+  }
+}
+
 TEST_F(HazardsTest, RemindersAndEscalationsFireExactlyOnceWithTwoInstances) {
   // A second instance: its own pool and registry, the same Redis and keys.
   auto pool2 = testing::NewSharedRedisPool();

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "firegrid/subjects/v1/subjects.pb.h"
 #include "services/hazards/rules.h"
 
 namespace firegrid::hazards {
@@ -15,6 +17,9 @@ struct BuildingView {
   std::string tier_path;              // 12-digit community code
   int use = 0;                        // firegrid.buildings.v1.BuildingUse
   std::vector<std::string> subjects;  // principals its responsibility chain names
+  // The party liable for its hazards unless the lead department names another: its management
+  // unit, else its property company, else its owner (DefaultLiableParty, projection.h).
+  std::optional<::firegrid::subjects::v1::Party> liable_party;
   int64_t version = 0;
 };
 

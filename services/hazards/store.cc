@@ -86,6 +86,13 @@ absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
     if (f == "use") (void)absl::SimpleAtoi(val, &v.use);
     if (f == "version") (void)absl::SimpleAtoi(val, &v.version);
     if (f == "subjects" && !val.empty()) v.subjects = absl::StrSplit(val, kSubjectSeparator);
+    if (f == "liable_party" && !val.empty()) {
+      ::firegrid::subjects::v1::Party party;
+      if (!party.ParseFromString(val)) {
+        return absl::DataLossError(absl::StrCat("corrupt liable party of building ", id));
+      }
+      v.liable_party = std::move(party);
+    }
   }
   return v;
 }
@@ -109,10 +116,11 @@ absl::Status HazardStore::PutBuilding(const BuildingView& v, const std::string& 
       // An older event arriving late: mark it seen, change nothing.
       w.commands.push_back({"SET", Key("seen", event_id) + ":stale", "1", "EX", "86400"});
     } else {
-      w.commands.push_back({"HSET", key, "name", v.name, "tier_path", v.tier_path, "use",
-                            absl::StrCat(v.use), "subjects",
-                            absl::StrJoin(v.subjects, std::string(1, kSubjectSeparator)), "version",
-                            absl::StrCat(v.version)});
+      w.commands.push_back(
+          {"HSET", key, "name", v.name, "tier_path", v.tier_path, "use", absl::StrCat(v.use),
+           "subjects", absl::StrJoin(v.subjects, std::string(1, kSubjectSeparator)), "liable_party",
+           v.liable_party ? v.liable_party->SerializeAsString() : "", "version",
+           absl::StrCat(v.version)});
     }
     absl::Status s = redis::Execute(*pool_, w);
     if (s.code() != absl::StatusCode::kAborted) return s;

@@ -35,7 +35,8 @@ struct Timer {
 //   <p>:open:<bld>:<category>  id of the open hazard of that building and category
 //   <p>:idem:<subject>:<key>   "<hazard id> <digest>": the hazard a report with that idempotency
 //                              key made and the digest of that request (idempotency.h); 30 days
-//   <p>:bld:<id>               hash: the building projection {name, tier, use, subjects, version}
+//   <p>:bld:<id>               hash: the building projection {name, tier, use, subjects,
+//                              liable_party (Party bytes, "" for none), version}
 //   <p>:timers                 sorted set of timer members by fire time (ms)
 //   <p>:timer:<member>         the timer itself (exists until consumed)
 //   <p>:seen:<event id>        consumer idempotency marks

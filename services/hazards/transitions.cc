@@ -2,6 +2,7 @@
 // apply, and write the hazard with its events atomically. The rules they apply are in
 // lifecycle.h (who, from which state), validation.h, deadlines.h and duplicates.h.
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -54,11 +55,19 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Transition(const P& p, const std::str
 
 absl::StatusOr<v1::Hazard> HazardRegistry::Verify(const P& p, const v1::VerifyHazardRequest& req) {
   FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
+  std::optional<subjects::v1::Party> liable;
+  if (req.has_liable_party()) {
+    FG_ASSIGN_OR_RETURN(liable, NormalizedLiableParty(req.liable_party()));
+  }
   return Transition(
       p, req.hazard_id(), req.expected_version(), Action::kVerify,
       [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write*,
           std::vector<events::Message>*) -> absl::Status {
         const absl::Time now = clock_->Now();
+        if (liable) {
+          FG_RETURN_IF_ERROR(MayNameLiableParty(p, before));
+          NameLiableParty(h, p, *liable, now);
+        }
         if (h->severity() == v1::SEVERITY_MAJOR) {
           if (std::find(h->confirmations().begin(), h->confirmations().end(), p.subject) !=
               h->confirmations().end()) {
@@ -108,6 +117,10 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Assign(const P& p, const v1::AssignHa
     return InvalidField("supervising_department",
                         absl::StrCat("unknown department '", req.supervising_department(), "'"));
   }
+  std::optional<subjects::v1::Party> liable;
+  if (req.has_liable_party()) {
+    FG_ASSIGN_OR_RETURN(liable, NormalizedLiableParty(req.liable_party()));
+  }
   const absl::Time now = clock_->Now();
   if (req.has_deadline()) {
     const absl::Time d = FromTs(req.deadline());
@@ -118,6 +131,10 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Assign(const P& p, const v1::AssignHa
   return Transition(p, req.hazard_id(), req.expected_version(), Action::kAssign,
                     [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
                         std::vector<events::Message>* later) -> absl::Status {
+                      if (liable) {
+                        FG_RETURN_IF_ERROR(MayNameLiableParty(p, before));
+                        NameLiableParty(h, p, *liable, now);
+                      }
                       auto* a = h->mutable_assignment();
                       a->set_responsible_party(req.responsible_party());
                       a->set_responsible_subject(req.responsible_subject());

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/ids.h"
 #include "libs/common/status.h"
+#include "libs/subjects/party.h"
 
 namespace firegrid::hazards {
 
@@ -76,6 +77,13 @@ absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequ
         "IoT and campaign hazards come from systems or district admins");
   }
   return ValidateText(req.idempotency_key(), "idempotency_key", false, 128);
+}
+
+absl::StatusOr<::firegrid::subjects::v1::Party> NormalizedLiableParty(
+    ::firegrid::subjects::v1::Party party) {
+  subjects::NormalizeParty(&party);
+  FG_RETURN_IF_ERROR(subjects::ValidateParty(party, "liable_party"));
+  return party;
 }
 
 absl::Status ValidateStatisticsScope(const std::string& scope) {

@@ -3,7 +3,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "firegrid/subjects/v1/subjects.pb.h"
 #include "libs/auth/principal.h"
 
 namespace firegrid::hazards {
@@ -31,6 +33,11 @@ bool ValidCategory(int category);
 // tip-offs may be anonymous, and then without name or contact; IoT and campaign reports come
 // from internal services or district admins; the idempotency key at most 128 bytes.
 absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req);
+
+// The liable party a Verify or Assign request names, normalised (subjects::NormalizeParty) and
+// well-formed (subjects::ValidateParty): errors name the field as "liable_party.<field>".
+absl::StatusOr<::firegrid::subjects::v1::Party> NormalizedLiableParty(
+    ::firegrid::subjects::v1::Party party);
 
 // A statistics scope: a 6, 9 or 12-digit division code.
 absl::Status ValidateStatisticsScope(const std::string& tier_path);

@@ -110,5 +110,39 @@ TEST(ValidateStatisticsScope, OnlyDistrictStreetOrCommunityCodes) {
   }
 }
 
+TEST(NormalizedLiableParty, UpperCasesAndTrimsAValidParty) {
+  subjects::v1::Party p;
+  p.set_role(subjects::v1::PARTY_ROLE_MANAGEMENT_UNIT);
+  p.set_name("  某物业服务有限公司 ");
+  p.set_credit_code(" 91350100m000100y43");
+  auto out = NormalizedLiableParty(p);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->credit_code(), "91350100M000100Y43");
+  EXPECT_EQ(out->name(), "某物业服务有限公司");
+}
+
+TEST(NormalizedLiableParty, ErrorsNameTheLiablePartyField) {
+  subjects::v1::Party p;
+  p.set_role(subjects::v1::PARTY_ROLE_MANAGEMENT_UNIT);
+  p.set_name("某物业服务有限公司");
+  p.set_credit_code("91350100M000100Y44");  // wrong check character
+  absl::Status s = NormalizedLiableParty(p).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("liable_party.credit_code"));
+
+  p.set_credit_code("91350100M000100Y43");
+  p.clear_role();
+  s = NormalizedLiableParty(p).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("liable_party.role"));
+
+  p.set_role(subjects::v1::PARTY_ROLE_OCCUPANT);
+  p.clear_credit_code();
+  p.set_person_id("110105194912310021");  // wrong check character
+  s = NormalizedLiableParty(p).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("liable_party.person_id"));
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

@@ -1,13 +1,15 @@
 // Buildings and hazards end to end, as real binaries with redis-server and the dev broker:
 // register a building → report a hazard → it is routed to the right departments → its events
 // are on Kafka → rectify → close → the statistics reflect it. Also: a non-compliant fire-access
-// assessment in buildings raises a campaign hazard in hazards.
+// assessment in buildings raises a campaign hazard in hazards; the party liable for a hazard
+// comes from the building's parties and the lead department may name another.
 #include <fstream>
 #include <iterator>
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/subjects/v1/subjects.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -90,7 +92,7 @@ class HazardsE2E : public ::testing::Test {
     ASSERT_TRUE(bstub_->UpsertOrgUnit(Ctx(admin_).get(), req, &out).ok());
   }
 
-  bv1::Building Register(double height) {
+  bv1::Building Register(double height, const std::vector<subjects::v1::Party>& parties = {}) {
     Unit("500109", bv1::ORG_UNIT_KIND_DISTRICT, "");
     Unit("500109001", bv1::ORG_UNIT_KIND_STREET, "500109");
     Unit("500109001002", bv1::ORG_UNIT_KIND_COMMUNITY, "500109001");
@@ -103,6 +105,7 @@ class HazardsE2E : public ::testing::Test {
     b->set_use(bv1::BUILDING_USE_SCHOOL);
     b->set_height_m(height);
     b->set_floors_above_ground(8);
+    for (const auto& p : parties) *b->add_parties() = p;
     bv1::Building out;
     grpc::Status s = bstub_->CreateBuilding(Ctx(admin_).get(), req, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -289,6 +292,68 @@ TEST_F(HazardsE2E, NonCompliantFireAccessRaisesACampaignHazard) {
   EXPECT_EQ(found.hazards(0).source(), hv1::SOURCE_CAMPAIGN);
   EXPECT_THAT(found.hazards(0).routing().lead_departments(),
               ::testing::ElementsAre("urban_management"));
+}
+
+subjects::v1::Party Party(subjects::v1::PartyRole role, const std::string& name,
+                          const std::string& credit_code, const std::string& person_id = "") {
+  subjects::v1::Party p;
+  p.set_role(role);
+  p.set_name(name);
+  p.set_credit_code(credit_code);
+  p.set_person_id(person_id);
+  return p;
+}
+
+// The liable party: the building's management unit by default; the lead department names an
+// occupant when it verifies; a street officer may not name one; the events on Kafka carry the
+// party whole while reads mask the person's id.
+TEST_F(HazardsE2E, TheLiablePartyComesFromTheBuildingAndTheLeadDepartmentMayNameAnother) {
+  bv1::Building b = Register(
+      30,
+      {Party(subjects::v1::PARTY_ROLE_OWNER, "缙云教育投资公司", "91110000600037341L"),
+       Party(subjects::v1::PARTY_ROLE_MANAGEMENT_UNIT, "缙云小学后勤处", "91350100M000100Y43")});
+  const std::string worker = Token(auth::Role::kCommunityWorker, "500109001002", "grid-1");
+  const std::string street = Token(auth::Role::kStreetOfficer, "500109001", "street-1");
+  const std::string fire = Token(auth::Role::kDepartmentOfficer, "500109", "fire-1", "fire_rescue");
+  hv1::ReportHazardRequest req;
+  req.set_building_id(b.building_id());
+  req.set_category(hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  req.set_severity(hv1::SEVERITY_GENERAL);
+  req.set_source(hv1::SOURCE_GRID_INSPECTION);
+  req.set_description("三楼喷淋系统报故障");
+  hv1::Hazard h = ReportWhenKnown(worker, req).hazard();
+  ASSERT_FALSE(h.hazard_id().empty());
+  EXPECT_EQ(h.liable_party().name(), "缙云小学后勤处");
+  EXPECT_EQ(h.liable_party().credit_code(), "91350100M000100Y43");
+
+  hv1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  *v.mutable_liable_party() =
+      Party(subjects::v1::PARTY_ROLE_OCCUPANT, "张三", "", "11010519491231002X");
+  hv1::Hazard out;
+  grpc::Status s = hstub_->VerifyHazard(Ctx(street).get(), v, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  s = hstub_->VerifyHazard(Ctx(fire).get(), v, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.status(), hv1::STATUS_VERIFIED);
+  EXPECT_EQ(out.liable_party().person_id(), "110105********002X");
+
+  hv1::GetHazardRequest g;
+  g.set_hazard_id(h.hazard_id());
+  ASSERT_TRUE(hstub_->GetHazard(Ctx(admin_).get(), g, &out).ok());
+  EXPECT_EQ(out.liable_party().person_id(), "11010519491231002X");
+
+  auto evs = HazardEvents(h.hazard_id(), 3);
+  ASSERT_GE(evs.size(), 3u);
+  auto reported = events::Unpack<hv1::HazardReported>(evs[0]);
+  ASSERT_TRUE(reported.ok()) << evs[0].type();
+  EXPECT_EQ(reported->hazard().liable_party().credit_code(), "91350100M000100Y43");
+  auto changed = events::Unpack<hv1::HazardStatusChanged>(evs[2]);
+  ASSERT_TRUE(changed.ok()) << evs[2].type();
+  EXPECT_EQ(changed->to(), hv1::STATUS_VERIFIED);
+  EXPECT_EQ(changed->hazard().liable_party().person_id(), "11010519491231002X");
+  EXPECT_EQ(changed->hazard().liable_party().role(), subjects::v1::PARTY_ROLE_OCCUPANT);
 }
 
 // The real binary refuses to start when a routing target does not resolve to a department's

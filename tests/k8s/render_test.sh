@@ -50,6 +50,7 @@ SERVICES=(
   "buildings 50051 9464 buildings_rules.textproto"
   "hazards 50052 9465 hazards_rules.textproto hazards_guidance.textproto"
   "notify 50053 9466 plan_tasks.textproto"
+  "credit 50054 9467 credit_rules.textproto"
 )
 
 # doc KIND NAME FILE — the rendered document of that kind whose metadata.name is NAME, or whose

@@ -4,6 +4,7 @@
 // (--addr, else FIREGRID_HAZARDS_ADDR, else 127.0.0.1:50052).
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/common/status.h"
+#include "libs/subjects/party.h"
 #include "services/hazards/departments.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
@@ -28,6 +30,7 @@ namespace {
 
 namespace hv1 = ::firegrid::hazards::v1;
 namespace bv1 = ::firegrid::buildings::v1;
+namespace sv1 = ::firegrid::subjects::v1;
 using Stub = hv1::HazardService::Stub;
 
 std::unique_ptr<Stub> NewStub(Context& ctx) { return hv1::HazardService::NewStub(ctx.channel()); }
@@ -91,6 +94,45 @@ absl::Status AddEvidence(const ParsedArgs& args,
     out->Add()->set_uri(uri);
   }
   return absl::OkStatus();
+}
+
+// --liable ROLE:NAME:CODE — the party liable for a hazard. ROLE is a party role label
+// (management_unit, property_company, owner, occupant, maintenance_agency, builder); NAME may
+// contain colons; CODE is an organisation's unified social credit code or a person's identity
+// number: a valid identity number (GB 11643) that is not a valid credit code is a person's,
+// anything else is sent as a credit code (the service validates it and names the field).
+absl::StatusOr<std::optional<sv1::Party>> LiableFlag(const ParsedArgs& args) {
+  std::optional<std::string> text = args.Get("liable");
+  if (!text.has_value()) return std::nullopt;
+  const size_t first = text->find(':');
+  const size_t last = text->rfind(':');
+  if (first == std::string::npos || first == last) {
+    return UsageError(absl::StrCat("--liable: want ROLE:NAME:CODE, got \"", *text, "\""));
+  }
+  const std::string role_text = text->substr(0, first);
+  absl::StatusOr<sv1::PartyRole> role = ParseEnum<sv1::PartyRole>(role_text);
+  if (!role.ok()) return UsageError(absl::StrCat("--liable: ", role.status().message()));
+  sv1::Party party;
+  party.set_role(*role);
+  party.set_name(text->substr(first + 1, last - first - 1));
+  const std::string code = text->substr(last + 1);
+  if (party.name().empty() || code.empty()) {
+    return UsageError(absl::StrCat("--liable: want ROLE:NAME:CODE, got \"", *text, "\""));
+  }
+  const std::string upper = absl::AsciiStrToUpper(code);
+  if (subjects::ValidatePersonId(upper, "code").ok() &&
+      !subjects::ValidateCreditCode(upper, "code").ok()) {
+    party.set_person_id(code);
+  } else {
+    party.set_credit_code(code);
+  }
+  return party;
+}
+
+// "name (role, credit code or person id as the service shows it)".
+std::string PartyCell(const sv1::Party& p) {
+  return absl::StrCat(p.name(), " (", EnumLabel(p.role()), ", ",
+                      p.credit_code().empty() ? p.person_id() : p.credit_code(), ")");
 }
 
 // A department as tables show it: its name from the departments file
@@ -223,6 +265,7 @@ void PrintHazard(Context& ctx, const hv1::Hazard& h) {
     kv.push_back({"confirmations", absl::StrJoin(h.confirmations(), ", ")});
   }
   if (!h.rejection_reason().empty()) kv.push_back({"rejected because", h.rejection_reason()});
+  if (h.has_liable_party()) kv.push_back({"liable party", PartyCell(h.liable_party())});
   if (!a.responsible_party().empty()) {
     kv.push_back({"responsible",
                   a.responsible_subject().empty()
@@ -375,6 +418,8 @@ absl::StatusOr<hv1::Hazard> Verify(Context& ctx, Stub& stub, const ParsedArgs& a
   req.set_hazard_id(args.positionals()[0]);
   req.set_expected_version(v);
   req.set_note(args.GetOr("note", ""));
+  FG_ASSIGN_OR_RETURN(std::optional<sv1::Party> liable, LiableFlag(args));
+  if (liable.has_value()) *req.mutable_liable_party() = *liable;
   return Unary(ctx, stub, &Stub::VerifyHazard, req);
 }
 
@@ -397,6 +442,8 @@ absl::StatusOr<hv1::Hazard> Assign(Context& ctx, Stub& stub, const ParsedArgs& a
     FG_ASSIGN_OR_RETURN(*req.mutable_deadline(), ParseDeadline(*deadline));
   }
   req.set_note(args.GetOr("note", ""));
+  FG_ASSIGN_OR_RETURN(std::optional<sv1::Party> liable, LiableFlag(args));
+  if (liable.has_value()) *req.mutable_liable_party() = *liable;
   return Unary(ctx, stub, &Stub::AssignHazard, req);
 }
 
@@ -581,6 +628,11 @@ Command Hazards(Command c) {
   return c;
 }
 
+const char kLiable[] =
+    "ROLE:NAME:CODE  the party liable instead of the building's default (lead department or "
+    "district admin); ROLE management_unit|property_company|owner|occupant|maintenance_agency|"
+    "builder, CODE a credit code or identity number";
+
 const char kCategories[] =
     "C  fire_facility_fault|indoor_hydrant_no_water|evacuation_blocked|gas_electrical|...";
 
@@ -631,9 +683,10 @@ void RegisterHazardsCommands(Registry* registry) {
       .run = List}));
   registry->Add(Hazards(
       Command{.path = {"hazards", "verify"},
-              .synopsis = "ID --version V [--note N]",
+              .synopsis = "ID --version V [--liable ROLE:NAME:CODE] [--note N]",
               .summary = "confirm a reported hazard (a major one needs 3 distinct reviewers)",
-              .flags = {ValueFlag("version", "V  the version you read"), ValueFlag("note", "N")},
+              .flags = {ValueFlag("version", "V  the version you read"),
+                        ValueFlag("liable", kLiable), ValueFlag("note", "N")},
               .min_positionals = 1,
               .max_positionals = 1,
               .run = RunTransition(Verify)}));
@@ -648,7 +701,8 @@ void RegisterHazardsCommands(Registry* registry) {
   registry->Add(Hazards(Command{
       .path = {"hazards", "assign"},
       .synopsis = "ID --version V --responsible-party P [--responsible-subject S] "
-                  "[--supervising-department D] [--deadline YYYY-MM-DD[THH:MM]] [--note N]",
+                  "[--supervising-department D] [--deadline YYYY-MM-DD[THH:MM]] "
+                  "[--liable ROLE:NAME:CODE] [--note N]",
       .summary = "assign a verified hazard for rectification, with a deadline",
       .flags = {ValueFlag("version", "V  the version you read"),
                 ValueFlag("responsible-party", "P  who must rectify (management unit, ...)"),
@@ -657,7 +711,7 @@ void RegisterHazardsCommands(Registry* registry) {
                 ValueFlag("deadline",
                           "YYYY-MM-DD[THH:MM]  China time; a date means its end (default: the "
                           "configured period)"),
-                ValueFlag("note", "N")},
+                ValueFlag("liable", kLiable), ValueFlag("note", "N")},
       .min_positionals = 1,
       .max_positionals = 1,
       .run = RunTransition(Assign)}));

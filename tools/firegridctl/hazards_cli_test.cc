@@ -237,6 +237,66 @@ TEST_F(HazardsCliTest, TransitionsNeedTheVersionRead) {
   EXPECT_THAT(out_.str(), HasSubstr("version:"));
 }
 
+TEST_F(HazardsCliTest, VerifyAndAssignNameTheLiablePartyByRoleNameAndCode) {
+  ASSERT_EQ(Run({"hazards", "verify", "hzd_b", "--version", "2", "--liable",
+                 "occupant:张三:11010519491231002x"}),
+            0)
+      << err_.str();
+  const auto person = service_.last<hv1::VerifyHazardRequest>().liable_party();
+  EXPECT_EQ(person.role(), ::firegrid::subjects::v1::PARTY_ROLE_OCCUPANT);
+  EXPECT_EQ(person.name(), "张三");
+  EXPECT_EQ(person.person_id(), "11010519491231002x");  // the service normalises it
+  EXPECT_TRUE(person.credit_code().empty());
+
+  ASSERT_EQ(Run({"hazards", "assign", "hzd_a", "--version", "3", "--responsible-party", "P",
+                 "--liable", "maintenance_agency:某公司:检测部:91350100M000100Y43"}),
+            0)
+      << err_.str();
+  const auto agency = service_.last<hv1::AssignHazardRequest>().liable_party();
+  EXPECT_EQ(agency.role(), ::firegrid::subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY);
+  EXPECT_EQ(agency.name(), "某公司:检测部");
+  EXPECT_EQ(agency.credit_code(), "91350100M000100Y43");
+  EXPECT_TRUE(agency.person_id().empty());
+
+  // Neither a credit code nor an identity number: sent as a credit code for the service to
+  // refuse, naming liable_party.credit_code.
+  ASSERT_EQ(Run({"hazards", "assign", "hzd_a", "--version", "3", "--responsible-party", "P",
+                 "--liable", "management_unit:某物业:123"}),
+            0);
+  EXPECT_EQ(service_.last<hv1::AssignHazardRequest>().liable_party().credit_code(), "123");
+
+  // Without --liable the request names none.
+  ASSERT_EQ(Run({"hazards", "verify", "hzd_b", "--version", "2"}), 0);
+  EXPECT_FALSE(service_.last<hv1::VerifyHazardRequest>().has_liable_party());
+}
+
+TEST_F(HazardsCliTest, AMalformedLiableFlagIsAUsageErrorBeforeAnyCall) {
+  const int before = service_.calls();
+  for (const char* bad : {"occupant:张三", "landlord:张三:11010519491231002X",
+                          "owner::11010519491231002X", "owner:张三:"}) {
+    EXPECT_EQ(Run({"hazards", "verify", "hzd_b", "--version", "2", "--liable", bad}), 2) << bad;
+    EXPECT_THAT(err_.str(), HasSubstr("--liable")) << bad;
+  }
+  EXPECT_EQ(service_.calls(), before);
+}
+
+TEST_F(HazardsCliTest, GetShowsTheLiableParty) {
+  hv1::Hazard h;
+  h.set_hazard_id("hzd_l");
+  h.set_status(hv1::STATUS_VERIFIED);
+  h.set_version(4);
+  auto* p = h.mutable_liable_party();
+  p->set_role(::firegrid::subjects::v1::PARTY_ROLE_OCCUPANT);
+  p->set_name("张三");
+  p->set_person_id("110105********002X");
+  service_.AddHazard(h);
+  ASSERT_EQ(Run({"hazards", "get", "hzd_l"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("liable party"));
+  EXPECT_THAT(out_.str(), HasSubstr("张三 (occupant, 110105********002X)"));
+  ASSERT_EQ(Run({"hazards", "get", "hzd_a"}), 0);
+  EXPECT_THAT(out_.str(), Not(HasSubstr("liable party")));
+}
+
 TEST_F(HazardsCliTest, RejectNeedsAReason) {
   EXPECT_EQ(Run({"hazards", "reject", "hzd_b", "--version", "2"}),
             2);  // missing --reason: a usage error

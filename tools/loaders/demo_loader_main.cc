@@ -1,10 +1,12 @@
 // firegrid-demo-loader: loads the Beibei sample district through the public gRPC APIs: the
-// buildings registry, then about 40 hazards in every state of their lifecycle.
+// buildings registry, then about 40 hazards in every state of their lifecycle, then credit
+// subjects and records at every level with one blacklisted agency.
 //
 //   firegrid-demo-loader --addr=127.0.0.1:50051 --hazards-addr=127.0.0.1:50052
-//       --key-file=.state/dev-jwt.key
+//       --credit-addr=127.0.0.1:50054 --key-file=.state/dev-jwt.key
 //
 // Flags (env FIREGRID_<FLAG>): --addr, --hazards-addr (empty: no hazards), --hazards-wait,
+// --credit-addr (empty: no credit records),
 // --token (a district_admin token for 500109; without it one is minted from --key-file),
 // --key-file (the hazards need it: each lifecycle step is made by the role that may make it,
 // with a token minted for that person), --timeout, --seed, --buildings.
@@ -25,7 +27,9 @@
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/common/version.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "tools/loaders/beibei.h"
+#include "tools/loaders/credit_loader.h"
 #include "tools/loaders/hazard_loader.h"
 #include "tools/loaders/hazards_plan.h"
 #include "tools/loaders/loader.h"
@@ -35,6 +39,7 @@ namespace {
 struct Config {
   std::string addr;
   std::string hazards_addr;
+  std::string credit_addr;
   absl::Duration hazards_wait;
   std::string token;
   std::string key_file;
@@ -86,6 +91,8 @@ int main(int argc, char** argv) {
   binder.String("addr", &c.addr, "127.0.0.1:50051", "buildings service address");
   binder.String("hazards-addr", &c.hazards_addr, "127.0.0.1:50052",
                 "hazards service address (empty: load no hazards)");
+  binder.String("credit-addr", &c.credit_addr, "",
+                "credit service address (empty: load no credit subjects and records)");
   binder.Duration("hazards-wait", &c.hazards_wait, absl::Seconds(60),
                   "how long to wait for the hazards service to learn the buildings (Kafka)",
                   absl::ZeroDuration(), absl::Minutes(30));
@@ -112,7 +119,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::unique_ptr<firegrid::auth::TokenSigner> signer;
-  if (c.token.empty() || !c.hazards_addr.empty()) {
+  if (c.token.empty() || !c.hazards_addr.empty() || !c.credit_addr.empty()) {
     auto loaded = LoadSigner(c.key_file);
     if (!loaded.ok()) {
       std::cerr << "error: " << loaded.status().message()
@@ -183,6 +190,38 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "demo hazards at " << c.hazards_addr << ": " << hazard_summary->ToString() << " in "
+            << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
+            << std::endl;
+  if (c.credit_addr.empty()) return 0;
+
+  start = absl::Now();
+  auto credit_stub = firegrid::credit::v1::CreditService::NewStub(Channel(c.credit_addr));
+  std::vector<std::string> building_request_ids;
+  for (const auto& [request_id, id] : loader.building_ids()) building_request_ids.push_back(request_id);
+  loaders::CreditLoader credit(
+      credit_stub.get(),
+      [&](const firegrid::auth::Principal& p) {
+        auto it = tokens.find(p.subject);
+        if (it != tokens.end()) return it->second;
+        absl::StatusOr<std::string> t = Mint(*signer, p);
+        if (!t.ok()) {
+          mint_error = t.status();
+          return std::string();
+        }
+        return tokens[p.subject] = *t;
+      },
+      c.timeout, c.hazards_wait);
+  absl::StatusOr<loaders::CreditSummary> credit_summary =
+      credit.Load(loaders::PlanBeibeiCredit(building_request_ids), loader.building_ids());
+  if (!mint_error.ok()) {
+    PrintError(mint_error);
+    return 1;
+  }
+  if (!credit_summary.ok()) {
+    PrintError(credit_summary.status());
+    return 1;
+  }
+  std::cout << "demo credit at " << c.credit_addr << ": " << credit_summary->ToString() << " in "
             << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
             << std::endl;
   return 0;
