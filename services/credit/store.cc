@@ -177,6 +177,10 @@ std::string CreditStore::SubjectKey(const std::string& version,
 std::string CreditStore::HazardKey(const std::string& version, const std::string& hazard_id) const {
   return GenKey(version, absl::StrCat("h:", hazard_id));
 }
+std::string CreditStore::BuildingKey(const std::string& version,
+                                     const std::string& building_id) const {
+  return GenKey(version, absl::StrCat("b:", building_id));
+}
 std::string CreditStore::LedgerKey(const std::string& version,
                                    const std::string& subject_id) const {
   return GenKey(version, absl::StrCat("ledger:", subject_id));
@@ -298,6 +302,11 @@ absl::StatusOr<std::optional<v1::SubjectState>> CreditStore::LoadSubject(
 absl::StatusOr<std::optional<v1::HazardState>> CreditStore::LoadHazard(
     const std::string& version, const std::string& hazard_id) {
   return LoadMessage<v1::HazardState>(pool_, HazardKey(version, hazard_id));
+}
+
+absl::StatusOr<std::optional<v1::BuildingState>> CreditStore::LoadBuilding(
+    const std::string& version, const std::string& building_id) {
+  return LoadMessage<v1::BuildingState>(pool_, BuildingKey(version, building_id));
 }
 
 absl::StatusOr<std::vector<v1::LedgerRecord>> CreditStore::LoadLedger(const std::string& version,

@@ -33,6 +33,7 @@ namespace firegrid::credit {
 //                            a replay has written the whole generation
 //   P:g:V:s:<subject>        string: SubjectState bytes
 //   P:g:V:h:<hazard>         string: HazardState bytes
+//   P:g:V:b:<building>       string: BuildingState bytes
 //   P:g:V:ledger:<subject>   list: LedgerRecord bytes, index = seq - 1
 //   P:g:V:subjects           set: every subject id
 //   P:g:V:due                zset: blacklist entry id → due time (unix ms)
@@ -82,6 +83,8 @@ class CreditStore {
                                                               const std::string& subject_id);
   absl::StatusOr<std::optional<v1::HazardState>> LoadHazard(const std::string& version,
                                                             const std::string& hazard_id);
+  absl::StatusOr<std::optional<v1::BuildingState>> LoadBuilding(const std::string& version,
+                                                                const std::string& building_id);
   // Ledger records with seq < `before_seq` (0: from the newest), newest first, at most `limit`.
   absl::StatusOr<std::vector<v1::LedgerRecord>> LoadLedger(const std::string& version,
                                                            const std::string& subject_id,
@@ -165,6 +168,7 @@ class CreditStore {
   std::string CursorKey(const std::string& version) const { return GenKey(version, "cursor"); }
   std::string SubjectKey(const std::string& version, const std::string& subject_id) const;
   std::string HazardKey(const std::string& version, const std::string& hazard_id) const;
+  std::string BuildingKey(const std::string& version, const std::string& building_id) const;
   std::string LedgerKey(const std::string& version, const std::string& subject_id) const;
   std::string SubjectsKey(const std::string& version) const { return GenKey(version, "subjects"); }
   std::string DueKey(const std::string& version) const { return GenKey(version, "due"); }
