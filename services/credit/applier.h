@@ -1,10 +1,12 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "libs/common/clock.h"
+#include "libs/common/ids.h"
 #include "services/credit/engine.h"
 #include "services/credit/rules.h"
 #include "services/credit/store.h"
@@ -13,10 +15,11 @@
 namespace firegrid::credit {
 
 struct ApplierOptions {
-  std::string outbox_key;   // where publications go (the runtime's "<prefix>:outbox")
-  int batch_size = 256;     // facts per atomic batch
+  std::string outbox_key;  // where publications go (the runtime's "<prefix>:outbox")
+  int batch_size = 256;    // facts per RunOnce; a batch whose writes grow large is split
+                           // into several atomic writes, each ending on a whole fact
   absl::Duration lease = absl::Seconds(5);  // one applier per generation across replicas
-  std::string instance_id;  // this replica's lease owner id
+  std::string instance_id;  // this replica's lease owner id (default: host:pid:random)
   // Called after each fact is applied to the generation in force (metrics).
   std::function<void(const v1::Fact&, const Outcome&)> on_applied;
 };
@@ -50,12 +53,24 @@ class Applier {
   // must), without switching; for tests and benchmarks. Returns the facts applied.
   absl::StatusOr<int64_t> ReplayAll();
 
+  // For the periodic task: appends a ClockFact (fact_id "clock:<unix ms>", time = now to the
+  // millisecond) when a blacklist entry of the generation in force is due at or before now and
+  // no clock fact this applier appended is still waiting to be applied. True when it appended.
+  absl::StatusOr<bool> AppendClockIfDue();
+
  private:
+  // Applies up to batch_size facts after the cursor of `version` (whose generation exists) in
+  // atomic writes; `publish`: the generation is in force (outbox events, export records).
+  absl::StatusOr<int> ApplyBatch(const std::string& version, bool publish);
+  std::string Owner() const;
+
   CreditStore* store_;
   const Rules* rules_;
   const SubjectIds* ids_;
   Clock* clock_;
   ApplierOptions options_;
+  RandomIdGenerator event_ids_;  // envelope ids of publications
+  std::string last_clock_id_;    // stream id of the last ClockFact appended here
 };
 
 }  // namespace firegrid::credit

@@ -1,0 +1,510 @@
+#include "services/credit/applier.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
+#include "libs/common/status.h"
+#include "libs/events/envelope.h"
+#include "libs/events/outbox.h"
+#include "libs/events/topics.h"
+#include "libs/redis/atomic_write.h"
+#include "libs/subjects/party.h"
+
+namespace firegrid::credit {
+namespace {
+
+using Pre = redis::AtomicWrite::Precondition;
+using TimeUtil = google::protobuf::util::TimeUtil;
+
+// One atomic write carries at most this many commands and appends (a batch whose writes grow
+// beyond it is split at a fact boundary): Redis runs a script to the end, blocking every other
+// client meanwhile, so a write must stay small.
+constexpr size_t kMaxCommandsPerWrite = 4000;
+// The replay reads the history in chunks of this many facts, and pipelines this many commands.
+constexpr int kReplayChunk = 10000;
+constexpr size_t kPipelineChunk = 10000;
+// Arguments of one variadic command (RPUSH, SADD, ZADD) in the replay.
+constexpr size_t kMaxArgs = 4000;
+
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// The tiers a subject is ranked in: every district (6), street (9) and community (12) code of
+// its buildings; "all" for a subject without buildings.
+std::set<std::string> RankTiers(const v1::SubjectState& s) {
+  std::set<std::string> tiers;
+  for (const v1::BuildingLink& b : s.subject().buildings()) {
+    for (size_t len : {6u, 9u, 12u}) {
+      if (b.tier_path().size() >= len) tiers.insert(b.tier_path().substr(0, len));
+    }
+  }
+  if (tiers.empty()) tiers.insert(std::string(CreditStore::kAllTier));
+  return tiers;
+}
+
+// The ranking keys of a subject (none for a subject without a type).
+std::set<std::string> RankKeys(const CreditStore& store, const std::string& version,
+                               const v1::SubjectState& s) {
+  std::set<std::string> keys;
+  const std::string type(subjects::SubjectTypeName(s.subject().type()));
+  if (type.empty()) return keys;
+  for (const std::string& tier : RankTiers(s)) keys.insert(store.RankKey(version, tier, type));
+  return keys;
+}
+
+bool IsOpen(v1::BlacklistState state) {
+  return state == v1::BLACKLIST_STATE_PROPOSED || state == v1::BLACKLIST_STATE_OBJECTED ||
+         state == v1::BLACKLIST_STATE_ACTIVE;
+}
+
+// The record the public credit platform gets for a subject after `fact`.
+v1::ExportRecord ExportRecordOf(const v1::SubjectState& s, const v1::Fact& fact,
+                                const std::string& rules_version) {
+  v1::ExportRecord r;
+  r.set_record_id(absl::StrCat(fact.fact_id(), "/", s.subject().subject_id()));
+  r.set_subject_id(s.subject().subject_id());
+  r.set_credit_code(s.subject().credit_code());
+  r.set_name(s.subject().name());
+  r.set_type(s.subject().type());
+  r.set_level(s.level());
+  r.set_score(s.score());
+  for (const v1::BlacklistEntry& e : s.blacklist()) {
+    if (e.state() == v1::BLACKLIST_STATE_ACTIVE) r.set_blacklisted(true);
+    v1::BlacklistEntry* out = r.add_blacklist();
+    *out = e;
+    // Objections and repair applications are the subject's and the district's texts, not the
+    // platform's.
+    if (out->has_objection()) {
+      out->mutable_objection()->clear_text();
+      out->mutable_objection()->clear_decision_note();
+    }
+    if (out->has_repair()) {
+      out->mutable_repair()->clear_statement();
+      out->mutable_repair()->clear_evidence();
+      out->mutable_repair()->clear_decision_note();
+    }
+  }
+  *r.mutable_effective_at() = fact.time();
+  r.set_rules_version(rules_version);
+  return r;
+}
+
+// Stream ids "<ms>-<seq>" in order; "0" is before every id.
+bool StreamIdLess(const std::string& a, const std::string& b) {
+  auto parse = [](const std::string& id) {
+    std::pair<uint64_t, uint64_t> v{0, 0};
+    std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+    if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &v.first);
+    if (parts.size() > 1) (void)absl::SimpleAtoi(parts[1], &v.second);
+    return v;
+  };
+  return parse(a) < parse(b);
+}
+
+CreditStore::FactOutcome FactOutcomeOf(const Outcome& o) {
+  CreditStore::FactOutcome f;
+  f.status = o.status;
+  f.entry_id = o.entry_id;
+  if (!o.records.empty()) f.record_id = o.records.front().record_id();
+  return f;
+}
+
+// Runs commands in pipelines of kPipelineChunk; the first error reply fails it.
+class PipelineWriter {
+ public:
+  explicit PipelineWriter(redis::Pool* pool) : pool_(pool) {}
+  absl::Status Add(std::vector<std::string> cmd) {
+    cmds_.push_back(std::move(cmd));
+    if (cmds_.size() >= kPipelineChunk) return Flush();
+    return absl::OkStatus();
+  }
+  absl::Status Flush() {
+    if (cmds_.empty()) return absl::OkStatus();
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds_));
+    cmds_.clear();
+    for (const redis::Reply& r : replies) {
+      if (r.IsError()) return redis::ErrorReplyToStatus(r.str);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  redis::Pool* pool_;
+  std::vector<std::vector<std::string>> cmds_;
+};
+
+// Adds `name key member...` (or `name key score member...`) commands of at most kMaxArgs.
+class VariadicWriter {
+ public:
+  VariadicWriter(PipelineWriter* out, std::string name, std::string key)
+      : out_(out), name_(std::move(name)), key_(std::move(key)) {}
+  absl::Status Add(std::string a) { return Add2(std::move(a), std::nullopt); }
+  absl::Status Add(std::string a, std::string b) { return Add2(std::move(a), std::move(b)); }
+  absl::Status Flush() {
+    if (cmd_.size() <= 2) return absl::OkStatus();
+    std::vector<std::string> cmd;
+    cmd.swap(cmd_);
+    return out_->Add(std::move(cmd));
+  }
+
+ private:
+  absl::Status Add2(std::string a, std::optional<std::string> b) {
+    if (cmd_.empty()) cmd_ = {name_, key_};
+    cmd_.push_back(std::move(a));
+    if (b) cmd_.push_back(std::move(*b));
+    if (cmd_.size() >= kMaxArgs) return Flush();
+    return absl::OkStatus();
+  }
+  PipelineWriter* out_;
+  std::string name_, key_;
+  std::vector<std::string> cmd_;
+};
+
+std::string DefaultInstanceId() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  absl::BitGen gen;
+  return absl::StrCat(host, ":", getpid(), ":", absl::Uniform<uint64_t>(gen));
+}
+
+}  // namespace
+
+Applier::Applier(CreditStore* store, const Rules* rules, const SubjectIds* ids, Clock* clock,
+                 ApplierOptions options)
+    : store_(store), rules_(rules), ids_(ids), clock_(clock), options_(std::move(options)) {
+  if (options_.instance_id.empty()) options_.instance_id = DefaultInstanceId();
+  if (options_.batch_size <= 0) options_.batch_size = 1;
+}
+
+std::string Applier::Owner() const { return options_.instance_id; }
+
+absl::StatusOr<int> Applier::RunOnce() {
+  const std::string& version = rules_->version();
+  FG_ASSIGN_OR_RETURN(std::string serving, store_->ServingVersion());
+  if (serving == version) {
+    FG_ASSIGN_OR_RETURN(bool exists, store_->HasGeneration(version));
+    if (exists) return ApplyBatch(version, /*publish=*/true);
+    // The generation in force is gone (e.g. Redis lost it): rebuild it, then follow.
+  } else if (!serving.empty()) {
+    // Another rule set is in force. A version that was in force before it is an older one
+    // (a replica not yet upgraded): it must not take the service back.
+    FG_ASSIGN_OR_RETURN(bool served_before, store_->WasServed(version));
+    FG_ASSIGN_OR_RETURN(bool serving_exists, store_->HasGeneration(serving));
+    if (served_before && serving_exists) return 0;
+  }
+  FG_ASSIGN_OR_RETURN(bool leader, store_->TakeLease(version, Owner(), options_.lease));
+  if (!leader) return 0;
+  FG_ASSIGN_OR_RETURN(bool built, store_->HasGeneration(version));
+  if (!built) {
+    FG_ASSIGN_OR_RETURN(int64_t replayed, ReplayAll());
+    return static_cast<int>(std::min<int64_t>(replayed, std::numeric_limits<int>::max()));
+  }
+  // Follow the history, publishing nothing, until caught up; then switch.
+  FG_ASSIGN_OR_RETURN(int applied, ApplyBatch(version, /*publish=*/serving == version));
+  if (applied > 0) return applied;
+  absl::Status switched = store_->SwitchServing(version, clock_->Now());
+  if (switched.code() == absl::StatusCode::kAborted) return 0;  // facts arrived: next round
+  FG_RETURN_IF_ERROR(switched);
+  return 0;
+}
+
+absl::StatusOr<int> Applier::ApplyBatch(const std::string& version, bool publish) {
+  FG_ASSIGN_OR_RETURN(bool leader, store_->TakeLease(version, Owner(), options_.lease));
+  if (!leader) return 0;
+  FG_ASSIGN_OR_RETURN(std::string cursor, store_->Cursor(version));
+  FG_ASSIGN_OR_RETURN(auto facts, store_->ReadFacts(cursor, options_.batch_size));
+  if (facts.empty()) return 0;
+
+  // What the subjects loaded from Redis were ranked under, to move them when their links change.
+  absl::flat_hash_map<std::string, std::set<std::string>> ranked_before;
+  absl::Status load_error;
+  MemoryState::Loader loader;
+  loader.subject = [&](const std::string& id, v1::SubjectState* out) {
+    absl::StatusOr<std::optional<v1::SubjectState>> s = store_->LoadSubject(version, id);
+    if (!s.ok()) {
+      load_error.Update(s.status());
+      return false;
+    }
+    if (!s->has_value()) return false;
+    *out = std::move(**s);
+    ranked_before[id] = RankKeys(*store_, version, *out);
+    return true;
+  };
+  loader.hazard = [&](const std::string& id, v1::HazardState* out) {
+    absl::StatusOr<std::optional<v1::HazardState>> h = store_->LoadHazard(version, id);
+    if (!h.ok()) {
+      load_error.Update(h.status());
+      return false;
+    }
+    if (!h->has_value()) return false;
+    *out = std::move(**h);
+    return true;
+  };
+  loader.building = [&](const std::string& id, v1::BuildingState* out) {
+    absl::StatusOr<std::optional<v1::BuildingState>> b = store_->LoadBuilding(version, id);
+    if (!b.ok()) {
+      load_error.Update(b.status());
+      return false;
+    }
+    if (!b->has_value()) return false;
+    *out = std::move(**b);
+    return true;
+  };
+  loader.due = [&](absl::Time until) {
+    absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> d =
+        store_->LoadDue(version, until);
+    if (!d.ok()) {
+      load_error.Update(d.status());
+      return std::vector<std::pair<std::string, absl::Time>>();
+    }
+    return *std::move(d);
+  };
+  MemoryState state(std::move(loader));
+
+  int applied = 0;
+  std::string write_from = cursor;  // the cursor the pending write starts from
+  redis::AtomicWrite pending;
+  std::vector<std::pair<const v1::Fact*, Outcome>> pending_outcomes;
+
+  auto flush = [&](const std::string& last_id) -> absl::Status {
+    MemoryState::Dirty dirty = state.TakeDirty();
+    for (const std::string& id : dirty.subjects) {
+      const v1::SubjectState* s = state.FindSubject(id);
+      if (s == nullptr) continue;
+      pending.commands.push_back({"SET", store_->SubjectKey(version, id), s->SerializeAsString()});
+      pending.commands.push_back({"SADD", store_->SubjectsKey(version), id});
+      std::set<std::string> keys = RankKeys(*store_, version, *s);
+      for (const std::string& old : ranked_before[id]) {
+        if (!keys.contains(old)) pending.commands.push_back({"ZREM", old, id});
+      }
+      for (const std::string& key : keys) {
+        pending.commands.push_back({"ZADD", key, absl::StrCat(s->score()), id});
+      }
+      ranked_before[id] = std::move(keys);
+      for (const v1::BlacklistEntry& e : s->blacklist()) {
+        if (IsOpen(e.state())) {
+          pending.commands.push_back(
+              {"ZADD", store_->BlacklistKey(version),
+               absl::StrCat(TimeUtil::TimestampToMilliseconds(e.proposed_at())), e.entry_id()});
+        } else {
+          pending.commands.push_back({"ZREM", store_->BlacklistKey(version), e.entry_id()});
+        }
+      }
+    }
+    for (const std::string& id : dirty.hazards) {
+      const v1::HazardState* h = state.FindHazard(id);
+      if (h == nullptr) continue;
+      pending.commands.push_back({"SET", store_->HazardKey(version, id), h->SerializeAsString()});
+    }
+    for (const std::string& id : dirty.buildings) {
+      const v1::BuildingState* b = state.FindBuilding(id);
+      if (b == nullptr) continue;
+      pending.commands.push_back({"SET", store_->BuildingKey(version, id), b->SerializeAsString()});
+    }
+    for (const auto& [entry, due] : dirty.due) {
+      if (due == absl::InfinitePast()) {
+        pending.commands.push_back({"ZREM", store_->DueKey(version), entry});
+      } else {
+        pending.commands.push_back(
+            {"ZADD", store_->DueKey(version), absl::StrCat(CreditStore::DueScore(due)), entry});
+      }
+    }
+    pending.commands.push_back({"SET", store_->CursorKey(version), last_id});
+    pending.preconditions.push_back(Pre{
+        Pre::Kind::kEquals, store_->CursorKey(version), "", write_from, absl::StatusCode::kAborted,
+        absl::StrCat("generation ", version, " moved on from ", write_from)});
+    if (publish) {
+      pending.preconditions.push_back(Pre{Pre::Kind::kEquals, store_->ServingKey(), "", version,
+                                          absl::StatusCode::kAborted,
+                                          absl::StrCat(version, " is no longer in force")});
+    }
+    FG_RETURN_IF_ERROR(redis::Execute(*store_->pool(), pending));
+    if (publish && options_.on_applied) {
+      for (const auto& [fact, outcome] : pending_outcomes) options_.on_applied(*fact, outcome);
+    }
+    pending = redis::AtomicWrite();
+    pending_outcomes.clear();
+    write_from = last_id;
+    return absl::OkStatus();
+  };
+
+  for (size_t i = 0; i < facts.size(); ++i) {
+    const auto& [id, fact] = facts[i];
+    Outcome outcome = Apply(*rules_, *ids_, fact, &state);
+    FG_RETURN_IF_ERROR(load_error);  // the engine saw a partial state: write nothing
+    for (const v1::LedgerRecord& r : outcome.records) {
+      pending.commands.push_back(
+          {"RPUSH", store_->LedgerKey(version, r.subject_id()), r.SerializeAsString()});
+    }
+    for (auto& c : store_->OutcomeCommands(version, fact.fact_id(), FactOutcomeOf(outcome))) {
+      pending.commands.push_back(std::move(c));
+    }
+    if (publish) {
+      for (const std::string& subject_id : outcome.exported_subjects) {
+        const v1::SubjectState* s = state.FindSubject(subject_id);
+        if (s == nullptr) continue;
+        pending.appends.push_back(store_->ExportAppend(ExportRecordOf(*s, fact, version)));
+      }
+      if (!options_.outbox_key.empty()) {
+        for (const Publication& p : outcome.publications) {
+          if (p.payload == nullptr) continue;
+          const v1::SubjectState* s = state.FindSubject(p.subject_id);
+          std::string tier;
+          if (s != nullptr && s->subject().buildings_size() > 0) {
+            tier = s->subject().buildings(0).tier_path();
+          }
+          events::Envelope envelope =
+              events::NewEnvelope(*p.payload, "credit", "", tier, clock_->Now(), event_ids_);
+          pending.appends.push_back(events::OutboxAppend(
+              options_.outbox_key, events::Message{std::string(events::kCreditTopic), p.subject_id,
+                                                   events::SerializeEnvelope(envelope)}));
+        }
+      }
+    }
+    pending_outcomes.emplace_back(&fact, std::move(outcome));
+    ++applied;
+    const bool last = i + 1 == facts.size();
+    if (last || pending.commands.size() + pending.appends.size() >= kMaxCommandsPerWrite) {
+      FG_RETURN_IF_ERROR(flush(id));
+    }
+  }
+  return applied;
+}
+
+absl::StatusOr<int64_t> Applier::ReplayAll() {
+  const std::string& version = rules_->version();
+  FG_ASSIGN_OR_RETURN(bool leader, store_->TakeLease(version, Owner(), options_.lease));
+  if (!leader) {
+    return absl::AbortedError(
+        absl::StrCat("another replica holds the lease on generation ", version));
+  }
+  // Starts from nothing: a half-written generation of an interrupted replay is dropped (and
+  // the generation in force is refused).
+  FG_RETURN_IF_ERROR(store_->DropGeneration(version));
+  FG_ASSIGN_OR_RETURN(int64_t history, store_->FactCount());
+  FG_RETURN_IF_ERROR(store_->ReplayStarted(version, history, clock_->Now()));
+
+  // Outcomes are kept a day; older facts' outcomes would expire at once.
+  const absl::Time outcomes_from = clock_->Now() - CreditStore::kOutcomeTtl;
+  redis::Pool* pool = store_->pool();
+  PipelineWriter out(pool);
+  MemoryState state;
+  std::string last = "0";
+  int64_t applied = 0;
+  while (true) {
+    FG_ASSIGN_OR_RETURN(auto facts, store_->ReadFacts(last, kReplayChunk));
+    if (facts.empty()) break;
+    // The ledger is append-only: each chunk's records go out with it, grouped per subject.
+    std::map<std::string, std::vector<std::string>> ledger;
+    for (const auto& [id, fact] : facts) {
+      Outcome outcome = Apply(*rules_, *ids_, fact, &state);
+      for (const v1::LedgerRecord& r : outcome.records) {
+        ledger[r.subject_id()].push_back(r.SerializeAsString());
+      }
+      if (TimeOf(fact.time()) >= outcomes_from) {
+        for (auto& c : store_->OutcomeCommands(version, fact.fact_id(), FactOutcomeOf(outcome))) {
+          FG_RETURN_IF_ERROR(out.Add(std::move(c)));
+        }
+      }
+    }
+    for (auto& [subject, records] : ledger) {
+      VariadicWriter push(&out, "RPUSH", store_->LedgerKey(version, subject));
+      for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
+      FG_RETURN_IF_ERROR(push.Flush());
+    }
+    FG_RETURN_IF_ERROR(out.Flush());
+    applied += static_cast<int64_t>(facts.size());
+    last = facts.back().first;
+    if (applied > history) history = applied;
+    FG_RETURN_IF_ERROR(store_->ReplayProgress(version, applied, history));
+    FG_ASSIGN_OR_RETURN(bool still, store_->TakeLease(version, Owner(), options_.lease));
+    if (!still) {
+      return absl::AbortedError(
+          absl::StrCat("lost the lease on generation ", version, " during its replay"));
+    }
+  }
+
+  // The final state: subjects, rankings, blacklist, hazards, due times.
+  MemoryState::Dirty dirty = state.TakeDirty();
+  {
+    VariadicWriter all_subjects(&out, "SADD", store_->SubjectsKey(version));
+    VariadicWriter blacklist(&out, "ZADD", store_->BlacklistKey(version));
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> ranks;
+    for (const std::string& id : dirty.subjects) {
+      const v1::SubjectState* s = state.FindSubject(id);
+      if (s == nullptr) continue;
+      FG_RETURN_IF_ERROR(out.Add({"SET", store_->SubjectKey(version, id), s->SerializeAsString()}));
+      FG_RETURN_IF_ERROR(all_subjects.Add(id));
+      for (const std::string& key : RankKeys(*store_, version, *s)) {
+        ranks[key].emplace_back(absl::StrCat(s->score()), id);
+      }
+      for (const v1::BlacklistEntry& e : s->blacklist()) {
+        if (!IsOpen(e.state())) continue;
+        FG_RETURN_IF_ERROR(blacklist.Add(
+            absl::StrCat(TimeUtil::TimestampToMilliseconds(e.proposed_at())), e.entry_id()));
+      }
+    }
+    FG_RETURN_IF_ERROR(all_subjects.Flush());
+    FG_RETURN_IF_ERROR(blacklist.Flush());
+    for (auto& [key, members] : ranks) {
+      VariadicWriter zadd(&out, "ZADD", key);
+      for (auto& [score, id] : members) FG_RETURN_IF_ERROR(zadd.Add(score, id));
+      FG_RETURN_IF_ERROR(zadd.Flush());
+    }
+  }
+  for (const std::string& id : dirty.hazards) {
+    const v1::HazardState* h = state.FindHazard(id);
+    if (h == nullptr) continue;
+    FG_RETURN_IF_ERROR(out.Add({"SET", store_->HazardKey(version, id), h->SerializeAsString()}));
+  }
+  for (const std::string& id : dirty.buildings) {
+    const v1::BuildingState* b = state.FindBuilding(id);
+    if (b == nullptr) continue;
+    FG_RETURN_IF_ERROR(out.Add({"SET", store_->BuildingKey(version, id), b->SerializeAsString()}));
+  }
+  {
+    VariadicWriter due(&out, "ZADD", store_->DueKey(version));
+    for (const auto& [entry, at] : dirty.due) {
+      if (at == absl::InfinitePast()) continue;
+      FG_RETURN_IF_ERROR(due.Add(absl::StrCat(CreditStore::DueScore(at)), entry));
+    }
+    FG_RETURN_IF_ERROR(due.Flush());
+  }
+  FG_RETURN_IF_ERROR(out.Flush());
+  // Last: the cursor says the generation is whole.
+  FG_RETURN_IF_ERROR(pool->Command({"SET", store_->CursorKey(version), last}).status());
+  return applied;
+}
+
+absl::StatusOr<bool> Applier::AppendClockIfDue() {
+  FG_ASSIGN_OR_RETURN(std::string serving, store_->ServingVersion());
+  if (serving.empty()) return false;
+  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  FG_ASSIGN_OR_RETURN(auto due, store_->LoadDue(serving, now));
+  if (due.empty()) return false;
+  if (!last_clock_id_.empty()) {
+    FG_ASSIGN_OR_RETURN(std::string cursor, store_->Cursor(serving));
+    if (StreamIdLess(cursor, last_clock_id_)) return false;  // still waiting to be applied
+  }
+  v1::Fact fact;
+  fact.set_fact_id(absl::StrCat("clock:", absl::ToUnixMillis(now)));
+  *fact.mutable_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
+  fact.set_actor("credit");
+  fact.mutable_clock();
+  FG_ASSIGN_OR_RETURN(last_clock_id_, store_->AppendFact(fact));
+  return true;
+}
+
+}  // namespace firegrid::credit
