@@ -688,6 +688,9 @@ class Step {
         name = b->building_name();
         tier = b->tier_path();
       }
+      // A building no fact has described yet: as the service's directory knew it at the call.
+      if (name.empty()) name = f.building_name();
+      if (tier.empty()) tier = f.tier_path();
     }
     if (EnsureSubject(f.party(), f.building_id(), name, tier, nullptr) == nullptr) {
       return absl::InvalidArgumentError("registration.party: names no subject");
