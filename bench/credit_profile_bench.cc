@@ -1,0 +1,389 @@
+// credit_profile_bench: GetProfile throughput against the same server's health check.
+//
+// Starts redis-server, firegrid-devbroker and firegrid-credit on free loopback ports in a
+// temporary directory, registers --subjects organisations (RegisterSubject as a district admin),
+// waits until the first one has a profile, then runs h2load (nghttp2) twice with the same
+// settings against the credit service over h2c: grpc.health.v1.Health/Check (the baseline) and
+// firegrid.credit.v1.CreditService/GetProfile of one registered subject. Each h2load run is
+// preceded by a short warm-up run. It prints both throughputs, their ratio and whether the goal
+// (GetProfile >= 0.5x the health check) was met.
+//
+// h2load counts HTTP statuses, and a gRPC error is an HTTP 200 too (grpc-status is in the
+// trailers). So the benchmark checks the answers twice: direct gRPC calls of the same request
+// must all succeed, and the response bytes h2load received must be exactly one framed Profile
+// per 2xx response (an error carries no message).
+//
+//   credit_profile_bench [--subjects=1000] [--requests=200000] [--connections=8] [--streams=4]
+//
+// Exit 0 whatever the throughput (the goal is reported, not enforced); 1 when the stack could
+// not be set up or h2load could not run. Not a CTest test.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/auth/grpc_auth.h"
+#include "libs/auth/token.h"
+#include "libs/common/config.h"
+#include "libs/subjects/party.h"
+#include "tests/support/devbroker.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
+
+namespace firegrid::bench {
+namespace {
+
+namespace cv1 = ::firegrid::credit::v1;
+namespace sv1 = ::firegrid::subjects::v1;
+
+constexpr char kKey[] = "bench-development-key-0123456789abcdef";
+constexpr char kPersonKey[] = "bench-person-key-0123456789abcdef0123";
+constexpr char kDistrict[] = "500109";
+constexpr double kGoalRatio = 0.5;
+constexpr char kHealthPath[] = "/grpc.health.v1.Health/Check";
+constexpr char kProfilePath[] = "/firegrid.credit.v1.CreditService/GetProfile";
+
+struct Config {
+  int subjects = 0;
+  int requests = 0;
+  int warm_up_requests = 0;
+  int connections = 0;
+  int streams = 0;
+  int check_calls = 0;
+  std::string h2load;
+};
+
+void Fail(const std::string& what) {
+  std::cerr << "credit_profile_bench: " << what << std::endl;
+  std::exit(1);
+}
+
+void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
+
+// The i-th organisation's unified social credit code: "91500109" (a company registered in
+// district 500109), nine digits, and the GB 32100 check character.
+std::string CreditCode(int i) {
+  std::string first17 = absl::StrFormat("91500109%09d", i + 1);
+  return first17 + subjects::CreditCodeCheckCharacter(first17);
+}
+
+// The gRPC message framing: a zero byte (not compressed), the length (4 bytes, big-endian),
+// the serialized message.
+std::string Framed(const std::string& message) {
+  const uint32_t n = static_cast<uint32_t>(message.size());
+  std::string out(1, '\0');
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((n >> shift) & 0xff));
+  return out + message;
+}
+
+// What one h2load run reported.
+struct H2loadResult {
+  double seconds = 0;
+  double rps = 0;
+  long done = 0, succeeded = 0, failed = 0, errored = 0, timeout = 0;
+  long status_2xx = 0, status_other = 0;
+  long data_bytes = 0;
+  std::string summary;  // the lines the numbers come from
+};
+
+std::optional<long> Capture(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex(pattern))) return std::nullopt;
+  return std::stol(m[1].str());
+}
+
+// Runs h2load against http://<address><path> with `data_file` as the request body of every
+// request; fails the benchmark when h2load cannot run or its output cannot be read.
+H2loadResult RunH2load(const Config& c, const std::string& dir, const std::string& name,
+                       const std::string& address, const std::string& path,
+                       const std::string& data_file, const std::string& token, int requests) {
+  testing::Subprocess h2load;
+  testing::SubprocessOptions o;
+  o.argv = {c.h2load,
+            absl::StrCat("--requests=", requests),
+            absl::StrCat("--clients=", c.connections),
+            absl::StrCat("--max-concurrent-streams=", c.streams),
+            "--threads=1",
+            "--header=content-type: application/grpc",
+            "--header=te: trailers",
+            "--header=authorization: Bearer " + token,
+            "--data=" + data_file,
+            absl::StrCat("http://", address, path)};
+  o.log_dir = dir;
+  o.name = name;
+  if (absl::Status s = h2load.Start(o); !s.ok()) Fail("cannot start h2load: " + s.ToString());
+  absl::StatusOr<int> rc = h2load.Wait(absl::Minutes(10));
+  if (!rc.ok()) {
+    h2load.Stop().IgnoreError();
+    Fail("h2load did not finish within 10 minutes");
+  }
+  std::stringstream out;
+  out << std::ifstream(h2load.stdout_path()).rdbuf();
+  const std::string text = out.str();
+  if (*rc != 0) Fail(absl::StrCat("h2load exited with ", *rc, ":\n", text));
+
+  H2loadResult r;
+  std::smatch m;
+  if (!std::regex_search(text, m,
+                         std::regex(R"(finished in ([0-9.]+)(us|ms|s), ([0-9.]+) req/s)"))) {
+    Fail("cannot read h2load's output:\n" + text);
+  }
+  r.seconds = std::stod(m[1].str()) / (m[2].str() == "s" ? 1.0 : m[2].str() == "ms" ? 1e3 : 1e6);
+  r.rps = std::stod(m[3].str());
+  auto need = [&](const std::string& pattern) {
+    std::optional<long> v = Capture(text, pattern);
+    if (!v) Fail("cannot read h2load's output (" + pattern + "):\n" + text);
+    return *v;
+  };
+  r.done = need(R"(([0-9]+) done)");
+  r.succeeded = need(R"(([0-9]+) succeeded)");
+  r.failed = need(R"(([0-9]+) failed)");
+  r.errored = need(R"(([0-9]+) errored)");
+  r.timeout = need(R"(([0-9]+) timeout)");
+  r.status_2xx = need(R"(status codes: ([0-9]+) 2xx)");
+  r.status_other = need(R"(([0-9]+) 3xx)") + need(R"(([0-9]+) 4xx)") + need(R"(([0-9]+) 5xx)");
+  r.data_bytes = need(R"(\(([0-9]+)\) data)");
+  for (const char* line : {"finished in", "requests:", "status codes:", "traffic:"}) {
+    const size_t at = text.find(line);
+    if (at != std::string::npos) {
+      absl::StrAppend(&r.summary, "    ", text.substr(at, text.find('\n', at) - at), "\n");
+    }
+  }
+  return r;
+}
+
+void PrintRun(const std::string& what, const H2loadResult& r, long framed_size) {
+  std::printf("\n  %s\n%s", what.c_str(), r.summary.c_str());
+  std::printf("    responses carrying the expected message: %ld of %ld (%ld bytes each)\n",
+              r.data_bytes / framed_size, r.status_2xx, framed_size);
+}
+
+int Run(const Config& c) {
+  // ----- the stack
+  Step("starting redis-server, the dev broker and firegrid-credit");
+  testing::TempDir dir("credit-bench");
+  testing::RedisServerOptions ro;
+  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
+  testing::RedisServer redis(ro);
+  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
+  testing::DevBroker broker;
+  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
+  const std::string key_file = dir.path() + "/jwt.key";
+  std::ofstream(key_file) << kKey;
+  const std::string person_key_file = dir.path() + "/person.key";
+  std::ofstream(person_key_file) << kPersonKey;
+  // The benchmark profile (bench/README.md): one principal sends every call, so the
+  // per-principal rate limit and the failed-authentication throttle are off; the rest is as
+  // deployed.
+  testing::ServiceProcess credit(testing::ServiceProcessOptions{
+      .binary = FIREGRID_CREDIT_BIN,
+      .name = "credit",
+      .flags = {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
+                "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s",
+                std::string("--rules-file=") + FIREGRID_CONFIG_DIR + "/credit_rules.textproto",
+                "--person-key-file=" + person_key_file, "--rate-limit=0", "--auth-failure-limit=0"},
+      .log_dir = dir.path()});
+  if (absl::Status s = credit.Start(); !s.ok()) Fail(std::string(s.message()));
+
+  auto signer = auth::TokenSigner::Hs256(kKey);
+  if (!signer.ok()) Fail("token signer");
+  auth::Principal p;
+  p.role = auth::Role::kDistrictAdmin;
+  p.tier_path = kDistrict;
+  p.org_unit = kDistrict;
+  p.subject = "bench-admin";
+  absl::StatusOr<std::string> signed_token = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
+  if (!signed_token.ok()) Fail("cannot sign a token");
+  const std::string admin = *signed_token;
+  auto channel = grpc::CreateChannel(credit.grpc_address(), grpc::InsecureChannelCredentials());
+  auto stub = cv1::CreditService::NewStub(channel);
+  auto ctx = [&](grpc::ClientContext* cc) {
+    cc->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    auth::AttachToken(cc, admin);
+  };
+
+  // ----- subjects: management units, property companies and maintenance agencies, registered
+  // by 8 threads (each call waits until its fact is applied).
+  Step(absl::StrCat("registering ", c.subjects, " subjects"));
+  const sv1::PartyRole roles[] = {sv1::PARTY_ROLE_MANAGEMENT_UNIT, sv1::PARTY_ROLE_PROPERTY_COMPANY,
+                                  sv1::PARTY_ROLE_MAINTENANCE_AGENCY};
+  const absl::Time register_start = absl::Now();
+  std::vector<std::string> subject_ids(c.subjects);
+  std::atomic<int> next{0};
+  std::string register_error;
+  absl::Mutex error_mu;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) {
+    workers.emplace_back([&] {
+      for (int i = next++; i < c.subjects; i = next++) {
+        cv1::RegisterSubjectRequest req;
+        sv1::Party* party = req.mutable_party();
+        party->set_role(roles[i % 3]);
+        party->set_name(absl::StrCat("压测消防主体", i + 1, "号"));
+        party->set_credit_code(CreditCode(i));
+        cv1::Subject out;
+        grpc::ClientContext cc;
+        ctx(&cc);
+        grpc::Status s = stub->RegisterSubject(&cc, req, &out);
+        if (!s.ok()) {
+          absl::MutexLock lock(&error_mu);
+          register_error = absl::StrCat("RegisterSubject ", party->credit_code(), ": ",
+                                        s.error_code(), " ", s.error_message());
+          next = c.subjects;
+          return;
+        }
+        subject_ids[i] = out.subject_id();
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  if (!register_error.empty()) Fail(register_error);
+  const absl::Duration register_time = absl::Now() - register_start;
+
+  // ----- the first subject's profile
+  cv1::GetProfileRequest profile_req;
+  profile_req.set_subject_id(subject_ids[0]);
+  cv1::Profile profile;
+  grpc::Status last;
+  const bool has_profile = testing::WaitUntil(
+      [&] {
+        grpc::ClientContext cc;
+        ctx(&cc);
+        last = stub->GetProfile(&cc, profile_req, &profile);
+        return last.ok();
+      },
+      absl::Seconds(60));
+  if (!has_profile) Fail("GetProfile of the first subject: " + last.error_message());
+  Step(absl::StrCat("registered ", c.subjects, " subjects in ",
+                    absl::FormatDuration(absl::Trunc(register_time, absl::Milliseconds(10))), "; ",
+                    subject_ids[0], " has a profile (score ", profile.score(), ")"));
+
+  // ----- the request bodies
+  const std::string health_body = Framed("");  // grpc.health.v1.HealthCheckRequest{}: empty
+  const std::string profile_body = Framed(profile_req.SerializeAsString());
+  const std::string health_file = dir.path() + "/health.req";
+  const std::string profile_file = dir.path() + "/profile.req";
+  std::ofstream(health_file, std::ios::binary) << health_body;
+  std::ofstream(profile_file, std::ios::binary) << profile_body;
+  // The answers every call must carry: HealthCheckResponse{status: SERVING} (field 1, varint 1)
+  // and the profile read above (it does not change during the run).
+  const long health_framed = static_cast<long>(Framed(std::string("\x08\x01", 2)).size());
+  const long profile_framed = static_cast<long>(Framed(profile.SerializeAsString()).size());
+
+  // ----- the two runs, same settings, each after a warm-up run
+  const std::string where = credit.grpc_address();
+  Step(absl::StrCat("h2load: ", c.requests, " health checks (", c.connections, " connections x ",
+                    c.streams, " streams)"));
+  RunH2load(c, dir.path(), "h2load-health-warmup", where, kHealthPath, health_file, admin,
+            c.warm_up_requests);
+  const H2loadResult health =
+      RunH2load(c, dir.path(), "h2load-health", where, kHealthPath, health_file, admin, c.requests);
+  Step(absl::StrCat("h2load: ", c.requests, " GetProfile calls (", c.connections, " connections x ",
+                    c.streams, " streams)"));
+  RunH2load(c, dir.path(), "h2load-profile-warmup", where, kProfilePath, profile_file, admin,
+            c.warm_up_requests);
+  const H2loadResult get = RunH2load(c, dir.path(), "h2load-profile", where, kProfilePath,
+                                     profile_file, admin, c.requests);
+
+  // ----- the same request over gRPC: every answer must be OK and the same profile
+  int check_ok = 0;
+  std::string check_error;
+  for (int i = 0; i < c.check_calls; ++i) {
+    grpc::ClientContext cc;
+    ctx(&cc);
+    cv1::Profile again;
+    grpc::Status s = stub->GetProfile(&cc, profile_req, &again);
+    if (!s.ok()) {
+      check_error = absl::StrCat(s.error_code(), " ", s.error_message());
+    } else if (static_cast<long>(Framed(again.SerializeAsString()).size()) != profile_framed) {
+      check_error = "a profile of another size than the first";
+    } else {
+      ++check_ok;
+    }
+  }
+
+  // ----- report
+  std::printf(
+      "\ncredit profile throughput: h2load over h2c, %d connections x %d streams, %d "
+      "requests per run (after %d to warm up), one h2load thread\n",
+      c.connections, c.streams, c.requests, c.warm_up_requests);
+  std::printf("  %d subjects registered in %s; GetProfile of %s (%ld bytes framed)\n", c.subjects,
+              absl::FormatDuration(absl::Trunc(register_time, absl::Milliseconds(10))).c_str(),
+              subject_ids[0].c_str(), profile_framed);
+  PrintRun("(a) grpc.health.v1.Health/Check (baseline)", health, health_framed);
+  PrintRun("(b) firegrid.credit.v1.CreditService/GetProfile", get, profile_framed);
+  std::printf("\n  direct gRPC GetProfile calls of the same request: %d of %d OK%s\n", check_ok,
+              c.check_calls,
+              check_error.empty() ? "" : (" (last error: " + check_error + ")").c_str());
+
+  // Every request answered with the expected message: as many 2xx as requests, nothing failed,
+  // and exactly one framed message per 2xx response.
+  auto all_answered = [](const H2loadResult& r, long framed, int requests) {
+    return r.succeeded == requests && r.status_2xx == requests && r.status_other == 0 &&
+           r.failed == 0 && r.errored == 0 && r.timeout == 0 &&
+           r.data_bytes == static_cast<long>(requests) * framed;
+  };
+  const bool health_ok = all_answered(health, health_framed, c.requests);
+  const bool profile_ok =
+      all_answered(get, profile_framed, c.requests) && check_ok == c.check_calls;
+  const double ratio = health.rps > 0 ? get.rps / health.rps : 0;
+  std::printf("\n  health check  %10.0f req/s%s\n", health.rps,
+              health_ok ? "" : "  (NOT every request answered SERVING)");
+  std::printf("  GetProfile    %10.0f req/s%s\n", get.rps,
+              profile_ok ? "" : "  (NOT every request answered with the profile)");
+  std::printf("  ratio         %10.2fx the health check\n", ratio);
+  std::printf("\n  goal GetProfile >= %.1fx the health check, every call answered: %s\n",
+              kGoalRatio, health_ok && profile_ok && ratio >= kGoalRatio ? "MET" : "NOT MET");
+  std::fflush(stdout);
+
+  credit.Stop().IgnoreError();
+  return 0;
+}
+
+}  // namespace
+}  // namespace firegrid::bench
+
+int main(int argc, char** argv) {
+  firegrid::bench::Config c;
+  firegrid::ConfigBinder binder("credit_profile_bench");
+  binder.Int("subjects", &c.subjects, 1000, "organisations registered before the runs", 1, 1000000);
+  binder.Int("requests", &c.requests, 200000, "requests per h2load run", 100, 100000000);
+  binder.Int("warm-up-requests", &c.warm_up_requests, 5000,
+             "requests of the warm-up run before each measured run", 100, 10000000);
+  binder.Int("connections", &c.connections, 8, "h2load clients (HTTP/2 connections)", 1, 1000);
+  binder.Int("streams", &c.streams, 4, "concurrent streams per connection", 1, 1000);
+  binder.Int("check-calls", &c.check_calls, 200,
+             "direct gRPC GetProfile calls that verify the answers", 1, 1000000);
+  binder.String("h2load", &c.h2load, "h2load", "the h2load program (nghttp2-client)");
+  absl::Status s = binder.Parse(argc, argv, {});
+  if (firegrid::ConfigBinder::IsHelp(s)) {
+    std::cout << s.message() << "\n";
+    return 0;
+  }
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  return firegrid::bench::Run(c);
+}
