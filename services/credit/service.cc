@@ -192,11 +192,26 @@ CreditApi::CreditApi(CreditStore* store, const Rules* rules, const SubjectIds* i
 absl::StatusOr<CreditApi::Loaded> CreditApi::LoadVisible(const P& p,
                                                          const std::string& subject_id_or_code) {
   FG_ASSIGN_OR_RETURN(std::string id, CanonicalSubjectId(subject_id_or_code));
-  FG_ASSIGN_OR_RETURN(std::string version, store_->ServingVersion());
+  std::string guess;
+  {
+    absl::MutexLock lock(&serving_mu_);
+    guess = last_serving_;
+  }
+  // One round trip when the version in force is the one seen last (nearly always); a second
+  // one, from the version now in force, right after a switch.
+  FG_ASSIGN_OR_RETURN(CreditStore::ServedSubject served, store_->LoadServedSubject(guess, id));
+  const std::string version = std::move(served.version);
   if (version.empty()) {
     return absl::UnavailableError("credit scores are being computed for the first time; retry");
   }
-  FG_ASSIGN_OR_RETURN(std::optional<v1::SubjectState> state, store_->LoadSubject(version, id));
+  std::optional<v1::SubjectState> state = std::move(served.state);
+  if (version != guess) {
+    {
+      absl::MutexLock lock(&serving_mu_);
+      last_serving_ = version;
+    }
+    FG_ASSIGN_OR_RETURN(state, store_->LoadSubject(version, id));
+  }
   if (!state.has_value() || !MayRead(p, *state)) {
     return absl::NotFoundError(absl::StrCat("subject ", id, " not found"));
   }

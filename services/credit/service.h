@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "firegrid/credit/v1/credit.pb.h"
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
@@ -87,6 +89,10 @@ class CreditApi {
   Clock* clock_;
   IdGenerator* id_gen_;
   ServiceOptions options_;
+  // The version last seen in force: LoadVisible reads the subject from it in the same round
+  // trip as the version in force, and reads again only when it has changed.
+  absl::Mutex serving_mu_;
+  std::string last_serving_ ABSL_GUARDED_BY(serving_mu_);
 };
 
 // Whether `p` may read a subject in `state` (see CreditApi). Exposed for tests.

@@ -137,6 +137,41 @@ TEST_F(CreditApiTest, ANewSubjectStartsAtTheBaseScoreWithLevelA) {
   EXPECT_EQ(p->rules_version(), "2026.1");
 }
 
+TEST_F(CreditApiTest, ProfilesAreReadFromTheGenerationInForceRightAfterASwitch) {
+  const v1::Subject s = Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
+  v1::GetProfileRequest req;
+  req.set_subject_id(s.subject_id());
+  auto before = api_->GetProfile(admin_, req);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->rules_version(), "2026.1");
+  EXPECT_EQ(before->score(), 100);
+
+  // Another generation goes in force (what a replay under new rules ends with); the applier of
+  // the old rules stops first, so that it does not replay them back in force.
+  running_ = false;
+  applier_thread_.join();
+  auto state = store_->LoadSubject("2026.1", s.subject_id());
+  ASSERT_TRUE(state.ok() && state->has_value());
+  v1::SubjectState next = **state;
+  next.set_score(42);
+  ASSERT_TRUE(
+      pool_
+          ->Command({"SET", store_->SubjectKey("2027.1", s.subject_id()), next.SerializeAsString()})
+          .ok());
+  ASSERT_TRUE(pool_->Command({"SET", store_->CursorKey("2027.1"), *store_->LastFactId()}).ok());
+  ASSERT_TRUE(store_->SwitchServing("2027.1", clock_.Now()).ok());
+
+  // The very next read comes from the new generation, not from the version seen before.
+  auto after = api_->GetProfile(admin_, req);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->rules_version(), "2027.1");
+  EXPECT_EQ(after->score(), 42);
+  auto again = api_->GetProfile(admin_, req);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->rules_version(), "2027.1");
+  EXPECT_EQ(again->score(), 42);
+}
+
 TEST_F(CreditApiTest, ManualRecordNeedsReasonAndLegalBasis) {
   v1::Subject s = Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
   auto m = Manual(s.subject_id(), "violation.false_inspection_report");

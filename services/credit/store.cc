@@ -299,6 +299,24 @@ absl::StatusOr<std::optional<v1::SubjectState>> CreditStore::LoadSubject(
   return LoadMessage<v1::SubjectState>(pool_, SubjectKey(version, subject_id));
 }
 
+absl::StatusOr<CreditStore::ServedSubject> CreditStore::LoadServedSubject(
+    const std::string& guess, const std::string& subject_id) {
+  const std::string key = SubjectKey(guess, subject_id);
+  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> r,
+                      pool_->Pipeline({{"GET", ServingKey()}, {"GET", key}}));
+  for (const redis::Reply& x : r) {
+    if (x.IsError()) return redis::ErrorReplyToStatus(x.str);
+  }
+  ServedSubject out;
+  if (!r[0].IsNil()) out.version = r[0].str;
+  if (out.version != guess || r[1].IsNil()) return out;
+  if (r[1].type != redis::Reply::Type::kString) return Unexpected("GET", r[1]);
+  v1::SubjectState state;
+  FG_RETURN_IF_ERROR(Parse(r[1].str, key, &state));
+  out.state = std::move(state);
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::HazardState>> CreditStore::LoadHazard(
     const std::string& version, const std::string& hazard_id) {
   return LoadMessage<v1::HazardState>(pool_, HazardKey(version, hazard_id));

@@ -81,6 +81,15 @@ class CreditStore {
   // ---- reads of a generation ----
   absl::StatusOr<std::optional<v1::SubjectState>> LoadSubject(const std::string& version,
                                                               const std::string& subject_id);
+  // The read path's one round trip: the version in force and, read in the same pipeline, the
+  // subject's state in generation `guess` (the version the caller saw in force last). `state` is
+  // meaningful only when `version == guess`; otherwise the caller reads again from `version`.
+  struct ServedSubject {
+    std::string version;  // "" before the first start
+    std::optional<v1::SubjectState> state;
+  };
+  absl::StatusOr<ServedSubject> LoadServedSubject(const std::string& guess,
+                                                  const std::string& subject_id);
   absl::StatusOr<std::optional<v1::HazardState>> LoadHazard(const std::string& version,
                                                             const std::string& hazard_id);
   absl::StatusOr<std::optional<v1::BuildingState>> LoadBuilding(const std::string& version,

@@ -277,6 +277,41 @@ TEST_F(CreditStoreTest, SwitchingServingNeedsTheCursorAtTheEndOfTheHistory) {
   EXPECT_EQ(*store_->Cursor("2027.1"), id);
 }
 
+TEST_F(CreditStoreTest, LoadServedSubjectReadsTheSubjectOnlyFromTheGenerationInForce) {
+  // Before the first start: no version, no state.
+  auto none = store_->LoadServedSubject("", "org:A");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->version, "");
+  EXPECT_FALSE(none->state.has_value());
+
+  for (const auto& [v, score] : {std::pair<std::string, int>{kV, 80}, {"2027.1", 70}}) {
+    v1::SubjectState s;
+    s.mutable_subject()->set_subject_id("org:A");
+    s.set_score(score);
+    ASSERT_TRUE(
+        pool_->Command({"SET", store_->SubjectKey(v, "org:A"), s.SerializeAsString()}).ok());
+  }
+  ASSERT_TRUE(pool_->Command({"SET", store_->CursorKey(kV), "0"}).ok());
+  ASSERT_TRUE(store_->SwitchServing(kV, absl::Now()).ok());
+
+  // The right guess: the state of the generation in force, in the same round trip.
+  auto right = store_->LoadServedSubject(kV, "org:A");
+  ASSERT_TRUE(right.ok()) << right.status();
+  EXPECT_EQ(right->version, kV);
+  ASSERT_TRUE(right->state.has_value());
+  EXPECT_EQ(right->state->score(), 80);
+  // A wrong guess: the version in force, and nothing read from the other generation.
+  auto wrong = store_->LoadServedSubject("2027.1", "org:A");
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(wrong->version, kV);
+  EXPECT_FALSE(wrong->state.has_value());
+  // An unknown subject in the generation in force.
+  auto unknown = store_->LoadServedSubject(kV, "org:B");
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(unknown->version, kV);
+  EXPECT_FALSE(unknown->state.has_value());
+}
+
 TEST_F(CreditStoreTest, InfoShowsTheVersionInForceAndTheReplayProgress) {
   auto idle = store_->Info();
   ASSERT_TRUE(idle.ok()) << idle.status();
