@@ -120,6 +120,12 @@ int main(int argc, char** argv) {
     metrics.Applied(fact, outcome);
   };
   credit::Applier applier(&store, &*rules, &ids, RealClock::Get(), ao);
+  if (absl::Status s = metrics.WatchUnappliedAge(
+          [&store] { return credit::UnappliedAge(store, RealClock::Get()->Now()); });
+      !s.ok()) {
+    log::Error("cannot register metrics", {{"error", std::string(s.message())}});
+    return 2;
+  }
   credit::CreditApi api(&store, &*rules, &ids, &directory, RealClock::Get(), &id_gen,
                         credit::ServiceOptions{.apply_wait = apply_wait});
   credit::CreditGrpcService service(&api, &rt.authenticator());

@@ -1,12 +1,22 @@
 #include "services/credit/metrics.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/proto_json.h"
+#include "libs/common/status.h"
 
 namespace firegrid::credit {
 
+namespace {
+constexpr char kUnappliedAge[] = "firegrid_credit_unapplied_age_seconds";
+}  // namespace
+
 CreditMetrics::CreditMetrics(server::MetricsRegistry* registry)
-    : facts_(registry->AddCounter("firegrid_credit_facts_applied_total",
+    : registry_(registry),
+      facts_(registry->AddCounter("firegrid_credit_facts_applied_total",
                                   "Credit history facts applied to the rule set in force.")),
       records_(registry->AddCounter("firegrid_credit_records_total",
                                     "Credit ledger records written by the rule set in force.")) {}
@@ -28,6 +38,42 @@ void CreditMetrics::Applied(const v1::Fact& fact, const Outcome& outcome) {
         .Get({{"kind", EnumLabel(v1::RecordKind_descriptor(), static_cast<int>(r.kind()))}})
         .Increment();
   }
+}
+
+absl::Status CreditMetrics::WatchUnappliedAge(std::function<absl::StatusOr<absl::Duration>()> age) {
+  absl::Status st = registry_->AddGaugeCallback(
+      kUnappliedAge,
+      "How long the oldest credit fact not yet applied to the rule set in force has waited (0 "
+      "when caught up)",
+      [age = std::move(age)]() -> std::vector<std::pair<server::Labels, double>> {
+        absl::StatusOr<absl::Duration> a = age();
+        if (!a.ok()) return {};  // Redis unreachable: no sample rather than a wrong one
+        return {{server::Labels{{"generation", "serving"}}, absl::ToDoubleSeconds(*a)}};
+      });
+  if (st.ok()) watching_ = true;
+  return st;
+}
+
+void CreditMetrics::Close() {
+  if (!watching_) return;
+  registry_->RemoveGaugeCallback(kUnappliedAge);
+  watching_ = false;
+}
+
+absl::StatusOr<absl::Duration> UnappliedAge(CreditStore& store, absl::Time now) {
+  FG_ASSIGN_OR_RETURN(std::string serving, store.ServingVersion());
+  std::string cursor = "0";
+  if (!serving.empty()) {
+    FG_ASSIGN_OR_RETURN(cursor, store.Cursor(serving));
+  }
+  FG_ASSIGN_OR_RETURN(auto next, store.ReadFacts(cursor, 1));
+  if (next.empty()) return absl::ZeroDuration();
+  const std::string& id = next.front().first;  // "<unix ms>-<seq>"
+  int64_t ms = 0;
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &ms)) {
+    return absl::DataLossError(absl::StrCat("credit store: stream id ", id, " is malformed"));
+  }
+  return std::max(absl::ZeroDuration(), now - absl::FromUnixMillis(ms));
 }
 
 }  // namespace firegrid::credit

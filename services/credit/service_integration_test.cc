@@ -10,10 +10,12 @@
 #include <thread>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/subjects/party.h"
 #include "services/credit/applier.h"
 #include "services/credit/directory.h"
+#include "services/credit/metrics.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::credit {
@@ -170,6 +172,32 @@ TEST_F(CreditApiTest, ProfilesAreReadFromTheGenerationInForceRightAfterASwitch) 
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->rules_version(), "2027.1");
   EXPECT_EQ(again->score(), 42);
+}
+
+TEST_F(CreditApiTest, UnappliedAgeIsZeroWhenCaughtUpAndTheOldestUnappliedFactsAgeOtherwise) {
+  Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
+  // Registration returns once its fact is applied: caught up.
+  auto caught_up = UnappliedAge(*store_, absl::Now() + absl::Hours(1));
+  ASSERT_TRUE(caught_up.ok()) << caught_up.status();
+  EXPECT_EQ(*caught_up, absl::ZeroDuration());
+
+  // The applier stops; two facts wait. The age is that of the first one, appended just now.
+  running_ = false;
+  applier_thread_.join();
+  const absl::Time appended = absl::Now();
+  for (const char* id : {"waiting-1", "waiting-2"}) {
+    v1::Fact f;
+    f.set_fact_id(id);
+    *f.mutable_time() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+        absl::ToUnixMillis(clock_.Now()));
+    f.mutable_manual()->set_subject_id("org:" + std::string(kAgencyCode));
+    f.mutable_manual()->set_rule_id("credit.drill");
+    ASSERT_TRUE(store_->AppendFact(f).ok());
+  }
+  auto behind = UnappliedAge(*store_, appended + absl::Minutes(5));
+  ASSERT_TRUE(behind.ok()) << behind.status();
+  EXPECT_GE(*behind, absl::Minutes(5) - absl::Seconds(2));
+  EXPECT_LE(*behind, absl::Minutes(5) + absl::Seconds(2));
 }
 
 TEST_F(CreditApiTest, ManualRecordNeedsReasonAndLegalBasis) {
