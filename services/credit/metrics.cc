@@ -66,9 +66,8 @@ absl::StatusOr<absl::Duration> UnappliedAge(CreditStore& store, absl::Time now) 
   if (!serving.empty()) {
     FG_ASSIGN_OR_RETURN(cursor, store.Cursor(serving));
   }
-  FG_ASSIGN_OR_RETURN(auto next, store.ReadFacts(cursor, 1));
-  if (next.empty()) return absl::ZeroDuration();
-  const std::string& id = next.front().first;  // "<unix ms>-<seq>"
+  FG_ASSIGN_OR_RETURN(std::string id, store.NextFactId(cursor));  // "<unix ms>-<seq>"
+  if (id.empty()) return absl::ZeroDuration();
   int64_t ms = 0;
   if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &ms)) {
     return absl::DataLossError(absl::StrCat("credit store: stream id ", id, " is malformed"));

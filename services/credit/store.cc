@@ -253,6 +253,18 @@ absl::StatusOr<std::vector<std::pair<std::string, v1::Fact>>> CreditStore::ReadF
   return out;
 }
 
+absl::StatusOr<std::string> CreditStore::NextFactId(const std::string& after) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"XRANGE", FactsKey(), After(after), "+", "COUNT", "1"}));
+  if (r.type != redis::Reply::Type::kArray) return Unexpected("XRANGE", r);
+  if (r.elements.empty()) return std::string();
+  const redis::Reply& entry = r.elements[0];
+  if (entry.type != redis::Reply::Type::kArray || entry.elements.empty()) {
+    return Unexpected("XRANGE", entry);
+  }
+  return entry.elements[0].str;
+}
+
 absl::StatusOr<std::string> CreditStore::LastFactId() {
   FG_ASSIGN_OR_RETURN(redis::Reply r,
                       pool_->Command({"XREVRANGE", FactsKey(), "+", "-", "COUNT", "1"}));

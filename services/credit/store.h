@@ -64,6 +64,9 @@ class CreditStore {
   // Up to `count` facts after stream id `after` ("0" = from the start), in order.
   absl::StatusOr<std::vector<std::pair<std::string, v1::Fact>>> ReadFacts(const std::string& after,
                                                                           int count);
+  // The stream id of the first fact after stream id `after` ("0" = from the start), "" when
+  // none; the fact itself is not read (so a fact that does not decode still has its id).
+  absl::StatusOr<std::string> NextFactId(const std::string& after);
   // The stream id of the last fact ("0" when none) and the number of facts.
   absl::StatusOr<std::string> LastFactId();
   absl::StatusOr<int64_t> FactCount();

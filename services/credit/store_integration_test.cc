@@ -102,6 +102,16 @@ TEST_F(CreditStoreTest, ReadFactsReturnsOnlyFactsAfterTheGivenIdInOrder) {
   EXPECT_EQ(*store_->LastFactId(), ids[4]);
 }
 
+TEST_F(CreditStoreTest, NextFactIdIsTheFirstIdAfterTheGivenOneEvenForAFactThatDoesNotDecode) {
+  EXPECT_EQ(*store_->NextFactId("0"), "");
+  const std::string a = *store_->AppendFact(ManualFact("a", "org:A"));
+  auto bad = pool_->Command({"XADD", store_->FactsKey(), "*", "fact", "not a fact"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(*store_->NextFactId("0"), a);
+  EXPECT_EQ(*store_->NextFactId(a), bad->str);
+  EXPECT_EQ(*store_->NextFactId(bad->str), "");
+}
+
 TEST_F(CreditStoreTest, LedgerPagesGoNewestFirstBeforeTheGivenSeq) {
   std::vector<std::string> push = {"RPUSH", store_->LedgerKey(kV, "org:A")};
   for (int seq = 1; seq <= 5; ++seq) {
