@@ -42,7 +42,7 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
   FG_RETURN_IF_ERROR(CanEdit(p, in.tier_path()));
   if (!req.request_id().empty()) {
     auto existing = store_->BuildingForRequest(req.request_id());
-    if (existing.ok()) return Load(*existing);
+    if (existing.ok()) return ForCaller(p, Load(*existing));
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   }
   FG_RETURN_IF_ERROR(CheckTierExists(in.tier_path(), "building.tier_path"));
@@ -57,19 +57,21 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
   if (s.code() == absl::StatusCode::kAlreadyExists && !req.request_id().empty()) {
     // A concurrent retry with the same request id won; answer as it did.
     FG_ASSIGN_OR_RETURN(std::string id, store_->BuildingForRequest(req.request_id()));
-    return Load(id);
+    return ForCaller(p, Load(id));
   }
   FG_RETURN_IF_ERROR(s);
   log::Info(
       "building registered",
       {{"building_id", b.building_id()}, {"tier_path", b.tier_path()}, {"subject", p.subject}});
   Decorate(&b);
+  RedactForCaller(p, &b);
   return b;
 }
 
 absl::StatusOr<v1::Building> Registry::GetBuilding(const P& p, const v1::GetBuildingRequest& req) {
   FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
   FG_RETURN_IF_ERROR(CanRead(p, b));
+  RedactForCaller(p, &b);
   return b;
 }
 
@@ -121,6 +123,7 @@ absl::StatusOr<v1::Building> Registry::UpdateBuilding(const P& p,
   for (const auto& path : req.update_mask().paths()) payload.add_changed_fields(path);
   FG_RETURN_IF_ERROR(store_->UpdateBuilding(before, after, nullptr, {Event(payload, after, now)}));
   Decorate(&after);
+  RedactForCaller(p, &after);
   return after;
 }
 
@@ -152,6 +155,7 @@ absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
       cursor = BuildingCursor(b);
       Decorate(&b);
       if (!matches(b)) continue;
+      RedactForCaller(p, &b);
       *resp.add_buildings() = std::move(b);
       if (resp.buildings_size() == size) {
         full = true;

@@ -212,5 +212,89 @@ TEST_F(PartiesTest, OnlyThoseWhoMayChangeTheBuildingSetItsParties) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// Masking per role: every RPC that returns a building shows a natural person's identity number
+// masked to every caller but district admins and internal services.
+TEST_F(PartiesTest, PersonIdsAreMaskedForEveryoneButDistrictAdminsAndInternalServices) {
+  const std::string masked = subjects::MaskPersonId(kPersonId);
+  ASSERT_EQ(masked, "500109********1232");
+  auto created = CreateWith(admin_, WithParties(kCommunityA));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->parties(3).person_id(), kPersonId);
+  // A chain naming a building manager, so that it may read the building.
+  v1::FileResponsibilityRequest file;
+  file.set_building_id(created->building_id());
+  file.set_expected_version(created->version());
+  *file.mutable_chain() = Chain("mgr-1");
+  auto filed = registry_.FileResponsibility(street_, file);
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(filed->parties(3).person_id(), masked);
+  EXPECT_EQ(filed->parties(0).credit_code(), kOwnerCode);  // organisations are never masked
+
+  struct Reader {
+    Principal p;
+    bool sees;
+  };
+  const std::vector<Reader> readers = {
+      {admin_, true},
+      {Make(Role::kInternalService, "", "credit"), true},
+      {street_, false},
+      {worker_a_, false},
+      {Make(Role::kDepartmentOfficer, kDistrict, "dept"), false},
+      {Make(Role::kBuildingManager, "", "mgr-1"), false},
+  };
+  v1::GetBuildingRequest get;
+  get.set_building_id(created->building_id());
+  for (const Reader& r : readers) {
+    const std::string want = r.sees ? kPersonId : masked;
+    SCOPED_TRACE(auth::RoleName(r.p.role));
+    auto b = registry_.GetBuilding(r.p, get);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(b->parties(3).person_id(), want);
+    auto list = registry_.ListBuildings(r.p, v1::ListBuildingsRequest());
+    ASSERT_TRUE(list.ok()) << list.status();
+    ASSERT_EQ(list->buildings_size(), 1);
+    EXPECT_EQ(list->buildings(0).parties(3).person_id(), want);
+    v1::SetFacilityStatusRequest facility;
+    facility.set_building_id(created->building_id());
+    facility.set_kind(v1::FACILITY_KIND_FIRE_ALARM);
+    facility.set_status(v1::FACILITY_STATUS_NORMAL);
+    auto after_facility = registry_.SetFacilityStatus(r.p, facility);
+    if (after_facility.ok()) {
+      EXPECT_EQ(after_facility->parties(3).person_id(), want);
+    } else {
+      EXPECT_EQ(after_facility.status().code(), absl::StatusCode::kPermissionDenied);
+    }
+  }
+
+  // The writes that answer with the building, by a street officer.
+  v1::Building current = *registry_.GetBuilding(admin_, get);
+  v1::UpdateBuildingRequest upd;
+  upd.mutable_building()->set_building_id(current.building_id());
+  upd.mutable_building()->set_height_m(61);
+  upd.mutable_update_mask()->add_paths("height_m");
+  upd.set_expected_version(current.version());
+  auto updated = registry_.UpdateBuilding(street_, upd);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->parties(3).person_id(), masked);
+  v1::SetFireAccessRequest access;
+  access.set_building_id(current.building_id());
+  access.set_expected_version(updated->version());
+  auto assessed = registry_.SetFireAccess(street_, access);
+  ASSERT_TRUE(assessed.ok()) << assessed.status();
+  EXPECT_EQ(assessed->building().parties(3).person_id(), masked);
+  v1::CreateBuildingRequest create;
+  *create.mutable_building() = WithParties(kCommunityB);
+  create.set_request_id("retry-1");
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the first answer and the idempotent replay
+    auto b = registry_.CreateBuilding(street_, create);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(b->parties(3).person_id(), masked);
+  }
+  // What is stored stays whole: an update of another field by a masked reader keeps the number.
+  auto stored = store_.GetBuilding(current.building_id());
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->parties(3).person_id(), kPersonId);
+}
+
 }  // namespace
 }  // namespace firegrid::buildings::registry_testing
