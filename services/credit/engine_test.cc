@@ -330,6 +330,9 @@ TEST_F(EngineTest, ReassignmentMovesVerifiedAndOverdueDeductionsToTheNewParty) {
   EXPECT_GT(moved.records[0].delta(), 0);
   EXPECT_EQ(moved.records[3].subject_id(), idb);
   EXPECT_EQ(state_.FindHazard("h1")->liable_subject_id(), idb);
+  EXPECT_EQ(state_.FindHazard("h1")->building_id(), "bld_1");
+  EXPECT_EQ(state_.FindHazard("h1")->supervising_department(), "fire_rescue");
+  EXPECT_EQ(state_.FindHazard("h1")->district(), "500109");
 
   // The new subject is linked to the hazard's building, with its managers to notify.
   ASSERT_EQ(S(idb).subject().buildings_size(), 1);
