@@ -497,6 +497,8 @@ class Step {
     h->set_category(f.category());
     h->set_severity(f.severity());
     h->set_building_id(f.building_id());
+    h->set_supervising_department(f.supervising_department());
+    h->set_district(f.district());
     if (move) Reassign(h, f, liable);
     v1::SubjectState* s =
         h->liable_subject_id().empty() ? nullptr : state_->MutableSubject(h->liable_subject_id());
