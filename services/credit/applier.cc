@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
 #include "libs/events/envelope.h"
@@ -121,28 +126,129 @@ CreditStore::FactOutcome FactOutcomeOf(const Outcome& o) {
   return f;
 }
 
-// Runs commands in pipelines of kPipelineChunk; the first error reply fails it.
+// Runs commands in pipelines of kPipelineChunk on a thread of its own, so that sending one
+// chunk overlaps building the next (at most two chunks wait). The first error fails it; Flush()
+// waits for everything sent so far.
 class PipelineWriter {
  public:
-  explicit PipelineWriter(redis::Pool* pool) : pool_(pool) {}
+  explicit PipelineWriter(redis::Pool* pool) : pool_(pool), thread_([this] { Loop(); }) {}
+  ~PipelineWriter() {
+    {
+      absl::MutexLock l(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
   absl::Status Add(std::vector<std::string> cmd) {
     cmds_.push_back(std::move(cmd));
-    if (cmds_.size() >= kPipelineChunk) return Flush();
+    if (cmds_.size() >= kPipelineChunk) return Hand();
     return absl::OkStatus();
   }
   absl::Status Flush() {
-    if (cmds_.empty()) return absl::OkStatus();
-    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds_));
-    cmds_.clear();
+    FG_RETURN_IF_ERROR(Hand());
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](PipelineWriter* w) { return w->queue_.empty() && !w->busy_; }, this));
+    return status_;
+  }
+
+ private:
+  // Hands the commands gathered to the thread, waiting while two chunks are queued.
+  absl::Status Hand() {
+    absl::MutexLock l(&mu_);
+    if (!cmds_.empty()) {
+      mu_.Await(absl::Condition(
+          +[](PipelineWriter* w) { return w->queue_.size() < 2; }, this));
+      queue_.push_back(std::move(cmds_));
+      cmds_.clear();
+    }
+    return status_;
+  }
+  void Loop() {
+    while (true) {
+      std::vector<std::vector<std::string>> chunk;
+      {
+        absl::MutexLock l(&mu_);
+        mu_.Await(absl::Condition(
+            +[](PipelineWriter* w) { return !w->queue_.empty() || w->stopping_; }, this));
+        if (queue_.empty()) return;
+        chunk = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+      }
+      absl::Status st;
+      if (status_ok_.load()) st = Send(chunk);
+      absl::MutexLock l(&mu_);
+      busy_ = false;
+      if (!st.ok() && status_.ok()) {
+        status_ = st;
+        status_ok_ = false;
+      }
+    }
+  }
+  absl::Status Send(const std::vector<std::vector<std::string>>& chunk) {
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(chunk));
     for (const redis::Reply& r : replies) {
       if (r.IsError()) return redis::ErrorReplyToStatus(r.str);
     }
     return absl::OkStatus();
   }
 
- private:
   redis::Pool* pool_;
-  std::vector<std::vector<std::string>> cmds_;
+  std::vector<std::vector<std::string>> cmds_;  // the caller's, not yet handed over
+  absl::Mutex mu_;
+  std::deque<std::vector<std::vector<std::string>>> queue_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> status_ok_{true};
+  std::thread thread_;
+};
+
+// Reads the history in chunks on a thread of its own, one chunk ahead of the caller, so that
+// reading the next chunk overlaps applying this one.
+class HistoryReader {
+ public:
+  using Chunk = std::vector<std::pair<std::string, v1::Fact>>;
+  explicit HistoryReader(CreditStore* store) : store_(store), thread_([this] { Loop(); }) {}
+  ~HistoryReader() {
+    {
+      absl::MutexLock l(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+  // The next chunk; empty at the end of the history (as it was when the reader got there).
+  absl::StatusOr<Chunk> Next() {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](HistoryReader* r) { return r->ready_.has_value(); }, this));
+    absl::StatusOr<Chunk> out = std::move(*ready_);
+    ready_.reset();
+    return out;
+  }
+
+ private:
+  void Loop() {
+    std::string after = "0";
+    while (true) {
+      absl::StatusOr<Chunk> chunk = store_->ReadFacts(after, kReplayChunk);
+      const bool last = !chunk.ok() || chunk->empty();
+      if (!last) after = chunk->back().first;
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(
+          +[](HistoryReader* r) { return !r->ready_.has_value() || r->stopping_; }, this));
+      if (stopping_) return;
+      ready_ = std::move(chunk);
+      if (last) return;
+    }
+  }
+
+  CreditStore* store_;
+  absl::Mutex mu_;
+  std::optional<absl::StatusOr<Chunk>> ready_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
 };
 
 // Adds `name key member...` (or `name key score member...`) commands of at most kMaxArgs.
@@ -400,11 +506,12 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   const absl::Time outcomes_from = clock_->Now() - CreditStore::kOutcomeTtl;
   redis::Pool* pool = store_->pool();
   PipelineWriter out(pool);
+  HistoryReader reader(store_);
   MemoryState state;
   std::string last = "0";
   int64_t applied = 0;
   while (true) {
-    FG_ASSIGN_OR_RETURN(auto facts, store_->ReadFacts(last, kReplayChunk));
+    FG_ASSIGN_OR_RETURN(HistoryReader::Chunk facts, reader.Next());
     if (facts.empty()) break;
     // The ledger is append-only: each chunk's records go out with it, grouped per subject.
     std::map<std::string, std::vector<std::string>> ledger;
@@ -424,7 +531,6 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
       for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
       FG_RETURN_IF_ERROR(push.Flush());
     }
-    FG_RETURN_IF_ERROR(out.Flush());
     applied += static_cast<int64_t>(facts.size());
     last = facts.back().first;
     if (applied > history) history = applied;
