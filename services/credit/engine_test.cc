@@ -456,6 +456,27 @@ TEST_F(EngineTest, UnnormalisedPartyIsTheSameSubjectStoredInNormalForm) {
   EXPECT_EQ(state_.subjects().size(), 1u);
 }
 
+TEST_F(EngineTest, RegistrationWithABuildingLinksTheSubjectToItsTier) {
+  v1::Fact bf = Base(kT0);
+  bf.mutable_building()->set_building_id("bld_7");
+  bf.mutable_building()->set_building_name("七号楼");
+  bf.mutable_building()->set_tier_path("500109003001");
+  bf.mutable_building()->add_manager_subjects("mgr-7");
+  RunOk(bf);
+  v1::Fact reg = Register(Org(8, sv1::PARTY_ROLE_BUILDER), kT0 + Days(1));
+  reg.mutable_registration()->set_building_id("bld_7");
+  RunOk(reg);
+  const v1::SubjectState& s = S(ids_.IdOf(Org(8)));
+  ASSERT_EQ(s.subject().buildings_size(), 1);
+  EXPECT_EQ(s.subject().buildings(0).tier_path(), "500109003001");
+  EXPECT_EQ(s.subject().buildings(0).role(), sv1::PARTY_ROLE_BUILDER);
+  EXPECT_THAT(s.notify_subjects(), ElementsAre("mgr-7"));
+  EXPECT_THAT(state_.FindBuilding("bld_7")->subject_ids(), ElementsAre(ids_.IdOf(Org(8))));
+  // Not a registry party: a registry update of the building keeps it linked.
+  RunOk(bf);
+  EXPECT_EQ(S(ids_.IdOf(Org(8))).subject().buildings_size(), 1);
+}
+
 // ---- manual records ----
 
 TEST_F(EngineTest, ManualRecordAppliesTheRuleWithReasonAndLegalBasis) {
