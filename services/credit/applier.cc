@@ -144,6 +144,8 @@ class PipelineWriter {
     if (cmds_.size() >= kPipelineChunk) return Hand();
     return absl::OkStatus();
   }
+  // Hands what was added to the thread without waiting for it to be sent.
+  absl::Status Send() { return Hand(); }
   absl::Status Flush() {
     FG_RETURN_IF_ERROR(Hand());
     absl::MutexLock l(&mu_);
@@ -507,7 +509,8 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   redis::Pool* pool = store_->pool();
   PipelineWriter out(pool);
   HistoryReader reader(store_);
-  MemoryState state;
+  auto memory = std::make_unique<MemoryState>();
+  MemoryState& state = *memory;
   std::string last = "0";
   int64_t applied = 0;
   while (true) {
@@ -588,6 +591,10 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
     }
     FG_RETURN_IF_ERROR(due.Flush());
   }
+  // Everything is in commands: free the state while the last of them are sent.
+  FG_RETURN_IF_ERROR(out.Send());
+  dirty = MemoryState::Dirty();
+  memory.reset();
   FG_RETURN_IF_ERROR(out.Flush());
   // Last: the cursor says the generation is whole.
   FG_RETURN_IF_ERROR(pool->Command({"SET", store_->CursorKey(version), last}).status());
