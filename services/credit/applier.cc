@@ -131,7 +131,10 @@ CreditStore::FactOutcome FactOutcomeOf(const Outcome& o) {
 // waits for everything sent so far.
 class PipelineWriter {
  public:
-  explicit PipelineWriter(redis::Pool* pool) : pool_(pool), thread_([this] { Loop(); }) {}
+  // `on_chunk` runs (on the caller's thread) each time a chunk is handed over; its error fails
+  // the writer (the replay renews its lease there).
+  PipelineWriter(redis::Pool* pool, std::function<absl::Status()> on_chunk)
+      : pool_(pool), on_chunk_(std::move(on_chunk)), thread_([this] { Loop(); }) {}
   ~PipelineWriter() {
     {
       absl::MutexLock l(&mu_);
@@ -157,6 +160,7 @@ class PipelineWriter {
  private:
   // Hands the commands gathered to the thread, waiting while two chunks are queued.
   absl::Status Hand() {
+    if (on_chunk_ && !cmds_.empty()) FG_RETURN_IF_ERROR(on_chunk_());
     absl::MutexLock l(&mu_);
     if (!cmds_.empty()) {
       mu_.Await(absl::Condition(
@@ -197,6 +201,7 @@ class PipelineWriter {
   }
 
   redis::Pool* pool_;
+  std::function<absl::Status()> on_chunk_;
   std::vector<std::vector<std::string>> cmds_;  // the caller's, not yet handed over
   absl::Mutex mu_;
   std::deque<std::vector<std::vector<std::string>>> queue_ ABSL_GUARDED_BY(mu_);
@@ -507,7 +512,17 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   // Outcomes are kept a day; older facts' outcomes would expire at once.
   const absl::Time outcomes_from = clock_->Now() - CreditStore::kOutcomeTtl;
   redis::Pool* pool = store_->pool();
-  PipelineWriter out(pool);
+  // The lease lasts a few seconds: renew it with every chunk read and every chunk written, so
+  // that no other replica starts this generation over while this one writes it.
+  auto keep_lease = [&]() -> absl::Status {
+    FG_ASSIGN_OR_RETURN(bool still, store_->TakeLease(version, Owner(), options_.lease));
+    if (!still) {
+      return absl::AbortedError(
+          absl::StrCat("lost the lease on generation ", version, " during its replay"));
+    }
+    return absl::OkStatus();
+  };
+  PipelineWriter out(pool, keep_lease);
   HistoryReader reader(store_);
   auto memory = std::make_unique<MemoryState>();
   MemoryState& state = *memory;
@@ -538,11 +553,7 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
     last = facts.back().first;
     if (applied > history) history = applied;
     FG_RETURN_IF_ERROR(store_->ReplayProgress(version, applied, history));
-    FG_ASSIGN_OR_RETURN(bool still, store_->TakeLease(version, Owner(), options_.lease));
-    if (!still) {
-      return absl::AbortedError(
-          absl::StrCat("lost the lease on generation ", version, " during its replay"));
-    }
+    FG_RETURN_IF_ERROR(keep_lease());
   }
 
   // The final state: subjects, rankings, blacklist, hazards, due times.
