@@ -133,10 +133,8 @@ class History {
   std::vector<cv1::Fact> pending_;
 };
 
-// Starts an AOF rewrite and waits (polling, at most 5 minutes) until it has finished.
-absl::Status RewriteAof(redis::Pool& pool) {
-  absl::StatusOr<redis::Reply> r = pool.Command({"BGREWRITEAOF"});
-  if (!r.ok()) return r.status();
+// Waits (polling, at most 5 minutes) until no AOF rewrite runs or is scheduled.
+absl::Status AwaitNoAofRewrite(redis::Pool& pool) {
   const absl::Time deadline = absl::Now() + absl::Minutes(5);
   while (absl::Now() < deadline) {
     absl::StatusOr<redis::Reply> info = pool.Command({"INFO", "persistence"});
@@ -147,7 +145,15 @@ absl::Status RewriteAof(redis::Pool& pool) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  return absl::DeadlineExceededError("the AOF rewrite did not finish in 5 minutes");
+  return absl::DeadlineExceededError("an AOF rewrite did not finish in 5 minutes");
+}
+
+// Rewrites the AOF now (after one Redis may have started by itself) and waits for it.
+absl::Status RewriteAof(redis::Pool& pool) {
+  if (absl::Status s = AwaitNoAofRewrite(pool); !s.ok()) return s;
+  absl::StatusOr<redis::Reply> r = pool.Command({"BGREWRITEAOF"});
+  if (!r.ok()) return r.status();
+  return AwaitNoAofRewrite(pool);
 }
 
 // CPU seconds of this process so far.
