@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <tuple>
 #include <set>
+#include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/auth/principal.h"
 #include "libs/subjects/party.h"
 #include "services/hazards/departments.h"
 
@@ -68,6 +70,17 @@ bool LinkLess(const v1::BuildingLink& a, const v1::BuildingLink& b) {
   return a.role() < b.role();
 }
 
+// Codes in upper case without blanks, names trimmed (what subjects::NormalizeParty makes).
+bool IsNormal(const Party& p) {
+  for (const std::string* f : {&p.credit_code(), &p.person_id(), &p.account_subject()}) {
+    for (char c : *f) {
+      if (absl::ascii_islower(c) || absl::ascii_isspace(c)) return false;
+    }
+  }
+  return p.name().empty() ||
+         (!absl::ascii_isspace(p.name().front()) && !absl::ascii_isspace(p.name().back()));
+}
+
 // The subject id an entry id ("<subject>#bl<n>") belongs to; "" when it is not one.
 std::string SubjectOfEntry(const std::string& entry_id) {
   const size_t at = entry_id.rfind("#bl");
@@ -78,8 +91,9 @@ std::string SubjectOfEntry(const std::string& entry_id) {
 class Step {
  public:
   Step(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
-       Outcome* out)
-      : rules_(rules),
+       Outcome* out, bool publish)
+      : publish_(publish),
+        rules_(rules),
         ids_(ids),
         fact_(fact),
         state_(state),
@@ -159,8 +173,7 @@ class Step {
   // Sets notify_subjects from accounts and buildings; true when they changed.
   bool RefreshNotify(v1::SubjectState* s) {
     std::vector<std::string> n = NotifyOf(*s);
-    if (std::equal(n.begin(), n.end(), s->notify_subjects().begin(),
-                   s->notify_subjects().end())) {
+    if (std::equal(n.begin(), n.end(), s->notify_subjects().begin(), s->notify_subjects().end())) {
       return false;
     }
     s->mutable_notify_subjects()->Assign(n.begin(), n.end());
@@ -185,11 +198,17 @@ class Step {
   // The party's subject, created (at base score) when new; its name and account updated; linked
   // to `building_id` (as `role`) unless it is linked to that building already. nullptr when the
   // party names no one. Marks the subject changed only when something changed.
-  v1::SubjectState* EnsureSubject(const Party& party, const std::string& building_id,
+  v1::SubjectState* EnsureSubject(const Party& given, const std::string& building_id,
                                   const std::string& building_name, const std::string& tier_path,
                                   const google::protobuf::RepeatedPtrField<std::string>* managers) {
-    const std::string id = ids_.IdOf(party);
+    const std::string id = ids_.IdOf(given);
     if (id.empty()) return nullptr;
+    Party normal;
+    if (!IsNormal(given)) {  // stored as its normal form (the id is that of the normal form)
+      normal = given;
+      subjects::NormalizeParty(&normal);
+    }
+    const Party& party = IsNormal(given) ? given : normal;
     v1::SubjectState* s = state_->FindSubject(id);
     const bool created = s == nullptr;
     const bool rename = !created && !party.name().empty() && party.name() != s->subject().name();
@@ -289,37 +308,43 @@ class Step {
     return raw;
   }
 
-  // Applies `nominal` (clamped to the score range) under a rule: the ledger record, ScoreChanged
-  // (when the score moved), LevelChanged and the automatic blacklist proposal (when the level
-  // moved into the proposal band). Returns the actual change.
-  int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id,
-                  int nominal, const Why& why, const std::string& entry_id = "") {
+  // Applies `nominal` (clamped to the score range) under a rule: the ledger record, LevelChanged
+  // (when the level moved), ScoreChanged (when the score moved) and the automatic blacklist
+  // proposal (a deduction that
+  // leaves the level in the proposal band, no entry open). Returns the actual change.
+  int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id, int nominal,
+                  const Why& why, const std::string& entry_id = "") {
     const int before = s->score();
     const v1::Level level_before = s->level();
     s->set_score(rules_.Clamp(before + nominal));
     s->set_level(rules_.LevelFor(s->score()));
     const int delta = s->score() - before;
     const v1::LedgerRecord& rec = Record(s, kind, rule_id, why, delta, entry_id);
-    if (delta != 0) {
+    // LevelChanged first: notify tells a record's change once (whichever event of the record
+    // comes first), and the level is the news.
+    if (s->level() != level_before) {
+      if (publish_) {
+        auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
+        *p->mutable_subject() = Ref(*s);
+        *p->mutable_record() = rec;
+        p->set_from(level_before);
+        p->set_to(s->level());
+      }
+      Exported(s->subject().subject_id());
+    }
+    if (delta != 0 && publish_) {
       auto* p = Publish<v1::ScoreChanged>(s->subject().subject_id());
       *p->mutable_subject() = Ref(*s);
       *p->mutable_record() = rec;
       p->set_score_before(before);
     }
-    if (s->level() != level_before) {
-      auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
-      *p->mutable_subject() = Ref(*s);
-      *p->mutable_record() = out_->records.back();
-      p->set_from(level_before);
-      p->set_to(s->level());
-      Exported(s->subject().subject_id());
-      const v1::Level band = rules_.proto().blacklist().auto_propose_level();
-      if (band != v1::LEVEL_UNSPECIFIED && s->level() >= band && level_before < band &&
-          !HasOpenEntry(*s)) {
-        const cfg::Blacklist& bl = rules_.proto().blacklist();
-        Propose(s, /*automatic=*/true, bl.auto_reason(), bl.auto_legal_basis(),
-                bl.default_duration_days(), kAutoActor, why.kind);
-      }
+    // A deduction that leaves the subject in the proposal band, with no entry open (also after
+    // an earlier one ended while the subject stayed there).
+    const v1::Level band = rules_.proto().blacklist().auto_propose_level();
+    if (nominal < 0 && band != v1::LEVEL_UNSPECIFIED && s->level() >= band && !HasOpenEntry(*s)) {
+      const cfg::Blacklist& bl = rules_.proto().blacklist();
+      Propose(s, /*automatic=*/true, bl.auto_reason(), bl.auto_legal_basis(),
+              bl.default_duration_days(), kAutoActor, why.kind);
     }
     return delta;
   }
@@ -335,6 +360,8 @@ class Step {
 
   void PublishEntry(v1::SubjectState* s, const v1::BlacklistEntry& e) {
     const std::string& id = s->subject().subject_id();
+    Exported(id);
+    if (!publish_) return;
     switch (e.state()) {
       case v1::BLACKLIST_STATE_PROPOSED: {
         auto* p = Publish<v1::BlacklistProposed>(id);
@@ -359,7 +386,6 @@ class Step {
       default:  // an objection: recorded and exported, no event of its own
         break;
     }
-    Exported(id);
   }
 
   void SetEntryId(const std::string& entry_id) {
@@ -390,8 +416,7 @@ class Step {
     PublishEntry(s, *e);
   }
 
-  void Activate(v1::SubjectState* s, v1::BlacklistEntry* e, absl::Time effective,
-                const Why& why) {
+  void Activate(v1::SubjectState* s, v1::BlacklistEntry* e, absl::Time effective, const Why& why) {
     e->set_state(v1::BLACKLIST_STATE_ACTIVE);
     *e->mutable_effective_at() = Ts(effective);
     const absl::Time expires = effective + Days(e->duration_days());
@@ -402,8 +427,8 @@ class Step {
     PublishEntry(s, *e);
   }
 
-  void End(v1::SubjectState* s, v1::BlacklistEntry* e, v1::BlacklistState state,
-           absl::Time ended, v1::RecordKind kind, const Why& why) {
+  void End(v1::SubjectState* s, v1::BlacklistEntry* e, v1::BlacklistState state, absl::Time ended,
+           v1::RecordKind kind, const Why& why) {
     e->set_state(state);
     *e->mutable_ended_at() = Ts(ended);
     state_->SetDue(e->entry_id(), absl::InfinitePast());
@@ -442,9 +467,8 @@ class Step {
   }
 
   static absl::Status WrongState(const v1::BlacklistEntry& e, absl::string_view what) {
-    return absl::FailedPreconditionError(absl::StrCat("entry ", e.entry_id(), " is ",
-                                                      v1::BlacklistState_Name(e.state()), ": ",
-                                                      what));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "entry ", e.entry_id(), " is ", v1::BlacklistState_Name(e.state()), ": ", what));
   }
 
   // ---- hazards ----
@@ -463,17 +487,18 @@ class Step {
     if (cur != nullptr && cur->closed()) return absl::OkStatus();  // every effect is done
     const std::string liable = ids_.IdOf(f.liable_party());
     const bool move = !liable.empty() && (cur == nullptr || cur->liable_subject_id() != liable);
-    const bool effect = (f.kind() == v1::HazardFact::KIND_VERIFIED &&
-                         (cur == nullptr || !cur->verified())) ||
-                        (f.kind() == v1::HazardFact::KIND_OVERDUE &&
-                         (cur == nullptr || !cur->overdue())) ||
-                        f.kind() == v1::HazardFact::KIND_CLOSED;
+    const bool effect =
+        (f.kind() == v1::HazardFact::KIND_VERIFIED && (cur == nullptr || !cur->verified())) ||
+        (f.kind() == v1::HazardFact::KIND_OVERDUE && (cur == nullptr || !cur->overdue())) ||
+        f.kind() == v1::HazardFact::KIND_CLOSED;
     if (!move && !effect) return absl::OkStatus();  // a redelivery, or nothing new
 
     v1::HazardState* h = state_->MutableHazard(f.hazard_id());
     h->set_category(f.category());
     h->set_severity(f.severity());
     h->set_building_id(f.building_id());
+    h->set_supervising_department(f.supervising_department());
+    h->set_district(f.district());
     if (move) Reassign(h, f, liable);
     v1::SubjectState* s =
         h->liable_subject_id().empty() ? nullptr : state_->MutableSubject(h->liable_subject_id());
@@ -503,10 +528,9 @@ class Step {
         ChangeScore(o, v1::RECORD_KIND_SCORE, h->verified_rule(), -h->verified_delta(),
                     HazardWhy("hazard.reassigned", h->verified_rule()));
         auto* marks = o->mutable_repeat_marks();
-        marks->erase(std::remove_if(marks->begin(), marks->end(),
-                                    [&](const v1::RepeatMark& m) {
-                                      return m.hazard_id() == h->hazard_id();
-                                    }),
+        marks->erase(std::remove_if(
+                         marks->begin(), marks->end(),
+                         [&](const v1::RepeatMark& m) { return m.hazard_id() == h->hazard_id(); }),
                      marks->end());
       }
       if (h->overdue() && !h->overdue_rule().empty()) {
@@ -538,11 +562,10 @@ class Step {
     // Repeat marks: drop those out of the window, then look for another of the category.
     const absl::Time cutoff = t_ - Days(rules_.proto().repeat_window_days());
     auto* marks = s->mutable_repeat_marks();
-    marks->erase(std::remove_if(marks->begin(), marks->end(),
-                                [&](const v1::RepeatMark& m) {
-                                  return FromTs(m.verified_at()) < cutoff;
-                                }),
-                 marks->end());
+    marks->erase(
+        std::remove_if(marks->begin(), marks->end(),
+                       [&](const v1::RepeatMark& m) { return FromTs(m.verified_at()) < cutoff; }),
+        marks->end());
     bool repeat = false;
     for (const v1::RepeatMark& m : *marks) {
       if (m.category() == h->category() && m.hazard_id() != h->hazard_id()) repeat = true;
@@ -670,6 +693,9 @@ class Step {
         name = b->building_name();
         tier = b->tier_path();
       }
+      // A building no fact has described yet: as the service's directory knew it at the call.
+      if (name.empty()) name = f.building_name();
+      if (tier.empty()) tier = f.tier_path();
     }
     if (EnsureSubject(f.party(), f.building_id(), name, tier, nullptr) == nullptr) {
       return absl::InvalidArgumentError("registration.party: names no subject");
@@ -684,17 +710,19 @@ class Step {
     org_unit_ = f.org_unit();
     const cfg::ManualRule* rule = rules_.Manual(f.rule_id());
     if (rule == nullptr) {
-      return absl::NotFoundError(absl::StrCat("no manual rule ", f.rule_id(), " in rule set ",
-                                              rules_.version()));
+      return absl::NotFoundError(
+          absl::StrCat("no manual rule ", f.rule_id(), " in rule set ", rules_.version()));
     }
     if (std::find(rule->roles().begin(), rule->roles().end(), fact_.actor_role()) ==
         rule->roles().end()) {
       return absl::PermissionDeniedError(
           absl::StrCat("role ", fact_.actor_role(), " may not record ", rule->id()));
     }
-    if (fact_.actor_role() == "department_officer" && !rule->departments().empty()) {
+    if (fact_.actor_role() == auth::RoleName(auth::Role::kDepartmentOfficer) &&
+        !rule->departments().empty()) {
       const size_t dot = f.org_unit().rfind('.');
-      const std::string slug = dot == std::string::npos ? f.org_unit() : f.org_unit().substr(dot + 1);
+      const std::string slug =
+          dot == std::string::npos ? f.org_unit() : f.org_unit().substr(dot + 1);
       if (std::find(rule->departments().begin(), rule->departments().end(), slug) ==
           rule->departments().end()) {
         return absl::PermissionDeniedError(
@@ -707,8 +735,8 @@ class Step {
       const std::string type(subjects::SubjectTypeName(cur->subject().type()));
       if (std::find(rule->subject_types().begin(), rule->subject_types().end(), type) ==
           rule->subject_types().end()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            rule->id(), " does not apply to a subject of type '", type, "'"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(rule->id(), " does not apply to a subject of type '", type, "'"));
       }
     }
     v1::SubjectState* s = state_->MutableSubject(f.subject_id());
@@ -732,8 +760,8 @@ class Step {
     const cfg::Blacklist& bl = rules_.proto().blacklist();
     const int days = f.duration_days() == 0 ? bl.default_duration_days() : f.duration_days();
     if (days < 0 || days > bl.max_duration_days()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "duration_days ", days, " outside 1..", bl.max_duration_days(), " days"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("duration_days ", days, " outside 1..", bl.max_duration_days(), " days"));
     }
     Propose(state_->MutableSubject(f.subject_id()), /*automatic=*/false, f.reason(),
             f.legal_basis(), days, fact_.actor(), "blacklist.propose");
@@ -742,7 +770,8 @@ class Step {
 
   absl::Status OnObjection(const v1::ObjectionFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_PROPOSED) return WrongState(*cur, "no objection now");
     if (t_ >= FromTs(cur->objection_deadline())) {
       return absl::FailedPreconditionError(
@@ -764,7 +793,8 @@ class Step {
 
   absl::Status OnObjectionReview(const v1::ObjectionReviewFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_OBJECTED) {
       return WrongState(*cur, "no objection to review");
     }
@@ -786,7 +816,8 @@ class Step {
 
   absl::Status OnRepairRequest(const v1::RepairRequestFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_ACTIVE) return WrongState(*cur, "nothing to repair");
     if (cur->has_repair() && !cur->repair().reviewed()) {
       return absl::FailedPreconditionError(
@@ -807,7 +838,8 @@ class Step {
 
   absl::Status OnRepairReview(const v1::RepairReviewFact& f) {
     const v1::BlacklistEntry* cur = FindEntry(f.entry_id());
-    if (cur == nullptr) return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
+    if (cur == nullptr)
+      return absl::NotFoundError(absl::StrCat("no blacklist entry ", f.entry_id()));
     if (cur->state() != v1::BLACKLIST_STATE_ACTIVE) return WrongState(*cur, "nothing to repair");
     if (!cur->has_repair() || cur->repair().reviewed()) {
       return absl::FailedPreconditionError(
@@ -824,8 +856,7 @@ class Step {
       const v1::SubjectState* subject = state_->FindSubject(cur->subject_id());
       if (subject != nullptr && !subject->open_overdue_hazards().empty()) {
         return absl::FailedPreconditionError(
-            absl::StrCat("overdue hazard ", subject->open_overdue_hazards(0),
-                         " is not rectified"));
+            absl::StrCat("overdue hazard ", subject->open_overdue_hazards(0), " is not rectified"));
       }
     }
     auto [s, e] = MutableEntry(f.entry_id());
@@ -852,8 +883,8 @@ class Step {
         state_->SetDue(entry_id, absl::InfinitePast());
         continue;
       }
-      const bool to_activate = cur->state() == v1::BLACKLIST_STATE_PROPOSED &&
-                               FromTs(cur->objection_deadline()) <= t_;
+      const bool to_activate =
+          cur->state() == v1::BLACKLIST_STATE_PROPOSED && FromTs(cur->objection_deadline()) <= t_;
       const bool to_expire =
           cur->state() == v1::BLACKLIST_STATE_ACTIVE && FromTs(cur->expires_at()) <= t_;
       if (!to_activate && !to_expire) {  // e.g. objected meanwhile: nothing is due
@@ -873,6 +904,7 @@ class Step {
     return absl::OkStatus();
   }
 
+  const bool publish_;
   const Rules& rules_;
   const SubjectIds& ids_;
   const v1::Fact& fact_;
@@ -887,9 +919,10 @@ class Step {
 
 }  // namespace
 
-Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state) {
+Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
+              bool publish) {
   Outcome out;
-  out.status = Step(rules, ids, fact, state, &out).Run();
+  out.status = Step(rules, ids, fact, state, &out, publish).Run();
   return out;
 }
 

@@ -25,7 +25,8 @@ struct Outcome {
   // OK; or why the fact had no effect (the same in every replay): NOT_FOUND for an unknown
   // subject or entry, FAILED_PRECONDITION for a state that does not allow it (objection after
   // the period, repair too early or with an overdue hazard open, an entry already open...),
-  // PERMISSION_DENIED for a manual rule the actor's role may not record. Facts from events
+  // PERMISSION_DENIED for a manual rule the actor's role may not record; INVALID_ARGUMENT for a
+  // fact without a kind or a registration whose party names no one. Facts from events
   // that simply do not matter (e.g. a hazard without a liable party) are OK with no records.
   absl::Status status;
   // The ledger records appended, in order (record ids and seqs assigned).
@@ -54,8 +55,9 @@ struct Outcome {
 // - ManualFact: the manual rule's delta; PERMISSION_DENIED when actor_role (and the actor's
 //   department, ManualFact.org_unit's slug) is not allowed, FAILED_PRECONDITION for a subject
 //   type the rule excludes.
-// - Every score change that moves the level to auto_propose_level or worse proposes a blacklist
-//   entry (automatic) unless one is open (proposed, objected or active).
+// - Every deduction that leaves the level at auto_propose_level or worse proposes a blacklist
+//   entry (automatic) unless one is open (proposed, objected or active): the fall to D, and a
+//   new violation at D after an earlier entry ended. Credits (repair) never propose.
 // - ProposalFact: a proposed entry; the objection deadline = time + objection_days.
 // - ObjectionFact (before the deadline, entry PROPOSED) → OBJECTED; ObjectionReviewFact: upheld →
 //   WITHDRAWN, dismissed → ACTIVE from then. ClockFact: PROPOSED entries past their deadline
@@ -74,7 +76,8 @@ struct Outcome {
 //   party changes (on any hazard fact naming another valid party), the old subject gets
 //   reversing records (cause "hazard.reassigned") and the new one the rules applied afresh
 //   (its own repeat marks). A closed hazard has no further effect. Every hazard fact links a
-//   new liable subject to the hazard's building (not re-linked if already linked).
+//   new liable subject to the hazard's building (not re-linked if already linked); a building
+//   credit has not heard of yet takes its managers from the hazard's building_subjects.
 // - A party whose identifier is not valid (e.g. a masked identity number) names no subject.
 // - BuildingFact: the registry's parties of the building are its party subjects; those no
 //   longer named are unlinked from it; subjects linked by hazards or registrations stay.
@@ -88,6 +91,9 @@ struct Outcome {
 //   "blacklist.repair" and the repair delta. ProposalFact.duration_days 0 = the default;
 //   outside 1..max → FAILED_PRECONDITION. An entry's duration is on BlacklistEntry.duration_days.
 // - ClockFact: the record's `at` is the fact time; effective_at / ended_at are the due times.
-Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state);
+// `publish` false leaves Outcome.publications empty (everything else is the same): a replay
+// not in force publishes nothing and saves building them.
+Outcome Apply(const Rules& rules, const SubjectIds& ids, const v1::Fact& fact, StateView* state,
+              bool publish = true);
 
 }  // namespace firegrid::credit

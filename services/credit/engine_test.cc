@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -20,9 +21,9 @@ namespace cfg = ::firegrid::config::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace sv1 = ::firegrid::subjects::v1;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::HasSubstr;
 
 const absl::Time kT0 = absl::FromCivil(absl::CivilDay(2026, 3, 1), absl::UTCTimeZone());
 
@@ -156,7 +157,8 @@ class EngineTest : public ::testing::Test {
 template <class T>
 const T* FindPublication(const Outcome& o) {
   for (const Publication& p : o.publications) {
-    if (p.payload->GetDescriptor() == T::descriptor()) return static_cast<const T*>(p.payload.get());
+    if (p.payload->GetDescriptor() == T::descriptor())
+      return static_cast<const T*>(p.payload.get());
   }
   return nullptr;
 }
@@ -184,7 +186,8 @@ TEST_P(HazardRuleTableTest, VerificationAppliesTheConfiguredRuleAndDelta) {
     t += Days(rules_.proto().repeat_window_days() - 1);
   }
   const int before = state_.FindSubject(id) ? S(id).score() : Base();
-  Outcome o = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
+  Outcome o =
+      RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h_1", liable, t, c.severity, c.category));
   ASSERT_FALSE(o.records.empty());
   const v1::LedgerRecord& r = o.records.front();
   const cfg::HazardRule& rule = HazardRule(c.rule_id);
@@ -230,9 +233,8 @@ TEST_F(EngineTest, HazardOfAnotherCategoryOrOutsideTheWindowIsNoRepeat) {
   Outcome other = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h2", liable, kT0 + Days(1),
                                hv1::SEVERITY_GENERAL, hv1::HAZARD_CATEGORY_MUNICIPAL_HYDRANT));
   EXPECT_EQ(other.records[0].delta(), rule.delta());
-  Outcome late = RunOk(
-      Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
-             kT0 + Days(rules_.proto().repeat_window_days() + 1)));
+  Outcome late = RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h3", liable,
+                              kT0 + Days(rules_.proto().repeat_window_days() + 1)));
   EXPECT_EQ(late.records[0].delta(), rule.delta());
   // The marks older than the window were dropped.
   for (const v1::RepeatMark& m : S(id).repeat_marks()) EXPECT_NE(m.hazard_id(), "h1");
@@ -242,8 +244,8 @@ TEST_F(EngineTest, OverdueAndOnTimeClosureApplyTheirConfiguredRules) {
   const sv1::Party liable = Org(1);
   const std::string id = ids_.IdOf(liable);
   RunOk(Hazard(v1::HazardFact::KIND_VERIFIED, "h1", liable, kT0, hv1::SEVERITY_MAJOR));
-  Outcome overdue =
-      RunOk(Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
+  Outcome overdue = RunOk(
+      Hazard(v1::HazardFact::KIND_OVERDUE, "h1", liable, kT0 + Days(30), hv1::SEVERITY_MAJOR));
   ASSERT_EQ(overdue.records.size(), 1u);
   EXPECT_EQ(overdue.records[0].rule_id(), "hazard.overdue.major");
   EXPECT_EQ(overdue.records[0].delta(), HazardRule("hazard.overdue.major").delta());
@@ -328,6 +330,9 @@ TEST_F(EngineTest, ReassignmentMovesVerifiedAndOverdueDeductionsToTheNewParty) {
   EXPECT_GT(moved.records[0].delta(), 0);
   EXPECT_EQ(moved.records[3].subject_id(), idb);
   EXPECT_EQ(state_.FindHazard("h1")->liable_subject_id(), idb);
+  EXPECT_EQ(state_.FindHazard("h1")->building_id(), "bld_1");
+  EXPECT_EQ(state_.FindHazard("h1")->supervising_department(), "fire_rescue");
+  EXPECT_EQ(state_.FindHazard("h1")->district(), "500109");
 
   // The new subject is linked to the hazard's building, with its managers to notify.
   ASSERT_EQ(S(idb).subject().buildings_size(), 1);
@@ -441,6 +446,37 @@ TEST_F(EngineTest, RegistrationCreatesOrRenamesWithoutScoreChange) {
   EXPECT_EQ(S(id).score(), Base());
 }
 
+TEST_F(EngineTest, UnnormalisedPartyIsTheSameSubjectStoredInNormalForm) {
+  sv1::Party lower = Org(4);
+  lower.set_credit_code(absl::AsciiStrToLower(Code(4)) + " ");
+  RunOk(Register(lower, kT0));
+  const std::string id = "org:" + Code(4);
+  EXPECT_EQ(S(id).subject().credit_code(), Code(4));
+  RunOk(Register(Org(4), kT0));
+  EXPECT_EQ(state_.subjects().size(), 1u);
+}
+
+TEST_F(EngineTest, RegistrationWithABuildingLinksTheSubjectToItsTier) {
+  v1::Fact bf = Base(kT0);
+  bf.mutable_building()->set_building_id("bld_7");
+  bf.mutable_building()->set_building_name("七号楼");
+  bf.mutable_building()->set_tier_path("500109003001");
+  bf.mutable_building()->add_manager_subjects("mgr-7");
+  RunOk(bf);
+  v1::Fact reg = Register(Org(8, sv1::PARTY_ROLE_BUILDER), kT0 + Days(1));
+  reg.mutable_registration()->set_building_id("bld_7");
+  RunOk(reg);
+  const v1::SubjectState& s = S(ids_.IdOf(Org(8)));
+  ASSERT_EQ(s.subject().buildings_size(), 1);
+  EXPECT_EQ(s.subject().buildings(0).tier_path(), "500109003001");
+  EXPECT_EQ(s.subject().buildings(0).role(), sv1::PARTY_ROLE_BUILDER);
+  EXPECT_THAT(s.notify_subjects(), ElementsAre("mgr-7"));
+  EXPECT_THAT(state_.FindBuilding("bld_7")->subject_ids(), ElementsAre(ids_.IdOf(Org(8))));
+  // Not a registry party: a registry update of the building keeps it linked.
+  RunOk(bf);
+  EXPECT_EQ(S(ids_.IdOf(Org(8))).subject().buildings_size(), 1);
+}
+
 // ---- manual records ----
 
 TEST_F(EngineTest, ManualRecordAppliesTheRuleWithReasonAndLegalBasis) {
@@ -521,6 +557,21 @@ TEST_F(EngineTest, FallingToLevelDProposesAnEntryAutomaticallyOnce) {
   Outcome more = RunOk(Manual(id, "violation.false_inspection_report", kT0));
   EXPECT_TRUE(more.entry_id.empty());
   EXPECT_EQ(S(id).blacklist_size(), 1);
+}
+
+TEST_F(EngineTest, NewDeductionAtLevelDAfterTheEntryEndedProposesAgain) {
+  RunOk(Register(Org(3, sv1::PARTY_ROLE_MAINTENANCE_AGENCY), kT0));
+  const std::string id = ids_.IdOf(Org(3));
+  DriveToD(id, kT0);
+  const absl::Time end = kT0 + Days(Bl().objection_days()) + Days(Bl().default_duration_days());
+  RunOk(Clock(end));
+  ASSERT_EQ(S(id).blacklist(0).state(), v1::BLACKLIST_STATE_EXPIRED);
+  ASSERT_EQ(S(id).level(), v1::LEVEL_D);
+  // A credit while at D proposes nothing; a new violation does.
+  EXPECT_TRUE(RunOk(Manual(id, "credit.drill", end)).entry_id.empty());
+  Outcome o = RunOk(Manual(id, "violation.false_inspection_report", end + Days(1)));
+  EXPECT_EQ(o.entry_id, id + "#bl2");
+  EXPECT_EQ(S(id).blacklist(1).state(), v1::BLACKLIST_STATE_PROPOSED);
 }
 
 TEST_F(EngineTest, AutomaticProposalIsRecordedAndPublished) {
@@ -732,7 +783,8 @@ std::vector<v1::Fact> History(int n) {
   auto pick = [&](int k) { return static_cast<int>(rng() % k); };
   std::vector<sv1::Party> parties;
   for (int i = 0; i < 60; ++i) {
-    parties.push_back(Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
+    parties.push_back(
+        Org(i, static_cast<sv1::PartyRole>(1 + i % 6), i % 3 ? "" : absl::StrCat("acct", i)));
   }
   const char* persons[] = {"11010519491231002X", "440524188001010014", "110105194912310037",
                            "110105194912310045", "110105194912310053", "110105194912310061",
@@ -830,18 +882,19 @@ std::vector<v1::Fact> History(int n) {
 // Every subject, hazard and building (sorted by id) and every record and publication, as bytes.
 struct Replay {
   std::map<std::string, std::string> subjects, hazards, buildings;
-  std::vector<std::string> records, publications;
+  std::vector<std::string> records, publications, exported;
   std::map<std::string, std::vector<v1::LedgerRecord>> ledgers;
   int failed = 0;
 };
 
-Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts) {
+Replay ApplyAll(const Rules& rules, const std::vector<v1::Fact>& facts, bool publish = true) {
   SubjectIds ids("test-key");
   MemoryState state;
   Replay run;
   for (const v1::Fact& f : facts) {
-    Outcome o = Apply(rules, ids, f, &state);
+    Outcome o = Apply(rules, ids, f, &state, publish);
     if (!o.status.ok()) ++run.failed;
+    for (const std::string& id : o.exported_subjects) run.exported.push_back(id);
     for (const v1::LedgerRecord& r : o.records) {
       run.records.push_back(r.SerializeAsString());
       run.ledgers[r.subject_id()].push_back(r);
@@ -870,6 +923,106 @@ TEST_F(EngineTest, SameHistoryTwiceGivesIdenticalSubjectsHazardsAndRecords) {
   EXPECT_TRUE(a.buildings == b.buildings);
   EXPECT_TRUE(a.records == b.records);
   EXPECT_TRUE(a.publications == b.publications);
+}
+
+TEST_F(EngineTest, WithoutPublishingTheStateAndRecordsAreTheSame) {
+  const std::vector<v1::Fact> facts = History(3'000);
+  const Replay published = ApplyAll(rules_, facts);
+  const Replay quiet = ApplyAll(rules_, facts, /*publish=*/false);
+  EXPECT_FALSE(published.publications.empty());
+  EXPECT_TRUE(quiet.publications.empty());
+  EXPECT_TRUE(published.subjects == quiet.subjects);
+  EXPECT_TRUE(published.hazards == quiet.hazards);
+  EXPECT_TRUE(published.records == quiet.records);
+  EXPECT_TRUE(published.exported == quiet.exported);
+}
+
+// The live applier's way: each batch loads what it touches from a store, and writes back only
+// what TakeDirty() names. Every change the engine makes must be marked, or the stored state
+// would drift from a replay's.
+TEST_F(EngineTest, BatchesThroughAStoreOfDirtyObjectsEqualOneInMemoryRun) {
+  const std::vector<v1::Fact> facts = History(6'000);
+  std::map<std::string, v1::SubjectState> subjects;
+  std::map<std::string, v1::HazardState> hazards;
+  std::map<std::string, v1::BuildingState> buildings;
+  std::map<std::string, absl::Time> due;
+  MemoryState::Loader loader;
+  loader.subject = [&](const std::string& id, v1::SubjectState* out) {
+    auto it = subjects.find(id);
+    if (it == subjects.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.hazard = [&](const std::string& id, v1::HazardState* out) {
+    auto it = hazards.find(id);
+    if (it == hazards.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.building = [&](const std::string& id, v1::BuildingState* out) {
+    auto it = buildings.find(id);
+    if (it == buildings.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.due = [&](absl::Time until) {
+    std::vector<std::pair<std::string, absl::Time>> out;
+    for (const auto& [id, t] : due) {
+      if (t <= until) out.emplace_back(id, t);
+    }
+    return out;
+  };
+  MemoryState live(loader);
+  std::vector<std::string> live_records;
+  for (size_t i = 0; i < facts.size(); ++i) {
+    Outcome o = Apply(rules_, ids_, facts[i], &live);
+    for (const v1::LedgerRecord& r : o.records) live_records.push_back(r.SerializeAsString());
+    for (const Publication& p : o.publications) {
+      live_records.push_back(p.payload->SerializeAsString());  // SubjectRefs: notify subjects
+    }
+    if (i % 3 == 2 || i + 1 == facts.size()) {  // a batch ends: write back, forget
+      MemoryState::Dirty d = live.TakeDirty();
+      for (const std::string& id : d.subjects) subjects[id] = *live.FindSubject(id);
+      for (const std::string& id : d.hazards) hazards[id] = *live.FindHazard(id);
+      for (const std::string& id : d.buildings) buildings[id] = *live.FindBuilding(id);
+      for (const auto& [id, t] : d.due) {
+        if (t == absl::InfinitePast()) {
+          due.erase(id);
+        } else {
+          due[id] = t;
+        }
+      }
+      live.Clear();
+    }
+  }
+
+  MemoryState whole;
+  std::vector<std::string> whole_records;
+  for (const v1::Fact& f : facts) {
+    Outcome o = Apply(rules_, ids_, f, &whole);
+    for (const v1::LedgerRecord& r : o.records) whole_records.push_back(r.SerializeAsString());
+    for (const Publication& p : o.publications) {
+      whole_records.push_back(p.payload->SerializeAsString());
+    }
+  }
+  EXPECT_TRUE(live_records == whole_records);
+  ASSERT_EQ(subjects.size(), whole.subjects().size());
+  for (const auto& [id, s] : whole.subjects()) {
+    EXPECT_EQ(subjects[id].SerializeAsString(), s.SerializeAsString()) << id;
+  }
+  ASSERT_EQ(hazards.size(), whole.hazards().size());
+  for (const auto& [id, h] : whole.hazards()) {
+    EXPECT_EQ(hazards[id].SerializeAsString(), h.SerializeAsString()) << id;
+  }
+  ASSERT_EQ(buildings.size(), whole.buildings().size());
+  for (const auto& [id, b] : whole.buildings()) {
+    EXPECT_EQ(buildings[id].SerializeAsString(), b.SerializeAsString()) << id;
+  }
+  std::vector<std::string> stored_due;
+  for (const auto& [id, t] : due) stored_due.push_back(id);
+  std::vector<std::string> whole_due = whole.DueEntries(absl::InfiniteFuture());
+  std::sort(whole_due.begin(), whole_due.end());
+  EXPECT_EQ(stored_due, whole_due);
 }
 
 TEST_F(EngineTest, EveryScoreIsBasePlusItsRecordsAndScoreAfterChains) {

@@ -120,19 +120,21 @@ MemoryState::Dirty MemoryState::TakeDirty() {
 }
 
 void MemoryState::Clear() {
-  subjects_.clear();
+  // Keeps what changed and was not taken yet.
+  absl::erase_if(subjects_, [&](const auto& kv) { return !dirty_subjects_.contains(kv.first); });
+  absl::erase_if(hazards_, [&](const auto& kv) { return !dirty_hazards_.contains(kv.first); });
+  absl::erase_if(buildings_, [&](const auto& kv) { return !dirty_buildings_.contains(kv.first); });
   missing_subjects_.clear();
-  hazards_.clear();
   missing_hazards_.clear();
-  buildings_.clear();
   missing_buildings_.clear();
   due_.clear();
   due_order_.clear();
+  for (const auto& [id, due] : dirty_due_) {
+    if (due == absl::InfinitePast()) continue;
+    due_.emplace(id, due);
+    due_order_.emplace(due, id);
+  }
   due_loaded_until_ = absl::InfinitePast();
-  dirty_subjects_.clear();
-  dirty_hazards_.clear();
-  dirty_buildings_.clear();
-  dirty_due_.clear();
 }
 
 }  // namespace firegrid::credit

@@ -81,8 +81,8 @@ class MemoryState : public StateView {
   const absl::node_hash_map<std::string, v1::BuildingState>& buildings() const {
     return buildings_;
   }
-  // Drops everything, the changes not yet taken too (the live applier calls it after
-  // TakeDirty(), keeping no cache across batches).
+  // Drops everything not dirty (the live applier keeps no cache across batches: TakeDirty()
+  // then Clear() leaves nothing).
   void Clear();
 
  private:

@@ -103,14 +103,22 @@ TEST(MemoryStateTest, DueEntriesMergeTheStoreButMemoryWins) {
   EXPECT_THAT(st.DueEntries(T(30)), ElementsAre("stored", "moved"));
 }
 
-TEST(MemoryStateTest, ClearForgetsEverything) {
+TEST(MemoryStateTest, ClearKeepsOnlyChangesNotYetTaken) {
   MemoryState st;
-  st.MutableSubject("org:a");
-  st.SetDue("e", T(1));
+  st.MutableSubject("org:taken");
+  st.SetDue("e-taken", T(1));
+  st.TakeDirty();
+  st.MutableSubject("org:pending");
+  st.SetDue("e-pending", T(2));
   st.Clear();
-  EXPECT_EQ(st.FindSubject("org:a"), nullptr);
+  EXPECT_EQ(st.FindSubject("org:taken"), nullptr);
+  ASSERT_NE(st.FindSubject("org:pending"), nullptr);
+  EXPECT_THAT(st.DueEntries(T(10)), ElementsAre("e-pending"));
+  MemoryState::Dirty d = st.TakeDirty();
+  EXPECT_THAT(d.subjects, ElementsAre("org:pending"));
+  st.Clear();
+  EXPECT_EQ(st.FindSubject("org:pending"), nullptr);
   EXPECT_THAT(st.DueEntries(T(10)), IsEmpty());
-  EXPECT_THAT(st.TakeDirty().subjects, IsEmpty());
 }
 
 }  // namespace

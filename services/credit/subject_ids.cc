@@ -35,15 +35,24 @@ std::string SubjectIds::PersonId(absl::string_view identity_number) const {
 
 std::string SubjectIds::IdOf(const subjects::v1::Party& party) const {
   if (!party.credit_code().empty()) {
-    if (!subjects::ValidateCreditCode(party.credit_code(), "credit_code").ok()) return "";
-    return OrgId(party.credit_code());
-  }
-  if (!party.person_id().empty()) {
+    if (subjects::ValidateCreditCode(party.credit_code(), "credit_code").ok()) {
+      return OrgId(party.credit_code());
+    }
+  } else if (!party.person_id().empty()) {
     // A masked number ("500109********123X") fails here and names no one.
-    if (!subjects::ValidatePersonId(party.person_id(), "person_id").ok()) return "";
-    return PersonId(party.person_id());
+    if (subjects::ValidatePersonId(party.person_id(), "person_id").ok()) {
+      return PersonId(party.person_id());
+    }
+  } else {
+    return "";
   }
-  return "";
+  // Not normalised (lower case, blanks)? The same subject as its normal form, if that is valid.
+  subjects::v1::Party normal = party;
+  subjects::NormalizeParty(&normal);
+  if (normal.credit_code() == party.credit_code() && normal.person_id() == party.person_id()) {
+    return "";
+  }
+  return IdOf(normal);
 }
 
 bool SubjectIds::IsSubjectId(absl::string_view id) {

@@ -18,8 +18,9 @@ class SubjectIds {
  public:
   explicit SubjectIds(std::string key) : key_(std::move(key)) {}
 
-  // The id of a (normalised) party; "" when it has neither code nor person id, or the one it
-  // has is not valid (e.g. a masked identity number).
+  // The id of a party (normalised first when it is not: lower-case codes, blanks); "" when it
+  // has neither code nor person id, or the one it has is not valid (e.g. a masked identity
+  // number).
   std::string IdOf(const subjects::v1::Party& party) const;
   // The id of a person by a (valid) identity number.
   std::string PersonId(absl::string_view identity_number) const;

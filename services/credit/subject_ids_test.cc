@@ -54,6 +54,14 @@ TEST(SubjectIdsTest, MaskedOrInvalidIdentifiersNameNoOne) {
   EXPECT_EQ(ids.IdOf(subjects::v1::Party()), "");
 }
 
+TEST(SubjectIdsTest, UnnormalisedIdentifiersNameTheSameSubject) {
+  SubjectIds ids("k");
+  subjects::v1::Party lower;
+  lower.set_credit_code(" 91350100m000100y43");
+  EXPECT_EQ(ids.IdOf(lower), "org:91350100M000100Y43");
+  EXPECT_EQ(ids.IdOf(Person("11010519491231002x")), ids.IdOf(Person("11010519491231002X")));
+}
+
 TEST(SubjectIdsTest, BareCodesAndOtherShapesAreNotSubjectIds) {
   EXPECT_FALSE(SubjectIds::IsSubjectId("91350100M000100Y43"));
   EXPECT_FALSE(SubjectIds::IsSubjectId("person:ABCDEF0123456789abcdef01"));

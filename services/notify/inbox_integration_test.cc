@@ -7,9 +7,12 @@
 #include <set>
 #include <thread>
 
+#include "firegrid/credit/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/events/envelope.h"
 #include "services/notify/inbox.h"
+#include "services/notify/recipients.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::notify {
@@ -51,6 +54,55 @@ TEST_F(InboxTest, ARedeliveredEventYieldsEachRecipientsNotificationOnce) {
     EXPECT_EQ((*got)[0].recipient(), r);
     EXPECT_FALSE((*got)[0].cursor().empty());
   }
+}
+
+// The consumer's path (NotifyEvent into the real inbox): a ledger record that moves the level
+// comes as ScoreChanged and LevelChanged, each possibly redelivered; every recipient gets one
+// credit notification for it. The next record is a notification of its own.
+TEST_F(InboxTest, TheScoreAndLevelEventsOfOneCreditRecordAreOneNotificationPerRecipient) {
+  namespace cv1 = ::firegrid::credit::v1;
+  cv1::SubjectRef subject;
+  subject.set_subject_id("org:91500109MA5U5T9X8G");
+  subject.set_name("缙云物业");
+  subject.add_notify_subjects("mgr-1");
+  subject.set_supervising_org_unit("500109.fire_rescue");
+  subject.add_tier_paths("500109001002");
+  cv1::LedgerRecord record;
+  record.set_record_id("org:91500109MA5U5T9X8G#4");
+  record.set_rules_version("2026.1");
+  record.set_rule_id("hazard.overdue");
+  record.set_delta(-8);
+  record.set_score_after(87);
+  record.set_level_after(cv1::LEVEL_B);
+  cv1::LevelChanged level;
+  *level.mutable_subject() = subject;
+  *level.mutable_record() = record;
+  level.set_from(cv1::LEVEL_A);
+  level.set_to(cv1::LEVEL_B);
+  cv1::ScoreChanged score;
+  *score.mutable_subject() = subject;
+  *score.mutable_record() = record;
+  score.set_score_before(95);
+  const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
+  const events::Envelope level_env = events::NewEnvelope(level, "credit", "", "", t, ids_);
+  const events::Envelope score_env = events::NewEnvelope(score, "credit", "", "", t, ids_);
+  for (const events::Envelope* env : {&level_env, &score_env, &level_env, &score_env}) {
+    ASSERT_TRUE(NotifyEvent(*env, inbox_.get()).ok());
+  }
+  for (const std::string r : {"person:mgr-1", "org:500109.fire_rescue"}) {
+    auto got = inbox_->ReadAfter(r, "", 100);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->size(), 1u) << r;
+    EXPECT_EQ((*got)[0].kind(), v1::KIND_CREDIT);
+    EXPECT_EQ((*got)[0].event_id(), level_env.event_id());  // the first to arrive
+    EXPECT_EQ((*got)[0].credit_subject_id(), "org:91500109MA5U5T9X8G");
+  }
+  cv1::ScoreChanged next = score;
+  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8G#5");
+  ASSERT_TRUE(NotifyEvent(events::NewEnvelope(next, "credit", "", "", t, ids_), inbox_.get()).ok());
+  auto got = inbox_->ReadAfter("person:mgr-1", "", 100);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->size(), 2u);
 }
 
 TEST_F(InboxTest, OnNotifiedCountsRecipientsOfNewNotificationsAndRenotificationsOnly) {

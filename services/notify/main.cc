@@ -127,18 +127,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto handler = [&](const events::Envelope& env) -> absl::Status {
-    const std::vector<notify::Planned> plans = notify::PlanNotifications(env);
-    for (size_t i = 0; i < plans.size(); ++i) {
-      absl::Status s = inbox.Notify(plans[i].recipients, plans[i].notification,
-                                    absl::StrCat(env.event_id(), ":", i));
-      if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) return s;
-    }
-    return absl::OkStatus();
-  };
-  if (absl::Status s = rt.AddConsumer(
-          group, {std::string(events::kHazardsTopic), std::string(events::kBuildingsTopic)},
-          handler);
+  auto handler = [&](const events::Envelope& env) { return notify::NotifyEvent(env, &inbox); };
+  if (absl::Status s =
+          rt.AddConsumer(group,
+                         {std::string(events::kHazardsTopic), std::string(events::kBuildingsTopic),
+                          std::string(events::kCreditTopic)},
+                         handler);
       !s.ok()) {
     log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
     return 2;

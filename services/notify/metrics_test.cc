@@ -18,6 +18,7 @@ TEST(NotifyMetricsTest, CountersAndTheSubscriberGaugeHaveTheDocumentedNamesAndLa
     // Every label value is there from the start, at zero.
     std::string text = registry.Render();
     EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"hazard_task\"} 0"));
+    EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"credit\"} 0"));
     EXPECT_THAT(text, HasSubstr("firegrid_webhook_deliveries_total{result=\"gave_up\"} 0"));
     EXPECT_THAT(text, HasSubstr("firegrid_timers_fired_total{kind=\"ack_timeout\"} 0"));
 

@@ -5,7 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/credit/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -14,6 +17,7 @@ namespace {
 
 namespace hv1 = ::firegrid::hazards::v1;
 namespace bv1 = ::firegrid::buildings::v1;
+namespace cv1 = ::firegrid::credit::v1;
 
 constexpr char kSystemSubjectPrefix[] = "firegrid-";
 
@@ -233,6 +237,187 @@ void PlanBuilding(const events::Envelope& env, std::vector<Planned>* out) {
   }
 }
 
+// ---- credit
+
+const absl::TimeZone& ChinaTime() {
+  static const absl::TimeZone* tz = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
+  return *tz;
+}
+
+// "2026-12-20 18:00 +08:00" (China Standard Time, as firegridctl shows times); "" when unset.
+std::string ChinaTimeText(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  return absl::StrCat(
+      absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()), ChinaTime()),
+      " +08:00");
+}
+
+std::string LevelText(cv1::Level level) {
+  switch (level) {
+    case cv1::LEVEL_A:
+      return "A（守信）";
+    case cv1::LEVEL_B:
+      return "B（基本守信）";
+    case cv1::LEVEL_C:
+      return "C（失信）";
+    case cv1::LEVEL_D:
+      return "D（严重失信）";
+    default:
+      return "未定级";
+  }
+}
+
+// "缙云物业（91500109MA5U8XXX0X）": the subject's name, and an organisation's credit code. A
+// person is named only (SubjectRef never carries an identity number).
+std::string SubjectText(const cv1::SubjectRef& s) {
+  const std::string& name = s.name().empty() ? s.subject_id() : s.name();
+  return s.credit_code().empty() ? name : absl::StrCat(name, "（", s.credit_code(), "）");
+}
+
+std::string SignedDelta(int32_t delta) {
+  return delta > 0 ? absl::StrCat("+", delta) : absl::StrCat(delta);
+}
+
+// The rule and the cause of a ledger record: "规则 hazard.overdue（2026.1）；原因：<what>；隐患
+// hzd_1；依据：<legal basis>。"
+std::string CauseText(const cv1::LedgerRecord& r) {
+  std::vector<std::string> parts;
+  if (!r.rule_id().empty()) {
+    parts.push_back(absl::StrCat("规则 ", r.rule_id(), "（", r.rules_version(), "）"));
+  }
+  const cv1::Cause& c = r.cause();
+  parts.push_back(absl::StrCat("原因：", c.description().empty() ? c.kind() : c.description()));
+  if (!c.hazard_id().empty()) parts.push_back(absl::StrCat("隐患 ", c.hazard_id()));
+  if (!c.legal_basis().empty()) parts.push_back(absl::StrCat("依据：", c.legal_basis()));
+  return absl::StrCat(absl::StrJoin(parts, "；"), "。");
+}
+
+std::string ScoreText(const cv1::LedgerRecord& r) {
+  return absl::StrCat("信用分 ", r.score_after() - r.delta(), " → ", r.score_after(), "（",
+                      SignedDelta(r.delta()), "）");
+}
+
+std::string EntryText(const cv1::BlacklistEntry& e) {
+  std::vector<std::string> parts;
+  if (!e.reason().empty()) parts.push_back(absl::StrCat("理由：", e.reason()));
+  if (!e.legal_basis().empty()) parts.push_back(absl::StrCat("依据：", e.legal_basis()));
+  if (e.automatic()) parts.push_back("因信用等级降至 D 自动提出");
+  parts.push_back(absl::StrCat("编号 ", e.entry_id()));
+  return absl::StrCat(absl::StrJoin(parts, "；"), "。");
+}
+
+// One notification about `subject` for its notify subjects and the supervising department.
+Planned& NewCredit(Builder& b, const events::Envelope& env, const cv1::SubjectRef& subject,
+                   std::string title, std::string body) {
+  v1::Notification n;
+  n.set_kind(v1::KIND_CREDIT);
+  n.set_title(std::move(title));
+  n.set_body(std::move(body));
+  n.set_credit_subject_id(subject.subject_id());
+  if (!subject.tier_paths().empty()) n.set_tier_path(subject.tier_paths(0));
+  n.set_event_id(env.event_id());
+  n.set_event_type(env.type());
+  *n.mutable_created_at() = env.time();
+  Planned& p = b.New(n);
+  for (const auto& s : subject.notify_subjects()) Builder::AddPerson(p, s);
+  if (!subject.supervising_org_unit().empty()) {
+    Builder::Add(p, OrgRecipient(subject.supervising_org_unit()));
+  }
+  return p;
+}
+
+void SetRecord(Planned& p, const cv1::LedgerRecord& r) {
+  p.notification.set_hazard_id(r.cause().hazard_id());
+  p.notification.set_building_id(r.cause().building_id());
+  // The score and the level change of one record are one change: whichever of its two events
+  // comes first notifies, the other adds nothing (the record id repeats in a replayed
+  // generation, hence the rules version).
+  p.once_key = absl::StrCat("credit-record:", r.rules_version(), ":", r.record_id());
+}
+
+void PlanCredit(const events::Envelope& env, std::vector<Planned>* out) {
+  Builder b(out);
+  if (auto e = events::Unpack<cv1::LevelChanged>(env); e.ok()) {
+    const cv1::LedgerRecord& r = e->record();
+    const std::string who = SubjectText(e->subject());
+    Planned& p =
+        NewCredit(b, env, e->subject(),
+                  absl::StrCat("信用等级变动 credit level changed: ", who, " ",
+                               LevelText(e->from()), " → ", LevelText(e->to())),
+                  absl::StrCat(who, " 信用等级 ", LevelText(e->from()), " → ", LevelText(e->to()),
+                               "，", ScoreText(r), "。", CauseText(r)));
+    SetRecord(p, r);
+    return;
+  }
+  if (auto e = events::Unpack<cv1::ScoreChanged>(env); e.ok()) {
+    const cv1::LedgerRecord& r = e->record();
+    if (r.score_after() == e->score_before()) return;  // no change to tell of
+    const std::string who = SubjectText(e->subject());
+    Planned& p =
+        NewCredit(b, env, e->subject(),
+                  absl::StrCat("信用分变动 credit score changed: ", who, " ", e->score_before(),
+                               " → ", r.score_after()),
+                  absl::StrCat(who, " 信用分 ", e->score_before(), " → ", r.score_after(), "（",
+                               SignedDelta(r.score_after() - e->score_before()), "），信用等级 ",
+                               LevelText(r.level_after()), "。", CauseText(r)));
+    SetRecord(p, r);
+    return;
+  }
+  if (auto e = events::Unpack<cv1::BlacklistProposed>(env); e.ok()) {
+    const cv1::BlacklistEntry& entry = e->entry();
+    const std::string who = SubjectText(e->subject());
+    NewCredit(b, env, e->subject(), absl::StrCat("拟列入黑名单 blacklist notice: ", who),
+              absl::StrCat(who, " 拟列入消防安全信用黑名单。", EntryText(entry), "异议期至 ",
+                           ChinaTimeText(entry.objection_deadline()),
+                           "：如有异议，请在此之前提出（firegridctl credit blacklist object ",
+                           entry.entry_id(),
+                           " --text …），由区级主管部门复核；逾期未提出异议的，期满即生效。"));
+    return;
+  }
+  if (auto e = events::Unpack<cv1::Blacklisted>(env); e.ok()) {
+    const cv1::BlacklistEntry& entry = e->entry();
+    const std::string who = SubjectText(e->subject());
+    NewCredit(b, env, e->subject(), absl::StrCat("列入黑名单 blacklisted: ", who),
+              absl::StrCat(who, " 自 ", ChinaTimeText(entry.effective_at()),
+                           " 起列入消防安全信用黑名单，至 ", ChinaTimeText(entry.expires_at()),
+                           "。", EntryText(entry),
+                           "整改完成后可申请信用修复（firegridctl credit blacklist repair ",
+                           entry.entry_id(), " …）。"));
+    return;
+  }
+  if (auto e = events::Unpack<cv1::BlacklistRemoved>(env); e.ok()) {
+    const cv1::BlacklistEntry& entry = e->entry();
+    const std::string who = SubjectText(e->subject());
+    std::string how;
+    switch (entry.state()) {
+      case cv1::BLACKLIST_STATE_WITHDRAWN:
+        how = "异议成立，撤销列入";
+        break;
+      case cv1::BLACKLIST_STATE_EXPIRED:
+        how = "期满移出";
+        break;
+      case cv1::BLACKLIST_STATE_REPAIRED:
+        how = "信用修复通过，移出";
+        break;
+      default:
+        how = "移出";
+        break;
+    }
+    std::string note;
+    if (entry.state() == cv1::BLACKLIST_STATE_WITHDRAWN &&
+        !entry.objection().decision_note().empty()) {
+      note = absl::StrCat("复核意见：", entry.objection().decision_note(), "。");
+    } else if (entry.state() == cv1::BLACKLIST_STATE_REPAIRED &&
+               !entry.repair().decision_note().empty()) {
+      note = absl::StrCat("审核意见：", entry.repair().decision_note(), "。");
+    }
+    NewCredit(b, env, e->subject(), absl::StrCat("移出黑名单 removed from blacklist: ", who),
+              absl::StrCat(who, " ", ChinaTimeText(entry.ended_at()), " ", how,
+                           "消防安全信用黑名单。", EntryText(entry), note));
+    return;
+  }
+}
+
 }  // namespace
 
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
@@ -241,6 +426,8 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
     PlanHazard(envelope, &out);
   } else if (absl::StartsWith(envelope.type(), "firegrid.buildings.v1.")) {
     PlanBuilding(envelope, &out);
+  } else if (absl::StartsWith(envelope.type(), "firegrid.credit.v1.")) {
+    PlanCredit(envelope, &out);
   }
   out.erase(
       std::remove_if(out.begin(), out.end(), [](const Planned& p) { return p.recipients.empty(); }),
@@ -248,6 +435,21 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
   const std::string trace_id = TraceIdOf(envelope.trace().traceparent());
   for (Planned& p : out) p.notification.set_trace_id(trace_id);
   return out;
+}
+
+absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier) {
+  const std::vector<Planned> plans = PlanNotifications(envelope);
+  for (size_t i = 0; i < plans.size(); ++i) {
+    absl::Status s = notifier->Notify(plans[i].recipients, plans[i].notification,
+                                      OnceKeyOf(envelope, plans[i], i));
+    if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, size_t index) {
+  return planned.once_key.empty() ? absl::StrCat(envelope.event_id(), ":", index)
+                                  : planned.once_key;
 }
 
 std::string TraceIdOf(absl::string_view traceparent) {

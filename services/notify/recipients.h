@@ -14,6 +14,9 @@ namespace firegrid::notify {
 struct Planned {
   std::vector<std::string> recipients;
   v1::Notification notification;
+  // What makes its delivery happen once (Notifier::Notify's once_key); empty: the event id and
+  // the plan's index (OnceKeyOf).
+  std::string once_key;
 };
 
 // Who must hear of an event, and what they are told (pure; the consumer delivers it):
@@ -31,9 +34,29 @@ struct Planned {
 // - HazardClosed: the lead departments, the community and the reporter.
 // - FacilityStatusChanged to a fault, no water or disabled: the community and fire rescue.
 // - FireAccessNonCompliant: the community and the street.
+// - Credit events (KIND_CREDIT, no acknowledgement; credit_subject_id and tier_path = the first
+//   of SubjectRef.tier_paths set) for SubjectRef.notify_subjects (the subject's accounts and its
+//   buildings' managers) and its supervising department ("org:<district>.<slug>"):
+//   LevelChanged (level and score from → to, the rule, the cause), ScoreChanged (score from →
+//   to, the level after, the rule, the cause; nothing when the score stayed), BlacklistProposed (the notice: reason, legal
+//   basis, the objection deadline and how to object), Blacklisted (from when, until when, how
+//   to apply for credit repair), BlacklistRemoved (withdrawn, expired or repaired). A record
+//   that moves the level comes as a ScoreChanged and a LevelChanged: both plan one
+//   notification with the same once_key ("credit-record:<rules version>:<record id>"), so the
+//   first of the two to arrive is delivered and the other adds nothing: one notification per
+//   change and recipient.
 // Other events yield nothing. Recipients are unique within a Planned; system subjects and empty
 // subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
+
+// What the consumer does with one event: delivers each of PlanNotifications(envelope) through
+// `notifier` under its OnceKeyOf. A plan delivered before (ALREADY_EXISTS: a redelivered event,
+// or the other event of the same credit record) is no error.
+absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier);
+
+// The once key of the `index`-th plan of `envelope`: planned.once_key, else
+// "<event id>:<index>".
+std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, size_t index);
 
 // The trace id of a W3C traceparent ("00-<32 hex trace id>-<16 hex span id>-<2 hex flags>",
 // lowercase; a future version's longer form accepted by its first four fields): the trace id,

@@ -2,6 +2,7 @@
 
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/credit/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -11,10 +12,12 @@ namespace firegrid::notify {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace bv1 = ::firegrid::buildings::v1;
+namespace cv1 = ::firegrid::credit::v1;
 
 const hazards::Rules& HazardRules() {
   static const hazards::Rules* rules = [] {
@@ -191,6 +194,239 @@ INSTANTIATE_TEST_SUITE_P(Traceparents, TraceIdOfTest, ::testing::ValuesIn(kTrace
                          [](const ::testing::TestParamInfo<TraceparentCase>& info) {
                            return std::string(info.param.name);
                          });
+
+// ---- credit
+
+cv1::SubjectRef CreditSubject() {
+  cv1::SubjectRef s;
+  s.set_subject_id("org:91500109MA5U5T9X8G");
+  s.set_name("缙云物业");
+  s.set_type(subjects::v1::SUBJECT_TYPE_MANAGER);
+  s.set_credit_code("91500109MA5U5T9X8G");
+  s.add_notify_subjects("mgr-1");
+  s.add_notify_subjects("agency-7");
+  s.add_notify_subjects("mgr-1");  // the same manager of two buildings
+  s.set_supervising_org_unit("500109.fire_rescue");
+  s.add_tier_paths("500109001002");
+  s.add_tier_paths("500109002001");
+  return s;
+}
+
+cv1::LedgerRecord OverdueRecord() {
+  cv1::LedgerRecord r;
+  r.set_record_id("org:91500109MA5U5T9X8G#4");
+  r.set_subject_id("org:91500109MA5U5T9X8G");
+  r.set_seq(4);
+  r.set_kind(cv1::RECORD_KIND_SCORE);
+  r.set_rule_id("hazard.overdue");
+  r.set_rules_version("2026.1");
+  r.mutable_cause()->set_fact_id("evt_9");
+  r.mutable_cause()->set_kind("hazard.overdue");
+  r.mutable_cause()->set_hazard_id("hzd_1");
+  r.mutable_cause()->set_building_id("bld_1");
+  r.mutable_cause()->set_description("隐患逾期未整改");
+  r.mutable_cause()->set_legal_basis("《重庆市消防条例》第二十条");
+  r.set_delta(-8);
+  r.set_score_after(87);
+  r.set_level_after(cv1::LEVEL_B);
+  return r;
+}
+
+events::Envelope WrapCredit(const google::protobuf::Message& payload) {
+  SequentialIdGenerator ids;
+  return events::NewEnvelope(payload, "credit", "", "", absl::FromUnixSeconds(1000), ids);
+}
+
+const std::vector<std::string> kCreditRecipients = {"person:mgr-1", "person:agency-7",
+                                                    "org:500109.fire_rescue"};
+
+TEST(PlanCreditNotifications, LevelChangeTellsTheSubjectsManagersAndSupervisingDepartment) {
+  cv1::LevelChanged e;
+  *e.mutable_subject() = CreditSubject();
+  *e.mutable_record() = OverdueRecord();
+  e.set_from(cv1::LEVEL_A);
+  e.set_to(cv1::LEVEL_B);
+  auto plans = PlanNotifications(WrapCredit(e));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
+  const v1::Notification& n = plans[0].notification;
+  EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
+  EXPECT_FALSE(n.requires_ack());
+  EXPECT_EQ(n.credit_subject_id(), "org:91500109MA5U5T9X8G");
+  EXPECT_EQ(n.tier_path(), "500109001002");
+  EXPECT_EQ(n.hazard_id(), "hzd_1");
+  EXPECT_EQ(n.building_id(), "bld_1");
+  EXPECT_EQ(n.event_type(), "firegrid.credit.v1.LevelChanged");
+  EXPECT_THAT(n.title(), HasSubstr("缙云物业"));
+  EXPECT_THAT(n.title(), HasSubstr("A（守信） → B（基本守信）"));
+  EXPECT_THAT(n.body(), HasSubstr("信用分 95 → 87（-8）"));
+  EXPECT_THAT(n.body(), HasSubstr("规则 hazard.overdue（2026.1）"));
+  EXPECT_THAT(n.body(), HasSubstr("原因：隐患逾期未整改"));
+  EXPECT_THAT(n.body(), HasSubstr("隐患 hzd_1"));
+  EXPECT_THAT(n.body(), HasSubstr("依据：《重庆市消防条例》第二十条"));
+}
+
+TEST(PlanCreditNotifications, ScoreChangeStatesOldAndNewScoreAndTheLevelAfter) {
+  cv1::ScoreChanged e;
+  *e.mutable_subject() = CreditSubject();
+  *e.mutable_record() = OverdueRecord();
+  e.set_score_before(95);
+  auto plans = PlanNotifications(WrapCredit(e));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
+  const v1::Notification& n = plans[0].notification;
+  EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
+  EXPECT_THAT(n.title(), HasSubstr("95 → 87"));
+  EXPECT_THAT(n.body(),
+              HasSubstr("缙云物业（91500109MA5U5T9X8G） 信用分 95 → 87（-8），信用等级 B"));
+  EXPECT_THAT(n.body(), HasSubstr("原因：隐患逾期未整改"));
+}
+
+// A record that moves the level arrives as ScoreChanged and LevelChanged (two events, two event
+// ids): both plan under the record's once key, so the inbox delivers the first and drops the
+// second. Another record, or the same record id under another rules version (a replayed
+// generation), is another change.
+TEST(PlanCreditNotifications, ScoreAndLevelEventsOfOneRecordAreOneNotification) {
+  cv1::ScoreChanged score;
+  *score.mutable_subject() = CreditSubject();
+  *score.mutable_record() = OverdueRecord();
+  score.set_score_before(95);
+  cv1::LevelChanged level;
+  *level.mutable_subject() = CreditSubject();
+  *level.mutable_record() = OverdueRecord();
+  level.set_from(cv1::LEVEL_A);
+  level.set_to(cv1::LEVEL_B);
+  SequentialIdGenerator ids;
+  const events::Envelope score_env =
+      events::NewEnvelope(score, "credit", "", "", absl::FromUnixSeconds(1000), ids);
+  const events::Envelope level_env =
+      events::NewEnvelope(level, "credit", "", "", absl::FromUnixSeconds(1000), ids);
+  ASSERT_NE(score_env.event_id(), level_env.event_id());
+  auto score_plans = PlanNotifications(score_env);
+  auto level_plans = PlanNotifications(level_env);
+  ASSERT_EQ(score_plans.size(), 1u);
+  ASSERT_EQ(level_plans.size(), 1u);
+  EXPECT_EQ(OnceKeyOf(score_env, score_plans[0], 0), OnceKeyOf(level_env, level_plans[0], 0));
+  EXPECT_EQ(OnceKeyOf(level_env, level_plans[0], 0),
+            "credit-record:2026.1:org:91500109MA5U5T9X8G#4");
+
+  cv1::ScoreChanged next = score;
+  next.mutable_record()->set_record_id("org:91500109MA5U5T9X8G#5");
+  const events::Envelope next_env = WrapCredit(next);
+  EXPECT_NE(OnceKeyOf(next_env, PlanNotifications(next_env)[0], 0),
+            OnceKeyOf(score_env, score_plans[0], 0));
+  cv1::ScoreChanged replayed = score;
+  replayed.mutable_record()->set_rules_version("2027.1");
+  const events::Envelope replayed_env = WrapCredit(replayed);
+  EXPECT_NE(OnceKeyOf(replayed_env, PlanNotifications(replayed_env)[0], 0),
+            OnceKeyOf(score_env, score_plans[0], 0));
+}
+
+TEST(PlanCreditNotifications, OtherEventsKeepTheirEventIdOnceKeys) {
+  hv1::HazardRouted e;
+  *e.mutable_hazard() =
+      RoutedHazard(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, bv1::BUILDING_USE_SCHOOL);
+  const events::Envelope env = Wrap(e);
+  auto plans = PlanNotifications(env);
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_EQ(OnceKeyOf(env, plans[0], 0), env.event_id() + ":0");
+  EXPECT_EQ(OnceKeyOf(env, plans[1], 1), env.event_id() + ":1");
+  cv1::BlacklistProposed proposed;
+  *proposed.mutable_subject() = CreditSubject();
+  proposed.mutable_entry()->set_entry_id("org:91500109MA5U5T9X8G#bl1");
+  const events::Envelope penv = WrapCredit(proposed);
+  EXPECT_EQ(OnceKeyOf(penv, PlanNotifications(penv)[0], 0), penv.event_id() + ":0");
+}
+
+TEST(PlanCreditNotifications, BlacklistNoticeSaysTheObjectionDeadlineAndHowToObject) {
+  cv1::BlacklistProposed e;
+  *e.mutable_subject() = CreditSubject();
+  cv1::BlacklistEntry* entry = e.mutable_entry();
+  entry->set_entry_id("org:91500109MA5U5T9X8G#bl1");
+  entry->set_state(cv1::BLACKLIST_STATE_PROPOSED);
+  entry->set_reason("出具虚假检测报告");
+  entry->set_legal_basis("《消防法》第六十九条");
+  // 2026-12-20 10:00 UTC = 18:00 China Standard Time.
+  entry->mutable_objection_deadline()->set_seconds(1797760800);
+  auto plans = PlanNotifications(WrapCredit(e));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
+  const v1::Notification& n = plans[0].notification;
+  EXPECT_EQ(n.kind(), v1::KIND_CREDIT);
+  EXPECT_FALSE(n.requires_ack());
+  EXPECT_THAT(n.title(), HasSubstr("拟列入黑名单"));
+  EXPECT_THAT(n.body(), HasSubstr("异议期至 2026-12-20 18:00 +08:00"));
+  EXPECT_THAT(n.body(),
+              HasSubstr("firegridctl credit blacklist object org:91500109MA5U5T9X8G#bl1"));
+  EXPECT_THAT(n.body(), HasSubstr("理由：出具虚假检测报告"));
+  EXPECT_THAT(n.body(), HasSubstr("依据：《消防法》第六十九条"));
+}
+
+TEST(PlanCreditNotifications, BlacklistEntryAndEachWayOutAreNotified) {
+  cv1::BlacklistEntry entry;
+  entry.set_entry_id("org:91500109MA5U5T9X8G#bl1");
+  entry.set_reason("信用等级降至 D");
+  entry.set_automatic(true);
+  entry.mutable_effective_at()->set_seconds(1797760800);
+  entry.mutable_expires_at()->set_seconds(1797760800 + 365 * 86400);
+  cv1::Blacklisted on;
+  *on.mutable_subject() = CreditSubject();
+  *on.mutable_entry() = entry;
+  on.mutable_entry()->set_state(cv1::BLACKLIST_STATE_ACTIVE);
+  auto plans = PlanNotifications(WrapCredit(on));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
+  EXPECT_THAT(plans[0].notification.title(), HasSubstr("列入黑名单 blacklisted"));
+  EXPECT_THAT(plans[0].notification.body(),
+              HasSubstr("自 2026-12-20 18:00 +08:00 起列入消防安全信用黑名单，至 2027-12-20"));
+  EXPECT_THAT(plans[0].notification.body(), HasSubstr("自动提出"));
+  EXPECT_THAT(plans[0].notification.body(), HasSubstr("信用修复"));
+
+  const struct {
+    cv1::BlacklistState state;
+    const char* says;
+  } ways_out[] = {{cv1::BLACKLIST_STATE_WITHDRAWN, "异议成立"},
+                  {cv1::BLACKLIST_STATE_EXPIRED, "期满移出"},
+                  {cv1::BLACKLIST_STATE_REPAIRED, "信用修复通过"}};
+  for (const auto& way : ways_out) {
+    SCOPED_TRACE(cv1::BlacklistState_Name(way.state));
+    cv1::BlacklistRemoved off;
+    *off.mutable_subject() = CreditSubject();
+    *off.mutable_entry() = entry;
+    off.mutable_entry()->set_state(way.state);
+    plans = PlanNotifications(WrapCredit(off));
+    ASSERT_EQ(plans.size(), 1u);
+    EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(kCreditRecipients));
+    EXPECT_EQ(plans[0].notification.kind(), v1::KIND_CREDIT);
+    EXPECT_THAT(plans[0].notification.title(), HasSubstr("移出黑名单"));
+    EXPECT_THAT(plans[0].notification.body(), HasSubstr(way.says));
+  }
+}
+
+// A record of delta 0 (a blacklist step without a rule) changes no score: its blacklist event
+// tells of it.
+TEST(PlanCreditNotifications, ScoreChangedThatLeavesTheScoreAloneYieldsNothing) {
+  cv1::ScoreChanged e;
+  *e.mutable_subject() = CreditSubject();
+  *e.mutable_record() = OverdueRecord();
+  e.mutable_record()->set_delta(0);
+  e.set_score_before(87);
+  EXPECT_TRUE(PlanNotifications(WrapCredit(e)).empty());
+}
+
+TEST(PlanCreditNotifications, SystemAndEmptySubjectsAreSkippedAndNoRecipientMeansNothing) {
+  cv1::ScoreChanged e;
+  *e.mutable_subject() = CreditSubject();
+  e.mutable_subject()->clear_notify_subjects();
+  e.mutable_subject()->add_notify_subjects("firegrid-credit");
+  e.mutable_subject()->add_notify_subjects("");
+  *e.mutable_record() = OverdueRecord();
+  auto plans = PlanNotifications(WrapCredit(e));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray({"org:500109.fire_rescue"}));
+  e.mutable_subject()->clear_supervising_org_unit();
+  EXPECT_TRUE(PlanNotifications(WrapCredit(e)).empty());
+}
 
 TEST(NextTierUp, CommunityToStreetToDistrict) {
   EXPECT_EQ(NextTierUp("org:500109001002", ""), "org:500109001");

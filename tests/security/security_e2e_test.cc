@@ -1,5 +1,5 @@
-// Authorisation and input safety of every service, end to end: the real buildings, hazards and
-// notify binaries with redis-server and the dev broker, all started by this test on loopback.
+// Authorisation and input safety of every service, end to end: the real buildings, hazards,
+// notify and credit binaries with redis-server and the dev broker, all started by this test on loopback.
 // Every call goes over the wire as raw bytes (grpc::GenericStub), as an attacker's would.
 //
 // The suite grows with every service and every defect: a service is one line of Services(); a
@@ -8,7 +8,7 @@
 // 1m) so the suite recovers quickly after the throttle case locks loopback out.
 //
 // Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, 15
-// webhook destinations and 16 live-stream caps (notify).
+// webhook destinations and 16 live-stream caps (notify), and who may change or read credit.
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -27,6 +27,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -73,6 +74,9 @@ const std::vector<Service>& Services() {
       {"notify",
        notify::v1::ListInboxRequest::descriptor()->file()->FindServiceByName("NotifyService"),
        "/firegrid.notify.v1.NotifyService/ListInbox"},
+      {"credit",
+       credit::v1::GetProfileRequest::descriptor()->file()->FindServiceByName("CreditService"),
+       "/firegrid.credit.v1.CreditService/GetProfile"},
   };
   return *services;
 }
@@ -84,7 +88,7 @@ std::string Capitalised(std::string s) {
   return s;
 }
 
-// redis-server, the dev broker and the three services, started once for the whole suite (the
+// redis-server, the dev broker and the services, started once for the whole suite (the
 // first test that needs them starts them) and stopped by the environment at the end.
 class Stack {
  public:
@@ -175,6 +179,7 @@ class Stack {
           {"--rules-file=" + cfg + "/hazards_rules.textproto",
            "--guidance-file=" + cfg + "/hazards_guidance.textproto"}}},
         {"notify", {FIREGRID_NOTIFY_BIN, {"--plan-file=" + cfg + "/plan_tasks.textproto"}}},
+        {"credit", {FIREGRID_CREDIT_BIN, {"--rules-file=" + cfg + "/credit_rules.textproto"}}},
     };
     for (const auto& [name, spec] : specs) {
       std::vector<std::string> flags =
@@ -681,6 +686,116 @@ TEST_F(StreamCap, SubscribeBeyondThePerPrincipalCapIsResourceExhaustedUntilAStre
     (void)o->reader->Finish();
   }
 }
+
+// --- credit: who may change or read credit ---------------------------------------------------
+
+struct CreditDenial {
+  std::string name;
+  std::string method;  // CreditService method
+  std::function<std::string()> request;  // serialized request
+  auth::Principal caller;
+  grpc::StatusCode expected = grpc::StatusCode::PERMISSION_DENIED;
+};
+
+void PrintTo(const CreditDenial& c, std::ostream* os) { *os << c.name; }
+
+std::vector<CreditDenial> CreditDenials() {
+  using auth::Role;
+  const std::string agency = "org:91110000600037341L";
+  auto manual = [agency](const std::string& rule) {
+    return [agency, rule] {
+      credit::v1::RecordManualRequest r;
+      r.set_subject_id(agency);
+      r.set_rule_id(rule);
+      r.set_reason("检查发现");
+      r.set_legal_basis("《消防法》第六十九条");
+      return r.SerializeAsString();
+    };
+  };
+  auto review_objection = [agency] {
+    credit::v1::ReviewObjectionRequest r;
+    r.set_entry_id(agency + "#bl1");
+    r.set_note("复核");
+    return r.SerializeAsString();
+  };
+  auto review_repair = [agency] {
+    credit::v1::ReviewRepairRequest r;
+    r.set_entry_id(agency + "#bl1");
+    r.set_approved(true);
+    r.set_note("同意修复");
+    return r.SerializeAsString();
+  };
+  auto propose = [agency] {
+    credit::v1::ProposeBlacklistRequest r;
+    r.set_subject_id(agency);
+    r.set_reason("虚假报告");
+    r.set_legal_basis("《消防法》第六十九条");
+    return r.SerializeAsString();
+  };
+  auto ranking = [] {
+    credit::v1::ListRankingRequest r;
+    r.set_type(subjects::v1::SUBJECT_TYPE_MANAGER);
+    return r.SerializeAsString();
+  };
+  auto reg = [] {
+    credit::v1::RegisterSubjectRequest r;
+    r.mutable_party()->set_role(subjects::v1::PARTY_ROLE_OWNER);
+    r.mutable_party()->set_name("某置业有限公司");
+    r.mutable_party()->set_credit_code("91350100M000100Y43");
+    return r.SerializeAsString();
+  };
+  auto profile = [agency] {
+    credit::v1::GetProfileRequest r;
+    r.set_subject_id(agency);
+    return r.SerializeAsString();
+  };
+  auto empty = [] { return std::string(); };
+  const auto manager = Who(Role::kBuildingManager, "500109001002", "sec-credit-mgr");
+  const auto worker = Who(Role::kCommunityWorker, "500109001002", "sec-credit-worker");
+  const auto street = Who(Role::kStreetOfficer, "500109001", "sec-credit-street");
+  const auto fire =
+      Who(Role::kDepartmentOfficer, "500109", "sec-credit-fire", "", "fire_rescue");
+  const auto urban =
+      Who(Role::kDepartmentOfficer, "500109", "sec-credit-urban", "", "urban_management");
+  const auto agency_p = Who(Role::kServiceAgency, "", "sec-credit-agency");
+  return {
+      {"ExportByABuildingManager", "Export", empty, manager},
+      {"ExportByAFireRescueOfficer", "Export", empty, fire},
+      {"ScoreDeductionByABuildingManager", "RecordManual",
+       manual("violation.false_inspection_report"), manager},
+      {"FalseReportByAnotherDepartment", "RecordManual",
+       manual("violation.false_inspection_report"), urban},
+      {"CommendationByADepartment", "RecordManual", manual("credit.commendation"), fire},
+      {"ProposalByACommunityWorker", "ProposeBlacklist", propose, worker},
+      {"ObjectionReviewByAStreetOfficer", "ReviewObjection", review_objection, street},
+      {"RepairReviewByFireRescue", "ReviewRepair", review_repair, fire},
+      {"RankingByAServiceAgency", "ListRanking", ranking, agency_p},
+      {"RegistrationByACommunityWorker", "RegisterSubject", reg, worker},
+      {"ProfileOfAnotherSubjectByAnAgency", "GetProfile", profile, agency_p,
+       grpc::StatusCode::NOT_FOUND},
+  };
+}
+
+class CreditAuthorisation : public StackTest, public ::testing::TestWithParam<CreditDenial> {};
+
+TEST_P(CreditAuthorisation, IsRefused) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const CreditDenial& c = GetParam();
+  const std::string token = Stack::Get().Mint(c.caller, absl::Now(), absl::Hours(1));
+  grpc::Status s;
+  // Reads answer UNAVAILABLE until the first generation is in force (a second or so after start).
+  testing::WaitUntil(
+      [&] {
+        s = Stack::Get().Call("credit", "/firegrid.credit.v1.CreditService/" + c.method,
+                              c.request(), token);
+        return s.error_code() != grpc::StatusCode::UNAVAILABLE;
+      },
+      absl::Seconds(30));
+  EXPECT_EQ(s.error_code(), c.expected) << s.error_message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Credit, CreditAuthorisation, ::testing::ValuesIn(CreditDenials()),
+                         [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace firegrid

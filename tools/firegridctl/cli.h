@@ -32,6 +32,8 @@ inline constexpr Endpoint kHazardsEndpoint{"FIREGRID_HAZARDS_ADDR", "127.0.0.1:5
                                            "the hazards service"};
 inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:50053",
                                           "the notify service"};
+inline constexpr Endpoint kCreditEndpoint{"FIREGRID_CREDIT_ADDR", "127.0.0.1:50054",
+                                          "the credit service"};
 
 // The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
 // server-streaming method, `watch`) have none unless --timeout sets one.

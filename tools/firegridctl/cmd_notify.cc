@@ -71,6 +71,7 @@ void PrintNotification(Context& ctx, const nv1::Notification& n) {
   if (!n.body().empty()) kv.push_back({"body", n.body()});
   if (!n.hazard_id().empty()) kv.push_back({"hazard", n.hazard_id()});
   if (!n.building_id().empty()) kv.push_back({"building", n.building_id()});
+  if (!n.credit_subject_id().empty()) kv.push_back({"credit subject", n.credit_subject_id()});
   if (n.plan_task() != 0) kv.push_back({"plan task", absl::StrCat(n.plan_task())});
   if (!n.tier_path().empty()) kv.push_back({"tier", n.tier_path()});
   kv.push_back({"created", FormatTime(n.created_at())});

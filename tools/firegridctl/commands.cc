@@ -11,6 +11,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterHazardsCommands(registry);
   RegisterNotifyCommands(registry);
   RegisterAuditCommands(registry);
+  RegisterCreditCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 

@@ -12,5 +12,6 @@ void RegisterBuildingsCommands(Registry* registry);  // cmd_buildings.cc: orguni
 void RegisterHazardsCommands(Registry* registry);    // cmd_hazards.cc: hazards ...
 void RegisterNotifyCommands(Registry* registry);     // cmd_notify.cc: watch, inbox, plan, webhook
 void RegisterAuditCommands(Registry* registry);      // cmd_audit.cc: audit, audit verify
+void RegisterCreditCommands(Registry* registry);     // cmd_credit.cc: credit ...
 
 }  // namespace firegrid::ctl

@@ -116,6 +116,19 @@ TEST_F(CompletionTest, CompletesAPrefixAndTheGlobalFlags) {
   EXPECT_EQ(offers[2], std::vector<std::string>{"--version"});
 }
 
+// Three-word commands: `credit blacklist <subcommand>` and their flags.
+TEST_F(CompletionTest, CompletesTheCreditBlacklistSubcommandsAndTheirFlags) {
+  const auto offers =
+      Complete(BashCompletion(registry_), {{"credit", "bl"},
+                                           {"credit", "blacklist", "repair"},
+                                           {"credit", "blacklist", "review", "e#bl1", "--up"},
+                                           {"credit", "export", "--fo"}});
+  EXPECT_EQ(offers[0], std::vector<std::string>{"blacklist"});
+  EXPECT_THAT(offers[1], ::testing::UnorderedElementsAre("repair", "repair-review"));
+  EXPECT_EQ(offers[2], std::vector<std::string>{"--upheld"});
+  EXPECT_EQ(offers[3], std::vector<std::string>{"--format"});
+}
+
 TEST_F(CompletionTest, CompletionCommandPrintsTheScriptAndRefusesOtherShells) {
   std::ostringstream out, err;
   EXPECT_EQ(RunCli(registry_, {"completion", "bash"}, {}, out, err), 0) << err.str();

@@ -397,6 +397,22 @@ TEST_F(NotifyCliTest, InboxReadAndAckSendTheIdAndNote) {
   EXPECT_THAT(err_.str(), HasSubstr("NOT_FOUND: no notification ntf_zzz"));
 }
 
+TEST_F(NotifyCliTest, CreditNotificationsShowTheirCreditSubject) {
+  auto c = MakeNotification("ntf_c", "person:mgr-1", "102-0",
+                            "信用等级变动 credit level changed: 缙云物业", "");
+  c.set_kind(nv1::KIND_CREDIT);
+  c.set_requires_ack(false);
+  c.set_credit_subject_id("org:91500109MA5U5T9X8G");
+  service_.AddToInbox(c);
+  ASSERT_EQ(Run({"inbox", "read", "ntf_c"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("credit"));
+  EXPECT_THAT(out_.str(), HasSubstr("credit subject:"));
+  EXPECT_THAT(out_.str(), HasSubstr("org:91500109MA5U5T9X8G"));
+  const std::string line = FormatWatchLine(c);
+  EXPECT_THAT(line, HasSubstr("credit"));
+  EXPECT_THAT(line, ::testing::EndsWith("  org:91500109MA5U5T9X8G"));
+}
+
 TEST_F(NotifyCliTest, PlanCommands) {
   ASSERT_EQ(Run({"plan", "list", "--department", "fire_rescue"}), 0) << err_.str();
   EXPECT_EQ(service_.last<nv1::ListPlanTasksRequest>().department(), "fire_rescue");

@@ -1,6 +1,7 @@
 #include "tools/firegridctl/services.h"
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 
@@ -18,6 +19,7 @@ std::vector<Api> Apis() {
       {firegrid::buildings::v1::Building::descriptor()->file(), kBuildingsEndpoint},
       {firegrid::hazards::v1::Hazard::descriptor()->file(), kHazardsEndpoint},
       {firegrid::notify::v1::Notification::descriptor()->file(), kNotifyEndpoint},
+      {firegrid::credit::v1::Profile::descriptor()->file(), kCreditEndpoint},
   };
 }
 

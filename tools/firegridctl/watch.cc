@@ -160,6 +160,7 @@ std::string FormatWatchLine(const nv1::Notification& n) {
   std::string line = absl::StrCat(time, "  ", Pad(n.recipient(), 28), "  ",
                                   Pad(EnumLabel(n.kind()), 14), "  ", n.title());
   if (!n.hazard_id().empty()) absl::StrAppend(&line, "  ", n.hazard_id());
+  if (!n.credit_subject_id().empty()) absl::StrAppend(&line, "  ", n.credit_subject_id());
   return line;
 }
 

@@ -76,7 +76,8 @@ absl::Status Watch(Context& ctx, const WatchOptions& options, StopSignal* stop);
 std::optional<std::pair<uint64_t, uint64_t>> ParseCursor(absl::string_view cursor);
 
 // The table-mode line of one notification (no newline):
-// "2024-05-01 14:03:07  org:500109.fire_rescue  hazard_task  <title>  <hazard id>".
+// "2024-05-01 14:03:07  org:500109.fire_rescue  hazard_task  <title>  <hazard id>"; a credit
+// notification ends with its credit subject id instead.
 std::string FormatWatchLine(const ::firegrid::notify::v1::Notification& n);
 
 // One notification as a single-line JSON object (proto field names).
