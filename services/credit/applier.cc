@@ -39,6 +39,8 @@ constexpr size_t kMaxCommandsPerWrite = 4000;
 // The replay reads the history in chunks of this many facts, and pipelines this many commands.
 constexpr int kReplayChunk = 10000;
 constexpr size_t kPipelineChunk = 10000;
+// The replay writes the ledger every this many facts.
+constexpr int64_t kLedgerGroup = 100000;
 // Arguments of one variadic command (RPUSH, SADD, ZADD) in the replay.
 constexpr size_t kMaxArgs = 4000;
 
@@ -541,14 +543,26 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   HistoryReader reader(store_);
   auto memory = std::make_unique<MemoryState>();
   MemoryState& state = *memory;
+  // The ledger is append-only: records go out as the replay goes, grouped per subject over
+  // several chunks (fewer, longer RPUSHes), in order.
+  std::map<std::string, std::vector<std::string>> ledger;
+  int64_t facts_since_ledger = 0;  // facts since the ledger was last written
+  auto write_ledger = [&]() -> absl::Status {
+    for (auto& [subject, records] : ledger) {
+      VariadicWriter push(&out, "RPUSH", store_->LedgerKey(version, subject));
+      for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
+      FG_RETURN_IF_ERROR(push.Flush());
+    }
+    ledger.clear();
+    facts_since_ledger = 0;
+    return absl::OkStatus();
+  };
   std::string last = "0";
   int64_t applied = 0;
   while (true) {
     FG_ASSIGN_OR_RETURN(HistoryReader::Chunk chunk, reader.Next());
     const auto& facts = chunk.facts;
     if (facts.empty()) break;
-    // The ledger is append-only: each chunk's records go out with it, grouped per subject.
-    std::map<std::string, std::vector<std::string>> ledger;
     for (const auto& [id, fact_on_arena] : facts) {
       const v1::Fact& fact = *fact_on_arena;
       Outcome outcome = Apply(*rules_, *ids_, fact, &state);
@@ -561,17 +575,16 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
         }
       }
     }
-    for (auto& [subject, records] : ledger) {
-      VariadicWriter push(&out, "RPUSH", store_->LedgerKey(version, subject));
-      for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
-      FG_RETURN_IF_ERROR(push.Flush());
-    }
+    facts_since_ledger += static_cast<int64_t>(facts.size());
+    if (facts_since_ledger >= kLedgerGroup) FG_RETURN_IF_ERROR(write_ledger());
     applied += static_cast<int64_t>(facts.size());
     last = facts.back().first;
     if (applied > history) history = applied;
     FG_RETURN_IF_ERROR(store_->ReplayProgress(version, applied, history));
     FG_RETURN_IF_ERROR(keep_lease());
   }
+
+  FG_RETURN_IF_ERROR(write_ledger());
 
   // The final state: subjects, rankings, blacklist, hazards, due times.
   MemoryState::Dirty dirty = state.TakeDirty();
