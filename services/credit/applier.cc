@@ -276,6 +276,7 @@ class HistoryReader {
 };
 
 // Adds `name key member...` (or `name key score member...`) commands of at most kMaxArgs.
+// An empty key: `name member...` (MSET).
 class VariadicWriter {
  public:
   VariadicWriter(PipelineWriter* out, std::string name, std::string key)
@@ -283,15 +284,20 @@ class VariadicWriter {
   absl::Status Add(std::string a) { return Add2(std::move(a), std::nullopt); }
   absl::Status Add(std::string a, std::string b) { return Add2(std::move(a), std::move(b)); }
   absl::Status Flush() {
-    if (cmd_.size() <= 2) return absl::OkStatus();
+    if (cmd_.size() <= Head()) return absl::OkStatus();
     std::vector<std::string> cmd;
     cmd.swap(cmd_);
     return out_->Add(std::move(cmd));
   }
 
  private:
+  size_t Head() const { return key_.empty() ? 1 : 2; }
   absl::Status Add2(std::string a, std::optional<std::string> b) {
-    if (cmd_.empty()) cmd_ = {name_, key_};
+    if (cmd_.empty()) {
+      cmd_.reserve(kMaxArgs + 2);
+      cmd_.push_back(name_);
+      if (!key_.empty()) cmd_.push_back(key_);
+    }
     cmd_.push_back(std::move(a));
     if (b) cmd_.push_back(std::move(*b));
     if (cmd_.size() >= kMaxArgs) return Flush();
@@ -588,6 +594,7 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
 
   // The final state: subjects, rankings, blacklist, hazards, due times.
   MemoryState::Dirty dirty = state.TakeDirty();
+  VariadicWriter mset(&out, "MSET", "");  // states, many per command
   {
     VariadicWriter all_subjects(&out, "SADD", store_->SubjectsKey(version));
     VariadicWriter blacklist(&out, "ZADD", store_->BlacklistKey(version));
@@ -595,7 +602,7 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
     for (const std::string& id : dirty.subjects) {
       const v1::SubjectState* s = state.FindSubject(id);
       if (s == nullptr) continue;
-      FG_RETURN_IF_ERROR(out.Add({"SET", store_->SubjectKey(version, id), s->SerializeAsString()}));
+      FG_RETURN_IF_ERROR(mset.Add(store_->SubjectKey(version, id), s->SerializeAsString()));
       FG_RETURN_IF_ERROR(all_subjects.Add(id));
       for (const std::string& key : RankKeys(*store_, version, *s)) {
         ranks[key].emplace_back(absl::StrCat(s->score()), id);
@@ -617,13 +624,14 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   for (const std::string& id : dirty.hazards) {
     const v1::HazardState* h = state.FindHazard(id);
     if (h == nullptr) continue;
-    FG_RETURN_IF_ERROR(out.Add({"SET", store_->HazardKey(version, id), h->SerializeAsString()}));
+    FG_RETURN_IF_ERROR(mset.Add(store_->HazardKey(version, id), h->SerializeAsString()));
   }
   for (const std::string& id : dirty.buildings) {
     const v1::BuildingState* b = state.FindBuilding(id);
     if (b == nullptr) continue;
-    FG_RETURN_IF_ERROR(out.Add({"SET", store_->BuildingKey(version, id), b->SerializeAsString()}));
+    FG_RETURN_IF_ERROR(mset.Add(store_->BuildingKey(version, id), b->SerializeAsString()));
   }
+  FG_RETURN_IF_ERROR(mset.Flush());
   {
     VariadicWriter due(&out, "ZADD", store_->DueKey(version));
     for (const auto& [entry, at] : dirty.due) {
