@@ -164,7 +164,7 @@ fill() {
   if [[ "$line" == *"<cursor>"* ]]; then
     # Where a first page of one record ends.
     line="${line//<cursor>/$(ctl credit export --limit 1 2>&1 >/dev/null |
-      sed -n 's/^next cursor: //p')}"
+      sed -n 's/^next cursor: \([^ ]*\).*/\1/p')}"
   fi
   if [[ "$line" == *"<notification id>"* ]]; then
     # The caller's (the example's token) newest notification.
