@@ -271,6 +271,18 @@ if fg_alive notify; then
   firegridctl plan overview
 MSG
 fi
+if fg_alive credit; then
+  cat <<MSG
+
+  # Credit (信用评价): the blacklisted demo agency, rankings, the blacklist, the export
+  firegridctl credit profile 91500109MA5UAX004F
+  firegridctl credit ledger 91500109MA5UAX004F
+  firegridctl credit ranking --type service_agency --tier 500109 --worst
+  firegridctl credit blacklist list
+  firegridctl credit export --format csv
+  firegridctl credit rules
+MSG
+fi
 echo
 if [ "$DETACH" = 1 ]; then
   echo "Running in the background. Stop it with: deploy/stop-local.sh"

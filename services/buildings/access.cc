@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/auth/scope.h"
+#include "libs/subjects/party.h"
 
 namespace firegrid::buildings {
 
@@ -55,6 +56,15 @@ absl::Status CanManageArea(const auth::Principal& p, absl::string_view tier_path
                            absl::string_view what) {
   if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer})) return Denied(p, what);
   return auth::RequireTier(p, tier_path);
+}
+
+bool SeesPersonIds(const auth::Principal& p) {
+  return auth::HasRole(p, {Role::kDistrictAdmin, Role::kInternalService});
+}
+
+void RedactForCaller(const auth::Principal& p, v1::Building* b) {
+  if (SeesPersonIds(p)) return;
+  for (auto& party : *b->mutable_parties()) subjects::MaskParty(&party);
 }
 
 std::string PageToken(const std::string& cursor) { return cursor; }

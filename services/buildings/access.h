@@ -31,6 +31,16 @@ absl::Status CanEdit(const auth::Principal& p, absl::string_view tier_path);
 // officers under their tier path.
 absl::Status CanSetFacility(const auth::Principal& p, const firegrid::buildings::v1::Building& b);
 
+// Whether the caller sees natural persons' identity numbers unmasked: district admins, and
+// internal services (the credit service keys persons by them).
+bool SeesPersonIds(const auth::Principal& p);
+
+// The one redaction of what a building shows its caller: the identity numbers of its parties
+// masked ("500109********123X", subjects::MaskParty) unless SeesPersonIds. Every building the
+// registry returns (RPC responses, the CSV export) passes through it; events do not (the topic
+// is internal and the credit service needs the numbers).
+void RedactForCaller(const auth::Principal& p, firegrid::buildings::v1::Building* b);
+
 // Area management (filings, hydrants, micro stations): district admins and street officers under
 // their tier path.
 absl::Status CanManageArea(const auth::Principal& p, absl::string_view tier_path,

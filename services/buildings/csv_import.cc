@@ -7,8 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/buildings/ledger.h"
+#include "services/buildings/party_text.h"
 #include "services/buildings/validate.h"
 
 namespace firegrid::buildings {
@@ -23,8 +25,9 @@ const std::vector<std::string>& RequiredColumns() {
 }
 
 const std::vector<std::string>& OptionalColumns() {
-  static const auto* const kOptional = new std::vector<std::string>{
-      "floors_below_ground", "year_built", "three_nos", "old_residential", "large_mixed_use"};
+  static const auto* const kOptional =
+      new std::vector<std::string>{"floors_below_ground", "year_built",      "three_nos",
+                                   "old_residential",     "large_mixed_use", "parties"};
   return *kOptional;
 }
 
@@ -46,6 +49,46 @@ std::string Unneutralise(std::string v) {
     v.erase(0, 1);
   }
   return v;
+}
+
+// "parties[2].person_id: ..." → "entry 3 (张伟): person_id: ...", and what to do about a
+// masked identity number.
+std::string PartiesProblem(
+    const google::protobuf::RepeatedPtrField<firegrid::subjects::v1::Party>& parties,
+    absl::string_view message) {
+  int index = -1;
+  size_t rest = 0;
+  if (absl::ConsumePrefix(&message, "parties[")) {
+    const size_t close = message.find(']');
+    if (close != absl::string_view::npos && absl::SimpleAtoi(message.substr(0, close), &index) &&
+        index >= 0 && index < parties.size()) {
+      rest = close + 1;
+    } else {
+      index = -1;
+    }
+  }
+  if (index < 0) return std::string(absl::StripPrefix(message, "parties: "));
+  message.remove_prefix(rest);
+  absl::ConsumePrefix(&message, ".");
+  absl::ConsumePrefix(&message, ": ");
+  // "... as parties[0]" → "... as entry 1".
+  std::string text(message);
+  for (size_t at; (at = text.find("parties[")) != std::string::npos;) {
+    const size_t close = text.find(']', at);
+    int other = 0;
+    if (close == std::string::npos ||
+        !absl::SimpleAtoi(text.substr(at + 8, close - at - 8), &other)) {
+      break;
+    }
+    text.replace(at, close + 1 - at, absl::StrCat("entry ", other + 1));
+  }
+  std::string out = absl::StrCat("entry ", index + 1, " (", parties[index].name(), "): ", text);
+  if (parties[index].person_id().find('*') != std::string::npos) {
+    absl::StrAppend(&out,
+                    " — the identity number is masked (an export by a caller who does not see "
+                    "identity numbers); write the whole number");
+  }
+  return out;
 }
 
 void AddHeaderError(v1::ImportBuildingsCsvResponse* resp, const std::string& column,
@@ -158,7 +201,21 @@ std::optional<v1::Building> BuildingFromImportRow(const CsvRecord& rec, const Im
     fail("use", absl::StrCat("unknown use '", get("use"), "'"));
     ok = false;
   }
+  if (col.count("parties") > 0) {
+    auto parties = ParsePartiesText(get("parties"));
+    if (parties.ok()) {
+      for (auto& party : *parties) *b.add_parties() = std::move(party);
+    } else {
+      fail("parties", parties.status().message());
+      ok = false;
+    }
+  }
   if (!ok) return std::nullopt;
+  absl::Status parties = NormalizeAndValidateParties(b.mutable_parties(), "");
+  if (!parties.ok()) {
+    fail("parties", PartiesProblem(b.parties(), parties.message()));
+    return std::nullopt;
+  }
   absl::Status s = ValidateBuildingFields(b, "", now);
   if (!s.ok()) {
     const std::string msg(s.message());
@@ -208,6 +265,16 @@ std::vector<std::string> ApplyImportedFields(const v1::Building& row, const Impo
   apply("three_nos", "three_nos", &B::three_nos, &B::set_three_nos);
   apply("old_residential", "old_residential", &B::old_residential, &B::set_old_residential);
   apply("large_mixed_use", "large_mixed_use", &B::large_mixed_use, &B::set_large_mixed_use);
+  if (has("parties")) {
+    bool same = row.parties_size() == target->parties_size();
+    for (int i = 0; same && i < row.parties_size(); ++i) {
+      same = google::protobuf::util::MessageDifferencer::Equals(row.parties(i), target->parties(i));
+    }
+    if (!same) {
+      *target->mutable_parties() = row.parties();
+      changed.push_back("parties");
+    }
+  }
   return changed;
 }
 
@@ -224,7 +291,8 @@ std::string BuildingsImportCsv(const std::vector<v1::Building>& buildings) {
                  ShortEnumName(v1::BuildingUse_descriptor(), b.use()), ExactNumber(b.height_m()),
                  absl::StrCat(b.floors_above_ground()), absl::StrCat(b.floors_below_ground()),
                  b.year_built() > 0 ? absl::StrCat(b.year_built()) : "", yes_no(b.three_nos()),
-                 yes_no(b.old_residential()), yes_no(b.large_mixed_use())}));
+                 yes_no(b.old_residential()), yes_no(b.large_mixed_use()),
+                 PartiesText(b.parties())}));
   }
   return out;
 }

@@ -52,6 +52,11 @@ void Registry::Derive(v1::Building* b, absl::Time now) const {
   b->mutable_responsibility()->clear_working_days_late();
 }
 
+absl::StatusOr<v1::Building> Registry::ForCaller(const P& p, absl::StatusOr<v1::Building> b) {
+  if (b.ok()) RedactForCaller(p, &*b);
+  return b;
+}
+
 absl::StatusOr<v1::Building> Registry::Load(const std::string& id) {
   if (!IsWellFormedId(id, "bld")) return InvalidField("building_id", "is not a building id");
   FG_ASSIGN_OR_RETURN(v1::Building b, store_->GetBuilding(id));

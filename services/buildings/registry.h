@@ -72,6 +72,8 @@ class Registry {
   static constexpr size_t kMaxStreamedImportBytes = 64 << 20;
 
  private:
+  // `b` as the caller may see it (RedactForCaller), errors unchanged.
+  static absl::StatusOr<v1::Building> ForCaller(const P& p, absl::StatusOr<v1::Building> b);
   // Loads a building and computes its read-time fields (filing state).
   absl::StatusOr<v1::Building> Load(const std::string& id);
   void Decorate(v1::Building* b) const;

@@ -35,18 +35,19 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
                                                       const v1::CreateBuildingRequest& req) {
   const absl::Time now = clock_->Now();
   FG_RETURN_IF_ERROR(ValidateText(req.request_id(), "request_id", false, 128));
-  const v1::Building& in = req.building();
+  v1::Building in = req.building();
   FG_RETURN_IF_ERROR(RejectServerOwnedFields(in, "building."));
   FG_RETURN_IF_ERROR(ValidateBuildingFields(in, "building.", now));
+  FG_RETURN_IF_ERROR(NormalizeAndValidateParties(in.mutable_parties(), "building."));
   FG_RETURN_IF_ERROR(CanEdit(p, in.tier_path()));
   if (!req.request_id().empty()) {
     auto existing = store_->BuildingForRequest(req.request_id());
-    if (existing.ok()) return Load(*existing);
+    if (existing.ok()) return ForCaller(p, Load(*existing));
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   }
   FG_RETURN_IF_ERROR(CheckTierExists(in.tier_path(), "building.tier_path"));
 
-  v1::Building b = in;
+  v1::Building b = std::move(in);
   b.set_building_id(ids_->NewId("bld"));
   *b.mutable_created_at() = Ts(now);
   Derive(&b, now);
@@ -56,19 +57,21 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
   if (s.code() == absl::StatusCode::kAlreadyExists && !req.request_id().empty()) {
     // A concurrent retry with the same request id won; answer as it did.
     FG_ASSIGN_OR_RETURN(std::string id, store_->BuildingForRequest(req.request_id()));
-    return Load(id);
+    return ForCaller(p, Load(id));
   }
   FG_RETURN_IF_ERROR(s);
   log::Info(
       "building registered",
       {{"building_id", b.building_id()}, {"tier_path", b.tier_path()}, {"subject", p.subject}});
   Decorate(&b);
+  RedactForCaller(p, &b);
   return b;
 }
 
 absl::StatusOr<v1::Building> Registry::GetBuilding(const P& p, const v1::GetBuildingRequest& req) {
   FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
   FG_RETURN_IF_ERROR(CanRead(p, b));
+  RedactForCaller(p, &b);
   return b;
 }
 
@@ -96,14 +99,20 @@ absl::StatusOr<v1::Building> Registry::UpdateBuilding(const P& p,
                                            "; read it again"));
   }
   v1::Building after = before;
-  google::protobuf::util::FieldMaskUtil::MergeMessageTo(
-      req.building(), req.update_mask(), google::protobuf::util::FieldMaskUtil::MergeOptions(),
-      &after);
+  google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+  merge.set_replace_repeated_fields(true);  // "parties" replaces the list
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(req.building(), req.update_mask(), merge,
+                                                        &after);
   // Singular message fields are merged, not replaced, by MergeMessageTo; replace location.
+  bool parties_changed = false;
   for (const auto& path : req.update_mask().paths()) {
     if (path == "location") *after.mutable_location() = req.building().location();
+    parties_changed |= path == "parties";
   }
   FG_RETURN_IF_ERROR(ValidateBuildingFields(after, "building.", now));
+  if (parties_changed) {
+    FG_RETURN_IF_ERROR(NormalizeAndValidateParties(after.mutable_parties(), "building."));
+  }
   if (after.tier_path() != before.tier_path()) {
     FG_RETURN_IF_ERROR(CanEdit(p, after.tier_path()));
     FG_RETURN_IF_ERROR(CheckTierExists(after.tier_path(), "building.tier_path"));
@@ -114,6 +123,7 @@ absl::StatusOr<v1::Building> Registry::UpdateBuilding(const P& p,
   for (const auto& path : req.update_mask().paths()) payload.add_changed_fields(path);
   FG_RETURN_IF_ERROR(store_->UpdateBuilding(before, after, nullptr, {Event(payload, after, now)}));
   Decorate(&after);
+  RedactForCaller(p, &after);
   return after;
 }
 
@@ -145,6 +155,7 @@ absl::StatusOr<v1::ListBuildingsResponse> Registry::ListBuildings(
       cursor = BuildingCursor(b);
       Decorate(&b);
       if (!matches(b)) continue;
+      RedactForCaller(p, &b);
       *resp.add_buildings() = std::move(b);
       if (resp.buildings_size() == size) {
         full = true;

@@ -25,37 +25,38 @@ absl::StatusOr<v1::Building> Registry::SetFacilityStatus(const P& p,
     return InvalidField("status", "NO_WATER applies to indoor hydrant systems only");
   }
   FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 1000));
-  return ReadModifyWrite(
-      req.building_id(), 0,
-      [&](const v1::Building& before, v1::Building* after, Outbox* outbox) -> absl::Status {
-        FG_RETURN_IF_ERROR(CanRead(p, before));
-        FG_RETURN_IF_ERROR(CanSetFacility(p, before));
-        const absl::Time now = clock_->Now();
-        v1::Facility* f = nullptr;
-        for (auto& existing : *after->mutable_facilities()) {
-          if (existing.kind() == req.kind()) f = &existing;
-        }
-        v1::FacilityStatus previous = v1::FACILITY_STATUS_UNSPECIFIED;
-        if (f == nullptr) {
-          f = after->add_facilities();
-          f->set_kind(req.kind());
-        } else {
-          previous = f->status();
-        }
-        f->set_status(req.status());
-        f->set_note(req.note());
-        *f->mutable_updated_at() = Ts(now);
-        f->set_updated_by(p.subject);
-        Derive(after, now);
-        if (previous != req.status()) {
-          v1::FacilityStatusChanged payload;
-          payload.set_building_id(after->building_id());
-          *payload.mutable_facility() = *f;
-          payload.set_previous_status(previous);
-          outbox->push_back(Event(payload, *after, now));
-        }
-        return absl::OkStatus();
-      });
+  return ForCaller(
+      p, ReadModifyWrite(
+             req.building_id(), 0,
+             [&](const v1::Building& before, v1::Building* after, Outbox* outbox) -> absl::Status {
+               FG_RETURN_IF_ERROR(CanRead(p, before));
+               FG_RETURN_IF_ERROR(CanSetFacility(p, before));
+               const absl::Time now = clock_->Now();
+               v1::Facility* f = nullptr;
+               for (auto& existing : *after->mutable_facilities()) {
+                 if (existing.kind() == req.kind()) f = &existing;
+               }
+               v1::FacilityStatus previous = v1::FACILITY_STATUS_UNSPECIFIED;
+               if (f == nullptr) {
+                 f = after->add_facilities();
+                 f->set_kind(req.kind());
+               } else {
+                 previous = f->status();
+               }
+               f->set_status(req.status());
+               f->set_note(req.note());
+               *f->mutable_updated_at() = Ts(now);
+               f->set_updated_by(p.subject);
+               Derive(after, now);
+               if (previous != req.status()) {
+                 v1::FacilityStatusChanged payload;
+                 payload.set_building_id(after->building_id());
+                 *payload.mutable_facility() = *f;
+                 payload.set_previous_status(previous);
+                 outbox->push_back(Event(payload, *after, now));
+               }
+               return absl::OkStatus();
+             }));
 }
 
 }  // namespace firegrid::buildings

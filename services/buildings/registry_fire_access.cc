@@ -42,6 +42,7 @@ absl::StatusOr<v1::SetFireAccessResponse> Registry::SetFireAccess(
             return absl::OkStatus();
           }));
   v1::SetFireAccessResponse resp;
+  RedactForCaller(p, &b);
   *resp.mutable_building() = std::move(b);
   *resp.mutable_assessment() = std::move(assessment);
   return resp;

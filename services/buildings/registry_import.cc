@@ -160,6 +160,7 @@ absl::StatusOr<v1::CsvDocument> Registry::ExportBuildingsCsv(
   FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
   if (!IsDivisionCode(scope)) return InvalidField("tier_path", "must be a 6, 9 or 12-digit code");
   FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
+  for (auto& b : buildings) RedactForCaller(p, &b);
   v1::CsvDocument doc;
   doc.set_filename(absl::StrCat("buildings-", scope, "-",
                                 absl::FormatTime("%Y%m%d", clock_->Now(), calendar_.zone), ".csv"));

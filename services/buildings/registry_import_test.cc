@@ -119,6 +119,72 @@ TEST_F(CsvImportTest, TheDocumentedSampleImports) {
   ASSERT_EQ(all.count("凤凰大厦 (商住, 东塔)"), 1u);
   EXPECT_TRUE(all["凤凰大厦 (商住, 东塔)"].large_mixed_use());
   EXPECT_EQ(all["缙云商场"].use(), v1::BUILDING_USE_MALL);
+  // Parties: English and Chinese role names, organisations and persons, an empty cell.
+  const v1::Building& jialing = all["嘉陵苑 1 栋"];
+  ASSERT_EQ(jialing.parties_size(), 5);
+  EXPECT_EQ(jialing.parties(0).role(), subjects::v1::PARTY_ROLE_OWNER);
+  EXPECT_EQ(jialing.parties(0).credit_code(), kOwnerCode);
+  EXPECT_EQ(jialing.parties(3).role(), subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY);
+  EXPECT_EQ(jialing.parties(4).person_id(), kPersonId);  // admin_ reads it whole
+  const v1::Building& fenghuang = all["凤凰大厦 (商住, 东塔)"];
+  ASSERT_EQ(fenghuang.parties_size(), 6);
+  EXPECT_EQ(fenghuang.parties(2).role(), subjects::v1::PARTY_ROLE_PROPERTY_COMPANY);
+  EXPECT_EQ(fenghuang.parties(5).role(), subjects::v1::PARTY_ROLE_OCCUPANT);
+  EXPECT_EQ(fenghuang.parties(5).person_id(), kPersonIdX);
+  EXPECT_EQ(all["缙云商场"].parties_size(), 0);
+}
+
+TEST_F(CsvImportTest, BadPartiesAreReportedWithLineColumnEntryAndReason) {
+  const std::string header =
+      "name,address,tier_path,latitude,longitude,use,height_m,floors_above_ground,parties\n";
+  v1::ImportBuildingsCsvRequest req;
+  req.set_content(header +
+                  "甲栋,地址,500109001001,29.8,106.4,residential,60,20,"
+                  "owner:甲公司:91500109MA5U0001A4; owner:乙公司:91500109MA5U0002B9\n"
+                  "乙栋,地址,500109001001,29.8,106.4,residential,60,20,landlord:某人:x\n"
+                  "丙栋,地址,500109001001,29.8,106.4,residential,60,20,"
+                  "occupant:张伟:id:500109198513121232\n"
+                  "丁栋,地址,500109001001,29.8,106.4,residential,60,20,"
+                  "owner:甲公司:91500109MA5U0001A4;owner:甲 公司:91500109ma5u0001a4\n"
+                  "戊栋,地址,500109001001,29.8,106.4,residential,60,20,"
+                  "owner:甲公司:91500109MA5U0001A4;occupant:张伟:id:500109198503121232\n");
+  auto r = registry_.ImportBuildingsCsv(street_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->errors_size(), 4) << r->DebugString();
+  for (const auto& e : r->errors()) EXPECT_EQ(e.column(), "parties");
+  EXPECT_EQ(r->errors(0).line(), 2);
+  EXPECT_EQ(r->errors(0).message(),
+            "entry 2 (乙公司): credit_code: check character is 9, but the first 17 characters "
+            "give 8 (GB 32100)");
+  EXPECT_EQ(r->errors(1).line(), 3);
+  EXPECT_THAT(r->errors(1).message(), HasSubstr("entry 1: unknown role 'landlord'"));
+  EXPECT_EQ(r->errors(2).line(), 4);
+  EXPECT_THAT(r->errors(2).message(),
+              HasSubstr("entry 1 (张伟): person_id: characters 7-14 are not a valid birth date"));
+  EXPECT_EQ(r->errors(3).line(), 5);
+  EXPECT_EQ(r->errors(3).message(),
+            "entry 2 (甲 公司): names the same party in the same role as entry 1");
+  EXPECT_EQ(r->imported(), 0);
+  EXPECT_TRUE(store_.outbox().empty());
+}
+
+TEST_F(CsvImportTest, AFileWithoutThePartiesColumnLeavesThePartiesAsRegistered) {
+  v1::ImportBuildingsCsvRequest req;
+  req.set_content(ReadSample());
+  ASSERT_TRUE(registry_.ImportBuildingsCsv(street_, req).ok());
+  store_.ClearOutbox();
+  req.set_content(
+      "name,address,tier_path,latitude,longitude,use,height_m,floors_above_ground\n"
+      "嘉陵苑 1 栋,北碚区天生路 1 号,500109001001,29.8254321,106.4361234,residential,60,20\n");
+  auto r = registry_.ImportBuildingsCsv(street_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->updated(), 1) << r->DebugString();
+  auto evs = Events();
+  ASSERT_EQ(evs.size(), 1u);
+  auto payload = events::Unpack<v1::BuildingUpdated>(evs[0]);
+  ASSERT_TRUE(payload.ok());
+  EXPECT_THAT(payload->changed_fields(), ::testing::ElementsAre("height_m"));
+  EXPECT_EQ(payload->building().parties_size(), 5);
 }
 
 TEST_F(CsvImportTest, Gb18030FileImportsLikeItsUtf8Original) {
@@ -200,6 +266,8 @@ TEST_F(CsvImportTest, ARowMatchingARegisteredBuildingUpdatesIt) {
   EXPECT_EQ(evs[0].type(), "firegrid.buildings.v1.BuildingUpdated");
 }
 
+// The export of a caller who sees identity numbers (a district admin) imports back unchanged,
+// parties included.
 TEST_F(CsvImportTest, RegistryExportImportsBackUnchanged) {
   v1::ImportBuildingsCsvRequest req;
   req.set_content(ReadSample());
@@ -212,12 +280,13 @@ TEST_F(CsvImportTest, RegistryExportImportsBackUnchanged) {
   ASSERT_TRUE(registry_.CreateBuilding(admin_, create).ok());
   const auto before = ByName(registry_, admin_);
 
-  auto exported = registry_.ExportBuildingsCsv(street_, v1::ExportBuildingsCsvRequest());
+  auto exported = registry_.ExportBuildingsCsv(admin_, v1::ExportBuildingsCsvRequest());
   ASSERT_TRUE(exported.ok()) << exported.status();
   EXPECT_EQ(exported->rows(), 7);
   store_.ClearOutbox();
   req.set_content(exported->content());
-  auto back = registry_.ImportBuildingsCsv(street_, req);
+  EXPECT_THAT(exported->content(), HasSubstr("occupant:张伟:id:500109198503121232"));
+  auto back = registry_.ImportBuildingsCsv(admin_, req);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(back->errors().empty()) << back->DebugString();
   EXPECT_EQ(back->unchanged(), 7);
@@ -228,10 +297,37 @@ TEST_F(CsvImportTest, RegistryExportImportsBackUnchanged) {
   for (const auto& [name, b] : before) {
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(b, after.at(name))) << name;
   }
-  auto again = registry_.ExportBuildingsCsv(street_, v1::ExportBuildingsCsvRequest());
+  auto again = registry_.ExportBuildingsCsv(admin_, v1::ExportBuildingsCsvRequest());
   EXPECT_EQ(again->content(), exported->content());
   // The ledger summary is a different export.
   EXPECT_NE(registry_.ExportLedgerCsv(street_, {})->content(), exported->content());
+}
+
+// Anyone else's export shows identity numbers masked, so it cannot bring them back: its import
+// is refused naming the row, the column and the masked entry, and changes nothing.
+TEST_F(CsvImportTest, AMaskedExportCannotBeImportedBackOverIdentityNumbers) {
+  v1::ImportBuildingsCsvRequest req;
+  req.set_content(ReadSample());
+  ASSERT_TRUE(registry_.ImportBuildingsCsv(street_, req).ok());
+  store_.ClearOutbox();
+  auto exported = registry_.ExportBuildingsCsv(street_, v1::ExportBuildingsCsvRequest());
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_THAT(exported->content(), HasSubstr("occupant:张伟:id:500109********1232"));
+  EXPECT_THAT(exported->content(), ::testing::Not(HasSubstr(kPersonId)));
+  EXPECT_THAT(exported->content(), HasSubstr(kOwnerCode));  // organisations are not masked
+  req.set_content(exported->content());
+  auto back = registry_.ImportBuildingsCsv(street_, req);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->errors_size(), 2) << back->DebugString();  // the two rows naming persons
+  EXPECT_EQ(back->errors(0).column(), "parties");
+  EXPECT_THAT(back->errors(0).message(), HasSubstr("entry 5 (张伟): person_id:"));
+  EXPECT_THAT(back->errors(0).message(), HasSubstr("the identity number is masked"));
+  EXPECT_EQ(back->imported(), 0);
+  EXPECT_TRUE(store_.outbox().empty());
+  EXPECT_EQ(store_.GetBuilding(back->building_ids_size() > 0 ? back->building_ids(0) : "bld_0001")
+                ->parties(4)
+                .person_id(),
+            kPersonId);
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ absl::StatusOr<v1::Building> Registry::FileResponsibility(
   payload.set_building_version(after.version());
   FG_RETURN_IF_ERROR(store_->UpdateBuilding(before, after, &record, {Event(payload, after, now)}));
   Decorate(&after);
+  RedactForCaller(p, &after);
   return after;
 }
 

@@ -28,6 +28,26 @@ inline constexpr char kCommunityB[] = "500109001002";
 inline constexpr char kOtherStreet[] = "500109002";
 inline constexpr char kCommunityC[] = "500109002001";
 
+// Unified social credit codes with correct GB 32100 check characters, and resident identity
+// numbers with correct GB 11643 ones (11010519491231002X is the standard's own example).
+inline constexpr char kOwnerCode[] = "91500109MA5U0001A4";
+inline constexpr char kPropertyCode[] = "91500109MA5U0002B8";
+inline constexpr char kAgencyCode[] = "91500109MA60003C02";
+inline constexpr char kCommitteeCode[] = "52500109MA6000XX1B";
+inline constexpr char kPersonId[] = "500109198503121232";
+inline constexpr char kPersonIdX[] = "11010519491231002X";
+
+// A party: an organisation when `code` is a credit code, a person when `person_id` is set.
+inline subjects::v1::Party MakeParty(subjects::v1::PartyRole role, const std::string& name,
+                                     const std::string& code, const std::string& person_id = "") {
+  subjects::v1::Party p;
+  p.set_role(role);
+  p.set_name(name);
+  p.set_credit_code(code);
+  p.set_person_id(person_id);
+  return p;
+}
+
 inline google::protobuf::Timestamp Ts(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }

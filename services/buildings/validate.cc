@@ -1,12 +1,14 @@
 #include "services/buildings/validate.h"
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "libs/common/status.h"
+#include "libs/subjects/party.h"
 
 namespace firegrid::buildings {
 
@@ -195,6 +197,30 @@ absl::Status ValidateBuildingFields(const v1::Building& b, const std::string& pr
   return absl::OkStatus();
 }
 
+absl::Status NormalizeAndValidateParties(
+    google::protobuf::RepeatedPtrField<firegrid::subjects::v1::Party>* parties,
+    const std::string& prefix) {
+  if (parties->size() > kMaxParties) {
+    return InvalidField(prefix + "parties", absl::StrCat("at most ", kMaxParties, " parties"));
+  }
+  std::map<std::string, int> seen;  // role and code → index
+  for (int i = 0; i < parties->size(); ++i) {
+    firegrid::subjects::v1::Party* party = parties->Mutable(i);
+    const std::string field = absl::StrCat(prefix, "parties[", i, "]");
+    subjects::NormalizeParty(party);
+    FG_RETURN_IF_ERROR(subjects::ValidateParty(*party, field));
+    const std::string key =
+        absl::StrCat(party->role(), party->credit_code().empty() ? " id " : " org ",
+                     party->credit_code().empty() ? party->person_id() : party->credit_code());
+    auto [first, fresh] = seen.emplace(key, i);
+    if (!fresh) {
+      return InvalidField(field, absl::StrCat("names the same party in the same role as parties[",
+                                              first->second, "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RejectServerOwnedFields(const v1::Building& b, const std::string& prefix) {
   auto owned = [&](const char* field) {
     return InvalidField(prefix + field, "is server-owned and cannot be set");
@@ -273,7 +299,8 @@ bool IsUpdatablePath(const std::string& path) {
                                                                          "large_mixed_use",
                                                                          "three_nos",
                                                                          "old_residential",
-                                                                         "year_built"};
+                                                                         "year_built",
+                                                                         "parties"};
   return kPaths->count(path) > 0;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
+#include "firegrid/subjects/v1/subjects.pb.h"
 
 namespace firegrid::buildings {
 
@@ -24,6 +25,17 @@ absl::Status ValidateOrgUnitShape(const v1::OrgUnit& unit);
 // The client-settable fields of a building.
 absl::Status ValidateBuildingFields(const v1::Building& b, const std::string& prefix,
                                     absl::Time now);
+// A building names at most this many parties.
+inline constexpr int kMaxParties = 50;
+
+// The parties of a building (client-settable): each normalised (subjects::NormalizeParty:
+// trimmed, codes upper-cased) in place and validated (subjects::ValidateParty) as
+// `<prefix>parties[i]` ("building.parties[2].credit_code: check character is ..."); at most
+// kMaxParties; no two with the same role and the same credit code or person id.
+absl::Status NormalizeAndValidateParties(
+    google::protobuf::RepeatedPtrField<firegrid::subjects::v1::Party>* parties,
+    const std::string& prefix);
+
 // Server-owned fields must be unset in a create request.
 absl::Status RejectServerOwnedFields(const v1::Building& b, const std::string& prefix);
 

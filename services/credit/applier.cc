@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
 #include "libs/events/envelope.h"
@@ -34,6 +39,8 @@ constexpr size_t kMaxCommandsPerWrite = 4000;
 // The replay reads the history in chunks of this many facts, and pipelines this many commands.
 constexpr int kReplayChunk = 10000;
 constexpr size_t kPipelineChunk = 10000;
+// The replay writes the ledger every this many facts.
+constexpr int64_t kLedgerGroup = 100000;
 // Arguments of one variadic command (RPUSH, SADD, ZADD) in the replay.
 constexpr size_t kMaxArgs = 4000;
 
@@ -121,31 +128,155 @@ CreditStore::FactOutcome FactOutcomeOf(const Outcome& o) {
   return f;
 }
 
-// Runs commands in pipelines of kPipelineChunk; the first error reply fails it.
+// Runs commands in pipelines of kPipelineChunk on a thread of its own, so that sending one
+// chunk overlaps building the next (at most two chunks wait). The first error fails it; Flush()
+// waits for everything sent so far.
 class PipelineWriter {
  public:
-  explicit PipelineWriter(redis::Pool* pool) : pool_(pool) {}
+  // `on_chunk` runs (on the caller's thread) each time a chunk is handed over; its error fails
+  // the writer (the replay renews its lease there).
+  PipelineWriter(redis::Pool* pool, std::function<absl::Status()> on_chunk)
+      : pool_(pool), on_chunk_(std::move(on_chunk)), thread_([this] { Loop(); }) {}
+  ~PipelineWriter() {
+    {
+      absl::MutexLock l(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
   absl::Status Add(std::vector<std::string> cmd) {
     cmds_.push_back(std::move(cmd));
-    if (cmds_.size() >= kPipelineChunk) return Flush();
+    if (cmds_.size() >= kPipelineChunk) return Hand();
     return absl::OkStatus();
   }
+  // Hands what was added to the thread without waiting for it to be sent.
+  absl::Status Send() { return Hand(); }
   absl::Status Flush() {
-    if (cmds_.empty()) return absl::OkStatus();
-    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds_));
-    cmds_.clear();
+    FG_RETURN_IF_ERROR(Hand());
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](PipelineWriter* w) { return w->queue_.empty() && !w->busy_; }, this));
+    return status_;
+  }
+
+ private:
+  // Hands the commands gathered to the thread, waiting while two chunks are queued.
+  absl::Status Hand() {
+    if (on_chunk_ && !cmds_.empty()) FG_RETURN_IF_ERROR(on_chunk_());
+    absl::MutexLock l(&mu_);
+    if (!cmds_.empty()) {
+      mu_.Await(absl::Condition(
+          +[](PipelineWriter* w) { return w->queue_.size() < 2; }, this));
+      queue_.push_back(std::move(cmds_));
+      cmds_.clear();
+    }
+    return status_;
+  }
+  void Loop() {
+    while (true) {
+      std::vector<std::vector<std::string>> chunk;
+      {
+        absl::MutexLock l(&mu_);
+        mu_.Await(absl::Condition(
+            +[](PipelineWriter* w) { return !w->queue_.empty() || w->stopping_; }, this));
+        if (queue_.empty()) return;
+        chunk = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+      }
+      absl::Status st;
+      if (status_ok_.load()) st = Send(chunk);
+      absl::MutexLock l(&mu_);
+      busy_ = false;
+      if (!st.ok() && status_.ok()) {
+        status_ = st;
+        status_ok_ = false;
+      }
+    }
+  }
+  absl::Status Send(const std::vector<std::vector<std::string>>& chunk) {
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(chunk));
     for (const redis::Reply& r : replies) {
       if (r.IsError()) return redis::ErrorReplyToStatus(r.str);
     }
     return absl::OkStatus();
   }
 
- private:
   redis::Pool* pool_;
-  std::vector<std::vector<std::string>> cmds_;
+  std::function<absl::Status()> on_chunk_;
+  std::vector<std::vector<std::string>> cmds_;  // the caller's, not yet handed over
+  absl::Mutex mu_;
+  std::deque<std::vector<std::vector<std::string>>> queue_ ABSL_GUARDED_BY(mu_);
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> status_ok_{true};
+  std::thread thread_;
+};
+
+// Reads the history in chunks on a thread of its own, one chunk ahead of the caller, so that
+// reading the next chunk overlaps applying this one.
+class HistoryReader {
+ public:
+  // Facts on an arena of their own: decoded and freed in bulk.
+  struct Chunk {
+    std::unique_ptr<google::protobuf::Arena> arena;
+    std::vector<std::pair<std::string, const v1::Fact*>> facts;
+  };
+  explicit HistoryReader(CreditStore* store) : store_(store), thread_([this] { Loop(); }) {}
+  ~HistoryReader() {
+    {
+      absl::MutexLock l(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+  // The next chunk; empty at the end of the history (as it was when the reader got there).
+  absl::StatusOr<Chunk> Next() {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](HistoryReader* r) { return r->ready_.has_value(); }, this));
+    absl::StatusOr<Chunk> out = std::move(*ready_);
+    ready_.reset();
+    return out;
+  }
+
+ private:
+  void Loop() {
+    std::string after = "0";
+    while (true) {
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 1 << 20;
+      options.max_block_size = 8 << 20;
+      auto arena = std::make_unique<google::protobuf::Arena>(options);
+      absl::StatusOr<Chunk> chunk;
+      absl::StatusOr<std::vector<std::pair<std::string, const v1::Fact*>>> facts =
+          store_->ReadFacts(after, kReplayChunk, arena.get());
+      if (facts.ok()) {
+        chunk = Chunk{std::move(arena), *std::move(facts)};
+      } else {
+        chunk = facts.status();
+      }
+      const bool last = !chunk.ok() || chunk->facts.empty();
+      if (!last) after = chunk->facts.back().first;
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(
+          +[](HistoryReader* r) { return !r->ready_.has_value() || r->stopping_; }, this));
+      if (stopping_) return;
+      ready_ = std::move(chunk);
+      if (last) return;
+    }
+  }
+
+  CreditStore* store_;
+  absl::Mutex mu_;
+  std::optional<absl::StatusOr<Chunk>> ready_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
 };
 
 // Adds `name key member...` (or `name key score member...`) commands of at most kMaxArgs.
+// An empty key: `name member...` (MSET).
 class VariadicWriter {
  public:
   VariadicWriter(PipelineWriter* out, std::string name, std::string key)
@@ -153,15 +284,20 @@ class VariadicWriter {
   absl::Status Add(std::string a) { return Add2(std::move(a), std::nullopt); }
   absl::Status Add(std::string a, std::string b) { return Add2(std::move(a), std::move(b)); }
   absl::Status Flush() {
-    if (cmd_.size() <= 2) return absl::OkStatus();
+    if (cmd_.size() <= Head()) return absl::OkStatus();
     std::vector<std::string> cmd;
     cmd.swap(cmd_);
     return out_->Add(std::move(cmd));
   }
 
  private:
+  size_t Head() const { return key_.empty() ? 1 : 2; }
   absl::Status Add2(std::string a, std::optional<std::string> b) {
-    if (cmd_.empty()) cmd_ = {name_, key_};
+    if (cmd_.empty()) {
+      cmd_.reserve(kMaxArgs + 2);
+      cmd_.push_back(name_);
+      if (!key_.empty()) cmd_.push_back(key_);
+    }
     cmd_.push_back(std::move(a));
     if (b) cmd_.push_back(std::move(*b));
     if (cmd_.size() >= kMaxArgs) return Flush();
@@ -399,16 +535,42 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   // Outcomes are kept a day; older facts' outcomes would expire at once.
   const absl::Time outcomes_from = clock_->Now() - CreditStore::kOutcomeTtl;
   redis::Pool* pool = store_->pool();
-  PipelineWriter out(pool);
-  MemoryState state;
+  // The lease lasts a few seconds: renew it with every chunk read and every chunk written, so
+  // that no other replica starts this generation over while this one writes it.
+  auto keep_lease = [&]() -> absl::Status {
+    FG_ASSIGN_OR_RETURN(bool still, store_->TakeLease(version, Owner(), options_.lease));
+    if (!still) {
+      return absl::AbortedError(
+          absl::StrCat("lost the lease on generation ", version, " during its replay"));
+    }
+    return absl::OkStatus();
+  };
+  PipelineWriter out(pool, keep_lease);
+  HistoryReader reader(store_);
+  auto memory = std::make_unique<MemoryState>();
+  MemoryState& state = *memory;
+  // The ledger is append-only: records go out as the replay goes, grouped per subject over
+  // several chunks (fewer, longer RPUSHes), in order.
+  std::map<std::string, std::vector<std::string>> ledger;
+  int64_t facts_since_ledger = 0;  // facts since the ledger was last written
+  auto write_ledger = [&]() -> absl::Status {
+    for (auto& [subject, records] : ledger) {
+      VariadicWriter push(&out, "RPUSH", store_->LedgerKey(version, subject));
+      for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
+      FG_RETURN_IF_ERROR(push.Flush());
+    }
+    ledger.clear();
+    facts_since_ledger = 0;
+    return absl::OkStatus();
+  };
   std::string last = "0";
   int64_t applied = 0;
   while (true) {
-    FG_ASSIGN_OR_RETURN(auto facts, store_->ReadFacts(last, kReplayChunk));
+    FG_ASSIGN_OR_RETURN(HistoryReader::Chunk chunk, reader.Next());
+    const auto& facts = chunk.facts;
     if (facts.empty()) break;
-    // The ledger is append-only: each chunk's records go out with it, grouped per subject.
-    std::map<std::string, std::vector<std::string>> ledger;
-    for (const auto& [id, fact] : facts) {
+    for (const auto& [id, fact_on_arena] : facts) {
+      const v1::Fact& fact = *fact_on_arena;
       Outcome outcome = Apply(*rules_, *ids_, fact, &state);
       for (const v1::LedgerRecord& r : outcome.records) {
         ledger[r.subject_id()].push_back(r.SerializeAsString());
@@ -419,25 +581,20 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
         }
       }
     }
-    for (auto& [subject, records] : ledger) {
-      VariadicWriter push(&out, "RPUSH", store_->LedgerKey(version, subject));
-      for (std::string& r : records) FG_RETURN_IF_ERROR(push.Add(std::move(r)));
-      FG_RETURN_IF_ERROR(push.Flush());
-    }
-    FG_RETURN_IF_ERROR(out.Flush());
+    facts_since_ledger += static_cast<int64_t>(facts.size());
+    if (facts_since_ledger >= kLedgerGroup) FG_RETURN_IF_ERROR(write_ledger());
     applied += static_cast<int64_t>(facts.size());
     last = facts.back().first;
     if (applied > history) history = applied;
     FG_RETURN_IF_ERROR(store_->ReplayProgress(version, applied, history));
-    FG_ASSIGN_OR_RETURN(bool still, store_->TakeLease(version, Owner(), options_.lease));
-    if (!still) {
-      return absl::AbortedError(
-          absl::StrCat("lost the lease on generation ", version, " during its replay"));
-    }
+    FG_RETURN_IF_ERROR(keep_lease());
   }
+
+  FG_RETURN_IF_ERROR(write_ledger());
 
   // The final state: subjects, rankings, blacklist, hazards, due times.
   MemoryState::Dirty dirty = state.TakeDirty();
+  VariadicWriter mset(&out, "MSET", "");  // states, many per command
   {
     VariadicWriter all_subjects(&out, "SADD", store_->SubjectsKey(version));
     VariadicWriter blacklist(&out, "ZADD", store_->BlacklistKey(version));
@@ -445,7 +602,7 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
     for (const std::string& id : dirty.subjects) {
       const v1::SubjectState* s = state.FindSubject(id);
       if (s == nullptr) continue;
-      FG_RETURN_IF_ERROR(out.Add({"SET", store_->SubjectKey(version, id), s->SerializeAsString()}));
+      FG_RETURN_IF_ERROR(mset.Add(store_->SubjectKey(version, id), s->SerializeAsString()));
       FG_RETURN_IF_ERROR(all_subjects.Add(id));
       for (const std::string& key : RankKeys(*store_, version, *s)) {
         ranks[key].emplace_back(absl::StrCat(s->score()), id);
@@ -467,13 +624,14 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
   for (const std::string& id : dirty.hazards) {
     const v1::HazardState* h = state.FindHazard(id);
     if (h == nullptr) continue;
-    FG_RETURN_IF_ERROR(out.Add({"SET", store_->HazardKey(version, id), h->SerializeAsString()}));
+    FG_RETURN_IF_ERROR(mset.Add(store_->HazardKey(version, id), h->SerializeAsString()));
   }
   for (const std::string& id : dirty.buildings) {
     const v1::BuildingState* b = state.FindBuilding(id);
     if (b == nullptr) continue;
-    FG_RETURN_IF_ERROR(out.Add({"SET", store_->BuildingKey(version, id), b->SerializeAsString()}));
+    FG_RETURN_IF_ERROR(mset.Add(store_->BuildingKey(version, id), b->SerializeAsString()));
   }
+  FG_RETURN_IF_ERROR(mset.Flush());
   {
     VariadicWriter due(&out, "ZADD", store_->DueKey(version));
     for (const auto& [entry, at] : dirty.due) {
@@ -482,6 +640,10 @@ absl::StatusOr<int64_t> Applier::ReplayAll() {
     }
     FG_RETURN_IF_ERROR(due.Flush());
   }
+  // Everything is in commands: free the state while the last of them are sent.
+  FG_RETURN_IF_ERROR(out.Send());
+  dirty = MemoryState::Dirty();
+  memory.reset();
   FG_RETURN_IF_ERROR(out.Flush());
   // Last: the cursor says the generation is whole.
   FG_RETURN_IF_ERROR(pool->Command({"SET", store_->CursorKey(version), last}).status());

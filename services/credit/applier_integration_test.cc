@@ -501,6 +501,23 @@ TEST_F(ApplierTest, ReadsStayOnTheOldRulesDuringAReplayAndFactsArrivingMeanwhile
   EXPECT_GT(OutboxLen(), outbox);
 }
 
+TEST_F(ApplierTest, AGenerationInForceThatWasLostIsRebuiltFromTheHistory) {
+  auto applier = NewApplier(ShippedRules(), "r1");
+  RunUntilIdle(*applier, "2026.1");
+  Append(Building("e1", 1, 1));
+  Append(Hazard("e2", v1::HazardFact::KIND_VERIFIED, "haz_1", 1, 1));
+  RunUntilIdle(*applier, "2026.1");
+  const auto before = Snapshot(*pool_, "2026.1");
+  // The generation's keys are gone (its cursor first, as after a partial loss).
+  for (const auto& [key, value] : before) ASSERT_TRUE(pool_->Command({"DEL", key}).ok());
+  ASSERT_TRUE(pool_->Command({"SET", store_->SubjectKey("2026.1", "org:stale"), "x"}).ok());
+  EXPECT_FALSE(*store_->HasGeneration("2026.1"));
+
+  RunUntilIdle(*applier, "2026.1");
+  EXPECT_EQ(Snapshot(*pool_, "2026.1"), before);
+  EXPECT_EQ(Score("2026.1", 1), 85);
+}
+
 TEST_F(ApplierTest, RerunningTheExportFromACursorGivesTheSameRecords) {
   auto applier = NewApplier(ShippedRules(), "r1", 2);
   RunUntilIdle(*applier, "2026.1");

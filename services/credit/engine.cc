@@ -308,8 +308,9 @@ class Step {
     return raw;
   }
 
-  // Applies `nominal` (clamped to the score range) under a rule: the ledger record, ScoreChanged
-  // (when the score moved), LevelChanged and the automatic blacklist proposal (a deduction that
+  // Applies `nominal` (clamped to the score range) under a rule: the ledger record, LevelChanged
+  // (when the level moved), ScoreChanged (when the score moved) and the automatic blacklist
+  // proposal (a deduction that
   // leaves the level in the proposal band, no entry open). Returns the actual change.
   int ChangeScore(v1::SubjectState* s, v1::RecordKind kind, const std::string& rule_id, int nominal,
                   const Why& why, const std::string& entry_id = "") {
@@ -319,21 +320,23 @@ class Step {
     s->set_level(rules_.LevelFor(s->score()));
     const int delta = s->score() - before;
     const v1::LedgerRecord& rec = Record(s, kind, rule_id, why, delta, entry_id);
+    // LevelChanged first: notify tells a record's change once (whichever event of the record
+    // comes first), and the level is the news.
+    if (s->level() != level_before) {
+      if (publish_) {
+        auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
+        *p->mutable_subject() = Ref(*s);
+        *p->mutable_record() = rec;
+        p->set_from(level_before);
+        p->set_to(s->level());
+      }
+      Exported(s->subject().subject_id());
+    }
     if (delta != 0 && publish_) {
       auto* p = Publish<v1::ScoreChanged>(s->subject().subject_id());
       *p->mutable_subject() = Ref(*s);
       *p->mutable_record() = rec;
       p->set_score_before(before);
-    }
-    if (s->level() != level_before) {
-      if (publish_) {
-        auto* p = Publish<v1::LevelChanged>(s->subject().subject_id());
-        *p->mutable_subject() = Ref(*s);
-        *p->mutable_record() = out_->records.back();
-        p->set_from(level_before);
-        p->set_to(s->level());
-      }
-      Exported(s->subject().subject_id());
     }
     // A deduction that leaves the subject in the proposal band, with no entry open (also after
     // an earlier one ended while the subject stayed there).
@@ -494,6 +497,8 @@ class Step {
     h->set_category(f.category());
     h->set_severity(f.severity());
     h->set_building_id(f.building_id());
+    h->set_supervising_department(f.supervising_department());
+    h->set_district(f.district());
     if (move) Reassign(h, f, liable);
     v1::SubjectState* s =
         h->liable_subject_id().empty() ? nullptr : state_->MutableSubject(h->liable_subject_id());

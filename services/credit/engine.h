@@ -76,7 +76,8 @@ struct Outcome {
 //   party changes (on any hazard fact naming another valid party), the old subject gets
 //   reversing records (cause "hazard.reassigned") and the new one the rules applied afresh
 //   (its own repeat marks). A closed hazard has no further effect. Every hazard fact links a
-//   new liable subject to the hazard's building (not re-linked if already linked).
+//   new liable subject to the hazard's building (not re-linked if already linked); a building
+//   credit has not heard of yet takes its managers from the hazard's building_subjects.
 // - A party whose identifier is not valid (e.g. a masked identity number) names no subject.
 // - BuildingFact: the registry's parties of the building are its party subjects; those no
 //   longer named are unlinked from it; subjects linked by hazards or registrations stay.

@@ -330,6 +330,9 @@ TEST_F(EngineTest, ReassignmentMovesVerifiedAndOverdueDeductionsToTheNewParty) {
   EXPECT_GT(moved.records[0].delta(), 0);
   EXPECT_EQ(moved.records[3].subject_id(), idb);
   EXPECT_EQ(state_.FindHazard("h1")->liable_subject_id(), idb);
+  EXPECT_EQ(state_.FindHazard("h1")->building_id(), "bld_1");
+  EXPECT_EQ(state_.FindHazard("h1")->supervising_department(), "fire_rescue");
+  EXPECT_EQ(state_.FindHazard("h1")->district(), "500109");
 
   // The new subject is linked to the hazard's building, with its managers to notify.
   ASSERT_EQ(S(idb).subject().buildings_size(), 1);
@@ -451,6 +454,27 @@ TEST_F(EngineTest, UnnormalisedPartyIsTheSameSubjectStoredInNormalForm) {
   EXPECT_EQ(S(id).subject().credit_code(), Code(4));
   RunOk(Register(Org(4), kT0));
   EXPECT_EQ(state_.subjects().size(), 1u);
+}
+
+TEST_F(EngineTest, RegistrationWithABuildingLinksTheSubjectToItsTier) {
+  v1::Fact bf = Base(kT0);
+  bf.mutable_building()->set_building_id("bld_7");
+  bf.mutable_building()->set_building_name("七号楼");
+  bf.mutable_building()->set_tier_path("500109003001");
+  bf.mutable_building()->add_manager_subjects("mgr-7");
+  RunOk(bf);
+  v1::Fact reg = Register(Org(8, sv1::PARTY_ROLE_BUILDER), kT0 + Days(1));
+  reg.mutable_registration()->set_building_id("bld_7");
+  RunOk(reg);
+  const v1::SubjectState& s = S(ids_.IdOf(Org(8)));
+  ASSERT_EQ(s.subject().buildings_size(), 1);
+  EXPECT_EQ(s.subject().buildings(0).tier_path(), "500109003001");
+  EXPECT_EQ(s.subject().buildings(0).role(), sv1::PARTY_ROLE_BUILDER);
+  EXPECT_THAT(s.notify_subjects(), ElementsAre("mgr-7"));
+  EXPECT_THAT(state_.FindBuilding("bld_7")->subject_ids(), ElementsAre(ids_.IdOf(Org(8))));
+  // Not a registry party: a registry update of the building keeps it linked.
+  RunOk(bf);
+  EXPECT_EQ(S(ids_.IdOf(Org(8))).subject().buildings_size(), 1);
 }
 
 // ---- manual records ----
@@ -911,6 +935,94 @@ TEST_F(EngineTest, WithoutPublishingTheStateAndRecordsAreTheSame) {
   EXPECT_TRUE(published.hazards == quiet.hazards);
   EXPECT_TRUE(published.records == quiet.records);
   EXPECT_TRUE(published.exported == quiet.exported);
+}
+
+// The live applier's way: each batch loads what it touches from a store, and writes back only
+// what TakeDirty() names. Every change the engine makes must be marked, or the stored state
+// would drift from a replay's.
+TEST_F(EngineTest, BatchesThroughAStoreOfDirtyObjectsEqualOneInMemoryRun) {
+  const std::vector<v1::Fact> facts = History(6'000);
+  std::map<std::string, v1::SubjectState> subjects;
+  std::map<std::string, v1::HazardState> hazards;
+  std::map<std::string, v1::BuildingState> buildings;
+  std::map<std::string, absl::Time> due;
+  MemoryState::Loader loader;
+  loader.subject = [&](const std::string& id, v1::SubjectState* out) {
+    auto it = subjects.find(id);
+    if (it == subjects.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.hazard = [&](const std::string& id, v1::HazardState* out) {
+    auto it = hazards.find(id);
+    if (it == hazards.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.building = [&](const std::string& id, v1::BuildingState* out) {
+    auto it = buildings.find(id);
+    if (it == buildings.end()) return false;
+    *out = it->second;
+    return true;
+  };
+  loader.due = [&](absl::Time until) {
+    std::vector<std::pair<std::string, absl::Time>> out;
+    for (const auto& [id, t] : due) {
+      if (t <= until) out.emplace_back(id, t);
+    }
+    return out;
+  };
+  MemoryState live(loader);
+  std::vector<std::string> live_records;
+  for (size_t i = 0; i < facts.size(); ++i) {
+    Outcome o = Apply(rules_, ids_, facts[i], &live);
+    for (const v1::LedgerRecord& r : o.records) live_records.push_back(r.SerializeAsString());
+    for (const Publication& p : o.publications) {
+      live_records.push_back(p.payload->SerializeAsString());  // SubjectRefs: notify subjects
+    }
+    if (i % 3 == 2 || i + 1 == facts.size()) {  // a batch ends: write back, forget
+      MemoryState::Dirty d = live.TakeDirty();
+      for (const std::string& id : d.subjects) subjects[id] = *live.FindSubject(id);
+      for (const std::string& id : d.hazards) hazards[id] = *live.FindHazard(id);
+      for (const std::string& id : d.buildings) buildings[id] = *live.FindBuilding(id);
+      for (const auto& [id, t] : d.due) {
+        if (t == absl::InfinitePast()) {
+          due.erase(id);
+        } else {
+          due[id] = t;
+        }
+      }
+      live.Clear();
+    }
+  }
+
+  MemoryState whole;
+  std::vector<std::string> whole_records;
+  for (const v1::Fact& f : facts) {
+    Outcome o = Apply(rules_, ids_, f, &whole);
+    for (const v1::LedgerRecord& r : o.records) whole_records.push_back(r.SerializeAsString());
+    for (const Publication& p : o.publications) {
+      whole_records.push_back(p.payload->SerializeAsString());
+    }
+  }
+  EXPECT_TRUE(live_records == whole_records);
+  ASSERT_EQ(subjects.size(), whole.subjects().size());
+  for (const auto& [id, s] : whole.subjects()) {
+    EXPECT_EQ(subjects[id].SerializeAsString(), s.SerializeAsString()) << id;
+  }
+  ASSERT_EQ(hazards.size(), whole.hazards().size());
+  for (const auto& [id, h] : whole.hazards()) {
+    EXPECT_EQ(hazards[id].SerializeAsString(), h.SerializeAsString()) << id;
+  }
+  ASSERT_EQ(buildings.size(), whole.buildings().size());
+  for (const auto& [id, b] : whole.buildings()) {
+    EXPECT_EQ(buildings[id].SerializeAsString(), b.SerializeAsString()) << id;
+  }
+  std::vector<std::string> stored_due;
+  for (const auto& [id, t] : due) stored_due.push_back(id);
+  std::vector<std::string> whole_due = whole.DueEntries(absl::InfiniteFuture());
+  std::sort(whole_due.begin(), whole_due.end());
+  EXPECT_EQ(stored_due, whole_due);
 }
 
 TEST_F(EngineTest, EveryScoreIsBasePlusItsRecordsAndScoreAfterChains) {

@@ -12,6 +12,7 @@ namespace firegrid::credit {
 namespace {
 
 namespace cfg = ::firegrid::config::v1;
+namespace hv1 = ::firegrid::hazards::v1;
 using hazards::v1::HAZARD_CATEGORY_EVACUATION_BLOCKED;
 using hazards::v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED;
 using hazards::v1::HAZARD_CATEGORY_GAS_ELECTRICAL;
@@ -70,6 +71,36 @@ TEST(CreditRulesTest, MostSpecificHazardRuleWins) {
                                           HAZARD_CATEGORY_EVACUATION_BLOCKED);
   ASSERT_NE(overdue_any, nullptr);
   EXPECT_EQ(overdue_any->id(), "hazard.overdue");
+}
+
+TEST(CreditRulesTest, SpecificityOrdersSeverityAndCategoryThenSeverityThenCategoryThenAny) {
+  cfg::CreditRules proto = Shipped().proto();
+  proto.clear_hazard_rules();
+  auto add = [&](const std::string& id, hv1::Severity sev, std::vector<hv1::HazardCategory> cats) {
+    cfg::HazardRule* r = proto.add_hazard_rules();
+    r->set_id(id);
+    r->set_trigger(cfg::HazardRule::TRIGGER_VERIFIED);
+    r->set_severity(sev);
+    for (auto c : cats) r->add_categories(c);
+    r->set_delta(-1);
+  };
+  add("any", hv1::SEVERITY_UNSPECIFIED, {});
+  add("category", hv1::SEVERITY_UNSPECIFIED, {HAZARD_CATEGORY_GAS_ELECTRICAL});
+  add("severity", SEVERITY_MAJOR, {});
+  add("both", SEVERITY_MAJOR, {HAZARD_CATEGORY_GAS_ELECTRICAL});
+  absl::StatusOr<Rules> r = Rules::FromProto(proto);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto match = [&](hv1::Severity s, hv1::HazardCategory c) {
+    const cfg::HazardRule* m = r->MatchHazard(cfg::HazardRule::TRIGGER_VERIFIED, s, c);
+    return m == nullptr ? std::string("none") : m->id();
+  };
+  EXPECT_EQ(match(SEVERITY_MAJOR, HAZARD_CATEGORY_GAS_ELECTRICAL), "both");
+  EXPECT_EQ(match(SEVERITY_MAJOR, HAZARD_CATEGORY_EVACUATION_BLOCKED), "severity");
+  EXPECT_EQ(match(SEVERITY_GENERAL, HAZARD_CATEGORY_GAS_ELECTRICAL), "category");
+  EXPECT_EQ(match(SEVERITY_GENERAL, HAZARD_CATEGORY_EVACUATION_BLOCKED), "any");
+  EXPECT_EQ(r->MatchHazard(cfg::HazardRule::TRIGGER_OVERDUE, SEVERITY_GENERAL,
+                           HAZARD_CATEGORY_EVACUATION_BLOCKED),
+            nullptr);
 }
 
 TEST(CreditRulesTest, NoHazardRuleForAnUncoveredSeverity) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -232,24 +233,57 @@ absl::StatusOr<std::vector<std::string>> CreditStore::AppendFacts(
   return ids;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, v1::Fact>>> CreditStore::ReadFacts(
-    const std::string& after, int count) {
-  std::vector<std::pair<std::string, v1::Fact>> out;
-  if (count <= 0) return out;
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"XRANGE", FactsKey(), After(after), "+",
-                                                      "COUNT", absl::StrCat(count)}));
+namespace {
+
+// XRANGE of the facts after `after`; `add(id, bytes)` decodes each.
+absl::Status ReadFactEntries(
+    redis::Pool* pool, const std::string& key, const std::string& after, int count,
+    const std::function<absl::Status(std::string id, const std::string& bytes)>& add) {
+  if (count <= 0) return absl::OkStatus();
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool->Command({"XRANGE", key, After(after), "+", "COUNT",
+                                                     absl::StrCat(count)}));
   if (r.type != redis::Reply::Type::kArray) return Unexpected("XRANGE", r);
-  out.reserve(r.elements.size());
   for (const redis::Reply& e : r.elements) {
     std::string id;
     const std::string* value = nullptr;
     FG_RETURN_IF_ERROR(EntryValue(e, kFactField, &id, &value));
-    out.emplace_back(std::move(id), v1::Fact());
-    if (!out.back().second.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
-      return absl::DataLossError(
-          absl::StrCat("credit store: fact ", out.back().first, " does not decode"));
-    }
+    FG_RETURN_IF_ERROR(add(std::move(id), *value));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Undecodable(const std::string& id) {
+  return absl::DataLossError(absl::StrCat("credit store: fact ", id, " does not decode"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::pair<std::string, v1::Fact>>> CreditStore::ReadFacts(
+    const std::string& after, int count) {
+  std::vector<std::pair<std::string, v1::Fact>> out;
+  FG_RETURN_IF_ERROR(ReadFactEntries(
+      pool_, FactsKey(), after, count, [&](std::string id, const std::string& bytes) {
+        out.emplace_back(std::move(id), v1::Fact());
+        if (!out.back().second.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return Undecodable(out.back().first);
+        }
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, const v1::Fact*>>> CreditStore::ReadFacts(
+    const std::string& after, int count, google::protobuf::Arena* arena) {
+  std::vector<std::pair<std::string, const v1::Fact*>> out;
+  FG_RETURN_IF_ERROR(ReadFactEntries(
+      pool_, FactsKey(), after, count, [&](std::string id, const std::string& bytes) {
+        v1::Fact* fact = google::protobuf::Arena::CreateMessage<v1::Fact>(arena);
+        if (!fact->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return Undecodable(id);
+        }
+        out.emplace_back(std::move(id), fact);
+        return absl::OkStatus();
+      }));
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "firegrid/credit/v1/credit.pb.h"
 #include "firegrid/credit/v1/history.pb.h"
+#include "google/protobuf/arena.h"
 #include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
 
@@ -64,6 +65,9 @@ class CreditStore {
   // Up to `count` facts after stream id `after` ("0" = from the start), in order.
   absl::StatusOr<std::vector<std::pair<std::string, v1::Fact>>> ReadFacts(const std::string& after,
                                                                           int count);
+  // The same, the facts allocated on `arena` (decoded and freed in bulk: the replay's reads).
+  absl::StatusOr<std::vector<std::pair<std::string, const v1::Fact*>>> ReadFacts(
+      const std::string& after, int count, google::protobuf::Arena* arena);
   // The stream id of the first fact after stream id `after` ("0" = from the start), "" when
   // none; the fact itself is not read (so a fact that does not decode still has its id).
   absl::StatusOr<std::string> NextFactId(const std::string& after);

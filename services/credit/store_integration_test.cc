@@ -112,6 +112,23 @@ TEST_F(CreditStoreTest, NextFactIdIsTheFirstIdAfterTheGivenOneEvenForAFactThatDo
   EXPECT_EQ(*store_->NextFactId(bad->str), "");
 }
 
+TEST_F(CreditStoreTest, ReadingFactsOntoAnArenaGivesTheSameFactsAndIds) {
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(store_->AppendFact(ManualFact(absl::StrCat("f", i), "org:A")).ok());
+  }
+  auto plain = store_->ReadFacts("0", 3);
+  google::protobuf::Arena arena;
+  auto on_arena = store_->ReadFacts("0", 3, &arena);
+  ASSERT_TRUE(plain.ok() && on_arena.ok()) << on_arena.status();
+  ASSERT_EQ(on_arena->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*on_arena)[i].first, (*plain)[i].first);
+    EXPECT_EQ((*on_arena)[i].second->GetArena(), &arena);
+    EXPECT_EQ((*on_arena)[i].second->SerializeAsString(), (*plain)[i].second.SerializeAsString());
+  }
+  EXPECT_EQ(store_->ReadFacts((*plain)[2].first, 10, &arena)->size(), 1u);
+}
+
 TEST_F(CreditStoreTest, LedgerPagesGoNewestFirstBeforeTheGivenSeq) {
   std::vector<std::string> push = {"RPUSH", store_->LedgerKey(kV, "org:A")};
   for (int seq = 1; seq <= 5; ++seq) {

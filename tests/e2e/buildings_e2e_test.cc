@@ -188,6 +188,53 @@ TEST_F(BuildingsE2E, RegisteredBuildingIsOnKafkaInTheLedgerAndSurvivesRestartAnd
   EXPECT_EQ(EventsFor(b.building_id(), 1).size(), 1u);
 }
 
+// Parties on the real binary: validated with the field and the reason, stored whole (through a
+// restart), shown masked to a street officer and whole to a district admin, and whole on the
+// internal topic the credit service reads.
+TEST_F(BuildingsE2E, PartiesAreValidatedMaskedOnTheApiAndWholeOnTheTopic) {
+  constexpr char kPersonId[] = "500109198503121232";
+  const std::string worker = Token(auth::Role::kCommunityWorker, "500109001001", "grid-1");
+  v1::CreateBuildingRequest req = NewBuilding("500109001001", 60);
+  auto* owner = req.mutable_building()->add_parties();
+  owner->set_role(subjects::v1::PARTY_ROLE_OWNER);
+  owner->set_name("重庆嘉陵置业有限公司");
+  owner->set_credit_code("91500109MA5U0001A5");  // wrong check character
+  auto* occupant = req.mutable_building()->add_parties();
+  occupant->set_role(subjects::v1::PARTY_ROLE_OCCUPANT);
+  occupant->set_name("张伟");
+  occupant->set_person_id(kPersonId);
+  v1::Building b;
+  grpc::Status s = stub_->CreateBuilding(Ctx(worker).get(), req, &b);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("building.parties[0].credit_code: check character is "
+                                           "5, but the first 17 characters give 4"));
+  owner->set_credit_code("91500109MA5U0001A4");
+  b = MustCreate(worker, req);
+  ASSERT_EQ(b.parties_size(), 2);
+  EXPECT_EQ(b.parties(1).person_id(), "500109********1232");  // the worker sees it masked
+
+  ASSERT_TRUE(service_->Restart().ok());
+  Connect();
+  v1::GetBuildingRequest get;
+  get.set_building_id(b.building_id());
+  v1::Building seen;
+  const std::string street = Token(auth::Role::kStreetOfficer, "500109001", "street-1");
+  s = stub_->GetBuilding(Ctx(street).get(), get, &seen);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(seen.parties(1).person_id(), "500109********1232");
+  EXPECT_EQ(seen.parties(0).credit_code(), "91500109MA5U0001A4");
+  s = stub_->GetBuilding(Ctx(admin_).get(), get, &seen);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(seen.parties(1).person_id(), kPersonId);
+
+  auto evs = EventsFor(b.building_id(), 1);
+  ASSERT_EQ(evs.size(), 1u);
+  auto payload = events::Unpack<v1::BuildingRegistered>(evs[0]);
+  ASSERT_TRUE(payload.ok());
+  ASSERT_EQ(payload->building().parties_size(), 2);
+  EXPECT_EQ(payload->building().parties(1).person_id(), kPersonId);
+}
+
 TEST_F(BuildingsE2E, PermissionAndValidationCases) {
   const std::string worker_a = Token(auth::Role::kCommunityWorker, "500109001001", "grid-a");
   const std::string worker_b = Token(auth::Role::kCommunityWorker, "500109001002", "grid-b");

@@ -20,7 +20,7 @@ BUILD="$(cd "$2" && pwd)"
 CTL="$BUILD/tools/firegridctl/firegridctl"
 TMP="$(mktemp -d)"
 export FIREGRID_STATE_DIR="$TMP/state" FIREGRID_BUILD_DIR="$BUILD"
-export FIREGRID_RUN_SERVICES="buildings hazards notify"
+export FIREGRID_RUN_SERVICES="buildings hazards notify credit"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for ((try = 0; ; try++)); do
@@ -28,8 +28,8 @@ for ((try = 0; ; try++)); do
   offset=$((1000 + RANDOM % 14000))
   redis_port=$((20000 + RANDOM % 10000))
   ok=1
-  for p in $((50051 + offset)) $((50052 + offset)) $((50053 + offset)) $((9464 + offset)) \
-    $((9465 + offset)) $((9466 + offset)) "$redis_port"; do
+  for p in $((50051 + offset)) $((50052 + offset)) $((50053 + offset)) $((50054 + offset)) \
+    $((9464 + offset)) $((9465 + offset)) $((9466 + offset)) $((9467 + offset)) "$redis_port"; do
     port_free "$p" || ok=0
   done
   [ "$ok" = 0 ] || break
@@ -51,6 +51,7 @@ fi
 export FIREGRID_ADDR="127.0.0.1:$((50051 + offset))"
 export FIREGRID_HAZARDS_ADDR="127.0.0.1:$((50052 + offset))"
 export FIREGRID_NOTIFY_ADDR="127.0.0.1:$((50053 + offset))"
+export FIREGRID_CREDIT_ADDR="127.0.0.1:$((50054 + offset))"
 unset FIREGRID_TOKEN FIREGRID_TOKEN_FILE FIREGRID_DEV_KEY_FILE
 # The examples run where a reader runs them: a directory whose .state/ is the stack's state.
 WORK="$TMP/work"
@@ -150,6 +151,21 @@ fill() {
     *"hazards unmerge <hazard id>"*) line="${line//<hazard id>/${MERGED:-}}" ;;
     *) line="${line//<hazard id>/$CHAIN}" ;;
   esac
+  if [[ "$line" == *"<entry id>"* ]]; then
+    # The entry the propose example opened (the newest of that subject).
+    line="${line//<entry id>/$(ctl credit profile 91500109MA5URT002P --output json |
+      json_field '.blacklist[0].entry_id')}"
+  fi
+  if [[ "$line" == *"<blacklisted entry id>"* ]]; then
+    # The demo's blacklisted agency's entry in effect.
+    line="${line//<blacklisted entry id>/$(ctl credit profile 91500109MA5UAX004F --output json |
+      json_field '.blacklist[0].entry_id')}"
+  fi
+  if [[ "$line" == *"<cursor>"* ]]; then
+    # Where a first page of one record ends.
+    line="${line//<cursor>/$(ctl credit export --limit 1 2>&1 >/dev/null |
+      sed -n 's/^next cursor: \([^ ]*\).*/\1/p')}"
+  fi
   if [[ "$line" == *"<notification id>"* ]]; then
     # The caller's (the example's token) newest notification.
     notification="$("$CTL" inbox --all --output json |
@@ -160,6 +176,7 @@ fill() {
   line="${line//127.0.0.1:50051/$FIREGRID_ADDR}"
   line="${line//127.0.0.1:50052/$FIREGRID_HAZARDS_ADDR}"
   line="${line//127.0.0.1:50053/$FIREGRID_NOTIFY_ADDR}"
+  line="${line//127.0.0.1:50054/$FIREGRID_CREDIT_ADDR}"
   FILLED="$line"
 }
 

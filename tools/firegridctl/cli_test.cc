@@ -261,6 +261,86 @@ TEST_F(CliTest, FileBuildsTheChainAndTheFiling) {
   EXPECT_EQ(req.filing().filed_at().seconds(), 1714924800);  // 2024-05-06 00:00 +08:00
 }
 
+// ----- parties
+
+TEST_F(CliTest, CreateSendsOnePartyPerPartyFlag) {
+  ASSERT_EQ(Run({"buildings", "create",
+                 "--name",    "缙云大厦",
+                 "--address", "缙云路 1 号",
+                 "--tier",    "500109001001",
+                 "--use",     "residential",
+                 "--height",  "60",
+                 "--floors",  "20",
+                 "--lat",     "29.82",
+                 "--lon",     "106.43",
+                 "--party",   "owner:重庆缙云置业有限公司:91500109MA5U0001A4",
+                 "--party",   "occupant:张伟:id:500109198503121232",
+                 "--party",   "维保单位:重庆消安:91500109MA60003C02:agency-1"}),
+            0)
+      << err_.str();
+  const bv1::CreateBuildingRequest req = service_.last_create();
+  ASSERT_EQ(req.building().parties_size(), 3);
+  EXPECT_EQ(req.building().parties(0).role(), subjects::v1::PARTY_ROLE_OWNER);
+  EXPECT_EQ(req.building().parties(0).credit_code(), "91500109MA5U0001A4");
+  EXPECT_EQ(req.building().parties(1).role(), subjects::v1::PARTY_ROLE_OCCUPANT);
+  EXPECT_EQ(req.building().parties(1).person_id(), "500109198503121232");
+  EXPECT_EQ(req.building().parties(2).role(), subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY);
+  EXPECT_EQ(req.building().parties(2).account_subject(), "agency-1");
+}
+
+TEST_F(CliTest, UpdateWithPartyFlagsReplacesThePartiesByTheirMaskPath) {
+  ASSERT_EQ(Run({"buildings", "update", "bld_1", "--version", "4", "--set", "height_m=60",
+                 "--party", "management_unit:缙云物业:91500109MA5U0002B8"}),
+            0)
+      << err_.str();
+  bv1::UpdateBuildingRequest req = service_.last_update();
+  EXPECT_THAT(req.update_mask().paths(), ElementsAre("height_m", "parties"));
+  ASSERT_EQ(req.building().parties_size(), 1);
+  EXPECT_EQ(req.building().parties(0).role(), subjects::v1::PARTY_ROLE_MANAGEMENT_UNIT);
+  EXPECT_DOUBLE_EQ(req.building().height_m(), 60);
+
+  // Parties alone, and clearing them: the path with an empty list.
+  ASSERT_EQ(Run({"buildings", "update", "bld_1", "--version", "5", "--clear-parties"}), 0)
+      << err_.str();
+  req = service_.last_update();
+  EXPECT_THAT(req.update_mask().paths(), ElementsAre("parties"));
+  EXPECT_EQ(req.building().parties_size(), 0);
+}
+
+TEST_F(CliTest, MalformedPartyFlagsAreUsageErrorsNamingTheFlag) {
+  EXPECT_EQ(Run({"buildings", "update", "bld_1", "--version", "4", "--party", "landlord:某人:x"}),
+            2);
+  EXPECT_THAT(err_.str(), HasSubstr("--party: unknown role 'landlord'"));
+  EXPECT_EQ(Run({"buildings", "update", "bld_1", "--version", "4", "--party", "owner:only-name"}),
+            2);
+  EXPECT_THAT(err_.str(), HasSubstr("--party: want ROLE:NAME:CREDIT_CODE"));
+  EXPECT_EQ(Run({"buildings", "update", "bld_1", "--version", "4", "--clear-parties", "--party",
+                 "owner:甲:91500109MA5U0001A4"}),
+            2);
+  EXPECT_THAT(err_.str(), HasSubstr("exclude each other"));
+  EXPECT_EQ(service_.last_update().expected_version(), 0);  // nothing was sent
+}
+
+TEST_F(CliTest, GetPrintsThePartiesAsTheServerSentThem) {
+  bv1::Building b;
+  b.set_building_id("bld_p");
+  b.set_name("嘉陵苑");
+  subjects::v1::Party* owner = b.add_parties();
+  owner->set_role(subjects::v1::PARTY_ROLE_OWNER);
+  owner->set_name("重庆嘉陵置业有限公司");
+  owner->set_credit_code("91500109MA5U0001A4");
+  subjects::v1::Party* occupant = b.add_parties();
+  occupant->set_role(subjects::v1::PARTY_ROLE_OCCUPANT);
+  occupant->set_name("张伟");
+  occupant->set_person_id("500109********1232");  // masked by the server
+  service_.AddBuilding(b);
+  ASSERT_EQ(Run({"buildings", "get", "bld_p"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("PARTY"));
+  EXPECT_THAT(out_.str(),
+              ::testing::ContainsRegex("owner +重庆嘉陵置业有限公司 +91500109MA5U0001A4"));
+  EXPECT_THAT(out_.str(), ::testing::ContainsRegex("occupant +张伟 +id 500109\\*{8}1232"));
+}
+
 TEST_F(CliTest, FileRejectsMalformedPerson) {
   EXPECT_EQ(Run({"buildings", "file", "bld_1", "--version", "4", "--manager", "nobody"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("--manager: want NAME:PHONE[:SUBJECT]"));

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/proto_json.h"
 #include "libs/common/status.h"
+#include "services/buildings/party_text.h"
 #include "tools/firegridctl/commands.h"
 #include "tools/firegridctl/enums.h"
 #include "tools/firegridctl/proto_fields.h"
@@ -63,6 +64,18 @@ absl::StatusOr<bv1::Person> ParsePerson(const std::string& flag, const std::stri
   p.set_phone(parts[1]);
   if (parts.size() == 3) p.set_subject(parts[2]);
   return p;
+}
+
+// The repeated --party flags (docs/csv-import.md's syntax: ROLE:NAME:CODE or
+// ROLE:NAME:id:NUMBER, optionally :ACCOUNT); a malformed one is a usage error naming the flag.
+absl::StatusOr<std::vector<subjects::v1::Party>> PartyFlags(const ParsedArgs& args) {
+  std::vector<subjects::v1::Party> out;
+  for (const std::string& text : args.GetAll("party")) {
+    absl::StatusOr<subjects::v1::Party> p = buildings::ParsePartyText(text);
+    if (!p.ok()) return UsageError(absl::StrCat("--party: ", p.status().message()));
+    out.push_back(*std::move(p));
+  }
+  return out;
 }
 
 std::string PersonCell(const bv1::Person& p) {
@@ -152,6 +165,17 @@ void PrintBuilding(Context& ctx, const bv1::Building& b) {
       {"updated", FormatTime(b.updated_at())},
   };
   ctx.out() << RenderKeyValues(kv);
+  if (!b.parties().empty()) {
+    // Identity numbers as the server sent them: masked unless the caller may see them.
+    Table t({"PARTY", "NAME", "CREDIT CODE / ID", "ACCOUNT"});
+    t.Elastic(1);
+    for (const subjects::v1::Party& p : b.parties()) {
+      t.AddRow({buildings::PartyRoleLabel(p.role()), p.name(),
+                p.person_id().empty() ? p.credit_code() : absl::StrCat("id ", p.person_id()),
+                p.account_subject()});
+    }
+    ctx.out() << "\n" << t.Render();
+  }
   if (!b.facilities().empty()) {
     Table t({"FACILITY", "STATUS", "NOTE", "UPDATED", "BY"});
     t.Elastic(2);
@@ -362,6 +386,8 @@ absl::Status BuildingsCreate(Context& ctx, const ParsedArgs& args) {
   b->set_old_residential(old_residential);
   FG_ASSIGN_OR_RETURN(bool large_mixed, args.GetBool("large-mixed-use"));
   b->set_large_mixed_use(large_mixed);
+  FG_ASSIGN_OR_RETURN(std::vector<subjects::v1::Party> parties, PartyFlags(args));
+  for (auto& p : parties) *b->add_parties() = std::move(p);
   req.set_request_id(args.GetOr("request-id", ""));
   auto stub = NewStub(ctx);
   FG_ASSIGN_OR_RETURN(bv1::Building out, Unary(ctx, *stub, &Stub::CreateBuilding, req));
@@ -373,7 +399,15 @@ absl::Status BuildingsUpdate(Context& ctx, const ParsedArgs& args) {
   const std::string id = args.positionals()[0];
   FG_ASSIGN_OR_RETURN(int64_t version, args.RequireInt("version"));
   std::vector<std::string> sets = args.GetAll("set");
-  if (sets.empty()) return absl::InvalidArgumentError("missing --set field=value");
+  FG_ASSIGN_OR_RETURN(std::vector<subjects::v1::Party> parties, PartyFlags(args));
+  FG_ASSIGN_OR_RETURN(bool clear_parties, args.GetBool("clear-parties"));
+  if (clear_parties && !parties.empty()) {
+    return UsageError("--clear-parties and --party exclude each other");
+  }
+  const bool set_parties = clear_parties || !parties.empty();
+  if (sets.empty() && !set_parties) {
+    return absl::InvalidArgumentError("missing --set field=value, --party or --clear-parties");
+  }
   auto stub = NewStub(ctx);
 
   std::vector<std::pair<std::string, std::string>> assignments;
@@ -407,6 +441,14 @@ absl::Status BuildingsUpdate(Context& ctx, const ParsedArgs& args) {
   // Exactly the masked fields travel: move them from the edited copy into the request.
   edited.GetReflection()->SwapFields(&edited, req.mutable_building(), fields);
   req.mutable_building()->set_building_id(id);
+  if (set_parties) {
+    if (top_level.count("parties") > 0) {
+      return UsageError("--set parties=... : use --party (repeated) or --clear-parties");
+    }
+    // The list replaces the building's parties (empty with --clear-parties).
+    for (auto& p : parties) *req.mutable_building()->add_parties() = std::move(p);
+    req.mutable_update_mask()->add_paths("parties");
+  }
   FG_ASSIGN_OR_RETURN(bv1::Building out, Unary(ctx, *stub, &Stub::UpdateBuilding, req));
   PrintBuilding(ctx, out);
   return absl::OkStatus();
@@ -858,7 +900,7 @@ void RegisterBuildingsCommands(Registry* registry) {
   registry->Add(Command{
       .path = {"buildings", "create"},
       .synopsis = "--name N --address A --tier P --use U --height M --floors N --lat L --lon L "
-                  "[--request-id R]",
+                  "[--party ROLE:NAME:CODE ...] [--request-id R]",
       .summary = "register a building",
       .flags = {ValueFlag("name", "N"), ValueFlag("address", "A"),
                 ValueFlag("tier", "P  12-digit community/village code"),
@@ -869,14 +911,24 @@ void RegisterBuildingsCommands(Registry* registry) {
                 BoolFlag("three-nos", "三无 building"),
                 BoolFlag("old-residential", "老旧高层居住建筑"),
                 BoolFlag("large-mixed-use", "public building with large mixed uses"),
+                RepeatedFlag("party",
+                             "ROLE:NAME:CODE|ROLE:NAME:id:NUMBER[:ACCOUNT]  a credit subject "
+                             "(owner, occupant, management_unit, property_company, "
+                             "maintenance_agency, builder); repeat for each"),
                 ValueFlag("request-id", "R  idempotency key")},
       .run = BuildingsCreate});
   registry->Add(
       Command{.path = {"buildings", "update"},
-              .synopsis = "ID --version V --set field=value [--set ...]",
-              .summary = "change client-settable fields (height_m, use, location.latitude, ...)",
+              .synopsis = "ID --version V [--set field=value ...] [--party ROLE:NAME:CODE ... | "
+                          "--clear-parties]",
+              .summary = "change client-settable fields (height_m, use, location.latitude, ...); "
+                         "--party replaces the parties",
               .flags = {ValueFlag("version", "V  the version you read"),
-                        RepeatedFlag("set", "field=value  a Building field (proto name)")},
+                        RepeatedFlag("set", "field=value  a Building field (proto name)"),
+                        RepeatedFlag("party",
+                                     "ROLE:NAME:CODE|ROLE:NAME:id:NUMBER[:ACCOUNT]  the new list "
+                                     "of credit subjects, one flag each (docs/csv-import.md)"),
+                        BoolFlag("clear-parties", "remove every party")},
               .min_positionals = 1,
               .max_positionals = 1,
               .run = BuildingsUpdate});

@@ -45,6 +45,21 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status CreateBuilding(grpc::ServerContext* ctx, const bv1::CreateBuildingRequest* req,
+                              bv1::Building* out) override {
+    Record(ctx);
+    absl::MutexLock lock(&mu_);
+    last_create_ = *req;
+    *out = req->building();
+    out->set_building_id("bld_new");
+    out->set_version(1);
+    return grpc::Status::OK;
+  }
+  bv1::CreateBuildingRequest last_create() {
+    absl::MutexLock lock(&mu_);
+    return last_create_;
+  }
+
   grpc::Status UpdateBuilding(grpc::ServerContext* ctx, const bv1::UpdateBuildingRequest* req,
                               bv1::Building* out) override {
     Record(ctx);
@@ -179,6 +194,7 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
   bv1::ListBuildingsRequest last_list_ ABSL_GUARDED_BY(mu_);
   bv1::UpdateBuildingRequest last_update_ ABSL_GUARDED_BY(mu_);
+  bv1::CreateBuildingRequest last_create_ ABSL_GUARDED_BY(mu_);
   bv1::FileResponsibilityRequest last_file_ ABSL_GUARDED_BY(mu_);
   int streamed_chunks_ ABSL_GUARDED_BY(mu_) = 0;
   size_t streamed_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "libs/subjects/party.h"
 #include "services/hazards/departments.h"
 
 namespace firegrid::loaders {
@@ -213,6 +214,115 @@ bv1::Person NewPerson(Rng& rng, int index, bool with_subject) {
   p.set_phone(phone);
   if (with_subject) p.set_subject(absl::StrCat("mgr_", index));
   return p;
+}
+
+// ----- Parties (credit subjects)
+
+namespace sv1 = ::firegrid::subjects::v1;
+
+// FNV-1a: the same organisation name always gets the same credit code, on every platform.
+uint64_t NameHash(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+// A unified social credit code for an organisation of Beibei: `kind` (registration authority and
+// category: "91" enterprise, "12" public institution, "55" residents' committee, "54" villagers'
+// committee), the district code, nine characters derived from the name, and the GB 32100 check
+// character.
+std::string CreditCode(const std::string& kind, const std::string& name) {
+  static constexpr char kChars[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  std::string code = absl::StrCat(kind, kBeibeiCode, kind == "91" ? "MA" : "");
+  uint64_t h = NameHash(name);
+  while (code.size() < 17) {
+    code.push_back(kChars[h % 31]);
+    h /= 31;
+  }
+  code.push_back(subjects::CreditCodeCheckCharacter(code));
+  return code;
+}
+
+// A resident identity number of someone registered in Beibei: address code, birth date
+// (1950–2000), sequence, GB 11643 check character.
+std::string PersonId(Rng& rng) {
+  char first17[18];
+  std::snprintf(first17, sizeof(first17), "%s%04d%02d%02d%03d", kBeibeiCode, rng.Int(1950, 2000),
+                rng.Int(1, 12), rng.Int(1, 28), rng.Int(1, 999));
+  return std::string(first17) + subjects::PersonIdCheckCharacter(first17);
+}
+
+sv1::Party OrgParty(sv1::PartyRole role, const std::string& name, const std::string& kind) {
+  sv1::Party p;
+  p.set_role(role);
+  p.set_name(name);
+  p.set_credit_code(CreditCode(kind, name));
+  return p;
+}
+
+// The fire technical service agencies 消防技术服务机构 of the demo: a handful, each maintaining
+// many buildings.
+const std::vector<std::string>& Agencies() {
+  static const auto* kNames = new std::vector<std::string>{
+      "重庆消安消防技术服务有限公司", "重庆缙云消防设施检测有限公司", "重庆嘉陵消防工程有限公司",
+      "重庆北泉消防技术服务有限公司", "重庆渝安消防设施维护有限公司"};
+  return *kNames;
+}
+
+// The owner of a building by its use: the developer of housing and commercial buildings, the
+// institution itself for hospitals, schools and care homes.
+sv1::Party OwnerOf(bv1::BuildingUse use, const std::string& estate) {
+  switch (use) {
+    case bv1::BUILDING_USE_HOSPITAL:
+      return OrgParty(sv1::PARTY_ROLE_OWNER, absl::StrCat("北碚区", estate, "医院"), "12");
+    case bv1::BUILDING_USE_SCHOOL:
+      return OrgParty(sv1::PARTY_ROLE_OWNER, absl::StrCat("重庆市北碚区", estate, "中学"), "12");
+    case bv1::BUILDING_USE_ELDERLY_CARE:
+      return OrgParty(sv1::PARTY_ROLE_OWNER, absl::StrCat("北碚区", estate, "颐养中心"), "12");
+    case bv1::BUILDING_USE_SCENIC:
+    case bv1::BUILDING_USE_OTHER_PUBLIC:
+      return OrgParty(sv1::PARTY_ROLE_OWNER,
+                      absl::StrCat("重庆北碚", estate, "文化旅游发展有限公司"), "91");
+    default:
+      return OrgParty(sv1::PARTY_ROLE_OWNER, absl::StrCat("重庆", estate, "置业有限公司"), "91");
+  }
+}
+
+// Every building: an owner and a management unit (the chain's, when it has one); a property
+// company unless it is a three-nos building (which by definition has none); about 60% a
+// maintenance agency; about 40% one to three occupants, shops by credit code and residents or
+// tenants by identity number. Drawn from `rng`, which serves the parties only, so that they do
+// not change the rest of the dataset.
+void PlanParties(Rng& rng, const std::string& estate, const std::string& community, bool village,
+                 PlannedBuilding* p) {
+  bv1::Building& b = p->building;
+  *b.add_parties() = OwnerOf(b.use(), estate);
+  const std::string company = absl::StrCat("重庆", estate, "物业服务有限公司");
+  // A three-nos building is managed by its community's committee (named as its chain names it).
+  std::string unit = b.three_nos() ? absl::StrCat(community, "居民委员会") : company;
+  if (!p->chain_steps.empty()) unit = p->chain_steps.front().chain.management_unit();
+  const bool committee = unit != company;
+  *b.add_parties() =
+      OrgParty(sv1::PARTY_ROLE_MANAGEMENT_UNIT, unit, committee ? (village ? "54" : "55") : "91");
+  if (!b.three_nos()) *b.add_parties() = OrgParty(sv1::PARTY_ROLE_PROPERTY_COMPANY, company, "91");
+  if (rng.Chance(0.6)) {
+    *b.add_parties() = OrgParty(sv1::PARTY_ROLE_MAINTENANCE_AGENCY, rng.Pick(Agencies()), "91");
+  }
+  if (!rng.Chance(0.4)) return;
+  static const std::vector<std::string> kShops = {"便利店", "药房", "餐馆", "超市", "茶楼"};
+  const int n = rng.Int(1, 3);
+  for (int k = 0; k < n; ++k) {
+    if (rng.Chance(0.5)) {
+      *b.add_parties() = OrgParty(sv1::PARTY_ROLE_OCCUPANT,
+                                  absl::StrCat(estate, rng.Pick(kShops), k + 1, "号店"), "92");
+    } else {
+      sv1::Party person;
+      person.set_role(sv1::PARTY_ROLE_OCCUPANT);
+      person.set_name(rng.Pick(Surnames()) + rng.Pick(GivenNames()));
+      person.set_person_id(PersonId(rng));
+      *b.add_parties() = std::move(person);
+    }
+  }
 }
 
 bv1::BuildingUse PickUse(Rng& rng) {
@@ -473,6 +583,7 @@ DemoDataset GenerateBeibei(uint64_t seed, int building_count) {
     for (int i = 0; i < w; ++i) slots.push_back(&c);
   }
   int filing_sequence = 0;
+  Rng party_rng(seed ^ 0x5041525449455321ULL);  // "PARTIES!": its own stream
   for (int i = 0; i < building_count; ++i) {
     // The first buildings visit every community once; the rest follow the weights.
     const Community& c =
@@ -549,6 +660,7 @@ DemoDataset GenerateBeibei(uint64_t seed, int building_count) {
         p.chain_steps.push_back(change);
       }
     }
+    PlanParties(party_rng, estate, c.name, c.code[9] == '2', &p);
     p.facilities = PlanFacilities(rng, b);
     PlanFireAccess(rng, &p);
     d.buildings.push_back(std::move(p));

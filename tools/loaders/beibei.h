@@ -49,7 +49,10 @@ inline constexpr uint64_t kDefaultSeed = 20200438;  // 北碚府办发〔2020〕
 // other buildings of mixed use and height (10–160 m, so every class occurs), responsibility
 // chains (about 70% filed), facility statuses, fire lanes and rescue sites (some
 // non-compliant), municipal hydrants and micro fire stations near them, all around 29.82N
-// 106.43E. The same seed always yields the same dataset.
+// 106.43E, and the parties of every building (credit subjects: owner, management unit — the
+// chain's —, property company unless three-nos, for many a maintenance agency out of five, for
+// some occupants, a few of them persons) with valid credit codes and identity numbers. The same
+// seed always yields the same dataset.
 DemoDataset GenerateBeibei(uint64_t seed = kDefaultSeed, int building_count = 300);
 
 }  // namespace firegrid::loaders

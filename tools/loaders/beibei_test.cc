@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/subjects/party.h"
 
 namespace firegrid::loaders {
 namespace {
@@ -252,6 +253,84 @@ TEST_F(BeibeiTest, HydrantsAndStationsSitInCommunities) {
     EXPECT_TRUE(communities.count(s.tier_path()));
     EXPECT_TRUE(absl::EndsWith(s.name(), "微型消防站"));
   }
+}
+
+// ----- parties
+
+namespace sv1 = ::firegrid::subjects::v1;
+
+TEST_F(BeibeiTest, EveryBuildingNamesValidPartiesWithItsChainsManagementUnit) {
+  for (const PlannedBuilding& p : data_->buildings) {
+    const bv1::Building& b = p.building;
+    SCOPED_TRACE(p.request_id);
+    std::map<sv1::PartyRole, std::vector<const sv1::Party*>> by_role;
+    std::set<std::string> keys;
+    for (int i = 0; i < b.parties_size(); ++i) {
+      const sv1::Party& party = b.parties(i);
+      EXPECT_TRUE(subjects::ValidateParty(party, "party").ok())
+          << subjects::ValidateParty(party, "party");
+      sv1::Party normalized = party;
+      subjects::NormalizeParty(&normalized);
+      EXPECT_EQ(normalized.SerializeAsString(), party.SerializeAsString());  // already normal
+      EXPECT_TRUE(
+          keys.insert(absl::StrCat(party.role(), party.credit_code(), party.person_id())).second)
+          << "twice in one role: " << party.name();
+      by_role[party.role()].push_back(&party);
+    }
+    EXPECT_LE(b.parties_size(), 50);
+    ASSERT_EQ(by_role[sv1::PARTY_ROLE_OWNER].size(), 1u);
+    ASSERT_EQ(by_role[sv1::PARTY_ROLE_MANAGEMENT_UNIT].size(), 1u);
+    EXPECT_EQ(by_role[sv1::PARTY_ROLE_PROPERTY_COMPANY].size(), b.three_nos() ? 0u : 1u);
+    if (!p.chain_steps.empty()) {
+      EXPECT_EQ(by_role[sv1::PARTY_ROLE_MANAGEMENT_UNIT][0]->name(),
+                p.chain_steps.front().chain.management_unit());
+    }
+  }
+}
+
+TEST_F(BeibeiTest, AHandfulOfAgenciesMaintainManyBuildingsAndOneNameHasOneCode) {
+  std::map<std::string, std::set<std::string>> codes_of_name;
+  std::map<std::string, int> buildings_of_agency;
+  int with_agency = 0;
+  for (const PlannedBuilding& p : data_->buildings) {
+    bool agency = false;
+    for (const sv1::Party& party : p.building.parties()) {
+      if (!party.credit_code().empty()) codes_of_name[party.name()].insert(party.credit_code());
+      if (party.role() == sv1::PARTY_ROLE_MAINTENANCE_AGENCY) {
+        ++buildings_of_agency[party.credit_code()];
+        agency = true;
+      }
+    }
+    with_agency += agency;
+  }
+  for (const auto& [name, codes] : codes_of_name) EXPECT_EQ(codes.size(), 1u) << name;
+  EXPECT_GE(buildings_of_agency.size(), 3u);
+  EXPECT_LE(buildings_of_agency.size(), 5u);
+  for (const auto& [code, n] : buildings_of_agency) EXPECT_GE(n, 10) << code;
+  const double share = static_cast<double>(with_agency) / data_->buildings.size();
+  EXPECT_GT(share, 0.45);
+  EXPECT_LT(share, 0.75);
+}
+
+TEST_F(BeibeiTest, SomeOccupantsArePersonsWithValidIdentityNumbers) {
+  int persons = 0, organisations = 0;
+  std::set<std::string> ids;
+  for (const PlannedBuilding& p : data_->buildings) {
+    for (const sv1::Party& party : p.building.parties()) {
+      if (party.role() != sv1::PARTY_ROLE_OCCUPANT) continue;
+      if (party.person_id().empty()) {
+        ++organisations;
+        continue;
+      }
+      ++persons;
+      EXPECT_TRUE(subjects::ValidatePersonId(party.person_id(), "id").ok()) << party.person_id();
+      EXPECT_EQ(party.person_id().substr(0, 6), kBeibeiCode);
+      ids.insert(party.person_id());
+    }
+  }
+  EXPECT_GT(persons, 20);
+  EXPECT_GT(organisations, 20);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(persons));  // no two residents share a number
 }
 
 }  // namespace

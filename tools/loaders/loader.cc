@@ -14,11 +14,11 @@ absl::Status Failed(const grpc::Status& s, const std::string& what) {
 }  // namespace
 
 std::string LoadSummary::ToString() const {
-  return absl::StrCat(org_units, " org units, ", buildings, " buildings (", buildings_new,
-                      " new), ", chain_steps, " responsibility steps (", filings, " filed), ",
-                      facility_updates, " facility statuses, ", fire_access_sets,
-                      " fire-access sets, ", hydrants, " hydrants (", hydrants_new, " new), ",
-                      stations, " micro stations (", stations_new, " new)");
+  return absl::StrCat(
+      org_units, " org units, ", buildings, " buildings (", buildings_new, " new), ", chain_steps,
+      " responsibility steps (", filings, " filed), ", facility_updates, " facility statuses, ",
+      fire_access_sets, " fire-access sets, ", party_sets, " party lists set, ", hydrants,
+      " hydrants (", hydrants_new, " new), ", stations, " micro stations (", stations_new, " new)");
 }
 
 DemoLoader::DemoLoader(bv1::BuildingService::StubInterface* stub, Prepare prepare,
@@ -90,6 +90,22 @@ absl::Status DemoLoader::LoadBuilding(const PlannedBuilding& planned, LoadSummar
   const bool untouched = !b.responsibility().has_chain() && b.facilities().empty() &&
                          b.fire_lanes().empty() && b.rescue_sites().empty();
   if (untouched) ++summary->buildings_new;
+
+  // Parties: a building registered before the demo named them gets the planned list.
+  if (b.parties().empty() && !planned.building.parties().empty()) {
+    grpc::ClientContext ctx;
+    prepare_(&ctx);
+    bv1::UpdateBuildingRequest req;
+    req.mutable_building()->set_building_id(b.building_id());
+    *req.mutable_building()->mutable_parties() = planned.building.parties();
+    req.mutable_update_mask()->add_paths("parties");
+    req.set_expected_version(b.version());
+    bv1::Building out;
+    grpc::Status s = stub_->UpdateBuilding(&ctx, req, &out);
+    if (!s.ok()) return Failed(s, absl::StrCat("UpdateBuilding parties ", rid));
+    b = std::move(out);
+    ++summary->party_sets;
+  }
 
   // Responsibility: the steps not yet visible in the building's chain.
   const std::vector<ChainStep>& steps = planned.chain_steps;

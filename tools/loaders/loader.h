@@ -23,6 +23,7 @@ struct LoadSummary {
   int filings = 0;        // of them, with a filing document
   int facility_updates = 0;
   int fire_access_sets = 0;
+  int party_sets = 0;  // UpdateBuilding "parties" on buildings registered without them
   int hydrants = 0;
   int hydrants_new = 0;
   int stations = 0;
@@ -34,10 +35,11 @@ struct LoadSummary {
 
 // Loads a DemoDataset through the public BuildingService API, idempotently:
 // - org units: UpsertOrgUnit (idempotent by nature);
-// - buildings: CreateBuilding with the planned request_id returns the existing building on a
-//   re-run; each follow-up step runs only when the building's state shows it has not been done
-//   (no chain yet / the planned change not applied; a facility kind not recorded; no lanes or
-//   sites), with the version the building has;
+// - buildings: CreateBuilding (with the planned parties) with the planned request_id returns
+//   the existing building on a re-run; one registered without parties (by an older loader) gets
+//   them by UpdateBuilding; each follow-up step runs only when the building's state shows it has
+//   not been done (no chain yet / the planned change not applied; a facility kind not recorded; no
+//   lanes or sites), with the version the building has;
 // - hydrants and micro stations: registered unless FindNearby finds one at the same spot
 //   (within 0.5 m; stations also by name).
 class DemoLoader {

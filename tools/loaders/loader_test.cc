@@ -48,6 +48,22 @@ class FakeRegistry final : public bv1::BuildingService::Service {
     *out = b;
     return grpc::Status::OK;
   }
+  grpc::Status UpdateBuilding(grpc::ServerContext*, const bv1::UpdateBuildingRequest* req,
+                              bv1::Building* out) override {
+    absl::MutexLock l(&mu_);
+    bv1::Building& b = buildings_[req->building().building_id()];
+    if (b.version() != req->expected_version()) {
+      return grpc::Status(grpc::StatusCode::ABORTED, "version");
+    }
+    for (const std::string& path : req->update_mask().paths()) {
+      if (path != "parties") return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, path);
+    }
+    *b.mutable_parties() = req->building().parties();
+    b.set_version(b.version() + 1);
+    ++mutations_;
+    *out = b;
+    return grpc::Status::OK;
+  }
   grpc::Status FileResponsibility(grpc::ServerContext*, const bv1::FileResponsibilityRequest* req,
                                   bv1::Building* out) override {
     absl::MutexLock l(&mu_);
@@ -165,6 +181,11 @@ class FakeRegistry final : public bv1::BuildingService::Service {
       b.clear_rescue_sites();
     }
   }
+  // As if the buildings had been registered by a loader that named no parties.
+  void ForgetParties() {
+    absl::MutexLock l(&mu_);
+    for (auto& [id, b] : buildings_) b.clear_parties();
+  }
   void FailOnName(const std::string& name) {
     absl::MutexLock l(&mu_);
     fail_on_name_ = name;
@@ -221,12 +242,30 @@ TEST_F(LoaderTest, FirstRunCreatesEverythingAndAppliesEveryStep) {
   EXPECT_EQ(s->chain_steps, steps);
   EXPECT_EQ(s->facility_updates, facilities);
   EXPECT_EQ(s->fire_access_sets, 60);
+  EXPECT_EQ(s->party_sets, 0);  // created with their parties
   EXPECT_EQ(s->hydrants_new, static_cast<int>(data_.hydrants.size()));
   EXPECT_EQ(s->stations_new, static_cast<int>(data_.stations.size()));
   // The buildings carry the final planned chain: changed managers, filings where planned.
   for (const bv1::Building& b : fake_.buildings()) {
     EXPECT_FALSE(b.fire_lanes().empty());
+    EXPECT_GE(b.parties_size(), 2);
   }
+}
+
+TEST_F(LoaderTest, BuildingsRegisteredWithoutPartiesGetThemOnceOnTheNextRun) {
+  ASSERT_TRUE(Load().ok());
+  fake_.ForgetParties();
+  auto s = Load();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->party_sets, 60);
+  EXPECT_EQ(s->chain_steps, 0);
+  int planned = 0, loaded = 0;
+  for (const auto& p : data_.buildings) planned += p.building.parties_size();
+  for (const bv1::Building& b : fake_.buildings()) loaded += b.parties_size();
+  EXPECT_EQ(loaded, planned);
+  s = Load();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->party_sets, 0);
 }
 
 TEST_F(LoaderTest, SecondRunCreatesAndChangesNothing) {
@@ -273,7 +312,8 @@ TEST(LoadSummaryTest, OneLineNamesEveryCount) {
   s.hydrants = 120;
   EXPECT_EQ(s.ToString(),
             "0 org units, 300 buildings (12 new), 0 responsibility steps (0 filed), 0 facility "
-            "statuses, 0 fire-access sets, 120 hydrants (0 new), 0 micro stations (0 new)");
+            "statuses, 0 fire-access sets, 0 party lists set, 120 hydrants (0 new), 0 micro "
+            "stations (0 new)");
 }
 
 }  // namespace
