@@ -538,17 +538,18 @@ absl::Status Rules(Context& ctx, const ParsedArgs&) {
       {"rules", absl::StrJoin(r.rule_ids(), ", ")},
       {"replay", r.replay() == cv1::REPLAY_STATE_UNSPECIFIED ? "" : EnumLabel(r.replay())},
   };
-  if (!r.replay_version().empty()) {
+  kv.push_back({"history", absl::StrCat(r.history_facts(), " facts")});
+  if (!r.replay_version().empty()) kv.push_back({"replay of", r.replay_version()});
+  // Progress means something only while a replay runs: a finished one applied what the history
+  // held then, and the history has grown since.
+  if (r.replay() == cv1::REPLAY_STATE_RUNNING) {
     const std::string progress =
         r.history_facts() > 0
             ? absl::StrCat(" (", FormatNumber(100.0 * r.replay_applied() / r.history_facts(), 1),
                            "%)")
             : "";
-    kv.push_back({"replay of", r.replay_version()});
     kv.push_back({"replay progress",
                   absl::StrCat(r.replay_applied(), " of ", r.history_facts(), " facts", progress)});
-  } else {
-    kv.push_back({"history", absl::StrCat(r.history_facts(), " facts")});
   }
   if (r.has_replay_started_at())
     kv.push_back({"replay started", FormatTime(r.replay_started_at())});

@@ -446,5 +446,19 @@ TEST_F(CreditCliTest, RulesShowTheVersionInForceAndTheReplayProgress) {
   EXPECT_THAT(out_.str(), HasSubstr("2026-12-20 18:00 +08:00"));
 }
 
+TEST_F(CreditCliTest, RulesShowNoProgressForAFinishedReplay) {
+  cv1::RulesInfo r;
+  r.set_version("2026.1");
+  r.set_loaded_version("2026.1");
+  r.set_replay(cv1::REPLAY_STATE_SWITCHED);
+  r.set_replay_version("2026.1");
+  r.set_replay_applied(0);  // what the history held when it ran; it has grown since
+  r.set_history_facts(685);
+  service_.SetRules(r);
+  ASSERT_EQ(Run({"credit", "rules"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("685 facts"));
+  EXPECT_THAT(out_.str(), ::testing::Not(HasSubstr("0 of 685")));
+}
+
 }  // namespace
 }  // namespace firegrid::ctl
