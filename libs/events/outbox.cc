@@ -14,38 +14,11 @@
 #include "libs/common/status.h"
 #include "libs/common/trace.h"
 #include "libs/events/envelope.h"
+#include "libs/redis/lease.h"
 #include "libs/redis/script.h"
 
 namespace firegrid::events {
 namespace {
-
-// KEYS[1] lease key; ARGV[1] owner, ARGV[2] lease in ms. Takes a free lease or renews our own.
-const redis::Script& LeaseScript() {
-  static const redis::Script* script = new redis::Script(R"lua(
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-)lua");
-  return *script;
-}
-
-// KEYS[1] lease key; ARGV[1] owner. Deletes the lease only if we hold it.
-const redis::Script& ReleaseScript() {
-  static const redis::Script* script = new redis::Script(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-)lua");
-  return *script;
-}
 
 std::string DefaultOwner() {
   char host[256] = {};
@@ -161,15 +134,14 @@ OutboxRelay::OutboxRelay(redis::Pool* pool, Producer* producer, Options options)
 OutboxRelay::~OutboxRelay() { Stop(); }
 
 absl::StatusOr<bool> OutboxRelay::TakeLease() {
-  absl::StatusOr<redis::Reply> r = LeaseScript().Run(
-      *pool_, {options_.lock_key},
-      {options_.owner_id, absl::StrCat(absl::ToInt64Milliseconds(options_.lease))});
+  absl::StatusOr<bool> r =
+      redis::TakeLease(*pool_, options_.lock_key, options_.owner_id, options_.lease);
   if (!r.ok()) {
     // We cannot tell whether we still hold it: behave as if not.
     leader_ = false;
     return r.status();
   }
-  bool held = r->type == redis::Reply::Type::kInteger && r->integer == 1;
+  const bool held = *r;
   if (held != leader_.exchange(held)) {
     log::Info(held ? "outbox relay took the lease" : "outbox relay lost the lease",
               {{"outbox", options_.outbox_key}, {"owner", options_.owner_id}});
@@ -179,11 +151,10 @@ absl::StatusOr<bool> OutboxRelay::TakeLease() {
 
 void OutboxRelay::ReleaseLease() {
   if (!leader_.exchange(false)) return;
-  absl::StatusOr<redis::Reply> r =
-      ReleaseScript().Run(*pool_, {options_.lock_key}, {options_.owner_id});
+  absl::Status r = redis::ReleaseLease(*pool_, options_.lock_key, options_.owner_id);
   if (!r.ok()) {
     log::Warn("outbox relay could not release its lease (it expires by itself)",
-              {{"outbox", options_.outbox_key}, {"error", r.status().ToString()}});
+              {{"outbox", options_.outbox_key}, {"error", r.ToString()}});
   }
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
+#include "libs/redis/lease.h"
 #include "libs/redis/script.h"
 
 namespace firegrid::credit {
@@ -35,26 +36,6 @@ redis.call('HSET', KEYS[2], ARGV[1], id)
 return id
 )lua";
 
-// KEYS[1] lease; ARGV[1] owner, ARGV[2] lease in ms. Takes a free lease or renews our own.
-constexpr char kLeaseLua[] = R"lua(
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-)lua";
-
-// KEYS[1] lease; ARGV[1] owner. Deletes the lease only if we hold it.
-constexpr char kReleaseLua[] = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-)lua";
-
 // KEYS: serving, the generation's cursor, facts, served, replay; ARGV: version, now (unix ms).
 // Puts the version in force if its cursor is the last fact of the history.
 constexpr char kSwitchLua[] = R"lua(
@@ -79,14 +60,6 @@ return 1
 
 const redis::Script& AppendScript() {
   static const redis::Script* s = new redis::Script(kAppendLua);
-  return *s;
-}
-const redis::Script& LeaseScript() {
-  static const redis::Script* s = new redis::Script(kLeaseLua);
-  return *s;
-}
-const redis::Script& ReleaseScript() {
-  static const redis::Script* s = new redis::Script(kReleaseLua);
   return *s;
 }
 const redis::Script& SwitchScript() {
@@ -537,16 +510,11 @@ absl::StatusOr<v1::RulesInfo> CreditStore::Info() {
 
 absl::StatusOr<bool> CreditStore::TakeLease(const std::string& version, const std::string& owner,
                                             absl::Duration lease) {
-  FG_ASSIGN_OR_RETURN(
-      redis::Reply r,
-      LeaseScript().Run(
-          *pool_, {LeaseKey(version)},
-          {owner, absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease)))}));
-  return r.integer == 1;
+  return redis::TakeLease(*pool_, LeaseKey(version), owner, lease);
 }
 
 absl::Status CreditStore::ReleaseLease(const std::string& version, const std::string& owner) {
-  return ReleaseScript().Run(*pool_, {LeaseKey(version)}, {owner}).status();
+  return redis::ReleaseLease(*pool_, LeaseKey(version), owner);
 }
 
 absl::Status CreditStore::DropGeneration(const std::string& version) {

@@ -163,21 +163,23 @@ int main(int argc, char** argv) {
   auto hazards_stub = firegrid::hazards::v1::HazardService::NewStub(Channel(c.hazards_addr));
   std::map<std::string, std::string> tokens;  // by subject: one token per person
   absl::Status mint_error;
+  // One token per person, minted once.
+  auto token_for = [&](const firegrid::auth::Principal& p) {
+    auto it = tokens.find(p.subject);
+    if (it != tokens.end()) return it->second;
+    absl::StatusOr<std::string> t = Mint(*signer, p);
+    if (!t.ok()) {
+      mint_error = t.status();
+      return std::string();
+    }
+    return tokens[p.subject] = *t;
+  };
   loaders::HazardLoader::Options options;
   options.timeout = c.timeout;
   options.wait_for_buildings = c.hazards_wait;
   loaders::HazardLoader hazards(
       hazards_stub.get(),
-      [&](const firegrid::auth::Principal& p) {
-        auto it = tokens.find(p.subject);
-        if (it != tokens.end()) return it->second;
-        absl::StatusOr<std::string> t = Mint(*signer, p);
-        if (!t.ok()) {
-          mint_error = t.status();
-          return std::string();
-        }
-        return tokens[p.subject] = *t;
-      },
+      token_for,
       options);
   absl::StatusOr<loaders::HazardSummary> hazard_summary =
       hazards.Load(loaders::PlanBeibeiHazards(dataset), loader.building_ids());
@@ -200,16 +202,7 @@ int main(int argc, char** argv) {
   for (const auto& [request_id, id] : loader.building_ids()) building_request_ids.push_back(request_id);
   loaders::CreditLoader credit(
       credit_stub.get(),
-      [&](const firegrid::auth::Principal& p) {
-        auto it = tokens.find(p.subject);
-        if (it != tokens.end()) return it->second;
-        absl::StatusOr<std::string> t = Mint(*signer, p);
-        if (!t.ok()) {
-          mint_error = t.status();
-          return std::string();
-        }
-        return tokens[p.subject] = *t;
-      },
+      token_for,
       c.timeout, c.hazards_wait);
   absl::StatusOr<loaders::CreditSummary> credit_summary =
       credit.Load(loaders::PlanBeibeiCredit(building_request_ids), loader.building_ids());
