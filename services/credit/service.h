@@ -24,6 +24,8 @@ struct ServiceOptions {
 };
 
 // The credit use cases. Who may do what (services/credit/README.md):
+// The reads are in service_reads.cc; who may see which subject in access.h; the checks of
+// free-text fields in request_checks.h.
 // - read a subject (profile, ledger): district admins and internal services all; street
 //   officers, community workers and department officers the subjects with a building in their
 //   tier (department officers also subjects without buildings); building managers and service
@@ -94,12 +96,5 @@ class CreditApi {
   absl::Mutex serving_mu_;
   std::string last_serving_ ABSL_GUARDED_BY(serving_mu_);
 };
-
-// Whether `p` may read a subject in `state` (see CreditApi). Exposed for tests.
-bool MayRead(const auth::Principal& p, const v1::SubjectState& state);
-// Whether `p` acts for the subject (its own account or a manager of its buildings).
-bool ActsFor(const auth::Principal& p, const v1::SubjectState& state);
-// The subject as `p` may see it (person id masked except for district admins).
-v1::Subject Redacted(const auth::Principal& p, const v1::Subject& subject);
 
 }  // namespace firegrid::credit

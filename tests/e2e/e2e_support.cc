@@ -26,6 +26,41 @@ std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
 DevTokens::DevTokens(std::function<absl::Time()> now)
     : signer_(*auth::TokenSigner::Hs256(kE2eKey)), now_(std::move(now)) {}
 
+std::unique_ptr<ServiceProcess> PollingService(const std::string& binary, const std::string& name,
+                                               std::vector<std::string> flags,
+                                               const std::string& redis_address,
+                                               const std::string& kafka_bootstrap,
+                                               const std::string& key_file,
+                                               const std::string& log_dir,
+                                               std::map<std::string, std::string> env) {
+  std::vector<std::string> common = CommonServiceFlags(redis_address, kafka_bootstrap, key_file);
+  flags.insert(flags.end(), common.begin(), common.end());
+  flags.push_back("--rate-limit=0");
+  flags.push_back("--auth-failure-limit=0");
+  return std::make_unique<ServiceProcess>(ServiceProcessOptions{.binary = binary,
+                                                                .name = name,
+                                                                .flags = std::move(flags),
+                                                                .log_dir = log_dir,
+                                                                .env = std::move(env)});
+}
+
+std::vector<notify::v1::Notification> ReadInbox(notify::v1::NotifyService::Stub& stub,
+                                                const std::string& token) {
+  std::vector<notify::v1::Notification> all;
+  notify::v1::ListInboxRequest req;
+  req.set_page_size(200);
+  while (true) {
+    notify::v1::ListInboxResponse resp;
+    grpc::Status s = stub.ListInbox(CallContext(token).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    all.insert(all.end(), resp.notifications().begin(), resp.notifications().end());
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  return all;
+}
+
 std::string DevTokens::Make(auth::Role role, const std::string& tier_path,
                             const std::string& subject, const std::string& department) const {
   auth::Principal p;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/principal.h"
 #include "libs/auth/token.h"
+#include "tests/support/service_process.h"
 
 namespace firegrid::testing {
 
@@ -28,6 +30,22 @@ std::string WriteKeyFile(const std::string& dir);
 std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
                                             const std::string& kafka_bootstrap,
                                             const std::string& key_file);
+
+// A service binary of an e2e stack whose test polls for outcomes as one principal: the common
+// flags plus `flags`, with the per-principal rate limit and the failed-authentication throttle
+// off (tests/security covers them; right after a FakeTime step a service refuses fresh tokens
+// for a moment, which would count as failures), logs in `log_dir`, `env` on top of the test's (a FakeTime's).
+std::unique_ptr<ServiceProcess> PollingService(const std::string& binary, const std::string& name,
+                                               std::vector<std::string> flags,
+                                               const std::string& redis_address,
+                                               const std::string& kafka_bootstrap,
+                                               const std::string& key_file,
+                                               const std::string& log_dir,
+                                               std::map<std::string, std::string> env = {});
+
+// Every notification of the inboxes `token` reads, all pages (failures are test failures).
+std::vector<notify::v1::Notification> ReadInbox(notify::v1::NotifyService::Stub& stub,
+                                                const std::string& token);
 
 // Mints tokens signed with kE2eKey, valid for an hour from `now()` (the faked clock's time when
 // the services run under a FakeTime, so that their tokens are neither expired nor from the

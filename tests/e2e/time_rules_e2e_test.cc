@@ -44,20 +44,8 @@ class TimeRulesE2E : public ::testing::Test {
     const std::string key_file = testing::WriteKeyFile(dir_.path());
     const std::string cfg = FIREGRID_CONFIG_DIR;
     auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
-      std::vector<std::string> common =
-          testing::CommonServiceFlags(redis_->address(), broker_.bootstrap(), key_file);
-      flags.insert(flags.end(), common.begin(), common.end());
-      // The test polls for each outcome every few milliseconds as one principal, well past a
-      // person's rate, and right after moving the clock its fresh tokens are refused for a moment
-      // (see AdvanceClock); the limits and the throttle have their own suite (tests/security).
-      flags.push_back("--rate-limit=0");
-      flags.push_back("--auth-failure-limit=0");
-      return std::make_unique<testing::ServiceProcess>(
-          testing::ServiceProcessOptions{.binary = bin,
-                                         .name = name,
-                                         .flags = flags,
-                                         .log_dir = dir_.path(),
-                                         .env = clock_.Env()});
+      return testing::PollingService(bin, name, std::move(flags), redis_->address(),
+                                     broker_.bootstrap(), key_file, dir_.path(), clock_.Env());
     };
     buildings_ = service(FIREGRID_BUILDINGS_BIN, "buildings",
                          {"--rules-file=" + cfg + "/buildings_rules.textproto"});
@@ -157,19 +145,7 @@ class TimeRulesE2E : public ::testing::Test {
 
   // Every notification in the inboxes `token` reads (all pages).
   std::vector<nv1::Notification> Inbox(const std::string& token) {
-    std::vector<nv1::Notification> all;
-    nv1::ListInboxRequest req;
-    req.set_page_size(200);
-    while (true) {
-      nv1::ListInboxResponse resp;
-      grpc::Status s = nstub_->ListInbox(Ctx(token).get(), req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) break;
-      all.insert(all.end(), resp.notifications().begin(), resp.notifications().end());
-      if (resp.next_page_token().empty()) break;
-      req.set_page_token(resp.next_page_token());
-    }
-    return all;
+    return testing::ReadInbox(*nstub_, token);
   }
 
   // The first notification in `token`'s inboxes that `match` accepts, waiting for it.
