@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
@@ -35,6 +36,15 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 }
 
 absl::Status OutcomeStatus(const CreditStore::FactOutcome& outcome) { return outcome.status; }
+
+// Whether two facts are the same call: all but the time (and a manual record's default time).
+bool SameRequest(v1::Fact a, v1::Fact b) {
+  for (v1::Fact* f : {&a, &b}) {
+    f->clear_time();
+    if (f->has_manual()) f->mutable_manual()->clear_occurred_at();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
 
 }  // namespace
 
@@ -89,7 +99,16 @@ v1::Fact CreditApi::NewFact(const P& p, const std::string& request_id) {
 }
 
 absl::StatusOr<std::pair<std::string, CreditStore::FactOutcome>> CreditApi::AppendAndWait(
-    v1::Fact fact) {
+    v1::Fact fact, bool retryable) {
+  if (retryable) {
+    // A retry with the same request id must be the same request: it then gets the first call's
+    // result; another request under that id is refused, never silently answered with it.
+    FG_ASSIGN_OR_RETURN(std::optional<v1::Fact> first, store_->FindFact(fact.fact_id()));
+    if (first.has_value() && !SameRequest(*first, fact)) {
+      return absl::FailedPreconditionError(
+          "request_id: already used for a different request; use a new request id");
+    }
+  }
   FG_RETURN_IF_ERROR(store_->AppendFact(fact).status());
   const absl::Time deadline = absl::Now() + options_.apply_wait;
   while (true) {
@@ -155,7 +174,7 @@ absl::StatusOr<v1::Subject> CreditApi::RegisterSubject(const P& p,
   }
   const std::string subject_id = ids_->IdOf(party);
   *reg->mutable_party() = std::move(party);
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), /*retryable=*/false));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   FG_ASSIGN_OR_RETURN(std::optional<v1::SubjectState> state,
                       store_->LoadSubject(applied.first, subject_id));
@@ -214,7 +233,7 @@ absl::StatusOr<v1::LedgerRecord> CreditApi::RecordManual(const P& p,
   m->set_org_unit(p.org_unit.empty() && !p.department.empty() && p.tier_path.size() >= 6
                       ? absl::StrCat(p.tier_path.substr(0, 6), ".", p.department)
                       : p.org_unit);
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   const std::string& record_id = applied.second.record_id;
   const size_t hash = record_id.rfind('#');
@@ -260,7 +279,7 @@ absl::StatusOr<v1::BlacklistEntry> CreditApi::ProposeBlacklist(
   prop->set_reason(req.reason());
   prop->set_legal_basis(req.legal_basis());
   prop->set_duration_days(req.duration_days());
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   return EntryResult(p, applied.first, applied.second.entry_id);
 }
@@ -280,7 +299,7 @@ absl::StatusOr<v1::BlacklistEntry> CreditApi::FileObjection(const P& p,
   v1::Fact fact = NewFact(p, req.request_id());
   fact.mutable_objection()->set_entry_id(req.entry_id());
   fact.mutable_objection()->set_text(req.text());
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   return EntryResult(p, applied.first, req.entry_id());
 }
@@ -298,7 +317,7 @@ absl::StatusOr<v1::BlacklistEntry> CreditApi::ReviewObjection(
   fact.mutable_objection_review()->set_entry_id(req.entry_id());
   fact.mutable_objection_review()->set_upheld(req.upheld());
   fact.mutable_objection_review()->set_note(req.note());
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   return EntryResult(p, applied.first, req.entry_id());
 }
@@ -317,7 +336,7 @@ absl::StatusOr<v1::BlacklistEntry> CreditApi::RequestRepair(const P& p,
   r->set_entry_id(req.entry_id());
   r->set_statement(req.statement());
   *r->mutable_evidence() = req.evidence();
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   return EntryResult(p, applied.first, req.entry_id());
 }
@@ -336,7 +355,7 @@ absl::StatusOr<v1::BlacklistEntry> CreditApi::ReviewRepair(const P& p,
   fact.mutable_repair_review()->set_entry_id(req.entry_id());
   fact.mutable_repair_review()->set_approved(req.approved());
   fact.mutable_repair_review()->set_note(req.note());
-  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact)));
+  FG_ASSIGN_OR_RETURN(auto applied, AppendAndWait(std::move(fact), !req.request_id().empty()));
   FG_RETURN_IF_ERROR(OutcomeStatus(applied.second));
   return EntryResult(p, applied.first, req.entry_id());
 }

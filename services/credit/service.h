@@ -76,8 +76,11 @@ class CreditApi {
   // The subject in the generation in force, if the caller may read it (NOT_FOUND otherwise:
   // a caller learns nothing of subjects it may not see).
   absl::StatusOr<Loaded> LoadVisible(const P& p, const std::string& subject_id_or_code);
-  // Appends the fact and waits for its outcome in the generation in force.
-  absl::StatusOr<std::pair<std::string, CreditStore::FactOutcome>> AppendAndWait(v1::Fact fact);
+  // Appends the fact and waits for its outcome in the generation in force. A `retryable` fact
+  // (its id from the caller's request id) that is already in the history must be the same
+  // request (FAILED_PRECONDITION naming request_id otherwise); it then gets the first result.
+  absl::StatusOr<std::pair<std::string, CreditStore::FactOutcome>> AppendAndWait(v1::Fact fact,
+                                                                                bool retryable);
   v1::Fact NewFact(const P& p, const std::string& request_id);
   absl::StatusOr<v1::BlacklistEntry> EntryResult(const P& p, const std::string& version,
                                                  const std::string& entry_id);

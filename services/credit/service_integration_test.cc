@@ -236,6 +236,22 @@ TEST_F(CreditApiTest, ARetriedManualRecordWithTheSameRequestIdCountsOnce) {
   EXPECT_EQ(api_->GetProfile(admin_, req)->score(), 70);
 }
 
+TEST_F(CreditApiTest, ARequestIdReusedForADifferentRequestIsRefusedNamingIt) {
+  v1::Subject s = Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
+  auto m = Manual(s.subject_id(), "violation.false_inspection_report");
+  m.set_request_id("reused");
+  ASSERT_TRUE(api_->RecordManual(fire_, m).ok());
+  clock_.Advance(absl::Minutes(1));  // a retry later is still the same request
+  EXPECT_TRUE(api_->RecordManual(fire_, m).ok());
+  m.set_reason("另一次检查");
+  auto other = api_->RecordManual(fire_, m);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(other.status().message(), HasSubstr("request_id"));
+  v1::GetProfileRequest req;
+  req.set_subject_id(s.subject_id());
+  EXPECT_EQ(api_->GetProfile(admin_, req)->score(), 70);
+}
+
 TEST_F(CreditApiTest, OnlyTheRolesAndDepartmentsOfAManualRuleMayRecordIt) {
   v1::Subject s = Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
   auto m = Manual(s.subject_id(), "violation.false_inspection_report");

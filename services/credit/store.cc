@@ -260,6 +260,22 @@ absl::StatusOr<std::vector<std::pair<std::string, const v1::Fact*>>> CreditStore
   return out;
 }
 
+absl::StatusOr<std::optional<v1::Fact>> CreditStore::FindFact(const std::string& fact_id) {
+  FG_ASSIGN_OR_RETURN(redis::Reply id, pool_->Command({"HGET", FactIdsKey(), fact_id}));
+  if (id.IsNil()) return std::nullopt;
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"XRANGE", FactsKey(), id.str, id.str}));
+  // [[id, [field, value, ...]]]
+  if (r.elements.empty() || r.elements[0].elements.size() < 2) return std::nullopt;
+  const redis::Reply& fields = r.elements[0].elements[1];
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    if (fields.elements[i].str != kFactField) continue;
+    v1::Fact fact;
+    if (!fact.ParseFromString(fields.elements[i + 1].str)) return Undecodable(id.str);
+    return fact;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<std::string> CreditStore::NextFactId(const std::string& after) {
   FG_ASSIGN_OR_RETURN(redis::Reply r,
                       pool_->Command({"XRANGE", FactsKey(), After(after), "+", "COUNT", "1"}));

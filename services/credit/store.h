@@ -71,6 +71,8 @@ class CreditStore {
   // The stream id of the first fact after stream id `after` ("0" = from the start), "" when
   // none; the fact itself is not read (so a fact that does not decode still has its id).
   absl::StatusOr<std::string> NextFactId(const std::string& after);
+  // The fact appended under `fact_id`, if any (what a retried call compares itself with).
+  absl::StatusOr<std::optional<v1::Fact>> FindFact(const std::string& fact_id);
   // The stream id of the last fact ("0" when none) and the number of facts.
   absl::StatusOr<std::string> LastFactId();
   absl::StatusOr<int64_t> FactCount();
