@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/common/logging.h"
 #include "libs/common/status.h"
 #include "libs/events/envelope.h"
 #include "libs/events/outbox.h"
@@ -338,7 +339,14 @@ absl::StatusOr<int> Applier::RunOnce() {
     // (a replica not yet upgraded): it must not take the service back.
     FG_ASSIGN_OR_RETURN(bool served_before, store_->WasServed(version));
     FG_ASSIGN_OR_RETURN(bool serving_exists, store_->HasGeneration(serving));
-    if (served_before && serving_exists) return 0;
+    if (served_before && serving_exists) {
+      if (!said_superseded_.exchange(true)) {
+        log::Warn("this replica's rule set is older than the one in force: it applies nothing "
+                  "(roll it out with the rules in force)",
+                  {{"loaded", version}, {"in_force", serving}});
+      }
+      return 0;
+    }
   }
   FG_ASSIGN_OR_RETURN(bool leader, store_->TakeLease(version, Owner(), options_.lease));
   if (!leader) return 0;

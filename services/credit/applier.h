@@ -71,6 +71,7 @@ class Applier {
   ApplierOptions options_;
   RandomIdGenerator event_ids_;  // envelope ids of publications
   std::string last_clock_id_;    // stream id of the last ClockFact appended here
+  std::atomic<bool> said_superseded_{false};  // logged once that newer rules are in force
 };
 
 }  // namespace firegrid::credit
