@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "libs/auth/claims.h"
+#include "libs/auth/token_cache.h"
 #include "nlohmann/json.hpp"
 
 namespace firegrid::auth {
@@ -140,18 +141,64 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
   if (options.max_lifetime <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("token verifier: max_lifetime must be positive");
   }
+  if (options.cache_capacity > 0 && options.cache_max_age <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("token verifier: cache_max_age must be positive");
+  }
   return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(options), has_rs));
 }
 
 TokenVerifier::TokenVerifier(VerifierOptions options, bool rs256)
-    : options_(std::move(options)), rs256_(rs256) {}
+    : options_(std::move(options)), rs256_(rs256) {
+  if (options_.cache_capacity > 0) {
+    cache_ = std::make_unique<VerifiedTokenCache>(options_.cache_capacity, options_.cache_max_age);
+  }
+}
+
+TokenVerifier::~TokenVerifier() = default;
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  if (token.empty()) return Unauthenticated("token is empty");
+  if (token.size() > kMaxTokenBytes) return Unauthenticated("token is malformed: too long");
+  if (cache_ != nullptr) {
+    if (std::optional<VerifiedTokenCache::Entry> hit = cache_->Find(token, now)) {
+      absl::Status s = CheckTimes(hit->times, now);
+      if (!s.ok()) return s;
+      return std::move(hit->principal);
+    }
+  }
+  TokenTimes times;
+  absl::StatusOr<Principal> p = VerifyUncached(token, now, &times);
+  if (p.ok() && cache_ != nullptr) cache_->Insert(token, {*p, times}, now);
+  return p;
+}
+
+absl::Status TokenVerifier::CheckTimes(const TokenTimes& times, absl::Time now) const {
+  if (times.exp + options_.leeway < now) return Unauthenticated("token has expired");
+  if (times.nbf.has_value() && now + options_.leeway < *times.nbf) {
+    return Unauthenticated("token is not valid yet (nbf)");
+  }
+  if (times.iat.has_value()) {
+    if (now + options_.leeway < *times.iat) {
+      return Unauthenticated("token is issued in the future (iat)");
+    }
+    if (times.exp - *times.iat > options_.max_lifetime) {
+      return Unauthenticated(absl::StrCat("token lifetime (exp - iat) exceeds the maximum of ",
+                                          absl::FormatDuration(options_.max_lifetime)));
+    }
+  } else if (times.exp - now > options_.max_lifetime + options_.leeway) {
+    return Unauthenticated(
+        absl::StrCat("token without iat expires later than the maximum "
+                     "lifetime of ",
+                     absl::FormatDuration(options_.max_lifetime), " from now"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token, absl::Time now,
+                                                        TokenTimes* times) const {
   const jwt_alg_t expected_alg = rs256_ ? JWT_ALG_RS256 : JWT_ALG_HS256;
   const char* expected_name = rs256_ ? "RS256" : "HS256";
 
-  if (token.empty()) return Unauthenticated("token is empty");
-  if (token.size() > kMaxTokenBytes) return Unauthenticated("token is malformed: too long");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
     return Unauthenticated("token is malformed: not a compact JWS (header.payload.signature)");
@@ -203,27 +250,13 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
   auto exp = NumericDate(claims, "exp");
   if (!exp.ok()) return exp.status();
   if (!exp->has_value()) return Unauthenticated("token has no exp claim");
-  if (**exp + options_.leeway < now) return Unauthenticated("token has expired");
   auto nbf = NumericDate(claims, "nbf");
   if (!nbf.ok()) return nbf.status();
-  if (nbf->has_value() && now + options_.leeway < **nbf) {
-    return Unauthenticated("token is not valid yet (nbf)");
-  }
   auto iat = NumericDate(claims, "iat");
   if (!iat.ok()) return iat.status();
-  if (iat->has_value()) {
-    if (now + options_.leeway < **iat)
-      return Unauthenticated("token is issued in the future (iat)");
-    if (**exp - **iat > options_.max_lifetime) {
-      return Unauthenticated(absl::StrCat("token lifetime (exp - iat) exceeds the maximum of ",
-                                          absl::FormatDuration(options_.max_lifetime)));
-    }
-  } else if (**exp - now > options_.max_lifetime + options_.leeway) {
-    return Unauthenticated(
-        absl::StrCat("token without iat expires later than the maximum "
-                     "lifetime of ",
-                     absl::FormatDuration(options_.max_lifetime), " from now"));
-  }
+  *times = TokenTimes{**exp, *nbf, *iat};
+  absl::Status time_ok = CheckTimes(*times, now);
+  if (!time_ok.ok()) return time_ok;
 
   if (!options_.issuer.empty()) {
     auto iss = StringClaim(claims, "iss");

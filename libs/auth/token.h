@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -30,7 +31,17 @@ struct VerifierOptions {
   // The longest a token may be valid: exp - iat, or exp - now for a token without iat. A stolen
   // token is useful for at most this long.
   absl::Duration max_lifetime = absl::Hours(24);
+  // Verified tokens are remembered (VerifiedTokenCache, token_cache.h) so that a caller sending
+  // the same token on every call pays for its signature and JSON once: at most
+  // `cache_capacity` tokens (0 turns the cache off), each for at most `cache_max_age` after it
+  // was verified. Every use still checks exp, nbf and iat against the clock as above; failed
+  // verifications are never cached.
+  size_t cache_capacity = 10'000;
+  absl::Duration cache_max_age = absl::Minutes(5);
 };
+
+class VerifiedTokenCache;
+struct TokenTimes;
 
 class TokenVerifier {
  public:
@@ -46,11 +57,21 @@ class TokenVerifier {
   // the role (ResolveCaller). Reasons never echo token content. Thread-safe.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
+  ~TokenVerifier();
+
  private:
   explicit TokenVerifier(VerifierOptions options, bool rs256);
 
+  // Verify without the cache: signature, claims, and the time checks at `now`.
+  absl::StatusOr<Principal> VerifyUncached(absl::string_view token, absl::Time now,
+                                           TokenTimes* times) const;
+  // The time checks of Verify (exp, nbf, iat, lifetime) at `now`; one home for fresh and
+  // cached tokens.
+  absl::Status CheckTimes(const TokenTimes& times, absl::Time now) const;
+
   VerifierOptions options_;
   bool rs256_;
+  std::unique_ptr<VerifiedTokenCache> cache_;  // null when options_.cache_capacity == 0
 };
 
 // Issues tokens; used by `firegridctl token` in development and by tests. Production tokens

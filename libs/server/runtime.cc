@@ -88,6 +88,13 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("tls-key-file", &c->tls_key_file, "", "PEM private key of the gRPC port (TLS)");
   b.String("tls-client-ca-file", &c->tls_client_ca_file, "",
            "PEM CA that client certificates must chain to (mTLS); requires TLS");
+  b.Int("grpc-min-pollers", &c->grpc_min_pollers, 1,
+        "threads of the gRPC server that always wait for calls", 1, 1024);
+  b.Int("grpc-max-pollers", &c->grpc_max_pollers, kDefaultSyncMaxPollers,
+        "threads of the gRPC server kept waiting for calls after serving one (at least "
+        "--grpc-min-pollers; gRPC's default of 2 makes a loaded server create and end threads "
+        "continually)",
+        1, 1024);
 }
 
 void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
@@ -192,6 +199,11 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.grpc_address = c.grpc_address;
   ho.metrics_address = c.metrics_address;
   ho.drain_timeout = c.drain_timeout;
+  if (c.grpc_max_pollers < c.grpc_min_pollers) {
+    return absl::InvalidArgumentError("--grpc-max-pollers must be at least --grpc-min-pollers");
+  }
+  ho.sync_min_pollers = c.grpc_min_pollers;
+  ho.sync_max_pollers = c.grpc_max_pollers;
   rt->host_ = std::make_unique<ServiceHost>(ho);
   rt->audit_log_ =
       std::make_unique<audit::AuditLog>(rt->redis_.get(), RealClock::Get(),

@@ -62,6 +62,9 @@ struct RuntimeConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Threads of the synchronous gRPC server (HostOptions::sync_min_pollers/sync_max_pollers).
+  int grpc_min_pollers = 1;
+  int grpc_max_pollers = kDefaultSyncMaxPollers;
 };
 
 // The default limits (README.md, "Configuration"): per principal and replica 100 requests/s with

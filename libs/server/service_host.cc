@@ -466,6 +466,10 @@ absl::Status ServiceHost::Start() {
     return fail(absl::InvalidArgumentError(
         "HostOptions: drain_timeout must be >= 0 and readiness_interval > 0"));
   }
+  if (options_.sync_min_pollers < 1 || options_.sync_max_pollers < options_.sync_min_pollers) {
+    return fail(
+        absl::InvalidArgumentError("HostOptions: need 1 <= sync_min_pollers <= sync_max_pollers"));
+  }
   absl::StatusOr<HostPort> grpc_hp = ParseHostPort("grpc_address", options_.grpc_address);
   if (!grpc_hp.ok()) return fail(grpc_hp.status());
   absl::StatusOr<HostPort> metrics_hp = ParseHostPort("metrics_address", options_.metrics_address);
@@ -484,6 +488,8 @@ absl::Status ServiceHost::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (grpc::Service* s : services) builder.RegisterService(s);
   builder.SetOption(std::make_unique<ServiceListOption>(rpc_metrics_.get()));
+  builder.SetSyncServerOption(grpc::ServerBuilder::MIN_POLLERS, options_.sync_min_pollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options_.sync_max_pollers);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<InputInterceptorFactory>());  // first: metrics see its code
   creators.push_back(std::make_unique<MetricsInterceptorFactory>(rpc_metrics_.get()));

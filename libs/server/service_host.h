@@ -28,6 +28,10 @@ namespace internal {
 class RpcMetrics;
 }
 
+// The default HostOptions::sync_max_pollers (bench/README.md, credit_profile_bench: with
+// gRPC's default of 2 a loaded server spends much of its time creating and ending threads).
+inline constexpr int kDefaultSyncMaxPollers = 32;
+
 struct HostOptions {
   std::string service_name;                          // e.g. "buildings"; used in logs and metrics
   std::string grpc_address = "0.0.0.0:50051";        // port 0 picks a free port
@@ -36,6 +40,13 @@ struct HostOptions {
   absl::Duration readiness_interval = absl::Seconds(1);
   // gRPC server credentials (e.g. grpc::SslServerCredentials for mTLS); nullptr = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Threads of the synchronous gRPC server (grpc::ServerBuilder::SetSyncServerOption): at least
+  // `sync_min_pollers` wait for calls; a thread that finishes a call keeps waiting for the next
+  // while fewer than `sync_max_pollers` do, and ends otherwise. gRPC's own default maximum (2)
+  // makes a server under load create and end threads continually; see
+  // kDefaultSyncMaxPollers. 1 <= min <= max.
+  int sync_min_pollers = 1;
+  int sync_max_pollers = kDefaultSyncMaxPollers;
 };
 
 // Bootstrap shared by every firegrid service: a gRPC server with grpc.health.v1 and server

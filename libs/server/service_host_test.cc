@@ -638,6 +638,13 @@ TEST(ServiceHostStart, RejectsASecondStartAndBadOptions) {
   HostOptions bad_metrics = TestOptions();
   bad_metrics.metrics_address = "127.0.0.1:99999";
   EXPECT_EQ(ServiceHost(bad_metrics).Start().code(), absl::StatusCode::kInvalidArgument);
+  HostOptions no_pollers = TestOptions();
+  no_pollers.sync_min_pollers = 0;
+  EXPECT_EQ(ServiceHost(no_pollers).Start().code(), absl::StatusCode::kInvalidArgument);
+  HostOptions max_below_min = TestOptions();
+  max_below_min.sync_min_pollers = 4;
+  max_below_min.sync_max_pollers = 3;
+  EXPECT_EQ(ServiceHost(max_below_min).Start().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ServiceHostStart, BusyPortsAreUnavailable) {
