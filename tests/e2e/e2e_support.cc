@@ -79,7 +79,8 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token, absl:
 }
 
 buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService::Stub& stub,
-                                                  const std::string& admin_token) {
+                                                  const std::string& admin_token,
+                                                  const std::vector<subjects::v1::Party>& parties) {
   namespace bv1 = ::firegrid::buildings::v1;
   for (auto [code, kind, parent] :
        std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
@@ -104,6 +105,7 @@ buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService
   b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
   b->set_height_m(60);
   b->set_floors_above_ground(20);
+  for (const subjects::v1::Party& p : parties) *b->add_parties() = p;
   bv1::Building out;
   grpc::Status s = stub.CreateBuilding(CallContext(admin_token).get(), req, &out);
   EXPECT_TRUE(s.ok()) << s.error_message();

@@ -67,9 +67,11 @@ std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token,
 
 // The place most e2e tests need: district 500109, street 500109001 and community 500109001002
 // (upserted), and a new 60 m residential building 朝阳大厦 in the community, registered by
-// `admin_token` (a district admin). Returns the building; a failed call fails the test.
-buildings::v1::Building RegisterCommunityBuilding(buildings::v1::BuildingService::Stub& stub,
-                                                  const std::string& admin_token);
+// `admin_token` (a district admin), naming `parties`. Returns the building; a failed call fails
+// the test.
+buildings::v1::Building RegisterCommunityBuilding(
+    buildings::v1::BuildingService::Stub& stub, const std::string& admin_token,
+    const std::vector<subjects::v1::Party>& parties = {});
 
 // One Subscribe stream of notify, read on a thread of its own; keeps every pushed notification.
 class Subscription {
