@@ -6,9 +6,12 @@
 // to B, its building manager hears of it (a credit notification), and the change is in the
 // export for the public credit platform. And a service agency whose false reports bring it to
 // level D is proposed for the blacklist, which takes effect when its objection period is over
-// and ends when its term does.
+// and ends when its term does. And a new rule set is replayed over the history and served once
+// it has caught up.
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
@@ -60,9 +63,11 @@ class CreditE2E : public ::testing::Test {
         FIREGRID_HAZARDS_BIN, "hazards",
         {"--rules-file=" + cfg + "/hazards_rules.textproto",
          "--guidance-file=" + cfg + "/hazards_guidance.textproto", "--timer-interval=200ms"});
+    // A copy of the shipped rule set that a test may replace with a new version.
+    rules_file_ = dir_.path() + "/credit_rules.textproto";
+    WriteRules(ReadFile(cfg + "/credit_rules.textproto"));
     credit_ = service(FIREGRID_CREDIT_BIN, "credit",
-                      {"--rules-file=" + cfg + "/credit_rules.textproto",
-                       "--clock-interval=200ms"});
+                      {"--rules-file=" + rules_file_, "--clock-interval=200ms"});
     notify_ = service(FIREGRID_NOTIFY_BIN, "notify",
                       {"--plan-file=" + cfg + "/plan_tasks.textproto", "--timer-interval=200ms"});
     for (auto* s : {buildings_.get(), hazards_.get(), credit_.get(), notify_.get()}) {
@@ -85,6 +90,17 @@ class CreditE2E : public ::testing::Test {
         EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
       }
     }
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  void WriteRules(const std::string& text) {
+    std::ofstream out(rules_file_, std::ios::trunc);
+    out << text;
   }
 
   std::string Admin() { return tokens_.Make(auth::Role::kDistrictAdmin, "500109", "admin"); }
@@ -217,6 +233,7 @@ class CreditE2E : public ::testing::Test {
     return all;
   }
 
+  std::string rules_file_;
   testing::TempDir dir_{"credit-e2e"};
   testing::FakeTime clock_{dir_.path()};
   testing::DevTokens tokens_{[this] { return clock_.Now(); }};
@@ -370,6 +387,55 @@ TEST_F(CreditE2E, AgencyAtLevelDIsBlacklistedAfterItsObjectionPeriodAndLeavesAtT
   ASSERT_TRUE(expired.has_value());
   EXPECT_EQ(expired->blacklist(0).state(), cv1::BLACKLIST_STATE_EXPIRED);
   EXPECT_FALSE(expired->blacklisted());
+}
+
+TEST_F(CreditE2E, ANewRuleSetIsReplayedOverTheHistoryAndServedWhenCaughtUp) {
+  const std::string subject = std::string("org:") + kManagementUnitCode;
+  const std::string building = RegisterBuilding();
+  hv1::Hazard lane = Report(building, hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  lane = Verify(lane, Dept("urban_management"));
+  auto before = WaitProfile(subject, [](const cv1::Profile& p) { return p.score() == 95; });
+  ASSERT_TRUE(before.has_value() && before->score() == 95);
+  ASSERT_EQ(before->rules_version(), "2026.1");
+
+  // A new rule set (base 110 instead of 100), rolled out by restarting the service with it.
+  std::string rules = ReadFile(rules_file_);
+  for (auto [from, to] : {std::pair<std::string, std::string>{"version: \"2026.1\"",
+                                                              "version: \"2026.2\""},
+                          {"base_score: 100", "base_score: 110"}}) {
+    const size_t at = rules.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    rules.replace(at, from.size(), to);
+  }
+  ASSERT_TRUE(credit_->Stop().ok());
+  WriteRules(rules);
+  ASSERT_TRUE(credit_->Restart().ok());
+
+  // The history is replayed under it and served once caught up: the same deduction from 110.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        cv1::RulesInfo info;
+        return cstub_->GetRules(Ctx(Admin()).get(), cv1::GetRulesRequest(), &info).ok() &&
+               info.version() == "2026.2";
+      },
+      absl::Seconds(60)))
+      << "the new rule set was not put in force";
+  auto after = Profile(subject);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->score(), 105);
+  EXPECT_EQ(after->rules_version(), "2026.2");
+  const std::vector<cv1::LedgerRecord> ledger = Ledger(subject);
+  ASSERT_FALSE(ledger.empty());
+  EXPECT_EQ(ledger.front().rules_version(), "2026.2");
+  EXPECT_EQ(ledger.front().cause().hazard_id(), lane.hazard_id());
+  EXPECT_EQ(ledger.front().score_after(), 105);
+
+  // And it follows what happens next: another verified hazard, -2 under the new rules.
+  hv1::Hazard fault = Report(building, hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+  fault = Verify(fault, Dept("fire_rescue"));
+  auto next = WaitProfile(subject, [](const cv1::Profile& p) { return p.score() == 103; });
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->score(), 103);
 }
 
 }  // namespace
