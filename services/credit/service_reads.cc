@@ -100,9 +100,14 @@ absl::StatusOr<v1::ListRankingResponse> CreditApi::ListRanking(const P& p,
                                       size, req.worst_first()));
   v1::ListRankingResponse resp;
   resp.set_total(page.total);
+  std::vector<std::string> ids;
+  for (const auto& ranked : page.subjects) ids.push_back(ranked.first);
+  FG_ASSIGN_OR_RETURN(std::vector<std::optional<v1::SubjectState>> states,
+                      store_->LoadSubjects(version, ids));  // one round trip for the page
   int64_t rank = offset;
-  for (const auto& [id, score] : page.subjects) {
-    FG_ASSIGN_OR_RETURN(std::optional<v1::SubjectState> state, store_->LoadSubject(version, id));
+  for (size_t i = 0; i < page.subjects.size(); ++i) {
+    const auto& [id, score] = page.subjects[i];
+    const std::optional<v1::SubjectState>& state = states[i];
     v1::RankedSubject* r = resp.add_subjects();
     r->set_rank(++rank);
     r->set_subject_id(id);
@@ -168,11 +173,16 @@ absl::StatusOr<v1::ListBlacklistResponse> CreditApi::ListBlacklist(
       offset = -1;
       break;
     }
+    std::vector<std::string> subject_ids;
+    for (const std::string& entry_id : ids) {
+      FG_ASSIGN_OR_RETURN(std::string subject_id, EntrySubjectId(entry_id));
+      subject_ids.push_back(std::move(subject_id));
+    }
+    FG_ASSIGN_OR_RETURN(std::vector<std::optional<v1::SubjectState>> scanned,
+                        store_->LoadSubjects(version, subject_ids));  // one round trip a scan
     for (size_t i = 0; i < ids.size(); ++i) {
       ++offset;
-      FG_ASSIGN_OR_RETURN(std::string subject_id, EntrySubjectId(ids[i]));
-      FG_ASSIGN_OR_RETURN(std::optional<v1::SubjectState> state,
-                          store_->LoadSubject(version, subject_id));
+      const std::optional<v1::SubjectState>& state = scanned[i];
       if (!state.has_value()) continue;
       bool in_tier = tier.empty();
       for (const auto& link : state->subject().buildings()) {

@@ -334,6 +334,21 @@ absl::StatusOr<std::optional<v1::SubjectState>> CreditStore::LoadSubject(
   return LoadMessage<v1::SubjectState>(pool_, SubjectKey(version, subject_id));
 }
 
+absl::StatusOr<std::vector<std::optional<v1::SubjectState>>> CreditStore::LoadSubjects(
+    const std::string& version, const std::vector<std::string>& subject_ids) {
+  std::vector<std::optional<v1::SubjectState>> out(subject_ids.size());
+  if (subject_ids.empty()) return out;
+  std::vector<std::string> mget = {"MGET"};
+  for (const std::string& id : subject_ids) mget.push_back(SubjectKey(version, id));
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command(mget));
+  for (size_t i = 0; i < subject_ids.size() && i < r.elements.size(); ++i) {
+    if (r.elements[i].IsNil()) continue;
+    out[i].emplace();
+    FG_RETURN_IF_ERROR(Parse(r.elements[i].str, SubjectKey(version, subject_ids[i]), &*out[i]));
+  }
+  return out;
+}
+
 absl::StatusOr<CreditStore::ServedSubject> CreditStore::LoadServedSubject(
     const std::string& guess, const std::string& subject_id) {
   const std::string key = SubjectKey(guess, subject_id);

@@ -88,6 +88,9 @@ class CreditStore {
   absl::StatusOr<bool> WasServed(const std::string& version);
 
   // ---- reads of a generation ----
+  // The subjects of `version` with these ids, in one round trip; nullopt for those missing.
+  absl::StatusOr<std::vector<std::optional<v1::SubjectState>>> LoadSubjects(
+      const std::string& version, const std::vector<std::string>& subject_ids);
   absl::StatusOr<std::optional<v1::SubjectState>> LoadSubject(const std::string& version,
                                                               const std::string& subject_id);
   // The read path's one round trip: the version in force and, read in the same pipeline, the

@@ -267,8 +267,9 @@ std::string LevelText(cv1::Level level) {
   }
 }
 
-// "缙云物业（91500109MA5U8XXX0X）": the subject's name, and an organisation's credit code. A
-// person is named only (SubjectRef never carries an identity number).
+// "重庆安信消防技术服务有限公司（91500109MA5UAX004F）": the subject's name, and an
+// organisation's credit code. A person is named only (SubjectRef never carries an identity
+// number).
 std::string SubjectText(const cv1::SubjectRef& s) {
   const std::string& name = s.name().empty() ? s.subject_id() : s.name();
   return s.credit_code().empty() ? name : absl::StrCat(name, "（", s.credit_code(), "）");
