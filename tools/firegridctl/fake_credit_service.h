@@ -10,12 +10,13 @@
 #include "absl/synchronization/mutex.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/firegridctl/fake_request_log.h"
 
 namespace firegrid::ctl::testing {
 
 namespace cv1 = ::firegrid::credit::v1;
 
-class FakeCreditService final : public cv1::CreditService::Service {
+class FakeCreditService final : public cv1::CreditService::Service, public RequestLog {
  public:
   grpc::Status RegisterSubject(grpc::ServerContext* ctx, const cv1::RegisterSubjectRequest* req,
                                cv1::Subject* out) override {
@@ -167,33 +168,8 @@ class FakeCreditService final : public cv1::CreditService::Service {
     absl::MutexLock lock(&mu_);
     export_page_ = n;
   }
-  std::string last_authorization() {
-    absl::MutexLock lock(&mu_);
-    return last_authorization_;
-  }
-  // The last request of type T the service received (default-constructed when none).
-  template <typename T>
-  T last() {
-    absl::MutexLock lock(&mu_);
-    T out;
-    auto it = last_.find(T::descriptor()->full_name());
-    if (it != last_.end()) out.ParseFromString(it->second);
-    return out;
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
 
  private:
-  void Record(grpc::ServerContext* ctx, const google::protobuf::Message& req) {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    last_[req.GetDescriptor()->full_name()] = req.SerializeAsString();
-    auto it = ctx->client_metadata().find("authorization");
-    last_authorization_ =
-        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-  }
 
   grpc::Status Entry(grpc::ServerContext* ctx, const google::protobuf::Message& req,
                      const std::string& entry_id, cv1::BlacklistState state,
@@ -213,9 +189,6 @@ class FakeCreditService final : public cv1::CreditService::Service {
   cv1::RulesInfo rules_ ABSL_GUARDED_BY(mu_);
   std::vector<cv1::ExportRecord> exports_ ABSL_GUARDED_BY(mu_);
   size_t export_page_ ABSL_GUARDED_BY(mu_) = 2;
-  std::map<std::string, std::string> last_ ABSL_GUARDED_BY(mu_);
-  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace firegrid::ctl::testing

@@ -11,12 +11,13 @@
 #include "absl/synchronization/mutex.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/firegridctl/fake_request_log.h"
 
 namespace firegrid::ctl::testing {
 
 namespace hv1 = ::firegrid::hazards::v1;
 
-class FakeHazardService final : public hv1::HazardService::Service {
+class FakeHazardService final : public hv1::HazardService::Service, public RequestLog {
  public:
   grpc::Status ReportHazard(grpc::ServerContext* ctx, const hv1::ReportHazardRequest* req,
                             hv1::ReportHazardResponse* out) override {
@@ -156,33 +157,8 @@ class FakeHazardService final : public hv1::HazardService::Service {
     absl::MutexLock lock(&mu_);
     hazards_.push_back(std::move(h));
   }
-  std::string last_authorization() {
-    absl::MutexLock lock(&mu_);
-    return last_authorization_;
-  }
-  // The last request of type T the service received (default-constructed when none).
-  template <typename T>
-  T last() {
-    absl::MutexLock lock(&mu_);
-    T out;
-    auto it = last_.find(T::descriptor()->full_name());
-    if (it != last_.end()) out.ParseFromString(it->second);
-    return out;
-  }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
 
  private:
-  void Record(grpc::ServerContext* ctx, const google::protobuf::Message& req) {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    last_[req.GetDescriptor()->full_name()] = req.SerializeAsString();
-    auto it = ctx->client_metadata().find("authorization");
-    last_authorization_ =
-        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-  }
 
   // Answers with the stored hazard at the next version.
   grpc::Status Transition(grpc::ServerContext* ctx, const google::protobuf::Message& req,
@@ -204,9 +180,6 @@ class FakeHazardService final : public hv1::HazardService::Service {
 
   absl::Mutex mu_;
   std::vector<hv1::Hazard> hazards_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::string> last_ ABSL_GUARDED_BY(mu_);
-  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace firegrid::ctl::testing

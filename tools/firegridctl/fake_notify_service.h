@@ -14,6 +14,7 @@
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/firegridctl/fake_request_log.h"
 
 namespace firegrid::ctl::testing {
 
@@ -54,7 +55,7 @@ struct SubscribeSession {
   }
 };
 
-class FakeNotifyService final : public nv1::NotifyService::Service {
+class FakeNotifyService final : public nv1::NotifyService::Service, public RequestLog {
  public:
   // Sessions are played in order; a Subscribe beyond them fails with UNAVAILABLE.
   void AddSession(SubscribeSession s) {
@@ -199,22 +200,6 @@ class FakeNotifyService final : public nv1::NotifyService::Service {
     absl::MutexLock lock(&mu_);
     return holding_;
   }
-  int calls() {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
-  std::string last_authorization() {
-    absl::MutexLock lock(&mu_);
-    return last_authorization_;
-  }
-  template <typename M>
-  M last() {
-    absl::MutexLock lock(&mu_);
-    M m;
-    auto it = last_.find(M::descriptor()->full_name());
-    if (it != last_.end()) m.ParseFromString(it->second);
-    return m;
-  }
 
  private:
   static nv1::PlanTask Task(int number, int percent) {
@@ -241,23 +226,12 @@ class FakeNotifyService final : public nv1::NotifyService::Service {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no notification " + id + " in your inbox");
   }
 
-  void Record(grpc::ServerContext* ctx, const google::protobuf::Message& req) {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    last_[req.GetDescriptor()->full_name()] = req.SerializeAsString();
-    auto it = ctx->client_metadata().find("authorization");
-    last_authorization_ =
-        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-  }
 
   absl::Mutex mu_;
   std::deque<SubscribeSession> sessions_ ABSL_GUARDED_BY(mu_);
   std::vector<nv1::SubscribeRequest> subscribe_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<nv1::Notification> inbox_ ABSL_GUARDED_BY(mu_);
   int holding_ ABSL_GUARDED_BY(mu_) = 0;
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::string> last_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace firegrid::ctl::testing
