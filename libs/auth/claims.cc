@@ -42,6 +42,15 @@ bool IsDepartmentSlug(absl::string_view d) {
   return true;
 }
 
+// A micro fire station id as the buildings registry assigns them: "mfs_" then letters, digits.
+bool IsStationId(absl::string_view id) {
+  if (id.size() <= 4 || id.size() > 64 || id.substr(0, 4) != "mfs_") return false;
+  for (char c : id.substr(4)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
 // The tier level the role acts at (0: any level or none).
 size_t TierLength(Role role) {
   switch (role) {
@@ -77,6 +86,21 @@ absl::StatusOr<Principal> ResolveCaller(Principal p) {
   }
   if (p.role != Role::kDepartmentOfficer && !p.department.empty()) {
     return Inconsistent(p, "may not carry a department claim");
+  }
+
+  if (p.role == Role::kMicroStation) {
+    if (!IsStationId(p.org_unit)) {
+      return Inconsistent(p, "needs an org_unit that is a micro station id (mfs_...)");
+    }
+    if (p.tier_path.size() != kStreetLength && p.tier_path.size() != kCommunityLength) {
+      return Inconsistent(p, "needs a street/town or community/village tier_path");
+    }
+    return p;
+  }
+  if (p.role == Role::kIotGateway) {
+    if (!p.org_unit.empty()) return Inconsistent(p, "may not carry an org_unit claim");
+    if (!p.tier_path.empty()) return Inconsistent(p, "may not carry a tier_path claim");
+    return p;
   }
 
   const size_t level = TierLength(p.role);

@@ -21,7 +21,11 @@ namespace firegrid::auth {
 //   - building_manager and service_agency are known by their subject (the buildings that name
 //     them): tier_path empty or a division code, no org_unit, no department;
 //   - internal_service covers every tier: tier_path empty or a division code, no org_unit, no
-//     department.
+//     department;
+//   - micro_station acts for one micro fire station: org_unit is the station id ("mfs_" and
+//     letters, digits or '_'), tier_path the station's street or community code (9 or 12);
+//   - iot_gateway is known by its subject (the gateway id its devices name): no tier_path, no
+//     org_unit, no department.
 absl::StatusOr<Principal> ResolveCaller(Principal claimed);
 
 }  // namespace firegrid::auth

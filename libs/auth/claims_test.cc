@@ -44,6 +44,10 @@ std::vector<Case> Accepted() {
       {"BuildingManagerWithACommunityTier", Claims(Role::kBuildingManager, "500109001002"), "", ""},
       {"ServiceAgencyAtDistrict", Claims(Role::kServiceAgency, "500109"), "", ""},
       {"InternalServiceWithoutTier", Claims(Role::kInternalService, ""), "", ""},
+      {"MicroStationAtItsCommunity", Claims(Role::kMicroStation, "500109001002", "mfs_01JABCDEF"),
+       "mfs_01JABCDEF", ""},
+      {"MicroStationAtItsStreet", Claims(Role::kMicroStation, "500109001", "mfs_7"), "mfs_7", ""},
+      {"IotGatewayKnownBySubject", Claims(Role::kIotGateway, ""), "", ""},
   };
 }
 
@@ -94,6 +98,20 @@ std::vector<Case> Rejected() {
        "may not carry a department claim"},
       {"InternalServiceWithMalformedTier", Claims(Role::kInternalService, "5001"), "",
        "tier_path is not a division code"},
+      {"MicroStationWithoutStation", Claims(Role::kMicroStation, "500109001002"), "",
+       "needs an org_unit that is a micro station id"},
+      {"MicroStationActingForItsCommunity",
+       Claims(Role::kMicroStation, "500109001002", "500109001002"), "",
+       "needs an org_unit that is a micro station id"},
+      {"MicroStationAtDistrict", Claims(Role::kMicroStation, "500109", "mfs_7"), "",
+       "needs a street/town or community/village tier_path"},
+      {"MicroStationWithADepartment",
+       Claims(Role::kMicroStation, "500109001", "mfs_7", "fire_rescue"), "",
+       "may not carry a department claim"},
+      {"IotGatewayWithATier", Claims(Role::kIotGateway, "500109"), "",
+       "may not carry a tier_path claim"},
+      {"IotGatewayWithAnOrgUnit", Claims(Role::kIotGateway, "", "500109"), "",
+       "may not carry an org_unit claim"},
       {"UnspecifiedRole", Claims(Role::kUnspecified, "500109"), "", "is not a role"},
   };
 }

@@ -8,7 +8,7 @@
 namespace firegrid::auth {
 namespace {
 
-constexpr std::array<std::pair<Role, absl::string_view>, 7> kRoleNames = {{
+constexpr std::array<std::pair<Role, absl::string_view>, 9> kRoleNames = {{
     {Role::kDistrictAdmin, "district_admin"},
     {Role::kDepartmentOfficer, "department_officer"},
     {Role::kStreetOfficer, "street_officer"},
@@ -16,6 +16,8 @@ constexpr std::array<std::pair<Role, absl::string_view>, 7> kRoleNames = {{
     {Role::kBuildingManager, "building_manager"},
     {Role::kServiceAgency, "service_agency"},
     {Role::kInternalService, "internal_service"},
+    {Role::kMicroStation, "micro_station"},
+    {Role::kIotGateway, "iot_gateway"},
 }};
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace {
 TEST(RoleName, EveryRealRoleRoundTripsThroughParseRole) {
   const Role roles[] = {Role::kDistrictAdmin,   Role::kDepartmentOfficer, Role::kStreetOfficer,
                         Role::kCommunityWorker, Role::kBuildingManager,   Role::kServiceAgency,
-                        Role::kInternalService};
+                        Role::kInternalService, Role::kMicroStation,      Role::kIotGateway};
   for (Role r : roles) {
     absl::StatusOr<Role> parsed = ParseRole(RoleName(r));
     ASSERT_TRUE(parsed.ok()) << RoleName(r);
@@ -24,6 +24,8 @@ TEST(RoleName, UsesTheWireNames) {
   EXPECT_EQ(RoleName(Role::kBuildingManager), "building_manager");
   EXPECT_EQ(RoleName(Role::kServiceAgency), "service_agency");
   EXPECT_EQ(RoleName(Role::kInternalService), "internal_service");
+  EXPECT_EQ(RoleName(Role::kMicroStation), "micro_station");
+  EXPECT_EQ(RoleName(Role::kIotGateway), "iot_gateway");
 }
 
 TEST(ParseRole, RejectsUnknownEmptyUnspecifiedAndWrongCase) {

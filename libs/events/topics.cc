@@ -11,7 +11,8 @@ bool IsDlqTopic(absl::string_view topic) { return absl::EndsWith(topic, kDlqSuff
 
 std::vector<TopicSpec> AllTopics() {
   std::vector<TopicSpec> out;
-  for (absl::string_view t : {kBuildingsTopic, kHazardsTopic, kCreditTopic, kNotifyTopic}) {
+  for (absl::string_view t :
+       {kBuildingsTopic, kHazardsTopic, kCreditTopic, kMonitoringTopic, kNotifyTopic}) {
     out.push_back({std::string(t), kDomainTopicPartitions});
     out.push_back({DlqTopic(t), kDlqTopicPartitions});
   }

@@ -12,6 +12,7 @@ namespace firegrid::events {
 inline constexpr absl::string_view kBuildingsTopic = "firegrid.buildings.events.v1";
 inline constexpr absl::string_view kHazardsTopic = "firegrid.hazards.events.v1";
 inline constexpr absl::string_view kCreditTopic = "firegrid.credit.events.v1";
+inline constexpr absl::string_view kMonitoringTopic = "firegrid.monitoring.events.v1";
 inline constexpr absl::string_view kNotifyTopic = "firegrid.notify.events.v1";
 
 inline constexpr int kDomainTopicPartitions = 6;

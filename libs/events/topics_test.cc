@@ -14,7 +14,8 @@ TEST(Topics, DlqTopicAppendsDotDlq) {
 TEST(Topics, AllTopicsListsEachDomainTopicWithSixPartitionsAndItsSinglePartitionDlq) {
   std::vector<TopicSpec> all = AllTopics();
   ASSERT_EQ(all.size(), 8u);
-  const absl::string_view domains[] = {kBuildingsTopic, kHazardsTopic, kCreditTopic, kNotifyTopic};
+  const absl::string_view domains[] = {kBuildingsTopic, kHazardsTopic, kCreditTopic,
+                                       kMonitoringTopic, kNotifyTopic};
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(all[2 * i].name, domains[i]);
     EXPECT_EQ(all[2 * i].partitions, 6);
