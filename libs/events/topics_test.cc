@@ -13,7 +13,7 @@ TEST(Topics, DlqTopicAppendsDotDlq) {
 
 TEST(Topics, AllTopicsListsEachDomainTopicWithSixPartitionsAndItsSinglePartitionDlq) {
   std::vector<TopicSpec> all = AllTopics();
-  ASSERT_EQ(all.size(), 8u);
+  ASSERT_EQ(all.size(), 10u);
   const absl::string_view domains[] = {kBuildingsTopic, kHazardsTopic, kCreditTopic,
                                        kMonitoringTopic, kNotifyTopic};
   for (int i = 0; i < 4; ++i) {
