@@ -1,0 +1,33 @@
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "firegrid/monitoring/v1/monitoring.pb.h"
+#include "libs/auth/principal.h"
+#include "libs/common/clock.h"
+#include "services/monitoring/alarm_store.h"
+#include "services/monitoring/device_store.h"
+
+namespace firegrid::monitoring {
+
+// The alarm RPCs: reads scoped by access.h (a building's alarms need MayRead of the building;
+// a tier listing MayListTier), acknowledge and clear with a note (at most 1000 bytes of UTF-8,
+// required for a clear), audited and evented by the store.
+class AlarmApi {
+ public:
+  AlarmApi(AlarmStore* alarms, DeviceStore* devices, Clock* clock);
+
+  absl::StatusOr<v1::Alarm> Get(const auth::Principal& p, const v1::GetAlarmRequest& r);
+  absl::StatusOr<v1::ListAlarmsResponse> List(const auth::Principal& p,
+                                              const v1::ListAlarmsRequest& r);
+  absl::StatusOr<v1::AlarmCounts> Count(const auth::Principal& p, const v1::CountAlarmsRequest& r);
+  absl::StatusOr<v1::Alarm> Acknowledge(const auth::Principal& p,
+                                        const v1::AcknowledgeAlarmRequest& r);
+  absl::StatusOr<v1::Alarm> Clear(const auth::Principal& p, const v1::ClearAlarmRequest& r);
+
+ private:
+  AlarmStore* alarms_;
+  DeviceStore* devices_;
+  Clock* clock_;
+};
+
+}  // namespace firegrid::monitoring
