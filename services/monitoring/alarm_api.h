@@ -5,7 +5,7 @@
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "services/monitoring/alarm_store.h"
-#include "services/monitoring/device_store.h"
+#include "services/monitoring/repositories.h"
 
 namespace firegrid::monitoring {
 
@@ -14,7 +14,7 @@ namespace firegrid::monitoring {
 // required for a clear), audited and evented by the store.
 class AlarmApi {
  public:
-  AlarmApi(AlarmStore* alarms, DeviceStore* devices, Clock* clock);
+  AlarmApi(AlarmStore* alarms, DeviceDirectory* buildings, Clock* clock);
 
   absl::StatusOr<v1::Alarm> Get(const auth::Principal& p, const v1::GetAlarmRequest& r);
   absl::StatusOr<v1::ListAlarmsResponse> List(const auth::Principal& p,
@@ -26,7 +26,7 @@ class AlarmApi {
 
  private:
   AlarmStore* alarms_;
-  DeviceStore* devices_;
+  DeviceDirectory* buildings_;
   Clock* clock_;
 };
 

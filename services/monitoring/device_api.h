@@ -6,6 +6,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "services/monitoring/alarm_store.h"
+#include "services/monitoring/repositories.h"
 #include "services/monitoring/device_store.h"
 #include "services/monitoring/engine.h"
 
@@ -17,7 +18,7 @@ namespace firegrid::monitoring {
 // committed through the AlarmStore) in the same call.
 class DeviceApi {
  public:
-  DeviceApi(DeviceStore* devices, AlarmStore* alarms, const Engine* engine, Clock* clock,
+  DeviceApi(DeviceStore* devices, StateRepository* states, const Engine* engine, Clock* clock,
             IdGenerator* ids);
 
   absl::StatusOr<v1::Device> Register(const auth::Principal& p, const v1::RegisterDeviceRequest& r);
@@ -31,7 +32,7 @@ class DeviceApi {
 
  private:
   DeviceStore* devices_;
-  AlarmStore* alarms_;
+  StateRepository* states_;
   const Engine* engine_;
   Clock* clock_;
   IdGenerator* ids_;
