@@ -40,8 +40,7 @@ std::vector<Case> Cases() {
   return {
       {"InternalService", Make(Role::kInternalService, ""), true, true, true},
       {"DistrictAdmin", Make(Role::kDistrictAdmin, "500109"), true, true, true},
-      {"DistrictAdminOfAnotherDistrict", Make(Role::kDistrictAdmin, "500110"), false, false,
-       false},
+      {"DistrictAdminOfAnotherDistrict", Make(Role::kDistrictAdmin, "500110"), false, false, false},
       {"StreetOfficer", Make(Role::kStreetOfficer, "500109001"), true, true, true},
       {"StreetOfficerOfAnotherStreet", Make(Role::kStreetOfficer, "500109002"), false, false,
        false},
@@ -70,8 +69,8 @@ TEST_P(MonitoringAccess, ReadManageAndClearFollowTheRoleTable) {
   EXPECT_EQ(MayAcknowledge(c.principal, b).ok(), c.read);
   EXPECT_EQ(MayManageDevices(c.principal, b).ok(), c.manage);
   EXPECT_EQ(MayClear(c.principal, b).ok(), c.clear);
-  for (const absl::Status& s : {MayRead(c.principal, b), MayManageDevices(c.principal, b),
-                                MayClear(c.principal, b)}) {
+  for (const absl::Status& s :
+       {MayRead(c.principal, b), MayManageDevices(c.principal, b), MayClear(c.principal, b)}) {
     if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   }
 }

@@ -91,8 +91,7 @@ class AlarmStore final : public StateRepository {
   };
   absl::StatusOr<Page> List(const Query& query);
   // The counters of a building or a tier (6, 9 or 12 digits).
-  absl::StatusOr<v1::AlarmCounts> Count(const std::string& building_id,
-                                        const std::string& tier);
+  absl::StatusOr<v1::AlarmCounts> Count(const std::string& building_id, const std::string& tier);
 
   // Acknowledge / clear by a person, audited and evented (AlarmAcknowledged / AlarmCleared)
   // atomically. FAILED_PRECONDITION for an alarm already in the target state (ack of an acked

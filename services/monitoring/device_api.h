@@ -6,9 +6,9 @@
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "services/monitoring/alarm_store.h"
-#include "services/monitoring/repositories.h"
 #include "services/monitoring/device_store.h"
 #include "services/monitoring/engine.h"
+#include "services/monitoring/repositories.h"
 
 namespace firegrid::monitoring {
 

@@ -37,8 +37,7 @@ class DeviceStore final : public DeviceDirectory {
   // Writes a new device (ALREADY_EXISTS when the id is taken) or an update at the device's
   // version (ABORTED when it moved), with `event` (a serialized Envelope) on the outbox.
   absl::Status Create(const v1::Device& device, const std::string& event);
-  absl::Status Update(const v1::Device& device, int64_t expected_version,
-                      const std::string& event);
+  absl::Status Update(const v1::Device& device, int64_t expected_version, const std::string& event);
 
   // Devices of a building, or under a tier-path prefix (6, 9 or 12 digits), in id order after
   // `after` (exclusive), at most `limit`.

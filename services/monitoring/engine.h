@@ -76,8 +76,8 @@ class Engine {
   // The offline rule at `now` for a device last heard from at `last_seen`: raises the offline
   // alarm when the device is in service, not already offline, and silent for missed_periods of
   // its heartbeat period. Otherwise an evaluation with no actions and state_changed false.
-  Evaluation OnSilence(const v1::Device& device, const v1::DeviceState& state,
-                       absl::Time last_seen, absl::Time now) const;
+  Evaluation OnSilence(const v1::Device& device, const v1::DeviceState& state, absl::Time last_seen,
+                       absl::Time now) const;
 
   // The device was decommissioned at `now`: every active alarm of its state clears.
   Evaluation OnDecommission(const v1::Device& device, const v1::DeviceState& state,
