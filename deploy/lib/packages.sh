@@ -9,6 +9,7 @@ FIREGRID_PACKAGES=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq
+  mosquitto libmosquitto-dev  # MQTT: the broker the monitoring devices publish to, and its client
   prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 
