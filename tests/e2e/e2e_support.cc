@@ -68,7 +68,11 @@ std::string DevTokens::Make(auth::Role role, const std::string& tier_path,
   p.role = role;
   p.tier_path = tier_path;
   p.department = department;
-  return *signer_->Sign(p, now_(), absl::Hours(1));
+  return Make(p);
+}
+
+std::string DevTokens::Make(const auth::Principal& principal) const {
+  return *signer_->Sign(principal, now_(), absl::Hours(1));
 }
 
 std::unique_ptr<grpc::ClientContext> CallContext(const std::string& token, absl::Duration timeout) {

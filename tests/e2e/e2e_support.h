@@ -55,6 +55,8 @@ class DevTokens {
   explicit DevTokens(std::function<absl::Time()> now = [] { return absl::Now(); });
   std::string Make(auth::Role role, const std::string& tier_path, const std::string& subject,
                    const std::string& department = "") const;
+  // A token for any principal (e.g. a micro_station with its org_unit).
+  std::string Make(const auth::Principal& principal) const;
 
  private:
   std::unique_ptr<auth::TokenSigner> signer_;
