@@ -3,6 +3,7 @@
 // Fakes for the alarm tests: a building directory and a hazards service that dedups by
 // idempotency key like the real one.
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -73,6 +74,7 @@ class FakeHazards final : public HazardsLink {
     // Once per alarm on the hazards side.
     if (std::find(noted_.begin(), noted_.end(), alarm.alarm_id()) == noted_.end()) {
       noted_.push_back(alarm.alarm_id());
+      notes_[alarm.alarm_id()] = note;
     }
     return absl::OkStatus();
   }
@@ -89,6 +91,11 @@ class FakeHazards final : public HazardsLink {
     absl::MutexLock l(&mu_);
     return noted_;
   }
+  std::string note_of(const std::string& alarm_id) {
+    absl::MutexLock l(&mu_);
+    auto it = notes_.find(alarm_id);
+    return it == notes_.end() ? "" : it->second;
+  }
   int file_calls() {
     absl::MutexLock l(&mu_);
     return file_calls_;
@@ -104,6 +111,7 @@ class FakeHazards final : public HazardsLink {
   std::map<std::string, std::string> by_key_;
   std::vector<Filed> filed_;
   std::vector<std::string> noted_;
+  std::map<std::string, std::string> notes_;
   int file_calls_ = 0;
   int note_calls_ = 0;
 };
