@@ -26,6 +26,11 @@ absl::Status ValidateAlarmId(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBuildingId(const std::string& id) {
+  if (!IsWellFormedId(id, "bld")) return InvalidField("building_id", "must be \"bld_...\"");
+  return absl::OkStatus();
+}
+
 // At most 1000 bytes of valid UTF-8 without control characters other than \n and \t.
 absl::Status ValidateNote(const std::string& note) {
   if (note.size() > kMaxNoteBytes) {
@@ -121,6 +126,7 @@ absl::StatusOr<v1::ListAlarmsResponse> AlarmApi::List(const auth::Principal& p,
 
   std::string scope;
   if (!r.building_id().empty()) {
+    FG_RETURN_IF_ERROR(ValidateBuildingId(r.building_id()));
     FG_ASSIGN_OR_RETURN(v1::BuildingView b, buildings_->GetBuilding(r.building_id()));
     FG_RETURN_IF_ERROR(MayRead(p, b));
     q.building_id = r.building_id();
@@ -146,6 +152,7 @@ absl::StatusOr<v1::ListAlarmsResponse> AlarmApi::List(const auth::Principal& p,
 absl::StatusOr<v1::AlarmCounts> AlarmApi::Count(const auth::Principal& p,
                                                 const v1::CountAlarmsRequest& r) {
   if (!r.building_id().empty()) {
+    FG_RETURN_IF_ERROR(ValidateBuildingId(r.building_id()));
     FG_ASSIGN_OR_RETURN(v1::BuildingView b, buildings_->GetBuilding(r.building_id()));
     FG_RETURN_IF_ERROR(MayRead(p, b));
     return alarms_->Count(r.building_id(), "");

@@ -237,6 +237,14 @@ TEST_F(AlarmApiTest, ListValidatesPageSizeStatesTypesAndTierPrefix) {
     EXPECT_THAT(std::string(s.message()), HasSubstr("tier_path_prefix")) << bad;
   }
   r.set_tier_path_prefix("");
+  r.set_building_id("building 1");
+  s = api_->List(kAdmin, r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("building_id"));
+  v1::CountAlarmsRequest cr;
+  cr.set_building_id("bld_1:x");
+  EXPECT_THAT(std::string(api_->Count(kAdmin, cr).status().message()), HasSubstr("building_id"));
+  r.clear_building_id();
   r.add_states(v1::ALARM_STATE_UNSPECIFIED);
   EXPECT_THAT(std::string(api_->List(kAdmin, r).status().message()), HasSubstr("states"));
   r.clear_states();

@@ -31,6 +31,9 @@ constexpr int kScanBudget = 2000;
 constexpr int kScanBatch = 200;
 // Alarms of one index raised in the same millisecond that one page boundary can tell apart.
 constexpr int kMaxTies = 1000;
+// How long the audit stream keeps a transition: a year, as libs/audit keeps its records
+// (network-operation logs at least six months, Cybersecurity Law art. 21).
+constexpr absl::Duration kAuditRetention = absl::Hours(24 * 365);
 // The message prefix of a failed alarm-version precondition (retried here, not by callers).
 constexpr absl::string_view kAlarmMoved = "alarm moved:";
 
@@ -120,16 +123,31 @@ class AlarmStore::Tx {
         }
       }
     }
-    w_.appends.push_back(redis::AtomicWrite::StreamAppend{s_->Key("audit"),
-                                                          {{"alarm", a->alarm_id()},
-                                                           {"device", a->device_id()},
-                                                           {"building", a->building_id()},
-                                                           {"action", t.action()},
-                                                           {"from", StateName(from)},
-                                                           {"to", StateName(to)},
-                                                           {"actor", actor},
-                                                           {"note", note},
-                                                           {"at_ms", Ms(now_)}}});
+    // Kept for the audit retention (entries older than it are trimmed as new ones arrive).
+    w_.commands.push_back({"XADD",
+                           s_->Key("audit"),
+                           "MINID",
+                           "~",
+                           absl::StrCat(absl::ToUnixMillis(now_ - kAuditRetention)),
+                           "*",
+                           "alarm",
+                           a->alarm_id(),
+                           "device",
+                           a->device_id(),
+                           "building",
+                           a->building_id(),
+                           "action",
+                           t.action(),
+                           "from",
+                           StateName(from),
+                           "to",
+                           StateName(to),
+                           "actor",
+                           actor,
+                           "note",
+                           note,
+                           "at_ms",
+                           Ms(now_)});
     return t;
   }
 

@@ -66,7 +66,7 @@ struct CommitResult {
 //   <p>:seen                       sorted set device id → offline deadline (ms)
 //   <p>:audit                      stream: one entry per alarm transition (alarm, device,
 //                                  building, action, from, to, actor, note, at_ms), written in
-//                                  the same atomic write as the transition
+//                                  the same atomic write as the transition; kept a year
 // and the device's state in its registry hash (fields st, sver).
 class AlarmStore final : public StateRepository {
  public:

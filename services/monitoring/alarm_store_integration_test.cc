@@ -1,8 +1,10 @@
 // The alarm store against a real redis-server (tests/support): each test keeps to its own key
 // prefix on the binary's shared server.
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -342,8 +344,22 @@ TEST_F(AlarmStoreTest, OutboxAndAuditHoldOneEntryPerTransition) {
   ASSERT_TRUE(store_->Clear("alm_1", "u-1", "pump repaired", kT0, "").ok());
   EXPECT_THAT(OutboxTypes(),
               ElementsAre("AlarmRaised", "AlarmRepeated", "AlarmAcknowledged", "AlarmCleared"));
-  EXPECT_EQ(Len("XLEN", "audit"), 4);
   EXPECT_EQ(store_->Get("alm_1")->history_size(), 4);
+  absl::StatusOr<redis::Reply> audit = pool_->Command({"XRANGE", prefix_ + ":audit", "-", "+"});
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  std::vector<std::string> records;
+  for (const redis::Reply& entry : audit->elements) {
+    std::map<std::string, std::string> f;
+    const std::vector<redis::Reply>& kv = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) f[kv[i].str] = kv[i + 1].str;
+    EXPECT_EQ(f["alarm"], "alm_1");
+    EXPECT_EQ(f["building"], "bld_1");
+    records.push_back(absl::StrCat(f["action"], " ", f["actor"], " ", f["to"], " ", f["note"]));
+  }
+  EXPECT_THAT(records, ElementsAre("raise device:dev-a ALARM_STATE_ACTIVE_UNACK ",
+                                   "repeat device:dev-a ALARM_STATE_ACTIVE_UNACK ",
+                                   "acknowledge u-1 ALARM_STATE_ACTIVE_ACK ",
+                                   "clear u-1 ALARM_STATE_CLEARED_ACK pump repaired"));
 }
 
 TEST_F(AlarmStoreTest, RaiseOfADispatchingRuleCarriesItsDispatchOnTheOutboxAndInTheResult) {
@@ -497,6 +513,40 @@ TEST_F(AlarmStoreTest, ListPagesNewestFirstAcrossAlarmsRaisedInTheSameMillisecon
   EXPECT_EQ(Ids(filtered).size(), 7u);
   q.after = "not a cursor";
   EXPECT_EQ(store_->List(q).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AlarmStoreTest, RepeatsRacingAcknowledgementsAndHazardFilingsLoseNoUpdate) {
+  constexpr int kDevices = 20;
+  constexpr int kRounds = 10;
+  for (int d = 0; d < kDevices; ++d) {
+    ASSERT_TRUE(Raise(absl::StrCat("dev-", d), absl::StrCat("alm_", d)).ok());
+  }
+  std::thread signals([&] {
+    for (int r = 0; r < kRounds; ++r) {
+      for (int d = 0; d < kDevices; ++d) {
+        absl::StatusOr<CommitResult> c =
+            store_->Commit(Commit(Device(absl::StrCat("dev-", d)), 1 + r,
+                                  {Action(AlarmAction::Kind::kRepeat, absl::StrCat("alm_", d))}));
+        EXPECT_TRUE(c.ok()) << c.status();
+      }
+    }
+  });
+  for (int d = 0; d < kDevices; ++d) {
+    const std::string id = absl::StrCat("alm_", d);
+    EXPECT_TRUE(store_->Acknowledge(id, "u-1", "", kT0, "").ok());
+    EXPECT_TRUE(store_->MarkHazardFiled(id, absl::StrCat("hz_", d), kT0).ok());
+  }
+  signals.join();
+  for (int d = 0; d < kDevices; ++d) {
+    v1::Alarm a = *store_->Get(absl::StrCat("alm_", d));
+    EXPECT_EQ(a.count(), 1 + kRounds) << a.alarm_id();
+    EXPECT_EQ(a.state(), v1::ALARM_STATE_ACTIVE_ACK) << a.alarm_id();
+    EXPECT_EQ(a.hazard_id(), absl::StrCat("hz_", d));
+    EXPECT_EQ(a.history_size(), 3 + kRounds);
+    EXPECT_EQ(a.version(), 3 + kRounds);
+  }
+  EXPECT_EQ(store_->Count("bld_1", "")->active(), kDevices);
+  EXPECT_EQ(store_->Count("bld_1", "")->active_unacknowledged(), 0);
 }
 
 TEST_F(AlarmStoreTest, RecordSeenNeverMovesADeadlineBackwards) {
