@@ -34,6 +34,8 @@ constexpr int kMaxTies = 1000;
 // How long the audit stream keeps a transition: a year, as libs/audit keeps its records
 // (network-operation logs at least six months, Cybersecurity Law art. 21).
 constexpr absl::Duration kAuditRetention = absl::Hours(24 * 365);
+// Transitions an alarm keeps in its history: every one but the oldest repeats beyond this.
+constexpr int kMaxHistory = 50;
 // The message prefix of a failed alarm-version precondition (retried here, not by callers).
 constexpr absl::string_view kAlarmMoved = "alarm moved:";
 
@@ -111,6 +113,16 @@ class AlarmStore::Tx {
     a->set_state(to);
     a->set_version(a->version() + 1);
     *a->add_history() = t;
+    if (a->history_size() > kMaxHistory) {
+      // A flapping condition must not grow the alarm (and every event carrying it) without
+      // bound: the oldest repeat goes; the count and the audit stream keep them all.
+      for (int i = 0; i < a->history_size() - 1; ++i) {
+        if (a->history(i).action() == "repeat") {
+          a->mutable_history()->DeleteSubrange(i, 1);
+          break;
+        }
+      }
+    }
     if (from != to) {
       for (const std::string& key : Scopes(*a, "cnt")) {
         if (IsOpen(from))
@@ -775,9 +787,17 @@ absl::Status AlarmStore::DropHazardDue(const std::string& alarm_id) {
   return pool_->Command({"ZREM", Key("hazard-due"), alarm_id}).status();
 }
 
-absl::StatusOr<std::vector<std::string>> AlarmStore::ClearNotesDue(int limit) {
-  return Strings(
-      pool_->Command({"ZRANGE", Key("hazard-clear"), "0", absl::StrCat(std::max(limit, 1) - 1)}));
+absl::StatusOr<std::vector<std::string>> AlarmStore::ClearNotesDue(absl::Time now, int limit) {
+  return Strings(pool_->Command({"ZRANGEBYSCORE", Key("hazard-clear"), "-inf", Ms(now), "LIMIT",
+                                 "0", absl::StrCat(std::max(limit, 1))}));
+}
+
+absl::Status AlarmStore::PostponeHazardDue(const std::string& alarm_id, absl::Time when) {
+  return pool_->Command({"ZADD", Key("hazard-due"), "XX", Ms(when), alarm_id}).status();
+}
+
+absl::Status AlarmStore::PostponeClearNote(const std::string& alarm_id, absl::Time when) {
+  return pool_->Command({"ZADD", Key("hazard-clear"), "XX", Ms(when), alarm_id}).status();
 }
 
 absl::Status AlarmStore::MarkClearNoted(const std::string& alarm_id) {

@@ -50,6 +50,9 @@ struct CommitResult {
   std::vector<::firegrid::events::v1::Envelope> dispatch_events;
 };
 
+// Every transition is appended to the alarm's history, except that beyond 50 entries the oldest
+// repeats are dropped from it (the count and the audit stream keep them all).
+//
 // Alarms in Redis (prefix default "fg:monitoring"):
 //   <p>:alm:<alarm id>             hash {data: Alarm, ver}
 //   <p>:active:<device>:<type>     string: the device's active alarm id of the type (at most
@@ -61,8 +64,9 @@ struct CommitResult {
 //   <p>:cnt:b:<building> / <p>:cnt:t:<tier>     hash "<type>:<state>" (enum names) → count of
 //                                  open alarms (CLEARED_ACK is not counted)
 //   <p>:hazard-due                 sorted set alarm id → when to file its hazard (ms)
-//   <p>:hazard-clear               sorted set alarm id → when it cleared (ms), for alarms with
-//                                  a hazard whose hazard has not been told yet
+//   <p>:hazard-clear               sorted set alarm id → when to tell its hazard of its clear
+//                                  (ms; the clear's time, later after a failed try), for
+//                                  cleared alarms with a hazard not told yet
 //   <p>:seen                       sorted set device id → offline deadline (ms)
 //   <p>:audit                      stream: one entry per alarm transition (alarm, device,
 //                                  building, action, from, to, actor, note, at_ms), written in
@@ -121,9 +125,13 @@ class AlarmStore final : public StateRepository {
   absl::StatusOr<v1::Alarm> MarkHazardFiled(const std::string& alarm_id,
                                             const std::string& hazard_id, absl::Time now);
   absl::Status DropHazardDue(const std::string& alarm_id);
-  // Cleared alarms with a hazard whose hazard has not been told yet.
-  absl::StatusOr<std::vector<std::string>> ClearNotesDue(int limit);
+  // Cleared alarms with a hazard whose hazard has not been told yet, due at `now`.
+  absl::StatusOr<std::vector<std::string>> ClearNotesDue(absl::Time now, int limit);
   absl::Status MarkClearNoted(const std::string& alarm_id);
+  // After a failed try: the entry (if still queued) is due again at `when`, so that it does
+  // not hold up the entries behind it.
+  absl::Status PostponeHazardDue(const std::string& alarm_id, absl::Time when);
+  absl::Status PostponeClearNote(const std::string& alarm_id, absl::Time when);
 
   // Offline detection: each device's deadline (last seen + missed periods × heartbeat period)
   // only ever moves forward (ZADD GT); devices whose deadline passed at `now`.

@@ -271,6 +271,24 @@ TEST_F(AlarmStoreTest, RepeatRaisesTheCountAndMakesNoNewAlarm) {
   EXPECT_EQ(store_->Count("bld_1", "")->active(), 1);
 }
 
+TEST_F(AlarmStoreTest, AFlappingConditionKeepsTheHistoryBoundedButCountsEveryRepeat) {
+  ASSERT_TRUE(Raise("dev-a", "alm_1").ok());
+  ASSERT_TRUE(store_->Acknowledge("alm_1", "u-1", "", kT0, "").ok());
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(
+        store_
+            ->Commit(Commit(Device("dev-a"), 1 + i, {Action(AlarmAction::Kind::kRepeat, "alm_1")}))
+            .ok());
+  }
+  v1::Alarm a = *store_->Get("alm_1");
+  EXPECT_EQ(a.count(), 61);
+  EXPECT_EQ(a.history_size(), 50);
+  EXPECT_EQ(a.history(0).action(), "raise");
+  EXPECT_EQ(a.history(1).action(), "acknowledge");
+  EXPECT_EQ(a.history(49).action(), "repeat");
+  EXPECT_EQ(Len("XLEN", "audit"), 62);
+}
+
 TEST_F(AlarmStoreTest, ClearMovesTheCountersAndAcknowledgeDropsItFromTheOpenIndex) {
   ASSERT_TRUE(Raise("dev-a", "alm_1").ok());
   ASSERT_TRUE(store_
@@ -431,14 +449,14 @@ TEST_F(AlarmStoreTest, HazardFiledOnAnAlarmIsRecordedOnceAndItsClearIsQueuedForT
   // Again (a retry after a lost reply): no second record.
   ASSERT_TRUE(store_->MarkHazardFiled("alm_1", "hz_1", kT0).ok());
   EXPECT_EQ(store_->Get("alm_1")->version(), 2);
-  EXPECT_THAT(*store_->ClearNotesDue(10), IsEmpty());
+  EXPECT_THAT(*store_->ClearNotesDue(kT0, 10), IsEmpty());
 
   ASSERT_TRUE(
       store_->Commit(Commit(Device("dev-a"), 1, {Action(AlarmAction::Kind::kClear, "alm_1")}))
           .ok());
-  EXPECT_THAT(*store_->ClearNotesDue(10), ElementsAre("alm_1"));
+  EXPECT_THAT(*store_->ClearNotesDue(kT0, 10), ElementsAre("alm_1"));
   ASSERT_TRUE(store_->MarkClearNoted("alm_1").ok());
-  EXPECT_THAT(*store_->ClearNotesDue(10), IsEmpty());
+  EXPECT_THAT(*store_->ClearNotesDue(kT0, 10), IsEmpty());
   EXPECT_THAT(OutboxTypes(), ElementsAre("AlarmRaised", "AlarmHazardFiled", "AlarmCleared"));
 }
 
@@ -449,7 +467,7 @@ TEST_F(AlarmStoreTest, HazardFiledForAnAlarmThatClearedMeanwhileQueuesItsClearNo
           .ok());
   ASSERT_TRUE(store_->MarkHazardFiled("alm_1", "hz_1", kT0).ok());
   EXPECT_EQ(store_->Get("alm_1")->hazard_id(), "hz_1");
-  EXPECT_THAT(*store_->ClearNotesDue(10), ElementsAre("alm_1"));
+  EXPECT_THAT(*store_->ClearNotesDue(kT0, 10), ElementsAre("alm_1"));
 }
 
 TEST_F(AlarmStoreTest, ManualClearRewritesTheDeviceStateAndFreesTheActiveSlot) {
@@ -469,7 +487,7 @@ TEST_F(AlarmStoreTest, ManualClearRewritesTheDeviceStateAndFreesTheActiveSlot) {
   EXPECT_EQ(st.version, 2);
   ASSERT_EQ(st.state.conditions_size(), 1);
   EXPECT_EQ(st.state.conditions(0).alarm_id(), "");
-  EXPECT_THAT(*store_->ClearNotesDue(10), ElementsAre("alm_1"));
+  EXPECT_THAT(*store_->ClearNotesDue(kT0, 10), ElementsAre("alm_1"));
   EXPECT_EQ(store_->Clear("alm_1", "u-1", "again", kT0, "").status().code(),
             absl::StatusCode::kFailedPrecondition);
   // The condition rising again is a new alarm.

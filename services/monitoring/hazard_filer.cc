@@ -23,32 +23,37 @@ std::string ClearNote(const v1::Alarm& a) {
 }  // namespace
 
 HazardFiler::HazardFiler(AlarmStore* alarms, const Rules* rules, HazardsLink* hazards,
-                         DeviceDirectory* buildings, Clock* clock, int batch)
+                         DeviceDirectory* buildings, Clock* clock, int batch,
+                         absl::Duration retry_after)
     : alarms_(alarms),
       rules_(rules),
       hazards_(hazards),
       buildings_(buildings),
       clock_(clock),
-      batch_(batch < 1 ? 1 : batch) {}
+      batch_(batch < 1 ? 1 : batch),
+      retry_after_(retry_after) {}
 
 HazardFiler::~HazardFiler() { Stop(); }
 
 void HazardFiler::Fail(const std::string& what, const std::string& alarm_id,
                        const absl::Status& s) {
   failures_.fetch_add(1);
-  log::Warn("hazard filer: " + what + " failed; retried next round",
+  log::Warn("hazard filer: " + what + " failed; tried again later",
             {{"alarm_id", alarm_id}, {"error", s.ToString()}});
 }
 
 bool HazardFiler::FileOne(const std::string& alarm_id, absl::Time now) {
+  const auto postpone = [&](const std::string& what, const absl::Status& s) {
+    Fail(what, alarm_id, s);
+    absl::Status p = alarms_->PostponeHazardDue(alarm_id, now + retry_after_);
+    if (!p.ok()) Fail("postponing the entry", alarm_id, p);
+    return false;
+  };
   absl::StatusOr<v1::Alarm> alarm = alarms_->Get(alarm_id);
   if (alarm.status().code() == absl::StatusCode::kNotFound) {
     return alarms_->DropHazardDue(alarm_id).ok();
   }
-  if (!alarm.ok()) {
-    Fail("reading the alarm", alarm_id, alarm.status());
-    return false;
-  }
+  if (!alarm.ok()) return postpone("reading the alarm", alarm.status());
   const config::v1::HazardFiling* filing = rules_->HazardFilingOf(alarm->rule_id());
   if (!IsActive(alarm->state()) || filing == nullptr) {
     // Cleared before its hazard was due (or its rule files none any more): no hazard.
@@ -57,20 +62,16 @@ bool HazardFiler::FileOne(const std::string& alarm_id, absl::Time now) {
     return s.ok();
   }
   absl::StatusOr<v1::BuildingView> building = buildings_->GetBuilding(alarm->building_id());
-  if (!building.ok()) {
-    Fail("reading the building", alarm_id, building.status());
-    return false;
-  }
+  if (!building.ok()) return postpone("reading the building", building.status());
   absl::StatusOr<std::string> hazard_id = hazards_->FileHazard(*alarm, *filing, *building);
-  if (!hazard_id.ok()) {
-    Fail("filing the hazard", alarm_id, hazard_id.status());
-    return false;
-  }
+  if (!hazard_id.ok()) return postpone("filing the hazard", hazard_id.status());
   absl::StatusOr<v1::Alarm> marked = alarms_->MarkHazardFiled(alarm_id, *hazard_id, now);
-  if (!marked.ok()) {
+  if (marked.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // The alarm records another hazard: nothing this filer can settle; it leaves the queue.
     Fail("recording the hazard", alarm_id, marked.status());
-    return false;
+    return alarms_->DropHazardDue(alarm_id).ok();
   }
+  if (!marked.ok()) return postpone("recording the hazard", marked.status());
   filed_.fetch_add(1);
   log::Info("hazard filed for alarm", {{"alarm_id", alarm_id},
                                        {"hazard_id", *hazard_id},
@@ -79,25 +80,24 @@ bool HazardFiler::FileOne(const std::string& alarm_id, absl::Time now) {
   return true;
 }
 
-bool HazardFiler::NoteOne(const std::string& alarm_id) {
+bool HazardFiler::NoteOne(const std::string& alarm_id, absl::Time now) {
+  const auto postpone = [&](const std::string& what, const absl::Status& s) {
+    Fail(what, alarm_id, s);
+    absl::Status p = alarms_->PostponeClearNote(alarm_id, now + retry_after_);
+    if (!p.ok()) Fail("postponing the entry", alarm_id, p);
+    return false;
+  };
   absl::StatusOr<v1::Alarm> alarm = alarms_->Get(alarm_id);
   if (!alarm.ok() && alarm.status().code() != absl::StatusCode::kNotFound) {
-    Fail("reading the alarm", alarm_id, alarm.status());
-    return false;
+    return postpone("reading the alarm", alarm.status());
   }
   if (alarm.ok() && !alarm->hazard_id().empty()) {
     absl::Status s = hazards_->NoteCleared(*alarm, ClearNote(*alarm));
-    if (!s.ok()) {
-      Fail("telling the hazard of the clear", alarm_id, s);
-      return false;
-    }
+    if (!s.ok()) return postpone("telling the hazard of the clear", s);
     noted_.fetch_add(1);
   }
   absl::Status s = alarms_->MarkClearNoted(alarm_id);
-  if (!s.ok()) {
-    Fail("taking the clear off the queue", alarm_id, s);
-    return false;
-  }
+  if (!s.ok()) return postpone("taking the clear off the queue", s);
   return true;
 }
 
@@ -107,9 +107,9 @@ absl::StatusOr<int> HazardFiler::RunOnce() {
   absl::StatusOr<std::vector<std::string>> due = alarms_->HazardsDue(now, batch_);
   if (!due.ok()) return due.status();
   for (const std::string& id : *due) done += FileOne(id, now) ? 1 : 0;
-  absl::StatusOr<std::vector<std::string>> notes = alarms_->ClearNotesDue(batch_);
+  absl::StatusOr<std::vector<std::string>> notes = alarms_->ClearNotesDue(now, batch_);
   if (!notes.ok()) return notes.status();
-  for (const std::string& id : *notes) done += NoteOne(id) ? 1 : 0;
+  for (const std::string& id : *notes) done += NoteOne(id, now) ? 1 : 0;
   return done;
 }
 

@@ -23,14 +23,16 @@ namespace firegrid::monitoring {
 //   queue without a hazard;
 // - tells the hazards of cleared alarms that their alarm cleared (HazardsLink::NoteCleared,
 //   with the clear's note) and takes them off that queue.
-// An entry whose call fails stays for the next round (counted in failures()). A crash or a lost
+// An entry whose call fails stays queued, due again `retry_after` later (counted in
+// failures()), so that it does not hold up the entries behind it. A crash or a lost
 // reply between FileHazard and MarkHazardFiled, or two replicas filing at once, still make one
 // hazard: the hazards service returns the same hazard for the same idempotency key.
 class HazardFiler {
  public:
   // All must outlive the filer. `batch`: entries of each queue taken per round.
   HazardFiler(AlarmStore* alarms, const Rules* rules, HazardsLink* hazards,
-              DeviceDirectory* buildings, Clock* clock, int batch = 100);
+              DeviceDirectory* buildings, Clock* clock, int batch = 100,
+              absl::Duration retry_after = absl::Seconds(30));
   ~HazardFiler();  // Stop()
   HazardFiler(const HazardFiler&) = delete;
   HazardFiler& operator=(const HazardFiler&) = delete;
@@ -50,10 +52,9 @@ class HazardFiler {
   int64_t noted() const { return noted_.load(); }
 
  private:
-  // The queue entry was settled (true), left for later (false; counted), or the queue read
-  // failed.
+  // Whether the queue entry was settled; false: postponed by retry_after (counted).
   bool FileOne(const std::string& alarm_id, absl::Time now);
-  bool NoteOne(const std::string& alarm_id);
+  bool NoteOne(const std::string& alarm_id, absl::Time now);
   void Fail(const std::string& what, const std::string& alarm_id, const absl::Status& s);
 
   AlarmStore* alarms_;
@@ -62,6 +63,7 @@ class HazardFiler {
   DeviceDirectory* buildings_;
   Clock* clock_;
   int batch_;
+  absl::Duration retry_after_;
   std::atomic<int64_t> failures_{0};
   std::atomic<int64_t> filed_{0};
   std::atomic<int64_t> noted_{0};

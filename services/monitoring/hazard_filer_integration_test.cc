@@ -150,7 +150,8 @@ TEST_F(HazardFilerTest, OneHazardWhenTheReplyIsLostAfterFilingAndTheRoundRunsAga
   EXPECT_EQ(*filer.RunOnce(), 0);
   EXPECT_EQ(filer.failures(), 1);
   EXPECT_EQ(store_->Get("alm_1")->hazard_id(), "");
-  EXPECT_THAT(*store_->HazardsDue(kT0, 10), ElementsAre("alm_1"));
+  EXPECT_THAT(*store_->HazardsDue(kT0 + absl::Seconds(30), 10), ElementsAre("alm_1"));
+  clock_.Advance(absl::Seconds(30));
   EXPECT_EQ(*filer.RunOnce(), 1);
   EXPECT_EQ(hazards_.file_calls(), 2);
   ASSERT_EQ(hazards_.filed().size(), 1u);
@@ -226,23 +227,49 @@ TEST_F(HazardFilerTest, AManualClearOfAFiledAlarmIsNoted) {
   EXPECT_EQ(hazards_.note_of("alm_1"), "pump repaired");
 }
 
-TEST_F(HazardFilerTest, FailedCallsLeaveTheirEntriesForTheNextRound) {
+TEST_F(HazardFilerTest, FailedCallsLeaveTheirEntriesQueuedForALaterRound) {
   Raise("dev-a", "alm_1");
   hazards_.Fail(absl::UnavailableError("hazards down"));
   EXPECT_EQ(Run(), 0);
   EXPECT_EQ(filer_->failures(), 1);
-  EXPECT_THAT(*store_->HazardsDue(kT0, 10), ElementsAre("alm_1"));
   hazards_.Fail(absl::OkStatus());
+  // Due again after the retry delay, not before.
+  EXPECT_EQ(Run(), 0);
+  clock_.Advance(absl::Seconds(30));
   ASSERT_EQ(Run(), 1);
+  EXPECT_EQ(hazards_.filed().size(), 1u);
 
   ClearByDevice("dev-a", "alm_1");
   hazards_.Fail(absl::UnavailableError("hazards down"));
   EXPECT_EQ(Run(), 0);
   EXPECT_EQ(filer_->failures(), 2);
-  EXPECT_THAT(*store_->ClearNotesDue(10), ElementsAre("alm_1"));
   hazards_.Fail(absl::OkStatus());
+  EXPECT_THAT(*store_->ClearNotesDue(clock_.Now(), 10), IsEmpty());
+  clock_.Advance(absl::Seconds(30));
+  EXPECT_THAT(*store_->ClearNotesDue(clock_.Now(), 10), ElementsAre("alm_1"));
   EXPECT_EQ(Run(), 1);
-  EXPECT_THAT(*store_->ClearNotesDue(10), IsEmpty());
+  EXPECT_THAT(*store_->ClearNotesDue(clock_.Now() + absl::Hours(1), 10), IsEmpty());
+  EXPECT_THAT(hazards_.noted(), ElementsAre("alm_1"));
+}
+
+TEST_F(HazardFilerTest, AFailingEntryDoesNotHoldUpTheOnesBehindIt) {
+  HazardFiler one_at_a_time(store_.get(), &TheRules(), &hazards_, &buildings_, &clock_, 1);
+  DeviceCommit c = Base("dev-x", 0);
+  c.device.set_building_id("bld_unknown");
+  c.building.set_building_id("bld_unknown");
+  AlarmAction a;
+  a.kind = AlarmAction::Kind::kRaise;
+  a.rule_id = "hydrant-pressure-low";
+  a.type = v1::ALARM_TYPE_LOW_PRESSURE;
+  a.alarm_id = "alm_0";
+  c.actions = {a};
+  ASSERT_TRUE(store_->Commit(c).ok());
+  clock_.Advance(absl::Seconds(1));
+  Raise("dev-a", "alm_1");
+  EXPECT_EQ(*one_at_a_time.RunOnce(), 0);
+  EXPECT_EQ(*one_at_a_time.RunOnce(), 1);
+  ASSERT_EQ(hazards_.filed().size(), 1u);
+  EXPECT_EQ(hazards_.filed()[0].alarm.alarm_id(), "alm_1");
 }
 
 TEST_F(HazardFilerTest, AnUnknownBuildingLeavesTheEntryForLater) {
@@ -258,7 +285,13 @@ TEST_F(HazardFilerTest, AnUnknownBuildingLeavesTheEntryForLater) {
   ASSERT_TRUE(store_->Commit(c).ok());
   EXPECT_EQ(Run(), 0);
   EXPECT_EQ(filer_->failures(), 1);
-  EXPECT_THAT(*store_->HazardsDue(kT0, 10), ElementsAre("alm_x"));
+  EXPECT_THAT(*store_->HazardsDue(kT0 + absl::Seconds(30), 10), ElementsAre("alm_x"));
+  v1::BuildingView b = *buildings_.GetBuilding("bld_1");
+  b.set_building_id("bld_new");
+  buildings_.Put(b);
+  clock_.Advance(absl::Seconds(30));
+  EXPECT_EQ(Run(), 1);
+  EXPECT_EQ(hazards_.filed().size(), 1u);
 }
 
 TEST_F(HazardFilerTest, StartedFilerFilesWithoutBeingAsked) {
