@@ -125,9 +125,12 @@ class AlarmStore::Tx {
     }
     if (from != to) {
       for (const std::string& key : Scopes(*a, "cnt")) {
-        if (IsOpen(from))
+        if (IsOpen(from)) {
           w_.commands.push_back({"HINCRBY", key, CounterField(a->type(), from), "-1"});
-        if (IsOpen(to)) w_.commands.push_back({"HINCRBY", key, CounterField(a->type(), to), "1"});
+        }
+        if (IsOpen(to)) {
+          w_.commands.push_back({"HINCRBY", key, CounterField(a->type(), to), "1"});
+        }
       }
       if (IsOpen(from) && !IsOpen(to)) {
         for (const std::string& key : Scopes(*a, "open")) {
@@ -136,30 +139,26 @@ class AlarmStore::Tx {
       }
     }
     // Kept for the audit retention (entries older than it are trimmed as new ones arrive).
-    w_.commands.push_back({"XADD",
-                           s_->Key("audit"),
-                           "MINID",
-                           "~",
-                           absl::StrCat(absl::ToUnixMillis(now_ - kAuditRetention)),
-                           "*",
-                           "alarm",
-                           a->alarm_id(),
-                           "device",
-                           a->device_id(),
-                           "building",
-                           a->building_id(),
-                           "action",
-                           t.action(),
-                           "from",
-                           StateName(from),
-                           "to",
-                           StateName(to),
-                           "actor",
-                           actor,
-                           "note",
-                           note,
-                           "at_ms",
-                           Ms(now_)});
+    std::vector<std::string> audit = {"XADD",
+                                      s_->Key("audit"),
+                                      "MINID",
+                                      "~",
+                                      Ms(std::max(now_ - kAuditRetention, absl::UnixEpoch())),
+                                      "*"};
+    const std::pair<const char*, std::string> fields[] = {{"alarm", a->alarm_id()},
+                                                          {"device", a->device_id()},
+                                                          {"building", a->building_id()},
+                                                          {"action", t.action()},
+                                                          {"from", StateName(from)},
+                                                          {"to", StateName(to)},
+                                                          {"actor", actor},
+                                                          {"note", note},
+                                                          {"at_ms", Ms(now_)}};
+    for (const auto& [field, value] : fields) {
+      audit.push_back(field);
+      audit.push_back(value);
+    }
+    w_.commands.push_back(std::move(audit));
     return t;
   }
 
@@ -237,7 +236,11 @@ absl::StatusOr<StoredState> ParseState(const std::string& device_id, const redis
     return absl::DataLossError(absl::StrCat("device ", device_id, ": sver ", sver.str));
   }
   if (!st.IsNil() && !out.state.ParseFromString(st.str)) {
-    return absl::DataLossError(absl::StrCat("device ", device_id, ": state does not decode"));
+    // One device's damaged state must not stop the batches it is in: it starts afresh (its
+    // next commit, at the stored version, overwrites it).
+    log::Error("device state does not decode; starting it afresh",
+               {{"device_id", device_id}, {"sver", out.version}});
+    out.state.Clear();
   }
   return out;
 }
@@ -246,8 +249,9 @@ absl::StatusOr<StoredState> ParseState(const std::string& device_id, const redis
 Pre StatePrecondition(const std::string& key, const std::string& device_id, int64_t version) {
   const std::string msg =
       absl::StrCat("device ", device_id, " state is no longer at version ", version);
-  if (version == 0)
+  if (version == 0) {
     return Pre{Pre::Kind::kAbsent, key, "sver", "", absl::StatusCode::kAborted, msg};
+  }
   return Pre{Pre::Kind::kEquals,         key, "sver", absl::StrCat(version),
              absl::StatusCode::kAborted, msg};
 }

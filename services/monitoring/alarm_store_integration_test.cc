@@ -184,6 +184,18 @@ TEST_F(AlarmStoreTest, LoadStatesGivesVersionZeroForUnwrittenDevicesAndTheCommit
   EXPECT_EQ((*states)[1].state.sequence(), 7u);
 }
 
+TEST_F(AlarmStoreTest, ADeviceStateThatDoesNotDecodeStartsAfreshAtItsVersion) {
+  ASSERT_TRUE(
+      pool_->Command({"HSET", prefix_ + ":dev:dev-a", "st", "\xff\xff not a state", "sver", "3"})
+          .ok());
+  absl::StatusOr<std::vector<StoredState>> states = store_->LoadStates({"dev-a"});
+  ASSERT_TRUE(states.ok()) << states.status();
+  EXPECT_EQ((*states)[0].version, 3);
+  EXPECT_EQ((*states)[0].state.sequence(), 0u);
+  EXPECT_TRUE(store_->Commit(Commit(Device("dev-a"), 3, {})).ok());
+  EXPECT_EQ(store_->LoadStates({"dev-a"})->at(0).state.sequence(), 4u);
+}
+
 TEST_F(AlarmStoreTest, CommittedRaiseIsReadListedAndCountedForTheBuildingAndEveryTier) {
   absl::StatusOr<CommitResult> r = Raise("dev-a", "alm_1");
   ASSERT_TRUE(r.ok()) << r.status();
