@@ -26,8 +26,6 @@ constexpr char kProducer[] = "monitoring";
 // A transition whose alarm moved under it (a person acknowledged it meanwhile, or another
 // replica won) is built again from a fresh read, at most this many times.
 constexpr int kAttempts = 8;
-// How many index entries one List call examines at most (filters may reject many).
-constexpr int kScanBudget = 2000;
 constexpr int kScanBatch = 200;
 // Alarms of one index raised in the same millisecond that one page boundary can tell apart.
 constexpr int kMaxTies = 1000;
@@ -549,9 +547,11 @@ absl::StatusOr<AlarmStore::Page> AlarmStore::List(const Query& q) {
   const int limit = std::clamp(q.limit, 1, 500);
   FG_ASSIGN_OR_RETURN(std::optional<Cursor> cursor, DecodeCursor(q.after));
 
+  const int budget = std::max(q.scan_budget, 1);
   Page page;
   int examined = 0;
   while (true) {
+    const int room = std::min(kScanBatch, budget - examined);
     // The next entries after the cursor, newest first: the rest of the cursor's millisecond
     // (members below it: ZREVRANGEBYSCORE orders ties by member, descending), then older ones.
     std::vector<Cursor> batch;
@@ -561,12 +561,12 @@ absl::StatusOr<AlarmStore::Page> AlarmStore::List(const Query& q) {
                           ParseScored(pool_->Command({"ZREVRANGEBYSCORE", key, s, s, "WITHSCORES",
                                                       "LIMIT", "0", absl::StrCat(kMaxTies)})));
       for (Cursor& t : ties) {
-        if (t.member < cursor->member && batch.size() < static_cast<size_t>(kScanBatch)) {
+        if (t.member < cursor->member && batch.size() < static_cast<size_t>(room)) {
           batch.push_back(std::move(t));
         }
       }
     }
-    const int want = kScanBatch - static_cast<int>(batch.size());
+    const int want = room - static_cast<int>(batch.size());
     bool more = true;
     if (want > 0) {
       const std::string max = cursor ? absl::StrCat("(", cursor->score) : "+inf";
@@ -600,7 +600,7 @@ absl::StatusOr<AlarmStore::Page> AlarmStore::List(const Query& q) {
       }
     }
     if (!more) return page;
-    if (examined >= kScanBudget) {
+    if (examined >= budget) {
       // The call is bounded: a short page with a cursor to go on from.
       page.next = EncodeCursor(*cursor);
       return page;

@@ -100,6 +100,9 @@ class AlarmStore final : public StateRepository {
     std::string device_id;
     int limit = 50;
     std::string after;
+    // Index entries one call examines at most (filters may reject many): past it, the page
+    // is short (maybe empty) and `next` goes on from where it stopped.
+    int scan_budget = 2000;
   };
   absl::StatusOr<Page> List(const Query& query);
   // The counters of a building or a tier (6, 9 or 12 digits).

@@ -545,6 +545,31 @@ TEST_F(AlarmStoreTest, ListPagesNewestFirstAcrossAlarmsRaisedInTheSameMillisecon
   EXPECT_EQ(store_->List(q).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(AlarmStoreTest, AListingExaminesAtMostItsScanBudgetAndGoesOnFromWhereItStopped) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(Raise(absl::StrCat("dev-", i), absl::StrCat("alm_", i), 0, "hydrant-pressure-low",
+                      v1::ALARM_TYPE_LOW_PRESSURE, kT0 + absl::Seconds(i))
+                    .ok());
+  }
+  // The only fault, and the oldest alarm.
+  ASSERT_TRUE(
+      Raise("panel-1", "alm_f", 0, "fault", v1::ALARM_TYPE_FAULT, kT0 - absl::Hours(1)).ok());
+  AlarmStore::Query q = ByBuilding("bld_1");
+  q.types = {v1::ALARM_TYPE_FAULT};
+  q.scan_budget = 10;
+  int calls = 0;
+  std::vector<std::string> found;
+  do {
+    absl::StatusOr<AlarmStore::Page> p = store_->List(q);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const v1::Alarm& a : p->alarms) found.push_back(a.alarm_id());
+    q.after = p->next;
+    ASSERT_LT(++calls, 10);
+  } while (!q.after.empty());
+  EXPECT_THAT(found, ElementsAre("alm_f"));
+  EXPECT_EQ(calls, 3);  // 10 + 10 + 6 entries
+}
+
 TEST_F(AlarmStoreTest, RepeatsRacingAcknowledgementsAndHazardFilingsLoseNoUpdate) {
   constexpr int kDevices = 20;
   constexpr int kRounds = 10;
