@@ -25,6 +25,10 @@ class AlarmApi {
   absl::StatusOr<v1::Alarm> Clear(const auth::Principal& p, const v1::ClearAlarmRequest& r);
 
  private:
+  // The alarm's building from the projection; when the projection does not know it, a view of
+  // what the alarm records (its id, name and tier path: tier roles keep their access).
+  absl::StatusOr<v1::BuildingView> BuildingOf(const v1::Alarm& alarm);
+
   AlarmStore* alarms_;
   DeviceDirectory* buildings_;
   Clock* clock_;

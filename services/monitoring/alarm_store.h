@@ -11,6 +11,7 @@
 #include "firegrid/monitoring/v1/events.pb.h"
 #include "firegrid/monitoring/v1/monitoring.pb.h"
 #include "firegrid/monitoring/v1/state.pb.h"
+#include "libs/common/ids.h"
 #include "libs/redis/pool.h"
 #include "services/monitoring/engine.h"
 #include "services/monitoring/repositories.h"
@@ -49,16 +50,27 @@ struct CommitResult {
   std::vector<::firegrid::events::v1::Envelope> dispatch_events;
 };
 
+// Every transition is appended to the alarm's history, except that beyond 50 entries the oldest
+// repeats are dropped from it (the count and the audit stream keep them all).
+//
 // Alarms in Redis (prefix default "fg:monitoring"):
 //   <p>:alm:<alarm id>             hash {data: Alarm, ver}
-//   <p>:active:<device>:<type>     the device's active alarm of the type (at most one)
+//   <p>:active:<device>:<type>     string: the device's active alarm id of the type (at most
+//                                  one); <type> is the AlarmType name, e.g. ALARM_TYPE_FIRE
 //   <p>:alms:b:<building> / <p>:alms:t:<tier>   sorted sets by raise time (ms): every alarm,
 //                                  for the building and its community, street and district
+//                                  (the 12-, 9- and 6-digit prefixes of its tier path)
 //   <p>:open:b:<building> / <p>:open:t:<tier>   the same for alarms not CLEARED_ACK
-//   <p>:cnt:b:<building> / <p>:cnt:t:<tier>     hash "<type>:<state>" → count of open alarms
+//   <p>:cnt:b:<building> / <p>:cnt:t:<tier>     hash "<type>:<state>" (enum names) → count of
+//                                  open alarms (CLEARED_ACK is not counted)
 //   <p>:hazard-due                 sorted set alarm id → when to file its hazard (ms)
-//   <p>:hazard-clear               sorted set alarm id → when its hazard was told of the clear
+//   <p>:hazard-clear               sorted set alarm id → when to tell its hazard of its clear
+//                                  (ms; the clear's time, later after a failed try), for
+//                                  cleared alarms with a hazard not told yet
 //   <p>:seen                       sorted set device id → offline deadline (ms)
+//   <p>:audit                      stream: one entry per alarm transition (alarm, device,
+//                                  building, action, from, to, actor, note, at_ms), written in
+//                                  the same atomic write as the transition; kept a year
 // and the device's state in its registry hash (fields st, sver).
 class AlarmStore final : public StateRepository {
  public:
@@ -88,6 +100,9 @@ class AlarmStore final : public StateRepository {
     std::string device_id;
     int limit = 50;
     std::string after;
+    // Index entries one call examines at most (filters may reject many): past it, the page
+    // is short (maybe empty) and `next` goes on from where it stopped.
+    int scan_budget = 2000;
   };
   absl::StatusOr<Page> List(const Query& query);
   // The counters of a building or a tier (6, 9 or 12 digits).
@@ -107,13 +122,19 @@ class AlarmStore final : public StateRepository {
   // The hazard queue (the rule's HazardFiling.after after the raise): alarm ids due at `now`.
   absl::StatusOr<std::vector<std::string>> HazardsDue(absl::Time now, int limit);
   // Records the filed hazard on the alarm (AlarmHazardFiled event, history "hazard_filed")
-  // and takes it off the queue; an alarm no longer active is just taken off (no hazard).
+  // and takes it off the queue. An alarm that cleared meanwhile gets the hazard recorded too
+  // (the hazard exists) and its clear queued for the hazard (ClearNotesDue). Recording the same
+  // hazard again changes nothing.
   absl::StatusOr<v1::Alarm> MarkHazardFiled(const std::string& alarm_id,
                                             const std::string& hazard_id, absl::Time now);
   absl::Status DropHazardDue(const std::string& alarm_id);
-  // Cleared alarms with a hazard whose hazard has not been told yet.
-  absl::StatusOr<std::vector<std::string>> ClearNotesDue(int limit);
+  // Cleared alarms with a hazard whose hazard has not been told yet, due at `now`.
+  absl::StatusOr<std::vector<std::string>> ClearNotesDue(absl::Time now, int limit);
   absl::Status MarkClearNoted(const std::string& alarm_id);
+  // After a failed try: the entry (if still queued) is due again at `when`, so that it does
+  // not hold up the entries behind it.
+  absl::Status PostponeHazardDue(const std::string& alarm_id, absl::Time when);
+  absl::Status PostponeClearNote(const std::string& alarm_id, absl::Time when);
 
   // Offline detection: each device's deadline (last seen + missed periods × heartbeat period)
   // only ever moves forward (ZADD GT); devices whose deadline passed at `now`.
@@ -124,10 +145,18 @@ class AlarmStore final : public StateRepository {
   absl::Status Unwatch(const std::string& device_id) override;
 
  private:
+  struct Loaded;  // an alarm as read, with its stored version
+  class Tx;       // one atomic write of alarm transitions (alarm_store.cc)
+
+  absl::StatusOr<std::optional<Loaded>> Load(const std::string& alarm_id);
+  absl::StatusOr<CommitResult> CommitOnce(const DeviceCommit& commit);
+  std::string Key(const std::string& a, const std::string& b = "") const;
+
   redis::Pool* pool_;
   std::string prefix_;
   std::string outbox_key_;
   const Rules* rules_;
+  RandomIdGenerator ids_;  // event ids
 };
 
 }  // namespace firegrid::monitoring
