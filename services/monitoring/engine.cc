@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "google/protobuf/util/message_differencer.h"
 
 namespace firegrid::monitoring {
 
@@ -182,17 +181,11 @@ absl::Duration HeartbeatOf(const v1::Device& device) {
 }
 
 bool SameBits(const v1::StateBits& a, const v1::StateBits& b) {
-  return a.SerializeAsString() == b.SerializeAsString();
-}
-
-bool SameConditions(const v1::DeviceState& a, const v1::DeviceState& b) {
-  if (a.conditions_size() != b.conditions_size()) return false;
-  for (int i = 0; i < a.conditions_size(); ++i) {
-    if (!google::protobuf::util::MessageDifferencer::Equals(a.conditions(i), b.conditions(i))) {
-      return false;
-    }
-  }
-  return true;
+  return a.fire_alarm() == b.fire_alarm() && a.fault() == b.fault() &&
+         a.supervisory() == b.supervisory() && a.shielded() == b.shielded() &&
+         a.started() == b.started() && a.feedback() == b.feedback() && a.delay() == b.delay() &&
+         a.main_power_fault() == b.main_power_fault() &&
+         a.backup_power_fault() == b.backup_power_fault();
 }
 
 Evaluation Unchanged(const v1::DeviceState& state, Evaluation::Verdict verdict,
@@ -205,6 +198,20 @@ Evaluation Unchanged(const v1::DeviceState& state, Evaluation::Verdict verdict,
 }
 
 }  // namespace
+
+Engine::Engine(const Rules* rules, IdGenerator* ids) : rules_(rules), ids_(ids) {
+  by_type_.resize(v1::DeviceType_MAX + 1);
+  for (int t = v1::DeviceType_MIN; t <= v1::DeviceType_MAX; ++t) {
+    if (t == v1::DEVICE_TYPE_UNSPECIFIED || !v1::DeviceType_IsValid(t)) continue;
+    by_type_[t].bits = rules_->StateBitRulesFor(static_cast<v1::DeviceType>(t));
+    by_type_[t].analog = rules_->AnalogRulesFor(static_cast<v1::DeviceType>(t));
+  }
+}
+
+const Engine::TypeRules& Engine::RulesOf(v1::DeviceType type) const {
+  const int t = static_cast<int>(type);
+  return t > 0 && t < static_cast<int>(by_type_.size()) ? by_type_[t] : by_type_[0];
+}
 
 Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& state,
                             const v1::Signal& signal, absl::Time now) const {
@@ -230,6 +237,7 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
   next.set_point(signal.point());
 
   bool changed = !SameBits(state.state(), signal.state()) || state.point() != signal.point();
+  bool conditions_changed = false;
 
   // The device is heard from: its offline alarm clears.
   if (state.offline()) {
@@ -263,49 +271,49 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
   }
 
   // One rule: `met` whether the raise condition holds, `gone` whether it has gone away (for
-  // analog rules: beyond the hysteresis band); neither: keep the condition as it is.
+  // analog rules: beyond the hysteresis band); neither: keep the condition as it is. The
+  // details are only written for an action (most signals have none).
   auto apply = [&](const std::string& rule_id, bool met, bool gone, bool latching,
                    absl::Duration duration, v1::AlarmType type, v1::AlarmSeverity severity,
-                   double value, double limit, const std::string& raise_text,
-                   const std::string& clear_text) {
+                   double value, double limit, auto raise_text, auto clear_text) {
     const v1::ConditionState* before = FindCondition(state, rule_id);
     const bool was_met = before != nullptr && before->met();
     if (!met && !gone) return;  // inside the hysteresis band: nothing moves
-    if (!met && before == nullptr) return;
+    if (!met && (before == nullptr || (!before->met() && !before->has_pending_since() &&
+                                       (latching || before->alarm_id().empty())))) {
+      return;  // nothing to forget
+    }
+    auto action = [&](AlarmAction::Kind kind, std::string alarm_id, absl::Time at,
+                      std::string details) {
+      AlarmAction a;
+      a.kind = kind;
+      a.rule_id = rule_id;
+      a.type = type;
+      a.severity = severity;
+      a.alarm_id = std::move(alarm_id);
+      a.at = at;
+      a.value = value;
+      a.limit = limit;
+      a.details = std::move(details);
+      e.actions.push_back(std::move(a));
+    };
     v1::ConditionState* c = ConditionOf(&next, rule_id);
+    conditions_changed = true;  // below, every path changes the condition or raises
     if (met) {
       if (!was_met) {
         SetTime(t, c->mutable_pending_since());
         c->set_met(true);
         if (!c->alarm_id().empty()) {  // a rising edge while the alarm is active
-          AlarmAction a;
-          a.kind = AlarmAction::Kind::kRepeat;
-          a.rule_id = rule_id;
-          a.type = type;
-          a.severity = severity;
-          a.alarm_id = c->alarm_id();
-          a.at = t;
-          a.value = value;
-          a.limit = limit;
-          a.details = raise_text;
-          e.actions.push_back(std::move(a));
+          action(AlarmAction::Kind::kRepeat, c->alarm_id(), t, raise_text());
           return;
         }
       }
       if (c->alarm_id().empty() && !RunRaised(before, state, duration) &&
           t - TimeOf(c->pending_since()) >= duration) {
-        AlarmAction a;
-        a.kind = AlarmAction::Kind::kRaise;
-        a.rule_id = rule_id;
-        a.type = type;
-        a.severity = severity;
-        a.alarm_id = ids_->NewId("alm");
-        a.at = TimeOf(c->pending_since());
-        a.value = value;
-        a.limit = limit;
-        a.details = raise_text;
-        c->set_alarm_id(a.alarm_id);
-        e.actions.push_back(std::move(a));
+        c->set_alarm_id(ids_->NewId("alm"));
+        action(AlarmAction::Kind::kRaise, c->alarm_id(), TimeOf(c->pending_since()), raise_text());
+      } else if (was_met) {
+        conditions_changed = false;  // still met, still pending or active: as it was
       }
       return;
     }
@@ -313,32 +321,27 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
     c->clear_pending_since();
     c->set_met(false);
     if (!c->alarm_id().empty() && !latching) {
-      AlarmAction a;
-      a.kind = AlarmAction::Kind::kClear;
-      a.rule_id = rule_id;
-      a.type = type;
-      a.severity = severity;
-      a.alarm_id = c->alarm_id();
-      a.at = t;
-      a.value = value;
-      a.limit = limit;
-      a.details = clear_text;
+      action(AlarmAction::Kind::kClear, c->alarm_id(), t, clear_text());
       c->clear_alarm_id();
-      e.actions.push_back(std::move(a));
     }
   };
 
-  const std::string point = PointText(device, signal);
-  for (const cfg::StateBitRule* r : rules_->StateBitRulesFor(device.type())) {
+  const std::string point =
+      signal.point().empty() && device.point().empty() ? std::string() : PointText(device, signal);
+  for (const cfg::StateBitRule* r : RulesOf(device.type()).bits) {
     const bool set = BitOf(signal.state(), r->bit());
     const absl::Duration duration = DurationOf(r->duration());
-    const std::string span = Span(duration);
-    std::string raise_text = absl::StrCat(BitName(r->bit()), point);
-    if (!span.empty()) absl::StrAppend(&raise_text, " 持续 ", span);
-    apply(r->id(), set, !set, r->latching(), duration, r->alarm_type(), r->severity(), 0, 0,
-          raise_text, absl::StrCat(BitName(r->bit()), "恢复", point));
+    apply(
+        r->id(), set, !set, r->latching(), duration, r->alarm_type(), r->severity(), 0, 0,
+        [&] {
+          std::string text = absl::StrCat(BitName(r->bit()), point);
+          const std::string span = Span(duration);
+          if (!span.empty()) absl::StrAppend(&text, " 持续 ", span);
+          return text;
+        },
+        [&] { return absl::StrCat(BitName(r->bit()), "恢复", point); });
   }
-  for (const cfg::AnalogRule* r : rules_->AnalogRulesFor(device.type())) {
+  for (const cfg::AnalogRule* r : RulesOf(device.type()).analog) {
     const v1::AnalogValue* v = ValueOf(signal, r->quantity());
     if (v == nullptr) continue;  // the signal does not report it: the condition stays
     const double x = v->value();
@@ -347,19 +350,24 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
     const double back = below ? r->limit() + r->hysteresis() : r->limit() - r->hysteresis();
     const bool gone = below ? x >= back : x <= back;
     const absl::Duration duration = DurationOf(r->duration());
-    const QuantityText q = TextOf(r->quantity());
-    std::string raise_text =
-        absl::StrCat(q.name, " ", Number(r->quantity(), x), " ", below ? "低于 " : "高于 ",
-                     Number(r->quantity(), r->limit()));
-    const std::string span = Span(duration);
-    if (!span.empty()) absl::StrAppend(&raise_text, " 持续 ", span);
-    std::string clear_text = absl::StrCat(q.name, " ", Number(r->quantity(), x), " 已恢复 (",
-                                          below ? "≥ " : "≤ ", Number(r->quantity(), back), ")");
-    apply(r->id(), past, gone, /*latching=*/false, duration, r->alarm_type(), r->severity(), x,
-          r->limit(), raise_text, clear_text);
+    apply(
+        r->id(), past, gone, /*latching=*/false, duration, r->alarm_type(), r->severity(), x,
+        r->limit(),
+        [&] {
+          std::string text =
+              absl::StrCat(TextOf(r->quantity()).name, " ", Number(r->quantity(), x), " ",
+                           below ? "低于 " : "高于 ", Number(r->quantity(), r->limit()));
+          const std::string span = Span(duration);
+          if (!span.empty()) absl::StrAppend(&text, " 持续 ", span);
+          return text;
+        },
+        [&] {
+          return absl::StrCat(TextOf(r->quantity()).name, " ", Number(r->quantity(), x),
+                              " 已恢复 (", below ? "≥ " : "≤ ", Number(r->quantity(), back), ")");
+        });
   }
 
-  if (!SameConditions(state, next)) changed = true;
+  if (conditions_changed) changed = true;
   e.state_changed = changed || !e.actions.empty();
   return e;
 }

@@ -58,7 +58,7 @@ struct Evaluation {
 class Engine {
  public:
   // `rules` and `ids` must outlive the engine; `ids` makes alarm ids ("alm_<ulid>").
-  Engine(const Rules* rules, IdGenerator* ids) : rules_(rules), ids_(ids) {}
+  Engine(const Rules* rules, IdGenerator* ids);
 
   // The effect of `signal` on `device` whose handled state is `state`, at server time `now`.
   // Order: (boot_epoch, sequence) must be above the state's (a larger boot_epoch restarts the
@@ -90,8 +90,16 @@ class Engine {
                                           const std::string& alarm_id);
 
  private:
+  // The rules of one device type, looked up once (not per signal).
+  struct TypeRules {
+    std::vector<const config::v1::StateBitRule*> bits;
+    std::vector<const config::v1::AnalogRule*> analog;
+  };
+  const TypeRules& RulesOf(v1::DeviceType type) const;
+
   const Rules* rules_;
   IdGenerator* ids_;
+  std::vector<TypeRules> by_type_;  // by DeviceType value; [0] (unspecified) has none
 };
 
 // (boot_epoch, sequence) of `a` is above that of `b`'s state.
