@@ -2,6 +2,7 @@
 // and the alarm actions to commit. Pure: no clock but `now`, no store.
 #include "services/monitoring/engine.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -348,7 +349,9 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
     const bool below = r->direction() == cfg::DIRECTION_BELOW;
     const bool past = below ? x < r->limit() : x > r->limit();
     const double back = below ? r->limit() + r->hysteresis() : r->limit() - r->hysteresis();
-    const bool gone = below ? x >= back : x <= back;
+    // At the band's edge counts as back (0.10 + 0.02 is not exactly 0.12 in binary).
+    const double tolerance = 1e-9 * std::max(1.0, std::fabs(back));
+    const bool gone = below ? x >= back - tolerance : x <= back + tolerance;
     const absl::Duration duration = DurationOf(r->duration());
     apply(
         r->id(), past, gone, /*latching=*/false, duration, r->alarm_type(), r->severity(), x,

@@ -68,8 +68,12 @@ class Engine {
   // device's type: bit rules raise when the bit has been set for the rule's duration (device
   // time since the first signal with it), analog rules when the value has been past the limit
   // for the duration; an active alarm clears when the condition is gone (analog: past the
-  // hysteresis band back inside the limit), except for latching rules; a rising edge of the
-  // condition while its alarm is active is a repeat.
+  // hysteresis band back inside the limit; a value at the band's edge is back), except for
+  // latching rules; a rising edge of the condition while its alarm is active is a repeat. A
+  // signal without a rule's analog quantity leaves that rule's condition as it was.
+  // An alarm a person cleared while its condition still holds is not raised again until the
+  // condition has gone away and come back (AfterManualClear). An INSTALLED device keeps no
+  // pending conditions, so that its runs start afresh when it goes into service.
   Evaluation OnSignal(const v1::Device& device, const v1::DeviceState& state,
                       const v1::Signal& signal, absl::Time now) const;
 

@@ -387,6 +387,17 @@ TEST_F(EngineTest, AValueBeyondTheHysteresisBandClearsTheAlarm) {
   EXPECT_TRUE(e.state_changed);
 }
 
+TEST_F(EngineTest, AValueExactlyAtTheEdgeOfTheHysteresisBandClears) {
+  v1::Device device = MakeDevice(v1::DEVICE_TYPE_HYDRANT_PRESSURE);
+  Feed(device, Pressure(1, kNow, 0.06));
+  const absl::Time t = kNow + absl::Minutes(10);
+  ASSERT_EQ(Feed(device, Pressure(2, t, 0.06), t).actions.size(), 1u);
+  Evaluation e = Feed(device, Pressure(3, t + absl::Minutes(1), 0.12), t);  // 0.10 + 0.02
+  ASSERT_EQ(e.actions.size(), 1u);
+  EXPECT_EQ(e.actions[0].kind, Kind::kClear);
+  EXPECT_EQ(e.actions[0].details, "管网压力 0.12 MPa 已恢复 (≥ 0.12 MPa)");
+}
+
 TEST_F(EngineTest, AValueBeyondTheBandBeforeTheDurationEndsThePendingRun) {
   v1::Device device = MakeDevice(v1::DEVICE_TYPE_HYDRANT_PRESSURE);
   Feed(device, Pressure(1, kNow, 0.06));

@@ -98,6 +98,7 @@ class FakeStates final : public StateRepository {
     std::lock_guard<std::mutex> lock(mu_);
     ++commit_calls;
     const std::string& id = c.device.device_id();
+    if (auto f = fail_commit.find(id); f != fail_commit.end()) return f->second;
     StoredState& stored = states_[id];
     if (stored.version != c.expected_version) {
       ++aborted;
@@ -189,6 +190,7 @@ class FakeStates final : public StateRepository {
   }
 
   std::function<void()> before_commit;
+  std::map<std::string, absl::Status> fail_commit;  // device id → what its commits return
   int load_calls = 0;
   int commit_calls = 0;
   int aborted = 0;

@@ -327,8 +327,16 @@ absl::StatusOr<IngestResult> Ingestor::Handle(const SignalSource& source,
         RunDevice(device, std::move(states[n]), device_signals, source, now, &outcomes);
     if (!st.ok()) {
       // What was committed stays (a retry of the batch finds it as duplicates).
-      failed = st;
-      break;
+      if (absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) {
+        failed = st;
+        break;  // the store is down: the rest would fail the same way
+      }
+      // This device's change cannot be written: the others of the batch still are.
+      log::Error("signals not handled", {{"device_id", device.device_id()},
+                                         {"signals", device_signals.size()},
+                                         {"error", st.ToString()}});
+      if (failed.ok()) failed = st;
+      continue;
     }
     bool heard = false;
     for (size_t k = 0; k < device_signals.size(); ++k) {

@@ -70,7 +70,9 @@ class Ingestor {
   // (boot_epoch, sequence) order). A signal for an unknown device, a device the source may not
   // speak for, a decommissioned device, or malformed or from the future is rejected (counted,
   // logged with the device id, and dropped). UNAVAILABLE when Redis is: the caller retries the
-  // batch (a retry of what was committed counts as duplicates).
+  // batch (a retry of what was committed counts as duplicates). Any other error is a device
+  // whose change could not be written (logged); the batch's other devices are still handled,
+  // and the caller dead-letters the batch.
   absl::StatusOr<IngestResult> Handle(const SignalSource& source, std::vector<v1::Signal> signals);
 
   // Writes the offline deadlines of the devices heard from since the last flush (one pipelined

@@ -202,6 +202,29 @@ TEST_F(IngestorTest, ALostRaceWithADifferentChangeIsReEvaluatedOnTheNewState) {
   EXPECT_EQ(states_.alarms.size(), 2u);
 }
 
+TEST_F(IngestorTest, ADeviceWhoseChangeCannotBeWrittenDoesNotHoldUpTheOthers) {
+  states_.fail_commit["smoke-1"] = absl::InternalError("corrupt entry");
+  absl::StatusOr<IngestResult> r =
+      ingestor_->Handle(Gateway("gw-1"), {Fire("smoke-1", 1, true), Fire("smoke-2", 1, true)});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(states_.Active("smoke-1", v1::ALARM_TYPE_FIRE).empty());
+  EXPECT_FALSE(states_.Active("smoke-2", v1::ALARM_TYPE_FIRE).empty());
+  EXPECT_EQ(dispatched_.size(), 1u);
+}
+
+TEST_F(IngestorTest, ARetryAfterTheStoreWasUnavailableFindsWhatWasCommittedAsDuplicates) {
+  states_.fail_commit["smoke-2"] = absl::UnavailableError("redis down");
+  const std::vector<v1::Signal> batch = {Fire("smoke-1", 1, true), Fire("smoke-2", 1, true)};
+  EXPECT_EQ(ingestor_->Handle(Gateway("gw-1"), batch).status().code(),
+            absl::StatusCode::kUnavailable);
+  states_.fail_commit.clear();
+  IngestResult again = Handle(batch);
+  EXPECT_EQ(again.duplicates, 1);
+  EXPECT_EQ(again.accepted, 1);
+  EXPECT_EQ(states_.alarms.size(), 2u);
+  EXPECT_EQ(dispatched_.size(), 2u);
+}
+
 TEST_F(IngestorTest, AGatewayCannotSpeakForADeviceOfAnotherGateway) {
   IngestResult r = Handle({Fire("other-gw", 1, true)}, Gateway("gw-1"));
   EXPECT_EQ(r.rejected, 1);
