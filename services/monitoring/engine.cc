@@ -21,6 +21,7 @@ namespace {
 // Timestamps outside this range are not valid protobuf timestamps (0001-01-01 .. 9999-12-31).
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
+constexpr uint64_t kMaxSequence = uint64_t{1} << 48;
 
 absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
@@ -222,7 +223,12 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
   if (Malformed(signal)) return Unchanged(state, Evaluation::Verdict::kRejected, "malformed");
   if (!IsNewer(signal, state)) return Unchanged(state, Evaluation::Verdict::kDuplicate);
   const absl::Time t = TimeOf(signal.device_time());
-  if (t > now + rules_->max_clock_skew()) {
+  // A boot epoch (a counter, or the boot time in seconds) is never beyond the present, and no
+  // device sends 2^48 signals in one boot: either would shut out its genuine later signals.
+  const absl::Time horizon = now + rules_->max_clock_skew();
+  if (t > horizon || signal.sequence() > kMaxSequence ||
+      signal.boot_epoch() >
+          static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixSeconds(horizon)))) {
     return Unchanged(state, Evaluation::Verdict::kRejected, "from_the_future");
   }
 

@@ -136,6 +136,24 @@ TEST_F(EngineTest, DeviceTimeBeyondTheClockSkewIsFromTheFuture) {
   EXPECT_EQ(at_limit.verdict, Verdict::kAccepted);
 }
 
+TEST_F(EngineTest, ABootEpochOrSequenceFromTheFutureIsRejectedAndDoesNotShutOutTheDevice) {
+  v1::Device device = MakeDevice(v1::DEVICE_TYPE_SMOKE_DETECTOR);
+  const uint64_t epoch_now = absl::ToUnixSeconds(kNow);  // a boot time in seconds: fine
+  v1::Signal far_epoch = Fire(1, kNow, true);
+  far_epoch.set_boot_epoch(epoch_now + 3600);
+  v1::Signal far_sequence = Fire(1, kNow, true);
+  far_sequence.set_sequence(uint64_t{1} << 60);
+  for (const v1::Signal& s : {far_epoch, far_sequence}) {
+    Evaluation e = Feed(device, s);
+    EXPECT_EQ(e.verdict, Verdict::kRejected);
+    EXPECT_EQ(e.reject_reason, "from_the_future");
+    EXPECT_FALSE(e.state_changed);
+  }
+  v1::Signal genuine = Fire(2, kNow, true);
+  genuine.set_boot_epoch(epoch_now - 60);
+  EXPECT_EQ(Feed(device, genuine).verdict, Verdict::kAccepted);
+}
+
 struct MalformedCase {
   std::string name;
   std::function<void(v1::Signal*)> edit;

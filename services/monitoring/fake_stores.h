@@ -4,7 +4,8 @@
 // real stores' contract (alarm_store.h, device_store.h): Commit is all or nothing, ABORTED when
 // the device's state version moved or when a raise finds an active alarm of its type; deadlines
 // only move forward (ZADD GT). `before_commit` lets a test act as another replica between
-// LoadStates and Commit. Not thread-safe beyond one mutex around everything.
+// LoadStates and Commit (one-shot), `after_load` hold concurrent replicas after their reads.
+// Thread-safe but for setting the hooks.
 
 #include <algorithm>
 #include <functional>
@@ -79,13 +80,16 @@ class FakeStates final : public StateRepository {
  public:
   absl::StatusOr<std::vector<StoredState>> LoadStates(
       const std::vector<std::string>& ids) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++load_calls;
     std::vector<StoredState> out;
-    for (const std::string& id : ids) {
-      auto it = states_.find(id);
-      out.push_back(it == states_.end() ? StoredState{} : it->second);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++load_calls;
+      for (const std::string& id : ids) {
+        auto it = states_.find(id);
+        out.push_back(it == states_.end() ? StoredState{} : it->second);
+      }
     }
+    if (after_load) after_load();  // e.g. hold replicas until all have read
     return out;
   }
 
@@ -190,6 +194,7 @@ class FakeStates final : public StateRepository {
   }
 
   std::function<void()> before_commit;
+  std::function<void()> after_load;                 // called by every LoadStates (any thread)
   std::map<std::string, absl::Status> fail_commit;  // device id → what its commits return
   int load_calls = 0;
   int commit_calls = 0;

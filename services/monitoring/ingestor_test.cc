@@ -1,7 +1,9 @@
 #include "services/monitoring/ingestor.h"
 
+#include <barrier>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -223,6 +225,50 @@ TEST_F(IngestorTest, ARetryAfterTheStoreWasUnavailableFindsWhatWasCommittedAsDup
   EXPECT_EQ(again.accepted, 1);
   EXPECT_EQ(states_.alarms.size(), 2u);
   EXPECT_EQ(dispatched_.size(), 2u);
+}
+
+TEST_F(IngestorTest, ConcurrentRedeliveriesOfOneDevicesSignalsRaiseOneAlarmAndDispatchOnce) {
+  // Replicas (threads with their own ingestors) handle the same stream of batches at once.
+  RandomIdGenerator ids;
+  Engine engine(rules_.get(), &ids);
+  std::mutex mu;
+  int dispatched = 0;
+  IngestorOptions o;
+  o.on_dispatch = [&](const auto&) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++dispatched;
+  };
+  o.max_commit_attempts = 1000;
+  std::vector<std::vector<v1::Signal>> stream;
+  for (uint64_t seq = 1; seq <= 40; ++seq) stream.push_back({Fire("smoke-1", seq, seq % 2 == 1)});
+  // Every replica reads the device's state for a batch before any of them commits it, so
+  // that all but one lose the race and evaluate again.
+  std::barrier all_read(4);
+  static thread_local bool first_read = false;
+  states_.after_load = [&] {
+    if (!first_read) return;  // a reload after a lost race
+    first_read = false;
+    all_read.arrive_and_wait();
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&] {
+      Ingestor replica(&dir_, &states_, rules_.get(), &engine, &clock_, o);
+      for (const auto& batch : stream) {
+        first_read = true;
+        absl::StatusOr<IngestResult> res =
+            replica.Handle({SignalSource::Kind::kGatewayTopic, "gw-1", ""}, batch);
+        EXPECT_TRUE(res.ok()) << res.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(states_.aborted, 3 * 40);  // the race happened on every batch
+  EXPECT_EQ(dispatched, 1);
+  EXPECT_EQ(states_.alarms.size(), 1u);
+  const std::string id = states_.Active("smoke-1", v1::ALARM_TYPE_FIRE);
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(states_.alarms[id].count(), 20);  // 20 rising edges, each counted once
 }
 
 TEST_F(IngestorTest, AGatewayCannotSpeakForADeviceOfAnotherGateway) {
