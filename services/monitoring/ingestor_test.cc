@@ -271,6 +271,22 @@ TEST_F(IngestorTest, ConcurrentRedeliveriesOfOneDevicesSignalsRaiseOneAlarmAndDi
   EXPECT_EQ(states_.alarms[id].count(), 20);  // 20 rising edges, each counted once
 }
 
+TEST_F(IngestorTest, EverySignalsOutcomeAndEveryCommittedActionReachTheMetricsHooks) {
+  std::vector<std::string> outcomes;
+  IngestorOptions o;
+  o.on_signal = [&](absl::string_view outcome) { outcomes.emplace_back(outcome); };
+  o.on_action = [this](const AlarmAction& a) { actions_.push_back(a); };
+  Ingestor ingestor(&dir_, &states_, rules_.get(), engine_.get(), &clock_, o);
+  ASSERT_TRUE(ingestor
+                  .Handle(Gateway("gw-1"), {Fire("smoke-1", 1, true), Fire("smoke-1", 1, true),
+                                            Fire("nobody", 1, true), Fire("other-gw", 1, true)})
+                  .ok());
+  EXPECT_THAT(outcomes, ::testing::UnorderedElementsAre("accepted", "duplicate", "unknown_device",
+                                                        "not_your_device"));
+  ASSERT_EQ(actions_.size(), 1u);
+  EXPECT_EQ(actions_[0].type, v1::ALARM_TYPE_FIRE);
+}
+
 TEST_F(IngestorTest, AGatewayCannotSpeakForADeviceOfAnotherGateway) {
   IngestResult r = Handle({Fire("other-gw", 1, true)}, Gateway("gw-1"));
   EXPECT_EQ(r.rejected, 1);
