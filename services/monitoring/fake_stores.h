@@ -45,6 +45,7 @@ class FakeDirectory final : public DeviceDirectory {
   }
   absl::StatusOr<v1::BuildingView> GetBuilding(const std::string& building_id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_building.ok()) return fail_building;
     auto it = buildings_.find(building_id);
     if (it == buildings_.end()) return absl::NotFoundError(absl::StrCat("building ", building_id));
     return it->second;
@@ -68,6 +69,7 @@ class FakeDirectory final : public DeviceDirectory {
 
   int get_many_calls = 0;
   int nearest_calls = 0;
+  absl::Status fail_building;  // what GetBuilding returns when not OK
 
  private:
   std::mutex mu_;

@@ -34,6 +34,11 @@ v1::BuildingView ViewFromDevice(const v1::Device& device) {
   return b;
 }
 
+// Worth retrying the batch: the store is down or busy.
+bool Transient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsResourceExhausted(s);
+}
+
 const char* OutcomeOf(const Evaluation& e) {
   switch (e.verdict) {
     case Evaluation::Verdict::kAccepted:
@@ -102,8 +107,13 @@ absl::StatusOr<v1::BuildingView> Ingestor::BuildingOf(const v1::Device& device, 
   }
   absl::StatusOr<v1::BuildingView> b = devices_->GetBuilding(device.building_id());
   if (!b.ok()) {
-    if (!absl::IsNotFound(b.status())) return b.status();
-    return ViewFromDevice(device);  // not projected yet: what the registry entry knows
+    if (Transient(b.status())) return b.status();
+    if (!absl::IsNotFound(b.status())) {
+      log::Warn("building view unreadable", {{"device_id", device.device_id()},
+                                             {"building_id", device.building_id()},
+                                             {"error", b.status().ToString()}});
+    }
+    return ViewFromDevice(device);  // not projected (yet): what the registry entry knows
   }
   std::lock_guard<std::mutex> lock(cache_mu_);
   building_cache_[device.building_id()] = CachedBuilding{*b, now + options_.device_cache_ttl};
@@ -124,7 +134,7 @@ absl::Status Ingestor::AddDispatch(const v1::Device& device, const v1::BuildingV
             building.location(), rule.radius_m(), rule.nearest_stations());
         if (near.ok()) {
           stations = *std::move(near);
-        } else if (absl::IsUnavailable(near.status())) {
+        } else if (Transient(near.status())) {
           return near.status();
         } else {
           // The others are still told; the stations are what could not be found.
@@ -327,15 +337,17 @@ absl::StatusOr<IngestResult> Ingestor::Handle(const SignalSource& source,
         RunDevice(device, std::move(states[n]), device_signals, source, now, &outcomes);
     if (!st.ok()) {
       // What was committed stays (a retry of the batch finds it as duplicates).
-      if (absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) {
+      if (Transient(st)) {
         failed = st;
         break;  // the store is down: the rest would fail the same way
       }
-      // This device's change cannot be written: the others of the batch still are.
-      log::Error("signals not handled", {{"device_id", device.device_id()},
-                                         {"signals", device_signals.size()},
-                                         {"error", st.ToString()}});
-      if (failed.ok()) failed = st;
+      // This device's change cannot be written, and retrying would not help: its signals are
+      // dropped (logged, counted) so that they do not hold up the stream; the others of the
+      // batch are still handled.
+      log::Error("signals not stored", {{"device_id", device.device_id()},
+                                        {"signals", device_signals.size()},
+                                        {"error", st.ToString()}});
+      for (const v1::Signal* s : device_signals) count(*s, "internal_error");
       continue;
     }
     bool heard = false;

@@ -70,9 +70,10 @@ class Ingestor {
   // (boot_epoch, sequence) order). A signal for an unknown device, a device the source may not
   // speak for, a decommissioned device, or malformed or from the future is rejected (counted,
   // logged with the device id, and dropped). UNAVAILABLE when Redis is: the caller retries the
-  // batch (a retry of what was committed counts as duplicates). Any other error is a device
-  // whose change could not be written (logged); the batch's other devices are still handled,
-  // and the caller dead-letters the batch.
+  // batch (a retry of what was committed counts as duplicates); so are DEADLINE_EXCEEDED and
+  // RESOURCE_EXHAUSTED. A device whose change cannot be written for any other reason (the
+  // store refuses it; retrying would not help) has its signals rejected as "internal_error"
+  // (logged at error level), so that one bad entry never holds up the stream.
   absl::StatusOr<IngestResult> Handle(const SignalSource& source, std::vector<v1::Signal> signals);
 
   // Writes the offline deadlines of the devices heard from since the last flush (one pipelined

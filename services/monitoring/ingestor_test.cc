@@ -204,14 +204,29 @@ TEST_F(IngestorTest, ALostRaceWithADifferentChangeIsReEvaluatedOnTheNewState) {
   EXPECT_EQ(states_.alarms.size(), 2u);
 }
 
-TEST_F(IngestorTest, ADeviceWhoseChangeCannotBeWrittenDoesNotHoldUpTheOthers) {
+TEST_F(IngestorTest, ADeviceWhoseChangeTheStoreRefusesIsDroppedWithoutHoldingUpTheOthers) {
   states_.fail_commit["smoke-1"] = absl::InternalError("corrupt entry");
-  absl::StatusOr<IngestResult> r =
-      ingestor_->Handle(Gateway("gw-1"), {Fire("smoke-1", 1, true), Fire("smoke-2", 1, true)});
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  IngestResult r = Handle({Fire("smoke-1", 1, true), Fire("smoke-2", 1, true)});
+  EXPECT_EQ(r.accepted, 1);
+  EXPECT_EQ(r.rejected, 1);
+  ASSERT_EQ(r.rejections.size(), 1u);
+  EXPECT_EQ(r.rejections[0].device_id(), "smoke-1");
+  EXPECT_EQ(r.rejections[0].reason(), "internal_error");
   EXPECT_TRUE(states_.Active("smoke-1", v1::ALARM_TYPE_FIRE).empty());
   EXPECT_FALSE(states_.Active("smoke-2", v1::ALARM_TYPE_FIRE).empty());
   EXPECT_EQ(dispatched_.size(), 1u);
+}
+
+TEST_F(IngestorTest, AnUnreadableBuildingViewStillLetsTheFireAlarmThrough) {
+  dir_.fail_building = absl::DataLossError("building view does not decode");
+  Handle({Fire("smoke-1", 1, true)});
+  EXPECT_FALSE(states_.Active("smoke-1", v1::ALARM_TYPE_FIRE).empty());
+  ASSERT_EQ(dispatched_.size(), 1u);
+  v1::AlarmRaised raised;
+  ASSERT_TRUE(dispatched_[0].payload().UnpackTo(&raised));
+  // No location, no subjects known: the community and fire rescue are still told.
+  EXPECT_THAT(raised.dispatch().recipients(),
+              ElementsAre("org:500109001002", "org:500109.fire_rescue"));
 }
 
 TEST_F(IngestorTest, ARetryAfterTheStoreWasUnavailableFindsWhatWasCommittedAsDuplicates) {
