@@ -381,6 +381,23 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
   return e;
 }
 
+bool Engine::MayDispatch(const v1::Device& device, const v1::Signal& signal) const {
+  const TypeRules& rules = RulesOf(device.type());
+  for (const cfg::StateBitRule* r : rules.bits) {
+    if (r->dispatch() && BitOf(signal.state(), r->bit())) return true;
+  }
+  for (const cfg::AnalogRule* r : rules.analog) {
+    if (!r->dispatch()) continue;
+    const v1::AnalogValue* v = ValueOf(signal, r->quantity());
+    if (v == nullptr) continue;
+    if (r->direction() == cfg::DIRECTION_BELOW ? v->value() < r->limit()
+                                               : v->value() > r->limit()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Evaluation Engine::OnSilence(const v1::Device& device, const v1::DeviceState& state,
                              absl::Time last_seen, absl::Time now) const {
   Evaluation e = Unchanged(state, Evaluation::Verdict::kAccepted);

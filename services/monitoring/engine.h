@@ -78,6 +78,11 @@ class Engine {
   Evaluation OnSignal(const v1::Device& device, const v1::DeviceState& state,
                       const v1::Signal& signal, absl::Time now) const;
 
+  // Whether `signal` meets the condition of a dispatching rule of the device's type (e.g. a
+  // fire alarm bit): the ingest pipeline handles such devices first. Duration, order and state
+  // are not looked at.
+  bool MayDispatch(const v1::Device& device, const v1::Signal& signal) const;
+
   // The offline rule at `now` for a device last heard from at `last_seen`: raises the offline
   // alarm when the device is in service, not already offline, and silent for missed_periods of
   // its heartbeat period. Otherwise an evaluation with no actions and state_changed false.

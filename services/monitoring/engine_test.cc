@@ -283,6 +283,13 @@ TEST_F(EngineTest, AFireAlarmRaisesAtOnceWithItsPointAndAnIdFromTheGenerator) {
   EXPECT_TRUE(e.state_changed);
 }
 
+TEST_F(EngineTest, OnlyASignalMeetingADispatchingRuleMayDispatch) {
+  v1::Device device = MakeDevice(v1::DEVICE_TYPE_SMOKE_DETECTOR);
+  EXPECT_TRUE(engine_->MayDispatch(device, Fire(1, kNow, true)));
+  EXPECT_FALSE(engine_->MayDispatch(device, Fire(1, kNow, false)));
+  EXPECT_FALSE(engine_->MayDispatch(device, Fault(1, kNow, true)));
+}
+
 TEST_F(EngineTest, ALatchingFireAlarmDoesNotClearWhenTheBitGoes) {
   v1::Device device = MakeDevice(v1::DEVICE_TYPE_SMOKE_DETECTOR);
   Feed(device, Fire(1, kNow, true));

@@ -315,6 +315,14 @@ absl::StatusOr<IngestResult> Ingestor::Handle(const SignalSource& source,
     }
   }
   if (live.empty()) return result;
+  // Devices with a signal that may dispatch (a fire alarm) first: their push must not wait for
+  // the batch's other commits.
+  std::stable_partition(live.begin(), live.end(), [&](size_t g) {
+    for (size_t k = groups[g].begin; k < groups[g].end; ++k) {
+      if (engine_->MayDispatch(*devices[g], signals[order[k]])) return true;
+    }
+    return false;
+  });
 
   std::vector<std::string> live_ids;
   live_ids.reserve(live.size());

@@ -149,6 +149,25 @@ TEST_F(IngestorTest, EachDevicesSignalsAreTakenInSequenceOrder) {
   EXPECT_EQ(states_.ActiveCount(), 0);
 }
 
+TEST_F(IngestorTest, AFireAlarmIsCommittedAndPushedBeforeTheBatchsOtherChanges) {
+  std::vector<std::string> order;
+  ingestor_ = std::make_unique<Ingestor>(
+      &dir_, &states_, rules_.get(), engine_.get(), &clock_,
+      IngestorOptions{.on_dispatch =
+                          [&](const auto& e) {
+                            order.push_back("push");
+                            dispatched_.push_back(e);
+                          },
+                      .on_action =
+                          [&](const AlarmAction& a) {
+                            order.push_back(absl::StrCat("action ", v1::AlarmType_Name(a.type)));
+                          }});
+  v1::Signal fault = Sig("pres-1", 1);  // sorts before smoke-2
+  fault.mutable_state()->set_fault(true);
+  Handle({fault, Fire("smoke-2", 1, true)});
+  EXPECT_THAT(order, ElementsAre("action ALARM_TYPE_FIRE", "push", "action ALARM_TYPE_FAULT"));
+}
+
 TEST_F(IngestorTest, OneActiveAlarmPerDeviceAndTypeAcrossRepeats) {
   uint64_t seq = 0;
   for (int i = 0; i < 3; ++i) {
