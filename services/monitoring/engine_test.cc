@@ -1,5 +1,6 @@
 #include "services/monitoring/engine.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -444,6 +445,110 @@ TEST_F(EngineTest, AnAboveRuleRaisesWithItsOwnWording) {
   ASSERT_EQ(e.actions.size(), 1u);
   EXPECT_EQ(e.actions[0].type, v1::ALARM_TYPE_COMBUSTIBLE_GAS);
   EXPECT_EQ(e.actions[0].details, "可燃气体浓度 40 %LEL 高于 25 %LEL");
+}
+
+// ---- every shipped rule, read from the file ----
+
+namespace cfg = ::firegrid::config::v1;
+
+void SetBit(cfg::StateBit bit, bool on, v1::StateBits* bits) {
+  switch (bit) {
+    case cfg::STATE_BIT_FIRE_ALARM:
+      bits->set_fire_alarm(on);
+      break;
+    case cfg::STATE_BIT_FAULT:
+      bits->set_fault(on);
+      break;
+    case cfg::STATE_BIT_SUPERVISORY:
+      bits->set_supervisory(on);
+      break;
+    case cfg::STATE_BIT_SHIELDED:
+      bits->set_shielded(on);
+      break;
+    case cfg::STATE_BIT_MAIN_POWER_FAULT:
+      bits->set_main_power_fault(on);
+      break;
+    case cfg::STATE_BIT_BACKUP_POWER_FAULT:
+      bits->set_backup_power_fault(on);
+      break;
+    default:
+      ADD_FAILURE() << "unknown bit " << bit;
+  }
+}
+
+absl::Duration Dur(const google::protobuf::Duration& d) { return absl::Seconds(d.seconds()); }
+
+TEST_F(EngineTest, EveryShippedBitRuleRaisesAfterItsDurationAndClearsUnlessLatching) {
+  for (const cfg::StateBitRule& r : rules_->proto().state_bit_rules()) {
+    SCOPED_TRACE(r.id());
+    state_.Clear();
+    v1::Device device =
+        MakeDevice(r.device_types().empty() ? v1::DEVICE_TYPE_FIRE_ALARM_PANEL
+                                            : static_cast<v1::DeviceType>(r.device_types(0)));
+    auto sig = [&](uint64_t seq, absl::Time at, bool on) {
+      v1::Signal s = Sig(1, seq, at);
+      SetBit(r.bit(), on, s.mutable_state());
+      return s;
+    };
+    const absl::Duration d = Dur(r.duration());
+    Evaluation first = Feed(device, sig(1, kNow, true), kNow);
+    if (d > absl::ZeroDuration()) {
+      EXPECT_TRUE(first.actions.empty());
+      EXPECT_TRUE(
+          Feed(device, sig(2, kNow + d - absl::Seconds(1), true), kNow + d).actions.empty());
+      first = Feed(device, sig(3, kNow + d, true), kNow + d);
+    }
+    ASSERT_EQ(first.actions.size(), 1u);
+    EXPECT_EQ(first.actions[0].kind, Kind::kRaise);
+    EXPECT_EQ(first.actions[0].type, r.alarm_type());
+    EXPECT_EQ(first.actions[0].severity, r.severity());
+    Evaluation off = Feed(device, sig(4, kNow + d + absl::Seconds(1), false), kNow + d);
+    if (r.latching()) {
+      EXPECT_TRUE(off.actions.empty());
+    } else {
+      ASSERT_EQ(off.actions.size(), 1u);
+      EXPECT_EQ(off.actions[0].kind, Kind::kClear);
+    }
+  }
+}
+
+TEST_F(EngineTest, EveryShippedAnalogRuleRaisesAfterItsDurationHoldsInItsBandAndClearsBeyond) {
+  for (const cfg::AnalogRule& r : rules_->proto().analog_rules()) {
+    SCOPED_TRACE(r.id());
+    state_.Clear();
+    ASSERT_FALSE(r.device_types().empty());
+    v1::Device device = MakeDevice(static_cast<v1::DeviceType>(r.device_types(0)));
+    const bool below = r.direction() == cfg::DIRECTION_BELOW;
+    const double scale = std::max(1.0, std::fabs(r.limit())) / 2;
+    const double past =
+        below ? (r.limit() > 0 ? r.limit() / 2 : r.limit() - scale) : r.limit() + scale;
+    const double band = below ? r.limit() + r.hysteresis() / 2 : r.limit() - r.hysteresis() / 2;
+    const double back =
+        below ? r.limit() + r.hysteresis() + scale : r.limit() - r.hysteresis() - scale;
+    auto sig = [&](uint64_t seq, absl::Time at, double x) {
+      v1::Signal s = Sig(1, seq, at);
+      v1::AnalogValue* a = s.add_analog();
+      a->set_quantity(r.quantity());
+      a->set_value(x);
+      return s;
+    };
+    const absl::Duration d = Dur(r.duration());
+    Evaluation raise = Feed(device, sig(1, kNow, past), kNow);
+    if (d > absl::ZeroDuration()) {
+      EXPECT_TRUE(raise.actions.empty());
+      EXPECT_TRUE(
+          Feed(device, sig(2, kNow + d - absl::Seconds(1), past), kNow + d).actions.empty());
+      raise = Feed(device, sig(3, kNow + d, past), kNow + d);
+    }
+    ASSERT_EQ(raise.actions.size(), 1u);
+    EXPECT_EQ(raise.actions[0].kind, Kind::kRaise);
+    EXPECT_EQ(raise.actions[0].type, r.alarm_type());
+    EXPECT_DOUBLE_EQ(raise.actions[0].limit, r.limit());
+    EXPECT_TRUE(Feed(device, sig(4, kNow + d, band), kNow + d).actions.empty());
+    Evaluation clear = Feed(device, sig(5, kNow + d, back), kNow + d);
+    ASSERT_EQ(clear.actions.size(), 1u);
+    EXPECT_EQ(clear.actions[0].kind, Kind::kClear);
+  }
 }
 
 // ---- heartbeats ----
