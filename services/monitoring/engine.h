@@ -43,7 +43,8 @@ struct Evaluation {
     kRejected,   // reject_reason says why; no effect
   };
   Verdict verdict = Verdict::kAccepted;
-  // "from_the_future" (device time beyond now + max_clock_skew), "decommissioned",
+  // "from_the_future" (device time beyond now + max_clock_skew, a boot epoch beyond that
+  // time in Unix seconds, or a sequence beyond 2^48), "decommissioned",
   // "malformed" (no device time, sequence 0, an analog value not finite, ...).
   std::string reject_reason;
   // The state after the signal (unchanged for duplicates and rejections).
@@ -58,7 +59,7 @@ struct Evaluation {
 class Engine {
  public:
   // `rules` and `ids` must outlive the engine; `ids` makes alarm ids ("alm_<ulid>").
-  Engine(const Rules* rules, IdGenerator* ids) : rules_(rules), ids_(ids) {}
+  Engine(const Rules* rules, IdGenerator* ids);
 
   // The effect of `signal` on `device` whose handled state is `state`, at server time `now`.
   // Order: (boot_epoch, sequence) must be above the state's (a larger boot_epoch restarts the
@@ -68,10 +69,19 @@ class Engine {
   // device's type: bit rules raise when the bit has been set for the rule's duration (device
   // time since the first signal with it), analog rules when the value has been past the limit
   // for the duration; an active alarm clears when the condition is gone (analog: past the
-  // hysteresis band back inside the limit), except for latching rules; a rising edge of the
-  // condition while its alarm is active is a repeat.
+  // hysteresis band back inside the limit; a value at the band's edge is back), except for
+  // latching rules; a rising edge of the condition while its alarm is active is a repeat. A
+  // signal without a rule's analog quantity leaves that rule's condition as it was.
+  // An alarm a person cleared while its condition still holds is not raised again until the
+  // condition has gone away and come back (AfterManualClear). An INSTALLED device keeps no
+  // pending conditions, so that its runs start afresh when it goes into service.
   Evaluation OnSignal(const v1::Device& device, const v1::DeviceState& state,
                       const v1::Signal& signal, absl::Time now) const;
+
+  // Whether `signal` meets the condition of a dispatching rule of the device's type (e.g. a
+  // fire alarm bit): the ingest pipeline handles such devices first. Duration, order and state
+  // are not looked at.
+  bool MayDispatch(const v1::Device& device, const v1::Signal& signal) const;
 
   // The offline rule at `now` for a device last heard from at `last_seen`: raises the offline
   // alarm when the device is in service, not already offline, and silent for missed_periods of
@@ -90,8 +100,16 @@ class Engine {
                                           const std::string& alarm_id);
 
  private:
+  // The rules of one device type, looked up once (not per signal).
+  struct TypeRules {
+    std::vector<const config::v1::StateBitRule*> bits;
+    std::vector<const config::v1::AnalogRule*> analog;
+  };
+  const TypeRules& RulesOf(v1::DeviceType type) const;
+
   const Rules* rules_;
   IdGenerator* ids_;
+  std::vector<TypeRules> by_type_;  // by DeviceType value; [0] (unspecified) has none
 };
 
 // (boot_epoch, sequence) of `a` is above that of `b`'s state.

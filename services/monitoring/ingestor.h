@@ -4,7 +4,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -68,7 +70,10 @@ class Ingestor {
   // (boot_epoch, sequence) order). A signal for an unknown device, a device the source may not
   // speak for, a decommissioned device, or malformed or from the future is rejected (counted,
   // logged with the device id, and dropped). UNAVAILABLE when Redis is: the caller retries the
-  // batch (a retry of what was committed counts as duplicates).
+  // batch (a retry of what was committed counts as duplicates); so are DEADLINE_EXCEEDED and
+  // RESOURCE_EXHAUSTED. A device whose change cannot be written for any other reason (the
+  // store refuses it; retrying would not help) has its signals rejected as "internal_error"
+  // (logged at error level), so that one bad entry never holds up the stream.
   absl::StatusOr<IngestResult> Handle(const SignalSource& source, std::vector<v1::Signal> signals);
 
   // Writes the offline deadlines of the devices heard from since the last flush (one pipelined
@@ -76,10 +81,42 @@ class Ingestor {
   absl::Status FlushSeen();
 
   // Raises the offline alarm of devices whose deadline passed (Engine::OnSilence), at most
-  // `limit`; returns how many alarms it raised.
+  // `limit`; returns how many alarms it raised. Flushes this replica's deadlines first; the
+  // stored deadline is the authority on the silence (a device is taken off the watch once
+  // marked offline, decommissioned or unknown; its next signal puts it back).
   absl::StatusOr<int> SweepOffline(int limit = 500);
 
  private:
+  struct CachedDevice {
+    std::optional<v1::Device> device;  // nullopt: not registered
+    absl::Time expires;
+  };
+  struct CachedBuilding {
+    v1::BuildingView building;
+    absl::Time expires;
+  };
+  struct Outcome;
+
+  // The registry entries of `ids` (same order): from the cache, the rest in one GetMany.
+  absl::StatusOr<std::vector<std::optional<v1::Device>>> Devices(
+      const std::vector<std::string>& ids, absl::Time now);
+  // The building view for a commit (cached); built from the device when the projection does
+  // not have the building (yet).
+  absl::StatusOr<v1::BuildingView> BuildingOf(const v1::Device& device, absl::Time now);
+  // Who hears of the dispatching raises of `actions` (alarm id → dispatch).
+  absl::Status AddDispatch(const v1::Device& device, const v1::BuildingView& building,
+                           const std::vector<AlarmAction>& actions,
+                           std::map<std::string, v1::Dispatch>* dispatch);
+  // Evaluates `signals` (one device's, in order) on `stored` and commits the result,
+  // re-evaluating on a lost race. Fills `outcomes` (one per signal) from the evaluation that
+  // was committed (or needed no commit).
+  absl::Status RunDevice(const v1::Device& device, StoredState stored,
+                         const std::vector<const v1::Signal*>& signals, const SignalSource& source,
+                         absl::Time now, std::vector<std::string>* outcomes);
+  // Commits `commit`, calls the hooks and on_dispatch; ABORTED passed through.
+  absl::Status CommitAndNotify(DeviceCommit& commit);
+  void NoteSeen(const std::vector<std::pair<std::string, absl::Time>>& deadlines);
+
   DeviceDirectory* devices_;
   StateRepository* states_;
   const Rules* rules_;
@@ -88,6 +125,10 @@ class Ingestor {
   IngestorOptions options_;
   std::mutex seen_mu_;
   std::map<std::string, absl::Time> seen_;  // device id → offline deadline, not yet flushed
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedDevice> device_cache_;
+  size_t device_cache_swept_at_ = 0;  // size after the last sweep of expired entries
+  std::unordered_map<std::string, CachedBuilding> building_cache_;
 };
 
 }  // namespace firegrid::monitoring

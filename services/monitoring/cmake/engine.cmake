@@ -13,3 +13,14 @@ firegrid_test(NAME monitoring_rules_test
   DEPS monitoring_rules)
 target_compile_definitions(monitoring_rules_test PRIVATE
   FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
+
+# ---- the engine, the dispatch and the ingest pipeline (pure; stores behind interfaces) ----
+add_library(monitoring_engine engine.cc dispatch.cc ingestor.cc)
+# firegrid_redis: alarm_store.h (the commit types of the pipeline) includes the pool's header.
+target_link_libraries(monitoring_engine PUBLIC monitoring_rules firegrid_events_proto firegrid_redis)
+
+firegrid_test(NAME monitoring_engine_test
+  SOURCES engine_test.cc dispatch_test.cc ingestor_test.cc
+  DEPS monitoring_engine)
+target_compile_definitions(monitoring_engine_test PRIVATE
+  FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
