@@ -20,7 +20,8 @@ namespace firegrid::monitoring {
 //   <p>:devs:b:<building id>   set of the building's device ids
 //   <p>:devs:t:<tier>          sorted sets (lex) of device ids under the district, street and
 //                              community of the building, for listing by scope
-//   <p>:bld:<building id>      BuildingView bytes (the buildings projection)
+//   <p>:bld:<building id>      BuildingView bytes (the buildings projection; a write keeps the
+//                              higher version, compare-and-set on the bytes read)
 //   <p>:stations               GEO set of micro stations (member: station id)
 //   <p>:station:<station id>   MicroStation bytes
 // Writes of the registry are atomic with their outbox event (DeviceRegistered/DeviceUpdated).
@@ -35,7 +36,11 @@ class DeviceStore final : public DeviceDirectory {
       const std::vector<std::string>& device_ids) override;
 
   // Writes a new device (ALREADY_EXISTS when the id is taken) or an update at the device's
-  // version (ABORTED when it moved), with `event` (a serialized Envelope) on the outbox.
+  // version (ABORTED when it moved), with `event` (a serialized Envelope) on the outbox (topic
+  // kMonitoringTopic, key the building id). The store stamps the version (1 on create,
+  // expected_version + 1 on update); the caller puts the same in the event's device. `live` is
+  // never stored. The device's building cannot change (INVALID_ARGUMENT device.building_id);
+  // the tier indexes are written on create only.
   absl::Status Create(const v1::Device& device, const std::string& event);
   absl::Status Update(const v1::Device& device, int64_t expected_version, const std::string& event);
 
@@ -60,6 +65,14 @@ class DeviceStore final : public DeviceDirectory {
   std::string DeviceKey(const std::string& device_id) const;
 
  private:
+  std::string BuildingDevicesKey(const std::string& building_id) const;
+  std::string TierDevicesKey(const std::string& tier) const;
+  std::string BuildingKey(const std::string& building_id) const;
+  std::string StationsKey() const;
+  std::string StationKey(const std::string& station_id) const;
+  // The registered ones of `ids`, in order (missing ones skipped).
+  absl::StatusOr<std::vector<v1::Device>> Fetch(const std::vector<std::string>& ids);
+
   redis::Pool* pool_;
   std::string prefix_;
   std::string outbox_key_;

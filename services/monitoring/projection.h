@@ -1,0 +1,34 @@
+#pragma once
+
+#include "absl/status/status.h"
+#include "firegrid/buildings/v1/buildings.pb.h"
+#include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/monitoring/v1/state.pb.h"
+#include "libs/events/envelope.h"
+#include "services/monitoring/device_store.h"
+
+namespace firegrid::monitoring {
+
+// What monitoring keeps of the buildings events (consumer group "monitoring" on the buildings
+// topic): the building views device registration, scoping and dispatch read, and the micro
+// fire stations.
+
+// The view of a registered or updated building: name, address, tier path, location when set,
+// version, and the principal subjects its responsibility chain names (responsible person,
+// manager, building head; the same rule as hazards' projection).
+v1::BuildingView ViewOf(const ::firegrid::buildings::v1::Building& b);
+
+// The view after a responsibility filing: the chain's subjects replace the old ones, the
+// version becomes the filing's building version.
+v1::BuildingView WithResponsibility(v1::BuildingView v,
+                                    const ::firegrid::buildings::v1::ResponsibilityFiled& e);
+
+// Applies one buildings event: BuildingRegistered / BuildingUpdated → PutBuilding (the higher
+// version wins, so a redelivered or late event changes nothing); ResponsibilityFiled → the
+// stored view with the new subjects (nothing when the building is not known yet: its
+// registration carries the chain); MicroStationRegistered → PutStation. Other events are
+// ignored. INVALID_ARGUMENT for a payload that does not decode (dead-letter it); store errors
+// as they come (retry).
+absl::Status HandleBuildingsEvent(const events::Envelope& envelope, DeviceStore* store);
+
+}  // namespace firegrid::monitoring
