@@ -270,4 +270,22 @@ absl::StatusOr<std::vector<v1::StationRef>> DeviceStore::NearestStations(const b
   return out;
 }
 
+absl::StatusOr<std::vector<std::optional<absl::Time>>> DeviceStore::SeenDeadlines(
+    const std::vector<std::string>& device_ids) {
+  std::vector<std::optional<absl::Time>> out(device_ids.size());
+  if (device_ids.empty()) return out;
+  std::vector<std::string> cmd = {"ZMSCORE", absl::StrCat(prefix_, ":seen")};
+  cmd.insert(cmd.end(), device_ids.begin(), device_ids.end());
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command(cmd));
+  if (r.elements.size() != device_ids.size()) {
+    return Internal("unexpected reply to ZMSCORE", absl::StrCat(prefix_, ":seen"));
+  }
+  for (size_t i = 0; i < r.elements.size(); ++i) {
+    double ms = 0;
+    if (r.elements[i].IsNil() || !absl::SimpleAtod(r.elements[i].str, &ms)) continue;
+    out[i] = absl::FromUnixMillis(static_cast<int64_t>(ms));
+  }
+  return out;
+}
+
 }  // namespace firegrid::monitoring

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "firegrid/monitoring/v1/events.pb.h"
 #include "firegrid/monitoring/v1/monitoring.pb.h"
@@ -60,6 +61,12 @@ class DeviceStore final : public DeviceDirectory {
   // The nearest stations to `at` within `radius_m`, nearest first, at most `count`.
   absl::StatusOr<std::vector<v1::StationRef>> NearestStations(
       const ::firegrid::buildings::v1::GeoPoint& at, double radius_m, int count) override;
+
+  // The offline deadlines the ingest keeps (AlarmStore's <prefix>:seen sorted set), for the
+  // devices' live state: nullopt for a device not watched (never heard from, or marked
+  // offline, or decommissioned).
+  absl::StatusOr<std::vector<std::optional<absl::Time>>> SeenDeadlines(
+      const std::vector<std::string>& device_ids);
 
   const std::string& prefix() const { return prefix_; }
   std::string DeviceKey(const std::string& device_id) const;
