@@ -138,6 +138,18 @@ absl::Status DeviceStore::Update(const v1::Device& device, int64_t expected_vers
                    "; read it again")});
   w.commands.push_back(
       {"HSET", key, "data", stored.SerializeAsString(), "ver", absl::StrCat(expected_version + 1)});
+  if (current.tier_path() != device.tier_path()) {
+    // The building moved to another community: the device's tier indexes move with it.
+    const std::vector<std::string> to = TierPrefixes(device.tier_path());
+    for (const std::string& tier : TierPrefixes(current.tier_path())) {
+      if (std::find(to.begin(), to.end(), tier) == to.end()) {
+        w.commands.push_back({"ZREM", TierDevicesKey(tier), device.device_id()});
+      }
+    }
+    for (const std::string& tier : to) {
+      w.commands.push_back({"ZADD", TierDevicesKey(tier), "0", device.device_id()});
+    }
+  }
   w.appends.push_back(events::OutboxAppend(
       outbox_key_,
       events::Message{std::string(events::kMonitoringTopic), device.building_id(), event}));

@@ -41,7 +41,7 @@ class DeviceStore final : public DeviceDirectory {
   // kMonitoringTopic, key the building id). The store stamps the version (1 on create,
   // expected_version + 1 on update); the caller puts the same in the event's device. `live` is
   // never stored. The device's building cannot change (INVALID_ARGUMENT device.building_id);
-  // the tier indexes are written on create only.
+  // when its tier path changes (its building moved; see projection.h) the tier indexes move.
   absl::Status Create(const v1::Device& device, const std::string& event);
   absl::Status Update(const v1::Device& device, int64_t expected_version, const std::string& event);
 

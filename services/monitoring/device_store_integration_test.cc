@@ -324,5 +324,57 @@ TEST_F(DeviceStoreTest, ProjectionRefusesAStationWithoutId) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(DeviceStoreTest, ABuildingMovedToAnotherCommunityTakesItsDevicesAlong) {
+  bv1::BuildingRegistered reg;
+  *reg.mutable_building() = Tower(1, "user:a");
+  ASSERT_TRUE(HandleBuildingsEvent(Event(reg), store_.get(), &ids_).ok());
+  ASSERT_TRUE(store_->Create(Dev("hp-1", "bld_1", "500109001002"), "e").ok());
+  ASSERT_TRUE(store_->Create(Dev("hp-2", "bld_1", "500109001002"), "e").ok());
+  bv1::BuildingUpdated moved;
+  *moved.mutable_building() = Tower(2, "user:a");
+  moved.mutable_building()->set_tier_path("500109002001");
+  ASSERT_TRUE(HandleBuildingsEvent(Event(moved), store_.get(), &ids_).ok());
+
+  EXPECT_THAT(Ids(store_->ListByTier("500109002001", "", 10)), ElementsAre("hp-1", "hp-2"));
+  EXPECT_THAT(Ids(store_->ListByTier("500109002", "", 10)), ElementsAre("hp-1", "hp-2"));
+  EXPECT_THAT(Ids(store_->ListByTier("500109001", "", 10)), ::testing::IsEmpty());
+  EXPECT_THAT(Ids(store_->ListByTier("500109", "", 10)), ElementsAre("hp-1", "hp-2"));
+  auto d = store_->Get("hp-1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->tier_path(), "500109002001");
+  EXPECT_EQ(d->building_name(), "北碚大厦 v2");
+  EXPECT_EQ(d->version(), 2);
+  EXPECT_EQ(OutboxLength(), 4);  // two creates, two DeviceUpdated
+
+  // Redelivered, and a late older event: nothing more is written.
+  ASSERT_TRUE(HandleBuildingsEvent(Event(moved), store_.get(), &ids_).ok());
+  ASSERT_TRUE(HandleBuildingsEvent(Event(reg), store_.get(), &ids_).ok());
+  EXPECT_EQ(OutboxLength(), 4);
+  EXPECT_EQ(store_->Get("hp-1")->tier_path(), "500109002001");
+}
+
+TEST_F(DeviceStoreTest, TheDeviceUpdatedOfABuildingMoveCarriesTheNewTierPath) {
+  ASSERT_TRUE(store_->Create(Dev("hp-1", "bld_1", "500109001002"), "e").ok());
+  bv1::BuildingUpdated moved;
+  *moved.mutable_building() = Tower(2, "user:a");
+  moved.mutable_building()->set_tier_path("500109002001");
+  ASSERT_TRUE(HandleBuildingsEvent(Event(moved), store_.get(), &ids_).ok());
+  auto entries = pool_->Command({"XRANGE", prefix_ + ":outbox", "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_THAT(entries->elements, SizeIs(2));
+  const auto& fields = entries->elements[1].elements[1].elements;
+  std::string value;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i].str == "value") value = fields[i + 1].str;
+  }
+  auto env = events::ParseEnvelope(value);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->tier_path(), "500109002001");
+  auto e = events::Unpack<v1::DeviceUpdated>(*env);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->device().tier_path(), "500109002001");
+  EXPECT_EQ(e->device().version(), 2);
+}
+
 }  // namespace
 }  // namespace firegrid::monitoring
