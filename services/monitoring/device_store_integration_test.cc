@@ -317,6 +317,14 @@ TEST_F(DeviceStoreTest, ProjectionIgnoresOtherBuildingsEvents) {
   EXPECT_TRUE(HandleBuildingsEvent(Event(e), store_.get()).ok());
 }
 
+TEST_F(DeviceStoreTest, ProjectionRefusesAStationOutsideTheMappedLatitudes) {
+  bv1::MicroStationRegistered e;
+  *e.mutable_station() = Station("mfs_pole", 89.9, kLon);
+  absl::Status s = HandleBuildingsEvent(Event(e), store_.get());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("station.location"));
+}
+
 TEST_F(DeviceStoreTest, ProjectionRefusesAStationWithoutId) {
   bv1::MicroStationRegistered e;
   *e.mutable_station() = Station("", kLat, kLon);

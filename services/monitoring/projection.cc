@@ -1,5 +1,6 @@
 #include "services/monitoring/projection.h"
 
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -110,6 +111,14 @@ absl::Status HandleBuildingsEvent(const events::Envelope& envelope, DeviceStore*
     FG_ASSIGN_OR_RETURN(auto e, events::Unpack<bv1::MicroStationRegistered>(envelope));
     if (e.station().station_id().empty()) {
       return InvalidField("station.station_id", "required");
+    }
+    // What the GEO index takes (the buildings service validates the same): anything else would
+    // fail the write on every redelivery instead of going to the dead letters.
+    const auto& at = e.station().location();
+    if (e.station().has_location() &&
+        (!std::isfinite(at.latitude()) || !std::isfinite(at.longitude()) ||
+         std::abs(at.latitude()) > 85.05 || std::abs(at.longitude()) > 180)) {
+      return InvalidField("station.location", "outside the latitudes and longitudes mapped");
     }
     return store->PutStation(e.station());
   }
