@@ -84,7 +84,7 @@ class DeviceApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static std::atomic<int> n{0};
-    pool_ = testing::NewSharedRedisPool();
+    pool_ = ::firegrid::testing::NewSharedRedisPool();
     prefix_ = absl::StrCat(
         "t:api:", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":", n++);
     store_ = std::make_unique<DeviceStore>(pool_.get(), prefix_, prefix_ + ":outbox");

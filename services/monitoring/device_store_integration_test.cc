@@ -30,7 +30,7 @@ class DeviceStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static std::atomic<int> n{0};
-    pool_ = testing::NewSharedRedisPool();
+    pool_ = ::firegrid::testing::NewSharedRedisPool();
     prefix_ = absl::StrCat(
         "t:dev:", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":", n++);
     store_ = std::make_unique<DeviceStore>(pool_.get(), prefix_, prefix_ + ":outbox");
