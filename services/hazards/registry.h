@@ -45,6 +45,7 @@ class HazardRegistry {
   absl::StatusOr<v1::Hazard> Merge(const P& p, const v1::MergeHazardsRequest& req);
   absl::StatusOr<v1::Hazard> Unmerge(const P& p, const v1::UnmergeHazardRequest& req);
   // internal_service only. The hazard must carry the alarm (FAILED_PRECONDITION otherwise);
+  // cleared_at: the request's (at most 5 minutes ahead of now, else INVALID_ARGUMENT) or now;
   // once per alarm: device_alarm.cleared_at, an audit entry "device_alarm_cleared" and a
   // HazardDeviceAlarmCleared event in one write; a repeated call returns the hazard unchanged.
   // The status does not change.

@@ -890,9 +890,14 @@ TEST_F(DeviceAlarmTest, AReportWithADeviceAlarmFromAnotherRoleIsPermissionDenied
 
 TEST_F(DeviceAlarmTest, ClearedIsNotedOnceWithAnAuditEntryAndOneEventStatusUnchanged) {
   v1::Hazard h = MustReport(monitoring_, AlarmReq());
-  auto noted = registry_->NoteDeviceAlarmCleared(monitoring_, Cleared(h));
+  clock_.Advance(absl::Minutes(30));
+  v1::NoteDeviceAlarmClearedRequest req = Cleared(h);
+  const absl::Time at = clock_.Now() - absl::Minutes(2);  // the device's clear, reported late
+  *req.mutable_cleared_at() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(at));
+  auto noted = registry_->NoteDeviceAlarmCleared(monitoring_, req);
   ASSERT_TRUE(noted.ok()) << noted.status();
-  EXPECT_TRUE(noted->device_alarm().has_cleared_at());
+  EXPECT_EQ(TimeUtil::TimestampToSeconds(noted->device_alarm().cleared_at()),
+            absl::ToUnixSeconds(at));
   EXPECT_EQ(noted->status(), h.status());
   EXPECT_EQ(noted->version(), h.version() + 1);
   ASSERT_EQ(noted->audit_size(), 2);
@@ -952,6 +957,12 @@ TEST_F(DeviceAlarmTest, ClearedIsRefusedToOthersForUnknownHazardsAndForAnotherAl
   auto refused = registry_->NoteDeviceAlarmCleared(monitoring_, bad);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("alarm_id"));
+  v1::NoteDeviceAlarmClearedRequest future = Cleared(h);
+  *future.mutable_cleared_at() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
+  refused = registry_->NoteDeviceAlarmCleared(monitoring_, future);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("cleared_at"));
   EXPECT_EQ(Count("HazardDeviceAlarmCleared"), 0);
 }
 

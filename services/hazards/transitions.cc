@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "firegrid/hazards/v1/events.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
@@ -297,6 +298,13 @@ absl::StatusOr<v1::Hazard> HazardRegistry::NoteDeviceAlarmCleared(
         absl::StrCat("role ", auth::RoleName(p.role), " may not note device alarms cleared"));
   }
   FG_RETURN_IF_ERROR(ValidateNoteDeviceAlarmCleared(req));
+  if (req.has_cleared_at() &&
+      (req.cleared_at().seconds() < 0 ||
+       req.cleared_at().seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds ||
+       req.cleared_at().nanos() < 0 || req.cleared_at().nanos() > 999'999'999 ||
+       FromTs(req.cleared_at()) > clock_->Now() + absl::Minutes(5))) {
+    return InvalidField("cleared_at", "must be a valid time, not in the future");
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     FG_ASSIGN_OR_RETURN(v1::Hazard before, Load(req.hazard_id()));
     if (!before.has_device_alarm() || before.device_alarm().alarm_id() != req.alarm_id()) {
