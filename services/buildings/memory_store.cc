@@ -141,9 +141,10 @@ absl::StatusOr<v1::Hydrant> MemoryStore::GetHydrant(const std::string& id) {
   return it->second;
 }
 
-absl::Status MemoryStore::PutStation(const v1::MicroStation& station) {
+absl::Status MemoryStore::PutStation(const v1::MicroStation& station, const Outbox& outbox) {
   absl::MutexLock lock(&mu_);
   stations_[station.station_id()] = station;
+  outbox_.insert(outbox_.end(), outbox.begin(), outbox.end());
   return absl::OkStatus();
 }
 

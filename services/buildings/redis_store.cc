@@ -187,11 +187,12 @@ absl::StatusOr<v1::Hydrant> RedisStore::GetHydrant(const std::string& id) {
   return ParseBytes<v1::Hydrant>(r.str, "hydrant");
 }
 
-absl::Status RedisStore::PutStation(const v1::MicroStation& s) {
+absl::Status RedisStore::PutStation(const v1::MicroStation& s, const Outbox& outbox) {
   AtomicWrite w;
   w.commands.push_back({"SET", Key("mfs", s.station_id()), s.SerializeAsString()});
   w.commands.push_back({"GEOADD", prefix_ + ":geo:mfs", Num(s.location().longitude()),
                         Num(s.location().latitude()), s.station_id()});
+  AddOutbox(outbox_key(), outbox, &w);
   return redis::Execute(*pool_, w);
 }
 

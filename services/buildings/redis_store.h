@@ -40,7 +40,7 @@ class RedisStore final : public Store {
       const std::string& building_id) override;
   absl::Status PutHydrant(const v1::Hydrant& hydrant) override;
   absl::StatusOr<v1::Hydrant> GetHydrant(const std::string& id) override;
-  absl::Status PutStation(const v1::MicroStation& station) override;
+  absl::Status PutStation(const v1::MicroStation& station, const Outbox& outbox) override;
   absl::StatusOr<v1::MicroStation> GetStation(const std::string& id) override;
   absl::StatusOr<std::vector<Near>> FindNearby(v1::NearbyKind kind, double latitude,
                                                double longitude, double radius_m,

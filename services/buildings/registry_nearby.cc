@@ -2,8 +2,11 @@
 #include <cmath>
 #include <vector>
 
+#include "firegrid/buildings/v1/events.pb.h"
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
 #include "services/buildings/access.h"
 #include "services/buildings/geo.h"
 #include "services/buildings/registry.h"
@@ -13,6 +16,7 @@
 namespace firegrid::buildings {
 
 using auth::Role;
+using internal::kProducer;
 using internal::Ts;
 
 absl::StatusOr<v1::Hydrant> Registry::RegisterHydrant(const P& p,
@@ -67,8 +71,16 @@ absl::StatusOr<v1::MicroStation> Registry::RegisterMicroStation(
     FG_ASSIGN_OR_RETURN(v1::MicroStation old, store_->GetStation(s.station_id()));
     FG_RETURN_IF_ERROR(CanManageArea(p, old.tier_path(), "change this micro station"));
   }
-  *s.mutable_updated_at() = Ts(clock_->Now());
-  FG_RETURN_IF_ERROR(store_->PutStation(s));
+  const absl::Time now = clock_->Now();
+  *s.mutable_updated_at() = Ts(now);
+  // Key and building of the event: the station (it belongs to no one building).
+  v1::MicroStationRegistered payload;
+  *payload.mutable_station() = s;
+  const events::Envelope env =
+      events::NewEnvelope(payload, kProducer, "", s.tier_path(), now, *ids_);
+  FG_RETURN_IF_ERROR(
+      store_->PutStation(s, {events::Message{std::string(events::kBuildingsTopic), s.station_id(),
+                                             env.SerializeAsString()}}));
   return s;
 }
 

@@ -75,6 +75,53 @@ TEST_F(NearbyTest, NearestMicroStation) {
   EXPECT_EQ(r->results(0).station().name(), "天生社区微型消防站");
 }
 
+TEST_F(NearbyTest, RegisteringAMicroStationPublishesItForMonitoring) {
+  store_.ClearOutbox();
+  v1::RegisterMicroStationRequest req;
+  req.mutable_station()->set_name("天生社区微型消防站");
+  req.mutable_station()->set_tier_path(kCommunityA);
+  req.mutable_station()->mutable_location()->set_latitude(29.821);
+  req.mutable_station()->mutable_location()->set_longitude(106.431);
+  req.mutable_station()->set_phone("023-68000119");
+  auto s = registry_.RegisterMicroStation(admin_, req);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(store_.outbox().size(), 1u);
+  EXPECT_EQ(store_.outbox()[0].key, s->station_id());
+  std::vector<events::Envelope> published = Events();
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].tier_path(), kCommunityA);
+  auto e = events::Unpack<v1::MicroStationRegistered>(published[0]);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->station().station_id(), s->station_id());
+  EXPECT_EQ(e->station().phone(), "023-68000119");
+  EXPECT_TRUE(e->station().has_updated_at());
+
+  // An update publishes again, with the change.
+  *req.mutable_station() = *s;
+  req.mutable_station()->clear_updated_at();
+  req.mutable_station()->set_phone("023-68000120");
+  ASSERT_TRUE(registry_.RegisterMicroStation(admin_, req).ok());
+  published = Events();
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(events::Unpack<v1::MicroStationRegistered>(published[1])->station().phone(),
+            "023-68000120");
+}
+
+TEST_F(NearbyTest, ARefusedMicroStationPublishesNothing) {
+  store_.ClearOutbox();
+  v1::RegisterMicroStationRequest req;
+  req.mutable_station()->set_name("天生社区微型消防站");
+  req.mutable_station()->set_tier_path(kCommunityA);
+  req.mutable_station()->mutable_location()->set_latitude(29.821);
+  req.mutable_station()->mutable_location()->set_longitude(106.431);
+  EXPECT_EQ(registry_.RegisterMicroStation(worker_a_, req).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  req.mutable_station()->set_staff(-1);
+  EXPECT_EQ(registry_.RegisterMicroStation(admin_, req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_.outbox().empty());
+}
+
 // ----- Short range: exact great-circle ranking in all eight directions -----
 
 constexpr double kOriginLat = 29.8123457;  // Chongqing, Beibei

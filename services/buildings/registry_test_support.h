@@ -133,7 +133,13 @@ class RegistryTest : public ::testing::Test {
       EXPECT_EQ(m.topic, events::kBuildingsTopic);
       auto e = events::ParseEnvelope(m.value);
       EXPECT_TRUE(e.ok()) << e.status();
-      EXPECT_EQ(m.key, e->building_id());
+      // Keyed by the building; a station's event (no building) by the station.
+      if (auto station = events::Unpack<v1::MicroStationRegistered>(*e); station.ok()) {
+        EXPECT_EQ(m.key, station->station().station_id());
+        EXPECT_EQ(e->building_id(), "");
+      } else {
+        EXPECT_EQ(m.key, e->building_id());
+      }
       out.push_back(*e);
     }
     return out;

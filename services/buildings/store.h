@@ -57,7 +57,8 @@ class Store {
 
   virtual absl::Status PutHydrant(const v1::Hydrant& hydrant) = 0;
   virtual absl::StatusOr<v1::Hydrant> GetHydrant(const std::string& id) = 0;
-  virtual absl::Status PutStation(const v1::MicroStation& station) = 0;
+  // Stores the station with its outbox events (MicroStationRegistered) in one write.
+  virtual absl::Status PutStation(const v1::MicroStation& station, const Outbox& outbox) = 0;
   virtual absl::StatusOr<v1::MicroStation> GetStation(const std::string& id) = 0;
 
   struct Near {

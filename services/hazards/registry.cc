@@ -115,6 +115,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   *h.mutable_updated_at() = Ts(now);
   h.set_version(1);
   h.set_status(v1::STATUS_REPORTED);
+  if (req.has_device_alarm()) *h.mutable_device_alarm() = req.device_alarm();
   {
     auto* e = h.add_audit();
     *e->mutable_at() = Ts(now);
@@ -122,6 +123,12 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     e->set_role(std::string(auth::RoleName(p.role)));
     e->set_action("report");
     e->set_to(v1::STATUS_REPORTED);
+    if (req.has_device_alarm()) {
+      const v1::DeviceAlarmRef& a = req.device_alarm();
+      e->set_note(absl::StrCat("device alarm ", a.alarm_id(), " of device ", a.device_id(),
+                               a.alarm_type().empty() ? "" : " (" + a.alarm_type() + ")",
+                               a.rule_id().empty() ? "" : ", rule " + a.rule_id()));
+    }
   }
 
   for (int attempt = 0; attempt < 3; ++attempt) {

@@ -44,6 +44,13 @@ class HazardRegistry {
   absl::StatusOr<v1::Hazard> ChangeCategory(const P& p, const v1::ChangeCategoryRequest& req);
   absl::StatusOr<v1::Hazard> Merge(const P& p, const v1::MergeHazardsRequest& req);
   absl::StatusOr<v1::Hazard> Unmerge(const P& p, const v1::UnmergeHazardRequest& req);
+  // internal_service only. The hazard must carry the alarm (FAILED_PRECONDITION otherwise);
+  // cleared_at: the request's (at most 5 minutes ahead of now, else INVALID_ARGUMENT) or now;
+  // once per alarm: device_alarm.cleared_at, an audit entry "device_alarm_cleared" and a
+  // HazardDeviceAlarmCleared event in one write; a repeated call returns the hazard unchanged.
+  // The status does not change.
+  absl::StatusOr<v1::Hazard> NoteDeviceAlarmCleared(const P& p,
+                                                    const v1::NoteDeviceAlarmClearedRequest& req);
 
   absl::StatusOr<v1::Guidance> GetGuidance(const P& p, const v1::GetGuidanceRequest& req);
   absl::StatusOr<v1::ListGuidanceResponse> ListGuidance(const P& p,

@@ -832,5 +832,139 @@ TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {
   EXPECT_EQ(Count("HazardDueSoon") + Count("HazardOverdue"), 0);
 }
 
+// ---- device alarms (the monitoring service) ----
+
+class DeviceAlarmTest : public HazardsTest {
+ protected:
+  v1::ReportHazardRequest AlarmReq(const std::string& alarm_id = "alm_01JD8X3K5Q") {
+    v1::ReportHazardRequest r = Req(v1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER);
+    r.set_source(v1::SOURCE_IOT);
+    r.set_description("室内消火栓管网压力低于下限持续 10 分钟");
+    r.clear_evidence();
+    r.set_idempotency_key(alarm_id);
+    v1::DeviceAlarmRef* a = r.mutable_device_alarm();
+    a->set_alarm_id(alarm_id);
+    a->set_device_id("bld_A.hydrant-p.3F");
+    a->set_alarm_type("ALARM_TYPE_LOW_PRESSURE");
+    a->set_rule_id("hydrant-pressure-low");
+    *a->mutable_raised_at() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
+    a->set_details("0.08 MPa < 0.10 MPa");
+    return r;
+  }
+  v1::NoteDeviceAlarmClearedRequest Cleared(const v1::Hazard& h) {
+    v1::NoteDeviceAlarmClearedRequest r;
+    r.set_hazard_id(h.hazard_id());
+    r.set_alarm_id(h.device_alarm().alarm_id());
+    r.set_note("pressure back to 0.14 MPa");
+    return r;
+  }
+  Principal monitoring_ = Make(Role::kInternalService, "", "service:monitoring");
+};
+
+TEST_F(DeviceAlarmTest, AReportFromAnAlarmCarriesItIntoTheHazardTheAuditAndTheEvents) {
+  v1::Hazard h = MustReport(monitoring_, AlarmReq());
+  EXPECT_EQ(h.source(), v1::SOURCE_IOT);
+  EXPECT_EQ(h.device_alarm().alarm_id(), "alm_01JD8X3K5Q");
+  EXPECT_EQ(h.device_alarm().device_id(), "bld_A.hydrant-p.3F");
+  EXPECT_FALSE(h.device_alarm().has_cleared_at());
+  ASSERT_EQ(h.audit_size(), 1);
+  EXPECT_THAT(h.audit(0).note(), HasSubstr("alm_01JD8X3K5Q"));
+  EXPECT_THAT(h.audit(0).note(), HasSubstr("bld_A.hydrant-p.3F"));
+  auto routed = events::Unpack<v1::HazardRouted>(Outbox()[1]);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->hazard().device_alarm().alarm_id(), "alm_01JD8X3K5Q");
+}
+
+TEST_F(DeviceAlarmTest, ARetriedReportOfTheSameAlarmReturnsTheFirstHazard) {
+  v1::Hazard first = MustReport(monitoring_, AlarmReq());
+  v1::Hazard again = MustReport(monitoring_, AlarmReq());
+  EXPECT_EQ(first.hazard_id(), again.hazard_id());
+  EXPECT_EQ(Count("HazardReported"), 1);
+}
+
+TEST_F(DeviceAlarmTest, AReportWithADeviceAlarmFromAnotherRoleIsPermissionDenied) {
+  EXPECT_EQ(registry_->Report(admin_, AlarmReq()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Outbox().empty());
+}
+
+TEST_F(DeviceAlarmTest, ClearedIsNotedOnceWithAnAuditEntryAndOneEventStatusUnchanged) {
+  v1::Hazard h = MustReport(monitoring_, AlarmReq());
+  clock_.Advance(absl::Minutes(30));
+  v1::NoteDeviceAlarmClearedRequest req = Cleared(h);
+  const absl::Time at = clock_.Now() - absl::Minutes(2);  // the device's clear, reported late
+  *req.mutable_cleared_at() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(at));
+  auto noted = registry_->NoteDeviceAlarmCleared(monitoring_, req);
+  ASSERT_TRUE(noted.ok()) << noted.status();
+  EXPECT_EQ(TimeUtil::TimestampToSeconds(noted->device_alarm().cleared_at()),
+            absl::ToUnixSeconds(at));
+  EXPECT_EQ(noted->status(), h.status());
+  EXPECT_EQ(noted->version(), h.version() + 1);
+  ASSERT_EQ(noted->audit_size(), 2);
+  EXPECT_EQ(noted->audit(1).action(), "device_alarm_cleared");
+  EXPECT_EQ(noted->audit(1).note(), "pressure back to 0.14 MPa");
+  EXPECT_EQ(noted->audit(1).actor(), "service:monitoring");
+  ASSERT_EQ(Count("HazardDeviceAlarmCleared"), 1);
+  auto event = events::Unpack<v1::HazardDeviceAlarmCleared>(Outbox().back());
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->note(), "pressure back to 0.14 MPa");
+  EXPECT_TRUE(event->hazard().device_alarm().has_cleared_at());
+
+  // Again: the hazard as it is, no second entry or event.
+  auto again = registry_->NoteDeviceAlarmCleared(monitoring_, Cleared(h));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version(), noted->version());
+  EXPECT_EQ(again->audit_size(), 2);
+  EXPECT_EQ(Count("HazardDeviceAlarmCleared"), 1);
+}
+
+TEST_F(DeviceAlarmTest, ClearedNotedConcurrentlyByTwoCallersIsOneEvent) {
+  v1::Hazard h = MustReport(monitoring_, AlarmReq());
+  auto pool2 = testing::NewSharedRedisPool();
+  HazardStore store2(pool2.get(), prefix_);
+  HazardRegistry second(&store2, rules_.get(), &clock_, &ids_);
+  std::atomic<int> ok{0};
+  std::thread a([&] { ok += registry_->NoteDeviceAlarmCleared(monitoring_, Cleared(h)).ok(); });
+  std::thread b([&] { ok += second.NoteDeviceAlarmCleared(monitoring_, Cleared(h)).ok(); });
+  a.join();
+  b.join();
+  EXPECT_EQ(ok.load(), 2);
+  EXPECT_EQ(Count("HazardDeviceAlarmCleared"), 1);
+}
+
+TEST_F(DeviceAlarmTest, ClearedIsRefusedToOthersForUnknownHazardsAndForAnotherAlarm) {
+  v1::Hazard h = MustReport(monitoring_, AlarmReq());
+  for (const Principal& p : {admin_, street_, worker_, urban_}) {
+    EXPECT_EQ(registry_->NoteDeviceAlarmCleared(p, Cleared(h)).status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << p.subject;
+  }
+  v1::NoteDeviceAlarmClearedRequest unknown = Cleared(h);
+  unknown.set_hazard_id("hzd_NOPE");
+  EXPECT_EQ(registry_->NoteDeviceAlarmCleared(monitoring_, unknown).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::NoteDeviceAlarmClearedRequest other = Cleared(h);
+  other.set_alarm_id("alm_OTHER");
+  EXPECT_EQ(registry_->NoteDeviceAlarmCleared(monitoring_, other).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::Hazard plain = MustReport(worker_, Req());
+  v1::NoteDeviceAlarmClearedRequest no_alarm = Cleared(h);
+  no_alarm.set_hazard_id(plain.hazard_id());
+  EXPECT_EQ(registry_->NoteDeviceAlarmCleared(monitoring_, no_alarm).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::NoteDeviceAlarmClearedRequest bad = Cleared(h);
+  bad.set_alarm_id("alm_../x");
+  auto refused = registry_->NoteDeviceAlarmCleared(monitoring_, bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("alarm_id"));
+  v1::NoteDeviceAlarmClearedRequest future = Cleared(h);
+  *future.mutable_cleared_at() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
+  refused = registry_->NoteDeviceAlarmCleared(monitoring_, future);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("cleared_at"));
+  EXPECT_EQ(Count("HazardDeviceAlarmCleared"), 0);
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "firegrid/hazards/v1/events.pb.h"
+#include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
@@ -288,6 +289,48 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Unmerge(const P& p,
   w.Publish(Event(routed, after.duplicate));
   FG_RETURN_IF_ERROR(w.Commit());
   return Redact(std::move(after.duplicate), p);
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::NoteDeviceAlarmCleared(
+    const P& p, const v1::NoteDeviceAlarmClearedRequest& req) {
+  if (p.role != auth::Role::kInternalService) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p.role), " may not note device alarms cleared"));
+  }
+  FG_RETURN_IF_ERROR(ValidateNoteDeviceAlarmCleared(req));
+  if (req.has_cleared_at() &&
+      (req.cleared_at().seconds() < 0 ||
+       req.cleared_at().seconds() > google::protobuf::util::TimeUtil::kTimestampMaxSeconds ||
+       req.cleared_at().nanos() < 0 || req.cleared_at().nanos() > 999'999'999 ||
+       FromTs(req.cleared_at()) > clock_->Now() + absl::Minutes(5))) {
+    return InvalidField("cleared_at", "must be a valid time, not in the future");
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    FG_ASSIGN_OR_RETURN(v1::Hazard before, Load(req.hazard_id()));
+    if (!before.has_device_alarm() || before.device_alarm().alarm_id() != req.alarm_id()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "hazard ", req.hazard_id(), " was not filed for device alarm ", req.alarm_id()));
+    }
+    if (before.device_alarm().has_cleared_at()) return Redact(std::move(before), p);  // once
+    const absl::Time now = clock_->Now();
+    v1::Hazard after = before;
+    *after.mutable_device_alarm()->mutable_cleared_at() =
+        req.has_cleared_at() ? req.cleared_at() : Ts(now);
+    Record(&after, p, "device_alarm_cleared", before.status(), now, req.note());
+    after.set_version(before.version() + 1);
+    *after.mutable_updated_at() = Ts(now);
+    HazardStore::Write w = store_->NewWrite();
+    w.Update(before, after);
+    v1::HazardDeviceAlarmCleared cleared;
+    *cleared.mutable_hazard() = ForEvent(after);
+    cleared.set_note(req.note());
+    w.Publish(Event(cleared, after));
+    absl::Status s = w.Commit();
+    if (s.ok()) return Redact(std::move(after), p);
+    if (s.code() != absl::StatusCode::kAborted) return s;  // ABORTED: changed meanwhile, again
+  }
+  return absl::AbortedError(
+      absl::StrCat("hazard ", req.hazard_id(), " keeps changing; note the alarm cleared again"));
 }
 
 }  // namespace firegrid::hazards

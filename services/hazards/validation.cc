@@ -47,6 +47,50 @@ absl::Status ValidateEvidence(const google::protobuf::RepeatedPtrField<v1::Evide
 
 bool ValidCategory(int c) { return c != 0 && v1::HazardCategory_IsValid(c); }
 
+namespace {
+
+bool AllOf(absl::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
+
+// "alm_" and 1 to 60 of [A-Za-z0-9_].
+absl::Status ValidateAlarmId(const std::string& id, const std::string& field) {
+  if (!absl::StartsWith(id, "alm_") || id.size() <= 4 || id.size() > 64 ||
+      !AllOf(absl::string_view(id).substr(4), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+      })) {
+    return InvalidField(field, "must be \"alm_\" and 1 to 60 letters, digits or '_'");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateDeviceAlarm(const v1::DeviceAlarmRef& a, const std::string& field) {
+  FG_RETURN_IF_ERROR(ValidateAlarmId(a.alarm_id(), field + ".alarm_id"));
+  const std::string& device = a.device_id();
+  if (device.size() < 3 || device.size() > 64 || !AllOf(device, [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+               c == '-';
+      })) {
+    return InvalidField(field + ".device_id", "must be 3 to 64 characters of [A-Za-z0-9._-]");
+  }
+  if (a.alarm_type().size() > 64 || !AllOf(a.alarm_type(), [](char c) {
+        return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+               absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+      })) {
+    return InvalidField(field + ".alarm_type",
+                        "must be an alarm type name (at most 64 of [A-Z0-9_])");
+  }
+  if (a.rule_id().size() > 64 || !AllOf(a.rule_id(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+               c == '-';
+      })) {
+    return InvalidField(field + ".rule_id", "must be at most 64 characters of [A-Za-z0-9._-]");
+  }
+  FG_RETURN_IF_ERROR(ValidateText(a.details(), field + ".details", false, 1000));
+  if (a.has_cleared_at()) return InvalidField(field + ".cleared_at", "is server-owned");
+  return absl::OkStatus();
+}
+
 absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req) {
   if (!IsWellFormedId(req.building_id(), "bld")) {
     return InvalidField("building_id", "is not a building id");
@@ -76,7 +120,24 @@ absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequ
     return absl::PermissionDeniedError(
         "IoT and campaign hazards come from systems or district admins");
   }
+  if (req.has_device_alarm()) {
+    if (p.role != Role::kInternalService) {
+      return absl::PermissionDeniedError("only the monitoring service files device alarms");
+    }
+    if (req.source() != v1::SOURCE_IOT) {
+      return InvalidField("device_alarm", "only a report with source IoT carries a device alarm");
+    }
+    FG_RETURN_IF_ERROR(ValidateDeviceAlarm(req.device_alarm(), "device_alarm"));
+  }
   return ValidateText(req.idempotency_key(), "idempotency_key", false, 128);
+}
+
+absl::Status ValidateNoteDeviceAlarmCleared(const v1::NoteDeviceAlarmClearedRequest& req) {
+  if (!IsWellFormedId(req.hazard_id(), "hzd")) {
+    return InvalidField("hazard_id", "is not a hazard id");
+  }
+  FG_RETURN_IF_ERROR(ValidateAlarmId(req.alarm_id(), "alarm_id"));
+  return ValidateText(req.note(), "note", false, 1000);
 }
 
 absl::StatusOr<::firegrid::subjects::v1::Party> NormalizedLiableParty(

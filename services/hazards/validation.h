@@ -32,7 +32,19 @@ bool ValidCategory(int category);
 // evidence and reporter within limits; the reporter's subject is server-owned; only public
 // tip-offs may be anonymous, and then without name or contact; IoT and campaign reports come
 // from internal services or district admins; the idempotency key at most 128 bytes.
+// A device_alarm (internal_service only, PERMISSION_DENIED otherwise) requires source IoT and a
+// valid ValidateDeviceAlarm.
 absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req);
+
+// The device alarm behind an IoT report: alarm_id "alm_" and 1–60 of [A-Za-z0-9_]; device_id
+// 3–64 of [A-Za-z0-9._-] (as monitoring's device ids); alarm_type an enum name (≤ 64 of
+// [A-Z0-9_]), rule_id ≤ 64 of [A-Za-z0-9._-], details ≤ 1000 bytes of text, both optional;
+// cleared_at server-owned. Errors name "<field>.<member>".
+absl::Status ValidateDeviceAlarm(const v1::DeviceAlarmRef& alarm, const std::string& field);
+
+// A NoteDeviceAlarmCleared request: a hazard id, an alarm id (as above, named "alarm_id"), a
+// note of at most 1000 bytes of text.
+absl::Status ValidateNoteDeviceAlarmCleared(const v1::NoteDeviceAlarmClearedRequest& req);
 
 // The liable party a Verify or Assign request names, normalised (subjects::NormalizeParty) and
 // well-formed (subjects::ValidateParty): errors name the field as "liable_party.<field>".

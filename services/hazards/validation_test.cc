@@ -93,6 +93,113 @@ INSTANTIATE_TEST_SUITE_P(
                   absl::StatusCode::kInvalidArgument, "idempotency_key"}),
     [](const ::testing::TestParamInfo<BadReport>& info) { return info.param.name; });
 
+auth::Principal Monitoring() {
+  auth::Principal p;
+  p.role = auth::Role::kInternalService;
+  p.subject = "service:monitoring";
+  return p;
+}
+
+v1::ReportHazardRequest FromDeviceAlarm() {
+  v1::ReportHazardRequest r = Good();
+  r.set_category(v1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER);
+  r.set_source(v1::SOURCE_IOT);
+  r.clear_evidence();
+  v1::DeviceAlarmRef* a = r.mutable_device_alarm();
+  a->set_alarm_id("alm_01JD8X3K5Q7R9T2V4W6Y8Z0A1B");
+  a->set_device_id("bld_A.hydrant-p.3F");
+  a->set_alarm_type("ALARM_TYPE_LOW_PRESSURE");
+  a->set_rule_id("hydrant-pressure-low");
+  a->set_details("0.08 MPa < 0.10 MPa for 10 min");
+  return r;
+}
+
+TEST(ValidateReport, ADeviceAlarmReportFromAnInternalServicePasses) {
+  EXPECT_TRUE(ValidateReport(Monitoring(), FromDeviceAlarm()).ok());
+}
+
+TEST(ValidateReport, ADeviceAlarmFromAnyRoleButInternalServiceIsPermissionDenied) {
+  for (auth::Role role :
+       {auth::Role::kDistrictAdmin, auth::Role::kDepartmentOfficer, auth::Role::kStreetOfficer,
+        auth::Role::kCommunityWorker, auth::Role::kBuildingManager, auth::Role::kServiceAgency,
+        auth::Role::kMicroStation, auth::Role::kIotGateway}) {
+    auth::Principal p = Monitoring();
+    p.role = role;
+    EXPECT_EQ(ValidateReport(p, FromDeviceAlarm()).code(), absl::StatusCode::kPermissionDenied)
+        << auth::RoleName(role);
+  }
+}
+
+class BadDeviceAlarmTest : public ::testing::TestWithParam<BadReport> {};
+
+TEST_P(BadDeviceAlarmTest, IsRefusedNamingTheField) {
+  v1::ReportHazardRequest r = FromDeviceAlarm();
+  GetParam().edit(&r);
+  absl::Status s = ValidateReport(Monitoring(), r);
+  EXPECT_EQ(s.code(), GetParam().code) << s;
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().names));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DeviceAlarm, BadDeviceAlarmTest,
+    ::testing::Values(
+        BadReport{"SourceNotIot", [](auto* r) { r->set_source(v1::SOURCE_GRID_INSPECTION); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm"},
+        BadReport{"NoAlarmId", [](auto* r) { r->mutable_device_alarm()->clear_alarm_id(); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.alarm_id"},
+        BadReport{"AlarmIdWithoutPrefix",
+                  [](auto* r) { r->mutable_device_alarm()->set_alarm_id("hzd_01"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.alarm_id"},
+        BadReport{"AlarmIdWithABadCharacter",
+                  [](auto* r) { r->mutable_device_alarm()->set_alarm_id("alm_01/../x"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.alarm_id"},
+        BadReport{
+            "AlarmIdTooLong",
+            [](auto* r) { r->mutable_device_alarm()->set_alarm_id("alm_" + std::string(61, 'A')); },
+            absl::StatusCode::kInvalidArgument, "device_alarm.alarm_id"},
+        BadReport{"DeviceIdTooShort",
+                  [](auto* r) { r->mutable_device_alarm()->set_device_id("ab"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.device_id"},
+        BadReport{"DeviceIdTooLong",
+                  [](auto* r) { r->mutable_device_alarm()->set_device_id(std::string(65, 'd')); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.device_id"},
+        BadReport{"DeviceIdWithASpace",
+                  [](auto* r) { r->mutable_device_alarm()->set_device_id("dev 1"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.device_id"},
+        BadReport{"AlarmTypeNotAnEnumName",
+                  [](auto* r) { r->mutable_device_alarm()->set_alarm_type("low pressure"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.alarm_type"},
+        BadReport{"RuleIdWithASlash",
+                  [](auto* r) { r->mutable_device_alarm()->set_rule_id("a/b"); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.rule_id"},
+        BadReport{"DetailsTooLong",
+                  [](auto* r) { r->mutable_device_alarm()->set_details(std::string(1001, 'x')); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.details"},
+        BadReport{"ClearedAtSent",
+                  [](auto* r) { r->mutable_device_alarm()->mutable_cleared_at()->set_seconds(1); },
+                  absl::StatusCode::kInvalidArgument, "device_alarm.cleared_at"}),
+    [](const ::testing::TestParamInfo<BadReport>& info) { return info.param.name; });
+
+TEST(ValidateNoteDeviceAlarmCleared, NamesTheFieldThatIsWrong) {
+  v1::NoteDeviceAlarmClearedRequest r;
+  r.set_hazard_id("hzd_01");
+  r.set_alarm_id("alm_01");
+  r.set_note("pressure back to 0.14 MPa");
+  EXPECT_TRUE(ValidateNoteDeviceAlarmCleared(r).ok());
+  v1::NoteDeviceAlarmClearedRequest bad = r;
+  bad.set_hazard_id("alm_01");
+  EXPECT_THAT(ValidateNoteDeviceAlarmCleared(bad).message(), HasSubstr("hazard_id"));
+  bad = r;
+  bad.set_alarm_id("alm_");
+  EXPECT_THAT(ValidateNoteDeviceAlarmCleared(bad).message(), HasSubstr("alarm_id"));
+  bad = r;
+  bad.set_note(std::string(1001, 'n'));
+  EXPECT_THAT(ValidateNoteDeviceAlarmCleared(bad).message(), HasSubstr("note"));
+  bad = r;
+  bad.set_note("a\x01");
+  EXPECT_EQ(ValidateNoteDeviceAlarmCleared(bad).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ValidateEvidence, AcceptsAtMostTwentyItems) {
   google::protobuf::RepeatedPtrField<v1::Evidence> evidence;
   for (int i = 0; i < 20; ++i) evidence.Add()->set_uri("sha256:" + std::string(64, 'a'));

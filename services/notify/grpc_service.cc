@@ -6,7 +6,9 @@
 #include "libs/auth/grpc_auth.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "libs/events/envelope.h"
 #include "services/notify/plan.h"
+#include "services/notify/recipients.h"
 #include "services/notify/webhooks.h"
 
 namespace firegrid::notify {
@@ -173,6 +175,22 @@ grpc::Status NotifyGrpcService::Acknowledge(grpc::ServerContext* ctx,
   auto r = inbox_->Acknowledge(req->notification_id(), p->subject, req->note());
   if (!r.ok()) return ToGrpcStatus(r.status());
   *resp = std::move(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NotifyGrpcService::PushEvent(grpc::ServerContext* ctx, const v1::PushEventRequest* req,
+                                          v1::PushEventResponse* resp) {
+  auto p = Authenticate(ctx);
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  if (p->role != Role::kInternalService) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p->role), " may not push events")));
+  }
+  absl::StatusOr<events::Envelope> env = events::ParseEnvelope(req->envelope());
+  if (!env.ok()) return ToGrpcStatus(InvalidField("envelope", env.status().message()));
+  absl::StatusOr<int> delivered = DeliverEvent(*env, inbox_);
+  if (!delivered.ok()) return ToGrpcStatus(delivered.status());
+  resp->set_delivered(*delivered);
   return grpc::Status::OK;
 }
 

@@ -67,6 +67,11 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   grpc::Status ListDeliveries(grpc::ServerContext* ctx, const v1::ListDeliveriesRequest* req,
                               v1::ListDeliveriesResponse* resp) override;
 
+  // internal_service only: delivers the event in `envelope` exactly as the consumer does
+  // (NotifyEvent, same once keys), so the Kafka copy of the same event adds nothing.
+  grpc::Status PushEvent(grpc::ServerContext* ctx, const v1::PushEventRequest* req,
+                         v1::PushEventResponse* resp) override;
+
   // Ends every open Subscribe stream (called on shutdown before the server drains).
   void Close() { closing_.store(true); }
   // Subscribe streams open on this replica now.

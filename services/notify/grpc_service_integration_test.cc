@@ -1,10 +1,12 @@
 // The notify gRPC service in process (127.0.0.1, port 0) against a real redis-server: the caps
-// on live Subscribe streams.
+// on live Subscribe streams, PushEvent (who may call it, and once per event and recipient
+// together with the consumer's path).
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "firegrid/hazards/v1/events.pb.h"
+#include "firegrid/monitoring/v1/events.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -64,6 +66,31 @@ class NotifyGrpcTest : public ::testing::Test {
     p.role = role;
     p.tier_path = tier;
     return *signer_->Sign(p, clock_.Now(), absl::Hours(1));
+  }
+
+  std::string TokenFor(const auth::Principal& p) {
+    return *signer_->Sign(p, clock_.Now(), absl::Hours(1));
+  }
+  std::string ServiceToken() {
+    auth::Principal p;
+    p.subject = "service:monitoring";
+    p.role = auth::Role::kInternalService;
+    return TokenFor(p);
+  }
+  grpc::Status Push(const std::string& token, const std::string& envelope,
+                    v1::PushEventResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!token.empty()) auth::AttachToken(&ctx, token);
+    v1::PushEventRequest req;
+    req.set_envelope(envelope);
+    return stub_->PushEvent(&ctx, req, resp);
+  }
+  // Everything in `recipient`'s inbox.
+  std::vector<v1::Notification> InboxOf(const std::string& recipient) {
+    auto got = inbox_->ReadAfter(recipient, "", 100);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::vector<v1::Notification>{};
   }
 
   // A Subscribe stream; open() when the server sent caught_up (it holds a slot then).
@@ -161,6 +188,159 @@ TEST_F(NotifyGrpcTest, PushedNotificationCarriesTheTraceIdOfTheEventsRequest) {
   reader->Finish();
   ASSERT_FALSE(got.empty());
   for (const auto& n : got) EXPECT_EQ(n.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+}
+
+namespace mv1 = ::firegrid::monitoring::v1;
+
+const std::vector<std::string> kFireAlarmRecipients = {
+    "org:mfs_01", "person:mgr-1", "org:500109001002", "org:500109.fire_rescue"};
+
+events::Envelope FireAlarmRaised(absl::Time now) {
+  mv1::AlarmRaised e;
+  mv1::Alarm* a = e.mutable_alarm();
+  a->set_alarm_id("alm_01");
+  a->set_device_id("dev_panel_1");
+  a->set_type(mv1::ALARM_TYPE_FIRE);
+  a->set_building_id("bld_1");
+  a->set_building_name("金科大厦");
+  a->set_tier_path("500109001002");
+  a->set_floor("12");
+  a->set_point("1-012-034");
+  mv1::StationRef* s = e.mutable_dispatch()->add_stations();
+  s->set_station_id("mfs_01");
+  s->set_name("天生街道微型消防站");
+  s->set_phone("023-68000119");
+  s->set_distance_m(320);
+  for (const auto& r : kFireAlarmRecipients) e.mutable_dispatch()->add_recipients(r);
+  e.mutable_dispatch()->set_building_address("北碚区天生路 1 号");
+  SequentialIdGenerator ids;
+  return events::NewEnvelope(e, "monitoring", "bld_1", "500109001002", now, ids);
+}
+
+// The push and the Kafka copy of one event, in either order and repeated, put one notification
+// into each recipient's inbox; the push says how many it reached first.
+TEST_F(NotifyGrpcTest, PushEventAndTheConsumerPathDeliverOneNotificationPerRecipient) {
+  Start();
+  const events::Envelope env = FireAlarmRaised(clock_.Now());
+  const std::string bytes = events::SerializeEnvelope(env);
+  v1::PushEventResponse first;
+  ASSERT_TRUE(Push(ServiceToken(), bytes, &first).ok());
+  EXPECT_EQ(first.delivered(), 4);
+  ASSERT_TRUE(NotifyEvent(env, inbox_.get()).ok());  // the Kafka copy arrives
+  v1::PushEventResponse again;
+  ASSERT_TRUE(Push(ServiceToken(), bytes, &again).ok());  // a retried push
+  EXPECT_EQ(again.delivered(), 0);
+  for (const auto& r : kFireAlarmRecipients) {
+    SCOPED_TRACE(r);
+    const std::vector<v1::Notification> got = InboxOf(r);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].kind(), v1::KIND_FIRE_ALARM);
+    EXPECT_EQ(got[0].priority(), v1::PRIORITY_URGENT);
+    EXPECT_EQ(got[0].alarm_id(), "alm_01");
+  }
+}
+
+TEST_F(NotifyGrpcTest, PushEventAfterTheConsumerDeliveredTheEventReachesNoOne) {
+  Start();
+  const events::Envelope env = FireAlarmRaised(clock_.Now());
+  ASSERT_TRUE(NotifyEvent(env, inbox_.get()).ok());
+  v1::PushEventResponse resp;
+  ASSERT_TRUE(Push(ServiceToken(), events::SerializeEnvelope(env), &resp).ok());
+  EXPECT_EQ(resp.delivered(), 0);
+  for (const auto& r : kFireAlarmRecipients) EXPECT_EQ(InboxOf(r).size(), 1u) << r;
+}
+
+// The duty staff of the station see the pushed fire alarm on their Subscribe stream.
+TEST_F(NotifyGrpcTest, PushedFireAlarmReachesTheMicroStationsStream) {
+  Start();
+  auth::Principal duty;
+  duty.subject = "duty-1";
+  duty.role = auth::Role::kMicroStation;
+  duty.org_unit = "mfs_01";
+  duty.tier_path = "500109001";
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auth::AttachToken(&ctx, TokenFor(duty));
+  v1::SubscribeRequest sub;
+  sub.set_live_only(true);
+  auto reader = stub_->Subscribe(&ctx, sub);
+  v1::SubscribeResponse resp;
+  ASSERT_TRUE(reader->Read(&resp));
+  ASSERT_TRUE(resp.caught_up());
+  v1::PushEventResponse pushed;
+  ASSERT_TRUE(
+      Push(ServiceToken(), events::SerializeEnvelope(FireAlarmRaised(clock_.Now())), &pushed).ok());
+  v1::Notification got;
+  while (reader->Read(&resp)) {
+    if (resp.has_notification()) {
+      got = resp.notification();
+      break;
+    }
+  }
+  ctx.TryCancel();
+  reader->Finish();
+  EXPECT_EQ(got.recipient(), "org:mfs_01");
+  EXPECT_EQ(got.kind(), v1::KIND_FIRE_ALARM);
+  EXPECT_TRUE(got.requires_ack());
+}
+
+struct RefusedCaller {
+  std::string name;
+  auth::Principal principal;
+};
+
+class PushEventRefusalTest : public NotifyGrpcTest,
+                             public ::testing::WithParamInterface<RefusedCaller> {};
+
+TEST_P(PushEventRefusalTest, PushEventIsPermissionDeniedAndDeliversNothing) {
+  Start();
+  v1::PushEventResponse resp;
+  const grpc::Status s = Push(TokenFor(GetParam().principal),
+                              events::SerializeEnvelope(FireAlarmRaised(clock_.Now())), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  for (const auto& r : kFireAlarmRecipients) EXPECT_TRUE(InboxOf(r).empty()) << r;
+}
+
+auth::Principal Caller(auth::Role role, std::string subject, std::string tier,
+                       std::string org_unit = "", std::string department = "") {
+  auth::Principal p;
+  p.role = role;
+  p.subject = std::move(subject);
+  p.tier_path = std::move(tier);
+  p.org_unit = std::move(org_unit);
+  p.department = std::move(department);
+  return p;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryOtherRole, PushEventRefusalTest,
+    ::testing::Values(
+        RefusedCaller{"district_admin", Caller(auth::Role::kDistrictAdmin, "da-1", "500109")},
+        RefusedCaller{"department_officer",
+                      Caller(auth::Role::kDepartmentOfficer, "do-1", "500109", "", "fire_rescue")},
+        RefusedCaller{"street_officer", Caller(auth::Role::kStreetOfficer, "so-1", "500109001")},
+        RefusedCaller{"community_worker",
+                      Caller(auth::Role::kCommunityWorker, "cw-1", "500109001002")},
+        RefusedCaller{"building_manager", Caller(auth::Role::kBuildingManager, "mgr-1", "")},
+        RefusedCaller{"service_agency", Caller(auth::Role::kServiceAgency, "sa-1", "")},
+        RefusedCaller{"micro_station",
+                      Caller(auth::Role::kMicroStation, "duty-1", "500109001", "mfs_01")},
+        RefusedCaller{"iot_gateway", Caller(auth::Role::kIotGateway, "gw_1", "")}),
+    [](const ::testing::TestParamInfo<RefusedCaller>& info) { return info.param.name; });
+
+TEST_F(NotifyGrpcTest, PushEventWithoutATokenIsUnauthenticated) {
+  Start();
+  v1::PushEventResponse resp;
+  EXPECT_EQ(Push("", events::SerializeEnvelope(FireAlarmRaised(clock_.Now())), &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(NotifyGrpcTest, PushEventOfBytesThatAreNoEnvelopeIsInvalidArgumentNamingTheEnvelope) {
+  Start();
+  v1::PushEventResponse resp;
+  const grpc::Status s = Push(ServiceToken(), "\xff\x01 not an envelope", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::StartsWith("envelope: "));
 }
 
 TEST_F(NotifyGrpcTest, SubscribeBeyondThePerReplicaCapIsResourceExhaustedForEveryone) {

@@ -61,7 +61,9 @@ absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1:
                           "tier", n.tier_path(), "read", "0", "ack", "0"});
     w.commands.push_back({"ZADD", Key("unread", r), ms, n.notification_id()});
     if (n.requires_ack()) {
-      const std::string due = absl::StrCat(absl::ToUnixMillis(now + options_.ack_timeout));
+      const absl::Duration timeout =
+          n.priority() == v1::PRIORITY_URGENT ? options_.urgent_ack_timeout : options_.ack_timeout;
+      const std::string due = absl::StrCat(absl::ToUnixMillis(now + timeout));
       w.commands.push_back({"SET", Key("timer", n.notification_id()), due});
       w.commands.push_back({"ZADD", prefix_ + ":timers", due, n.notification_id()});
     }

@@ -22,6 +22,9 @@ struct InboxOptions {
   // A notification that requires acknowledgement and is not acknowledged this long after it was
   // delivered is re-notified once, to the next tier up.
   absl::Duration ack_timeout = absl::Hours(4);
+  // The same for an urgent notification (PRIORITY_URGENT: a fire alarm), which cannot wait
+  // hours (`--urgent-ack-timeout`).
+  absl::Duration urgent_ack_timeout = absl::Minutes(3);
   // Retention (Trim): a notification is dropped only when it is read, is not an unacknowledged
   // task (requires_ack and not acknowledged), and is older than `retention` or beyond the newest
   // `max_per_recipient` of its inbox. Unread notifications and unacknowledged tasks are kept

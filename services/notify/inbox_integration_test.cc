@@ -413,6 +413,44 @@ TEST_F(InboxTest, UnacknowledgedTaskIsRenotifiedOneTierUpExactlyOnce) {
   EXPECT_TRUE(inbox_->ReadAfter("org:500109001", "", 10).ok());
 }
 
+// A fire alarm (PRIORITY_URGENT) unacknowledged for 3 minutes goes one tier up: the station to
+// its community; an ordinary task delivered at the same moment waits its 4 hours.
+TEST_F(InboxTest, UnacknowledgedUrgentNotificationIsRenotifiedAfterThreeMinutesNormalTasksAreNot) {
+  v1::Notification fire = Task("火警：金科大厦 12层", true);
+  fire.set_kind(v1::KIND_FIRE_ALARM);
+  fire.set_priority(v1::PRIORITY_URGENT);
+  ASSERT_TRUE(inbox_->Notify({"org:mfs_01"}, fire, "evt_fire:0").ok());
+  ASSERT_TRUE(inbox_->Notify({"org:500109.urban_management"}, Task("task", true), "e1").ok());
+
+  clock_.Advance(absl::Minutes(3) - absl::Seconds(1));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 0);  // not yet due
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 1);
+  auto community = inbox_->ReadAfter("org:500109001002", "", 10);
+  ASSERT_TRUE(community.ok());
+  ASSERT_EQ(community->size(), 1u);
+  EXPECT_EQ((*community)[0].kind(), v1::KIND_ESCALATION);
+  EXPECT_EQ((*community)[0].priority(), v1::PRIORITY_URGENT);
+  EXPECT_FALSE((*community)[0].renotified_from().empty());
+  // The ordinary task is not due before its own timeout.
+  EXPECT_TRUE(inbox_->ReadAfter("org:500109", "", 10)->empty());
+  clock_.Advance(absl::Hours(4) - absl::Minutes(3));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 1);
+  EXPECT_EQ(inbox_->ReadAfter("org:500109", "", 10)->size(), 1u);
+}
+
+TEST_F(InboxTest, AcknowledgedUrgentNotificationIsNotRenotified) {
+  v1::Notification fire = Task("火警", true);
+  fire.set_kind(v1::KIND_FIRE_ALARM);
+  fire.set_priority(v1::PRIORITY_URGENT);
+  ASSERT_TRUE(inbox_->Notify({"org:mfs_01"}, fire, "evt_fire:0").ok());
+  auto got = inbox_->ReadAfter("org:mfs_01", "", 10);
+  ASSERT_TRUE(inbox_->Acknowledge((*got)[0].notification_id(), "duty-1", "已出动").ok());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(*inbox_->FireRenotifications(), 0);
+  EXPECT_TRUE(inbox_->ReadAfter("org:500109001002", "", 10)->empty());
+}
+
 TEST_F(InboxTest, RejectsMalformedIds) {
   EXPECT_EQ(inbox_->Get("../x").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(inbox_->Get("ntf_NOPE").status().code(), absl::StatusCode::kNotFound);

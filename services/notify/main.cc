@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   }
   server::RuntimeConfig rc;
   std::string plan_file, departments_file, key_prefix, group, buildings_prefix;
-  absl::Duration ack_timeout, timer_interval, plan_interval, inbox_retention;
+  absl::Duration ack_timeout, urgent_ack_timeout, timer_interval, plan_interval, inbox_retention;
   int inbox_max_per_recipient;
   int webhook_attempts, max_streams, max_streams_per_principal;
   bool webhook_allow_http = false, webhook_allow_loopback = false;
@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   binder.Duration("ack-timeout", &ack_timeout, absl::Hours(4),
                   "an unacknowledged hazard task is re-notified one tier up after this",
                   absl::Seconds(1), absl::Hours(24 * 30));
+  binder.Duration("urgent-ack-timeout", &urgent_ack_timeout, absl::Minutes(3),
+                  "an unacknowledged urgent notification (a fire alarm) is re-notified one tier "
+                  "up after this",
+                  absl::Seconds(1), absl::Hours(1));
   binder.Duration("timer-interval", &timer_interval, absl::Seconds(1),
                   "how often re-notifications and webhook deliveries are looked for",
                   absl::Milliseconds(10), absl::Minutes(10));
@@ -99,6 +103,7 @@ int main(int argc, char** argv) {
     metrics.Pushed(n, recipients);
   };
   io.ack_timeout = ack_timeout;
+  io.urgent_ack_timeout = urgent_ack_timeout;
   io.retention = inbox_retention;
   io.max_per_recipient = inbox_max_per_recipient;
   notify::Inbox inbox(&rt.redis(), key_prefix, RealClock::Get(), &ids, io);
@@ -131,7 +136,7 @@ int main(int argc, char** argv) {
   if (absl::Status s =
           rt.AddConsumer(group,
                          {std::string(events::kHazardsTopic), std::string(events::kBuildingsTopic),
-                          std::string(events::kCreditTopic)},
+                          std::string(events::kCreditTopic), std::string(events::kMonitoringTopic)},
                          handler);
       !s.ok()) {
     log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});

@@ -19,6 +19,7 @@ TEST(NotifyMetricsTest, CountersAndTheSubscriberGaugeHaveTheDocumentedNamesAndLa
     std::string text = registry.Render();
     EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"hazard_task\"} 0"));
     EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"credit\"} 0"));
+    EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"fire_alarm\"} 0"));
     EXPECT_THAT(text, HasSubstr("firegrid_webhook_deliveries_total{result=\"gave_up\"} 0"));
     EXPECT_THAT(text, HasSubstr("firegrid_timers_fired_total{kind=\"ack_timeout\"} 0"));
 
@@ -28,6 +29,10 @@ TEST(NotifyMetricsTest, CountersAndTheSubscriberGaugeHaveTheDocumentedNamesAndLa
     v1::Notification info;
     info.set_kind(v1::KIND_INFORMATION);
     m.Pushed(info, 2);
+    v1::Notification fire;
+    fire.set_kind(v1::KIND_FIRE_ALARM);
+    fire.set_priority(v1::PRIORITY_URGENT);
+    m.Pushed(fire, 4);
     v1::Delivery d;
     for (const char* state : {"delivered", "pending", "pending", "failed"}) {
       d.set_state(state);
@@ -41,6 +46,7 @@ TEST(NotifyMetricsTest, CountersAndTheSubscriberGaugeHaveTheDocumentedNamesAndLa
     EXPECT_THAT(text, HasSubstr("# TYPE firegrid_notifications_pushed_total counter"));
     EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"hazard_task\"} 3"));
     EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"information\"} 2"));
+    EXPECT_THAT(text, HasSubstr("firegrid_notifications_pushed_total{kind=\"fire_alarm\"} 4"));
     EXPECT_THAT(text, HasSubstr("firegrid_webhook_deliveries_total{result=\"ok\"} 1"));
     EXPECT_THAT(text, HasSubstr("firegrid_webhook_deliveries_total{result=\"failed\"} 2"));
     EXPECT_THAT(text, HasSubstr("firegrid_webhook_deliveries_total{result=\"gave_up\"} 1"));

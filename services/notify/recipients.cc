@@ -10,6 +10,7 @@
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/credit/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
+#include "firegrid/monitoring/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace firegrid::notify {
@@ -18,6 +19,7 @@ namespace {
 namespace hv1 = ::firegrid::hazards::v1;
 namespace bv1 = ::firegrid::buildings::v1;
 namespace cv1 = ::firegrid::credit::v1;
+namespace mv1 = ::firegrid::monitoring::v1;
 
 constexpr char kSystemSubjectPrefix[] = "firegrid-";
 
@@ -190,6 +192,22 @@ void PlanHazard(const events::Envelope& env, std::vector<Planned>* out) {
     Builder::Add(p, OrgRecipient(e->escalated_to()));
     return;
   }
+  if (auto e = events::Unpack<hv1::HazardDeviceAlarmCleared>(env); e.ok()) {
+    const hv1::Hazard& h = e->hazard();
+    const hv1::DeviceAlarmRef& a = h.device_alarm();
+    std::string body = absl::StrCat("设备告警已消除 the device alarm ", a.alarm_id(), " (device ",
+                                    a.device_id(), ", ", a.alarm_type(), ") has cleared");
+    if (!e->note().empty()) absl::StrAppend(&body, ": ", e->note());
+    absl::StrAppend(&body,
+                    ". 隐患仍需复查整改 The hazard stays open: its rectification still needs to "
+                    "be reviewed.");
+    Planned& p = b.New(Base(env, h, v1::KIND_HAZARD_UPDATE,
+                            "设备告警已消除 device alarm cleared: " + Subject(h), body));
+    for (const auto& d : h.routing().lead_departments()) Builder::Add(p, Dept(h, d));
+    Builder::Add(p, OrgRecipient(h.routing().community()));
+    Builder::AddPerson(p, h.assignment().responsible_subject());
+    return;
+  }
   if (auto e = events::Unpack<hv1::HazardClosed>(env); e.ok()) {
     const hv1::Hazard& h = e->hazard();
     Planned& p = b.New(Base(env, h, v1::KIND_HAZARD_UPDATE, "整改销号 closed: " + Subject(h),
@@ -234,6 +252,88 @@ void PlanBuilding(const events::Envelope& env, std::vector<Planned>* out) {
                             absl::StrCat(e->assessment().violations_size(), " violations found")));
     if (tier.size() >= 12) Builder::Add(p, OrgRecipient(tier.substr(0, 12)));
     if (tier.size() >= 9) Builder::Add(p, OrgRecipient(tier.substr(0, 9)));
+  }
+}
+
+// ---- monitoring
+
+// What an alarm of `type` is called in a dispatch's title.
+std::string AlarmTypeText(mv1::AlarmType type) {
+  switch (type) {
+    case mv1::ALARM_TYPE_FIRE:
+      return "火警";
+    case mv1::ALARM_TYPE_COMBUSTIBLE_GAS:
+      return "可燃气体";
+    case mv1::ALARM_TYPE_FAULT:
+      return "故障";
+    case mv1::ALARM_TYPE_SUPERVISORY:
+      return "监管";
+    case mv1::ALARM_TYPE_SHIELDED:
+      return "屏蔽";
+    case mv1::ALARM_TYPE_MAIN_POWER_FAULT:
+      return "主电故障";
+    case mv1::ALARM_TYPE_BACKUP_POWER_FAULT:
+      return "备电故障";
+    case mv1::ALARM_TYPE_LOW_PRESSURE:
+      return "管网压力低";
+    case mv1::ALARM_TYPE_LOW_WATER_LEVEL:
+      return "液位低";
+    case mv1::ALARM_TYPE_HIGH_RESIDUAL_CURRENT:
+      return "剩余电流超限";
+    case mv1::ALARM_TYPE_HIGH_TEMPERATURE:
+      return "线缆温度超限";
+    case mv1::ALARM_TYPE_OFFLINE:
+      return "设备离线";
+    default:
+      return "告警";
+  }
+}
+
+std::string ChinaTimeText(const google::protobuf::Timestamp& ts);
+
+// AlarmRaised with a dispatch: one urgent notification, acknowledgement required, for the
+// dispatch's recipients. Other monitoring events yield nothing (hazards carry the lasting ones).
+void PlanMonitoring(const events::Envelope& env, std::vector<Planned>* out) {
+  auto e = events::Unpack<mv1::AlarmRaised>(env);
+  if (!e.ok() || !e->has_dispatch()) return;
+  const mv1::Alarm& a = e->alarm();
+  const mv1::Dispatch& d = e->dispatch();
+  const std::string building = a.building_name().empty() ? a.building_id() : a.building_name();
+  std::string title = absl::StrCat(AlarmTypeText(a.type()), "：", building);
+  if (!a.floor().empty()) absl::StrAppend(&title, " ", a.floor(), "层");
+  if (!a.point().empty()) absl::StrAppend(&title, " ", a.point());
+  std::vector<std::string> lines;
+  lines.push_back(
+      absl::StrCat("地址：", d.building_address().empty() ? building : d.building_address()));
+  for (const mv1::StationRef& s : d.stations()) {
+    lines.push_back(absl::StrCat("微型消防站：", s.name().empty() ? s.station_id() : s.name(), "（",
+                                 static_cast<int64_t>(s.distance_m() + 0.5), " 米",
+                                 s.phone().empty() ? "" : "，电话 " + s.phone(), "）"));
+  }
+  lines.push_back(absl::StrCat("设备：", a.device_id()));
+  const google::protobuf::Timestamp& at = a.has_started_at() ? a.started_at() : a.raised_at();
+  lines.push_back(absl::StrCat("时间：", ChinaTimeText(at.seconds() ? at : env.time())));
+  v1::Notification n;
+  n.set_kind(v1::KIND_FIRE_ALARM);
+  n.set_priority(v1::PRIORITY_URGENT);
+  n.set_requires_ack(true);
+  n.set_title(std::move(title));
+  n.set_body(absl::StrJoin(lines, "\n"));
+  n.set_alarm_id(a.alarm_id());
+  n.set_device_id(a.device_id());
+  n.set_building_id(a.building_id());
+  n.set_tier_path(a.tier_path().empty() ? env.tier_path() : a.tier_path());
+  n.set_event_id(env.event_id());
+  n.set_event_type(env.type());
+  *n.mutable_created_at() = env.time();
+  Builder b(out);
+  Planned& p = b.New(n);
+  for (const std::string& r : d.recipients()) {
+    if (absl::StartsWith(r, "person:")) {
+      Builder::AddPerson(p, r.substr(std::string("person:").size()));
+    } else {
+      Builder::Add(p, r);
+    }
   }
 }
 
@@ -429,6 +529,8 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
     PlanBuilding(envelope, &out);
   } else if (absl::StartsWith(envelope.type(), "firegrid.credit.v1.")) {
     PlanCredit(envelope, &out);
+  } else if (absl::StartsWith(envelope.type(), "firegrid.monitoring.v1.")) {
+    PlanMonitoring(envelope, &out);
   }
   out.erase(
       std::remove_if(out.begin(), out.end(), [](const Planned& p) { return p.recipients.empty(); }),
@@ -438,14 +540,23 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
   return out;
 }
 
-absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier) {
+absl::StatusOr<int> DeliverEvent(const events::Envelope& envelope, Notifier* notifier) {
   const std::vector<Planned> plans = PlanNotifications(envelope);
+  int delivered = 0;
   for (size_t i = 0; i < plans.size(); ++i) {
     absl::Status s = notifier->Notify(plans[i].recipients, plans[i].notification,
                                       OnceKeyOf(envelope, plans[i], i));
-    if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) return s;
+    if (s.ok()) {
+      delivered += static_cast<int>(plans[i].recipients.size());
+    } else if (s.code() != absl::StatusCode::kAlreadyExists) {
+      return s;
+    }
   }
-  return absl::OkStatus();
+  return delivered;
+}
+
+absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier) {
+  return DeliverEvent(envelope, notifier).status();
 }
 
 std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, size_t index) {
@@ -488,6 +599,14 @@ std::string NextTierUp(const std::string& recipient, const std::string& tier_pat
   }
   if (!absl::StartsWith(recipient, "org:")) return "";
   const std::string code = recipient.substr(4);
+  if (absl::StartsWith(code, kMicroStationPrefix)) {
+    // A micro fire station answers to the community (else the street, the district) of the
+    // notification.
+    for (size_t len : {12, 9, 6}) {
+      if (tier_path.size() >= len) return OrgRecipient(tier_path.substr(0, len));
+    }
+    return "";
+  }
   if (const auto dot = code.find('.'); dot != std::string::npos) {
     return OrgRecipient(code.substr(0, dot));
   }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "firegrid/notify/v1/notify.pb.h"
 #include "libs/events/envelope.h"
@@ -38,13 +39,24 @@ struct Planned {
 //   of SubjectRef.tier_paths set) for SubjectRef.notify_subjects (the subject's accounts and its
 //   buildings' managers) and its supervising department ("org:<district>.<slug>"):
 //   LevelChanged (level and score from → to, the rule, the cause), ScoreChanged (score from →
-//   to, the level after, the rule, the cause; nothing when the score stayed), BlacklistProposed (the notice: reason, legal
-//   basis, the objection deadline and how to object), Blacklisted (from when, until when, how
-//   to apply for credit repair), BlacklistRemoved (withdrawn, expired or repaired). A record
-//   that moves the level comes as a ScoreChanged and a LevelChanged: both plan one
-//   notification with the same once_key ("credit-record:<rules version>:<record id>"), so the
+//   to, the level after, the rule, the cause; nothing when the score stayed), BlacklistProposed
+//   (the notice: reason, legal basis, the objection deadline and how to object), Blacklisted (from
+//   when, until when, how to apply for credit repair), BlacklistRemoved (withdrawn, expired or
+//   repaired). A record that moves the level comes as a ScoreChanged and a LevelChanged: both plan
+//   one notification with the same once_key ("credit-record:<rules version>:<record id>"), so the
 //   first of the two to arrive is delivered and the other adds nothing: one notification per
 //   change and recipient.
+// - Monitoring AlarmRaised with a dispatch (a fire alarm, or another dispatching rule such as
+//   combustible gas): KIND_FIRE_ALARM, PRIORITY_URGENT, acknowledgement required, for the
+//   dispatch's recipients (the nearest micro fire stations "org:mfs_...", the building's
+//   managers, its community, the district's fire rescue); titled "火警：<building> <floor>层
+//   <point>" (the alarm type's name instead of 火警 for other rules), the body giving the
+//   address, the stations with distance and phone, the device and the time; alarm_id,
+//   device_id, building_id, tier_path set. AlarmRaised without a dispatch and the other
+//   monitoring events yield nothing (the hazards filed for lasting faults carry those).
+// - HazardDeviceAlarmCleared: KIND_HAZARD_UPDATE to the lead departments, the community and the
+//   responsible subject (when assigned): the device alarm cleared (with its note), and the
+//   hazard's rectification still needs review.
 // Other events yield nothing. Recipients are unique within a Planned; system subjects and empty
 // subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
@@ -53,6 +65,9 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
 // `notifier` under its OnceKeyOf. A plan delivered before (ALREADY_EXISTS: a redelivered event,
 // or the other event of the same credit record) is no error.
 absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier);
+// NotifyEvent, counting the recipients reached for the first time: the recipients of each plan
+// the notifier delivered now (0 for plans delivered before).
+absl::StatusOr<int> DeliverEvent(const events::Envelope& envelope, Notifier* notifier);
 
 // The once key of the `index`-th plan of `envelope`: planned.once_key, else
 // "<event id>:<index>".
@@ -63,8 +78,12 @@ std::string OnceKeyOf(const events::Envelope& envelope, const Planned& planned, 
 // or "" when the header is missing or malformed, or the trace id or span id is all zeros.
 std::string TraceIdOf(absl::string_view traceparent);
 
+// Micro fire station ids (their org unit codes) start with this.
+inline constexpr char kMicroStationPrefix[] = "mfs_";
+
 // The recipient one tier up, for re-notifying an unacknowledged task: community → street →
-// district; a department → its district; a person → the community of `tier_path`. Empty when
+// district; a department → its district; a person or a micro fire station ("org:mfs_...") →
+// the community of `tier_path` (a station: else its street, else its district). Empty when
 // there is none (a district).
 std::string NextTierUp(const std::string& recipient, const std::string& tier_path);
 

@@ -4,7 +4,9 @@
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/credit/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
+#include "firegrid/monitoring/v1/events.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/hazards/routing.h"
 
@@ -18,6 +20,7 @@ using ::testing::UnorderedElementsAreArray;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace bv1 = ::firegrid::buildings::v1;
 namespace cv1 = ::firegrid::credit::v1;
+namespace mv1 = ::firegrid::monitoring::v1;
 
 const hazards::Rules& HazardRules() {
   static const hazards::Rules* rules = [] {
@@ -428,12 +431,126 @@ TEST(PlanCreditNotifications, SystemAndEmptySubjectsAreSkippedAndNoRecipientMean
   EXPECT_TRUE(PlanNotifications(WrapCredit(e)).empty());
 }
 
+// ---- monitoring
+
+mv1::AlarmRaised Raised(mv1::AlarmType type, bool dispatch) {
+  mv1::AlarmRaised e;
+  mv1::Alarm* a = e.mutable_alarm();
+  a->set_alarm_id("alm_01");
+  a->set_device_id("dev_panel_1");
+  a->set_type(type);
+  a->set_building_id("bld_1");
+  a->set_building_name("金科大厦");
+  a->set_tier_path("500109001002");
+  a->set_floor("12");
+  a->set_point("1-012-034");
+  *a->mutable_started_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1'800'000'000);
+  if (dispatch) {
+    mv1::Dispatch* d = e.mutable_dispatch();
+    mv1::StationRef* s = d->add_stations();
+    s->set_station_id("mfs_01");
+    s->set_name("天生街道微型消防站");
+    s->set_phone("023-68000119");
+    s->set_distance_m(320.4);
+    mv1::StationRef* s2 = d->add_stations();
+    s2->set_station_id("mfs_02");
+    s2->set_name("缙云社区微型消防站");
+    s2->set_distance_m(870);
+    for (const char* r : {"org:mfs_01", "org:mfs_02", "person:mgr-1", "org:500109001002",
+                          "org:500109.fire_rescue", "org:mfs_01", "person:firegrid-monitoring"}) {
+      d->add_recipients(r);
+    }
+    d->set_building_address("北碚区天生路 1 号");
+  }
+  return e;
+}
+
+TEST(PlanMonitoringNotifications, FireAlarmIsAnUrgentTaskForTheDispatchsRecipients) {
+  auto plans = PlanNotifications(Wrap(Raised(mv1::ALARM_TYPE_FIRE, true)));
+  ASSERT_EQ(plans.size(), 1u);
+  // Unique, and system subjects skipped.
+  EXPECT_THAT(plans[0].recipients,
+              UnorderedElementsAreArray({"org:mfs_01", "org:mfs_02", "person:mgr-1",
+                                         "org:500109001002", "org:500109.fire_rescue"}));
+  const v1::Notification& n = plans[0].notification;
+  EXPECT_EQ(n.kind(), v1::KIND_FIRE_ALARM);
+  EXPECT_EQ(n.priority(), v1::PRIORITY_URGENT);
+  EXPECT_TRUE(n.requires_ack());
+  EXPECT_EQ(n.title(), "火警：金科大厦 12层 1-012-034");
+  EXPECT_THAT(n.body(), HasSubstr("北碚区天生路 1 号"));
+  EXPECT_THAT(n.body(), HasSubstr("天生街道微型消防站（320 米，电话 023-68000119）"));
+  EXPECT_THAT(n.body(), HasSubstr("缙云社区微型消防站（870 米）"));
+  EXPECT_THAT(n.body(), HasSubstr("dev_panel_1"));
+  EXPECT_THAT(n.body(), HasSubstr("2027-01-15 16:00 +08:00"));
+  EXPECT_EQ(n.alarm_id(), "alm_01");
+  EXPECT_EQ(n.device_id(), "dev_panel_1");
+  EXPECT_EQ(n.building_id(), "bld_1");
+  EXPECT_EQ(n.tier_path(), "500109001002");
+  EXPECT_EQ(n.event_type(), "firegrid.monitoring.v1.AlarmRaised");
+}
+
+TEST(PlanMonitoringNotifications, OtherDispatchingRulesAreTitledByTheirAlarmType) {
+  auto plans = PlanNotifications(Wrap(Raised(mv1::ALARM_TYPE_COMBUSTIBLE_GAS, true)));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0].notification.title(), "可燃气体：金科大厦 12层 1-012-034");
+  EXPECT_EQ(plans[0].notification.kind(), v1::KIND_FIRE_ALARM);
+}
+
+TEST(PlanMonitoringNotifications, AlarmsWithoutDispatchAndOtherMonitoringEventsYieldNothing) {
+  EXPECT_TRUE(PlanNotifications(Wrap(Raised(mv1::ALARM_TYPE_LOW_PRESSURE, false))).empty());
+  const mv1::AlarmRaised fire = Raised(mv1::ALARM_TYPE_FIRE, true);
+  mv1::AlarmRepeated repeated;
+  *repeated.mutable_alarm() = fire.alarm();
+  mv1::AlarmAcknowledged acked;
+  *acked.mutable_alarm() = fire.alarm();
+  mv1::AlarmCleared cleared;
+  *cleared.mutable_alarm() = fire.alarm();
+  mv1::AlarmHazardFiled filed;
+  *filed.mutable_alarm() = fire.alarm();
+  mv1::DeviceRegistered registered;
+  for (const google::protobuf::Message* m : std::vector<const google::protobuf::Message*>{
+           &repeated, &acked, &cleared, &filed, &registered}) {
+    EXPECT_TRUE(PlanNotifications(Wrap(*m)).empty()) << m->GetTypeName();
+  }
+}
+
+TEST(PlanNotifications, DeviceAlarmClearedTellsTheHazardsHandlersItStillNeedsReview) {
+  hv1::HazardDeviceAlarmCleared e;
+  *e.mutable_hazard() =
+      RoutedHazard(hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER, bv1::BUILDING_USE_RESIDENTIAL);
+  e.mutable_hazard()->mutable_device_alarm()->set_alarm_id("alm_01");
+  e.mutable_hazard()->mutable_device_alarm()->set_device_id("dev_p_1");
+  e.set_note("pressure back to 0.14 MPa");
+  auto plans = PlanNotifications(Wrap(e));
+  ASSERT_EQ(plans.size(), 1u);
+  std::vector<std::string> want = {"org:500109001002"};
+  for (const auto& d : e.hazard().routing().lead_departments()) want.push_back("org:500109." + d);
+  EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray(want));
+  EXPECT_EQ(plans[0].notification.kind(), v1::KIND_HAZARD_UPDATE);
+  EXPECT_FALSE(plans[0].notification.requires_ack());
+  EXPECT_EQ(plans[0].notification.hazard_id(), "hzd_1");
+  EXPECT_THAT(plans[0].notification.body(), HasSubstr("alm_01"));
+  EXPECT_THAT(plans[0].notification.body(), HasSubstr("pressure back to 0.14 MPa"));
+  EXPECT_THAT(plans[0].notification.body(), HasSubstr("reviewed"));
+  // Once assigned, the responsible subject hears of it too.
+  e.mutable_hazard()->mutable_assignment()->set_responsible_subject("mgr-7");
+  plans = PlanNotifications(Wrap(e));
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_THAT(plans[0].recipients, Contains("person:mgr-7"));
+}
+
 TEST(NextTierUp, CommunityToStreetToDistrict) {
   EXPECT_EQ(NextTierUp("org:500109001002", ""), "org:500109001");
   EXPECT_EQ(NextTierUp("org:500109001", ""), "org:500109");
   EXPECT_EQ(NextTierUp("org:500109", ""), "");
   EXPECT_EQ(NextTierUp("org:500109.urban_management", ""), "org:500109");
   EXPECT_EQ(NextTierUp("person:mgr-1", "500109001002"), "org:500109001002");
+}
+
+TEST(NextTierUp, MicroStationGoesToTheCommunityOfTheNotification) {
+  EXPECT_EQ(NextTierUp("org:mfs_01", "500109001002"), "org:500109001002");
+  EXPECT_EQ(NextTierUp("org:mfs_01", "500109001"), "org:500109001");
+  EXPECT_EQ(NextTierUp("org:mfs_01", ""), "");
 }
 
 }  // namespace

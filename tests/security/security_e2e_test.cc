@@ -8,7 +8,8 @@
 // 1m) so the suite recovers quickly after the throttle case locks loopback out.
 //
 // Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, 15
-// webhook destinations and 16 live-stream caps (notify), and who may change or read credit.
+// webhook destinations and 16 live-stream caps (notify), who may change or read credit, and
+// the calls only internal services may make (hazards and notify, for monitoring).
 #include <atomic>
 #include <cctype>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
+#include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -39,6 +41,8 @@
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
+#include "libs/common/ids.h"
+#include "libs/events/envelope.h"
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
@@ -352,6 +356,8 @@ std::vector<TokenCase> AcceptedTokens() {
        claims(Who(Role::kDepartmentOfficer, "500109", "", "500109.fire_rescue", "fire_rescue")),
        ""},
       {"BuildingManager", claims(Who(Role::kBuildingManager, "", "")), ""},
+      {"MicroStation", claims(Who(Role::kMicroStation, "500109001", "", "mfs_sec01")), ""},
+      {"IotGateway", claims(Who(Role::kIotGateway, "", "")), ""},
       {"LivingTheMaximumOf24Hours",
        claims(Who(Role::kDistrictAdmin, "500109", ""), absl::Hours(24)), ""},
   };
@@ -807,6 +813,118 @@ TEST_P(CreditAuthorisation, IsRefused) {
 
 INSTANTIATE_TEST_SUITE_P(Credit, CreditAuthorisation, ::testing::ValuesIn(CreditDenials()),
                          [](const auto& info) { return info.param.name; });
+
+// --- Calls only internal services make (the monitoring service's) ---------------------------
+// Pushing an event to notify, filing a hazard for a device alarm and noting a device alarm
+// cleared: every other role is refused, the new micro_station and iot_gateway included, before
+// anything is looked up (so the refusal says nothing about what exists). An internal service
+// gets through to the lookup.
+
+struct InternalCall {
+  std::string name;
+  std::string service;
+  std::string method;  // "/pkg.Service/Method"
+  std::function<std::string()> request;
+};
+
+void PrintTo(const InternalCall& c, std::ostream* os) { *os << c.name; }
+
+std::vector<InternalCall> InternalOnlyCalls() {
+  auto push = [] {
+    hazards::v1::HazardReported e;
+    e.mutable_hazard()->set_hazard_id("hzd_sec01");
+    SequentialIdGenerator ids;
+    notify::v1::PushEventRequest r;
+    r.set_envelope(events::SerializeEnvelope(
+        events::NewEnvelope(e, "hazards", "bld_sec01", "500109001002", absl::Now(), ids)));
+    return r.SerializeAsString();
+  };
+  auto report = [] {
+    hazards::v1::ReportHazardRequest r;
+    r.set_building_id("bld_sec01");
+    r.set_category(hazards::v1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER);
+    r.set_severity(hazards::v1::SEVERITY_GENERAL);
+    r.set_source(hazards::v1::SOURCE_IOT);
+    r.set_description("管网压力低");
+    r.mutable_device_alarm()->set_alarm_id("alm_sec01");
+    r.mutable_device_alarm()->set_device_id("dev-sec-01");
+    return r.SerializeAsString();
+  };
+  auto cleared = [] {
+    hazards::v1::NoteDeviceAlarmClearedRequest r;
+    r.set_hazard_id("hzd_sec01");
+    r.set_alarm_id("alm_sec01");
+    return r.SerializeAsString();
+  };
+  return {
+      {"PushEvent", "notify", "/firegrid.notify.v1.NotifyService/PushEvent", push},
+      {"ReportHazardWithADeviceAlarm", "hazards", "/firegrid.hazards.v1.HazardService/ReportHazard",
+       report},
+      {"NoteDeviceAlarmCleared", "hazards",
+       "/firegrid.hazards.v1.HazardService/NoteDeviceAlarmCleared", cleared},
+  };
+}
+
+struct OtherRole {
+  std::string name;
+  auth::Principal who;
+};
+
+void PrintTo(const OtherRole& r, std::ostream* os) { *os << r.name; }
+
+std::vector<OtherRole> EveryRoleButInternalService() {
+  using auth::Role;
+  return {
+      {"DistrictAdmin", Who(Role::kDistrictAdmin, "500109", "")},
+      {"DepartmentOfficer", Who(Role::kDepartmentOfficer, "500109", "", "", "fire_rescue")},
+      {"StreetOfficer", Who(Role::kStreetOfficer, "500109001", "")},
+      {"CommunityWorker", Who(Role::kCommunityWorker, "500109001002", "")},
+      {"BuildingManager", Who(Role::kBuildingManager, "", "")},
+      {"ServiceAgency", Who(Role::kServiceAgency, "", "")},
+      {"MicroStation", Who(Role::kMicroStation, "500109001", "", "mfs_sec01")},
+      {"IotGateway", Who(Role::kIotGateway, "", "")},
+  };
+}
+
+class InternalOnly : public StackTest,
+                     public ::testing::TestWithParam<std::tuple<InternalCall, OtherRole>> {};
+
+TEST_P(InternalOnly, IsPermissionDeniedToEveryOtherRole) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const auto& [call, role] = GetParam();
+  auth::Principal caller = role.who;
+  caller.subject = absl::StrCat("sec-internal-", call.name, "-", role.name);
+  grpc::Status s = Stack::Get().Call(call.service, call.method, call.request(),
+                                     Stack::Get().Mint(caller, absl::Now(), absl::Hours(1)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+}
+
+INSTANTIATE_TEST_SUITE_P(ServiceCalls, InternalOnly,
+                         ::testing::Combine(::testing::ValuesIn(InternalOnlyCalls()),
+                                            ::testing::ValuesIn(EveryRoleButInternalService())),
+                         [](const auto& info) {
+                           return std::get<0>(info.param).name + "_By" +
+                                  std::get<1>(info.param).name;
+                         });
+
+// The control: the same calls from an internal service pass the role check (the hazard and the
+// building do not exist; the pushed event notifies no one).
+class InternalService : public StackTest, public ::testing::Test {};
+
+TEST_F(InternalService, CallsPassTheRoleCheck) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  auth::Principal service = Who(auth::Role::kInternalService, "", "service:sec-monitoring");
+  const std::string token = Stack::Get().Mint(service, absl::Now(), absl::Hours(1));
+  std::map<std::string, grpc::StatusCode> want = {
+      {"PushEvent", grpc::StatusCode::OK},
+      {"ReportHazardWithADeviceAlarm", grpc::StatusCode::NOT_FOUND},
+      {"NoteDeviceAlarmCleared", grpc::StatusCode::NOT_FOUND},
+  };
+  for (const InternalCall& c : InternalOnlyCalls()) {
+    grpc::Status s = Stack::Get().Call(c.service, c.method, c.request(), token);
+    EXPECT_EQ(s.error_code(), want.at(c.name)) << c.name << ": " << s.error_message();
+  }
+}
 
 }  // namespace
 }  // namespace firegrid

@@ -217,5 +217,19 @@ TEST(RedisStoreOutbox, EventsLandInTheOutboxStreamWithTheWrite) {
   EXPECT_EQ(SharedPool()->Command({"XLEN", store.outbox_key()})->integer, 1);
 }
 
+TEST(RedisStoreOutbox, AStationIsWrittenWithItsEvent) {
+  RedisStore store(SharedPool(), "stationoutbox");
+  v1::MicroStation s;
+  s.set_station_id("mfs_a");
+  s.set_tier_path("500109001001");
+  s.mutable_location()->set_latitude(29.82);
+  s.mutable_location()->set_longitude(106.43);
+  ASSERT_TRUE(store.PutStation(s, {{"firegrid.buildings.events.v1", "mfs_a", "v1"}}).ok());
+  EXPECT_EQ(store.GetStation("mfs_a")->tier_path(), "500109001001");
+  auto len = SharedPool()->Command({"XLEN", store.outbox_key()});
+  ASSERT_TRUE(len.ok());
+  EXPECT_EQ(len->integer, 1);
+}
+
 }  // namespace
 }  // namespace firegrid::buildings
