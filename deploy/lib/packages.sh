@@ -6,9 +6,10 @@ FIREGRID_PACKAGES=(
   cmake g++ make pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
-  libssl-dev
+  libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq
+  mosquitto mosquitto-clients  # the monitoring service's MQTT broker; mosquitto_pub/_sub in tests
   prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 
