@@ -232,6 +232,7 @@ done
 
 # ----- demo data and a token to try it with
 TOKEN_FILE="$STATE_DIR/dev-token"
+TRIGGER_DIR="$STATE_DIR/devicesim-triggers"
 if fg_alive buildings; then
   if [ "$DEMO" = 1 ]; then
     [ -x "$DEMO_LOADER" ] || fg_die "$DEMO_LOADER is missing; run without --skip-build"
@@ -242,10 +243,28 @@ if fg_alive buildings; then
     if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
     credit_addr=""
     if fg_alive credit; then credit_addr="127.0.0.1:$(fg_service_port credit)"; fi
+    monitoring_addr=""
+    if fg_alive monitoring; then monitoring_addr="127.0.0.1:$(fg_service_port monitoring)"; fi
     fg_rotate_log "$LOG_DIR/demo-loader.log"
     env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
-      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" --key-file="$DEV_KEY_FILE" |
+      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" \
+      --monitoring-addr="$monitoring_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
+    # The demo fleet's devices report over MQTT: heartbeats, drifting values, a fault now and
+    # then, a lasting low hydrant pressure (it becomes a hazard after 10 min) and a fire alarm
+    # at once (it reaches the micro fire stations), then one every 15 min or so.
+    if fg_alive monitoring && fg_alive mosquitto && [ -x "$DEVICESIM" ]; then
+      mkdir -p "$TRIGGER_DIR"
+      fg_start devicesim "$LOG_DIR/devicesim.log" "$DEVICESIM" --demo \
+        --credentials-dir="$MQTT_DIR" --mqtt-port="$MQTT_PORT" --trigger-dir="$TRIGGER_DIR" \
+        --low-pressure=bb0002-hyd --fire-alarm=bb0001-fap --fire-alarm-every=15m --seed="$RANDOM"
+      if ! fg_wait_for_line devicesim "$LOG_DIR/devicesim.log" '"msg":"devicesim connected"' 30 \
+        >/dev/null; then
+        tail -n 20 "$LOG_DIR/devicesim.log" >&2 || true
+        fg_die "firegrid-devicesim did not connect (log: $LOG_DIR/devicesim.log)"
+      fi
+      fg_log "devicesim the demo fleet publishes to 127.0.0.1:$MQTT_PORT (log: $LOG_DIR/devicesim.log)"
+    fi
   fi
 fi
 (umask 077 && "$FIREGRIDCTL" token --role district_admin --tier-path 500109 --org-unit 500109 \
@@ -341,6 +360,18 @@ if fg_alive credit; then
   firegridctl credit blacklist list
   firegridctl credit export --format csv
   firegridctl credit rules
+MSG
+fi
+if fg_alive monitoring; then
+  cat <<MSG
+
+  # Monitoring (物联监测): the demo fleet's devices and live alarms; a fire alarm or a fault on
+  # demand (the simulator picks up a file named after the device)
+  firegridctl monitoring devices list --building-id <building id>
+  firegridctl monitoring alarms list
+  firegridctl monitoring alarms count --tier 500109
+  echo fire_alarm > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0003-smoke
+  echo low_pressure > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0004-spr
 MSG
 fi
 echo
