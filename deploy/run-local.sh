@@ -76,24 +76,30 @@ fg_running_service() {
 if [ "$BUILD" = 1 ]; then
   cmake -S "$FIREGRID_ROOT" -B "$BUILD_DIR" \
     -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-  # A service whose directory exists but that has no binary target yet (one being written) is
-  # left out rather than failing the build.
+fi
+# A service whose directory exists but that has no binary target yet (one being written) is
+# left out rather than failing the build or the start.
+if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
   known_targets="$(cmake --build "$BUILD_DIR" --target help | sed -n 's/^\.\.\. \([^ ]*\).*/\1/p')"
-  targets=(firegridctl firegrid-devbroker firegrid-demo-loader)
   kept=()
   for line in "${SERVICES[@]}"; do
     read -r name _ <<<"$line"
     if grep -qx "firegrid-$name" <<<"$known_targets"; then
-      targets+=("firegrid-$name")
       kept+=("$line")
     else
       fg_log "$name: no target firegrid-$name to build yet; not started"
     fi
   done
+  [ "${#kept[@]}" -gt 0 ] || fg_die "no service to run (none has a binary target yet)"
   SERVICES=("${kept[@]}")
-  if grep -qx firegrid-devicesim <<<"$known_targets" && fg_running_service monitoring; then
-    targets+=(firegrid-devicesim)
-  fi
+fi
+if [ "$BUILD" = 1 ]; then
+  targets=(firegridctl firegrid-devbroker firegrid-demo-loader)
+  for line in "${SERVICES[@]}"; do
+    read -r name _ <<<"$line"
+    targets+=("firegrid-$name")
+  done
+  if fg_running_service monitoring; then targets+=(firegrid-devicesim); fi
   fg_log "building ${targets[*]} in $BUILD_DIR"
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
 fi
