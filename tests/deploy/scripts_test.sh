@@ -30,7 +30,7 @@ mkdir -p "$STATE/pids"
 start_fake_stack() {
   local name pid
   FAKE_PIDS=()
-  for name in buildings devbroker redis; do
+  for name in devicesim buildings mosquitto devbroker redis; do
     sleep 600 &
     pid=$!
     FAKE_PIDS+=("$pid")
@@ -40,7 +40,7 @@ start_fake_stack() {
 all_alive() {
   local pid
   for pid in "${FAKE_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done
-  [ "$(find "$STATE/pids" -name '*.pid' | wc -l)" -eq 3 ]
+  [ "$(find "$STATE/pids" -name '*.pid' | wc -l)" -eq 5 ]
 }
 none_alive() {
   local pid
@@ -86,7 +86,8 @@ for script in stop-local.sh run-local.sh mqtt-credentials.sh; do
   all_alive || fail "$name" "the running stack was touched"
 done
 
-# Without arguments stop-local.sh does stop the stack (the checks above can fail).
+# Without arguments stop-local.sh does stop the stack, the device simulator and the MQTT broker
+# included (the checks above can fail).
 run stop-local 0 bash "$ROOT/deploy/stop-local.sh"
 none_alive || fail stop-local "the fake stack is still running"
 [ -z "$(ls -A "$STATE/pids")" ] || fail stop-local "PID files are left: $(ls -A "$STATE/pids")"
