@@ -1,5 +1,6 @@
 // firegrid-devicesim against a real mosquitto configured as the run command does it
-// (deploy/mqtt-credentials.sh for the fleet's clients, deploy/lib/mosquitto.sh): a subscriber
+// (tests/support/mosquitto_broker.h: deploy/mqtt-credentials.sh for the fleet's clients,
+// deploy/lib/mosquitto.sh): a subscriber
 // with the monitoring service's user and shared subscriptions receives the simulator's
 // payloads, which decode (binary and JSON) as Signal / SignalBatch with increasing sequences.
 #include <mosquitto.h>
@@ -17,7 +18,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/support/ports.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,6 +26,7 @@ namespace firegrid::devicesim {
 namespace {
 
 namespace sv1 = ::firegrid::monitoring::v1;
+using ::firegrid::testing::MosquittoBroker;
 using ::firegrid::testing::Subprocess;
 using ::firegrid::testing::SubprocessOptions;
 using ::firegrid::testing::TempDir;
@@ -116,34 +118,13 @@ class DevicesimMqttTest : public ::testing::Test {
     ASSERT_EQ(Run({FIREGRID_DEVICESIM, "--fleet-file=" + dir_.Join("fleet.csv"), "--print-clients"},
                   "clients"),
               0);
-    EXPECT_EQ(Read(dir_.Join("clients.stdout")), "gateway gw-t1\ndevice t1-smoke\n");
-    const std::string mqtt = dir_.Join("mqtt");
-    ASSERT_EQ(Run({"bash", FIREGRID_SOURCE_DIR "/deploy/mqtt-credentials.sh", mqtt,
-                   "--clients-file", dir_.Join("clients.stdout")},
-                  "credentials"),
-              0);
-    // Another process may take the free port first: retry with a new one.
-    for (int attempt = 0; attempt < 5 && (broker_ == nullptr || !broker_->running()); ++attempt) {
-      port_ = firegrid::testing::FreeTcpPort();
-      ASSERT_EQ(Run({"bash", "-c",
-                     absl::StrCat("source " FIREGRID_SOURCE_DIR
-                                  "/deploy/lib/mosquitto.sh && fg_mosquitto_prepare ",
-                                  mqtt, " ", port_)},
-                    "prepare"),
-                0);
-      SubprocessOptions o;
-      o.argv = {"/usr/sbin/mosquitto", "-c", mqtt + "/mosquitto.conf"};
-      o.log_dir = dir_.path();
-      broker_ = std::make_unique<Subprocess>();
-      absl::Status started = broker_->Start(o);
-      ASSERT_TRUE(started.ok()) << started;
-      subscriber_ = std::make_unique<Subscriber>();
-      if (!subscriber_->Start(port_, Read(mqtt + "/passwords/monitoring"))) {
-        subscriber_.reset();
-        (void)broker_->Stop();
-      }
-    }
-    ASSERT_TRUE(broker_->running()) << Read(dir_.Join("mosquitto.stdout"));
+    ASSERT_EQ(Read(dir_.Join("clients.stdout")), "gateway gw-t1\ndevice t1-smoke\n");
+    absl::Status started = broker_.Start(dir_.path(), {"gateway:gw-t1", "device:t1-smoke"});
+    ASSERT_TRUE(started.ok()) << started;
+    port_ = broker_.port();
+    absl::StatusOr<std::string> password = broker_.Password("monitoring");
+    ASSERT_TRUE(password.ok()) << password.status();
+    ASSERT_TRUE(subscriber_.Start(port_, *password)) << Read(broker_.log_path());
   }
 
   // Runs a command to its end; returns its exit status (-1 when it did not end in time).
@@ -161,7 +142,7 @@ class DevicesimMqttTest : public ::testing::Test {
   int Simulate(std::vector<std::string> extra, const std::string& name) {
     std::vector<std::string> argv = {FIREGRID_DEVICESIM,
                                      "--fleet-file=" + dir_.Join("fleet.csv"),
-                                     "--credentials-dir=" + dir_.Join("mqtt"),
+                                     "--credentials-dir=" + broker_.credentials_dir(),
                                      absl::StrCat("--mqtt-port=", port_),
                                      "--fault-every=0",
                                      "--fire-alarm-every=0",
@@ -173,7 +154,7 @@ class DevicesimMqttTest : public ::testing::Test {
   // The signals received so far, by device, in arrival order.
   std::map<std::string, std::vector<sv1::Signal>> Signals() {
     std::map<std::string, std::vector<sv1::Signal>> by_device;
-    for (const Message& m : subscriber_->messages()) {
+    for (const Message& m : subscriber_.messages()) {
       if (m.topic == "fg/v1/g/gw-t1/signals") {
         sv1::SignalBatch batch;
         EXPECT_TRUE(Decode(m.payload, &batch)) << m.payload;
@@ -190,15 +171,15 @@ class DevicesimMqttTest : public ::testing::Test {
   }
 
   TempDir dir_{"devicesim"};
-  std::unique_ptr<Subprocess> broker_;
-  std::unique_ptr<Subscriber> subscriber_;
+  MosquittoBroker broker_;
+  Subscriber subscriber_;
   int port_ = 0;
 };
 
 TEST_F(DevicesimMqttTest, OnceInJsonReportsEveryDeviceOnItsOwnTopic) {
   ASSERT_EQ(Simulate({"--once", "--format=json"}, "once"), 0) << Read(dir_.Join("once.stderr"));
-  ASSERT_TRUE(WaitUntil([&] { return subscriber_->messages().size() >= 2; }, absl::Seconds(10)));
-  for (const Message& m : subscriber_->messages()) EXPECT_EQ(m.payload[0], '{') << m.topic;
+  ASSERT_TRUE(WaitUntil([&] { return subscriber_.messages().size() >= 2; }, absl::Seconds(10)));
+  for (const Message& m : subscriber_.messages()) EXPECT_EQ(m.payload[0], '{') << m.topic;
   std::map<std::string, std::vector<sv1::Signal>> signals = Signals();
   ASSERT_EQ(signals.size(), 3u);
   for (const auto& [device, list] : signals) {
@@ -220,7 +201,7 @@ TEST_F(DevicesimMqttTest, BinaryHeartbeatsHaveIncreasingSequencesAndARestartAHig
         return s["t1-fap"].size() >= 4 && s["t1-fap"].back().state().fire_alarm();
       },
       absl::Seconds(10)));
-  for (const Message& m : subscriber_->messages()) EXPECT_NE(m.payload[0], '{') << m.topic;
+  for (const Message& m : subscriber_.messages()) EXPECT_NE(m.payload[0], '{') << m.topic;
   for (const auto& [device, list] : Signals()) {
     ASSERT_GE(list.size(), 4u) << device;  // heartbeats at 0, 1, 2 s, then the restart
     for (size_t i = 1; i + 1 < list.size(); ++i) {
@@ -234,7 +215,8 @@ TEST_F(DevicesimMqttTest, BinaryHeartbeatsHaveIncreasingSequencesAndARestartAHig
 }
 
 TEST_F(DevicesimMqttTest, AWrongPasswordIsAnErrorNotASilentRun) {
-  std::ofstream(dir_.Join("mqtt/passwords/gw-t1"), std::ios::trunc) << "not-the-password\n";
+  std::ofstream(broker_.credentials_dir() + "/passwords/gw-t1", std::ios::trunc)
+      << "not-the-password\n";
   EXPECT_EQ(Simulate({"--once"}, "wrong"), 1);
   EXPECT_THAT(Read(dir_.Join("wrong.stderr")), ::testing::HasSubstr("refused gw-t1"));
 }
