@@ -373,7 +373,8 @@ if fg_alive monitoring; then
 
   # Monitoring (物联监测): the demo fleet's devices and live alarms; a fire alarm or a fault on
   # demand (the simulator picks up a file named after the device)
-  firegridctl monitoring devices list --building-id <building id>
+  firegridctl monitoring devices list --tier 500109 --page-size 20
+  firegridctl monitoring devices get bb0002-hyd
   firegridctl monitoring alarms list
   firegridctl monitoring alarms count --tier 500109
   echo fire_alarm > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0003-smoke
