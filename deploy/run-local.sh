@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs firegrid on this machine: installs missing Debian packages, builds, starts Redis
-# (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker and every service
-# that exists (buildings, hazards, notify, ...), loads the Beibei demo data (buildings, then
+# (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker, for the monitoring
+# service an MQTT broker (mosquitto on 127.0.0.1:1883, a user and ACL entry per demo gateway,
+# see deploy/mqtt-credentials.sh; data and credentials in .state/mqtt), and every service that
+# exists (buildings, hazards, notify, credit, monitoring; one whose binary target is not there
+# yet is left out), loads the Beibei demo data (buildings, then
 # hazards in every state of their lifecycle, whose events notify pushes to the departments and
 # communities), prints where everything listens, then waits; Ctrl-C stops it all.
 #
@@ -15,7 +18,8 @@
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_STATE_DIR (default .state/),
 # FIREGRID_REDIS_PORT (default 6380), FIREGRID_BUILD_TYPE (default RelWithDebInfo),
 # FIREGRID_RUN_SERVICES (e.g. "buildings hazards notify"; default every service under services/),
-# FIREGRID_PORT_OFFSET (added to every service's ports; default 0).
+# FIREGRID_MQTT_PORT (default 1883), FIREGRID_PORT_OFFSET (added to every service's ports and
+# the MQTT port; default 0).
 # A second run stops what the first one started, then starts afresh; Redis data survives and
 # the demo loader changes nothing it already loaded. Logs go to .state/logs/<name>.log; a
 # restart keeps the previous ones as <name>.log.1 ... <name>.log.N (FIREGRID_LOG_KEEP, default
@@ -28,6 +32,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/usage.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 # shellcheck source=deploy/lib/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
+# shellcheck source=deploy/lib/mosquitto.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/mosquitto.sh"
 
 DETACH=0
 BUILD=1
@@ -58,16 +64,43 @@ for line in "${FIREGRID_SERVICES[@]}"; do
 done
 [ "${#SERVICES[@]}" -gt 0 ] ||
   fg_die "no service to run (services/ has none${FIREGRID_RUN_SERVICES:+ of: $FIREGRID_RUN_SERVICES})"
+# True when service $1 is among those this run starts.
+fg_running_service() {
+  local line
+  for line in "${SERVICES[@]}"; do
+    if [ "${line%% *}" = "$1" ]; then return 0; fi
+  done
+  return 1
+}
 
+if [ "$BUILD" = 1 ]; then
+  cmake -S "$FIREGRID_ROOT" -B "$BUILD_DIR" \
+    -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+fi
+# A service whose directory exists but that has no binary target yet (one being written) is
+# left out rather than failing the build or the start.
+if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  known_targets="$(cmake --build "$BUILD_DIR" --target help | sed -n 's/^\.\.\. \([^ ]*\).*/\1/p')"
+  kept=()
+  for line in "${SERVICES[@]}"; do
+    read -r name _ <<<"$line"
+    if grep -qx "firegrid-$name" <<<"$known_targets"; then
+      kept+=("$line")
+    else
+      fg_log "$name: no target firegrid-$name to build yet; not started"
+    fi
+  done
+  [ "${#kept[@]}" -gt 0 ] || fg_die "no service to run (none has a binary target yet)"
+  SERVICES=("${kept[@]}")
+fi
 if [ "$BUILD" = 1 ]; then
   targets=(firegridctl firegrid-devbroker firegrid-demo-loader)
   for line in "${SERVICES[@]}"; do
     read -r name _ <<<"$line"
     targets+=("firegrid-$name")
   done
+  if fg_running_service monitoring; then targets+=(firegrid-devicesim); fi
   fg_log "building ${targets[*]} in $BUILD_DIR"
-  cmake -S "$FIREGRID_ROOT" -B "$BUILD_DIR" \
-    -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
 fi
 for bin in "$FIREGRIDCTL" "$DEVBROKER"; do
@@ -133,6 +166,33 @@ fi
 BOOTSTRAP="$(tr -d '\n' <"$BOOTSTRAP_FILE")"
 fg_log "kafka     $BOOTSTRAP (development broker, in memory)"
 
+# ----- the MQTT broker of the monitoring service (mosquitto, deploy/lib/mosquitto.sh): a user
+# with its own password and an ACL entry per gateway of the demo fleet (the device simulator
+# lists them), the service's user "monitoring"; data and credentials in .state/mqtt.
+if fg_running_service monitoring; then
+  if fg_port_in_use "$MQTT_PORT"; then
+    fg_die "127.0.0.1:$MQTT_PORT (mosquitto) is in use by another program (FIREGRID_MQTT_PORT picks another)"
+  fi
+  clients=()
+  if [ -x "$DEVICESIM" ]; then
+    "$DEVICESIM" --demo --print-clients >"$STATE_DIR/mqtt-clients" ||
+      fg_die "firegrid-devicesim --demo --print-clients failed"
+    clients=(--clients-file "$STATE_DIR/mqtt-clients")
+  fi
+  "$FIREGRID_ROOT/deploy/mqtt-credentials.sh" "$MQTT_DIR" "${clients[@]}" >/dev/null
+  fg_mosquitto_prepare "$MQTT_DIR" "$MQTT_PORT"
+  fg_start mosquitto "$LOG_DIR/mosquitto.log" /usr/sbin/mosquitto -c "$MQTT_DIR/mosquitto.conf"
+  for ((i = 0; ; i++)); do
+    if fg_port_in_use "$MQTT_PORT"; then break; fi
+    if ! fg_alive mosquitto || [ "$i" -ge 100 ]; then
+      tail -n 20 "$LOG_DIR/mosquitto.log" >&2 || true
+      fg_die "mosquitto did not start (log: $LOG_DIR/mosquitto.log)"
+    fi
+    sleep 0.1
+  done
+  fg_log "mqtt      127.0.0.1:$MQTT_PORT (mosquitto; credentials and ACL in $MQTT_DIR)"
+fi
+
 # ----- services
 for line in "${SERVICES[@]}"; do
   read -r name grpc_port metrics_port extra <<<"$line"
@@ -148,6 +208,12 @@ for line in "${SERVICES[@]}"; do
     flags+=(--rules-file="config/${name}_rules.textproto")
   fi
   if [ "$name" = credit ]; then flags+=(--person-key-file="$PERSON_KEY_FILE"); fi
+  if [ "$name" = monitoring ]; then
+    flags+=(--mqtt-host=127.0.0.1 --mqtt-port="$MQTT_PORT"
+      --mqtt-password-file="$MQTT_DIR/passwords/monitoring" --mqtt-client-id=monitoring-local
+      --hazards-addr="127.0.0.1:$(fg_service_port hazards)"
+      --notify-addr="127.0.0.1:$(fg_service_port notify)")
+  fi
   # shellcheck disable=SC2206  # extra flags are words by design
   [ -z "${extra:-}" ] || flags+=($extra)
   fg_start "$name" "$LOG_DIR/$name.log" "$bin" "${flags[@]}"
@@ -172,6 +238,7 @@ done
 
 # ----- demo data and a token to try it with
 TOKEN_FILE="$STATE_DIR/dev-token"
+TRIGGER_DIR="$STATE_DIR/devicesim-triggers"
 if fg_alive buildings; then
   if [ "$DEMO" = 1 ]; then
     [ -x "$DEMO_LOADER" ] || fg_die "$DEMO_LOADER is missing; run without --skip-build"
@@ -182,10 +249,28 @@ if fg_alive buildings; then
     if fg_alive hazards; then hazards_addr="127.0.0.1:$(fg_service_port hazards)"; fi
     credit_addr=""
     if fg_alive credit; then credit_addr="127.0.0.1:$(fg_service_port credit)"; fi
+    monitoring_addr=""
+    if fg_alive monitoring; then monitoring_addr="127.0.0.1:$(fg_service_port monitoring)"; fi
     fg_rotate_log "$LOG_DIR/demo-loader.log"
     env -u FIREGRID_TOKEN "$DEMO_LOADER" --addr="127.0.0.1:$(fg_service_port buildings)" \
-      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" --key-file="$DEV_KEY_FILE" |
+      --hazards-addr="$hazards_addr" --credit-addr="$credit_addr" \
+      --monitoring-addr="$monitoring_addr" --key-file="$DEV_KEY_FILE" |
       tee "$LOG_DIR/demo-loader.log"
+    # The demo fleet's devices report over MQTT: heartbeats, drifting values, a fault now and
+    # then, a lasting low hydrant pressure (it becomes a hazard after 10 min) and a fire alarm
+    # at once (it reaches the micro fire stations), then one every 15 min or so.
+    if fg_alive monitoring && fg_alive mosquitto && [ -x "$DEVICESIM" ]; then
+      mkdir -p "$TRIGGER_DIR"
+      fg_start devicesim "$LOG_DIR/devicesim.log" "$DEVICESIM" --demo \
+        --credentials-dir="$MQTT_DIR" --mqtt-port="$MQTT_PORT" --trigger-dir="$TRIGGER_DIR" \
+        --low-pressure=bb0002-hyd --fire-alarm=bb0001-fap --fire-alarm-every=15m --seed="$RANDOM"
+      if ! fg_wait_for_line devicesim "$LOG_DIR/devicesim.log" '"msg":"devicesim connected"' 30 \
+        >/dev/null; then
+        tail -n 20 "$LOG_DIR/devicesim.log" >&2 || true
+        fg_die "firegrid-devicesim did not connect (log: $LOG_DIR/devicesim.log)"
+      fi
+      fg_log "devicesim the demo fleet publishes to 127.0.0.1:$MQTT_PORT (log: $LOG_DIR/devicesim.log)"
+    fi
   fi
 fi
 (umask 077 && "$FIREGRIDCTL" token --role district_admin --tier-path 500109 --org-unit 500109 \
@@ -283,6 +368,19 @@ if fg_alive credit; then
   firegridctl credit rules
 MSG
 fi
+if fg_alive monitoring; then
+  cat <<MSG
+
+  # Monitoring (物联监测): the demo fleet's devices and live alarms; a fire alarm or a fault on
+  # demand (the simulator picks up a file named after the device)
+  firegridctl monitoring devices list --tier 500109 --page-size 20
+  firegridctl monitoring devices get bb0002-hyd
+  firegridctl monitoring alarms list
+  firegridctl monitoring alarms count --tier 500109
+  echo fire_alarm > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0003-smoke
+  echo low_pressure > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0004-spr
+MSG
+fi
 echo
 if [ "$DETACH" = 1 ]; then
   echo "Running in the background. Stop it with: deploy/stop-local.sh"
@@ -292,15 +390,15 @@ echo "Press Ctrl-C to stop."
 
 # Wait; a process that exits on its own ends the run (and the EXIT trap stops the rest).
 pids=()
-for name in redis devbroker $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
-  pids+=("$(fg_pid "$name")")
+for name in redis devbroker mosquitto devicesim $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
+  if fg_alive "$name"; then pids+=("$(fg_pid "$name")"); fi
 done
 set +e
 wait -n "${pids[@]}"
 code=$?
 set -e
-for name in redis devbroker $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
-  if ! fg_alive "$name"; then
+for name in redis devbroker mosquitto devicesim $(for l in "${SERVICES[@]}"; do echo "${l%% *}"; done); do
+  if [ -f "$PID_DIR/$name.pid" ] && ! fg_alive "$name"; then
     echo "error: $name exited (status $code); see $LOG_DIR/$name.log" >&2
   fi
 done

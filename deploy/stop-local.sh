@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what deploy/run-local.sh started (from the PID files in .state/pids/): the services,
-# then the development broker, then Redis. Stale PID files are removed. Redis data and the
+# Stops what deploy/run-local.sh started (from the PID files in .state/pids/): the device
+# simulator, the services, then the MQTT broker and the development Kafka broker, then Redis.
+# Stale PID files are removed. Redis data, the MQTT credentials and the
 # logs stay.
 #
 #   deploy/stop-local.sh [-h | --help]

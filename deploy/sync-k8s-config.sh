@@ -33,6 +33,7 @@ declare -A FILES=(
   [hazards]="hazards_rules.textproto hazards_guidance.textproto"
   [notify]="plan_tasks.textproto"
   [credit]="credit_rules.textproto"
+  [monitoring]="monitoring_rules.textproto"
 )
 status=0
 for service in "${!FILES[@]}"; do

@@ -6,10 +6,10 @@ FIREGRID_PACKAGES=(
   cmake g++ make pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
-  libssl-dev
+  libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq
-  mosquitto libmosquitto-dev  # MQTT: the broker the monitoring devices publish to, and its client
+  mosquitto mosquitto-clients libmosquitto-dev  # MQTT: the monitoring service's broker, its tools, the client library
   prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 

@@ -14,6 +14,11 @@ BOOTSTRAP_FILE="$STATE_DIR/kafka.bootstrap"
 FIREGRIDCTL="$BUILD_DIR/tools/firegridctl/firegridctl"
 DEVBROKER="$BUILD_DIR/tools/devbroker/firegrid-devbroker"
 DEMO_LOADER="$BUILD_DIR/tools/loaders/firegrid-demo-loader"
+DEVICESIM="$BUILD_DIR/tools/devicesim/firegrid-devicesim"
+# The MQTT broker of the monitoring service (mosquitto, deploy/lib/mosquitto.sh): its
+# credentials and configuration live in MQTT_DIR; the port moves with FIREGRID_PORT_OFFSET.
+MQTT_DIR="$STATE_DIR/mqtt"
+MQTT_PORT="$((${FIREGRID_MQTT_PORT:-1883} + ${FIREGRID_PORT_OFFSET:-0}))"
 
 # The services, one line each: name, gRPC port, metrics port, then any extra flags (besides
 # the common ones: addresses, Redis, Kafka, the JWT key). Every service whose directory
@@ -26,6 +31,7 @@ FIREGRID_SERVICES=(
   "hazards   50052 9465 --rules-file=config/hazards_rules.textproto --guidance-file=config/hazards_guidance.textproto"
   "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
+  "monitoring 50055 9468 --mqtt-username=monitoring --mqtt-share-group=monitoring"
 )
 # FIREGRID_PORT_OFFSET (default 0) moves every service's ports, so that a second stack (a test's)
 # can run beside the first one.
@@ -159,19 +165,19 @@ fg_stop() {
   fg_log "  stopped $name"
 }
 
-# fg_stop_all [owned] — stops everything run-local.sh started: the services first, then the
-# broker, then Redis (which flushes its AOF on SIGTERM). With "owned", only what this shell
+# fg_stop_all [owned] — stops everything run-local.sh started: the device simulator, the
+# services, then the MQTT broker and the Kafka broker, then Redis (which flushes its AOF on SIGTERM). With "owned", only what this shell
 # started and is still recorded as such, so that an exiting run never stops a newer run's
 # processes.
 fg_stop_all() {
   local mode="${1:-all}" i line name
   [ -d "$PID_DIR" ] || return 0
-  local names=()
+  local names=(devicesim)
   for ((i = ${#FIREGRID_SERVICES[@]} - 1; i >= 0; i--)); do
     line="${FIREGRID_SERVICES[$i]}"
     names+=("${line%% *}")
   done
-  names+=(devbroker redis)
+  names+=(mosquitto devbroker redis)
   for name in "${names[@]}"; do
     if [ "$mode" = owned ]; then
       if [ -z "${FG_OWNED[$name]:-}" ] || [ ! -f "$PID_DIR/$name.pid" ] ||

@@ -223,12 +223,13 @@ Evaluation Engine::OnSignal(const v1::Device& device, const v1::DeviceState& sta
   if (Malformed(signal)) return Unchanged(state, Evaluation::Verdict::kRejected, "malformed");
   if (!IsNewer(signal, state)) return Unchanged(state, Evaluation::Verdict::kDuplicate);
   const absl::Time t = TimeOf(signal.device_time());
-  // A boot epoch (a counter, or the boot time in seconds) is never beyond the present, and no
-  // device sends 2^48 signals in one boot: either would shut out its genuine later signals.
+  // A boot epoch (a counter, or the boot time in seconds or milliseconds) is never beyond the
+  // present in milliseconds, and no device sends 2^48 signals in one boot: either would shut
+  // out its genuine later signals.
   const absl::Time horizon = now + rules_->max_clock_skew();
   if (t > horizon || signal.sequence() > kMaxSequence ||
       signal.boot_epoch() >
-          static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixSeconds(horizon)))) {
+          static_cast<uint64_t>(std::max<int64_t>(0, absl::ToUnixMillis(horizon)))) {
     return Unchanged(state, Evaluation::Verdict::kRejected, "from_the_future");
   }
 

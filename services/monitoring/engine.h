@@ -44,7 +44,7 @@ struct Evaluation {
   };
   Verdict verdict = Verdict::kAccepted;
   // "from_the_future" (device time beyond now + max_clock_skew, a boot epoch beyond that
-  // time in Unix seconds, or a sequence beyond 2^48), "decommissioned",
+  // time in Unix milliseconds, or a sequence beyond 2^48), "decommissioned",
   // "malformed" (no device time, sequence 0, an analog value not finite, ...).
   std::string reject_reason;
   // The state after the signal (unchanged for duplicates and rejections).

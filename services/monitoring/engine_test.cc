@@ -139,9 +139,11 @@ TEST_F(EngineTest, DeviceTimeBeyondTheClockSkewIsFromTheFuture) {
 
 TEST_F(EngineTest, ABootEpochOrSequenceFromTheFutureIsRejectedAndDoesNotShutOutTheDevice) {
   v1::Device device = MakeDevice(v1::DEVICE_TYPE_SMOKE_DETECTOR);
-  const uint64_t epoch_now = absl::ToUnixSeconds(kNow);  // a boot time in seconds: fine
+  // A boot time in milliseconds (or seconds, or a counter) is fine; beyond now in milliseconds
+  // plus the skew it is from the future.
+  const uint64_t epoch_now = absl::ToUnixMillis(kNow);
   v1::Signal far_epoch = Fire(1, kNow, true);
-  far_epoch.set_boot_epoch(epoch_now + 3600);
+  far_epoch.set_boot_epoch(epoch_now + 3'600'000);
   v1::Signal far_sequence = Fire(1, kNow, true);
   far_sequence.set_sequence(uint64_t{1} << 60);
   for (const v1::Signal& s : {far_epoch, far_sequence}) {
@@ -151,8 +153,11 @@ TEST_F(EngineTest, ABootEpochOrSequenceFromTheFutureIsRejectedAndDoesNotShutOutT
     EXPECT_FALSE(e.state_changed);
   }
   v1::Signal genuine = Fire(2, kNow, true);
-  genuine.set_boot_epoch(epoch_now - 60);
+  genuine.set_boot_epoch(epoch_now - 60'000);
   EXPECT_EQ(Feed(device, genuine).verdict, Verdict::kAccepted);
+  v1::Signal rebooted = Fire(1, kNow, true);  // the simulator's boot epoch: its start in ms
+  rebooted.set_boot_epoch(epoch_now);
+  EXPECT_EQ(Feed(device, rebooted).verdict, Verdict::kAccepted);
 }
 
 struct MalformedCase {

@@ -30,7 +30,7 @@ mkdir -p "$STATE/pids"
 start_fake_stack() {
   local name pid
   FAKE_PIDS=()
-  for name in buildings devbroker redis; do
+  for name in devicesim buildings mosquitto devbroker redis; do
     sleep 600 &
     pid=$!
     FAKE_PIDS+=("$pid")
@@ -40,7 +40,7 @@ start_fake_stack() {
 all_alive() {
   local pid
   for pid in "${FAKE_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done
-  [ "$(find "$STATE/pids" -name '*.pid' | wc -l)" -eq 3 ]
+  [ "$(find "$STATE/pids" -name '*.pid' | wc -l)" -eq 5 ]
 }
 none_alive() {
   local pid
@@ -66,7 +66,7 @@ run() {
 start_fake_stack
 all_alive || fail setup "the fake stack did not start"
 
-for script in stop-local.sh run-local.sh test.sh; do
+for script in stop-local.sh run-local.sh test.sh mqtt-credentials.sh; do
   for flag in --help -h; do
     name="${script%.sh}$flag"
     run "$name" 0 bash "$ROOT/deploy/$script" "$flag"
@@ -77,7 +77,7 @@ done
 [ ! -e "$TMP/build" ] || fail "test--help" "a build directory was created"
 [ "$(ls -A "$STATE")" = pids ] || fail "run-local--help" "state was created: $(ls -A "$STATE")"
 
-for script in stop-local.sh run-local.sh; do
+for script in stop-local.sh run-local.sh mqtt-credentials.sh; do
   name="${script%.sh}-unknown"
   run "$name" 2 bash "$ROOT/deploy/$script" --no-such-flag
   grep -q "unknown argument --no-such-flag" "$TMP/$name.err" ||
@@ -86,7 +86,8 @@ for script in stop-local.sh run-local.sh; do
   all_alive || fail "$name" "the running stack was touched"
 done
 
-# Without arguments stop-local.sh does stop the stack (the checks above can fail).
+# Without arguments stop-local.sh does stop the stack, the device simulator and the MQTT broker
+# included (the checks above can fail).
 run stop-local 0 bash "$ROOT/deploy/stop-local.sh"
 none_alive || fail stop-local "the fake stack is still running"
 [ -z "$(ls -A "$STATE/pids")" ] || fail stop-local "PID files are left: $(ls -A "$STATE/pids")"

@@ -51,6 +51,7 @@ SERVICES=(
   "hazards 50052 9465 hazards_rules.textproto hazards_guidance.textproto"
   "notify 50053 9466 plan_tasks.textproto"
   "credit 50054 9467 credit_rules.textproto"
+  "monitoring 50055 9468 monitoring_rules.textproto"
 )
 
 # doc KIND NAME FILE — the rendered document of that kind whose metadata.name is NAME, or whose
@@ -127,12 +128,28 @@ check_service() {
   done
 }
 
+# split_broker FILE — moves the documents of the dev overlay's MQTT broker (label
+# app.kubernetes.io/name: mosquitto; not a firegrid service: an MQTT port, TCP probes) from FILE
+# to FILE.broker, which the dev checks below look at.
+split_broker() {
+  awk -v out="$1.rest" -v broker="$1.broker" '
+    function flush() {
+      if (buf != "") printf "---\n%s", buf > ((buf ~ /app.kubernetes.io\/name: mosquitto\n/) ? broker : out)
+      buf = ""
+    }
+    /^---$/ { flush(); next }
+    { buf = buf $0 "\n" }
+    END { flush() }' "$1"
+  touch "$1.broker" "$1.rest"
+  mv "$1.rest" "$1"
+}
 for target in base overlays/dev overlays/prod; do
   f="$OUT/${target//\//_}.yaml"
   if ! render "$ROOT/k8s/$target" >"$f" 2>"$f.err"; then
     fail "$target" "kustomize failed: $(cat "$f.err")"
     continue
   fi
+  split_broker "$f"
   DEPLOYMENTS="$(count "$f" '^kind: Deployment$')"
   [ "$DEPLOYMENTS" -ge 1 ] || fail "$target" "no Deployment rendered"
   [ "$(count "$f" '^kind: PodDisruptionBudget$')" -eq "$DEPLOYMENTS" ] ||
@@ -185,6 +202,25 @@ if [ -f "$dev" ]; then
   expect_not dev "$dev" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE' "dev has no RS256 setting"
   expect dev "$dev" 'secretName: firegrid-jwt-[a-z0-9]+$' "dev mounts the generated Secret"
   expect dev "$dev" 'namespace: firegrid-dev$' "dev namespace"
+  # The MQTT broker of the monitoring service: mosquitto without anonymous clients, its
+  # password file and ACL from the generated Secret mosquitto-auth (referenced, not included).
+  broker="$dev.broker"
+  expect dev/mosquitto "$broker" '^kind: Deployment$' "a mosquitto Deployment"
+  expect dev/mosquitto "$broker" '^kind: Service$' "a mosquitto Service"
+  expect dev/mosquitto "$broker" '^kind: PodDisruptionBudget$' "a mosquitto PodDisruptionBudget"
+  expect dev/mosquitto "$broker" '^ +- containerPort: 1883$' "listens on 1883"
+  expect dev/mosquitto "$broker" 'allow_anonymous false' "no anonymous clients"
+  expect dev/mosquitto "$broker" 'acl_file /mosquitto/auth/acl' "an ACL"
+  expect dev/mosquitto "$broker" 'password_file /mosquitto/auth/passwd' "a password file"
+  expect dev/mosquitto "$broker" 'secretName: mosquitto-auth$' "credentials from the Secret"
+  expect_not dev/mosquitto "$broker" '^kind: Secret$' "the credentials Secret is not generated here"
+  expect dev/mosquitto "$broker" '^ +runAsNonRoot: true$' "runAsNonRoot"
+  expect dev/mosquitto "$broker" '^ +readOnlyRootFilesystem: true$' "readOnlyRootFilesystem"
+  expect dev/mosquitto "$broker" '^ +allowPrivilegeEscalation: false$' "no privilege escalation"
+  expect dev/mosquitto "$broker" '^ +- ALL$' "capabilities drop ALL"
+  expect dev/mosquitto "$broker" '^ +limits:$' "resource limits"
+  expect dev "$dev" 'FIREGRID_MQTT_HOST: mosquitto$' "monitoring uses the dev broker"
+  expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
 if [ -f "$prod" ]; then
   expect prod "$prod" '^  replicas: 3$' "prod runs 3 replicas"
@@ -200,6 +236,8 @@ if [ -f "$prod" ]; then
   expect_not prod "$prod" '^kind: Secret$' "prod includes no Secret"
   expect prod "$prod" '^ +memory: 1Gi$' "prod has higher memory limits"
   expect prod "$prod" 'namespace: firegrid$' "prod namespace"
+  [ ! -s "$prod.broker" ] || fail prod "prod runs no MQTT broker of its own"
+  expect_not prod "$prod" 'FIREGRID_MQTT_HOST: mosquitto$' "prod points at an external MQTT broker"
 fi
 
 if [ "$failures" -gt 0 ]; then

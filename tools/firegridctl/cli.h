@@ -34,6 +34,8 @@ inline constexpr Endpoint kNotifyEndpoint{"FIREGRID_NOTIFY_ADDR", "127.0.0.1:500
                                           "the notify service"};
 inline constexpr Endpoint kCreditEndpoint{"FIREGRID_CREDIT_ADDR", "127.0.0.1:50054",
                                           "the credit service"};
+inline constexpr Endpoint kMonitoringEndpoint{"FIREGRID_MONITORING_ADDR", "127.0.0.1:50055",
+                                              "the monitoring service"};
 
 // The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
 // server-streaming method, `watch`) have none unless --timeout sets one.

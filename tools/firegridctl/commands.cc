@@ -12,6 +12,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterNotifyCommands(registry);
   RegisterAuditCommands(registry);
   RegisterCreditCommands(registry);
+  RegisterMonitoringCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 

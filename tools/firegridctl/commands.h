@@ -13,5 +13,6 @@ void RegisterHazardsCommands(Registry* registry);    // cmd_hazards.cc: hazards 
 void RegisterNotifyCommands(Registry* registry);     // cmd_notify.cc: watch, inbox, plan, webhook
 void RegisterAuditCommands(Registry* registry);      // cmd_audit.cc: audit, audit verify
 void RegisterCreditCommands(Registry* registry);     // cmd_credit.cc: credit ...
+void RegisterMonitoringCommands(Registry* registry);  // cmd_monitoring.cc: monitoring ...
 
 }  // namespace firegrid::ctl

@@ -3,6 +3,7 @@
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/monitoring/v1/monitoring.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 
 namespace firegrid::ctl {
@@ -20,6 +21,7 @@ std::vector<Api> Apis() {
       {firegrid::hazards::v1::Hazard::descriptor()->file(), kHazardsEndpoint},
       {firegrid::notify::v1::Notification::descriptor()->file(), kNotifyEndpoint},
       {firegrid::credit::v1::Profile::descriptor()->file(), kCreditEndpoint},
+      {firegrid::monitoring::v1::Device::descriptor()->file(), kMonitoringEndpoint},
   };
 }
 

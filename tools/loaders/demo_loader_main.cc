@@ -1,12 +1,13 @@
 // firegrid-demo-loader: loads the Beibei sample district through the public gRPC APIs: the
-// buildings registry, then about 40 hazards in every state of their lifecycle, then credit
-// subjects and records at every level with one blacklisted agency.
+// buildings registry, then (with --monitoring-addr) the monitoring devices the device simulator
+// plays, then about 40 hazards in every state of their lifecycle, then credit subjects and
+// records at every level with one blacklisted agency.
 //
 //   firegrid-demo-loader --addr=127.0.0.1:50051 --hazards-addr=127.0.0.1:50052
 //       --credit-addr=127.0.0.1:50054 --key-file=.state/dev-jwt.key
 //
 // Flags (env FIREGRID_<FLAG>): --addr, --hazards-addr (empty: no hazards), --hazards-wait,
-// --credit-addr (empty: no credit records),
+// --credit-addr (empty: no credit records), --monitoring-addr (empty: no monitoring devices),
 // --token (a district_admin token for 500109; without it one is minted from --key-file),
 // --key-file (the hazards need it: each lifecycle step is made by the role that may make it,
 // with a token minted for that person), --timeout, --seed, --buildings.
@@ -33,6 +34,7 @@
 #include "tools/loaders/hazard_loader.h"
 #include "tools/loaders/hazards_plan.h"
 #include "tools/loaders/loader.h"
+#include "tools/loaders/monitoring_loader.h"
 
 namespace {
 
@@ -40,6 +42,7 @@ struct Config {
   std::string addr;
   std::string hazards_addr;
   std::string credit_addr;
+  std::string monitoring_addr;
   absl::Duration hazards_wait;
   std::string token;
   std::string key_file;
@@ -93,6 +96,8 @@ int main(int argc, char** argv) {
                 "hazards service address (empty: load no hazards)");
   binder.String("credit-addr", &c.credit_addr, "",
                 "credit service address (empty: load no credit subjects and records)");
+  binder.String("monitoring-addr", &c.monitoring_addr, "",
+                "monitoring service address (empty: register no monitoring devices)");
   binder.Duration("hazards-wait", &c.hazards_wait, absl::Seconds(60),
                   "how long to wait for the hazards service to learn the buildings (Kafka)",
                   absl::ZeroDuration(), absl::Minutes(30));
@@ -157,6 +162,27 @@ int main(int argc, char** argv) {
             << " in "
             << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
             << std::endl;
+  if (!c.monitoring_addr.empty()) {
+    start = absl::Now();
+    auto monitoring_stub =
+        firegrid::monitoring::v1::MonitoringService::NewStub(Channel(c.monitoring_addr));
+    loaders::MonitoringLoader::Options options;
+    options.timeout = c.timeout;
+    options.wait = c.hazards_wait;
+    loaders::MonitoringLoader monitoring(
+        monitoring_stub.get(),
+        [&](grpc::ClientContext* ctx) { firegrid::auth::AttachToken(ctx, c.token); }, options);
+    absl::StatusOr<loaders::MonitoringSummary> monitoring_summary =
+        monitoring.Load(firegrid::devicesim::DemoFleet(), loader.building_ids());
+    if (!monitoring_summary.ok()) {
+      PrintError(monitoring_summary.status());
+      return 1;
+    }
+    std::cout << "demo monitoring devices at " << c.monitoring_addr << ": "
+              << monitoring_summary->ToString() << " in "
+              << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
+              << std::endl;
+  }
   if (c.hazards_addr.empty()) return 0;
 
   start = absl::Now();
