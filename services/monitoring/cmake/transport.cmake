@@ -1,0 +1,16 @@
+# ---- transport ----
+# The ways signals come in and alarms go out: the MQTT payload format and subscriber, the gRPC
+# service (with the Ingest stream), the gRPC links to hazards and notify, the dispatch pusher,
+# the metrics; and the firegrid-monitoring binary.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+
+add_library(monitoring_transport payload.cc)
+target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(monitoring_transport
+  PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_common absl::status absl::statusor
+         absl::strings absl::time protobuf::libprotobuf)
+
+firegrid_test(NAME monitoring_transport_test
+  SOURCES payload_test.cc
+  DEPS monitoring_transport)
