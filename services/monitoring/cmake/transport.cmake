@@ -5,12 +5,23 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
-add_library(monitoring_transport payload.cc)
+add_library(monitoring_transport payload.cc mqtt_subscriber.cc)
 target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(monitoring_transport
   PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_common absl::status absl::statusor
-         absl::strings absl::time protobuf::libprotobuf)
+         absl::strings absl::time absl::hash protobuf::libprotobuf
+  PRIVATE PkgConfig::LIBMOSQUITTO)
 
 firegrid_test(NAME monitoring_transport_test
   SOURCES payload_test.cc
   DEPS monitoring_transport)
+
+# A mosquitto broker with the topic ACL for tests and the bench.
+add_library(monitoring_test_mosquitto test_mosquitto.cc)
+target_link_libraries(monitoring_test_mosquitto PUBLIC firegrid_test_support absl::status)
+
+# The subscriber against a real mosquitto: QoS 1, the ACL, shared subscriptions, reconnects.
+firegrid_test(NAME monitoring_mqtt_integration_test
+  SOURCES mqtt_subscriber_integration_test.cc
+  DEPS monitoring_transport monitoring_test_mosquitto PkgConfig::LIBMOSQUITTO
+  LABELS integration)
