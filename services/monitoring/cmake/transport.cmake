@@ -5,16 +5,31 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
-add_library(monitoring_transport payload.cc mqtt_subscriber.cc)
+add_library(monitoring_transport payload.cc mqtt_subscriber.cc grpc_service.cc)
 target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(monitoring_transport
-  PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_common absl::status absl::statusor
-         absl::strings absl::time absl::hash protobuf::libprotobuf
+  PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_common
+         firegrid_auth gRPC::grpc++ absl::status absl::statusor absl::strings absl::time absl::hash protobuf::libprotobuf
   PRIVATE PkgConfig::LIBMOSQUITTO)
+
+# The gRPC adapter calls DeviceApi and AlarmApi (services/monitoring/cmake/devices.cmake and
+# alarms.cmake), which binaries and its test link.
+set(MONITORING_APIS)
+foreach(part monitoring_devices monitoring_alarms monitoring_engine)
+  if(TARGET ${part})
+    list(APPEND MONITORING_APIS ${part})
+  endif()
+endforeach()
 
 firegrid_test(NAME monitoring_transport_test
   SOURCES payload_test.cc
   DEPS monitoring_transport)
+
+if(TARGET monitoring_devices AND TARGET monitoring_alarms)
+  firegrid_test(NAME monitoring_grpc_service_test
+    SOURCES grpc_service_test.cc
+    DEPS monitoring_transport ${MONITORING_APIS})
+endif()
 
 # A mosquitto broker with the topic ACL for tests and the bench.
 add_library(monitoring_test_mosquitto test_mosquitto.cc)
