@@ -5,10 +5,12 @@
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 
-add_library(monitoring_transport payload.cc mqtt_subscriber.cc grpc_service.cc)
+add_library(monitoring_transport
+  payload.cc mqtt_subscriber.cc grpc_service.cc grpc_links.cc pusher.cc)
 target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(monitoring_transport
-  PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_common
+  PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_hazards_proto
+         firegrid_notify_proto firegrid_common
          firegrid_auth gRPC::grpc++ absl::status absl::statusor absl::strings absl::time absl::hash protobuf::libprotobuf
   PRIVATE PkgConfig::LIBMOSQUITTO)
 
@@ -22,8 +24,8 @@ foreach(part monitoring_devices monitoring_alarms monitoring_engine)
 endforeach()
 
 firegrid_test(NAME monitoring_transport_test
-  SOURCES payload_test.cc
-  DEPS monitoring_transport)
+  SOURCES payload_test.cc grpc_links_test.cc pusher_test.cc
+  DEPS monitoring_transport firegrid_test_support)
 
 if(TARGET monitoring_devices AND TARGET monitoring_alarms)
   firegrid_test(NAME monitoring_grpc_service_test
