@@ -3,7 +3,7 @@
 # service (with the Ingest stream), the gRPC links to hazards and notify, the dispatch pusher,
 # the metrics; and the firegrid-monitoring binary.
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET GLOBAL libmosquitto)
 
 add_library(monitoring_transport
   payload.cc mqtt_subscriber.cc grpc_service.cc grpc_links.cc pusher.cc hazard_filer.cc metrics.cc)
