@@ -53,28 +53,6 @@ std::string DefaultClientId() {
   return absl::StrCat("monitoring-", host);
 }
 
-// The hazard filer's view of the alarm store.
-class AlarmStoreQueue final : public HazardQueue {
- public:
-  explicit AlarmStoreQueue(AlarmStore* store) : store_(store) {}
-  absl::StatusOr<v1::Alarm> Get(const std::string& id) override { return store_->Get(id); }
-  absl::StatusOr<std::vector<std::string>> HazardsDue(absl::Time now, int limit) override {
-    return store_->HazardsDue(now, limit);
-  }
-  absl::Status MarkHazardFiled(const std::string& id, const std::string& hazard,
-                               absl::Time now) override {
-    return store_->MarkHazardFiled(id, hazard, now).status();
-  }
-  absl::Status DropHazardDue(const std::string& id) override { return store_->DropHazardDue(id); }
-  absl::StatusOr<std::vector<std::string>> ClearNotesDue(int limit) override {
-    return store_->ClearNotesDue(limit);
-  }
-  absl::Status MarkClearNoted(const std::string& id) override { return store_->MarkClearNoted(id); }
-
- private:
-  AlarmStore* store_;
-};
-
 int Fail(std::string_view what, const absl::Status& s) {
   log::Error(what, {{"error", std::string(s.message())}});
   return 2;
@@ -235,10 +213,15 @@ int main(int argc, char** argv) {
       if (*n < 500) return absl::OkStatus();
     }
   });
-  AlarmStoreQueue queue(&alarms);
-  HazardFiler filer(&queue, &devices, &*rules, &hazards_link);
-  rt.AddPeriodic("hazard-filer", filer_interval,
-                 [&] { return filer.RunOnce(clock->Now()).status(); });
+  HazardFiler filer(&alarms, &*rules, &hazards_link, &devices, clock);
+  rt.AddPeriodic("hazard-filer", filer_interval, [&]() -> absl::Status {
+    // Drain what is due, a batch (100) at a time.
+    for (;;) {
+      absl::StatusOr<int> n = filer.RunOnce();
+      if (!n.ok()) return n.status();
+      if (*n < 100) return absl::OkStatus();
+    }
+  });
 
   pusher.Start();
   if (subscriber != nullptr) {

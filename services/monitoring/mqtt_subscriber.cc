@@ -298,7 +298,13 @@ void MqttSubscriber::Deliver(std::vector<Message> batch) {
       absl::Duration backoff = absl::Milliseconds(50);
       for (int attempt = 1;; ++attempt) {
         absl::Status s = sink_(g.source, part);
-        if (s.ok() || absl::IsInvalidArgument(s)) break;
+        if (s.ok()) break;
+        if (!absl::IsUnavailable(s)) {
+          if (on_dropped_) on_dropped_("ingest_failed");
+          log::Error("signals not handled",
+                     {{"source", g.source.id}, {"signals", part.size()}, {"error", s.ToString()}});
+          break;
+        }
         if (stopping_.load()) {
           log::Error("signals not handled at shutdown",
                      {{"source", g.source.id}, {"signals", part.size()}, {"error", s.ToString()}});

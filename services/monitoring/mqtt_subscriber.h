@@ -54,9 +54,11 @@ struct MqttOptions {
   absl::Duration retry_max = absl::Seconds(5);
 };
 
-// Where decoded batches go; one call per source (device or gateway topic) per batch. A non-OK
-// status other than INVALID_ARGUMENT means "try again" (the batch is retried with back-off, and
-// the worker holds later batches of its sources meanwhile).
+// Where decoded batches go; one call per source (device or gateway topic) per batch.
+// UNAVAILABLE means "try again" (Redis is down: the batch is retried with back-off, and the
+// worker holds later batches of its sources meanwhile); any other error is logged with the
+// source and counted (on_dropped "ingest_failed"), and the batch is not tried again (what the
+// Ingestor could commit of it is committed; a retry would not write the rest either).
 using SignalSink = std::function<absl::Status(const SignalSource&, std::vector<v1::Signal>)>;
 
 // Subscribes to the device and gateway topics over MQTT (QoS 1, shared subscription
@@ -71,7 +73,8 @@ using SignalSink = std::function<absl::Status(const SignalSource&, std::vector<v
 // the next signal.
 class MqttSubscriber {
  public:
-  // `on_dropped(reason)`: for metrics ("malformed_topic", "malformed_payload", "too_large").
+  // `on_dropped(reason)`: for metrics ("malformed_topic", "malformed_payload", "too_large",
+  // "ingest_failed").
   MqttSubscriber(MqttOptions options, SignalSink sink,
                  std::function<void(absl::string_view reason)> on_dropped = nullptr);
   ~MqttSubscriber();  // Stop()

@@ -265,6 +265,37 @@ TEST_F(MqttSubscriberTest, ABatchTheSinkCannotTakeIsRetriedUntilItIs) {
   EXPECT_EQ(attempts.load(), 4);
 }
 
+TEST_F(MqttSubscriberTest, ABatchThePipelineFailsForGoodIsCountedAndNotRetried) {
+  std::atomic<int> attempts{0};
+  std::vector<std::string> reasons;
+  std::mutex mu;
+  Received got;
+  MqttSubscriber sub(
+      Options("mon-a"),
+      [&](const SignalSource& s, std::vector<v1::Signal> v) {
+        if (v[0].sequence() == 1) {
+          ++attempts;
+          return absl::InternalError("a device's change could not be written");
+        }
+        return got.Add(s, std::move(v));
+      },
+      [&](absl::string_view r) {
+        std::lock_guard<std::mutex> l(mu);
+        reasons.push_back(std::string(r));
+      });
+  ASSERT_TRUE(sub.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
+  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  ASSERT_TRUE(dev.ok());
+  ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 1)));
+  ASSERT_TRUE(WaitUntil([&] { return attempts.load() == 1; }, kTimeout));
+  ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 2)));
+  ASSERT_TRUE(WaitUntil([&] { return got.Has("dev-001", 2); }, kTimeout));
+  EXPECT_EQ(attempts.load(), 1);
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(reasons, std::vector<std::string>{"ingest_failed"});
+}
+
 TEST_F(MqttSubscriberTest, TwoReplicasInOneShareGroupEachGetAPartAndTogetherEveryMessageOnce) {
   Received a, b;
   auto sub_a = StartSubscriber(&a, "mon-a");

@@ -6,7 +6,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET GLOBAL libmosquitto)
 
 add_library(monitoring_transport
-  payload.cc mqtt_subscriber.cc grpc_service.cc grpc_links.cc pusher.cc hazard_filer.cc metrics.cc)
+  payload.cc mqtt_subscriber.cc grpc_service.cc grpc_links.cc pusher.cc metrics.cc)
 target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(monitoring_transport
   PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_hazards_proto
@@ -24,10 +24,8 @@ foreach(part monitoring_devices monitoring_alarms monitoring_engine)
 endforeach()
 
 firegrid_test(NAME monitoring_transport_test
-  SOURCES payload_test.cc grpc_links_test.cc pusher_test.cc hazard_filer_test.cc metrics_test.cc
+  SOURCES payload_test.cc grpc_links_test.cc pusher_test.cc metrics_test.cc
   DEPS monitoring_transport firegrid_test_support)
-target_compile_definitions(monitoring_transport_test PRIVATE
-  FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
 
 if(TARGET monitoring_devices AND TARGET monitoring_alarms)
   firegrid_test(NAME monitoring_grpc_service_test
