@@ -371,6 +371,16 @@ double MeasureService(const Config& c) {
       },
       c.drain);
   double rate = handled / absl::ToDoubleSeconds(done - start);
+  // The outcomes, so that a run whose signals were all refused is seen as such.
+  if (auto body = testing::HttpGet(svc.metrics_port(), "/metrics"); body.ok()) {
+    static const std::regex outcome(
+        R"(^(firegrid_monitoring_(signals_total|mqtt_dropped_total)\{[^}]*\}) ([0-9.e+]+)$)",
+        std::regex::multiline);
+    for (auto it = std::sregex_iterator(body->begin(), body->end(), outcome);
+         it != std::sregex_iterator(); ++it) {
+      std::cout << "  " << (*it)[1].str() << " " << (*it)[3].str() << "\n";
+    }
+  }
   std::cout << absl::StrFormat(
       "firegrid-monitoring:  %lld signals sent, %.0f handled; %.0f signals/s (first publish to "
       "last handled)\n",
