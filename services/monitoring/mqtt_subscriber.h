@@ -47,8 +47,10 @@ struct MqttOptions {
   // Worker threads; messages of one device or gateway always go to the same worker (in order).
   int workers = 2;
   // Messages waiting per worker before the network thread blocks (back-pressure: the broker
-  // keeps the rest).
-  size_t queue_limit = 20000;
+  // keeps the rest, in the replica's persistent session). Small, because what waits here is
+  // already acknowledged to the broker: it is lost if the replica crashes, and a fire alarm
+  // waits behind it.
+  size_t queue_limit = 100;
   // A batch the sink refuses (UNAVAILABLE: Redis down) is tried again after a back-off that
   // doubles up to this, while the subscriber runs.
   absl::Duration retry_max = absl::Seconds(5);
@@ -68,9 +70,9 @@ using SignalSink = std::function<absl::Status(const SignalSource&, std::vector<v
 // device or gateway id, and dropped.
 //
 // libmosquitto 2.0 acknowledges a QoS 1 message when it arrives, before the sink has handled
-// it: a replica that crashes loses what it held in memory (at most a few batches). Devices
-// report their state bits and values in every heartbeat, so such a condition is seen again at
-// the next signal.
+// it: a replica that crashes loses what it held in memory (queue_limit messages per worker).
+// Devices report their state bits and values in every heartbeat, so such a condition is seen again
+// at the next signal.
 class MqttSubscriber {
  public:
   // `on_dropped(reason)`: for metrics ("malformed_topic", "malformed_payload", "too_large",
