@@ -2,6 +2,7 @@
 #include <mosquitto.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -294,6 +295,39 @@ TEST_F(MqttSubscriberTest, ABatchThePipelineFailsForGoodIsCountedAndNotRetried) 
   EXPECT_EQ(attempts.load(), 1);
   std::lock_guard<std::mutex> l(mu);
   EXPECT_EQ(reasons, std::vector<std::string>{"ingest_failed"});
+}
+
+TEST_F(MqttSubscriberTest, WhileThePipelineIsStuckTheBrokerKeepsWhatTheQueueCannotHold) {
+  MqttOptions o = Options("mon-a");
+  o.queue_limit = 3;
+  o.workers = 1;
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  Received got;
+  MqttSubscriber sub(o, [&](const SignalSource& s, std::vector<v1::Signal> v) {
+    std::unique_lock<std::mutex> l(gate_mu);
+    gate_cv.wait(l, [&] { return open; });
+    return got.Add(s, std::move(v));
+  });
+  ASSERT_TRUE(sub.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
+  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  ASSERT_TRUE(dev.ok());
+  constexpr int kMessages = 60;
+  for (int i = 1; i <= kMessages; ++i) {
+    ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", i)));
+  }
+  // The subscriber took (and acknowledged) only what its queue and the batch in hand hold: its
+  // network thread stopped reading, and the rest waits at the broker.
+  EXPECT_LT(sub.messages_received(), kMessages);
+  {
+    std::lock_guard<std::mutex> l(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  ASSERT_TRUE(WaitUntil([&] { return got.size() == kMessages; }, kTimeout));
+  for (int i = 1; i <= kMessages; ++i) EXPECT_TRUE(got.Has("dev-001", i)) << i;
 }
 
 TEST_F(MqttSubscriberTest, TwoReplicasInOneShareGroupEachGetAPartAndTogetherEveryMessageOnce) {
