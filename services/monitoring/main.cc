@@ -2,6 +2,7 @@
 // alarms, alarm → hazard, fire alarm → micro fire stations). Thin: flags, wiring, serve.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -51,6 +52,17 @@ std::string DefaultClientId() {
   char host[256] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "monitoring";
   return absl::StrCat("monitoring-", host);
+}
+
+// The newest device time of `signals` (InfinitePast when none has one).
+absl::Time NewestDeviceTime(const std::vector<v1::Signal>& signals) {
+  absl::Time newest = absl::InfinitePast();
+  for (const v1::Signal& s : signals) {
+    if (!s.has_device_time()) continue;
+    newest = std::max(newest, absl::FromUnixSeconds(s.device_time().seconds()) +
+                                  absl::Nanoseconds(s.device_time().nanos()));
+  }
+  return newest;
 }
 
 int Fail(std::string_view what, const absl::Status& s) {
@@ -171,6 +183,9 @@ int main(int argc, char** argv) {
           std::vector<v1::Signal> signals) -> absl::StatusOr<IngestResult> {
         size_t n = signals.size();
         absl::Time start = absl::Now();
+        if (absl::Time newest = NewestDeviceTime(signals); newest != absl::InfinitePast()) {
+          metrics.Age("grpc", start - newest);
+        }
         auto result = ingestor.Handle(source, std::move(signals));
         metrics.Batch("grpc", n, absl::Now() - start);
         return result;
@@ -185,6 +200,9 @@ int main(int argc, char** argv) {
         [&](const SignalSource& source, std::vector<v1::Signal> signals) -> absl::Status {
           size_t n = signals.size();
           absl::Time start = absl::Now();
+          if (absl::Time newest = NewestDeviceTime(signals); newest != absl::InfinitePast()) {
+            metrics.Age("mqtt", start - newest);
+          }
           auto result = ingestor.Handle(source, std::move(signals));
           metrics.Batch("mqtt", n, absl::Now() - start);
           return result.status();
@@ -193,7 +211,9 @@ int main(int argc, char** argv) {
     MqttSubscriber* sub = subscriber.get();
     rt.host().AddDependencyCheck("mqtt", std::string(kMqttHealthName),
                                  [sub] { return sub->Health(); });
-    if (absl::Status s = metrics.WatchMqtt([sub] { return sub->connected(); }); !s.ok()) {
+    if (absl::Status s =
+            metrics.WatchMqtt([sub] { return sub->connected(); }, [sub] { return sub->queued(); });
+        !s.ok()) {
       return Fail("cannot register metrics", s);
     }
   }

@@ -7,6 +7,7 @@ namespace firegrid::monitoring {
 namespace {
 
 constexpr absl::string_view kMqttConnected = "firegrid_monitoring_mqtt_connected";
+constexpr absl::string_view kMqttQueued = "firegrid_monitoring_mqtt_queued_messages";
 
 absl::string_view ActionName(AlarmAction::Kind kind) {
   switch (kind) {
@@ -36,6 +37,10 @@ MonitoringMetrics::MonitoringMetrics(server::MetricsRegistry* registry)
       batch_signals_(registry->AddHistogram("firegrid_monitoring_ingest_batch_signals",
                                             "Signals per handled batch.",
                                             {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000})),
+      age_(registry->AddHistogram(
+          "firegrid_monitoring_signal_age_seconds",
+          "Per batch: handling time minus the newest device time in it (the ingest lag).",
+          {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300})),
       push_seconds_(registry->AddHistogram(
           "firegrid_monitoring_fire_push_seconds",
           "From the commit of a dispatching alarm to the end of its direct push to notify.")),
@@ -62,23 +67,41 @@ void MonitoringMetrics::Batch(absl::string_view source, size_t signals, absl::Du
   batch_signals_.Get({{"source", std::string(source)}}).Observe(static_cast<double>(signals));
 }
 
+void MonitoringMetrics::Age(absl::string_view source, absl::Duration age) {
+  age_.Get({{"source", std::string(source)}}).Observe(absl::ToDoubleSeconds(age));
+}
+
 void MonitoringMetrics::Push(bool ok, absl::Duration latency) {
   pushes_.Get({{"outcome", ok ? "ok" : "failed"}}).Increment();
   if (ok) push_seconds_.Get({}).Observe(absl::ToDoubleSeconds(latency));
 }
 
-absl::Status MonitoringMetrics::WatchMqtt(std::function<bool()> connected) {
+absl::Status MonitoringMetrics::WatchMqtt(std::function<bool()> connected,
+                                          std::function<int64_t()> queued) {
   absl::Status s = registry_->AddGaugeCallback(
       kMqttConnected, "1 while connected to the MQTT broker and subscribed, else 0.",
       [connected = std::move(connected)]() -> std::vector<std::pair<server::Labels, double>> {
         return {{server::Labels{}, connected() ? 1.0 : 0.0}};
       });
-  if (s.ok()) watching_ = true;
-  return s;
+  if (!s.ok()) return s;
+  s = registry_->AddGaugeCallback(
+      kMqttQueued, "MQTT messages received and waiting for a worker.",
+      [queued = std::move(queued)]() -> std::vector<std::pair<server::Labels, double>> {
+        return {{server::Labels{}, static_cast<double>(queued())}};
+      });
+  if (!s.ok()) {
+    registry_->RemoveGaugeCallback(kMqttConnected);
+    return s;
+  }
+  watching_ = true;
+  return absl::OkStatus();
 }
 
 void MonitoringMetrics::Close() {
-  if (watching_) registry_->RemoveGaugeCallback(kMqttConnected);
+  if (watching_) {
+    registry_->RemoveGaugeCallback(kMqttConnected);
+    registry_->RemoveGaugeCallback(kMqttQueued);
+  }
   watching_ = false;
 }
 

@@ -41,17 +41,33 @@ TEST(MonitoringMetricsTest, PushesCountOutcomesAndTimeOnlyTheSuccessfulOnes) {
   EXPECT_THAT(text, HasSubstr("firegrid_monitoring_fire_push_seconds_count 1"));
 }
 
-TEST(MonitoringMetricsTest, TheConnectionGaugeFollowsTheSubscriberUntilClosed) {
+TEST(MonitoringMetricsTest, TheConnectionAndQueueGaugesFollowTheSubscriberUntilClosed) {
   server::MetricsRegistry registry;
   bool connected = false;
+  int64_t queued = 7;
   {
     MonitoringMetrics m(&registry);
-    ASSERT_TRUE(m.WatchMqtt([&] { return connected; }).ok());
+    ASSERT_TRUE(m.WatchMqtt([&] { return connected; }, [&] { return queued; }).ok());
     EXPECT_THAT(registry.Render(), HasSubstr("firegrid_monitoring_mqtt_connected 0"));
+    EXPECT_THAT(registry.Render(), HasSubstr("firegrid_monitoring_mqtt_queued_messages 7"));
     connected = true;
+    queued = 0;
     EXPECT_THAT(registry.Render(), HasSubstr("firegrid_monitoring_mqtt_connected 1"));
+    EXPECT_THAT(registry.Render(), HasSubstr("firegrid_monitoring_mqtt_queued_messages 0"));
   }
   EXPECT_THAT(registry.Render(), Not(HasSubstr("firegrid_monitoring_mqtt_connected")));
+  EXPECT_THAT(registry.Render(), Not(HasSubstr("firegrid_monitoring_mqtt_queued_messages")));
+}
+
+TEST(MonitoringMetricsTest, TheSignalAgeIsObservedPerSource) {
+  server::MetricsRegistry registry;
+  MonitoringMetrics m(&registry);
+  m.Age("mqtt", absl::Milliseconds(300));
+  std::string text = registry.Render();
+  EXPECT_THAT(text, HasSubstr("firegrid_monitoring_signal_age_seconds_count{source=\"mqtt\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("firegrid_monitoring_signal_age_seconds_bucket{source=\"mqtt\",le=\"0.5\"} 1"));
 }
 
 }  // namespace

@@ -116,6 +116,15 @@ absl::Status MqttSubscriber::Health() const {
       absl::StrCat("not connected to the MQTT broker ", options_.host, ":", options_.port));
 }
 
+int64_t MqttSubscriber::queued() const {
+  int64_t n = 0;
+  for (const auto& w : workers_) {
+    std::lock_guard<std::mutex> l(w->mu);
+    n += static_cast<int64_t>(w->queue.size());
+  }
+  return n;
+}
+
 bool MqttSubscriber::SleepUnlessStopped(absl::Duration d) {
   std::unique_lock<std::mutex> l(stop_mu_);
   stop_cv_.wait_for(l, absl::ToChronoMilliseconds(d), [this] { return stopping_.load(); });

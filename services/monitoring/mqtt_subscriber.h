@@ -97,6 +97,8 @@ class MqttSubscriber {
   int64_t messages_received() const { return received_.load(); }
   int64_t messages_dropped() const { return dropped_.load(); }
   int64_t connects() const { return connects_.load(); }
+  // Messages received and waiting for a worker.
+  int64_t queued() const;
   // Connections the broker refused (bad credentials, …).
   int64_t refusals() const { return refusals_.load(); }
 

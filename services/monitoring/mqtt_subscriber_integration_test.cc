@@ -321,6 +321,7 @@ TEST_F(MqttSubscriberTest, WhileThePipelineIsStuckTheBrokerKeepsWhatTheQueueCann
   // The subscriber took (and acknowledged) only what its queue and the batch in hand hold: its
   // network thread stopped reading, and the rest waits at the broker.
   EXPECT_LT(sub.messages_received(), kMessages);
+  EXPECT_EQ(sub.queued(), 3);  // the queue is full
   {
     std::lock_guard<std::mutex> l(gate_mu);
     open = true;
