@@ -49,3 +49,17 @@ if(TARGET monitoring_devices AND TARGET monitoring_alarms AND TARGET monitoring_
   target_link_libraries(firegrid-monitoring PRIVATE
     monitoring_transport ${MONITORING_APIS} firegrid_runtime firegrid_events firegrid_auth)
 endif()
+
+# The binary with redis-server, the dev broker and mosquitto: signals over MQTT and over the
+# Ingest stream, re-sent batches, the MQTT health across a broker restart.
+if(TARGET firegrid-monitoring)
+  firegrid_test(NAME monitoring_service_e2e_test
+    SOURCES service_e2e_test.cc
+    DEPS monitoring_transport monitoring_devices monitoring_test_mosquitto firegrid_test_kafka firegrid_redis
+         firegrid_events firegrid_auth firegrid_monitoring_proto PkgConfig::LIBMOSQUITTO
+    LABELS e2e)
+  target_compile_definitions(monitoring_service_e2e_test PRIVATE
+    FIREGRID_MONITORING_BIN="$<TARGET_FILE:firegrid-monitoring>"
+    FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
+  add_dependencies(monitoring_service_e2e_test firegrid-monitoring)
+endif()
