@@ -2,8 +2,12 @@
 # The ways signals come in and alarms go out: the MQTT payload format and subscriber, the gRPC
 # service (with the Ingest stream), the gRPC links to hazards and notify, the dispatch pusher,
 # the metrics; and the firegrid-monitoring binary.
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(LIBMOSQUITTO REQUIRED IMPORTED_TARGET GLOBAL libmosquitto)
+# libmosquitto (PkgConfig::MOSQUITTO, found by the top-level CMakeLists.txt; here too when it
+# is not).
+if(NOT TARGET PkgConfig::MOSQUITTO)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET GLOBAL libmosquitto)
+endif()
 
 add_library(monitoring_transport
   payload.cc mqtt_subscriber.cc grpc_service.cc grpc_links.cc pusher.cc metrics.cc)
@@ -12,7 +16,7 @@ target_link_libraries(monitoring_transport
   PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_hazards_proto
          firegrid_notify_proto firegrid_common firegrid_server
          firegrid_auth gRPC::grpc++ absl::status absl::statusor absl::strings absl::time absl::hash protobuf::libprotobuf
-  PRIVATE PkgConfig::LIBMOSQUITTO)
+  PRIVATE PkgConfig::MOSQUITTO)
 
 # The gRPC adapter calls DeviceApi and AlarmApi (services/monitoring/cmake/devices.cmake and
 # alarms.cmake), which binaries and its test link.
@@ -40,7 +44,7 @@ target_link_libraries(monitoring_test_mosquitto PUBLIC firegrid_test_support abs
 # The subscriber against a real mosquitto: QoS 1, the ACL, shared subscriptions, reconnects.
 firegrid_test(NAME monitoring_mqtt_integration_test
   SOURCES mqtt_subscriber_integration_test.cc
-  DEPS monitoring_transport monitoring_test_mosquitto PkgConfig::LIBMOSQUITTO
+  DEPS monitoring_transport monitoring_test_mosquitto PkgConfig::MOSQUITTO
   LABELS integration)
 
 # The service binary: every part of the service (the others' libraries) wired in main.cc.
@@ -56,7 +60,7 @@ if(TARGET firegrid-monitoring)
   firegrid_test(NAME monitoring_service_e2e_test
     SOURCES service_e2e_test.cc
     DEPS monitoring_transport monitoring_devices monitoring_test_mosquitto firegrid_test_kafka firegrid_redis
-         firegrid_events firegrid_auth firegrid_monitoring_proto PkgConfig::LIBMOSQUITTO
+         firegrid_events firegrid_auth firegrid_monitoring_proto PkgConfig::MOSQUITTO
     LABELS e2e)
   target_compile_definitions(monitoring_service_e2e_test PRIVATE
     FIREGRID_MONITORING_BIN="$<TARGET_FILE:firegrid-monitoring>"
