@@ -2,6 +2,7 @@
 # The ways signals come in and alarms go out: the MQTT payload format and subscriber, the gRPC
 # service (with the Ingest stream), the gRPC links to hazards and notify, the dispatch pusher,
 # the metrics; and the firegrid-monitoring binary.
+
 # libmosquitto (PkgConfig::MOSQUITTO, found by the top-level CMakeLists.txt; here too when it
 # is not).
 if(NOT TARGET PkgConfig::MOSQUITTO)
@@ -14,8 +15,8 @@ add_library(monitoring_transport
 target_include_directories(monitoring_transport PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(monitoring_transport
   PUBLIC monitoring_rules firegrid_monitoring_proto firegrid_events_proto firegrid_hazards_proto
-         firegrid_notify_proto firegrid_common firegrid_server
-         firegrid_auth gRPC::grpc++ absl::status absl::statusor absl::strings absl::time absl::hash protobuf::libprotobuf
+         firegrid_notify_proto firegrid_common firegrid_server firegrid_auth gRPC::grpc++
+         absl::status absl::statusor absl::strings absl::time absl::hash protobuf::libprotobuf
   PRIVATE PkgConfig::MOSQUITTO)
 
 # The gRPC adapter calls DeviceApi and AlarmApi (services/monitoring/cmake/devices.cmake and
@@ -59,8 +60,9 @@ endif()
 if(TARGET firegrid-monitoring)
   firegrid_test(NAME monitoring_service_e2e_test
     SOURCES service_e2e_test.cc
-    DEPS monitoring_transport monitoring_devices monitoring_test_mosquitto firegrid_test_kafka firegrid_redis
-         firegrid_events firegrid_auth firegrid_monitoring_proto PkgConfig::MOSQUITTO
+    DEPS monitoring_transport monitoring_devices monitoring_test_mosquitto firegrid_test_kafka
+         firegrid_redis firegrid_events firegrid_auth firegrid_monitoring_proto
+         PkgConfig::MOSQUITTO
     LABELS e2e)
   target_compile_definitions(monitoring_service_e2e_test PRIVATE
     FIREGRID_MONITORING_BIN="$<TARGET_FILE:firegrid-monitoring>"
