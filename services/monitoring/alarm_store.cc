@@ -122,7 +122,9 @@ class AlarmStore::Tx {
       }
     }
     if (from != to) {
-      for (const std::string& key : Scopes(*a, "cnt")) {
+      std::vector<std::string> counters = Scopes(*a, "cnt");
+      counters.push_back(s_->Key("cnt:all"));  // every open alarm, for the metrics
+      for (const std::string& key : counters) {
         if (IsOpen(from)) {
           w_.commands.push_back({"HINCRBY", key, CounterField(a->type(), from), "-1"});
         }
@@ -610,17 +612,17 @@ absl::StatusOr<AlarmStore::Page> AlarmStore::List(const Query& q) {
 
 absl::StatusOr<v1::AlarmCounts> AlarmStore::Count(const std::string& building_id,
                                                   const std::string& tier) {
+  if (!building_id.empty()) return CountKey(Key("cnt:b", building_id), building_id);
+  if (!tier.empty()) return CountKey(Key("cnt:t", tier), tier);
+  return InvalidField("tier_path_prefix", "a building or a tier is required");
+}
+
+absl::StatusOr<v1::AlarmCounts> AlarmStore::CountAll() { return CountKey(Key("cnt:all"), ""); }
+
+absl::StatusOr<v1::AlarmCounts> AlarmStore::CountKey(const std::string& key,
+                                                     const std::string& scope) {
   v1::AlarmCounts out;
-  std::string key;
-  if (!building_id.empty()) {
-    key = Key("cnt:b", building_id);
-    out.set_scope(building_id);
-  } else if (!tier.empty()) {
-    key = Key("cnt:t", tier);
-    out.set_scope(tier);
-  } else {
-    return InvalidField("tier_path_prefix", "a building or a tier is required");
-  }
+  out.set_scope(scope);
   FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", key}));
   std::vector<v1::AlarmCount> counts;
   for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {

@@ -63,6 +63,7 @@ struct CommitResult {
 //   <p>:open:b:<building> / <p>:open:t:<tier>   the same for alarms not CLEARED_ACK
 //   <p>:cnt:b:<building> / <p>:cnt:t:<tier>     hash "<type>:<state>" (enum names) → count of
 //                                  open alarms (CLEARED_ACK is not counted)
+//   <p>:cnt:all                    the same over every alarm of the service (metrics)
 //   <p>:hazard-due                 sorted set alarm id → when to file its hazard (ms)
 //   <p>:hazard-clear               sorted set alarm id → when to tell its hazard of its clear
 //                                  (ms; the clear's time, later after a failed try), for
@@ -107,6 +108,8 @@ class AlarmStore final : public StateRepository {
   absl::StatusOr<Page> List(const Query& query);
   // The counters of a building or a tier (6, 9 or 12 digits).
   absl::StatusOr<v1::AlarmCounts> Count(const std::string& building_id, const std::string& tier);
+  // Every open alarm of the service by type and state (`<p>:cnt:all`), for the metrics.
+  absl::StatusOr<v1::AlarmCounts> CountAll();
 
   // Acknowledge / clear by a person, audited and evented (AlarmAcknowledged / AlarmCleared)
   // atomically. FAILED_PRECONDITION for an alarm already in the target state (ack of an acked
@@ -151,6 +154,7 @@ class AlarmStore final : public StateRepository {
   absl::StatusOr<std::optional<Loaded>> Load(const std::string& alarm_id);
   absl::StatusOr<CommitResult> CommitOnce(const DeviceCommit& commit);
   std::string Key(const std::string& a, const std::string& b = "") const;
+  absl::StatusOr<v1::AlarmCounts> CountKey(const std::string& key, const std::string& scope);
 
   redis::Pool* pool_;
   std::string prefix_;

@@ -230,6 +230,7 @@ TEST_F(AlarmStoreTest, CommittedRaiseIsReadListedAndCountedForTheBuildingAndEver
     EXPECT_EQ(CountOf(*c, v1::ALARM_TYPE_LOW_PRESSURE, v1::ALARM_STATE_ACTIVE_UNACK), 1);
   }
   EXPECT_EQ(store_->Count("bld_1", "")->active(), 1);
+  EXPECT_EQ(store_->CountAll()->active(), 1);
   EXPECT_THAT(Ids(ByTier("500110")), IsEmpty());
   EXPECT_EQ(store_->Count("", "500110")->active(), 0);
   EXPECT_EQ(store_->Get("alm_2").status().code(), absl::StatusCode::kNotFound);
@@ -337,6 +338,11 @@ TEST_F(AlarmStoreTest, ClearMovesTheCountersAndAcknowledgeDropsItFromTheOpenInde
   EXPECT_EQ(CountOf(c, v1::ALARM_TYPE_LOW_PRESSURE, v1::ALARM_STATE_CLEARED_ACK), 0);
   EXPECT_EQ(c.active(), 1);
   EXPECT_EQ(c.counts_size(), 1);
+  // The service-wide counters (the metrics') moved the same way.
+  v1::AlarmCounts all = *store_->CountAll();
+  EXPECT_EQ(all.active(), 1);
+  EXPECT_EQ(CountOf(all, v1::ALARM_TYPE_LOW_PRESSURE, v1::ALARM_STATE_CLEARED_UNACK), 0);
+  EXPECT_EQ(CountOf(all, v1::ALARM_TYPE_LOW_PRESSURE, v1::ALARM_STATE_ACTIVE_UNACK), 1);
 }
 
 TEST_F(AlarmStoreTest, AcknowledgingTwiceIsFailedPrecondition) {

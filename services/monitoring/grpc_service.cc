@@ -61,7 +61,10 @@ grpc::Status MonitoringGrpcService::Ingest(grpc::ServerContext* ctx,
   }
   v1::IngestRequest req;
   int64_t rejected_total = 0;
+  // A request that does not parse (a string that is not UTF-8) ends the stream like its end:
+  // gRPC cannot tell the two apart here. `batches` lets the gateway see how far it got.
   while (reader->Read(&req)) {
+    resp->set_batches(resp->batches() + 1);
     auto source = SourceOf(*principal, req.gateway_id());
     if (!source.ok()) return ToGrpcStatus(source.status());
     if (req.signals_size() > kMaxSignalsPerRequest) {

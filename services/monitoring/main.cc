@@ -159,6 +159,9 @@ int main(int argc, char** argv) {
   AlarmStore alarms(&rt.redis(), key_prefix, outbox_key, &*rules);
   Engine engine(&*rules, &ids);
   MonitoringMetrics metrics(&rt.host().metrics());
+  if (absl::Status s = metrics.WatchAlarms([&alarms] { return alarms.CountAll(); }); !s.ok()) {
+    return Fail("cannot register metrics", s);
+  }
 
   GrpcNotifyLink notify_link(grpc::CreateChannel(notify_addr, grpc::InsecureChannelCredentials()),
                              token->get(), link_deadline);

@@ -8,6 +8,7 @@ namespace {
 
 constexpr absl::string_view kMqttConnected = "firegrid_monitoring_mqtt_connected";
 constexpr absl::string_view kMqttQueued = "firegrid_monitoring_mqtt_queued_messages";
+constexpr absl::string_view kAlarmsOpen = "firegrid_monitoring_alarms_open";
 
 absl::string_view ActionName(AlarmAction::Kind kind) {
   switch (kind) {
@@ -97,7 +98,28 @@ absl::Status MonitoringMetrics::WatchMqtt(std::function<bool()> connected,
   return absl::OkStatus();
 }
 
+absl::Status MonitoringMetrics::WatchAlarms(
+    std::function<absl::StatusOr<v1::AlarmCounts>()> counts) {
+  absl::Status s = registry_->AddGaugeCallback(
+      kAlarmsOpen, "Open alarms of the service (all replicas) by type and state.",
+      [counts = std::move(counts)]() -> std::vector<std::pair<server::Labels, double>> {
+        std::vector<std::pair<server::Labels, double>> out;
+        absl::StatusOr<v1::AlarmCounts> c = counts();
+        if (!c.ok()) return out;
+        for (const v1::AlarmCount& n : c->counts()) {
+          out.push_back({server::Labels{{"type", v1::AlarmType_Name(n.type())},
+                                        {"state", v1::AlarmState_Name(n.state())}},
+                         static_cast<double>(n.count())});
+        }
+        return out;
+      });
+  if (s.ok()) watching_alarms_ = true;
+  return s;
+}
+
 void MonitoringMetrics::Close() {
+  if (watching_alarms_) registry_->RemoveGaugeCallback(kAlarmsOpen);
+  watching_alarms_ = false;
   if (watching_) {
     registry_->RemoveGaugeCallback(kMqttConnected);
     registry_->RemoveGaugeCallback(kMqttQueued);

@@ -19,8 +19,10 @@ namespace firegrid::monitoring {
 //   firegrid_monitoring_alarm_transitions_total{type,action}  alarms raised, repeated, cleared
 //                                                     by signals and the offline sweep (type =
 //                                                     the AlarmType name; action raise/repeat/
-//                                                     clear). Active alarms by type are the
-//                                                     maintained counters of CountAlarms.
+//                                                     clear).
+//   firegrid_monitoring_alarms_open{type,state}       open alarms of the service (all replicas)
+//                                                     by type and state, read at each scrape
+//                                                     from the maintained counters
 //   firegrid_monitoring_ingest_batch_seconds{source}  time to handle one batch (mqtt / grpc)
 //   firegrid_monitoring_ingest_batch_signals{source}  signals per batch
 //   firegrid_monitoring_signal_age_seconds{source}    per batch: handling time − the newest
@@ -45,7 +47,9 @@ class MonitoringMetrics {
   void Push(bool ok, absl::Duration latency);
   // The connection and queue gauges call `connected` and `queued` at every scrape.
   absl::Status WatchMqtt(std::function<bool()> connected, std::function<int64_t()> queued);
-  // Stops calling it (before what it reads goes away). Idempotent.
+  // The open-alarm gauge calls `counts` at every scrape (a scrape it fails shows nothing).
+  absl::Status WatchAlarms(std::function<absl::StatusOr<v1::AlarmCounts>()> counts);
+  // Stops calling them (before what they read goes away). Idempotent.
   void Close();
 
  private:
@@ -59,6 +63,7 @@ class MonitoringMetrics {
   server::Family<server::Histogram>& push_seconds_;
   server::Family<server::Counter>& pushes_;
   bool watching_ = false;
+  bool watching_alarms_ = false;
 };
 
 }  // namespace firegrid::monitoring

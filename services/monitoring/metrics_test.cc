@@ -59,6 +59,26 @@ TEST(MonitoringMetricsTest, TheConnectionAndQueueGaugesFollowTheSubscriberUntilC
   EXPECT_THAT(registry.Render(), Not(HasSubstr("firegrid_monitoring_mqtt_queued_messages")));
 }
 
+TEST(MonitoringMetricsTest, TheOpenAlarmGaugeShowsTheCountersByTypeAndStateUntilClosed) {
+  server::MetricsRegistry registry;
+  absl::StatusOr<v1::AlarmCounts> counts = absl::UnavailableError("redis down");
+  {
+    MonitoringMetrics m(&registry);
+    ASSERT_TRUE(m.WatchAlarms([&] { return counts; }).ok());
+    EXPECT_THAT(registry.Render(), Not(HasSubstr("firegrid_monitoring_alarms_open{")));
+    v1::AlarmCounts c;
+    v1::AlarmCount* n = c.add_counts();
+    n->set_type(v1::ALARM_TYPE_FIRE);
+    n->set_state(v1::ALARM_STATE_ACTIVE_UNACK);
+    n->set_count(3);
+    counts = c;
+    EXPECT_THAT(registry.Render(),
+                HasSubstr("firegrid_monitoring_alarms_open{state=\"ALARM_STATE_ACTIVE_UNACK\","
+                          "type=\"ALARM_TYPE_FIRE\"} 3"));
+  }
+  EXPECT_THAT(registry.Render(), Not(HasSubstr("firegrid_monitoring_alarms_open")));
+}
+
 TEST(MonitoringMetricsTest, TheSignalAgeIsObservedPerSource) {
   server::MetricsRegistry registry;
   MonitoringMetrics m(&registry);
