@@ -38,10 +38,6 @@ if(TARGET monitoring_devices AND TARGET monitoring_alarms)
     DEPS monitoring_transport ${MONITORING_APIS})
 endif()
 
-# A mosquitto broker with the topic ACL for tests and the bench.
-add_library(monitoring_test_mosquitto test_mosquitto.cc)
-target_link_libraries(monitoring_test_mosquitto PUBLIC firegrid_test_support absl::status)
-
 # The subscriber against a real mosquitto (tests/support MosquittoBroker): QoS 1, the ACL, shared
 # subscriptions, reconnects.
 firegrid_test(NAME monitoring_mqtt_integration_test
