@@ -30,7 +30,7 @@
 #include "firegrid/monitoring/v1/signal.pb.h"
 #include "libs/common/config.h"
 #include "services/monitoring/payload.h"
-#include "services/monitoring/test_mosquitto.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -73,23 +73,31 @@ struct Config {
 void Step(const std::string& what) { std::cerr << "... " << what << "\n"; }
 
 std::string GatewayId(int g) { return absl::StrFormat("gw-%04d", g); }
+
+// The password deploy/mqtt-credentials.sh generated for `user` on `broker`.
+std::string PasswordOf(const testing::MosquittoBroker& broker, const std::string& user) {
+  absl::StatusOr<std::string> password = broker.Password(user);
+  if (!password.ok()) Fail("mosquitto: " + password.status().ToString());
+  return *password;
+}
 std::string DeviceId(int d) { return absl::StrFormat("dev-%06d", d); }
 
 // One gateway connection: publishes batches of its devices' heartbeats, at most `window`
 // unacknowledged at a time. Driven by a publisher thread (mosquitto_loop), not its own thread.
 class Gateway {
  public:
-  Gateway(int index, int port, const Config& c, int first_device, int devices)
+  Gateway(int index, const testing::MosquittoBroker& broker, const Config& c, int first_device,
+          int devices)
       : id_(GatewayId(index)), first_(first_device), devices_(devices), c_(c) {
     mosq_ = mosquitto_new(nullptr, true, this);
-    mosquitto_username_pw_set(mosq_, id_.c_str(), ("pw-" + id_).c_str());
+    mosquitto_username_pw_set(mosq_, id_.c_str(), PasswordOf(broker, id_).c_str());
     mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, c.window);
     mosquitto_publish_callback_set(mosq_, [](struct mosquitto*, void* obj, int) {
       auto* self = static_cast<Gateway*>(obj);
       --self->outstanding_;
       ++self->acked_;
     });
-    if (mosquitto_connect(mosq_, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS) {
+    if (mosquitto_connect(mosq_, "127.0.0.1", broker.port(), 60) != MOSQ_ERR_SUCCESS) {
       Fail("gateway " + id_ + " cannot connect");
     }
     sequence_.assign(devices_, 0);
@@ -157,12 +165,12 @@ class Gateway {
 // The fleet: `gateways` connections over a few publisher threads.
 class Fleet {
  public:
-  Fleet(int port, const Config& c) : c_(c) {
+  Fleet(const testing::MosquittoBroker& broker, const Config& c) : c_(c) {
     int per = c.devices / c.gateways;
     for (int g = 0; g < c.gateways; ++g) {
       int first = g * per;
       int count = g == c.gateways - 1 ? c.devices - first : per;
-      gateways_.push_back(std::make_unique<Gateway>(g, port, c, first, count));
+      gateways_.push_back(std::make_unique<Gateway>(g, broker, c, first, count));
     }
   }
   // Publishes for `duration` (then lets the last acknowledgements in); returns signals sent.
@@ -215,9 +223,9 @@ class Fleet {
 // The baseline's plain QoS 1 subscriber: counts the gateway messages it receives.
 class CountingSubscriber {
  public:
-  CountingSubscriber(int port) {
+  explicit CountingSubscriber(const testing::MosquittoBroker& broker) {
     mosq_ = mosquitto_new("bench-counter", true, this);
-    mosquitto_username_pw_set(mosq_, "monitoring", "pw-monitoring");
+    mosquitto_username_pw_set(mosq_, "monitoring", PasswordOf(broker, "monitoring").c_str());
     mosquitto_message_callback_set(
         mosq_, [](struct mosquitto*, void* obj, const struct mosquitto_message*) {
           auto* self = static_cast<CountingSubscriber*>(obj);
@@ -228,7 +236,7 @@ class CountingSubscriber {
     mosquitto_subscribe_callback_set(mosq_, [](struct mosquitto*, void* obj, int, int, const int*) {
       static_cast<CountingSubscriber*>(obj)->subscribed_ = true;
     });
-    if (mosquitto_connect(mosq_, "127.0.0.1", port, 60) != MOSQ_ERR_SUCCESS ||
+    if (mosquitto_connect(mosq_, "127.0.0.1", broker.port(), 60) != MOSQ_ERR_SUCCESS ||
         mosquitto_subscribe(mosq_, nullptr, std::string(monitoring::kGatewayTopicFilter).c_str(),
                             1) != MOSQ_ERR_SUCCESS ||
         mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS) {
@@ -254,22 +262,25 @@ class CountingSubscriber {
   absl::Time first_, last_;  // written by the loop thread only; read after it settles
 };
 
-monitoring::testing::MosquittoOptions BrokerUsers(const Config& c) {
-  monitoring::testing::MosquittoOptions o;
-  for (int g = 0; g < c.gateways; ++g) o.users[GatewayId(g)] = "pw-" + GatewayId(g);
-  o.users["monitoring"] = "pw-monitoring";
-  o.users["gw-fire"] = "pw-gw-fire";
-  o.readers = {"monitoring"};
-  o.max_queued_messages = 1000000;
-  return o;
+// A mosquitto set up by the deploy scripts in `dir` for the fleet's gateways and gw-fire (and
+// the service's read user "monitoring"), with generated passwords; a deep per-client queue, so
+// that a subscriber behind the fleet loses nothing.
+void StartBroker(const Config& c, const std::string& dir, testing::MosquittoBroker* broker) {
+  std::vector<std::string> clients;
+  for (int g = 0; g < c.gateways; ++g) clients.push_back("gateway:" + GatewayId(g));
+  clients.push_back("gateway:gw-fire");
+  Step(absl::StrCat("mosquitto for ", clients.size(), " gateways"));
+  absl::Status s = broker->Start(dir, clients, {.max_queued_messages = 1000000});
+  if (!s.ok()) Fail("mosquitto: " + std::string(s.message()));
 }
 
 // Mosquitto alone: signals/s delivered to a plain QoS 1 subscriber.
 double MeasureMosquitto(const Config& c) {
-  monitoring::testing::MosquittoServer broker(BrokerUsers(c));
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("mosquitto: " + std::string(s.message()));
-  CountingSubscriber counter(broker.port());
-  Fleet fleet(broker.port(), c);
+  testing::TempDir dir("monitoring-bench-mosquitto");
+  testing::MosquittoBroker broker;
+  StartBroker(c, dir.path(), &broker);
+  CountingSubscriber counter(broker);
+  Fleet fleet(broker, c);
   Step(absl::StrCat("mosquitto alone: ", c.gateways, " gateways publishing for ",
                     absl::FormatDuration(c.duration)));
   int64_t sent = fleet.Run(c.duration);
@@ -491,12 +502,12 @@ double MeasureService(const Config& c) {
   if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
   testing::DevBroker kafka;
   if (absl::Status s = kafka.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  monitoring::testing::MosquittoServer broker(BrokerUsers(c));
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("mosquitto: " + std::string(s.message()));
+  testing::MosquittoBroker broker;
+  StartBroker(c, dir.path(), &broker);
   Step(absl::StrCat("registering ", c.devices, " devices"));
   RegisterFleet(c, redis.address());
   std::ofstream(dir.Join("jwt.key")) << kKey;
-  std::ofstream(dir.Join("mqtt.pw")) << "pw-monitoring\n";
+  std::ofstream(dir.Join("mqtt.pw")) << PasswordOf(broker, "monitoring") << "\n";
   std::string notify_addr = "127.0.0.1:9";  // nothing listens: no pushes
 #ifdef FIREGRID_NOTIFY_BIN
   testing::ServiceProcess notify(testing::ServiceProcessOptions{
@@ -551,7 +562,7 @@ double MeasureService(const Config& c) {
   }
   auto before = HandledSignals(svc.metrics_port());
   if (!before.ok()) Fail("metrics: " + before.status().ToString());
-  Fleet fleet(broker.port(), c);
+  Fleet fleet(broker, c);
   Step(absl::StrCat("firegrid-monitoring: ", c.gateways, " gateways publishing for ",
                     absl::FormatDuration(c.duration)));
   absl::Time start = absl::Now();
@@ -595,7 +606,7 @@ double MeasureService(const Config& c) {
                       c.fire_load_rate, " signals/s for ", absl::FormatDuration(c.duration)));
     std::map<std::string, absl::Time> fire_sent;  // device id → just before its publish
     std::thread fire([&] {
-      BlockingPublisher pub(broker.port(), "gw-fire", "pw-gw-fire");
+      BlockingPublisher pub(broker.port(), "gw-fire", PasswordOf(broker, "gw-fire"));
       absl::Duration gap = c.duration / (c.fire_alarms + 1);
       for (int f = 0; f < c.fire_alarms; ++f) {
         absl::SleepFor(gap);

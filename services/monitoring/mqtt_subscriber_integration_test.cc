@@ -1,4 +1,5 @@
-// The MQTT subscriber against a real mosquitto with a password file and the topic ACL.
+// The MQTT subscriber against a real mosquitto set up by the deploy scripts (MosquittoBroker:
+// generated passwords, the topic ACL).
 #include <mosquitto.h>
 
 #include <atomic>
@@ -13,15 +14,15 @@
 #include "gtest/gtest.h"
 #include "services/monitoring/mqtt_subscriber.h"
 #include "services/monitoring/payload.h"
-#include "services/monitoring/test_mosquitto.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace firegrid::monitoring {
 namespace {
 
+using firegrid::testing::MosquittoBroker;
 using firegrid::testing::WaitUntil;
-using testing::MosquittoOptions;
-using testing::MosquittoServer;
 
 constexpr absl::Duration kTimeout = absl::Seconds(20);
 
@@ -123,22 +124,24 @@ std::string SignalBytes(const std::string& device, uint64_t seq) {
 class MqttSubscriberTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    MosquittoOptions o;
-    o.users = {{"monitoring", "svc-pass"},
-               {"dev-001", "pass-1"},
-               {"dev-002", "pass-2"},
-               {"dev-003", "pass-3"},
-               {"gw-01", "gw-pass"}};
-    o.readers = {"monitoring"};
-    broker_ = std::make_unique<MosquittoServer>(o);
-    ASSERT_TRUE(broker_->Start().ok());
+    broker_ = std::make_unique<MosquittoBroker>();
+    absl::Status started = broker_->Start(
+        dir_.path(), {"device:dev-001", "device:dev-002", "device:dev-003", "gateway:gw-01"});
+    ASSERT_TRUE(started.ok()) << started;
+  }
+
+  // The password deploy/mqtt-credentials.sh generated for `user`.
+  std::string Pw(const std::string& user) {
+    absl::StatusOr<std::string> p = broker_->Password(user);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : "";
   }
 
   MqttOptions Options(const std::string& client_id) {
     MqttOptions o;
     o.port = broker_->port();
     o.username = "monitoring";
-    o.password = "svc-pass";
+    o.password = Pw("monitoring");
     o.client_id = client_id;
     o.reconnect_max = absl::Milliseconds(500);
     return o;
@@ -156,14 +159,15 @@ class MqttSubscriberTest : public ::testing::Test {
     return sub;
   }
 
-  std::unique_ptr<MosquittoServer> broker_;
+  firegrid::testing::TempDir dir_{"mqtt-subscriber-test"};
+  std::unique_ptr<MosquittoBroker> broker_;
 };
 
 TEST_F(MqttSubscriberTest, DeliversADeviceSignalAtQos1ToTheSinkWithItsSource) {
   Received got;
   auto sub = StartSubscriber(&got, "mon-a");
   EXPECT_TRUE(sub->Health().ok());
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 1)));
   ASSERT_TRUE(WaitUntil([&] { return got.size() == 1; }, kTimeout));
@@ -176,7 +180,7 @@ TEST_F(MqttSubscriberTest, DeliversADeviceSignalAtQos1ToTheSinkWithItsSource) {
 TEST_F(MqttSubscriberTest, ADeviceCannotPublishOnAnotherDevicesTopic) {
   Received got;
   auto sub = StartSubscriber(&got, "mon-a");
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   // The broker acknowledges the refused publish without forwarding it; the permitted one
   // published after it arrives, so the refused one would have arrived by then.
@@ -192,7 +196,7 @@ TEST_F(MqttSubscriberTest, ADeviceCannotPublishOnAnotherDevicesTopic) {
 TEST_F(MqttSubscriberTest, AGatewayBatchArrivesAsOneSourceWithAllItsSignals) {
   Received got;
   auto sub = StartSubscriber(&got, "mon-a");
-  Publisher gw(broker_->port(), "gw-01", "gw-pass");
+  Publisher gw(broker_->port(), "gw-01", Pw("gw-01"));
   ASSERT_TRUE(gw.ok());
   v1::SignalBatch batch;
   for (int i = 1; i <= 30; ++i) batch.add_signals()->ParseFromString(SignalBytes("dev-003", i));
@@ -209,7 +213,7 @@ TEST_F(MqttSubscriberTest, MessagesArrivingTogetherReachTheSinkInBatches) {
   o.batch_window = absl::Milliseconds(300);
   Received got;
   auto sub = StartSubscriber(&got, "mon-a", &o);
-  Publisher gw(broker_->port(), "gw-01", "gw-pass");
+  Publisher gw(broker_->port(), "gw-01", Pw("gw-01"));
   ASSERT_TRUE(gw.ok());
   std::vector<int> mids;
   for (int i = 1; i <= 40; ++i) {
@@ -237,7 +241,7 @@ TEST_F(MqttSubscriberTest, MalformedMessagesAreCountedAndDroppedAndTheStreamGoes
       });
   ASSERT_TRUE(sub.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), "{not json"));
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), std::string("\x18\xff\xff", 3)));
@@ -259,7 +263,7 @@ TEST_F(MqttSubscriberTest, ABatchTheSinkCannotTakeIsRetriedUntilItIs) {
   });
   ASSERT_TRUE(sub.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 9)));
   ASSERT_TRUE(WaitUntil([&] { return got.size() == 1; }, kTimeout));
@@ -286,7 +290,7 @@ TEST_F(MqttSubscriberTest, ABatchThePipelineFailsForGoodIsCountedAndNotRetried) 
       });
   ASSERT_TRUE(sub.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 1)));
   ASSERT_TRUE(WaitUntil([&] { return attempts.load() == 1; }, kTimeout));
@@ -312,7 +316,7 @@ TEST_F(MqttSubscriberTest, WhileThePipelineIsStuckTheBrokerKeepsWhatTheQueueCann
   });
   ASSERT_TRUE(sub.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return sub.connected(); }, kTimeout));
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   constexpr int kMessages = 60;
   for (int i = 1; i <= kMessages; ++i) {
@@ -336,9 +340,8 @@ TEST_F(MqttSubscriberTest, TwoReplicasInOneShareGroupEachGetAPartAndTogetherEver
   auto sub_a = StartSubscriber(&a, "mon-a");
   auto sub_b = StartSubscriber(&b, "mon-b");
   std::vector<std::unique_ptr<Publisher>> devices;
-  for (const auto& [user, pass] : std::vector<std::pair<std::string, std::string>>{
-           {"dev-001", "pass-1"}, {"dev-002", "pass-2"}, {"dev-003", "pass-3"}}) {
-    devices.push_back(std::make_unique<Publisher>(broker_->port(), user, pass));
+  for (const std::string user : {"dev-001", "dev-002", "dev-003"}) {
+    devices.push_back(std::make_unique<Publisher>(broker_->port(), user, Pw(user)));
     ASSERT_TRUE(devices.back()->ok());
   }
   constexpr int kPerDevice = 100;
@@ -371,7 +374,7 @@ TEST_F(MqttSubscriberTest, ReconnectsAndResubscribesAfterTheBrokerRestarts) {
   ASSERT_TRUE(WaitUntil([&] { return sub->connected(); }, kTimeout));
   EXPECT_TRUE(sub->Health().ok());
   EXPECT_GE(sub->connects(), 2);
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 3)));
   ASSERT_TRUE(WaitUntil([&] { return got.Has("dev-001", 3); }, kTimeout));
@@ -382,7 +385,7 @@ TEST_F(MqttSubscriberTest, SignalsPublishedWhileTheReplicaIsAwayAreKeptForItsSes
   auto sub = StartSubscriber(&first, "mon-a");
   sub->Stop();
   sub.reset();
-  Publisher dev(broker_->port(), "dev-001", "pass-1");
+  Publisher dev(broker_->port(), "dev-001", Pw("dev-001"));
   ASSERT_TRUE(dev.ok());
   ASSERT_TRUE(dev.Publish(DeviceTopic("dev-001"), SignalBytes("dev-001", 11)));
   Received second;

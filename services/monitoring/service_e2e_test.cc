@@ -20,8 +20,8 @@
 #include "libs/redis/pool.h"
 #include "services/monitoring/device_store.h"
 #include "services/monitoring/payload.h"
-#include "services/monitoring/test_mosquitto.h"
 #include "tests/support/devbroker.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
@@ -57,14 +57,13 @@ class MonitoringServiceTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(redis_.Start().ok());
     ASSERT_TRUE(kafka_.Start().ok());
-    testing::MosquittoOptions mo;
-    mo.users = {{"monitoring", "svc-pass"}, {"gw-01", "gw-pass"}};
-    mo.readers = {"monitoring"};
-    mqtt_ = std::make_unique<testing::MosquittoServer>(mo);
-    ASSERT_TRUE(mqtt_->Start().ok());
+    absl::Status started = mqtt_.Start(dir_.path(), {"gateway:gw-01"});
+    ASSERT_TRUE(started.ok()) << started;
+    auto service_password = mqtt_.Password("monitoring");
+    ASSERT_TRUE(service_password.ok()) << service_password.status();
     RegisterDevice();
     std::ofstream(dir_.Join("jwt.key")) << kKey;
-    std::ofstream(dir_.Join("mqtt.pw")) << "svc-pass\n";
+    std::ofstream(dir_.Join("mqtt.pw")) << *service_password << "\n";
     svc_ = std::make_unique<firegrid::testing::ServiceProcess>(
         firegrid::testing::ServiceProcessOptions{
             .binary = FIREGRID_MONITORING_BIN,
@@ -72,7 +71,7 @@ class MonitoringServiceTest : public ::testing::Test {
             .flags = {"--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + kafka_.bootstrap(),
                       "--jwt-hs256-key-file=" + dir_.Join("jwt.key"), "--drain-timeout=2s",
                       "--rules-file=" FIREGRID_MONITORING_RULES,
-                      absl::StrCat("--mqtt-port=", mqtt_->port()),
+                      absl::StrCat("--mqtt-port=", mqtt_.port()),
                       "--mqtt-password-file=" + dir_.Join("mqtt.pw"),
                       "--mqtt-client-id=monitoring-e2e", "--hazards-addr=127.0.0.1:9",
                       "--notify-addr=127.0.0.1:9"},
@@ -128,15 +127,17 @@ class MonitoringServiceTest : public ::testing::Test {
   }
 
   bool PublishAsGateway(const v1::SignalBatch& batch) {
+    auto password = mqtt_.Password("gw-01");
+    if (!password.ok()) return false;
     mosquitto_lib_init();
     struct mosquitto* m = mosquitto_new(nullptr, true, nullptr);
-    mosquitto_username_pw_set(m, "gw-01", "gw-pass");
+    mosquitto_username_pw_set(m, "gw-01", password->c_str());
     std::atomic<bool> acked{false};
     mosquitto_user_data_set(m, &acked);
     mosquitto_publish_callback_set(m, [](struct mosquitto*, void* obj, int) {
       static_cast<std::atomic<bool>*>(obj)->store(true);
     });
-    bool ok = mosquitto_connect(m, "127.0.0.1", mqtt_->port(), 30) == MOSQ_ERR_SUCCESS &&
+    bool ok = mosquitto_connect(m, "127.0.0.1", mqtt_.port(), 30) == MOSQ_ERR_SUCCESS &&
               mosquitto_loop_start(m) == MOSQ_ERR_SUCCESS;
     std::string payload = batch.SerializeAsString();
     ok = ok && mosquitto_publish(m, nullptr, GatewayTopic("gw-01").c_str(),
@@ -159,7 +160,7 @@ class MonitoringServiceTest : public ::testing::Test {
   firegrid::testing::TempDir dir_{"monitoring-e2e"};
   firegrid::testing::RedisServer redis_;
   firegrid::testing::DevBroker kafka_;
-  std::unique_ptr<testing::MosquittoServer> mqtt_;
+  firegrid::testing::MosquittoBroker mqtt_;
   std::unique_ptr<firegrid::testing::ServiceProcess> svc_;
 };
 
@@ -171,9 +172,9 @@ TEST_F(MonitoringServiceTest, AGatewaysSignalsOverMqttAreHandledAndTheHealthFoll
   ASSERT_TRUE(PublishAsGateway(batch));
   ASSERT_TRUE(WaitUntil([&] { return Signals(svc_->metrics_port(), "accepted") == 2; }, kTimeout));
 
-  ASSERT_TRUE(mqtt_->Stop().ok());
+  ASSERT_TRUE(mqtt_.Stop().ok());
   ASSERT_TRUE(WaitUntil([&] { return MqttHealth(svc_->grpc_address()) == 2; }, kTimeout));
-  ASSERT_TRUE(mqtt_->Restart().ok());
+  ASSERT_TRUE(mqtt_.Restart().ok());
   ASSERT_TRUE(WaitUntil([&] { return MqttHealth(svc_->grpc_address()) == 1; }, kTimeout));
   // The same batch again (a redelivery) is at or below the stored fault: duplicates. (An
   // unchanged heartbeat alone is not stored, so its copy would count as accepted again, with

@@ -49,13 +49,15 @@ bool Accepts(int port) {
 
 MosquittoBroker::~MosquittoBroker() { (void)Stop(); }
 
-absl::Status MosquittoBroker::Start(const std::string& dir,
-                                    const std::vector<std::string>& clients) {
+absl::Status MosquittoBroker::Start(const std::string& dir, const std::vector<std::string>& clients,
+                                    const MosquittoBrokerOptions& options) {
   dir_ = dir;
   std::vector<std::string> argv = {"bash", FIREGRID_SOURCE_DIR "/deploy/mqtt-credentials.sh",
                                    credentials_dir()};
   argv.insert(argv.end(), clients.begin(), clients.end());
   if (absl::Status s = RunToEnd(argv, dir, "mqtt-credentials"); !s.ok()) return s;
+  const std::string max_queued =
+      options.max_queued_messages > 0 ? absl::StrCat(" ", options.max_queued_messages) : "";
   absl::Status last = absl::UnavailableError("mosquitto did not start");
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = FreeTcpPort();
@@ -63,31 +65,49 @@ absl::Status MosquittoBroker::Start(const std::string& dir,
             RunToEnd({"bash", "-c",
                       absl::StrCat("source " FIREGRID_SOURCE_DIR
                                    "/deploy/lib/mosquitto.sh && fg_mosquitto_prepare '",
-                                   credentials_dir(), "' ", port_)},
+                                   credentials_dir(), "' ", port_, max_queued)},
                      dir, "mosquitto-prepare");
         !s.ok()) {
       return s;
     }
-    process_ = std::make_unique<Subprocess>();
-    SubprocessOptions o;
-    o.argv = {"/usr/sbin/mosquitto", "-c", credentials_dir() + "/mosquitto.conf"};
-    o.log_dir = dir;
-    o.name = absl::StrCat("mosquitto-", attempt);
-    if (absl::Status s = process_->Start(o); !s.ok()) return s;
-    if (WaitUntil([&] { return !process_->running() || Accepts(port_); }, absl::Seconds(10)) &&
-        process_->running() && Accepts(port_)) {
-      return absl::OkStatus();
-    }
-    (void)process_->Stop();
-    last = absl::UnavailableError(
-        absl::StrCat("mosquitto did not listen on ", port_, "; see ", process_->stdout_path()));
+    last = Launch(absl::Seconds(10));
+    if (last.ok()) return last;
   }
   return last;
+}
+
+absl::Status MosquittoBroker::Launch(absl::Duration timeout) {
+  process_ = std::make_unique<Subprocess>();
+  SubprocessOptions o;
+  o.argv = {"/usr/sbin/mosquitto", "-c", credentials_dir() + "/mosquitto.conf"};
+  o.log_dir = dir_;
+  o.name = absl::StrCat("mosquitto-", launches_++);
+  if (absl::Status s = process_->Start(o); !s.ok()) return s;
+  if (WaitUntil([&] { return !process_->running() || Accepts(port_); }, timeout) &&
+      process_->running() && Accepts(port_)) {
+    return absl::OkStatus();
+  }
+  (void)process_->Stop();
+  return absl::UnavailableError(
+      absl::StrCat("mosquitto did not listen on ", port_, "; see ", process_->stdout_path()));
 }
 
 absl::Status MosquittoBroker::Stop() {
   if (!process_ || !process_->running()) return absl::OkStatus();
   return process_->Stop().status();
+}
+
+absl::Status MosquittoBroker::Restart() {
+  if (port_ == 0) return absl::FailedPreconditionError("Restart() before Start()");
+  if (absl::Status s = Stop(); !s.ok()) return s;
+  // mosquitto binds with SO_REUSEADDR, so the old listener's TIME_WAIT connections do not keep
+  // the port; should another process have taken it meanwhile, a few tries before giving up.
+  absl::Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    last = Launch(absl::Seconds(10));
+    if (last.ok()) return last;
+  }
+  return last;
 }
 
 absl::StatusOr<std::string> MosquittoBroker::Password(const std::string& user) const {

@@ -38,14 +38,11 @@ if(TARGET monitoring_devices AND TARGET monitoring_alarms)
     DEPS monitoring_transport ${MONITORING_APIS})
 endif()
 
-# A mosquitto broker with the topic ACL for tests and the bench.
-add_library(monitoring_test_mosquitto test_mosquitto.cc)
-target_link_libraries(monitoring_test_mosquitto PUBLIC firegrid_test_support absl::status)
-
-# The subscriber against a real mosquitto: QoS 1, the ACL, shared subscriptions, reconnects.
+# The subscriber against a real mosquitto (tests/support MosquittoBroker): QoS 1, the ACL, shared
+# subscriptions, reconnects.
 firegrid_test(NAME monitoring_mqtt_integration_test
   SOURCES mqtt_subscriber_integration_test.cc
-  DEPS monitoring_transport monitoring_test_mosquitto PkgConfig::MOSQUITTO
+  DEPS monitoring_transport firegrid_test_support PkgConfig::MOSQUITTO
   LABELS integration)
 
 # The service binary: every part of the service (the others' libraries) wired in main.cc.
@@ -60,7 +57,7 @@ endif()
 if(TARGET firegrid-monitoring)
   firegrid_test(NAME monitoring_service_e2e_test
     SOURCES service_e2e_test.cc
-    DEPS monitoring_transport monitoring_devices monitoring_test_mosquitto firegrid_test_kafka
+    DEPS monitoring_transport monitoring_devices firegrid_test_support firegrid_test_kafka
          firegrid_redis firegrid_events firegrid_auth firegrid_monitoring_proto
          PkgConfig::MOSQUITTO
     LABELS e2e)
