@@ -18,9 +18,8 @@
 #include "libs/redis/observe.h"
 
 namespace firegrid::server {
-namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& flag) {
+absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::string& flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
   std::stringstream ss;
@@ -29,8 +28,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
 }
-
-}  // namespace
 
 void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int metrics_port) {
   b.String("grpc-address", &c->grpc_address, absl::StrCat("0.0.0.0:", grpc_port),
@@ -129,11 +126,11 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
 
   auth::VerifierOptions vo;
   if (!c.jwt_hs256_key_file.empty()) {
-    FG_ASSIGN_OR_RETURN(vo.hs256_key, ReadFile(c.jwt_hs256_key_file, "jwt-hs256-key-file"));
+    FG_ASSIGN_OR_RETURN(vo.hs256_key, ReadFlagFile(c.jwt_hs256_key_file, "jwt-hs256-key-file"));
   }
   if (!c.jwt_rs256_public_key_file.empty()) {
     FG_ASSIGN_OR_RETURN(vo.rs256_public_key_pem,
-                        ReadFile(c.jwt_rs256_public_key_file, "jwt-rs256-public-key-file"));
+                        ReadFlagFile(c.jwt_rs256_public_key_file, "jwt-rs256-public-key-file"));
   }
   vo.issuer = c.jwt_issuer;
   vo.audience = c.jwt_audience;
@@ -187,11 +184,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
         c.tls_client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                      : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-    FG_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(c.tls_cert_file, "tls-cert-file"));
-    FG_ASSIGN_OR_RETURN(pair.private_key, ReadFile(c.tls_key_file, "tls-key-file"));
+    FG_ASSIGN_OR_RETURN(pair.cert_chain, ReadFlagFile(c.tls_cert_file, "tls-cert-file"));
+    FG_ASSIGN_OR_RETURN(pair.private_key, ReadFlagFile(c.tls_key_file, "tls-key-file"));
     ssl.pem_key_cert_pairs.push_back(std::move(pair));
     if (!c.tls_client_ca_file.empty()) {
-      FG_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(c.tls_client_ca_file, "tls-client-ca-file"));
+      FG_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                          ReadFlagFile(c.tls_client_ca_file, "tls-client-ca-file"));
     }
     ho.credentials = grpc::SslServerCredentials(ssl);
   }

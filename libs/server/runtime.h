@@ -75,6 +75,10 @@ inline constexpr int kDefaultAuthFailureLimit = 30;
 // The grpc.health.v1 name that follows the broker; "" and the services' names follow Redis only.
 inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
 
+// The contents of the file a path flag names (a key, a password, a certificate), without
+// trailing line breaks. INVALID_ARGUMENT "--<flag>: cannot read <path>" when unreadable.
+absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::string& flag);
+
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.
 void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,
                        int default_metrics_port);

@@ -38,16 +38,6 @@ namespace {
 using namespace firegrid;
 using namespace firegrid::monitoring;
 
-absl::StatusOr<std::string> ReadSecret(const std::string& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 std::string DefaultClientId() {
   char host[256] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "monitoring";
@@ -133,7 +123,7 @@ int main(int argc, char** argv) {
   auto rules = Rules::LoadFile(rules_file);
   if (!rules.ok()) return Fail("invalid rules", rules.status());
   if (!mqtt_password_file.empty()) {
-    auto pw = ReadSecret(mqtt_password_file, "mqtt-password-file");
+    auto pw = server::ReadFlagFile(mqtt_password_file, "mqtt-password-file");
     if (!pw.ok()) return Fail("invalid configuration", pw.status());
     mqtt.password = *pw;
   }
@@ -142,7 +132,7 @@ int main(int argc, char** argv) {
                                .issuer = rc.jwt_issuer,
                                .audience = rc.jwt_audience};
   if (service_token_file.empty() && !rc.jwt_hs256_key_file.empty()) {
-    auto key = ReadSecret(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
+    auto key = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
     if (!key.ok()) return Fail("invalid configuration", key.status());
     to.hs256_key = *key;
   }

@@ -95,8 +95,7 @@ absl::Status AddEvidence(const ParsedArgs& args,
   return absl::OkStatus();
 }
 
-// One page, or with --all every page from --page-token on merged into one response: `field` is
-// the repeated field pages add to.
+// One page, or with --all every page from --page-token on merged into one response.
 template <typename Request, typename Response, typename Item>
 absl::StatusOr<Response> ListPages(Context& ctx, const ParsedArgs& args, Request req,
                                    grpc::Status (Stub::*method)(grpc::ClientContext*,
@@ -104,17 +103,7 @@ absl::StatusOr<Response> ListPages(Context& ctx, const ParsedArgs& args, Request
                                    google::protobuf::RepeatedPtrField<Item>* (Response::*field)()) {
   FG_ASSIGN_OR_RETURN(bool all, args.GetBool("all"));
   auto stub = NewStub(ctx);
-  google::protobuf::RepeatedPtrField<Item> items;
-  Response last;
-  while (true) {
-    FG_ASSIGN_OR_RETURN(last, Unary(ctx, *stub, method, req));
-    items.MergeFrom(*(last.*field)());
-    if (!all || last.next_page_token().empty()) break;
-    req.set_page_token(last.next_page_token());
-  }
-  // The last page's other fields (next token, total) with every page's items.
-  *(last.*field)() = std::move(items);
-  return last;
+  return ctl::ListPages(ctx, *stub, all, std::move(req), method, field);
 }
 
 // ----- rendering

@@ -59,7 +59,7 @@ absl::StatusOr<int32_t> PageSize(const ParsedArgs& args) {
   return static_cast<int32_t>(n);
 }
 
-// One page, or with --all every page merged into one response.
+// One page (--page-size, --page-token), or with --all every page merged into one response.
 template <typename Request, typename Response, typename Item>
 absl::StatusOr<Response> ListPages(Context& ctx, const ParsedArgs& args, Request req,
                                    grpc::Status (Stub::*method)(grpc::ClientContext*,
@@ -70,16 +70,7 @@ absl::StatusOr<Response> ListPages(Context& ctx, const ParsedArgs& args, Request
   req.set_page_size(page_size);
   req.set_page_token(args.GetOr("page-token", ""));
   auto stub = NewStub(ctx);
-  google::protobuf::RepeatedPtrField<Item> items;
-  Response last;
-  while (true) {
-    FG_ASSIGN_OR_RETURN(last, Unary(ctx, *stub, method, req));
-    items.MergeFrom(*(last.*field)());
-    if (!all || last.next_page_token().empty()) break;
-    req.set_page_token(last.next_page_token());
-  }
-  *(last.*field)() = std::move(items);
-  return last;
+  return ctl::ListPages(ctx, *stub, all, std::move(req), method, field);
 }
 
 void MorePages(Context& ctx, const std::string& token) {

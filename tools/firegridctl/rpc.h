@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 #include "tools/firegridctl/cli.h"
@@ -31,6 +32,28 @@ absl::StatusOr<Response> Unary(Context& ctx, Stub& stub,
   grpc::Status s = (stub.*method)(&call, request, &response);
   if (!s.ok()) return FromGrpc(s);
   return response;
+}
+
+// One page, or with `all` every page from the request's page token on, merged into one
+// response: `field` is the repeated field pages add to; the other fields (next page token,
+// totals) are the last page's.
+template <typename Stub, typename Request, typename Response, typename Item>
+absl::StatusOr<Response> ListPages(Context& ctx, Stub& stub, bool all, Request req,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   google::protobuf::RepeatedPtrField<Item>* (Response::*field)()) {
+  google::protobuf::RepeatedPtrField<Item> items;
+  Response last;
+  while (true) {
+    absl::StatusOr<Response> page = Unary(ctx, stub, method, req);
+    if (!page.ok()) return page.status();
+    last = *std::move(page);
+    items.MergeFrom(*(last.*field)());
+    if (!all || last.next_page_token().empty()) break;
+    req.set_page_token(last.next_page_token());
+  }
+  *(last.*field)() = std::move(items);
+  return last;
 }
 
 // A method of any firegrid service linked into this binary (see services.cc), named
