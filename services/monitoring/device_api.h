@@ -33,9 +33,9 @@ namespace firegrid::monitoring {
 class DeviceApi {
  public:
   // `engine` may be null where no decommission happens (tests); `rules` gives the offline
-  // rule's missed periods for last_seen.
+  // rule's missed periods for last_seen (null: Get shows no last_seen).
   DeviceApi(DeviceStore* devices, StateRepository* states, const Engine* engine, Clock* clock,
-            IdGenerator* ids, const Rules* rules = nullptr);
+            IdGenerator* ids, const Rules* rules);
 
   absl::StatusOr<v1::Device> Register(const auth::Principal& p, const v1::RegisterDeviceRequest& r);
   absl::StatusOr<v1::Device> Update(const auth::Principal& p, const v1::UpdateDeviceRequest& r);

@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   io.on_action = [&metrics](const AlarmAction& action) { metrics.Action(action); };
   Ingestor ingestor(&devices, &alarms, &*rules, &engine, clock, io);
 
-  DeviceApi device_api(&devices, &alarms, &engine, clock, &ids);
+  DeviceApi device_api(&devices, &alarms, &engine, clock, &ids, &*rules);
   AlarmApi alarm_api(&alarms, &devices, clock);
   MonitoringGrpcService service(
       &device_api, &alarm_api,

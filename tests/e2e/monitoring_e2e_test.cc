@@ -335,6 +335,19 @@ TEST_F(MonitoringE2E, AFireAlarmOverMqttReachesTheNearestMicroStationAndThoseWho
   EXPECT_EQ(alarms[0].count(), 1);
   EXPECT_EQ(alarms[0].alarm_id(), pushed->alarm_id());
   EXPECT_EQ(station.Count(FireAlarmFor(building)), 1);
+
+  // The device shows as heard from (its offline deadline is flushed within a second or so).
+  mv1::GetDeviceRequest get;
+  get.set_device_id("smoke-1");
+  mv1::Device device;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return mstub_->GetDevice(Ctx(Admin()).get(), get, &device).ok() &&
+               device.live().online() && device.live().has_last_seen();
+      },
+      absl::Seconds(30)))
+      << device.DebugString();
+  EXPECT_TRUE(device.live().state().fire_alarm());
 }
 
 TEST_F(MonitoringE2E, ALastingLowHydrantPressureBecomesOneRoutedHazardToldWhenItClears) {
