@@ -9,7 +9,8 @@ FIREGRID_PACKAGES=(
   libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq
-  mosquitto mosquitto-clients libmosquitto-dev  # MQTT: the monitoring service's broker, its tools, the client library
+  mosquitto mosquitto-clients  # MQTT: the monitoring service's broker and its tools (tests)
+  libargon2-dev  # Argon2id password hashes for console accounts (libs/accounts)
   prometheus  # promtool: the metrics, alert rule and dashboard checks
 )
 
