@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "libs/common/version.h"
 
 extern char** environ;
 
@@ -192,6 +196,22 @@ std::string ConfigBinder::Usage() const {
                     ")\n      ", o.help, "\n");
   }
   return out;
+}
+
+void ParseToolFlagsOrExit(ConfigBinder& binder, int argc, char** argv, absl::string_view program) {
+  if (VersionRequested(argc, argv)) {
+    std::printf("%s\n", VersionLine(program).c_str());
+    std::exit(0);
+  }
+  absl::Status s = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
+  if (ConfigBinder::IsHelp(s)) {
+    std::printf("%s%s", std::string(s.message()).c_str(), kVersionFlagUsage);
+    std::exit(0);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(s.message()).c_str());
+    std::exit(2);
+  }
 }
 
 }  // namespace firegrid

@@ -63,4 +63,10 @@ class ConfigBinder {
   std::vector<Option> options_;
 };
 
+// The flag handling of a command-line tool (not a service: those use
+// server::ParseConfigOrExit): `--version` prints VersionLine(program), `--help` the usage
+// (both exit 0); a bad flag prints "error: <why>" on stderr and exits 2. Returns only when the
+// flags parsed.
+void ParseToolFlagsOrExit(ConfigBinder& binder, int argc, char** argv, absl::string_view program);
+
 }  // namespace firegrid

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "services/monitoring/alarm_api.h"
 #include "services/monitoring/alarm_test_support.h"
+#include "services/monitoring/shipped_rules.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::monitoring {
@@ -23,15 +24,6 @@ using ::testing::IsEmpty;
 
 constexpr char kTier[] = "500109001002";
 const absl::Time kT0 = absl::FromUnixSeconds(1'780'000'000);
-
-const Rules& TheRules() {
-  static const Rules* rules = [] {
-    absl::StatusOr<Rules> r = Rules::LoadFile(FIREGRID_MONITORING_RULES);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return new Rules(*std::move(r));
-  }();
-  return *rules;
-}
 
 Principal Make(Role role, std::string tier, std::string subject = "u-1", std::string dept = "",
                std::string org = "") {
@@ -50,7 +42,7 @@ class AlarmApiTest : public ::testing::Test {
     static std::atomic<int> n{0};
     pool_ = firegrid::testing::NewSharedRedisPool();
     const std::string prefix = absl::StrCat("t:alarm-api:", n++);
-    store_ = std::make_unique<AlarmStore>(pool_.get(), prefix, prefix + ":outbox", &TheRules());
+    store_ = std::make_unique<AlarmStore>(pool_.get(), prefix, prefix + ":outbox", &ShippedRules());
     v1::BuildingView b;
     b.set_building_id("bld_1");
     b.set_name("Tower");

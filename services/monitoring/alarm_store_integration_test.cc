@@ -14,6 +14,7 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "services/monitoring/alarm_store.h"
+#include "services/monitoring/shipped_rules.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::monitoring {
@@ -26,15 +27,6 @@ using TimeUtil = google::protobuf::util::TimeUtil;
 constexpr char kTier[] = "500109001002";
 const absl::Time kT0 = absl::FromUnixSeconds(1'780'000'000);
 
-const Rules& TheRules() {
-  static const Rules* rules = [] {
-    absl::StatusOr<Rules> r = Rules::LoadFile(FIREGRID_MONITORING_RULES);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return new Rules(*std::move(r));
-  }();
-  return *rules;
-}
-
 class AlarmStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,7 +34,8 @@ class AlarmStoreTest : public ::testing::Test {
     pool_ = testing::NewSharedRedisPool();
     prefix_ = absl::StrCat(
         "t:alarms:", ::testing::UnitTest::GetInstance()->current_test_info()->name(), ":", n++);
-    store_ = std::make_unique<AlarmStore>(pool_.get(), prefix_, prefix_ + ":outbox", &TheRules());
+    store_ =
+        std::make_unique<AlarmStore>(pool_.get(), prefix_, prefix_ + ":outbox", &ShippedRules());
   }
 
   static v1::Device Device(const std::string& id,

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "services/monitoring/alarm_test_support.h"
 #include "services/monitoring/hazard_filer.h"
+#include "services/monitoring/shipped_rules.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::monitoring {
@@ -20,15 +21,6 @@ using ::testing::IsEmpty;
 
 constexpr char kTier[] = "500109001002";
 const absl::Time kT0 = absl::FromUnixSeconds(1'780'000'000);
-
-const Rules& TheRules() {
-  static const Rules* rules = [] {
-    absl::StatusOr<Rules> r = Rules::LoadFile(FIREGRID_MONITORING_RULES);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return new Rules(*std::move(r));
-  }();
-  return *rules;
-}
 
 // Files through the fake, then loses the reply the first `lose` times (the hazard exists, the
 // filer does not learn its id).
@@ -60,14 +52,15 @@ class HazardFilerTest : public ::testing::Test {
     static std::atomic<int> n{0};
     pool_ = firegrid::testing::NewSharedRedisPool();
     prefix_ = absl::StrCat("t:filer:", n++);
-    store_ = std::make_unique<AlarmStore>(pool_.get(), prefix_, prefix_ + ":outbox", &TheRules());
+    store_ =
+        std::make_unique<AlarmStore>(pool_.get(), prefix_, prefix_ + ":outbox", &ShippedRules());
     v1::BuildingView b;
     b.set_building_id("bld_1");
     b.set_name("Tower");
     b.set_tier_path(kTier);
     buildings_.Put(b);
-    filer_ =
-        std::make_unique<HazardFiler>(store_.get(), &TheRules(), &hazards_, &buildings_, &clock_);
+    filer_ = std::make_unique<HazardFiler>(store_.get(), &ShippedRules(), &hazards_, &buildings_,
+                                           &clock_);
   }
 
   // Raises `rule`'s alarm on a device of bld_1 at the clock's time; its version is then 1.
@@ -145,7 +138,7 @@ TEST_F(HazardFilerTest, FilesExactlyOneHazardPerAlarmWhenRunTwice) {
 
 TEST_F(HazardFilerTest, OneHazardWhenTheReplyIsLostAfterFilingAndTheRoundRunsAgain) {
   LosingReplies losing(&hazards_, 1);
-  HazardFiler filer(store_.get(), &TheRules(), &losing, &buildings_, &clock_);
+  HazardFiler filer(store_.get(), &ShippedRules(), &losing, &buildings_, &clock_);
   Raise("dev-a", "alm_1");
   EXPECT_EQ(*filer.RunOnce(), 0);
   EXPECT_EQ(filer.failures(), 1);
@@ -161,7 +154,7 @@ TEST_F(HazardFilerTest, OneHazardWhenTheReplyIsLostAfterFilingAndTheRoundRunsAga
 TEST_F(HazardFilerTest, OneHazardWhenAReplicaCrashedBetweenFilingAndRecordingIt) {
   Raise("dev-a", "alm_1");
   // The other replica filed it and died before MarkHazardFiled.
-  config::v1::HazardFiling filing = *TheRules().HazardFilingOf("hydrant-pressure-low");
+  config::v1::HazardFiling filing = *ShippedRules().HazardFilingOf("hydrant-pressure-low");
   ASSERT_TRUE(
       hazards_.FileHazard(*store_->Get("alm_1"), filing, *buildings_.GetBuilding("bld_1")).ok());
   EXPECT_EQ(Run(), 1);
@@ -171,7 +164,7 @@ TEST_F(HazardFilerTest, OneHazardWhenAReplicaCrashedBetweenFilingAndRecordingIt)
 
 TEST_F(HazardFilerTest, TwoReplicasFilingAtOnceFileOneHazardPerAlarm) {
   for (int i = 0; i < 20; ++i) Raise(absl::StrCat("dev-", i), absl::StrCat("alm_", i));
-  HazardFiler other(store_.get(), &TheRules(), &hazards_, &buildings_, &clock_);
+  HazardFiler other(store_.get(), &ShippedRules(), &hazards_, &buildings_, &clock_);
   std::thread t([&] { EXPECT_TRUE(other.RunOnce().ok()); });
   Run();
   t.join();
@@ -253,7 +246,7 @@ TEST_F(HazardFilerTest, FailedCallsLeaveTheirEntriesQueuedForALaterRound) {
 }
 
 TEST_F(HazardFilerTest, AFailingEntryDoesNotHoldUpTheOnesBehindIt) {
-  HazardFiler one_at_a_time(store_.get(), &TheRules(), &hazards_, &buildings_, &clock_, 1);
+  HazardFiler one_at_a_time(store_.get(), &ShippedRules(), &hazards_, &buildings_, &clock_, 1);
   DeviceCommit c = Base("dev-x", 0);
   c.device.set_building_id("bld_unknown");
   c.building.set_building_id("bld_unknown");

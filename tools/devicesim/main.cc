@@ -305,19 +305,7 @@ int main(int argc, char** argv) {
   b.Duration("duration", &c.duration, absl::ZeroDuration(),
              "stop after this long (0: run until signalled)");
   b.String("client-id-prefix", &c.client_id_prefix, "sim-", "MQTT client id = prefix + user");
-  if (firegrid::VersionRequested(argc, argv)) {
-    std::cout << firegrid::VersionLine("firegrid-devicesim") << "\n";
-    return 0;
-  }
-  absl::Status s = b.Parse(argc, argv, firegrid::ConfigBinder::ProcessEnv());
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << firegrid::kVersionFlagUsage;
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
+  firegrid::ParseToolFlagsOrExit(b, argc, argv, "firegrid-devicesim");
   firegrid::log::Init("devicesim");
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);

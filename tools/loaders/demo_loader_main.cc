@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -28,7 +29,6 @@
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/common/version.h"
-#include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "tools/loaders/beibei.h"
 #include "tools/loaders/credit_loader.h"
 #include "tools/loaders/hazard_loader.h"
@@ -110,19 +110,7 @@ int main(int argc, char** argv) {
   binder.Int("seed", &c.seed, static_cast<int64_t>(loaders::kDefaultSeed),
              "dataset seed (the same seed, the same data)");
   binder.Int("buildings", &c.buildings, 300, "number of buildings", 1, 5000);
-  if (firegrid::VersionRequested(argc, argv)) {
-    std::cout << firegrid::VersionLine("firegrid-demo-loader") << "\n";
-    return 0;
-  }
-  absl::Status s = binder.Parse(argc, argv, firegrid::ConfigBinder::ProcessEnv());
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << firegrid::kVersionFlagUsage;
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
+  firegrid::ParseToolFlagsOrExit(binder, argc, argv, "firegrid-demo-loader");
   std::unique_ptr<firegrid::auth::TokenSigner> signer;
   if (c.token.empty() || !c.hazards_addr.empty() || !c.credit_addr.empty()) {
     auto loaded = LoadSigner(c.key_file);
@@ -203,10 +191,7 @@ int main(int argc, char** argv) {
   loaders::HazardLoader::Options options;
   options.timeout = c.timeout;
   options.wait_for_buildings = c.hazards_wait;
-  loaders::HazardLoader hazards(
-      hazards_stub.get(),
-      token_for,
-      options);
+  loaders::HazardLoader hazards(hazards_stub.get(), token_for, options);
   absl::StatusOr<loaders::HazardSummary> hazard_summary =
       hazards.Load(loaders::PlanBeibeiHazards(dataset), loader.building_ids());
   if (!mint_error.ok()) {
@@ -225,11 +210,9 @@ int main(int argc, char** argv) {
   start = absl::Now();
   auto credit_stub = firegrid::credit::v1::CreditService::NewStub(Channel(c.credit_addr));
   std::vector<std::string> building_request_ids;
-  for (const auto& [request_id, id] : loader.building_ids()) building_request_ids.push_back(request_id);
-  loaders::CreditLoader credit(
-      credit_stub.get(),
-      token_for,
-      c.timeout, c.hazards_wait);
+  for (const auto& [request_id, id] : loader.building_ids())
+    building_request_ids.push_back(request_id);
+  loaders::CreditLoader credit(credit_stub.get(), token_for, c.timeout, c.hazards_wait);
   absl::StatusOr<loaders::CreditSummary> credit_summary =
       credit.Load(loaders::PlanBeibeiCredit(building_request_ids), loader.building_ids());
   if (!mint_error.ok()) {
