@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace firegrid::auth {
@@ -100,6 +101,18 @@ absl::StatusOr<Principal> ResolveCaller(Principal p) {
   if (p.role == Role::kIotGateway) {
     if (!p.org_unit.empty()) return Inconsistent(p, "may not carry an org_unit claim");
     if (!p.tier_path.empty()) return Inconsistent(p, "may not carry a tier_path claim");
+    return p;
+  }
+
+  if (p.role == Role::kPublicChannel) {
+    // The channel reports hazards of one district (its jurisdiction), as "channel:<name>".
+    if (!absl::StartsWith(p.subject, "channel:") || p.subject.size() == 8) {
+      return Inconsistent(p, "needs a subject channel:<name>");
+    }
+    if (!p.org_unit.empty()) return Inconsistent(p, "may not carry an org_unit claim");
+    if (p.tier_path.size() != kDistrictLength) {
+      return Inconsistent(p, "needs a district tier_path (6 digits)");
+    }
     return p;
   }
 

@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 
 Principal Claims(Role role, std::string tier, std::string org = "", std::string dept = "") {
   Principal p;
-  p.subject = "u-1";
+  p.subject = role == Role::kPublicChannel ? "channel:wechat" : "u-1";
   p.role = role;
   p.tier_path = std::move(tier);
   p.org_unit = std::move(org);
@@ -48,6 +48,7 @@ std::vector<Case> Accepted() {
        "mfs_01JABCDEF", ""},
       {"MicroStationAtItsStreet", Claims(Role::kMicroStation, "500109001", "mfs_7"), "mfs_7", ""},
       {"IotGatewayKnownBySubject", Claims(Role::kIotGateway, ""), "", ""},
+      {"PublicChannelOfADistrict", Claims(Role::kPublicChannel, "500109"), "", ""},
   };
 }
 
@@ -112,6 +113,10 @@ std::vector<Case> Rejected() {
        "may not carry a tier_path claim"},
       {"IotGatewayWithAnOrgUnit", Claims(Role::kIotGateway, "", "500109"), "",
        "may not carry an org_unit claim"},
+      {"PublicChannelAtAStreet", Claims(Role::kPublicChannel, "500109001"), "",
+       "needs a district tier_path"},
+      {"PublicChannelWithAnOrgUnit", Claims(Role::kPublicChannel, "500109", "500109"), "",
+       "may not carry an org_unit claim"},
       {"UnspecifiedRole", Claims(Role::kUnspecified, "500109"), "", "is not a role"},
   };
 }
@@ -140,6 +145,16 @@ TEST_P(ResolveCallerRejects, InconsistentClaimsAsUnauthenticated) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Claims, ResolveCallerRejects, ::testing::ValuesIn(Rejected()), CaseName);
+
+TEST(ResolveCaller, RefusesAPublicChannelWhoseSubjectIsNotAChannel) {
+  Principal p = Claims(Role::kPublicChannel, "500109");
+  for (const char* subject : {"u-1", "channel:", "service:gateway"}) {
+    p.subject = subject;
+    absl::StatusOr<Principal> r = ResolveCaller(p);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << subject;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("channel:<name>")) << subject;
+  }
+}
 
 }  // namespace
 }  // namespace firegrid::auth

@@ -8,7 +8,7 @@
 namespace firegrid::auth {
 namespace {
 
-constexpr std::array<std::pair<Role, absl::string_view>, 9> kRoleNames = {{
+constexpr std::array<std::pair<Role, absl::string_view>, 10> kRoleNames = {{
     {Role::kDistrictAdmin, "district_admin"},
     {Role::kDepartmentOfficer, "department_officer"},
     {Role::kStreetOfficer, "street_officer"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<Role, absl::string_view>, 9> kRoleNames = {{
     {Role::kInternalService, "internal_service"},
     {Role::kMicroStation, "micro_station"},
     {Role::kIotGateway, "iot_gateway"},
+    {Role::kPublicChannel, "public_channel"},
 }};
 
 }  // namespace

@@ -20,14 +20,16 @@ enum class Role {
   kInternalService,    // another firegrid service; covers every tier
   kMicroStation,       // the duty staff of a micro fire station (微型消防站值班员)
   kIotGateway,         // an IoT gateway or device publishing signals (subject: the gateway id)
+  kPublicChannel,      // a public reporting channel through Open311 (subject "channel:<name>")
 };
 
 // "district_admin", "department_officer", "street_officer", "community_worker",
-// "building_manager", "service_agency", "internal_service", "micro_station", "iot_gateway";
+// "building_manager", "service_agency", "internal_service", "micro_station", "iot_gateway",
+// "public_channel";
 // "unspecified" for kUnspecified.
 absl::string_view RoleName(Role role);
 
-// The inverse of RoleName for the nine real roles. INVALID_ARGUMENT for anything else,
+// The inverse of RoleName for the ten real roles. INVALID_ARGUMENT for anything else,
 // including "unspecified" and the empty string. Matching is exact (case-sensitive).
 absl::StatusOr<Role> ParseRole(absl::string_view name);
 

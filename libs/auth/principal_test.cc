@@ -8,7 +8,8 @@ namespace {
 TEST(RoleName, EveryRealRoleRoundTripsThroughParseRole) {
   const Role roles[] = {Role::kDistrictAdmin,   Role::kDepartmentOfficer, Role::kStreetOfficer,
                         Role::kCommunityWorker, Role::kBuildingManager,   Role::kServiceAgency,
-                        Role::kInternalService, Role::kMicroStation,      Role::kIotGateway};
+                        Role::kInternalService, Role::kMicroStation,      Role::kIotGateway,
+                        Role::kPublicChannel};
   for (Role r : roles) {
     absl::StatusOr<Role> parsed = ParseRole(RoleName(r));
     ASSERT_TRUE(parsed.ok()) << RoleName(r);
@@ -26,6 +27,7 @@ TEST(RoleName, UsesTheWireNames) {
   EXPECT_EQ(RoleName(Role::kInternalService), "internal_service");
   EXPECT_EQ(RoleName(Role::kMicroStation), "micro_station");
   EXPECT_EQ(RoleName(Role::kIotGateway), "iot_gateway");
+  EXPECT_EQ(RoleName(Role::kPublicChannel), "public_channel");
 }
 
 TEST(ParseRole, RejectsUnknownEmptyUnspecifiedAndWrongCase) {
