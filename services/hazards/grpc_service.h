@@ -6,8 +6,9 @@
 
 namespace firegrid::hazards {
 
-// The gRPC adapter: authenticates every call and hands it to the registry; statuses go through
-// the one Status → gRPC mapping.
+// The gRPC adapter: authenticates every call, refuses a public channel the methods it may not
+// call (lifecycle.h MayCall), and hands it to the registry; statuses go through the one
+// Status → gRPC mapping.
 class HazardGrpcService final : public v1::HazardService::Service {
  public:
   HazardGrpcService(HazardRegistry* registry, const auth::Authenticator* authenticator)

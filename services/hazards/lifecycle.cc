@@ -112,6 +112,16 @@ std::string ChannelOf(const auth::Principal& p) {
   return p.subject.substr(kPrefix.size());
 }
 
+absl::Status MayCall(const auth::Principal& p, absl::string_view method) {
+  if (p.role != Role::kPublicChannel) return absl::OkStatus();
+  if (method == "ReportHazard" || method == "GetHazard" || method == "ListHazards") {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("role public_channel may not call ", method,
+                   "; public channels report hazards and read their own reports"));
+}
+
 absl::Status MayReadGuidance(const auth::Principal& p) {
   if (p.role == Role::kPublicChannel || p.role == Role::kUnspecified) {
     return absl::PermissionDeniedError(

@@ -61,6 +61,11 @@ absl::Status CanReportUnmatched(const auth::Principal& p, const std::string& tie
 // other role).
 std::string ChannelOf(const auth::Principal& p);
 
+// The RPCs a public channel may call at all: ReportHazard, GetHazard and ListHazards (its own
+// reports, CanSee). Any other method is PERMISSION_DENIED to it before its request is read
+// (the gRPC adapter asks this first); OK for every other role (the use cases decide).
+absl::Status MayCall(const auth::Principal& p, absl::string_view method);
+
 // Whether the principal may call the read-only RPCs that are neither hazards nor lists of them
 // (guidance): every authenticated role but public channels, which may only report, get and list
 // their own reports. PERMISSION_DENIED otherwise.

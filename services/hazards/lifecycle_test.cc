@@ -295,6 +295,25 @@ TEST(CanReport, APublicChannelReportsWithinItsDistrictOnlyAndAloneReportsWithout
   EXPECT_TRUE(MayReadGuidance(Callers().at("community_worker")).ok());
 }
 
+TEST(MayCall, APublicChannelCallsOnlyReportGetAndListAndEveryOtherRoleAnyMethod) {
+  const Principal& wechat = Callers().at("public_channel");
+  const auto* service = v1::Hazard::descriptor()->file()->FindServiceByName("HazardService");
+  ASSERT_NE(service, nullptr);
+  const std::set<std::string> allowed = {"ReportHazard", "GetHazard", "ListHazards"};
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string method = service->method(i)->name();
+    const absl::Status s = MayCall(wechat, method);
+    if (allowed.count(method)) {
+      EXPECT_TRUE(s.ok()) << method;
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << method;
+    }
+    for (const auto& [name, p] : Callers()) {
+      if (name != "public_channel") EXPECT_TRUE(MayCall(p, method).ok()) << name << " " << method;
+    }
+  }
+}
+
 TEST(Record, AppendsTheAuditEntryAndMovesTheStatus) {
   v1::Hazard h = Sample(v1::STATUS_REPORTED);
   Record(&h, Callers().at("street_officer"), "verify", v1::STATUS_VERIFIED,

@@ -2,7 +2,8 @@
 // register a building → report a hazard → it is routed to the right departments → its events
 // are on Kafka → rectify → close → the statistics reflect it. Also: a non-compliant fire-access
 // assessment in buildings raises a campaign hazard in hazards; the party liable for a hazard
-// comes from the building's parties and the lead department may name another.
+// comes from the building's parties and the lead department may name another; a fresh stack has
+// one point of statistics trend; a public channel's unmatched report is matched and routed.
 #include <fstream>
 #include <iterator>
 
@@ -359,6 +360,105 @@ TEST_F(HazardsE2E, TheLiablePartyComesFromTheBuildingAndTheLeadDepartmentMayName
 // The real binary refuses to start when a routing target does not resolve to a department's
 // org unit (config/departments.textproto), and says which one. Nothing is started but hazards
 // itself: it stops while loading its rules, before it connects anywhere.
+// A fresh stack shows one point of trend (today so far, kept at start-up); a public channel's
+// report whose place matched no building waits unmatched in its street, the street officer
+// matches it to the registered building, and it is routed to the departments like a new report.
+TEST_F(HazardsE2E, AFreshStackHasOneTrendPointAndAnUnmatchedPublicReportIsMatchedAndRouted) {
+  hv1::StatisticsTrend trend;
+  testing::WaitUntil(
+      [&] {
+        trend.Clear();
+        return hstub_
+                   ->GetStatisticsTrend(Ctx(admin_).get(), hv1::GetStatisticsTrendRequest(), &trend)
+                   .ok() &&
+               trend.days_size() == 1;
+      },
+      absl::Seconds(30));
+  ASSERT_EQ(trend.days_size(), 1);
+  const absl::Time now = absl::Now();
+  const std::string today =
+      absl::FormatCivilTime(absl::ToCivilDay(now, absl::FixedTimeZone(8 * 3600)));
+  const std::string earlier = absl::FormatCivilTime(
+      absl::ToCivilDay(now - absl::Minutes(1), absl::FixedTimeZone(8 * 3600)));
+  EXPECT_THAT(trend.days(0).date(), ::testing::AnyOf(today, earlier));  // across midnight
+  EXPECT_EQ(trend.tier_path(), "500109");
+
+  const bv1::Building b = Register(20);
+  const std::string wechat = Token(auth::Role::kPublicChannel, "500109", "channel:wechat");
+  hv1::ReportHazardRequest tip;
+  tip.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  tip.set_severity(hv1::SEVERITY_GENERAL);
+  tip.set_source(hv1::SOURCE_PUBLIC_TIP_OFF);
+  tip.set_description("学校门口消防车道被占用");
+  tip.set_unmatched_tier_path("500109001");
+  tip.mutable_location()->set_latitude(29.8201);
+  tip.mutable_location()->set_longitude(106.4302);
+  tip.mutable_reporter()->set_name("市民");
+  tip.mutable_reporter()->set_contact("13900000000");
+  hv1::ReportHazardResponse reported;
+  grpc::Status s = hstub_->ReportHazard(Ctx(wechat).get(), tip, &reported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string id = reported.hazard().hazard_id();
+  EXPECT_TRUE(reported.hazard().unmatched());
+  EXPECT_EQ(reported.hazard().reporter().contact(), "");
+
+  const std::string street = Token(auth::Role::kStreetOfficer, "500109001", "street-officer");
+  hv1::ListHazardsRequest queue;
+  queue.set_unmatched_only(true);
+  hv1::ListHazardsResponse listed;
+  ASSERT_TRUE(hstub_->ListHazards(Ctx(street).get(), queue, &listed).ok());
+  ASSERT_EQ(listed.hazards_size(), 1);
+  EXPECT_EQ(listed.hazards(0).hazard_id(), id);
+
+  hv1::MatchPublicReportRequest match;
+  match.set_hazard_id(id);
+  match.set_expected_version(listed.hazards(0).version());
+  match.set_building_id(b.building_id());
+  hv1::Hazard matched;
+  grpc::Status last;
+  testing::WaitUntil(  // until the hazards service has projected the building
+      [&] {
+        last = hstub_->MatchPublicReport(Ctx(street).get(), match, &matched);
+        return last.error_code() != grpc::StatusCode::NOT_FOUND;
+      },
+      absl::Seconds(60));
+  ASSERT_TRUE(last.ok()) << last.error_message();
+  EXPECT_FALSE(matched.unmatched());
+  EXPECT_EQ(matched.tier_path(), "500109001002");
+  EXPECT_THAT(matched.routing().lead_departments(), ::testing::ElementsAre("urban_management"));
+
+  // On Kafka: reported and routed to the street (keyed by the hazard), then routed to the
+  // departments (keyed by the building: another partition, so in no fixed order here).
+  const auto events = HazardEvents(id, 3);
+  ASSERT_EQ(events.size(), 3u);
+  int to_street = 0, to_departments = 0;
+  for (const auto& e : events) {
+    auto routed = events::Unpack<hv1::HazardRouted>(e);
+    if (!routed.ok()) continue;
+    if (routed->hazard().routing().lead_departments().empty()) {
+      EXPECT_EQ(routed->hazard().routing().street(), "500109001");
+      ++to_street;
+    } else {
+      EXPECT_THAT(routed->hazard().routing().lead_departments(),
+                  ::testing::ElementsAre("urban_management"));
+      EXPECT_EQ(routed->previous_routing().street(), "500109001");
+      ++to_departments;
+    }
+  }
+  EXPECT_EQ(to_street, 1);
+  EXPECT_EQ(to_departments, 1);
+
+  // The channel reads its report (public view); it may not match.
+  hv1::GetHazardRequest get;
+  get.set_hazard_id(id);
+  hv1::Hazard seen;
+  ASSERT_TRUE(hstub_->GetHazard(Ctx(wechat).get(), get, &seen).ok());
+  EXPECT_EQ(seen.channel(), "wechat");
+  EXPECT_EQ(seen.reporter().name(), "");
+  EXPECT_EQ(hstub_->MatchPublicReport(Ctx(wechat).get(), match, &matched).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST(HazardsStartupE2E, RefusesToStartNamingARoutingTargetMissingFromTheDepartmentsFile) {
   testing::TempDir dir("hazards-startup");
   const std::string departments = dir.Join("departments.textproto");

@@ -10,13 +10,15 @@
 //
 // Sections: 17 rate limits, 18 claims consistency, 19 token lifetime, 20 invalid UTF-8, 15
 // webhook destinations and 16 live-stream caps (notify), who may change or read credit, and
-// the calls only internal services may make (hazards and notify, for monitoring).
+// the calls only internal services may make (hazards and notify, for monitoring), and the
+// hazards calls a public channel may not make.
 #include <atomic>
 #include <cctype>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <map>
+#include <set>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -928,6 +930,7 @@ std::vector<OtherRole> EveryRoleButInternalService() {
       {"ServiceAgency", Who(Role::kServiceAgency, "", "")},
       {"MicroStation", Who(Role::kMicroStation, "500109001", "", "mfs_sec01")},
       {"IotGateway", Who(Role::kIotGateway, "", "")},
+      {"PublicChannel", Who(Role::kPublicChannel, "500109", "")},
   };
 }
 
@@ -938,7 +941,8 @@ TEST_P(InternalOnly, IsPermissionDeniedToEveryOtherRole) {
   ASSERT_NO_FATAL_FAILURE(RequireStack());
   const auto& [call, role] = GetParam();
   auth::Principal caller = role.who;
-  caller.subject = absl::StrCat("sec-internal-", call.name, "-", role.name);
+  caller.subject = absl::StrCat(role.who.role == auth::Role::kPublicChannel ? "channel:" : "",
+                                "sec-internal-", call.name, "-", role.name);
   grpc::Status s = Stack::Get().Call(call.service, call.method, call.request(),
                                      Stack::Get().Mint(caller, absl::Now(), absl::Hours(1)));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
@@ -968,6 +972,76 @@ TEST_F(InternalService, CallsPassTheRoleCheck) {
   for (const InternalCall& c : InternalOnlyCalls()) {
     grpc::Status s = Stack::Get().Call(c.service, c.method, c.request(), token);
     EXPECT_EQ(s.error_code(), want.at(c.name)) << c.name << ": " << s.error_message();
+  }
+}
+
+// --- Public channels (Open311 through the gateway) -------------------------------------------
+// A public_channel caller may only report hazards and read its own reports: every other hazards
+// method is PERMISSION_DENIED before its request is read (an empty request, which those methods
+// would otherwise refuse as INVALID_ARGUMENT), the two new ones included. The control: the three
+// it may call get past the role check to the request (ReportHazard: INVALID_ARGUMENT for the
+// empty request; GetHazard: INVALID_ARGUMENT hazard_id; ListHazards: OK, its own reports).
+
+struct HazardsMethod {
+  std::string name;
+};
+
+void PrintTo(const HazardsMethod& m, std::ostream* os) { *os << m.name; }
+
+std::vector<HazardsMethod> HazardsMethodsAPublicChannelMayNotCall() {
+  const google::protobuf::ServiceDescriptor* service =
+      hazards::v1::GetHazardRequest::descriptor()->file()->FindServiceByName("HazardService");
+  std::vector<HazardsMethod> out;
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string name = service->method(i)->name();
+    if (name != "ReportHazard" && name != "GetHazard" && name != "ListHazards") {
+      out.push_back({name});
+    }
+  }
+  return out;
+}
+
+class PublicChannelHazards : public StackTest, public ::testing::TestWithParam<HazardsMethod> {};
+
+TEST_P(PublicChannelHazards, IsPermissionDeniedBeforeTheRequestIsRead) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const auth::Principal channel =
+      Who(auth::Role::kPublicChannel, "500109", "channel:sec-" + GetParam().name);
+  grpc::Status s =
+      Stack::Get().Call("hazards", "/firegrid.hazards.v1.HazardService/" + GetParam().name, "",
+                        Stack::Get().Mint(channel, absl::Now(), absl::Hours(1)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryOtherMethod, PublicChannelHazards,
+                         ::testing::ValuesIn(HazardsMethodsAPublicChannelMayNotCall()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(PublicChannelHazardsCoverage, TheNewMethodsAreUnderTest) {
+  std::set<std::string> names;
+  for (const auto& m : HazardsMethodsAPublicChannelMayNotCall()) names.insert(m.name);
+  EXPECT_TRUE(names.count("MatchPublicReport"));
+  EXPECT_TRUE(names.count("GetStatisticsTrend"));
+  EXPECT_TRUE(names.count("VerifyHazard"));
+  EXPECT_FALSE(names.count("ReportHazard"));
+}
+
+class PublicChannelControl : public StackTest, public ::testing::Test {};
+
+TEST_F(PublicChannelControl, ReportGetAndListPassTheRoleCheck) {
+  ASSERT_NO_FATAL_FAILURE(RequireStack());
+  const std::string token =
+      Stack::Get().Mint(Who(auth::Role::kPublicChannel, "500109", "channel:sec-control"),
+                        absl::Now(), absl::Hours(1));
+  const std::map<std::string, grpc::StatusCode> want = {
+      {"ReportHazard", grpc::StatusCode::INVALID_ARGUMENT},
+      {"GetHazard", grpc::StatusCode::INVALID_ARGUMENT},
+      {"ListHazards", grpc::StatusCode::OK},
+  };
+  for (const auto& [method, code] : want) {
+    grpc::Status s =
+        Stack::Get().Call("hazards", "/firegrid.hazards.v1.HazardService/" + method, "", token);
+    EXPECT_EQ(s.error_code(), code) << method << ": " << s.error_message();
   }
 }
 
