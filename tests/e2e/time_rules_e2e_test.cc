@@ -6,7 +6,9 @@
 // filed late, by how many working days, in the building and in the ledger; an overdue hazard
 // escalates to the street at its deadline and to the district a week
 // later (config/hazards_rules.textproto), and an unacknowledged hazard task is re-notified one
-// tier up after notify's default acknowledgement timeout (4 h), while an acknowledged one is not.
+// tier up after notify's default acknowledgement timeout (4 h), while an acknowledged one is not;
+// the hazards statistics of a day are kept when the day ends at midnight in Asia/Shanghai,
+// replacing the start-up snapshot of that day.
 #include <memory>
 #include <optional>
 
@@ -318,6 +320,40 @@ TEST_F(TimeRulesE2E, FilingAfterItsFiveWorkingDayPeriodIsRecordedAsFiledLateInBu
   // Later still, it stays filed late: lateness is a fact of the filing, not of the reading time.
   AdvanceClock(absl::Hours(24 * 30));
   EXPECT_EQ(get().responsibility().filing_state(), bv1::FILING_STATE_FILED_LATE);
+}
+
+TEST_F(TimeRulesE2E, TheStatisticsOfADayAreKeptWhenItEndsAtMidnightInShanghai) {
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  auto trend = [&] {
+    hv1::GetStatisticsTrendRequest req;
+    req.set_days(7);
+    hv1::StatisticsTrend t;
+    grpc::Status s = hstub_->GetStatisticsTrend(Ctx(Admin()).get(), req, &t);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return t;
+  };
+  // Start-up: today so far, before any hazard.
+  ASSERT_TRUE(testing::WaitUntil([&] { return trend().days_size() == 1; }, absl::Seconds(30)));
+  const hv1::DailyStatistics started = trend().days(0);
+  EXPECT_EQ(started.totals().reported(), 0);
+  const std::string day = started.date();
+
+  Report(RegisterBuilding());
+  const absl::Time now = clock_.Now();
+  const absl::Time midnight = absl::FromCivil(absl::ToCivilDay(now, shanghai) + 1, shanghai);
+  AdvanceClock(midnight - now + absl::Seconds(30));
+
+  // The day that ended is kept with the hazard reported during it; the new day has no point yet.
+  hv1::StatisticsTrend kept;
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        kept = trend();
+        return kept.days_size() == 1 && kept.days(0).totals().reported() == 1;
+      },
+      absl::Seconds(60)))
+      << kept.DebugString();
+  EXPECT_EQ(kept.days(0).date(), day);
+  EXPECT_EQ(kept.days(0).totals().key(), "500109");
 }
 
 }  // namespace
