@@ -9,6 +9,11 @@
 
 namespace firegrid::hazards {
 
+std::string IdempotencyOwner(const auth::Principal& p) {
+  if (p.role == auth::Role::kPublicChannel) return absl::StrCat(p.subject, "@", p.tier_path);
+  return p.subject;
+}
+
 std::string ReportDigest(const v1::ReportHazardRequest& req) {
   v1::ReportHazardRequest canonical = req;
   canonical.clear_idempotency_key();

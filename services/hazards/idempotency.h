@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/auth/principal.h"
 
 namespace firegrid::hazards {
 
@@ -13,6 +14,10 @@ namespace v1 = ::firegrid::hazards::v1;
 // key and the same request gets the hazard the first one made; the same key with a different
 // request is refused (FAILED_PRECONDITION naming the key), as payment APIs do, instead of
 // silently answering with a hazard the caller did not describe.
+
+// Whose keys they are: the caller's subject; for a public channel its subject in its district
+// ("channel:wechat@500109"), since channels of the same name serve several districts.
+std::string IdempotencyOwner(const auth::Principal& p);
 
 // SHA-256 (hex) of the canonical request: its deterministic serialisation without the key.
 std::string ReportDigest(const v1::ReportHazardRequest& req);

@@ -53,5 +53,18 @@ TEST(CheckSameReport, AKeyStoredWithoutADigestMatchesAnyRequest) {
   EXPECT_TRUE(CheckSameReport("k1", "", ReportDigest(Req())).ok());
 }
 
+TEST(IdempotencyOwner, IsTheSubjectAndForAPublicChannelItsSubjectInItsDistrict) {
+  auth::Principal worker;
+  worker.role = auth::Role::kCommunityWorker;
+  worker.subject = "grid";
+  worker.tier_path = "500109001002";
+  EXPECT_EQ(IdempotencyOwner(worker), "grid");
+  auth::Principal channel;
+  channel.role = auth::Role::kPublicChannel;
+  channel.subject = "channel:wechat";
+  channel.tier_path = "500109";
+  EXPECT_EQ(IdempotencyOwner(channel), "channel:wechat@500109");
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

@@ -113,7 +113,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
 
   const std::string digest = req.idempotency_key().empty() ? "" : ReportDigest(req);
   if (!req.idempotency_key().empty()) {
-    auto existing = store_->IdempotentReport(p.subject, req.idempotency_key());
+    auto existing = store_->IdempotentReport(IdempotencyOwner(p), req.idempotency_key());
     if (existing.ok()) {
       FG_RETURN_IF_ERROR(CheckSameReport(req.idempotency_key(), existing->request_digest, digest));
       return AlreadyReported(p, existing->hazard_id);
@@ -190,7 +190,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     }
     w.Create(h);
     if (!req.idempotency_key().empty()) {
-      w.SetIdempotency(p.subject, req.idempotency_key(), h.hazard_id(), digest);
+      w.SetIdempotency(IdempotencyOwner(p), req.idempotency_key(), h.hazard_id(), digest);
     }
     v1::HazardReported reported;
     *reported.mutable_hazard() = ForEvent(h);
@@ -211,7 +211,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     }
     if (s.code() == absl::StatusCode::kAlreadyExists && !req.idempotency_key().empty()) {
       // Either a concurrent retry with the same key won, or the open key was taken meanwhile.
-      auto winner = store_->IdempotentReport(p.subject, req.idempotency_key());
+      auto winner = store_->IdempotentReport(IdempotencyOwner(p), req.idempotency_key());
       if (winner.ok()) {
         FG_RETURN_IF_ERROR(CheckSameReport(req.idempotency_key(), winner->request_digest, digest));
         return AlreadyReported(p, winner->hazard_id);

@@ -1313,6 +1313,13 @@ TEST_F(PublicReportTest, IdempotencyKeysAreKeptPerChannel) {
   EXPECT_NE(other.hazard_id(), first.hazard_id());
   EXPECT_EQ(other.channel(), "web");
   EXPECT_EQ(Count("HazardReported"), 2);
+  // The same channel name in another district is another caller.
+  Principal wechat_elsewhere = Make(Role::kPublicChannel, "500110", "channel:wechat");
+  v1::ReportHazardRequest there = r;
+  there.set_unmatched_tier_path("500110001");
+  const v1::Hazard third = MustReport(wechat_elsewhere, there);
+  EXPECT_NE(third.hazard_id(), first.hazard_id());
+  EXPECT_EQ(third.tier_path(), "500110001");
 }
 
 TEST_F(PublicReportTest, ListFiltersBySourceUnmatchedChannelAndReportTime) {

@@ -34,8 +34,9 @@ struct Timer {
 //   <p>:idx:tier               sorted set of "<tier path>|<id>" (lexicographic scans)
 //   <p>:idx:dept:<slug>        the same, for hazards routed to (or supervised by) a department
 //   <p>:open:<bld>:<category>  id of the open hazard of that building and category
-//   <p>:idem:<subject>:<key>   "<hazard id> <digest>": the hazard a report with that idempotency
-//                              key made and the digest of that request (idempotency.h); 30 days
+//   <p>:idem:<owner>:<key>     "<hazard id> <digest>": the hazard a report with that idempotency
+//                              key made and the digest of that request; owner: the caller's
+//                              subject (IdempotencyOwner, idempotency.h); 30 days
 //   <p>:bld:<id>               hash: the building projection {name, tier, use, subjects,
 //                              liable_party (Party bytes, "" for none), version}
 //   <p>:timers                 sorted set of timer members by fire time (ms)
