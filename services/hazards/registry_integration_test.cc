@@ -1170,6 +1170,41 @@ TEST_F(PublicReportTest, MatchedToABuildingWithAnOpenHazardOfTheCategoryItBecome
   EXPECT_EQ(registry_->GetStatistics(admin_, {})->totals().reported(), 1);
 }
 
+TEST_F(PublicReportTest, MatchingWhileTheBuildingIsReportedLeavesExactlyOneOpenHazard) {
+  for (int i = 0; i < 20; ++i) {
+    const std::string building = "bld_R" + std::to_string(i);
+    Register(building, "500109001002", bv1::BUILDING_USE_RESIDENTIAL, "");
+    v1::Hazard tip = Get(street_, MustReport(wechat_, Tip()).hazard_id());
+    absl::StatusOr<v1::ReportHazardResponse> reported;
+    absl::StatusOr<v1::Hazard> matched;
+    std::thread report([&] {
+      reported =
+          registry_->Report(worker_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, building));
+    });
+    std::thread match([&] {
+      v1::MatchPublicReportRequest m;
+      m.set_hazard_id(tip.hazard_id());
+      m.set_expected_version(tip.version());
+      m.set_building_id(building);
+      matched = registry_->MatchPublicReport(street_, m);
+    });
+    report.join();
+    match.join();
+    ASSERT_TRUE(reported.ok()) << reported.status();
+    ASSERT_TRUE(matched.ok()) << matched.status();
+    // One of the two holds the building's open key; the other is its duplicate.
+    auto open = store_->OpenHazardId(building, v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    ASSERT_TRUE(open.ok());
+    const std::string r = reported->hazard().hazard_id();
+    if (*open == r) {
+      EXPECT_EQ(matched->duplicate_of(), r) << i;
+    } else {
+      EXPECT_EQ(*open, tip.hazard_id()) << i;
+      EXPECT_EQ(reported->duplicate_of(), tip.hazard_id()) << i;
+    }
+  }
+}
+
 TEST_F(PublicReportTest, AnUnmatchedReportIsRejectedLikeAnyOther) {
   v1::Hazard h = Get(street_, MustReport(wechat_, Tip()).hazard_id());
   v1::RejectHazardRequest r;

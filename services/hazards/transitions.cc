@@ -309,41 +309,48 @@ absl::StatusOr<v1::Hazard> HazardRegistry::MatchPublicReport(
                                        "match public reports"));
   FG_RETURN_IF_ERROR(ValidateMatch(req));
   bool duplicate = false;
-  absl::StatusOr<v1::Hazard> matched = Transition(
-      p, req.hazard_id(), req.expected_version(), Action::kMatch,
-      [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
-          std::vector<events::Message>* later) -> absl::Status {
-        const absl::Time now = clock_->Now();
-        FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
-        FG_RETURN_IF_ERROR(auth::RequireTier(p, building.tier_path));
-        AttachBuilding(*rules_, building, h->category(), h);
-        h->set_unmatched(false);
-        Record(h, p, "matched", h->status(), now,
-               absl::StrCat("matched to building ", building.building_id, " (", building.name, ")",
-                            req.note().empty() ? "" : "; ", req.note()));
-        // Routed like a new report: linked to an open hazard of the building and category, or
-        // holding the open key itself and routed to the departments.
-        auto open = store_->OpenHazardId(h->building_id(), h->category());
-        if (!open.ok() && open.status().code() != absl::StatusCode::kNotFound) {
-          return open.status();
-        }
-        if (open.ok()) {
-          FG_ASSIGN_OR_RETURN(v1::Hazard primary, store_->Get(*open));
-          h->set_duplicate_of(primary.hazard_id());
-          w->Update(primary, CountDuplicateReport(primary, now));
-          duplicate = true;
-          v1::HazardReported reported;
-          *reported.mutable_hazard() = ForEvent(*h);
-          later->push_back(Event(reported, *h));
-        } else {
-          w->ClaimOpen(h->building_id(), h->category(), h->hazard_id());
-          v1::HazardRouted routed;
-          *routed.mutable_hazard() = ForEvent(*h);
-          *routed.mutable_previous_routing() = before.routing();
-          later->push_back(Event(routed, *h));
-        }
-        return absl::OkStatus();
-      });
+  absl::StatusOr<v1::Hazard> matched;
+  // ALREADY_EXISTS: a report of the building and category took the open key between the look
+  // and the write; the next attempt links to it (the hazard itself did not change).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    duplicate = false;
+    matched = Transition(
+        p, req.hazard_id(), req.expected_version(), Action::kMatch,
+        [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
+            std::vector<events::Message>* later) -> absl::Status {
+          const absl::Time now = clock_->Now();
+          FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
+          FG_RETURN_IF_ERROR(auth::RequireTier(p, building.tier_path));
+          AttachBuilding(*rules_, building, h->category(), h);
+          h->set_unmatched(false);
+          Record(h, p, "matched", h->status(), now,
+                 absl::StrCat("matched to building ", building.building_id, " (", building.name,
+                              ")", req.note().empty() ? "" : "; ", req.note()));
+          // Routed like a new report: linked to an open hazard of the building and category, or
+          // holding the open key itself and routed to the departments.
+          auto open = store_->OpenHazardId(h->building_id(), h->category());
+          if (!open.ok() && open.status().code() != absl::StatusCode::kNotFound) {
+            return open.status();
+          }
+          if (open.ok()) {
+            FG_ASSIGN_OR_RETURN(v1::Hazard primary, store_->Get(*open));
+            h->set_duplicate_of(primary.hazard_id());
+            w->Update(primary, CountDuplicateReport(primary, now));
+            duplicate = true;
+            v1::HazardReported reported;
+            *reported.mutable_hazard() = ForEvent(*h);
+            later->push_back(Event(reported, *h));
+          } else {
+            w->ClaimOpen(h->building_id(), h->category(), h->hazard_id());
+            v1::HazardRouted routed;
+            *routed.mutable_hazard() = ForEvent(*h);
+            *routed.mutable_previous_routing() = before.routing();
+            later->push_back(Event(routed, *h));
+          }
+          return absl::OkStatus();
+        });
+    if (matched.status().code() != absl::StatusCode::kAlreadyExists) break;
+  }
   if (matched.ok()) {
     log::Info("public report matched", {{"hazard_id", matched->hazard_id()},
                                         {"building_id", matched->building_id()},
