@@ -1,0 +1,26 @@
+# Evidence upload and serving (services/gateway/evidence, see its README.md): the content-
+# addressed stores (a directory, or S3 signed with AWS Signature V4 over OpenSSL and sent with
+# cpp-httplib's TLS client) and the HTTP handler that authorises through the hazards service.
+find_package(OpenSSL REQUIRED)
+set(_evidence ${CMAKE_CURRENT_SOURCE_DIR}/evidence)
+
+add_library(firegrid_gateway_evidence STATIC
+  ${_evidence}/directory_store.cc
+  ${_evidence}/evidence_handler.cc
+  ${_evidence}/hashing.cc
+  ${_evidence}/policy.cc
+  ${_evidence}/s3_store.cc
+  ${_evidence}/sigv4.cc)
+target_include_directories(firegrid_gateway_evidence PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(firegrid_gateway_evidence
+  PUBLIC firegrid_gateway_config_proto firegrid_hazards_proto firegrid_common absl::status
+         absl::statusor absl::strings gRPC::grpc++
+  PRIVATE firegrid_auth nlohmann_json::nlohmann_json PkgConfig::HTTPLIB OpenSSL::SSL
+          OpenSSL::Crypto absl::random_random absl::synchronization)
+
+firegrid_test(NAME gateway_evidence_test
+  SOURCES ${_evidence}/sigv4_test.cc ${_evidence}/policy_test.cc
+          ${_evidence}/directory_store_test.cc ${_evidence}/s3_store_test.cc
+          ${_evidence}/evidence_handler_test.cc
+  DEPS firegrid_gateway_evidence firegrid_auth firegrid_test_support PkgConfig::HTTPLIB
+       nlohmann_json::nlohmann_json)
