@@ -22,5 +22,6 @@ firegrid_test(NAME gateway_evidence_test
   SOURCES ${_evidence}/sigv4_test.cc ${_evidence}/policy_test.cc
           ${_evidence}/directory_store_test.cc ${_evidence}/s3_store_test.cc
           ${_evidence}/evidence_handler_test.cc
-  DEPS firegrid_gateway_evidence firegrid_auth firegrid_test_support PkgConfig::HTTPLIB
+  DEPS firegrid_gateway_evidence firegrid_auth firegrid_test_support PkgConfig::HTTPLIB OpenSSL::SSL
+       OpenSSL::Crypto
        nlohmann_json::nlohmann_json)

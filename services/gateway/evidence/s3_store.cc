@@ -54,10 +54,12 @@ absl::StatusOr<std::string> ReadKeyFile(const std::string& path, absl::string_vi
   return value;
 }
 
-std::unique_ptr<httplib::ClientImpl> NewClient(const S3Location& loc) {
+std::unique_ptr<httplib::ClientImpl> NewClient(const S3Location& loc,
+                                               const std::string& ca_cert_file) {
   std::unique_ptr<httplib::ClientImpl> client;
   if (loc.https) {
     auto ssl = std::make_unique<httplib::SSLClient>(loc.ConnectHost(), loc.port);
+    if (!ca_cert_file.empty()) ssl->set_ca_cert_path(ca_cert_file.c_str());
     ssl->enable_server_certificate_verification(true);
     client = std::move(ssl);
   } else {
@@ -184,14 +186,15 @@ absl::StatusOr<S3Location> ParseS3Location(const config::v1::S3Store& config) {
 }
 
 absl::StatusOr<std::unique_ptr<S3BlobStore>> S3BlobStore::Create(const config::v1::S3Store& config,
-                                                                 Clock* clock) {
+                                                                 Clock* clock,
+                                                                 std::string ca_cert_file) {
   FG_ASSIGN_OR_RETURN(S3Location location, ParseS3Location(config));
   FG_ASSIGN_OR_RETURN(std::string key_id,
                       ReadKeyFile(config.access_key_id_file(), "evidence.s3.access_key_id_file"));
   FG_ASSIGN_OR_RETURN(std::string secret, ReadKeyFile(config.secret_access_key_file(),
                                                       "evidence.s3.secret_access_key_file"));
-  return std::unique_ptr<S3BlobStore>(
-      new S3BlobStore(std::move(location), std::move(key_id), std::move(secret), clock));
+  return std::unique_ptr<S3BlobStore>(new S3BlobStore(
+      std::move(location), std::move(key_id), std::move(secret), clock, std::move(ca_cert_file)));
 }
 
 namespace {
@@ -227,13 +230,13 @@ absl::StatusOr<std::string> S3BlobStore::Put(absl::string_view bytes,
   const std::string empty_hex = Sha256Hex("");
   try {
     {
-      auto client = NewClient(location_);
+      auto client = NewClient(location_, ca_cert_file_);
       httplib::Result head =
           client->Head(path, SignedHeadersFor(location_, key_id_, secret_, clock_->Now(), "HEAD",
                                               path, empty_hex, {}));
       if (head && head->status == 200) return hex;  // stored before: once is enough
     }
-    auto client = NewClient(location_);
+    auto client = NewClient(location_, ca_cert_file_);
     httplib::Headers headers =
         SignedHeadersFor(location_, key_id_, secret_, clock_->Now(), "PUT", path, hex,
                          {{"content-type", std::string(media_type)}});
@@ -253,7 +256,7 @@ absl::StatusOr<BlobStore::Blob> S3BlobStore::Get(absl::string_view hex) {
   const std::string path = location_.ObjectPath(hex);
   Blob blob;
   try {
-    auto client = NewClient(location_);
+    auto client = NewClient(location_, ca_cert_file_);
     bool too_big = false;
     int status = 0;
     httplib::Result get = client->Get(

@@ -47,9 +47,11 @@ absl::StatusOr<S3Location> ParseS3Location(const config::v1::S3Store& config);
 class S3BlobStore final : public BlobStore {
  public:
   // Reads the key files now (trimmed; INVALID_ARGUMENT naming the field when unreadable or
-  // empty). `clock` (for x-amz-date) must outlive the store.
+  // empty). `clock` (for x-amz-date) must outlive the store. `ca_cert_file`: a PEM bundle
+  // trusted instead of the system's CA store (tests); empty = the system's.
   static absl::StatusOr<std::unique_ptr<S3BlobStore>> Create(const config::v1::S3Store& config,
-                                                             Clock* clock);
+                                                             Clock* clock,
+                                                             std::string ca_cert_file = "");
 
   absl::StatusOr<std::string> Put(absl::string_view bytes, absl::string_view media_type) override;
   absl::StatusOr<Blob> Get(absl::string_view sha256_hex) override;
@@ -57,16 +59,19 @@ class S3BlobStore final : public BlobStore {
   const S3Location& location() const { return location_; }
 
  private:
-  S3BlobStore(S3Location location, std::string key_id, std::string secret, Clock* clock)
+  S3BlobStore(S3Location location, std::string key_id, std::string secret, Clock* clock,
+              std::string ca_cert_file)
       : location_(std::move(location)),
         key_id_(std::move(key_id)),
         secret_(std::move(secret)),
-        clock_(clock) {}
+        clock_(clock),
+        ca_cert_file_(std::move(ca_cert_file)) {}
 
   S3Location location_;
   std::string key_id_;
   std::string secret_;
   Clock* clock_;
+  std::string ca_cert_file_;
 };
 
 }  // namespace firegrid::gateway::evidence

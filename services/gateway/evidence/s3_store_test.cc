@@ -14,6 +14,10 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "openssl/evp.h"
+#include "openssl/pem.h"
+#include "openssl/x509.h"
+#include "openssl/x509v3.h"
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/sigv4.h"
 #include "tests/support/temp_dir.h"
@@ -24,11 +28,55 @@ namespace {
 constexpr char kKeyId[] = "AKIDEXAMPLEFIREGRID";
 constexpr char kSecret[] = "fake-s3-secret/with+odd=chars";
 const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "jpeg body";
+std::string kPng() { return std::string("\x89PNG\r\n\x1A\n", 8) + "png body"; }
+
+// A self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and its key, as PEM
+// files in `dir`.
+void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  ASSERT_NE(key, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    ASSERT_NE(ext, nullptr);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  ASSERT_GT(X509_sign(x, key, EVP_sha256()), 0);
+  FILE* cert = std::fopen(cert_path.c_str(), "w");
+  PEM_write_X509(cert, x);
+  std::fclose(cert);
+  FILE* k = std::fopen(key_path.c_str(), "w");
+  PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(k);
+  X509_free(x);
+  EVP_PKEY_free(key);
+}
 
 class FakeS3 {
  public:
-  explicit FakeS3(std::string secret, absl::Time now) : secret_(std::move(secret)), now_(now) {
-    server_.Put(".*", [this](const httplib::Request& req, httplib::Response& res) {
+  // Plain HTTP, or HTTPS with the given certificate and key files.
+  explicit FakeS3(std::string secret, absl::Time now, const std::string& cert_path = "",
+                  const std::string& key_path = "")
+      : secret_(std::move(secret)),
+        now_(now),
+        server_(cert_path.empty()
+                    ? std::make_unique<httplib::Server>()
+                    : std::make_unique<httplib::SSLServer>(cert_path.c_str(), key_path.c_str())) {
+    server_->Put(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> l(mu_);
       ++puts_;
       if (!Authorised(req, res)) return;
@@ -36,7 +84,7 @@ class FakeS3 {
       res.status = 200;
     });
     // Also HEAD: httplib answers it from the GET handler without the body.
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    server_->Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> l(mu_);
       if (req.method == "HEAD") ++heads_;
       if (!Authorised(req, res)) return;
@@ -49,14 +97,14 @@ class FakeS3 {
       res.status = 200;
       res.set_content(it->second.first, it->second.second.c_str());
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 500 && !server_.is_running(); ++i) {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    for (int i = 0; i < 500 && !server_->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll: no ready callback
     }
   }
   ~FakeS3() {
-    server_.stop();
+    server_->stop();
     thread_.join();
   }
 
@@ -130,7 +178,7 @@ class FakeS3 {
 
   std::string secret_;
   absl::Time now_;
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
   std::thread thread_;
   std::mutex mu_;
@@ -236,6 +284,29 @@ TEST_F(S3StoreTest, AnUnreachableStoreIsUnavailable) {
   auto store = Store(Config(port));
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Put(kJpeg, "image/jpeg").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(S3StoreTest, HttpsVerifiesTheStoresCertificate) {
+  const std::string cert = dir_.Join("s3.crt");
+  const std::string key = dir_.Join("s3.key");
+  WriteSelfSignedCertificate(cert, key);
+  FakeS3 s3(kSecret, clock_.Now(), cert, key);
+  config::v1::S3Store c = Config(s3.port());
+  c.set_endpoint(absl::StrCat("https://127.0.0.1:", s3.port()));
+  // Trusting the store's certificate: the objects go over TLS.
+  auto trusting = S3BlobStore::Create(c, &clock_, cert);
+  ASSERT_TRUE(trusting.ok()) << trusting.status();
+  absl::StatusOr<std::string> hex = (*trusting)->Put(kJpeg, "image/jpeg");
+  ASSERT_TRUE(hex.ok()) << hex.status();
+  absl::StatusOr<BlobStore::Blob> blob = (*trusting)->Get(*hex);
+  ASSERT_TRUE(blob.ok()) << blob.status();
+  EXPECT_EQ(blob->bytes, kJpeg);
+  // With the system's CA store the self-signed certificate is refused before anything is sent.
+  const int puts_before = s3.puts();
+  auto system_ca = S3BlobStore::Create(c, &clock_);
+  ASSERT_TRUE(system_ca.ok()) << system_ca.status();
+  EXPECT_EQ((*system_ca)->Put(kPng(), "image/png").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s3.puts(), puts_before);
 }
 
 TEST_F(S3StoreTest, KeyFilesMustBeReadableAndNotEmpty) {
