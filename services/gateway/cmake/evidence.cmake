@@ -25,3 +25,15 @@ firegrid_test(NAME gateway_evidence_test
   DEPS firegrid_gateway_evidence firegrid_auth firegrid_test_support PkgConfig::HTTPLIB OpenSSL::SSL
        OpenSSL::Crypto
        nlohmann_json::nlohmann_json)
+
+# Against the real buildings and hazards binaries, redis-server and the dev broker (label e2e).
+firegrid_test(NAME gateway_evidence_e2e_test
+  SOURCES ${_evidence}/evidence_e2e_test.cc
+  DEPS firegrid_gateway_evidence firegrid_buildings_proto firegrid_hazards_proto firegrid_auth
+       firegrid_e2e_support firegrid_test_kafka firegrid_test_support nlohmann_json::nlohmann_json
+  LABELS e2e)
+target_compile_definitions(gateway_evidence_e2e_test PRIVATE
+  FIREGRID_CONFIG_DIR="${PROJECT_SOURCE_DIR}/config"
+  FIREGRID_BUILDINGS_BIN="$<TARGET_FILE:firegrid-buildings>"
+  FIREGRID_HAZARDS_BIN="$<TARGET_FILE:firegrid-hazards>")
+add_dependencies(gateway_evidence_e2e_test firegrid-buildings firegrid-hazards firegrid-devbroker)

@@ -85,7 +85,8 @@ HttpResponse FromStore(const absl::Status& s, absl::string_view op) {
 // The bearer token of the request; "" when there is none or it is not a plausible token (the
 // characters of a JWT or an opaque base64 token: never anything a gRPC header cannot carry).
 std::string BearerToken(const HttpRequest& request) {
-  absl::string_view value = absl::StripAsciiWhitespace(request.Header("authorization"));
+  const std::string header = request.Header("authorization");  // a copy: keep it alive
+  absl::string_view value = absl::StripAsciiWhitespace(header);
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) return "";
   absl::string_view token = absl::StripLeadingAsciiWhitespace(value.substr(7));
   if (token.empty() || token.size() > 8192) return "";

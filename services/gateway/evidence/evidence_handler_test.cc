@@ -31,6 +31,10 @@ const std::string kPng = std::string("\x89PNG\r\n\x1A\n", 8) + "a photo of a rec
 const std::string kPdf = "%PDF-1.7\nthe rectification report";
 const std::string kWebp = std::string("RIFF\x20\0\0\0WEBPVP8 ", 16) + "webp";
 
+// A token as long as a real JWT (far beyond any small-string buffer).
+const std::string kLongToken =
+    "eyJhbGciOiJIUzI1NiJ9." + std::string(300, 'A') + "." + std::string(43, 'b') + "_-";
+
 // Bearer tokens of the fake: "worker" (a community worker who sees hzd_1), "officer" (a
 // department officer the hazard is not routed to), "channel" (a public channel: refused by
 // every RPC but reports), anything else does not verify.
@@ -77,7 +81,9 @@ class FakeHazards final : public hv1::HazardService::Service {
       std::lock_guard<std::mutex> l(mu);
       tokens_seen.push_back(t);
     }
-    if (t == "worker" || t == "officer" || t == "channel") return grpc::Status::OK;
+    if (t == "worker" || t == "officer" || t == "channel" || t == kLongToken) {
+      return grpc::Status::OK;
+    }
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token does not verify");
   }
 
@@ -203,6 +209,14 @@ TEST_F(EvidenceHandlerTest, TheSameBytesTwiceGiveTheSameUriAndAreStoredOnce) {
   EXPECT_EQ(nlohmann::json::parse(second.body)["uri"], nlohmann::json::parse(first.body)["uri"]);
   EXPECT_EQ(StoredFiles(), files);
   EXPECT_EQ(files, 2u);  // the bytes and their type
+}
+
+TEST_F(EvidenceHandlerTest, AJwtSizedTokenReachesTheHazardsServiceIntact) {
+  HttpResponse r = Upload(kJpeg, "image/jpeg", kLongToken);
+  EXPECT_EQ(r.status, 201) << r.body;
+  std::lock_guard<std::mutex> l(hazards_.mu);
+  ASSERT_EQ(hazards_.tokens_seen.size(), 1u);
+  EXPECT_EQ(hazards_.tokens_seen[0], kLongToken);
 }
 
 TEST_F(EvidenceHandlerTest, UploadWithoutABearerTokenIs401AndAsksNobody) {
