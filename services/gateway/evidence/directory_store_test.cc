@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
@@ -88,6 +91,28 @@ TEST_F(DirectoryStoreTest, TheSameBytesAreStoredOnce) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*second, *first);
   EXPECT_EQ(Inode(store_->PathOf(*first)), inode);  // not written again
+}
+
+TEST_F(DirectoryStoreTest, ConcurrentPutsOfTheSameBytesAllSucceedAndLeaveOneCopy) {
+  const std::string big = kPng + std::string(256 * 1024, 'x');
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (store_->Put(big, "image/png").ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  const std::string hex = Sha256Hex(big);
+  EXPECT_EQ(ReadAll(store_->PathOf(hex)), big);
+  int files = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(dir_.Join("evidence/sha256/" + hex.substr(0, 2)))) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 2);
 }
 
 TEST_F(DirectoryStoreTest, UnknownAddressIsNotFound) {
