@@ -82,21 +82,26 @@ HttpResponse FromStore(const absl::Status& s, absl::string_view op) {
   return Error(500, absl::StatusCode::kInternal, "internal error");
 }
 
-// The bearer token of the request; "" when there is none or it is not a plausible token (the
-// characters of a JWT or an opaque base64 token: never anything a gRPC header cannot carry).
+// A token's characters: those of a JWT or an opaque base64 token, never anything a gRPC header
+// cannot carry.
+bool IsPlausibleToken(absl::string_view token) {
+  if (token.empty() || token.size() > 8192) return false;
+  for (char c : token) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != '~' && c != '+' && c != '/' && c != '=') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The bearer token of the request; "" when there is none or it is not plausible.
 std::string BearerToken(const HttpRequest& request) {
   const std::string header = request.Header("authorization");  // a copy: keep it alive
   absl::string_view value = absl::StripAsciiWhitespace(header);
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) return "";
   absl::string_view token = absl::StripLeadingAsciiWhitespace(value.substr(7));
-  if (token.empty() || token.size() > 8192) return "";
-  for (char c : token) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
-        c != '~' && c != '+' && c != '/' && c != '=') {
-      return "";
-    }
-  }
-  return std::string(token);
+  return IsPlausibleToken(token) ? std::string(token) : "";
 }
 
 bool IsPathSegmentId(absl::string_view id) {
@@ -119,8 +124,12 @@ bool NamesEvidence(const hv1::Hazard& hazard, const std::string& uri) {
 
 class EvidenceHandler final : public Handler {
  public:
-  EvidenceHandler(EvidencePolicy policy, BlobStore* store, std::shared_ptr<grpc::Channel> hazards)
-      : policy_(std::move(policy)), store_(store), hazards_(hv1::HazardService::NewStub(hazards)) {}
+  EvidenceHandler(EvidencePolicy policy, BlobStore* store, std::shared_ptr<grpc::Channel> hazards,
+                  BearerCheck check)
+      : policy_(std::move(policy)),
+        store_(store),
+        hazards_(hv1::HazardService::NewStub(hazards)),
+        check_(std::move(check)) {}
 
   HttpResponse Handle(const HttpRequest& request) override {
     if (request.path == kUploadPath) {
@@ -146,14 +155,36 @@ class EvidenceHandler final : public Handler {
     return r;
   }
 
+  // The caller's token, after the gateway's check when there is one; else the error answer.
+  absl::StatusOr<std::string> Token(const HttpRequest& request) const {
+    if (check_) {
+      absl::StatusOr<std::string> token = check_(request);
+      if (!token.ok()) return token.status();
+      // What the check accepted must still be something a gRPC header can carry.
+      if (!IsPlausibleToken(*token)) return absl::UnauthenticatedError("malformed bearer token");
+      return token;
+    }
+    std::string token = BearerToken(request);
+    if (token.empty()) return absl::UnauthenticatedError("a bearer token is required");
+    return token;
+  }
+
+  static HttpResponse TokenRefused(const absl::Status& s) {
+    if (absl::IsResourceExhausted(s)) {
+      return Error(429, absl::StatusCode::kResourceExhausted, s.message());
+    }
+    return Unauthenticated(s.message());
+  }
+
   void Prepare(grpc::ClientContext* ctx, const std::string& token) const {
     ctx->set_deadline(std::chrono::system_clock::now() + kHazardsDeadline);
     auth::AttachToken(ctx, token);
   }
 
   HttpResponse Upload(const HttpRequest& request) {
-    const std::string token = BearerToken(request);
-    if (token.empty()) return Unauthenticated("a bearer token is required");
+    absl::StatusOr<std::string> checked = Token(request);
+    if (!checked.ok()) return TokenRefused(checked.status());
+    const std::string& token = *checked;
     // Who may upload is the hazards service's to say: ListGuidance is its cheapest call that
     // needs an authorised caller of the console's roles (public channels and unknown tokens are
     // refused there), so an upload needs what reading the guidance needs.
@@ -193,8 +224,9 @@ class EvidenceHandler final : public Handler {
 
   HttpResponse Download(const HttpRequest& request, const std::string& hazard_id,
                         const std::string& hex) {
-    const std::string token = BearerToken(request);
-    if (token.empty()) return Unauthenticated("a bearer token is required");
+    absl::StatusOr<std::string> checked = Token(request);
+    if (!checked.ok()) return TokenRefused(checked.status());
+    const std::string& token = *checked;
     hv1::Hazard hazard;
     {
       grpc::ClientContext ctx;
@@ -245,6 +277,7 @@ class EvidenceHandler final : public Handler {
   const EvidencePolicy policy_;
   BlobStore* const store_;
   const std::unique_ptr<hv1::HazardService::Stub> hazards_;
+  const BearerCheck check_;
 };
 
 }  // namespace
@@ -272,7 +305,8 @@ int64_t EvidenceMaxBytes(const config::v1::EvidenceStore& config) {
 
 std::unique_ptr<Handler> NewEvidenceHandler(const config::v1::EvidenceStore& config,
                                             BlobStore* store,
-                                            std::shared_ptr<grpc::Channel> hazards) {
+                                            std::shared_ptr<grpc::Channel> hazards,
+                                            BearerCheck check) {
   absl::StatusOr<EvidencePolicy> policy = evidence::ResolvePolicy(config);
   if (!policy.ok()) {
     // NewBlobStore refuses such a config at start-up; should one get here, accept nothing.
@@ -281,7 +315,8 @@ std::unique_ptr<Handler> NewEvidenceHandler(const config::v1::EvidenceStore& con
     policy = EvidencePolicy{};
     policy->media_types.clear();
   }
-  return std::make_unique<EvidenceHandler>(*std::move(policy), store, std::move(hazards));
+  return std::make_unique<EvidenceHandler>(*std::move(policy), store, std::move(hazards),
+                                           std::move(check));
 }
 
 }  // namespace firegrid::gateway

@@ -4,6 +4,7 @@
 // by SHA-256, served only to callers who may see a hazard that names it. See README.md here.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,15 +50,24 @@ absl::StatusOr<std::unique_ptr<BlobStore>> NewBlobStore(const config::v1::Eviden
 // for POST /api/v1/evidence must not be below it.
 int64_t EvidenceMaxBytes(const config::v1::EvidenceStore& config);
 
+// The gateway's own look at a request's bearer token before anything is forwarded (its
+// BearerGate::Check: the token verified with the services' keys, failing client addresses
+// throttled): the token, or UNAUTHENTICATED / RESOURCE_EXHAUSTED, which is the answer.
+using BearerCheck = std::function<absl::StatusOr<std::string>(const HttpRequest&)>;
+
 // Answers
 //   POST /api/v1/evidence                                 (upload; 201 {"uri","size","mediaType"})
 //   GET  /api/v1/hazards/<hazard_id>/evidence/<64 hex>    (download)
 // and 404 for every other path. Every request needs the caller's `Authorization: Bearer`, which
-// goes to the hazards service on `hazards` (ListGuidance to authorise an upload, GetHazard to
-// authorise a download): the hazards service decides, the gateway adds no rule of its own.
+// `check` looks at first (when given; without it only the header's form is checked) and which
+// then goes to the hazards service on `hazards` (ListGuidance to authorise an upload, GetHazard
+// to authorise a download): the hazards service decides, the gateway adds no rule of its own.
+// Give `check` in the gateway: otherwise bad tokens would reach the hazards service, whose
+// throttle of failed authentications counts by client address, i.e. the gateway's.
 // `config` must be valid (NewBlobStore accepted it); `store` must outlive the handler.
 std::unique_ptr<Handler> NewEvidenceHandler(const config::v1::EvidenceStore& config,
                                             BlobStore* store,
-                                            std::shared_ptr<grpc::Channel> hazards);
+                                            std::shared_ptr<grpc::Channel> hazards,
+                                            BearerCheck check = nullptr);
 
 }  // namespace firegrid::gateway

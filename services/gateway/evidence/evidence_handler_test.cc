@@ -431,6 +431,41 @@ TEST_F(EvidenceHandlerTest, OtherPathsAre404AndOtherMethods405) {
   EXPECT_EQ(handler_->Handle(r).status, 405);
 }
 
+TEST_F(EvidenceHandlerTest, TheGatewaysTokenCheckAnswersFirstAndBadTokensNeverReachHazards) {
+  ASSERT_EQ(Upload(kJpeg, "image/jpeg").status, 201);
+  const std::string hex = evidence::Sha256Hex(kJpeg);
+  AddHazard("hzd_1", {"sha256:" + hex});
+  const int guidance_before = hazards_.list_guidance_calls.load();
+  std::atomic<int> checks{0};
+  // The gateway's check: "worker" verifies; "throttled" comes from an address out of attempts;
+  // anything else does not verify.
+  handler_ = NewEvidenceHandler(
+      config_, store_.get(),
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()),
+      [&checks](const HttpRequest& r) -> absl::StatusOr<std::string> {
+        ++checks;
+        const std::string auth = r.Header("authorization");
+        if (auth == "Bearer worker") return std::string("worker");
+        if (auth == "Bearer throttled") {
+          return absl::ResourceExhaustedError("too many failed authentications");
+        }
+        return absl::UnauthenticatedError("token does not verify");
+      });
+  HttpResponse forged_upload = Upload(kPng, "image/png", "forged");
+  EXPECT_EQ(forged_upload.status, 401);
+  EXPECT_EQ(HeaderOf(forged_upload, "WWW-Authenticate"), "Bearer");
+  HttpResponse throttled = Upload(kPng, "image/png", "throttled");
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(CodeOf(throttled), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(Download("hzd_1", hex, "forged").status, 401);
+  EXPECT_EQ(hazards_.list_guidance_calls.load(), guidance_before);
+  EXPECT_EQ(hazards_.get_hazard_calls.load(), 0);
+  // A token the check accepts goes on to the hazards service, which still decides.
+  EXPECT_EQ(Upload(kPng, "image/png", "worker").status, 201);
+  EXPECT_EQ(Download("hzd_1", hex, "worker").status, 200);
+  EXPECT_EQ(checks.load(), 5);
+}
+
 TEST(NewBlobStore, RefusesAConfigWithoutAStoreOrWithAnUncheckableType) {
   config::v1::EvidenceStore none;
   absl::StatusOr<std::unique_ptr<BlobStore>> s = NewBlobStore(none);
