@@ -1,6 +1,7 @@
 #include "services/gateway/evidence/s3_store.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -41,17 +42,6 @@ bool ValidHostName(absl::string_view host) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
   }
   return true;
-}
-
-absl::StatusOr<std::string> ReadKeyFile(const std::string& path, absl::string_view field) {
-  if (path.empty()) return InvalidField(field, "is required");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidField(field, absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string value(absl::StripAsciiWhitespace(ss.str()));
-  if (value.empty()) return InvalidField(field, absl::StrCat(path, " is empty"));
-  return value;
 }
 
 std::unique_ptr<httplib::ClientImpl> NewClient(const S3Location& loc,
@@ -185,14 +175,51 @@ absl::StatusOr<S3Location> ParseS3Location(const config::v1::S3Store& config) {
   return loc;
 }
 
+absl::StatusOr<std::unique_ptr<KeyFile>> KeyFile::Open(std::string path, std::string field) {
+  if (path.empty()) return InvalidField(field, "is required");
+  std::unique_ptr<KeyFile> file(new KeyFile(std::move(path), std::move(field)));
+  absl::MutexLock l(&file->mu_);
+  FG_RETURN_IF_ERROR(file->Load());
+  return file;
+}
+
+absl::Status KeyFile::Load() {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) {
+    return InvalidField(field_, absl::StrCat("cannot read ", path_));
+  }
+  Identity identity{static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+                    static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  if (identity == identity_) return absl::OkStatus();
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return InvalidField(field_, absl::StrCat("cannot read ", path_));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string value(absl::StripAsciiWhitespace(ss.str()));
+  if (value.empty()) return InvalidField(field_, absl::StrCat(path_, " is empty"));
+  value_ = std::move(value);
+  identity_ = identity;
+  return absl::OkStatus();
+}
+
+std::string KeyFile::Value() {
+  absl::MutexLock l(&mu_);
+  if (absl::Status s = Load(); !s.ok()) {
+    log::Warn("evidence store key file unreadable; keeping the last key",
+              {{"detail", std::string(s.message())}});
+  }
+  return value_;
+}
+
 absl::StatusOr<std::unique_ptr<S3BlobStore>> S3BlobStore::Create(const config::v1::S3Store& config,
                                                                  Clock* clock,
                                                                  std::string ca_cert_file) {
   FG_ASSIGN_OR_RETURN(S3Location location, ParseS3Location(config));
-  FG_ASSIGN_OR_RETURN(std::string key_id,
-                      ReadKeyFile(config.access_key_id_file(), "evidence.s3.access_key_id_file"));
-  FG_ASSIGN_OR_RETURN(std::string secret, ReadKeyFile(config.secret_access_key_file(),
-                                                      "evidence.s3.secret_access_key_file"));
+  FG_ASSIGN_OR_RETURN(std::unique_ptr<KeyFile> key_id,
+                      KeyFile::Open(config.access_key_id_file(), "evidence.s3.access_key_id_file"));
+  FG_ASSIGN_OR_RETURN(
+      std::unique_ptr<KeyFile> secret,
+      KeyFile::Open(config.secret_access_key_file(), "evidence.s3.secret_access_key_file"));
   return std::unique_ptr<S3BlobStore>(new S3BlobStore(
       std::move(location), std::move(key_id), std::move(secret), clock, std::move(ca_cert_file)));
 }
@@ -232,14 +259,14 @@ absl::StatusOr<std::string> S3BlobStore::Put(absl::string_view bytes,
     {
       auto client = NewClient(location_, ca_cert_file_);
       httplib::Result head =
-          client->Head(path, SignedHeadersFor(location_, key_id_, secret_, clock_->Now(), "HEAD",
-                                              path, empty_hex, {}));
+          client->Head(path, SignedHeadersFor(location_, key_id_->Value(), secret_->Value(),
+                                              clock_->Now(), "HEAD", path, empty_hex, {}));
       if (head && head->status == 200) return hex;  // stored before: once is enough
     }
     auto client = NewClient(location_, ca_cert_file_);
     httplib::Headers headers =
-        SignedHeadersFor(location_, key_id_, secret_, clock_->Now(), "PUT", path, hex,
-                         {{"content-type", std::string(media_type)}});
+        SignedHeadersFor(location_, key_id_->Value(), secret_->Value(), clock_->Now(), "PUT", path,
+                         hex, {{"content-type", std::string(media_type)}});
     headers.erase("content-type");  // httplib sends the Content-Type given below
     httplib::Result put =
         client->Put(path, headers, bytes.data(), bytes.size(), std::string(media_type));
@@ -261,8 +288,8 @@ absl::StatusOr<BlobStore::Blob> S3BlobStore::Get(absl::string_view hex) {
     int status = 0;
     httplib::Result get = client->Get(
         path,
-        SignedHeadersFor(location_, key_id_, secret_, clock_->Now(), "GET", path, Sha256Hex(""),
-                         {}),
+        SignedHeadersFor(location_, key_id_->Value(), secret_->Value(), clock_->Now(), "GET", path,
+                         Sha256Hex(""), {}),
         [&](const httplib::Response& res) {
           status = res.status;
           blob.media_type = MediaTypeOf(res.get_header_value("Content-Type"));

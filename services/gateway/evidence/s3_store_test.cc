@@ -109,6 +109,10 @@ class FakeS3 {
   }
 
   int port() const { return port_; }
+  void SetSecret(std::string secret) {
+    std::lock_guard<std::mutex> l(mu_);
+    secret_ = std::move(secret);
+  }
   std::map<std::string, std::pair<std::string, std::string>> objects() {
     std::lock_guard<std::mutex> l(mu_);
     return objects_;
@@ -307,6 +311,23 @@ TEST_F(S3StoreTest, HttpsVerifiesTheStoresCertificate) {
   ASSERT_TRUE(system_ca.ok()) << system_ca.status();
   EXPECT_EQ((*system_ca)->Put(kPng(), "image/png").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(s3.puts(), puts_before);
+}
+
+TEST_F(S3StoreTest, ARotatedSecretFileIsReadAgainAndAVanishedOneKeepsTheLastKey) {
+  FakeS3 s3(kSecret, clock_.Now());
+  auto store = Store(Config(s3.port()));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Put(kJpeg, "image/jpeg").ok());
+  // Rotated as a Secret volume does it: a new file swapped in under the name.
+  s3.SetSecret("rotated-secret");
+  std::ofstream(dir_.Join("secret.new")) << "rotated-secret\n";
+  ASSERT_EQ(std::rename(dir_.Join("secret.new").c_str(), dir_.Join("secret").c_str()), 0);
+  absl::StatusOr<std::string> after = store->Put(kPng(), "image/png");
+  EXPECT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(std::remove(dir_.Join("secret").c_str()), 0);
+  absl::StatusOr<BlobStore::Blob> blob = store->Get(Sha256Hex(kPng()));
+  EXPECT_TRUE(blob.ok()) << blob.status();
+  EXPECT_TRUE(s3.refusals().empty());
 }
 
 TEST_F(S3StoreTest, KeyFilesMustBeReadableAndNotEmpty) {
