@@ -14,6 +14,8 @@ struct SniffCase {
   std::string want;  // "" = no known type
 };
 
+void PrintTo(const SniffCase& c, std::ostream* os) { *os << c.name; }
+
 class SniffTest : public ::testing::TestWithParam<SniffCase> {};
 
 TEST_P(SniffTest, RecognisesTheTypeBySignatureOnly) {

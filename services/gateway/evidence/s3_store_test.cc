@@ -380,6 +380,8 @@ struct BadEndpoint {
   std::string endpoint;
 };
 
+void PrintTo(const BadEndpoint& e, std::ostream* os) { *os << e.name << " (" << e.endpoint << ")"; }
+
 class S3BadConfigTest : public ::testing::TestWithParam<BadEndpoint> {};
 
 TEST_P(S3BadConfigTest, IsRefusedBeforeAnyConnection) {
