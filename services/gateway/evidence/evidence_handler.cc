@@ -176,9 +176,14 @@ class EvidenceHandler final : public Handler {
     return Unauthenticated(s.message());
   }
 
-  void Prepare(grpc::ClientContext* ctx, const std::string& token) const {
+  // The call as the caller: its token, and the request id for the logs on both sides.
+  void Prepare(grpc::ClientContext* ctx, const std::string& token,
+               const HttpRequest& request) const {
     ctx->set_deadline(std::chrono::system_clock::now() + kHazardsDeadline);
     auth::AttachToken(ctx, token);
+    if (!request.request_id.empty() && IsPlausibleToken(request.request_id)) {
+      ctx->AddMetadata("x-request-id", request.request_id);
+    }
   }
 
   HttpResponse Upload(const HttpRequest& request) {
@@ -190,7 +195,7 @@ class EvidenceHandler final : public Handler {
     // refused there), so an upload needs what reading the guidance needs.
     {
       grpc::ClientContext ctx;
-      Prepare(&ctx, token);
+      Prepare(&ctx, token, request);
       hv1::ListGuidanceResponse ignored;
       grpc::Status s = hazards_->ListGuidance(&ctx, hv1::ListGuidanceRequest(), &ignored);
       if (!s.ok()) return FromHazards(s);
@@ -217,6 +222,11 @@ class EvidenceHandler final : public Handler {
     }
     absl::StatusOr<std::string> hex = store_->Put(request.body, declared);
     if (!hex.ok()) return FromStore(hex.status(), "put");
+    log::Info("evidence stored", {{"uri", absl::StrCat("sha256:", *hex)},
+                                  {"size", size},
+                                  {"media_type", declared},
+                                  {"request_id", request.request_id},
+                                  {"client_address", request.client_address}});
     nlohmann::json body = {
         {"uri", absl::StrCat("sha256:", *hex)}, {"size", size}, {"mediaType", declared}};
     return HttpResponse::Make(201, "application/json", body.dump());
@@ -230,7 +240,7 @@ class EvidenceHandler final : public Handler {
     hv1::Hazard hazard;
     {
       grpc::ClientContext ctx;
-      Prepare(&ctx, token);
+      Prepare(&ctx, token, request);
       hv1::GetHazardRequest req;
       req.set_hazard_id(hazard_id);
       grpc::Status s = hazards_->GetHazard(&ctx, req, &hazard);

@@ -80,6 +80,10 @@ class FakeHazards final : public hv1::HazardService::Service {
     {
       std::lock_guard<std::mutex> l(mu);
       tokens_seen.push_back(t);
+      auto id = ctx->client_metadata().find("x-request-id");
+      request_ids.push_back(id == ctx->client_metadata().end()
+                                ? ""
+                                : std::string(id->second.data(), id->second.size()));
     }
     if (t == "worker" || t == "officer" || t == "channel" || t == kLongToken) {
       return grpc::Status::OK;
@@ -90,6 +94,7 @@ class FakeHazards final : public hv1::HazardService::Service {
   std::mutex mu;
   std::map<std::string, hv1::Hazard> hazards;
   std::vector<std::string> tokens_seen;
+  std::vector<std::string> request_ids;
   std::atomic<int> list_guidance_calls{0};
   std::atomic<int> get_hazard_calls{0};
 };
@@ -122,6 +127,7 @@ class EvidenceHandlerTest : public ::testing::Test {
     r.method = "POST";
     r.path = "/api/v1/evidence";
     r.raw_target = r.path;
+    r.request_id = "req-upload-1";
     if (!type.empty()) r.headers["content-type"] = type;
     if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
     r.body = body;
@@ -188,10 +194,11 @@ TEST_F(EvidenceHandlerTest, UploadStoresTheBytesUnderTheirSha256AndAnswersTheUri
   EXPECT_EQ(body["mediaType"], "image/jpeg");
   std::ifstream in(dir_.Join("evidence/sha256/" + hex.substr(0, 2) + "/" + hex), std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), kJpeg);
-  // The caller's own token was what the hazards service judged.
+  // The caller's own token was what the hazards service judged, with the request's id.
   std::lock_guard<std::mutex> l(hazards_.mu);
   ASSERT_EQ(hazards_.tokens_seen.size(), 1u);
   EXPECT_EQ(hazards_.tokens_seen[0], "worker");
+  EXPECT_EQ(hazards_.request_ids[0], "req-upload-1");
 }
 
 TEST_F(EvidenceHandlerTest, EveryAcceptedTypeUploadsWithParametersInItsContentType) {
