@@ -22,6 +22,7 @@
 #include "libs/auth/token.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/open311/params.h"
+#include "services/gateway/open311/xml_well_formed_test_util.h"
 
 namespace firegrid::gateway {
 namespace {
@@ -326,6 +327,7 @@ TEST_F(Open311Test, ServicesInXmlIsAServicesDocument) {
   HttpResponse r = Call("GET", "/open311/v2/services.xml");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ContentType(r), "text/xml; charset=utf-8");
+  EXPECT_EQ(open311::XmlWellFormedness(r.body), "");
   EXPECT_THAT(r.body, StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?><services><service>"
                                  "<service_code>fire_access_occupied</service_code>"
                                  "<service_name>消防车道被占用</service_name>"));
@@ -347,6 +349,7 @@ TEST_F(Open311Test, ServiceDefinitionListsTheAttributesWithTheirValues) {
 
   HttpResponse x = Call("GET", "/open311/v2/services/fire_access_occupied.xml");
   ASSERT_EQ(x.status, 200);
+  EXPECT_EQ(open311::XmlWellFormedness(x.body), "");
   EXPECT_THAT(x.body, HasSubstr("<service_definition><service_code>fire_access_occupied"
                                 "</service_code><attributes><attribute><variable>true</variable>"
                                 "<code>obstruction</code>"));
@@ -357,6 +360,7 @@ TEST_F(Open311Test, ServiceDefinitionListsTheAttributesWithTheirValues) {
 TEST_F(Open311Test, AnUnknownServiceIs404InTheAskedFormat) {
   HttpResponse r = Call("GET", "/open311/v2/services/responsibility_not_filed.xml");
   EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(open311::XmlWellFormedness(r.body), "");
   EXPECT_THAT(r.body, HasSubstr("<errors><error><code>404</code><description>service_code: "));
 }
 
@@ -437,6 +441,7 @@ TEST_F(Open311Test, AJsonBodyIsAcceptedAndTheAnswerIsXml) {
   HttpResponse r = Call("POST", "/open311/v2/requests.xml", body.dump(), "application/json");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(ContentType(r), "text/xml; charset=utf-8");
+  EXPECT_EQ(open311::XmlWellFormedness(r.body), "");
   EXPECT_THAT(r.body, StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?><service_requests>"
                                  "<request><service_request_id>hzd_"));
   EXPECT_THAT(r.body, HasSubstr("<account_id/></request></service_requests>"));
@@ -448,6 +453,7 @@ TEST_F(Open311Test, AJsonBodyIsAcceptedAndTheAnswerIsXml) {
   // The same hazard read back in XML: its text escaped.
   HttpResponse read = Call("GET", absl::StrCat("/open311/v2/requests.xml?api_key=", kWechatKey));
   ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(open311::XmlWellFormedness(read.body), "");
   EXPECT_THAT(read.body,
               HasSubstr("<description>电动车在楼道充电 &lt;danger&gt; &amp; &quot;smoke&quot;"));
 }
@@ -706,6 +712,7 @@ TEST_F(Open311Test, ARequestReadsWithItsLifecycleInJsonAndXml) {
 
   HttpResponse x = Call("GET", absl::StrCat("/open311/v2/requests/hzd_a.xml?api_key=", kWechatKey));
   ASSERT_EQ(x.status, 200);
+  EXPECT_EQ(open311::XmlWellFormedness(x.body), "");
   EXPECT_THAT(x.body, HasSubstr("<status>open</status><status_notes>已核实 verified; 已交办 "
                                 "assigned to urban_management, 整改期限 deadline 2026-12-20"
                                 "</status_notes>"));
@@ -790,6 +797,7 @@ TEST_F(Open311Test, ATokenResolvesToItsRequestForItsChannelOnly) {
   EXPECT_EQ(Json(r)[0]["token"], token);
   HttpResponse x =
       Call("GET", absl::StrCat("/open311/v2/tokens/", token, ".xml?api_key=", kWechatKey));
+  EXPECT_EQ(open311::XmlWellFormedness(x.body), "");
   EXPECT_THAT(x.body, HasSubstr(absl::StrCat("<service_requests><request><service_request_id>", id,
                                              "</service_request_id><token>")));
   // Another channel's key, a changed id or a changed signature: unknown.

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/gateway/open311/xml_well_formed_test_util.h"
 
 namespace firegrid::gateway::open311 {
 namespace {
@@ -54,6 +55,28 @@ TEST(ToXmlTest, NamesTheItemsOfNestedLists) {
   EXPECT_THAT(ToXml("service_definition", def),
               HasSubstr("<attributes><attribute><code>floor</code><values><value><key>a</key>"
                         "</value></values></attribute></attributes>"));
+}
+
+TEST(XmlWellFormednessTest, FindsWhatIsWrong) {
+  const std::string decl = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+  EXPECT_EQ(XmlWellFormedness(decl + "<a><b>x &amp; y</b><c/></a>"), "");
+  EXPECT_NE(XmlWellFormedness("<a/>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a><b></a></b>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a>x & y</a>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a>x &nbsp; y</a>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a>x > y</a>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a>\x01</a>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a></a><b/>"), "");
+  EXPECT_NE(XmlWellFormedness(decl + "<a>"), "");
+}
+
+TEST(ToXmlTest, AnyTextGivesAWellFormedDocument) {
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte += static_cast<char>(c);
+  Json item = Json::object();
+  item["text"] = every_byte + "消防 <![CDATA[ ]]> &amp; </text> \xed\xa0\x80";
+  Json list = Json::array({item, nullptr, Json::array({1, true})});
+  EXPECT_EQ(XmlWellFormedness(ToXml("service_requests", list)), "");
 }
 
 TEST(ErrorResponseTest, JsonErrorIsAListOfCodeAndDescription) {
