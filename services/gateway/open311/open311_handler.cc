@@ -431,8 +431,9 @@ class Open311Handler final : public Handler {
   absl::Status CheckJurisdiction(const Params& params) const {
     auto it = params.find("jurisdiction_id");
     if (it != params.end() && it->second != config_.jurisdiction_id()) {
-      return Refused("jurisdiction_id",
-                     absl::StrCat("this endpoint serves ", config_.jurisdiction_id()));
+      // GeoReport v2: an unknown jurisdiction is 404.
+      return absl::NotFoundError(absl::StrCat("jurisdiction_id: this endpoint serves ",
+                                              config_.jurisdiction_id()));
     }
     return absl::OkStatus();
   }
@@ -719,7 +720,8 @@ class Open311Handler final : public Handler {
     r["account_id"] = nullptr;
     Json list = Json::array();
     list.push_back(std::move(r));
-    return Render(format, 201, "service_requests", list);
+    // 200, as GeoReport v2 has it (clients check for it), not 201.
+    return Render(format, 200, "service_requests", list);
   }
 
   // ---- GET requests ----

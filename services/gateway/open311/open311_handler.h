@@ -29,8 +29,8 @@ namespace firegrid::gateway {
 // parameter, as GeoReport v2 has it); its SHA-256 is compared, in constant time, with the
 // configured channels' hashes. Rate limits: per client address (every endpoint) and per key.
 // Errors are GeoReport errors ([{"code":400,"description":"lat: ..."}] or
-// <errors><error>...</error></errors>) with HTTP 400, 403, 404, 405, 409, 429 or 500; the
-// description names the parameter at fault.
+// <errors><error>...</error></errors>) with HTTP 400, 403, 404 (also for another
+// jurisdiction_id), 405, 409, 429 or 500; the description names the parameter at fault.
 struct Open311Backends {
   std::shared_ptr<grpc::Channel> hazards;    // firegrid.hazards.v1.HazardService
   std::shared_ptr<grpc::Channel> buildings;  // firegrid.buildings.v1.BuildingService

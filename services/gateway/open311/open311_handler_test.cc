@@ -370,7 +370,7 @@ TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
   buildings_.Hydrant("500109001002", 120);
   buildings_.Station("500109002001", 800);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
-  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body;
   nlohmann::json body = Json(r);
   ASSERT_EQ(body.size(), 1u);
   const std::string id = body[0]["service_request_id"];
@@ -410,7 +410,7 @@ TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
 TEST_F(Open311Test, AReportWithNothingRegisteredWithin3KmIsKeptInTheDistrict) {
   buildings_.Hydrant("500109001002", 3500);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
-  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109");
 }
 
@@ -420,7 +420,7 @@ TEST_F(Open311Test, AReportWithAnAddressOnlyIsKeptInTheDistrictWithoutASearch) {
       absl::StrCat("api_key=", kWechatKey,
                    "&service_code=evacuation_blocked&address_string=%E6%B8%9D%E5%8C%97%E8%B7%AF"
                    "+1%E5%8F%B7&description=exit+locked"));
-  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body;
   const hv1::ReportHazardRequest& req = hazards_.reports.at(0);
   EXPECT_EQ(req.location().address(), "渝北路 1号");
   EXPECT_EQ(req.unmatched_tier_path(), "500109");
@@ -439,7 +439,7 @@ TEST_F(Open311Test, AJsonBodyIsAcceptedAndTheAnswerIsXml) {
                          {"email", "a@example.org"},
                          {"attribute", {{"kind", "ebike_indoor"}}}};
   HttpResponse r = Call("POST", "/open311/v2/requests.xml", body.dump(), "application/json");
-  ASSERT_EQ(r.status, 201) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ContentType(r), "text/xml; charset=utf-8");
   EXPECT_EQ(open311::XmlWellFormedness(r.body), "");
   EXPECT_THAT(r.body, StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?><service_requests>"
@@ -464,8 +464,8 @@ TEST_F(Open311Test, ARetryWithTheSameIdempotencyKeyGetsTheSameRequest) {
                         "application/x-www-form-urlencoded", "203.0.113.7", key);
   HttpResponse b = Call("POST", "/open311/v2/requests.json", Form("&device_id=other"),
                         "application/x-www-form-urlencoded", "203.0.113.7", key);
-  ASSERT_EQ(a.status, 201) << a.body;
-  ASSERT_EQ(b.status, 201) << b.body;
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(Json(a)[0]["service_request_id"], Json(b)[0]["service_request_id"]);
   // Without the header, the same parameters are the same report; others are another.
   HttpResponse c = Call("POST", "/open311/v2/requests.json", Form());
@@ -558,7 +558,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "attribute[colour]: not an attribute of service fire_access_occupied"},
         BadInput{"AttributeValueNotInTheList", "&attribute%5Bobstruction%5D=tank", false, 400,
                  "attribute[obstruction]: must be one of vehicle, goods"},
-        BadInput{"AnotherJurisdiction", "&jurisdiction_id=firegrid.110101", false, 400,
+        BadInput{"AnotherJurisdiction", "&jurisdiction_id=firegrid.110101", false, 404,
                  "jurisdiction_id: this endpoint serves firegrid.500109"},
         BadInput{"MalformedBody", "a=%zz", true, 400, "body: malformed percent-escape"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
@@ -787,7 +787,7 @@ TEST_F(Open311Test, AnUnmatchedOverdueReportSaysSo) {
 
 TEST_F(Open311Test, ATokenResolvesToItsRequestForItsChannelOnly) {
   HttpResponse posted = Call("POST", "/open311/v2/requests.json", Form());
-  ASSERT_EQ(posted.status, 201) << posted.body;
+  ASSERT_EQ(posted.status, 200) << posted.body;
   const std::string id = Json(posted)[0]["service_request_id"];
   const std::string token = Json(posted)[0]["token"];
   HttpResponse r =
