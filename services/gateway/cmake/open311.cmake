@@ -4,7 +4,6 @@ find_package(OpenSSL REQUIRED)
 
 add_library(firegrid_gateway_open311
   open311/open311_handler.cc
-  open311/channel_tokens.cc
   open311/services_table.cc
   open311/params.cc
   open311/render.cc)

@@ -9,6 +9,8 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -27,6 +29,7 @@
 #include "grpcpp/client_context.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/rate_limit.h"
+#include "libs/auth/service_token.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
@@ -432,8 +435,8 @@ class Open311Handler final : public Handler {
     auto it = params.find("jurisdiction_id");
     if (it != params.end() && it->second != config_.jurisdiction_id()) {
       // GeoReport v2: an unknown jurisdiction is 404.
-      return absl::NotFoundError(absl::StrCat("jurisdiction_id: this endpoint serves ",
-                                              config_.jurisdiction_id()));
+      return absl::NotFoundError(
+          absl::StrCat("jurisdiction_id: this endpoint serves ", config_.jurisdiction_id()));
     }
     return absl::OkStatus();
   }
@@ -885,10 +888,8 @@ class Open311Handler final : public Handler {
   std::unique_ptr<bv1::BuildingService::Stub> buildings_;
 };
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Open311& config,
-                                                           Open311Backends backends) {
+// The district code at the end of the jurisdiction id ("firegrid.500109" → "500109").
+absl::StatusOr<std::string> DistrictOf(const config::v1::Open311& config) {
   const std::string& jid = config.jurisdiction_id();
   const size_t dot = jid.rfind('.');
   const std::string district = dot == std::string::npos ? "" : jid.substr(dot + 1);
@@ -896,6 +897,14 @@ absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Ope
     return InvalidField("open311.jurisdiction_id",
                         "must be <prefix>.<6-digit district code>, e.g. firegrid.500109");
   }
+  return district;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Open311& config,
+                                                           Open311Backends backends) {
+  FG_ASSIGN_OR_RETURN(std::string district, DistrictOf(config));
   if (config.per_address_per_minute() < 0) {
     return InvalidField("open311.per_address_per_minute", "must not be negative");
   }
@@ -946,6 +955,36 @@ absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Ope
   }
   return std::unique_ptr<Handler>(
       new Open311Handler(config, std::move(backends), district, std::move(channels)));
+}
+
+absl::StatusOr<std::function<absl::StatusOr<std::string>(const std::string& channel)>>
+NewOpen311ChannelTokens(const config::v1::Open311& config, const std::string& hs256_key,
+                        const std::string& issuer, const std::string& audience, Clock* clock) {
+  FG_ASSIGN_OR_RETURN(std::string district, DistrictOf(config));
+  auto tokens = std::make_shared<std::map<std::string, std::shared_ptr<auth::ServiceToken>>>();
+  for (int i = 0; i < config.channels_size(); ++i) {
+    const config::v1::Open311Channel& c = config.channels(i);
+    auth::ServiceTokenOptions options{.token_file = c.token_file(),
+                                      .hs256_key = c.token_file().empty() ? hs256_key : "",
+                                      .issuer = issuer,
+                                      .audience = audience,
+                                      .role = auth::Role::kPublicChannel,
+                                      .subject = absl::StrCat("channel:", c.name()),
+                                      .tier_path = district};
+    auto token = auth::ServiceToken::Create(std::move(options), clock);
+    if (!token.ok()) {
+      return InvalidField(absl::StrCat("open311.channels[", i, "].token_file"),
+                          token.status().message());
+    }
+    (*tokens)[c.name()] = std::move(*token);
+  }
+  return [tokens](const std::string& channel) -> absl::StatusOr<std::string> {
+    auto it = tokens->find(channel);
+    if (it == tokens->end()) {
+      return absl::NotFoundError(absl::StrCat("no Open311 channel ", channel));
+    }
+    return it->second->Current();
+  };
 }
 
 }  // namespace firegrid::gateway

@@ -58,8 +58,8 @@ absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Ope
 // token_file gets the JWT in that file, read again when the file changes (auth::ServiceToken);
 // one without gets tokens minted with `hs256_key` (development: role public_channel, subject
 // "channel:<name>", tier_path the jurisdiction's district, iss/aud when given). INVALID_ARGUMENT
-// when a channel has no token_file and there is no key, or a file is unusable; NOT_FOUND later
-// for a channel not in the config.
+// when the jurisdiction_id is unusable (as for NewOpen311Handler), a channel has no token_file
+// and there is no key, or a file is unusable; NOT_FOUND later for a channel not in the config.
 absl::StatusOr<std::function<absl::StatusOr<std::string>(const std::string& channel)>>
 NewOpen311ChannelTokens(const config::v1::Open311& config, const std::string& hs256_key,
                         const std::string& issuer, const std::string& audience, Clock* clock);

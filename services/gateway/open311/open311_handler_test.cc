@@ -4,6 +4,7 @@
 
 #include <openssl/sha.h>
 
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@
 #include "nlohmann/json.hpp"
 #include "services/gateway/open311/params.h"
 #include "services/gateway/open311/xml_well_formed_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace firegrid::gateway {
 namespace {
@@ -878,6 +880,35 @@ TEST(Open311ChannelTokensTest, AChannelWithoutAFileAndNoKeyIsInvalidArgument) {
   auto ok = NewOpen311ChannelTokens(TestConfig(), kJwtKey, "", "", &clock);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ((*ok)("hotline12345").status().code(), absl::StatusCode::kNotFound);
+  config::v1::Open311 bad = TestConfig();
+  bad.set_jurisdiction_id("500109");
+  EXPECT_THAT(std::string(NewOpen311ChannelTokens(bad, kJwtKey, "", "", &clock).status().message()),
+              StartsWith("open311.jurisdiction_id: "));
+}
+
+TEST(Open311ChannelTokensTest, AChannelWithATokenFileSendsTheFilesToken) {
+  FakeClock clock;
+  testing::TempDir dir;
+  auth::Principal p{
+      .subject = "channel:web", .role = auth::Role::kPublicChannel, .tier_path = "500109"};
+  const std::string token =
+      *(*auth::TokenSigner::Hs256(kJwtKey))->Sign(p, clock.Now(), absl::Hours(1));
+  {
+    std::ofstream out(dir.Join("web.jwt"));
+    out << token << "\n";
+  }
+  config::v1::Open311 config = TestConfig();
+  config.mutable_channels(1)->set_token_file(dir.Join("web.jwt"));
+  auto tokens = NewOpen311ChannelTokens(config, kJwtKey, "", "", &clock);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_EQ(*(*tokens)("web"), token);
+  // The other channel's is minted: another token, for its own subject.
+  auto wechat = (*tokens)("wechat");
+  ASSERT_TRUE(wechat.ok());
+  auto verified =
+      (*auth::TokenVerifier::Create({.hs256_key = kJwtKey}))->Verify(*wechat, clock.Now());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->subject, "channel:wechat");
 }
 
 }  // namespace
