@@ -654,8 +654,13 @@ class Open311Handler final : public Handler {
       return Refused("description", "at most 4000 bytes with the attributes");
     }
 
-    const std::string media_url(absl::StripAsciiWhitespace(First(params, "media_url")));
-    if (!media_url.empty()) FG_RETURN_IF_ERROR(ValidateMediaUrl(media_url));
+    std::string media_url(absl::StripAsciiWhitespace(First(params, "media_url")));
+    if (!media_url.empty()) {
+      FG_RETURN_IF_ERROR(ValidateMediaUrl(media_url));
+      // The scheme in lower case ("HTTPS://..." → "https://..."), as evidence URIs are kept.
+      const size_t colon = media_url.find(':');
+      for (size_t i = 0; i < colon; ++i) media_url[i] = absl::ascii_tolower(media_url[i]);
+    }
 
     FG_ASSIGN_OR_RETURN(
         std::string first,
@@ -711,7 +716,13 @@ class Open311Handler final : public Handler {
 
     FG_ASSIGN_OR_RETURN(auto ctx, Context(*channel));
     hv1::ReportHazardResponse resp;
-    FG_RETURN_IF_ERROR(Upstream(hazards_->ReportHazard(ctx.get(), req, &resp), "ReportHazard"));
+    absl::Status reported = Upstream(hazards_->ReportHazard(ctx.get(), req, &resp), "ReportHazard");
+    if (reported.code() == absl::StatusCode::kFailedPrecondition && !client_key.empty()) {
+      // The hazards service refuses a key reused for another report.
+      return absl::FailedPreconditionError(
+          "Idempotency-Key: already used by this channel for another report");
+    }
+    FG_RETURN_IF_ERROR(reported);
     const std::string& id = resp.hazard().hazard_id();
     Json r = Json::object();
     r["service_request_id"] = id;

@@ -85,10 +85,17 @@ class FakeHazards final : public hv1::HazardService::Service, public Verifying {
     reports.push_back(*req);
     callers.push_back(*p);
     const std::string key = absl::StrCat(p->subject, "\n", req->idempotency_key());
+    hv1::ReportHazardRequest without_key = *req;
+    without_key.clear_idempotency_key();
     if (auto it = by_key.find(key); it != by_key.end()) {
+      if (digest[key] != without_key.SerializeAsString()) {
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            "idempotency_key: used for another report");
+      }
       *resp->mutable_hazard() = hazards[it->second];
       return grpc::Status::OK;
     }
+    digest[key] = without_key.SerializeAsString();
     hv1::Hazard h;
     h.set_hazard_id(absl::StrCat("hzd_", 1000 + hazards.size()));
     h.set_category(req->category());
@@ -173,6 +180,7 @@ class FakeHazards final : public hv1::HazardService::Service, public Verifying {
   std::mutex mu;
   std::map<std::string, hv1::Hazard> hazards;
   std::map<std::string, std::string> by_key;
+  std::map<std::string, std::string> digest;
   std::vector<hv1::ReportHazardRequest> reports;
   std::vector<auth::Principal> callers;
   std::vector<hv1::ListHazardsRequest> lists;
@@ -208,6 +216,11 @@ class FakeBuildings final : public bv1::BuildingService::Service, public Verifyi
   std::map<int, bv1::NearbyResult> nearby;
   std::vector<bv1::FindNearbyRequest> searches;
 };
+
+// A minimal valid report of the WeChat channel.
+const std::string kValid = absl::StrCat("api_key=", kWechatKey,
+                                        "&service_code=fire_access_occupied&lat=29.5&long=106.4"
+                                        "&description=blocked");
 
 config::v1::Open311 TestConfig() {
   config::v1::Open311 c;
@@ -409,6 +422,13 @@ TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
   EXPECT_EQ(buildings_.searches[0].radius_m(), 3000);
 }
 
+TEST_F(Open311Test, AMediaUrlIsKeptWithItsSchemeInLowerCase) {
+  HttpResponse r = Call("POST", "/open311/v2/requests.json",
+                        kValid + "&media_url=HTTPS%3A%2F%2FExample.org%2FP.jpg");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(hazards_.reports.at(0).evidence(0).uri(), "https://Example.org/P.jpg");
+}
+
 TEST_F(Open311Test, AReportWithNothingRegisteredWithin3KmIsKeptInTheDistrict) {
   buildings_.Hydrant("500109001002", 3500);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
@@ -466,6 +486,11 @@ TEST_F(Open311Test, ARetryWithTheSameIdempotencyKeyGetsTheSameRequest) {
                         "application/x-www-form-urlencoded", "203.0.113.7", key);
   HttpResponse b = Call("POST", "/open311/v2/requests.json", Form("&device_id=other"),
                         "application/x-www-form-urlencoded", "203.0.113.7", key);
+  // The same key for another report is refused, naming the header.
+  HttpResponse other = Call("POST", "/open311/v2/requests.json", Form("&address_string=gate"),
+                            "application/x-www-form-urlencoded", "203.0.113.7", key);
+  EXPECT_EQ(other.status, 409) << other.body;
+  EXPECT_THAT(Json(other)[0]["description"].get<std::string>(), StartsWith("Idempotency-Key: "));
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(Json(a)[0]["service_request_id"], Json(b)[0]["service_request_id"]);
@@ -477,10 +502,6 @@ TEST_F(Open311Test, ARetryWithTheSameIdempotencyKeyGetsTheSameRequest) {
   EXPECT_NE(Json(c)[0]["service_request_id"], Json(e)[0]["service_request_id"]);
   EXPECT_NE(Json(a)[0]["service_request_id"], Json(c)[0]["service_request_id"]);
 }
-
-const std::string kValid = absl::StrCat("api_key=", kWechatKey,
-                                        "&service_code=fire_access_occupied&lat=29.5&long=106.4"
-                                        "&description=blocked");
 
 struct BadInput {
   std::string name;
