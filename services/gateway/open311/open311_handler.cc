@@ -13,7 +13,6 @@
 #include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -538,7 +537,6 @@ class Open311Handler final : public Handler {
   // The attributes given, checked against the service, as a line for the description.
   absl::StatusOr<std::string> AttributeLine(const open311::ServiceEntry& service,
                                             const Params& params) const {
-    absl::flat_hash_set<std::string> given;
     for (const auto& [name, value] : params) {
       absl::string_view code = name;
       if (!absl::ConsumePrefix(&code, "attribute[") || !absl::ConsumeSuffix(&code, "]")) continue;

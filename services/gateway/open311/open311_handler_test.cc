@@ -194,6 +194,7 @@ class FakeBuildings final : public bv1::BuildingService::Service, public Verifyi
     if (!Caller(ctx).ok()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad token");
     std::lock_guard<std::mutex> l(mu);
     searches.push_back(*req);
+    if (unavailable) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis down");
     auto it = nearby.find(req->kind());
     if (it != nearby.end() && it->second.distance_m() <= req->radius_m()) {
       *resp->add_results() = it->second;
@@ -215,6 +216,7 @@ class FakeBuildings final : public bv1::BuildingService::Service, public Verifyi
   std::mutex mu;
   std::map<int, bv1::NearbyResult> nearby;
   std::vector<bv1::FindNearbyRequest> searches;
+  bool unavailable = false;
 };
 
 // A minimal valid report of the WeChat channel.
@@ -434,6 +436,23 @@ TEST_F(Open311Test, AReportWithNothingRegisteredWithin3KmIsKeptInTheDistrict) {
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109");
+}
+
+TEST_F(Open311Test, AReportWhoseNearbySearchFailsIsStillFiledInTheDistrict) {
+  buildings_.Hydrant("500109001002", 120);
+  buildings_.unavailable = true;
+  HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(buildings_.searches.size(), 2u);
+  EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109");
+}
+
+TEST_F(Open311Test, TheNearerOfHydrantAndStationGivesTheStreet) {
+  buildings_.Hydrant("500109001002", 900);
+  buildings_.Station("500109002001", 300);
+  HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109002");
 }
 
 TEST_F(Open311Test, AReportWithAnAddressOnlyIsKeptInTheDistrictWithoutASearch) {
