@@ -7,7 +7,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -637,6 +639,26 @@ TEST_F(Open311Test, AClientAddressBeyondItsRateLimitIs429WhateverTheKey) {
   EXPECT_THAT(Json(r)[0]["description"].get<std::string>(), StartsWith("client address: "));
   EXPECT_TRUE(hazards_.reports.empty());
   EXPECT_EQ(Call("GET", "/open311/v2/services.json", "", "", "198.51.100.2").status, 200);
+}
+
+TEST_F(Open311Test, ConcurrentReportsAreEachFiledOnce) {
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> ids;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        HttpResponse r =
+            Call("POST", "/open311/v2/requests.json", absl::StrCat(kValid, "+", t, "-", i));
+        std::lock_guard<std::mutex> l(mu);
+        EXPECT_EQ(r.status, 200) << r.body;
+        if (r.status == 200) ids.insert(Json(r)[0]["service_request_id"].get<std::string>());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ids.size(), 80u);
+  EXPECT_EQ(hazards_.reports.size(), 80u);
 }
 
 // ---- GET requests ----
