@@ -609,6 +609,8 @@ class Open311Handler final : public Handler {
 
   absl::StatusOr<HttpResponse> PostRequest(const HttpRequest& request, Format format) {
     FG_ASSIGN_OR_RETURN(Params params, BodyParams(request));
+    // Some clients send api_key (or more) in the query: the body's values come first.
+    for (const auto& [name, value] : request.query) params.emplace(name, value);
     FG_RETURN_IF_ERROR(CheckJurisdiction(params));
     FG_ASSIGN_OR_RETURN(const ChannelEntry* channel, Authenticate(params));
 

@@ -226,6 +226,15 @@ const std::string kValid = absl::StrCat("api_key=", kWechatKey,
                                         "&service_code=fire_access_occupied&lat=29.5&long=106.4"
                                         "&description=blocked");
 
+// The form without a parameter.
+std::string Without(const std::string& form, const std::string& param) {
+  std::vector<std::string> kept;
+  for (absl::string_view p : absl::StrSplit(form, '&')) {
+    if (!absl::StartsWith(p, param + "=")) kept.emplace_back(p);
+  }
+  return absl::StrJoin(kept, "&");
+}
+
 config::v1::Open311 TestConfig() {
   config::v1::Open311 c;
   c.set_jurisdiction_id("firegrid.500109");
@@ -473,6 +482,17 @@ TEST_F(Open311Test, AReportWithAnAddressOnlyIsKeptInTheDistrictWithoutASearch) {
   EXPECT_EQ(req.reporter().name(), "");
 }
 
+TEST_F(Open311Test, APostMayCarryTheApiKeyInTheQueryButTheBodyComesFirst) {
+  HttpResponse r = Call("POST", absl::StrCat("/open311/v2/requests.json?api_key=", kWebKey),
+                        Without(kValid, "api_key"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(hazards_.callers.at(0).subject, "channel:web");
+  HttpResponse both =
+      Call("POST", absl::StrCat("/open311/v2/requests.json?api_key=", kWebKey), kValid);
+  ASSERT_EQ(both.status, 200) << both.body;
+  EXPECT_EQ(hazards_.callers.at(1).subject, "channel:wechat");
+}
+
 TEST_F(Open311Test, AJsonBodyIsAcceptedAndTheAnswerIsXml) {
   nlohmann::json body = {{"api_key", kWechatKey},
                          {"service_code", "gas_electrical"},
@@ -544,14 +564,6 @@ TEST_P(Open311BadInputTest, IsAGeoReportErrorNamingTheFieldAndReportsNothing) {
   EXPECT_EQ(body[0]["code"], c.status);
   EXPECT_THAT(body[0]["description"].get<std::string>(), StartsWith(c.description));
   EXPECT_TRUE(hazards_.reports.empty());
-}
-
-std::string Without(const std::string& form, const std::string& param) {
-  std::vector<std::string> kept;
-  for (absl::string_view p : absl::StrSplit(form, '&')) {
-    if (!absl::StartsWith(p, param + "=")) kept.emplace_back(p);
-  }
-  return absl::StrJoin(kept, "&");
 }
 
 INSTANTIATE_TEST_SUITE_P(
