@@ -24,7 +24,6 @@
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
-#include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/rate_limit.h"
