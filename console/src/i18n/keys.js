@@ -2,6 +2,16 @@
 // enum value the console shows has a label. Used by `npm run check` and test/i18n.test.js.
 import { LANGUAGES } from './index.js';
 import { ALL_ENUMS, ROLES } from '../enums.js';
+import { AUDIT_ACTIONS, LEDGER_KPIS, METRICS } from '../fields.js';
+import { HAZARD_ACTIONS } from '../hazard_actions.js';
+
+// Keys built at run time from a list (`prefix` + each name).
+const FAMILIES = [
+  ['enum.', ALL_ENUMS], ['role.', ROLES], ['ledger.kpi.', LEDGER_KPIS],
+  ['figures.metric.', METRICS], ['audit.', AUDIT_ACTIONS], ['hazard.action.', HAZARD_ACTIONS],
+  ['inbox.stream.', ['connecting', 'live', 'offline']],
+  ['nav.', ['inbox', 'hazards', 'ledger', 'figures', 'credit', 'alarms', 'map']],
+];
 
 export function missingKeys() {
   const problems = [];
@@ -15,11 +25,10 @@ export function missingKeys() {
       if (!(k in reference)) problems.push(`${name}: key ${k} not in zh-CN`);
     }
   }
-  for (const e of ALL_ENUMS) {
-    if (!(`enum.${e}` in reference)) problems.push(`zh-CN: no label enum.${e}`);
-  }
-  for (const r of ROLES) {
-    if (!(`role.${r}` in reference)) problems.push(`zh-CN: no label role.${r}`);
+  for (const [prefix, names] of FAMILIES) {
+    for (const n of names) {
+      if (!(`${prefix}${n}` in reference)) problems.push(`zh-CN: no label ${prefix}${n}`);
+    }
   }
   return problems;
 }
