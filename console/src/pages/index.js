@@ -6,8 +6,11 @@ import { HazardDetailPage } from './hazard_detail.js';
 import { LedgerPage } from './ledger.js';
 import { BuildingPage } from './building.js';
 import { FiguresPage } from './figures.js';
+import { CreditPage } from './credit.js';
+import { AlarmsPage } from './alarms.js';
+import { MapPage } from './map.js';
 
-export const NAV = ['inbox', 'hazards', 'ledger', 'figures'];
+export const NAV = ['inbox', 'hazards', 'ledger', 'figures', 'credit', 'alarms', 'map'];
 
 export const ROUTES = {
   inbox: () => html`<${InboxPage} />`,
@@ -16,4 +19,7 @@ export const ROUTES = {
   ledger: ({ query }) => html`<${LedgerPage} query=${query} />`,
   buildings: ({ id }) => html`<${BuildingPage} key=${id} id=${id} />`,
   figures: ({ query }) => html`<${FiguresPage} query=${query} />`,
+  credit: ({ query }) => html`<${CreditPage} query=${query} />`,
+  alarms: () => html`<${AlarmsPage} />`,
+  map: () => html`<${MapPage} />`,
 };

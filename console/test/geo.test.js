@@ -1,0 +1,35 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { makeProjection } from '../src/geo.js';
+
+test('north is up, east is right, and every point lies inside the view box', () => {
+  const pts = [
+    { latitude: 29.80, longitude: 106.40 },
+    { latitude: 29.85, longitude: 106.45 },
+    { latitude: 29.82, longitude: 106.43 },
+  ];
+  const p = makeProjection(pts, 1000, 20);
+  const a = p.project(29.80, 106.40);
+  const b = p.project(29.85, 106.45);
+  assert.ok(b.y < a.y, 'the northern point is higher');
+  assert.ok(b.x > a.x, 'the eastern point is further right');
+  for (const q of pts) {
+    const { x, y } = p.project(q.latitude, q.longitude);
+    assert.ok(x >= 19.99 && x <= 980.01 && y >= 19.99 && y <= p.height - 19.99, `${x},${y}`);
+  }
+});
+
+test('east-west distances shrink with the cosine of the latitude', () => {
+  // 0.05° of longitude at 60° N is as wide as 0.025° of latitude.
+  const p = makeProjection([{ latitude: 60, longitude: 10 }, { latitude: 60.025, longitude: 10.05 }]);
+  const a = p.project(60, 10);
+  const b = p.project(60.025, 10.05);
+  assert.ok(Math.abs(Math.abs(b.x - a.x) - Math.abs(b.y - a.y)) < 1, `${b.x - a.x} vs ${a.y - b.y}`);
+});
+
+test('points without a place (absent or 0,0) are left out; none at all gives no projection', () => {
+  assert.equal(makeProjection([{ latitude: 0, longitude: 0 }, {}]), null);
+  const p = makeProjection([{ latitude: 0, longitude: 0 }, { latitude: 29.8, longitude: 106.4 }]);
+  const c = p.project(29.8, 106.4);
+  assert.ok(Math.abs(c.x - 500) < 1e-9 && Math.abs(c.y - p.height / 2) < 1e-9);
+});
