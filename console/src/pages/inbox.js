@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { enumLabel, t } from '../i18n/index.js';
 import { call } from '../api.js';
@@ -9,19 +9,60 @@ import { ErrorBox, Empty, Loading, useAsync, errorText } from '../components/ui.
 const hazardCache = new Map();
 const guidanceCache = new Map();
 
+// At most a few look-ups at once, so that a long inbox does not burst the services' per-caller
+// rate limit.
+const queue = [];
+let running = 0;
+function limited(load) {
+  return new Promise((resolve, reject) => {
+    queue.push({ load, resolve, reject });
+    pump();
+  });
+}
+function pump() {
+  while (running < 4 && queue.length) {
+    const { load, resolve, reject } = queue.shift();
+    running++;
+    load().then(resolve, reject).finally(() => {
+      running--;
+      pump();
+    });
+  }
+}
+
 function cached(cache, key, load) {
   if (!cache.has(key)) {
-    const p = load();
+    const p = limited(load);
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
   return cache.get(key);
 }
 
+// True once the element has come near the viewport (then stays true).
+function useSeen() {
+  const ref = useRef(null);
+  const [seen, setSeen] = useState(!globalThis.IntersectionObserver);
+  useEffect(() => {
+    if (seen || !ref.current) return undefined;
+    const io = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        setSeen(true);
+        io.disconnect();
+      }
+    }, { rootMargin: '200px' });
+    io.observe(ref.current);
+    return () => io.disconnect();
+  }, [seen]);
+  return [ref, seen];
+}
+
 // The task's guidance steps (流程引导, from its category) and its deadline (the assignment's, or
 // the category's usual period while it is not yet assigned).
 function TaskGuidance({ notification }) {
+  const [ref, seen] = useSeen();
   const { data, error } = useAsync(async () => {
+    if (!seen) return undefined;
     const hazard = await cached(hazardCache, notification.notificationId, () =>
       call('hazards', 'GetHazard', { hazardId: notification.hazardId }));
     const guidance = hazard.category
@@ -29,12 +70,12 @@ function TaskGuidance({ notification }) {
         call('hazards', 'GetGuidance', { category: hazard.category }))
       : null;
     return { hazard, guidance };
-  }, [notification.notificationId]);
-  if (error) return html`<p class="muted small">${errorText(error)}</p>`;
+  }, [notification.notificationId, seen]);
+  if (error) return html`<p class="muted small" ref=${ref}>${errorText(error)}</p>`;
   const hazard = data && data.hazard;
   const guidance = data && data.guidance;
   const deadline = hazard && hazard.assignment && hazard.assignment.deadline;
-  return html`<div class="task-guidance">
+  return html`<div class="task-guidance" ref=${ref}>
     <p class="small" data-testid="inbox-deadline">${t('inbox.deadline')}:
       ${!data ? t('common.loading') : deadline ? formatDate(deadline)
         : guidance && guidance.usualDeadlineDays
