@@ -111,6 +111,9 @@ const rpc = {
     severity: 'ALARM_SEVERITY_CRITICAL', state: 'ALARM_STATE_ACTIVE_UNACK', buildingId: 'bld_1',
     buildingName: '缙云大厦', raisedAt: now(), floor: '12', point: '东侧', version: '1' }] }),
   AcknowledgeAlarm: (r) => ({ ...rpc.ListAlarms().alarms[0], alarmId: r.alarmId, state: 'ALARM_STATE_ACTIVE_ACK', version: '2' }),
+  ChangePassword: () => ({ user: { username: 'new', mustChangePassword: false } }),
+  BeginTotpEnrolment: () => ({ secretBase32: 'JBSWY3DPEHPK3PXP', otpauthUri: 'otpauth://totp/firegrid:new?secret=JBSWY3DPEHPK3PXP' }),
+  ConfirmTotpEnrolment: () => ({ username: 'new', totpEnrolled: true }),
   ClearAlarm: (r) => ({ ...rpc.ListAlarms().alarms[0], alarmId: r.alarmId, state: 'ALARM_STATE_CLEARED_ACK', version: '3' }),
 };
 for (const m of ['VerifyHazard', 'RejectHazard', 'AssignHazard', 'StartRectification', 'SubmitRectification',
@@ -139,7 +142,19 @@ export async function handle(req, res) {
   if (url.pathname === '/api/v1/auth/token-session') return json(res, 200, {});
   if (url.pathname === '/api/v1/auth/refresh') return json(res, 401, { code: 'UNAUTHENTICATED', message: 'no refresh in fixtures' });
   if (url.pathname === '/api/v1/auth/sign-out') return json(res, 200, {});
+  // Sign-in: "demo" with the password "demo-password-1" and any 6 digits gets a district admin's
+  // (unsigned) token; "new" gets the first sign-in's enrolment steps.
   if (url.pathname === '/api/v1/auth/sign-in') {
+    const r = JSON.parse((await body(req)).toString() || '{}');
+    if (r.username === 'new') {
+      return json(res, 200, { passwordChangeRequired: true, totpEnrolmentRequired: true, enrolmentToken: 'enrol' });
+    }
+    if (r.username === 'demo' && r.password === 'demo-password-1' && /^\d{6}$/.test(r.totpCode || '')) {
+      const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const claims = { sub: 'user:demo', role: 'district_admin', org_unit: '500109', tier_path: '500109',
+        exp: Math.floor(Date.now() / 1000) + 900 };
+      return json(res, 200, { accessToken: `${b64({ alg: 'none' })}.${b64(claims)}.x`, user: { username: 'demo' } });
+    }
     return json(res, 401, { code: 'UNAUTHENTICATED', message: 'invalid credentials or locked' });
   }
   if (url.pathname === '/api/v1/evidence') {

@@ -55,12 +55,10 @@ export function refreshAccessToken() {
         return true;
       } catch {
         return false;
-      } finally {
-        setTimeout(() => {
-          refreshing = null;
-        }, 0);
       }
-    })();
+    })().finally(() => {
+      refreshing = null;
+    });
   }
   return refreshing;
 }
@@ -86,6 +84,19 @@ export async function call(service, method, request = {}) {
   const res = await authorizedFetch(`/api/v1/${SERVICES[service] || service}/${method}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(request),
+  });
+  if (!res.ok) throw await errorFrom(res);
+  return res.json();
+}
+
+// A call with a narrow-purpose token (the enrolment token of a first sign-in) instead of the
+// session's; no refresh, the session is left alone.
+export async function callWithToken(token, service, method, request = {}) {
+  const res = await fetch(`/api/v1/${SERVICES[service] || service}/${method}`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify(request),
   });
   if (!res.ok) throw await errorFrom(res);
