@@ -371,4 +371,7 @@ export default {
   'signin.enrol.secret': "Add this key to an authenticator app, then enter the 6-digit code it shows:",
   'signin.enrol.confirm': "Confirm",
   'signin.enrol.done': "Done. Wait for the next code, then sign in with your password and that code",
+  'hazard.submit.badType': "{name}: only JPEG, PNG, WebP images or PDF",
+  'hazard.submit.tooLarge': "{name}: larger than {mb} MB",
+  'hazard.submit.empty': "{name}: the file is empty",
 };

@@ -371,4 +371,7 @@ export default {
   'signin.enrol.secret': "在身份验证器应用中添加以下密钥，然后输入其显示的 6 位验证码：",
   'signin.enrol.confirm': "确认绑定",
   'signin.enrol.done': "已完成设置。请等待验证码刷新后，用新密码和新验证码登录",
+  'hazard.submit.badType': "{name}：只能上传 JPEG、PNG、WebP 图片或 PDF",
+  'hazard.submit.tooLarge': "{name}：文件超过 {mb} MB",
+  'hazard.submit.empty': "{name}：文件为空",
 };

@@ -9,6 +9,19 @@ import { ErrorBox, Loading, useAsync } from '../components/ui.js';
 import { StatusTag } from './hazards.js';
 import { AUDIT_ACTIONS } from '../fields.js';
 
+// What the gateway's evidence store takes by default (GatewayConfig.evidence): checked here
+// first so that a wrong file is named before anything is sent; the gateway checks again (and
+// sniffs the content).
+export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/pdf'];
+export const EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
+
+export function evidenceProblem(file) {
+  if (!EVIDENCE_TYPES.includes(file.type)) return t('hazard.submit.badType', { name: file.name });
+  if (file.size > EVIDENCE_MAX_BYTES) return t('hazard.submit.tooLarge', { name: file.name, mb: 10 });
+  if (file.size === 0) return t('hazard.submit.empty', { name: file.name });
+  return '';
+}
+
 const METHOD = {
   verify: 'VerifyHazard',
   reject: 'RejectHazard',
@@ -35,6 +48,10 @@ async function requestFor(action, hazard, form) {
     }
     case 'submit': {
       const evidence = [];
+      for (const file of form.files || []) {
+        const problem = evidenceProblem(file);
+        if (problem) throw Object.assign(new Error(problem), { code: 'INVALID_ARGUMENT' });
+      }
       for (const file of form.files || []) {
         const up = await uploadEvidence(file);
         evidence.push({ uri: up.uri, description: file.name });
@@ -80,7 +97,7 @@ function ActionDialog({ action, hazard, onDone, onCancel }) {
     ${action === 'submit' ? html`
       <label>${t('hazard.submit.evidence')}
         <input type="file" data-testid="evidence-file" multiple
-          accept="image/jpeg,image/png,image/webp,application/pdf" onChange=${set('files')} /></label>` : null}
+          accept=${EVIDENCE_TYPES.join(',')} onChange=${set('files')} /></label>` : null}
     ${action === 'review' ? html`
       <label>${t('hazard.review.result')}
         <select data-testid="review-result" value=${form.passed ? 'pass' : 'fail'}
