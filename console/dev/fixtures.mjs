@@ -105,6 +105,7 @@ const rpc = {
     rulesVersion: 'v1', updatedAt: now() }),
   ListLedger: (r) => ({ records: [{ recordId: `${r.subjectId}#1`, seq: '1', kind: 'RECORD_KIND_SCORE', delta: -8,
     scoreAfter: 92, levelAfter: 'LEVEL_A', at: now(), cause: { description: '消防车通道被占用', hazardId: 'hzd_1' } }] }),
+  ListRanking: () => ({ subjects: [{ rank: '1', subjectId: 's1', name: '某建材公司', score: 55, level: 'LEVEL_D', blacklisted: false }] }),
   ListBlacklist: () => ({ entries: [{ entryId: 's1#bl1', subjectId: 's1', subjectName: '某建材公司',
     state: 'BLACKLIST_STATE_PROPOSED', reason: '信用等级降为 D', objectionDeadline: now() }] }),
   ListAlarms: () => ({ alarms: [{ alarmId: 'alm_1', deviceId: 'bb0001-fap', type: 'ALARM_TYPE_FIRE',

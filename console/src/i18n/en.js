@@ -374,4 +374,11 @@ export default {
   'hazard.submit.badType': "{name}: only JPEG, PNG, WebP images or PDF",
   'hazard.submit.tooLarge': "{name}: larger than {mb} MB",
   'hazard.submit.empty': "{name}: the file is empty",
+  'credit.ranking': "Ranking (lowest first)",
+  'credit.rank': "Rank",
+  'enum.SUBJECT_TYPE_MANAGER': "Managers",
+  'enum.SUBJECT_TYPE_OWNER': "Owners",
+  'enum.SUBJECT_TYPE_USER': "Occupants",
+  'enum.SUBJECT_TYPE_SERVICE_AGENCY': "Service agencies",
+  'enum.SUBJECT_TYPE_BUILDER': "Builders",
 };

@@ -374,4 +374,11 @@ export default {
   'hazard.submit.badType': "{name}：只能上传 JPEG、PNG、WebP 图片或 PDF",
   'hazard.submit.tooLarge': "{name}：文件超过 {mb} MB",
   'hazard.submit.empty': "{name}：文件为空",
+  'credit.ranking': "信用排名（最低在前）",
+  'credit.rank': "名次",
+  'enum.SUBJECT_TYPE_MANAGER': "管理人",
+  'enum.SUBJECT_TYPE_OWNER': "产权人",
+  'enum.SUBJECT_TYPE_USER': "使用人",
+  'enum.SUBJECT_TYPE_SERVICE_AGENCY': "技术服务机构",
+  'enum.SUBJECT_TYPE_BUILDER': "建设施工单位",
 };

@@ -5,6 +5,7 @@ import { call } from '../api.js';
 import { formatDate, formatTime, num } from '../format.js';
 import { navigate } from '../router.js';
 import { Cell, Empty, ErrorBox, Loading, useAsync } from '../components/ui.js';
+import { SUBJECT_TYPES } from '../enums.js';
 
 function Profile({ subject }) {
   const profile = useAsync(() => call('credit', 'GetProfile', { subjectId: subject }), [subject]);
@@ -22,8 +23,8 @@ function Profile({ subject }) {
         <div class="kpi"><div class="value">${p.blacklisted ? t('common.yes') : t('common.no')}</div>
           <div class="label">${t('credit.blacklisted')}</div></div>
       </div>
-      <p class="small muted">${p.subject ? `${p.subject.subjectId} · ${p.subject.creditCode || ''}` : ''}
-        · ${t('credit.rules', { version: p.rulesVersion || '—' })} · ${formatTime(p.updatedAt)}</p>
+      <p class="small muted">${[p.subject && p.subject.subjectId, p.subject && p.subject.creditCode,
+        t('credit.rules', { version: p.rulesVersion || '—' }), formatTime(p.updatedAt)].filter(Boolean).join(' · ')}</p>
     </div>` : null}
     <h2>${t('credit.ledger')}</h2>
     <${ErrorBox} error=${ledger.error} />
@@ -62,6 +63,32 @@ function Blacklist() {
   </section>`;
 }
 
+// The lowest-rated subjects of a kind in the caller's area (ListRanking, worst first): where a
+// look-up usually starts.
+function Ranking({ type, onType }) {
+  const { data, error, loading } = useAsync(() => call('credit', 'ListRanking', {
+    type, worstFirst: true, pageSize: 20 }), [type]);
+  const subjects = (data && data.subjects) || [];
+  return html`<section>
+    <div class="page-head"><h2>${t('credit.ranking')}</h2>
+      <select data-testid="credit-ranking-type" value=${type} onChange=${(e) => onType(e.target.value)}>
+        ${SUBJECT_TYPES.map((s) => html`<option value=${s}>${enumLabel(s)}</option>`)}
+      </select></div>
+    <${ErrorBox} error=${error} /><${Loading} when=${loading && !data} />
+    <${Empty} when=${data && !subjects.length} />
+    ${subjects.length ? html`<div class="table-wrap"><table class="data">
+      <thead><tr><th class="num">${t('credit.rank')}</th><th>${t('credit.subject')}</th>
+        <th class="num">${t('credit.score')}</th><th>${t('credit.level')}</th></tr></thead>
+      <tbody>${subjects.map((r) => html`<tr data-testid="credit-ranking-row" data-subject-id=${r.subjectId}>
+        <${Cell} label=${t('credit.rank')} cls="num">${r.rank}<//>
+        <${Cell} label=${t('credit.subject')}><a href=${`#/credit?subject=${encodeURIComponent(r.subjectId)}`}>${r.name || r.subjectId}</a>
+          ${r.blacklisted ? html` <span class="tag overdue">${t('credit.blacklist')}</span>` : null}<//>
+        <${Cell} label=${t('credit.score')} cls="num">${r.score}<//>
+        <${Cell} label=${t('credit.level')}>${enumLabel(r.level)}<//>
+      </tr>`)}</tbody></table></div>` : null}
+  </section>`;
+}
+
 export function CreditPage({ query }) {
   const subject = query.subject || '';
   const [input, setInput] = useState(subject);
@@ -79,5 +106,7 @@ export function CreditPage({ query }) {
     </form>
     ${subject ? html`<${Profile} key=${subject} subject=${subject} />` : null}
     <${Blacklist} />
+    <${Ranking} type=${SUBJECT_TYPES.includes(query.type) ? query.type : SUBJECT_TYPES[0]}
+      onType=${(type) => navigate(['credit'], { ...query, type })} />
   </section>`;
 }
