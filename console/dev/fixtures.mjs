@@ -139,7 +139,15 @@ function sse(n) {
 
 export async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
-  if (url.pathname === '/api/v1/auth/config') return json(res, 200, { builtIn: {} });
+  if (url.pathname === '/api/v1/auth/config') {
+    return json(res, 200, process.env.FIXTURE_TILES ? { builtIn: {}, tiles: '/api/dev/tiles/{z}/{x}/{y}.svg' } : { builtIn: {} });
+  }
+  // Development only: tiles that show their own coordinates (FIXTURE_TILES=1).
+  const tile = /^\/api\/dev\/tiles\/(\d+)\/(\d+)\/(\d+)\.svg$/.exec(url.pathname);
+  if (tile) {
+    res.writeHead(200, { 'Content-Type': 'image/svg+xml' });
+    return res.end(`<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="256" height="256" fill="#e6eef2" stroke="#b0bec5"/><text x="8" y="20" font-size="12" fill="#78909c">${tile[1]}/${tile[2]}/${tile[3]}</text></svg>`);
+  }
   if (url.pathname === '/api/v1/auth/token-session') return json(res, 200, {});
   if (url.pathname === '/api/v1/auth/refresh') return json(res, 401, { code: 'UNAUTHENTICATED', message: 'no refresh in fixtures' });
   if (url.pathname === '/api/v1/auth/sign-out') return json(res, 200, {});

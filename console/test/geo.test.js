@@ -33,3 +33,25 @@ test('points without a place (absent or 0,0) are left out; none at all gives no 
   const c = p.project(29.8, 106.4);
   assert.ok(Math.abs(c.x - 500) < 1e-9 && Math.abs(c.y - p.height / 2) < 1e-9);
 });
+
+test('with a tile server the view is Web Mercator at the zoom that fits, with the covering tiles', async () => {
+  const { makeTiledProjection } = await import('../src/geo.js');
+  const pts = [{ latitude: 29.80, longitude: 106.40 }, { latitude: 29.85, longitude: 106.45 }];
+  const p = makeTiledProjection(pts, 'https://tiles.example.org/{z}/{x}/{y}.png', 1000, 20);
+  // At zoom 14 the 0.05° span is ~583 px wide and ~671 px high (fits 960); at 15 twice that.
+  assert.equal(p.zoom, 14);
+  for (const q of pts) {
+    const { x, y } = p.project(q.latitude, q.longitude);
+    assert.ok(x >= 0 && x <= 1000 && y >= 0 && y <= p.height, `${x},${y}`);
+  }
+  // The tile under a point is the one a slippy-map tile server names for it.
+  const lat = 29.80;
+  const lon = 106.40;
+  const n = 2 ** 14;
+  const tx = Math.floor(((lon + 180) / 360) * n);
+  const ty = Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n);
+  const { x, y } = p.project(lat, lon);
+  const under = p.tiles.find((t) => x >= t.x && x < t.x + t.size && y >= t.y && y < t.y + t.size);
+  assert.equal(under.href, `https://tiles.example.org/14/${tx}/${ty}.png`);
+  assert.ok(p.tiles.length <= 64);
+});

@@ -1,7 +1,7 @@
 import { html } from '../html.js';
 import { enumLabel, t } from '../i18n/index.js';
-import { call } from '../api.js';
-import { makeProjection } from '../geo.js';
+import { authConfig, call } from '../api.js';
+import { makeProjection, makeTiledProjection } from '../geo.js';
 import { navigate } from '../router.js';
 import { Empty, ErrorBox, Loading, useAsync } from '../components/ui.js';
 
@@ -20,14 +20,15 @@ async function listAll(service, method, request, field, max = 2000) {
 
 // Buildings (dots, red with open hazards) and open hazards (rings; dashed for public reports
 // not yet matched to a building, at the place they give), projected from latitude/longitude:
-// no tile server needed.
+// no tile server needed (tiles from the configured template when there is one).
 export function MapPage() {
   const { data, error, loading } = useAsync(async () => {
-    const [buildings, hazards] = await Promise.all([
+    const [buildings, hazards, config] = await Promise.all([
       listAll('buildings', 'ListBuildings', { pageSize: 500 }, 'buildings'),
       listAll('hazards', 'ListHazards', { pageSize: 500, statuses: OPEN }, 'hazards'),
+      authConfig(),
     ]);
-    return { buildings, hazards };
+    return { buildings, hazards, tiles: typeof config.tiles === 'string' ? config.tiles : '' };
   }, []);
   if (!data) return html`<section class="page"><h1>${t('map.title')}</h1><${Loading} when=${loading} /><${ErrorBox} error=${error} /></section>`;
   const byId = new Map(data.buildings.map((b) => [b.buildingId, b]));
@@ -42,13 +43,17 @@ export function MapPage() {
     ...data.buildings.map((b) => b.location || {}),
     ...data.hazards.map((h) => place(h) || {}),
   ].map((p) => ({ latitude: Number(p.latitude), longitude: Number(p.longitude) }));
-  const proj = makeProjection(points);
+  // Map tiles only when a tile server is configured (the gateway then allows its origin in the
+  // Content-Security-Policy); otherwise the plain projection, with no request anywhere.
+  const proj = data.tiles ? makeTiledProjection(points, data.tiles) : makeProjection(points);
   if (!proj) return html`<section class="page"><h1>${t('map.title')}</h1><${Empty} when=${true} text=${t('map.noPlaces')} /></section>`;
   const r = proj.width / 90;
   return html`<section class="page map-page">
     <div class="page-head"><h1>${t('map.title')}</h1>
       <span class="muted small">${t('map.summary', { buildings: data.buildings.length, hazards: data.hazards.length })}</span></div>
     <svg class="map" data-testid="map-svg" viewBox=${`0 0 ${proj.width} ${proj.height}`} role="img" aria-label=${t('map.title')}>
+      ${(proj.tiles || []).map((tile) => html`<image href=${tile.href} x=${tile.x} y=${tile.y}
+        width=${tile.size} height=${tile.size} />`)}
       ${data.buildings.map((b) => {
         if (!b.location) return null;
         const { x, y } = proj.project(Number(b.location.latitude), Number(b.location.longitude));
