@@ -76,7 +76,9 @@ export function backoffDelay(attempt, random = Math.random) {
 // Opens the notification stream and keeps it open. Callbacks: onNotification(notification,
 // {live}), onState("connecting" | "live" | "offline"), onCaughtUp(). `fetchImpl` does the
 // authorised fetch (api.authorizedFetch). The last event id is kept in `storage` under
-// `storageKey` so that a reload resumes where the tab was.
+// `storageKey` so that a reload resumes where the tab was. A stream silent for `idleMs` (the
+// gateway sends a heartbeat every 15 s) is taken for dead (a half-open connection never ends by
+// itself) and reopened.
 export function connectEvents({
   fetchImpl,
   onNotification,
@@ -84,6 +86,7 @@ export function connectEvents({
   storage = null,
   storageKey = 'firegrid.lastEventId',
   url = '/api/v1/events',
+  idleMs = 45000,
 }) {
   let closed = false;
   let controller = null;
@@ -95,8 +98,15 @@ export function connectEvents({
     if (closed) return;
     onState('connecting');
     controller = new AbortController();
+    const mine = controller;
     let live = false;
+    let watchdog = null;
+    const feedWatchdog = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => mine.abort(), idleMs);
+    };
     try {
+      feedWatchdog();
       const headers = { Accept: 'text/event-stream' };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
       const res = await fetchImpl(url, { headers, signal: controller.signal, cache: 'no-store' });
@@ -124,6 +134,7 @@ export function connectEvents({
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        feedWatchdog();
         parser.feed(decoder.decode(value, { stream: true }));
       }
     } catch (e) {
@@ -133,6 +144,8 @@ export function connectEvents({
         onState('offline');
         return;
       }
+    } finally {
+      clearTimeout(watchdog);
     }
     if (closed) return;
     onState('offline');

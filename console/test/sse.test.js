@@ -114,3 +114,33 @@ test('keeps the last event id in storage and resumes from it', async () => {
   assert.equal(seen, 'r=9');
   assert.equal(store.get('k'), 'r=10');
 });
+
+test('a stream that goes silent past the idle limit is reopened from the last event id', async () => {
+  const requests = [];
+  let conn;
+  await new Promise((resolve) => {
+    conn = connectEvents({
+      idleMs: 100,
+      fetchImpl: async (url, init) => {
+        requests.push(init.headers['Last-Event-ID'] || '');
+        if (requests.length === 2) {
+          resolve();
+          return new Promise(() => {});
+        }
+        // Sends one event and then nothing, never ending (a half-open connection); only the
+        // abort of the idle check ends the read.
+        const body = new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode('id: r=3\nevent: caught_up\n\n'));
+            init.signal.addEventListener('abort', () => c.error(new Error('aborted')));
+          },
+        });
+        return { ok: true, status: 200, body };
+      },
+      onState: () => {},
+      onNotification: () => {},
+    });
+  });
+  conn.close();
+  assert.deepEqual(requests, ['', 'r=3']);
+});
