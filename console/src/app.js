@@ -21,6 +21,9 @@ function Nav({ active }) {
   const { items } = useInbox();
   let pending = 0;
   for (const n of items.values()) if (isPending(n)) pending++;
+  useEffect(() => {
+    document.title = pending ? `(${pending}) ${t('app.title')}` : t('app.title');
+  }, [pending, lang()]);
   return html`<nav class="nav" aria-label=${t('nav.label')}>
     ${NAV.map((name) => html`<a href=${`#/${name}`} data-testid=${`nav-${name}`}
         class=${active === name ? 'active' : ''} aria-current=${active === name ? 'page' : undefined}>
