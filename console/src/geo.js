@@ -36,6 +36,16 @@ export function makeProjection(points, width = 1000, margin = 20) {
   };
 }
 
+// Great-circle distance in metres.
+export function distanceM(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.latitude - a.latitude) * rad;
+  const dLon = (b.longitude - a.longitude) * rad;
+  const h = Math.sin(dLat / 2) ** 2 +
+    Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371000 * Math.asin(Math.sqrt(h));
+}
+
 const TILE = 256;
 
 // Web Mercator world pixels at zoom z (the tile servers' projection).

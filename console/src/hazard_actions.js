@@ -8,9 +8,13 @@
 //     building_manager named by the assignment or the building;
 //   review (SUBMITTED): district_admin, street_officer, department_officer of the supervising
 //     department, never the one who submitted;
+//   match (REPORTED, a public report not yet matched to a building): district_admin,
+//     street_officer (hazards.proto MatchPublicReport); until it is matched such a report can
+//     only be matched or rejected (it has no routing yet);
 //   nothing on a hazard that duplicates another.
 
 const STATE_OF = {
+  match: 'STATUS_REPORTED',
   verify: 'STATUS_REPORTED',
   reject: 'STATUS_REPORTED',
   assign: 'STATUS_VERIFIED',
@@ -32,7 +36,10 @@ function roleMay(claims, hazard, action) {
   const role = claims.role;
   const adminOrStreet = role === 'district_admin' || role === 'street_officer';
   const routing = hazard.routing || {};
+  if (hazard.unmatched && action !== 'match' && action !== 'reject') return false;
   switch (action) {
+    case 'match':
+      return !!hazard.unmatched && adminOrStreet;
     case 'verify':
     case 'reject':
     case 'assign':

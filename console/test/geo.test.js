@@ -55,3 +55,10 @@ test('with a tile server the view is Web Mercator at the zoom that fits, with th
   assert.equal(under.href, `https://tiles.example.org/14/${tx}/${ty}.png`);
   assert.ok(p.tiles.length <= 64);
 });
+
+test('great-circle distance: a degree of latitude is about 111 km, nothing is 0', async () => {
+  const { distanceM } = await import('../src/geo.js');
+  const d = distanceM({ latitude: 29, longitude: 106 }, { latitude: 30, longitude: 106 });
+  assert.ok(Math.abs(d - 111195) < 50, `${d}`);
+  assert.equal(distanceM({ latitude: 29.8, longitude: 106.4 }, { latitude: 29.8, longitude: 106.4 }), 0);
+});

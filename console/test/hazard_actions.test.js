@@ -65,3 +65,12 @@ test('nothing is offered on a duplicate or to roles without hazard actions', () 
   assert.deepEqual(allowedHazardActions(who('micro_station'), hazard('STATUS_ASSIGNED')), []);
   assert.deepEqual(allowedHazardActions(null, hazard('STATUS_REPORTED')), []);
 });
+
+test('an unmatched public report is matched or rejected by the street or district, nothing else', () => {
+  const report = hazard('STATUS_REPORTED', { unmatched: true, buildingId: '', routing: {} });
+  assert.deepEqual(allowedHazardActions(who('street_officer'), report), ['match', 'reject']);
+  assert.deepEqual(allowedHazardActions(who('district_admin'), report), ['match', 'reject']);
+  assert.deepEqual(allowedHazardActions(who('community_worker'), report), []);
+  assert.deepEqual(allowedHazardActions(dept('urban_management'), report), []);
+  assert.deepEqual(allowedHazardActions(who('street_officer'), hazard('STATUS_REPORTED')), ['verify', 'reject']);
+});

@@ -381,4 +381,8 @@ export default {
   'enum.SUBJECT_TYPE_USER': "Occupants",
   'enum.SUBJECT_TYPE_SERVICE_AGENCY': "Service agencies",
   'enum.SUBJECT_TYPE_BUILDER': "Builders",
+  'hazard.action.match': "Match to a building",
+  'hazard.match.building': "Building (nearest to the reported place first)",
+  'hazard.place': "Reported place",
+  'hazard.channel': "Channel",
 };

@@ -381,4 +381,8 @@ export default {
   'enum.SUBJECT_TYPE_USER': "使用人",
   'enum.SUBJECT_TYPE_SERVICE_AGENCY': "技术服务机构",
   'enum.SUBJECT_TYPE_BUILDER': "建设施工单位",
+  'hazard.action.match': "匹配建筑",
+  'hazard.match.building': "建筑（按与举报位置的距离排序）",
+  'hazard.place': "举报位置",
+  'hazard.channel': "举报渠道",
 };

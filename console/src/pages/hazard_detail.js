@@ -8,6 +8,7 @@ import { allowedHazardActions } from '../hazard_actions.js';
 import { ErrorBox, Loading, useAsync } from '../components/ui.js';
 import { StatusTag } from './hazards.js';
 import { AUDIT_ACTIONS } from '../fields.js';
+import { distanceM } from '../geo.js';
 
 // What the gateway's evidence store takes by default (GatewayConfig.evidence): checked here
 // first so that a wrong file is named before anything is sent; the gateway checks again (and
@@ -23,6 +24,7 @@ export function evidenceProblem(file) {
 }
 
 const METHOD = {
+  match: 'MatchPublicReport',
   verify: 'VerifyHazard',
   reject: 'RejectHazard',
   assign: 'AssignHazard',
@@ -39,6 +41,8 @@ async function requestFor(action, hazard, form) {
     case 'verify':
     case 'start':
       return { ...base, note: form.note };
+    case 'match':
+      return { ...base, buildingId: form.buildingId, note: form.note };
     case 'reject':
       return { ...base, reason: form.note };
     case 'assign': {
@@ -65,8 +69,25 @@ async function requestFor(action, hazard, form) {
   }
 }
 
+// The registered buildings of the report's street, nearest to the place it gives first.
+function BuildingChoice({ hazard, value, onChange }) {
+  const { data, error } = useAsync(async () => {
+    const res = await call('buildings', 'ListBuildings', { tierPathPrefix: hazard.tierPath || '', pageSize: 500 });
+    const at = hazard.location;
+    const list = (res.buildings || []).map((b) => ({ ...b,
+      distance: at && b.location ? distanceM(at, b.location) : Infinity }));
+    return list.sort((x, y) => x.distance - y.distance);
+  }, [hazard.hazardId]);
+  return html`<label>${t('hazard.match.building')}
+    <select data-testid="match-building" value=${value} onChange=${(e) => onChange(e.target.value)}>
+      <option value="">—</option>
+      ${(data || []).map((b) => html`<option value=${b.buildingId}>${b.name} · ${b.address}${
+        Number.isFinite(b.distance) ? ` · ${Math.round(b.distance)} m` : ''}</option>`)}
+    </select><${ErrorBox} error=${error} /></label>`;
+}
+
 function ActionDialog({ action, hazard, onDone, onCancel }) {
-  const [form, setForm] = useState({ note: '', party: '', deadline: '', files: [], passed: true });
+  const [form, setForm] = useState({ note: '', party: '', deadline: '', files: [], passed: true, buildingId: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.type === 'file'
@@ -88,6 +109,8 @@ function ActionDialog({ action, hazard, onDone, onCancel }) {
 
   return html`<form class="card form dialog" onSubmit=${confirm} aria-label=${t(`hazard.action.${action}`)}>
     <h2>${t(`hazard.action.${action}`)}</h2>
+    ${action === 'match' ? html`<${BuildingChoice} hazard=${hazard} value=${form.buildingId}
+      onChange=${(v) => setForm({ ...form, buildingId: v })} />` : null}
     ${action === 'assign' ? html`
       <label>${t('hazard.assign.party')}
         <input data-testid="assign-responsible-party" value=${form.party} onInput=${set('party')} /></label>
@@ -185,6 +208,10 @@ export function HazardDetailPage({ id }) {
         <dd>${hazard.liableParty.name}</dd></div>` : null}
       ${hazard.duplicateOf ? html`<div><dt>${t('hazard.duplicateOf')}</dt><dd>
         <a href=${`#/hazards/${encodeURIComponent(hazard.duplicateOf)}`}>${hazard.duplicateOf}</a></dd></div>` : null}
+      ${hazard.location && (hazard.location.address || hazard.location.latitude) ? html`<div><dt>${t('hazard.place')}</dt>
+        <dd>${hazard.location.address || ''} ${hazard.location.latitude ? html`<span class="muted small mono">
+          ${Number(hazard.location.latitude).toFixed(5)}, ${Number(hazard.location.longitude).toFixed(5)}</span>` : null}</dd></div>` : null}
+      ${hazard.channel ? html`<div><dt>${t('hazard.channel')}</dt><dd>${hazard.channel}</dd></div>` : null}
       ${hazard.rejectionReason ? html`<div><dt>${t('hazard.rejectReason')}</dt><dd>${hazard.rejectionReason}</dd></div>` : null}
       <div><dt>${t('hazard.evidence')}</dt><dd><${Evidence} hazard=${hazard} list=${hazard.evidence} /></dd></div>
       <div><dt>${t('hazard.rectificationEvidence')}</dt><dd>
