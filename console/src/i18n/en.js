@@ -385,4 +385,5 @@ export default {
   'hazard.match.building': "Building (nearest to the reported place first)",
   'hazard.place': "Reported place",
   'hazard.channel': "Channel",
+  'hazards.filter.unmatched': "Unmatched public reports only",
 };

@@ -385,4 +385,5 @@ export default {
   'hazard.match.building': "建筑（按与举报位置的距离排序）",
   'hazard.place': "举报位置",
   'hazard.channel': "举报渠道",
+  'hazards.filter.unmatched': "仅看待匹配的群众举报",
 };

@@ -5,24 +5,12 @@ import { call } from '../api.js';
 import { DEPARTMENT_SLUGS, departmentName, formatDate, formatTime } from '../format.js';
 import { HAZARD_CATEGORIES, HAZARD_STATUSES } from '../enums.js';
 import { navigate } from '../router.js';
+import { listRequest } from '../requests.js';
 import { Cell, Empty, ErrorBox, Loading, useAsync } from '../components/ui.js';
 
 export function StatusTag({ status, overdue }) {
   return html`<span class=${`tag status-${status}`}>${enumLabel(status)}</span>
     ${overdue ? html` <span class="tag overdue">${t('hazards.overdue')}</span>` : null}`;
-}
-
-// The ListHazards request of the filters in the hash (#/hazards?status=…&category=…).
-export function listRequest(query, pageToken = '') {
-  const req = { pageSize: 100 };
-  if (query.status) req.statuses = [query.status];
-  if (query.category) req.categories = [query.category];
-  if (query.department) req.department = query.department;
-  if (query.overdue === 'true') req.overdue = true;
-  if (query.tier) req.tierPathPrefix = query.tier;
-  if (query.building) req.buildingId = query.building;
-  if (pageToken) req.pageToken = pageToken;
-  return req;
 }
 
 export function HazardTable({ hazards }) {
@@ -102,6 +90,10 @@ export function HazardsPage({ query }) {
         <input type="checkbox" data-testid="hazards-filter-overdue" checked=${query.overdue === 'true'}
           onChange=${(e) => setFilter('overdue', e.target.checked ? 'true' : '')} />
         ${t('hazards.filter.overdue')}</label>
+      <label class="inline">
+        <input type="checkbox" data-testid="hazards-filter-unmatched" checked=${query.unmatched === 'true'}
+          onChange=${(e) => setFilter('unmatched', e.target.checked ? 'true' : '')} />
+        ${t('hazards.filter.unmatched')}</label>
     </div>
     <${ErrorBox} error=${error || moreError} />
     <${Loading} when=${loading && !data} />
