@@ -1,6 +1,6 @@
 // Made-up data for `node dev/server.mjs --fixtures`: enough of each API the console calls to
 // work on its pages without the services. Not a model of the services' rules.
-let seq = 1;
+let seq = 100;
 const now = () => new Date().toISOString();
 const streams = new Set();
 
@@ -78,6 +78,13 @@ const rpc = {
     return n;
   },
   MarkRead: (r) => Object.assign(notifications.find((x) => x.notificationId === r.notificationId), { read: true }),
+  ReportHazard: (r) => {
+    const b = buildings.find((x) => x.buildingId === r.buildingId);
+    if (!b) return [404, { code: 'NOT_FOUND', message: 'building not known to the hazards service' }];
+    const h = hazard(`hzd_${++seq}`, b, 'STATUS_REPORTED', r.category, { description: r.description, evidence: r.evidence });
+    hazards.push(h);
+    return { hazard: h, message: 'reported' };
+  },
   GetHazard: (r) => hazards.find((h) => h.hazardId === r.hazardId) || [404, { code: 'NOT_FOUND', message: 'no such hazard' }],
   ListHazards: (r) => ({ hazards: hazards.filter((h) => (!r.statuses || r.statuses.includes(h.status)) &&
     (!r.buildingId || h.buildingId === r.buildingId) && (!r.overdue || h.overdue)) }),

@@ -386,4 +386,10 @@ export default {
   'hazard.place': "Reported place",
   'hazard.channel': "Channel",
   'hazards.filter.unmatched': "Unmatched public reports only",
+  'report.open': "Report a hazard",
+  'report.title': "Report a hazard",
+  'report.description': "What was found",
+  'report.photos': "Photos",
+  'report.submit': "Submit",
+  'report.done': "Reported",
 };

@@ -386,4 +386,10 @@ export default {
   'hazard.place': "举报位置",
   'hazard.channel': "举报渠道",
   'hazards.filter.unmatched': "仅看待匹配的群众举报",
+  'report.open': "上报隐患",
+  'report.title': "上报隐患",
+  'report.description': "隐患描述",
+  'report.photos': "现场照片（可多张）",
+  'report.submit': "提交",
+  'report.done': "已上报",
 };
