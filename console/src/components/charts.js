@@ -2,7 +2,11 @@
 // draws in data-value and its row's key in data-key.
 import { html } from '../html.js';
 
-const W = 600;
+// The view box's width: about the screen's width on a phone, so that the labels keep a
+// readable size when the SVG is scaled to fit.
+function viewWidth() {
+  return globalThis.matchMedia && matchMedia('(max-width: 480px)').matches ? 380 : 600;
+}
 
 // Scale maximum: the largest value, at least 1 so that all-zero data draws empty bars.
 export function scaleMax(values) {
@@ -11,8 +15,9 @@ export function scaleMax(values) {
 
 // Horizontal bars, one row per item: [{key, label, value}].
 export function BarChart({ chart, metric, rows, title }) {
+  const W = viewWidth();
   const rowH = 24;
-  const labelW = 190;
+  const labelW = W < 600 ? 120 : 190;
   const valueW = 50;
   const top = 6;
   const h = top * 2 + Math.max(1, rows.length) * rowH;
@@ -25,7 +30,8 @@ export function BarChart({ chart, metric, rows, title }) {
     ${rows.map((r, i) => {
       const y = top + i * rowH;
       const w = r.value > 0 ? Math.max(1, (r.value / max) * span) : 0;
-      const label = r.label.length > 16 ? `${r.label.slice(0, 15)}…` : r.label;
+      const maxChars = W < 600 ? 9 : 16;
+      const label = r.label.length > maxChars ? `${r.label.slice(0, maxChars - 1)}…` : r.label;
       return html`<g>
         <text x=${labelW - 6} y=${y + rowH / 2 + 4} text-anchor="end">${label}<title>${r.label}</title></text>
         <rect class="bar" data-testid="stats-bar" data-key=${r.key} data-value=${String(r.value)}
@@ -38,7 +44,8 @@ export function BarChart({ chart, metric, rows, title }) {
 
 // Daily columns (bars: [{key: date, value}]) with an optional line ([{key, value}]) over them.
 export function TrendChart({ chart, metric, bars, line, title }) {
-  const h = 220;
+  const W = viewWidth();
+  const h = W < 600 ? 200 : 220;
   const left = 36;
   const bottom = 24;
   const top = 10;
