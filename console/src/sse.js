@@ -110,6 +110,12 @@ export function connectEvents({
       const headers = { Accept: 'text/event-stream' };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
       const res = await fetchImpl(url, { headers, signal: controller.signal, cache: 'no-store' });
+      if (res.status === 400 && lastEventId) {
+        // The resume point is refused (e.g. kept from an older stack): start over with a full
+        // replay; the inbox drops what it already has.
+        lastEventId = '';
+        if (storage) storage.removeItem(storageKey);
+      }
       if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
       const parser = createEventStreamParser((ev) => {
         if (ev.id) {
