@@ -54,7 +54,7 @@ export default {
   'inbox.tab.unread': 'To do',
   'inbox.tab.acknowledged': 'Done',
   'inbox.empty': 'No notifications',
-  'inbox.deadline': 'Deadline',
+  'inbox.deadlineLabel': 'Deadline: ',
   'inbox.usualDeadline': 'usually {days} days',
   'inbox.noGuidance': 'No guidance',
   'inbox.openHazard': 'Open hazard',

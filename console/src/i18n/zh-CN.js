@@ -54,7 +54,7 @@ export default {
   'inbox.tab.unread': '待处理',
   'inbox.tab.acknowledged': '已处理',
   'inbox.empty': '没有消息',
-  'inbox.deadline': '整改期限',
+  'inbox.deadlineLabel': '整改期限：',
   'inbox.usualDeadline': '通常 {days} 天',
   'inbox.noGuidance': '无流程引导',
   'inbox.openHazard': '查看隐患',
