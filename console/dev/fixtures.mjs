@@ -149,7 +149,8 @@ function sse(n) {
 export async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/api/v1/auth/config') {
-    return json(res, 200, process.env.FIXTURE_TILES ? { builtIn: {}, tiles: '/api/dev/tiles/{z}/{x}/{y}.svg' } : { builtIn: {} });
+    return json(res, 200, process.env.FIXTURE_TILES ? { mode: 'built_in', tokenSignIn: true, tiles: '/api/dev/tiles/{z}/{x}/{y}.svg' }
+      : { mode: 'built_in', tokenSignIn: true });
   }
   // Development only: tiles that show their own coordinates (FIXTURE_TILES=1).
   const tile = /^\/api\/dev\/tiles\/(\d+)\/(\d+)\/(\d+)\.svg$/.exec(url.pathname);

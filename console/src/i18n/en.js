@@ -42,7 +42,7 @@ export default {
   'signin.failed': 'Sign-in not completed',
   'signin.passwordChangeRequired': 'The initial password must be changed first',
   'signin.totpEnrolmentRequired': 'A second factor (authenticator app) must be set up first',
-  'signin.oidcConfigured': 'Single sign-on configured: {issuer}',
+  'signin.oidcConfigured': 'Sign-in is with the identity provider ({issuer}), which this console does not support yet; use a development token or ask an administrator',
   'signin.tokenTitle': 'Development: sign in with a token',
   'signin.token': 'Access token (JWT)',
   'signin.tokenSubmit': 'Sign in with token',

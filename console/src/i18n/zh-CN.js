@@ -42,7 +42,7 @@ export default {
   'signin.failed': '登录未完成',
   'signin.passwordChangeRequired': '首次登录须先修改初始密码',
   'signin.totpEnrolmentRequired': '须先绑定动态验证码（第二重验证）',
-  'signin.oidcConfigured': '已配置统一身份认证：{issuer}',
+  'signin.oidcConfigured': '本系统使用统一身份认证（{issuer}）登录，控制台暂不支持该方式，请使用开发令牌或联系管理员',
   'signin.tokenTitle': '开发用：使用令牌登录',
   'signin.token': '访问令牌（JWT）',
   'signin.tokenSubmit': '使用令牌登录',
