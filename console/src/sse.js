@@ -90,6 +90,8 @@ export function connectEvents({
 }) {
   let closed = false;
   let controller = null;
+  let reader = null;
+  let watchdog = null;
   let timer = null;
   let attempt = 0;
   let lastEventId = (storage && storage.getItem(storageKey)) || '';
@@ -100,7 +102,6 @@ export function connectEvents({
     controller = new AbortController();
     const mine = controller;
     let live = false;
-    let watchdog = null;
     const feedWatchdog = () => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => mine.abort(), idleMs);
@@ -135,7 +136,7 @@ export function connectEvents({
         }
       });
       parser.lastEventId = lastEventId;
-      const reader = res.body.getReader();
+      reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (;;) {
         const { value, done } = await reader.read();
@@ -163,7 +164,9 @@ export function connectEvents({
     close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(watchdog);
       if (controller) controller.abort();
+      if (reader) reader.cancel().catch(() => {});
     },
   };
 }
