@@ -15,6 +15,7 @@
 #include "libs/common/logging.h"
 #include "libs/server/runtime.h"
 #include "services/gateway/bearer.h"
+#include "services/gateway/events_stream.h"
 #include "services/gateway/gateway_config.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/json_api.h"
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   BearerGate gate(&rt.verifier(), RealClock::Get(), &failures);
   JsonApiHandler api(&gate, channels, by_name, JsonApiOptions{.deadline = rpc_deadline});
   StaticFilesHandler files(console_dir);
+  EventsHandler events(&gate, by_name["notify"]);
 
   HttpServerOptions ho;
   ho.address = http_address;
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
   ho.allowed_origins.assign(config->allowed_origins().begin(), config->allowed_origins().end());
   HttpServer http(ho, &rt.host().metrics());
   http.AddRoute("api", kApiPrefix, &api);
+  http.AddRoute("events", "/api/v1/events", &events);
   http.AddRoute("console", "/", &files);
 
 #ifdef FIREGRID_GATEWAY_OPEN311
