@@ -21,6 +21,7 @@
 #include "services/gateway/gateway_config.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/json_api.h"
+#include "services/gateway/openapi.h"
 #include "services/gateway/static_files.h"
 #ifdef FIREGRID_GATEWAY_OPEN311
 #include "services/gateway/open311/open311_handler.h"
@@ -41,6 +42,12 @@ int Fail(const char* what, const absl::Status& s) {
 int main(int argc, char** argv) {
   using namespace firegrid;
   using namespace firegrid::gateway;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--print-openapi") {
+      std::fputs(OpenApiYaml().c_str(), stdout);
+      return 0;
+    }
+  }
   if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 1;
