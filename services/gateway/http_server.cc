@@ -1,6 +1,7 @@
 #include "services/gateway/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <optional>
@@ -9,8 +10,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
@@ -73,6 +77,44 @@ const char* ReasonOf(int status) {
   return s.empty() ? "Unknown" : s.data();
 }
 
+// An address block of a trusted proxy, as 16 bytes (IPv4 mapped into IPv6) and a prefix length.
+struct Block {
+  std::array<unsigned char, 16> bytes;
+  int prefix = 128;
+};
+
+std::optional<std::array<unsigned char, 16>> Bytes16(const std::string& text) {
+  error_code ec;
+  auto a = asio::ip::make_address(text, ec);
+  if (ec) return std::nullopt;
+  if (a.is_v4()) a = asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4());
+  return a.to_v6().to_bytes();
+}
+
+std::optional<Block> ParseBlock(const std::string& text) {
+  const size_t slash = text.find('/');
+  auto bytes = Bytes16(text.substr(0, slash));
+  if (!bytes) return std::nullopt;
+  Block b{*bytes, 128};
+  const bool v4 = text.find(':') == std::string::npos;
+  if (slash != std::string::npos) {
+    int n = 0;
+    if (!absl::SimpleAtoi(text.substr(slash + 1), &n) || n < 0 || n > (v4 ? 32 : 128)) {
+      return std::nullopt;
+    }
+    b.prefix = v4 ? 96 + n : n;
+  }
+  return b;
+}
+
+bool InBlock(const std::array<unsigned char, 16>& a, const Block& b) {
+  for (int bit = 0; bit < b.prefix; ++bit) {
+    const int i = bit / 8, m = 0x80 >> (bit % 8);
+    if ((a[i] & m) != (b.bytes[i] & m)) return false;
+  }
+  return true;
+}
+
 // Whether the io_context still takes work: writers of streams (called from gRPC threads) post
 // only while it does, so that nothing is posted to a destroyed io_context.
 struct Liveness {
@@ -121,6 +163,14 @@ class HttpServer::Impl {
   }
 
   absl::Status Start() {
+    for (const std::string& p : options_.trusted_proxies) {
+      auto b = ParseBlock(p);
+      if (!b) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("trusted proxy ", p, ": not an address or CIDR block"));
+      }
+      trusted_.push_back(*b);
+    }
     error_code ec;
     auto addr = asio::ip::make_address(options_.address, ec);
     if (ec) return absl::InvalidArgumentError(absl::StrCat("http address: ", ec.message()));
@@ -165,6 +215,26 @@ class HttpServer::Impl {
   }
   void OnAccept(error_code ec, tcp::socket socket);
 
+  // The client of a request from `peer`: the last X-Forwarded-For entry when the peer is a
+  // trusted proxy and that entry is an address; the peer otherwise.
+  std::string ClientAddress(const std::string& peer, const std::string& forwarded_for) const {
+    if (trusted_.empty() || forwarded_for.empty()) return peer;
+    auto peer_bytes = Bytes16(peer);
+    if (!peer_bytes) return peer;
+    bool trusted = false;
+    for (const Block& b : trusted_) trusted = trusted || InBlock(*peer_bytes, b);
+    if (!trusted) return peer;
+    std::vector<absl::string_view> hops = absl::StrSplit(forwarded_for, ',');
+    const std::string last(absl::StripAsciiWhitespace(hops.back()));
+    error_code ec;
+    auto a = asio::ip::make_address(last, ec);
+    if (ec) return peer;
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+      a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    }
+    return a.to_string();
+  }
+
   const Route* Match(const std::string& path) const {
     const Route* best = nullptr;
     for (const Route& r : routes_) {
@@ -185,6 +255,7 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   const std::string csp_;
   std::vector<Route> routes_;
+  std::vector<Block> trusted_;
   size_t max_body_limit_ = 0;
   std::unique_ptr<asio::io_context> ioc_;
   std::unique_ptr<tcp::acceptor> acceptor_;
@@ -295,7 +366,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!inserted) absl::StrAppend(&it->second, ", ", std::string(f.value()));
     }
     r.body = std::move(req.body());
-    r.client_address = client_address_;
+    r.client_address = server_->ClientAddress(client_address_, r.Header("x-forwarded-for"));
     std::string given_id = r.Header("x-request-id");
     r.request_id = ValidRequestId(given_id) ? given_id : NewRequestId();
     request_id_ = r.request_id;

@@ -35,6 +35,10 @@ struct HttpServerOptions {
   size_t stream_max_queued_bytes = 1 << 20;
   // Origins allowed to call cross-origin (CORS); the gateway's own origin needs no entry.
   std::vector<std::string> allowed_origins;
+  // Proxies (addresses or CIDR blocks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed:
+  // for a connection from one of them, the client address is the last address that header
+  // names (the hop the proxy saw). Empty: the peer address always.
+  std::vector<std::string> trusted_proxies;
   // Extra img-src sources of the Content-Security-Policy (a map tile server's origin).
   std::vector<std::string> csp_img_sources;
 };
@@ -57,7 +61,8 @@ class HttpServer {
   // `body_limit` 0: the server's default. The handler must outlive the server.
   void AddRoute(std::string name, std::string prefix, Handler* handler, size_t body_limit = 0);
 
-  // Binds and starts the threads. UNAVAILABLE when the port cannot be bound.
+  // Binds and starts the threads. UNAVAILABLE when the port cannot be bound; INVALID_ARGUMENT
+  // for a malformed address or trusted proxy.
   absl::Status Start();
   int port() const;
   // Stops accepting, closes every connection (streams are cancelled), joins the threads.

@@ -334,3 +334,52 @@ TEST_F(HttpServerTest, MetricsCountRequestsByRouteAndCode) {
 
 }  // namespace
 }  // namespace firegrid::gateway
+
+namespace firegrid::gateway {
+namespace {
+
+// Remembers the client address of the last request.
+class AddressHandler : public Handler {
+ public:
+  HttpResponse Handle(const HttpRequest& r) override {
+    return HttpResponse::Make(200, "text/plain", r.client_address);
+  }
+};
+
+std::string AddressSeen(const std::vector<std::string>& trusted, const std::string& xff) {
+  HttpServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.trusted_proxies = trusted;
+  AddressHandler h;
+  HttpServer server(o, nullptr);
+  server.AddRoute("a", "/", &h);
+  if (!server.Start().ok()) return "(not started)";
+  httplib::Client c("127.0.0.1", server.port());
+  httplib::Headers headers;
+  if (!xff.empty()) headers.emplace("X-Forwarded-For", xff);
+  auto r = c.Get("/", headers);
+  return r ? r->body : "(no answer)";
+}
+
+TEST(ClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
+  EXPECT_EQ(AddressSeen({}, "203.0.113.9"), "127.0.0.1");
+  EXPECT_EQ(AddressSeen({"10.0.0.0/8"}, "203.0.113.9"), "127.0.0.1");
+  EXPECT_EQ(AddressSeen({"127.0.0.0/8"}, "198.51.100.1, 203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(AddressSeen({"127.0.0.1"}, "203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(AddressSeen({"127.0.0.1"}, "not-an-address"), "127.0.0.1");
+}
+
+TEST(ClientAddressTest, AMalformedTrustedProxyIsRefusedAtStart) {
+  HttpServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.trusted_proxies = {"10.0.0.0/33"};
+  HttpServer server(o, nullptr);
+  absl::Status s = server.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("10.0.0.0/33"));
+}
+
+}  // namespace
+}  // namespace firegrid::gateway

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/auth/service_token.h"
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
   }
   server::RuntimeConfig rc;
   std::string http_address, console_dir, config_file, evidence_dir, open311_key_file,
-      service_token_file;
+      service_token_file, trusted_proxies;
   bool token_sign_in = false;
   int http_port, network_threads, worker_threads, worker_queue;
   absl::Duration rpc_deadline;
@@ -91,6 +93,9 @@ int main(int argc, char** argv) {
                 "bearer token (JWT, subject service:gateway) the gateway shows accounts to vouch "
                 "for client addresses at sign-in, re-read when it changes; empty: minted with "
                 "--jwt-hs256-key-file (development)");
+  binder.String("trusted-proxies", &trusted_proxies, "",
+                "comma-separated addresses or CIDR blocks of proxies (the ingress) whose "
+                "X-Forwarded-For names the client; empty: the peer is the client");
   binder.Bool("token-sign-in", &token_sign_in, false,
               "POST /api/v1/auth/token-session: a pasted bearer token (verified) becomes the "
               "console session's token (development and demo tokens)");
@@ -156,6 +161,9 @@ int main(int argc, char** argv) {
   ho.network_threads = network_threads;
   ho.worker_threads = worker_threads;
   ho.worker_queue = static_cast<size_t>(worker_queue);
+  for (absl::string_view p : absl::StrSplit(trusted_proxies, ',', absl::SkipWhitespace())) {
+    ho.trusted_proxies.emplace_back(absl::StripAsciiWhitespace(p));
+  }
   ho.allowed_origins.assign(config->allowed_origins().begin(), config->allowed_origins().end());
   HttpServer http(ho, &rt.host().metrics());
   http.AddRoute("api", kApiPrefix, &api);
