@@ -73,7 +73,7 @@ class FakeAccounts : public acc::AccountsService::Service {
   }
 };
 
-class AuthEndpointsTest : public ::testing::Test {
+class GatewayAuthEndpointsTest : public ::testing::Test {
  protected:
   void Start(AuthOptions ao) {
     auth::VerifierOptions vo;
@@ -115,7 +115,8 @@ class AuthEndpointsTest : public ::testing::Test {
   std::string origin_;
 };
 
-TEST_F(AuthEndpointsTest, SignInPutsTheRefreshTokenInAStrictCookieOnlyAndVouchesForTheAddress) {
+TEST_F(GatewayAuthEndpointsTest,
+       SignInPutsTheRefreshTokenInAStrictCookieOnlyAndVouchesForTheAddress) {
   Start({});
   auto r = SignIn("right-password");
   ASSERT_TRUE(r);
@@ -135,7 +136,7 @@ TEST_F(AuthEndpointsTest, SignInPutsTheRefreshTokenInAStrictCookieOnlyAndVouches
   EXPECT_EQ(accounts_.service_token, "gateway-service-token");
 }
 
-TEST_F(AuthEndpointsTest, WrongCredentialsAre401WithoutACookie) {
+TEST_F(GatewayAuthEndpointsTest, WrongCredentialsAre401WithoutACookie) {
   Start({});
   auto r = SignIn("wrong");
   ASSERT_TRUE(r);
@@ -144,7 +145,7 @@ TEST_F(AuthEndpointsTest, WrongCredentialsAre401WithoutACookie) {
   EXPECT_FALSE(r->has_header("Set-Cookie"));
 }
 
-TEST_F(AuthEndpointsTest, RefreshNeedsTheCsrfHeaderAndTheGatewaysOrigin) {
+TEST_F(GatewayAuthEndpointsTest, RefreshNeedsTheCsrfHeaderAndTheGatewaysOrigin) {
   Start({});
   auto in = SignIn("right-password");
   ASSERT_TRUE(in);
@@ -168,7 +169,7 @@ TEST_F(AuthEndpointsTest, RefreshNeedsTheCsrfHeaderAndTheGatewaysOrigin) {
   EXPECT_EQ(accounts_.issued, 1);  // none of them reached accounts
 }
 
-TEST_F(AuthEndpointsTest, RefreshRotatesTheCookieAndAReusedOneIsRefused) {
+TEST_F(GatewayAuthEndpointsTest, RefreshRotatesTheCookieAndAReusedOneIsRefused) {
   Start({});
   auto in = SignIn("right-password");
   ASSERT_TRUE(in);
@@ -185,7 +186,7 @@ TEST_F(AuthEndpointsTest, RefreshRotatesTheCookieAndAReusedOneIsRefused) {
   EXPECT_THAT(again->get_header_value("Set-Cookie"), HasSubstr("Max-Age=0"));
 }
 
-TEST_F(AuthEndpointsTest, SignOutRevokesAtAccountsAndClearsTheCookie) {
+TEST_F(GatewayAuthEndpointsTest, SignOutRevokesAtAccountsAndClearsTheCookie) {
   Start({});
   auto in = SignIn("right-password");
   ASSERT_TRUE(in);
@@ -200,7 +201,7 @@ TEST_F(AuthEndpointsTest, SignOutRevokesAtAccountsAndClearsTheCookie) {
   EXPECT_EQ(accounts_.signed_out, "refresh-1");
 }
 
-TEST_F(AuthEndpointsTest, ConfigTellsBuiltInOrTheOidcProvider) {
+TEST_F(GatewayAuthEndpointsTest, ConfigTellsBuiltInOrTheOidcProvider) {
   AuthOptions oidc;
   oidc.sign_in.mutable_oidc()->set_issuer("https://idp.example.org");
   oidc.sign_in.mutable_oidc()->set_client_id("console");
@@ -216,7 +217,7 @@ TEST_F(AuthEndpointsTest, ConfigTellsBuiltInOrTheOidcProvider) {
   EXPECT_EQ(SignIn("right-password")->status, 404);
 }
 
-TEST_F(AuthEndpointsTest, TokenSessionVerifiesThePastedTokenWhenEnabled) {
+TEST_F(GatewayAuthEndpointsTest, TokenSessionVerifiesThePastedTokenWhenEnabled) {
   Start({.token_sign_in = true});
   auth::Principal p;
   p.subject = "user:worker.001002";
@@ -238,14 +239,14 @@ TEST_F(AuthEndpointsTest, TokenSessionVerifiesThePastedTokenWhenEnabled) {
   EXPECT_EQ(bad->status, 401);
 }
 
-TEST_F(AuthEndpointsTest, TokenSessionIsAbsentUnlessEnabled) {
+TEST_F(GatewayAuthEndpointsTest, TokenSessionIsAbsentUnlessEnabled) {
   Start({});
   auto r = client_->Post("/api/v1/auth/token-session", R"({"token":"x"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
 }
 
-TEST_F(AuthEndpointsTest, JwksComesFromAccounts) {
+TEST_F(GatewayAuthEndpointsTest, JwksComesFromAccounts) {
   Start({});
   auto r = client_->Get("/.well-known/jwks.json");
   ASSERT_TRUE(r);
@@ -253,7 +254,7 @@ TEST_F(AuthEndpointsTest, JwksComesFromAccounts) {
   EXPECT_EQ(r->body, R"({"keys":[{"kty":"RSA","kid":"k1"}]})");
 }
 
-TEST(CookieValueTest, FindsTheNamedCookieAmongOthers) {
+TEST(GatewayCookieValueTest, FindsTheNamedCookieAmongOthers) {
   EXPECT_EQ(CookieValue("a=1; fg_refresh=xyz; b=2", "fg_refresh"), "xyz");
   EXPECT_EQ(CookieValue("fg_refreshx=1", "fg_refresh"), "");
   EXPECT_EQ(CookieValue("", "fg_refresh"), "");

@@ -56,7 +56,7 @@ std::string LastId(const std::string& text) {
   return text.substr(at, text.find('\n', at) - at);
 }
 
-class EventsTest : public ::testing::Test {
+class GatewayEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auth::VerifierOptions vo;
@@ -106,7 +106,7 @@ class EventsTest : public ::testing::Test {
   std::string token_;
 };
 
-TEST(EventIdTest, RoundTripsCursorMapsWithReservedCharacters) {
+TEST(GatewayEventIdTest, RoundTripsCursorMapsWithReservedCharacters) {
   std::map<std::string, std::string> m = {{"org:500109001002", "01J=a,b"},
                                           {"person:user:w 1", "x%y"}};
   const std::string id = FormatEventId(m);
@@ -116,7 +116,7 @@ TEST(EventIdTest, RoundTripsCursorMapsWithReservedCharacters) {
   EXPECT_TRUE(ParseEventId("")->empty());
 }
 
-TEST(EventIdTest, MalformedIdsNameLastEventId) {
+TEST(GatewayEventIdTest, MalformedIdsNameLastEventId) {
   for (const char* bad : {"nocursor", "=x", "a=", "a=%zz", "a=b,,c=d"}) {
     auto r = ParseEventId(bad);
     ASSERT_FALSE(r.ok()) << bad;
@@ -124,7 +124,7 @@ TEST(EventIdTest, MalformedIdsNameLastEventId) {
   }
 }
 
-TEST_F(EventsTest, ReplayCaughtUpThenLiveNotificationsWithCursorIdsAndTheTokenForwarded) {
+TEST_F(GatewayEventsTest, ReplayCaughtUpThenLiveNotificationsWithCursorIdsAndTheTokenForwarded) {
   StartGateway();
   notify_.Push(kOrg, "first");
   int fd = Open();
@@ -144,7 +144,7 @@ TEST_F(EventsTest, ReplayCaughtUpThenLiveNotificationsWithCursorIdsAndTheTokenFo
   ::close(fd);
 }
 
-TEST_F(EventsTest, LastEventIdResumesAfterWhatWasSeen) {
+TEST_F(GatewayEventsTest, LastEventIdResumesAfterWhatWasSeen) {
   StartGateway();
   notify_.Push(kOrg, "one");
   notify_.Push(kOrg, "two");
@@ -166,7 +166,7 @@ TEST_F(EventsTest, LastEventIdResumesAfterWhatWasSeen) {
   ::close(again);
 }
 
-TEST_F(EventsTest, MissingTokenAndMalformedLastEventIdAreRefusedBeforeNotify) {
+TEST_F(GatewayEventsTest, MissingTokenAndMalformedLastEventIdAreRefusedBeforeNotify) {
   StartGateway();
   int fd = Connect(server_->port());
   SendAll(fd, "GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -183,7 +183,7 @@ TEST_F(EventsTest, MissingTokenAndMalformedLastEventIdAreRefusedBeforeNotify) {
   EXPECT_TRUE(notify_.requests().empty());
 }
 
-TEST_F(EventsTest, NotifyRefusingTheSubscriptionIsAnHttpError) {
+TEST_F(GatewayEventsTest, NotifyRefusingTheSubscriptionIsAnHttpError) {
   StartGateway();
   notify_.FailWith(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many streams"));
   int fd = Open();
@@ -194,7 +194,7 @@ TEST_F(EventsTest, NotifyRefusingTheSubscriptionIsAnHttpError) {
   ::close(fd);
 }
 
-TEST_F(EventsTest, TheClientLeavingCancelsTheSubscription) {
+TEST_F(GatewayEventsTest, TheClientLeavingCancelsTheSubscription) {
   StartGateway();
   int fd = Open();
   std::string got;
@@ -206,7 +206,7 @@ TEST_F(EventsTest, TheClientLeavingCancelsTheSubscription) {
   EXPECT_TRUE(Eventually([&] { return server_->open_streams() == 0; }));
 }
 
-TEST_F(EventsTest, NotifyEndingTheStreamClosesTheConnection) {
+TEST_F(GatewayEventsTest, NotifyEndingTheStreamClosesTheConnection) {
   StartGateway();
   int fd = Open();
   std::string got;
@@ -218,7 +218,7 @@ TEST_F(EventsTest, NotifyEndingTheStreamClosesTheConnection) {
   ::close(fd);
 }
 
-TEST_F(EventsTest, AnIdleStreamGetsHeartbeatComments) {
+TEST_F(GatewayEventsTest, AnIdleStreamGetsHeartbeatComments) {
   EventsOptions eo;
   eo.heartbeat = absl::Milliseconds(50);
   StartGateway(eo);
@@ -231,7 +231,7 @@ TEST_F(EventsTest, AnIdleStreamGetsHeartbeatComments) {
 
 // Tens of thousands of idle SSE clients must not cost a thread each: 2,000 open streams leave
 // the process's threads as they were with a few open (the fake notify is callback-based too).
-TEST_F(EventsTest, TwoThousandIdleStreamsHoldNoThreadEach) {
+TEST_F(GatewayEventsTest, TwoThousandIdleStreamsHoldNoThreadEach) {
   StartGateway();
   std::vector<int> warm;
   for (int i = 0; i < 20; ++i) {

@@ -37,7 +37,7 @@ class EchoHandler : public Handler {
   std::string tag_;
 };
 
-class HttpServerTest : public ::testing::Test {
+class GatewayHttpServerTest : public ::testing::Test {
  protected:
   void StartServer(HttpServerOptions o = {}) {
     o.address = "127.0.0.1";
@@ -67,7 +67,7 @@ void ExpectSecurityHeaders(const httplib::Result& r) {
   EXPECT_EQ(r->get_header_value("X-Request-Id").size(), 32u);
 }
 
-TEST_F(HttpServerTest, EveryResponseCarriesSecurityHeadersAndARequestId) {
+TEST_F(GatewayHttpServerTest, EveryResponseCarriesSecurityHeadersAndARequestId) {
   StartServer();
   auto ok = client_->Get("/index.html");
   ASSERT_TRUE(ok);
@@ -80,12 +80,12 @@ TEST_F(HttpServerTest, EveryResponseCarriesSecurityHeadersAndARequestId) {
   ExpectSecurityHeaders(refused);
 }
 
-TEST_F(HttpServerTest, TileOriginJoinsImgSrcOfThePolicy) {
+TEST_F(GatewayHttpServerTest, TileOriginJoinsImgSrcOfThePolicy) {
   EXPECT_THAT(ContentSecurityPolicy({"https://tiles.example.org"}),
               HasSubstr("img-src 'self' data: blob: https://tiles.example.org;"));
 }
 
-TEST_F(HttpServerTest, AValidRequestIdIsEchoedAnInvalidOneReplaced) {
+TEST_F(GatewayHttpServerTest, AValidRequestIdIsEchoedAnInvalidOneReplaced) {
   StartServer();
   auto given = client_->Get("/a", {{"X-Request-Id", "abc-123_x.y"}});
   ASSERT_TRUE(given);
@@ -95,7 +95,7 @@ TEST_F(HttpServerTest, AValidRequestIdIsEchoedAnInvalidOneReplaced) {
   EXPECT_EQ(bad->get_header_value("X-Request-Id").size(), 32u);
 }
 
-TEST_F(HttpServerTest, TokenInTheUrlIsRefusedBeforeAnyHandler) {
+TEST_F(GatewayHttpServerTest, TokenInTheUrlIsRefusedBeforeAnyHandler) {
   StartServer();
   auto r = client_->Get("/api/v1/x?a=1&access_token=eyJhbGciOi");
   ASSERT_TRUE(r);
@@ -105,7 +105,7 @@ TEST_F(HttpServerTest, TokenInTheUrlIsRefusedBeforeAnyHandler) {
   EXPECT_EQ(api_.calls.load(), 0);
 }
 
-TEST_F(HttpServerTest, LongestPrefixRouteWinsAndPathsArePercentDecoded) {
+TEST_F(GatewayHttpServerTest, LongestPrefixRouteWinsAndPathsArePercentDecoded) {
   StartServer();
   auto api = client_->Post("/api/v1/some%20thing", "x", "text/plain");
   ASSERT_TRUE(api);
@@ -116,7 +116,7 @@ TEST_F(HttpServerTest, LongestPrefixRouteWinsAndPathsArePercentDecoded) {
   EXPECT_EQ(api_.last_client_address, "127.0.0.1");
 }
 
-TEST_F(HttpServerTest, PreflightIsAnsweredForConfiguredOriginsOnly) {
+TEST_F(GatewayHttpServerTest, PreflightIsAnsweredForConfiguredOriginsOnly) {
   HttpServerOptions o;
   o.allowed_origins = {"https://ops.example.org"};
   StartServer(o);
@@ -135,7 +135,7 @@ TEST_F(HttpServerTest, PreflightIsAnsweredForConfiguredOriginsOnly) {
   EXPECT_EQ(api_.calls.load(), 0);
 }
 
-TEST_F(HttpServerTest, CorsHeadersOnlyForConfiguredOriginsAndForeignPostsRefused) {
+TEST_F(GatewayHttpServerTest, CorsHeadersOnlyForConfiguredOriginsAndForeignPostsRefused) {
   HttpServerOptions o;
   o.allowed_origins = {"https://ops.example.org"};
   StartServer(o);
@@ -161,7 +161,7 @@ TEST_F(HttpServerTest, CorsHeadersOnlyForConfiguredOriginsAndForeignPostsRefused
   EXPECT_EQ(api_.calls.load(), before + 1);
 }
 
-TEST_F(HttpServerTest, BodyOverTheRouteLimitIs413AndABiggerRouteTakesIt) {
+TEST_F(GatewayHttpServerTest, BodyOverTheRouteLimitIs413AndABiggerRouteTakesIt) {
   HttpServerOptions o;
   o.body_limit = 1024;
   StartServer(o);
@@ -173,7 +173,7 @@ TEST_F(HttpServerTest, BodyOverTheRouteLimitIs413AndABiggerRouteTakesIt) {
   EXPECT_EQ(fits->status, 200);
 }
 
-TEST_F(HttpServerTest, HeadersOverTheLimitAre431) {
+TEST_F(GatewayHttpServerTest, HeadersOverTheLimitAre431) {
   StartServer();
   int fd = Connect(server_->port());
   ASSERT_GE(fd, 0);
@@ -185,7 +185,7 @@ TEST_F(HttpServerTest, HeadersOverTheLimitAre431) {
   ::close(fd);
 }
 
-TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+TEST_F(GatewayHttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();
   int fd = Connect(server_->port());
   ASSERT_GE(fd, 0);
@@ -196,7 +196,7 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   ::close(fd);
 }
 
-TEST_F(HttpServerTest, ASilentConnectionIsClosedAfterTheReadTimeout) {
+TEST_F(GatewayHttpServerTest, ASilentConnectionIsClosedAfterTheReadTimeout) {
   HttpServerOptions o;
   o.read_timeout = absl::Milliseconds(200);
   StartServer(o);
@@ -220,7 +220,7 @@ class BlockingHandler : public Handler {
   absl::Notification release;
 };
 
-TEST_F(HttpServerTest, AFullWorkerQueueAnswers503) {
+TEST_F(GatewayHttpServerTest, AFullWorkerQueueAnswers503) {
   HttpServerOptions o;
   o.address = "127.0.0.1";
   o.port = 0;
@@ -273,7 +273,7 @@ class StreamHandler : public Handler {
   std::shared_ptr<TestStream> stream = std::make_shared<TestStream>();
 };
 
-TEST_F(HttpServerTest, StreamedResponseWritesChunksHeartbeatsAndEndsWhenTheClientGoes) {
+TEST_F(GatewayHttpServerTest, StreamedResponseWritesChunksHeartbeatsAndEndsWhenTheClientGoes) {
   HttpServerOptions o;
   o.address = "127.0.0.1";
   o.port = 0;
@@ -301,7 +301,7 @@ TEST_F(HttpServerTest, StreamedResponseWritesChunksHeartbeatsAndEndsWhenTheClien
   EXPECT_TRUE(Eventually([&] { return server.open_streams() == 0; }));
 }
 
-TEST_F(HttpServerTest, AFinishedStreamClosesTheConnection) {
+TEST_F(GatewayHttpServerTest, AFinishedStreamClosesTheConnection) {
   HttpServerOptions o;
   o.address = "127.0.0.1";
   o.port = 0;
@@ -323,7 +323,7 @@ TEST_F(HttpServerTest, AFinishedStreamClosesTheConnection) {
   ::close(fd);
 }
 
-TEST_F(HttpServerTest, MetricsCountRequestsByRouteAndCode) {
+TEST_F(GatewayHttpServerTest, MetricsCountRequestsByRouteAndCode) {
   StartServer();
   ASSERT_TRUE(client_->Get("/x"));
   ASSERT_TRUE(client_->Get("/api/y?access_token=1"));
@@ -362,7 +362,7 @@ std::string AddressSeen(const std::vector<std::string>& trusted, const std::stri
   return r ? r->body : "(no answer)";
 }
 
-TEST(ClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
+TEST(GatewayClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
   EXPECT_EQ(AddressSeen({}, "203.0.113.9"), "127.0.0.1");
   EXPECT_EQ(AddressSeen({"10.0.0.0/8"}, "203.0.113.9"), "127.0.0.1");
   EXPECT_EQ(AddressSeen({"127.0.0.0/8"}, "198.51.100.1, 203.0.113.9"), "203.0.113.9");
@@ -370,7 +370,7 @@ TEST(ClientAddressTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
   EXPECT_EQ(AddressSeen({"127.0.0.1"}, "not-an-address"), "127.0.0.1");
 }
 
-TEST(ClientAddressTest, AMalformedTrustedProxyIsRefusedAtStart) {
+TEST(GatewayClientAddressTest, AMalformedTrustedProxyIsRefusedAtStart) {
   HttpServerOptions o;
   o.address = "127.0.0.1";
   o.port = 0;

@@ -63,7 +63,7 @@ class FakeAudit : public audit::v1::AuditService::Service {
   std::string service_;
 };
 
-class JsonApiTest : public ::testing::Test {
+class GatewayJsonApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auth::VerifierOptions vo;
@@ -115,7 +115,7 @@ class JsonApiTest : public ::testing::Test {
   std::string token_;
 };
 
-TEST_F(JsonApiTest, JsonInJsonOutWithTheCallersTokenForwarded) {
+TEST_F(GatewayJsonApiTest, JsonInJsonOutWithTheCallersTokenForwarded) {
   auto r = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", R"({"hazardId":"hzd_1"})",
                 token_);
   ASSERT_TRUE(r);
@@ -131,7 +131,7 @@ TEST_F(JsonApiTest, JsonInJsonOutWithTheCallersTokenForwarded) {
   EXPECT_EQ(hazards_.seen_request_id, r->get_header_value("X-Request-Id"));
 }
 
-TEST_F(JsonApiTest, ProtoFieldNamesAreAcceptedToo) {
+TEST_F(GatewayJsonApiTest, ProtoFieldNamesAreAcceptedToo) {
   auto r = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", R"({"hazard_id":"hzd_2"})",
                 token_);
   ASSERT_TRUE(r);
@@ -140,7 +140,7 @@ TEST_F(JsonApiTest, ProtoFieldNamesAreAcceptedToo) {
   EXPECT_EQ(hazards_.seen_id, "hzd_2");
 }
 
-TEST_F(JsonApiTest, ServiceErrorsMapToHttpStatusAndACodeBody) {
+TEST_F(GatewayJsonApiTest, ServiceErrorsMapToHttpStatusAndACodeBody) {
   struct Case {
     std::string id;
     int status;
@@ -158,7 +158,7 @@ TEST_F(JsonApiTest, ServiceErrorsMapToHttpStatusAndACodeBody) {
   }
 }
 
-TEST_F(JsonApiTest, UnknownAndInternalMethodsAre404) {
+TEST_F(GatewayJsonApiTest, UnknownAndInternalMethodsAre404) {
   for (const char* path :
        {"/api/v1/firegrid.hazards.v1.HazardService/NoSuch", "/api/v1/firegrid.nothing.v1.X/Y",
         "/api/v1/firegrid.hazards.v1.HazardService/NoteDeviceAlarmCleared",
@@ -175,7 +175,7 @@ TEST_F(JsonApiTest, UnknownAndInternalMethodsAre404) {
   EXPECT_EQ(hazards_.calls, 0);
 }
 
-TEST_F(JsonApiTest, MissingOrBadTokensAre401AndNeverReachTheService) {
+TEST_F(GatewayJsonApiTest, MissingOrBadTokensAre401AndNeverReachTheService) {
   auto none = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", "{}", "");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 401);
@@ -188,7 +188,7 @@ TEST_F(JsonApiTest, MissingOrBadTokensAre401AndNeverReachTheService) {
   EXPECT_EQ(hazards_.calls, 0);
 }
 
-TEST_F(JsonApiTest, AnAddressThatKeepsFailingIsThrottledEvenWithAGoodToken) {
+TEST_F(GatewayJsonApiTest, AnAddressThatKeepsFailingIsThrottledEvenWithAGoodToken) {
   for (int i = 0; i < 3; ++i) {
     auto r = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", "{}", "garbage");
     ASSERT_TRUE(r);
@@ -206,7 +206,7 @@ TEST_F(JsonApiTest, AnAddressThatKeepsFailingIsThrottledEvenWithAGoodToken) {
   EXPECT_EQ(later->status, 200);
 }
 
-TEST_F(JsonApiTest, MalformedJsonUnknownFieldsAndWrongContentTypeAreRefused) {
+TEST_F(GatewayJsonApiTest, MalformedJsonUnknownFieldsAndWrongContentTypeAreRefused) {
   auto bad = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", "{nope", token_);
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
@@ -228,7 +228,7 @@ TEST_F(JsonApiTest, MalformedJsonUnknownFieldsAndWrongContentTypeAreRefused) {
   EXPECT_EQ(hazards_.calls, 0);
 }
 
-TEST_F(JsonApiTest, AuditGoesToTheServiceNamedInTheQuery) {
+TEST_F(GatewayJsonApiTest, AuditGoesToTheServiceNamedInTheQuery) {
   auto r = Post("/api/v1/firegrid.audit.v1.AuditService/ListAuditRecords?service=hazards",
                 R"({"objectId":"hzd_1"})", token_);
   ASSERT_TRUE(r);
@@ -241,7 +241,7 @@ TEST_F(JsonApiTest, AuditGoesToTheServiceNamedInTheQuery) {
   EXPECT_THAT(missing->body, HasSubstr("service"));
 }
 
-TEST_F(JsonApiTest, AnUnreachableServiceIs503) {
+TEST_F(GatewayJsonApiTest, AnUnreachableServiceIs503) {
   JsonApiHandler h(gate_.get(),
                    {{"firegrid.hazards.v1.HazardService",
                      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials())}},
@@ -255,7 +255,7 @@ TEST_F(JsonApiTest, AnUnreachableServiceIs503) {
   EXPECT_THAT(r.status, ::testing::AnyOf(503, 504));
 }
 
-TEST(ExposedMethodsTest, OnlyUnaryUserFacingMethodsAreExposed) {
+TEST(GatewayExposedMethodsTest, OnlyUnaryUserFacingMethodsAreExposed) {
   int exposed = 0;
   for (const auto* s : ApiServices()) {
     ASSERT_NE(s, nullptr);

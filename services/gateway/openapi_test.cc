@@ -12,7 +12,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-TEST(OpenApiTest, TheCommittedFileIsWhatTheDescriptorsGenerate) {
+TEST(GatewayOpenApiTest, TheCommittedFileIsWhatTheDescriptorsGenerate) {
   std::ifstream in(FIREGRID_GATEWAY_OPENAPI);
   ASSERT_TRUE(in) << FIREGRID_GATEWAY_OPENAPI;
   std::stringstream ss;
@@ -23,7 +23,7 @@ TEST(OpenApiTest, TheCommittedFileIsWhatTheDescriptorsGenerate) {
          "services/gateway/openapi.yaml";
 }
 
-TEST(OpenApiTest, ListsExposedMethodsAndTheirMessagesButNoInternalOnes) {
+TEST(GatewayOpenApiTest, ListsExposedMethodsAndTheirMessagesButNoInternalOnes) {
   const std::string doc = OpenApiYaml();
   EXPECT_THAT(doc, HasSubstr("  /api/v1/firegrid.hazards.v1.HazardService/VerifyHazard:\n"));
   EXPECT_THAT(doc, HasSubstr("    firegrid.hazards.v1.Hazard:\n"));

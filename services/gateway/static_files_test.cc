@@ -16,7 +16,7 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-class StaticFilesTest : public ::testing::Test {
+class GatewayStaticFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/fg-static-XXXXXX";
@@ -48,7 +48,7 @@ class StaticFilesTest : public ::testing::Test {
   std::string base_, root_;
 };
 
-TEST_F(StaticFilesTest, ServesFilesWithTheirTypesAndCaching) {
+TEST_F(GatewayStaticFilesTest, ServesFilesWithTheirTypesAndCaching) {
   HttpResponse index = Get("/");
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.body, "<html>console</html>");
@@ -63,7 +63,7 @@ TEST_F(StaticFilesTest, ServesFilesWithTheirTypesAndCaching) {
   EXPECT_EQ(Header(svg, "Cache-Control"), "public, max-age=3600");
 }
 
-TEST_F(StaticFilesTest, UnknownRoutesGetIndexUnknownFilesAre404) {
+TEST_F(GatewayStaticFilesTest, UnknownRoutesGetIndexUnknownFilesAre404) {
   HttpResponse route = Get("/hazards/hzd_1");
   EXPECT_EQ(route.status, 200);
   EXPECT_EQ(route.body, "<html>console</html>");
@@ -72,7 +72,7 @@ TEST_F(StaticFilesTest, UnknownRoutesGetIndexUnknownFilesAre404) {
   EXPECT_EQ(Get("/api/v1/unknown").status, 404);
 }
 
-TEST_F(StaticFilesTest, TraversalAndSymlinksOutOfTheRootAreRefused) {
+TEST_F(GatewayStaticFilesTest, TraversalAndSymlinksOutOfTheRootAreRefused) {
   for (const char* p : {"/../secret.txt", "/assets/../../secret.txt", "/./index.html",
                         "/assets\\..\\..\\secret.txt"}) {
     HttpResponse r = Get(p);
@@ -84,7 +84,7 @@ TEST_F(StaticFilesTest, TraversalAndSymlinksOutOfTheRootAreRefused) {
   EXPECT_EQ(leak.body.find("secret"), std::string::npos);
 }
 
-TEST_F(StaticFilesTest, OnlyGet) {
+TEST_F(GatewayStaticFilesTest, OnlyGet) {
   StaticFilesHandler h(root_);
   HttpRequest r;
   r.method = "POST";
@@ -92,7 +92,7 @@ TEST_F(StaticFilesTest, OnlyGet) {
   EXPECT_EQ(h.Handle(r).status, 405);
 }
 
-TEST_F(StaticFilesTest, AMissingDirectorySaysHowToBuildTheConsole) {
+TEST_F(GatewayStaticFilesTest, AMissingDirectorySaysHowToBuildTheConsole) {
   StaticFilesHandler h(base_ + "/nope");
   HttpRequest r;
   r.method = "GET";
