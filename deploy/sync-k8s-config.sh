@@ -34,6 +34,7 @@ declare -A FILES=(
   [notify]="plan_tasks.textproto"
   [credit]="credit_rules.textproto"
   [monitoring]="monitoring_rules.textproto"
+  [gateway]="gateway.textproto"
 )
 status=0
 for service in "${!FILES[@]}"; do

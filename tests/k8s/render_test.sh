@@ -52,6 +52,7 @@ SERVICES=(
   "notify 50053 9466 plan_tasks.textproto"
   "credit 50054 9467 credit_rules.textproto"
   "monitoring 50055 9468 monitoring_rules.textproto"
+  "gateway 50057 9470 gateway.textproto"
 )
 
 # doc KIND NAME FILE — the rendered document of that kind whose metadata.name is NAME, or whose
