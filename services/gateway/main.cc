@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
   auto store = NewBlobStore(config->evidence());
   if (!store.ok()) return Fail("invalid evidence configuration", store.status());
   std::unique_ptr<Handler> evidence =
-      NewEvidenceHandler(config->evidence(), store->get(), by_name["hazards"]);
+      NewEvidenceHandler(config->evidence(), store->get(), by_name["hazards"],
+                         [&gate](const HttpRequest& r) { return gate.Check(r); });
   const size_t evidence_limit = static_cast<size_t>(EvidenceMaxBytes(config->evidence()));
   http.AddRoute("evidence", "/api/v1/evidence", evidence.get(), evidence_limit);
   http.AddRoute("evidence", "/api/v1/hazards/", evidence.get());
