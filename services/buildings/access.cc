@@ -67,6 +67,26 @@ void RedactForCaller(const auth::Principal& p, v1::Building* b) {
   for (auto& party : *b->mutable_parties()) subjects::MaskParty(&party);
 }
 
+absl::Status CanFindNearby(const auth::Principal& p, v1::NearbyKind kind) {
+  if (kind == v1::NEARBY_KIND_BUILDING) {
+    if (auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                          Role::kDepartmentOfficer, Role::kInternalService, Role::kBuildingManager,
+                          Role::kPublicChannel})) {
+      return absl::OkStatus();
+    }
+    return Denied(p, "search buildings nearby");
+  }
+  if (auth::HasRole(p, {Role::kServiceAgency, Role::kPublicChannel})) {
+    return Denied(p, "search hydrants and stations");
+  }
+  return absl::OkStatus();
+}
+
+bool ShowsInNearby(const auth::Principal& p, const v1::Building& b) {
+  if (p.role == Role::kPublicChannel) return auth::CoversTierPath(p, b.tier_path());
+  return CanRead(p, b).ok();
+}
+
 std::string PageToken(const std::string& cursor) { return cursor; }
 
 }  // namespace firegrid::buildings

@@ -46,4 +46,13 @@ void RedactForCaller(const auth::Principal& p, firegrid::buildings::v1::Building
 absl::Status CanManageArea(const auth::Principal& p, absl::string_view tier_path,
                            absl::string_view what);
 
+// Search nearby (FindNearby) for `kind`: hydrants and micro stations every role but
+// service_agency and public_channel; buildings those who may read buildings (each result
+// then passes ShowsInNearby) and public_channel.
+absl::Status CanFindNearby(const auth::Principal& p, firegrid::buildings::v1::NearbyKind kind);
+
+// A building found nearby is shown to this caller: a public channel's when it lies in the
+// channel's district (its tier path), anyone else's when CanRead.
+bool ShowsInNearby(const auth::Principal& p, const firegrid::buildings::v1::Building& b);
+
 }  // namespace firegrid::buildings

@@ -115,6 +115,55 @@ TEST_F(GrpcServiceTest, AuthenticatedCallsReachTheRegistry) {
   EXPECT_EQ(s.error_message(), "org_unit.name: is required");
 }
 
+// A public channel's token (subject channel:<name>, its district) reaches FindNearby of
+// buildings, and is refused hydrants and GetBuilding.
+TEST_F(GrpcServiceTest, APublicChannelTokenFindsBuildingsNearbyButReadsNoBuilding) {
+  MemoryStore store;
+  Start(&store);
+  v1::Building b;
+  b.set_building_id("bld_1");
+  b.set_name("嘉陵苑 1 栋");
+  b.set_address("天生路 1 号");
+  b.set_tier_path("500109001001");
+  b.set_version(1);
+  b.mutable_location()->set_latitude(29.82);
+  b.mutable_location()->set_longitude(106.43);
+  ASSERT_TRUE(store.CreateBuildings({b}, {}, {}).ok());
+  auth::Principal channel{
+      .subject = "channel:wechat", .role = auth::Role::kPublicChannel, .tier_path = "500109"};
+  const std::string token = *signer_->Sign(channel, clock_.Now(), absl::Hours(1));
+  v1::FindNearbyRequest req;
+  req.mutable_location()->set_latitude(29.8201);
+  req.mutable_location()->set_longitude(106.43);
+  req.set_kind(v1::NEARBY_KIND_BUILDING);
+  v1::FindNearbyResponse resp;
+  {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, token);
+    grpc::Status s = stub_->FindNearby(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(resp.results_size(), 1);
+    EXPECT_EQ(resp.results(0).building().building_id(), "bld_1");
+    EXPECT_NEAR(resp.results(0).distance_m(), 11.1, 0.5);
+  }
+  {
+    req.set_kind(v1::NEARBY_KIND_HYDRANT);
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, token);
+    EXPECT_EQ(stub_->FindNearby(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    v1::GetBuildingRequest get;
+    get.set_building_id("bld_1");
+    v1::Building got;
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, token);
+    EXPECT_EQ(stub_->GetBuilding(&ctx, get, &got).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+}
+
 TEST_F(GrpcServiceTest, APrincipalOverItsRateLimitIsResourceExhausted) {
   MemoryStore store;
   auth::RateLimiter limiter(/*rate_per_second=*/1, /*burst=*/2, &clock_);

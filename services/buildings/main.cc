@@ -40,6 +40,14 @@ int main(int argc, char** argv) {
   }
   server::Runtime& rt = **runtime;
   buildings::RedisStore store(&rt.redis(), key_prefix);
+  // Buildings stored before their GEO index existed are indexed once (idempotent; see
+  // redis_store.h). Without it FindNearby would not find them: refuse to start instead.
+  if (auto indexed = store.IndexBuildingLocations(); !indexed.ok()) {
+    log::Error("indexing building locations failed", {{"error", indexed.status().ToString()}});
+    return 2;
+  } else if (*indexed > 0) {
+    log::Info("indexed building locations", {{"buildings", *indexed}});
+  }
   RandomIdGenerator ids;
   buildings::Registry registry(&store, *rules, RealClock::Get(), &ids);
   buildings::BuildingGrpcService service(&registry, &rt.authenticator());

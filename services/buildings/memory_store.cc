@@ -166,6 +166,10 @@ absl::StatusOr<std::vector<Store::Near>> MemoryStore::FindNearby(v1::NearbyKind 
   };
   if (kind == v1::NEARBY_KIND_HYDRANT) {
     for (const auto& [id, h] : hydrants_) consider(id, h.location());
+  } else if (kind == v1::NEARBY_KIND_BUILDING) {
+    for (const auto& [id, b] : buildings_) {
+      if (b.has_location()) consider(id, b.location());
+    }
   } else {
     for (const auto& [id, s] : stations_) consider(id, s.location());
   }

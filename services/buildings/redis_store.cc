@@ -36,6 +36,43 @@ std::string Num(double v) { return absl::StrFormat("%.17g", v); }
 RedisStore::RedisStore(redis::Pool* pool, std::string prefix)
     : pool_(pool), prefix_(std::move(prefix)) {}
 
+void RedisStore::AddBuildingGeo(const v1::Building& b, redis::AtomicWrite* w) const {
+  const std::string key = prefix_ + ":geo:b";
+  if (b.has_location()) {
+    w->commands.push_back({"GEOADD", key, Num(b.location().longitude()),
+                           Num(b.location().latitude()), b.building_id()});
+  } else {
+    w->commands.push_back({"ZREM", key, b.building_id()});
+  }
+}
+
+absl::StatusOr<int> RedisStore::IndexBuildingLocations() {
+  const std::string done_key = prefix_ + ":geo:b:built";
+  FG_ASSIGN_OR_RETURN(redis::Reply done, pool_->Command({"EXISTS", done_key}));
+  if (done.integer == 1) return 0;
+  int indexed = 0;
+  std::string cursor;
+  do {
+    FG_ASSIGN_OR_RETURN(BuildingPage page, ScanBuildings("", cursor, 200));
+    for (const v1::Building& b : page.buildings) {
+      // Only as the building is now: a write since the scan has indexed its own location (and
+      // the stale one must not overwrite it).
+      AtomicWrite w;
+      w.preconditions.push_back(Pre{Pre::Kind::kEquals, Key("b", b.building_id()), "version",
+                                    absl::StrCat(b.version()), absl::StatusCode::kAborted,
+                                    "building changed since the scan"});
+      AddBuildingGeo(b, &w);
+      absl::Status s = redis::Execute(*pool_, w);
+      if (s.code() == absl::StatusCode::kAborted) continue;
+      FG_RETURN_IF_ERROR(s);
+      ++indexed;
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  FG_RETURN_IF_ERROR(pool_->Command({"SET", done_key, "1"}).status());
+  return indexed;
+}
+
 absl::Status RedisStore::PutOrgUnit(const v1::OrgUnit& unit) {
   const std::string key = Key("ou", unit.code());
   const std::string index = prefix_ + ":idx:ou";
@@ -108,6 +145,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
     w.commands.push_back(
         {"HSET", key, "data", b.SerializeAsString(), "version", absl::StrCat(b.version())});
     w.commands.push_back({"ZADD", prefix_ + ":idx:b", "0", BuildingCursor(b)});
+    AddBuildingGeo(b, &w);
     if (i < request_ids.size() && !request_ids[i].empty()) {
       const std::string rkey = Key("req", request_ids[i]);
       w.preconditions.push_back(Pre{Pre::Kind::kAbsent, rkey, "", "",
@@ -138,6 +176,7 @@ absl::Status RedisStore::UpdateBuilding(const v1::Building& previous, const v1::
     w.commands.push_back({"ZREM", prefix_ + ":idx:b", BuildingCursor(previous)});
     w.commands.push_back({"ZADD", prefix_ + ":idx:b", "0", BuildingCursor(next)});
   }
+  AddBuildingGeo(next, &w);
   if (record != nullptr) {
     w.commands.push_back({"RPUSH", Key("hist", next.building_id()), record->SerializeAsString()});
   }
@@ -205,7 +244,9 @@ absl::StatusOr<v1::MicroStation> RedisStore::GetStation(const std::string& id) {
 absl::StatusOr<std::vector<Store::Near>> RedisStore::FindNearby(v1::NearbyKind kind,
                                                                 double latitude, double longitude,
                                                                 double radius_m, int limit) {
-  const std::string key = prefix_ + (kind == v1::NEARBY_KIND_HYDRANT ? ":geo:hyd" : ":geo:mfs");
+  const std::string key = prefix_ + (kind == v1::NEARBY_KIND_HYDRANT    ? ":geo:hyd"
+                                     : kind == v1::NEARBY_KIND_BUILDING ? ":geo:b"
+                                                                        : ":geo:mfs");
   FG_ASSIGN_OR_RETURN(
       redis::Reply r,
       pool_->Command({"GEOSEARCH", key, "FROMLONLAT", Num(longitude), Num(latitude), "BYRADIUS",

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
 #include "services/buildings/store.h"
 
@@ -14,7 +15,9 @@ namespace firegrid::buildings {
 //   <p>:hist:<id>     list of ResponsibilityRecord bytes, oldest first
 //   <p>:ou:<code>     OrgUnit bytes;   <p>:idx:ou  sorted set of "<tier path>|<code>"
 //   <p>:hyd:<id>, <p>:mfs:<id>        Hydrant / MicroStation bytes
-//   <p>:geo:hyd, <p>:geo:mfs          GEO sets for nearby search
+//   <p>:geo:hyd, <p>:geo:mfs, <p>:geo:b   GEO sets for nearby search (hydrants, stations,
+//                     buildings: written with every create and update of a building)
+//   <p>:geo:b:built   set once every building stored before <p>:geo:b existed was indexed
 //   <p>:outbox        the outbox stream (see libs/events/outbox.h)
 // Every write is one redis::AtomicWrite: state, indexes and outbox entries together.
 class RedisStore final : public Store {
@@ -46,9 +49,19 @@ class RedisStore final : public Store {
                                                double longitude, double radius_m,
                                                int limit) override;
 
+  // Builds the buildings' GEO set for buildings stored before it existed, once: when
+  // <p>:geo:b:built is absent it indexes every building as stored (a building written since the
+  // scan read it is skipped: that write indexed it), then sets <p>:geo:b:built. Idempotent, safe
+  // while other replicas write, and resumable (a run cut short runs again at the next start).
+  // Returns how many buildings it indexed (0 when the set was already built). The service
+  // calls it at start-up; deleting <p>:geo:b:built rebuilds it at the next start.
+  absl::StatusOr<int> IndexBuildingLocations();
+
   std::string outbox_key() const { return prefix_ + ":outbox"; }
 
  private:
+  // GEOADD of the building's location (ZREM when it has none) into <p>:geo:b.
+  void AddBuildingGeo(const v1::Building& b, redis::AtomicWrite* w) const;
   std::string Key(const std::string& kind, const std::string& id) const {
     return prefix_ + ":" + kind + ":" + id;
   }

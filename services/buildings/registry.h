@@ -22,7 +22,9 @@ namespace firegrid::buildings {
 // path; community_worker reads and edits the buildings of its community (not filings);
 // department_officer reads under its tier path and records facility status; building_manager
 // reads and records facility status for the buildings that name it (by subject) in their
-// responsibility chain; internal_service reads everything; service_agency has no access here.
+// responsibility chain; internal_service reads everything; service_agency has no access here;
+// public_channel may not read buildings, only find its district's nearby (id, name, address,
+// tier path).
 class Registry {
  public:
   Registry(Store* store, Rules rules, Clock* clock, IdGenerator* ids);

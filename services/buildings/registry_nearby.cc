@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "firegrid/buildings/v1/events.pb.h"
@@ -86,10 +87,13 @@ absl::StatusOr<v1::MicroStation> Registry::RegisterMicroStation(
 
 absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
                                                             const v1::FindNearbyRequest& req) {
-  if (p.role == Role::kServiceAgency) return Denied(p, "search hydrants and stations");
-  if (req.kind() != v1::NEARBY_KIND_HYDRANT && req.kind() != v1::NEARBY_KIND_MICRO_STATION) {
-    return InvalidField("kind", "is required (hydrant or micro_station)");
+  const v1::NearbyKind kind = req.kind();
+  if (kind != v1::NEARBY_KIND_HYDRANT && kind != v1::NEARBY_KIND_MICRO_STATION &&
+      kind != v1::NEARBY_KIND_BUILDING) {
+    if (p.role == Role::kServiceAgency) return Denied(p, "search nearby");
+    return InvalidField("kind", "is required (hydrant, micro_station or building)");
   }
+  FG_RETURN_IF_ERROR(CanFindNearby(p, kind));
   if (!std::isfinite(req.radius_m()) || req.radius_m() < 0 || req.radius_m() > 20000) {
     return InvalidField("radius_m", "must be in (0, 20000]");
   }
@@ -97,6 +101,7 @@ absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
   const double radius = req.radius_m() == 0 ? 1000 : req.radius_m();
   const int limit = req.limit() == 0 ? 5 : req.limit();
   v1::GeoPoint origin;
+  std::string origin_building;
   if (req.has_location()) {
     FG_RETURN_IF_ERROR(ValidateLocation(req.location(), "location"));
     origin = req.location();
@@ -104,40 +109,66 @@ absl::StatusOr<v1::FindNearbyResponse> Registry::FindNearby(const P& p,
     FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
     FG_RETURN_IF_ERROR(CanRead(p, b));
     origin = b.location();
+    origin_building = b.building_id();
   } else {
     return InvalidField("origin", "give building_id or location");
   }
-  const bool filter = req.kind() == v1::NEARBY_KIND_HYDRANT && req.in_service_only();
+  const bool in_service_only = kind == v1::NEARBY_KIND_HYDRANT && req.in_service_only();
   // The store's GEO index only pre-selects: its positions and distances are approximate (a
   // geohash cell), so ask a little wider and for more, then rank by the exact great-circle
-  // distance between the origin and each item's recorded location.
+  // distance between the origin and each item's recorded location. Items the caller may not
+  // see (or hydrants out of service, when asked) are skipped: when they crowd the nearest
+  // candidates, ask again for more, up to kMaxCandidates.
   constexpr double kPreselectMarginM = 5;
-  FG_ASSIGN_OR_RETURN(auto near, store_->FindNearby(req.kind(), origin.latitude(),
-                                                    origin.longitude(), radius + kPreselectMarginM,
-                                                    std::min(limit * (filter ? 10 : 4) + 10, 500)));
+  constexpr int kMaxCandidates = 5000;
+  int want = std::min(limit * (in_service_only ? 10 : 4) + 10, 500);
+  std::set<std::string> seen;
   std::vector<v1::NearbyResult> found;
-  for (const auto& n : near) {
-    v1::NearbyResult r;
-    v1::GeoPoint at;
-    if (req.kind() == v1::NEARBY_KIND_HYDRANT) {
-      auto h = store_->GetHydrant(n.id);
-      if (h.status().code() == absl::StatusCode::kNotFound) continue;
-      FG_RETURN_IF_ERROR(h.status());
-      if (filter && h->status() != v1::HYDRANT_STATUS_IN_SERVICE) continue;
-      at = h->location();
-      *r.mutable_hydrant() = *std::move(h);
-    } else {
-      auto s = store_->GetStation(n.id);
-      if (s.status().code() == absl::StatusCode::kNotFound) continue;
-      FG_RETURN_IF_ERROR(s.status());
-      at = s->location();
-      *r.mutable_station() = *std::move(s);
+  for (;;) {
+    FG_ASSIGN_OR_RETURN(auto near, store_->FindNearby(kind, origin.latitude(), origin.longitude(),
+                                                      radius + kPreselectMarginM, want));
+    for (const auto& n : near) {
+      if (!seen.insert(n.id).second) continue;
+      v1::NearbyResult r;
+      v1::GeoPoint at;
+      if (kind == v1::NEARBY_KIND_HYDRANT) {
+        auto h = store_->GetHydrant(n.id);
+        if (h.status().code() == absl::StatusCode::kNotFound) continue;
+        FG_RETURN_IF_ERROR(h.status());
+        if (in_service_only && h->status() != v1::HYDRANT_STATUS_IN_SERVICE) continue;
+        at = h->location();
+        *r.mutable_hydrant() = *std::move(h);
+      } else if (kind == v1::NEARBY_KIND_MICRO_STATION) {
+        auto s = store_->GetStation(n.id);
+        if (s.status().code() == absl::StatusCode::kNotFound) continue;
+        FG_RETURN_IF_ERROR(s.status());
+        at = s->location();
+        *r.mutable_station() = *std::move(s);
+      } else {
+        if (n.id == origin_building) continue;
+        auto b = store_->GetBuilding(n.id);
+        if (b.status().code() == absl::StatusCode::kNotFound) continue;
+        FG_RETURN_IF_ERROR(b.status());
+        if (!b->has_location() || !ShowsInNearby(p, *b)) continue;
+        at = b->location();
+        v1::NearbyBuilding* shown = r.mutable_building();
+        shown->set_building_id(b->building_id());
+        shown->set_name(b->name());
+        shown->set_address(b->address());
+        shown->set_tier_path(b->tier_path());
+      }
+      const double d =
+          DistanceMetres(origin.latitude(), origin.longitude(), at.latitude(), at.longitude());
+      if (d > radius) continue;
+      r.set_distance_m(d);
+      found.push_back(std::move(r));
     }
-    const double d =
-        DistanceMetres(origin.latitude(), origin.longitude(), at.latitude(), at.longitude());
-    if (d > radius) continue;
-    r.set_distance_m(d);
-    found.push_back(std::move(r));
+    // Enough, or every candidate within the radius seen.
+    if (static_cast<int>(found.size()) >= limit || static_cast<int>(near.size()) < want ||
+        want >= kMaxCandidates) {
+      break;
+    }
+    want = std::min(want * 4, kMaxCandidates);
   }
   std::stable_sort(found.begin(), found.end(),
                    [](const auto& a, const auto& b) { return a.distance_m() < b.distance_m(); });

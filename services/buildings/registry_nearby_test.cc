@@ -122,6 +122,186 @@ TEST_F(NearbyTest, ARefusedMicroStationPublishesNothing) {
   EXPECT_TRUE(store_.outbox().empty());
 }
 
+// ----- Buildings nearby -----
+
+class NearbyBuildingsTest : public RegistryTest {
+ protected:
+  // A building `metres` north of the origin.
+  v1::Building At(const std::string& tier, double metres, const std::string& name,
+                  const std::string& manager_subject = "") {
+    v1::CreateBuildingRequest req;
+    *req.mutable_building() = Fields(tier);
+    const LatLon p = DestinationPoint(kLat, kLon, 0, metres);
+    req.mutable_building()->mutable_location()->set_latitude(p.latitude);
+    req.mutable_building()->mutable_location()->set_longitude(p.longitude);
+    req.mutable_building()->set_name(name);
+    auto b = registry_.CreateBuilding(admin_, req);
+    EXPECT_TRUE(b.ok()) << b.status();
+    if (!b.ok()) return v1::Building();
+    if (manager_subject.empty()) return *b;
+    v1::FileResponsibilityRequest file;
+    file.set_building_id(b->building_id());
+    file.set_expected_version(b->version());
+    *file.mutable_chain() = Chain(manager_subject);
+    auto filed = registry_.FileResponsibility(admin_, file);
+    EXPECT_TRUE(filed.ok()) << filed.status();
+    return filed.ok() ? *filed : *b;
+  }
+
+  static v1::FindNearbyRequest Near(double radius = 0, int limit = 0) {
+    v1::FindNearbyRequest req;
+    req.mutable_location()->set_latitude(kLat);
+    req.mutable_location()->set_longitude(kLon);
+    req.set_kind(v1::NEARBY_KIND_BUILDING);
+    req.set_radius_m(radius);
+    req.set_limit(limit);
+    return req;
+  }
+
+  static std::vector<std::string> Names(const v1::FindNearbyResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& x : r.results()) out.push_back(x.building().name());
+    return out;
+  }
+
+  static constexpr double kLat = 29.8123457;
+  static constexpr double kLon = 106.4312345;
+  const Principal channel_ = Make(Role::kPublicChannel, kDistrict, "channel:wechat");
+};
+
+TEST_F(NearbyBuildingsTest, NearestFirstWithinTheRadiusUpToTheLimit) {
+  At(kCommunityA, 300, "三百米");
+  At(kCommunityA, 40, "四十米");
+  At(kCommunityB, 120, "一百二十米");
+  At(kCommunityA, 1500, "一千五百米");
+  auto r = registry_.FindNearby(admin_, Near(1000, 0));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("四十米", "一百二十米", "三百米"));
+  EXPECT_NEAR(r->results(0).distance_m(), 40, 1.0);
+  EXPECT_NEAR(r->results(2).distance_m(), 300, 1.0);
+  r = registry_.FindNearby(admin_, Near(1000, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("四十米", "一百二十米"));
+  r = registry_.FindNearby(admin_, Near(50, 0));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("四十米"));
+  r = registry_.FindNearby(admin_, Near(2000, 0));
+  EXPECT_EQ(r->results_size(), 4);
+}
+
+TEST_F(NearbyBuildingsTest, FromABuildingTheBuildingItselfIsNotAmongTheResults) {
+  v1::Building origin = At(kCommunityA, 0, "原点");
+  At(kCommunityA, 80, "八十米");
+  v1::FindNearbyRequest req;
+  req.set_building_id(origin.building_id());
+  req.set_kind(v1::NEARBY_KIND_BUILDING);
+  auto r = registry_.FindNearby(street_, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("八十米"));
+  // A public channel may not read a building: it cannot search from one either.
+  EXPECT_EQ(registry_.FindNearby(channel_, req).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(NearbyBuildingsTest, APublicChannelSeesOnlyIdNameAddressAndTierPath) {
+  v1::UpdateBuildingRequest update;
+  const v1::Building b = At(kCommunityA, 30, "嘉陵苑 1 栋", "mgr-1");
+  update.mutable_building()->set_building_id(b.building_id());
+  *update.mutable_building()->add_parties() =
+      MakeParty(subjects::v1::PARTY_ROLE_OWNER, "张三", "", kPersonId);
+  update.mutable_update_mask()->add_paths("parties");
+  update.set_expected_version(b.version());
+  auto updated = registry_.UpdateBuilding(admin_, update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  auto r = registry_.FindNearby(channel_, Near());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->results_size(), 1);
+  v1::NearbyBuilding want;
+  want.set_building_id(b.building_id());
+  want.set_name("嘉陵苑 1 栋");
+  want.set_address("北碚区天生路 1 号");
+  want.set_tier_path(kCommunityA);
+  EXPECT_EQ(r->results(0).building().SerializeAsString(), want.SerializeAsString())
+      << r->results(0).DebugString();
+  EXPECT_EQ(r->results(0).item_case(), v1::NearbyResult::kBuilding);
+}
+
+TEST_F(NearbyBuildingsTest, APublicChannelFindsOnlyBuildingsOfItsDistrict) {
+  At(kCommunityA, 200, "本区");
+  const Principal other = Make(Role::kPublicChannel, "500110", "channel:web");
+  auto r = registry_.FindNearby(channel_, Near());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("本区"));
+  r = registry_.FindNearby(other, Near());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->results_size(), 0);
+}
+
+TEST_F(NearbyBuildingsTest, APublicChannelMayNotSearchHydrantsOrStations) {
+  for (v1::NearbyKind kind : {v1::NEARBY_KIND_HYDRANT, v1::NEARBY_KIND_MICRO_STATION}) {
+    v1::FindNearbyRequest req = Near();
+    req.set_kind(kind);
+    auto r = registry_.FindNearby(channel_, req);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << kind;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("public_channel"));
+    // Everyone else still may.
+    EXPECT_TRUE(registry_.FindNearby(worker_a_, req).ok()) << kind;
+  }
+}
+
+TEST_F(NearbyBuildingsTest, RolesThatMayNotReadBuildingsMayNotSearchThem) {
+  for (Role role : {Role::kServiceAgency, Role::kMicroStation, Role::kIotGateway}) {
+    auto r = registry_.FindNearby(Make(role, kDistrict, "someone"), Near());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << auth::RoleName(role);
+  }
+  for (Role role : {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kDepartmentOfficer,
+                    Role::kInternalService, Role::kBuildingManager}) {
+    EXPECT_TRUE(registry_.FindNearby(Make(role, kDistrict, "someone"), Near()).ok())
+        << auth::RoleName(role);
+  }
+}
+
+TEST_F(NearbyBuildingsTest, ResultsStayWithinTheCallersScope) {
+  At(kCommunityA, 100, "凤凰");
+  At(kCommunityB, 50, "天生");
+  At(kCommunityC, 20, "朝阳");
+  At(kCommunityC, 70, "朝阳管理", "mgr-1");
+  auto names = [&](const Principal& p) {
+    auto r = registry_.FindNearby(p, Near());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? Names(*r) : std::vector<std::string>{};
+  };
+  EXPECT_THAT(names(worker_a_), ::testing::ElementsAre("凤凰"));
+  EXPECT_THAT(names(street_), ::testing::ElementsAre("天生", "凤凰"));
+  EXPECT_THAT(names(admin_), ::testing::ElementsAre("朝阳", "天生", "朝阳管理", "凤凰"));
+  EXPECT_THAT(names(Make(Role::kBuildingManager, "", "mgr-1")), ::testing::ElementsAre("朝阳管理"));
+}
+
+TEST_F(NearbyBuildingsTest, OutOfScopeBuildingsCrowdingTheNearestStillLeaveTheCallersOnes) {
+  // 300 buildings of another street nearer than the one of the caller's community.
+  for (int i = 0; i < 300; ++i) At(kCommunityC, 10 + i, absl::StrCat("朝阳 ", i));
+  At(kCommunityA, 400, "凤凰");
+  auto r = registry_.FindNearby(worker_a_, Near(1000, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Names(*r), ::testing::ElementsAre("凤凰"));
+}
+
+TEST_F(NearbyBuildingsTest, AMovedBuildingIsFoundWhereItIsNow) {
+  v1::Building b = At(kCommunityA, 30, "搬迁楼");
+  v1::UpdateBuildingRequest update;
+  update.mutable_building()->set_building_id(b.building_id());
+  const LatLon far = DestinationPoint(kLat, kLon, 90, 2500);
+  update.mutable_building()->mutable_location()->set_latitude(far.latitude);
+  update.mutable_building()->mutable_location()->set_longitude(far.longitude);
+  update.mutable_update_mask()->add_paths("location");
+  update.set_expected_version(b.version());
+  ASSERT_TRUE(registry_.UpdateBuilding(admin_, update).ok());
+  EXPECT_EQ(registry_.FindNearby(admin_, Near(1000))->results_size(), 0);
+  auto r = registry_.FindNearby(admin_, Near(3000));
+  ASSERT_EQ(r->results_size(), 1);
+  EXPECT_NEAR(r->results(0).distance_m(), 2500, 1.0);
+}
+
 // ----- Short range: exact great-circle ranking in all eight directions -----
 
 constexpr double kOriginLat = 29.8123457;  // Chongqing, Beibei

@@ -65,7 +65,8 @@ class Store {
     std::string id;
     double distance_m = 0;
   };
-  // Ids within radius of the point, nearest first.
+  // Ids of `kind` (hydrants, stations, buildings with a location) within radius of the point,
+  // nearest first. Buildings are indexed with every create and update.
   virtual absl::StatusOr<std::vector<Near>> FindNearby(v1::NearbyKind kind, double latitude,
                                                        double longitude, double radius_m,
                                                        int limit) = 0;

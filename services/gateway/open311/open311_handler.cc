@@ -48,7 +48,8 @@ using open311::Params;
 using open311::Render;
 
 constexpr absl::string_view kPrefix = "/open311/v2/";
-// How far the nearest hydrant or micro fire station may be to place a report in its street.
+// How far the nearest registered building may be to place an unmatched report in its street
+// (and the farthest match_radius_m may reach).
 constexpr double kStreetRadiusM = 3000;
 // GeoReport v2: at most 1000 requests per answer, a date range of at most 90 days.
 constexpr int kMaxResults = 1000;
@@ -572,38 +573,42 @@ class Open311Handler final : public Handler {
     return absl::StrJoin(parts, "; ");
   }
 
-  // Where a report is kept while it waits for its building: the street of the nearest hydrant
-  // or micro fire station within 3 km of its point, else the district. A lookup that fails
-  // falls back to the district rather than losing the report.
-  std::string UnmatchedTierPath(const ChannelEntry& channel, double lat, double lon) {
-    double best = -1;
-    std::string tier;
-    for (bv1::NearbyKind kind : {bv1::NEARBY_KIND_HYDRANT, bv1::NEARBY_KIND_MICRO_STATION}) {
-      bv1::FindNearbyRequest req;
-      req.mutable_location()->set_latitude(lat);
-      req.mutable_location()->set_longitude(lon);
-      req.set_kind(kind);
-      req.set_radius_m(kStreetRadiusM);
-      req.set_limit(1);
-      auto ctx = Context(channel);
-      if (!ctx.ok()) break;
-      bv1::FindNearbyResponse resp;
-      absl::Status s = Upstream(buildings_->FindNearby(ctx->get(), req, &resp), "FindNearby");
-      if (!s.ok()) {
-        log::Warn("open311: nearby search failed", {{"error", s.ToString()}});
-        continue;
-      }
-      for (const bv1::NearbyResult& r : resp.results()) {
-        const std::string& t = r.has_hydrant() ? r.hydrant().tier_path() : r.station().tier_path();
-        if (best >= 0 && r.distance_m() >= best) continue;
-        best = r.distance_m();
-        tier = t;
-      }
+  // Where a report goes: the nearest registered building within match_radius_m of its point
+  // (building_id); else, unmatched, the street (first 9 digits of the tier path) of the nearest
+  // building within 3 km, else the district. A search that fails falls back to the district
+  // rather than losing the report. The buildings service finds only the channel's district's
+  // buildings for it.
+  struct Placement {
+    std::string building_id;  // matched, or empty
+    std::string tier_path;    // where an unmatched report waits (also the matched one's street)
+  };
+  Placement Place(const ChannelEntry& channel, double lat, double lon) {
+    Placement place{"", district_};
+    bv1::FindNearbyRequest req;
+    req.mutable_location()->set_latitude(lat);
+    req.mutable_location()->set_longitude(lon);
+    req.set_kind(bv1::NEARBY_KIND_BUILDING);
+    req.set_radius_m(kStreetRadiusM);
+    req.set_limit(1);
+    auto ctx = Context(channel);
+    if (!ctx.ok()) return place;
+    bv1::FindNearbyResponse resp;
+    absl::Status s = Upstream(buildings_->FindNearby(ctx->get(), req, &resp), "FindNearby");
+    if (!s.ok()) {
+      log::Warn("open311: nearby search failed", {{"error", s.ToString()}});
+      return place;
     }
+    if (resp.results().empty() || !resp.results(0).has_building()) return place;
+    const bv1::NearbyResult& nearest = resp.results(0);
+    const std::string& tier = nearest.building().tier_path();
     if (tier.size() >= 9 && IsDigits(tier) && absl::StartsWith(tier, district_)) {
-      return tier.substr(0, 9);
+      place.tier_path = tier.substr(0, 9);
     }
-    return district_;
+    if (config_.match_radius_m() > 0 && nearest.distance_m() <= config_.match_radius_m() &&
+        !nearest.building().building_id().empty()) {
+      place.building_id = nearest.building().building_id();
+    }
+    return place;
   }
 
   absl::StatusOr<HttpResponse> PostRequest(const HttpRequest& request, Format format) {
@@ -697,9 +702,13 @@ class Open311Handler final : public Handler {
     reporter->set_contact(absl::StrJoin(contact, " / "));
     reporter->set_anonymous(name.empty() && contact.empty());
     *req.mutable_location() = location;
-    req.set_unmatched_tier_path(
-        located ? UnmatchedTierPath(*channel, location.latitude(), location.longitude())
-                : district_);
+    const Placement place = located ? Place(*channel, location.latitude(), location.longitude())
+                                    : Placement{"", district_};
+    if (place.building_id.empty()) {
+      req.set_unmatched_tier_path(place.tier_path);
+    } else {
+      req.set_building_id(place.building_id);
+    }
 
     // A retry of the same report (the same Idempotency-Key, or without one the same
     // parameters) from the same channel gets the first report's hazard.
@@ -716,6 +725,17 @@ class Open311Handler final : public Handler {
     FG_ASSIGN_OR_RETURN(auto ctx, Context(*channel));
     hv1::ReportHazardResponse resp;
     absl::Status reported = Upstream(hazards_->ReportHazard(ctx.get(), req, &resp), "ReportHazard");
+    if (reported.code() == absl::StatusCode::kNotFound && !req.building_id().empty()) {
+      // The hazards service does not know the building yet (it learns of new buildings from
+      // the buildings service's events): keep the report unmatched in the building's street.
+      log::Warn("open311: matched building unknown to hazards; filed unmatched",
+                {{"building_id", req.building_id()}, {"error", reported.ToString()}});
+      req.clear_building_id();
+      req.set_unmatched_tier_path(place.tier_path);
+      resp.Clear();
+      FG_ASSIGN_OR_RETURN(ctx, Context(*channel));
+      reported = Upstream(hazards_->ReportHazard(ctx.get(), req, &resp), "ReportHazard");
+    }
     if (reported.code() == absl::StatusCode::kFailedPrecondition && !client_key.empty()) {
       // The hazards service refuses a key reused for another report.
       return absl::FailedPreconditionError(
@@ -918,8 +938,8 @@ absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Ope
   if (config.per_address_per_minute() < 0) {
     return InvalidField("open311.per_address_per_minute", "must not be negative");
   }
-  if (config.match_radius_m() < 0) {
-    return InvalidField("open311.match_radius_m", "must not be negative");
+  if (config.match_radius_m() < 0 || config.match_radius_m() > kStreetRadiusM) {
+    return InvalidField("open311.match_radius_m", "must be in [0, 3000]");
   }
   if (!backends.hazards || !backends.buildings || !backends.channel_token ||
       backends.clock == nullptr) {

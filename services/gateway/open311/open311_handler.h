@@ -15,8 +15,10 @@ namespace firegrid::gateway {
 // Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) at /open311/v2/ for the public
 // reporting channels (WeChat mini-program, 12345 hotline, web). The handler holds no state of
 // its own: a report is a hazard (source PUBLIC_TIP_OFF) filed with the hazards service under
-// the channel's own token (role public_channel, subject "channel:<name>"), and every read asks
-// the hazards service again. services/gateway/open311/README.md describes the mapping.
+// the channel's own token (role public_channel, subject "channel:<name>") for the nearest
+// registered building within match_radius_m (buildings' FindNearby), else unmatched in that
+// building's street or the district; every read asks the hazards service again.
+// services/gateway/open311/README.md describes the mapping.
 //
 //   GET  /open311/v2/services.{json,xml}                  the public hazard categories
 //   GET  /open311/v2/services/<service_code>.{json,xml}   a service's attributes
@@ -49,8 +51,8 @@ struct Open311Backends {
 // INVALID_ARGUMENT naming the config field when the config is unusable: jurisdiction_id not
 // "<prefix>.<6-digit district>" (e.g. "firegrid.500109"), a channel without a name (lower-case
 // letters, digits, '_') or with a duplicate one, an api_key_sha256 that is not 64 lower-case
-// hex digits (or is another channel's), negative limits or radius; or when a backend, the
-// token source, the clock or a long enough request_token_key is missing.
+// hex digits (or is another channel's), negative limits, a match_radius_m outside [0, 3000];
+// or when a backend, the token source, the clock or a long enough request_token_key is missing.
 absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Open311& config,
                                                            Open311Backends backends);
 

@@ -4,6 +4,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -86,6 +87,9 @@ class FakeHazards final : public hv1::HazardService::Service, public Verifying {
     std::lock_guard<std::mutex> l(mu);
     reports.push_back(*req);
     callers.push_back(*p);
+    if (unknown_buildings.count(req->building_id()) > 0) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no building " + req->building_id());
+    }
     const std::string key = absl::StrCat(p->subject, "\n", req->idempotency_key());
     hv1::ReportHazardRequest without_key = *req;
     without_key.clear_idempotency_key();
@@ -107,6 +111,7 @@ class FakeHazards final : public hv1::HazardService::Service, public Verifying {
     *h.mutable_location() = req->location();
     h.set_channel(ChannelOf(*p));
     h.set_unmatched(req->building_id().empty());
+    h.set_building_id(req->building_id());
     h.set_tier_path(req->unmatched_tier_path());
     h.set_status(hv1::STATUS_REPORTED);
     *h.mutable_reported_at() = Ts(clock_->Now());
@@ -186,37 +191,52 @@ class FakeHazards final : public hv1::HazardService::Service, public Verifying {
   std::vector<hv1::ReportHazardRequest> reports;
   std::vector<auth::Principal> callers;
   std::vector<hv1::ListHazardsRequest> lists;
+  std::set<std::string> unknown_buildings;  // ReportHazard answers NOT_FOUND for these
 };
 
+// The buildings service's FindNearby as a public channel meets it: buildings only (other kinds
+// PERMISSION_DENIED for the role), those of the caller's district, nearest first, within the
+// radius, up to the limit.
 class FakeBuildings final : public bv1::BuildingService::Service, public Verifying {
  public:
   explicit FakeBuildings(Clock* clock) : Verifying(clock) {}
   grpc::Status FindNearby(grpc::ServerContext* ctx, const bv1::FindNearbyRequest* req,
                           bv1::FindNearbyResponse* resp) override {
-    if (!Caller(ctx).ok()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad token");
+    auto p = Caller(ctx);
+    if (!p.ok()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad token");
     std::lock_guard<std::mutex> l(mu);
     searches.push_back(*req);
     if (unavailable) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis down");
-    auto it = nearby.find(req->kind());
-    if (it != nearby.end() && it->second.distance_m() <= req->radius_m()) {
-      *resp->add_results() = it->second;
+    if (req->kind() != bv1::NEARBY_KIND_BUILDING && p->role == auth::Role::kPublicChannel) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "role public_channel may not search hydrants and stations");
+    }
+    std::vector<bv1::NearbyResult> found;
+    for (const bv1::NearbyResult& r : buildings) {
+      if (r.distance_m() > req->radius_m()) continue;
+      if (!absl::StartsWith(r.building().tier_path(), p->tier_path)) continue;
+      found.push_back(r);
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.distance_m() < b.distance_m(); });
+    for (const auto& r : found) {
+      if (resp->results_size() == req->limit()) break;
+      *resp->add_results() = r;
     }
     return grpc::Status::OK;
   }
-  void Hydrant(const std::string& tier_path, double distance) {
+  // A registered building `distance` metres from every report's point.
+  void Building(const std::string& id, const std::string& tier_path, double distance) {
     bv1::NearbyResult r;
     r.set_distance_m(distance);
-    r.mutable_hydrant()->set_tier_path(tier_path);
-    nearby[bv1::NEARBY_KIND_HYDRANT] = r;
-  }
-  void Station(const std::string& tier_path, double distance) {
-    bv1::NearbyResult r;
-    r.set_distance_m(distance);
-    r.mutable_station()->set_tier_path(tier_path);
-    nearby[bv1::NEARBY_KIND_MICRO_STATION] = r;
+    r.mutable_building()->set_building_id(id);
+    r.mutable_building()->set_name("嘉陵苑 " + id);
+    r.mutable_building()->set_tier_path(tier_path);
+    std::lock_guard<std::mutex> l(mu);
+    buildings.push_back(r);
   }
   std::mutex mu;
-  std::map<int, bv1::NearbyResult> nearby;
+  std::vector<bv1::NearbyResult> buildings;
   std::vector<bv1::FindNearbyRequest> searches;
   bool unavailable = false;
 };
@@ -395,8 +415,8 @@ TEST_F(Open311Test, AnUnknownServiceIs404InTheAskedFormat) {
 // ---- POST requests ----
 
 TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
-  buildings_.Hydrant("500109001002", 120);
-  buildings_.Station("500109002001", 800);
+  buildings_.Building("bld_a", "500109001002", 120);
+  buildings_.Building("bld_b", "500109002001", 800);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
   ASSERT_EQ(r.status, 200) << r.body;
   nlohmann::json body = Json(r);
@@ -423,7 +443,8 @@ TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
   EXPECT_EQ(req.reporter().name(), "张三");
   EXPECT_EQ(req.reporter().contact(), "138-0000-0000");
   EXPECT_FALSE(req.reporter().anonymous());
-  // The street of the nearest hydrant or station within 3 km.
+  // No building within match_radius_m (50): unmatched, in the street of the nearest building
+  // within 3 km.
   EXPECT_EQ(req.unmatched_tier_path(), "500109001");
   EXPECT_THAT(req.idempotency_key(), StartsWith("open311:"));
   // As the channel: role public_channel, subject channel:wechat, the district.
@@ -431,8 +452,62 @@ TEST_F(Open311Test, APostedReportIsAPublicTipOffFiledWithTheChannelsToken) {
   EXPECT_EQ(p.role, auth::Role::kPublicChannel);
   EXPECT_EQ(p.subject, "channel:wechat");
   EXPECT_EQ(p.tier_path, "500109");
-  ASSERT_EQ(buildings_.searches.size(), 2u);
+  ASSERT_EQ(buildings_.searches.size(), 1u);
+  EXPECT_EQ(buildings_.searches[0].kind(), bv1::NEARBY_KIND_BUILDING);
   EXPECT_EQ(buildings_.searches[0].radius_m(), 3000);
+  EXPECT_EQ(buildings_.searches[0].limit(), 1);
+  EXPECT_DOUBLE_EQ(buildings_.searches[0].location().latitude(), 29.5731);
+  EXPECT_DOUBLE_EQ(buildings_.searches[0].location().longitude(), 106.4612);
+}
+
+TEST_F(Open311Test, AReportWithinTheMatchRadiusOfTheNearestBuildingIsFiledForIt) {
+  buildings_.Building("bld_far", "500109002001", 48);
+  buildings_.Building("bld_near", "500109001002", 30);
+  HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const hv1::ReportHazardRequest& req = hazards_.reports.at(0);
+  EXPECT_EQ(req.building_id(), "bld_near");
+  EXPECT_EQ(req.unmatched_tier_path(), "");
+  EXPECT_DOUBLE_EQ(req.location().latitude(), 29.5731);  // the place is kept
+  EXPECT_FALSE(hazards_.hazards.begin()->second.unmatched());
+}
+
+TEST_F(Open311Test, AReportExactlyAtTheMatchRadiusIsMatchedAndJustBeyondItIsNot) {
+  buildings_.Building("bld_edge", "500109001002", 50);
+  ASSERT_EQ(Call("POST", "/open311/v2/requests.json", Form()).status, 200);
+  EXPECT_EQ(hazards_.reports.at(0).building_id(), "bld_edge");
+  buildings_.buildings.clear();
+  buildings_.Building("bld_edge", "500109001002", 50.5);
+  HttpResponse r =
+      Call("POST", "/open311/v2/requests.json", Form(), "application/x-www-form-urlencoded",
+           "203.0.113.7", {{"idempotency-key", "second"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const hv1::ReportHazardRequest& req = hazards_.reports.back();
+  EXPECT_EQ(req.building_id(), "");
+  EXPECT_EQ(req.unmatched_tier_path(), "500109001");
+}
+
+TEST_F(Open311Test, AMatchRadiusOfZeroMatchesNoBuilding) {
+  config::v1::Open311 config = TestConfig();
+  config.set_match_radius_m(0);
+  handler_ = MakeHandler(config);
+  buildings_.Building("bld_near", "500109001002", 0);
+  ASSERT_EQ(Call("POST", "/open311/v2/requests.json", Form()).status, 200);
+  EXPECT_EQ(hazards_.reports.at(0).building_id(), "");
+  EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109001");
+}
+
+TEST_F(Open311Test, AMatchedBuildingTheHazardsServiceDoesNotKnowYetIsFiledUnmatchedInItsStreet) {
+  buildings_.Building("bld_new", "500109002001", 10);
+  hazards_.unknown_buildings.insert("bld_new");
+  HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(hazards_.reports.size(), 2u);
+  EXPECT_EQ(hazards_.reports[0].building_id(), "bld_new");
+  EXPECT_EQ(hazards_.reports[1].building_id(), "");
+  EXPECT_EQ(hazards_.reports[1].unmatched_tier_path(), "500109002");
+  EXPECT_EQ(hazards_.reports[1].idempotency_key(), hazards_.reports[0].idempotency_key());
+  EXPECT_EQ(Json(r)[0]["service_request_id"], hazards_.hazards.begin()->first);
 }
 
 TEST_F(Open311Test, AMediaUrlIsKeptWithItsSchemeInLowerCase) {
@@ -442,27 +517,29 @@ TEST_F(Open311Test, AMediaUrlIsKeptWithItsSchemeInLowerCase) {
   EXPECT_EQ(hazards_.reports.at(0).evidence(0).uri(), "https://Example.org/P.jpg");
 }
 
-TEST_F(Open311Test, AReportWithNothingRegisteredWithin3KmIsKeptInTheDistrict) {
-  buildings_.Hydrant("500109001002", 3500);
+TEST_F(Open311Test, AReportWithNoBuildingWithin3KmIsKeptInTheDistrict) {
+  buildings_.Building("bld_far", "500109001002", 3500);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109");
 }
 
 TEST_F(Open311Test, AReportWhoseNearbySearchFailsIsStillFiledInTheDistrict) {
-  buildings_.Hydrant("500109001002", 120);
+  buildings_.Building("bld_near", "500109001002", 10);
   buildings_.unavailable = true;
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(buildings_.searches.size(), 2u);
+  EXPECT_EQ(buildings_.searches.size(), 1u);
+  EXPECT_EQ(hazards_.reports.at(0).building_id(), "");
   EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109");
 }
 
-TEST_F(Open311Test, TheNearerOfHydrantAndStationGivesTheStreet) {
-  buildings_.Hydrant("500109001002", 900);
-  buildings_.Station("500109002001", 300);
+TEST_F(Open311Test, TheNearestBuildingBeyondTheMatchRadiusGivesTheStreet) {
+  buildings_.Building("bld_a", "500109001002", 900);
+  buildings_.Building("bld_b", "500109002001", 300);
   HttpResponse r = Call("POST", "/open311/v2/requests.json", Form());
   ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(hazards_.reports.at(0).building_id(), "");
   EXPECT_EQ(hazards_.reports.at(0).unmatched_tier_path(), "500109002");
 }
 
@@ -937,6 +1014,8 @@ TEST(Open311ConfigTest, AnUnusableConfigIsInvalidArgumentNamingTheField) {
             "open311.channels[1].api_key_sha256: is another channel's"},
            {[](auto* c) { c->mutable_channels(0)->set_per_minute(-1); },
             "open311.channels[0].per_minute: "},
+           {[](auto* c) { c->set_match_radius_m(-1); }, "open311.match_radius_m: "},
+           {[](auto* c) { c->set_match_radius_m(3001); }, "open311.match_radius_m: "},
        }) {
     config::v1::Open311 config = TestConfig();
     c.change(&config);

@@ -188,6 +188,41 @@ TEST_P(StoreContract, NearbyIsAccurateToAMetreAtShortRangeInEveryDirection) {
   }
 }
 
+// Buildings are in the nearby index with every create and update, where they are now.
+TEST_P(StoreContract, BuildingsAreFoundNearbyWhereTheirLastWritePutThem) {
+  constexpr double kLat = 29.8123457, kLon = 106.4312345;
+  auto at = [&](const std::string& id, double metres, int64_t version = 1) {
+    v1::Building b = B(id, "500109001001", version);
+    const LatLon p = DestinationPoint(kLat, kLon, 90, metres);
+    b.mutable_location()->set_latitude(p.latitude);
+    b.mutable_location()->set_longitude(p.longitude);
+    return b;
+  };
+  const v1::Building a = at("bld_a", 30), b = at("bld_b", 12);
+  ASSERT_TRUE(store_->CreateBuildings({a, b}, {}, {}).ok());
+  auto near = store_->FindNearby(v1::NEARBY_KIND_BUILDING, kLat, kLon, 100, 10);
+  ASSERT_TRUE(near.ok()) << near.status();
+  ASSERT_EQ(near->size(), 2u);
+  EXPECT_EQ((*near)[0].id, "bld_b");
+  EXPECT_NEAR((*near)[0].distance_m, 12, 1.0);
+  EXPECT_EQ((*near)[1].id, "bld_a");
+  // Hydrants and stations are other sets.
+  EXPECT_TRUE(store_->FindNearby(v1::NEARBY_KIND_HYDRANT, kLat, kLon, 100, 10)->empty());
+  // bld_a moves 2 km away: gone from here, found there.
+  ASSERT_TRUE(store_->UpdateBuilding(a, at("bld_a", 2000, 2), nullptr, {}).ok());
+  near = store_->FindNearby(v1::NEARBY_KIND_BUILDING, kLat, kLon, 100, 10);
+  ASSERT_EQ(near->size(), 1u);
+  EXPECT_EQ((*near)[0].id, "bld_b");
+  const LatLon there = DestinationPoint(kLat, kLon, 90, 2000);
+  near = store_->FindNearby(v1::NEARBY_KIND_BUILDING, there.latitude, there.longitude, 10, 10);
+  ASSERT_EQ(near->size(), 1u);
+  EXPECT_EQ((*near)[0].id, "bld_a");
+  // A failed (stale) update moves nothing.
+  EXPECT_EQ(store_->UpdateBuilding(a, at("bld_a", 5, 2), nullptr, {}).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->FindNearby(v1::NEARBY_KIND_BUILDING, kLat, kLon, 100, 10)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreContract,
     ::testing::Values(StoreUnderTest{"memory", [] { return std::make_unique<MemoryStore>(); }},
@@ -229,6 +264,59 @@ TEST(RedisStoreOutbox, AStationIsWrittenWithItsEvent) {
   auto len = SharedPool()->Command({"XLEN", store.outbox_key()});
   ASSERT_TRUE(len.ok());
   EXPECT_EQ(len->integer, 1);
+}
+
+// Buildings stored before the nearby index existed (no <p>:geo:b) are indexed once at start-up.
+TEST(RedisStoreBuildingIndex, BuildingsStoredBeforeTheIndexAreIndexedOnceIdempotently) {
+  RedisStore store(SharedPool(), "geobackfill");
+  std::vector<v1::Building> buildings;
+  for (int i = 0; i < 450; ++i) {  // more than one scan page
+    v1::Building b;
+    b.set_building_id(absl::StrCat("bld_", 1000 + i));
+    b.set_tier_path(i % 2 == 0 ? "500109001001" : "500109002001");
+    b.set_version(1);
+    const LatLon p = DestinationPoint(29.81, 106.43, 0, 10 + i);
+    b.mutable_location()->set_latitude(p.latitude);
+    b.mutable_location()->set_longitude(p.longitude);
+    buildings.push_back(b);
+  }
+  ASSERT_TRUE(store.CreateBuildings(buildings, {}, {}).ok());
+  // As a store from before the index left them: no GEO set, no marker.
+  ASSERT_TRUE(SharedPool()->Command({"DEL", "geobackfill:geo:b", "geobackfill:geo:b:built"}).ok());
+  auto none = store.FindNearby(v1::NEARBY_KIND_BUILDING, 29.81, 106.43, 1000, 500);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+
+  auto indexed = store.IndexBuildingLocations();
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  EXPECT_EQ(*indexed, 450);
+  auto near = store.FindNearby(v1::NEARBY_KIND_BUILDING, 29.81, 106.43, 1000, 500);
+  ASSERT_TRUE(near.ok()) << near.status();
+  ASSERT_EQ(near->size(), 450u);
+  EXPECT_EQ((*near)[0].id, "bld_1000");
+  EXPECT_NEAR((*near)[0].distance_m, 10, 1.0);
+  EXPECT_EQ((*near)[449].id, "bld_1449");
+
+  // Built: the next start does nothing.
+  indexed = store.IndexBuildingLocations();
+  ASSERT_TRUE(indexed.ok());
+  EXPECT_EQ(*indexed, 0);
+  // Without the marker (a run cut short, or deleted to rebuild) it runs again, to the same set.
+  ASSERT_TRUE(SharedPool()->Command({"DEL", "geobackfill:geo:b:built"}).ok());
+  indexed = store.IndexBuildingLocations();
+  ASSERT_TRUE(indexed.ok());
+  EXPECT_EQ(*indexed, 450);
+  EXPECT_EQ(SharedPool()->Command({"ZCARD", "geobackfill:geo:b"})->integer, 450);
+  EXPECT_EQ(SharedPool()->Command({"EXISTS", "geobackfill:geo:b:built"})->integer, 1);
+}
+
+// A store with nothing in it is built at once (and a later building is indexed by its write).
+TEST(RedisStoreBuildingIndex, AnEmptyStoreIsBuiltAtOnce) {
+  RedisStore store(SharedPool(), "geobackfillempty");
+  auto indexed = store.IndexBuildingLocations();
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  EXPECT_EQ(*indexed, 0);
+  EXPECT_EQ(SharedPool()->Command({"EXISTS", "geobackfillempty:geo:b:built"})->integer, 1);
 }
 
 }  // namespace
