@@ -31,27 +31,36 @@ std::string AccountsGrpcService::ClientAddress(const grpc::ServerContext& ctx) c
 }
 
 absl::StatusOr<auth::Principal> AccountsGrpcService::Authenticate(const grpc::ServerContext& ctx,
-                                                                  bool enrolment_ok) const {
+                                                                  bool enrolment_ok,
+                                                                  bool* by_enrolment) const {
+  *by_enrolment = false;
   if (enrolment_ok) {
     // An enrolment token first: it verifies only with this service's key and token_use, and
     // trying it does not count as a failed authentication.
     absl::StatusOr<auth::Principal> p =
         auth::AuthenticateContext(ctx, api_->enrolment_verifier(), clock_->Now());
-    if (p.ok()) return p;
+    if (p.ok()) {
+      *by_enrolment = true;
+      return p;
+    }
   }
   return authenticator_->Authenticate(ctx);
 }
 
-#define FG_ACCOUNTS_RPC(Method, Request, Response, Enrolment)                                \
-  grpc::Status AccountsGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
-                                           v1::Response* resp) {                             \
-    static_assert(!IsUnauthenticatedMethod(#Method), "listed as unauthenticated");           \
-    absl::StatusOr<auth::Principal> principal = Authenticate(*ctx, Enrolment);               \
-    if (!principal.ok()) return ToGrpcStatus(principal.status());                            \
-    auto result = api_->Method(*principal, *req);                                            \
-    if (!result.ok()) return ToGrpcStatus(result.status());                                  \
-    *resp = *std::move(result);                                                              \
-    return grpc::Status::OK;                                                                 \
+#define FG_ACCOUNTS_RPC(Method, Request, Response, Enrolment)                                 \
+  grpc::Status AccountsGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req,  \
+                                           v1::Response* resp) {                              \
+    static_assert(!IsUnauthenticatedMethod(#Method), "listed as unauthenticated");            \
+    bool by_enrolment = false;                                                                \
+    absl::StatusOr<auth::Principal> principal = Authenticate(*ctx, Enrolment, &by_enrolment); \
+    if (!principal.ok()) return ToGrpcStatus(principal.status());                             \
+    auto result = api_->Method(*principal, *req);                                             \
+    if (by_enrolment && enrolment_audit_) {                                                   \
+      enrolment_audit_(#Method, *principal, result.status().code());                          \
+    }                                                                                         \
+    if (!result.ok()) return ToGrpcStatus(result.status());                                   \
+    *resp = *std::move(result);                                                               \
+    return grpc::Status::OK;                                                                  \
   }
 #include "services/accounts/rpcs.inc"
 #undef FG_ACCOUNTS_RPC

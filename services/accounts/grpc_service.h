@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -32,13 +33,24 @@ constexpr bool IsUnauthenticatedMethod(absl::string_view method) {
 inline constexpr char kClientAddressMetadata[] = "x-firegrid-client-address";
 inline constexpr char kServiceTokenMetadata[] = "x-firegrid-service-token";
 
+// Records a call made with an enrolment token: the runtime's audit interceptor verifies with
+// the service's ordinary verifier, which refuses enrolment tokens, so it cannot see these.
+// Arguments: the method ("ChangePassword"), the caller, the status code.
+using EnrolmentAudit =
+    std::function<void(absl::string_view, const auth::Principal&, absl::StatusCode)>;
+
 // The gRPC adapter. ChangePassword and the TOTP enrolment RPCs also take an enrolment token
 // (what SignIn hands a user who must change the password or enrol a second factor first).
 class AccountsGrpcService final : public v1::AccountsService::Service {
  public:
   AccountsGrpcService(AccountsApi* api, const auth::Authenticator* authenticator,
-                      const auth::TokenVerifier* verifier, Clock* clock)
-      : api_(api), authenticator_(authenticator), verifier_(verifier), clock_(clock) {}
+                      const auth::TokenVerifier* verifier, Clock* clock,
+                      EnrolmentAudit enrolment_audit = nullptr)
+      : api_(api),
+        authenticator_(authenticator),
+        verifier_(verifier),
+        clock_(clock),
+        enrolment_audit_(std::move(enrolment_audit)) {}
 
 #define FG_ACCOUNTS_RPC(Method, Request, Response, Enrolment)                               \
   grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
@@ -59,13 +71,15 @@ class AccountsGrpcService final : public v1::AccountsService::Service {
   std::string ClientAddress(const grpc::ServerContext& ctx) const;
 
  private:
-  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& ctx,
-                                               bool enrolment_ok) const;
+  // `*by_enrolment` tells whether an enrolment token authenticated the call.
+  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& ctx, bool enrolment_ok,
+                                               bool* by_enrolment) const;
 
   AccountsApi* api_;
   const auth::Authenticator* authenticator_;
   const auth::TokenVerifier* verifier_;
   Clock* clock_;
+  EnrolmentAudit enrolment_audit_;
 };
 
 }  // namespace firegrid::accounts

@@ -37,8 +37,13 @@ class AccountsGrpcTest : public ::testing::Test {
           absl::MutexLock l(&mu_);
           addresses_.push_back(e.client_address);
         });
-    service_ = std::make_unique<AccountsGrpcService>(api_.get(), authenticator_.get(),
-                                                     verifier_.get(), &clock_);
+    service_ = std::make_unique<AccountsGrpcService>(
+        api_.get(), authenticator_.get(), verifier_.get(), &clock_,
+        [this](absl::string_view method, const auth::Principal& who, absl::StatusCode code) {
+          absl::MutexLock l(&mu_);
+          enrolment_calls_.push_back(
+              absl::StrCat(method, " ", who.subject, " ", absl::StatusCodeToString(code)));
+        });
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -108,6 +113,7 @@ class AccountsGrpcTest : public ::testing::Test {
   std::unique_ptr<auth::TokenSigner> hs_;
   absl::Mutex mu_;
   std::vector<std::string> addresses_;
+  std::vector<std::string> enrolment_calls_;
 };
 
 TEST_F(AccountsGrpcTest, EveryMethodOutsideTheAllowlistRefusesACallWithoutAToken) {
@@ -162,6 +168,11 @@ TEST_F(AccountsGrpcTest, AnEnrolmentTokenReachesChangePasswordOnly) {
   grpc::Status s = stub_->ChangePassword(&change_ctx, cp, &changed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(changed.user().must_change_password());
+  {
+    // The audit interceptor cannot see calls made with an enrolment token; the service says.
+    absl::MutexLock l(&mu_);
+    EXPECT_EQ(enrolment_calls_, std::vector<std::string>{"ChangePassword user:worker.1 OK"});
+  }
 
   // The RS256 access token of the next sign-in authenticates like any other token.
   grpc::ClientContext again_ctx;

@@ -75,7 +75,17 @@ int main(int argc, char** argv) {
       &store, key->get(), clock, &ids, options,
       accounts::AuditingObserver(&rt.audit_log(), &rt.host().metrics()));
   if (!api.ok()) return Fail("invalid configuration", api.status());
-  accounts::AccountsGrpcService service(api->get(), &rt.authenticator(), &rt.verifier(), clock);
+  audit::AuditLog* audit_log = &rt.audit_log();
+  accounts::AccountsGrpcService service(
+      api->get(), &rt.authenticator(), &rt.verifier(), clock,
+      [audit_log](absl::string_view method, const auth::Principal& who, absl::StatusCode code) {
+        absl::StatusOr<audit::AuditRecord> r =
+            audit_log->Append(accounts::EnrolmentAuditRecord(method, who, code));
+        if (!r.ok()) {
+          log::Error("audit record not appended", {{"method", std::string(method)},
+                                                   {"error", std::string(r.status().message())}});
+        }
+      });
   rt.host().AddService(&service);
   log::Info("signing access tokens", {{"kid", (*key)->kid()}});
   return rt.Serve();

@@ -20,6 +20,20 @@ audit::AuditRecord SignInAuditRecord(const SignInEvent& e) {
   return r;
 }
 
+audit::AuditRecord EnrolmentAuditRecord(absl::string_view method, const auth::Principal& who,
+                                        absl::StatusCode code) {
+  audit::AuditRecord r;
+  r.set_method(absl::StrCat("/firegrid.accounts.v1.AccountsService/", method));
+  r.set_object_id(who.subject);
+  r.set_principal(who.subject);
+  r.set_role(std::string(auth::RoleName(who.role)));
+  r.set_tier_path(who.tier_path);
+  r.set_org_unit(who.org_unit);
+  r.set_result_code(absl::StatusCodeToString(code));
+  r.set_detail("token=enrolment");
+  return r;
+}
+
 SignInObserver AuditingObserver(audit::AuditLog* log, server::MetricsRegistry* metrics) {
   server::Family<server::Counter>* counter = &metrics->AddCounter(
       "firegrid_accounts_sign_in_total",

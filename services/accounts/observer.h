@@ -18,4 +18,9 @@ audit::AuditRecord SignInAuditRecord(const SignInEvent& event);
 // of `metrics`. An append that fails is logged; the call's answer stands.
 SignInObserver AuditingObserver(audit::AuditLog* log, server::MetricsRegistry* metrics);
 
+// The audit record of a call made with an enrolment token (grpc_service.h EnrolmentAudit): as
+// the audit interceptor writes one, with detail "token=enrolment".
+audit::AuditRecord EnrolmentAuditRecord(absl::string_view method, const auth::Principal& who,
+                                        absl::StatusCode code);
+
 }  // namespace firegrid::accounts
