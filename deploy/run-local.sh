@@ -3,10 +3,11 @@
 # (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker, for the monitoring
 # service an MQTT broker (mosquitto on 127.0.0.1:1883, a user and ACL entry per demo gateway,
 # see deploy/mqtt-credentials.sh; data and credentials in .state/mqtt), and every service that
-# exists (buildings, hazards, notify, credit, monitoring; one whose binary target is not there
-# yet is left out), loads the Beibei demo data (buildings, then
+# exists (buildings, hazards, notify, credit, monitoring, accounts; one whose binary target is
+# not there yet is left out), loads the Beibei demo data (buildings, then
 # hazards in every state of their lifecycle, whose events notify pushes to the departments and
-# communities), prints where everything listens, then waits; Ctrl-C stops it all.
+# communities; the demo console users with password + TOTP, secrets in .state/demo-users.txt),
+# prints where everything listens, then waits; Ctrl-C stops it all.
 #
 #   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
 #
