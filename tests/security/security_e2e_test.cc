@@ -1,6 +1,7 @@
 // Authorisation and input safety of every service, end to end: the real buildings, hazards,
-// notify, credit and monitoring binaries with redis-server and the dev broker, all started by this
-// test on loopback (monitoring's MQTT broker is absent: its calls do not need it).
+// notify, credit, monitoring and accounts binaries with redis-server and the dev broker, all
+// started by this test on loopback (monitoring's MQTT broker is absent: its calls do not need
+// it).
 // Every call goes over the wire as raw bytes (grpc::GenericStub), as an attacker's would.
 //
 // The suite grows with every service and every defect: a service is one line of Services(); a
@@ -33,6 +34,8 @@
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/monitoring/v1/monitoring.grpc.pb.h"
+#include "firegrid/accounts/v1/accounts.grpc.pb.h"
+#include "services/accounts/test_keys.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
@@ -90,6 +93,9 @@ const std::vector<Service>& Services() {
        monitoring::v1::GetAlarmRequest::descriptor()->file()->FindServiceByName(
            "MonitoringService"),
        "/firegrid.monitoring.v1.MonitoringService/GetAlarm"},
+      {"accounts",
+       accounts::v1::GetUserRequest::descriptor()->file()->FindServiceByName("AccountsService"),
+       "/firegrid.accounts.v1.AccountsService/ListUsers"},
   };
   return *services;
 }
@@ -194,6 +200,8 @@ class Stack {
     const std::string key_file = testing::WriteKeyFile(dir_->path());
     key_file_ = key_file;
     const std::string cfg = FIREGRID_CONFIG_DIR;
+    const std::string signing_key = dir_->path() + "/accounts-signing-key.pem";
+    std::ofstream(signing_key) << accounts::testing::NewRsaPrivatePem();
     const std::map<std::string, std::pair<std::string, std::vector<std::string>>> specs = {
         {"buildings",
          {FIREGRID_BUILDINGS_BIN, {"--rules-file=" + cfg + "/buildings_rules.textproto"}}},
@@ -208,6 +216,7 @@ class Stack {
          {FIREGRID_MONITORING_BIN,
           {"--rules-file=" + cfg + "/monitoring_rules.textproto",
            absl::StrCat("--mqtt-port=", testing::FreeTcpPort())}}},
+        {"accounts", {FIREGRID_ACCOUNTS_BIN, {"--signing-key-file=" + signing_key}}},
     };
     for (const auto& [name, spec] : specs) {
       std::vector<std::string> flags =
