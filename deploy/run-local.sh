@@ -34,6 +34,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 # shellcheck source=deploy/lib/mosquitto.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/mosquitto.sh"
+# shellcheck source=deploy/lib/web.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/web.sh"
 
 DETACH=0
 BUILD=1
@@ -102,6 +104,8 @@ if [ "$BUILD" = 1 ]; then
   if fg_running_service monitoring; then targets+=(firegrid-devicesim); fi
   fg_log "building ${targets[*]} in $BUILD_DIR"
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
+  # The console the gateway serves (console/dist).
+  if fg_running_service gateway; then fg_web_setup console || fg_die "the console did not build"; fi
 fi
 for bin in "$FIREGRIDCTL" "$DEVBROKER"; do
   [ -x "$bin" ] || fg_die "$bin is missing; run without --skip-build"
@@ -216,6 +220,12 @@ for line in "${SERVICES[@]}"; do
   fi
   # shellcheck disable=SC2206  # extra flags are words by design
   [ -z "${extra:-}" ] || flags+=($extra)
+  # The gateway's config with the Open311 demo channels' keys (in $STATE_DIR/open311-api-keys).
+  if [ "$name" = gateway ]; then
+    gateway_config="$(fg_open311_demo_config "$STATE_DIR")" ||
+      fg_die "cannot write the gateway's configuration"
+    flags+=(--config-file="$gateway_config")
+  fi
   fg_start "$name" "$LOG_DIR/$name.log" "$bin" "${flags[@]}"
 done
 for line in "${SERVICES[@]}"; do

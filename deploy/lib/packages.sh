@@ -12,6 +12,8 @@ FIREGRID_PACKAGES=(
   mosquitto mosquitto-clients  # MQTT: the monitoring service's broker and its tools (tests)
   libargon2-dev  # Argon2id password hashes for console accounts (libs/accounts)
   prometheus  # promtool: the metrics, alert rule and dashboard checks
+  nodejs  # the console's build (esbuild) and the browser tests; Node.js 20+ (deploy/lib/web.sh)
+  chromium fonts-noto-cjk  # the browser tests (headless) and the Chinese they read
 )
 
 # Prints the packages among "$@" that are not installed.
