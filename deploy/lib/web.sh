@@ -90,45 +90,63 @@ fg_browser_suite() {
 }
 
 # fg_open311_demo_config STATE_DIR — the gateway's configuration for a local run: the committed
-# config/gateway.textproto (FIREGRID_GATEWAY_CONFIG names another) plus one Open311 channel per
-# demo channel, each with a random API key
-# made on the first start and kept in STATE_DIR/open311-api-keys ("<channel> <key>" a line,
-# mode 600; what a channel would be given); the config lists only their SHA-256. Writes
-# STATE_DIR/gateway.textproto (merged by protoc: the two encodings concatenated) and prints
-# its path.
+# config/gateway.textproto (FIREGRID_GATEWAY_CONFIG names another) with a random API key per
+# Open311 channel instead of the keys it lists, so that no key a repository shows opens a
+# running stack. The keys are made on the first start and kept in STATE_DIR/open311-api-keys
+# ("<channel> <key>" a line, mode 600: what each channel would be given); the configuration
+# lists only their SHA-256. Without channels in the base, the demo channels
+# (FIREGRID_OPEN311_DEMO_CHANNELS) are added, and without a jurisdiction, the demo district's.
+# Writes STATE_DIR/gateway.textproto and prints its path.
 fg_open311_demo_config() {
-  local keys="$1/open311-api-keys" out="$1/gateway.textproto" channel key
+  local keys="$1/open311-api-keys" out="$1/gateway.textproto" channel key extra="" names
   local protoc=(protoc -I"$FIREGRID_WEB_ROOT/protos"
     "$FIREGRID_WEB_ROOT/protos/firegrid/config/v1/gateway.proto")
+  local type=firegrid.config.v1.GatewayConfig
   local base="${FIREGRID_GATEWAY_CONFIG:-$FIREGRID_WEB_ROOT/config/gateway.textproto}"
-  local base_bin="" extra
-  if [ ! -s "$keys" ]; then
-    (
-      umask 077
-      for channel in "${FIREGRID_OPEN311_DEMO_CHANNELS[@]}"; do
-        echo "$channel $(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-      done >"$keys"
-    )
-  fi
-  chmod 600 "$keys"
-  if [ -f "$base" ]; then
-    base_bin="$("${protoc[@]}" --encode=firegrid.config.v1.GatewayConfig <"$base" | base64 -w0)" ||
-      return 1
-  fi
-  extra="open311 {"
-  if ! printf '%s' "$base_bin" | base64 -d |
-    "${protoc[@]}" --decode=firegrid.config.v1.GatewayConfig | grep -q '^ *jurisdiction_id:'; then
-    extra+=' jurisdiction_id: "firegrid.500109"'
-  fi
-  while read -r channel key; do
-    [ -n "$channel" ] || continue
-    extra+=" channels { name: \"$channel\" api_key_sha256: \"$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)\" }"
-  done <"$keys"
-  extra+=" }"
-  # Two encodings one after the other parse as one message with both merged.
+  local merged="$1/gateway.textproto.tmp"
+  # The base in protoc's canonical text (fields in number order, two-space indents), plus what
+  # it lacks (two encodings one after the other parse as one message with both merged).
   {
-    printf '%s' "$base_bin" | base64 -d
-    "${protoc[@]}" --encode=firegrid.config.v1.GatewayConfig <<<"$extra" || return 1
-  } | "${protoc[@]}" --decode=firegrid.config.v1.GatewayConfig >"$out" || return 1
+    if [ -f "$base" ]; then "${protoc[@]}" --encode="$type" <"$base" || return 1; fi
+  } >"$merged.bin" || return 1
+  "${protoc[@]}" --decode="$type" <"$merged.bin" >"$merged" || return 1
+  grep -q '^  jurisdiction_id:' "$merged" || extra+=' jurisdiction_id: "firegrid.500109"'
+  if ! grep -q '^  channels {' "$merged"; then
+    for channel in "${FIREGRID_OPEN311_DEMO_CHANNELS[@]}"; do
+      extra+=" channels { name: \"$channel\" }"
+    done
+  fi
+  if [ -n "$extra" ]; then
+    "${protoc[@]}" --encode="$type" <<<"open311 {$extra }" >>"$merged.bin" || return 1
+    "${protoc[@]}" --decode="$type" <"$merged.bin" >"$merged" || return 1
+  fi
+  rm -f "$merged.bin"
+  names="$(awk '/^  channels \{$/ { c = 1 } c && /^    name: / { gsub(/"/, "", $2); print $2 }
+    /^  \}$/ { c = 0 }' "$merged")"
+  # A key for every channel that has none yet.
+  (umask 077 && touch "$keys")
+  chmod 600 "$keys"
+  for channel in $names; do
+    if ! grep -q "^$channel " "$keys"; then
+      echo "$channel $(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$keys"
+    fi
+  done
+  # Each channel's api_key_sha256 becomes its key's (after its name: canonical order).
+  while read -r channel key; do
+    [ -n "$channel" ] && echo "$channel $(printf '%s' "$key" | sha256sum | cut -d' ' -f1)"
+  done <"$keys" >"$merged.hashes"
+  awk -v hashes="$merged.hashes" '
+    BEGIN { while ((getline line < hashes) > 0) { split(line, f, " "); h[f[1]] = f[2] } }
+    /^  channels \{$/ { c = 1; print; next }
+    c && /^    api_key_sha256: / { next }
+    c && /^    name: / {
+      print; n = $2; gsub(/"/, "", n)
+      if (n in h) printf "    api_key_sha256: \"%s\"\n", h[n]
+      next
+    }
+    /^  \}$/ { c = 0 }
+    { print }' "$merged" >"$out" || return 1
+  rm -f "$merged" "$merged.hashes"
+  "${protoc[@]}" --encode="$type" <"$out" >/dev/null || return 1
   echo "$out"
 }

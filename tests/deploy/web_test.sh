@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deploy/lib/web.sh: the gateway configuration of a local run keeps the base configuration,
-# adds one Open311 channel per demo channel whose api_key_sha256 is the SHA-256 of the key in
-# open311-api-keys (mode 600, the same keys on a second run), sets the jurisdiction only when
-# the base has none, and fails on a base that does not parse; the test command runs the browser
+# gives every Open311 channel (the demo channels when the base has none) an api_key_sha256 that
+# is the SHA-256 of its key in open311-api-keys (mode 600, the same keys on a second run)
+# instead of the one the base lists, sets the jurisdiction only when the base has none, and
+# fails on a base that does not parse; the test command runs the browser
 # suite unless told otherwise, and always in CI.
 #
 #   tests/deploy/web_test.sh [REPO_ROOT]
@@ -55,6 +56,26 @@ cp "$TMP/a/open311-api-keys" "$TMP/keys.before"
 FIREGRID_GATEWAY_CONFIG="$TMP/base.textproto" fg_open311_demo_config "$TMP/a" >/dev/null
 cmp -s "$TMP/keys.before" "$TMP/a/open311-api-keys" || fail rerun "the keys changed on a second run"
 [ "$(decode api_key_sha256 "$TMP/a/gateway.textproto" | wc -l)" = 3 ] || fail rerun "channels doubled"
+
+# ----- a base with its own channels: their settings stay, their keys are replaced
+mkdir -p "$TMP/d"
+cat >"$TMP/channels.textproto" <<'PROTO'
+open311 {
+  channels { name: "web" api_key_sha256: "9b1ca2965ffc4e1244c82e5b786a28b96f5f5ac7a4a84d8ae48a60ead7076735" per_minute: 61 }
+  channels { per_minute: 601 name: "kiosk" }
+}
+PROTO
+out="$(FIREGRID_GATEWAY_CONFIG="$TMP/channels.textproto" fg_open311_demo_config "$TMP/d")" ||
+  fail channels-base "fg_open311_demo_config failed"
+[ "$(decode name "$out" | tr '\n' ' ')" = "web kiosk " ] || fail channels-base "channels: $(decode name "$out")"
+grep -q 9b1ca2965ffc "$out" && fail channels-base "the base's key hash is still there"
+grep -q 'per_minute: 61$' "$out" || fail channels-base "per_minute 61 lost"
+grep -q 'per_minute: 601$' "$out" || fail channels-base "per_minute 601 lost"
+[ "$(cut -d' ' -f1 "$TMP/d/open311-api-keys" | tr '\n' ' ')" = "web kiosk " ] || fail channels-base "keys for $(cut -d' ' -f1 "$TMP/d/open311-api-keys")"
+mapfile -t hashes < <(decode api_key_sha256 "$out")
+[ "${#hashes[@]}" = 2 ] || fail channels-base "${#hashes[@]} hashes"
+kiosk_key="$(sed -n 's/^kiosk //p' "$TMP/d/open311-api-keys")"
+[ "${hashes[1]}" = "$(printf '%s' "$kiosk_key" | sha256sum | cut -d' ' -f1)" ] || fail channels-base "the kiosk hash"
 
 # ----- no base: the demo district's jurisdiction
 mkdir -p "$TMP/b"
