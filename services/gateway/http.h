@@ -1,12 +1,15 @@
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace firegrid::gateway {
 
@@ -14,8 +17,8 @@ namespace firegrid::gateway {
 // address resolved. Handlers run on the gateway's worker pool (they may block on a gRPC call);
 // the network threads never run handler code.
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ... (upper case)
-  std::string path;    // percent-decoded path, without the query string
+  std::string method;      // "GET", "POST", ... (upper case)
+  std::string path;        // percent-decoded path, without the query string
   std::string raw_target;  // as received, e.g. "/open311/v2/requests.json?status=open"
   // Percent-decoded query parameters in the order received ('+' is a space).
   std::multimap<std::string, std::string> query;
@@ -38,12 +41,43 @@ struct HttpRequest {
   }
 };
 
+// The write side of a streamed response (server-sent events): what the server gives a
+// ResponseStream once the response's headers are out. Thread-safe and non-blocking: chunks are
+// queued and written by the network threads in order.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Queues `chunk`; ignored once the stream is closed.
+  virtual void Write(std::string chunk) = 0;
+  // Ends the response once the queued chunks are written (the connection is closed).
+  virtual void Finish() = 0;
+};
+
+// The body of a streamed response, produced asynchronously (no thread is held while it waits).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Called once, on a network thread, after the headers are written. `writer` stays valid (and
+  // harmless after the connection is gone) for as long as the stream holds it.
+  virtual void Start(std::shared_ptr<StreamWriter> writer) = 0;
+  // The client went away, a write failed or the server stops: stop producing. Called once, after
+  // Start (or instead of it when the headers could not be written), on any thread.
+  virtual void Cancel() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   // Content-Type and any other headers of the handler; the server adds the security headers
   // (CSP, nosniff, frame options, referrer policy), X-Request-Id and CORS where they apply.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set for a streamed response: `body` is ignored, the connection carries `stream`'s chunks
+  // until either side ends it (no Content-Length; the end of the body is the connection's).
+  std::shared_ptr<ResponseStream> stream;
+  // For a streamed response: `keepalive_chunk` is written whenever the stream has been idle this
+  // long (e.g. an SSE comment), so that dead connections are noticed on both sides.
+  absl::Duration keepalive_interval = absl::ZeroDuration();
+  std::string keepalive_chunk;
 
   static HttpResponse Make(int status, std::string content_type, std::string body) {
     HttpResponse r;

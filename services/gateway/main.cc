@@ -1,0 +1,173 @@
+// firegrid-gateway: the web side of firegrid. One HTTP port (Boost.Beast) with the console's
+// JSON API (transcoded to the services' gRPC APIs with the caller's token), server-sent events
+// of notify's Subscribe, sign-in through accounts, the console's files, Open311 GeoReport v2 and
+// evidence; gRPC health and /metrics through the Runtime like every service. Thin: flags,
+// wiring, serve.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/common/logging.h"
+#include "libs/server/runtime.h"
+#include "services/gateway/bearer.h"
+#include "services/gateway/gateway_config.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/json_api.h"
+#include "services/gateway/static_files.h"
+#ifdef FIREGRID_GATEWAY_OPEN311
+#include "services/gateway/open311/open311_handler.h"
+#endif
+#ifdef FIREGRID_GATEWAY_EVIDENCE
+#include "services/gateway/evidence/evidence_handler.h"
+#endif
+
+namespace {
+
+int Fail(const char* what, const absl::Status& s) {
+  firegrid::log::Error(what, {{"error", std::string(s.message())}});
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace firegrid;
+  using namespace firegrid::gateway;
+  if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  server::RuntimeConfig rc;
+  std::string http_address, console_dir, config_file, evidence_dir, open311_key_file;
+  int http_port, network_threads, worker_threads, worker_queue;
+  absl::Duration rpc_deadline;
+  std::map<std::string, std::string> addrs = {
+      {"buildings", "127.0.0.1:50051"},  {"hazards", "127.0.0.1:50052"},
+      {"notify", "127.0.0.1:50053"},     {"credit", "127.0.0.1:50054"},
+      {"monitoring", "127.0.0.1:50055"}, {"accounts", "127.0.0.1:50056"}};
+  ConfigBinder binder("firegrid-gateway");
+  server::BindRuntimeConfig(binder, &rc, 50057, 9470);
+  binder.String("http-address", &http_address, "0.0.0.0", "HTTP listen address");
+  binder.Int("http-port", &http_port, 8080,
+             "HTTP port of the console, the JSON API and Open311 "
+             "(0 picks a free port)",
+             0, 65535);
+  binder.String("console-dir", &console_dir, "console/dist",
+                "the console's built files (npm run build in console/)");
+  binder.String("config-file", &config_file, "config/gateway.textproto",
+                "the gateway's configuration (text proto GatewayConfig)");
+  binder.String("evidence-dir", &evidence_dir, "",
+                "keep evidence in this directory (replaces the config's evidence store)");
+  binder.String("open311-token-key-file", &open311_key_file, "",
+                "file with the key (at least 32 bytes) that signs Open311 request tokens; "
+                "empty: the development HS256 key");
+  binder.Int("http-network-threads", &network_threads, 2,
+             "threads that accept, parse and write HTTP (handlers run on the workers)", 1, 64);
+  binder.Int("http-worker-threads", &worker_threads, 16,
+             "threads that run requests (each may wait on a gRPC call)", 1, 1024);
+  binder.Int("http-worker-queue", &worker_queue, 1000,
+             "requests that may wait for a worker; 503 beyond", 1, 1000000);
+  binder.Duration("rpc-deadline", &rpc_deadline, absl::Seconds(10),
+                  "deadline of each gRPC call the gateway makes", absl::Milliseconds(100),
+                  absl::Minutes(5));
+  for (auto& [name, addr] : addrs) {
+    binder.String(name + "-addr", &addr, addr, "host:port of the " + name + " service");
+  }
+  server::ParseConfigOrExit(binder, argc, argv);
+
+  auto runtime = server::Runtime::Create("gateway", rc, "fg:gateway");
+  if (!runtime.ok()) return Fail("invalid configuration", runtime.status());
+  server::Runtime& rt = **runtime;
+  auto config = LoadGatewayConfig(config_file);
+  if (!config.ok()) return Fail("invalid configuration", config.status());
+  if (!evidence_dir.empty()) config->mutable_evidence()->set_directory(evidence_dir);
+
+  std::map<std::string, std::shared_ptr<grpc::Channel>> by_name;
+  for (const auto& [name, addr] : addrs) {
+    by_name[name] = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  }
+  const std::map<std::string, std::string> full_names = {
+      {"buildings", "firegrid.buildings.v1.BuildingService"},
+      {"hazards", "firegrid.hazards.v1.HazardService"},
+      {"notify", "firegrid.notify.v1.NotifyService"},
+      {"credit", "firegrid.credit.v1.CreditService"},
+      {"monitoring", "firegrid.monitoring.v1.MonitoringService"},
+      {"accounts", "firegrid.accounts.v1.AccountsService"}};
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& [name, full] : full_names) channels[full] = by_name[name];
+
+  auth::RateLimiter failures(
+      rc.auth_failure_limit > 0
+          ? rc.auth_failure_limit / absl::ToDoubleSeconds(rc.auth_failure_window)
+          : 1e9,
+      rc.auth_failure_limit > 0 ? rc.auth_failure_limit : 1e9, RealClock::Get());
+  BearerGate gate(&rt.verifier(), RealClock::Get(), &failures);
+  JsonApiHandler api(&gate, channels, by_name, JsonApiOptions{.deadline = rpc_deadline});
+  StaticFilesHandler files(console_dir);
+
+  HttpServerOptions ho;
+  ho.address = http_address;
+  ho.port = http_port;
+  ho.network_threads = network_threads;
+  ho.worker_threads = worker_threads;
+  ho.worker_queue = static_cast<size_t>(worker_queue);
+  ho.allowed_origins.assign(config->allowed_origins().begin(), config->allowed_origins().end());
+  HttpServer http(ho, &rt.host().metrics());
+  http.AddRoute("api", kApiPrefix, &api);
+  http.AddRoute("console", "/", &files);
+
+#ifdef FIREGRID_GATEWAY_OPEN311
+  std::unique_ptr<Handler> open311;
+  if (config->has_open311() && config->open311().channels_size() > 0) {
+    std::string hs256_key;
+    if (!rc.jwt_hs256_key_file.empty()) {
+      auto k = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
+      if (!k.ok()) return Fail("invalid configuration", k.status());
+      hs256_key = *k;
+    }
+    std::string token_key = hs256_key;
+    if (!open311_key_file.empty()) {
+      auto k = server::ReadFlagFile(open311_key_file, "open311-token-key-file");
+      if (!k.ok()) return Fail("invalid configuration", k.status());
+      token_key = *k;
+    }
+    auto tokens = NewOpen311ChannelTokens(config->open311(), hs256_key, rc.jwt_issuer,
+                                          rc.jwt_audience, RealClock::Get());
+    if (!tokens.ok()) return Fail("invalid open311 configuration", tokens.status());
+    Open311Backends backends;
+    backends.hazards = by_name["hazards"];
+    backends.buildings = by_name["buildings"];
+    backends.channel_token = *tokens;
+    backends.request_token_key = token_key;
+    backends.clock = RealClock::Get();
+    backends.rpc_deadline = rpc_deadline;
+    auto h = NewOpen311Handler(config->open311(), std::move(backends));
+    if (!h.ok()) return Fail("invalid open311 configuration", h.status());
+    open311 = std::move(*h);
+    http.AddRoute("open311", "/open311/", open311.get());
+  }
+#endif
+#ifdef FIREGRID_GATEWAY_EVIDENCE
+  auto store = NewBlobStore(config->evidence());
+  if (!store.ok()) return Fail("invalid evidence configuration", store.status());
+  std::unique_ptr<Handler> evidence =
+      NewEvidenceHandler(config->evidence(), store->get(), by_name["hazards"]);
+  const size_t evidence_limit = static_cast<size_t>(EvidenceMaxBytes(config->evidence()));
+  http.AddRoute("evidence", "/api/v1/evidence", evidence.get(), evidence_limit);
+  http.AddRoute("evidence", "/api/v1/hazards/", evidence.get());
+#endif
+
+  if (absl::Status s = http.Start(); !s.ok()) return Fail("cannot serve HTTP", s);
+  log::Info("http listening",
+            {{"http", absl::StrCat(http_address == "0.0.0.0" ? "127.0.0.1" : http_address, ":",
+                                   http.port())},
+             {"console", console_dir}});
+  const int code = rt.Serve();
+  http.Stop();
+  return code;
+}
