@@ -33,7 +33,10 @@ absl::StatusOr<absl::Time> JwtExpiry(absl::string_view token) {
 
 absl::StatusOr<std::unique_ptr<ServiceToken>> ServiceToken::Create(ServiceTokenOptions options,
                                                                    Clock* clock) {
-  if (options.service_name.empty()) return absl::InvalidArgumentError("service name: empty");
+  if (options.service_name.empty() && options.subject.empty()) {
+    return absl::InvalidArgumentError("service name: empty");
+  }
+  if (options.role == Role::kUnspecified) return absl::InvalidArgumentError("role: unspecified");
   if (options.lifetime < absl::Seconds(2)) {
     return absl::InvalidArgumentError("service token lifetime: at least 2 seconds");
   }
@@ -81,8 +84,10 @@ absl::Status ServiceToken::ReloadFileIfChanged() {
 
 absl::Status ServiceToken::Mint() {
   Principal p;
-  p.subject = absl::StrCat("service:", options_.service_name);
-  p.role = Role::kInternalService;
+  p.subject =
+      options_.subject.empty() ? absl::StrCat("service:", options_.service_name) : options_.subject;
+  p.role = options_.role;
+  p.tier_path = options_.tier_path;
   absl::Time now = clock_->Now();
   auto token = signer_->Sign(p, now, options_.lifetime, options_.issuer, options_.audience);
   if (!token.ok()) return token.status();

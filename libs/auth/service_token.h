@@ -19,7 +19,10 @@ namespace firegrid::auth {
 // time); it must be a JWT with an `exp` claim, and Current() fails once that has passed.
 // Or, without a file but with the runtime's HS256 key (development), minted by the service
 // itself for subject "service:<name>", role internal_service, with `lifetime` (10 minutes) and
-// renewed once half of it has passed.
+// renewed once half of it has passed. A minted token may carry another role, subject and
+// tier_path (the gateway's Open311 channels: role public_channel, subject "channel:<name>",
+// their district); the claims must be consistent for that role (claims.h) or the receiver
+// refuses the token.
 struct ServiceTokenOptions {
   std::string service_name;  // "monitoring" → subject "service:monitoring"
   std::string token_file;    // set: use the file
@@ -27,12 +30,18 @@ struct ServiceTokenOptions {
   std::string issuer;        // the iss / aud claims of minted tokens ("" → none)
   std::string audience;
   absl::Duration lifetime = absl::Minutes(10);
+  // Minted tokens: the role, the subject (empty: "service:<service_name>") and the tier_path
+  // claim (empty: none).
+  Role role = Role::kInternalService;
+  std::string subject;
+  std::string tier_path;
 };
 
 class ServiceToken {
  public:
-  // INVALID_ARGUMENT when neither a file nor a key is given, the key is too short, the name is
-  // empty, or the file is unreadable or not a JWT with exp.
+  // INVALID_ARGUMENT when neither a file nor a key is given, the key is too short, both the
+  // name and the subject are empty, the role is unspecified, or the file is unreadable or not a
+  // JWT with exp.
   static absl::StatusOr<std::unique_ptr<ServiceToken>> Create(ServiceTokenOptions options,
                                                               Clock* clock);
 

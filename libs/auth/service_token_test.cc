@@ -51,6 +51,26 @@ TEST_F(ServiceTokenTest, AMintedTokenVerifiesAsTheServicePrincipal) {
   EXPECT_EQ(p->expiry, clock_.Now() + absl::Minutes(10));
 }
 
+TEST_F(ServiceTokenTest, AMintedTokenCarriesTheGivenRoleSubjectAndTierPath) {
+  auto t = ServiceToken::Create({.hs256_key = kKey,
+                                 .role = Role::kPublicChannel,
+                                 .subject = "channel:wechat",
+                                 .tier_path = "500109"},
+                                &clock_);
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto p = verifier_->Verify(*(*t)->Current(), clock_.Now());
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->subject, "channel:wechat");
+  EXPECT_EQ(p->role, Role::kPublicChannel);
+  EXPECT_EQ(p->tier_path, "500109");
+}
+
+TEST_F(ServiceTokenTest, AnUnspecifiedRoleIsInvalidArgument) {
+  auto t = ServiceToken::Create(
+      {.service_name = "gateway", .hs256_key = kKey, .role = Role::kUnspecified}, &clock_);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(ServiceTokenTest, AMintedTokenIsKeptUntilHalfItsLifetimeThenRenewed) {
   auto t = *ServiceToken::Create({.service_name = "monitoring", .hs256_key = kKey}, &clock_);
   std::string first = *t->Current();
