@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -59,6 +60,8 @@ absl::string_view ActionName(Action a) {
       return "merge";
     case Action::kUnmerge:
       return "unmerge";
+    case Action::kMatch:
+      return "match";
   }
   return "act on";
 }
@@ -79,6 +82,8 @@ absl::Status CanReport(const auth::Principal& p, const BuildingView& b) {
     case Role::kCommunityWorker:
     case Role::kDepartmentOfficer:
       return auth::RequireTier(p, b.tier_path);
+    case Role::kPublicChannel:
+      return auth::RequireTier(p, b.tier_path);
     case Role::kBuildingManager:
       if (!p.subject.empty() &&
           std::find(b.subjects.begin(), b.subjects.end(), p.subject) != b.subjects.end()) {
@@ -89,6 +94,30 @@ absl::Status CanReport(const auth::Principal& p, const BuildingView& b) {
       return absl::PermissionDeniedError(
           absl::StrCat("role ", auth::RoleName(p.role), " may not report hazards"));
   }
+}
+
+absl::Status CanReportUnmatched(const auth::Principal& p, const std::string& tier_path) {
+  if (p.role != Role::kPublicChannel) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p.role),
+                     " reports hazards of registered buildings only; only public channels file "
+                     "reports without a building"));
+  }
+  return auth::RequireTier(p, tier_path);
+}
+
+std::string ChannelOf(const auth::Principal& p) {
+  constexpr absl::string_view kPrefix = "channel:";
+  if (p.role != Role::kPublicChannel || !absl::StartsWith(p.subject, kPrefix)) return "";
+  return p.subject.substr(kPrefix.size());
+}
+
+absl::Status MayReadGuidance(const auth::Principal& p) {
+  if (p.role == Role::kPublicChannel || p.role == Role::kUnspecified) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p.role), " may not read guidance"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h) {
@@ -110,6 +139,13 @@ absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h) {
     case Role::kBuildingManager:
       if (NamesManager(p, h)) return absl::OkStatus();
       return absl::PermissionDeniedError("hazard of a building that does not name you");
+    case Role::kPublicChannel: {
+      const std::string channel = ChannelOf(p);
+      if (channel.empty() || h.channel() != channel) {
+        return absl::PermissionDeniedError("hazard not reported through your channel");
+      }
+      return auth::RequireTier(p, h.tier_path());
+    }
     default:
       return absl::PermissionDeniedError(
           absl::StrCat("role ", auth::RoleName(p.role), " may not see hazards"));
@@ -117,6 +153,7 @@ absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h) {
 }
 
 absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a) {
+  if (p.role == Role::kPublicChannel) return Denied(p, a);
   const bool admin_or_street = p.role == Role::kDistrictAdmin || p.role == Role::kStreetOfficer;
   switch (a) {
     case Action::kVerify:
@@ -150,6 +187,7 @@ absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a) 
     }
     case Action::kMerge:
     case Action::kUnmerge:
+    case Action::kMatch:
       if (admin_or_street) return absl::OkStatus();
       return Denied(p, a);
   }
@@ -183,6 +221,17 @@ void NameLiableParty(v1::Hazard* h, const auth::Principal& p,
 }
 
 absl::Status CheckState(const v1::Hazard& h, Action a) {
+  if (a == Action::kMatch) {
+    if (!h.unmatched()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "hazard ", h.hazard_id(), " is matched to building ", h.building_id(), " already"));
+    }
+  } else if (h.unmatched() && a != Action::kReject) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("hazard ", h.hazard_id(),
+                     " is an unmatched public report: match it to a "
+                     "building first (MatchPublicReport), or reject it"));
+  }
   if (!h.duplicate_of().empty() && a != Action::kUnmerge) {
     return absl::FailedPreconditionError(
         absl::StrCat("hazard ", h.hazard_id(), " is a duplicate of ", h.duplicate_of(),
@@ -197,6 +246,7 @@ absl::Status CheckState(const v1::Hazard& h, Action a) {
   switch (a) {
     case Action::kVerify:
     case Action::kReject:
+    case Action::kMatch:
       return need(v1::STATUS_REPORTED);
     case Action::kAssign:
       return need(v1::STATUS_VERIFIED);

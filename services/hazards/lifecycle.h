@@ -28,6 +28,7 @@ enum class Action {
   kChangeCategory,  // any open state; re-routes
   kMerge,           // links an open hazard to another as its duplicate
   kUnmerge,         // undoes a merge
+  kMatch,           // an unmatched public report gets its building (status stays REPORTED)
 };
 
 absl::string_view ActionName(Action a);
@@ -40,13 +41,30 @@ bool IsActive(v1::Status s);
 // Whether the principal may see the hazard at all: district admins, street officers and
 // community workers by tier; department officers when the hazard is routed to their department
 // (lead, assisting or supervising) within their tier; building managers when the building or
-// the assignment names them; internal services always. PERMISSION_DENIED otherwise.
+// the assignment names them; public channels the reports of their own channel in their
+// district (and see them as PublicView, redaction.h); internal services always.
+// PERMISSION_DENIED otherwise.
 absl::Status CanSee(const auth::Principal& p, const v1::Hazard& h);
 
 // Whether the principal may report a hazard of the building: district admins, street officers,
-// community workers and department officers within their tier; building managers of a building
-// that names them; internal services always. PERMISSION_DENIED otherwise.
+// community workers, department officers and public channels within their tier; building
+// managers of a building that names them; internal services always. PERMISSION_DENIED
+// otherwise.
 absl::Status CanReport(const auth::Principal& p, const BuildingView& b);
+
+// Whether the principal may file a report with no building, kept unmatched at `tier_path` (a
+// street or district code): public channels only, within their district. PERMISSION_DENIED
+// otherwise.
+absl::Status CanReportUnmatched(const auth::Principal& p, const std::string& tier_path);
+
+// The channel a public_channel principal reports for: its subject after "channel:" ("" for any
+// other role).
+std::string ChannelOf(const auth::Principal& p);
+
+// Whether the principal may call the read-only RPCs that are neither hazards nor lists of them
+// (guidance): every authenticated role but public channels, which may only report, get and list
+// their own reports. PERMISSION_DENIED otherwise.
+absl::Status MayReadGuidance(const auth::Principal& p);
 
 // Whether the principal's role allows the action on this hazard (after CanSee):
 //   verify, reject, change category, assign: district_admin, street_officer, department_officer
@@ -55,7 +73,9 @@ absl::Status CanReport(const auth::Principal& p, const BuildingView& b);
 //     responsible (or by the building);
 //   review: district_admin, street_officer, department_officer of the supervising department,
 //     never the one who submitted;
-//   merge, unmerge: district_admin, street_officer.
+//   merge, unmerge, match (an unmatched public report to a building): district_admin,
+//     street_officer.
+// Public channels may take none of them.
 absl::Status Authorize(const auth::Principal& p, const v1::Hazard& h, Action a);
 
 // Whether the principal may name the party liable for the hazard (on verify or assign): a
@@ -70,7 +90,8 @@ absl::Status MayNameLiableParty(const auth::Principal& p, const v1::Hazard& h);
 void NameLiableParty(v1::Hazard* h, const auth::Principal& p,
                      const ::firegrid::subjects::v1::Party& party, absl::Time now);
 
-// FAILED_PRECONDITION when the action is not allowed from the hazard's current state.
+// FAILED_PRECONDITION when the action is not allowed from the hazard's current state. An
+// unmatched public report may only be matched or rejected (from REPORTED); match needs one.
 absl::Status CheckState(const v1::Hazard& h, Action a);
 
 // Sets the status and appends the audit entry.

@@ -36,6 +36,7 @@ const std::map<std::string, Principal>& Callers() {
       {"other_manager", Make(Role::kBuildingManager, "", "mgr2")},
       {"service_agency", Make(Role::kServiceAgency, "500109", "agency")},
       {"internal_service", Make(Role::kInternalService, "", "svc")},
+      {"public_channel", Make(Role::kPublicChannel, "500109", "channel:wechat")},
   };
   return *callers;
 }
@@ -205,6 +206,93 @@ TEST(CheckState, ADuplicateOnlyUnmerges) {
   h.set_duplicate_of("hzd_0");
   EXPECT_EQ(CheckState(h, Action::kVerify).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(CheckState(h, Action::kUnmerge).ok());
+}
+
+v1::Hazard Unmatched() {
+  v1::Hazard h;
+  h.set_hazard_id("hzd_2");
+  h.set_tier_path("500109001");
+  h.set_status(v1::STATUS_REPORTED);
+  h.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+  h.set_channel("wechat");
+  h.set_unmatched(true);
+  return h;
+}
+
+TEST(CanSee, APublicChannelSeesOnlyItsOwnChannelsReportsInItsDistrict) {
+  const Principal& wechat = Callers().at("public_channel");
+  EXPECT_TRUE(CanSee(wechat, Unmatched()).ok());
+  v1::Hazard web = Unmatched();
+  web.set_channel("web");
+  EXPECT_EQ(CanSee(wechat, web).code(), absl::StatusCode::kPermissionDenied);
+  v1::Hazard elsewhere = Unmatched();
+  elsewhere.set_tier_path("500110001");
+  EXPECT_EQ(CanSee(wechat, elsewhere).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CanSee(wechat, Sample(v1::STATUS_REPORTED)).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(CanSee, AnUnmatchedReportIsSeenByItsStreetAndTheDistrictNotByCommunitiesOrDepartments) {
+  const std::set<std::string> see = {"district_admin", "street_officer", "internal_service",
+                                     "public_channel"};
+  for (const auto& [name, p] : Callers()) {
+    EXPECT_EQ(CanSee(p, Unmatched()).ok(), see.count(name) > 0) << name;
+  }
+}
+
+TEST(Authorize, APublicChannelMayTakeNoStepOfTheLifecycle) {
+  const Principal& wechat = Callers().at("public_channel");
+  for (Action a : {Action::kVerify, Action::kReject, Action::kAssign, Action::kStart,
+                   Action::kSubmit, Action::kReviewPass, Action::kReviewFail,
+                   Action::kChangeCategory, Action::kMerge, Action::kUnmerge, Action::kMatch}) {
+    EXPECT_EQ(Authorize(wechat, Unmatched(), a).code(), absl::StatusCode::kPermissionDenied)
+        << ActionName(a);
+  }
+}
+
+TEST(Authorize, OnlyDistrictAdminsAndStreetOfficersMatchPublicReports) {
+  const std::set<std::string> allowed = {"district_admin", "street_officer"};
+  for (const auto& [name, p] : Callers()) {
+    const bool ok = CanSee(p, Unmatched()).ok() && Authorize(p, Unmatched(), Action::kMatch).ok();
+    EXPECT_EQ(ok, allowed.count(name) > 0) << name;
+  }
+}
+
+TEST(CheckState, AnUnmatchedReportIsOnlyMatchedOrRejectedAndMatchedOnce) {
+  for (Action a : {Action::kVerify, Action::kAssign, Action::kStart, Action::kSubmit,
+                   Action::kReviewPass, Action::kChangeCategory, Action::kMerge}) {
+    absl::Status s = CheckState(Unmatched(), a);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << ActionName(a);
+    EXPECT_NE(s.message().find("MatchPublicReport"), absl::string_view::npos) << ActionName(a);
+  }
+  EXPECT_TRUE(CheckState(Unmatched(), Action::kMatch).ok());
+  EXPECT_TRUE(CheckState(Unmatched(), Action::kReject).ok());
+  v1::Hazard rejected = Unmatched();
+  rejected.set_status(v1::STATUS_REJECTED);
+  EXPECT_EQ(CheckState(rejected, Action::kMatch).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckState(Sample(v1::STATUS_REPORTED), Action::kMatch).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(CanReport, APublicChannelReportsWithinItsDistrictOnlyAndAloneReportsWithoutABuilding) {
+  const Principal& wechat = Callers().at("public_channel");
+  BuildingView inside;
+  inside.tier_path = "500109001002";
+  BuildingView outside;
+  outside.tier_path = "500110001002";
+  EXPECT_TRUE(CanReport(wechat, inside).ok());
+  EXPECT_EQ(CanReport(wechat, outside).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CanReportUnmatched(wechat, "500109001").ok());
+  EXPECT_EQ(CanReportUnmatched(wechat, "500110001").code(), absl::StatusCode::kPermissionDenied);
+  for (const auto& [name, p] : Callers()) {
+    if (name == "public_channel") continue;
+    EXPECT_EQ(CanReportUnmatched(p, "500109001").code(), absl::StatusCode::kPermissionDenied)
+        << name;
+  }
+  EXPECT_EQ(ChannelOf(wechat), "wechat");
+  EXPECT_EQ(ChannelOf(Callers().at("street_officer")), "");
+  EXPECT_EQ(MayReadGuidance(wechat).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(MayReadGuidance(Callers().at("community_worker")).ok());
 }
 
 TEST(Record, AppendsTheAuditEntryAndMovesTheStatus) {

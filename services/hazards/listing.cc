@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
 #include "services/hazards/lifecycle.h"
@@ -48,6 +49,25 @@ absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
   for (int c : req.categories()) {
     if (!ValidCategory(c)) return InvalidField("categories", "unknown category");
   }
+  for (int s : req.sources()) {
+    if (s == 0 || !v1::Source_IsValid(s)) return InvalidField("sources", "unknown source");
+  }
+  if (!req.channel().empty()) FG_RETURN_IF_ERROR(ValidateChannelName(req.channel(), "channel"));
+  auto valid_time = [](const google::protobuf::Timestamp& t) {
+    return t.seconds() >= 0 &&
+           t.seconds() <= google::protobuf::util::TimeUtil::kTimestampMaxSeconds &&
+           t.nanos() >= 0 && t.nanos() <= 999'999'999;
+  };
+  if (req.has_reported_after() && !valid_time(req.reported_after())) {
+    return InvalidField("reported_after", "is not a valid time");
+  }
+  if (req.has_reported_before() && !valid_time(req.reported_before())) {
+    return InvalidField("reported_before", "is not a valid time");
+  }
+  if (req.has_reported_after() && req.has_reported_before() &&
+      FromTs(req.reported_before()) <= FromTs(req.reported_after())) {
+    return InvalidField("reported_before", "must be later than reported_after");
+  }
   return scope;
 }
 
@@ -84,6 +104,18 @@ bool MatchesListing(const auth::Principal& p, const v1::ListHazardsRequest& req,
     const bool overdue = IsActive(h.status()) && h.assignment().has_deadline() &&
                          FromTs(h.assignment().deadline()) < now;
     if (overdue != req.overdue()) return false;
+  }
+  if (!req.sources().empty() &&
+      std::find(req.sources().begin(), req.sources().end(), h.source()) == req.sources().end()) {
+    return false;
+  }
+  if (req.unmatched_only() && !h.unmatched()) return false;
+  if (!req.channel().empty() && h.channel() != req.channel()) return false;
+  if (req.has_reported_after() && FromTs(h.reported_at()) < FromTs(req.reported_after())) {
+    return false;
+  }
+  if (req.has_reported_before() && FromTs(h.reported_at()) >= FromTs(req.reported_before())) {
+    return false;
   }
   return true;
 }

@@ -18,8 +18,9 @@ struct ListScope {
   std::string department;   // "" = every department; a department officer's own department
 };
 
-// Checks the request (prefix digits, page size in [0, 500], known statuses, categories and
-// department) and the caller (service agencies may not
+// Checks the request (prefix digits, page size in [0, 500], known statuses, categories,
+// sources and department, a channel name, valid reported_after / reported_before times with
+// after < before) and the caller (service agencies may not
 // list; department officers list their own department; everyone but building managers within
 // their tier) and returns the scope to scan.
 absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
@@ -29,8 +30,10 @@ absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
 // a token is refused by any other listing. The page size may change from page to page.
 std::string ListingKey(const ListScope& scope, const v1::ListHazardsRequest& req);
 
-// Whether the listing keeps `h`: visible to the caller, not a duplicate unless asked for, and
-// matching the building, status, category and overdue filters at `now`.
+// Whether the listing keeps `h`: visible to the caller (a public channel: its own channel's
+// reports), not a duplicate unless asked for, and matching the building, status, category,
+// overdue (at `now`), source, unmatched, channel and reported-time filters (reported_after
+// inclusive, reported_before exclusive).
 bool MatchesListing(const auth::Principal& p, const v1::ListHazardsRequest& req,
                     const v1::Hazard& h, absl::Time now);
 

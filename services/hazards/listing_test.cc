@@ -87,6 +87,80 @@ TEST(MatchesListing, FiltersDuplicatesStatusesAndOverdue) {
   EXPECT_TRUE(MatchesListing(admin, req, h, kNow));
 }
 
+TEST(MatchesListing, FiltersBySourceUnmatchedChannelAndReportTime) {
+  const auth::Principal admin = Make(Role::kDistrictAdmin, "500109");
+  v1::Hazard h;
+  h.set_tier_path("500109001");
+  h.set_status(v1::STATUS_REPORTED);
+  h.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+  h.set_channel("wechat");
+  h.set_unmatched(true);
+  *h.mutable_reported_at() = Ts(kNow);
+  v1::ListHazardsRequest req;
+  req.add_sources(v1::SOURCE_PUBLIC_TIP_OFF);
+  req.set_unmatched_only(true);
+  req.set_channel("wechat");
+  *req.mutable_reported_after() = Ts(kNow);                      // inclusive
+  *req.mutable_reported_before() = Ts(kNow + absl::Seconds(1));  // exclusive
+  EXPECT_TRUE(MatchesListing(admin, req, h, kNow));
+  v1::ListHazardsRequest other = req;
+  other.clear_sources();
+  other.add_sources(v1::SOURCE_GRID_INSPECTION);
+  EXPECT_FALSE(MatchesListing(admin, other, h, kNow));
+  other = req;
+  other.set_channel("hotline12345");
+  EXPECT_FALSE(MatchesListing(admin, other, h, kNow));
+  other = req;
+  *other.mutable_reported_before() = Ts(kNow);
+  EXPECT_FALSE(MatchesListing(admin, other, h, kNow));
+  other = req;
+  *other.mutable_reported_after() = Ts(kNow + absl::Seconds(1));
+  EXPECT_FALSE(MatchesListing(admin, other, h, kNow));
+  h.set_unmatched(false);
+  EXPECT_FALSE(MatchesListing(admin, req, h, kNow));
+}
+
+TEST(MatchesListing, APublicChannelListsOnlyItsOwnChannelsReportsWhateverItAsks) {
+  auth::Principal wechat = Make(Role::kPublicChannel, "500109");
+  wechat.subject = "channel:wechat";
+  v1::Hazard own;
+  own.set_tier_path("500109001002");
+  own.set_channel("wechat");
+  v1::Hazard other = own;
+  other.set_channel("web");
+  v1::Hazard staff = own;
+  staff.clear_channel();
+  v1::ListHazardsRequest req;
+  EXPECT_TRUE(MatchesListing(wechat, req, own, kNow));
+  EXPECT_FALSE(MatchesListing(wechat, req, other, kNow));
+  EXPECT_FALSE(MatchesListing(wechat, req, staff, kNow));
+  req.set_channel("web");
+  EXPECT_FALSE(MatchesListing(wechat, req, other, kNow));
+}
+
+TEST(ResolveListScope, RefusesUnknownSourcesBadChannelsAndBackwardsTimes) {
+  const auth::Principal admin = Make(Role::kDistrictAdmin, "500109");
+  auto field = [&](const v1::ListHazardsRequest& req) {
+    return std::string(ResolveListScope(admin, req, ShippedRules()).status().message());
+  };
+  v1::ListHazardsRequest req;
+  req.add_sources(static_cast<v1::Source>(99));
+  EXPECT_NE(field(req).find("sources"), std::string::npos);
+  req = v1::ListHazardsRequest();
+  req.set_channel("WeChat!");
+  EXPECT_NE(field(req).find("channel"), std::string::npos);
+  req = v1::ListHazardsRequest();
+  *req.mutable_reported_after() = Ts(kNow);
+  *req.mutable_reported_before() = Ts(kNow);
+  EXPECT_NE(field(req).find("reported_before"), std::string::npos);
+  req.mutable_reported_after()->set_nanos(-1);
+  EXPECT_NE(field(req).find("reported_after"), std::string::npos);
+  req = v1::ListHazardsRequest();
+  req.add_sources(v1::SOURCE_PUBLIC_TIP_OFF);
+  req.set_channel("hotline12345");
+  EXPECT_TRUE(ResolveListScope(admin, req, ShippedRules()).ok());
+}
+
 TEST(Redact, ReporterContactOnlyForDistrictAdminsAndNeverInEvents) {
   v1::Hazard h;
   h.mutable_reporter()->set_contact("13800000000");

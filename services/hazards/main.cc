@@ -6,6 +6,7 @@
 #include "libs/common/config.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
+#include "libs/common/status.h"
 #include "libs/events/topics.h"
 #include "libs/server/runtime.h"
 #include "services/hazards/grpc_service.h"
@@ -73,5 +74,16 @@ int main(int argc, char** argv) {
   }
   rt.AddPeriodic("deadline-timers", timer_interval,
                  [&]() { return registry.FireDueTimers().status(); });
+  // Daily statistics: on the first tick a snapshot of today so far unless today has one (so a
+  // fresh stack has one point of trend); on every tick the end-of-day snapshot of yesterday
+  // once the day is over in Asia/Shanghai (exactly once across replicas).
+  bool today_kept = false;
+  rt.AddPeriodic("daily-statistics", timer_interval, [&]() -> absl::Status {
+    if (!today_kept) {
+      FG_RETURN_IF_ERROR(registry.SnapshotTodayIfMissing().status());
+      today_kept = true;
+    }
+    return registry.SnapshotEndedDay().status();
+  });
   return rt.Serve();
 }

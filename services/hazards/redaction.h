@@ -8,8 +8,21 @@ namespace firegrid::hazards {
 namespace v1 = ::firegrid::hazards::v1;
 
 // What a caller may see of a hazard: the reporter's contact only for district admins; the liable
-// party's person id unmasked only for district admins and internal services.
+// party's person id unmasked only for district admins and internal services; a public channel
+// sees PublicView.
 v1::Hazard Redact(v1::Hazard h, const auth::Principal& p);
+
+// What a public channel sees of its own reports (what Open311 shows of a request): the id, the
+// building's id and name, tier path, category, severity, source, description, the report's
+// evidence, whether it was anonymous, status, place, channel, unmatched, the routing
+// (departments and divisions: the agency responsible), the deadline and supervising department
+// of the assignment, the rejection reason, duplicate_of, escalation and overdue, the times and
+// version, and the audit trail as status notes: time, role, action, from, to and note of each
+// entry, never the actor, and without the entries that name the liable party. Never: the
+// reporter's name, contact or subject, the liable party, the building's subjects, the
+// responsible party and subject, confirmations (reviewers' subjects), the rectification
+// evidence, the reward, the device alarm.
+v1::Hazard PublicView(const v1::Hazard& h);
 // The hazard as events carry it (an internal topic): no audit trail, no reporter contact; the
 // liable party whole, person id unmasked (the credit service rates it).
 v1::Hazard ForEvent(v1::Hazard h);

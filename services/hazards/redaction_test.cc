@@ -57,5 +57,64 @@ TEST(ForEvent, CarriesTheLiablePartyUnmaskedButNoAuditOrContact) {
   EXPECT_TRUE(e.reporter().contact().empty());
 }
 
+TEST(PublicView, APublicChannelSeesStatusPlaceTimesAndNotesButNoPeople) {
+  v1::Hazard h = WithLiablePerson();
+  h.set_description("楼道堆放杂物");
+  h.set_status(v1::STATUS_ASSIGNED);
+  h.set_channel("wechat");
+  h.mutable_location()->set_address("某路 1 号");
+  h.mutable_reporter()->set_name("李四");
+  h.mutable_reporter()->set_subject("channel:wechat");
+  h.add_building_subjects("mgr-a");
+  h.add_confirmations("street-officer-1");
+  h.mutable_assignment()->set_responsible_party("某物业公司");
+  h.mutable_assignment()->set_responsible_subject("mgr-a");
+  h.mutable_assignment()->mutable_deadline()->set_seconds(1800000000);
+  h.add_rectification_evidence()->set_uri("https://evidence.example/after.jpg");
+  h.mutable_reward()->set_recorded_by("street-officer-1");
+  h.mutable_device_alarm()->set_alarm_id("alm_1");
+  h.mutable_reported_at()->set_seconds(1700000000);
+  h.set_version(4);
+  auto* named = h.add_audit();
+  named->set_action("name_liable_party");
+  named->set_note("liable party: 张三 (occupant, 110105********002X)");
+  auto* assigned = h.add_audit();
+  assigned->set_action("assign");
+  assigned->set_actor("street-officer-1");
+  assigned->set_role("street_officer");
+  assigned->set_note("deadline 2027-01-15 08:00");
+  auth::Principal channel;
+  channel.role = Role::kPublicChannel;
+  channel.subject = "channel:wechat";
+  const v1::Hazard shown = Redact(h, channel);
+  EXPECT_EQ(shown.description(), "楼道堆放杂物");
+  EXPECT_EQ(shown.status(), v1::STATUS_ASSIGNED);
+  EXPECT_EQ(shown.location().address(), "某路 1 号");
+  EXPECT_EQ(shown.channel(), "wechat");
+  EXPECT_EQ(shown.reported_at().seconds(), 1700000000);
+  EXPECT_EQ(shown.version(), 4);
+  EXPECT_EQ(shown.assignment().deadline().seconds(), 1800000000);
+  EXPECT_FALSE(shown.has_liable_party());
+  EXPECT_FALSE(shown.has_reward());
+  EXPECT_FALSE(shown.has_device_alarm());
+  EXPECT_EQ(shown.reporter().name(), "");
+  EXPECT_EQ(shown.reporter().contact(), "");
+  EXPECT_EQ(shown.reporter().subject(), "");
+  EXPECT_TRUE(shown.building_subjects().empty());
+  EXPECT_TRUE(shown.confirmations().empty());
+  EXPECT_TRUE(shown.rectification_evidence().empty());
+  EXPECT_EQ(shown.assignment().responsible_party(), "");
+  EXPECT_EQ(shown.assignment().responsible_subject(), "");
+  // Status notes: role-level, no actor, nothing that names the liable party.
+  ASSERT_EQ(shown.audit_size(), 2);
+  EXPECT_EQ(shown.audit(0).action(), "report");
+  EXPECT_EQ(shown.audit(1).action(), "assign");
+  EXPECT_EQ(shown.audit(1).role(), "street_officer");
+  EXPECT_EQ(shown.audit(1).actor(), "");
+  EXPECT_EQ(shown.audit(1).note(), "deadline 2027-01-15 08:00");
+  EXPECT_EQ(shown.SerializeAsString().find("street-officer-1"), std::string::npos);
+  EXPECT_EQ(shown.SerializeAsString().find("mgr-a"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

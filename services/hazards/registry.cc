@@ -27,6 +27,32 @@ namespace bv1 = ::firegrid::buildings::v1;
 
 constexpr char kProducer[] = "hazards";
 constexpr int kScanChunk = 500;
+constexpr int kTrendMaxDays = 400;
+// The end-of-day snapshot of yesterday is taken only this early in the next day: later, the
+// hazards have moved on and the numbers would not be yesterday's.
+constexpr absl::Duration kEndOfDayWindow = absl::Hours(6);
+
+// The scope of GetStatistics and GetStatisticsTrend: who may read statistics, of which tier,
+// and (department officers) of which department.
+struct StatisticsScope {
+  std::string tier_path;
+  std::string department;  // "" = every department
+};
+
+absl::StatusOr<StatisticsScope> ResolveStatisticsScope(const auth::Principal& p,
+                                                       const std::string& requested) {
+  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                         Role::kDepartmentOfficer, Role::kInternalService})) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p.role), " may not read statistics"));
+  }
+  StatisticsScope scope;
+  scope.tier_path = requested.empty() ? p.tier_path : requested;
+  FG_RETURN_IF_ERROR(ValidateStatisticsScope(scope.tier_path));
+  FG_RETURN_IF_ERROR(auth::RequireTier(p, scope.tier_path));
+  if (p.role == Role::kDepartmentOfficer) scope.department = p.department;
+  return scope;
+}
 
 }  // namespace
 
@@ -45,7 +71,9 @@ events::Message HazardRegistry::Event(const google::protobuf::Message& payload,
                                       const v1::Hazard& h) {
   events::Envelope env =
       events::NewEnvelope(payload, kProducer, h.building_id(), h.tier_path(), clock_->Now(), *ids_);
-  return events::Message{std::string(events::kHazardsTopic), h.building_id(),
+  // Keyed by building; an unmatched public report (no building yet) by its own id.
+  return events::Message{std::string(events::kHazardsTopic),
+                         h.building_id().empty() ? h.hazard_id() : h.building_id(),
                          env.SerializeAsString()};
 }
 
@@ -93,14 +121,20 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   }
 
-  FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
-  FG_RETURN_IF_ERROR(CanReport(p, building));
-
   v1::Hazard h;
   h.set_hazard_id(ids_->NewId("hzd"));
-  h.set_building_id(building.building_id);
-  h.set_building_name(building.name);
-  h.set_tier_path(building.tier_path);
+  if (req.building_id().empty()) {
+    // A public report whose place matched no registered building: kept in its street (or
+    // district) for the street officer to match or reject; no department routing until then.
+    FG_RETURN_IF_ERROR(CanReportUnmatched(p, req.unmatched_tier_path()));
+    h.set_tier_path(req.unmatched_tier_path());
+    h.set_unmatched(true);
+    *h.mutable_routing() = RouteUnmatched(req.unmatched_tier_path());
+  } else {
+    FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
+    FG_RETURN_IF_ERROR(CanReport(p, building));
+    AttachBuilding(*rules_, building, req.category(), &h);
+  }
   h.set_category(req.category());
   h.set_severity(req.severity());
   h.set_source(req.source());
@@ -108,9 +142,8 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   *h.mutable_evidence() = req.evidence();
   *h.mutable_reporter() = req.reporter();
   h.mutable_reporter()->set_subject(p.subject);
-  for (const auto& s : building.subjects) h.add_building_subjects(s);
-  if (building.liable_party) *h.mutable_liable_party() = *building.liable_party;
-  *h.mutable_routing() = Route(*rules_, req.category(), building);
+  h.set_channel(ChannelOf(p));
+  if (req.has_location()) *h.mutable_location() = req.location();
   *h.mutable_reported_at() = Ts(now);
   *h.mutable_updated_at() = Ts(now);
   h.set_version(1);
@@ -132,7 +165,9 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   }
 
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto open = store_->OpenHazardId(h.building_id(), h.category());
+    // Without a building there is nothing to be a duplicate of (until it is matched).
+    auto open = h.unmatched() ? absl::StatusOr<std::string>(absl::NotFoundError("unmatched"))
+                              : store_->OpenHazardId(h.building_id(), h.category());
     if (!open.ok() && open.status().code() != absl::StatusCode::kNotFound) return open.status();
     HazardStore::Write w = store_->NewWrite();
     v1::ReportHazardResponse resp;
@@ -145,6 +180,10 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
       resp.set_message(
           absl::StrCat("linked as a duplicate of open hazard ", primary.hazard_id(),
                        " of the same building and category; it is already being handled"));
+    } else if (h.unmatched()) {
+      resp.set_message(
+          "reported; no registered building matched the place: the street officer matches it to "
+          "a building or rejects it");
     } else {
       w.ClaimOpen(h.building_id(), h.category(), h.hazard_id());
       resp.set_message("reported and routed");
@@ -229,12 +268,14 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
 
 absl::StatusOr<v1::Guidance> HazardRegistry::GetGuidance(const P& p,
                                                          const v1::GetGuidanceRequest& req) {
+  FG_RETURN_IF_ERROR(MayReadGuidance(p));
   if (!ValidCategory(req.category())) return InvalidField("category", "is required");
   return rules_->GuidanceFor(req.category());
 }
 
 absl::StatusOr<v1::ListGuidanceResponse> HazardRegistry::ListGuidance(
     const P& p, const v1::ListGuidanceRequest& req) {
+  FG_RETURN_IF_ERROR(MayReadGuidance(p));
   v1::ListGuidanceResponse resp;
   for (int c = 1; v1::HazardCategory_IsValid(c); ++c) {
     *resp.add_guidance() = rules_->GuidanceFor(static_cast<v1::HazardCategory>(c));
@@ -244,25 +285,84 @@ absl::StatusOr<v1::ListGuidanceResponse> HazardRegistry::ListGuidance(
 
 absl::StatusOr<v1::Statistics> HazardRegistry::GetStatistics(const P& p,
                                                              const v1::GetStatisticsRequest& req) {
-  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
-                         Role::kDepartmentOfficer, Role::kInternalService})) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("role ", auth::RoleName(p.role), " may not read statistics"));
-  }
-  const std::string scope = req.tier_path().empty() ? p.tier_path : req.tier_path();
-  FG_RETURN_IF_ERROR(ValidateStatisticsScope(scope));
-  FG_RETURN_IF_ERROR(auth::RequireTier(p, scope));
-  const std::string department = p.role == Role::kDepartmentOfficer ? p.department : "";
-  StatisticsTally tally(scope, department, clock_->Now());
+  FG_ASSIGN_OR_RETURN(StatisticsScope scope, ResolveStatisticsScope(p, req.tier_path()));
+  StatisticsTally tally(scope.tier_path, scope.department, clock_->Now());
   std::string cursor;
   while (true) {
     FG_ASSIGN_OR_RETURN(HazardStore::Page page,
-                        store_->Scan(department, scope, cursor, kScanChunk));
+                        store_->Scan(scope.department, scope.tier_path, cursor, kScanChunk));
     for (const auto& h : page.hazards) tally.Add(h);
     if (page.next_cursor.empty()) break;
     cursor = page.next_cursor;
   }
   return tally.Finish();
+}
+
+absl::StatusOr<v1::StatisticsTrend> HazardRegistry::GetStatisticsTrend(
+    const P& p, const v1::GetStatisticsTrendRequest& req) {
+  FG_ASSIGN_OR_RETURN(StatisticsScope scope, ResolveStatisticsScope(p, req.tier_path()));
+  if (req.days() < 0 || req.days() > kTrendMaxDays) {
+    return InvalidField("days", absl::StrCat("must be in [0, ", kTrendMaxDays, "] (0: 30)"));
+  }
+  const int days = req.days() == 0 ? 30 : req.days();
+  const absl::CivilDay today = ShanghaiDay(clock_->Now());
+  std::vector<std::string> dates;
+  for (int i = days - 1; i >= 0; --i) dates.push_back(DayName(today - i));
+  FG_ASSIGN_OR_RETURN(auto rows,
+                      store_->DailyRows(dates, DailyRowKey(scope.tier_path, scope.department)));
+  v1::StatisticsTrend trend;
+  trend.set_tier_path(scope.tier_path);
+  for (size_t i = 0; i < dates.size(); ++i) {
+    if (!rows[i].has_value()) continue;
+    v1::DailyStatistics* d = trend.add_days();
+    d->set_date(dates[i]);
+    *d->mutable_totals() = std::move(*rows[i]);
+  }
+  return trend;
+}
+
+// ----- Daily statistics snapshots --------------------------------------------------------------
+
+absl::StatusOr<std::map<std::string, v1::StatisticsRow>> HazardRegistry::TallyDailyRows(
+    absl::Time now) {
+  DailyTotals totals(now);
+  std::string cursor;
+  while (true) {
+    FG_ASSIGN_OR_RETURN(HazardStore::Page page, store_->Scan("", "", cursor, kScanChunk));
+    for (const auto& h : page.hazards) totals.Add(h);
+    if (page.next_cursor.empty()) break;
+    cursor = page.next_cursor;
+  }
+  return totals.Finish();
+}
+
+absl::StatusOr<bool> HazardRegistry::SnapshotEndedDay() {
+  const absl::Time now = clock_->Now();
+  const absl::CivilDay today = ShanghaiDay(now);
+  const absl::Time day_start = absl::FromCivil(today, absl::FixedTimeZone(8 * 3600));
+  if (now - day_start >= kEndOfDayWindow) return false;  // too late to say how the day ended
+  const std::string date = DayName(today - 1);
+  FG_ASSIGN_OR_RETURN(HazardStore::DayState state, store_->DailySnapshotState(date));
+  if (state.final) return false;  // the usual case: taken already (by this or another replica)
+  FG_ASSIGN_OR_RETURN(auto rows, TallyDailyRows(now));
+  absl::Status s = store_->PutDailySnapshot(date, rows, /*final=*/true);
+  if (s.code() == absl::StatusCode::kAlreadyExists) return false;  // another replica's
+  FG_RETURN_IF_ERROR(s);
+  log::Info("daily statistics kept", {{"date", date}, {"rows", absl::StrCat(rows.size())}});
+  return true;
+}
+
+absl::StatusOr<bool> HazardRegistry::SnapshotTodayIfMissing() {
+  const absl::Time now = clock_->Now();
+  const std::string date = DayName(ShanghaiDay(now));
+  FG_ASSIGN_OR_RETURN(HazardStore::DayState state, store_->DailySnapshotState(date));
+  if (state.taken) return false;
+  FG_ASSIGN_OR_RETURN(auto rows, TallyDailyRows(now));
+  absl::Status s = store_->PutDailySnapshot(date, rows, /*final=*/false);
+  if (s.code() == absl::StatusCode::kAlreadyExists) return false;
+  FG_RETURN_IF_ERROR(s);
+  log::Info("statistics of today so far kept", {{"date", date}});
+  return true;
 }
 
 // ----- Timers ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -56,6 +57,26 @@ class HazardRegistry {
   absl::StatusOr<v1::ListGuidanceResponse> ListGuidance(const P& p,
                                                         const v1::ListGuidanceRequest& req);
   absl::StatusOr<v1::Statistics> GetStatistics(const P& p, const v1::GetStatisticsRequest& req);
+  // The daily snapshots of the scope's totals (the same roles and scopes as GetStatistics; a
+  // department officer's rows count their department's hazards), oldest first, for the last
+  // `days` days (default 30, at most 400) up to today (Asia/Shanghai).
+  absl::StatusOr<v1::StatisticsTrend> GetStatisticsTrend(const P& p,
+                                                         const v1::GetStatisticsTrendRequest& req);
+
+  // An unmatched public report gets its building (street_officer of its street, district_admin;
+  // the building in the caller's jurisdiction): routed like a new report (departments,
+  // community; a duplicate when the building has an open hazard of the category), audit
+  // "matched", a HazardRouted event (or HazardReported for a duplicate); status stays REPORTED.
+  absl::StatusOr<v1::Hazard> MatchPublicReport(const P& p, const v1::MatchPublicReportRequest& req);
+
+  // Daily statistics snapshots (Asia/Shanghai days; kept 400 days). The end-of-day snapshot of
+  // yesterday, once the day is over (taken by the first replica to look in the first 6 hours of
+  // the next day; later a missing day stays missing): true when this call took it. Exactly once
+  // across replicas (a guarded atomic write). Safe to call on every tick.
+  absl::StatusOr<bool> SnapshotEndedDay();
+  // At start-up: a snapshot of today so far, unless today has one already (true when taken).
+  // The end-of-day snapshot replaces it.
+  absl::StatusOr<bool> SnapshotTodayIfMissing();
 
   // Fires the deadline timers due now (due-soon reminders, overdue escalation to the street,
   // escalation to the district). Safe to run on every replica at once: each timer's effect is
@@ -83,6 +104,8 @@ class HazardRegistry {
                      const P& actor, HazardStore::Write* w);
   absl::Status RaiseCampaignHazards(const events::Envelope& envelope);
   absl::StatusOr<v1::ReportHazardResponse> AlreadyReported(const P& p, const std::string& id);
+  // Tallies every hazard into the daily rows (statistics.h DailyTotals) at `now`.
+  absl::StatusOr<std::map<std::string, v1::StatisticsRow>> TallyDailyRows(absl::Time now);
 
   HazardStore* store_;
   const Rules* rules_;

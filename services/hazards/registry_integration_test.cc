@@ -1,6 +1,7 @@
 // The hazards registry against a real redis-server (started by the test): reports and routing,
 // idempotency, duplicates, the lifecycle, statistics, the building projection and campaign
 // hazards, and deadline timers firing exactly once with two instances on one Redis.
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
 #include "services/hazards/registry.h"
+#include "services/hazards/timestamps.h"
 #include "tests/support/shared_redis.h"
 
 namespace firegrid::hazards {
@@ -964,6 +966,542 @@ TEST_F(DeviceAlarmTest, ClearedIsRefusedToOthersForUnknownHazardsAndForAnotherAl
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("cleared_at"));
   EXPECT_EQ(Count("HazardDeviceAlarmCleared"), 0);
+}
+
+// ----- Public reports (role public_channel) ---------------------------------------------------
+
+class PublicReportTest : public HazardsTest {
+ protected:
+  void SetUp() override {
+    HazardsTest::SetUp();
+    Register("bld_B", "500109002001", bv1::BUILDING_USE_RESIDENTIAL, "mgr-b");
+  }
+
+  // A tip-off through a channel whose place matched no building: kept in street 500109001.
+  v1::ReportHazardRequest Tip(const std::string& building = "") {
+    v1::ReportHazardRequest r = Req();
+    r.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+    r.set_building_id(building);
+    if (building.empty()) r.set_unmatched_tier_path("500109001");
+    r.mutable_location()->set_latitude(29.56);
+    r.mutable_location()->set_longitude(106.57);
+    r.mutable_location()->set_address("某街道 12 号门口");
+    r.mutable_reporter()->set_name("王五");
+    r.mutable_reporter()->set_contact("13900000000");
+    return r;
+  }
+
+  v1::Hazard Match(const Principal& p, const v1::Hazard& h, const std::string& building,
+                   absl::StatusCode want = absl::StatusCode::kOk) {
+    v1::MatchPublicReportRequest m;
+    m.set_hazard_id(h.hazard_id());
+    m.set_expected_version(h.version());
+    m.set_building_id(building);
+    m.set_note("同一地址");
+    auto r = registry_->MatchPublicReport(p, m);
+    EXPECT_EQ(r.status().code(), want) << r.status();
+    return r.ok() ? *r : v1::Hazard();
+  }
+
+  v1::Hazard Get(const Principal& p, const std::string& id) {
+    v1::GetHazardRequest g;
+    g.set_hazard_id(id);
+    auto r = registry_->Get(p, g);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : v1::Hazard();
+  }
+
+  // The Kafka keys of the outbox entries, in order.
+  std::vector<std::string> OutboxKeys() {
+    auto r = pool_->Command({"XRANGE", store_->outbox_key(), "-", "+"});
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> out;
+    for (const auto& entry : r->elements) {
+      const auto& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str == "key") out.push_back(fields[i + 1].str);
+      }
+    }
+    return out;
+  }
+
+  Principal wechat_ = Make(Role::kPublicChannel, "500109", "channel:wechat");
+  Principal web_ = Make(Role::kPublicChannel, "500109", "channel:web");
+  Principal other_street_ = Make(Role::kStreetOfficer, "500109002", "street2");
+};
+
+TEST_F(PublicReportTest, AnUnmatchedReportIsKeptInItsStreetAndRoutedOnlyToTheStreet) {
+  v1::Hazard h = MustReport(wechat_, Tip());
+  EXPECT_TRUE(h.unmatched());
+  EXPECT_EQ(h.building_id(), "");
+  EXPECT_EQ(h.tier_path(), "500109001");
+  EXPECT_EQ(h.status(), v1::STATUS_REPORTED);
+  EXPECT_EQ(h.channel(), "wechat");
+  EXPECT_EQ(h.location().address(), "某街道 12 号门口");
+  EXPECT_EQ(h.reporter().name(), "");  // the channel sees its public view
+  const v1::Hazard stored = Get(admin_, h.hazard_id());
+  EXPECT_EQ(stored.reporter().name(), "王五");
+  EXPECT_EQ(stored.reporter().contact(), "13900000000");
+  EXPECT_EQ(stored.reporter().subject(), "channel:wechat");
+  EXPECT_EQ(Get(street_, h.hazard_id()).reporter().contact(), "");
+  EXPECT_TRUE(stored.routing().lead_departments().empty());
+  EXPECT_TRUE(stored.routing().assisting_departments().empty());
+  EXPECT_EQ(stored.routing().street(), "500109001");
+  EXPECT_EQ(stored.routing().community(), "");
+  // HazardReported and HazardRouted (to the street: notify tells its officer), keyed by the
+  // hazard since there is no building; the contact never leaves.
+  EXPECT_EQ(Count("HazardReported"), 1);
+  ASSERT_EQ(Count("HazardRouted"), 1);
+  auto routed = events::Unpack<v1::HazardRouted>(Outbox()[1]);
+  ASSERT_TRUE(routed.ok());
+  EXPECT_EQ(routed->hazard().routing().street(), "500109001");
+  EXPECT_TRUE(routed->hazard().routing().lead_departments().empty());
+  EXPECT_EQ(routed->hazard().reporter().contact(), "");
+  EXPECT_THAT(OutboxKeys(), ::testing::Each(h.hazard_id()));
+  // Counted as reported in its street; no department row; not visible to a community.
+  auto stats = registry_->GetStatistics(admin_, {});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->totals().reported(), 1);
+  ASSERT_EQ(stats->by_tier_size(), 1);
+  EXPECT_EQ(stats->by_tier(0).key(), "500109001");
+  EXPECT_EQ(stats->by_tier(0).reported(), 1);
+  EXPECT_EQ(stats->by_department_size(), 0);
+  v1::GetStatisticsRequest street_stats;
+  EXPECT_EQ(registry_->GetStatistics(street_, street_stats)->totals().reported(), 1);
+  v1::GetHazardRequest g;
+  g.set_hazard_id(h.hazard_id());
+  EXPECT_EQ(registry_->Get(worker_, g).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Get(other_street_, g).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(PublicReportTest, OnlyPublicChannelsReportWithoutABuildingAndOnlyInTheirDistrict) {
+  v1::ReportHazardRequest staff = Tip();
+  staff.clear_location();
+  auto r = registry_->Report(street_, staff);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("building_id"));
+  v1::ReportHazardRequest elsewhere = Tip();
+  elsewhere.set_unmatched_tier_path("500110001");
+  EXPECT_EQ(registry_->Report(wechat_, elsewhere).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  Register("bld_X", "500110001001", bv1::BUILDING_USE_RESIDENTIAL, "");
+  EXPECT_EQ(registry_->Report(wechat_, Tip("bld_X")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::ReportHazardRequest inspection = Tip();
+  inspection.set_source(v1::SOURCE_GRID_INSPECTION);
+  EXPECT_EQ(registry_->Report(wechat_, inspection).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Outbox().empty());
+  // A report on a registered building of the district is routed at once, with its channel.
+  v1::Hazard matched = MustReport(wechat_, Tip("bld_A"));
+  EXPECT_FALSE(matched.unmatched());
+  EXPECT_EQ(matched.channel(), "wechat");
+  EXPECT_THAT(Get(admin_, matched.hazard_id()).routing().lead_departments(),
+              ::testing::ElementsAre("urban_management"));
+}
+
+TEST_F(PublicReportTest, TheStreetOfficerMatchesItAndItIsRoutedLikeANewReport) {
+  v1::Hazard h = Get(street_, MustReport(wechat_, Tip()).hazard_id());
+  // Nothing but match or reject before it has a building.
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  auto early = registry_->Verify(street_, v);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(early.status().message()), HasSubstr("MatchPublicReport"));
+  // Who may match, with what.
+  Match(worker_, h, "bld_A", absl::StatusCode::kPermissionDenied);
+  Match(urban_, h, "bld_A", absl::StatusCode::kPermissionDenied);
+  Match(wechat_, h, "bld_A", absl::StatusCode::kPermissionDenied);
+  Match(other_street_, h, "bld_B", absl::StatusCode::kPermissionDenied);  // not its street
+  Match(street_, h, "bld_B", absl::StatusCode::kPermissionDenied);  // building of another street
+  Match(street_, h, "bld_nope", absl::StatusCode::kNotFound);
+  v1::Hazard stale = h;
+  stale.set_version(h.version() + 1);
+  Match(street_, stale, "bld_A", absl::StatusCode::kAborted);
+  const int events_before = static_cast<int>(Outbox().size());
+
+  v1::Hazard m = Match(street_, h, "bld_A");
+  EXPECT_FALSE(m.unmatched());
+  EXPECT_EQ(m.building_id(), "bld_A");
+  EXPECT_EQ(m.tier_path(), "500109001002");
+  EXPECT_EQ(m.status(), v1::STATUS_REPORTED);
+  EXPECT_EQ(m.version(), h.version() + 1);
+  EXPECT_THAT(m.routing().lead_departments(), ::testing::ElementsAre("urban_management"));
+  EXPECT_EQ(m.routing().community(), "500109001002");
+  EXPECT_THAT(m.building_subjects(), ::testing::ElementsAre("mgr-a"));
+  ASSERT_GE(m.audit_size(), 2);
+  EXPECT_EQ(m.audit(m.audit_size() - 1).action(), "matched");
+  EXPECT_EQ(m.audit(m.audit_size() - 1).actor(), "street");
+  EXPECT_THAT(m.audit(m.audit_size() - 1).note(), HasSubstr("bld_A"));
+  EXPECT_THAT(m.audit(m.audit_size() - 1).note(), HasSubstr("同一地址"));
+  // One new event: HazardRouted to the departments, the previous routing the street's.
+  auto after = Outbox();
+  ASSERT_EQ(static_cast<int>(after.size()), events_before + 1);
+  auto routed = events::Unpack<v1::HazardRouted>(after.back());
+  ASSERT_TRUE(routed.ok());
+  EXPECT_THAT(routed->hazard().routing().lead_departments(),
+              ::testing::ElementsAre("urban_management"));
+  EXPECT_EQ(routed->previous_routing().street(), "500109001");
+  EXPECT_EQ(OutboxKeys().back(), "bld_A");
+  // Now the department sees it, a second report of the building and category is its duplicate,
+  // and it goes on through the lifecycle.
+  EXPECT_EQ(Get(urban_, h.hazard_id()).hazard_id(), h.hazard_id());
+  EXPECT_EQ(registry_->Report(worker_, Req())->duplicate_of(), h.hazard_id());
+  m = Get(street_, h.hazard_id());
+  EXPECT_EQ(m.duplicate_reports(), 1);
+  Match(street_, m, "bld_A", absl::StatusCode::kFailedPrecondition);  // matched already
+  v.set_expected_version(m.version());
+  EXPECT_EQ(registry_->Verify(urban_, v)->status(), v1::STATUS_VERIFIED);
+  v1::ListHazardsRequest unmatched;
+  unmatched.set_unmatched_only(true);
+  EXPECT_EQ(registry_->List(admin_, unmatched)->hazards_size(), 0);
+}
+
+TEST_F(PublicReportTest, MatchedToABuildingWithAnOpenHazardOfTheCategoryItBecomesItsDuplicate) {
+  v1::Hazard open = MustReport(worker_, Req());
+  v1::Hazard h = Get(admin_, MustReport(wechat_, Tip()).hazard_id());
+  v1::Hazard m = Match(admin_, h, "bld_A");
+  EXPECT_EQ(m.duplicate_of(), open.hazard_id());
+  EXPECT_EQ(Get(admin_, open.hazard_id()).duplicate_reports(), 1);
+  auto reported = events::Unpack<v1::HazardReported>(Outbox().back());
+  ASSERT_TRUE(reported.ok());
+  EXPECT_EQ(reported->hazard().duplicate_of(), open.hazard_id());
+  EXPECT_EQ(registry_->GetStatistics(admin_, {})->totals().reported(), 1);
+}
+
+TEST_F(PublicReportTest, AnUnmatchedReportIsRejectedLikeAnyOther) {
+  v1::Hazard h = Get(street_, MustReport(wechat_, Tip()).hazard_id());
+  v1::RejectHazardRequest r;
+  r.set_hazard_id(h.hazard_id());
+  r.set_expected_version(h.version());
+  r.set_reason("现场无隐患");
+  auto rejected = registry_->Reject(street_, r);
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ(rejected->status(), v1::STATUS_REJECTED);
+  EXPECT_TRUE(rejected->unmatched());
+  EXPECT_EQ(Count("HazardStatusChanged"), 1);
+  Match(street_, *rejected, "bld_A", absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->GetStatistics(admin_, {})->totals().rejected(), 1);
+  // The channel sees the outcome and the reason (Open311's status notes).
+  const v1::Hazard seen = Get(wechat_, h.hazard_id());
+  EXPECT_EQ(seen.status(), v1::STATUS_REJECTED);
+  EXPECT_EQ(seen.rejection_reason(), "现场无隐患");
+  EXPECT_EQ(seen.audit(seen.audit_size() - 1).note(), "现场无隐患");
+  EXPECT_EQ(seen.audit(seen.audit_size() - 1).actor(), "");
+}
+
+TEST_F(PublicReportTest, AChannelSeesOnlyItsOwnReportsRedactedAndIsDeniedEveryOtherCall) {
+  v1::Hazard own = MustReport(wechat_, Tip());
+  v1::Hazard web = MustReport(web_, Tip("bld_A"));
+  MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
+  v1::Hazard seen = Get(wechat_, own.hazard_id());
+  EXPECT_EQ(seen.reporter().name(), "");
+  EXPECT_EQ(seen.reporter().subject(), "");
+  EXPECT_EQ(seen.audit(0).actor(), "");
+  EXPECT_EQ(seen.audit(0).role(), "public_channel");
+  v1::GetHazardRequest g;
+  g.set_hazard_id(web.hazard_id());
+  EXPECT_EQ(registry_->Get(wechat_, g).status().code(), absl::StatusCode::kPermissionDenied);
+  auto listed = registry_->List(wechat_, {});
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->hazards_size(), 1);
+  EXPECT_EQ(listed->hazards(0).hazard_id(), own.hazard_id());
+  EXPECT_EQ(listed->hazards(0).reporter().name(), "");
+  v1::ListHazardsRequest others;
+  others.set_channel("web");
+  EXPECT_EQ(registry_->List(wechat_, others)->hazards_size(), 0);
+
+  const std::string id = own.hazard_id();
+  const int64_t ver = Get(admin_, id).version();
+  std::vector<std::pair<std::string, absl::Status>> calls;
+  {
+    v1::VerifyHazardRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    calls.emplace_back("Verify", registry_->Verify(wechat_, r).status());
+  }
+  {
+    v1::RejectHazardRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.set_reason("x");
+    calls.emplace_back("Reject", registry_->Reject(wechat_, r).status());
+  }
+  {
+    v1::AssignHazardRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.set_responsible_party("x");
+    calls.emplace_back("Assign", registry_->Assign(wechat_, r).status());
+  }
+  {
+    v1::StartRectificationRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    calls.emplace_back("Start", registry_->Start(wechat_, r).status());
+  }
+  {
+    v1::SubmitRectificationRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.add_evidence()->set_uri("https://evidence.example/a.jpg");
+    calls.emplace_back("Submit", registry_->Submit(wechat_, r).status());
+  }
+  {
+    v1::ReviewRectificationRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.set_passed(true);
+    calls.emplace_back("Review", registry_->Review(wechat_, r).status());
+  }
+  {
+    v1::ChangeCategoryRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.set_category(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+    calls.emplace_back("ChangeCategory", registry_->ChangeCategory(wechat_, r).status());
+  }
+  {
+    v1::MergeHazardsRequest r;
+    r.set_hazard_id(id);
+    r.set_target_hazard_id(web.hazard_id());
+    calls.emplace_back("Merge", registry_->Merge(wechat_, r).status());
+  }
+  {
+    v1::UnmergeHazardRequest r;
+    r.set_hazard_id(id);
+    calls.emplace_back("Unmerge", registry_->Unmerge(wechat_, r).status());
+  }
+  {
+    v1::MatchPublicReportRequest r;
+    r.set_hazard_id(id);
+    r.set_expected_version(ver);
+    r.set_building_id("bld_A");
+    calls.emplace_back("MatchPublicReport", registry_->MatchPublicReport(wechat_, r).status());
+    r.set_hazard_id("hzd_unknown");  // refused before anything is looked up
+    calls.emplace_back("MatchPublicReportUnknown",
+                       registry_->MatchPublicReport(wechat_, r).status());
+  }
+  {
+    v1::GetGuidanceRequest r;
+    r.set_category(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    calls.emplace_back("GetGuidance", registry_->GetGuidance(wechat_, r).status());
+    calls.emplace_back("ListGuidance", registry_->ListGuidance(wechat_, {}).status());
+  }
+  calls.emplace_back("GetStatistics", registry_->GetStatistics(wechat_, {}).status());
+  calls.emplace_back("GetStatisticsTrend", registry_->GetStatisticsTrend(wechat_, {}).status());
+  {
+    v1::NoteDeviceAlarmClearedRequest r;
+    r.set_hazard_id(id);
+    r.set_alarm_id("alm_1");
+    calls.emplace_back("NoteDeviceAlarmCleared",
+                       registry_->NoteDeviceAlarmCleared(wechat_, r).status());
+  }
+  for (const auto& [name, status] : calls) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << name << ": " << status;
+  }
+  EXPECT_EQ(Get(admin_, id).version(), ver);  // nothing changed
+}
+
+TEST_F(PublicReportTest, IdempotencyKeysAreKeptPerChannel) {
+  v1::ReportHazardRequest r = Tip();
+  r.set_idempotency_key("open311-req-1");
+  const v1::Hazard first = MustReport(wechat_, r);
+  EXPECT_EQ(MustReport(wechat_, r).hazard_id(), first.hazard_id());
+  const v1::Hazard other = MustReport(web_, r);
+  EXPECT_NE(other.hazard_id(), first.hazard_id());
+  EXPECT_EQ(other.channel(), "web");
+  EXPECT_EQ(Count("HazardReported"), 2);
+}
+
+TEST_F(PublicReportTest, ListFiltersBySourceUnmatchedChannelAndReportTime) {
+  const absl::Time t0 = clock_.Now();
+  v1::Hazard inspection = MustReport(worker_, Req());
+  clock_.Advance(absl::Hours(1));
+  v1::Hazard wechat = MustReport(wechat_, Tip());
+  clock_.Advance(absl::Hours(1));
+  v1::Hazard web = MustReport(web_, Tip("bld_B"));
+  auto ids = [&](const v1::ListHazardsRequest& req) {
+    std::vector<std::string> out;
+    auto r = registry_->List(admin_, req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      for (const auto& h : r->hazards()) out.push_back(h.hazard_id());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  v1::ListHazardsRequest tips;
+  tips.add_sources(v1::SOURCE_PUBLIC_TIP_OFF);
+  EXPECT_EQ(ids(tips), sorted({wechat.hazard_id(), web.hazard_id()}));
+  v1::ListHazardsRequest unmatched;
+  unmatched.set_unmatched_only(true);
+  EXPECT_EQ(ids(unmatched), sorted({wechat.hazard_id()}));
+  v1::ListHazardsRequest by_channel;
+  by_channel.set_channel("web");
+  EXPECT_EQ(ids(by_channel), sorted({web.hazard_id()}));
+  v1::ListHazardsRequest window;
+  *window.mutable_reported_after() = Ts(t0 + absl::Minutes(30));
+  *window.mutable_reported_before() = Ts(t0 + absl::Minutes(90));
+  EXPECT_EQ(ids(window), sorted({wechat.hazard_id()}));
+  v1::ListHazardsRequest since;
+  *since.mutable_reported_after() = Ts(t0);
+  EXPECT_EQ(ids(since), sorted({inspection.hazard_id(), wechat.hazard_id(), web.hazard_id()}));
+  // The street officer's unmatched queue.
+  v1::ListHazardsRequest queue;
+  queue.set_unmatched_only(true);
+  auto street_queue = registry_->List(street_, queue);
+  ASSERT_TRUE(street_queue.ok());
+  ASSERT_EQ(street_queue->hazards_size(), 1);
+  EXPECT_EQ(street_queue->hazards(0).hazard_id(), wechat.hazard_id());
+}
+
+// ----- Daily statistics snapshots and trends --------------------------------------------------
+
+class TrendTest : public HazardsTest {
+ protected:
+  v1::StatisticsTrend Trend(const Principal& p, const std::string& tier, int days) {
+    v1::GetStatisticsTrendRequest r;
+    r.set_tier_path(tier);
+    r.set_days(days);
+    auto t = registry_->GetStatisticsTrend(p, r);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : v1::StatisticsTrend();
+  }
+  static std::vector<std::string> Dates(const v1::StatisticsTrend& t) {
+    std::vector<std::string> out;
+    for (const auto& d : t.days()) out.push_back(d.date());
+    return out;
+  }
+  absl::Time Shanghai(int y, int m, int d, int hh, int mm) {
+    return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm), absl::FixedTimeZone(8 * 3600));
+  }
+};
+
+TEST_F(TrendTest, EndOfDaySnapshotsMakeATrendOldestFirst) {
+  // The clock starts 2026-11-23 09:00 in Shanghai. At start-up: today so far, once.
+  EXPECT_TRUE(*registry_->SnapshotTodayIfMissing());
+  EXPECT_FALSE(*registry_->SnapshotTodayIfMissing());
+  EXPECT_FALSE(*registry_->SnapshotEndedDay());  // the day is not over
+  v1::StatisticsTrend t = Trend(admin_, "", 7);
+  EXPECT_EQ(t.tier_path(), "500109");
+  EXPECT_THAT(Dates(t), ::testing::ElementsAre("2026-11-23"));
+  EXPECT_EQ(t.days(0).totals().reported(), 0);
+  EXPECT_EQ(t.days(0).totals().key(), "500109");
+
+  MustReport(worker_, Req());
+  MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
+  // 23:59 is still the 23rd; 00:00:30 on the 24th the 23rd is over and kept.
+  clock_.Set(Shanghai(2026, 11, 23, 23, 59));
+  EXPECT_FALSE(*registry_->SnapshotEndedDay());
+  clock_.Set(Shanghai(2026, 11, 24, 0, 0) + absl::Seconds(30));
+  EXPECT_TRUE(*registry_->SnapshotEndedDay());
+  EXPECT_FALSE(*registry_->SnapshotEndedDay());
+  t = Trend(admin_, "", 7);
+  EXPECT_THAT(Dates(t), ::testing::ElementsAre("2026-11-23"));
+  EXPECT_EQ(t.days(0).totals().reported(), 2);  // replaced the start-up snapshot
+
+  // The 24th: one verified; kept at the end of the day. The 25th: nobody looked before 06:00,
+  // so it stays missing; the 26th is kept.
+  v1::ListHazardsRequest all;
+  v1::Hazard h = registry_->List(admin_, all)->hazards(0);
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  ASSERT_TRUE(registry_->Verify(street_, v).ok());
+  clock_.Set(Shanghai(2026, 11, 25, 5, 59));
+  EXPECT_TRUE(*registry_->SnapshotEndedDay());
+  clock_.Set(Shanghai(2026, 11, 26, 6, 0));
+  EXPECT_FALSE(*registry_->SnapshotEndedDay());
+  clock_.Set(Shanghai(2026, 11, 27, 0, 1));
+  EXPECT_TRUE(*registry_->SnapshotEndedDay());
+
+  t = Trend(admin_, "", 0);  // default: 30 days
+  EXPECT_THAT(Dates(t), ::testing::ElementsAre("2026-11-23", "2026-11-24", "2026-11-26"));
+  EXPECT_EQ(t.days(1).totals().reported(), 1);
+  EXPECT_EQ(t.days(1).totals().open(), 1);
+  // Only the last N days; a street's and a community's rows; a department its own.
+  EXPECT_THAT(Dates(Trend(admin_, "", 2)), ::testing::ElementsAre("2026-11-26"));
+  EXPECT_EQ(Trend(street_, "", 7).days(0).totals().reported(), 2);
+  EXPECT_EQ(Trend(street_, "", 7).days(0).totals().key(), "500109001");
+  EXPECT_EQ(Trend(admin_, "500109001002", 7).days(0).totals().reported(), 2);
+  v1::StatisticsTrend urban = Trend(urban_, "", 7);
+  ASSERT_EQ(urban.days_size(), 3);
+  EXPECT_EQ(urban.days(0).totals().reported(), 1);  // fire access → urban management
+  v1::StatisticsTrend health = Trend(health_, "", 7);
+  ASSERT_EQ(health.days_size(), 3);
+  EXPECT_EQ(health.days(0).totals().reported(), 0);
+}
+
+TEST_F(TrendTest, FollowsTheScopeRulesOfGetStatistics) {
+  ASSERT_TRUE(registry_->SnapshotTodayIfMissing().ok());
+  v1::GetStatisticsTrendRequest r;
+  r.set_tier_path("500109");
+  EXPECT_EQ(registry_->GetStatisticsTrend(worker_, r).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      registry_->GetStatisticsTrend(Make(Role::kBuildingManager, "", "mgr-a"), r).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  r.set_tier_path("5001");
+  EXPECT_THAT(std::string(registry_->GetStatisticsTrend(admin_, r).status().message()),
+              HasSubstr("tier_path"));
+  r.set_tier_path("");
+  r.set_days(401);
+  EXPECT_THAT(std::string(registry_->GetStatisticsTrend(admin_, r).status().message()),
+              HasSubstr("days"));
+  r.set_days(-1);
+  EXPECT_EQ(registry_->GetStatisticsTrend(admin_, r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r.set_days(400);
+  EXPECT_EQ(registry_->GetStatisticsTrend(admin_, r)->days_size(), 1);
+}
+
+TEST_F(TrendTest, TheEndOfDaySnapshotIsTakenExactlyOnceWithTwoInstances) {
+  auto pool2 = testing::NewSharedRedisPool();
+  HazardStore store2(pool2.get(), prefix_);
+  HazardRegistry second(&store2, rules_.get(), &clock_, &ids_);
+  MustReport(worker_, Req());
+  auto both = [&](auto take) {
+    std::atomic<int> taken{0};
+    std::atomic<int> failed{0};
+    std::thread t1([&] {
+      auto r = take(*registry_);
+      r.ok() ? taken += *r : ++failed;
+    });
+    std::thread t2([&] {
+      auto r = take(second);
+      r.ok() ? taken += *r : ++failed;
+    });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(failed.load(), 0);
+    return taken.load();
+  };
+  auto today = [](HazardRegistry& r) { return r.SnapshotTodayIfMissing(); };
+  auto ended = [](HazardRegistry& r) { return r.SnapshotEndedDay(); };
+  EXPECT_EQ(both(today), 1);
+  EXPECT_EQ(both(today), 0);
+  for (int day = 0; day < 5; ++day) {
+    clock_.Advance(absl::Hours(24));
+    clock_.Set(absl::FromCivil(absl::ToCivilDay(clock_.Now(), absl::FixedTimeZone(8 * 3600)),
+                               absl::FixedTimeZone(8 * 3600)) +
+               absl::Minutes(1));
+    EXPECT_EQ(both(ended), 1) << day;
+    EXPECT_EQ(both(ended), 0) << day;
+  }
+  // A restarted instance finds the day kept; the trend has the five ended days.
+  HazardRegistry restarted(store_.get(), rules_.get(), &clock_, &ids_);
+  EXPECT_FALSE(*restarted.SnapshotEndedDay());
+  EXPECT_EQ(Trend(admin_, "", 30).days_size(), 5);
+  auto ttl = pool_->Command({"TTL", prefix_ + ":stats:day:2026-11-23"});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 399 * 24 * 3600);
+  EXPECT_LE(ttl->integer, 400 * 24 * 3600);
 }
 
 }  // namespace

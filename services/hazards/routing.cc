@@ -26,6 +26,24 @@ v1::Routing Route(const Rules& rules, v1::HazardCategory category, const Buildin
   return r;
 }
 
+void AttachBuilding(const Rules& rules, const BuildingView& building, v1::HazardCategory category,
+                    v1::Hazard* h) {
+  h->set_building_id(building.building_id);
+  h->set_building_name(building.name);
+  h->set_tier_path(building.tier_path);
+  h->clear_building_subjects();
+  for (const auto& s : building.subjects) h->add_building_subjects(s);
+  if (building.liable_party) *h->mutable_liable_party() = *building.liable_party;
+  *h->mutable_routing() = Route(rules, category, building);
+}
+
+v1::Routing RouteUnmatched(const std::string& tier_path) {
+  v1::Routing r;
+  if (tier_path.size() >= 6) r.set_district(tier_path.substr(0, 6));
+  if (tier_path.size() >= 9) r.set_street(tier_path.substr(0, 9));
+  return r;
+}
+
 std::vector<std::string> RoutedDepartments(const v1::Routing& routing) {
   std::vector<std::string> out(routing.lead_departments().begin(),
                                routing.lead_departments().end());

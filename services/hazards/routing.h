@@ -28,6 +28,16 @@ struct BuildingView {
 // department unless it already leads.
 v1::Routing Route(const Rules& rules, v1::HazardCategory category, const BuildingView& building);
 
+// Places the hazard at the building: its id, name, tier path, subjects, default liable party
+// and the routing of `category` there (a new report, or an unmatched one being matched).
+void AttachBuilding(const Rules& rules, const BuildingView& building, v1::HazardCategory category,
+                    v1::Hazard* h);
+
+// An unmatched public report kept at `tier_path` (a street or district code): its district and,
+// for a street code, its street (whose officer matches or rejects it); no departments and no
+// community until it is matched to a building.
+v1::Routing RouteUnmatched(const std::string& tier_path);
+
 // Every department the routing names (leads first), without repeats.
 std::vector<std::string> RoutedDepartments(const v1::Routing& routing);
 

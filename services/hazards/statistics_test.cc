@@ -59,6 +59,65 @@ TEST(StatisticsTally, ADepartmentSeesOnlyItsOwnRow) {
   EXPECT_EQ(s.by_department(0).key(), "police");
 }
 
+TEST(StatisticsTally, CountsAnUnmatchedReportAsReportedInItsStreet) {
+  v1::Hazard unmatched;
+  unmatched.set_tier_path("500109001");
+  unmatched.set_status(v1::STATUS_REPORTED);
+  unmatched.set_unmatched(true);
+  StatisticsTally district("500109", "", kNow);
+  district.Add(unmatched);
+  const v1::Statistics d = district.Finish();
+  EXPECT_EQ(d.totals().reported(), 1);
+  ASSERT_NE(Row(d.by_tier(), "500109001"), nullptr);
+  EXPECT_EQ(Row(d.by_tier(), "500109001")->reported(), 1);
+  EXPECT_EQ(d.by_department_size(), 0);
+  // Under the street itself: in its totals, in no community's row.
+  StatisticsTally street("500109001", "", kNow);
+  street.Add(unmatched);
+  const v1::Statistics st = street.Finish();
+  EXPECT_EQ(st.totals().reported(), 1);
+  EXPECT_EQ(st.by_tier_size(), 0);
+}
+
+TEST(DailyTotals, KeepsTheTotalsOfEveryDivisionAndOfEachDepartmentThere) {
+  DailyTotals totals(kNow);
+  totals.Add(Hazard("500109001002", v1::STATUS_REPORTED, "police"));
+  totals.Add(Hazard("500109002001", v1::STATUS_CLOSED, "housing"));
+  v1::Hazard unmatched;
+  unmatched.set_tier_path("500109001");
+  unmatched.set_status(v1::STATUS_REPORTED);
+  totals.Add(unmatched);
+  v1::Hazard dup = Hazard("500109001002", v1::STATUS_REPORTED, "police");
+  dup.set_duplicate_of("hzd_1");
+  totals.Add(dup);
+  const auto rows = totals.Finish();
+  EXPECT_EQ(rows.at("500109").reported(), 2);
+  EXPECT_EQ(rows.at("500109").closed(), 1);
+  EXPECT_EQ(rows.at("500109").key(), "500109");
+  EXPECT_EQ(rows.at("500109001").reported(), 2);
+  EXPECT_EQ(rows.at("500109001002").reported(), 1);
+  EXPECT_EQ(rows.at("500109002").closed(), 1);
+  EXPECT_EQ(rows.at("500109002").rectification_rate(), 100.0);
+  EXPECT_EQ(rows.at("500109/police").reported(), 1);
+  EXPECT_EQ(rows.at("500109/police").key(), "500109");
+  EXPECT_EQ(rows.at("500109001002/police").reported(), 1);
+  EXPECT_EQ(rows.count("500109002/police"), 0u);
+  EXPECT_EQ(rows.count("500109001002/housing"), 0u);
+  // The same numbers as GetStatistics' totals for the scope.
+  StatisticsTally tally("500109", "", kNow);
+  tally.Add(Hazard("500109001002", v1::STATUS_REPORTED, "police"));
+  tally.Add(Hazard("500109002001", v1::STATUS_CLOSED, "housing"));
+  tally.Add(unmatched);
+  EXPECT_EQ(tally.Finish().totals().SerializeAsString(), rows.at("500109").SerializeAsString());
+}
+
+TEST(ShanghaiDay, ChangesAtMidnightInUtcPlusEight) {
+  const absl::Time before = absl::FromCivil(absl::CivilSecond(2026, 12, 5, 15, 59, 59),
+                                            absl::UTCTimeZone());  // 23:59:59 in Shanghai
+  EXPECT_EQ(DayName(ShanghaiDay(before)), "2026-12-05");
+  EXPECT_EQ(DayName(ShanghaiDay(before + absl::Seconds(1))), "2026-12-06");
+}
+
 TEST(RectificationRate, IsClosedOverOpenAndClosedToOneDecimal) {
   v1::StatisticsRow r;
   r.set_open(2);

@@ -192,6 +192,67 @@ absl::StatusOr<std::vector<Timer>> HazardStore::DueTimers(absl::Time now, int li
   return out;
 }
 
+absl::StatusOr<HazardStore::DayState> HazardStore::DailySnapshotState(const std::string& date) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r,
+                      pool_->Command({"HMGET", Key("stats:day", date), "_taken", "_final"}));
+  DayState state;
+  if (r.elements.size() == 2) {
+    state.taken = !r.elements[0].IsNil();
+    state.final = !r.elements[1].IsNil();
+  }
+  return state;
+}
+
+absl::Status HazardStore::PutDailySnapshot(const std::string& date,
+                                           const std::map<std::string, v1::StatisticsRow>& rows,
+                                           bool final) {
+  const std::string key = Key("stats:day", date);
+  redis::AtomicWrite w;
+  if (final) {
+    w.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "_final", "",
+                                  absl::StatusCode::kAlreadyExists,
+                                  absl::StrCat("the statistics of ", date, " are kept already")});
+    w.commands.push_back({"DEL", key});
+  } else {
+    w.preconditions.push_back(Pre{Pre::Kind::kAbsent, key, "", "", absl::StatusCode::kAlreadyExists,
+                                  absl::StrCat("the statistics of ", date, " are kept already")});
+  }
+  std::vector<std::string> hset = {"HSET", key, "_taken", "1"};
+  if (final) {
+    hset.push_back("_final");
+    hset.push_back("1");
+  }
+  for (const auto& [field, row] : rows) {
+    hset.push_back(field);
+    hset.push_back(row.SerializeAsString());
+  }
+  w.commands.push_back(std::move(hset));
+  w.commands.push_back({"EXPIRE", key, absl::StrCat(400 * 24 * 3600)});
+  return redis::Execute(*pool_, w);
+}
+
+absl::StatusOr<std::vector<std::optional<v1::StatisticsRow>>> HazardStore::DailyRows(
+    const std::vector<std::string>& dates, const std::string& row_key) {
+  std::vector<std::vector<std::string>> cmds;
+  for (const auto& d : dates) cmds.push_back({"HMGET", Key("stats:day", d), "_taken", row_key});
+  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
+  std::vector<std::optional<v1::StatisticsRow>> out;
+  for (const redis::Reply& r : replies) {
+    if (r.IsError()) return redis::ErrorReplyToStatus(r.str);
+    if (r.elements.size() != 2 || r.elements[0].IsNil()) {
+      out.push_back(std::nullopt);
+      continue;
+    }
+    v1::StatisticsRow row;
+    if (!r.elements[1].IsNil() && !row.ParseFromString(r.elements[1].str)) {
+      return absl::DataLossError("corrupt statistics snapshot");
+    }
+    if (r.elements[1].IsNil()) row.set_key(row_key.substr(0, row_key.find('/')));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 // ----- Write -----------------------------------------------------------------------------------
 
 void HazardStore::Write::Create(const v1::Hazard& h) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ struct Timer {
 //   <p>:timers                 sorted set of timer members by fire time (ms)
 //   <p>:timer:<member>         the timer itself (exists until consumed)
 //   <p>:seen:<event id>        consumer idempotency marks
+//   <p>:stats:day:<date>       hash: a daily statistics snapshot (date "2026-12-05", Asia/
+//                              Shanghai): DailyRowKey → StatisticsRow bytes, "_taken" = 1,
+//                              "_final" = 1 once it is the end-of-day snapshot; 400 days
 //   <p>:outbox                 the outbox stream
 class HazardStore {
  public:
@@ -68,6 +72,23 @@ class HazardStore {
   // Hazards indexed under `department` ("" = all) whose tier path starts with `prefix`.
   absl::StatusOr<Page> Scan(const std::string& department, const std::string& prefix,
                             const std::string& cursor, int limit);
+
+  // Daily statistics snapshots. A day's snapshot is written whole in one atomic write: the
+  // end-of-day one (`final`) unless the day has one already (ALREADY_EXISTS: another replica
+  // took it), replacing a start-up one; a start-up one only when the day has none at all
+  // (ALREADY_EXISTS otherwise).
+  struct DayState {
+    bool taken = false;
+    bool final = false;
+  };
+  absl::StatusOr<DayState> DailySnapshotState(const std::string& date);
+  absl::Status PutDailySnapshot(const std::string& date,
+                                const std::map<std::string, v1::StatisticsRow>& rows, bool final);
+  // The row `row_key` of each day's snapshot, in the order of `dates`: nullopt for a day
+  // without a snapshot, an empty row (keyed `row_key`'s scope) for a day whose snapshot counted
+  // nothing there.
+  absl::StatusOr<std::vector<std::optional<v1::StatisticsRow>>> DailyRows(
+      const std::vector<std::string>& dates, const std::string& row_key);
 
   // Timers due at `now`, oldest first.
   absl::StatusOr<std::vector<Timer>> DueTimers(absl::Time now, int limit);

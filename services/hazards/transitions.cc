@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/auth/scope.h"
+#include "libs/common/logging.h"
 #include "libs/common/status.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
@@ -104,7 +106,10 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Reject(const P& p, const v1::RejectHa
                         std::vector<events::Message>* later) -> absl::Status {
                       h->set_rejection_reason(req.reason());
                       Record(h, p, "reject", v1::STATUS_REJECTED, clock_->Now(), req.reason());
-                      w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
+                      // An unmatched public report holds no open key (it has no building).
+                      if (!h->unmatched()) {
+                        w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
+                      }
                       return absl::OkStatus();
                     });
 }
@@ -214,6 +219,12 @@ absl::StatusOr<v1::Hazard> HazardRegistry::ChangeCategory(const P& p,
   if (!ValidCategory(req.category())) return InvalidField("category", "is required");
   FG_RETURN_IF_ERROR(ValidateText(req.note(), "note", false, 2000));
   FG_ASSIGN_OR_RETURN(v1::Hazard current, Load(req.hazard_id()));
+  if (current.unmatched()) {
+    // Nothing to re-route before it has a building; the state check says what to do.
+    FG_RETURN_IF_ERROR(CanSee(p, current));
+    FG_RETURN_IF_ERROR(Authorize(p, current, Action::kChangeCategory));
+    FG_RETURN_IF_ERROR(CheckState(current, Action::kChangeCategory));
+  }
   FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(current.building_id()));
   return Transition(
       p, req.hazard_id(), req.expected_version(), Action::kChangeCategory,
@@ -289,6 +300,56 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Unmerge(const P& p,
   w.Publish(Event(routed, after.duplicate));
   FG_RETURN_IF_ERROR(w.Commit());
   return Redact(std::move(after.duplicate), p);
+}
+
+absl::StatusOr<v1::Hazard> HazardRegistry::MatchPublicReport(
+    const P& p, const v1::MatchPublicReportRequest& req) {
+  // Refused before anything is looked up for any role that may never match.
+  FG_RETURN_IF_ERROR(auth::RequireRole(p, {auth::Role::kDistrictAdmin, auth::Role::kStreetOfficer},
+                                       "match public reports"));
+  FG_RETURN_IF_ERROR(ValidateMatch(req));
+  bool duplicate = false;
+  absl::StatusOr<v1::Hazard> matched = Transition(
+      p, req.hazard_id(), req.expected_version(), Action::kMatch,
+      [&](const v1::Hazard& before, v1::Hazard* h, HazardStore::Write* w,
+          std::vector<events::Message>* later) -> absl::Status {
+        const absl::Time now = clock_->Now();
+        FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
+        FG_RETURN_IF_ERROR(auth::RequireTier(p, building.tier_path));
+        AttachBuilding(*rules_, building, h->category(), h);
+        h->set_unmatched(false);
+        Record(h, p, "matched", h->status(), now,
+               absl::StrCat("matched to building ", building.building_id, " (", building.name, ")",
+                            req.note().empty() ? "" : "; ", req.note()));
+        // Routed like a new report: linked to an open hazard of the building and category, or
+        // holding the open key itself and routed to the departments.
+        auto open = store_->OpenHazardId(h->building_id(), h->category());
+        if (!open.ok() && open.status().code() != absl::StatusCode::kNotFound) {
+          return open.status();
+        }
+        if (open.ok()) {
+          FG_ASSIGN_OR_RETURN(v1::Hazard primary, store_->Get(*open));
+          h->set_duplicate_of(primary.hazard_id());
+          w->Update(primary, CountDuplicateReport(primary, now));
+          duplicate = true;
+          v1::HazardReported reported;
+          *reported.mutable_hazard() = ForEvent(*h);
+          later->push_back(Event(reported, *h));
+        } else {
+          w->ClaimOpen(h->building_id(), h->category(), h->hazard_id());
+          v1::HazardRouted routed;
+          *routed.mutable_hazard() = ForEvent(*h);
+          *routed.mutable_previous_routing() = before.routing();
+          later->push_back(Event(routed, *h));
+        }
+        return absl::OkStatus();
+      });
+  if (matched.ok()) {
+    log::Info("public report matched", {{"hazard_id", matched->hazard_id()},
+                                        {"building_id", matched->building_id()},
+                                        {"duplicate", duplicate ? "true" : "false"}});
+  }
+  return matched;
 }
 
 absl::StatusOr<v1::Hazard> HazardRegistry::NoteDeviceAlarmCleared(

@@ -1,6 +1,7 @@
 #include "services/hazards/validation.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -91,8 +92,86 @@ absl::Status ValidateDeviceAlarm(const v1::DeviceAlarmRef& a, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req) {
+absl::Status ValidateLocation(const v1::Location& l, const std::string& field) {
+  if (!std::isfinite(l.latitude()) || l.latitude() < -90 || l.latitude() > 90) {
+    return InvalidField(field + ".latitude", "must be in [-90, 90]");
+  }
+  if (!std::isfinite(l.longitude()) || l.longitude() < -180 || l.longitude() > 180) {
+    return InvalidField(field + ".longitude", "must be in [-180, 180]");
+  }
+  FG_RETURN_IF_ERROR(ValidateText(l.address(), field + ".address", false, 500));
+  if (l.latitude() == 0 && l.longitude() == 0 && absl::StripAsciiWhitespace(l.address()).empty()) {
+    return InvalidField(field, "needs coordinates or an address");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateChannelName(const std::string& channel, const std::string& field) {
+  if (channel.empty() || channel.size() > 64 || !AllOf(channel, [](char c) {
+        return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+               absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      })) {
+    return InvalidField(field, "must be a channel name (1 to 64 of [a-z0-9_-])");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMatch(const v1::MatchPublicReportRequest& req) {
+  if (!IsWellFormedId(req.hazard_id(), "hzd")) {
+    return InvalidField("hazard_id", "is not a hazard id");
+  }
   if (!IsWellFormedId(req.building_id(), "bld")) {
+    return InvalidField("building_id", "is not a building id");
+  }
+  return ValidateText(req.note(), "note", false, 2000);
+}
+
+namespace {
+
+// The public channel's part of a report: only tip-offs, always a place, a building or the
+// street / district of an unmatched one. For other callers: neither place nor unmatched tier.
+absl::Status ValidatePublicPart(const auth::Principal& p, const v1::ReportHazardRequest& req) {
+  if (p.role != Role::kPublicChannel) {
+    if (req.has_location()) {
+      return absl::PermissionDeniedError("only public channels give a report's place (location)");
+    }
+    if (!req.unmatched_tier_path().empty()) {
+      return absl::PermissionDeniedError(
+          "only public channels file reports without a building (unmatched_tier_path)");
+    }
+    if (!IsWellFormedId(req.building_id(), "bld")) {
+      return InvalidField("building_id", "is not a building id");
+    }
+    return absl::OkStatus();
+  }
+  if (req.source() != v1::SOURCE_PUBLIC_TIP_OFF) {
+    return absl::PermissionDeniedError("a public channel files public tip-offs only");
+  }
+  if (!req.has_location()) return InvalidField("location", "is required for a public report");
+  FG_RETURN_IF_ERROR(ValidateLocation(req.location(), "location"));
+  if (req.building_id().empty()) {
+    const std::string& tier = req.unmatched_tier_path();
+    if ((tier.size() != 6 && tier.size() != 9) ||
+        !AllOf(tier, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+      return InvalidField("unmatched_tier_path",
+                          "must be the 9-digit street or 6-digit district code of the place "
+                          "when no building_id is given");
+    }
+    return absl::OkStatus();
+  }
+  if (!IsWellFormedId(req.building_id(), "bld")) {
+    return InvalidField("building_id", "is not a building id");
+  }
+  if (!req.unmatched_tier_path().empty()) {
+    return InvalidField("unmatched_tier_path", "only for a report without a building_id");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req) {
+  if (p.role != Role::kPublicChannel && !IsWellFormedId(req.building_id(), "bld")) {
     return InvalidField("building_id", "is not a building id");
   }
   if (!ValidCategory(req.category())) return InvalidField("category", "is required");
@@ -102,6 +181,7 @@ absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequ
   if (req.source() == v1::SOURCE_UNSPECIFIED || !v1::Source_IsValid(req.source())) {
     return InvalidField("source", "is required");
   }
+  FG_RETURN_IF_ERROR(ValidatePublicPart(p, req));
   FG_RETURN_IF_ERROR(ValidateText(req.description(), "description", true, 4000));
   FG_RETURN_IF_ERROR(ValidateEvidence(req.evidence(), "evidence"));
   FG_RETURN_IF_ERROR(ValidateText(req.reporter().name(), "reporter.name", false, 100));

@@ -32,6 +32,10 @@ bool ValidCategory(int category);
 // evidence and reporter within limits; the reporter's subject is server-owned; only public
 // tip-offs may be anonymous, and then without name or contact; IoT and campaign reports come
 // from internal services or district admins; the idempotency key at most 128 bytes.
+// Public channels (role public_channel) file only public tip-offs (PERMISSION_DENIED
+// otherwise), always with a `location` (ValidateLocation), and either a building id or, without
+// one, an `unmatched_tier_path` (a 6-digit district or 9-digit street code); for everyone else
+// a building id is required and `location` / `unmatched_tier_path` are PERMISSION_DENIED.
 // A device_alarm (internal_service only, PERMISSION_DENIED otherwise) requires source IoT and a
 // valid ValidateDeviceAlarm.
 absl::Status ValidateReport(const auth::Principal& p, const v1::ReportHazardRequest& req);
@@ -50,6 +54,19 @@ absl::Status ValidateNoteDeviceAlarmCleared(const v1::NoteDeviceAlarmClearedRequ
 // well-formed (subjects::ValidateParty): errors name the field as "liable_party.<field>".
 absl::StatusOr<::firegrid::subjects::v1::Party> NormalizedLiableParty(
     ::firegrid::subjects::v1::Party party);
+
+// The place of a public report: latitude in [-90, 90], longitude in [-180, 180] (finite), an
+// address of at most 500 bytes of text; coordinates (not both 0) or an address, or both.
+// Errors name "<field>.latitude" etc.
+absl::Status ValidateLocation(const v1::Location& location, const std::string& field);
+
+// A MatchPublicReport request: a hazard id, a building id, a note of at most 2000 bytes.
+// (expected_version is checked with the hazard, as for every transition.)
+absl::Status ValidateMatch(const v1::MatchPublicReportRequest& req);
+
+// A public channel's name (the part of "channel:<name>" ListHazards filters by): 1 to 64 of
+// [a-z0-9_-].
+absl::Status ValidateChannelName(const std::string& channel, const std::string& field);
 
 // A statistics scope: a 6, 9 or 12-digit division code.
 absl::Status ValidateStatisticsScope(const std::string& tier_path);

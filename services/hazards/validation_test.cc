@@ -1,5 +1,6 @@
 #include "services/hazards/validation.h"
 
+#include <cmath>
 #include <functional>
 #include <string>
 
@@ -92,6 +93,113 @@ INSTANTIATE_TEST_SUITE_P(
                   [](auto* r) { r->set_idempotency_key(std::string(129, 'k')); },
                   absl::StatusCode::kInvalidArgument, "idempotency_key"}),
     [](const ::testing::TestParamInfo<BadReport>& info) { return info.param.name; });
+
+auth::Principal Channel() {
+  auth::Principal p;
+  p.role = auth::Role::kPublicChannel;
+  p.tier_path = "500109";
+  p.subject = "channel:wechat";
+  return p;
+}
+
+v1::ReportHazardRequest PublicReport() {
+  v1::ReportHazardRequest r = Good();
+  r.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+  r.clear_building_id();
+  r.set_unmatched_tier_path("500109001");
+  r.mutable_location()->set_latitude(29.53);
+  r.mutable_location()->set_longitude(106.55);
+  r.mutable_location()->set_address("某路 1 号");
+  r.mutable_reporter()->set_contact("13800000000");
+  return r;
+}
+
+TEST(ValidateReport, APublicReportWithAPlaceAndABuildingOrAStreetPasses) {
+  EXPECT_TRUE(ValidateReport(Channel(), PublicReport()).ok());
+  v1::ReportHazardRequest district = PublicReport();
+  district.set_unmatched_tier_path("500109");
+  EXPECT_TRUE(ValidateReport(Channel(), district).ok());
+  v1::ReportHazardRequest matched = PublicReport();
+  matched.clear_unmatched_tier_path();
+  matched.set_building_id("bld_A");
+  EXPECT_TRUE(ValidateReport(Channel(), matched).ok());
+  v1::ReportHazardRequest address_only = PublicReport();
+  address_only.mutable_location()->clear_latitude();
+  address_only.mutable_location()->clear_longitude();
+  EXPECT_TRUE(ValidateReport(Channel(), address_only).ok());
+}
+
+class BadPublicReportTest : public ::testing::TestWithParam<BadReport> {};
+
+TEST_P(BadPublicReportTest, IsRefusedNamingTheField) {
+  v1::ReportHazardRequest r = PublicReport();
+  GetParam().edit(&r);
+  absl::Status s = ValidateReport(Channel(), r);
+  EXPECT_EQ(s.code(), GetParam().code) << s;
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().names));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PublicChannel, BadPublicReportTest,
+    ::testing::Values(
+        BadReport{"NotATipOff", [](auto* r) { r->set_source(v1::SOURCE_GRID_INSPECTION); },
+                  absl::StatusCode::kPermissionDenied, "public tip-offs only"},
+        BadReport{"NoLocation", [](auto* r) { r->clear_location(); },
+                  absl::StatusCode::kInvalidArgument, "location"},
+        BadReport{"LatitudeOutOfRange", [](auto* r) { r->mutable_location()->set_latitude(91); },
+                  absl::StatusCode::kInvalidArgument, "location.latitude"},
+        BadReport{"LatitudeNotANumber",
+                  [](auto* r) { r->mutable_location()->set_latitude(std::nan("")); },
+                  absl::StatusCode::kInvalidArgument, "location.latitude"},
+        BadReport{"LongitudeOutOfRange",
+                  [](auto* r) { r->mutable_location()->set_longitude(-180.5); },
+                  absl::StatusCode::kInvalidArgument, "location.longitude"},
+        BadReport{"AddressTooLong",
+                  [](auto* r) { r->mutable_location()->set_address(std::string(501, 'a')); },
+                  absl::StatusCode::kInvalidArgument, "location.address"},
+        BadReport{"NeitherCoordinatesNorAddress", [](auto* r) { r->mutable_location()->Clear(); },
+                  absl::StatusCode::kInvalidArgument, "coordinates or an address"},
+        BadReport{"NoBuildingAndNoTier", [](auto* r) { r->clear_unmatched_tier_path(); },
+                  absl::StatusCode::kInvalidArgument, "unmatched_tier_path"},
+        BadReport{"UnmatchedAtACommunity",
+                  [](auto* r) { r->set_unmatched_tier_path("500109001002"); },
+                  absl::StatusCode::kInvalidArgument, "unmatched_tier_path"},
+        BadReport{"BuildingAndUnmatchedTier", [](auto* r) { r->set_building_id("bld_A"); },
+                  absl::StatusCode::kInvalidArgument, "unmatched_tier_path"},
+        BadReport{"NotABuildingId",
+                  [](auto* r) {
+                    r->clear_unmatched_tier_path();
+                    r->set_building_id("hzd_1");
+                  },
+                  absl::StatusCode::kInvalidArgument, "building_id"}),
+    [](const ::testing::TestParamInfo<BadReport>& info) { return info.param.name; });
+
+TEST(ValidateReport, OnlyPublicChannelsGiveAPlaceOrReportWithoutABuilding) {
+  v1::ReportHazardRequest unmatched = PublicReport();
+  absl::Status s = ValidateReport(Worker(), unmatched);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("building_id"));
+  v1::ReportHazardRequest with_place = Good();
+  *with_place.mutable_location() = PublicReport().location();
+  EXPECT_EQ(ValidateReport(Worker(), with_place).code(), absl::StatusCode::kPermissionDenied);
+  v1::ReportHazardRequest with_tier = Good();
+  with_tier.set_unmatched_tier_path("500109001");
+  EXPECT_EQ(ValidateReport(Worker(), with_tier).code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST(ValidateMatch, NamesTheHazardTheBuildingAndTheNote) {
+  v1::MatchPublicReportRequest r;
+  r.set_hazard_id("hzd_1");
+  r.set_building_id("bld_A");
+  EXPECT_TRUE(ValidateMatch(r).ok());
+  r.set_note(std::string(2001, 'n'));
+  EXPECT_THAT(ValidateMatch(r).message(), HasSubstr("note"));
+  r.clear_note();
+  r.set_building_id("500109001");
+  EXPECT_THAT(ValidateMatch(r).message(), HasSubstr("building_id"));
+  r.set_hazard_id("bld_A");
+  EXPECT_THAT(ValidateMatch(r).message(), HasSubstr("hazard_id"));
+}
 
 auth::Principal Monitoring() {
   auth::Principal p;
