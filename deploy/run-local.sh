@@ -6,7 +6,10 @@
 # exists (buildings, hazards, notify, credit, monitoring; one whose binary target is not there
 # yet is left out), loads the Beibei demo data (buildings, then
 # hazards in every state of their lifecycle, whose events notify pushes to the departments and
-# communities), prints where everything listens, then waits; Ctrl-C stops it all.
+# communities), prints where everything listens, then waits; Ctrl-C stops it all. With the
+# gateway, the console is built into console/dist (npm ci from its lock file; deploy/lib/web.sh)
+# and each Open311 channel of config/gateway.textproto gets a random API key, kept in
+# .state/open311-api-keys (the gateway's config with their SHA-256: .state/gateway.textproto).
 #
 #   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
 #
