@@ -221,6 +221,15 @@ for line in "${SERVICES[@]}"; do
       --hazards-addr="127.0.0.1:$(fg_service_port hazards)"
       --notify-addr="127.0.0.1:$(fg_service_port notify)")
   fi
+  if [ "$name" = gateway ]; then
+    if fg_port_in_use "$GATEWAY_HTTP_PORT"; then
+      fg_die "127.0.0.1:$GATEWAY_HTTP_PORT (gateway HTTP) is in use by another program"
+    fi
+    flags+=(--http-address=127.0.0.1)
+    for svc in buildings hazards notify credit monitoring accounts; do
+      if svc_port="$(fg_service_port "$svc")"; then flags+=("--$svc-addr=127.0.0.1:$svc_port"); fi
+    done
+  fi
   # shellcheck disable=SC2206  # extra flags are words by design
   [ -z "${extra:-}" ] || flags+=($extra)
   # The gateway's config with the Open311 demo channels' keys (in $STATE_DIR/open311-api-keys).
@@ -392,6 +401,13 @@ if fg_alive monitoring; then
   firegridctl monitoring alarms count --tier 500109
   echo fire_alarm > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0003-smoke
   echo low_pressure > ${TRIGGER_DIR#"$FIREGRID_ROOT"/}/bb0004-spr
+MSG
+fi
+if fg_alive gateway; then
+  cat <<MSG
+
+  # The web console (sign in with a token: paste the content of ${TOKEN_FILE#"$FIREGRID_ROOT"/})
+  console: http://127.0.0.1:$GATEWAY_HTTP_PORT/
 MSG
 fi
 echo

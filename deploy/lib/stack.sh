@@ -32,7 +32,12 @@ FIREGRID_SERVICES=(
   "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
   "monitoring 50055 9468 --mqtt-username=monitoring --mqtt-share-group=monitoring"
+  # The HTTP gateway (console, JSON API, SSE, Open311): gRPC health only; its HTTP port moves
+  # with FIREGRID_PORT_OFFSET too (GATEWAY_HTTP_PORT); run-local.sh adds the services' addresses.
+  "gateway   50057 9470 --http-port=$((8080 + ${FIREGRID_PORT_OFFSET:-0})) --console-dir=console/dist --config-file=config/gateway.textproto --evidence-dir=$STATE_DIR/evidence --token-sign-in"
 )
+# The gateway's HTTP port: the console is http://127.0.0.1:$GATEWAY_HTTP_PORT/.
+GATEWAY_HTTP_PORT="$((8080 + ${FIREGRID_PORT_OFFSET:-0}))"
 # FIREGRID_PORT_OFFSET (default 0) moves every service's ports, so that a second stack (a test's)
 # can run beside the first one.
 if [ "${FIREGRID_PORT_OFFSET:-0}" != 0 ]; then

@@ -73,6 +73,13 @@ const char* ReasonOf(int status) {
   return s.empty() ? "Unknown" : s.data();
 }
 
+// Whether the io_context still takes work: writers of streams (called from gRPC threads) post
+// only while it does, so that nothing is posted to a destroyed io_context.
+struct Liveness {
+  absl::Mutex mu;
+  bool alive ABSL_GUARDED_BY(mu) = true;
+};
+
 }  // namespace
 
 class Session;
@@ -142,6 +149,10 @@ class HttpServer::Impl {
     for (std::thread& t : threads_) t.join();
     threads_.clear();
     pool_.reset();  // runs what is queued (their writes go nowhere)
+    {
+      absl::MutexLock lock(&liveness_->mu);
+      liveness_->alive = false;
+    }
     // Destroys the pending handlers, and with them every connection (streams are cancelled).
     acceptor_.reset();
     ioc_.reset();
@@ -180,6 +191,7 @@ class HttpServer::Impl {
   std::unique_ptr<WorkerPool> pool_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
+  const std::shared_ptr<Liveness> liveness_ = std::make_shared<Liveness>();
   std::atomic<int> open_streams_{0};
   int port_ = 0;
   server::MetricsRegistry* metrics_ = nullptr;
@@ -416,14 +428,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
     class Writer : public StreamWriter {
      public:
-      explicit Writer(std::weak_ptr<Session> s, asio::any_io_executor ex)
-          : session_(std::move(s)), ex_(std::move(ex)) {}
+      Writer(std::weak_ptr<Session> s, asio::any_io_executor ex, std::shared_ptr<Liveness> live)
+          : session_(std::move(s)), ex_(std::move(ex)), live_(std::move(live)) {}
       void Write(std::string chunk) override {
+        absl::ReaderMutexLock lock(&live_->mu);
+        if (!live_->alive) return;
         asio::post(ex_, [s = session_, chunk = std::move(chunk)]() mutable {
           if (auto p = s.lock()) p->QueueChunk(std::move(chunk));
         });
       }
       void Finish() override {
+        absl::ReaderMutexLock lock(&live_->mu);
+        if (!live_->alive) return;
         asio::post(ex_, [s = session_] {
           if (auto p = s.lock()) p->FinishStream();
         });
@@ -432,8 +448,10 @@ class Session : public std::enable_shared_from_this<Session> {
      private:
       std::weak_ptr<Session> session_;
       asio::any_io_executor ex_;
+      std::shared_ptr<Liveness> live_;
     };
-    stream_source_->Start(std::make_shared<Writer>(weak_from_this(), stream_.get_executor()));
+    stream_source_->Start(
+        std::make_shared<Writer>(weak_from_this(), stream_.get_executor(), server_->liveness_));
   }
 
   void WriteNext() {
@@ -446,7 +464,9 @@ class Session : public std::enable_shared_from_this<Session> {
     writing_ = true;
     asio::async_write(stream_.socket(), asio::buffer(out_.front()),
                       [self = shared_from_this()](error_code ec, size_t n) {
-                        if (ec) return self->CloseStream();
+                        // A closed stream keeps out_ as it was: the buffer of a pending write
+                        // stays valid until its handler has run.
+                        if (ec || self->stream_closed_) return self->CloseStream();
                         self->queued_bytes_ -= n;
                         self->out_.pop_front();
                         self->WriteNext();
@@ -480,7 +500,6 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
-    out_.clear();
     if (stream_source_) stream_source_->Cancel();
   }
 

@@ -10,14 +10,18 @@
 
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "libs/auth/service_token.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/logging.h"
 #include "libs/server/runtime.h"
+#include "services/gateway/auth_endpoints.h"
 #include "services/gateway/bearer.h"
+#include "services/gateway/events_stream.h"
 #include "services/gateway/gateway_config.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/json_api.h"
+#include "services/gateway/openapi.h"
 #include "services/gateway/static_files.h"
 #ifdef FIREGRID_GATEWAY_OPEN311
 #include "services/gateway/open311/open311_handler.h"
@@ -38,12 +42,20 @@ int Fail(const char* what, const absl::Status& s) {
 int main(int argc, char** argv) {
   using namespace firegrid;
   using namespace firegrid::gateway;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--print-openapi") {
+      std::fputs(OpenApiYaml().c_str(), stdout);
+      return 0;
+    }
+  }
   if (absl::Status s = server::ServiceHost::InstallSignalHandlers(); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 1;
   }
   server::RuntimeConfig rc;
-  std::string http_address, console_dir, config_file, evidence_dir, open311_key_file;
+  std::string http_address, console_dir, config_file, evidence_dir, open311_key_file,
+      service_token_file;
+  bool token_sign_in = false;
   int http_port, network_threads, worker_threads, worker_queue;
   absl::Duration rpc_deadline;
   std::map<std::string, std::string> addrs = {
@@ -75,10 +87,29 @@ int main(int argc, char** argv) {
   binder.Duration("rpc-deadline", &rpc_deadline, absl::Seconds(10),
                   "deadline of each gRPC call the gateway makes", absl::Milliseconds(100),
                   absl::Minutes(5));
+  binder.String("service-token-file", &service_token_file, "",
+                "bearer token (JWT, subject service:gateway) the gateway shows accounts to vouch "
+                "for client addresses at sign-in, re-read when it changes; empty: minted with "
+                "--jwt-hs256-key-file (development)");
+  binder.Bool("token-sign-in", &token_sign_in, false,
+              "POST /api/v1/auth/token-session: a pasted bearer token (verified) becomes the "
+              "console session's token (development and demo tokens)");
   for (auto& [name, addr] : addrs) {
     binder.String(name + "-addr", &addr, addr, "host:port of the " + name + " service");
   }
   server::ParseConfigOrExit(binder, argc, argv);
+
+  auth::ServiceTokenOptions to{.service_name = "gateway",
+                               .token_file = service_token_file,
+                               .issuer = rc.jwt_issuer,
+                               .audience = rc.jwt_audience};
+  if (service_token_file.empty() && !rc.jwt_hs256_key_file.empty()) {
+    auto key = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
+    if (!key.ok()) return Fail("invalid configuration", key.status());
+    to.hs256_key = *key;
+  }
+  auto service_token = auth::ServiceToken::Create(to, RealClock::Get());
+  if (!service_token.ok()) return Fail("invalid configuration", service_token.status());
 
   auto runtime = server::Runtime::Create("gateway", rc, "fg:gateway");
   if (!runtime.ok()) return Fail("invalid configuration", runtime.status());
@@ -109,6 +140,15 @@ int main(int argc, char** argv) {
   BearerGate gate(&rt.verifier(), RealClock::Get(), &failures);
   JsonApiHandler api(&gate, channels, by_name, JsonApiOptions{.deadline = rpc_deadline});
   StaticFilesHandler files(console_dir);
+  EventsHandler events(&gate, by_name["notify"]);
+  AuthOptions ao;
+  ao.allowed_origins.assign(config->allowed_origins().begin(), config->allowed_origins().end());
+  ao.sign_in = config->sign_in();
+  ao.deadline = rpc_deadline;
+  ao.token_sign_in = token_sign_in;
+  AuthHandler auth_endpoints(
+      &gate, by_name["accounts"], [&service_token] { return (*service_token)->Current(); },
+      RealClock::Get(), ao);
 
   HttpServerOptions ho;
   ho.address = http_address;
@@ -119,6 +159,9 @@ int main(int argc, char** argv) {
   ho.allowed_origins.assign(config->allowed_origins().begin(), config->allowed_origins().end());
   HttpServer http(ho, &rt.host().metrics());
   http.AddRoute("api", kApiPrefix, &api);
+  http.AddRoute("events", "/api/v1/events", &events);
+  http.AddRoute("auth", "/api/v1/auth/", &auth_endpoints);
+  http.AddRoute("jwks", "/.well-known/jwks.json", &auth_endpoints);
   http.AddRoute("console", "/", &files);
 
 #ifdef FIREGRID_GATEWAY_OPEN311
