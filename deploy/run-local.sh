@@ -125,6 +125,18 @@ if [ ! -s "$DEV_KEY_FILE" ]; then
   fg_log "created the development JWT key $DEV_KEY_FILE"
 fi
 chmod 600 "$DEV_KEY_FILE"
+# The accounts service signs access tokens with this RSA key; every service verifies them with
+# its public half (beside the development HS256 key).
+if fg_running_service accounts && [ ! -s "$ACCOUNTS_KEY_FILE" ]; then
+  (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+    -out "$ACCOUNTS_KEY_FILE" 2>/dev/null) || fg_die "openssl could not create $ACCOUNTS_KEY_FILE"
+  rm -f "$ACCOUNTS_PUBLIC_KEY_FILE"
+  fg_log "created the accounts signing key $ACCOUNTS_KEY_FILE"
+fi
+if [ -s "$ACCOUNTS_KEY_FILE" ] && [ ! -s "$ACCOUNTS_PUBLIC_KEY_FILE" ]; then
+  openssl pkey -in "$ACCOUNTS_KEY_FILE" -pubout -out "$ACCOUNTS_PUBLIC_KEY_FILE" 2>/dev/null ||
+    fg_die "openssl could not write $ACCOUNTS_PUBLIC_KEY_FILE"
+fi
 # The credit service hashes person ids into subject ids with this key: keep it with the data.
 PERSON_KEY_FILE="$STATE_DIR/dev-person-key"
 if [ ! -s "$PERSON_KEY_FILE" ]; then
@@ -211,6 +223,9 @@ for line in "${SERVICES[@]}"; do
   flags=(--grpc-address="127.0.0.1:$grpc_port" --metrics-address="127.0.0.1:$metrics_port"
     --redis-addr="127.0.0.1:$REDIS_PORT" --kafka-bootstrap="$BOOTSTRAP"
     --jwt-hs256-key-file="$DEV_KEY_FILE")
+  if [ -s "$ACCOUNTS_PUBLIC_KEY_FILE" ]; then
+    flags+=(--jwt-rs256-public-key-file="$ACCOUNTS_PUBLIC_KEY_FILE")
+  fi
   if [ -f "config/${name}_rules.textproto" ] && [[ " ${extra:-} " != *" --rules-file="* ]]; then
     flags+=(--rules-file="config/${name}_rules.textproto")
   fi
@@ -320,6 +335,17 @@ if fg_alive notify; then
     >"$COMMUNITY_TOKEN_FILE")
 fi
 
+# The demo console users (one per role of the tokens above), signed in with the demo password
+# and a TOTP code; their secrets go to $DEMO_USERS_FILE.
+if [ "$DEMO" = 1 ] && fg_alive accounts; then
+  [ -x "$DEMO_LOADER" ] || fg_die "$DEMO_LOADER is missing; run without --skip-build"
+  (umask 077 && : >"$DEMO_USERS_FILE")
+  env -u FIREGRID_TOKEN "$DEMO_LOADER" --only-accounts \
+    --accounts-addr="127.0.0.1:$(fg_service_port accounts)" --key-file="$DEV_KEY_FILE" \
+    --community="${community:-500109001001}" --demo-password="$DEMO_PASSWORD" \
+    --users-file="$DEMO_USERS_FILE" | tee -a "$LOG_DIR/demo-loader.log"
+fi
+
 STARTED=1
 CTL="${FIREGRIDCTL#"$FIREGRID_ROOT"/}"
 example_id=""
@@ -408,6 +434,15 @@ if fg_alive gateway; then
 
   # The web console (sign in with a token: paste the content of ${TOKEN_FILE#"$FIREGRID_ROOT"/})
   console: http://127.0.0.1:$GATEWAY_HTTP_PORT/
+MSG
+fi
+if fg_alive accounts && [ -s "$DEMO_USERS_FILE" ]; then
+  cat <<MSG
+
+  # Console users (账号): password $DEMO_PASSWORD plus a TOTP code; the users and their
+  # secrets are in ${DEMO_USERS_FILE#"$FIREGRID_ROOT"/} (district, worker.${community:-500109001001}, dept.urban_management, ...)
+  firegridctl accounts totp-code --secret \$(awk '\$1 == "district" { print \$4 }' $DEMO_USERS_FILE)
+  firegridctl accounts list
 MSG
 fi
 echo

@@ -10,6 +10,13 @@ PID_DIR="$STATE_DIR/pids"
 LOG_DIR="$STATE_DIR/logs"
 REDIS_PORT="${FIREGRID_REDIS_PORT:-6380}"
 DEV_KEY_FILE="$STATE_DIR/dev-jwt.key"
+# The accounts service's RS256 signing key (RSA 2048, made by run-local on first start) and its
+# public half, which every service verifies access tokens with.
+ACCOUNTS_KEY_FILE="$STATE_DIR/accounts-signing-key.pem"
+ACCOUNTS_PUBLIC_KEY_FILE="$STATE_DIR/accounts-signing-key.pub.pem"
+# The demo console users' password (printed by run-local) and their TOTP secrets.
+DEMO_PASSWORD="firegrid-demo-2026"
+DEMO_USERS_FILE="$STATE_DIR/demo-users.txt"
 BOOTSTRAP_FILE="$STATE_DIR/kafka.bootstrap"
 FIREGRIDCTL="$BUILD_DIR/tools/firegridctl/firegridctl"
 DEVBROKER="$BUILD_DIR/tools/devbroker/firegrid-devbroker"
@@ -32,6 +39,7 @@ FIREGRID_SERVICES=(
   "notify    50053 9466 --plan-file=config/plan_tasks.textproto"
   "credit    50054 9467"
   "monitoring 50055 9468 --mqtt-username=monitoring --mqtt-share-group=monitoring"
+  "accounts  50056 9469 --signing-key-file=$ACCOUNTS_KEY_FILE"
   # The HTTP gateway (console, JSON API, SSE, Open311): gRPC health only; its HTTP port moves
   # with FIREGRID_PORT_OFFSET too (GATEWAY_HTTP_PORT); run-local.sh adds the services' addresses.
   "gateway   50057 9470 --http-port=$((8080 + ${FIREGRID_PORT_OFFSET:-0})) --console-dir=console/dist --config-file=config/gateway.textproto --evidence-dir=$STATE_DIR/evidence --token-sign-in"

@@ -123,9 +123,9 @@ bool AudienceMatches(const nlohmann::json& claims, const std::string& audience) 
 absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOptions options) {
   const bool has_hs = !options.hs256_key.empty();
   const bool has_rs = !options.rs256_public_key_pem.empty();
-  if (has_hs == has_rs) {
+  if (!has_hs && !has_rs) {
     return absl::InvalidArgumentError(
-        "token verifier: set exactly one of hs256_key and rs256_public_key_pem");
+        "token verifier: set hs256_key, rs256_public_key_pem or both");
   }
   if (has_hs && options.hs256_key.size() < kMinHs256KeyBytes) {
     return absl::InvalidArgumentError(
@@ -144,11 +144,10 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
   if (options.cache_capacity > 0 && options.cache_max_age <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("token verifier: cache_max_age must be positive");
   }
-  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(options), has_rs));
+  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(options)));
 }
 
-TokenVerifier::TokenVerifier(VerifierOptions options, bool rs256)
-    : options_(std::move(options)), rs256_(rs256) {
+TokenVerifier::TokenVerifier(VerifierOptions options) : options_(std::move(options)) {
   if (options_.cache_capacity > 0) {
     cache_ = std::make_unique<VerifiedTokenCache>(options_.cache_capacity, options_.cache_max_age);
   }
@@ -196,9 +195,6 @@ absl::Status TokenVerifier::CheckTimes(const TokenTimes& times, absl::Time now) 
 
 absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token, absl::Time now,
                                                         TokenTimes* times) const {
-  const jwt_alg_t expected_alg = rs256_ ? JWT_ALG_RS256 : JWT_ALG_HS256;
-  const char* expected_name = rs256_ ? "RS256" : "HS256";
-
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3 || parts[0].empty() || parts[1].empty()) {
     return Unauthenticated("token is malformed: not a compact JWS (header.payload.signature)");
@@ -212,14 +208,27 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   // libjwt 1.10's jwt_decode verifies with whatever algorithm the token's header names, using
   // our key bytes as that algorithm's key. With an RS256 public key configured, a token saying
   // "HS256" and MACed with the (public) PEM text would verify; "none" would skip verification.
-  // So the header's alg must be exactly the configured one before libjwt sees the token.
+  // So the header's alg picks the key here, each algorithm only ever gets its own key, and
+  // libjwt's idea of the algorithm is checked again after decoding.
   auto alg = header->find("alg");
   if (alg == header->end() || !alg->is_string()) {
     return Unauthenticated("token is malformed: header has no alg");
   }
-  if (alg->get<std::string>() != expected_name) {
+  const std::string alg_name = alg->get<std::string>();
+  jwt_alg_t expected_alg;
+  const std::string* key;
+  if (alg_name == "HS256") {
+    expected_alg = JWT_ALG_HS256;
+    key = &options_.hs256_key;
+  } else if (alg_name == "RS256") {
+    expected_alg = JWT_ALG_RS256;
+    key = &options_.rs256_public_key_pem;
+  } else {
+    return Unauthenticated("token algorithm is not accepted (HS256 or RS256 only)");
+  }
+  if (key->empty()) {
     return Unauthenticated(
-        absl::StrCat("token algorithm is not accepted (expected ", expected_name, ")"));
+        absl::StrCat("token algorithm is not accepted (no ", alg_name, " key is configured)"));
   }
   if (header->contains("crit")) {
     return Unauthenticated("token header has critical extensions that are not supported");
@@ -227,16 +236,15 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   if (parts[2].empty()) return Unauthenticated("token is not signed");
 
   const std::string token_text(token);
-  const std::string& key = rs256_ ? options_.rs256_public_key_pem : options_.hs256_key;
   jwt_t* raw = nullptr;
-  int rc = jwt_decode(&raw, token_text.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
-                      static_cast<int>(key.size()));
+  int rc = jwt_decode(&raw, token_text.c_str(), reinterpret_cast<const unsigned char*>(key->data()),
+                      static_cast<int>(key->size()));
   JwtPtr jwt(raw);
   ERR_clear_error();  // libjwt leaves OpenSSL's per-thread error queue as it finds it
   if (rc != 0 || jwt == nullptr) return Unauthenticated("token signature is invalid");
   if (jwt_get_alg(jwt.get()) != expected_alg) {  // belt and braces for the check above
     return Unauthenticated(
-        absl::StrCat("token algorithm is not accepted (expected ", expected_name, ")"));
+        absl::StrCat("token algorithm is not accepted (expected ", alg_name, ")"));
   }
 
   // Claims as libjwt decoded them from the verified payload.
@@ -265,6 +273,15 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   }
   if (!options_.audience.empty() && !AudienceMatches(claims, options_.audience)) {
     return Unauthenticated("token audience is not accepted");
+  }
+  {
+    auto use = StringClaim(claims, "token_use");
+    if (!use.ok()) return use.status();
+    if (*use != options_.token_use) {
+      return Unauthenticated(options_.token_use.empty()
+                                 ? "token is for a narrower use (token_use) and not accepted here"
+                                 : "token is not accepted for this use (token_use)");
+    }
   }
 
   Principal p;
@@ -299,15 +316,31 @@ absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Hs256(std::string key)
   return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(key), /*rs256=*/false));
 }
 
-absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Rs256(std::string private_key_pem) {
+absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Rs256(std::string private_key_pem,
+                                                                std::string key_id) {
   absl::Status s = CheckRsaPem(private_key_pem, /*is_private=*/true);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token signer: ", s.message()));
-  return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(private_key_pem), /*rs256=*/true));
+  return std::unique_ptr<TokenSigner>(
+      new TokenSigner(std::move(private_key_pem), /*rs256=*/true, std::move(key_id)));
 }
 
 absl::StatusOr<std::string> TokenSigner::Sign(const Principal& principal, absl::Time issued_at,
                                               absl::Duration ttl, std::string issuer,
                                               std::string audience) const {
+  return Sign(principal, issued_at, ttl, std::move(issuer), std::move(audience), {});
+}
+
+absl::StatusOr<std::string> TokenSigner::Sign(
+    const Principal& principal, absl::Time issued_at, absl::Duration ttl, std::string issuer,
+    std::string audience, const std::vector<std::pair<std::string, std::string>>& extra) const {
+  for (const auto& [name, value] : extra) {
+    for (const char* own : {"sub", "role", "org_unit", "tier_path", "department", "iss", "aud",
+                            "iat", "exp", "nbf"}) {
+      if (name == own) {
+        return absl::InvalidArgumentError(absl::StrCat("extra claim ", name, ": reserved"));
+      }
+    }
+  }
   if (principal.subject.empty()) return absl::InvalidArgumentError("principal.subject: empty");
   if (principal.role == Role::kUnspecified) {
     return absl::InvalidArgumentError("principal.role: unspecified");
@@ -332,6 +365,8 @@ absl::StatusOr<std::string> TokenSigner::Sign(const Principal& principal, absl::
   add("department", principal.department);
   add("iss", issuer);
   add("aud", audience);
+  for (const auto& [name, value] : extra) add(name.c_str(), value);
+  if (rc == 0 && !key_id_.empty()) rc = jwt_add_header(jwt.get(), "kid", key_id_.c_str());
   if (rc == 0) rc = jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(iat));
   if (rc == 0) rc = jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(exp));
   if (rc != 0) return absl::InternalError(absl::StrCat("building token failed: errno ", rc));

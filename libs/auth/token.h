@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -12,21 +14,30 @@
 namespace firegrid::auth {
 
 // JWT bearer tokens (RFC 7519, JWS compact serialisation) as identity providers issue them,
-// signed with HS256 (shared secret) or RS256 (the IdP's RSA key). Signatures are computed and
-// checked by libjwt; this file only decides what is acceptable.
+// signed with HS256 (shared secret: development tokens) or RS256 (an RSA key: the accounts
+// service or another identity provider). Signatures are computed and checked by libjwt; this
+// file only decides what is acceptable.
 //
 // Claims read: sub (required), role (required, a RoleName), org_unit, tier_path, department
 // (optional strings), exp (required NumericDate), nbf (optional), iat (optional; not in the
 // future beyond the leeway), iss and aud (checked when configured; aud may be a string or an
-// array of strings). The claims must then be consistent (ResolveCaller, claims.h).
+// array of strings), token_use (must equal VerifierOptions::token_use; absent for ordinary
+// tokens). The claims must then be consistent (ResolveCaller, claims.h).
 
 struct VerifierOptions {
-  // Exactly one of these is set. The HS256 secret must be at least 32 bytes (RFC 7518 §3.2);
-  // the RS256 key is a PEM "PUBLIC KEY" of an RSA key of at least 2048 bits.
+  // At least one of these is set; both may be. The token header's `alg` picks the key: an
+  // "HS256" token is verified with the secret, an "RS256" token with the public key, and a
+  // token whose algorithm has no key here (or any other algorithm, "none" included) is
+  // refused. The HS256 secret must be at least 32 bytes (RFC 7518 §3.2); the RS256 key is a
+  // PEM "PUBLIC KEY" of an RSA key of at least 2048 bits.
   std::string hs256_key;
   std::string rs256_public_key_pem;
-  std::string issuer;                         // when non-empty, `iss` must equal it
-  std::string audience;                       // when non-empty, `aud` must equal it or contain it
+  std::string issuer;    // when non-empty, `iss` must equal it
+  std::string audience;  // when non-empty, `aud` must equal it or contain it
+  // The `token_use` claim a token must carry: tokens for a narrow purpose (the accounts
+  // service's enrolment tokens carry "enrolment") are refused by every verifier except one
+  // configured for that purpose; "" (the default) accepts only tokens without the claim.
+  std::string token_use;
   absl::Duration leeway = absl::Seconds(30);  // clock skew allowed on exp, nbf and iat
   // The longest a token may be valid: exp - iat, or exp - now for a token without iat. A stolen
   // token is useful for at most this long.
@@ -45,22 +56,22 @@ struct TokenTimes;
 
 class TokenVerifier {
  public:
-  // INVALID_ARGUMENT when the options are unusable (none or both keys, short secret, a PEM
-  // that is not an RSA public key, negative leeway, max_lifetime not positive).
+  // INVALID_ARGUMENT when the options are unusable (no key, short secret, a PEM that is not an
+  // RSA public key, negative leeway, max_lifetime not positive).
   static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(VerifierOptions options);
 
   // The principal of a valid token, or UNAUTHENTICATED with the reason: malformed token,
   // algorithm other than the configured one (including "none"), bad signature, missing or
   // expired exp (exp + leeway < now), not yet valid (nbf), issued in the future (iat > now +
   // leeway), a lifetime above max_lifetime (exp - iat; without iat, exp - now beyond the
-  // leeway), missing sub, missing or unknown role, wrong iss or aud, claims inconsistent with
-  // the role (ResolveCaller). Reasons never echo token content. Thread-safe.
+  // leeway), missing sub, missing or unknown role, wrong iss, aud or token_use, claims inconsistent
+  // with the role (ResolveCaller). Reasons never echo token content. Thread-safe.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
   ~TokenVerifier();
 
  private:
-  explicit TokenVerifier(VerifierOptions options, bool rs256);
+  explicit TokenVerifier(VerifierOptions options);
 
   // Verify without the cache: signature, claims, and the time checks at `now`.
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token, absl::Time now,
@@ -70,18 +81,20 @@ class TokenVerifier {
   absl::Status CheckTimes(const TokenTimes& times, absl::Time now) const;
 
   VerifierOptions options_;
-  bool rs256_;
   std::unique_ptr<VerifiedTokenCache> cache_;  // null when options_.cache_capacity == 0
 };
 
-// Issues tokens; used by `firegridctl token` in development and by tests. Production tokens
-// come from the identity provider.
+// Issues tokens: RS256 access tokens in the accounts service; HS256 development tokens in
+// `firegridctl token` and tests.
 class TokenSigner {
  public:
   // INVALID_ARGUMENT for a secret shorter than 32 bytes.
   static absl::StatusOr<std::unique_ptr<TokenSigner>> Hs256(std::string key);
-  // INVALID_ARGUMENT unless the PEM holds an RSA private key of at least 2048 bits.
-  static absl::StatusOr<std::unique_ptr<TokenSigner>> Rs256(std::string private_key_pem);
+  // INVALID_ARGUMENT unless the PEM holds an RSA private key of at least 2048 bits. A non-empty
+  // `key_id` goes into every token's header as `kid` (RFC 7515 §4.1.4), naming the JWKS key
+  // that verifies it.
+  static absl::StatusOr<std::unique_ptr<TokenSigner>> Rs256(std::string private_key_pem,
+                                                            std::string key_id = "");
 
   // A compact JWS with sub, role, the non-empty optional claims, iat = issued_at,
   // exp = issued_at + ttl (whole seconds), and iss / aud when non-empty.
@@ -90,11 +103,19 @@ class TokenSigner {
                                    absl::Duration ttl, std::string issuer = "",
                                    std::string audience = "") const;
 
+  // The same with `extra` string claims added (e.g. a purpose claim); they may not replace
+  // the claims above (INVALID_ARGUMENT).
+  absl::StatusOr<std::string> Sign(
+      const Principal& principal, absl::Time issued_at, absl::Duration ttl, std::string issuer,
+      std::string audience, const std::vector<std::pair<std::string, std::string>>& extra) const;
+
  private:
-  TokenSigner(std::string key, bool rs256) : key_(std::move(key)), rs256_(rs256) {}
+  TokenSigner(std::string key, bool rs256, std::string key_id = "")
+      : key_(std::move(key)), rs256_(rs256), key_id_(std::move(key_id)) {}
 
   std::string key_;
   bool rs256_;
+  std::string key_id_;
 };
 
 }  // namespace firegrid::auth

@@ -70,12 +70,29 @@ std::unique_ptr<TokenVerifier> HsVerifier(VerifierOptions o = {}) {
   return *std::move(v);
 }
 
-std::unique_ptr<TokenVerifier> RsVerifier() {
-  VerifierOptions o;
+std::unique_ptr<TokenVerifier> RsVerifier(VerifierOptions o = {}) {
   o.rs256_public_key_pem = Rsa().public_pem;
   auto v = TokenVerifier::Create(std::move(o));
   EXPECT_TRUE(v.ok()) << v.status();
   return *std::move(v);
+}
+
+// Both keys: development HS256 tokens and the accounts service's RS256 tokens at once.
+std::unique_ptr<TokenVerifier> BothVerifier() {
+  VerifierOptions o;
+  o.hs256_key = kKey;
+  o.rs256_public_key_pem = Rsa().public_pem;
+  auto v = TokenVerifier::Create(std::move(o));
+  EXPECT_TRUE(v.ok()) << v.status();
+  return *std::move(v);
+}
+
+std::string SignRs(const Principal& p, absl::Duration ttl = absl::Hours(1)) {
+  auto signer = TokenSigner::Rs256(Rsa().private_pem);
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  auto token = (*signer)->Sign(p, kT0, ttl);
+  EXPECT_TRUE(token.ok()) << token.status();
+  return *token;
 }
 
 std::string SignHs(const Principal& p, absl::Duration ttl = absl::Hours(1), std::string iss = "",
@@ -120,12 +137,24 @@ void ExpectUnauthenticated(const absl::StatusOr<Principal>& r, absl::string_view
 
 // --- Create / signer construction -----------------------------------------------------------
 
-TEST(TokenVerifierCreate, RequiresExactlyOneKey) {
+TEST(TokenVerifierCreate, RequiresAtLeastOneKey) {
   EXPECT_EQ(TokenVerifier::Create({}).status().code(), absl::StatusCode::kInvalidArgument);
   VerifierOptions both;
   both.hs256_key = kKey;
   both.rs256_public_key_pem = Rsa().public_pem;
-  EXPECT_EQ(TokenVerifier::Create(both).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(TokenVerifier::Create(both).ok());
+}
+
+TEST(TokenVerifierCreate, ChecksEachKeyWhenBothAreGiven) {
+  VerifierOptions short_secret;
+  short_secret.hs256_key = "too-short";
+  short_secret.rs256_public_key_pem = Rsa().public_pem;
+  EXPECT_EQ(TokenVerifier::Create(short_secret).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  VerifierOptions weak_rsa;
+  weak_rsa.hs256_key = kKey;
+  weak_rsa.rs256_public_key_pem = GenerateRsa(1024).public_pem;
+  EXPECT_EQ(TokenVerifier::Create(weak_rsa).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(TokenVerifierCreate, RejectsShortSecretsAndUnusableRsaKeys) {
@@ -266,6 +295,86 @@ TEST(TokenVerify, RejectsHs256TokenMacedWithTheRs256PublicKey) {
   jwt_free(raw);
 
   ExpectUnauthenticated(RsVerifier()->Verify(forged, kT0), "algorithm");
+}
+
+TEST(TokenVerifyBothKeys, AcceptsHs256AndRs256TokensEachWithItsOwnKey) {
+  auto v = BothVerifier();
+  auto hs = v->Verify(SignHs(StreetOfficer()), kT0);
+  ASSERT_TRUE(hs.ok()) << hs.status();
+  EXPECT_EQ(hs->subject, "u-1001");
+  auto rs = v->Verify(SignRs(StreetOfficer()), kT0);
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  EXPECT_EQ(rs->tier_path, "500109001");
+}
+
+TEST(TokenVerifyBothKeys, RejectsHs256TokenMacedWithTheRs256PublicKey) {
+  ExpectUnauthenticated(
+      BothVerifier()->Verify(SignClaims(ValidClaims(), JWT_ALG_HS256, Rsa().public_pem), kT0),
+      "signature");
+}
+
+TEST(TokenVerifyBothKeys, RejectsAnRs256TokenOfAnotherKeyAndOtherAlgorithms) {
+  auto other = TokenSigner::Rs256(GenerateRsa(2048).private_pem);
+  ASSERT_TRUE(other.ok());
+  auto token = (*other)->Sign(StreetOfficer(), kT0, absl::Hours(1));
+  ASSERT_TRUE(token.ok());
+  auto v = BothVerifier();
+  ExpectUnauthenticated(v->Verify(*token, kT0), "signature");
+  ExpectUnauthenticated(v->Verify(SignClaims(ValidClaims(), JWT_ALG_HS512, kKey), kT0),
+                        "algorithm");
+  ExpectUnauthenticated(v->Verify(SignClaims(ValidClaims(), JWT_ALG_RS512, Rsa().private_pem), kT0),
+                        "algorithm");
+  std::string none = B64(R"({"alg":"none","typ":"JWT"})") + "." + B64(ValidClaims().dump()) + ".";
+  ExpectUnauthenticated(v->Verify(none, kT0), "algorithm");
+}
+
+TEST(TokenVerify, RejectsARs256TokenWhenOnlyAnHs256KeyIsConfigured) {
+  ExpectUnauthenticated(HsVerifier()->Verify(SignRs(StreetOfficer()), kT0),
+                        "no RS256 key is configured");
+}
+
+TEST(TokenVerify, RejectsAnHs256TokenWhenOnlyAnRs256KeyIsConfigured) {
+  ExpectUnauthenticated(RsVerifier()->Verify(SignHs(StreetOfficer()), kT0),
+                        "no HS256 key is configured");
+}
+
+TEST(TokenVerify, RejectsATokenForANarrowerUseUnlessConfiguredForIt) {
+  auto signer = TokenSigner::Rs256(Rsa().private_pem);
+  ASSERT_TRUE(signer.ok());
+  auto enrolment = (*signer)->Sign(StreetOfficer(), kT0, absl::Minutes(10), "", "",
+                                   {{"token_use", "enrolment"}});
+  ASSERT_TRUE(enrolment.ok()) << enrolment.status();
+  ExpectUnauthenticated(RsVerifier()->Verify(*enrolment, kT0), "token_use");
+  VerifierOptions o;
+  o.token_use = "enrolment";
+  auto for_enrolment = RsVerifier(o);
+  EXPECT_TRUE(for_enrolment->Verify(*enrolment, kT0).ok());
+  // ... and that verifier takes nothing else.
+  ExpectUnauthenticated(for_enrolment->Verify(SignRs(StreetOfficer()), kT0), "token_use");
+}
+
+TEST(TokenSigner, RefusesExtraClaimsThatReplaceItsOwn) {
+  auto signer = TokenSigner::Hs256(kKey);
+  ASSERT_TRUE(signer.ok());
+  EXPECT_EQ((*signer)
+                ->Sign(StreetOfficer(), kT0, absl::Hours(1), "", "", {{"role", "district_admin"}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TokenSigner, Rs256PutsTheKeyIdIntoTheHeader) {
+  auto signer = TokenSigner::Rs256(Rsa().private_pem, "key-1");
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  auto token = (*signer)->Sign(StreetOfficer(), kT0, absl::Minutes(10));
+  ASSERT_TRUE(token.ok()) << token.status();
+  std::vector<std::string> parts = absl::StrSplit(*token, '.');
+  std::string header;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[0], &header));
+  nlohmann::json h = nlohmann::json::parse(header);
+  EXPECT_EQ(h["kid"], "key-1");
+  EXPECT_EQ(h["alg"], "RS256");
+  EXPECT_TRUE(RsVerifier()->Verify(*token, kT0).ok());
 }
 
 TEST(TokenVerify, RejectsOtherAlgorithmsThanTheConfiguredOne) {

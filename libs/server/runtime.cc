@@ -64,7 +64,8 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
            "file with the HS256 secret (development)");
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
-           "PEM file with the identity provider's RS256 public key (production)");
+           "PEM file with the RS256 public key of the accounts service or identity provider "
+           "(production; may be combined with --jwt-hs256-key-file)");
   b.String("jwt-issuer", &c->jwt_issuer, "", "required token issuer (iss), when set");
   b.String("jwt-audience", &c->jwt_audience, "", "required token audience (aud), when set");
   b.Duration("jwt-max-lifetime", &c->jwt_max_lifetime, absl::Hours(24),
@@ -139,7 +140,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   if (!verifier.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("token verification: ", verifier.status().message(),
-                     " (set exactly one of --jwt-hs256-key-file, --jwt-rs256-public-key-file)"));
+                     " (set --jwt-hs256-key-file, --jwt-rs256-public-key-file or both)"));
   }
   rt->verifier_ = std::move(*verifier);
   if (c.rate_limit > 0) {

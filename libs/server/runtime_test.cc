@@ -1,5 +1,8 @@
 #include "libs/server/runtime.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 
 #include <cstdlib>
@@ -62,8 +65,7 @@ TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
 TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
   RuntimeConfig c = Config();
   c.jwt_hs256_key_file = dir_ + "/missing.key";
-  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(), absl::StatusCode::kInvalidArgument);
   c = Config({"--tls-cert-file=" + key_});
   auto s = Runtime::Create("svc", c, "t").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -73,8 +75,7 @@ TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--tls-client-ca-file"), std::string::npos) << s;
   c = Config({"--tls-cert-file=" + dir_ + "/none.pem", "--tls-key-file=" + dir_ + "/none.key"});
-  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Runtime::Create("svc", c, "t").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RuntimeTest, TokensLongerLivedThanTheMaximumLifetimeAreRefused) {
@@ -94,6 +95,35 @@ TEST_F(RuntimeTest, TokensLongerLivedThanTheMaximumLifetimeAreRefused) {
   auto longer = Runtime::Create("svc", Config({"--jwt-max-lifetime=72h"}), "t");
   ASSERT_TRUE(longer.ok()) << longer.status();
   EXPECT_TRUE((*longer)->verifier().Verify(two_days, now).ok());
+}
+
+// Development HS256 tokens and the accounts service's RS256 tokens on one service.
+TEST_F(RuntimeTest, VerifiesHs256AndRs256TokensWhenBothKeyFilesAreGiven) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+  ASSERT_NE(key, nullptr);
+  auto pem = [&](bool is_private) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    if (is_private) {
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    } else {
+      PEM_write_bio_PUBKEY(bio.get(), key.get());
+    }
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<size_t>(n));
+  };
+  const std::string public_file = dir_ + "/rs256.pub.pem";
+  std::ofstream(public_file) << pem(false);
+  auto rt = Runtime::Create("svc", Config({"--jwt-rs256-public-key-file=" + public_file}), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+
+  auth::Principal p{.subject = "u", .role = auth::Role::kDistrictAdmin, .tier_path = "500109"};
+  const absl::Time now = absl::Now();
+  auto hs = auth::TokenSigner::Hs256("runtime-test-key-with-at-least-32-bytes");
+  auto rs = auth::TokenSigner::Rs256(pem(true), "k1");
+  ASSERT_TRUE(hs.ok() && rs.ok());
+  EXPECT_TRUE((*rt)->verifier().Verify(*(*hs)->Sign(p, now, absl::Hours(1)), now).ok());
+  EXPECT_TRUE((*rt)->verifier().Verify(*(*rs)->Sign(p, now, absl::Hours(1)), now).ok());
 }
 
 TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) {

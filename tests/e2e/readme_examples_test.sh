@@ -20,7 +20,7 @@ BUILD="$(cd "$2" && pwd)"
 CTL="$BUILD/tools/firegridctl/firegridctl"
 TMP="$(mktemp -d)"
 export FIREGRID_STATE_DIR="$TMP/state" FIREGRID_BUILD_DIR="$BUILD"
-export FIREGRID_RUN_SERVICES="buildings hazards notify credit monitoring"
+export FIREGRID_RUN_SERVICES="buildings hazards notify credit monitoring accounts"
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for ((try = 0; ; try++)); do
@@ -29,8 +29,9 @@ for ((try = 0; ; try++)); do
   redis_port=$((20000 + RANDOM % 10000))
   ok=1
   for p in $((50051 + offset)) $((50052 + offset)) $((50053 + offset)) $((50054 + offset)) \
-    $((50055 + offset)) $((9464 + offset)) $((9465 + offset)) $((9466 + offset)) \
-    $((9467 + offset)) $((9468 + offset)) $((1883 + offset)) "$redis_port"; do
+    $((50055 + offset)) $((50056 + offset)) $((9464 + offset)) $((9465 + offset)) \
+    $((9466 + offset)) $((9467 + offset)) $((9468 + offset)) $((9469 + offset)) \
+    $((1883 + offset)) "$redis_port"; do
     port_free "$p" || ok=0
   done
   [ "$ok" = 0 ] || break
@@ -54,6 +55,7 @@ export FIREGRID_HAZARDS_ADDR="127.0.0.1:$((50052 + offset))"
 export FIREGRID_NOTIFY_ADDR="127.0.0.1:$((50053 + offset))"
 export FIREGRID_CREDIT_ADDR="127.0.0.1:$((50054 + offset))"
 export FIREGRID_MONITORING_ADDR="127.0.0.1:$((50055 + offset))"
+export FIREGRID_ACCOUNTS_ADDR="127.0.0.1:$((50056 + offset))"
 unset FIREGRID_TOKEN FIREGRID_TOKEN_FILE FIREGRID_DEV_KEY_FILE
 # The examples run where a reader runs them: a directory whose .state/ is the stack's state.
 WORK="$TMP/work"
@@ -191,6 +193,7 @@ fill() {
   line="${line//127.0.0.1:50053/$FIREGRID_NOTIFY_ADDR}"
   line="${line//127.0.0.1:50054/$FIREGRID_CREDIT_ADDR}"
   line="${line//127.0.0.1:50055/$FIREGRID_MONITORING_ADDR}"
+  line="${line//127.0.0.1:50056/$FIREGRID_ACCOUNTS_ADDR}"
   FILLED="$line"
 }
 

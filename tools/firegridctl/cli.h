@@ -36,6 +36,8 @@ inline constexpr Endpoint kCreditEndpoint{"FIREGRID_CREDIT_ADDR", "127.0.0.1:500
                                           "the credit service"};
 inline constexpr Endpoint kMonitoringEndpoint{"FIREGRID_MONITORING_ADDR", "127.0.0.1:50055",
                                               "the monitoring service"};
+inline constexpr Endpoint kAccountsEndpoint{"FIREGRID_ACCOUNTS_ADDR", "127.0.0.1:50056",
+                                            "the accounts service"};
 
 // The deadline of a unary call when --timeout is not given. Streaming calls (`call` of a
 // server-streaming method, `watch`) have none unless --timeout sets one.

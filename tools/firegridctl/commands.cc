@@ -13,6 +13,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterAuditCommands(registry);
   RegisterCreditCommands(registry);
   RegisterMonitoringCommands(registry);
+  RegisterAccountsCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 

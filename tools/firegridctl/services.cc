@@ -1,5 +1,6 @@
 #include "tools/firegridctl/services.h"
 
+#include "firegrid/accounts/v1/accounts.grpc.pb.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
@@ -22,6 +23,7 @@ std::vector<Api> Apis() {
       {firegrid::notify::v1::Notification::descriptor()->file(), kNotifyEndpoint},
       {firegrid::credit::v1::Profile::descriptor()->file(), kCreditEndpoint},
       {firegrid::monitoring::v1::Device::descriptor()->file(), kMonitoringEndpoint},
+      {firegrid::accounts::v1::User::descriptor()->file(), kAccountsEndpoint},
   };
 }
 

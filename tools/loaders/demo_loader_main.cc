@@ -29,6 +29,7 @@
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/common/version.h"
+#include "tools/loaders/accounts_loader.h"
 #include "tools/loaders/beibei.h"
 #include "tools/loaders/credit_loader.h"
 #include "tools/loaders/hazard_loader.h"
@@ -49,6 +50,11 @@ struct Config {
   absl::Duration timeout;
   int64_t seed = 0;
   int buildings = 0;
+  std::string accounts_addr;
+  bool only_accounts = false;
+  std::string community;
+  std::string demo_password;
+  std::string users_file;
 };
 
 absl::StatusOr<std::unique_ptr<firegrid::auth::TokenSigner>> LoadSigner(
@@ -85,6 +91,44 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& addr) {
   return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
 }
 
+// The demo console users, as an internal service (a token minted with the development key).
+int LoadAccounts(const Config& c, firegrid::auth::TokenSigner& signer) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::string> token = Mint(
+      signer, {.subject = "service:demo-loader", .role = firegrid::auth::Role::kInternalService});
+  if (!token.ok()) {
+    PrintError(token.status());
+    return 2;
+  }
+  auto stub = firegrid::accounts::v1::AccountsService::NewStub(Channel(c.accounts_addr));
+  firegrid::loaders::AccountsLoader accounts(
+      stub.get(), [&](grpc::ClientContext* ctx) { firegrid::auth::AttachToken(ctx, *token); },
+      c.timeout);
+  absl::StatusOr<std::vector<firegrid::loaders::LoadedUser>> users =
+      accounts.Load(firegrid::loaders::DemoUsers(c.community), c.demo_password);
+  if (!users.ok()) {
+    PrintError(users.status());
+    return 1;
+  }
+  const std::string text = firegrid::loaders::DemoUsersText(*users, c.demo_password);
+  if (c.users_file.empty()) {
+    std::cout << text;
+  } else {
+    std::ofstream out(c.users_file, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      std::cerr << "error: cannot write " << c.users_file << "\n";
+      return 1;
+    }
+  }
+  std::cout << "demo console users at " << c.accounts_addr << ": " << users->size()
+            << " users (password + TOTP" << (c.users_file.empty() ? "" : ", secrets in ")
+            << c.users_file << ") in "
+            << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(10)))
+            << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,9 +154,32 @@ int main(int argc, char** argv) {
   binder.Int("seed", &c.seed, static_cast<int64_t>(loaders::kDefaultSeed),
              "dataset seed (the same seed, the same data)");
   binder.Int("buildings", &c.buildings, 300, "number of buildings", 1, 5000);
+  binder.String("accounts-addr", &c.accounts_addr, "",
+                "accounts service address: create the demo console users (empty: skip)");
+  binder.Bool("only-accounts", &c.only_accounts, false,
+              "load only the demo console users (--accounts-addr), nothing else");
+  binder.String("community", &c.community, "500109001001",
+                "the community of the demo grid worker and street officer users");
+  binder.String("demo-password", &c.demo_password, "firegrid-demo-2026",
+                "the password of the demo console users");
+  binder.String("users-file", &c.users_file, "",
+                "where to write the demo users' TOTP secrets (empty: standard output)");
   firegrid::ParseToolFlagsOrExit(binder, argc, argv, "firegrid-demo-loader");
+  if (c.only_accounts) {
+    if (c.accounts_addr.empty()) {
+      std::cerr << "error: --only-accounts needs --accounts-addr\n";
+      return 2;
+    }
+    auto loaded = LoadSigner(c.key_file);
+    if (!loaded.ok()) {
+      std::cerr << "error: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    return LoadAccounts(c, **loaded);
+  }
   std::unique_ptr<firegrid::auth::TokenSigner> signer;
-  if (c.token.empty() || !c.hazards_addr.empty() || !c.credit_addr.empty()) {
+  if (c.token.empty() || !c.hazards_addr.empty() || !c.credit_addr.empty() ||
+      !c.accounts_addr.empty()) {
     auto loaded = LoadSigner(c.key_file);
     if (!loaded.ok()) {
       std::cerr << "error: " << loaded.status().message()
@@ -131,6 +198,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     c.token = *token;
+  }
+
+  if (!c.accounts_addr.empty()) {
+    if (int code = LoadAccounts(c, *signer); code != 0) return code;
   }
 
   absl::Time start = absl::Now();
