@@ -1,12 +1,18 @@
 // The numbers the console draws are the services' numbers: a street's ledger KPIs equal
 // GetLedger's, and the per-tier chart's bars equal GetStatistics'.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack } from './support/stack.mjs';
 import { goHash, launchBrowser, newPage, poll, signIn } from './support/browser.mjs';
 
 const stack = await useStack();
 const browser = await launchBrowser();
+// One sign-in for both tests (the district admin, who sees every street).
+let page;
+before(async () => {
+  page = await newPage(browser);
+  await signIn(page, stack, 'admin');
+});
 
 const snake = (camel) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -27,8 +33,6 @@ async function stableRead(readApi, readPage) {
 
 test('the ledger KPIs of a street equal GetLedger over gRPC', async () => {
   const street = '500109002';
-  const page = await newPage(browser);
-  await signIn(page, stack, 'admin');
   const kpis = page.getByTestId('ledger-kpi');
   const { api: ledger, shown } = await stableRead(
     () => stack.ctlJson(['ledger', '--tier', street]),
@@ -59,8 +63,6 @@ test('the ledger KPIs of a street equal GetLedger over gRPC', async () => {
 });
 
 test('the per-tier statistics chart draws GetStatistics numbers over gRPC', async () => {
-  const page = await newPage(browser);
-  await signIn(page, stack, 'admin');
   const chart = page.locator('[data-testid="stats-chart"][data-chart="by-tier"]');
   const { api: stats, shown } = await stableRead(
     () => stack.ctlJson(['hazards', 'stats']),

@@ -24,22 +24,16 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
-// Which demo user of demo-users.txt plays `who`, by username or role.
+// Which demo user of demo-users.txt plays `who`: the district admin, the urban management
+// officer, the grid worker of the community the development worker token is for (the one the
+// tests report hazards in).
 function pickDemoUser(users, who, community) {
-  const byRole = {
-    worker: (u) => u.role === 'community_worker' || u.username.startsWith('worker.'),
-    dept: (u) =>
-      u.username === 'dept.urban_management' ||
-      (u.role === 'department_officer' && (u.department === 'urban_management' || u.username.includes('urban'))),
-    admin: (u) => u.role === 'district_admin' || u.username === 'district',
-  };
-  let candidates = users.filter(byRole[who]);
-  if (who === 'worker' && community) {
-    const same = candidates.filter((u) => u.username.includes(community.slice(-6)) || u.tier_path === community || u.org_unit === community);
-    if (same.length) candidates = same;
-    else candidates = [];
-  }
-  return candidates.find((u) => u.password && u.totpSecret) ?? null;
+  const match = {
+    admin: (u) => u.role === 'district_admin' && u.orgUnit === '500109',
+    dept: (u) => u.role === 'department_officer' && u.orgUnit === '500109.urban_management',
+    worker: (u) => u.role === 'community_worker' && u.orgUnit === community,
+  }[who];
+  return users.find((u) => match(u) && u.password && u.totpSecret) ?? null;
 }
 
 // How `who` signs in: with a password and TOTP when the run command made demo accounts (and
@@ -58,7 +52,7 @@ export async function signIn(page, stack, who) {
   if (method.kind === 'password') {
     await page.getByTestId('signin-username').fill(method.user.username);
     await page.getByTestId('signin-password').fill(method.user.password);
-    await page.getByTestId('signin-totp').fill(await stack.totpCode(method.user.totpSecret));
+    await page.getByTestId('signin-totp').fill(await stack.totpCode(method.user));
     await page.getByTestId('signin-submit').click();
   } else {
     await page.getByTestId('signin-token').fill(await stack.token(who));

@@ -39,13 +39,30 @@ function portFree(port) {
   });
 }
 
-// An offset that frees every port of the stack, and a free Redis port.
+// The kernel's ephemeral port range: a port in it may be taken by any outgoing connection
+// meanwhile, and a connection attempt to it can even connect to itself (run-local's "in use"
+// check then fails).
+async function ephemeralRange() {
+  try {
+    const [lo, hi] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/).map(Number);
+    return { lo, hi };
+  } catch {
+    return { lo: 32768, hi: 60999 };
+  }
+}
+
+// An offset that frees every port of the stack, none in the ephemeral range, and a free Redis
+// port.
 async function choosePorts() {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const offset = 1000 + Math.floor(Math.random() * 13000);
+  const { lo, hi } = await ephemeralRange();
+  const outside = (p) => p < lo || p > hi;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const offset = 1000 + Math.floor(Math.random() * 14400);
     const redisPort = 20000 + Math.floor(Math.random() * 10000);
     const ports = [...Object.values(BASE_PORTS), ...METRICS_PORTS].map((p) => p + offset);
+    if (ports.includes(redisPort)) continue;
     ports.push(redisPort);
+    if (!ports.every((p) => p < 65536 && outside(p))) continue;
     let ok = true;
     for (const p of ports) {
       if (!(await portFree(p))) {
@@ -55,7 +72,7 @@ async function choosePorts() {
     }
     if (ok) return { offset, redisPort };
   }
-  throw new Error('no free set of ports found for a private stack');
+  throw new Error('no free set of ports outside the ephemeral range found for a private stack');
 }
 
 function run(file, args, { env, timeoutMs = 600_000 } = {}) {
@@ -106,36 +123,16 @@ async function exists(file) {
   }
 }
 
-// Parses $STATE/demo-users.txt: one user a line, whitespace-separated `key=value` fields or
-// plain words; comments (#) and blank lines skipped. Recognised: the username (user=, username=
-// or the first word), the password (password=), the TOTP secret (totp_secret=, secret=, totp=,
-// or a base32 word of 16+ characters) and the role (role=).
+// Parses $STATE/demo-users.txt as the demo loader writes it: a comment line
+// "# ... Password: <password>", then one user a line, "username role org_unit totp_secret".
 export function parseDemoUsers(text) {
+  const password = /Password:\s*(\S+)/.exec(text)?.[1];
   const users = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
-    const words = line.split(/\s+/);
-    const user = {};
-    for (const w of words) {
-      const eq = w.indexOf('=');
-      if (eq > 0) {
-        const k = w.slice(0, eq).toLowerCase();
-        const v = w.slice(eq + 1);
-        if (k === 'user' || k === 'username') user.username = v;
-        else if (k === 'password') user.password = v;
-        else if (k === 'totp_secret' || k === 'secret' || k === 'totp') user.totpSecret = v;
-        else if (k === 'role') user.role = v;
-        else user[k] = v;
-      } else if (!user.username) {
-        user.username = w;
-      } else if (!user.totpSecret && /^[A-Z2-7]{16,}=*$/.test(w)) {
-        user.totpSecret = w;
-      } else if (!user.role && /^[a-z_]+$/.test(w)) {
-        user.role = w;
-      }
-    }
-    if (user.username) users.push(user);
+    const [username, role, orgUnit, totpSecret] = line.split(/\s+/);
+    if (username && totpSecret) users.push({ username, role, orgUnit, totpSecret, password });
   }
   return users;
 }
@@ -222,22 +219,26 @@ export class Stack {
     return parseDemoUsers(await readFile(file, 'utf8'));
   }
 
-  // The current TOTP code of a base32 secret, from firegridctl.
-  async totpCode(secret) {
-    for (const args of [
-      ['accounts', 'totp-code', '--secret', secret],
-      ['accounts', 'totp-code', secret],
-      ['accounts', 'totp', secret],
-    ]) {
-      try {
-        const out = await this.ctl(args, { as: null });
-        const m = out.match(/\b(\d{6})\b/);
-        if (m) return m[1];
-      } catch {
-        // try the next spelling
-      }
-    }
-    throw new Error('firegridctl cannot print a TOTP code (accounts totp-code)');
+  // A TOTP code for a demo user (firegridctl accounts totp-code). Accounts takes a code once,
+  // so a second sign-in of the same user waits for the next code (the codes used are kept
+  // beside the stack, for every test file).
+  async totpCode(user) {
+    const file = path.join(this.tmp, 'totp-used.json');
+    let used = {};
+    if (await exists(file)) used = JSON.parse(await readFile(file, 'utf8'));
+    const code = await waitFor(
+      `a TOTP code for ${user.username} not used yet`,
+      async () => {
+        const out = await this.ctl(['accounts', 'totp-code', '--secret', user.totpSecret], { as: null });
+        const m = /\b(\d{6})\b/.exec(out);
+        if (!m) throw new Error(`no code in "${out.trim()}"`);
+        return m[1] !== used[user.username] ? m[1] : null;
+      },
+      { timeoutMs: 45_000, intervalMs: 500 },
+    );
+    used[user.username] = code;
+    await writeFile(file, JSON.stringify(used));
+    return code;
   }
 
   // The Open311 demo API keys the run command wrote: { channel: key }.
