@@ -10,7 +10,7 @@ import { buildingWithoutOpen, reportHazard } from './support/demo.mjs';
 const stack = await useStack();
 const browser = await launchBrowser();
 
-test('a hazard reported over gRPC appears live in the worker inbox and the acknowledgement reaches notify', async () => {
+test('a hazard reported over gRPC appears in the open worker inbox without a reload and the acknowledgement with its note reaches notify', async () => {
   const page = await newPage(browser);
   const method = await signIn(page, stack, 'worker');
   console.log(`worker signed in with ${method.kind === 'password' ? `password + TOTP as ${method.user.username}` : 'the development token form'}`);
