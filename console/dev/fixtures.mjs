@@ -1,5 +1,7 @@
 // Made-up data for `node dev/server.mjs --fixtures`: enough of each API the console calls to
-// work on its pages without the services. Not a model of the services' rules.
+// work on its pages without the services. Not a model of the services' rules. FIXTURE_LOG=<file>
+// appends each API request (path and JSON body) to the file, e.g. to check them against the
+// protos.
 let seq = 100;
 const now = () => new Date().toISOString();
 const streams = new Set();
@@ -147,7 +149,8 @@ function sse(n) {
 export async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/api/v1/auth/config') {
-    return json(res, 200, process.env.FIXTURE_TILES ? { builtIn: {}, tiles: '/api/dev/tiles/{z}/{x}/{y}.svg' } : { builtIn: {} });
+    return json(res, 200, process.env.FIXTURE_TILES ? { mode: 'built_in', tokenSignIn: true, tiles: '/api/dev/tiles/{z}/{x}/{y}.svg' }
+      : { mode: 'built_in', tokenSignIn: true });
   }
   // Development only: tiles that show their own coordinates (FIXTURE_TILES=1).
   const tile = /^\/api\/dev\/tiles\/(\d+)\/(\d+)\/(\d+)\.svg$/.exec(url.pathname);
@@ -204,6 +207,10 @@ export async function handle(req, res) {
   if (req.method === 'POST' && m && rpc[m[1]]) {
     if (!req.headers.authorization) return json(res, 401, { code: 'UNAUTHENTICATED', message: 'no token' });
     const text = (await body(req)).toString();
+    if (process.env.FIXTURE_LOG) {
+      const { appendFileSync } = await import('node:fs');
+      appendFileSync(process.env.FIXTURE_LOG, `${JSON.stringify({ path: url.pathname, body: text ? JSON.parse(text) : {} })}\n`);
+    }
     const out = rpc[m[1]](text ? JSON.parse(text) : {});
     return Array.isArray(out) ? json(res, out[0], out[1]) : json(res, 200, out);
   }

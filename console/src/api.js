@@ -124,9 +124,10 @@ export async function signIn(username, password, totpCode) {
 }
 
 // Development: a token (e.g. a demo token of deploy/run-local.sh) the gateway verifies like any
-// other; sent as the bearer, never in the URL.
+// other; sent as the bearer (and in the JSON body, for a gateway that reads it there), never in
+// the URL.
 export async function tokenSession(token) {
-  const body = await authPost('token-session', {}, { Authorization: `Bearer ${token}` });
+  const body = await authPost('token-session', { token }, { Authorization: `Bearer ${token}` });
   setAccessToken(body.accessToken || token);
   return body;
 }

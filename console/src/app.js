@@ -50,14 +50,16 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = lang();
   }, []);
+  // The inbox runs for the whole session (a token that is no JWT still has one, unnamed).
+  const subject = token ? (claims && claims.subject) || 'session' : '';
   useEffect(() => {
-    if (!claims) {
+    if (!subject) {
       inbox.stop();
       return undefined;
     }
-    inbox.start(claims.subject);
+    inbox.start(subject);
     return () => inbox.stop();
-  }, [claims && claims.subject]);
+  }, [subject]);
 
   const onSignin = route.parts[0] === 'signin';
   useEffect(() => {

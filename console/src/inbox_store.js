@@ -128,7 +128,9 @@ function createStore() {
           if (mine !== session) return;
           const isNew = !state.items.has(n.notificationId);
           merge(n);
-          if (live && isNew) alertUser(n);
+          // Sound and desktop notification for what needs the user: a task to acknowledge, an
+          // urgent notification (a fire alarm); updates arrive quietly.
+          if (live && isNew && (n.requiresAck || n.priority === 'PRIORITY_URGENT')) alertUser(n);
         },
       });
     },

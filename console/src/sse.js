@@ -90,6 +90,8 @@ export function connectEvents({
 }) {
   let closed = false;
   let controller = null;
+  let reader = null;
+  let watchdog = null;
   let timer = null;
   let attempt = 0;
   let lastEventId = (storage && storage.getItem(storageKey)) || '';
@@ -100,7 +102,6 @@ export function connectEvents({
     controller = new AbortController();
     const mine = controller;
     let live = false;
-    let watchdog = null;
     const feedWatchdog = () => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => mine.abort(), idleMs);
@@ -110,6 +111,12 @@ export function connectEvents({
       const headers = { Accept: 'text/event-stream' };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
       const res = await fetchImpl(url, { headers, signal: controller.signal, cache: 'no-store' });
+      if (res.status === 400 && lastEventId) {
+        // The resume point is refused (e.g. kept from an older stack): start over with a full
+        // replay; the inbox drops what it already has.
+        lastEventId = '';
+        if (storage) storage.removeItem(storageKey);
+      }
       if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
       const parser = createEventStreamParser((ev) => {
         if (ev.id) {
@@ -129,7 +136,7 @@ export function connectEvents({
         }
       });
       parser.lastEventId = lastEventId;
-      const reader = res.body.getReader();
+      reader = res.body.getReader();
       const decoder = new TextDecoder();
       for (;;) {
         const { value, done } = await reader.read();
@@ -157,7 +164,9 @@ export function connectEvents({
     close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(watchdog);
       if (controller) controller.abort();
+      if (reader) reader.cancel().catch(() => {});
     },
   };
 }

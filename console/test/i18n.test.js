@@ -51,3 +51,14 @@ test('placeholders are the same in every language', () => {
   const bad = Object.keys(zh).filter((k) => names(zh[k]) !== names(LANGUAGES.en[k]));
   assert.deepEqual(bad, []);
 });
+
+test('every key of the languages is used: literally in the sources or as a family built at run time', async () => {
+  const zh = LANGUAGES['zh-CN'];
+  let text = '';
+  for (const file of await sources(src)) text += await readFile(file, 'utf8');
+  // Families: keys made from a prefix and a run-time name (enum values, roles, error codes, ...).
+  const families = ['enum.', 'role.', 'error.', 'ledger.kpi.', 'figures.metric.', 'audit.', 'hazard.action.',
+    'inbox.stream.', 'nav.'];
+  const unused = Object.keys(zh).filter((k) => !families.some((f) => k.startsWith(f)) && !text.includes(`'${k}'`));
+  assert.deepEqual(unused, []);
+});

@@ -144,3 +144,28 @@ test('a stream that goes silent past the idle limit is reopened from the last ev
   conn.close();
   assert.deepEqual(requests, ['', 'r=3']);
 });
+
+test('a refused resume point (400) is dropped and the stream starts over with a full replay', async () => {
+  const store = new Map([['k', 'stale']]);
+  const storage = { getItem: (k) => store.get(k) || null, setItem: (k, v) => store.set(k, v),
+    removeItem: (k) => store.delete(k) };
+  const requests = [];
+  let conn;
+  await new Promise((resolve) => {
+    conn = connectEvents({
+      storage,
+      storageKey: 'k',
+      fetchImpl: async (url, init) => {
+        requests.push(init.headers['Last-Event-ID'] || '');
+        if (requests.length === 1) return { ok: false, status: 400, body: null };
+        resolve();
+        return new Promise(() => {});
+      },
+      onState: () => {},
+      onNotification: () => {},
+    });
+  });
+  conn.close();
+  assert.deepEqual(requests, ['stale', '']);
+  assert.equal(store.has('k'), false);
+});

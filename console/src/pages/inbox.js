@@ -76,8 +76,7 @@ function TaskGuidance({ notification }) {
   const guidance = data && data.guidance;
   const deadline = hazard && hazard.assignment && hazard.assignment.deadline;
   return html`<div class="task-guidance" ref=${ref}>
-    <p class="small" data-testid="inbox-deadline">${t('inbox.deadline')}:
-      ${!data ? t('common.loading') : deadline ? formatDate(deadline)
+    <p class="small" data-testid="inbox-deadline">${t('inbox.deadlineLabel')}${!data ? t('common.loading') : deadline ? formatDate(deadline)
         : guidance && guidance.usualDeadlineDays
           ? t('inbox.usualDeadline', { days: guidance.usualDeadlineDays }) : '—'}</p>
     <div data-testid="inbox-guidance">

@@ -132,7 +132,10 @@ export function SignInPage() {
     }
   }
 
-  const oidc = config && (config.oidc || (config.signIn && config.signIn.oidc));
+  // GET /api/v1/auth/config: {mode: "built_in" | "oidc", issuer, ..., tokenSignIn}. Until it
+  // answers (or when it cannot), both forms show.
+  const oidc = config.mode === 'oidc' ? config : null;
+  const tokenForm = config.tokenSignIn !== false;
   return html`<main class="signin">
     <h1>${t('signin.title')}</h1>
     ${oidc ? html`<p class="muted">${t('signin.oidcConfigured', { issuer: oidc.issuer || '' })}</p>` : null}
@@ -143,7 +146,7 @@ export function SignInPage() {
       setTotp('');
       setNotice(msg);
     }} />` : null}
-    <form class="card form" onSubmit=${submit}>
+    ${oidc ? null : html`<form class="card form" onSubmit=${submit}>
       <label>${t('signin.username')}
         <input data-testid="signin-username" autocomplete="username" required
           value=${username} onInput=${(e) => setUsername(e.target.value)} /></label>
@@ -156,9 +159,9 @@ export function SignInPage() {
           onInput=${(e) => setTotp(e.target.value)} /></label>
       <button type="submit" class="primary" data-testid="signin-submit" disabled=${busy}>
         ${t('signin.submit')}</button>
-    </form>
+    </form>`}
     ${error ? html`<p class="error" role="alert" data-testid="signin-error">${error}</p>` : null}
-    <section class="card dev-token">
+    ${tokenForm ? html`<section class="card dev-token">
       <h2>${t('signin.tokenTitle')}</h2>
       <form class="form" onSubmit=${submitToken}>
         <label>${t('signin.token')}
@@ -167,6 +170,6 @@ export function SignInPage() {
         <button type="submit" data-testid="signin-token-submit" disabled=${busy}>
           ${t('signin.tokenSubmit')}</button>
       </form>
-    </section>
+    </section>` : null}
   </main>`;
 }
