@@ -3,11 +3,14 @@
 # (127.0.0.1:6380, AOF, data in .state/redis), the development Kafka broker, for the monitoring
 # service an MQTT broker (mosquitto on 127.0.0.1:1883, a user and ACL entry per demo gateway,
 # see deploy/mqtt-credentials.sh; data and credentials in .state/mqtt), and every service that
-# exists (buildings, hazards, notify, credit, monitoring, accounts; one whose binary target is
+# exists (buildings, hazards, notify, credit, monitoring, accounts, gateway; one whose binary target is
 # not there yet is left out), loads the Beibei demo data (buildings, then
 # hazards in every state of their lifecycle, whose events notify pushes to the departments and
 # communities; the demo console users with password + TOTP, secrets in .state/demo-users.txt),
-# prints where everything listens, then waits; Ctrl-C stops it all.
+# prints where everything listens, then waits; Ctrl-C stops it all. With the
+# gateway, the console is built into console/dist (npm ci from its lock file; deploy/lib/web.sh)
+# and each Open311 channel of config/gateway.textproto gets a random API key, kept in
+# .state/open311-api-keys (the gateway's config with their SHA-256: .state/gateway.textproto).
 #
 #   deploy/run-local.sh [--detach] [--skip-build] [--no-demo]
 #
@@ -35,6 +38,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 # shellcheck source=deploy/lib/mosquitto.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/mosquitto.sh"
+# shellcheck source=deploy/lib/web.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/web.sh"
 
 DETACH=0
 BUILD=1
@@ -103,6 +108,8 @@ if [ "$BUILD" = 1 ]; then
   if fg_running_service monitoring; then targets+=(firegrid-devicesim); fi
   fg_log "building ${targets[*]} in $BUILD_DIR"
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}"
+  # The console the gateway serves (console/dist).
+  if fg_running_service gateway; then fg_web_setup console || fg_die "the console did not build"; fi
 fi
 for bin in "$FIREGRIDCTL" "$DEVBROKER"; do
   [ -x "$bin" ] || fg_die "$bin is missing; run without --skip-build"
@@ -241,6 +248,12 @@ for line in "${SERVICES[@]}"; do
   fi
   # shellcheck disable=SC2206  # extra flags are words by design
   [ -z "${extra:-}" ] || flags+=($extra)
+  # The gateway's config with the Open311 demo channels' keys (in $STATE_DIR/open311-api-keys).
+  if [ "$name" = gateway ]; then
+    gateway_config="$(fg_open311_demo_config "$STATE_DIR")" ||
+      fg_die "cannot write the gateway's configuration"
+    flags+=(--config-file="$gateway_config")
+  fi
   fg_start "$name" "$LOG_DIR/$name.log" "$bin" "${flags[@]}"
 done
 for line in "${SERVICES[@]}"; do

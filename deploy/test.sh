@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# THE test command: installs missing Debian packages, builds everything in build/ and runs every
-# CTest test (labels unit, integration, e2e). Exits non-zero on any failure. Extra arguments go
-# to ctest, e.g. `deploy/test.sh -L unit`.
+# THE test command: installs missing Debian packages, builds everything in build/ and the
+# console (console/dist, npm ci from the committed lock files), runs every CTest test (labels
+# unit, integration, e2e), then the browser suite (tests/browser: playwright-core driving
+# chromium against a private demo stack; with its time). Exits non-zero on any failure. Extra
+# arguments go to ctest, e.g. `deploy/test.sh -L unit`; such a narrowed run leaves out the
+# browser suite unless FIREGRID_BROWSER_TESTS=1 (CI=true always runs it).
 #
 #   deploy/test.sh [-h | --help] [CTEST ARGUMENTS...]
 #
@@ -9,7 +12,8 @@
 #
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_BUILD_TYPE (default
 # RelWithDebInfo), FIREGRID_TEST_JOBS (default: the number of cores), FIREGRID_TEST_TIMEOUT
-# (seconds per test, default 300).
+# (seconds per test, default 300), FIREGRID_BROWSER_TESTS (0: leave out the browser suite, 1: run
+# it even with ctest arguments; ignored when CI=true, which always runs it).
 set -euo pipefail
 
 # shellcheck source=deploy/lib/usage.sh
@@ -25,6 +29,8 @@ done
 
 # shellcheck source=deploy/lib/packages.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/packages.sh"
+# shellcheck source=deploy/lib/web.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/web.sh"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${FIREGRID_BUILD_DIR:-$ROOT/build}"
 JOBS="${FIREGRID_TEST_JOBS:-$(nproc)}"
@@ -35,6 +41,12 @@ cd "$ROOT"
 start=$SECONDS
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelWithDebInfo}"
 cmake --build "$BUILD_DIR" -j"$(nproc)"
+BROWSER=0
+if fg_browser_suite_wanted "$@"; then BROWSER=1; fi
+if [ "$BROWSER" = 1 ]; then fg_web_setup console browser-tests; fi
 echo "built in $((SECONDS - start))s"
+status=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j"$JOBS" \
-  --timeout "${FIREGRID_TEST_TIMEOUT:-300}" "$@"
+  --timeout "${FIREGRID_TEST_TIMEOUT:-300}" "$@" || status=$?
+if [ "$BROWSER" = 1 ]; then fg_browser_suite "$BUILD_DIR" || status=1; fi
+exit "$status"

@@ -13,6 +13,8 @@ FIREGRID_PACKAGES=(
   libargon2-dev  # Argon2id password hashes for console accounts (libs/accounts)
   openssl  # run-local generates the accounts service's RSA signing key
   prometheus  # promtool: the metrics, alert rule and dashboard checks
+  nodejs  # the console's build (esbuild) and the browser tests; Node.js 20+ (deploy/lib/web.sh)
+  chromium fonts-noto-cjk  # the browser tests (headless) and the Chinese they read
 )
 
 # Prints the packages among "$@" that are not installed.
