@@ -38,7 +38,13 @@ std::vector<std::string> RecipientsOf(const auth::Principal& p) {
 }
 
 absl::StatusOr<auth::Principal> NotifyGrpcService::Authenticate(grpc::ServerContext* ctx) {
-  return authenticator_->Authenticate(*ctx);
+  FG_ASSIGN_OR_RETURN(auth::Principal p, authenticator_->Authenticate(*ctx));
+  if (p.role == Role::kPublicChannel) {
+    // A public channel has no inbox, plan tasks or webhooks: the public follows its reports
+    // through Open311. Refused before the request is looked at.
+    return absl::PermissionDeniedError("role public_channel may not use the notify service");
+  }
+  return p;
 }
 
 absl::StatusOr<v1::Notification> NotifyGrpcService::Owned(const auth::Principal& p,

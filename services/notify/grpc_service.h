@@ -78,6 +78,7 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   int open_streams() const { return slots_.open(); }
 
  private:
+  // The caller; PERMISSION_DENIED for a public channel (every RPC).
   absl::StatusOr<auth::Principal> Authenticate(grpc::ServerContext* ctx);
   // The notification, if the principal may act on it.
   absl::StatusOr<v1::Notification> Owned(const auth::Principal& p, const std::string& id);

@@ -325,8 +325,47 @@ INSTANTIATE_TEST_SUITE_P(
         RefusedCaller{"service_agency", Caller(auth::Role::kServiceAgency, "sa-1", "")},
         RefusedCaller{"micro_station",
                       Caller(auth::Role::kMicroStation, "duty-1", "500109001", "mfs_01")},
-        RefusedCaller{"iot_gateway", Caller(auth::Role::kIotGateway, "gw_1", "")}),
+        RefusedCaller{"iot_gateway", Caller(auth::Role::kIotGateway, "gw_1", "")},
+        RefusedCaller{"public_channel",
+                      Caller(auth::Role::kPublicChannel, "channel:wechat", "500109")}),
     [](const ::testing::TestParamInfo<RefusedCaller>& info) { return info.param.name; });
+
+// A public channel (channel:<name>) is no person with an inbox: it may not subscribe, list,
+// mark or acknowledge, nor read the plan or webhooks.
+TEST_F(NotifyGrpcTest, PublicChannelIsPermissionDeniedEveryInboxPlanAndWebhookCall) {
+  Start();
+  const std::string token =
+      TokenFor(Caller(auth::Role::kPublicChannel, "channel:wechat", "500109"));
+  auto ctx = [&] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auth::AttachToken(c.get(), token);
+    return c;
+  };
+  Stream stream = Subscribe(token);
+  EXPECT_FALSE(stream.open);
+  EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListInboxResponse list;
+  EXPECT_EQ(stub_->ListInbox(ctx().get(), {}, &list).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::Notification n;
+  v1::MarkReadRequest mark;
+  mark.set_notification_id("n-1");
+  EXPECT_EQ(stub_->MarkRead(ctx().get(), mark, &n).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AcknowledgeRequest ack;
+  ack.set_notification_id("n-1");
+  EXPECT_EQ(stub_->Acknowledge(ctx().get(), ack, &n).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListPlanTasksResponse tasks;
+  EXPECT_EQ(stub_->ListPlanTasks(ctx().get(), {}, &tasks).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetWebhookRequest get_webhook;
+  get_webhook.set_org_unit("500109");
+  v1::Webhook webhook;
+  EXPECT_EQ(stub_->GetWebhook(ctx().get(), get_webhook, &webhook).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
 
 TEST_F(NotifyGrpcTest, PushEventWithoutATokenIsUnauthenticated) {
   Start();

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/events.pb.h"
@@ -22,6 +23,9 @@ namespace cv1 = ::firegrid::credit::v1;
 namespace mv1 = ::firegrid::monitoring::v1;
 
 constexpr char kSystemSubjectPrefix[] = "firegrid-";
+// A public reporting channel (Open311: "channel:wechat"): no person with an inbox; the public
+// follows its reports through Open311.
+constexpr char kChannelSubjectPrefix[] = "channel:";
 
 class Builder {
  public:
@@ -38,7 +42,10 @@ class Builder {
     }
   }
   static void AddPerson(Planned& p, const std::string& subject) {
-    if (subject.empty() || absl::StartsWith(subject, kSystemSubjectPrefix)) return;
+    if (subject.empty() || absl::StartsWith(subject, kSystemSubjectPrefix) ||
+        absl::StartsWith(subject, kChannelSubjectPrefix)) {
+      return;
+    }
     Add(p, PersonRecipient(subject));
   }
 
@@ -77,15 +84,50 @@ v1::Notification Base(const events::Envelope& env, const hv1::Hazard& h, v1::Kin
   return n;
 }
 
+// Where a public report without a building is: its address, else its coordinates.
+std::string PlaceText(const hv1::Hazard& h) {
+  const hv1::Location& l = h.location();
+  if (!l.address().empty()) return l.address();
+  return absl::StrFormat("%.6f,%.6f", l.latitude(), l.longitude());
+}
+
 std::string Subject(const hv1::Hazard& h) {
-  return absl::StrCat(h.building_name().empty() ? h.building_id() : h.building_name(), " · ",
-                      CategoryText(h.category()));
+  std::string what = h.building_name().empty() ? h.building_id() : h.building_name();
+  if (what.empty() && h.unmatched()) what = PlaceText(h);
+  return absl::StrCat(what, " · ", CategoryText(h.category()));
+}
+
+// An unmatched public report (no building; kept in its street, or at the district when the
+// place lay in no street): a task for the street (else the district) to match it to a building
+// or reject it. Its routing names no department or community, so no one else is told.
+void PlanUnmatched(const events::Envelope& env, const hv1::Hazard& h, Builder& b) {
+  const std::string unit =
+      !h.routing().street().empty() ? h.routing().street() : h.routing().district();
+  if (unit.empty()) return;
+  std::string body = h.description();
+  absl::StrAppend(&body, "\n地点 place: ", PlaceText(h));
+  if (!h.channel().empty()) absl::StrAppend(&body, "\n渠道 channel: ", h.channel());
+  absl::StrAppend(&body, "\n隐患 hazard: ", h.hazard_id());
+  absl::StrAppend(
+      &body,
+      "\n公众报告未匹配到登记建筑：请核实地点，关联到建筑（MatchPublicReport）或不予受理"
+      "（RejectHazard，说明理由）。\nNo registered building matched this public "
+      "report's place: check the place, then match it to a building "
+      "(MatchPublicReport) or reject it with a reason (RejectHazard).");
+  v1::Notification task = Base(env, h, v1::KIND_HAZARD_TASK,
+                               "公众报告待匹配 public report to match: " + Subject(h), body);
+  task.set_requires_ack(true);
+  Builder::Add(b.New(task), OrgRecipient(unit));
 }
 
 void PlanHazard(const events::Envelope& env, std::vector<Planned>* out) {
   Builder b(out);
   if (auto e = events::Unpack<hv1::HazardRouted>(env); e.ok()) {
     const hv1::Hazard& h = e->hazard();
+    if (h.unmatched()) {
+      PlanUnmatched(env, h, b);
+      return;
+    }
     const std::string body = absl::StrCat(h.description(), " (", hv1::Severity_Name(h.severity()),
                                           ", hazard ", h.hazard_id(), ")");
     v1::Notification task =

@@ -23,7 +23,11 @@ struct Planned {
 // Who must hear of an event, and what they are told (pure; the consumer delivers it):
 // - HazardRouted: a hazard task (acknowledgement required) for each lead department and the
 //   community; information for each assisting department, the street, and the building's
-//   subjects (its manager and responsible person).
+//   subjects (its manager and responsible person). An unmatched public report (no building)
+//   instead: a hazard task (acknowledgement required) for its street — for the district when it
+//   is kept at the district's code — to match it to a building (MatchPublicReport) or reject it,
+//   titled by its address (else its coordinates); once matched, its HazardRouted is planned as
+//   any other.
 // - HazardReported as a duplicate: the reporter is told which hazard it joined.
 // - HazardStatusChanged: assigned → the responsible subject (task, ack required), the
 //   supervising department, the community; submitted → the supervising department (to review);
@@ -57,8 +61,9 @@ struct Planned {
 // - HazardDeviceAlarmCleared: KIND_HAZARD_UPDATE to the lead departments, the community and the
 //   responsible subject (when assigned): the device alarm cleared (with its note), and the
 //   hazard's rectification still needs review.
-// Other events yield nothing. Recipients are unique within a Planned; system subjects and empty
-// subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
+// Other events yield nothing. Recipients are unique within a Planned; system subjects, public
+// channels ("channel:<name>": no person inbox; the public follows its report through Open311)
+// and empty subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
 
 // What the consumer does with one event: delivers each of PlanNotifications(envelope) through

@@ -1,5 +1,7 @@
 #include "services/notify/recipients.h"
 
+#include <functional>
+
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/credit/v1/events.pb.h"
@@ -132,6 +134,176 @@ TEST(PlanNotifications, SystemSubjectsAndUnrelatedEventsYieldNothing) {
   EXPECT_THAT(plans[0].recipients, UnorderedElementsAreArray({"person:grid-9"}));
   bv1::BuildingRegistered reg;
   EXPECT_TRUE(PlanNotifications(Wrap(reg)).empty());
+}
+
+// ---- public reports (Open311 through a public channel)
+
+// An unmatched public report as the hazards service files it: no building, kept at `tier`
+// (a street or the district code), reported by channel:wechat.
+hv1::Hazard UnmatchedReport(const std::string& tier) {
+  hv1::Hazard h;
+  h.set_hazard_id("hzd_pub");
+  h.set_tier_path(tier);
+  h.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  h.set_status(hv1::STATUS_REPORTED);
+  h.set_source(hv1::SOURCE_PUBLIC_TIP_OFF);
+  h.set_description("小区消防通道被车辆堵塞");
+  h.set_channel("wechat");
+  h.set_unmatched(true);
+  h.mutable_location()->set_latitude(29.562812);
+  h.mutable_location()->set_longitude(106.551556);
+  h.mutable_location()->set_address("渝北区龙溪街道金龙路 18 号");
+  h.mutable_reporter()->set_subject("channel:wechat");
+  *h.mutable_routing() = hazards::RouteUnmatched(tier);
+  return h;
+}
+
+// The same report matched by the street officer to a community building (MatchPublicReport).
+hv1::Hazard MatchedReport() {
+  hv1::Hazard h = UnmatchedReport("500109001");
+  hazards::BuildingView b;
+  b.building_id = "bld_1";
+  b.name = "金龙小区 3 栋";
+  b.tier_path = "500109001002";
+  b.use = bv1::BUILDING_USE_RESIDENTIAL;
+  b.subjects = {"mgr-1"};
+  hazards::AttachBuilding(HazardRules(), b, h.category(), &h);
+  h.set_unmatched(false);
+  return h;
+}
+
+struct PublicReportCase {
+  const char* name;
+  std::function<events::Envelope()> event;
+  // One row per plan: its recipients, kind and whether it needs acknowledgement.
+  struct Plan {
+    std::vector<std::string> recipients;
+    v1::Kind kind;
+    bool requires_ack;
+  };
+  std::vector<Plan> plans;
+};
+
+void PrintTo(const PublicReportCase& c, std::ostream* os) { *os << c.name; }
+
+class PublicReportTest : public ::testing::TestWithParam<PublicReportCase> {};
+
+TEST_P(PublicReportTest, ReachesWhoMustActAndNeverTheChannel) {
+  const auto plans = PlanNotifications(GetParam().event());
+  ASSERT_EQ(plans.size(), GetParam().plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_THAT(plans[i].recipients, UnorderedElementsAreArray(GetParam().plans[i].recipients));
+    EXPECT_EQ(plans[i].notification.kind(), GetParam().plans[i].kind);
+    EXPECT_EQ(plans[i].notification.requires_ack(), GetParam().plans[i].requires_ack);
+    for (const std::string& r : plans[i].recipients) EXPECT_THAT(r, Not(HasSubstr("channel:")));
+  }
+}
+
+events::Envelope StatusChange(hv1::Hazard h, hv1::Status from, hv1::Status to) {
+  h.set_status(to);
+  if (to == hv1::STATUS_REJECTED) h.set_rejection_reason("地点不属实");
+  hv1::HazardStatusChanged e;
+  *e.mutable_hazard() = h;
+  e.set_from(from);
+  e.set_to(to);
+  return Wrap(e, h.tier_path());
+}
+
+std::vector<std::string> WithCommunity(std::vector<std::string> departments) {
+  for (auto& d : departments) d = "org:500109." + d;
+  departments.push_back("org:500109001002");
+  return departments;
+}
+
+const PublicReportCase kPublicReports[] = {
+    {"UnmatchedReportIsATaskForItsStreet",
+     [] {
+       hv1::HazardRouted e;
+       *e.mutable_hazard() = UnmatchedReport("500109001");
+       return Wrap(e, "500109001");
+     },
+     {{{"org:500109001"}, v1::KIND_HAZARD_TASK, true}}},
+    {"UnmatchedReportKeptAtTheDistrictIsATaskForTheDistrict",
+     [] {
+       hv1::HazardRouted e;
+       *e.mutable_hazard() = UnmatchedReport("500109");
+       return Wrap(e, "500109");
+     },
+     {{{"org:500109"}, v1::KIND_HAZARD_TASK, true}}},
+    {"UnmatchedReportsHazardReportedAddsNothing",
+     [] {
+       hv1::HazardReported e;
+       *e.mutable_hazard() = UnmatchedReport("500109001");
+       return Wrap(e, "500109001");
+     },
+     {}},
+    {"RejectedUnmatchedReportNotifiesNoChannel",
+     [] {
+       return StatusChange(UnmatchedReport("500109001"), hv1::STATUS_REPORTED,
+                           hv1::STATUS_REJECTED);
+     },
+     {}},
+    {"RejectedMatchedReportTellsTheCommunityOnly",
+     [] { return StatusChange(MatchedReport(), hv1::STATUS_REPORTED, hv1::STATUS_REJECTED); },
+     {{{"org:500109001002"}, v1::KIND_HAZARD_UPDATE, false}}},
+    {"MatchedReportIsRoutedToItsDepartmentsLikeANewReport",
+     [] {
+       hv1::HazardRouted e;
+       *e.mutable_hazard() = MatchedReport();
+       *e.mutable_previous_routing() = hazards::RouteUnmatched("500109001");
+       return Wrap(e);
+     },
+     {{WithCommunity({"urban_management"}), v1::KIND_HAZARD_TASK, true},
+      {{"org:500109001", "org:500109.police", "org:500109.planning", "org:500109.housing",
+        "org:500109.fire_rescue", "person:mgr-1"},
+       v1::KIND_INFORMATION,
+       false}}},
+    {"ReportMatchedAsADuplicateNotifiesNoChannel",
+     [] {
+       hv1::HazardReported e;
+       *e.mutable_hazard() = MatchedReport();
+       e.mutable_hazard()->set_duplicate_of("hzd_0");
+       return Wrap(e);
+     },
+     {}},
+    {"ClosedPublicReportTellsDepartmentsAndCommunityNotTheChannel",
+     [] {
+       hv1::HazardClosed e;
+       *e.mutable_hazard() = MatchedReport();
+       return Wrap(e);
+     },
+     {{WithCommunity({"urban_management"}), v1::KIND_HAZARD_UPDATE, false}}},
+};
+
+INSTANTIATE_TEST_SUITE_P(PublicReports, PublicReportTest, ::testing::ValuesIn(kPublicReports),
+                         [](const ::testing::TestParamInfo<PublicReportCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(PlanNotifications, UnmatchedReportsTaskSaysWhereAndToMatchOrReject) {
+  hv1::HazardRouted e;
+  *e.mutable_hazard() = UnmatchedReport("500109001");
+  const auto plans = PlanNotifications(Wrap(e, "500109001"));
+  ASSERT_EQ(plans.size(), 1u);
+  const v1::Notification& n = plans[0].notification;
+  EXPECT_THAT(n.title(), HasSubstr("public report to match"));
+  EXPECT_THAT(n.title(), HasSubstr("渝北区龙溪街道金龙路 18 号"));
+  EXPECT_THAT(n.body(), HasSubstr("小区消防通道被车辆堵塞"));
+  EXPECT_THAT(n.body(), HasSubstr("wechat"));
+  EXPECT_THAT(n.body(), HasSubstr("MatchPublicReport"));
+  EXPECT_THAT(n.body(), HasSubstr("RejectHazard"));
+  EXPECT_EQ(n.hazard_id(), "hzd_pub");
+  EXPECT_EQ(n.tier_path(), "500109001");
+  EXPECT_EQ(n.building_id(), "");
+  // Unacknowledged, the street's task goes up to the district.
+  EXPECT_EQ(NextTierUp(plans[0].recipients[0], n.tier_path()), "org:500109");
+
+  // Without an address, the place is its coordinates.
+  e.mutable_hazard()->mutable_location()->clear_address();
+  const auto by_coordinates = PlanNotifications(Wrap(e, "500109001"));
+  ASSERT_EQ(by_coordinates.size(), 1u);
+  EXPECT_THAT(by_coordinates[0].notification.title(), HasSubstr("29.562812,106.551556"));
 }
 
 TEST(PlanNotifications, FacilityFaultsAreSharedWithCommunityAndFireRescue) {
