@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE test command: installs missing Debian packages, builds everything in build/ and the
 # console (console/dist, npm ci from the committed lock files), runs every CTest test (labels
-# unit, integration, e2e), then the browser suite (tests/browser: playwright-core driving
-# chromium against a private demo stack; with its time). Exits non-zero on any failure. Extra
+# unit, integration, e2e), then the console's unit tests (console/test) and the browser suite
+# (tests/browser: playwright-core driving chromium against a private demo stack), each with its
+# time. Exits non-zero on any failure. Extra
 # arguments go to ctest, e.g. `deploy/test.sh -L unit`; such a narrowed run leaves out the
 # browser suite unless FIREGRID_BROWSER_TESTS=1 (CI=true always runs it).
 #
@@ -48,5 +49,8 @@ echo "built in $((SECONDS - start))s"
 status=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j"$JOBS" \
   --timeout "${FIREGRID_TEST_TIMEOUT:-300}" "$@" || status=$?
-if [ "$BROWSER" = 1 ]; then fg_browser_suite "$BUILD_DIR" || status=1; fi
+if [ "$BROWSER" = 1 ]; then
+  fg_console_tests || status=1
+  fg_browser_suite "$BUILD_DIR" || status=1
+fi
 exit "$status"

@@ -77,6 +77,20 @@ fg_browser_suite_wanted() {
 
 # fg_browser_suite BUILD_DIR — runs tests/browser (its own private demo stack on free ports,
 # stopped at the end) and prints how long it took. Fails when a test fails.
+# fg_console_tests — the console's own unit tests (console/test: the API client, the event
+# stream parser, role rules, charts, CSV, languages) with node's test runner; prints its time.
+fg_console_tests() {
+  local start=$SECONDS status=0
+  echo "console suite: console/test (node --test)"
+  (cd "$FIREGRID_WEB_ROOT/console" && npm test --silent) || status=$?
+  if [ "$status" = 0 ]; then
+    echo "console suite passed in $((SECONDS - start))s"
+  else
+    echo "console suite FAILED in $((SECONDS - start))s"
+  fi
+  return "$status"
+}
+
 fg_browser_suite() {
   local build_dir="$1" start=$SECONDS status=0
   echo "browser suite: tests/browser (chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'))"
