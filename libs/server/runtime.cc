@@ -29,6 +29,21 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::str
   return s;
 }
 
+absl::StatusOr<std::unique_ptr<auth::ServiceToken>> NewServiceToken(const RuntimeConfig& config,
+                                                                    const std::string& name,
+                                                                    const std::string& token_file,
+                                                                    Clock* clock) {
+  auth::ServiceTokenOptions options{.service_name = name,
+                                    .token_file = token_file,
+                                    .issuer = config.jwt_issuer,
+                                    .audience = config.jwt_audience};
+  if (token_file.empty() && !config.jwt_hs256_key_file.empty()) {
+    FG_ASSIGN_OR_RETURN(options.hs256_key,
+                        ReadFlagFile(config.jwt_hs256_key_file, "jwt-hs256-key-file"));
+  }
+  return auth::ServiceToken::Create(std::move(options), clock);
+}
+
 void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int metrics_port) {
   b.String("grpc-address", &c->grpc_address, absl::StrCat("0.0.0.0:", grpc_port),
            "gRPC listen address (port 0 picks a free port)");

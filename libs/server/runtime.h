@@ -11,6 +11,7 @@
 #include "libs/audit/recorder.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/rate_limit.h"
+#include "libs/auth/service_token.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/events/consumer.h"
@@ -78,6 +79,15 @@ inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
 // The contents of the file a path flag names (a key, a password, a certificate), without
 // trailing line breaks. INVALID_ARGUMENT "--<flag>: cannot read <path>" when unreadable.
 absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::string& flag);
+
+// The token service `name` sends when it calls another service as itself (auth::ServiceToken):
+// from `token_file` (--service-token-file) when given, else minted with the runtime's HS256 key
+// (--jwt-hs256-key-file, development), with the runtime's issuer and audience.
+// INVALID_ARGUMENT naming the flag when neither is usable.
+absl::StatusOr<std::unique_ptr<auth::ServiceToken>> NewServiceToken(const RuntimeConfig& config,
+                                                                    const std::string& name,
+                                                                    const std::string& token_file,
+                                                                    Clock* clock);
 
 // Binds the common flags with a service's default ports, e.g. 50051 and 9464.
 void BindRuntimeConfig(ConfigBinder& binder, RuntimeConfig* config, int default_grpc_port,

@@ -62,6 +62,31 @@ TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
   host.Wait();
 }
 
+TEST_F(RuntimeTest, AServiceTokenMintedWithTheDevelopmentKeyVerifiesAsTheServiceItself) {
+  RuntimeConfig c = Config();
+  auto token = NewServiceToken(c, "gateway", "", RealClock::Get());
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto rt = Runtime::Create("svc", c, "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  auto current = (*token)->Current();
+  ASSERT_TRUE(current.ok()) << current.status();
+  auto principal = (*rt)->verifier().Verify(*current, absl::Now());
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->subject, "service:gateway");
+  EXPECT_EQ(principal->role, auth::Role::kInternalService);
+}
+
+TEST_F(RuntimeTest, AServiceTokenNeedsATokenFileOrAReadableKey) {
+  RuntimeConfig c = Config();
+  c.jwt_hs256_key_file.clear();
+  EXPECT_EQ(NewServiceToken(c, "gateway", "", RealClock::Get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  c.jwt_hs256_key_file = dir_ + "/missing.key";
+  auto s = NewServiceToken(c, "gateway", "", RealClock::Get()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--jwt-hs256-key-file"), std::string::npos) << s;
+}
+
 TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {
   RuntimeConfig c = Config();
   c.jwt_hs256_key_file = dir_ + "/missing.key";

@@ -104,16 +104,7 @@ int main(int argc, char** argv) {
   }
   server::ParseConfigOrExit(binder, argc, argv);
 
-  auth::ServiceTokenOptions to{.service_name = "gateway",
-                               .token_file = service_token_file,
-                               .issuer = rc.jwt_issuer,
-                               .audience = rc.jwt_audience};
-  if (service_token_file.empty() && !rc.jwt_hs256_key_file.empty()) {
-    auto key = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
-    if (!key.ok()) return Fail("invalid configuration", key.status());
-    to.hs256_key = *key;
-  }
-  auto service_token = auth::ServiceToken::Create(to, RealClock::Get());
+  auto service_token = server::NewServiceToken(rc, "gateway", service_token_file, RealClock::Get());
   if (!service_token.ok()) return Fail("invalid configuration", service_token.status());
 
   auto runtime = server::Runtime::Create("gateway", rc, "fg:gateway");

@@ -127,16 +127,7 @@ int main(int argc, char** argv) {
     if (!pw.ok()) return Fail("invalid configuration", pw.status());
     mqtt.password = *pw;
   }
-  auth::ServiceTokenOptions to{.service_name = "monitoring",
-                               .token_file = service_token_file,
-                               .issuer = rc.jwt_issuer,
-                               .audience = rc.jwt_audience};
-  if (service_token_file.empty() && !rc.jwt_hs256_key_file.empty()) {
-    auto key = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
-    if (!key.ok()) return Fail("invalid configuration", key.status());
-    to.hs256_key = *key;
-  }
-  auto token = auth::ServiceToken::Create(to, RealClock::Get());
+  auto token = server::NewServiceToken(rc, "monitoring", service_token_file, RealClock::Get());
   if (!token.ok()) return Fail("invalid configuration", token.status());
 
   auto runtime = server::Runtime::Create("monitoring", rc, key_prefix);
