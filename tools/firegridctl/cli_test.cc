@@ -97,6 +97,16 @@ TEST_F(CliTest, TimeoutZeroIsAcceptedAndMeansNoDeadline) {
   EXPECT_EQ(call.deadline(), std::chrono::system_clock::time_point::max());
 }
 
+TEST_F(CliTest, NearbyBuildingsArePrintedWithTheirIdNameAndTier) {
+  ASSERT_EQ(Run({"nearby", "--lat", "29.82", "--lon", "106.43", "--kind", "building"}), 0)
+      << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("bld_1"));
+  EXPECT_THAT(out_.str(), HasSubstr("缙云大厦"));
+  EXPECT_THAT(out_.str(), HasSubstr("500109001001"));
+  EXPECT_THAT(out_.str(), HasSubstr("200"));  // the second one's distance
+  EXPECT_THAT(out_.str(), Not(HasSubstr(" staff")));
+}
+
 TEST_F(CliTest, NegativeTimeoutIsAUsageError) {
   EXPECT_EQ(Run({"buildings", "get", "bld_1", "--timeout", "-1s"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("--timeout: must not be negative"));

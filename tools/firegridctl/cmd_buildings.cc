@@ -654,7 +654,7 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
   FG_ASSIGN_OR_RETURN(std::string kind_text, args.Require("kind"));
   if (kind_text == "station") kind_text = "micro_station";
   absl::StatusOr<bv1::NearbyKind> kind = ParseEnum<bv1::NearbyKind>(kind_text);
-  if (!kind.ok()) return absl::InvalidArgumentError("--kind: hydrant or station");
+  if (!kind.ok()) return absl::InvalidArgumentError("--kind: hydrant, station or building");
   req.set_kind(*kind);
   FG_ASSIGN_OR_RETURN(double radius, args.GetDouble("radius", 0));
   req.set_radius_m(radius);
@@ -668,7 +668,7 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
     ctx.PrintJson(out);
     return absl::OkStatus();
   }
-  Table t({"DISTANCE M", "ID", "NAME / MAINTAINER", "TIER", "LOCATION", "STATUS"});
+  Table t({"DISTANCE M", "ID", "NAME / MAINTAINER", "TIER", "LOCATION / ADDRESS", "STATUS"});
   t.Elastic(2);
   t.AlignRight(0);
   for (const bv1::NearbyResult& r : out.results()) {
@@ -676,6 +676,10 @@ absl::Status Nearby(Context& ctx, const ParsedArgs& args) {
       const bv1::Hydrant& h = r.hydrant();
       t.AddRow({FormatNumber(r.distance_m(), 0), h.hydrant_id(), h.maintainer(), h.tier_path(),
                 Location(h.location()), EnumLabel(h.status())});
+    } else if (r.has_building()) {
+      const bv1::NearbyBuilding& b = r.building();
+      t.AddRow({FormatNumber(r.distance_m(), 0), b.building_id(), b.name(), b.tier_path(),
+                b.address(), ""});
     } else {
       const bv1::MicroStation& m = r.station();
       t.AddRow({FormatNumber(r.distance_m(), 0), m.station_id(), m.name(), m.tier_path(),
@@ -1002,10 +1006,10 @@ void RegisterBuildingsCommands(Registry* registry) {
       .run = StationsAdd});
   registry->Add(
       Command{.path = {"nearby"},
-              .synopsis = "ID|--lat L --lon L --kind hydrant|station [--radius M] [--limit N] "
-                          "[--in-service]",
-              .summary = "nearest hydrants or micro stations",
-              .flags = {ValueFlag("kind", "hydrant|station"), ValueFlag("radius", "M  metres"),
+              .synopsis = "ID|--lat L --lon L --kind hydrant|station|building [--radius M] "
+                          "[--limit N] [--in-service]",
+              .summary = "nearest hydrants, micro stations or registered buildings",
+              .flags = {ValueFlag("kind", "hydrant|station|building"), ValueFlag("radius", "M  metres"),
                         ValueFlag("limit", "N"), ValueFlag("lat", "L"), ValueFlag("lon", "L"),
                         BoolFlag("in-service", "hydrants in service only")},
               .max_positionals = 1,

@@ -141,6 +141,24 @@ class FakeBuildingService final : public bv1::BuildingService::Service {
     return grpc::Status::OK;
   }
 
+  // Buildings nearby: every stored building, 100 m apart, for kind BUILDING; nothing else.
+  grpc::Status FindNearby(grpc::ServerContext* ctx, const bv1::FindNearbyRequest* req,
+                          bv1::FindNearbyResponse* out) override {
+    Record(ctx);
+    if (req->kind() != bv1::NEARBY_KIND_BUILDING) return grpc::Status::OK;
+    absl::MutexLock lock(&mu_);
+    double distance = 0;
+    for (const bv1::Building& b : buildings_) {
+      bv1::NearbyResult* r = out->add_results();
+      r->set_distance_m(distance += 100);
+      r->mutable_building()->set_building_id(b.building_id());
+      r->mutable_building()->set_name(b.name());
+      r->mutable_building()->set_address(b.address());
+      r->mutable_building()->set_tier_path(b.tier_path());
+    }
+    return grpc::Status::OK;
+  }
+
   void AddBuilding(bv1::Building b) {
     absl::MutexLock lock(&mu_);
     buildings_.push_back(std::move(b));
