@@ -90,8 +90,6 @@ int HttpStatusOf(const absl::Status& s) {
       return 403;
     case absl::StatusCode::kNotFound:
       return 404;
-    case absl::StatusCode::kUnimplemented:
-      return 405;
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kAborted:
@@ -370,10 +368,6 @@ class Open311Handler final : public Handler {
       if (r.status().code() == absl::StatusCode::kResourceExhausted) {
         e.headers.emplace_back("Retry-After", "60");
       }
-      if (r.status().code() == absl::StatusCode::kUnimplemented) {
-        e.headers.emplace_back("Allow",
-                               absl::StrContains(request.path, "/requests.") ? "GET, POST" : "GET");
-      }
       return e;
     } catch (const std::exception& ex) {
       log::Error("open311: handler failed", {{"what", ex.what()}});
@@ -404,27 +398,33 @@ class Open311Handler final : public Handler {
     }
     std::vector<absl::string_view> parts = absl::StrSplit(base, '/');
     const bool get = request.method == "GET" || request.method == "HEAD";
+    const bool known = (parts.size() == 1 && (parts[0] == "services" || parts[0] == "requests")) ||
+                       (parts.size() == 2 && (parts[0] == "services" || parts[0] == "requests" ||
+                                              parts[0] == "tokens"));
+    // Only requests.{fmt} takes a POST (a new report); every resource is read with GET.
+    const bool collection_of_requests = parts.size() == 1 && parts[0] == "requests";
+    if (known && !get && !(collection_of_requests && request.method == "POST")) {
+      HttpResponse e = ErrorResponse(
+          *format, 405, collection_of_requests ? "method: only GET or POST" : "method: only GET");
+      e.headers.emplace_back("Allow", collection_of_requests ? "GET, POST" : "GET");
+      return e;
+    }
     if (parts.size() == 1 && parts[0] == "services") {
-      if (!get) return absl::UnimplementedError("method: only GET");
       FG_RETURN_IF_ERROR(CheckJurisdiction(request.query));
       return ListServices(*format);
     }
     if (parts.size() == 2 && parts[0] == "services") {
-      if (!get) return absl::UnimplementedError("method: only GET");
       FG_RETURN_IF_ERROR(CheckJurisdiction(request.query));
       return ServiceDefinition(*format, parts[1]);
     }
-    if (parts.size() == 1 && parts[0] == "requests") {
+    if (collection_of_requests) {
       if (request.method == "POST") return PostRequest(request, *format);
-      if (!get) return absl::UnimplementedError("method: only GET or POST");
       return GetRequests(request.query, *format);
     }
     if (parts.size() == 2 && parts[0] == "requests") {
-      if (!get) return absl::UnimplementedError("method: only GET");
       return GetRequest(request.query, *format, std::string(parts[1]));
     }
     if (parts.size() == 2 && parts[0] == "tokens") {
-      if (!get) return absl::UnimplementedError("method: only GET");
       return GetToken(request.query, *format, std::string(parts[1]));
     }
     return absl::NotFoundError("not an Open311 GeoReport v2 resource");
