@@ -132,13 +132,29 @@ export async function tokenSession(token) {
   return body;
 }
 
+// What the gateway's OIDC callback reports in #/signin?oidc=<outcome> when sign-in did not
+// complete ("done" when it did), and "failed" for anything else.
+export const OIDC_OUTCOMES = ['denied', 'state', 'exchange', 'token', 'failed'];
+
+// OpenID Connect: after the provider's redirect the gateway has redeemed the code and holds the
+// access token in a one-time HttpOnly cookie; this takes it over (the token never was in a URL).
+export async function oidcSession() {
+  const body = await authPost('oidc/session', {}, { 'X-Firegrid-CSRF': '1' });
+  if (body.accessToken) setAccessToken(body.accessToken);
+  return body;
+}
+
+// Ends the session here; with an OpenID provider that names an end-session endpoint, the browser
+// then goes there so that the provider's own session ends too.
 export async function signOut() {
+  let body = {};
   try {
-    await authPost('sign-out', {}, { 'X-Firegrid-CSRF': '1' });
+    body = await authPost('sign-out', {}, { 'X-Firegrid-CSRF': '1' });
   } catch {
     // the session ends here whatever the gateway answers
   }
   clearSession();
+  if (body && body.endSessionEndpoint) location.assign(body.endSessionEndpoint);
 }
 
 export async function authConfig() {

@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "services/gateway/http_util.h"
 #include "services/gateway/json_api.h"
+#include "services/gateway/oidc_sign_in.h"
 
 namespace firegrid::gateway {
 namespace pb = google::protobuf;
@@ -25,17 +26,40 @@ const pb::MethodDescriptor* AccountsMethod(const std::string& name) {
       ->FindMethodByName(name);
 }
 
+bool IsJson(const HttpRequest& r) {
+  return absl::StartsWithIgnoreCase(r.Header("content-type"), "application/json");
+}
+
+}  // namespace
+
 std::string RefreshCookie(const std::string& token, absl::Duration max_age) {
   return absl::StrCat(kRefreshCookie, "=", token, "; Path=", kAuthPath,
                       "; HttpOnly; Secure; SameSite=Strict; Max-Age=",
                       std::max<int64_t>(0, absl::ToInt64Seconds(max_age)));
 }
 
-bool IsJson(const HttpRequest& r) {
-  return absl::StartsWithIgnoreCase(r.Header("content-type"), "application/json");
+bool CookieCallAllowed(const HttpRequest& r, const std::vector<std::string>& allowed) {
+  return r.Header("x-firegrid-csrf") == "1" && OriginSameOrAllowed(r, allowed);
 }
 
-}  // namespace
+HttpResponse CookieCallRefused() {
+  return JsonError(403, absl::StatusCode::kPermissionDenied,
+                   "X-Firegrid-CSRF: 1 and an allowed Origin are required");
+}
+
+HttpResponse SessionResponse(const std::string& token, const auth::Principal& who) {
+  nlohmann::json j = {
+      {"accessToken", token},
+      {"accessTokenExpiresAt", pb::util::TimeUtil::ToString(pb::util::TimeUtil::SecondsToTimestamp(
+                                   absl::ToUnixSeconds(who.expiry)))},
+      {"user",
+       {{"subject", who.subject},
+        {"role", std::string(auth::RoleName(who.role))},
+        {"orgUnit", who.org_unit},
+        {"tierPath", who.tier_path},
+        {"department", who.department}}}};
+  return JsonResponse(200, j.dump());
+}
 
 std::string CookieValue(const std::string& header, const std::string& name) {
   for (absl::string_view part : absl::StrSplit(header, ';')) {
@@ -54,7 +78,14 @@ AuthHandler::AuthHandler(const BearerGate* gate, std::shared_ptr<grpc::Channel> 
       accounts_(std::move(accounts)),
       service_token_(std::move(service_token)),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  if (options_.sign_in.has_oidc()) {
+    oidc_ = std::make_unique<OidcSignIn>(gate_, options_.oidc_token_endpoint,
+                                         options_.sign_in.oidc(), options_.allowed_origins);
+  }
+}
+
+AuthHandler::~AuthHandler() = default;
 
 HttpResponse AuthHandler::Handle(const HttpRequest& r) {
   const std::string& p = r.path;
@@ -67,6 +98,23 @@ HttpResponse AuthHandler::Handle(const HttpRequest& r) {
   };
   if (p == "/.well-known/jwks.json") return method_is("GET") ? Jwks(r) : wrong_method("GET");
   if (p == "/api/v1/auth/config") return method_is("GET") ? Config() : wrong_method("GET");
+  if (oidc_ != nullptr) {
+    if (p == "/api/v1/auth/oidc/start") {
+      return method_is("GET") ? oidc_->Start(r) : wrong_method("GET");
+    }
+    if (p == "/api/v1/auth/oidc/callback") {
+      return method_is("GET") ? oidc_->Callback(r) : wrong_method("GET");
+    }
+    if (p == "/api/v1/auth/oidc/session") {
+      return method_is("POST") ? oidc_->Session(r) : wrong_method("POST");
+    }
+    if (p == "/api/v1/auth/refresh") {
+      return method_is("POST") ? oidc_->Refresh(r) : wrong_method("POST");
+    }
+    if (p == "/api/v1/auth/sign-out") {
+      return method_is("POST") ? oidc_->SignOut(r) : wrong_method("POST");
+    }
+  }
   if (p == "/api/v1/auth/sign-in") return method_is("POST") ? SignIn(r) : wrong_method("POST");
   if (p == "/api/v1/auth/refresh") return method_is("POST") ? Refresh(r) : wrong_method("POST");
   if (p == "/api/v1/auth/sign-out") return method_is("POST") ? SignOut(r) : wrong_method("POST");
@@ -126,10 +174,7 @@ HttpResponse AuthHandler::SignIn(const HttpRequest& r) {
 }
 
 HttpResponse AuthHandler::Refresh(const HttpRequest& r) {
-  if (r.Header("x-firegrid-csrf") != "1" || !OriginSameOrAllowed(r, options_.allowed_origins)) {
-    return JsonError(403, absl::StatusCode::kPermissionDenied,
-                     "X-Firegrid-CSRF: 1 and an allowed Origin are required");
-  }
+  if (!CookieCallAllowed(r, options_.allowed_origins)) return CookieCallRefused();
   const std::string cookie = CookieValue(r.Header("cookie"), kRefreshCookie);
   if (cookie.empty()) {
     return JsonError(401, absl::StatusCode::kUnauthenticated, "not signed in");
@@ -160,10 +205,7 @@ HttpResponse AuthHandler::Refresh(const HttpRequest& r) {
 }
 
 HttpResponse AuthHandler::SignOut(const HttpRequest& r) {
-  if (r.Header("x-firegrid-csrf") != "1" || !OriginSameOrAllowed(r, options_.allowed_origins)) {
-    return JsonError(403, absl::StatusCode::kPermissionDenied,
-                     "X-Firegrid-CSRF: 1 and an allowed Origin are required");
-  }
+  if (!CookieCallAllowed(r, options_.allowed_origins)) return CookieCallRefused();
   const std::string cookie = CookieValue(r.Header("cookie"), kRefreshCookie);
   if (!cookie.empty()) {
     acc::SignOutRequest in;
@@ -217,17 +259,7 @@ HttpResponse AuthHandler::TokenSession(const HttpRequest& r) {
   const std::string token = body["token"].get<std::string>();
   auto who = gate_->CheckToken(token, r.client_address);
   if (!who.ok()) return JsonError(who.status());
-  nlohmann::json j = {
-      {"accessToken", token},
-      {"accessTokenExpiresAt", pb::util::TimeUtil::ToString(pb::util::TimeUtil::SecondsToTimestamp(
-                                   absl::ToUnixSeconds(who->expiry)))},
-      {"user",
-       {{"subject", who->subject},
-        {"role", std::string(auth::RoleName(who->role))},
-        {"orgUnit", who->org_unit},
-        {"tierPath", who->tier_path},
-        {"department", who->department}}}};
-  return JsonResponse(200, j.dump());
+  return SessionResponse(token, *who);
 }
 
 HttpResponse AuthHandler::Jwks(const HttpRequest& r) {

@@ -12,6 +12,7 @@
 #include "libs/common/clock.h"
 #include "services/gateway/bearer.h"
 #include "services/gateway/http.h"
+#include "services/gateway/oidc_client.h"
 
 namespace firegrid::gateway {
 
@@ -28,7 +29,11 @@ struct AuthOptions {
   // POST /api/v1/auth/token-session (a pasted bearer token becomes the session's access
   // token; development and the demo tokens). Off: 404.
   bool token_sign_in = false;
+  // The provider's token endpoint when sign_in is oidc (NewHttpTokenEndpoint; a fake in tests).
+  std::shared_ptr<OidcTokenEndpoint> oidc_token_endpoint;
 };
+
+class OidcSignIn;
 
 // Sign-in for the console, through the accounts service (AccountsService in
 // protos/firegrid/accounts/v1/accounts.proto):
@@ -40,6 +45,9 @@ struct AuthOptions {
 //   GET  /api/v1/auth/config         {"mode":"built_in"} or {"mode":"oidc", the provider}
 //   POST /api/v1/auth/token-session  {"token"} verified like any bearer token (when enabled)
 //   GET  /.well-known/jwks.json      accounts.GetJwks
+// With sign_in.oidc, sign-in is with the provider instead (OidcSignIn, oidc_sign_in.h): sign-in
+// answers 404, refresh and sign-out go to the provider's grant, and /api/v1/auth/oidc/* run the
+// code flow.
 // Refresh and sign-out act on a cookie, so they need the header X-Firegrid-CSRF: 1 and an
 // Origin that is the gateway's own or an allowed one (a cross-site form or script can send
 // neither). SignIn and Refresh carry the client's address (x-firegrid-client-address) and the
@@ -50,6 +58,7 @@ class AuthHandler : public Handler {
   AuthHandler(const BearerGate* gate, std::shared_ptr<grpc::Channel> accounts,
               std::function<absl::StatusOr<std::string>()> service_token, Clock* clock,
               AuthOptions options);
+  ~AuthHandler() override;
   HttpResponse Handle(const HttpRequest& request) override;
 
  private:
@@ -68,9 +77,22 @@ class AuthHandler : public Handler {
   std::function<absl::StatusOr<std::string>()> service_token_;
   Clock* clock_;
   AuthOptions options_;
+  std::unique_ptr<OidcSignIn> oidc_;  // set when sign_in is oidc
 };
 
 // The value of cookie `name` in a Cookie header ("" when absent).
 std::string CookieValue(const std::string& cookie_header, const std::string& name);
+
+// The Set-Cookie value of the refresh cookie (empty `token` and zero `max_age` clear it).
+std::string RefreshCookie(const std::string& token, absl::Duration max_age);
+
+// Endpoints that act on a cookie answer only requests with X-Firegrid-CSRF: 1 and an Origin that
+// is the gateway's own or allowed (a cross-site form or script can send neither).
+bool CookieCallAllowed(const HttpRequest& request, const std::vector<std::string>& allowed);
+HttpResponse CookieCallRefused();
+
+// {"accessToken", "accessTokenExpiresAt", "user": {subject, role, orgUnit, tierPath, department}}
+// for a verified access token.
+HttpResponse SessionResponse(const std::string& token, const auth::Principal& who);
 
 }  // namespace firegrid::gateway

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "libs/common/status.h"
+#include "services/gateway/oidc_client.h"
 
 namespace firegrid::gateway {
 namespace {
@@ -44,11 +45,17 @@ absl::Status ValidateGatewayConfig(const config::v1::GatewayConfig& c) {
     const auto& o = c.sign_in().oidc();
     if (o.issuer().empty()) return InvalidField("sign_in.oidc.issuer", "required");
     if (o.client_id().empty()) return InvalidField("sign_in.oidc.client_id", "required");
-    if (!absl::StartsWith(o.authorization_endpoint(), "https://")) {
-      return InvalidField("sign_in.oidc.authorization_endpoint", "must be an https:// URL");
+    FG_RETURN_IF_ERROR(
+        ParseHttpUrl(o.authorization_endpoint(), "sign_in.oidc.authorization_endpoint").status());
+    FG_RETURN_IF_ERROR(ParseHttpUrl(o.token_endpoint(), "sign_in.oidc.token_endpoint").status());
+    FG_RETURN_IF_ERROR(ParseHttpUrl(o.redirect_uri(), "sign_in.oidc.redirect_uri").status());
+    if (!absl::EndsWith(o.redirect_uri(), "/api/v1/auth/oidc/callback")) {
+      return InvalidField("sign_in.oidc.redirect_uri",
+                          "must be the gateway's https://<host>/api/v1/auth/oidc/callback");
     }
-    if (!absl::StartsWith(o.token_endpoint(), "https://")) {
-      return InvalidField("sign_in.oidc.token_endpoint", "must be an https:// URL");
+    if (!o.end_session_endpoint().empty()) {
+      FG_RETURN_IF_ERROR(
+          ParseHttpUrl(o.end_session_endpoint(), "sign_in.oidc.end_session_endpoint").status());
     }
   }
   return absl::OkStatus();

@@ -42,6 +42,20 @@ TEST(GatewayConfigTest, OidcNeedsIssuerClientAndHttpsEndpoints) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("sign_in.oidc.authorization_endpoint"));
 }
 
+TEST(GatewayConfigTest, OidcRedirectUriMustBeTheGatewaysCallback) {
+  const std::string base = R"(sign_in { oidc { issuer: "https://idp" client_id: "c"
+      authorization_endpoint: "https://idp/auth" token_endpoint: "https://idp/token" )";
+  absl::Status s = ValidateGatewayConfig(Parse(base + "} }"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("sign_in.oidc.redirect_uri"));
+  s = ValidateGatewayConfig(
+      Parse(base + R"(redirect_uri: "https://firegrid.example/elsewhere" } })"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("sign_in.oidc.redirect_uri"));
+  EXPECT_TRUE(
+      ValidateGatewayConfig(
+          Parse(base + R"(redirect_uri: "https://firegrid.example/api/v1/auth/oidc/callback" } })"))
+          .ok());
+}
+
 TEST(GatewayConfigTest, AMissingOrMalformedFileIsRefused) {
   EXPECT_THAT(std::string(LoadGatewayConfig("/nonexistent/gateway.textproto").status().message()),
               HasSubstr("--config-file"));

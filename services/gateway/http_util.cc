@@ -1,5 +1,7 @@
 #include "services/gateway/http_util.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -131,6 +133,15 @@ bool OriginSameOrAllowed(const HttpRequest& request, const std::vector<std::stri
   if (scheme_end == std::string::npos) return false;
   const std::string host = request.Header("host");
   return !host.empty() && origin.substr(scheme_end + 3) == host;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4;
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  return false;
 }
 
 }  // namespace firegrid::gateway

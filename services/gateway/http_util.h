@@ -31,6 +31,10 @@ HttpResponse JsonError(const absl::Status& status);
 HttpResponse JsonError(int http_status, absl::StatusCode code, absl::string_view message);
 HttpResponse JsonResponse(int http_status, std::string json);
 
+// True for "localhost", "::1" and 127.0.0.0/8 in dotted form: the only hosts a configured
+// endpoint may be reached at over plain http (development and tests).
+bool IsLoopbackHost(const std::string& host);
+
 // True when `request` carries an Origin header that is the gateway's own (its host equals the
 // Host header) or one of `allowed`; false when the Origin is absent.
 bool OriginSameOrAllowed(const HttpRequest& request, const std::vector<std::string>& allowed);

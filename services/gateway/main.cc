@@ -142,6 +142,18 @@ int main(int argc, char** argv) {
   ao.sign_in = config->sign_in();
   ao.deadline = rpc_deadline;
   ao.token_sign_in = token_sign_in;
+  if (config->sign_in().has_oidc()) {
+    const config::v1::Oidc& oidc = config->sign_in().oidc();
+    std::string secret;
+    if (!oidc.client_secret_file().empty()) {
+      auto k = server::ReadFlagFile(oidc.client_secret_file(), "sign_in.oidc.client_secret_file");
+      if (!k.ok()) return Fail("invalid configuration", k.status());
+      secret = *k;
+    }
+    auto endpoint = NewHttpTokenEndpoint(oidc, std::move(secret));
+    if (!endpoint.ok()) return Fail("invalid configuration", endpoint.status());
+    ao.oidc_token_endpoint = std::move(*endpoint);
+  }
   AuthHandler auth_endpoints(
       &gate, by_name["accounts"], [&service_token] { return (*service_token)->Current(); },
       RealClock::Get(), ao);

@@ -227,6 +227,43 @@ paths:
       responses:
         '200': {description: 'the token, its expiry and its principal'}
         default: {$ref: '#/components/responses/Error'}
+  /api/v1/auth/oidc/start:
+    get:
+      operationId: oidcStart
+      tags: [auth]
+      security: []
+      description: >-
+        With sign_in.oidc - starts the provider's code flow with PKCE (state and verifier in the
+        fg_oidc cookie: HttpOnly, Secure, SameSite=Lax, Path=/api/v1/auth/oidc, 10 minutes).
+      responses:
+        '302': {description: to the provider's authorization endpoint}
+        default: {$ref: '#/components/responses/Error'}
+  /api/v1/auth/oidc/callback:
+    get:
+      operationId: oidcCallback
+      tags: [auth]
+      security: []
+      description: >-
+        The provider's redirect back. The state must be the fg_oidc cookie's; the code is redeemed
+        server-side and the access token verified; the refresh token goes into fg_refresh, the
+        access token into fg_oidc_access (HttpOnly, SameSite=Strict, 2 minutes).
+      parameters:
+        - {name: code, in: query, schema: {type: string}}
+        - {name: state, in: query, schema: {type: string}}
+        - {name: error, in: query, schema: {type: string}}
+      responses:
+        '302': {description: 'to /#/signin?oidc=done, or oidc=denied|state|exchange|token'}
+  /api/v1/auth/oidc/session:
+    post:
+      operationId: oidcSession
+      tags: [auth]
+      security: []
+      description: The access token of the fg_oidc_access cookie, once (the cookie is cleared).
+      parameters:
+        - {name: X-Firegrid-CSRF, in: header, required: true, schema: {type: string, enum: ['1']}}
+      responses:
+        '200': {description: 'the token, its expiry and its principal'}
+        default: {$ref: '#/components/responses/Error'}
   /.well-known/jwks.json:
     get:
       operationId: jwks

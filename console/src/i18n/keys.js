@@ -4,14 +4,19 @@ import { LANGUAGES } from './index.js';
 import { ALL_ENUMS, ROLES } from '../enums.js';
 import { AUDIT_ACTIONS, LEDGER_KPIS, METRICS } from '../fields.js';
 import { HAZARD_ACTIONS } from '../hazard_actions.js';
+import { OIDC_OUTCOMES } from '../api.js';
 
 // Keys built at run time from a list (`prefix` + each name).
 const FAMILIES = [
   ['enum.', ALL_ENUMS], ['role.', ROLES], ['ledger.kpi.', LEDGER_KPIS],
   ['figures.metric.', METRICS], ['audit.', AUDIT_ACTIONS], ['hazard.action.', HAZARD_ACTIONS],
   ['inbox.stream.', ['connecting', 'live', 'offline']],
+  ['signin.oidc.', OIDC_OUTCOMES],
   ['nav.', ['inbox', 'hazards', 'ledger', 'figures', 'credit', 'alarms', 'map']],
 ];
+
+// The prefixes of those families (a key under one is used though no source names it whole).
+export const FAMILY_PREFIXES = FAMILIES.map(([prefix]) => prefix);
 
 export function missingKeys() {
   const problems = [];

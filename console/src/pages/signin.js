@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { t } from '../i18n/index.js';
-import { authConfig, callWithToken, signIn, tokenSession } from '../api.js';
-import { navigate } from '../router.js';
+import { OIDC_OUTCOMES, authConfig, callWithToken, oidcSession, signIn, tokenSession } from '../api.js';
+import { navigate, useRoute } from '../router.js';
 import { errorText } from '../components/ui.js';
 
 // A first sign-in's missing steps, with the enrolment token the sign-in answered: a new password
@@ -80,9 +80,14 @@ function Enrolment({ step, onDone }) {
   </section>`;
 }
 
-// Sign-in: user name, password and TOTP code (accounts through /api/v1/auth/sign-in), and for
-// development a token form (a demo token of deploy/run-local.sh, POST /api/v1/auth/token-session).
+// Sign-in: user name, password and TOTP code (accounts through /api/v1/auth/sign-in), or, when
+// the gateway is configured with an OpenID provider, a button that starts the provider's code flow
+// (GET /api/v1/auth/oidc/start; the provider sends the browser back to #/signin?oidc=done and the
+// page takes the session over); for development a token form (a demo token of
+// deploy/run-local.sh, POST /api/v1/auth/token-session).
 export function SignInPage() {
+  const route = useRoute();
+  const oidcOutcome = (route.query && route.query.oidc) || '';
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
@@ -96,6 +101,17 @@ export function SignInPage() {
   useEffect(() => {
     authConfig().then(setConfig);
   }, []);
+  useEffect(() => {
+    if (oidcOutcome === 'done') {
+      setBusy(true);
+      oidcSession()
+        .then(() => navigate(['inbox']))
+        .catch((err) => setError(err.status === 401 ? t('signin.oidc.expired') : errorText(err)))
+        .finally(() => setBusy(false));
+    } else if (oidcOutcome) {
+      setError(t(`signin.oidc.${OIDC_OUTCOMES.includes(oidcOutcome) ? oidcOutcome : 'failed'}`));
+    }
+  }, [oidcOutcome]);
 
   async function submit(e) {
     e.preventDefault();
@@ -138,7 +154,11 @@ export function SignInPage() {
   const tokenForm = config.tokenSignIn !== false;
   return html`<main class="signin">
     <h1>${t('signin.title')}</h1>
-    ${oidc ? html`<p class="muted">${t('signin.oidcConfigured', { issuer: oidc.issuer || '' })}</p>` : null}
+    ${oidc ? html`<section class="card form">
+      <p class="muted">${t('signin.oidcIntro', { issuer: oidc.issuer || '' })}</p>
+      <a class="button primary" data-testid="signin-oidc" href="/api/v1/auth/oidc/start"
+        aria-disabled=${busy ? 'true' : undefined}>${t('signin.oidcSubmit')}</a>
+    </section>` : null}
     ${notice ? html`<p class="ok" role="status">${notice}</p>` : null}
     ${step ? html`<${Enrolment} step=${step} onDone=${(msg) => {
       setStep(null);

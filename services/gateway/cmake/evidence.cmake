@@ -13,7 +13,7 @@ add_library(firegrid_gateway_evidence STATIC
   ${_evidence}/sigv4.cc)
 target_include_directories(firegrid_gateway_evidence PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(firegrid_gateway_evidence
-  PUBLIC firegrid_gateway_config_proto firegrid_hazards_proto firegrid_common absl::status
+  PUBLIC gateway_http firegrid_gateway_config_proto firegrid_hazards_proto firegrid_common absl::status
          absl::statusor absl::strings gRPC::grpc++
   PRIVATE firegrid_auth nlohmann_json::nlohmann_json PkgConfig::HTTPLIB OpenSSL::SSL
           OpenSSL::Crypto absl::random_random absl::synchronization)

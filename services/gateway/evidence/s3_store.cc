@@ -16,6 +16,7 @@
 #include "httplib.h"
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
+#include "services/gateway/http_util.h"
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/policy.h"
 #include "services/gateway/evidence/sigv4.h"
@@ -26,15 +27,6 @@ namespace {
 // The largest object Get reads: above any upload limit anyone would configure.
 constexpr size_t kMaxObjectBytes = 64 * 1024 * 1024;
 constexpr time_t kTimeoutSeconds = 30;
-
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr v4;
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  return false;
-}
 
 bool ValidHostName(absl::string_view host) {
   if (host.empty() || host.size() > 253) return false;
