@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "libs/common/logging.h"
@@ -502,16 +503,25 @@ void FanoutHub::Fetch(const std::vector<std::string>& recipients) {
 }
 
 void FanoutHub::TickLoop() {
+  // The streams are spread over `shards` by a hash; each tick visits one shard, so a shard is
+  // visited once per heartbeat interval and streams opened together (a reconnect wave) do not
+  // all get their heartbeats in the same instant. A stream is due when idle for the interval
+  // less one tick (the visit comes up to a tick early or late).
   const absl::Duration tick =
-      std::clamp(options_.heartbeat / 4, absl::Milliseconds(5), absl::Seconds(1));
-  while (!stop_.WaitFor(tick)) {
+      std::clamp(options_.heartbeat / 20, absl::Milliseconds(5), absl::Milliseconds(250));
+  const uint64_t shards =
+      std::max<uint64_t>(1, static_cast<uint64_t>(options_.heartbeat / tick));
+  const absl::Duration due = std::max(options_.heartbeat - tick, absl::Milliseconds(1));
+  for (uint64_t round = 0; !stop_.WaitFor(tick); ++round) {
+    const uint64_t shard = round % shards;
     std::vector<std::shared_ptr<Subscription>> streams;
     {
       absl::MutexLock lock(&mu_);
-      streams.reserve(all_.size());
-      for (const auto& [p, s] : all_) streams.push_back(s);
+      for (const auto& [p, s] : all_) {
+        if (absl::HashOf(p) % shards == shard) streams.push_back(s);
+      }
     }
-    for (const auto& s : streams) s->Heartbeat(options_.heartbeat);
+    for (const auto& s : streams) s->Heartbeat(due);
   }
 }
 

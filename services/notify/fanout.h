@@ -157,7 +157,8 @@ class Subscription {
 };
 
 struct FanoutOptions {
-  // A heartbeat on a stream with nothing sent for this long.
+  // A heartbeat on a stream with nothing queued for about this long (one timer for all
+  // streams, visiting a twentieth of them per tick, so that heartbeats are spread in time).
   absl::Duration heartbeat = absl::Seconds(5);
   // One blocking feed read waits at most this long (then the reader checks for Stop).
   absl::Duration feed_wait = absl::Milliseconds(500);

@@ -295,15 +295,37 @@ TEST_F(FanoutHubTest, WritesDuringReplayArriveOnceInOrderAcrossTheSwitchToLive) 
   EXPECT_FALSE(c->finished().has_value());
 }
 
+// Heartbeat 40 ms: the timer ticks every 5 ms, and a stream is due after 35 ms idle (the
+// interval less one tick) on the fake clock.
 TEST_F(FanoutHubTest, HeartbeatGoesToAStreamIdleForTheHeartbeatIntervalOnly) {
   Start({.heartbeat = absl::Milliseconds(40)});
   auto c = Open({{"org:x", ""}});
-  absl::SleepFor(absl::Milliseconds(100));  // several ticks with the fake clock standing still
+  absl::SleepFor(absl::Milliseconds(100));  // every shard visited, the fake clock standing still
   EXPECT_EQ(c->heartbeats(), 0);
-  clock_.Advance(absl::Milliseconds(40));
+  clock_.Advance(absl::Milliseconds(30));
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(c->heartbeats(), 0);
+  clock_.Advance(absl::Milliseconds(10));
   ASSERT_TRUE(WaitUntil([&] { return c->heartbeats() == 1; }));
-  absl::SleepFor(absl::Milliseconds(50));
+  absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(c->heartbeats(), 1);
+}
+
+// Many streams opened at once get their heartbeats spread over the interval, not all at one tick.
+TEST_F(FanoutHubTest, HeartbeatsOfStreamsOpenedTogetherAreSpreadOverTheInterval) {
+  Start({.heartbeat = absl::Milliseconds(200)});  // 20 shards, a tick every 10 ms
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 200; ++i) clients.push_back(Open({{"org:x", ""}}));
+  clock_.Advance(absl::Milliseconds(200));  // all due at once
+  auto with_heartbeat = [&] {
+    int n = 0;
+    for (auto& c : clients) n += c->heartbeats() > 0 ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return with_heartbeat() > 0; }));
+  const int first = with_heartbeat();
+  EXPECT_LT(first, 100) << "half the streams or more got theirs in the same tick";
+  EXPECT_TRUE(WaitUntil([&] { return with_heartbeat() == 200; }));
 }
 
 TEST_F(FanoutHubTest, EndAllFinishesEveryStreamWithTheStatusAndRemoveForgetsIt) {
