@@ -206,8 +206,10 @@ void Subscription::WriteDone() {
   {
     absl::MutexLock lock(&mu_);
     in_flight_ = false;
-    if (resume_ && queue_.size() <= max_buffer_ / 2) resume = std::move(resume_);
-    resume_ = nullptr;
+    if (resume_ && queue_.size() <= max_buffer_ / 2) {
+      resume = std::move(resume_);
+      resume_ = nullptr;
+    }
   }
   if (resume) resume();
 }
@@ -509,8 +511,7 @@ void FanoutHub::TickLoop() {
   // less one tick (the visit comes up to a tick early or late).
   const absl::Duration tick =
       std::clamp(options_.heartbeat / 20, absl::Milliseconds(5), absl::Milliseconds(250));
-  const uint64_t shards =
-      std::max<uint64_t>(1, static_cast<uint64_t>(options_.heartbeat / tick));
+  const uint64_t shards = std::max<uint64_t>(1, static_cast<uint64_t>(options_.heartbeat / tick));
   const absl::Duration due = std::max(options_.heartbeat - tick, absl::Milliseconds(1));
   for (uint64_t round = 0; !stop_.WaitFor(tick); ++round) {
     const uint64_t shard = round % shards;
