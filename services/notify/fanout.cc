@@ -266,11 +266,20 @@ void FanoutHub::Stop() {
   workers_.clear();
 }
 
-void FanoutHub::Submit(std::function<void()> task) {
+bool FanoutHub::Submit(std::function<void()> task) {
   absl::MutexLock lock(&work_mu_);
-  if (work_stop_) return;
+  if (work_stop_) return false;
   work_.push_back(std::move(task));
+  return true;
 }
+
+namespace {
+const grpc::Status& ShuttingDown() {
+  static const grpc::Status* s =
+      new grpc::Status(grpc::StatusCode::UNAVAILABLE, "notify is shutting down; reconnect");
+  return *s;
+}
+}  // namespace
 
 void FanoutHub::WorkLoop() {
   while (true) {
@@ -294,7 +303,9 @@ void FanoutHub::Add(std::shared_ptr<Subscription> s, bool live_only) {
     absl::MutexLock lock(&mu_);
     all_[s.get()] = s;
   }
-  Submit([this, s = std::move(s), live_only]() mutable { CatchUp(std::move(s), live_only); });
+  if (!Submit([this, s, live_only]() mutable { CatchUp(std::move(s), live_only); })) {
+    s->End(ShuttingDown());
+  }
 }
 
 void FanoutHub::CatchUp(std::shared_ptr<Subscription> s, bool live_only) {
@@ -369,7 +380,9 @@ void FanoutHub::ReplayFrom(std::shared_ptr<Subscription> s, size_t index) {
       std::weak_ptr<Subscription> weak = s;
       if (s->Park([this, weak, index] {
             if (auto again = weak.lock()) {
-              Submit([this, again, index] { ReplayFrom(again, index); });
+              if (!Submit([this, again, index] { ReplayFrom(again, index); })) {
+                again->End(ShuttingDown());
+              }
             }
           })) {
         return;

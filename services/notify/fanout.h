@@ -181,7 +181,8 @@ class FanoutHub {
 
   // Starts the feed reader, the heartbeat timer and the catch-up threads. Idempotent.
   void Start();
-  // Stops them (open streams stay as they are; see EndAll). Idempotent.
+  // Stops them (open streams stay as they are; see EndAll; a stream added or resuming its replay
+  // afterwards is ended UNAVAILABLE). Idempotent.
   void Stop();
 
   // Registers the stream for its recipients and runs its catch-up on a catch-up thread: replay
@@ -203,7 +204,8 @@ class FanoutHub {
   void ReadLoop();
   void TickLoop();
   void WorkLoop();
-  void Submit(std::function<void()> task);
+  // Queues a catch-up task; false once stopped.
+  bool Submit(std::function<void()> task);
   // Fetches the recipients' new inbox entries and delivers them to their streams.
   void Fetch(const std::vector<std::string>& recipients);
   // Registration, then replay from `index` of the recipients (or the live_only start).

@@ -398,6 +398,15 @@ TEST_F(FanoutHubTest, EndAllFinishesEveryStreamWithTheStatusAndRemoveForgetsIt) 
   EXPECT_EQ(hub_->watched_recipients(), 0);
 }
 
+TEST_F(FanoutHubTest, StreamAddedAfterStopEndsUnavailableInsteadOfWaitingForever) {
+  Start();
+  hub_->Stop();
+  auto c = std::make_unique<Client>(std::map<std::string, std::string>{{"org:x", ""}}, 8, &clock_);
+  hub_->Add(c->sub(), /*live_only=*/false);
+  ASSERT_TRUE(c->finished().has_value());
+  EXPECT_EQ(c->finished()->error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST(CursorBeforeTest, ComparesCursorsNumericallyWithEmptyFirst) {
   EXPECT_TRUE(CursorBefore("", "1-0"));
   EXPECT_FALSE(CursorBefore("1-0", ""));
