@@ -53,8 +53,8 @@ int ThreadCount() {
 class ClientStream final : public grpc::ClientReadReactor<v1::SubscribeResponse> {
  public:
   ClientStream(v1::NotifyService::Stub* stub, const std::string& token,
-               v1::SubscribeRequest request = {})
-      : request_(std::move(request)) {
+               v1::SubscribeRequest request = {}, bool pause_after_caught_up = false)
+      : request_(std::move(request)), pause_after_caught_up_(pause_after_caught_up) {
     auth::AttachToken(&ctx_, token);
     stub->async()->Subscribe(&ctx_, &request_, this);
     StartRead(&response_);
@@ -66,6 +66,21 @@ class ClientStream final : public grpc::ClientReadReactor<v1::SubscribeResponse>
       absl::MutexLock lock(&mu_);
       if (response_.caught_up()) caught_up_ = true;
       if (response_.has_notification()) notifications_.push_back(response_.notification());
+      if (response_.caught_up() && pause_after_caught_up_ && !resumed_) {
+        paused_ = true;
+        return;  // reads nothing more until Resume()
+      }
+    }
+    response_.Clear();
+    StartRead(&response_);
+  }
+  // Reads on after a pause.
+  void Resume() {
+    {
+      absl::MutexLock lock(&mu_);
+      resumed_ = true;
+      if (!paused_) return;
+      paused_ = false;
     }
     response_.Clear();
     StartRead(&response_);
@@ -96,8 +111,11 @@ class ClientStream final : public grpc::ClientReadReactor<v1::SubscribeResponse>
  private:
   grpc::ClientContext ctx_;
   v1::SubscribeRequest request_;
+  const bool pause_after_caught_up_;
   v1::SubscribeResponse response_;
   absl::Mutex mu_;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool resumed_ ABSL_GUARDED_BY(mu_) = false;
   bool caught_up_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
@@ -113,6 +131,7 @@ class FanoutIntegrationTest : public ::testing::Test {
     std::unique_ptr<NotifyGrpcService> service;
     std::unique_ptr<grpc::Server> server;
     std::unique_ptr<v1::NotifyService::Stub> stub;
+    std::string address;
   };
 
   void SetUp() override {
@@ -135,8 +154,9 @@ class FanoutIntegrationTest : public ::testing::Test {
     builder.RegisterService(r->service.get());
     r->server = builder.BuildAndStart();
     EXPECT_NE(r->server, nullptr);
-    r->stub = v1::NotifyService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                             grpc::InsecureChannelCredentials()));
+    r->address = "127.0.0.1:" + std::to_string(port);
+    r->stub = v1::NotifyService::NewStub(
+        grpc::CreateChannel(r->address, grpc::InsecureChannelCredentials()));
     EXPECT_TRUE(WaitUntil([&] { return r->service->hub().reading(); }, absl::Seconds(10)));
     replicas_.push_back(std::move(r));
     return *replicas_.back();
@@ -221,6 +241,39 @@ TEST_F(FanoutIntegrationTest, ReplayAfterTheCursorThenLiveWithoutGapOrDuplicate)
   for (const auto& n : *all) want.push_back(n.cursor());
   EXPECT_EQ(got, want);
   EXPECT_TRUE(s->caught_up());
+}
+
+// A client that stops reading (on a connection with a 1 KiB HTTP/2 window) falls behind: its
+// stream is ended ABORTED "fell behind ... resume from your cursor", which it reads once it reads
+// again; a client reading on the same replica meanwhile gets every notification.
+TEST_F(FanoutIntegrationTest, SlowClientIsEndedAbortedFellBehindWhileAFastOneGetsEverything) {
+  SubscribeOptions o;
+  o.max_buffer = 8;
+  Replica& a = AddReplica(o);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto slow_stub = v1::NotifyService::NewStub(
+      grpc::CreateCustomChannel(a.address, grpc::InsecureChannelCredentials(), args));
+  streams_.push_back(std::make_unique<ClientStream>(slow_stub.get(), Token("cw-slow"),
+                                                    v1::SubscribeRequest{},
+                                                    /*pause_after_caught_up=*/true));
+  ClientStream* slow = streams_.back().get();
+  ClientStream* fast = Open(a, Token("cw-fast"));
+  ASSERT_TRUE(WaitUntil([&] { return slow->caught_up() && fast->caught_up(); }, absl::Seconds(10)));
+  const std::string org = OrgRecipient("500109001002");
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(a.inbox->Notify({org}, Task("burst"), "burst-" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(WaitUntil([&] { return fast->notifications().size() == 300; }, absl::Seconds(20)))
+      << fast->notifications().size();
+  EXPECT_FALSE(fast->done());
+  slow->Resume();
+  ASSERT_TRUE(WaitUntil([&] { return slow->done(); }, absl::Seconds(20)));
+  EXPECT_EQ(slow->status().error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(slow->status().error_message(), kFellBehindMessage);
+  EXPECT_LT(slow->notifications().size(), 300u);
 }
 
 TEST_F(FanoutIntegrationTest, CursorOfAnotherInboxIsInvalidArgumentNamingCursors) {
