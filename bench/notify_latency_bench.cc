@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -43,6 +44,9 @@
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
 #include "libs/common/config.h"
+#include "libs/events/consumer.h"
+#include "libs/events/producer.h"
+#include "libs/events/topics.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
@@ -78,6 +82,7 @@ struct Config {
   int rate = 0;
   absl::Duration drain;
   int echo_calls = 0;
+  absl::Duration kafka_fetch_wait;
 };
 
 void Fail(const std::string& what) {
@@ -117,8 +122,20 @@ class Stream {
         absl::MutexLock lock(&mu_);
         if (resp.caught_up()) caught_up_ = true;
         if (resp.has_notification() && resp.notification().kind() == nv1::KIND_HAZARD_TASK) {
-          recipient_ = resp.notification().recipient();
-          arrived_.emplace(resp.notification().hazard_id(), now);
+          const nv1::Notification& n = resp.notification();
+          recipient_ = n.recipient();
+          arrived_.emplace(n.hazard_id(), now);
+          // The event's time (hazards' clock when it wrote the report) and the inbox write
+          // (Redis's clock: the cursor is the stream id "<ms>-<seq>").
+          Stages st;
+          st.event_id = n.event_id();
+          st.event = absl::FromUnixSeconds(n.created_at().seconds()) +
+                     absl::Nanoseconds(n.created_at().nanos());
+          int64_t ms = 0;
+          if (absl::SimpleAtoi(n.cursor().substr(0, n.cursor().find('-')), &ms)) {
+            st.inbox = absl::FromUnixMillis(ms);
+          }
+          stages_.emplace(n.hazard_id(), st);
         }
       }
       const grpc::Status s = reader->Finish();
@@ -162,6 +179,17 @@ class Stream {
     if (it == arrived_.end()) return std::nullopt;
     return it->second;
   }
+  struct Stages {
+    std::string event_id;
+    absl::Time event = absl::InfinitePast();  // the event's time (written with the report)
+    absl::Time inbox = absl::InfinitePast();  // the inbox write (millisecond resolution)
+  };
+  std::optional<Stages> StagesOf(const std::string& hazard_id) {
+    absl::MutexLock lock(&mu_);
+    auto it = stages_.find(hazard_id);
+    if (it == stages_.end()) return std::nullopt;
+    return it->second;
+  }
   std::string recipient() {
     absl::MutexLock lock(&mu_);
     return recipient_;
@@ -180,6 +208,7 @@ class Stream {
   std::string end_status_ ABSL_GUARDED_BY(mu_);
   std::string recipient_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> arrived_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Stages> stages_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -293,6 +322,8 @@ int Run(const Config& c) {
     // The benchmark profile (bench/README.md): one principal sends every report, far above
     // the services' default per-principal rate limit, which would measure the limiter.
     flags.insert(flags.end(), {"--rate-limit=100000", "--rate-limit-burst=1000000"});
+    flags.push_back(
+        absl::StrCat("--kafka-fetch-wait=", absl::ToInt64Milliseconds(c.kafka_fetch_wait), "ms"));
     return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
         .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
   };
@@ -306,6 +337,28 @@ int Run(const Config& c) {
   for (auto* s : {buildings_svc.get(), hazards_svc.get(), notify_svc.get()}) {
     if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
   }
+
+  // A probe in a consumer group of its own on the hazards topic, fetching with a 1 ms wait: when
+  // each event reached Kafka (to within the probe's wait), to split the transport share.
+  absl::Mutex probe_mu;
+  std::map<std::string, absl::Time> in_kafka;  // event id -> when the probe read it
+  auto probe_dlq = events::KafkaProducer::Create({.bootstrap_servers = broker.bootstrap()});
+  if (!probe_dlq.ok()) Fail("probe producer: " + std::string(probe_dlq.status().message()));
+  events::ConsumerOptions po;
+  po.bootstrap_servers = broker.bootstrap();
+  po.group_id = "bench-probe";
+  po.topics = {std::string(events::kHazardsTopic)};
+  po.dlq_producer = probe_dlq->get();
+  po.extra = {{"fetch.wait.max.ms", "1"}};
+  po.handler = [&](const events::Envelope& env) {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(&probe_mu);
+    in_kafka.emplace(env.event_id(), now);
+    return absl::OkStatus();
+  };
+  auto probe = events::Consumer::Create(po);
+  if (!probe.ok()) Fail("probe consumer: " + std::string(probe.status().message()));
+  if (absl::Status s = (*probe)->Start(); !s.ok()) Fail("probe: " + std::string(s.message()));
 
   auto signer = auth::TokenSigner::Hs256(kKey);
   if (!signer.ok()) Fail("token signer");
@@ -540,10 +593,49 @@ int Run(const Config& c) {
                 r.p99 / echo.p99);
     met = met && r.arrived == ids.size() && !ids.empty() && r.p99 <= kTargetP99Ms;
   }
+  // Where the time goes, for the community stream: report sent -> the event's time (hazards:
+  // the RPC up to its atomic write), -> the inbox write (outbox relay, Kafka produce and fetch,
+  // notify's consumer), -> arrival (notify's fan-out and the stream). The inbox write time is
+  // Redis's clock in milliseconds, the same host's clock as the others.
+  {
+    std::vector<double> hazards_ms, transport_ms, fanout_ms, to_kafka_ms, from_kafka_ms;
+    for (const auto& r : reports) {
+      if (!r->status.ok()) continue;
+      const std::string& id = r->resp.hazard().hazard_id();
+      auto at = community_stream.ArrivalOf(id);
+      auto st = community_stream.StagesOf(id);
+      if (!at || !st || st->inbox == absl::InfinitePast()) continue;
+      hazards_ms.push_back(absl::ToDoubleMilliseconds(st->event - r->sent));
+      transport_ms.push_back(absl::ToDoubleMilliseconds(st->inbox - st->event));
+      fanout_ms.push_back(absl::ToDoubleMilliseconds(*at - st->inbox));
+      absl::MutexLock lock(&probe_mu);
+      if (auto k = in_kafka.find(st->event_id); k != in_kafka.end()) {
+        to_kafka_ms.push_back(absl::ToDoubleMilliseconds(k->second - st->event));
+        from_kafka_ms.push_back(absl::ToDoubleMilliseconds(st->inbox - k->second));
+      }
+    }
+    for (auto* v : {&hazards_ms, &transport_ms, &fanout_ms, &to_kafka_ms, &from_kafka_ms}) {
+      std::sort(v->begin(), v->end());
+    }
+    std::printf(
+        "\n  where the time goes (community stream, --kafka-fetch-wait=%s), p50 / p99:\n"
+        "    report sent -> event written by hazards        %9s %9s\n"
+        "    event -> inbox write (relay, Kafka, consumer)  %9s %9s\n"
+        "      event -> read from Kafka by a 1 ms probe     %9s %9s\n"
+        "      probe read -> inbox write (notify consumer)  %9s %9s\n"
+        "    inbox write -> on the stream (notify fan-out)  %9s %9s\n",
+        absl::FormatDuration(c.kafka_fetch_wait).c_str(), Ms(Percentile(hazards_ms, 0.5)).c_str(),
+        Ms(Percentile(hazards_ms, 0.99)).c_str(), Ms(Percentile(transport_ms, 0.5)).c_str(),
+        Ms(Percentile(transport_ms, 0.99)).c_str(), Ms(Percentile(to_kafka_ms, 0.5)).c_str(),
+        Ms(Percentile(to_kafka_ms, 0.99)).c_str(), Ms(Percentile(from_kafka_ms, 0.5)).c_str(),
+        Ms(Percentile(from_kafka_ms, 0.99)).c_str(), Ms(Percentile(fanout_ms, 0.5)).c_str(),
+        Ms(Percentile(fanout_ms, 0.99)).c_str());
+  }
   std::printf("\n  target p99 <= %.0f ms on both streams, every push arrived: %s\n", kTargetP99Ms,
               met ? "MET" : "NOT MET");
   std::fflush(stdout);
 
+  (*probe)->Stop();
   for (auto* s : {notify_svc.get(), hazards_svc.get(), buildings_svc.get()}) {
     s->Stop().IgnoreError();
   }
@@ -564,6 +656,9 @@ int main(int argc, char** argv) {
                   absl::Minutes(10));
   binder.Int("echo-calls", &c.echo_calls, 2000, "unary calls of the gRPC echo baseline", 100,
              1000000);
+  binder.Duration("kafka-fetch-wait", &c.kafka_fetch_wait, absl::Milliseconds(20),
+                  "the services' --kafka-fetch-wait (their default: 20ms)", absl::Milliseconds(1),
+                  absl::Seconds(1));
   absl::Status s = binder.Parse(argc, argv, {});
   if (firegrid::ConfigBinder::IsHelp(s)) {
     std::cout << s.message() << "\n";

@@ -1,6 +1,8 @@
 #include "services/notify/grpc_service.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "libs/auth/grpc_auth.h"
@@ -37,7 +39,7 @@ std::vector<std::string> RecipientsOf(const auth::Principal& p) {
   return out;
 }
 
-absl::StatusOr<auth::Principal> NotifyGrpcService::Authenticate(grpc::ServerContext* ctx) {
+absl::StatusOr<auth::Principal> NotifyGrpcService::Authenticate(grpc::ServerContextBase* ctx) {
   FG_ASSIGN_OR_RETURN(auth::Principal p, authenticator_->Authenticate(*ctx));
   if (p.role == Role::kPublicChannel) {
     // A public channel has no inbox, plan tasks or webhooks: the public follows its reports
@@ -58,83 +60,129 @@ absl::StatusOr<v1::Notification> NotifyGrpcService::Owned(const auth::Principal&
   return n;
 }
 
-grpc::Status NotifyGrpcService::Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
-                                          grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+namespace {
+
+// A stream refused before it started.
+class RefusedStream final : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// One live Subscribe call: writes what its Subscription queues, one message at a time. Keeps
+// itself alive (self_) until gRPC is done with it; the hub's wake-ups hold it weakly.
+class SubscribeStream final : public grpc::ServerWriteReactor<v1::SubscribeResponse>,
+                              public std::enable_shared_from_this<SubscribeStream> {
+ public:
+  SubscribeStream(FanoutHub* hub, StreamSlots::Slot slot) : hub_(hub), slot_(std::move(slot)) {}
+
+  void Begin(std::map<std::string, std::string> cursors, size_t max_buffer, bool live_only) {
+    self_ = shared_from_this();
+    std::weak_ptr<SubscribeStream> weak = self_;
+    subscription_ =
+        std::make_shared<Subscription>(std::move(cursors), max_buffer, RealClock::Get(), [weak] {
+          if (auto s = weak.lock()) s->Pump();
+        });
+    hub_->Add(subscription_, live_only);
+  }
+
+  void OnWriteDone(bool ok) override {
+    in_flight_.reset();
+    if (!ok) subscription_->End(grpc::Status::OK);  // the client went away
+    subscription_->WriteDone();
+    Pump();
+  }
+  void OnCancel() override { subscription_->End(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    hub_->Remove(subscription_.get());
+    std::shared_ptr<SubscribeStream> keep = std::move(self_);  // may be the last reference
+  }
+
+ private:
+  void Pump() {
+    Subscription::Message message;
+    grpc::Status status;
+    switch (subscription_->Next(&message, &status)) {
+      case Subscription::Step::kWrite:
+        in_flight_ = std::move(message);
+        StartWrite(in_flight_.get());
+        break;
+      case Subscription::Step::kFinish:
+        Finish(status);
+        break;
+      case Subscription::Step::kNone:
+        break;
+    }
+  }
+
+  FanoutHub* const hub_;
+  StreamSlots::Slot slot_;  // given back when the call is done
+  std::shared_ptr<Subscription> subscription_;
+  Subscription::Message in_flight_;  // one write at a time (Subscription::Next)
+  std::shared_ptr<SubscribeStream> self_;
+};
+
+}  // namespace
+
+NotifyGrpcService::NotifyGrpcService(Inbox* inbox, redis::Pool* pool, PlanTasks* plan,
+                                     Webhooks* webhooks, const auth::Authenticator* authenticator,
+                                     SubscribeOptions options)
+    : inbox_(inbox),
+      pool_(pool),
+      plan_(plan),
+      webhooks_(webhooks),
+      authenticator_(authenticator),
+      options_(options),
+      slots_(options.limits),
+      source_(inbox, pool),
+      hub_(&source_, RealClock::Get(),
+           FanoutOptions{.heartbeat = options.heartbeat,
+                         .feed_wait = options.poll,
+                         .max_buffer = options.max_buffer,
+                         .catch_up_threads = options.catch_up_threads}) {
+  hub_.Start();
+}
+
+NotifyGrpcService::~NotifyGrpcService() { Close(); }
+
+void NotifyGrpcService::Close() {
+  hub_.EndAll(grpc::Status::OK);
+  hub_.Stop();
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* NotifyGrpcService::Subscribe(
+    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
   auto p = Authenticate(ctx);
-  if (!p.ok()) return ToGrpcStatus(p.status());
+  if (!p.ok()) return new RefusedStream(ToGrpcStatus(p.status()));
   const std::vector<std::string> mine = RecipientsOf(*p);
   std::map<std::string, std::string> cursors;
   for (const auto& r : mine) cursors[r] = "";
   for (const auto& [r, c] : req->cursors()) {
     if (cursors.count(r) == 0) {
-      return ToGrpcStatus(InvalidField("cursors", absl::StrCat("'", r, "' is not your inbox")));
+      return new RefusedStream(
+          ToGrpcStatus(InvalidField("cursors", absl::StrCat("'", r, "' is not your inbox"))));
     }
     if (!c.empty() && !Inbox::IsCursor(c)) {
-      return ToGrpcStatus(InvalidField("cursors", absl::StrCat("'", c, "' is not a cursor")));
+      return new RefusedStream(
+          ToGrpcStatus(InvalidField("cursors", absl::StrCat("'", c, "' is not a cursor"))));
     }
     cursors[r] = c;
   }
   if (cursors.empty()) {
-    return ToGrpcStatus(absl::PermissionDeniedError("this principal has no inbox"));
+    return new RefusedStream(
+        ToGrpcStatus(absl::PermissionDeniedError("this principal has no inbox")));
   }
-  // Held until this function returns, however the stream ends.
+  // Held by the stream until its call is done, however it ends.
   absl::StatusOr<StreamSlots::Slot> slot = slots_.Acquire(p->subject);
   if (!slot.ok()) {
     log::Warn("subscribe refused", {{"subject", p->subject},
                                     {"open_streams", slots_.open()},
                                     {"error", std::string(slot.status().message())}});
-    return ToGrpcStatus(slot.status());
+    return new RefusedStream(ToGrpcStatus(slot.status()));
   }
-  auto send = [&](const v1::Notification& n) {
-    v1::SubscribeResponse out;
-    *out.mutable_notification() = n;
-    cursors[n.recipient()] = n.cursor();
-    return writer->Write(out);
-  };
-  if (req->live_only()) {
-    // Start after the newest notification of each inbox now.
-    for (auto& [r, c] : cursors) {
-      auto last = inbox_->LastCursor(r);
-      if (!last.ok()) return ToGrpcStatus(last.status());
-      c = *last;
-    }
-  } else {
-    for (auto& [r, c] : cursors) {
-      while (true) {
-        auto batch = inbox_->ReadAfter(r, c, 200);
-        if (!batch.ok()) return ToGrpcStatus(batch.status());
-        for (const auto& n : *batch) {
-          if (!send(n)) return grpc::Status::OK;  // client went away
-        }
-        if (batch->size() < 200) break;
-      }
-    }
-  }
-  {
-    v1::SubscribeResponse caught_up;
-    caught_up.set_caught_up(true);
-    if (!writer->Write(caught_up)) return grpc::Status::OK;
-  }
-  std::unique_ptr<redis::Pool::Dedicated> conn = pool_->NewDedicated();
-  absl::Time last_sent = absl::Now();
-  while (!ctx->IsCancelled() && !closing_.load()) {
-    auto arrived = inbox_->WaitAfter(*conn, cursors, options_.poll);
-    if (!arrived.ok()) {
-      log::Warn("subscribe read failed", {{"error", std::string(arrived.status().message())}});
-      return ToGrpcStatus(absl::UnavailableError("notification stream interrupted; reconnect"));
-    }
-    for (const auto& n : *arrived) {
-      if (!send(n)) return grpc::Status::OK;
-      last_sent = absl::Now();
-    }
-    if (arrived->empty() && absl::Now() - last_sent >= options_.heartbeat) {
-      v1::SubscribeResponse hb;
-      hb.set_heartbeat(true);
-      if (!writer->Write(hb)) return grpc::Status::OK;
-      last_sent = absl::Now();
-    }
-  }
-  return grpc::Status::OK;
+  auto stream = std::make_shared<SubscribeStream>(&hub_, std::move(*slot));
+  stream->Begin(std::move(cursors), options_.max_buffer, req->live_only());
+  return stream.get();
 }
 
 grpc::Status NotifyGrpcService::ListInbox(grpc::ServerContext* ctx, const v1::ListInboxRequest* req,

@@ -1,11 +1,12 @@
 #pragma once
 
-#include <atomic>
+#include <memory>
 
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/common/clock.h"
 #include "libs/redis/pool.h"
+#include "services/notify/fanout.h"
 #include "services/notify/inbox.h"
 #include "services/notify/stream_slots.h"
 
@@ -21,30 +22,31 @@ std::vector<std::string> RecipientsOf(const auth::Principal& p);
 
 struct SubscribeOptions {
   absl::Duration heartbeat = absl::Seconds(5);
-  // How long one blocking read waits before the stream checks for cancellation.
+  // How long one blocking read of the feed waits before the reader checks for shutdown.
   absl::Duration poll = absl::Milliseconds(500);
+  // Messages one stream may have waiting to be sent; a live notification beyond ends the stream
+  // with ABORTED "fell behind ... resume from your cursor" (`--stream-buffer`).
+  size_t max_buffer = 256;
+  // Threads that run the replays of new streams, for all streams.
+  int catch_up_threads = 2;
   // Caps on open streams (RESOURCE_EXHAUSTED beyond).
   StreamLimits limits;
 };
 
-// The gRPC adapter. Subscribe replays each recipient's inbox after the caller's cursor, sends
-// caught_up, then reads on from the last cursor it sent with a blocking Redis read (XREAD BLOCK
-// on a connection of its own) — the cursors carry over, so there is no gap and no duplicate
-// between replay and live, and any replica serves any subscriber.
-class NotifyGrpcService final : public v1::NotifyService::Service {
+// The gRPC adapter. Subscribe is a callback-API stream (no thread of its own while it waits):
+// it replays each recipient's inbox after the caller's cursor, sends caught_up, then streams
+// what the replica's FanoutHub (fanout.h) hands it. The cursors carry over, so there is no gap
+// and no duplicate between replay and live, and any replica serves any subscriber. The other
+// methods are synchronous.
+class NotifyGrpcService final
+    : public v1::NotifyService::WithCallbackMethod_Subscribe<v1::NotifyService::Service> {
  public:
   NotifyGrpcService(Inbox* inbox, redis::Pool* pool, PlanTasks* plan, Webhooks* webhooks,
-                    const auth::Authenticator* authenticator, SubscribeOptions options = {})
-      : inbox_(inbox),
-        pool_(pool),
-        plan_(plan),
-        webhooks_(webhooks),
-        authenticator_(authenticator),
-        options_(options),
-        slots_(options.limits) {}
+                    const auth::Authenticator* authenticator, SubscribeOptions options = {});
+  ~NotifyGrpcService() override;
 
-  grpc::Status Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
-                         grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) override;
   grpc::Status ListInbox(grpc::ServerContext* ctx, const v1::ListInboxRequest* req,
                          v1::ListInboxResponse* resp) override;
   grpc::Status MarkRead(grpc::ServerContext* ctx, const v1::MarkReadRequest* req,
@@ -72,14 +74,15 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   grpc::Status PushEvent(grpc::ServerContext* ctx, const v1::PushEventRequest* req,
                          v1::PushEventResponse* resp) override;
 
-  // Ends every open Subscribe stream (called on shutdown before the server drains).
-  void Close() { closing_.store(true); }
+  // Ends every open Subscribe stream with OK and stops the hub (called on shutdown).
+  void Close();
   // Subscribe streams open on this replica now.
   int open_streams() const { return slots_.open(); }
+  const FanoutHub& hub() const { return hub_; }
 
  private:
   // The caller; PERMISSION_DENIED for a public channel (every RPC).
-  absl::StatusOr<auth::Principal> Authenticate(grpc::ServerContext* ctx);
+  absl::StatusOr<auth::Principal> Authenticate(grpc::ServerContextBase* ctx);
   // The notification, if the principal may act on it.
   absl::StatusOr<v1::Notification> Owned(const auth::Principal& p, const std::string& id);
 
@@ -90,7 +93,8 @@ class NotifyGrpcService final : public v1::NotifyService::Service {
   const auth::Authenticator* authenticator_;
   SubscribeOptions options_;
   StreamSlots slots_;
-  std::atomic<bool> closing_{false};
+  RedisInboxSource source_;
+  FanoutHub hub_;
 };
 
 }  // namespace firegrid::notify

@@ -68,6 +68,8 @@ absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1:
       w.commands.push_back({"ZADD", prefix_ + ":timers", due, n.notification_id()});
     }
   }
+  w.commands.push_back({"XADD", FeedStreamKey(prefix_), "MAXLEN", "~", absl::StrCat(kFeedMaxLen),
+                        "*", kFeedRecipientsField, absl::StrJoin(recipients, "\n")});
   FG_RETURN_IF_ERROR(redis::Execute(*pool_, w));
   if (options_.on_notified) options_.on_notified(tmpl, static_cast<int>(recipients.size()));
   return absl::OkStatus();
@@ -129,6 +131,42 @@ absl::StatusOr<std::vector<v1::Notification>> Inbox::WaitAfter(
   std::vector<v1::Notification> out;
   for (const auto& stream : reply.elements) {
     if (stream.elements.size() == 2) FG_RETURN_IF_ERROR(AppendEntries(stream.elements[1], &out));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Inbox::LastFeedId() {
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"XREVRANGE", FeedStreamKey(prefix_), "+", "-",
+                                                      "COUNT", "1"}));
+  if (r.elements.empty() || r.elements[0].elements.empty()) return std::string("0-0");
+  return r.elements[0].elements[0].str;
+}
+
+absl::StatusOr<std::vector<FeedEntry>> Inbox::WaitFeed(redis::Pool::Dedicated& connection,
+                                                       const std::string& after,
+                                                       absl::Duration timeout) {
+  FG_ASSIGN_OR_RETURN(
+      redis::Reply reply,
+      connection.Command({"XREAD", "COUNT", "1000", "BLOCK",
+                          absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout))),
+                          "STREAMS", FeedStreamKey(prefix_), after},
+                         timeout + absl::Seconds(2)));
+  std::vector<FeedEntry> out;
+  for (const auto& stream : reply.elements) {
+    if (stream.elements.size() != 2) continue;
+    for (const auto& entry : stream.elements[1].elements) {
+      if (entry.elements.size() != 2) continue;
+      FeedEntry e;
+      e.id = entry.elements[0].str;
+      const auto& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str != kFeedRecipientsField) continue;
+        for (absl::string_view r : absl::StrSplit(fields[i + 1].str, '\n', absl::SkipEmpty())) {
+          e.recipients.emplace_back(r);
+        }
+      }
+      out.push_back(std::move(e));
+    }
   }
   return out;
 }

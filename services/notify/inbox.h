@@ -18,6 +18,12 @@ namespace firegrid::notify {
 
 struct InboxPos;  // inbox.cc
 
+// One entry of the feed (inbox_keys.h): the recipients one delivery wrote to.
+struct FeedEntry {
+  std::string id;
+  std::vector<std::string> recipients;
+};
+
 struct InboxOptions {
   // A notification that requires acknowledgement and is not acknowledged this long after it was
   // delivered is re-notified once, to the next tier up.
@@ -73,6 +79,12 @@ class Inbox final : public Notifier {
   absl::StatusOr<std::vector<v1::Notification>> WaitAfter(
       redis::Pool::Dedicated& connection, const std::map<std::string, std::string>& cursors,
       absl::Duration timeout);
+
+  // The feed (inbox_keys.h): the id of its newest entry ("0-0" when empty), and its entries
+  // after `after`, blocking on `connection` up to `timeout` for one.
+  absl::StatusOr<std::string> LastFeedId();
+  absl::StatusOr<std::vector<FeedEntry>> WaitFeed(redis::Pool::Dedicated& connection,
+                                                  const std::string& after, absl::Duration timeout);
 
   // A notification with its inbox state. NOT_FOUND when unknown.
   absl::StatusOr<v1::Notification> Get(const std::string& notification_id);

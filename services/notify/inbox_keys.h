@@ -22,6 +22,14 @@ inline std::string InboxStreamKey(const std::string& prefix, const std::string& 
 }
 inline constexpr char kNotificationField[] = "n";
 
+// The feed: one stream "<prefix>:feed" with an entry per delivery, written in the same atomic
+// write as the inbox entries, whose field "r" lists the recipients written to (one per line).
+// Each replica's FanoutHub (fanout.h) reads it to learn which inboxes grew. Capped at about
+// kFeedMaxLen entries (it is a wake-up signal; the inboxes hold the notifications).
+inline std::string FeedStreamKey(const std::string& prefix) { return prefix + ":feed"; }
+inline constexpr char kFeedRecipientsField[] = "r";
+inline constexpr int kFeedMaxLen = 100000;
+
 // Delivers one notification to each recipient, once per `once_key` (a repeated call with the
 // same key changes nothing and returns ALREADY_EXISTS). The template's recipient,
 // notification_id and cursor are filled in per recipient.

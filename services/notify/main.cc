@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   std::string plan_file, departments_file, key_prefix, group, buildings_prefix;
   absl::Duration ack_timeout, urgent_ack_timeout, timer_interval, plan_interval, inbox_retention;
   int inbox_max_per_recipient;
-  int webhook_attempts, max_streams, max_streams_per_principal;
+  int webhook_attempts, max_streams, max_streams_per_principal, stream_buffer;
   bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
@@ -62,10 +62,14 @@ int main(int argc, char** argv) {
              100, 10000000);
   binder.Int("webhook-max-attempts", &webhook_attempts, 8, "delivery attempts per webhook call", 1,
              50);
-  binder.Int("max-streams", &max_streams, 1000,
-             "open Subscribe streams per replica (each holds a thread and a Redis connection); "
-             "RESOURCE_EXHAUSTED beyond",
-             1, 100000);
+  binder.Int("max-streams", &max_streams, 20000,
+             "open Subscribe streams per replica (a stream costs memory, no thread or Redis "
+             "connection of its own); RESOURCE_EXHAUSTED beyond",
+             1, 1000000);
+  binder.Int("stream-buffer", &stream_buffer, 256,
+             "messages one Subscribe stream may have waiting to be sent; a stream whose client "
+             "falls further behind is ended with ABORTED and resumes from its cursor",
+             8, 100000);
   binder.Int("max-streams-per-principal", &max_streams_per_principal, 8,
              "open Subscribe streams per user (token subject) per replica; RESOURCE_EXHAUSTED "
              "beyond",
@@ -123,6 +127,7 @@ int main(int argc, char** argv) {
   notify::SubscribeOptions so;
   so.limits.per_replica = max_streams;
   so.limits.per_principal = max_streams_per_principal;
+  so.max_buffer = static_cast<size_t>(stream_buffer);
   notify::NotifyGrpcService service(&inbox, &rt.redis(), plan->get(), &webhooks,
                                     &rt.authenticator(), so);
   rt.host().AddService(&service);

@@ -1,8 +1,9 @@
 #pragma once
 
-// Caps on live Subscribe streams. Each open stream holds a server thread and a Redis connection
-// of its own, so their number is bounded per principal (one user cannot take a replica's
-// streams) and per replica (what one process can hold). A stream beyond either cap is refused
+// Caps on live Subscribe streams. A stream holds no thread or Redis connection of its own (the
+// fan-out hub serves them all, fanout.h), but memory and a share of the replica's writes, so
+// their number is bounded per principal (one user cannot take a replica's streams) and per
+// replica (what one process can hold). A stream beyond either cap is refused
 // with RESOURCE_EXHAUSTED; its slot is given back when the stream ends, however it ends.
 
 #include <string>
@@ -19,7 +20,7 @@ struct StreamLimits {
   // A person has a phone, a desktop and a few tabs; a department system one or two.
   int per_principal = 8;
   // Open streams on one replica, all principals (`--max-streams`).
-  int per_replica = 1000;
+  int per_replica = 20000;
 };
 
 // Thread-safe.
