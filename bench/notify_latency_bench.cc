@@ -83,6 +83,7 @@ struct Config {
   absl::Duration drain;
   int echo_calls = 0;
   absl::Duration kafka_fetch_wait;
+  absl::Duration kafka_linger;
 };
 
 void Fail(const std::string& what) {
@@ -324,6 +325,7 @@ int Run(const Config& c) {
     flags.insert(flags.end(), {"--rate-limit=100000", "--rate-limit-burst=1000000"});
     flags.push_back(
         absl::StrCat("--kafka-fetch-wait=", absl::ToInt64Milliseconds(c.kafka_fetch_wait), "ms"));
+    flags.push_back(absl::StrCat("--kafka-linger=", absl::ToInt64Milliseconds(c.kafka_linger), "ms"));
     return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
         .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
   };
@@ -658,6 +660,9 @@ int main(int argc, char** argv) {
              1000000);
   binder.Duration("kafka-fetch-wait", &c.kafka_fetch_wait, absl::Milliseconds(20),
                   "the services' --kafka-fetch-wait (their default: 20ms)", absl::Milliseconds(1),
+                  absl::Seconds(1));
+  binder.Duration("kafka-linger", &c.kafka_linger, absl::Milliseconds(1),
+                  "the services' --kafka-linger (their default: 1ms)", absl::ZeroDuration(),
                   absl::Seconds(1));
   absl::Status s = binder.Parse(argc, argv, {});
   if (firegrid::ConfigBinder::IsHelp(s)) {

@@ -58,6 +58,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
              "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
              absl::Milliseconds(1), absl::Seconds(5));
+  b.Duration("kafka-linger", &c->kafka_linger, absl::Milliseconds(1),
+             "how long the producer holds events to batch them (linger.ms); the outbox relay "
+             "already sends what accumulated while its previous batch was in flight",
+             absl::ZeroDuration(), absl::Seconds(1));
   b.Duration("kafka-session-timeout", &c->kafka_session_timeout, absl::Seconds(3),
              "how long the consumer group waits for a crashed member before moving its "
              "partitions (session.timeout.ms); a stock Kafka broker needs >= 6s",
@@ -180,6 +184,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   events::ProducerOptions prod;
   prod.bootstrap_servers = c.kafka_bootstrap;
   prod.client_id = absl::StrCat("firegrid-", service_name);
+  prod.extra["linger.ms"] = absl::StrCat(absl::ToInt64Milliseconds(c.kafka_linger));
   FG_ASSIGN_OR_RETURN(rt->producer_, events::KafkaProducer::Create(prod));
 
   events::OutboxRelayOptions ro;

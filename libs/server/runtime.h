@@ -36,6 +36,7 @@ struct RuntimeConfig {
   // answers as soon as data arrives; the dev broker always waits this long, so it bounds the
   // event latency there. Short waits cost only empty fetches on an idle real cluster.
   absl::Duration kafka_fetch_wait;
+  absl::Duration kafka_linger;
   // Consumer group session timeout and static membership id (see events::ConsumerOptions).
   absl::Duration kafka_session_timeout;
   std::string kafka_group_instance_id;
