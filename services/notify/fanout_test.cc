@@ -243,7 +243,9 @@ class FanoutHubTest : public ::testing::Test {
                                bool slow = false, bool live_only = false) {
     auto c = std::make_unique<Client>(std::move(cursors), max_buffer, &clock_, slow);
     hub_->Add(c->sub(), live_only);
-    if (!slow) EXPECT_TRUE(WaitUntil([&] { return c->caught_up(); }));
+    if (!slow) {
+      EXPECT_TRUE(WaitUntil([&] { return c->caught_up(); }));
+    }
     return c;
   }
 
