@@ -241,9 +241,10 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
   v1::ListHazardsResponse resp;
   const std::string listing = ListingKey(scope, req);
   FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
-  while (true) {
-    FG_ASSIGN_OR_RETURN(HazardStore::Page page,
-                        store_->Scan(scope.department, scope.tier_prefix, cursor, kScanChunk));
+  for (int round = 0;; ++round) {
+    FG_ASSIGN_OR_RETURN(
+        HazardStore::Page page,
+        store_->Scan(scope.department, scope.tier_prefix, cursor, ListScanChunk(size, round)));
     bool full = false;
     for (size_t i = 0; i < page.hazards.size(); ++i) {
       const v1::Hazard& h = page.hazards[i];

@@ -803,6 +803,32 @@ TEST_F(HazardsTest, ListPagesThroughEverythingWithOpaqueTokensBoundToTheListing)
   EXPECT_THAT(refused.status().message(), HasSubstr("page_token"));
 }
 
+TEST_F(HazardsTest, ListFillsItsPagesWhenTheFiltersRejectMostOfTheScope) {
+  // 12 hazards in the scope, 4 of which match: the reads that start at the page size must go
+  // on past the rejected ones until a page is full or the scope is done.
+  std::set<std::string> wanted;
+  for (int c = 1; c <= 12; ++c) {
+    const v1::Hazard h = MustReport(worker_, Req(static_cast<v1::HazardCategory>(c)));
+    if (c % 3 == 0) wanted.insert(h.hazard_id());
+  }
+  v1::ListHazardsRequest req;
+  req.set_page_size(3);
+  for (int c = 3; c <= 12; c += 3) req.add_categories(static_cast<v1::HazardCategory>(c));
+  auto first = registry_->List(street_, req);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->hazards_size(), 3);
+  ASSERT_FALSE(first->next_page_token().empty());
+  req.set_page_token(first->next_page_token());
+  auto second = registry_->List(street_, req);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->hazards_size(), 1);
+  std::set<std::string> seen;
+  for (const auto* page : {&*first, &*second}) {
+    for (const auto& h : page->hazards()) seen.insert(h.hazard_id());
+  }
+  EXPECT_EQ(seen, wanted);
+}
+
 TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {
   v1::Hazard h = MustReport(worker_, Req(v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT));
   Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
