@@ -38,6 +38,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -87,6 +88,7 @@ struct Config {
   int connections = 0;
   int streams = 0;
   std::string h2load;
+  std::string service_flags;  // extra flags for both services, space-separated
 };
 
 void Fail(const std::string& what) {
@@ -251,7 +253,18 @@ struct Measured {
   double rps = 0;
   double mean_latency_ms = 0;
   bool all_answered = false;
+  double cpu_us_per_call = 0;  // the server process's CPU time per call over the run
 };
+
+// Runs `run` and returns what it measured with the CPU time per call `pid` spent meanwhile.
+Measured WithCpu(int pid, long calls, const std::function<Measured()>& run) {
+  const double before = ProcessCpuSeconds(pid);
+  Measured m = run();
+  const double after = ProcessCpuSeconds(pid);
+  m.cpu_us_per_call = before < 0 || after < 0 ? 0 : (after - before) * 1e6 / calls;
+  std::printf("    server CPU: %.0f us per call\n", m.cpu_us_per_call);
+  return m;
+}
 
 Measured FromH2load(const std::string& name, const H2loadResult& r, long framed_size) {
   std::printf("\n  %s (h2load)\n%s", name.c_str(), r.summary.c_str());
@@ -275,9 +288,10 @@ void Compare(const std::string& figure, const Measured& m, const Measured& healt
   const double ratio = health.rps > 0 ? m.rps / health.rps : 0;
   const bool ok = m.all_answered && health.all_answered;
   std::printf(
-      "  %-14s %8.0f req/s  mean %6.2fms  %5.2fx the health check of %s (%.0f req/s)  "
-      "goal >= %.2fx: %s\n",
-      m.name.c_str(), m.rps, m.mean_latency_ms, ratio, server.c_str(), health.rps, goal,
+      "  %-14s %8.0f req/s  mean %6.2fms  %4.0f us CPU/call  %5.2fx the health check of %s "
+      "(%.0f req/s, %.0f us CPU/call)  goal >= %.2fx: %s\n",
+      m.name.c_str(), m.rps, m.mean_latency_ms, m.cpu_us_per_call, ratio, server.c_str(),
+      health.rps, health.cpu_us_per_call, goal,
       !ok             ? "NOT every call answered"
       : ratio >= goal ? "MET"
                       : "NOT MET");
@@ -321,6 +335,9 @@ int Run(const Config& c) {
                  {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
                   "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s", "--rate-limit=0",
                   "--auth-failure-limit=0"});
+    for (absl::string_view f : absl::StrSplit(c.service_flags, ' ', absl::SkipEmpty())) {
+      flags.emplace_back(f);
+    }
     return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
         .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
   };
@@ -491,20 +508,34 @@ int Run(const Config& c) {
       "\ngRPC throughput: %d connections x %d streams; h2load over h2c, %d requests per run "
       "(after %d to warm up), one h2load thread; %d buildings, %d hazards in community %s\n",
       c.connections, c.streams, c.requests, c.warm_up_requests, c.buildings, c.hazards, kCommunity);
-  const Measured b_health = FromH2load(
-      "buildings Health/Check", h2load("buildings-health", baddr, kHealthPath, ""), health_framed);
-  const Measured b_get =
-      FromH2load("GetBuilding",
-                 h2load("get-building", baddr, kGetBuildingPath, get_building.SerializeAsString()),
-                 framed_size(building));
-  const Measured h_health = FromH2load(
-      "hazards Health/Check", h2load("hazards-health", haddr, kHealthPath, ""), health_framed);
-  const Measured h_get = FromH2load(
-      "GetHazard", h2load("get-hazard", haddr, kGetHazardPath, get_hazard.SerializeAsString()),
-      framed_size(hazard));
-  const Measured h_list = FromH2load(
-      "ListHazards", h2load("list-hazards", haddr, kListHazardsPath, list.SerializeAsString()),
-      framed_size(page));
+  // The CPU time of the warm-up run is counted with its run's.
+  const long h2load_calls = c.requests + c.warm_up_requests;
+  const int bpid = buildings_svc->pid();
+  const int hpid = hazards_svc->pid();
+  const Measured b_health = WithCpu(bpid, h2load_calls, [&] {
+    return FromH2load("buildings Health/Check", h2load("buildings-health", baddr, kHealthPath, ""),
+                      health_framed);
+  });
+  const Measured b_get = WithCpu(bpid, h2load_calls, [&] {
+    return FromH2load(
+        "GetBuilding",
+        h2load("get-building", baddr, kGetBuildingPath, get_building.SerializeAsString()),
+        framed_size(building));
+  });
+  const Measured h_health = WithCpu(hpid, h2load_calls, [&] {
+    return FromH2load("hazards Health/Check", h2load("hazards-health", haddr, kHealthPath, ""),
+                      health_framed);
+  });
+  const Measured h_get = WithCpu(hpid, h2load_calls, [&] {
+    return FromH2load("GetHazard",
+                      h2load("get-hazard", haddr, kGetHazardPath, get_hazard.SerializeAsString()),
+                      framed_size(hazard));
+  });
+  const Measured h_list = WithCpu(hpid, h2load_calls, [&] {
+    return FromH2load("ListHazards",
+                      h2load("list-hazards", haddr, kListHazardsPath, list.SerializeAsString()),
+                      framed_size(page));
+  });
 
   // ----- ReportHazard by the closed-loop client, against its own health check run
   const int warm_up_reports = 2000;
@@ -534,11 +565,14 @@ int Run(const Config& c) {
                     " ReportHazard calls"));
   const std::vector<std::string> health_warm(warm_up_reports, "");
   health_loop.Run(&health_warm, serving);
-  const Measured h_health_client = FromClosedLoop(
-      "hazards Health/Check", health_loop.Run(&health_requests, serving), c.requests);
+  const Measured h_health_client = WithCpu(hpid, c.requests, [&] {
+    return FromClosedLoop("hazards Health/Check", health_loop.Run(&health_requests, serving),
+                          c.requests);
+  });
   report_loop.Run(&warm_reports, new_hazard);
-  const Measured h_report =
-      FromClosedLoop("ReportHazard", report_loop.Run(&reports, new_hazard), c.reports);
+  const Measured h_report = WithCpu(hpid, c.reports, [&] {
+    return FromClosedLoop("ReportHazard", report_loop.Run(&reports, new_hazard), c.reports);
+  });
 
   // ----- summary
   std::printf("\n");
@@ -570,6 +604,8 @@ int main(int argc, char** argv) {
   binder.Int("connections", &c.connections, 8, "HTTP/2 connections", 1, 1000);
   binder.Int("streams", &c.streams, 4, "concurrent streams per connection", 1, 1000);
   binder.String("h2load", &c.h2load, "h2load", "the h2load program (nghttp2-client)");
+  binder.String("service-flags", &c.service_flags, "",
+                "extra flags for both services, space-separated (to compare settings)");
   absl::Status s = binder.Parse(argc, argv, {});
   if (firegrid::ConfigBinder::IsHelp(s)) {
     std::cout << s.message() << "\n";

@@ -47,6 +47,11 @@ absl::StatusOr<H2loadResult> RunH2load(const H2loadOptions& o, const std::string
                                        const std::string& address, const std::string& path,
                                        const std::string& message, int requests);
 
+// The CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat; -1 when
+// unreadable. On a shared machine the rate a server reaches depends on what else runs, its CPU
+// time per call much less.
+double ProcessCpuSeconds(int pid);
+
 // One figure measured against a goal of the issue, on its own line for bench/run.sh:
 // FIGURE<TAB>name<TAB>value<TAB>unit<TAB>goal<TAB>baseline
 void PrintFigure(const std::string& name, const std::string& value, const std::string& unit,
