@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
+#include "services/hazards/idempotency.h"
 #include "services/hazards/registry.h"
 #include "services/hazards/timestamps.h"
 #include "tests/support/shared_redis.h"
@@ -186,6 +187,34 @@ TEST_F(HazardsTest, RetriedReportWithTheSameKeyIsOneHazard) {
   v1::Hazard second = MustReport(worker_, r);
   EXPECT_EQ(first.hazard_id(), second.hazard_id());
   EXPECT_EQ(Count("HazardReported"), 1);
+}
+
+TEST_F(HazardsTest, ReadForReportReadsTheKeyTheBuildingAndItsOpenHazardTogether) {
+  auto r = Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, "bld_A");
+  r.set_idempotency_key("patrol-9");
+  const v1::Hazard first = MustReport(worker_, r);
+  const std::string owner = IdempotencyOwner(worker_);
+
+  auto seen =
+      store_->ReadForReport(owner, "patrol-9", "bld_A", v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_TRUE(seen->idempotent.has_value());
+  EXPECT_EQ(seen->idempotent->hazard_id, first.hazard_id());
+  EXPECT_FALSE(seen->idempotent->request_digest.empty());
+  ASSERT_TRUE(seen->building.ok()) << seen->building.status();
+  EXPECT_EQ(seen->building->tier_path, "500109001002");
+  EXPECT_EQ(seen->open_hazard_id, first.hazard_id());
+
+  // Another key, category and an unknown building: nothing found, the building NOT_FOUND.
+  auto none =
+      store_->ReadForReport(owner, "patrol-10", "bld_A", v1::HAZARD_CATEGORY_GAS_ELECTRICAL);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->idempotent.has_value());
+  EXPECT_TRUE(none->building.ok());
+  EXPECT_EQ(none->open_hazard_id, "");
+  auto unknown = store_->ReadForReport(owner, "", "bld_nowhere", 1);
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(unknown->building.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(HazardsTest, ReusingAnIdempotencyKeyForADifferentReportFailsNamingTheKey) {
