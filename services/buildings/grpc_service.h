@@ -9,7 +9,7 @@ namespace firegrid::buildings {
 // The gRPC adapter: authenticates every call, hands the request to the Registry, and maps its
 // status through the one Status → gRPC mapping (internal detail never reaches clients).
 //
-// GetBuilding, the hottest read, is a callback method answered on the thread that received it
+// GetBuilding, the hottest read, is a callback method served on the process's read threads
 // (libs/server/callback_unary.h; FG_BUILDINGS_CALLBACK_RPC in rpcs.inc).
 class BuildingGrpcService final
     : public v1::BuildingService::WithCallbackMethod_GetBuilding<v1::BuildingService::Service> {

@@ -210,8 +210,8 @@ TEST_F(GrpcServiceTest, InternalErrorsReachClientsWithoutDetail) {
   EXPECT_EQ(s.error_message(), "internal error");
 }
 
-// GetBuilding is a callback method (answered on the thread that received it): its work still
-// runs in a child span of the caller's trace, as every synchronous handler's does.
+// GetBuilding is a callback method served on a read thread: its work still runs in a child span
+// of the caller's trace, as every synchronous handler's does.
 TEST_F(GrpcServiceTest, GetBuildingReadsInTheCallersTrace) {
   TraceRecordingStore store;
   Start(&store);

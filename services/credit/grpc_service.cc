@@ -4,7 +4,7 @@
 
 namespace firegrid::credit {
 
-#define FG_CREDIT_RPC(Method, Impl, Request, Response)                                    \
+#define FG_CREDIT_RPC(Method, Impl, Request, Response)                                     \
   grpc::Status CreditGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
                                          v1::Response* resp) {                             \
     auto principal = authenticator_->Authenticate(*ctx);                                   \

@@ -23,11 +23,11 @@ namespace firegrid::hazards {
                                          v1::Response* resp) {                             \
     FG_HAZARDS_SERVE(Method, Impl)                                                         \
   }
-#define FG_HAZARDS_CALLBACK_RPC(Method, Impl, Request, Response)                               \
-  grpc::ServerUnaryReactor* HazardGrpcService::Method(                                         \
-      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) {          \
-    return server::ServeUnaryInline(ctx,                                                       \
-                                    [&]() -> grpc::Status { FG_HAZARDS_SERVE(Method, Impl) }); \
+#define FG_HAZARDS_CALLBACK_RPC(Method, Impl, Request, Response)                      \
+  grpc::ServerUnaryReactor* HazardGrpcService::Method(                                \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) { \
+    return server::ServeUnaryOnReadThread(                                            \
+        ctx, [=, this]() -> grpc::Status { FG_HAZARDS_SERVE(Method, Impl) });         \
   }
 #include "services/hazards/rpcs.inc"
 #undef FG_HAZARDS_RPC

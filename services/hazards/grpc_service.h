@@ -10,7 +10,7 @@ namespace firegrid::hazards {
 // call (lifecycle.h MayCall), and hands it to the registry; statuses go through the one
 // Status → gRPC mapping.
 //
-// GetHazard, the hottest read, is a callback method answered on the thread that received it
+// GetHazard, the hottest read, is a callback method served on the process's read threads
 // (libs/server/callback_unary.h; FG_HAZARDS_CALLBACK_RPC in rpcs.inc).
 class HazardGrpcService final
     : public v1::HazardService::WithCallbackMethod_GetHazard<v1::HazardService::Service> {
