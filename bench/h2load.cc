@@ -45,6 +45,48 @@ bool H2loadResult::AllAnswered(long framed_size) const {
          errored == 0 && timeout == 0 && data_bytes == requests * framed_size;
 }
 
+absl::StatusOr<H2loadResult> ParseH2loadOutput(const std::string& text, long requests) {
+  H2loadResult r;
+  r.requests = requests;
+  std::smatch m;
+  if (!std::regex_search(text, m,
+                         std::regex(R"(finished in ([0-9.]+)(us|ms|s), ([0-9.]+) req/s)"))) {
+    return absl::InternalError("cannot read h2load's output:\n" + text);
+  }
+  r.seconds = ToSeconds(m[1].str(), m[2].str());
+  r.rps = std::stod(m[3].str());
+  // time for request:   min   max   mean   sd   +/- sd
+  if (std::regex_search(text, m,
+                        std::regex(R"(time for request:\s+\S+\s+\S+\s+([0-9.]+)(us|ms|s))"))) {
+    r.mean_latency_ms = ToSeconds(m[1].str(), m[2].str()) * 1e3;
+  }
+  std::string missing;
+  auto need = [&](const std::string& pattern) -> long {
+    std::optional<long> v = Capture(text, pattern);
+    if (!v && missing.empty()) missing = pattern;  // the first one missing
+    return v.value_or(0);
+  };
+  r.done = need(R"(([0-9]+) done)");
+  r.succeeded = need(R"(([0-9]+) succeeded)");
+  r.failed = need(R"(([0-9]+) failed)");
+  r.errored = need(R"(([0-9]+) errored)");
+  r.timeout = need(R"(([0-9]+) timeout)");
+  r.status_2xx = need(R"(status codes: ([0-9]+) 2xx)");
+  r.status_other = need(R"(([0-9]+) 3xx)") + need(R"(([0-9]+) 4xx)") + need(R"(([0-9]+) 5xx)");
+  r.data_bytes = need(R"(\(([0-9]+)\) data)");
+  if (!missing.empty()) {
+    return absl::InternalError("cannot read h2load's output (" + missing + "):\n" + text);
+  }
+  for (const char* line :
+       {"finished in", "requests:", "status codes:", "traffic:", "time for request:"}) {
+    const size_t at = text.find(line);
+    if (at != std::string::npos) {
+      absl::StrAppend(&r.summary, "    ", text.substr(at, text.find('\n', at) - at), "\n");
+    }
+  }
+  return r;
+}
+
 absl::StatusOr<H2loadResult> RunH2load(const H2loadOptions& o, const std::string& name,
                                        const std::string& address, const std::string& path,
                                        const std::string& message, int requests) {
@@ -77,45 +119,7 @@ absl::StatusOr<H2loadResult> RunH2load(const H2loadOptions& o, const std::string
   const std::string text = out.str();
   if (*rc != 0) return absl::InternalError(absl::StrCat("h2load exited with ", *rc, ":\n", text));
 
-  H2loadResult r;
-  r.requests = requests;
-  std::smatch m;
-  if (!std::regex_search(text, m,
-                         std::regex(R"(finished in ([0-9.]+)(us|ms|s), ([0-9.]+) req/s)"))) {
-    return absl::InternalError("cannot read h2load's output:\n" + text);
-  }
-  r.seconds = ToSeconds(m[1].str(), m[2].str());
-  r.rps = std::stod(m[3].str());
-  // time for request:   min   max   mean   sd   +/- sd
-  if (std::regex_search(text, m,
-                        std::regex(R"(time for request:\s+\S+\s+\S+\s+([0-9.]+)(us|ms|s))"))) {
-    r.mean_latency_ms = ToSeconds(m[1].str(), m[2].str()) * 1e3;
-  }
-  std::string missing;
-  auto need = [&](const std::string& pattern) -> long {
-    std::optional<long> v = Capture(text, pattern);
-    if (!v) missing = pattern;
-    return v.value_or(0);
-  };
-  r.done = need(R"(([0-9]+) done)");
-  r.succeeded = need(R"(([0-9]+) succeeded)");
-  r.failed = need(R"(([0-9]+) failed)");
-  r.errored = need(R"(([0-9]+) errored)");
-  r.timeout = need(R"(([0-9]+) timeout)");
-  r.status_2xx = need(R"(status codes: ([0-9]+) 2xx)");
-  r.status_other = need(R"(([0-9]+) 3xx)") + need(R"(([0-9]+) 4xx)") + need(R"(([0-9]+) 5xx)");
-  r.data_bytes = need(R"(\(([0-9]+)\) data)");
-  if (!missing.empty()) {
-    return absl::InternalError("cannot read h2load's output (" + missing + "):\n" + text);
-  }
-  for (const char* line :
-       {"finished in", "requests:", "status codes:", "traffic:", "time for request:"}) {
-    const size_t at = text.find(line);
-    if (at != std::string::npos) {
-      absl::StrAppend(&r.summary, "    ", text.substr(at, text.find('\n', at) - at), "\n");
-    }
-  }
-  return r;
+  return ParseH2loadOutput(text, requests);
 }
 
 double ProcessCpuSeconds(int pid) {

@@ -40,6 +40,10 @@ struct H2loadResult {
   bool AllAnswered(long framed_size) const;
 };
 
+// Reads h2load's output of a run of `requests` requests; an error naming what it could not
+// find.
+absl::StatusOr<H2loadResult> ParseH2loadOutput(const std::string& text, long requests);
+
 // Runs `requests` calls of http://<address><path>, each with the serialized `message` (framed
 // here) as its body. `name` names the files in o.log_dir. An error when h2load cannot run, does
 // not finish within 10 minutes or its output cannot be read.

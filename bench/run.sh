@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every benchmark in bench/ in its short mode (about 15 minutes in all on a 2-core
-# machine), collects the FIGURE lines they print and writes docs/performance.md: one table row
+# Runs every benchmark in bench/ in its short mode (about 5 minutes in all on a 2-core machine,
+# at most 15), collects the FIGURE lines they print and writes docs/performance.md: one table row
 # per figure (its value, the goal, whether it was met, the baseline it was measured against),
 # with the date and the machine. A benchmark whose binary is not built, that fails, or that
 # prints no FIGURE line gets a row saying so. Each benchmark's whole output is kept in the log
@@ -20,12 +20,12 @@ set -euo pipefail
 # Every benchmark, one line each: NAME and its short-mode arguments. Adding a benchmark is a
 # line here.
 BENCHES=(
-  "grpc_throughput_bench --buildings=600 --hazards=1200 --requests=20000 --warm-up-requests=2000 --reports=4000"
-  "credit_profile_bench --subjects=300 --requests=50000 --warm-up-requests=2000"
+  "grpc_throughput_bench --buildings=600 --hazards=1200 --requests=50000 --warm-up-requests=5000 --reports=5000"
+  "credit_profile_bench --subjects=300 --requests=100000 --warm-up-requests=5000"
   "notify_latency_bench --duration=10s --rate=200"
   "notify_fanout_bench"
   "city_bench"
-  "credit_replay_bench --facts=200000 --subjects=10000"
+  "credit_replay_bench"
   "monitoring_ingest_bench --duration=5s --devices=20000 --gateways=100"
 )
 
