@@ -253,10 +253,10 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
                                                              cursor, ListScanChunk(size, round)));
     bool full = false;
     for (size_t i = 0; i < page.hazards.size(); ++i) {
-      const v1::Hazard& h = page.hazards[i];
+      v1::Hazard& h = page.hazards[i];
       cursor = h.tier_path() + "|" + h.hazard_id();
       if (!MatchesListing(p, req, h, now)) continue;
-      *resp.add_hazards() = Redact(h, p);
+      *resp.add_hazards() = Redact(std::move(h), p);  // moved, not copied: h is not read again
       if (resp.hazards_size() == size) {
         full = true;
         if (i + 1 < page.hazards.size() || !page.next_cursor.empty()) {
