@@ -290,10 +290,10 @@ class MetricsInterceptorFactory final
 };
 
 // The W3C trace context of every call, current on the handler's thread for the whole handler
-// (callback methods: ServeUnaryOnReadThread, callback_unary.h). gRPC runs these two hooks on the thread
-// that runs a sync handler, right before and after it (unary and streaming alike); a server
-// interceptor's hooks may run elsewhere (e.g. where the status is sent), so they cannot scope a
-// thread-local context around the handler.
+// (callback methods: ServeUnaryOnReadThread, callback_unary.h). gRPC runs these two hooks on
+// the thread that runs a sync handler, right before and after it (unary and streaming alike); a
+// server interceptor's hooks may run elsewhere (e.g. where the status is sent), so they cannot
+// scope a thread-local context around the handler.
 class TraceCallbacks final : public grpc::Server::GlobalCallbacks {
  public:
   void PreSynchronousRequest(grpc::ServerContext* ctx) override {
