@@ -26,7 +26,6 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -38,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/h2load.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
@@ -87,90 +87,19 @@ std::string CreditCode(int i) {
   return first17 + subjects::CreditCodeCheckCharacter(first17);
 }
 
-// The gRPC message framing: a zero byte (not compressed), the length (4 bytes, big-endian),
-// the serialized message.
-std::string Framed(const std::string& message) {
-  const uint32_t n = static_cast<uint32_t>(message.size());
-  std::string out(1, '\0');
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((n >> shift) & 0xff));
-  return out + message;
-}
-
-// What one h2load run reported.
-struct H2loadResult {
-  double seconds = 0;
-  double rps = 0;
-  long done = 0, succeeded = 0, failed = 0, errored = 0, timeout = 0;
-  long status_2xx = 0, status_other = 0;
-  long data_bytes = 0;
-  std::string summary;  // the lines the numbers come from
-};
-
-std::optional<long> Capture(const std::string& text, const std::string& pattern) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex(pattern))) return std::nullopt;
-  return std::stol(m[1].str());
-}
-
-// Runs h2load against http://<address><path> with `data_file` as the request body of every
-// request; fails the benchmark when h2load cannot run or its output cannot be read.
-H2loadResult RunH2load(const Config& c, const std::string& dir, const std::string& name,
-                       const std::string& address, const std::string& path,
-                       const std::string& data_file, const std::string& token, int requests) {
-  testing::Subprocess h2load;
-  testing::SubprocessOptions o;
-  o.argv = {c.h2load,
-            absl::StrCat("--requests=", requests),
-            absl::StrCat("--clients=", c.connections),
-            absl::StrCat("--max-concurrent-streams=", c.streams),
-            "--threads=1",
-            "--header=content-type: application/grpc",
-            "--header=te: trailers",
-            "--header=authorization: Bearer " + token,
-            "--data=" + data_file,
-            absl::StrCat("http://", address, path)};
+// Runs h2load (bench/h2load.h); fails the benchmark when it cannot run.
+H2loadResult RunH2loadOrFail(const Config& c, const std::string& dir, const std::string& name,
+                             const std::string& address, const std::string& path,
+                             const std::string& message, const std::string& token, int requests) {
+  H2loadOptions o;
+  o.program = c.h2load;
+  o.connections = c.connections;
+  o.streams = c.streams;
+  o.token = token;
   o.log_dir = dir;
-  o.name = name;
-  if (absl::Status s = h2load.Start(o); !s.ok()) Fail("cannot start h2load: " + s.ToString());
-  absl::StatusOr<int> rc = h2load.Wait(absl::Minutes(10));
-  if (!rc.ok()) {
-    h2load.Stop().IgnoreError();
-    Fail("h2load did not finish within 10 minutes");
-  }
-  std::stringstream out;
-  out << std::ifstream(h2load.stdout_path()).rdbuf();
-  const std::string text = out.str();
-  if (*rc != 0) Fail(absl::StrCat("h2load exited with ", *rc, ":\n", text));
-
-  H2loadResult r;
-  std::smatch m;
-  if (!std::regex_search(text, m,
-                         std::regex(R"(finished in ([0-9.]+)(us|ms|s), ([0-9.]+) req/s)"))) {
-    Fail("cannot read h2load's output:\n" + text);
-  }
-  r.seconds = std::stod(m[1].str()) / (m[2].str() == "s" ? 1.0 : m[2].str() == "ms" ? 1e3 : 1e6);
-  r.rps = std::stod(m[3].str());
-  auto need = [&](const std::string& pattern) {
-    std::optional<long> v = Capture(text, pattern);
-    if (!v) Fail("cannot read h2load's output (" + pattern + "):\n" + text);
-    return *v;
-  };
-  r.done = need(R"(([0-9]+) done)");
-  r.succeeded = need(R"(([0-9]+) succeeded)");
-  r.failed = need(R"(([0-9]+) failed)");
-  r.errored = need(R"(([0-9]+) errored)");
-  r.timeout = need(R"(([0-9]+) timeout)");
-  r.status_2xx = need(R"(status codes: ([0-9]+) 2xx)");
-  r.status_other = need(R"(([0-9]+) 3xx)") + need(R"(([0-9]+) 4xx)") + need(R"(([0-9]+) 5xx)");
-  r.data_bytes = need(R"(\(([0-9]+)\) data)");
-  for (const char* line : {"finished in", "requests:", "status codes:", "traffic:"}) {
-    const size_t at = text.find(line);
-    if (at != std::string::npos) {
-      absl::StrAppend(&r.summary, "    ", text.substr(at, text.find('\n', at) - at), "\n");
-    }
-  }
-  return r;
+  absl::StatusOr<H2loadResult> r = RunH2load(o, name, address, path, message, requests);
+  if (!r.ok()) Fail(std::string(r.status().message()));
+  return *std::move(r);
 }
 
 void PrintRun(const std::string& what, const H2loadResult& r, long framed_size) {
@@ -279,13 +208,9 @@ int Run(const Config& c) {
                     absl::FormatDuration(absl::Trunc(register_time, absl::Milliseconds(10))), "; ",
                     subject_ids[0], " has a profile (score ", profile.score(), ")"));
 
-  // ----- the request bodies
-  const std::string health_body = Framed("");  // grpc.health.v1.HealthCheckRequest{}: empty
-  const std::string profile_body = Framed(profile_req.SerializeAsString());
-  const std::string health_file = dir.path() + "/health.req";
-  const std::string profile_file = dir.path() + "/profile.req";
-  std::ofstream(health_file, std::ios::binary) << health_body;
-  std::ofstream(profile_file, std::ios::binary) << profile_body;
+  // ----- the request messages (framed by RunH2load)
+  const std::string health_message;  // grpc.health.v1.HealthCheckRequest{}: empty
+  const std::string profile_message = profile_req.SerializeAsString();
   // The answers every call must carry: HealthCheckResponse{status: SERVING} (field 1, varint 1)
   // and the profile read above (it does not change during the run).
   const long health_framed = static_cast<long>(Framed(std::string("\x08\x01", 2)).size());
@@ -295,16 +220,16 @@ int Run(const Config& c) {
   const std::string where = credit.grpc_address();
   Step(absl::StrCat("h2load: ", c.requests, " health checks (", c.connections, " connections x ",
                     c.streams, " streams)"));
-  RunH2load(c, dir.path(), "h2load-health-warmup", where, kHealthPath, health_file, admin,
-            c.warm_up_requests);
-  const H2loadResult health =
-      RunH2load(c, dir.path(), "h2load-health", where, kHealthPath, health_file, admin, c.requests);
+  RunH2loadOrFail(c, dir.path(), "h2load-health-warmup", where, kHealthPath, health_message, admin,
+                  c.warm_up_requests);
+  const H2loadResult health = RunH2loadOrFail(c, dir.path(), "h2load-health", where, kHealthPath,
+                                              health_message, admin, c.requests);
   Step(absl::StrCat("h2load: ", c.requests, " GetProfile calls (", c.connections, " connections x ",
                     c.streams, " streams)"));
-  RunH2load(c, dir.path(), "h2load-profile-warmup", where, kProfilePath, profile_file, admin,
-            c.warm_up_requests);
-  const H2loadResult get = RunH2load(c, dir.path(), "h2load-profile", where, kProfilePath,
-                                     profile_file, admin, c.requests);
+  RunH2loadOrFail(c, dir.path(), "h2load-profile-warmup", where, kProfilePath, profile_message,
+                  admin, c.warm_up_requests);
+  const H2loadResult get = RunH2loadOrFail(c, dir.path(), "h2load-profile", where, kProfilePath,
+                                           profile_message, admin, c.requests);
 
   // ----- the same request over gRPC: every answer must be OK and the same profile
   int check_ok = 0;
@@ -337,16 +262,8 @@ int Run(const Config& c) {
               c.check_calls,
               check_error.empty() ? "" : (" (last error: " + check_error + ")").c_str());
 
-  // Every request answered with the expected message: as many 2xx as requests, nothing failed,
-  // and exactly one framed message per 2xx response.
-  auto all_answered = [](const H2loadResult& r, long framed, int requests) {
-    return r.succeeded == requests && r.status_2xx == requests && r.status_other == 0 &&
-           r.failed == 0 && r.errored == 0 && r.timeout == 0 &&
-           r.data_bytes == static_cast<long>(requests) * framed;
-  };
-  const bool health_ok = all_answered(health, health_framed, c.requests);
-  const bool profile_ok =
-      all_answered(get, profile_framed, c.requests) && check_ok == c.check_calls;
+  const bool health_ok = health.AllAnswered(health_framed);
+  const bool profile_ok = get.AllAnswered(profile_framed) && check_ok == c.check_calls;
   const double ratio = health.rps > 0 ? get.rps / health.rps : 0;
   std::printf("\n  health check  %10.0f req/s%s\n", health.rps,
               health_ok ? "" : "  (NOT every request answered SERVING)");
@@ -355,7 +272,10 @@ int Run(const Config& c) {
   std::printf("  ratio         %10.2fx the health check\n", ratio);
   std::printf("\n  goal GetProfile >= %.1fx the health check, every call answered: %s\n",
               kGoalRatio, health_ok && profile_ok && ratio >= kGoalRatio ? "MET" : "NOT MET");
-  std::fflush(stdout);
+  PrintFigure("GetProfile throughput",
+              health_ok && profile_ok ? absl::StrFormat("%.2f", ratio) : "not every call answered",
+              "x health", absl::StrFormat(">= %.1f", kGoalRatio),
+              absl::StrFormat("credit health check %.0f req/s", health.rps));
 
   credit.Stop().IgnoreError();
   return 0;

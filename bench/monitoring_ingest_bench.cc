@@ -27,6 +27,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/h2load.h"
 #include "firegrid/monitoring/v1/signal.pb.h"
 #include "libs/common/config.h"
 #include "services/monitoring/payload.h"
@@ -661,6 +662,9 @@ int Run(const Config& c) {
                                broker > 0 ? service / broker : 0);
   std::cout << absl::StrFormat("target >= 20000 signals/s: %s\n",
                                service >= 20000 ? "met" : "NOT met");
+  std::cout.flush();
+  PrintFigure("monitoring signal ingest", absl::StrFormat("%.0f", service), "signals/s", ">= 20000",
+              absl::StrFormat("mosquitto alone %.0f signals/s", broker));
 #else
   (void)broker;
   std::cout << "firegrid-monitoring is not built: only mosquitto was measured\n";

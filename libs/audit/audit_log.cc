@@ -57,8 +57,15 @@ absl::StatusOr<AuditLog::Head> AuditLog::ReadHead() {
 
 absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord record) {
   record.set_service(options_.service);
+  absl::MutexLock lock(&append_mu_);
   for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
-    FG_ASSIGN_OR_RETURN(Head head, ReadHead());
+    Head head;
+    if (last_head_.has_value()) {
+      head = *std::move(last_head_);  // the compare-and-set below checks it is still the head
+      last_head_.reset();
+    } else {
+      FG_ASSIGN_OR_RETURN(head, ReadHead());
+    }
     // Never before the predecessor: records then expire oldest first.
     const int64_t now_ms = std::max(absl::ToUnixMillis(clock_->Now()), head.time_ms);
     record.set_sequence(head.sequence + 1);
@@ -67,15 +74,19 @@ absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord record) {
     record.clear_hash();
     record.set_hash(HashRecord(record));
     const int64_t expire_at = now_ms + absl::ToInt64Milliseconds(options_.retention);
-    FG_ASSIGN_OR_RETURN(
-        redis::Reply done,
-        append_.Run(*pool_,
-                    {options_.key_prefix + ":head", RecordKey(record.sequence()),
-                     absl::StrCat(options_.key_prefix, ":o:", record.object_id())},
-                    {head.raw, absl::StrCat(record.sequence(), " ", now_ms, " ", record.hash()),
-                     record.SerializeAsString(), absl::StrCat(record.sequence()),
-                     absl::StrCat(expire_at), record.object_id().empty() ? "0" : "1"}));
-    if (done.integer == 1) return record;
+    const std::string new_head = absl::StrCat(record.sequence(), " ", now_ms, " ", record.hash());
+    FG_ASSIGN_OR_RETURN(redis::Reply done,
+                        append_.Run(*pool_,
+                                    {options_.key_prefix + ":head", RecordKey(record.sequence()),
+                                     absl::StrCat(options_.key_prefix, ":o:", record.object_id())},
+                                    {head.raw, new_head, record.SerializeAsString(),
+                                     absl::StrCat(record.sequence()), absl::StrCat(expire_at),
+                                     record.object_id().empty() ? "0" : "1"}));
+    if (done.integer == 1) {
+      last_head_ = Head{
+          .sequence = record.sequence(), .time_ms = now_ms, .hash = record.hash(), .raw = new_head};
+      return record;
+    }
   }
   return absl::UnavailableError("audit log head contended; record not appended");
 }

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "firegrid/audit/v1/audit.pb.h"
 #include "libs/audit/chain.h"
@@ -33,7 +35,9 @@ struct AuditLogOptions {
 //
 // Append computes the hash here (Redis's Lua has no SHA-256) and stores the record with a
 // compare-and-set on `head` in one script, retrying when another replica appended first: the
-// chain never forks.
+// chain never forks. Within a process, appends take turns (concurrent calls would otherwise
+// fail each other's compare-and-set and retry over and over), and each starts from the head
+// this process wrote last: one round trip per record unless another replica appended since.
 class AuditLog {
  public:
   AuditLog(redis::Pool* pool, Clock* clock, AuditLogOptions options);
@@ -72,6 +76,8 @@ class AuditLog {
   Clock* clock_;
   AuditLogOptions options_;
   redis::Script append_;
+  absl::Mutex append_mu_;  // one append at a time in this process
+  std::optional<Head> last_head_ ABSL_GUARDED_BY(append_mu_);  // the head this process wrote
 };
 
 }  // namespace firegrid::audit

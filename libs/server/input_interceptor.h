@@ -13,8 +13,9 @@ namespace firegrid::server {
 // gRPC's sync server parses the request message before any handler runs; when that fails (a
 // string field that is not valid UTF-8, which proto3 forbids, or bytes that are not the
 // request message at all) it answers INTERNAL with an empty message, as if the server had
-// failed. The interceptor notes the failed parse (POST_RECV_MESSAGE without a message) and
-// rewrites that INTERNAL at PRE_SEND_STATUS. Only calls whose request did not parse are
+// failed; a callback method (callback_unary.h) answers UNIMPLEMENTED with an empty message.
+// The interceptor notes the failed parse (POST_RECV_MESSAGE without a message) and rewrites
+// that INTERNAL or UNIMPLEMENTED at PRE_SEND_STATUS. Only calls whose request did not parse are
 // touched, and only unary and server-streaming ones (whose single request is parsed before the
 // handler, which then never runs): an INTERNAL error of a handler that ran is never rewritten.
 //

@@ -11,6 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
@@ -29,6 +30,7 @@ using ::testing::Not;
 constexpr char kEcho[] = "/firegrid.test.v1.Text/Echo";      // unary: echoes the text
 constexpr char kFail[] = "/firegrid.test.v1.Text/Fail";      // unary: INTERNAL, no message
 constexpr char kStream[] = "/firegrid.test.v1.Text/Stream";  // server streaming: one echo
+constexpr char kCallbackEcho[] = "/firegrid.test.v1.Text/CallbackEcho";  // callback API: echoes
 
 // A hand-written sync service over google.protobuf.StringValue (a proto3 string field, so its
 // parse checks UTF-8), as generated services are.
@@ -61,6 +63,17 @@ class TextService final : public grpc::Service {
               return grpc::Status::OK;
             },
             this)));
+    // A method of the callback API (libs/server/callback_unary.h), as hot reads are.
+    AddMethod(new grpc::internal::RpcServiceMethod(kCallbackEcho,
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodCallback(
+        3, new grpc::internal::CallbackUnaryHandler<StringValue, StringValue>(
+               [](grpc::CallbackServerContext* ctx, const StringValue* req, StringValue* resp) {
+                 resp->set_value(req->value());
+                 grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+                 reactor->Finish(grpc::Status::OK);
+                 return reactor;
+               }));
   }
 };
 
@@ -138,6 +151,23 @@ TEST_F(InputInterceptorTest, InvalidUtf8InAStringFieldIsInvalidArgumentNamingThe
   grpc::Status s = Call(kEcho, kInvalidUtf8);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("not valid UTF-8"));
+}
+
+// A callback method answers a request that does not parse with UNIMPLEMENTED and no message;
+// the interceptor makes it the same INVALID_ARGUMENT.
+TEST_F(InputInterceptorTest, InvalidUtf8ToACallbackMethodIsInvalidArgumentNamingTheProblem) {
+  Start(/*with_interceptor=*/false);
+  grpc::Status bare = Call(kCallbackEcho, kInvalidUtf8);
+  EXPECT_EQ(bare.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(bare.error_message(), "");
+  server_->Shutdown();
+  Start(/*with_interceptor=*/true);
+  grpc::Status s = Call(kCallbackEcho, kInvalidUtf8);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("not valid UTF-8"));
+  std::string reply;
+  ASSERT_TRUE(Call(kCallbackEcho, StringValueBytes("café"), &reply).ok());
+  EXPECT_EQ(reply, "café");
 }
 
 TEST_F(InputInterceptorTest, InvalidUtf8InAServerStreamingRequestIsInvalidArgument) {

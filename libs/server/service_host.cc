@@ -28,6 +28,7 @@
 #include "httplib.h"
 #include "libs/common/logging.h"
 #include "libs/common/trace.h"
+#include "libs/server/callback_unary.h"
 #include "libs/server/input_interceptor.h"
 #include "libs/server/process_metrics.h"
 
@@ -288,21 +289,15 @@ class MetricsInterceptorFactory final
   RpcMetrics* metrics_;
 };
 
-// The W3C trace context of every call, current on the handler's thread for the whole handler.
-// gRPC runs these two hooks on the thread that runs a sync handler, right before and after it
-// (unary and streaming alike); a server interceptor's hooks may run elsewhere (e.g. where the
-// status is sent), so they cannot scope a thread-local context around the handler.
+// The W3C trace context of every call, current on the handler's thread for the whole handler
+// (callback methods: ServeUnaryOnReadThread, callback_unary.h). gRPC runs these two hooks on
+// the thread that runs a sync handler, right before and after it (unary and streaming alike); a
+// server interceptor's hooks may run elsewhere (e.g. where the status is sent), so they cannot
+// scope a thread-local context around the handler.
 class TraceCallbacks final : public grpc::Server::GlobalCallbacks {
  public:
   void PreSynchronousRequest(grpc::ServerContext* ctx) override {
-    const auto& md = ctx->client_metadata();
-    auto value = [&md](absl::string_view key) -> absl::string_view {
-      auto it = md.find(grpc::string_ref(key.data(), key.size()));
-      return it == md.end() ? absl::string_view()
-                            : absl::string_view(it->second.data(), it->second.size());
-    };
-    Scopes().push_back(std::make_unique<trace::Scope>(
-        trace::ContinueOrStart(value(trace::kTraceparentHeader), value(trace::kTracestateHeader))));
+    Scopes().push_back(std::make_unique<trace::Scope>(TraceContextOf(*ctx)));
   }
   void PostSynchronousRequest(grpc::ServerContext*) override {
     if (!Scopes().empty()) Scopes().pop_back();

@@ -3,23 +3,36 @@
 #include "absl/strings/str_cat.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/common/status.h"
+#include "libs/server/callback_unary.h"
 
 namespace firegrid::buildings {
+
+// One body for both kinds of method: authenticate, hand to the registry, map the status.
+#define FG_BUILDINGS_SERVE(Method)                              \
+  auto principal = authenticator_->Authenticate(*ctx);          \
+  if (!principal.ok()) return ToGrpcStatus(principal.status()); \
+  auto result = registry_->Method(*principal, *req);            \
+  if (!result.ok()) return ToGrpcStatus(result.status());       \
+  *resp = std::move(*result);                                   \
+  return grpc::Status::OK;
 
 #define FG_BUILDINGS_RPC(Method, Request, Response)                                          \
   grpc::Status BuildingGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
                                            v1::Response* resp) {                             \
-    auto principal = authenticator_->Authenticate(*ctx);                                     \
-    if (!principal.ok()) return ToGrpcStatus(principal.status());                            \
-    auto result = registry_->Method(*principal, *req);                                       \
-    if (!result.ok()) return ToGrpcStatus(result.status());                                  \
-    *resp = std::move(*result);                                                              \
-    return grpc::Status::OK;                                                                 \
+    FG_BUILDINGS_SERVE(Method)                                                               \
+  }
+#define FG_BUILDINGS_CALLBACK_RPC(Method, Request, Response)                          \
+  grpc::ServerUnaryReactor* BuildingGrpcService::Method(                              \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) { \
+    return server::ServeUnaryOnReadThread(                                            \
+        ctx, [=, this]() -> grpc::Status { FG_BUILDINGS_SERVE(Method) });             \
   }
 
 #include "services/buildings/rpcs.inc"
 
 #undef FG_BUILDINGS_RPC
+#undef FG_BUILDINGS_CALLBACK_RPC
+#undef FG_BUILDINGS_SERVE
 
 grpc::Status BuildingGrpcService::ImportBuildingsCsvStream(
     grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportBuildingsCsvChunk>* reader,

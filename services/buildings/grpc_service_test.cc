@@ -1,5 +1,7 @@
 #include "services/buildings/grpc_service.h"
 
+#include <optional>
+#include <string>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/auth/token.h"
+#include "libs/common/trace.h"
 #include "services/buildings/memory_store.h"
 
 namespace firegrid::buildings {
@@ -20,6 +23,16 @@ class BrokenReadStore : public MemoryStore {
   absl::StatusOr<v1::Building> GetBuilding(const std::string&) override {
     return absl::InternalError("redis 10.1.2.3:6379: ERR secret detail");
   }
+};
+
+// A store that remembers the trace context current while a building is read.
+class TraceRecordingStore : public MemoryStore {
+ public:
+  absl::StatusOr<v1::Building> GetBuilding(const std::string&) override {
+    traceparent = trace::CurrentTraceparent();
+    return absl::NotFoundError("no such building");
+  }
+  std::string traceparent;
 };
 
 class GrpcServiceTest : public ::testing::Test {
@@ -195,6 +208,24 @@ TEST_F(GrpcServiceTest, InternalErrorsReachClientsWithoutDetail) {
   grpc::Status s = stub_->GetBuilding(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(s.error_message(), "internal error");
+}
+
+// GetBuilding is a callback method served on a read thread: its work still runs in a child span
+// of the caller's trace, as every synchronous handler's does.
+TEST_F(GrpcServiceTest, GetBuildingReadsInTheCallersTrace) {
+  TraceRecordingStore store;
+  Start(&store);
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109"));
+  ctx.AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  v1::GetBuildingRequest req;
+  req.set_building_id("bld_0001");
+  v1::Building resp;
+  EXPECT_EQ(stub_->GetBuilding(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  std::optional<trace::Context> seen = trace::ParseTraceparent(store.traceparent);
+  ASSERT_TRUE(seen.has_value()) << store.traceparent;
+  EXPECT_EQ(seen->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(seen->span_id, "00f067aa0ba902b7");  // a span of its own
 }
 
 // More rows than one unary import takes, sent in chunks: the streamed import takes them all.

@@ -1,20 +1,33 @@
 #include "services/credit/grpc_service.h"
 
 #include "libs/common/status.h"
+#include "libs/server/callback_unary.h"
 
 namespace firegrid::credit {
 
-#define FG_CREDIT_RPC(Method, Impl, Request, Response)                                    \
+// One body for both kinds of method: authenticate, hand to CreditApi, map the status.
+#define FG_CREDIT_SERVE(Impl)                                   \
+  auto principal = authenticator_->Authenticate(*ctx);          \
+  if (!principal.ok()) return ToGrpcStatus(principal.status()); \
+  auto result = api_->Impl(*principal, *req);                   \
+  if (!result.ok()) return ToGrpcStatus(result.status());       \
+  *resp = std::move(*result);                                   \
+  return grpc::Status::OK;
+
+#define FG_CREDIT_RPC(Method, Impl, Request, Response)                                     \
   grpc::Status CreditGrpcService::Method(grpc::ServerContext* ctx, const v1::Request* req, \
                                          v1::Response* resp) {                             \
-    auto principal = authenticator_->Authenticate(*ctx);                                   \
-    if (!principal.ok()) return ToGrpcStatus(principal.status());                          \
-    auto result = api_->Impl(*principal, *req);                                            \
-    if (!result.ok()) return ToGrpcStatus(result.status());                                \
-    *resp = std::move(*result);                                                            \
-    return grpc::Status::OK;                                                               \
+    FG_CREDIT_SERVE(Impl)                                                                  \
+  }
+#define FG_CREDIT_CALLBACK_RPC(Method, Impl, Request, Response)                                   \
+  grpc::ServerUnaryReactor* CreditGrpcService::Method(                                            \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) {             \
+    return server::ServeUnaryOnReadThread(ctx,                                                    \
+                                          [=, this]() -> grpc::Status { FG_CREDIT_SERVE(Impl) }); \
   }
 #include "services/credit/rpcs.inc"
 #undef FG_CREDIT_RPC
+#undef FG_CREDIT_CALLBACK_RPC
+#undef FG_CREDIT_SERVE
 
 }  // namespace firegrid::credit

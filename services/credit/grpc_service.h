@@ -8,7 +8,11 @@ namespace firegrid::credit {
 
 // The gRPC adapter: authenticates every call and hands it to CreditApi; statuses go through the
 // one Status → gRPC mapping.
-class CreditGrpcService final : public v1::CreditService::Service {
+//
+// GetProfile, the hottest read, is a callback method served on the process's read threads
+// (libs/server/callback_unary.h; FG_CREDIT_CALLBACK_RPC in rpcs.inc).
+class CreditGrpcService final
+    : public v1::CreditService::WithCallbackMethod_GetProfile<v1::CreditService::Service> {
  public:
   CreditGrpcService(CreditApi* api, const auth::Authenticator* authenticator)
       : api_(api), authenticator_(authenticator) {}
@@ -16,8 +20,12 @@ class CreditGrpcService final : public v1::CreditService::Service {
 #define FG_CREDIT_RPC(Method, Impl, Request, Response)                                      \
   grpc::Status Method(grpc::ServerContext* ctx, const v1::Request* req, v1::Response* resp) \
       override;
+#define FG_CREDIT_CALLBACK_RPC(Method, Impl, Request, Response)                              \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Request* req, \
+                                   v1::Response* resp) override;
 #include "services/credit/rpcs.inc"
 #undef FG_CREDIT_RPC
+#undef FG_CREDIT_CALLBACK_RPC
 
  private:
   CreditApi* api_;

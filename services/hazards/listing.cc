@@ -1,6 +1,7 @@
 #include "services/hazards/listing.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -118,6 +119,12 @@ bool MatchesListing(const auth::Principal& p, const v1::ListHazardsRequest& req,
     return false;
   }
   return true;
+}
+
+int ListScanChunk(int page_size, int round) {
+  int64_t chunk = std::max(page_size, 1);
+  for (int r = 0; r < round && chunk < kMaxListScanChunk; ++r) chunk *= 2;
+  return static_cast<int>(std::min<int64_t>(chunk, kMaxListScanChunk));
 }
 
 }  // namespace firegrid::hazards

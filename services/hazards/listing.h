@@ -37,4 +37,11 @@ std::string ListingKey(const ListScope& scope, const v1::ListHazardsRequest& req
 bool MatchesListing(const auth::Principal& p, const v1::ListHazardsRequest& req,
                     const v1::Hazard& h, absl::Time now);
 
+// How many index entries a listing reads in its `round`-th read (0: the first) for a page of
+// `page_size`: the page itself first, since usually every hazard in the scope matches and one
+// read of the page's records answers; then twice as many each round, up to
+// kMaxListScanChunk, while the filters reject hazards.
+inline constexpr int kMaxListScanChunk = 500;
+int ListScanChunk(int page_size, int round);
+
 }  // namespace firegrid::hazards

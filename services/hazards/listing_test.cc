@@ -171,5 +171,16 @@ TEST(Redact, ReporterContactOnlyForDistrictAdminsAndNeverInEvents) {
   EXPECT_EQ(ForEvent(h).audit_size(), 0);
 }
 
+TEST(ListScanChunk, ReadsThePageFirstThenTwiceAsMuchEachRoundUpToTheMaximum) {
+  EXPECT_EQ(ListScanChunk(20, 0), 20);
+  EXPECT_EQ(ListScanChunk(20, 1), 40);
+  EXPECT_EQ(ListScanChunk(20, 2), 80);
+  EXPECT_EQ(ListScanChunk(20, 4), 320);
+  EXPECT_EQ(ListScanChunk(20, 5), kMaxListScanChunk);
+  EXPECT_EQ(ListScanChunk(20, 1000), kMaxListScanChunk);
+  EXPECT_EQ(ListScanChunk(500, 0), kMaxListScanChunk);
+  EXPECT_EQ(ListScanChunk(0, 0), 1);  // never an empty read
+}
+
 }  // namespace
 }  // namespace firegrid::hazards

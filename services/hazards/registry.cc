@@ -112,13 +112,14 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   FG_RETURN_IF_ERROR(ValidateReport(p, req));
 
   const std::string digest = req.idempotency_key().empty() ? "" : ReportDigest(req);
-  if (!req.idempotency_key().empty()) {
-    auto existing = store_->IdempotentReport(IdempotencyOwner(p), req.idempotency_key());
-    if (existing.ok()) {
-      FG_RETURN_IF_ERROR(CheckSameReport(req.idempotency_key(), existing->request_digest, digest));
-      return AlreadyReported(p, existing->hazard_id);
-    }
-    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+  // The idempotency key, the building and its open hazard of the category: one round trip.
+  FG_ASSIGN_OR_RETURN(HazardStore::ReportReads reads,
+                      store_->ReadForReport(IdempotencyOwner(p), req.idempotency_key(),
+                                            req.building_id(), req.category()));
+  if (reads.idempotent.has_value()) {
+    FG_RETURN_IF_ERROR(
+        CheckSameReport(req.idempotency_key(), reads.idempotent->request_digest, digest));
+    return AlreadyReported(p, reads.idempotent->hazard_id);
   }
 
   v1::Hazard h;
@@ -131,7 +132,7 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
     h.set_unmatched(true);
     *h.mutable_routing() = RouteUnmatched(req.unmatched_tier_path());
   } else {
-    FG_ASSIGN_OR_RETURN(BuildingView building, store_->GetBuilding(req.building_id()));
+    FG_ASSIGN_OR_RETURN(BuildingView building, std::move(reads.building));
     FG_RETURN_IF_ERROR(CanReport(p, building));
     AttachBuilding(*rules_, building, req.category(), &h);
   }
@@ -165,9 +166,15 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
   }
 
   for (int attempt = 0; attempt < 3; ++attempt) {
-    // Without a building there is nothing to be a duplicate of (until it is matched).
-    auto open = h.unmatched() ? absl::StatusOr<std::string>(absl::NotFoundError("unmatched"))
-                              : store_->OpenHazardId(h.building_id(), h.category());
+    // Without a building there is nothing to be a duplicate of (until it is matched). The
+    // first attempt uses the open hazard read with the building; the atomic write refuses it
+    // if it changed since, and a retry reads it again.
+    absl::StatusOr<std::string> open = absl::NotFoundError("no open hazard");
+    if (!h.unmatched() && attempt > 0) {
+      open = store_->OpenHazardId(h.building_id(), h.category());
+    } else if (!h.unmatched() && !reads.open_hazard_id.empty()) {
+      open = reads.open_hazard_id;
+    }
     if (!open.ok() && open.status().code() != absl::StatusCode::kNotFound) return open.status();
     HazardStore::Write w = store_->NewWrite();
     v1::ReportHazardResponse resp;
@@ -241,15 +248,15 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
   v1::ListHazardsResponse resp;
   const std::string listing = ListingKey(scope, req);
   FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
-  while (true) {
-    FG_ASSIGN_OR_RETURN(HazardStore::Page page,
-                        store_->Scan(scope.department, scope.tier_prefix, cursor, kScanChunk));
+  for (int round = 0;; ++round) {
+    FG_ASSIGN_OR_RETURN(HazardStore::Page page, store_->Scan(scope.department, scope.tier_prefix,
+                                                             cursor, ListScanChunk(size, round)));
     bool full = false;
     for (size_t i = 0; i < page.hazards.size(); ++i) {
-      const v1::Hazard& h = page.hazards[i];
+      v1::Hazard& h = page.hazards[i];
       cursor = h.tier_path() + "|" + h.hazard_id();
       if (!MatchesListing(p, req, h, now)) continue;
-      *resp.add_hazards() = Redact(h, p);
+      *resp.add_hazards() = Redact(std::move(h), p);  // moved, not copied: h is not read again
       if (resp.hazards_size() == size) {
         full = true;
         if (i + 1 < page.hazards.size() || !page.next_cursor.empty()) {

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
+#include "services/hazards/idempotency.h"
 #include "services/hazards/registry.h"
 #include "services/hazards/timestamps.h"
 #include "tests/support/shared_redis.h"
@@ -186,6 +187,34 @@ TEST_F(HazardsTest, RetriedReportWithTheSameKeyIsOneHazard) {
   v1::Hazard second = MustReport(worker_, r);
   EXPECT_EQ(first.hazard_id(), second.hazard_id());
   EXPECT_EQ(Count("HazardReported"), 1);
+}
+
+TEST_F(HazardsTest, ReadForReportReadsTheKeyTheBuildingAndItsOpenHazardTogether) {
+  auto r = Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, "bld_A");
+  r.set_idempotency_key("patrol-9");
+  const v1::Hazard first = MustReport(worker_, r);
+  const std::string owner = IdempotencyOwner(worker_);
+
+  auto seen =
+      store_->ReadForReport(owner, "patrol-9", "bld_A", v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_TRUE(seen->idempotent.has_value());
+  EXPECT_EQ(seen->idempotent->hazard_id, first.hazard_id());
+  EXPECT_FALSE(seen->idempotent->request_digest.empty());
+  ASSERT_TRUE(seen->building.ok()) << seen->building.status();
+  EXPECT_EQ(seen->building->tier_path, "500109001002");
+  EXPECT_EQ(seen->open_hazard_id, first.hazard_id());
+
+  // Another key, category and an unknown building: nothing found, the building NOT_FOUND.
+  auto none =
+      store_->ReadForReport(owner, "patrol-10", "bld_A", v1::HAZARD_CATEGORY_GAS_ELECTRICAL);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->idempotent.has_value());
+  EXPECT_TRUE(none->building.ok());
+  EXPECT_EQ(none->open_hazard_id, "");
+  auto unknown = store_->ReadForReport(owner, "", "bld_nowhere", 1);
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(unknown->building.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(HazardsTest, ReusingAnIdempotencyKeyForADifferentReportFailsNamingTheKey) {
@@ -801,6 +830,32 @@ TEST_F(HazardsTest, ListPagesThroughEverythingWithOpaqueTokensBoundToTheListing)
   auto refused = registry_->List(street_, other);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("page_token"));
+}
+
+TEST_F(HazardsTest, ListFillsItsPagesWhenTheFiltersRejectMostOfTheScope) {
+  // 12 hazards in the scope, 4 of which match: the reads that start at the page size must go
+  // on past the rejected ones until a page is full or the scope is done.
+  std::set<std::string> wanted;
+  for (int c = 1; c <= 12; ++c) {
+    const v1::Hazard h = MustReport(worker_, Req(static_cast<v1::HazardCategory>(c)));
+    if (c % 3 == 0) wanted.insert(h.hazard_id());
+  }
+  v1::ListHazardsRequest req;
+  req.set_page_size(3);
+  for (int c = 3; c <= 12; c += 3) req.add_categories(static_cast<v1::HazardCategory>(c));
+  auto first = registry_->List(street_, req);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->hazards_size(), 3);
+  ASSERT_FALSE(first->next_page_token().empty());
+  req.set_page_token(first->next_page_token());
+  auto second = registry_->List(street_, req);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->hazards_size(), 1);
+  std::set<std::string> seen;
+  for (const auto* page : {&*first, &*second}) {
+    for (const auto& h : page->hazards()) seen.insert(h.hazard_id());
+  }
+  EXPECT_EQ(seen, wanted);
 }
 
 TEST_F(HazardsTest, ClosedHazardFiresNoReminders) {

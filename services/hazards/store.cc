@@ -68,8 +68,10 @@ std::vector<std::string> DepartmentIndexes(const v1::Hazard& h) {
 HazardStore::HazardStore(redis::Pool* pool, std::string prefix)
     : pool_(pool), prefix_(std::move(prefix)) {}
 
-absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", Key("bld", id)}));
+namespace {
+
+// The building view in an HGETALL reply of its hash; NOT_FOUND when the hash is absent.
+absl::StatusOr<BuildingView> BuildingFromReply(const std::string& id, const redis::Reply& r) {
   if (r.elements.empty()) {
     return absl::NotFoundError(
         absl::StrCat("building ", id,
@@ -95,6 +97,22 @@ absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
     }
   }
   return v;
+}
+
+// The report an idempotency key names, from the GET reply of its key ("<hazard id> <digest>").
+HazardStore::Idempotency IdempotencyFromReply(const redis::Reply& r) {
+  HazardStore::Idempotency out;
+  const size_t space = r.str.find(' ');
+  out.hazard_id = r.str.substr(0, space);
+  if (space != std::string::npos) out.request_digest = r.str.substr(space + 1);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
+  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", Key("bld", id)}));
+  return BuildingFromReply(id, r);
 }
 
 absl::Status HazardStore::PutBuilding(const BuildingView& v, const std::string& event_id) {
@@ -150,10 +168,37 @@ absl::StatusOr<HazardStore::Idempotency> HazardStore::IdempotentReport(const std
   FG_ASSIGN_OR_RETURN(redis::Reply r,
                       pool_->Command({"GET", Key("idem", absl::StrCat(subject, ":", key))}));
   if (r.IsNil()) return absl::NotFoundError("unknown idempotency key");
-  Idempotency out;
-  const size_t space = r.str.find(' ');
-  out.hazard_id = r.str.substr(0, space);
-  if (space != std::string::npos) out.request_digest = r.str.substr(space + 1);
+  return IdempotencyFromReply(r);
+}
+
+absl::StatusOr<HazardStore::ReportReads> HazardStore::ReadForReport(
+    const std::string& subject, const std::string& idempotency_key, const std::string& building_id,
+    int category) {
+  std::vector<std::vector<std::string>> cmds;
+  if (!idempotency_key.empty()) {
+    cmds.push_back({"GET", Key("idem", absl::StrCat(subject, ":", idempotency_key))});
+  }
+  if (!building_id.empty()) {
+    cmds.push_back({"HGETALL", Key("bld", building_id)});
+    cmds.push_back({"GET", Key("open", absl::StrCat(building_id, ":", category))});
+  }
+  ReportReads out;
+  if (cmds.empty()) return out;
+  FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, pool_->Pipeline(cmds));
+  if (replies.size() != cmds.size()) return absl::InternalError("redis: short pipeline reply");
+  for (const redis::Reply& r : replies) {
+    if (r.IsError()) return absl::InternalError(r.str);
+  }
+  size_t next = 0;
+  if (!idempotency_key.empty()) {
+    const redis::Reply& r = replies[next++];
+    if (!r.IsNil()) out.idempotent = IdempotencyFromReply(r);
+  }
+  if (!building_id.empty()) {
+    out.building = BuildingFromReply(building_id, replies[next++]);
+    const redis::Reply& open = replies[next++];
+    if (!open.IsNil()) out.open_hazard_id = open.str;
+  }
   return out;
 }
 

@@ -66,6 +66,19 @@ class HazardStore {
   };
   absl::StatusOr<Idempotency> IdempotentReport(const std::string& subject, const std::string& key);
 
+  // What a report reads before it writes, in one round trip (one pipeline): the report already
+  // made under `idempotency_key` by `subject` (not read when the key is empty), and, for a
+  // report of a building (not read when `building_id` is empty), the building (NOT_FOUND when
+  // unknown, as GetBuilding) and the open hazard of its `category` ("" when none; OpenHazardId).
+  struct ReportReads {
+    std::optional<Idempotency> idempotent;
+    absl::StatusOr<BuildingView> building = absl::NotFoundError("not read");
+    std::string open_hazard_id;
+  };
+  absl::StatusOr<ReportReads> ReadForReport(const std::string& subject,
+                                            const std::string& idempotency_key,
+                                            const std::string& building_id, int category);
+
   struct Page {
     std::vector<v1::Hazard> hazards;
     std::string next_cursor;  // empty at the end
