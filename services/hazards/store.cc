@@ -66,7 +66,7 @@ std::vector<std::string> DepartmentIndexes(const v1::Hazard& h) {
 }
 
 HazardStore::HazardStore(redis::Pool* pool, std::string prefix)
-    : pool_(pool), prefix_(std::move(prefix)) {}
+    : pool_(pool), prefix_(std::move(prefix)), counters_(pool_, prefix_) {}
 
 absl::StatusOr<BuildingView> HazardStore::GetBuilding(const std::string& id) {
   FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", Key("bld", id)}));
@@ -265,6 +265,7 @@ void HazardStore::Write::Create(const v1::Hazard& h) {
   for (const auto& d : DepartmentIndexes(h)) {
     w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(h)});
   }
+  store_->counters_.AddDelta(nullptr, &h, &w_);
 }
 
 void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& after) {
@@ -293,6 +294,7 @@ void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& afte
       w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(after)});
     }
   }
+  store_->counters_.AddDelta(&before, &after, &w_);
 }
 
 void HazardStore::Write::ClaimOpen(const std::string& building_id, int category,
