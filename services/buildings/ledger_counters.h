@@ -10,6 +10,7 @@
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "libs/common/working_days.h"
 #include "libs/redis/atomic_write.h"
+#include "libs/redis/counters.h"
 #include "libs/redis/pool.h"
 #include "services/buildings/rules.h"
 #include "services/buildings/store.h"
@@ -47,36 +48,34 @@ class LedgerCounting {
 //                       figure "unfiled": changed and not filed (pending or late)
 //   <p>:agg:due:<tier>  sorted set of the unfiled buildings there by filing due time (µs):
 //                       filing late = ZCOUNT up to now
-//   <p>:agg:gen         incremented by every write that changes a counter
-//   <p>:agg:built       "1" once the counters cover every stored building
+//   <p>:agg:gen, <p>:agg:built   see libs/redis/counters.h
 class LedgerCounters {
  public:
   LedgerCounters(redis::Pool* pool, std::string prefix, LedgerCounting counting);
 
-  // Adds to `w` the counter changes of a building going from `before` to `after` (null:
+  // What one building adds to the counters.
+  redis::CounterSnapshot ContributionOf(const v1::Building& b) const;
+  // Adds to `delta` the counter changes of a building going from `before` to `after` (null:
   // created).
-  void AddDelta(const v1::Building* before, const v1::Building* after, redis::AtomicWrite* w) const;
+  void AddDelta(const v1::Building* before, const v1::Building* after,
+                redis::CounterDelta* delta) const;
+  std::string counters_prefix() const { return prefix_ + ":agg"; }
 
   // The ledger counts of `tier_path` at `now`; nullopt until the counters are built.
   absl::StatusOr<std::optional<LedgerTally>> Tally(const std::string& tier_path, absl::Time now);
 
-  // The counters as a recount of `buildings` writes them, and as stored (zero fields left
-  // out): the two must be equal.
-  struct Snapshot {
-    std::map<std::string, std::map<std::string, int64_t>> hashes;
-    std::map<std::string, std::map<std::string, double>> due;
-    bool operator==(const Snapshot& o) const { return hashes == o.hashes && due == o.due; }
-  };
+  // The counters as a recount of `buildings` writes them, and as stored: the two must be
+  // equal.
+  using Snapshot = redis::CounterSnapshot;
   Snapshot Recount(const std::vector<v1::Building>& buildings) const;
   absl::StatusOr<Snapshot> Read();
 
-  // Counts the buildings stored before the counters existed, once (as StatisticsCounters of
-  // the hazards service): a recount replacing the counters in one atomic write guarded by
-  // <p>:agg:gen, retried when a write came in between; -1 when built already.
+  // Counts the buildings stored before the counters existed, once (RebuildCounters, libs/redis/
+  // counters.h: a recount replacing the counters in one atomic write, started again when a
+  // building was written meanwhile). How many it counted; -1 when built already.
   absl::StatusOr<int> Build(Store& store);
 
  private:
-  void AddTo(const v1::Building& b, int sign, Snapshot* s) const;
   std::string HashKey(const std::string& tier) const { return prefix_ + ":agg:" + tier; }
   std::string DueKey(const std::string& tier) const { return prefix_ + ":agg:due:" + tier; }
   redis::Pool* pool_;

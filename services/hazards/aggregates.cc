@@ -12,12 +12,8 @@
 namespace firegrid::hazards {
 namespace {
 
-using Pre = redis::AtomicWrite::Precondition;
-
 constexpr int kTierLengths[] = {6, 9, 12};
 constexpr int kRecountChunk = 1000;
-constexpr int kBuildAttempts = 20;
-constexpr size_t kFieldsPerCommand = 2000;  // well under the script's argument limit
 
 // The length of the rows by tier under a scope of `len` digits (as StatisticsTally groups).
 size_t GroupLength(size_t len) { return len == 6 ? 9 : 12; }
@@ -58,8 +54,9 @@ bool Counted(const v1::StatisticsRow& r) {
 StatisticsCounters::StatisticsCounters(redis::Pool* pool, std::string prefix)
     : pool_(pool), prefix_(std::move(prefix)) {}
 
-void StatisticsCounters::AddTo(const v1::Hazard& h, int sign, Contribution* c) const {
-  if (!h.duplicate_of().empty()) return;
+redis::CounterSnapshot StatisticsCounters::ContributionOf(const v1::Hazard& h) const {
+  redis::CounterSnapshot c;
+  if (!h.duplicate_of().empty()) return c;
   std::vector<std::string> depts = DepartmentIndexes(h);
   depts.insert(depts.begin(), "");
   const std::string bucket = BucketOf(h);
@@ -69,111 +66,41 @@ void StatisticsCounters::AddTo(const v1::Hazard& h, int sign, Contribution* c) c
   for (size_t len : kTierLengths) {
     if (tier.size() < len) break;
     const std::string scope = tier.substr(0, len);
-    auto& fields = c->hashes[HashKey(scope)];
+    auto& fields = c.hashes[HashKey(scope)];
     const size_t group = GroupLength(len);
     const std::string child = tier.size() >= group ? tier.substr(0, group) + "/" : "";
     for (const std::string& d : depts) {
-      fields[absl::StrCat(d, "|", bucket)] += sign;
-      if (on_time) fields[absl::StrCat(d, "|closed_on_time")] += sign;
+      fields[absl::StrCat(d, "|", bucket)] += 1;
+      if (on_time) fields[absl::StrCat(d, "|closed_on_time")] += 1;
       if (!child.empty()) {
-        fields[absl::StrCat(child, d, "|", bucket)] += sign;
-        if (on_time) fields[absl::StrCat(child, d, "|closed_on_time")] += sign;
+        fields[absl::StrCat(child, d, "|", bucket)] += 1;
+        if (on_time) fields[absl::StrCat(child, d, "|closed_on_time")] += 1;
       }
-      if (due && sign > 0) {
-        c->due[DueKey(scope, d)][h.hazard_id()] =
+      if (due) {
+        c.sets[DueKey(scope, d)][h.hazard_id()] =
             static_cast<double>(Micros(FromTs(h.assignment().deadline())));
       }
     }
   }
+  return c;
 }
 
 void StatisticsCounters::AddDelta(const v1::Hazard* before, const v1::Hazard* after,
-                                  redis::AtomicWrite* w) const {
-  Contribution delta, was, now;
-  if (before != nullptr) {
-    AddTo(*before, -1, &delta);
-    AddTo(*before, +1, &was);
-  }
-  if (after != nullptr) {
-    AddTo(*after, +1, &delta);
-    AddTo(*after, +1, &now);
-  }
-  bool changed = false;
-  for (const auto& [key, fields] : delta.hashes) {
-    for (const auto& [field, n] : fields) {
-      if (n == 0) continue;
-      w->commands.push_back({"HINCRBY", key, field, absl::StrCat(n)});
-      changed = true;
-    }
-  }
-  for (const auto& [key, members] : was.due) {
-    for (const auto& [id, score] : members) {
-      auto it = now.due.find(key);
-      if (it == now.due.end() || !it->second.contains(id)) {
-        w->commands.push_back({"ZREM", key, id});
-        changed = true;
-      }
-    }
-  }
-  for (const auto& [key, members] : now.due) {
-    for (const auto& [id, score] : members) {
-      auto it = was.due.find(key);
-      if (it != was.due.end()) {
-        auto m = it->second.find(id);
-        if (m != it->second.end() && m->second == score) continue;
-      }
-      w->commands.push_back({"ZADD", key, absl::StrCat(static_cast<int64_t>(score)), id});
-      changed = true;
-    }
-  }
-  if (changed) w->commands.push_back({"INCR", prefix_ + ":agg:gen"});
+                                  redis::CounterDelta* delta) const {
+  delta->Add(before != nullptr ? ContributionOf(*before) : redis::CounterSnapshot(),
+             after != nullptr ? ContributionOf(*after) : redis::CounterSnapshot());
 }
 
 StatisticsCounters::Snapshot StatisticsCounters::Recount(
     const std::vector<v1::Hazard>& hazards) const {
   Snapshot s;
-  for (const auto& h : hazards) AddTo(h, +1, &s);
-  for (auto& [key, fields] : s.hashes) std::erase_if(fields, [](auto& f) { return f.second == 0; });
+  for (const auto& h : hazards) s.Merge(ContributionOf(h));
+  s.DropZeros();
   return s;
-}
-
-absl::StatusOr<bool> StatisticsCounters::Built() {
-  FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"EXISTS", prefix_ + ":agg:built"}));
-  return r.integer == 1;
 }
 
 absl::StatusOr<StatisticsCounters::Snapshot> StatisticsCounters::Read() {
-  Snapshot s;
-  std::string cursor = "0";
-  std::vector<std::string> keys;
-  do {
-    FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"SCAN", cursor, "MATCH", prefix_ + ":agg:*",
-                                                        "COUNT", "1000"}));
-    if (r.elements.size() != 2) return absl::InternalError("unexpected SCAN reply");
-    cursor = r.elements[0].str;
-    for (const auto& k : r.elements[1].elements) keys.push_back(k.str);
-  } while (cursor != "0");
-  for (const std::string& key : keys) {
-    if (key == prefix_ + ":agg:gen" || key == prefix_ + ":agg:built") continue;
-    if (key.rfind(prefix_ + ":agg:due:", 0) == 0) {
-      FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"ZRANGE", key, "0", "-1", "WITHSCORES"}));
-      for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-        double score = 0;
-        (void)absl::SimpleAtod(r.elements[i + 1].str, &score);
-        s.due[key][r.elements[i].str] = score;
-      }
-    } else {
-      FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"HGETALL", key}));
-      for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(r.elements[i + 1].str, &n)) {
-          return absl::DataLossError(absl::StrCat("corrupt counter ", key));
-        }
-        if (n != 0) s.hashes[key][r.elements[i].str] = n;
-      }
-    }
-  }
-  return s;
+  return redis::ReadCounters(*pool_, counters_prefix());
 }
 
 absl::StatusOr<std::optional<v1::Statistics>> StatisticsCounters::Statistics(
@@ -240,61 +167,25 @@ absl::StatusOr<std::optional<v1::Statistics>> StatisticsCounters::Statistics(
 }
 
 absl::StatusOr<int> StatisticsCounters::Build(HazardStore& store) {
-  const std::string gen_key = prefix_ + ":agg:gen";
-  const std::string built_key = prefix_ + ":agg:built";
-  for (int attempt = 0; attempt < kBuildAttempts; ++attempt) {
-    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> state,
-                        pool_->Pipeline({{"EXISTS", built_key}, {"GET", gen_key}}));
-    if (state[0].integer == 1) return -1;
-    const bool no_gen = state[1].IsNil();
-    const std::string gen = state[1].str;
-    std::vector<v1::Hazard> all;
-    std::string cursor;
-    do {
-      FG_ASSIGN_OR_RETURN(HazardStore::Page page, store.Scan("", "", cursor, kRecountChunk));
-      for (auto& h : page.hazards) all.push_back(std::move(h));
-      cursor = page.next_cursor;
-    } while (!cursor.empty());
-    const Snapshot recount = Recount(all);
-    FG_ASSIGN_OR_RETURN(Snapshot stored, Read());
-
-    redis::AtomicWrite w;
-    w.preconditions.push_back(Pre{no_gen ? Pre::Kind::kAbsent : Pre::Kind::kEquals, gen_key, "",
-                                  gen, absl::StatusCode::kAborted,
-                                  "hazards written during the recount"});
-    for (const auto& [key, unused] : stored.hashes) w.commands.push_back({"DEL", key});
-    for (const auto& [key, unused] : stored.due) w.commands.push_back({"DEL", key});
-    for (const auto& [key, fields] : recount.hashes) {
-      std::vector<std::string> cmd = {"HSET", key};
-      for (const auto& [f, n] : fields) {
-        cmd.push_back(f);
-        cmd.push_back(absl::StrCat(n));
-        if (cmd.size() >= 2 + 2 * kFieldsPerCommand) {
-          w.commands.push_back(std::move(cmd));
-          cmd = {"HSET", key};
-        }
-      }
-      if (cmd.size() > 2) w.commands.push_back(std::move(cmd));
-    }
-    for (const auto& [key, members] : recount.due) {
-      std::vector<std::string> cmd = {"ZADD", key};
-      for (const auto& [id, score] : members) {
-        cmd.push_back(absl::StrCat(static_cast<int64_t>(score)));
-        cmd.push_back(id);
-        if (cmd.size() >= 2 + 2 * kFieldsPerCommand) {
-          w.commands.push_back(std::move(cmd));
-          cmd = {"ZADD", key};
-        }
-      }
-      if (cmd.size() > 2) w.commands.push_back(std::move(cmd));
-    }
-    w.commands.push_back({"SET", built_key, "1"});
-    absl::Status s = redis::Execute(*pool_, w);
-    if (s.code() == absl::StatusCode::kAborted) continue;
-    FG_RETURN_IF_ERROR(s);
-    return static_cast<int>(all.size());
-  }
-  return absl::AbortedError("hazards kept changing during the statistics recount; try again");
+  int counted = 0;
+  FG_ASSIGN_OR_RETURN(
+      bool built, redis::RebuildCounters(
+                      *pool_, counters_prefix(), [&]() -> absl::StatusOr<redis::CounterSnapshot> {
+                        redis::CounterSnapshot s;
+                        counted = 0;
+                        std::string cursor;
+                        do {
+                          FG_ASSIGN_OR_RETURN(HazardStore::Page page,
+                                              store.Scan("", "", cursor, kRecountChunk));
+                          for (const auto& h : page.hazards) {
+                            s.Merge(ContributionOf(h));
+                            ++counted;
+                          }
+                          cursor = page.next_cursor;
+                        } while (!cursor.empty());
+                        return s;
+                      }));
+  return built ? counted : -1;
 }
 
 }  // namespace firegrid::hazards

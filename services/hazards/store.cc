@@ -265,7 +265,7 @@ void HazardStore::Write::Create(const v1::Hazard& h) {
   for (const auto& d : DepartmentIndexes(h)) {
     w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(h)});
   }
-  store_->counters_.AddDelta(nullptr, &h, &w_);
+  store_->counters_.AddDelta(nullptr, &h, &counters_);
 }
 
 void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& after) {
@@ -294,7 +294,7 @@ void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& afte
       w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(after)});
     }
   }
-  store_->counters_.AddDelta(&before, &after, &w_);
+  store_->counters_.AddDelta(&before, &after, &counters_);
 }
 
 void HazardStore::Write::ClaimOpen(const std::string& building_id, int category,
@@ -343,6 +343,10 @@ void HazardStore::Write::Publish(events::Message m) {
   w_.appends.push_back(events::OutboxAppend(store_->outbox_key(), m));
 }
 
-absl::Status HazardStore::Write::Commit() { return redis::Execute(*store_->pool_, w_); }
+absl::Status HazardStore::Write::Commit() {
+  counters_.AppendTo(store_->counters_.counters_prefix(), &w_);
+  counters_ = redis::CounterDelta();  // appended once, whatever happens next
+  return redis::Execute(*store_->pool_, w_);
+}
 
 }  // namespace firegrid::hazards

@@ -102,6 +102,8 @@ class HazardStore {
   class Write {
    public:
     explicit Write(const HazardStore* store) : store_(store) {}
+    // Create and Update also change the statistics counters (written at Commit, summed over
+    // the write's hazards).
     void Create(const v1::Hazard& h);
     void Update(const v1::Hazard& before, const v1::Hazard& after);
     // The open-hazard key of (building, category): claimed (must be free: ALREADY_EXISTS
@@ -120,6 +122,7 @@ class HazardStore {
    private:
     const HazardStore* store_;
     redis::AtomicWrite w_;
+    redis::CounterDelta counters_;
   };
   Write NewWrite() const { return Write(this); }
 
