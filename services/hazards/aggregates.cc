@@ -1,6 +1,7 @@
 #include "services/hazards/aggregates.h"
 
 #include <map>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -163,6 +164,76 @@ absl::StatusOr<std::optional<v1::Statistics>> StatisticsCounters::Statistics(
   for (const auto& [k, r] : by_tier) *out.add_by_tier() = FinishRow(r, k);
   for (const auto& [k, r] : by_department) *out.add_by_department() = FinishRow(r, k);
   *out.mutable_generated_at() = Ts(now);
+  return out;
+}
+
+absl::StatusOr<std::optional<std::map<std::string, v1::StatisticsRow>>>
+StatisticsCounters::DailyRows(absl::Time now) {
+  FG_ASSIGN_OR_RETURN(bool built, redis::CountersBuilt(*pool_, counters_prefix()));
+  if (!built) return std::nullopt;
+  // The districts: the first hazard of each in the tier index, skipping to the next district.
+  std::vector<std::string> tiers;
+  std::string after = "-";
+  while (true) {
+    FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"ZRANGEBYLEX", prefix_ + ":idx:tier", after,
+                                                        "+", "LIMIT", "0", "1"}));
+    if (r.elements.empty()) break;
+    const std::string& first = r.elements[0].str;
+    if (first.size() < 6 || first.find('|') < 6) {
+      after = "(" + first;  // a tier shorter than a district's: not in any district's rows
+      continue;
+    }
+    tiers.push_back(first.substr(0, 6));
+    after = "[" + tiers.back() + std::string(1, '\xff');  // past every member of it
+  }
+  // Level by level: a division's hash names its next level's divisions ("<child>/...").
+  std::map<std::string, v1::StatisticsRow> rows;         // DailyRowKey → row
+  std::vector<std::pair<std::string, std::string>> due;  // (tier, dept) of rows with open ones
+  while (!tiers.empty()) {
+    std::vector<std::vector<std::string>> reads;
+    for (const auto& t : tiers) reads.push_back({"HGETALL", HashKey(t)});
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> hashes, pool_->Pipeline(reads));
+    std::set<std::string> next;
+    for (size_t i = 0; i < tiers.size(); ++i) {
+      if (hashes[i].IsError()) return redis::ErrorReplyToStatus(hashes[i].str);
+      const auto& kv = hashes[i].elements;
+      std::map<std::string, v1::StatisticsRow> here;
+      for (size_t j = 0; j + 1 < kv.size(); j += 2) {
+        const std::string& field = kv[j].str;
+        const size_t bar = field.rfind('|');
+        if (bar == std::string::npos) continue;
+        const std::string row = field.substr(0, bar);
+        const size_t slash = row.find('/');
+        if (slash != std::string::npos) {
+          const std::string child = row.substr(0, slash);
+          if (child != tiers[i]) next.insert(child);
+          continue;
+        }
+        int64_t n = 0;
+        if (!absl::SimpleAtoi(kv[j + 1].str, &n)) return absl::DataLossError("corrupt counter");
+        SetBucket(&here[row], field.substr(bar + 1), n);
+      }
+      for (auto& [d, r] : here) {
+        if (!Counted(r)) continue;
+        if (r.open() > 0) due.emplace_back(tiers[i], d);
+        rows[DailyRowKey(tiers[i], d)] = std::move(r);
+      }
+    }
+    tiers.assign(next.begin(), next.end());
+  }
+  const std::string below_now = absl::StrCat("(", Micros(now));
+  std::vector<std::vector<std::string>> counts;
+  for (const auto& [t, d] : due) counts.push_back({"ZCOUNT", DueKey(t, d), "-inf", below_now});
+  if (!counts.empty()) {
+    FG_ASSIGN_OR_RETURN(std::vector<redis::Reply> overdue, pool_->Pipeline(counts));
+    for (size_t i = 0; i < overdue.size(); ++i) {
+      if (overdue[i].IsError()) return redis::ErrorReplyToStatus(overdue[i].str);
+      rows[DailyRowKey(due[i].first, due[i].second)].set_overdue(
+          static_cast<int>(overdue[i].integer));
+    }
+  }
+  std::map<std::string, v1::StatisticsRow> out;
+  for (auto& [key, row] : rows) out[key] = FinishRow(std::move(row), key.substr(0, key.find('/')));
   return out;
 }
 

@@ -53,6 +53,11 @@ class StatisticsCounters {
                                                            const std::string& department,
                                                            absl::Time now);
 
+  // The rows of a daily snapshot (DailyTotals::Finish: each district, street and community
+  // with hazards, for all departments and per department) at `now`, from the counters; nullopt
+  // when they are not built yet.
+  absl::StatusOr<std::optional<std::map<std::string, v1::StatisticsRow>>> DailyRows(absl::Time now);
+
   // The counters as a recount of `hazards` writes them, and as stored: the two must be equal.
   using Snapshot = redis::CounterSnapshot;
   Snapshot Recount(const std::vector<v1::Hazard>& hazards) const;

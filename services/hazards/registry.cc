@@ -330,6 +330,9 @@ absl::StatusOr<v1::StatisticsTrend> HazardRegistry::GetStatisticsTrend(
 
 absl::StatusOr<std::map<std::string, v1::StatisticsRow>> HazardRegistry::TallyDailyRows(
     absl::Time now) {
+  FG_ASSIGN_OR_RETURN(auto counted, store_->counters().DailyRows(now));
+  if (counted.has_value()) return *std::move(counted);
+  // The counters are still being built: count by a scan.
   DailyTotals totals(now);
   std::string cursor;
   while (true) {

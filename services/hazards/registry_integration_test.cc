@@ -372,6 +372,20 @@ class StatisticsCountersTest : public HazardsTest {
     for (const auto& h : all) {
       for (const auto& d : DepartmentIndexes(h)) departments.insert(d);
     }
+    // The daily snapshot's rows from the counters equal a scan's.
+    auto daily = store_->counters().DailyRows(clock_.Now());
+    ASSERT_TRUE(daily.ok()) << daily.status();
+    ASSERT_TRUE(daily->has_value());
+    DailyTotals scanned_daily(clock_.Now());
+    for (const auto& h : all) scanned_daily.Add(h);
+    const auto expected_daily = scanned_daily.Finish();
+    EXPECT_EQ((*daily)->size(), expected_daily.size());
+    for (const auto& [key, row] : expected_daily) {
+      auto it = (*daily)->find(key);
+      ASSERT_NE(it, (*daily)->end()) << "no daily row " << key;
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(it->second, row))
+          << key << ": " << it->second.ShortDebugString() << " vs " << row.ShortDebugString();
+    }
     for (const std::string tier : {"500109", "500109001", "500109002", "500109001002",
                                    "500109001003", "500109002001"}) {
       for (const auto& d : departments) {
