@@ -386,8 +386,8 @@ class StatisticsCountersTest : public HazardsTest {
       EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(it->second, row))
           << key << ": " << it->second.ShortDebugString() << " vs " << row.ShortDebugString();
     }
-    for (const std::string tier : {"500109", "500109001", "500109002", "500109001002",
-                                   "500109001003", "500109002001"}) {
+    for (const std::string tier :
+         {"500109", "500109001", "500109002", "500109001002", "500109001003", "500109002001"}) {
       for (const auto& d : departments) {
         Principal p = d.empty() ? admin_ : Make(Role::kDepartmentOfficer, "500109", "officer", d);
         v1::GetStatisticsRequest req;
@@ -396,14 +396,16 @@ class StatisticsCountersTest : public HazardsTest {
         ASSERT_TRUE(counted.ok()) << counted.status();
         const v1::Statistics scanned = ScannedStatistics(*store_, tier, d, clock_.Now());
         EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*counted, scanned))
-            << "tier " << tier << " department '" << d << "'\ncounters: "
-            << counted->ShortDebugString() << "\nscan:     " << scanned.ShortDebugString();
+            << "tier " << tier << " department '" << d
+            << "'\ncounters: " << counted->ShortDebugString()
+            << "\nscan:     " << scanned.ShortDebugString();
       }
     }
   }
 };
 
-TEST_F(StatisticsCountersTest, CountersEqualARecountAfterRandomReportsTransitionsAndDuplicates) {
+TEST_F(StatisticsCountersTest,
+       CountersEqualARecountAfterRandomReportsTransitionsMergesTimersAndDuplicates) {
   std::mt19937 rng(12);
   const std::vector<std::string> buildings = {"bld_A", "bld_S", "bld_B", "bld_C"};
   const std::vector<v1::HazardCategory> categories = {
@@ -412,9 +414,9 @@ TEST_F(StatisticsCountersTest, CountersEqualARecountAfterRandomReportsTransition
       v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT};
   std::vector<std::string> ids;
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  int changes = 0, refused_stale = 0;
+  int changes = 0, refused_stale = 0, timers_fired = 0, merges = 0;
   for (int step = 0; step < 400; ++step) {
-    const int op = static_cast<int>(pick(10));
+    const int op = static_cast<int>(pick(13));
     if (op <= 2 || ids.empty()) {
       auto r = Req(categories[pick(categories.size())], buildings[pick(buildings.size())]);
       auto resp = registry_->Report(worker_, r);
@@ -424,6 +426,12 @@ TEST_F(StatisticsCountersTest, CountersEqualARecountAfterRandomReportsTransition
     }
     if (op == 9) {  // time passes: deadlines fall due
       clock_.Advance(absl::Hours(static_cast<int64_t>(pick(30))));
+      continue;
+    }
+    if (op == 12) {  // reminders and escalations fire
+      auto fired = registry_->FireDueTimers();
+      ASSERT_TRUE(fired.ok()) << fired.status();
+      timers_fired += *fired;
       continue;
     }
     // Mostly hazards still in their lifecycle (closed, rejected and duplicates refuse most).
@@ -495,6 +503,30 @@ TEST_F(StatisticsCountersTest, CountersEqualARecountAfterRandomReportsTransition
         if (!r.ok() && !stale) r = registry_->Review(admin_, rev);
         break;
       }
+      case 10: {  // merged into another hazard as its duplicate
+        v1::MergeHazardsRequest m;
+        m.set_hazard_id(h.hazard_id());
+        m.set_target_hazard_id(ids[pick(ids.size())]);
+        r = registry_->Merge(street_, m);
+        if (!r.ok() && !stale) r = registry_->Merge(admin_, m);
+        if (stale) continue;  // a merge names no version
+        break;
+      }
+      case 11: {  // a duplicate made a hazard of its own again
+        v1::UnmergeHazardRequest u;
+        u.set_hazard_id(h.hazard_id());
+        for (size_t k = 0, start = pick(ids.size()); k < ids.size(); ++k) {
+          auto d = store_->Get(ids[(start + k) % ids.size()]);
+          if (d.ok() && !d->duplicate_of().empty()) {
+            u.set_hazard_id(d->hazard_id());
+            break;
+          }
+        }
+        r = registry_->Unmerge(street_, u);
+        if (!r.ok()) r = registry_->Unmerge(admin_, u);
+        if (stale) continue;
+        break;
+      }
       case 8: {
         v1::ChangeCategoryRequest c;
         c.set_hazard_id(h.hazard_id());
@@ -509,12 +541,15 @@ TEST_F(StatisticsCountersTest, CountersEqualARecountAfterRandomReportsTransition
       refused_stale += !r.ok();
     } else {
       changes += r.ok();
+      merges += r.ok() && (op == 10 || op == 11);
     }
     if (step % 100 == 99) ExpectCountersEqualRecount();
   }
   // The sequence did exercise the lifecycle, duplicates and refused writes.
   EXPECT_GT(changes, 30);
   EXPECT_GT(refused_stale, 5);
+  EXPECT_GT(timers_fired, 0);
+  EXPECT_GT(merges, 0);
   const auto all = AllHazards(*store_);
   std::set<v1::Status> statuses;
   int duplicates = 0;
