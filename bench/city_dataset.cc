@@ -23,6 +23,18 @@ namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 using google::protobuf::util::TimeUtil;
 
+// A small, fast generator seeded per object, so that an object's draws do not depend on which
+// thread writes it (SplitMix64).
+struct SplitMix {
+  uint64_t state;
+  uint64_t operator()() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+};
+
 google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
@@ -195,21 +207,53 @@ absl::Status LoadCityHazards(const CityOptions& o, buildings::RedisStore& buildi
         return absl::OkStatus();
       }));
 
-  // Which (building, category) pairs hold an open hazard: at most one each, as the service
-  // keeps it (an open report of the same pair is a duplicate).
-  absl::Mutex open_mu;
-  std::map<std::pair<int, int>, int> open_pairs;  // → the open hazard's index
+  // The plan of every hazard, drawn in order so that the same seed always gives the same
+  // data: its building, category and state. At most one open hazard per (building, category),
+  // as the service keeps it: a later open report of a pair is either its duplicate or, when
+  // the draw says so, a hazard closed since.
+  struct Plan {
+    int building = 0;
+    hv1::HazardCategory category = hv1::HAZARD_CATEGORY_UNSPECIFIED;
+    hv1::Status status = hv1::STATUS_UNSPECIFIED;
+    int duplicate_of = -1;  // the open hazard it repeats
+  };
+  std::vector<Plan> plans(o.hazards);
+  {
+    std::map<std::pair<int, int>, int> open_pairs;  // → the open hazard's index
+    for (int i = 0; i < o.hazards; ++i) {
+      SplitMix rng{o.seed * 7919 + static_cast<uint64_t>(i)};
+      Plan& p = plans[i];
+      // Buildings draw hazards unevenly: a quarter of the reports go to a tenth of them.
+      p.building =
+          static_cast<int>(rng() % 4 == 0 ? rng() % (views.size() / 10 + 1) : rng() % views.size());
+      p.category = Categories()[rng() % Categories().size()];
+      const int roll = static_cast<int>(rng() % 100);
+      p.status = roll < 70   ? hv1::STATUS_CLOSED
+                 : roll < 75 ? hv1::STATUS_REJECTED
+                 : roll < 80 ? hv1::STATUS_REPORTED
+                 : roll < 83 ? hv1::STATUS_VERIFIED
+                 : roll < 89 ? hv1::STATUS_ASSIGNED
+                 : roll < 96 ? hv1::STATUS_RECTIFYING
+                             : hv1::STATUS_SUBMITTED;
+      if (p.status == hv1::STATUS_CLOSED || p.status == hv1::STATUS_REJECTED) continue;
+      auto [it, inserted] = open_pairs.try_emplace({p.building, static_cast<int>(p.category)}, i);
+      if (inserted) continue;
+      if (rng() % 2 == 0) {
+        p.duplicate_of = it->second;
+        p.status = hv1::STATUS_REPORTED;
+      } else {
+        p.status = hv1::STATUS_CLOSED;
+      }
+    }
+  }
   std::atomic<int> open_count{0}, duplicates{0};
-  const std::vector<std::string> actors = {"grid", "street", "dept", "mgr"};
   FG_RETURN_IF_ERROR(InParallel(o, "hazards", o.hazards, [&](int first, int last) {
-    std::mt19937_64 rng(o.seed * 7919 + first);
     hazards::HazardStore::Write w = store.NewWrite();
     for (int i = first; i < last; ++i) {
-      // Buildings draw hazards unevenly: a quarter of the reports go to a tenth of them.
-      const int bi =
-          static_cast<int>(rng() % 4 == 0 ? rng() % (views.size() / 10 + 1) : rng() % views.size());
-      const hazards::BuildingView& v = views[bi];
-      const hv1::HazardCategory cat = Categories()[rng() % Categories().size()];
+      const Plan& p = plans[i];
+      SplitMix rng{(o.seed * 7919 + static_cast<uint64_t>(i)) ^ 0x5bd1e995u};
+      const hazards::BuildingView& v = views[p.building];
+      const hv1::HazardCategory cat = p.category;
       hv1::Hazard h;
       h.set_hazard_id(absl::StrFormat("hzd_city%08d", i));
       hazards::AttachBuilding(rules, v, cat, &h);
@@ -226,33 +270,14 @@ absl::Status LoadCityHazards(const CityOptions& o, buildings::RedisStore& buildi
       *h.mutable_reported_at() = Ts(reported);
       Audit(&h, reported, "grid", "community_worker", "report", hv1::STATUS_UNSPECIFIED,
             hv1::STATUS_REPORTED, "");
-      const int roll = static_cast<int>(rng() % 100);
-      hv1::Status status = roll < 70   ? hv1::STATUS_CLOSED
-                           : roll < 75 ? hv1::STATUS_REJECTED
-                           : roll < 80 ? hv1::STATUS_REPORTED
-                           : roll < 83 ? hv1::STATUS_VERIFIED
-                           : roll < 89 ? hv1::STATUS_ASSIGNED
-                           : roll < 96 ? hv1::STATUS_RECTIFYING
-                                       : hv1::STATUS_SUBMITTED;
+      hv1::Status status = p.status;
+      const bool duplicate = p.duplicate_of >= 0;
       const bool open = status != hv1::STATUS_CLOSED && status != hv1::STATUS_REJECTED;
-      bool duplicate = false;
-      int original = -1;
-      if (open) {
-        absl::MutexLock lock(&open_mu);
-        auto [it, inserted] = open_pairs.try_emplace({bi, static_cast<int>(cat)}, i);
-        if (!inserted) {
-          original = it->second;
-          // The pair is open already: a report of it now is a duplicate of that one.
-          duplicate = rng() % 2 == 0;
-          if (!duplicate) status = hv1::STATUS_CLOSED;
-        }
-      }
       const std::string lead =
           h.routing().lead_departments().empty() ? "" : h.routing().lead_departments(0);
       absl::Time t = reported + absl::Hours(2);
       if (duplicate) {
-        h.set_duplicate_of(absl::StrFormat("hzd_city%08d", original));
-        status = hv1::STATUS_REPORTED;
+        h.set_duplicate_of(absl::StrFormat("hzd_city%08d", p.duplicate_of));
         ++duplicates;
       } else if (status == hv1::STATUS_REJECTED) {
         h.set_rejection_reason("经核实不属实");
