@@ -49,6 +49,7 @@ void SetPct(int num, int den, void (v1::LedgerCounts::*set)(double),
 
 // One ledger figure: the buildings that pass the ListBuildings filter of the same name.
 struct Kpi {
+  const char* name;  // the LedgerCounts field
   int32_t (v1::LedgerCounts::*get)() const;
   void (v1::LedgerCounts::*set)(int32_t);
   v1::ListBuildingsRequest filter;
@@ -58,41 +59,46 @@ const std::vector<Kpi>& Kpis() {
   static const auto* const kKpis = [] {
     using C = v1::LedgerCounts;
     auto* kpis = new std::vector<Kpi>;
-    auto add = [&](int32_t (C::*get)() const, void (C::*set)(int32_t),
+    auto add = [&](const char* name, int32_t (C::*get)() const, void (C::*set)(int32_t),
                    const std::function<void(v1::ListBuildingsRequest*)>& filter) {
-      Kpi k{get, set, {}};
+      Kpi k{name, get, set, {}};
       filter(&k.filter);
       kpis->push_back(std::move(k));
     };
-    add(&C::buildings, &C::set_buildings, [](auto*) {});
-    add(&C::super_high_rise, &C::set_super_high_rise,
+    add("buildings", &C::buildings, &C::set_buildings, [](auto*) {});
+    add("super_high_rise", &C::super_high_rise, &C::set_super_high_rise,
         [](auto* r) { r->add_classes(v1::BUILDING_CLASS_SUPER_HIGH_RISE); });
-    add(&C::class_i, &C::set_class_i, [](auto* r) { r->add_classes(v1::BUILDING_CLASS_I); });
-    add(&C::class_ii, &C::set_class_ii, [](auto* r) { r->add_classes(v1::BUILDING_CLASS_II); });
-    add(&C::not_high_rise, &C::set_not_high_rise,
+    add("class_i", &C::class_i, &C::set_class_i,
+        [](auto* r) { r->add_classes(v1::BUILDING_CLASS_I); });
+    add("class_ii", &C::class_ii, &C::set_class_ii,
+        [](auto* r) { r->add_classes(v1::BUILDING_CLASS_II); });
+    add("not_high_rise", &C::not_high_rise, &C::set_not_high_rise,
         [](auto* r) { r->add_classes(v1::BUILDING_CLASS_NOT_HIGH_RISE); });
-    add(&C::responsibility_filed, &C::set_responsibility_filed, [](auto* r) {
-      r->add_filing_states(v1::FILING_STATE_FILED);
-      r->add_filing_states(v1::FILING_STATE_FILED_LATE);
-    });
-    add(&C::filed_late, &C::set_filed_late,
+    add("responsibility_filed", &C::responsibility_filed, &C::set_responsibility_filed,
+        [](auto* r) {
+          r->add_filing_states(v1::FILING_STATE_FILED);
+          r->add_filing_states(v1::FILING_STATE_FILED_LATE);
+        });
+    add("filed_late", &C::filed_late, &C::set_filed_late,
         [](auto* r) { r->add_filing_states(v1::FILING_STATE_FILED_LATE); });
-    add(&C::filing_pending, &C::set_filing_pending,
+    add("filing_pending", &C::filing_pending, &C::set_filing_pending,
         [](auto* r) { r->add_filing_states(v1::FILING_STATE_PENDING); });
-    add(&C::filing_late, &C::set_filing_late,
+    add("filing_late", &C::filing_late, &C::set_filing_late,
         [](auto* r) { r->add_filing_states(v1::FILING_STATE_LATE); });
-    add(&C::filing_missing, &C::set_filing_missing,
+    add("filing_missing", &C::filing_missing, &C::set_filing_missing,
         [](auto* r) { r->add_filing_states(v1::FILING_STATE_MISSING); });
-    add(&C::with_lanes, &C::set_with_lanes, [](auto* r) { r->set_with_lanes(true); });
-    add(&C::lanes_marked, &C::set_lanes_marked, [](auto* r) { r->set_lanes_marked(true); });
-    add(&C::with_indoor_hydrants, &C::set_with_indoor_hydrants,
+    add("with_lanes", &C::with_lanes, &C::set_with_lanes, [](auto* r) { r->set_with_lanes(true); });
+    add("lanes_marked", &C::lanes_marked, &C::set_lanes_marked,
+        [](auto* r) { r->set_lanes_marked(true); });
+    add("with_indoor_hydrants", &C::with_indoor_hydrants, &C::set_with_indoor_hydrants,
         [](auto* r) { r->set_with_indoor_hydrants(true); });
-    add(&C::indoor_hydrants_with_water, &C::set_indoor_hydrants_with_water,
+    add("indoor_hydrants_with_water", &C::indoor_hydrants_with_water,
+        &C::set_indoor_hydrants_with_water,
         [](auto* r) { r->set_indoor_hydrants_with_water(true); });
-    add(&C::fire_access_non_compliant, &C::set_fire_access_non_compliant,
-        [](auto* r) { r->set_fire_access_compliant(false); });
-    add(&C::three_nos, &C::set_three_nos, [](auto* r) { r->set_three_nos(true); });
-    add(&C::old_residential, &C::set_old_residential,
+    add("fire_access_non_compliant", &C::fire_access_non_compliant,
+        &C::set_fire_access_non_compliant, [](auto* r) { r->set_fire_access_compliant(false); });
+    add("three_nos", &C::three_nos, &C::set_three_nos, [](auto* r) { r->set_three_nos(true); });
+    add("old_residential", &C::old_residential, &C::set_old_residential,
         [](auto* r) { r->set_old_residential(true); });
     return kpis;
   }();
@@ -113,6 +119,17 @@ void Finish(v1::LedgerCounts* c) {
          c);
   SetPct(c->indoor_hydrants_with_water(), c->with_indoor_hydrants(),
          &C::set_indoor_hydrants_with_water_pct, &C::clear_indoor_hydrants_with_water_pct, c);
+}
+
+// The counts of a tally row (figure name → count).
+v1::LedgerCounts FromFigures(const std::map<std::string, int64_t>& figures) {
+  v1::LedgerCounts c;
+  for (const Kpi& k : Kpis()) {
+    auto it = figures.find(k.name);
+    if (it != figures.end()) (c.*k.set)(static_cast<int32_t>(it->second));
+  }
+  Finish(&c);
+  return c;
 }
 
 std::string NameOf(const std::map<std::string, std::string>& names, const std::string& code) {
@@ -156,6 +173,33 @@ v1::Ledger ComputeLedger(const std::string& tier_path, const std::vector<Buildin
     row->set_tier_path(code);
     row->set_name(NameOf(names, code));
     *row->mutable_counts() = counts;
+  }
+  return ledger;
+}
+
+std::vector<std::string> LedgerFiguresOf(const Building& b) {
+  std::vector<std::string> out;
+  for (const Kpi& k : Kpis()) {
+    if (MatchesBuildingFilter(k.filter, b)) out.push_back(k.name);
+  }
+  return out;
+}
+
+v1::Ledger LedgerFromTally(const std::string& tier_path, const LedgerTally& tally,
+                           const std::map<std::string, std::string>& names, absl::Time now) {
+  v1::Ledger ledger;
+  ledger.set_tier_path(tier_path);
+  ledger.set_name(NameOf(names, tier_path));
+  *ledger.mutable_generated_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  *ledger.mutable_totals() = FromFigures(tally.totals);
+  for (const auto& [code, figures] : tally.rows) {
+    v1::LedgerCounts counts = FromFigures(figures);
+    if (counts.buildings() == 0) continue;  // every building has left that community
+    auto* row = ledger.add_rows();
+    row->set_tier_path(code);
+    row->set_name(NameOf(names, code));
+    *row->mutable_counts() = std::move(counts);
   }
   return ledger;
 }

@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
+#include "services/buildings/store.h"
 
 namespace firegrid::buildings {
 
@@ -27,6 +28,17 @@ Completeness CompletenessOf(const firegrid::buildings::v1::Building& b);
 firegrid::buildings::v1::Ledger ComputeLedger(
     const std::string& tier_path, const std::vector<firegrid::buildings::v1::Building>& buildings,
     const std::map<std::string, std::string>& names, absl::Time now);
+
+// The ledger figures `b` (with its read-time filing state) counts in: the names of the
+// LedgerCounts count fields whose ListBuildings filter it passes.
+std::vector<std::string> LedgerFiguresOf(const firegrid::buildings::v1::Building& b);
+
+// The ledger of `tier_path` from maintained counters (Store::CountedLedger): what
+// ComputeLedger gives over the same buildings.
+firegrid::buildings::v1::Ledger LedgerFromTally(const std::string& tier_path,
+                                                const LedgerTally& tally,
+                                                const std::map<std::string, std::string>& names,
+                                                absl::Time now);
 
 // One CSV row per building, header first.
 std::string LedgerCsv(const std::vector<firegrid::buildings::v1::Building>& buildings,

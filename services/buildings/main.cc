@@ -5,6 +5,7 @@
 #include "libs/common/config.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
+#include "libs/common/status.h"
 #include "libs/server/runtime.h"
 #include "services/buildings/grpc_service.h"
 #include "services/buildings/redis_store.h"
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   server::Runtime& rt = **runtime;
-  buildings::RedisStore store(&rt.redis(), key_prefix);
+  buildings::RedisStore store(&rt.redis(), key_prefix, *rules);
   // Buildings stored before their GEO index existed are indexed once (idempotent; see
   // redis_store.h). Without it FindNearby would not find them: refuse to start instead.
   if (auto indexed = store.IndexBuildingLocations(); !indexed.ok()) {
@@ -52,5 +53,13 @@ int main(int argc, char** argv) {
   buildings::Registry registry(&store, *rules, RealClock::Get(), &ids);
   buildings::BuildingGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
+  // Ledger counters for buildings stored before they were kept: built once, on a thread of its
+  // own so that start-up does not wait for a recount (GetLedger counts by a scan until they are
+  // built); afterwards each run is one EXISTS.
+  rt.AddPeriodic("ledger-counters", absl::Seconds(10), [&]() -> absl::Status {
+    FG_ASSIGN_OR_RETURN(int counted, store.ledger_counters().Build(store));
+    if (counted >= 0) log::Info("ledger counters built", {{"buildings", counted}});
+    return absl::OkStatus();
+  });
   return rt.Serve();
 }

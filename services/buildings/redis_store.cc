@@ -33,8 +33,15 @@ std::string Num(double v) { return absl::StrFormat("%.17g", v); }
 
 }  // namespace
 
-RedisStore::RedisStore(redis::Pool* pool, std::string prefix)
-    : pool_(pool), prefix_(std::move(prefix)) {}
+RedisStore::RedisStore(redis::Pool* pool, std::string prefix, const Rules& rules)
+    : pool_(pool),
+      prefix_(std::move(prefix)),
+      ledger_counters_(pool_, prefix_, LedgerCounting(rules)) {}
+
+absl::StatusOr<std::optional<LedgerTally>> RedisStore::CountedLedger(const std::string& tier_path,
+                                                                     absl::Time now) {
+  return ledger_counters_.Tally(tier_path, now);
+}
 
 void RedisStore::AddBuildingGeo(const v1::Building& b, redis::AtomicWrite* w) const {
   const std::string key = prefix_ + ":geo:b";
@@ -137,6 +144,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
                                          const std::vector<std::string>& request_ids,
                                          const Outbox& outbox) {
   AtomicWrite w;
+  redis::CounterDelta counters;  // summed over the buildings
   for (size_t i = 0; i < buildings.size(); ++i) {
     const auto& b = buildings[i];
     const std::string key = Key("b", b.building_id());
@@ -146,6 +154,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
         {"HSET", key, "data", b.SerializeAsString(), "version", absl::StrCat(b.version())});
     w.commands.push_back({"ZADD", prefix_ + ":idx:b", "0", BuildingCursor(b)});
     AddBuildingGeo(b, &w);
+    ledger_counters_.AddDelta(nullptr, &b, &counters);
     if (i < request_ids.size() && !request_ids[i].empty()) {
       const std::string rkey = Key("req", request_ids[i]);
       w.preconditions.push_back(Pre{Pre::Kind::kAbsent, rkey, "", "",
@@ -154,6 +163,7 @@ absl::Status RedisStore::CreateBuildings(const std::vector<v1::Building>& buildi
       w.commands.push_back({"SET", rkey, b.building_id(), "EX", absl::StrCat(kRequestTtlSeconds)});
     }
   }
+  counters.AppendTo(ledger_counters_.counters_prefix(), &w);
   AddOutbox(outbox_key(), outbox, &w);
   return redis::Execute(*pool_, w);
 }
@@ -177,6 +187,9 @@ absl::Status RedisStore::UpdateBuilding(const v1::Building& previous, const v1::
     w.commands.push_back({"ZADD", prefix_ + ":idx:b", "0", BuildingCursor(next)});
   }
   AddBuildingGeo(next, &w);
+  redis::CounterDelta counters;
+  ledger_counters_.AddDelta(&previous, &next, &counters);
+  counters.AppendTo(ledger_counters_.counters_prefix(), &w);
   if (record != nullptr) {
     w.commands.push_back({"RPUSH", Key("hist", next.building_id()), record->SerializeAsString()});
   }

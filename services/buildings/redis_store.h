@@ -4,6 +4,8 @@
 
 #include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
+#include "services/buildings/ledger_counters.h"
+#include "services/buildings/rules.h"
 #include "services/buildings/store.h"
 
 namespace firegrid::buildings {
@@ -18,11 +20,15 @@ namespace firegrid::buildings {
 //   <p>:geo:hyd, <p>:geo:mfs, <p>:geo:b   GEO sets for nearby search (hydrants, stations,
 //                     buildings: written with every create and update of a building)
 //   <p>:geo:b:built   set once every building stored before <p>:geo:b existed was indexed
+//   <p>:agg:...       the ledger counters, written with every create and update
+//                     (ledger_counters.h)
 //   <p>:outbox        the outbox stream (see libs/events/outbox.h)
 // Every write is one redis::AtomicWrite: state, indexes and outbox entries together.
 class RedisStore final : public Store {
  public:
-  RedisStore(redis::Pool* pool, std::string prefix);
+  // `rules` give the filing calendar and period the ledger counters count filing states with
+  // (the service's own rules).
+  RedisStore(redis::Pool* pool, std::string prefix, const Rules& rules = DefaultRules());
 
   absl::Status PutOrgUnit(const v1::OrgUnit& unit) override;
   absl::StatusOr<v1::OrgUnit> GetOrgUnit(const std::string& code) override;
@@ -57,6 +63,10 @@ class RedisStore final : public Store {
   // calls it at start-up; deleting <p>:geo:b:built rebuilds it at the next start.
   absl::StatusOr<int> IndexBuildingLocations();
 
+  absl::StatusOr<std::optional<LedgerTally>> CountedLedger(const std::string& tier_path,
+                                                           absl::Time now) override;
+  LedgerCounters& ledger_counters() { return ledger_counters_; }
+
   std::string outbox_key() const { return prefix_ + ":outbox"; }
 
  private:
@@ -67,6 +77,7 @@ class RedisStore final : public Store {
   }
   redis::Pool* pool_;
   std::string prefix_;
+  LedgerCounters ledger_counters_;
 };
 
 }  // namespace firegrid::buildings

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "libs/events/producer.h"
 
@@ -20,6 +22,13 @@ struct BuildingPage {
   std::vector<v1::Building> buildings;
   // Position after the last building scanned; empty when the scan reached the end.
   std::string next_cursor;
+};
+
+// A division's ledger figures from maintained counters: figure (a LedgerCounts count field's
+// name) → count, for the division and per community (the ledger's rows).
+struct LedgerTally {
+  std::map<std::string, int64_t> totals;
+  std::map<std::string, std::map<std::string, int64_t>> rows;
 };
 
 // Persistence of the buildings service. Every write is atomic: the state change, its indexes and
@@ -60,6 +69,13 @@ class Store {
   // Stores the station with its outbox events (MicroStationRegistered) in one write.
   virtual absl::Status PutStation(const v1::MicroStation& station, const Outbox& outbox) = 0;
   virtual absl::StatusOr<v1::MicroStation> GetStation(const std::string& id) = 0;
+
+  // The ledger figures of `tier_path` at `now` from counters kept with every write, or nullopt
+  // when the store keeps none (yet): the caller counts by a scan then.
+  virtual absl::StatusOr<std::optional<LedgerTally>> CountedLedger(const std::string& tier_path,
+                                                                   absl::Time now) {
+    return std::nullopt;
+  }
 
   struct Near {
     std::string id;

@@ -293,7 +293,12 @@ absl::StatusOr<v1::ListGuidanceResponse> HazardRegistry::ListGuidance(
 absl::StatusOr<v1::Statistics> HazardRegistry::GetStatistics(const P& p,
                                                              const v1::GetStatisticsRequest& req) {
   FG_ASSIGN_OR_RETURN(StatisticsScope scope, ResolveStatisticsScope(p, req.tier_path()));
-  StatisticsTally tally(scope.tier_path, scope.department, clock_->Now());
+  const absl::Time now = clock_->Now();
+  FG_ASSIGN_OR_RETURN(std::optional<v1::Statistics> counted,
+                      store_->counters().Statistics(scope.tier_path, scope.department, now));
+  if (counted.has_value()) return *std::move(counted);
+  // The counters are still being built (StatisticsCounters::Build at start-up): count by a scan.
+  StatisticsTally tally(scope.tier_path, scope.department, now);
   std::string cursor;
   while (true) {
     FG_ASSIGN_OR_RETURN(HazardStore::Page page,
@@ -332,6 +337,9 @@ absl::StatusOr<v1::StatisticsTrend> HazardRegistry::GetStatisticsTrend(
 
 absl::StatusOr<std::map<std::string, v1::StatisticsRow>> HazardRegistry::TallyDailyRows(
     absl::Time now) {
+  FG_ASSIGN_OR_RETURN(auto counted, store_->counters().DailyRows(now));
+  if (counted.has_value()) return *std::move(counted);
+  // The counters are still being built: count by a scan.
   DailyTotals totals(now);
   std::string cursor;
   while (true) {

@@ -3,17 +3,20 @@
 // hazards, and deadline timers firing exactly once with two instances on one Redis.
 #include <algorithm>
 #include <atomic>
+#include <random>
 #include <set>
 #include <thread>
 
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
 #include "services/hazards/idempotency.h"
 #include "services/hazards/registry.h"
+#include "services/hazards/statistics.h"
 #include "services/hazards/timestamps.h"
 #include "tests/support/shared_redis.h"
 
@@ -52,6 +55,11 @@ class HazardsTest : public ::testing::Test {
     metrics_ = std::make_unique<HazardMetrics>(&metrics_registry_);
     registry_ = std::make_unique<HazardRegistry>(store_.get(), rules_.get(), &clock_, &ids_,
                                                  metrics_.get());
+    // The statistics counters of an empty store are built at once: every statistics test below
+    // reads them (GetStatistics counts by a scan only until they are built).
+    auto built = store_->counters().Build(*store_);
+    ASSERT_TRUE(built.ok()) << built.status();
+    ASSERT_EQ(*built, 0);
     Register("bld_A", "500109001002", bv1::BUILDING_USE_RESIDENTIAL, "mgr-a");
     Register("bld_S", "500109001002", bv1::BUILDING_USE_SCHOOL, "");
   }
@@ -343,6 +351,310 @@ TEST_F(HazardsTest, FullLifecycleToClosureWithAuditAndStatistics) {
   EXPECT_EQ(stats->by_tier(0).key(), "500109001002");
   // A new report of the same building and category after closure is a new hazard.
   EXPECT_TRUE(MustReport(worker_, Req()).duplicate_of().empty());
+}
+
+// Every hazard as stored, by a scan.
+std::vector<v1::Hazard> AllHazards(HazardStore& store) {
+  std::vector<v1::Hazard> out;
+  std::string cursor;
+  do {
+    auto page = store.Scan("", "", cursor, 100);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    for (auto& h : page->hazards) out.push_back(std::move(h));
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  return out;
+}
+
+// GetStatistics as a scan counts it (what it answered before the counters).
+v1::Statistics ScannedStatistics(HazardStore& store, const std::string& tier,
+                                 const std::string& department, absl::Time now) {
+  StatisticsTally tally(tier, department, now);
+  std::string cursor;
+  do {
+    auto page = store.Scan(department, tier, cursor, 100);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    for (const auto& h : page->hazards) tally.Add(h);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  return tally.Finish();
+}
+
+class StatisticsCountersTest : public HazardsTest {
+ protected:
+  void SetUp() override {
+    HazardsTest::SetUp();
+    Register("bld_B", "500109001003", bv1::BUILDING_USE_RESIDENTIAL, "mgr-b");
+    Register("bld_C", "500109002001", bv1::BUILDING_USE_SCHOOL, "mgr-c");
+  }
+
+  // The counters equal a recount of every stored hazard, and GetStatistics from them equals
+  // the scan's answer for every scope and every department.
+  void ExpectCountersEqualRecount() {
+    auto stored = store_->counters().Read();
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    const auto all = AllHazards(*store_);
+    EXPECT_TRUE(*stored == store_->counters().Recount(all)) << "counters differ from a recount";
+    std::set<std::string> departments = {""};
+    for (const auto& h : all) {
+      for (const auto& d : DepartmentIndexes(h)) departments.insert(d);
+    }
+    // The daily snapshot's rows from the counters equal a scan's.
+    auto daily = store_->counters().DailyRows(clock_.Now());
+    ASSERT_TRUE(daily.ok()) << daily.status();
+    ASSERT_TRUE(daily->has_value());
+    DailyTotals scanned_daily(clock_.Now());
+    for (const auto& h : all) scanned_daily.Add(h);
+    const auto expected_daily = scanned_daily.Finish();
+    EXPECT_EQ((*daily)->size(), expected_daily.size());
+    for (const auto& [key, row] : expected_daily) {
+      auto it = (*daily)->find(key);
+      ASSERT_NE(it, (*daily)->end()) << "no daily row " << key;
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(it->second, row))
+          << key << ": " << it->second.ShortDebugString() << " vs " << row.ShortDebugString();
+    }
+    for (const std::string tier :
+         {"500109", "500109001", "500109002", "500109001002", "500109001003", "500109002001"}) {
+      for (const auto& d : departments) {
+        Principal p = d.empty() ? admin_ : Make(Role::kDepartmentOfficer, "500109", "officer", d);
+        v1::GetStatisticsRequest req;
+        req.set_tier_path(tier);
+        auto counted = registry_->GetStatistics(p, req);
+        ASSERT_TRUE(counted.ok()) << counted.status();
+        const v1::Statistics scanned = ScannedStatistics(*store_, tier, d, clock_.Now());
+        EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*counted, scanned))
+            << "tier " << tier << " department '" << d
+            << "'\ncounters: " << counted->ShortDebugString()
+            << "\nscan:     " << scanned.ShortDebugString();
+      }
+    }
+  }
+};
+
+TEST_F(StatisticsCountersTest,
+       CountersEqualARecountAfterRandomReportsTransitionsMergesTimersAndDuplicates) {
+  std::mt19937 rng(12);
+  const std::vector<std::string> buildings = {"bld_A", "bld_S", "bld_B", "bld_C"};
+  const std::vector<v1::HazardCategory> categories = {
+      v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, v1::HAZARD_CATEGORY_FIRE_LANE_GEOMETRY,
+      v1::HAZARD_CATEGORY_GAS_ELECTRICAL, v1::HAZARD_CATEGORY_EVACUATION_BLOCKED,
+      v1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT};
+  std::vector<std::string> ids;
+  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+  int changes = 0, refused_stale = 0, timers_fired = 0, merges = 0;
+  for (int step = 0; step < 400; ++step) {
+    const int op = static_cast<int>(pick(13));
+    if (op <= 2 || ids.empty()) {
+      auto r = Req(categories[pick(categories.size())], buildings[pick(buildings.size())]);
+      auto resp = registry_->Report(worker_, r);
+      if (!resp.ok()) resp = registry_->Report(admin_, r);
+      if (resp.ok()) ids.push_back(resp->hazard().hazard_id());
+      continue;
+    }
+    if (op == 9) {  // time passes: deadlines fall due
+      clock_.Advance(absl::Hours(static_cast<int64_t>(pick(30))));
+      continue;
+    }
+    if (op == 12) {  // reminders and escalations fire
+      auto fired = registry_->FireDueTimers();
+      ASSERT_TRUE(fired.ok()) << fired.status();
+      timers_fired += *fired;
+      continue;
+    }
+    // Mostly hazards still in their lifecycle (closed, rejected and duplicates refuse most).
+    auto got = store_->Get(ids[pick(ids.size())]);
+    for (int tries = 0; tries < 5 && got.ok() &&
+                        (got->status() == v1::STATUS_CLOSED ||
+                         got->status() == v1::STATUS_REJECTED || !got->duplicate_of().empty());
+         ++tries) {
+      got = store_->Get(ids[pick(ids.size())]);
+    }
+    ASSERT_TRUE(got.ok()) << got.status();
+    const v1::Hazard h = *got;
+    const std::string lead =
+        h.routing().lead_departments().empty() ? "" : h.routing().lead_departments(0);
+    const Principal dept = Make(Role::kDepartmentOfficer, "500109", "officer", lead);
+    // One in five calls names a stale version: refused, and nothing may be counted.
+    const bool stale = pick(5) == 0 && h.version() > 1;
+    const int64_t version = stale ? h.version() - 1 : h.version();
+    absl::StatusOr<v1::Hazard> r = absl::UnknownError("no call");
+    switch (op) {
+      case 3: {
+        v1::VerifyHazardRequest v;
+        v.set_hazard_id(h.hazard_id());
+        v.set_expected_version(version);
+        r = registry_->Verify(dept, v);
+        if (!r.ok() && !stale) r = registry_->Verify(admin_, v);
+        break;
+      }
+      case 4: {
+        v1::RejectHazardRequest v;
+        v.set_hazard_id(h.hazard_id());
+        v.set_expected_version(version);
+        v.set_reason("不属实");
+        r = registry_->Reject(admin_, v);
+        break;
+      }
+      case 5: {
+        v1::AssignHazardRequest a;
+        a.set_hazard_id(h.hazard_id());
+        a.set_expected_version(version);
+        a.set_responsible_party("物业");
+        a.set_responsible_subject("mgr-a");
+        r = registry_->Assign(street_, a);
+        if (!r.ok() && !stale) r = registry_->Assign(admin_, a);
+        break;
+      }
+      case 6: {
+        const Principal m = Make(Role::kBuildingManager, "", "mgr-a");
+        v1::StartRectificationRequest st;
+        st.set_hazard_id(h.hazard_id());
+        st.set_expected_version(version);
+        r = registry_->Start(m, st);
+        if (!r.ok() && !stale) {
+          v1::SubmitRectificationRequest sub;
+          sub.set_hazard_id(h.hazard_id());
+          sub.set_expected_version(version);
+          sub.add_evidence()->set_uri("sha256:" + std::string(64, 'b'));
+          r = registry_->Submit(m, sub);
+        }
+        break;
+      }
+      case 7: {
+        v1::ReviewRectificationRequest rev;
+        rev.set_hazard_id(h.hazard_id());
+        rev.set_expected_version(version);
+        rev.set_passed(pick(3) != 0);
+        rev.set_note("复查");
+        r = registry_->Review(dept, rev);
+        if (!r.ok() && !stale) r = registry_->Review(admin_, rev);
+        break;
+      }
+      case 10: {  // merged into another hazard as its duplicate
+        v1::MergeHazardsRequest m;
+        m.set_hazard_id(h.hazard_id());
+        m.set_target_hazard_id(ids[pick(ids.size())]);
+        r = registry_->Merge(street_, m);
+        if (!r.ok() && !stale) r = registry_->Merge(admin_, m);
+        if (stale) continue;  // a merge names no version
+        break;
+      }
+      case 11: {  // a duplicate made a hazard of its own again
+        v1::UnmergeHazardRequest u;
+        u.set_hazard_id(h.hazard_id());
+        for (size_t k = 0, start = pick(ids.size()); k < ids.size(); ++k) {
+          auto d = store_->Get(ids[(start + k) % ids.size()]);
+          if (d.ok() && !d->duplicate_of().empty()) {
+            u.set_hazard_id(d->hazard_id());
+            break;
+          }
+        }
+        r = registry_->Unmerge(street_, u);
+        if (!r.ok()) r = registry_->Unmerge(admin_, u);
+        if (stale) continue;
+        break;
+      }
+      case 8: {
+        v1::ChangeCategoryRequest c;
+        c.set_hazard_id(h.hazard_id());
+        c.set_expected_version(version);
+        c.set_category(categories[pick(categories.size())]);
+        r = registry_->ChangeCategory(street_, c);
+        break;
+      }
+    }
+    if (stale) {
+      EXPECT_FALSE(r.ok()) << "a stale version was accepted";
+      refused_stale += !r.ok();
+    } else {
+      changes += r.ok();
+      merges += r.ok() && (op == 10 || op == 11);
+    }
+    if (step % 100 == 99) ExpectCountersEqualRecount();
+  }
+  // The sequence did exercise the lifecycle, duplicates and refused writes.
+  EXPECT_GT(changes, 30);
+  EXPECT_GT(refused_stale, 5);
+  EXPECT_GT(timers_fired, 0);
+  EXPECT_GT(merges, 0);
+  const auto all = AllHazards(*store_);
+  std::set<v1::Status> statuses;
+  int duplicates = 0;
+  for (const auto& h : all) {
+    statuses.insert(h.status());
+    duplicates += !h.duplicate_of().empty();
+  }
+  EXPECT_GE(statuses.size(), 4u);
+  EXPECT_GT(duplicates, 0);
+  ExpectCountersEqualRecount();
+}
+
+TEST_F(StatisticsCountersTest, AWriteRefusedByItsPreconditionChangesNoCounter) {
+  const v1::Hazard h = MustReport(worker_, Req());
+  auto before = store_->counters().Read();
+  ASSERT_TRUE(before.ok()) << before.status();
+  // A write that would close it, on a version that is no longer stored: the script checks the
+  // preconditions before any command, so neither the hazard nor a counter changes.
+  v1::Hazard stale = h;
+  stale.set_version(h.version() - 1);
+  v1::Hazard closed = h;
+  closed.set_status(v1::STATUS_CLOSED);
+  closed.set_version(h.version() + 1);
+  HazardStore::Write w = store_->NewWrite();
+  w.Update(stale, closed);
+  EXPECT_EQ(w.Commit().code(), absl::StatusCode::kAborted);
+  auto after = store_->counters().Read();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(*before == *after);
+  ExpectCountersEqualRecount();
+}
+
+TEST_F(StatisticsCountersTest, BuildCountsHazardsStoredBeforeTheCountersOnce) {
+  for (const char* b : {"bld_A", "bld_B", "bld_C"}) {
+    MustReport(admin_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, b));
+  }
+  // Hazards stored before the counters existed: no counters, no marker.
+  auto keys = pool_->Command({"KEYS", prefix_ + ":agg:*"});
+  ASSERT_TRUE(keys.ok());
+  for (const auto& k : keys->elements) ASSERT_TRUE(pool_->Command({"DEL", k.str}).ok());
+  v1::GetStatisticsRequest req;
+  auto scanned = registry_->GetStatistics(admin_, req);  // counted by a scan meanwhile
+  ASSERT_TRUE(scanned.ok()) << scanned.status();
+  EXPECT_EQ(scanned->totals().reported(), 3);
+  auto built = store_->counters().Build(*store_);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(*built, 3);
+  auto again = store_->counters().Build(*store_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, -1);
+  ExpectCountersEqualRecount();
+}
+
+TEST_F(StatisticsCountersTest, ARecountRacedByAWriteIsDiscardedAndDoneAgain) {
+  MustReport(admin_, Req(v1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED, "bld_A"));
+  auto keys = pool_->Command({"KEYS", prefix_ + ":agg:*"});
+  ASSERT_TRUE(keys.ok());
+  for (const auto& k : keys->elements) ASSERT_TRUE(pool_->Command({"DEL", k.str}).ok());
+  // The first recount counts one hazard; a report lands before its result is written, so that
+  // result is stale: it must be discarded (not written, not counted twice) and done again.
+  int recounts = 0;
+  auto built = redis::RebuildCounters(
+      *pool_, store_->counters().counters_prefix(),
+      [&]() -> absl::StatusOr<redis::CounterSnapshot> {
+        auto snapshot = store_->counters().Recount(AllHazards(*store_));
+        if (++recounts == 1) MustReport(admin_, Req(v1::HAZARD_CATEGORY_GAS_ELECTRICAL, "bld_B"));
+        return snapshot;
+      });
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_TRUE(*built);
+  EXPECT_EQ(recounts, 2);
+  ExpectCountersEqualRecount();
+  v1::GetStatisticsRequest req;
+  auto stats = registry_->GetStatistics(admin_, req);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->totals().reported(), 2);
 }
 
 TEST_F(HazardsTest, MajorHazardNeedsThreeDistinctReviewers) {

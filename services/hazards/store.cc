@@ -66,7 +66,7 @@ std::vector<std::string> DepartmentIndexes(const v1::Hazard& h) {
 }
 
 HazardStore::HazardStore(redis::Pool* pool, std::string prefix)
-    : pool_(pool), prefix_(std::move(prefix)) {}
+    : pool_(pool), prefix_(std::move(prefix)), counters_(pool_, prefix_) {}
 
 namespace {
 
@@ -310,6 +310,7 @@ void HazardStore::Write::Create(const v1::Hazard& h) {
   for (const auto& d : DepartmentIndexes(h)) {
     w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(h)});
   }
+  store_->counters_.AddDelta(nullptr, &h, &counters_);
 }
 
 void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& after) {
@@ -338,6 +339,7 @@ void HazardStore::Write::Update(const v1::Hazard& before, const v1::Hazard& afte
       w_.commands.push_back({"ZADD", store_->Key("idx:dept", d), "0", Cursor(after)});
     }
   }
+  store_->counters_.AddDelta(&before, &after, &counters_);
 }
 
 void HazardStore::Write::ClaimOpen(const std::string& building_id, int category,
@@ -386,6 +388,10 @@ void HazardStore::Write::Publish(events::Message m) {
   w_.appends.push_back(events::OutboxAppend(store_->outbox_key(), m));
 }
 
-absl::Status HazardStore::Write::Commit() { return redis::Execute(*store_->pool_, w_); }
+absl::Status HazardStore::Write::Commit() {
+  counters_.AppendTo(store_->counters_.counters_prefix(), &w_);
+  counters_ = redis::CounterDelta();  // appended once, whatever happens next
+  return redis::Execute(*store_->pool_, w_);
+}
 
 }  // namespace firegrid::hazards

@@ -11,6 +11,7 @@
 #include "libs/events/producer.h"
 #include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
+#include "services/hazards/aggregates.h"
 #include "services/hazards/routing.h"
 
 namespace firegrid::hazards {
@@ -45,6 +46,7 @@ struct Timer {
 //   <p>:stats:day:<date>       hash: a daily statistics snapshot (date "2026-12-05", Asia/
 //                              Shanghai): DailyRowKey → StatisticsRow bytes, "_taken" = 1,
 //                              "_final" = 1 once it is the end-of-day snapshot; 400 days
+//   <p>:agg:...                statistics counters, written with every hazard (aggregates.h)
 //   <p>:outbox                 the outbox stream
 class HazardStore {
  public:
@@ -52,6 +54,8 @@ class HazardStore {
 
   std::string outbox_key() const { return prefix_ + ":outbox"; }
   redis::Pool& pool() { return *pool_; }
+  // The statistics counters every Write keeps up to date.
+  StatisticsCounters& counters() { return counters_; }
 
   absl::StatusOr<BuildingView> GetBuilding(const std::string& id);
   // Applies a projection update from event `event_id` unless that event was applied already
@@ -111,6 +115,8 @@ class HazardStore {
   class Write {
    public:
     explicit Write(const HazardStore* store) : store_(store) {}
+    // Create and Update also change the statistics counters (written at Commit, summed over
+    // the write's hazards).
     void Create(const v1::Hazard& h);
     void Update(const v1::Hazard& before, const v1::Hazard& after);
     // The open-hazard key of (building, category): claimed (must be free: ALREADY_EXISTS
@@ -129,6 +135,7 @@ class HazardStore {
    private:
     const HazardStore* store_;
     redis::AtomicWrite w_;
+    redis::CounterDelta counters_;
   };
   Write NewWrite() const { return Write(this); }
 
@@ -140,6 +147,7 @@ class HazardStore {
  private:
   redis::Pool* pool_;
   std::string prefix_;
+  StatisticsCounters counters_;
 };
 
 // The index entries of a hazard: the tier index and one per routed or supervising department.
