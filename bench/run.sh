@@ -22,7 +22,8 @@ set -euo pipefail
 BENCHES=(
   "grpc_throughput_bench --buildings=600 --hazards=1200 --requests=50000 --warm-up-requests=5000 --reports=5000"
   "credit_profile_bench --subjects=300 --requests=100000 --warm-up-requests=5000"
-  "notify_latency_bench --duration=10s --rate=200"
+  "notify_latency_bench --duration=10s --rate=200 --kafka-fetch-wait=5ms"
+  "notify_latency_bench --duration=10s --rate=1000 --kafka-fetch-wait=5ms"
   "notify_fanout_bench"
   "city_bench"
   "credit_replay_bench"
@@ -62,6 +63,8 @@ for entry in "${BENCHES[@]}"; do
   [[ -z "$only" || "$only" == "$name" ]] || continue
   bin="$build/bench/$name"
   log="$logs/$name.log"
+  # A benchmark listed twice (e.g. at two rates) keeps a log per run.
+  for ((n = 2; ; n++)); do [[ -e "$log" ]] || break; log="$logs/$name.$n.log"; done
   if [[ ! -x "$bin" ]]; then
     echo "[run.sh] $name: not built ($bin), skipped" >&2
     printf '%s\t-\tnot built, skipped\t\t\t\n' "$name" >>"$rows"
