@@ -121,7 +121,14 @@ async function startOidcGateway(providerPort) {
   child.stdout.on('data', (c) => { log += c; });
   child.stderr.on('data', (c) => { log += c; });
   after(async () => {
-    child.kill('SIGTERM');
+    // Stopped by its PID; waited for (SIGKILL if it has not exited within 10 s).
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await writeFile(logFile, log);
   });
   await waitFor(`the OIDC gateway at ${base}/ (log: ${logFile})`, async () => {
