@@ -35,6 +35,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/city_dataset.h"
+#include "bench/h2load.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -149,12 +150,6 @@ struct Row {
 void PrintRow(const Row& r) {
   std::printf("  %-58s p50 %8.2fms  p99 %8.2fms  max %8.2fms  (n=%zu)\n", r.name.c_str(),
               Percentile(r.ms, 0.5), Percentile(r.ms, 0.99), Percentile(r.ms, 1.0), r.ms.size());
-}
-
-void Figure(const std::string& name, const std::string& value, const std::string& unit,
-            const std::string& goal, const std::string& baseline) {
-  std::printf("FIGURE\t%s\t%s\t%s\t%s\t%s\n", name.c_str(), value.c_str(), unit.c_str(),
-              goal.c_str(), baseline.c_str());
 }
 
 int Run(const Config& c) {
@@ -500,19 +495,21 @@ int Run(const Config& c) {
   const std::vector<double>* scans[] = {&scan_ledger_d, &scan_ledger_s, &scan_stats_d,
                                         &scan_stats_s};
   for (size_t i = 0; i < reads.size(); ++i) {
-    Figure(reads[i].name + " p99", absl::StrFormat("%.2f", Percentile(reads[i].ms, 0.99)), "ms",
-           "<= 50", absl::StrFormat("scan %.0f ms mean (%s)", Mean(*scans[i]), scale));
+    PrintFigure(reads[i].name + " p99", absl::StrFormat("%.2f", Percentile(reads[i].ms, 0.99)),
+                "ms", "<= 50", absl::StrFormat("scan %.0f ms mean (%s)", Mean(*scans[i]), scale));
   }
   for (const Row& r : lists) {
-    Figure(r.name + " p99", absl::StrFormat("%.2f", Percentile(r.ms, 0.99)), "ms", "<= 20", scale);
+    PrintFigure(r.name + " p99", absl::StrFormat("%.2f", Percentile(r.ms, 0.99)), "ms", "<= 20",
+                scale);
   }
   for (auto& [n, s] : restart) {
-    Figure(n + " ready after restart", absl::StrFormat("%.2f", s), "s", "<= 10", scale);
+    PrintFigure(n + " ready after restart", absl::StrFormat("%.2f", s), "s", "<= 10", scale);
   }
-  Figure("Redis memory, buildings + hazards",
-         MiB(mem2 - mem0).substr(0, MiB(mem2 - mem0).find(' ')), "MiB", "<= 4096", scale);
-  Figure("Redis bytes per building", absl::StrFormat("%.0f", per_building), "bytes", "-", scale);
-  Figure("Redis bytes per hazard", absl::StrFormat("%.0f", per_hazard), "bytes", "-", scale);
+  PrintFigure("Redis memory, buildings + hazards",
+              MiB(mem2 - mem0).substr(0, MiB(mem2 - mem0).find(' ')), "MiB", "<= 4096", scale);
+  PrintFigure("Redis bytes per building", absl::StrFormat("%.0f", per_building), "bytes", "-",
+              scale);
+  PrintFigure("Redis bytes per hazard", absl::StrFormat("%.0f", per_hazard), "bytes", "-", scale);
   std::fflush(stdout);
   bsvc->Stop().IgnoreError();
   hsvc->Stop().IgnoreError();

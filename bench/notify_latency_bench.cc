@@ -35,6 +35,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/h2load.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
@@ -325,7 +326,8 @@ int Run(const Config& c) {
     flags.insert(flags.end(), {"--rate-limit=100000", "--rate-limit-burst=1000000"});
     flags.push_back(
         absl::StrCat("--kafka-fetch-wait=", absl::ToInt64Milliseconds(c.kafka_fetch_wait), "ms"));
-    flags.push_back(absl::StrCat("--kafka-linger=", absl::ToInt64Milliseconds(c.kafka_linger), "ms"));
+    flags.push_back(
+        absl::StrCat("--kafka-linger=", absl::ToInt64Milliseconds(c.kafka_linger), "ms"));
     return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
         .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
   };
@@ -619,8 +621,7 @@ int Run(const Config& c) {
         to_kafka_ms.push_back(absl::ToDoubleMilliseconds(k->second - st->event));
         from_kafka_ms.push_back(absl::ToDoubleMilliseconds(st->inbox - k->second));
         own_ms.push_back(absl::ToDoubleMilliseconds((st->event - r->sent) +
-                                                    (k->second - st->event) +
-                                                    (*at - st->inbox)));
+                                                    (k->second - st->event) + (*at - st->inbox)));
       }
     }
     for (auto* v :
@@ -648,12 +649,12 @@ int Run(const Config& c) {
                                                 absl::FormatDuration(c.kafka_fetch_wait));
     const std::string echo_base = absl::StrFormat("bare gRPC echo p99 %.2f ms", echo.p99);
     const Row& community = rows[1];
-    std::printf("FIGURE\treport -> push p99, end to end%s\t%.1f\tms\t<= 20\t%s\n",
-                at_rate.c_str(), community.p99, echo_base.c_str());
-    std::printf("FIGURE\treport -> push p99, firegrid's own share%s\t%.1f\tms\t<= 10\t%s\n",
-                at_rate.c_str(), Percentile(own_ms, 0.99), echo_base.c_str());
-    std::printf("FIGURE\tpushes arrived once (community stream)%s\t%zu/%zu\tpushes\t-\t-\n",
-                at_rate.c_str(), community.arrived, ids.size());
+    PrintFigure("report -> push p99, end to end" + at_rate, absl::StrFormat("%.1f", community.p99),
+                "ms", "<= 20", echo_base);
+    PrintFigure("report -> push p99, firegrid's own share" + at_rate,
+                absl::StrFormat("%.1f", Percentile(own_ms, 0.99)), "ms", "<= 10", echo_base);
+    PrintFigure("pushes arrived once (community stream)" + at_rate,
+                absl::StrFormat("%zu/%zu", community.arrived, ids.size()), "pushes", "-", "-");
   }
   std::printf("\n  target p99 <= %.0f ms on both streams, every push arrived: %s\n", kTargetP99Ms,
               met ? "MET" : "NOT MET");
