@@ -15,22 +15,28 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// KEYS: head, record key, object index. ARGV: expected head ("" for an empty chain), new head,
-// record bytes, sequence, expire-at ms, "1" when the record names an object.
+// Appends a batch of consecutive records. KEYS: head, then per record its key and its object's
+// index. ARGV: expected head ("" for an empty chain), new head, expire-at ms (one time for the
+// batch), then per record: its bytes, its sequence, "1" when it names an object.
 constexpr char kAppendLua[] = R"lua(
 local h = redis.call('GET', KEYS[1])
 if not h then h = '' end
 if h ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[5])
-if ARGV[6] == '1' then
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[4])
-  redis.call('PEXPIREAT', KEYS[3], ARGV[5])
+for i = 1, (#KEYS - 1) / 2 do
+  local a = 3 * i + 1
+  redis.call('SET', KEYS[2 * i], ARGV[a], 'PXAT', ARGV[3])
+  if ARGV[a + 2] == '1' then
+    redis.call('ZADD', KEYS[2 * i + 1], ARGV[a + 1], ARGV[a + 1])
+    redis.call('PEXPIREAT', KEYS[2 * i + 1], ARGV[3])
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
 )lua";
 
 constexpr int kMaxAppendAttempts = 50;
+// Records appended in one round trip at most.
+constexpr size_t kMaxBatch = 128;
 
 }  // namespace
 
@@ -57,7 +63,48 @@ absl::StatusOr<AuditLog::Head> AuditLog::ReadHead() {
 
 absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord record) {
   record.set_service(options_.service);
-  absl::MutexLock lock(&append_mu_);
+  Pending me{.record = std::move(record)};
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back(&me);
+  while (!me.result.has_value()) {
+    if (appending_) {
+      appended_.Wait(&queue_mu_);
+      continue;
+    }
+    // No append under way: this call appends what is waiting (its own record among them, unless
+    // more than a batch waits before it), in one round trip.
+    appending_ = true;
+    std::vector<Pending*> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    std::vector<AuditRecord> records;
+    records.reserve(batch.size());
+    for (Pending* p : batch) records.push_back(std::move(p->record));
+    queue_mu_.Unlock();
+    absl::StatusOr<std::vector<AuditRecord>> appended = AppendBatch(std::move(records));
+    queue_mu_.Lock();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (appended.ok()) {
+        batch[i]->result = std::move((*appended)[i]);
+      } else {
+        batch[i]->result = appended.status();
+      }
+    }
+    appending_ = false;
+    appended_.SignalAll();
+  }
+  return *std::move(me.result);
+}
+
+int AuditLog::waiting() const {
+  absl::MutexLock lock(&queue_mu_);
+  return static_cast<int>(queue_.size());
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditLog::AppendBatch(std::vector<AuditRecord> records) {
+  absl::MutexLock lock(&head_mu_);
   for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
     Head head;
     if (last_head_.has_value()) {
@@ -68,24 +115,32 @@ absl::StatusOr<AuditRecord> AuditLog::Append(AuditRecord record) {
     }
     // Never before the predecessor: records then expire oldest first.
     const int64_t now_ms = std::max(absl::ToUnixMillis(clock_->Now()), head.time_ms);
-    record.set_sequence(head.sequence + 1);
-    *record.mutable_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
-    record.set_prev_hash(head.hash);
-    record.clear_hash();
-    record.set_hash(HashRecord(record));
     const int64_t expire_at = now_ms + absl::ToInt64Milliseconds(options_.retention);
-    const std::string new_head = absl::StrCat(record.sequence(), " ", now_ms, " ", record.hash());
-    FG_ASSIGN_OR_RETURN(redis::Reply done,
-                        append_.Run(*pool_,
-                                    {options_.key_prefix + ":head", RecordKey(record.sequence()),
-                                     absl::StrCat(options_.key_prefix, ":o:", record.object_id())},
-                                    {head.raw, new_head, record.SerializeAsString(),
-                                     absl::StrCat(record.sequence()), absl::StrCat(expire_at),
-                                     record.object_id().empty() ? "0" : "1"}));
+    std::vector<std::string> keys = {options_.key_prefix + ":head"};
+    std::vector<std::string> args = {head.raw, "", absl::StrCat(expire_at)};
+    keys.reserve(1 + 2 * records.size());
+    args.reserve(3 + 3 * records.size());
+    int64_t sequence = head.sequence;
+    std::string prev_hash = head.hash;
+    for (AuditRecord& record : records) {
+      record.set_sequence(++sequence);
+      *record.mutable_time() = TimeUtil::MillisecondsToTimestamp(now_ms);
+      record.set_prev_hash(prev_hash);
+      record.clear_hash();
+      record.set_hash(HashRecord(record));
+      prev_hash = record.hash();
+      keys.push_back(RecordKey(sequence));
+      keys.push_back(absl::StrCat(options_.key_prefix, ":o:", record.object_id()));
+      args.push_back(record.SerializeAsString());
+      args.push_back(absl::StrCat(sequence));
+      args.push_back(record.object_id().empty() ? "0" : "1");
+    }
+    const std::string new_head = absl::StrCat(sequence, " ", now_ms, " ", prev_hash);
+    args[1] = new_head;
+    FG_ASSIGN_OR_RETURN(redis::Reply done, append_.Run(*pool_, keys, args));
     if (done.integer == 1) {
-      last_head_ = Head{
-          .sequence = record.sequence(), .time_ms = now_ms, .hash = record.hash(), .raw = new_head};
-      return record;
+      last_head_ = Head{.sequence = sequence, .time_ms = now_ms, .hash = prev_hash, .raw = new_head};
+      return records;
     }
   }
   return absl::UnavailableError("audit log head contended; record not appended");

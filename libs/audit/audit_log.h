@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +38,10 @@ struct AuditLogOptions {
 // compare-and-set on `head` in one script, retrying when another replica appended first: the
 // chain never forks. Within a process, appends take turns (concurrent calls would otherwise
 // fail each other's compare-and-set and retry over and over), and each starts from the head
-// this process wrote last: one round trip per record unless another replica appended since.
+// this process wrote last. Calls that arrive while an append is under way are appended together
+// by the next one (a group commit: up to 128 consecutive records in one script), so a busy
+// process pays one round trip per batch, not per record, and the records of one batch share a
+// time.
 class AuditLog {
  public:
   AuditLog(redis::Pool* pool, Clock* clock, AuditLogOptions options);
@@ -45,6 +49,9 @@ class AuditLog {
   // Fills sequence, time, service, prev_hash and hash and appends. UNAVAILABLE when Redis is
   // unreachable or the head stays contended.
   absl::StatusOr<AuditRecord> Append(AuditRecord record);
+
+  // Calls waiting for an append under way to end (theirs goes in the next batch).
+  int waiting() const;
 
   struct Page {
     std::vector<AuditRecord> records;  // oldest first
@@ -75,9 +82,21 @@ class AuditLog {
   redis::Pool* pool_;
   Clock* clock_;
   AuditLogOptions options_;
+  // A call waiting for its record to be appended.
+  struct Pending {
+    AuditRecord record;
+    std::optional<absl::StatusOr<AuditRecord>> result;  // set when appended (or refused)
+  };
+  // Appends `records` as consecutive records (all or none), filling their chain fields.
+  absl::StatusOr<std::vector<AuditRecord>> AppendBatch(std::vector<AuditRecord> records);
+
   redis::Script append_;
-  absl::Mutex append_mu_;  // one append at a time in this process
-  std::optional<Head> last_head_ ABSL_GUARDED_BY(append_mu_);  // the head this process wrote
+  mutable absl::Mutex queue_mu_;
+  absl::CondVar appended_;  // signalled when an append ends
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(queue_mu_);  // waiting, oldest first
+  bool appending_ ABSL_GUARDED_BY(queue_mu_) = false;      // one append at a time
+  absl::Mutex head_mu_;
+  std::optional<Head> last_head_ ABSL_GUARDED_BY(head_mu_);  // the head this process wrote
 };
 
 }  // namespace firegrid::audit

@@ -1,8 +1,15 @@
 // The audit log against a real redis-server: appends form one chain across replicas, tampering
 // and gaps are found, retention keeps a verifiable suffix, records are listed per object.
+#include <set>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "libs/audit/audit_log.h"
 #include "libs/common/clock.h"
@@ -94,6 +101,81 @@ TEST_F(AuditLogIntegrationTest, ManyConcurrentAppendsOfOneReplicaAndAnotherFormO
   EXPECT_TRUE(v->intact()) << v->problem();
   EXPECT_EQ(v->head_sequence(), 17 * 25);
   EXPECT_EQ(v->checked(), 17 * 25);
+}
+
+// A clock whose first reading waits until it is released: holds the first append in flight.
+class HeldClock final : public Clock {
+ public:
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    if (readings_++ == 0) mu_.Await(absl::Condition(&released_));
+    return absl::Now();
+  }
+  bool holding() const {
+    absl::MutexLock lock(&mu_);
+    return readings_ > 0 && !released_;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable int readings_ = 0;
+  bool released_ = false;
+};
+
+int64_t ScriptCalls(redis::Pool& pool) {
+  auto info = pool.Command({"INFO", "commandstats"});
+  if (!info.ok()) return -1;
+  int64_t total = 0;  // EVALSHA and EVAL
+  for (absl::string_view line : absl::StrSplit(info->str, "\r\n")) {
+    for (absl::string_view cmd : {"cmdstat_evalsha:calls=", "cmdstat_eval:calls="}) {
+      int64_t calls = 0;
+      if (absl::ConsumePrefix(&line, cmd) &&
+          absl::SimpleAtoi(line.substr(0, line.find(',')), &calls)) {
+        total += calls;
+      }
+    }
+  }
+  return total;
+}
+
+// Calls that arrive while an append is in flight are appended together by the next one: ten
+// waiting records take one round trip, in order, and the chain still verifies.
+TEST_F(AuditLogIntegrationTest, AppendsWaitingForAnotherAreAppendedTogetherInOneRoundTrip) {
+  HeldClock clock;
+  AuditLog log = NewLog(&clock);
+  ASSERT_TRUE(NewLog().Append(Call("hzd_0")).ok());  // loads the script: one EVAL now
+  const int64_t calls_before = ScriptCalls(*pool_);
+  std::thread first([&] { ASSERT_TRUE(log.Append(Call("hzd_1")).ok()); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!clock.holding() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(clock.holding());
+  std::vector<std::thread> waiting;
+  std::vector<absl::StatusOr<AuditRecord>> results(10, absl::UnknownError("not run"));
+  for (int i = 0; i < 10; ++i) {
+    waiting.emplace_back([&, i] { results[i] = log.Append(Call(absl::StrCat("hzd_w", i))); });
+  }
+  while (log.waiting() < 10 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(log.waiting(), 10);
+  clock.Release();
+  first.join();
+  for (auto& t : waiting) t.join();
+  std::set<int64_t> sequences;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    sequences.insert(r->sequence());
+    EXPECT_EQ(r->time().seconds(), results[0]->time().seconds()) << "one batch, one time";
+    EXPECT_EQ(r->time().nanos(), results[0]->time().nanos()) << "one batch, one time";
+  }
+  EXPECT_EQ(sequences, (std::set<int64_t>{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+  EXPECT_EQ(ScriptCalls(*pool_) - calls_before, 2) << "the held append, then one for the ten";
+  auto v = log.Verify(0, 100);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->intact()) << v->problem();
+  EXPECT_EQ(v->head_sequence(), 12);
 }
 
 // A replica starts from the head it wrote last; when another replica appended since, its
