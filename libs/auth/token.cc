@@ -2,6 +2,7 @@
 
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -123,9 +124,10 @@ bool AudienceMatches(const nlohmann::json& claims, const std::string& audience) 
 absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOptions options) {
   const bool has_hs = !options.hs256_key.empty();
   const bool has_rs = !options.rs256_public_key_pem.empty();
-  if (!has_hs && !has_rs) {
+  const bool has_es = !options.es256_public_key_pem.empty();
+  if (!has_hs && !has_rs && !has_es && options.jwks.empty()) {
     return absl::InvalidArgumentError(
-        "token verifier: set hs256_key, rs256_public_key_pem or both");
+        "token verifier: set hs256_key, rs256_public_key_pem, es256_public_key_pem or jwks");
   }
   if (has_hs && options.hs256_key.size() < kMinHs256KeyBytes) {
     return absl::InvalidArgumentError(
@@ -134,6 +136,17 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(VerifierOpt
   if (has_rs) {
     absl::Status s = CheckRsaPem(options.rs256_public_key_pem, /*is_private=*/false);
     if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token verifier: ", s.message()));
+  }
+  if (has_es) {
+    absl::Status s = CheckPublicKeyPem(options.es256_public_key_pem, "ES256");
+    if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token verifier: ", s.message()));
+  }
+  for (const PublicKey& k : options.jwks) {
+    absl::Status s = CheckPublicKeyPem(k.pem, k.alg);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("token verifier: JWKS key ", k.kid, ": ", s.message()));
+    }
   }
   if (options.leeway < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("token verifier: leeway must not be negative");
@@ -193,6 +206,44 @@ absl::Status TokenVerifier::CheckTimes(const TokenTimes& times, absl::Time now) 
   return absl::OkStatus();
 }
 
+absl::StatusOr<const std::string*> TokenVerifier::PublicKeyFor(const std::string& alg,
+                                                               const nlohmann::json& header) const {
+  std::string kid;
+  if (auto it = header.find("kid"); it != header.end()) {
+    if (!it->is_string()) return Unauthenticated("token is malformed: kid is not a string");
+    kid = it->get<std::string>();
+  }
+  if (!kid.empty()) {
+    for (const PublicKey& k : options_.jwks) {
+      if (k.kid != kid) continue;
+      if (k.alg != alg) {
+        return Unauthenticated(absl::StrCat("token key (kid) is not an ", alg, " key"));
+      }
+      return &k.pem;
+    }
+  }
+  const std::string& pem =
+      alg == "RS256" ? options_.rs256_public_key_pem : options_.es256_public_key_pem;
+  if (!pem.empty()) return &pem;
+  const PublicKey* only = nullptr;
+  int of_alg = 0;
+  for (const PublicKey& k : options_.jwks) {
+    if (k.alg != alg) continue;
+    ++of_alg;
+    only = &k;
+  }
+  if (of_alg == 0) {
+    return Unauthenticated(
+        absl::StrCat("token algorithm is not accepted (no ", alg, " key is configured)"));
+  }
+  if (!kid.empty()) return Unauthenticated("token key id (kid) is not among the configured keys");
+  if (of_alg > 1) {
+    return Unauthenticated(
+        absl::StrCat("token names no key (kid) and several ", alg, " keys are configured"));
+  }
+  return &only->pem;
+}
+
 absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token, absl::Time now,
                                                         TokenTimes* times) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
@@ -220,11 +271,13 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(absl::string_view token,
   if (alg_name == "HS256") {
     expected_alg = JWT_ALG_HS256;
     key = &options_.hs256_key;
-  } else if (alg_name == "RS256") {
-    expected_alg = JWT_ALG_RS256;
-    key = &options_.rs256_public_key_pem;
+  } else if (alg_name == "RS256" || alg_name == "ES256") {
+    expected_alg = alg_name == "RS256" ? JWT_ALG_RS256 : JWT_ALG_ES256;
+    absl::StatusOr<const std::string*> public_key = PublicKeyFor(alg_name, *header);
+    if (!public_key.ok()) return public_key.status();
+    key = *public_key;
   } else {
-    return Unauthenticated("token algorithm is not accepted (HS256 or RS256 only)");
+    return Unauthenticated("token algorithm is not accepted (HS256, RS256 or ES256 only)");
   }
   if (key->empty()) {
     return Unauthenticated(
@@ -313,7 +366,7 @@ absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Hs256(std::string key)
     return absl::InvalidArgumentError(
         absl::StrCat("token signer: HS256 key must be at least ", kMinHs256KeyBytes, " bytes"));
   }
-  return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(key), /*rs256=*/false));
+  return std::unique_ptr<TokenSigner>(new TokenSigner(std::move(key), JWT_ALG_HS256));
 }
 
 absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Rs256(std::string private_key_pem,
@@ -321,7 +374,30 @@ absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Rs256(std::string priv
   absl::Status s = CheckRsaPem(private_key_pem, /*is_private=*/true);
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("token signer: ", s.message()));
   return std::unique_ptr<TokenSigner>(
-      new TokenSigner(std::move(private_key_pem), /*rs256=*/true, std::move(key_id)));
+      new TokenSigner(std::move(private_key_pem), JWT_ALG_RS256, std::move(key_id)));
+}
+
+absl::StatusOr<std::unique_ptr<TokenSigner>> TokenSigner::Es256(std::string private_key_pem,
+                                                                std::string key_id) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio == nullptr ? nullptr
+                     : PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr),
+      &EVP_PKEY_free);
+  char group[64] = {0};
+  size_t len = 0;
+  const bool p256 = key != nullptr && EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_EC &&
+                    EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                   sizeof(group), &len) == 1 &&
+                    absl::string_view(group, len) == "prime256v1";
+  ERR_clear_error();
+  if (!p256) {
+    return absl::InvalidArgumentError(
+        "token signer: ES256 private key: not a PEM (unencrypted) P-256 EC private key");
+  }
+  return std::unique_ptr<TokenSigner>(
+      new TokenSigner(std::move(private_key_pem), JWT_ALG_ES256, std::move(key_id)));
 }
 
 absl::StatusOr<std::string> TokenSigner::Sign(const Principal& principal, absl::Time issued_at,
@@ -352,7 +428,7 @@ absl::StatusOr<std::string> TokenSigner::Sign(
   JwtPtr jwt(raw);
   const int64_t iat = absl::ToUnixSeconds(issued_at);
   const int64_t exp = iat + absl::ToInt64Seconds(ttl);
-  int rc = jwt_set_alg(jwt.get(), rs256_ ? JWT_ALG_RS256 : JWT_ALG_HS256,
+  int rc = jwt_set_alg(jwt.get(), static_cast<jwt_alg_t>(alg_),
                        reinterpret_cast<const unsigned char*>(key_.data()),
                        static_cast<int>(key_.size()));
   auto add = [&](const char* name, const std::string& value) {

@@ -9,14 +9,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "libs/auth/jwks.h"
 #include "libs/auth/principal.h"
+#include "nlohmann/json_fwd.hpp"
 
 namespace firegrid::auth {
 
 // JWT bearer tokens (RFC 7519, JWS compact serialisation) as identity providers issue them,
-// signed with HS256 (shared secret: development tokens) or RS256 (an RSA key: the accounts
-// service or another identity provider). Signatures are computed and checked by libjwt; this
-// file only decides what is acceptable.
+// signed with HS256 (shared secret: development tokens only), RS256 (an RSA key: the accounts
+// service or another identity provider) or ES256 (a P-256 EC key). Signatures are computed and
+// checked by libjwt; this file only decides what is acceptable.
 //
 // Claims read: sub (required), role (required, a RoleName), org_unit, tier_path, department
 // (optional strings), exp (required NumericDate), nbf (optional), iat (optional; not in the
@@ -25,15 +27,20 @@ namespace firegrid::auth {
 // tokens). The claims must then be consistent (ResolveCaller, claims.h).
 
 struct VerifierOptions {
-  // At least one of these is set; both may be. The token header's `alg` picks the key: an
-  // "HS256" token is verified with the secret, an "RS256" token with the public key, and a
-  // token whose algorithm has no key here (or any other algorithm, "none" included) is
-  // refused. The HS256 secret must be at least 32 bytes (RFC 7518 §3.2); the RS256 key is a
-  // PEM "PUBLIC KEY" of an RSA key of at least 2048 bits.
+  // At least one key is set; several may be. The token header's `alg` picks the kind of key: an
+  // "HS256" token is verified with the secret, an "RS256" or "ES256" token with a public key of
+  // that algorithm, and a token whose algorithm has no key here (or any other algorithm, "none"
+  // included) is refused. Of the public keys, a token whose header names a `kid` of `jwks` is
+  // verified with that key only (it must be of the token's algorithm); otherwise with the PEM key
+  // of its algorithm, or, without a kid, with the one key of that algorithm in `jwks`. The HS256
+  // secret must be at least 32 bytes (RFC 7518 §3.2); an RS256 key is an RSA key of at least 2048
+  // bits, an ES256 key a P-256 EC key, each a PEM "PUBLIC KEY".
   std::string hs256_key;
   std::string rs256_public_key_pem;
-  std::string issuer;    // when non-empty, `iss` must equal it
-  std::string audience;  // when non-empty, `aud` must equal it or contain it
+  std::string es256_public_key_pem;
+  std::vector<PublicKey> jwks;  // ParseJwks (jwks.h) of the identity provider's key set
+  std::string issuer;           // when non-empty, `iss` must equal it
+  std::string audience;         // when non-empty, `aud` must equal it or contain it
   // The `token_use` claim a token must carry: tokens for a narrow purpose (the accounts
   // service's enrolment tokens carry "enrolment") are refused by every verifier except one
   // configured for that purpose; "" (the default) accepts only tokens without the claim.
@@ -73,6 +80,10 @@ class TokenVerifier {
  private:
   explicit TokenVerifier(VerifierOptions options);
 
+  // The public key a token with this `alg` ("RS256" or "ES256") and header is verified with;
+  // UNAUTHENTICATED when there is none.
+  absl::StatusOr<const std::string*> PublicKeyFor(const std::string& alg,
+                                                  const nlohmann::json& header) const;
   // Verify without the cache: signature, claims, and the time checks at `now`.
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token, absl::Time now,
                                            TokenTimes* times) const;
@@ -95,6 +106,9 @@ class TokenSigner {
   // that verifies it.
   static absl::StatusOr<std::unique_ptr<TokenSigner>> Rs256(std::string private_key_pem,
                                                             std::string key_id = "");
+  // The same for ES256: INVALID_ARGUMENT unless the PEM holds a P-256 EC private key.
+  static absl::StatusOr<std::unique_ptr<TokenSigner>> Es256(std::string private_key_pem,
+                                                            std::string key_id = "");
 
   // A compact JWS with sub, role, the non-empty optional claims, iat = issued_at,
   // exp = issued_at + ttl (whole seconds), and iss / aud when non-empty.
@@ -110,11 +124,12 @@ class TokenSigner {
       std::string audience, const std::vector<std::pair<std::string, std::string>>& extra) const;
 
  private:
-  TokenSigner(std::string key, bool rs256, std::string key_id = "")
-      : key_(std::move(key)), rs256_(rs256), key_id_(std::move(key_id)) {}
+  // `alg`: libjwt's jwt_alg_t (jwt.h is not included here).
+  TokenSigner(std::string key, int alg, std::string key_id = "")
+      : key_(std::move(key)), alg_(alg), key_id_(std::move(key_id)) {}
 
   std::string key_;
-  bool rs256_;
+  int alg_;
   std::string key_id_;
 };
 

@@ -86,6 +86,11 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
            "PEM file with the RS256 public key of the accounts service or identity provider "
            "(production; may be combined with --jwt-hs256-key-file)");
+  b.String("jwt-es256-public-key-file", &c->jwt_es256_public_key_file, "",
+           "PEM file with the ES256 (P-256) public key of the identity provider");
+  b.String("jwt-jwks-file", &c->jwt_jwks_file, "",
+           "JSON Web Key Set file of the identity provider (its RS256 and ES256 keys; a token's "
+           "kid picks the key)");
   b.String("jwt-issuer", &c->jwt_issuer, "", "required token issuer (iss), when set");
   b.String("jwt-audience", &c->jwt_audience, "", "required token audience (aud), when set");
   b.Duration("jwt-max-lifetime", &c->jwt_max_lifetime, absl::Hours(24),
@@ -159,6 +164,19 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
     FG_ASSIGN_OR_RETURN(vo.rs256_public_key_pem,
                         ReadFlagFile(c.jwt_rs256_public_key_file, "jwt-rs256-public-key-file"));
   }
+  if (!c.jwt_es256_public_key_file.empty()) {
+    FG_ASSIGN_OR_RETURN(vo.es256_public_key_pem,
+                        ReadFlagFile(c.jwt_es256_public_key_file, "jwt-es256-public-key-file"));
+  }
+  if (!c.jwt_jwks_file.empty()) {
+    FG_ASSIGN_OR_RETURN(std::string jwks, ReadFlagFile(c.jwt_jwks_file, "jwt-jwks-file"));
+    absl::StatusOr<std::vector<auth::PublicKey>> keys = auth::ParseJwks(jwks);
+    if (!keys.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--jwt-jwks-file ", c.jwt_jwks_file, ": ", keys.status().message()));
+    }
+    vo.jwks = *std::move(keys);
+  }
   vo.issuer = c.jwt_issuer;
   vo.audience = c.jwt_audience;
   vo.max_lifetime = c.jwt_max_lifetime;
@@ -166,7 +184,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   if (!verifier.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("token verification: ", verifier.status().message(),
-                     " (set --jwt-hs256-key-file, --jwt-rs256-public-key-file or both)"));
+                     " (set --jwt-hs256-key-file, --jwt-rs256-public-key-file, "
+                     "--jwt-es256-public-key-file or --jwt-jwks-file)"));
   }
   rt->verifier_ = std::move(*verifier);
   if (c.rate_limit > 0) {

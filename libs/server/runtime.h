@@ -51,6 +51,8 @@ struct RuntimeConfig {
   absl::Duration auth_failure_window;
   std::string jwt_hs256_key_file;
   std::string jwt_rs256_public_key_file;
+  std::string jwt_es256_public_key_file;
+  std::string jwt_jwks_file;
   std::string jwt_issuer;
   std::string jwt_audience;
   // Longest accepted token lifetime (exp - iat; exp - now without iat).

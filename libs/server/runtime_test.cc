@@ -1,6 +1,7 @@
 #include "libs/server/runtime.h"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
@@ -8,6 +9,9 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace firegrid::server {
@@ -149,6 +153,43 @@ TEST_F(RuntimeTest, VerifiesHs256AndRs256TokensWhenBothKeyFilesAreGiven) {
   ASSERT_TRUE(hs.ok() && rs.ok());
   EXPECT_TRUE((*rt)->verifier().Verify(*(*hs)->Sign(p, now, absl::Hours(1)), now).ok());
   EXPECT_TRUE((*rt)->verifier().Verify(*(*rs)->Sign(p, now, absl::Hours(1)), now).ok());
+}
+
+// An identity provider's key set: a token is verified with the key its kid names; a file that
+// is not a key set stops the start naming the flag.
+TEST_F(RuntimeTest, VerifiesTokensWithTheKeyOfAJwksFileAndRefusesABadFile) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  ASSERT_NE(key, nullptr);
+  unsigned char point[65];
+  size_t len = 0;
+  ASSERT_EQ(EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point,
+                                            sizeof(point), &len),
+            1);
+  ASSERT_EQ(len, 65u);
+  auto b64 = [](const unsigned char* p, size_t n) {
+    return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(p), n));
+  };
+  const std::string jwks_file = dir_ + "/jwks.json";
+  std::ofstream(jwks_file) << absl::StrCat(
+      R"({"keys":[{"kty":"EC","crv":"P-256","kid":"ec1","x":")", b64(point + 1, 32), R"(","y":")",
+      b64(point + 33, 32), R"("}]})");
+  auto rt = Runtime::Create("svc", Config({"--jwt-jwks-file=" + jwks_file}), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  auto es = auth::TokenSigner::Es256(std::string(data, static_cast<size_t>(n)), "ec1");
+  ASSERT_TRUE(es.ok()) << es.status();
+  auth::Principal p{.subject = "u", .role = auth::Role::kDistrictAdmin, .tier_path = "500109"};
+  const absl::Time now = absl::Now();
+  EXPECT_TRUE((*rt)->verifier().Verify(*(*es)->Sign(p, now, absl::Hours(1)), now).ok());
+
+  const std::string bad_file = dir_ + "/not-a-key-set.json";
+  std::ofstream(bad_file) << R"({"keys": "none"})";
+  auto bad = Runtime::Create("svc", Config({"--jwt-jwks-file=" + bad_file}), "t");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("--jwt-jwks-file"));
 }
 
 TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) {
