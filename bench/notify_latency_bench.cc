@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -36,6 +35,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
@@ -43,16 +43,10 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
-#include "libs/auth/token.h"
 #include "libs/common/config.h"
 #include "libs/events/consumer.h"
 #include "libs/events/producer.h"
 #include "libs/events/topics.h"
-#include "tests/support/devbroker.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/service_process.h"
-#include "tests/support/subprocess.h"
-#include "tests/support/temp_dir.h"
 
 namespace firegrid::bench {
 namespace {
@@ -61,7 +55,6 @@ namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace nv1 = ::firegrid::notify::v1;
 
-constexpr char kKey[] = "bench-development-key-0123456789abcdef";
 constexpr char kDistrict[] = "500109";
 constexpr char kStreet[] = "500109001";
 constexpr char kCommunity[] = "500109001002";
@@ -86,26 +79,6 @@ struct Config {
   absl::Duration kafka_fetch_wait;
   absl::Duration kafka_linger;
 };
-
-void Fail(const std::string& what) {
-  std::cerr << "notify_latency_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
-
-// Nearest-rank percentile of sorted values.
-double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return NAN;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
-std::string Ms(double ms) {
-  if (std::isnan(ms)) return "-";
-  return ms < 10 ? absl::StrFormat("%.2fms", ms) : absl::StrFormat("%.1fms", ms);
-}
 
 // One Subscribe stream, read on a thread: the first arrival time of each hazard task by hazard id.
 class Stream {
@@ -307,40 +280,20 @@ int Run(const Config& c) {
 
   // ----- the stack
   Step("starting redis-server, the dev broker and the services");
-  testing::TempDir dir("notify-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
-  testing::DevBroker broker;
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  const std::string key_file = dir.path() + "/jwt.key";
-  std::ofstream(key_file) << kKey;
-  const std::string cfg = FIREGRID_CONFIG_DIR;
-  auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
-    flags.insert(flags.end(),
-                 {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
-                  "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"});
-    // The benchmark profile (bench/README.md): one principal sends every report, far above
-    // the services' default per-principal rate limit, which would measure the limiter.
-    flags.insert(flags.end(), {"--rate-limit=100000", "--rate-limit-burst=1000000"});
-    flags.push_back(
-        absl::StrCat("--kafka-fetch-wait=", absl::ToInt64Milliseconds(c.kafka_fetch_wait), "ms"));
-    flags.push_back(
-        absl::StrCat("--kafka-linger=", absl::ToInt64Milliseconds(c.kafka_linger), "ms"));
-    return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
-        .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
-  };
-  auto buildings_svc = service(FIREGRID_BUILDINGS_BIN, "buildings",
-                               {"--rules-file=" + cfg + "/buildings_rules.textproto"});
-  auto hazards_svc = service(FIREGRID_HAZARDS_BIN, "hazards",
-                             {"--rules-file=" + cfg + "/hazards_rules.textproto",
-                              "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
-  auto notify_svc =
-      service(FIREGRID_NOTIFY_BIN, "notify", {"--plan-file=" + cfg + "/plan_tasks.textproto"});
-  for (auto* s : {buildings_svc.get(), hazards_svc.get(), notify_svc.get()}) {
-    if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
-  }
+  // The benchmark profile (bench/README.md): one principal sends every report, far above the
+  // services' default per-principal rate limit, which would measure the limiter.
+  std::vector<std::string> flags = RateLimitRaised();
+  flags.push_back(
+      absl::StrCat("--kafka-fetch-wait=", absl::ToInt64Milliseconds(c.kafka_fetch_wait), "ms"));
+  flags.push_back(absl::StrCat("--kafka-linger=", absl::ToInt64Milliseconds(c.kafka_linger), "ms"));
+  Stack stack("notify-bench", flags);
+  stack.StartRedis();
+  stack.StartBroker();
+  testing::DevBroker& broker = stack.broker();
+  testing::ServiceProcess& buildings_svc = stack.Add(Service::kBuildings);
+  testing::ServiceProcess& hazards_svc = stack.Add(Service::kHazards);
+  testing::ServiceProcess& notify_svc = stack.Add(Service::kNotify);
+  stack.StartAll();
 
   // A probe in a consumer group of its own on the hazards topic, fetching with a 1 ms wait: when
   // each event reached Kafka (to within the probe's wait), to split the transport share.
@@ -364,19 +317,9 @@ int Run(const Config& c) {
   if (!probe.ok()) Fail("probe consumer: " + std::string(probe.status().message()));
   if (absl::Status s = (*probe)->Start(); !s.ok()) Fail("probe: " + std::string(s.message()));
 
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
   auto token = [&](auth::Role role, const std::string& tier, const std::string& org,
                    const std::string& subject, const std::string& department = "") {
-    auth::Principal p;
-    p.role = role;
-    p.tier_path = tier;
-    p.org_unit = org;
-    p.subject = subject;
-    p.department = department;
-    auto t = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
-    if (!t.ok()) Fail("cannot sign a token");
-    return *t;
+    return stack.Token(role, tier, org, subject, department);
   };
   const std::string admin = token(auth::Role::kDistrictAdmin, kDistrict, kDistrict, "bench-admin");
   const std::string lead =
@@ -392,7 +335,7 @@ int Run(const Config& c) {
   // ----- org units and buildings
   Step(absl::StrCat("registering ", buildings, " buildings in community ", kCommunity));
   auto bstub = bv1::BuildingService::NewStub(
-      grpc::CreateChannel(buildings_svc->grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(buildings_svc.grpc_address(), grpc::InsecureChannelCredentials()));
   for (auto [code, kind, parent] :
        std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
            {kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, ""},
@@ -431,8 +374,8 @@ int Run(const Config& c) {
   }
 
   // ----- the two streams
-  Stream lead_stream(notify_svc->grpc_address(), lead);
-  Stream community_stream(notify_svc->grpc_address(), worker);
+  Stream lead_stream(notify_svc.grpc_address(), lead);
+  Stream community_stream(notify_svc.grpc_address(), worker);
   if (!lead_stream.WaitCaughtUp(absl::Seconds(20)) ||
       !community_stream.WaitCaughtUp(absl::Seconds(20))) {
     Fail("the Subscribe streams did not start: " + lead_stream.end_status() + " " +
@@ -443,7 +386,7 @@ int Run(const Config& c) {
   // until the hazards service has learnt the building from the buildings events.
   Step("waiting until the hazards service knows every building (one warm-up report each)");
   auto hchannel =
-      grpc::CreateChannel(hazards_svc->grpc_address(), grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(hazards_svc.grpc_address(), grpc::InsecureChannelCredentials());
   auto hstub = hv1::HazardService::NewStub(hchannel);
   const absl::Time warm_start = absl::Now();
   std::vector<std::string> warm_ids;
@@ -661,10 +604,7 @@ int Run(const Config& c) {
   std::fflush(stdout);
 
   (*probe)->Stop();
-  for (auto* s : {notify_svc.get(), hazards_svc.get(), buildings_svc.get()}) {
-    s->Stop().IgnoreError();
-  }
-  return 0;
+  return 0;  // the stack stops the services, the broker and redis-server
 }
 
 }  // namespace
@@ -687,14 +627,6 @@ int main(int argc, char** argv) {
   binder.Duration("kafka-linger", &c.kafka_linger, absl::Milliseconds(1),
                   "the services' --kafka-linger (their default: 1ms)", absl::ZeroDuration(),
                   absl::Seconds(1));
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
+                                           [&] { return firegrid::bench::Run(c); });
 }
