@@ -24,6 +24,7 @@ BENCHES=(
   "credit_profile_bench --subjects=300 --requests=100000 --warm-up-requests=5000"
   "notify_latency_bench --duration=10s --rate=200 --kafka-fetch-wait=5ms"
   "notify_latency_bench --duration=10s --rate=1000 --kafka-fetch-wait=5ms"
+  "notify_latency_bench --duration=10s --rate=1000 --kafka-fetch-wait=5ms --replicas=2"
   "notify_fanout_bench"
   "city_bench"
   "credit_replay_bench"
