@@ -60,17 +60,6 @@ constexpr char kDistrict[] = "500109";
 constexpr double kGoalP99Ms = 50;
 constexpr double kGoalKiBPerStream = 50;
 
-// Categories whose lead department is fire_rescue (config/hazards_rules.textproto).
-const std::vector<hv1::HazardCategory>& FireRescueCategories() {
-  static const auto* c = new std::vector<hv1::HazardCategory>{
-      hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER,   hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT,
-      hv1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE,     hv1::HAZARD_CATEGORY_OLD_BUILDING_FACILITIES,
-      hv1::HAZARD_CATEGORY_BUILDER_PRODUCT_VIOLATION, hv1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED,
-      hv1::HAZARD_CATEGORY_EVACUATION_BLOCKED,        hv1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED,
-  };
-  return *c;
-}
-
 struct Config {
   int subscribers = 0;
   int communities = 0;
@@ -263,17 +252,7 @@ int Run(const Config& c) {
   auto bstub = bv1::BuildingService::NewStub(
       grpc::CreateChannel(buildings_svc.grpc_address(), grpc::InsecureChannelCredentials()));
   auto upsert = [&](const std::string& code, bv1::OrgUnitKind kind, const std::string& parent) {
-    bv1::UpsertOrgUnitRequest u;
-    u.mutable_org_unit()->set_code(code);
-    u.mutable_org_unit()->set_kind(kind);
-    u.mutable_org_unit()->set_parent_code(parent);
-    u.mutable_org_unit()->set_name(absl::StrCat("bench ", code));
-    bv1::OrgUnit out;
-    grpc::ClientContext cc;
-    ctx(&cc, admin);
-    if (grpc::Status s = bstub->UpsertOrgUnit(&cc, u, &out); !s.ok()) {
-      Fail("UpsertOrgUnit: " + s.error_message());
-    }
+    UpsertOrgUnit(*bstub, admin, code, kind, parent);
   };
   upsert(kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, "");
   std::vector<std::vector<std::string>> buildings(c.communities);

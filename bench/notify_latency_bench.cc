@@ -64,17 +64,6 @@ constexpr char kStreet[] = "500109001";
 constexpr char kCommunity[] = "500109001002";
 constexpr double kTargetP99Ms = 100;
 
-// Categories whose lead department is fire_rescue (config/hazards_rules.textproto).
-const std::vector<hv1::HazardCategory>& FireRescueCategories() {
-  static const auto* c = new std::vector<hv1::HazardCategory>{
-      hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER,   hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT,
-      hv1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE,     hv1::HAZARD_CATEGORY_OLD_BUILDING_FACILITIES,
-      hv1::HAZARD_CATEGORY_BUILDER_PRODUCT_VIOLATION, hv1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED,
-      hv1::HAZARD_CATEGORY_EVACUATION_BLOCKED,        hv1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED,
-  };
-  return *c;
-}
-
 struct Config {
   absl::Duration duration;
   int rate = 0;
@@ -355,23 +344,9 @@ int Run(const Config& c) {
   Step(absl::StrCat("registering ", buildings, " buildings in community ", kCommunity));
   auto bstub = bv1::BuildingService::NewStub(
       grpc::CreateChannel(buildings_svc.grpc_address(), grpc::InsecureChannelCredentials()));
-  for (auto [code, kind, parent] :
-       std::vector<std::tuple<std::string, bv1::OrgUnitKind, std::string>>{
-           {kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, ""},
-           {kStreet, bv1::ORG_UNIT_KIND_STREET, kDistrict},
-           {kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet}}) {
-    bv1::UpsertOrgUnitRequest u;
-    u.mutable_org_unit()->set_code(code);
-    u.mutable_org_unit()->set_kind(kind);
-    u.mutable_org_unit()->set_parent_code(parent);
-    u.mutable_org_unit()->set_name(absl::StrCat("bench ", code));
-    bv1::OrgUnit out;
-    grpc::ClientContext cc;
-    ctx(&cc, admin);
-    if (grpc::Status s = bstub->UpsertOrgUnit(&cc, u, &out); !s.ok()) {
-      Fail("UpsertOrgUnit: " + s.error_message());
-    }
-  }
+  UpsertOrgUnit(*bstub, admin, kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, "");
+  UpsertOrgUnit(*bstub, admin, kStreet, bv1::ORG_UNIT_KIND_STREET, kDistrict);
+  UpsertOrgUnit(*bstub, admin, kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet);
   std::vector<std::string> building_ids;
   for (int i = 0; i < buildings; ++i) {
     bv1::CreateBuildingRequest req;

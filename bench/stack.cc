@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/auth/grpc_auth.h"
 
 namespace firegrid::bench {
 namespace {
@@ -85,6 +86,34 @@ int ParseFlagsAndRun(ConfigBinder& binder, int argc, char** argv, const std::fun
     return 2;
   }
   return run();
+}
+
+const std::vector<hazards::v1::HazardCategory>& FireRescueCategories() {
+  namespace hv1 = ::firegrid::hazards::v1;
+  static const auto* c = new std::vector<hv1::HazardCategory>{
+      hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER,   hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT,
+      hv1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE,     hv1::HAZARD_CATEGORY_OLD_BUILDING_FACILITIES,
+      hv1::HAZARD_CATEGORY_BUILDER_PRODUCT_VIOLATION, hv1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED,
+      hv1::HAZARD_CATEGORY_EVACUATION_BLOCKED,        hv1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED,
+  };
+  return *c;
+}
+
+void UpsertOrgUnit(buildings::v1::BuildingService::Stub& stub, const std::string& admin_token,
+                   const std::string& code, buildings::v1::OrgUnitKind kind,
+                   const std::string& parent) {
+  buildings::v1::UpsertOrgUnitRequest u;
+  u.mutable_org_unit()->set_code(code);
+  u.mutable_org_unit()->set_kind(kind);
+  u.mutable_org_unit()->set_parent_code(parent);
+  u.mutable_org_unit()->set_name(absl::StrCat("bench ", code));
+  buildings::v1::OrgUnit out;
+  grpc::ClientContext cc;
+  cc.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auth::AttachToken(&cc, admin_token);
+  if (grpc::Status s = stub.UpsertOrgUnit(&cc, u, &out); !s.ok()) {
+    Fail("UpsertOrgUnit: " + s.error_message());
+  }
 }
 
 std::vector<std::string> LimitersOff() { return {"--rate-limit=0", "--auth-failure-limit=0"}; }

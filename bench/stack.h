@@ -1,7 +1,8 @@
 // What every benchmark shares: its private stack (a temporary directory, redis-server, the dev
 // broker and the firegrid service binaries on free loopback ports, their signing key and dev
 // tokens, stopped by PID when the benchmark ends), how a benchmark fails, reports progress,
-// reads its flags and prints latencies. The processes themselves are tests/support's
+// reads its flags and prints latencies, and the org units and categories the benchmarks that
+// report hazards use. The processes themselves are tests/support's
 // (RedisServer, DevBroker, ServiceProcess); the flags every service gets and the dev tokens are
 // tests/e2e's (CommonServiceFlags, DevTokens), so benchmarks and e2e tests start services alike.
 #pragma once
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/hazards/v1/hazards.pb.h"
 #include "libs/auth/principal.h"
 #include "libs/common/config.h"
 #include "tests/e2e/e2e_support.h"
@@ -41,6 +44,15 @@ std::vector<std::string> LimitersOff();
 // One principal sends every report of a push run, far above the default per-principal limit:
 // the limit is raised out of the way; the failed-authentication throttle is as deployed.
 std::vector<std::string> RateLimitRaised();
+
+// What the benchmarks that register buildings and report hazards share.
+// The hazard categories whose lead department is fire_rescue (config/hazards_rules.textproto).
+const std::vector<hazards::v1::HazardCategory>& FireRescueCategories();
+// Upserts org unit `code` of `kind` under `parent` (named "bench <code>") as `admin_token`, a
+// district admin's; Fail() when refused.
+void UpsertOrgUnit(buildings::v1::BuildingService::Stub& stub, const std::string& admin_token,
+                   const std::string& code, buildings::v1::OrgUnitKind kind,
+                   const std::string& parent);
 
 // The firegrid service binaries a stack can run (paths and config files fixed at build time).
 enum class Service { kBuildings, kHazards, kNotify, kCredit, kMonitoring };
