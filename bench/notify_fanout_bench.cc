@@ -260,22 +260,9 @@ int Run(const Config& c) {
     if (i % 999 == 0) upsert(StreetOf(i), bv1::ORG_UNIT_KIND_STREET, kDistrict);
     upsert(CommunityOf(i), bv1::ORG_UNIT_KIND_COMMUNITY, StreetOf(i));
     for (int b = 0; b < (i == 0 ? buildings_first : buildings_each); ++b) {
-      bv1::CreateBuildingRequest req;
-      bv1::Building* bl = req.mutable_building();
-      bl->set_name(absl::StrCat("压测大厦", i, "-", b));
-      bl->set_tier_path(CommunityOf(i));
-      bl->mutable_location()->set_latitude(29.5 + 0.0001 * (i % 1000));
-      bl->mutable_location()->set_longitude(106.4 + 0.0001 * b);
-      bl->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-      bl->set_height_m(60);
-      bl->set_floors_above_ground(20);
-      bv1::Building out;
-      grpc::ClientContext cc;
-      ctx(&cc, admin);
-      if (grpc::Status s = bstub->CreateBuilding(&cc, req, &out); !s.ok()) {
-        Fail("CreateBuilding: " + s.error_message());
-      }
-      buildings[i].push_back(out.building_id());
+      buildings[i].push_back(CreateBuilding(*bstub, admin, absl::StrCat("压测大厦", i, "-", b),
+                                            CommunityOf(i), 29.5 + 0.0001 * (i % 1000),
+                                            106.4 + 0.0001 * b));
     }
   }
 

@@ -349,22 +349,9 @@ int Run(const Config& c) {
   UpsertOrgUnit(*bstub, admin, kCommunity, bv1::ORG_UNIT_KIND_COMMUNITY, kStreet);
   std::vector<std::string> building_ids;
   for (int i = 0; i < buildings; ++i) {
-    bv1::CreateBuildingRequest req;
-    bv1::Building* b = req.mutable_building();
-    b->set_name(absl::StrCat("压测大厦", i + 1, "号楼"));
-    b->set_tier_path(kCommunity);
-    b->mutable_location()->set_latitude(29.82 + 0.0001 * (i % 50));
-    b->mutable_location()->set_longitude(106.43 + 0.0001 * (i / 50));
-    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-    b->set_height_m(60);
-    b->set_floors_above_ground(20);
-    bv1::Building out;
-    grpc::ClientContext cc;
-    ctx(&cc, admin);
-    if (grpc::Status s = bstub->CreateBuilding(&cc, req, &out); !s.ok()) {
-      Fail("CreateBuilding: " + s.error_message());
-    }
-    building_ids.push_back(out.building_id());
+    building_ids.push_back(CreateBuilding(*bstub, admin, absl::StrCat("压测大厦", i + 1, "号楼"),
+                                          kCommunity, 29.82 + 0.0001 * (i % 50),
+                                          106.43 + 0.0001 * (i / 50)));
   }
 
   // ----- the two streams: with several replicas, the lead department's on the first notify

@@ -116,6 +116,28 @@ void UpsertOrgUnit(buildings::v1::BuildingService::Stub& stub, const std::string
   }
 }
 
+std::string CreateBuilding(buildings::v1::BuildingService::Stub& stub,
+                           const std::string& admin_token, const std::string& name,
+                           const std::string& community, double latitude, double longitude) {
+  buildings::v1::CreateBuildingRequest req;
+  buildings::v1::Building* b = req.mutable_building();
+  b->set_name(name);
+  b->set_tier_path(community);
+  b->mutable_location()->set_latitude(latitude);
+  b->mutable_location()->set_longitude(longitude);
+  b->set_use(buildings::v1::BUILDING_USE_RESIDENTIAL);
+  b->set_height_m(60);
+  b->set_floors_above_ground(20);
+  buildings::v1::Building out;
+  grpc::ClientContext cc;
+  cc.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auth::AttachToken(&cc, admin_token);
+  if (grpc::Status s = stub.CreateBuilding(&cc, req, &out); !s.ok()) {
+    Fail("CreateBuilding: " + s.error_message());
+  }
+  return out.building_id();
+}
+
 std::vector<std::string> LimitersOff() { return {"--rate-limit=0", "--auth-failure-limit=0"}; }
 
 std::vector<std::string> RateLimitRaised() {

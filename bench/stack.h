@@ -53,6 +53,11 @@ const std::vector<hazards::v1::HazardCategory>& FireRescueCategories();
 void UpsertOrgUnit(buildings::v1::BuildingService::Stub& stub, const std::string& admin_token,
                    const std::string& code, buildings::v1::OrgUnitKind kind,
                    const std::string& parent);
+// Registers `name`, a 60 m residential high-rise of 20 floors in `community` at (`latitude`,
+// `longitude`), as `admin_token`; returns its id. Fail() when refused.
+std::string CreateBuilding(buildings::v1::BuildingService::Stub& stub,
+                           const std::string& admin_token, const std::string& name,
+                           const std::string& community, double latitude, double longitude);
 
 // The firegrid service binaries a stack can run (paths and config files fixed at build time).
 enum class Service { kBuildings, kHazards, kNotify, kCredit, kMonitoring };
