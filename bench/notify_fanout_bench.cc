@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +49,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
 #include "libs/common/config.h"
+#include "tests/support/subprocess.h"
 
 namespace firegrid::bench {
 namespace {
@@ -273,6 +275,7 @@ int Run(const Config& c) {
   {
     Step("waiting until the hazards service knows the buildings");
     const absl::Time start = absl::Now();
+    std::vector<std::vector<std::string>> warm_ids(c.communities);
     for (int i = 0; i < c.communities; ++i) {
       for (const std::string& id : buildings[i]) {
         while (true) {
@@ -287,7 +290,10 @@ int Run(const Config& c) {
           grpc::ClientContext cc;
           ctx(&cc, reporter);
           grpc::Status s = hstub->ReportHazard(&cc, req, &resp);
-          if (s.ok()) break;
+          if (s.ok()) {
+            warm_ids[i].push_back(resp.hazard().hazard_id());
+            break;
+          }
           if (s.error_code() != grpc::StatusCode::NOT_FOUND ||
               absl::Now() - start > absl::Minutes(3)) {
             Fail("warm-up report: " + s.error_message());
@@ -296,7 +302,39 @@ int Run(const Config& c) {
         }
       }
     }
-    absl::SleepFor(absl::Seconds(2));  // the warm-up pushes land before any stream opens
+    // The warm-up pushes land before any stream opens: every community worker's inbox holds
+    // its community's warm-up tasks.
+    Step("waiting until the warm-up tasks are in the community workers' inboxes");
+    auto inbox = nv1::NotifyService::NewStub(
+        grpc::CreateChannel(notify[0]->grpc_address(), grpc::InsecureChannelCredentials()));
+    const absl::Time until = absl::Now() + absl::Minutes(3);
+    for (int i = 0; i < c.communities; ++i) {
+      const std::string worker =
+          token(auth::Role::kCommunityWorker, CommunityOf(i), absl::StrCat("w", i));
+      auto landed = [&] {
+        std::set<std::string> tasks;
+        nv1::ListInboxRequest req;
+        req.set_page_size(200);
+        while (true) {
+          nv1::ListInboxResponse resp;
+          grpc::ClientContext cc;
+          ctx(&cc, worker);
+          if (!inbox->ListInbox(&cc, req, &resp).ok()) return false;
+          for (const auto& n : resp.notifications()) {
+            if (n.kind() == nv1::KIND_HAZARD_TASK) tasks.insert(n.hazard_id());
+          }
+          if (resp.next_page_token().empty()) break;
+          req.set_page_token(resp.next_page_token());
+        }
+        for (const std::string& id : warm_ids[i]) {
+          if (!tasks.count(id)) return false;
+        }
+        return true;
+      };
+      if (!testing::WaitUntil(landed, until - absl::Now())) {
+        Fail(absl::StrCat("the warm-up tasks did not reach community ", CommunityOf(i)));
+      }
+    }
   }
 
   // ----- client channels (each its own connection)
