@@ -5,7 +5,10 @@
 // Proves: every deadline timer fires exactly once across the replicas — each hazard has exactly
 // one HazardDueSoon, one HazardOverdue and two HazardEscalated events (to the street, then the
 // district), counted by event id over everything the replicas wrote (the hazards topic and what
-// is left in the outbox) once both replicas have exited, so no late second firing can hide.
+// is left in the outbox) once both replicas have exited, so no late second firing can hide; and
+// with two notify replicas as well (what notify_latency_bench --replicas=2 measures), reports
+// alternating between the hazards replicas reach the lead department's stream on one notify
+// replica and the community worker's on the other, each task exactly once per stream.
 #include <map>
 #include <memory>
 #include <set>
@@ -16,6 +19,7 @@
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -46,17 +50,13 @@ constexpr int kHazards = 6;
 class HazardsReplicasE2E : public ::testing::Test {
  protected:
   void SetUp() override {
+    key_file_ = testing::WriteKeyFile(dir_.path());
     redis_ =
         std::make_unique<testing::RedisServer>(testing::RedisServerOptions{.env = clock_.Env()});
     ASSERT_TRUE(redis_->Start().ok());
     ASSERT_TRUE(broker_.Start().ok());
-    const std::string key_file = testing::WriteKeyFile(dir_.path());
     const std::string cfg = FIREGRID_CONFIG_DIR;
-    auto service = [&](const char* bin, const std::string& name, std::vector<std::string> flags) {
-      return testing::PollingService(bin, name, std::move(flags), redis_->address(),
-                                     broker_.bootstrap(), key_file, dir_.path(), clock_.Env());
-    };
-    buildings_ = service(FIREGRID_BUILDINGS_BIN, "buildings",
+    buildings_ = Service(FIREGRID_BUILDINGS_BIN, "buildings",
                          {"--rules-file=" + cfg + "/buildings_rules.textproto"});
     ASSERT_TRUE(buildings_->Start().ok());
     bstub_ = bv1::BuildingService::NewStub(
@@ -64,7 +64,7 @@ class HazardsReplicasE2E : public ::testing::Test {
     // Both replicas look at the timers every 50 ms: a due timer is seen by both in the same
     // pass far more often than not.
     for (const char* name : {"hazards-a", "hazards-b"}) {
-      hazards_.push_back(service(
+      hazards_.push_back(Service(
           FIREGRID_HAZARDS_BIN, name,
           {"--rules-file=" + cfg + "/hazards_rules.textproto",
            "--guidance-file=" + cfg + "/hazards_guidance.textproto", "--timer-interval=50ms"}));
@@ -79,10 +79,29 @@ class HazardsReplicasE2E : public ::testing::Test {
   }
 
   void TearDown() override {
+    for (auto& s : notify_) {
+      if (s->running()) (void)s->Stop();
+    }
     for (auto& s : hazards_) {
       if (s->running()) (void)s->Stop();
     }
     if (buildings_ != nullptr && buildings_->running()) (void)buildings_->Stop();
+  }
+
+  std::unique_ptr<testing::ServiceProcess> Service(const char* binary, const std::string& name,
+                                                   std::vector<std::string> flags) {
+    return testing::PollingService(binary, name, std::move(flags), redis_->address(),
+                                   broker_.bootstrap(), key_file_, dir_.path(), clock_.Env());
+  }
+
+  void StartNotifyReplicas() {
+    for (const char* name : {"notify-a", "notify-b"}) {
+      notify_.push_back(
+          Service(FIREGRID_NOTIFY_BIN, name,
+                  {"--plan-file=" + std::string(FIREGRID_CONFIG_DIR) + "/plan_tasks.textproto"}));
+      absl::Status st = notify_.back()->Start();
+      ASSERT_TRUE(st.ok()) << st;
+    }
   }
 
   std::string Admin() { return tokens_.Make(auth::Role::kDistrictAdmin, kDistrict, "admin"); }
@@ -118,17 +137,19 @@ class HazardsReplicasE2E : public ::testing::Test {
         << "the services did not take up the new time";
   }
 
-  // A fire-lane hazard in a building of its own, reported on replica `r`, verified on the other
-  // and assigned on `r` again with a deadline 48 hours on.
-  hv1::Hazard ReportVerifyAssign(int r) {
-    const std::string building = testing::RegisterCommunityBuilding(*bstub_, Admin()).building_id();
+  std::string RegisterBuilding() {
+    return testing::RegisterCommunityBuilding(*bstub_, Admin()).building_id();
+  }
+
+  // A hazard of `category` in `building`, reported by the community worker on replica `r`.
+  hv1::Hazard Report(int r, const std::string& building, hv1::HazardCategory category) {
     hv1::ReportHazardRequest req;
     req.set_building_id(building);
-    req.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    req.set_category(category);
     req.set_severity(hv1::SEVERITY_GENERAL);
     req.set_source(hv1::SOURCE_GRID_INSPECTION);
     req.set_description("消防车道被占用");
-    req.set_idempotency_key("replicas-" + building);
+    req.set_idempotency_key(absl::StrCat("replicas-", building, "-", category));
     hv1::ReportHazardResponse reported;
     grpc::Status last;
     // The replica learns the building from the buildings events.
@@ -139,7 +160,13 @@ class HazardsReplicasE2E : public ::testing::Test {
         },
         absl::Seconds(60));
     EXPECT_TRUE(last.ok()) << last.error_message();
-    hv1::Hazard h = reported.hazard();
+    return reported.hazard();
+  }
+
+  // A fire-lane hazard in a building of its own, reported on replica `r`, verified on the other
+  // and assigned on `r` again with a deadline 48 hours on.
+  hv1::Hazard ReportVerifyAssign(int r) {
+    hv1::Hazard h = Report(r, RegisterBuilding(), hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
     hv1::VerifyHazardRequest v;
     v.set_hazard_id(h.hazard_id());
     v.set_expected_version(h.version());
@@ -211,10 +238,11 @@ class HazardsReplicasE2E : public ::testing::Test {
   testing::TempDir dir_{"hazards-replicas-e2e"};
   testing::FakeTime clock_{dir_.path()};
   testing::DevTokens tokens_{[this] { return clock_.Now(); }};
+  std::string key_file_;
   std::unique_ptr<testing::RedisServer> redis_;
   testing::DevBroker broker_;
   std::unique_ptr<testing::ServiceProcess> buildings_;
-  std::vector<std::unique_ptr<testing::ServiceProcess>> hazards_;
+  std::vector<std::unique_ptr<testing::ServiceProcess>> hazards_, notify_;
   std::unique_ptr<bv1::BuildingService::Stub> bstub_;
   std::vector<std::unique_ptr<hv1::HazardService::Stub>> hstubs_;
   std::unique_ptr<redis::Pool> pool_;
@@ -264,6 +292,54 @@ TEST_F(HazardsReplicasE2E, TwoReplicasFireEachDeadlineTimerExactlyOnce) {
     EXPECT_EQ(count(absl::StrCat("escalated:", kStreet)), 1);
     EXPECT_EQ(count(absl::StrCat("escalated:", kDistrict)), 1);
     EXPECT_EQ(kinds.size(), 4u) << "an escalation elsewhere";
+  }
+}
+
+TEST_F(HazardsReplicasE2E, ReportsOnEitherReplicaArePushedOnceToAStreamOnEachNotifyReplica) {
+  StartNotifyReplicas();
+  if (HasFatalFailure()) return;
+  testing::Subscription lead(
+      notify_[0]->grpc_address(),
+      tokens_.Make(auth::Role::kDepartmentOfficer, kDistrict, "fr-1", "fire_rescue"));
+  testing::Subscription community(notify_[1]->grpc_address(), Worker());
+  ASSERT_TRUE(lead.WaitCaughtUp());
+  ASSERT_TRUE(community.WaitCaughtUp());
+  auto task_of = [](const std::string& id) {
+    return [id](const notify::v1::Notification& n) {
+      return n.kind() == notify::v1::KIND_HAZARD_TASK && n.hazard_id() == id;
+    };
+  };
+
+  // Categories fire_rescue leads, in buildings of their own; report i on hazards replica i % 2.
+  std::vector<std::string> ids;
+  for (int b = 0; b < 3; ++b) {
+    const std::string building = RegisterBuilding();
+    for (auto category :
+         {hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER, hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT}) {
+      const hv1::Hazard h = Report(static_cast<int>(ids.size() % 2), building, category);
+      ASSERT_FALSE(h.hazard_id().empty());
+      ids.push_back(h.hazard_id());
+    }
+  }
+  for (const std::string& id : ids) {
+    SCOPED_TRACE(id);
+    EXPECT_TRUE(lead.WaitFor(task_of(id)).has_value()) << "not on the lead department's stream";
+    EXPECT_TRUE(community.WaitFor(task_of(id)).has_value()) << "not on the community's stream";
+  }
+  // Reports after them on both replicas: once these arrived on both streams, a second push of
+  // the earlier ones would have had its time to arrive too.
+  const std::string building = RegisterBuilding();
+  for (int r = 0; r < 2; ++r) {
+    const hv1::Hazard later = Report(r, building,
+                                     r == 0 ? hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER
+                                            : hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT);
+    ASSERT_TRUE(lead.WaitFor(task_of(later.hazard_id())).has_value());
+    ASSERT_TRUE(community.WaitFor(task_of(later.hazard_id())).has_value());
+  }
+  for (const std::string& id : ids) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(lead.Count(task_of(id)), 1);
+    EXPECT_EQ(community.Count(task_of(id)), 1);
   }
 }
 
