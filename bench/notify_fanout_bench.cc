@@ -526,7 +526,7 @@ int Run(const Config& c) {
       slow_status.error_message().c_str());
 
   // ----- figures
-  const std::string tag = c.replicas == 1 ? "" : absl::StrCat(", ", c.replicas, " replicas");
+  const std::string tag = c.replicas == 1 ? "" : absl::StrCat(" (", c.replicas, " replicas)");
   const std::string base_line = absl::StrFormat("1 stream/community p99 %s", Ms(base.p99));
   std::printf("\n");
   const std::string added = absl::StrCat(c.subscribers - c.communities, " streams", tag);

@@ -26,6 +26,7 @@ BENCHES=(
   "notify_latency_bench --duration=10s --rate=1000 --kafka-fetch-wait=5ms"
   "notify_latency_bench --duration=10s --rate=1000 --kafka-fetch-wait=5ms --replicas=2"
   "notify_fanout_bench"
+  "notify_fanout_bench --replicas=2"
   "city_bench"
   "credit_replay_bench"
   "monitoring_ingest_bench --duration=5s --devices=20000 --gateways=100"
