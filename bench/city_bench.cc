@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -36,11 +35,11 @@
 #include "absl/time/time.h"
 #include "bench/city_dataset.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
-#include "libs/auth/token.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/ids.h"
@@ -48,10 +47,6 @@
 #include "services/buildings/filing.h"
 #include "services/buildings/ledger.h"
 #include "services/hazards/statistics.h"
-#include "tests/support/devbroker.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/service_process.h"
-#include "tests/support/temp_dir.h"
 
 namespace firegrid::bench {
 namespace {
@@ -59,7 +54,6 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 
-constexpr char kKey[] = "bench-development-key-0123456789abcdef";
 constexpr char kDistrict[] = "500109";
 constexpr double kReadGoalMs = 50, kListGoalMs = 20, kReadyGoalS = 10;
 constexpr double kMemoryGoalBytes = 4.0 * 1024 * 1024 * 1024;
@@ -72,19 +66,10 @@ struct Config {
   int writers = 0;
 };
 
-void Fail(const std::string& what) {
-  std::cerr << "city_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return NAN;
+// The nearest-rank percentile of unsorted values.
+double PercentileOf(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return v[rank - 1];
+  return Percentile(v, q);
 }
 
 double Mean(const std::vector<double>& v) {
@@ -149,15 +134,15 @@ struct Row {
 
 void PrintRow(const Row& r) {
   std::printf("  %-58s p50 %8.2fms  p99 %8.2fms  max %8.2fms  (n=%zu)\n", r.name.c_str(),
-              Percentile(r.ms, 0.5), Percentile(r.ms, 0.99), Percentile(r.ms, 1.0), r.ms.size());
+              PercentileOf(r.ms, 0.5), PercentileOf(r.ms, 0.99), PercentileOf(r.ms, 1.0),
+              r.ms.size());
 }
 
 int Run(const Config& c) {
-  testing::TempDir dir("city-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
+  // The benchmark profile (bench/README.md): one principal sends every call.
+  Stack stack("city-bench", LimitersOff());
+  stack.StartRedis();
+  testing::RedisServer& redis = stack.redis();
   redis::PoolOptions po;
   po.port = redis.port();
   po.size = c.writers + 2;
@@ -302,42 +287,19 @@ int Run(const Config& c) {
   const auto scan_stats_s = Time(c.scan_samples, [&] { scan_stats(street); });
 
   // ----- the services on that Redis
-  testing::DevBroker broker;
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  const std::string key_file = dir.path() + "/jwt.key";
-  std::ofstream(key_file) << kKey;
-  auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
-    flags.insert(flags.end(),
-                 {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
-                  "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s", "--rate-limit=0",
-                  "--auth-failure-limit=0"});
-    return std::make_unique<testing::ServiceProcess>(
-        testing::ServiceProcessOptions{.binary = bin,
-                                       .name = name,
-                                       .flags = flags,
-                                       .log_dir = dir.path(),
-                                       .start_timeout = absl::Minutes(5)});
-  };
-  auto bsvc = service(FIREGRID_BUILDINGS_BIN, "buildings",
-                      {"--rules-file=" + cfg + "/buildings_rules.textproto"});
-  auto hsvc = service(FIREGRID_HAZARDS_BIN, "hazards",
-                      {"--rules-file=" + cfg + "/hazards_rules.textproto",
-                       "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
+  stack.StartBroker();
+  testing::ServiceProcess* bsvc =
+      &stack.Add(Service::kBuildings, {}, "buildings", absl::Minutes(5));
+  testing::ServiceProcess* hsvc = &stack.Add(Service::kHazards, {}, "hazards", absl::Minutes(5));
   std::vector<std::pair<std::string, double>> first_start;
-  for (auto [name, svc] : {std::pair{"buildings", bsvc.get()}, std::pair{"hazards", hsvc.get()}}) {
+  for (auto [name, svc] : {std::pair{"buildings", bsvc}, std::pair{"hazards", hsvc}}) {
     const absl::Time t0 = absl::Now();
-    if (absl::Status s = svc->Start(); !s.ok()) Fail(std::string(s.message()));
+    stack.Start(*svc);
     first_start.push_back({name, absl::ToDoubleSeconds(absl::Now() - t0)});
   }
 
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
-  auth::Principal p;
-  p.role = auth::Role::kDistrictAdmin;
-  p.tier_path = kDistrict;
-  p.org_unit = kDistrict;
-  p.subject = "bench-admin";
-  const std::string token = *(*signer)->Sign(p, absl::Now(), absl::Hours(4));
+  const std::string token =
+      stack.Token(auth::Role::kDistrictAdmin, kDistrict, kDistrict, "bench-admin");
   auto bstub = bv1::BuildingService::NewStub(
       grpc::CreateChannel(bsvc->grpc_address(), grpc::InsecureChannelCredentials()));
   auto hstub = hv1::HazardService::NewStub(
@@ -450,7 +412,7 @@ int Run(const Config& c) {
 
   // ----- restarts: SIGKILL, start, until SERVING
   std::vector<std::pair<std::string, double>> restart;
-  for (auto [name, svc] : {std::pair{"buildings", bsvc.get()}, std::pair{"hazards", hsvc.get()}}) {
+  for (auto [name, svc] : {std::pair{"buildings", bsvc}, std::pair{"hazards", hsvc}}) {
     if (absl::Status s = svc->Kill(); !s.ok()) Fail(std::string(s.message()));
     const absl::Time t0 = absl::Now();
     if (absl::Status s = svc->Restart(); !s.ok()) Fail(std::string(s.message()));
@@ -495,11 +457,11 @@ int Run(const Config& c) {
   const std::vector<double>* scans[] = {&scan_ledger_d, &scan_ledger_s, &scan_stats_d,
                                         &scan_stats_s};
   for (size_t i = 0; i < reads.size(); ++i) {
-    PrintFigure(reads[i].name + " p99", absl::StrFormat("%.2f", Percentile(reads[i].ms, 0.99)),
+    PrintFigure(reads[i].name + " p99", absl::StrFormat("%.2f", PercentileOf(reads[i].ms, 0.99)),
                 "ms", "<= 50", absl::StrFormat("scan %.0f ms mean (%s)", Mean(*scans[i]), scale));
   }
   for (const Row& r : lists) {
-    PrintFigure(r.name + " p99", absl::StrFormat("%.2f", Percentile(r.ms, 0.99)), "ms", "<= 20",
+    PrintFigure(r.name + " p99", absl::StrFormat("%.2f", PercentileOf(r.ms, 0.99)), "ms", "<= 20",
                 scale);
   }
   for (auto& [n, s] : restart) {
@@ -511,9 +473,7 @@ int Run(const Config& c) {
               scale);
   PrintFigure("Redis bytes per hazard", absl::StrFormat("%.0f", per_hazard), "bytes", "-", scale);
   std::fflush(stdout);
-  bsvc->Stop().IgnoreError();
-  hsvc->Stop().IgnoreError();
-  return 0;
+  return 0;  // the stack stops the services, the broker and redis-server
 }
 
 }  // namespace
@@ -527,14 +487,6 @@ int main(int argc, char** argv) {
   binder.Int("samples", &c.samples, 200, "timed calls of each read and listing", 10, 100000);
   binder.Int("scan-samples", &c.scan_samples, 3, "timed scans of each baseline read", 1, 1000);
   binder.Int("writers", &c.writers, 4, "concurrent atomic writes during the load", 1, 64);
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
+                                           [&] { return firegrid::bench::Run(c); });
 }

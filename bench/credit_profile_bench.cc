@@ -38,6 +38,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
@@ -56,7 +57,6 @@ namespace {
 namespace cv1 = ::firegrid::credit::v1;
 namespace sv1 = ::firegrid::subjects::v1;
 
-constexpr char kKey[] = "bench-development-key-0123456789abcdef";
 constexpr char kPersonKey[] = "bench-person-key-0123456789abcdef0123";
 constexpr char kDistrict[] = "500109";
 constexpr double kGoalRatio = 0.5;
@@ -72,13 +72,6 @@ struct Config {
   int check_calls = 0;
   std::string h2load;
 };
-
-void Fail(const std::string& what) {
-  std::cerr << "credit_profile_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
 
 // The i-th organisation's unified social credit code: "91500109" (a company registered in
 // district 500109), nine digits, and the GB 32100 check character.
@@ -111,40 +104,21 @@ void PrintRun(const std::string& what, const H2loadResult& r, long framed_size) 
 int Run(const Config& c) {
   // ----- the stack
   Step("starting redis-server, the dev broker and firegrid-credit");
-  testing::TempDir dir("credit-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
-  testing::DevBroker broker;
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  const std::string key_file = dir.path() + "/jwt.key";
-  std::ofstream(key_file) << kKey;
-  const std::string person_key_file = dir.path() + "/person.key";
-  std::ofstream(person_key_file) << kPersonKey;
   // The benchmark profile (bench/README.md): one principal sends every call, so the
   // per-principal rate limit and the failed-authentication throttle are off; the rest is as
   // deployed.
-  testing::ServiceProcess credit(testing::ServiceProcessOptions{
-      .binary = FIREGRID_CREDIT_BIN,
-      .name = "credit",
-      .flags = {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
-                "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s",
-                std::string("--rules-file=") + FIREGRID_CONFIG_DIR + "/credit_rules.textproto",
-                "--person-key-file=" + person_key_file, "--rate-limit=0", "--auth-failure-limit=0"},
-      .log_dir = dir.path()});
-  if (absl::Status s = credit.Start(); !s.ok()) Fail(std::string(s.message()));
+  Stack stack("credit-bench", LimitersOff());
+  stack.StartRedis();
+  stack.StartBroker();
+  const testing::TempDir& dir = stack.dir();
+  const std::string person_key_file = dir.path() + "/person.key";
+  std::ofstream(person_key_file) << kPersonKey;
+  testing::ServiceProcess& credit =
+      stack.Add(Service::kCredit, {"--person-key-file=" + person_key_file});
+  stack.Start(credit);
 
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
-  auth::Principal p;
-  p.role = auth::Role::kDistrictAdmin;
-  p.tier_path = kDistrict;
-  p.org_unit = kDistrict;
-  p.subject = "bench-admin";
-  absl::StatusOr<std::string> signed_token = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
-  if (!signed_token.ok()) Fail("cannot sign a token");
-  const std::string admin = *signed_token;
+  const std::string admin =
+      stack.Token(auth::Role::kDistrictAdmin, kDistrict, kDistrict, "bench-admin");
   auto channel = grpc::CreateChannel(credit.grpc_address(), grpc::InsecureChannelCredentials());
   auto stub = cv1::CreditService::NewStub(channel);
   auto ctx = [&](grpc::ClientContext* cc) {
@@ -277,8 +251,7 @@ int Run(const Config& c) {
               "x health", absl::StrFormat(">= %.1f", kGoalRatio),
               absl::StrFormat("credit health check %.0f req/s", health.rps));
 
-  credit.Stop().IgnoreError();
-  return 0;
+  return 0;  // the stack stops the service, the broker and redis-server
 }
 
 }  // namespace
@@ -296,14 +269,6 @@ int main(int argc, char** argv) {
   binder.Int("check-calls", &c.check_calls, 200,
              "direct gRPC GetProfile calls that verify the answers", 1, 1000000);
   binder.String("h2load", &c.h2load, "h2load", "the h2load program (nghttp2-client)");
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
+                                           [&] { return firegrid::bench::Run(c); });
 }

@@ -31,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
@@ -40,7 +41,6 @@
 #include "services/credit/rules.h"
 #include "services/credit/store.h"
 #include "services/credit/subject_ids.h"
-#include "tests/support/redis_server.h"
 
 namespace firegrid::bench {
 namespace {
@@ -179,13 +179,9 @@ double RedisCpuSeconds(redis::Pool& pool) {
 }
 
 int Run(const Config& c) {
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) {
-    std::cerr << "redis-server: " << s << "\n";
-    return 1;
-  }
+  Stack stack("credit-replay-bench");  // redis-server alone: the replay runs in this process
+  stack.StartRedis();
+  testing::RedisServer& redis = stack.redis();
   redis::PoolOptions po;
   po.port = redis.port();
   po.command_timeout = absl::Seconds(60);
@@ -310,14 +306,6 @@ int main(int argc, char** argv) {
   binder.Int("facts", &c.facts, int64_t{1'000'000}, "hazard facts in the generated history", 1,
              10'000'000);
   binder.Int("subjects", &c.subjects, 50'000, "subjects (one building each)", 1, 1'000'000);
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
+                                           [&] { return firegrid::bench::Run(c); });
 }

@@ -43,6 +43,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -62,7 +63,6 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 
-constexpr char kKey[] = "bench-development-key-0123456789abcdef";
 constexpr char kDistrict[] = "500109";
 constexpr char kStreet[] = "500109001";
 constexpr char kCommunity[] = "500109001002";
@@ -90,13 +90,6 @@ struct Config {
   std::string h2load;
   std::string service_flags;  // extra flags for both services, space-separated
 };
-
-void Fail(const std::string& what) {
-  std::cerr << "grpc_throughput_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
 
 // Runs `calls` calls over `threads` threads, each call(i) once; fails on the first error.
 void Parallel(int calls, int threads, const std::function<std::string(int)>& call) {
@@ -317,50 +310,23 @@ int Run(const Config& c) {
 
   // ----- the stack
   Step("starting redis-server, the dev broker, buildings and hazards");
-  testing::TempDir dir("throughput-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";  // as deploy/run-local.sh runs it
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
-  testing::DevBroker broker;
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  const std::string key_file = dir.path() + "/jwt.key";
-  std::ofstream(key_file) << kKey;
-  const std::string cfg = FIREGRID_CONFIG_DIR;
   // The benchmark profile (bench/README.md): one principal sends every call, so the
   // per-principal rate limit and the failed-authentication throttle are off; the rest is as
   // deployed.
-  auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
-    flags.insert(flags.end(),
-                 {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
-                  "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s", "--rate-limit=0",
-                  "--auth-failure-limit=0"});
-    for (absl::string_view f : absl::StrSplit(c.service_flags, ' ', absl::SkipEmpty())) {
-      flags.emplace_back(f);
-    }
-    return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
-        .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
-  };
-  auto buildings_svc = service(FIREGRID_BUILDINGS_BIN, "buildings",
-                               {"--rules-file=" + cfg + "/buildings_rules.textproto"});
-  auto hazards_svc = service(FIREGRID_HAZARDS_BIN, "hazards",
-                             {"--rules-file=" + cfg + "/hazards_rules.textproto",
-                              "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
-  for (auto* s : {buildings_svc.get(), hazards_svc.get()}) {
-    if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
+  std::vector<std::string> flags = LimitersOff();
+  for (absl::string_view f : absl::StrSplit(c.service_flags, ' ', absl::SkipEmpty())) {
+    flags.emplace_back(f);
   }
+  Stack stack("throughput-bench", flags);
+  stack.StartRedis();
+  stack.StartBroker();
+  testing::ServiceProcess* buildings_svc = &stack.Add(Service::kBuildings);
+  testing::ServiceProcess* hazards_svc = &stack.Add(Service::kHazards);
+  stack.StartAll();
+  const testing::TempDir& dir = stack.dir();
 
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
   auto token = [&](auth::Role role, const std::string& tier, const std::string& subject) {
-    auth::Principal p;
-    p.role = role;
-    p.tier_path = tier;
-    p.org_unit = tier;
-    p.subject = subject;
-    auto t = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
-    if (!t.ok()) Fail("cannot sign a token");
-    return *t;
+    return stack.Token(role, tier, tier, subject);
   };
   const std::string admin = token(auth::Role::kDistrictAdmin, kDistrict, "bench-admin");
   const std::string worker = token(auth::Role::kCommunityWorker, kCommunity, "grid-bench");
@@ -582,9 +548,7 @@ int Run(const Config& c) {
   Compare("ReportHazard throughput", h_report, h_health_client, "hazards (C++ client)", 0.25);
   std::fflush(stdout);
 
-  buildings_svc->Stop().IgnoreError();
-  hazards_svc->Stop().IgnoreError();
-  return 0;
+  return 0;  // the stack stops the services, the broker and redis-server
 }
 
 }  // namespace
@@ -606,14 +570,6 @@ int main(int argc, char** argv) {
   binder.String("h2load", &c.h2load, "h2load", "the h2load program (nghttp2-client)");
   binder.String("service-flags", &c.service_flags, "",
                 "extra flags for both services, space-separated (to compare settings)");
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
+                                           [&] { return firegrid::bench::Run(c); });
 }

@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/monitoring/v1/signal.pb.h"
 #include "libs/common/config.h"
 #include "services/monitoring/payload.h"
@@ -40,13 +41,10 @@
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
-#include "libs/auth/token.h"
 #include "libs/common/ids.h"
 #include "libs/events/envelope.h"
 #include "libs/redis/pool.h"
 #include "services/monitoring/device_store.h"
-#include "tests/support/devbroker.h"
-#include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #endif
 
@@ -65,13 +63,6 @@ struct Config {
   int fire_alarms = 40;        // fire alarms raised during the service's load (needs notify)
   int fire_load_rate = 20000;  // signals/s of heartbeats while the fire alarms are timed
 };
-
-[[noreturn]] void Fail(const std::string& what) {
-  std::cerr << "monitoring_ingest_bench: " << what << "\n";
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "... " << what << "\n"; }
 
 std::string GatewayId(int g) { return absl::StrFormat("gw-%04d", g); }
 
@@ -299,7 +290,6 @@ double MeasureMosquitto(const Config& c) {
 }
 
 #ifdef FIREGRID_MONITORING_BIN
-constexpr char kKey[] = "monitoring-bench-key-of-at-least-32-bytes";
 constexpr char kCommunity[] = "500109001002";
 constexpr char kStation[] = "mfs_bench";
 
@@ -496,58 +486,38 @@ void RegisterFleet(const Config& c, const std::string& redis_addr) {
 
 // The service: signals/s from its metrics, first publish to the last signal handled.
 double MeasureService(const Config& c) {
-  testing::TempDir dir("monitoring-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
-  testing::DevBroker kafka;
-  if (absl::Status s = kafka.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
+  Stack stack("monitoring-bench");
+  stack.StartRedis();
+  stack.StartBroker();
+  testing::RedisServer& redis = stack.redis();
+  const testing::TempDir& dir = stack.dir();
   testing::MosquittoBroker broker;
   StartBroker(c, dir.path(), &broker);
   Step(absl::StrCat("registering ", c.devices, " devices"));
   RegisterFleet(c, redis.address());
-  std::ofstream(dir.Join("jwt.key")) << kKey;
   std::ofstream(dir.Join("mqtt.pw")) << PasswordOf(broker, "monitoring") << "\n";
   std::string notify_addr = "127.0.0.1:9";  // nothing listens: no pushes
 #ifdef FIREGRID_NOTIFY_BIN
-  testing::ServiceProcess notify(testing::ServiceProcessOptions{
-      .binary = FIREGRID_NOTIFY_BIN,
-      .name = "notify",
-      .flags = {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + kafka.bootstrap(),
-                "--jwt-hs256-key-file=" + dir.Join("jwt.key"), "--drain-timeout=2s",
-                "--plan-file=" + std::string(FIREGRID_CONFIG_DIR) + "/plan_tasks.textproto",
-                "--rate-limit=100000", "--rate-limit-burst=1000000"},
-      .log_dir = dir.path()});
+  // One principal (the micro station) reads the pushes: the rate limit is out of the way.
+  testing::ServiceProcess& notify = stack.Add(Service::kNotify, RateLimitRaised());
   if (c.fire_alarms > 0) {
-    if (absl::Status s = notify.Start(); !s.ok()) Fail("firegrid-notify: " + s.ToString());
+    stack.Start(notify);
     notify_addr = notify.grpc_address();
   }
 #endif
-  testing::ServiceProcess svc(testing::ServiceProcessOptions{
-      .binary = FIREGRID_MONITORING_BIN,
-      .name = "monitoring",
-      .flags = {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + kafka.bootstrap(),
-                "--jwt-hs256-key-file=" + dir.Join("jwt.key"), "--drain-timeout=2s",
-                "--rules-file=" + std::string(FIREGRID_CONFIG_DIR) + "/monitoring_rules.textproto",
-                absl::StrCat("--mqtt-port=", broker.port()), "--mqtt-username=monitoring",
-                "--mqtt-password-file=" + dir.Join("mqtt.pw"), "--mqtt-client-id=bench-1",
-                // No hazards in this run: a loopback port nothing listens on.
-                "--hazards-addr=127.0.0.1:9", "--notify-addr=" + notify_addr},
-      .log_dir = dir.path()});
-  if (absl::Status s = svc.Start(); !s.ok()) Fail("firegrid-monitoring: " + s.ToString());
+  testing::ServiceProcess& svc =
+      stack.Add(Service::kMonitoring,
+                {absl::StrCat("--mqtt-port=", broker.port()), "--mqtt-username=monitoring",
+                 "--mqtt-password-file=" + dir.Join("mqtt.pw"), "--mqtt-client-id=bench-1",
+                 // No hazards in this run: a loopback port nothing listens on.
+                 "--hazards-addr=127.0.0.1:9", "--notify-addr=" + notify_addr});
+  stack.Start(svc);
 #ifdef FIREGRID_NOTIFY_BIN
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
-  auth::Principal duty{.subject = "duty-bench",
-                       .role = auth::Role::kMicroStation,
-                       .org_unit = kStation,
-                       .tier_path = kCommunity};
-  auto duty_token = (*signer)->Sign(duty, absl::Now(), absl::Hours(2));
-  if (!duty_token.ok()) Fail("cannot sign the station's token");
+  const std::string duty_token =
+      stack.Token(auth::Role::kMicroStation, kCommunity, kStation, "duty-bench");
   std::unique_ptr<StationStream> stream;
   if (c.fire_alarms > 0) {
-    stream = std::make_unique<StationStream>(notify.grpc_address(), *duty_token);
+    stream = std::make_unique<StationStream>(notify.grpc_address(), duty_token);
     if (!testing::WaitUntil([&] { return stream->caught_up(); }, absl::Seconds(30))) {
       Fail("the micro station's Subscribe stream did not open");
     }
@@ -696,18 +666,11 @@ int main(int argc, char** argv) {
   binder.Duration("drain", &c.drain, absl::Minutes(5),
                   "how long to wait for the last signals to be handled", absl::Seconds(1),
                   absl::Minutes(10));
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  if (c.devices < c.gateways) {
-    std::cerr << "error: --devices must be at least --gateways\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv, [&] {
+    if (c.devices < c.gateways) {
+      std::cerr << "error: --devices must be at least --gateways\n";
+      return 2;
+    }
+    return firegrid::bench::Run(c);
+  });
 }

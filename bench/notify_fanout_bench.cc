@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,18 +41,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/h2load.h"
+#include "bench/stack.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/auth/grpc_auth.h"
-#include "libs/auth/token.h"
 #include "libs/common/config.h"
-#include "tests/support/devbroker.h"
-#include "tests/support/redis_server.h"
-#include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
-#include "tests/support/temp_dir.h"
 
 namespace firegrid::bench {
 namespace {
@@ -60,21 +58,9 @@ namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace nv1 = ::firegrid::notify::v1;
 
-constexpr char kKey[] = "bench-development-key-0123456789abcdef";
 constexpr char kDistrict[] = "500109";
 constexpr double kGoalP99Ms = 50;
 constexpr double kGoalKiBPerStream = 50;
-
-// Categories whose lead department is fire_rescue (config/hazards_rules.textproto).
-const std::vector<hv1::HazardCategory>& FireRescueCategories() {
-  static const auto* c = new std::vector<hv1::HazardCategory>{
-      hv1::HAZARD_CATEGORY_INDOOR_HYDRANT_NO_WATER,   hv1::HAZARD_CATEGORY_FIRE_FACILITY_FAULT,
-      hv1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE,     hv1::HAZARD_CATEGORY_OLD_BUILDING_FACILITIES,
-      hv1::HAZARD_CATEGORY_BUILDER_PRODUCT_VIOLATION, hv1::HAZARD_CATEGORY_RESPONSIBILITY_NOT_FILED,
-      hv1::HAZARD_CATEGORY_EVACUATION_BLOCKED,        hv1::HAZARD_CATEGORY_CONTROL_ROOM_UNMANNED,
-  };
-  return *c;
-}
 
 struct Config {
   int subscribers = 0;
@@ -85,26 +71,6 @@ struct Config {
   absl::Duration slow_duration;
   int channels = 0;
 };
-
-void Fail(const std::string& what) {
-  std::cerr << "notify_fanout_bench: " << what << std::endl;
-  std::exit(1);
-}
-
-void Step(const std::string& what) { std::cerr << "[bench] " << what << std::endl; }
-
-// Nearest-rank percentile of sorted values.
-double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return NAN;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
-std::string Ms(double ms) {
-  if (std::isnan(ms)) return "-";
-  return ms < 10 ? absl::StrFormat("%.2fms", ms) : absl::StrFormat("%.1fms", ms);
-}
 
 // Street and community codes of community i (up to 999 streets of 999 communities).
 std::string StreetOf(int i) { return absl::StrFormat("%s%03d", kDistrict, i / 999 + 1); }
@@ -260,53 +226,22 @@ int Run(const Config& c) {
   const int buildings_first = buildings_each + (slow_total + categories - 1) / categories;
 
   Step("starting redis-server, the dev broker and the services");
-  testing::TempDir dir("notify-fanout-bench");
-  testing::RedisServerOptions ro;
-  ro.appendfsync = "everysec";
-  testing::RedisServer redis(ro);
-  if (absl::Status s = redis.Start(); !s.ok()) Fail("redis-server: " + std::string(s.message()));
-  testing::DevBroker broker;
-  if (absl::Status s = broker.Start(); !s.ok()) Fail("dev broker: " + std::string(s.message()));
-  const std::string key_file = dir.path() + "/jwt.key";
-  std::ofstream(key_file) << kKey;
-  const std::string cfg = FIREGRID_CONFIG_DIR;
-  auto service = [&](const char* bin, const std::string& name, std::vector<std::string> flags) {
-    flags.insert(flags.end(),
-                 {"--redis-addr=" + redis.address(), "--kafka-bootstrap=" + broker.bootstrap(),
-                  "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s", "--rate-limit=100000",
-                  "--rate-limit-burst=1000000"});
-    return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
-        .binary = bin, .name = name, .flags = flags, .log_dir = dir.path()});
-  };
-  auto buildings_svc = service(FIREGRID_BUILDINGS_BIN, "buildings",
-                               {"--rules-file=" + cfg + "/buildings_rules.textproto"});
-  auto hazards_svc = service(FIREGRID_HAZARDS_BIN, "hazards",
-                             {"--rules-file=" + cfg + "/hazards_rules.textproto",
-                              "--guidance-file=" + cfg + "/hazards_guidance.textproto"});
-  std::vector<std::unique_ptr<testing::ServiceProcess>> notify;
+  Stack stack("notify-fanout-bench", RateLimitRaised());
+  stack.StartRedis();
+  stack.StartBroker();
+  testing::ServiceProcess& buildings_svc = stack.Add(Service::kBuildings);
+  testing::ServiceProcess& hazards_svc = stack.Add(Service::kHazards);
+  std::vector<testing::ServiceProcess*> notify;
   for (int i = 0; i < c.replicas; ++i) {
-    notify.push_back(service(FIREGRID_NOTIFY_BIN, absl::StrCat("notify", i),
-                             {"--plan-file=" + cfg + "/plan_tasks.textproto",
-                              absl::StrCat("--max-streams=", c.subscribers + 100)}));
+    notify.push_back(&stack.Add(Service::kNotify,
+                                {absl::StrCat("--max-streams=", c.subscribers + 100)},
+                                absl::StrCat("notify", i)));
   }
-  for (auto* s : {buildings_svc.get(), hazards_svc.get()}) {
-    if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
-  }
-  for (auto& s : notify) {
-    if (absl::Status st = s->Start(); !st.ok()) Fail(std::string(st.message()));
-  }
+  stack.StartAll();
+  testing::RedisServer& redis = stack.redis();
 
-  auto signer = auth::TokenSigner::Hs256(kKey);
-  if (!signer.ok()) Fail("token signer");
   auto token = [&](auth::Role role, const std::string& tier, const std::string& subject) {
-    auth::Principal p;
-    p.role = role;
-    p.tier_path = tier;
-    p.org_unit = tier;
-    p.subject = subject;
-    auto t = (*signer)->Sign(p, absl::Now(), absl::Hours(2));
-    if (!t.ok()) Fail("cannot sign a token");
-    return *t;
+    return stack.Token(role, tier, tier, subject);
   };
   const std::string admin = token(auth::Role::kDistrictAdmin, kDistrict, "bench-admin");
   auto ctx = [](grpc::ClientContext* ctx, const std::string& t) {
@@ -317,19 +252,9 @@ int Run(const Config& c) {
   // ----- org units and buildings
   Step(absl::StrCat("registering ", c.communities, " communities and their buildings"));
   auto bstub = bv1::BuildingService::NewStub(
-      grpc::CreateChannel(buildings_svc->grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(buildings_svc.grpc_address(), grpc::InsecureChannelCredentials()));
   auto upsert = [&](const std::string& code, bv1::OrgUnitKind kind, const std::string& parent) {
-    bv1::UpsertOrgUnitRequest u;
-    u.mutable_org_unit()->set_code(code);
-    u.mutable_org_unit()->set_kind(kind);
-    u.mutable_org_unit()->set_parent_code(parent);
-    u.mutable_org_unit()->set_name(absl::StrCat("bench ", code));
-    bv1::OrgUnit out;
-    grpc::ClientContext cc;
-    ctx(&cc, admin);
-    if (grpc::Status s = bstub->UpsertOrgUnit(&cc, u, &out); !s.ok()) {
-      Fail("UpsertOrgUnit: " + s.error_message());
-    }
+    UpsertOrgUnit(*bstub, admin, code, kind, parent);
   };
   upsert(kDistrict, bv1::ORG_UNIT_KIND_DISTRICT, "");
   std::vector<std::vector<std::string>> buildings(c.communities);
@@ -337,32 +262,20 @@ int Run(const Config& c) {
     if (i % 999 == 0) upsert(StreetOf(i), bv1::ORG_UNIT_KIND_STREET, kDistrict);
     upsert(CommunityOf(i), bv1::ORG_UNIT_KIND_COMMUNITY, StreetOf(i));
     for (int b = 0; b < (i == 0 ? buildings_first : buildings_each); ++b) {
-      bv1::CreateBuildingRequest req;
-      bv1::Building* bl = req.mutable_building();
-      bl->set_name(absl::StrCat("压测大厦", i, "-", b));
-      bl->set_tier_path(CommunityOf(i));
-      bl->mutable_location()->set_latitude(29.5 + 0.0001 * (i % 1000));
-      bl->mutable_location()->set_longitude(106.4 + 0.0001 * b);
-      bl->set_use(bv1::BUILDING_USE_RESIDENTIAL);
-      bl->set_height_m(60);
-      bl->set_floors_above_ground(20);
-      bv1::Building out;
-      grpc::ClientContext cc;
-      ctx(&cc, admin);
-      if (grpc::Status s = bstub->CreateBuilding(&cc, req, &out); !s.ok()) {
-        Fail("CreateBuilding: " + s.error_message());
-      }
-      buildings[i].push_back(out.building_id());
+      buildings[i].push_back(CreateBuilding(*bstub, admin, absl::StrCat("压测大厦", i, "-", b),
+                                            CommunityOf(i), 29.5 + 0.0001 * (i % 1000),
+                                            106.4 + 0.0001 * b));
     }
   }
 
   // ----- wait until hazards knows the buildings: a probe report in the last one, retried.
   auto hstub = hv1::HazardService::NewStub(
-      grpc::CreateChannel(hazards_svc->grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(hazards_svc.grpc_address(), grpc::InsecureChannelCredentials()));
   const std::string reporter = token(auth::Role::kDistrictAdmin, kDistrict, "bench-reporter");
   {
     Step("waiting until the hazards service knows the buildings");
     const absl::Time start = absl::Now();
+    std::vector<std::vector<std::string>> warm_ids(c.communities);
     for (int i = 0; i < c.communities; ++i) {
       for (const std::string& id : buildings[i]) {
         while (true) {
@@ -377,7 +290,10 @@ int Run(const Config& c) {
           grpc::ClientContext cc;
           ctx(&cc, reporter);
           grpc::Status s = hstub->ReportHazard(&cc, req, &resp);
-          if (s.ok()) break;
+          if (s.ok()) {
+            warm_ids[i].push_back(resp.hazard().hazard_id());
+            break;
+          }
           if (s.error_code() != grpc::StatusCode::NOT_FOUND ||
               absl::Now() - start > absl::Minutes(3)) {
             Fail("warm-up report: " + s.error_message());
@@ -386,7 +302,39 @@ int Run(const Config& c) {
         }
       }
     }
-    absl::SleepFor(absl::Seconds(2));  // the warm-up pushes land before any stream opens
+    // The warm-up pushes land before any stream opens: every community worker's inbox holds
+    // its community's warm-up tasks.
+    Step("waiting until the warm-up tasks are in the community workers' inboxes");
+    auto inbox = nv1::NotifyService::NewStub(
+        grpc::CreateChannel(notify[0]->grpc_address(), grpc::InsecureChannelCredentials()));
+    const absl::Time until = absl::Now() + absl::Minutes(3);
+    for (int i = 0; i < c.communities; ++i) {
+      const std::string worker =
+          token(auth::Role::kCommunityWorker, CommunityOf(i), absl::StrCat("w", i));
+      auto landed = [&] {
+        std::set<std::string> tasks;
+        nv1::ListInboxRequest req;
+        req.set_page_size(200);
+        while (true) {
+          nv1::ListInboxResponse resp;
+          grpc::ClientContext cc;
+          ctx(&cc, worker);
+          if (!inbox->ListInbox(&cc, req, &resp).ok()) return false;
+          for (const auto& n : resp.notifications()) {
+            if (n.kind() == nv1::KIND_HAZARD_TASK) tasks.insert(n.hazard_id());
+          }
+          if (resp.next_page_token().empty()) break;
+          req.set_page_token(resp.next_page_token());
+        }
+        for (const std::string& id : warm_ids[i]) {
+          if (!tasks.count(id)) return false;
+        }
+        return true;
+      };
+      if (!testing::WaitUntil(landed, until - absl::Now())) {
+        Fail(absl::StrCat("the warm-up tasks did not reach community ", CommunityOf(i)));
+      }
+    }
   }
 
   // ----- client channels (each its own connection)
@@ -578,28 +526,26 @@ int Run(const Config& c) {
       slow_status.error_message().c_str());
 
   // ----- figures
-  const std::string tag = c.replicas == 1 ? "" : absl::StrCat(", ", c.replicas, " replicas");
+  const std::string tag = c.replicas == 1 ? "" : absl::StrCat(" (", c.replicas, " replicas)");
   const std::string base_line = absl::StrFormat("1 stream/community p99 %s", Ms(base.p99));
   std::printf("\n");
-  std::printf("FIGURE\tpush p99, %d subscribers at %d reports/s%s\t%.1f\tms\t<= %.0f\t%s\n",
-              c.subscribers, c.rate, tag.c_str(), full.p99, kGoalP99Ms, base_line.c_str());
-  std::printf("FIGURE\tpush p99 vs baseline%s\t%.2f\tx baseline\t-\t%s\n", tag.c_str(),
-              full.p99 / base.p99, base_line.c_str());
-  std::printf("FIGURE\tnotify RSS per idle subscriber%s\t%.1f\tKiB\t<= %.0f\tRSS %lld KiB before\n",
-              tag.c_str(), kib_per_stream, kGoalKiBPerStream,
-              static_cast<long long>(before.rss_kb));
-  std::printf("FIGURE\tnotify threads added by %d streams%s\t%lld\tthreads\t~0\t%lld before\n",
-              c.subscribers - c.communities, tag.c_str(),
-              static_cast<long long>(after.threads - before.threads),
-              static_cast<long long>(before.threads));
-  std::printf("FIGURE\tRedis clients added by %d streams%s\t%lld\tclients\t~0\t%lld before\n",
-              c.subscribers - c.communities, tag.c_str(),
-              static_cast<long long>(clients_after - clients_before),
-              static_cast<long long>(clients_before));
-  std::printf(
-      "FIGURE\tpush p99 with a slow subscriber%s\t%.1f\tms\t<= %.0f, slow one ended ABORTED: "
-      "%s\tfan-out p99 %s\n",
-      tag.c_str(), slow_phase.p99, kGoalP99Ms, slow_ended ? "yes" : "NO", Ms(full.p99).c_str());
+  const std::string added = absl::StrCat(c.subscribers - c.communities, " streams", tag);
+  PrintFigure(
+      absl::StrFormat("push p99, %d subscribers at %d reports/s%s", c.subscribers, c.rate, tag),
+      absl::StrFormat("%.1f", full.p99), "ms", absl::StrFormat("<= %.0f", kGoalP99Ms), base_line);
+  PrintFigure("push p99 vs baseline" + tag, absl::StrFormat("%.2f", full.p99 / base.p99),
+              "x baseline", "-", base_line);
+  PrintFigure("notify RSS per idle subscriber" + tag, absl::StrFormat("%.1f", kib_per_stream),
+              "KiB", absl::StrFormat("<= %.0f", kGoalKiBPerStream),
+              absl::StrFormat("RSS %lld KiB before", static_cast<long long>(before.rss_kb)));
+  PrintFigure("notify threads added by " + added, absl::StrCat(after.threads - before.threads),
+              "threads", "~0", absl::StrCat(before.threads, " before"));
+  PrintFigure("Redis clients added by " + added, absl::StrCat(clients_after - clients_before),
+              "clients", "~0", absl::StrCat(clients_before, " before"));
+  PrintFigure(
+      "push p99 with a slow subscriber" + tag, absl::StrFormat("%.1f", slow_phase.p99), "ms",
+      absl::StrFormat("<= %.0f, slow one ended ABORTED: %s", kGoalP99Ms, slow_ended ? "yes" : "NO"),
+      absl::StrCat("fan-out p99 ", Ms(full.p99)));
   const bool complete = full.arrived == full.expected && full.duplicates == 0 &&
                         base.arrived == base.expected && base.duplicates == 0 &&
                         slow_phase.arrived == slow_phase.expected && slow_phase.duplicates == 0;
@@ -613,10 +559,7 @@ int Run(const Config& c) {
     while (!s->done() && absl::Now() < end_until) absl::SleepFor(absl::Milliseconds(1));
   }
   while (!slow->done() && absl::Now() < end_until) absl::SleepFor(absl::Milliseconds(1));
-  for (auto& n : notify) n->Stop().IgnoreError();
-  hazards_svc->Stop().IgnoreError();
-  buildings_svc->Stop().IgnoreError();
-  return 0;
+  return 0;  // the stack stops the services, the broker and redis-server
 }
 
 }  // namespace
@@ -636,18 +579,11 @@ int main(int argc, char** argv) {
                   "load of the slow-subscriber phase (to the first community)", absl::Seconds(1),
                   absl::Minutes(10));
   binder.Int("channels", &c.channels, 8, "client channels (connections) per replica", 1, 256);
-  absl::Status s = binder.Parse(argc, argv, {});
-  if (firegrid::ConfigBinder::IsHelp(s)) {
-    std::cout << s.message() << "\n";
-    return 0;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  if (c.subscribers < c.communities) {
-    std::cerr << "error: --subscribers must be at least --communities\n";
-    return 2;
-  }
-  return firegrid::bench::Run(c);
+  return firegrid::bench::ParseFlagsAndRun(binder, argc, argv, [&] {
+    if (c.subscribers < c.communities) {
+      std::cerr << "error: --subscribers must be at least --communities\n";
+      return 2;
+    }
+    return firegrid::bench::Run(c);
+  });
 }
