@@ -2,10 +2,12 @@
 # THE test command: installs missing Debian packages, builds everything in build/ and the
 # console (console/dist, npm ci from the committed lock files), runs every CTest test (labels
 # unit, integration, e2e), then the console's unit tests (console/test) and the browser suite
-# (tests/browser: playwright-core driving chromium against a private demo stack), each with its
-# time. Exits non-zero on any failure. Extra
+# (tests/browser: playwright-core driving chromium against a private demo stack) and a short
+# run of every fuzz target (bench/fuzz.sh --short: clang, libFuzzer, ASan + UBSan, in
+# build-fuzz/), each with its time. Exits non-zero on any failure. Extra
 # arguments go to ctest, e.g. `deploy/test.sh -L unit`; such a narrowed run leaves out the
-# browser suite unless FIREGRID_BROWSER_TESTS=1 (CI=true always runs it).
+# browser and fuzz suites unless FIREGRID_BROWSER_TESTS=1 / FIREGRID_FUZZ_TESTS=1 (CI=true always
+# runs them).
 #
 #   deploy/test.sh [-h | --help] [CTEST ARGUMENTS...]
 #
@@ -14,7 +16,8 @@
 # Environment: FIREGRID_BUILD_DIR (default build/), FIREGRID_BUILD_TYPE (default
 # RelWithDebInfo), FIREGRID_TEST_JOBS (default: the number of cores), FIREGRID_TEST_TIMEOUT
 # (seconds per test, default 300), FIREGRID_BROWSER_TESTS (0: leave out the browser suite, 1: run
-# it even with ctest arguments; ignored when CI=true, which always runs it).
+# it even with ctest arguments; ignored when CI=true, which always runs it), FIREGRID_FUZZ_TESTS
+# (the same for the short fuzz runs).
 set -euo pipefail
 
 # shellcheck source=deploy/lib/usage.sh
@@ -44,6 +47,11 @@ cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${FIREGRID_BUILD_TYPE:-RelW
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 BROWSER=0
 if fg_browser_suite_wanted "$@"; then BROWSER=1; fi
+FUZZ=0
+if [ "${CI:-}" = true ] || [ "${FIREGRID_FUZZ_TESTS:-}" = 1 ] ||
+  { [ "$#" -eq 0 ] && [ "${FIREGRID_FUZZ_TESTS:-}" != 0 ]; }; then
+  FUZZ=1
+fi
 if [ "$BROWSER" = 1 ]; then fg_web_setup console browser-tests; fi
 echo "built in $((SECONDS - start))s"
 status=0
@@ -52,5 +60,11 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j"$JOBS" \
 if [ "$BROWSER" = 1 ]; then
   fg_console_tests || status=1
   fg_browser_suite "$BUILD_DIR" || status=1
+fi
+if [ "$FUZZ" = 1 ]; then
+  fuzz_start=$SECONDS
+  echo "fuzz suite: bench/fuzz.sh --short (every target a few seconds)"
+  bash "$ROOT/bench/fuzz.sh" --short || status=1
+  echo "fuzz suite: $((SECONDS - fuzz_start))s"
 fi
 exit "$status"

@@ -15,6 +15,7 @@ FIREGRID_PACKAGES=(
   prometheus  # promtool: the metrics, alert rule and dashboard checks
   nodejs  # the console's build (esbuild) and the browser tests; Node.js 20+ (deploy/lib/web.sh)
   chromium fonts-noto-cjk  # the browser tests (headless) and the Chinese they read
+  clang  # libFuzzer and the sanitizers of the fuzz targets (bench/fuzz.sh)
 )
 
 # Prints the packages among "$@" that are not installed.

@@ -7,7 +7,6 @@
 
 namespace firegrid::buildings {
 
-namespace v1 = ::firegrid::buildings::v1;
 
 // Who may do what in the buildings registry (the role table of README.md), in one place.
 // Each check returns PERMISSION_DENIED naming the role and the action.

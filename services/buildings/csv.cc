@@ -73,16 +73,19 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text) {
   return out;
 }
 
+bool CsvNeedsFormulaGuard(absl::string_view v) {
+  if (v.empty() || (v[0] != '=' && v[0] != '+' && v[0] != '-' && v[0] != '@')) return false;
+  // Negative numbers stay numbers.
+  bool numeric = v[0] == '-' && v.size() > 1;
+  for (size_t i = 1; numeric && i < v.size(); ++i) {
+    numeric = (v[i] >= '0' && v[i] <= '9') || v[i] == '.';
+  }
+  return !numeric;
+}
+
 std::string CsvField(absl::string_view value) {
   std::string v(value);
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) {
-    // Negative numbers stay numbers.
-    bool numeric = v[0] == '-' && v.size() > 1;
-    for (size_t i = 1; numeric && i < v.size(); ++i) {
-      numeric = (v[i] >= '0' && v[i] <= '9') || v[i] == '.';
-    }
-    if (!numeric) v.insert(v.begin(), '\'');
-  }
+  if (CsvNeedsFormulaGuard(v)) v.insert(v.begin(), '\'');
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
@@ -94,6 +97,8 @@ std::string CsvField(absl::string_view value) {
 }
 
 std::string CsvLine(const std::vector<std::string>& fields) {
+  // A record of one empty field would be a blank line, which readers skip: quote it.
+  if (fields.size() == 1 && fields[0].empty()) return "\"\"\r\n";
   std::vector<std::string> quoted;
   quoted.reserve(fields.size());
   for (const auto& f : fields) quoted.push_back(CsvField(f));

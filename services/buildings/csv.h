@@ -21,6 +21,9 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text);
 // Quotes a field when it holds a comma, quote, CR or LF, or begins with a character a
 // spreadsheet would read as a formula (=, +, -, @): those are prefixed with a single quote.
 std::string CsvField(absl::string_view value);
+// Whether CsvField prefixes `value` with a single quote (it begins with =, +, - or @ and is not
+// a negative number).
+bool CsvNeedsFormulaGuard(absl::string_view value);
 std::string CsvLine(const std::vector<std::string>& fields);  // ends with "\r\n"
 
 }  // namespace firegrid::buildings

@@ -12,7 +12,6 @@
 
 namespace firegrid::buildings {
 
-namespace v1 = ::firegrid::buildings::v1;
 
 // The CSV import format (docs/csv-import.md): its columns, and the conversion of one row into
 // the client-settable fields of a building. Errors go to the response, one per bad cell, with

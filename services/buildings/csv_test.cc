@@ -50,5 +50,14 @@ TEST(Csv, WhatIsWrittenParsesBack) {
   EXPECT_EQ((*r)[0].fields, fields);
 }
 
+// Found by csv_fuzzer: written as an empty line, the record was skipped when read back.
+TEST(Csv, ARecordOfOneEmptyFieldIsWrittenSoThatItParsesBack) {
+  EXPECT_EQ(CsvLine({""}), "\"\"\r\n");
+  auto r = ParseCsv(CsvLine({""}) + CsvLine({"a"}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].fields, std::vector<std::string>{""});
+}
+
 }  // namespace
 }  // namespace firegrid::buildings

@@ -5,7 +5,6 @@
 
 namespace firegrid::buildings {
 
-namespace v1 = ::firegrid::buildings::v1;
 
 // The ListBuildings filters (classes, uses, flags, filing states, incomplete_only): the one
 // definition of what each filter selects. The ledger counts with the same predicates, so that

@@ -13,7 +13,6 @@
 
 namespace firegrid::buildings {
 
-namespace v1 = ::firegrid::buildings::v1;
 
 // The events a write publishes, as outbox messages (topic, key, serialized envelope).
 using Outbox = std::vector<events::Message>;

@@ -10,7 +10,6 @@
 
 namespace firegrid::buildings {
 
-namespace v1 = ::firegrid::buildings::v1;
 
 // Request validation. Errors are INVALID_ARGUMENT naming the field with `prefix`
 // (e.g. "building.height_m: must be in (0, 1000]").

@@ -10,7 +10,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // Duplicates (重复上报): a report of a building and category that already has an open hazard is
 // linked to it as a duplicate and counted on the open one, not handled twice. Officers can merge

@@ -8,7 +8,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // Report idempotency: a caller's `idempotency_key` stands for one request. A retry with the same
 // key and the same request gets the hazard the first one made; the same key with a different

@@ -12,7 +12,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // The hazard lifecycle as pure functions (流程引导):
 //   reported → verified | rejected → assigned → rectifying → submitted → closed,

@@ -5,7 +5,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // What a caller may see of a hazard: the reporter's contact only for district admins; the liable
 // party's person id unmasked only for district admins and internal services; a public channel

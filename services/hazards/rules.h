@@ -12,7 +12,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 using RulesProto = ::firegrid::config::v1::HazardsRules;
 using GuidanceBook = ::firegrid::config::v1::HazardGuidanceBook;
 

@@ -10,7 +10,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // Hazard statistics (统计): counts by status for the scope, per next-level division and per
 // department. Duplicates are not counted (they are the same hazard reported again). A hazard

@@ -10,7 +10,6 @@
 
 namespace firegrid::hazards {
 
-namespace v1 = ::firegrid::hazards::v1;
 
 // Input rules of the hazards requests: every error is INVALID_ARGUMENT naming the field (or
 // PERMISSION_DENIED where the rule is about who may send it).

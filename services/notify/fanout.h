@@ -40,7 +40,6 @@
 
 namespace firegrid::notify {
 
-namespace v1 = ::firegrid::notify::v1;
 
 // The message of the status (ABORTED) that ends a stream which fell behind.
 inline constexpr char kFellBehindMessage[] =

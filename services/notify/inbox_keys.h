@@ -8,7 +8,6 @@
 
 namespace firegrid::notify {
 
-namespace v1 = ::firegrid::notify::v1;
 
 // Recipients: "org:<org unit code>" and "person:<subject>".
 inline std::string OrgRecipient(const std::string& code) { return "org:" + code; }

@@ -22,7 +22,6 @@
 
 namespace firegrid::notify {
 
-namespace v1 = ::firegrid::notify::v1;
 
 inline constexpr char kTimerAckTimeout[] = "ack_timeout";
 inline constexpr char kTimerPlanDeadline[] = "plan_deadline";

@@ -16,7 +16,6 @@
 
 namespace firegrid::notify {
 
-namespace v1 = ::firegrid::notify::v1;
 
 // Whether an org unit is registered; webhooks are accepted only for registered org units
 // (webhook_store.h has the one the service uses).

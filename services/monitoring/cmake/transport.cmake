@@ -66,3 +66,6 @@ if(TARGET firegrid-monitoring)
     FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
   add_dependencies(monitoring_service_e2e_test firegrid-monitoring)
 endif()
+
+firegrid_fuzzer(NAME mqtt_payload SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/mqtt_payload_fuzzer.cc
+                DEPS monitoring_transport)
