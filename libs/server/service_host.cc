@@ -25,6 +25,7 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/impl/server_initializer.h"
+#include "grpcpp/impl/service_type.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -382,32 +383,60 @@ void InstallTraceCallbacks() {
   std::call_once(once, [] { grpc::Server::SetGlobalCallbacks(new TraceCallbacks()); });
 }
 
-// A builder plugin, installed through a builder option, whose only job is to hand the server's
-// service list to RpcMetrics (grpc::ServerInitializer is the public way to get it).
-class ServiceListPlugin final : public grpc::ServerBuilderPlugin {
+// A builder plugin, installed through a builder option: it hands the server's service list to
+// RpcMetrics (grpc::ServerInitializer is the public way to get it) and registers the services.
+//
+// Why the services are registered here and not with ServerBuilder::RegisterService: a builder
+// that sees a service with callback methods (e.g. GetBuilding, ServeUnaryOnReadThread) among
+// synchronous ones builds a "hybrid" server (grpc 1.51 ServerBuilder::BuildAndStart), whose
+// synchronous completion queues do not poll: every connection's I/O then waits for the two
+// threads of gRPC's callback queue ("nexting_thread"), which also run every callback, and
+// synchronous calls queue behind them (bench/README.md, notify_latency_bench: report -> push
+// p99 13 -> 110 ms with GetHazard on the callback API). Registered from InitServer, after the
+// builder has made that choice, callback methods are served by gRPC's callback queue exactly
+// as the built-in health service is (Server::Start registers it the same way), and the
+// synchronous server keeps its polling threads. `has_sync_methods` tells the builder that
+// synchronous methods come, so that it makes their completion queues. A host with no
+// synchronous method registers through the builder as before (a server without any polled
+// queue would not start).
+class HostPlugin final : public grpc::ServerBuilderPlugin {
  public:
-  explicit ServiceListPlugin(RpcMetrics* metrics) : metrics_(metrics) {}
-  std::string name() override { return "firegrid_service_list"; }
+  HostPlugin(RpcMetrics* metrics, std::vector<grpc::Service*> services)
+      : metrics_(metrics), services_(std::move(services)) {}
+  std::string name() override { return "firegrid_host"; }
   void InitServer(grpc::ServerInitializer* si) override {
     metrics_->SetServiceList(si->GetServiceList());
+    for (grpc::Service* s : services_) {
+      // Not owned: the host's caller keeps each service alive while the server runs.
+      si->RegisterService(std::shared_ptr<grpc::Service>(s, [](grpc::Service*) {}));
+    }
   }
   void Finish(grpc::ServerInitializer*) override {}
   void ChangeArguments(const std::string&, void*) override {}
-
- private:
-  RpcMetrics* metrics_;
-};
-
-class ServiceListOption final : public grpc::ServerBuilderOption {
- public:
-  explicit ServiceListOption(RpcMetrics* metrics) : metrics_(metrics) {}
-  void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<ServiceListPlugin>(metrics_));
+  bool has_sync_methods() const override {
+    for (grpc::Service* s : services_) {
+      if (s->has_synchronous_methods()) return true;
+    }
+    return false;
   }
 
  private:
   RpcMetrics* metrics_;
+  const std::vector<grpc::Service*> services_;
+};
+
+class HostOption final : public grpc::ServerBuilderOption {
+ public:
+  HostOption(RpcMetrics* metrics, std::vector<grpc::Service*> services)
+      : metrics_(metrics), services_(std::move(services)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<HostPlugin>(metrics_, services_));
+  }
+
+ private:
+  RpcMetrics* metrics_;
+  const std::vector<grpc::Service*> services_;
 };
 
 }  // namespace
@@ -547,8 +576,15 @@ absl::Status ServiceHost::Start() {
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &grpc_port);
   // Without this, a second process on the same port would silently share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  builder.SetOption(std::make_unique<ServiceListOption>(rpc_metrics_.get()));
+  // The services go through HostPlugin when any method is synchronous (see there: a hybrid
+  // server's synchronous calls wait for gRPC's two callback threads).
+  const bool any_sync = std::any_of(services.begin(), services.end(),
+                                    [](grpc::Service* s) { return s->has_synchronous_methods(); });
+  if (!any_sync) {
+    for (grpc::Service* s : services) builder.RegisterService(s);
+  }
+  builder.SetOption(std::make_unique<HostOption>(
+      rpc_metrics_.get(), any_sync ? services : std::vector<grpc::Service*>()));
   builder.SetSyncServerOption(grpc::ServerBuilder::MIN_POLLERS, options_.sync_min_pollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options_.sync_max_pollers);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
