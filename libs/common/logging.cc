@@ -78,9 +78,13 @@ Level ParseLevel(std::string_view v, Level fallback) {
   return fallback;
 }
 
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= GetState().min_level.load(std::memory_order_relaxed);
+}
+
 void Write(Level level, std::string_view msg, const Fields& fields) {
+  if (!Enabled(level)) return;
   State& s = GetState();
-  if (static_cast<int>(level) < s.min_level.load()) return;
   nlohmann::json line = nlohmann::json::object();
   line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   line["level"] = LevelName(level);

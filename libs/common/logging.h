@@ -23,6 +23,11 @@ void Init(std::string service, Level min_level = Level::kInfo);
 void SetSink(std::function<void(std::string_view line)> sink);  // for tests; nullptr = stderr
 Level ParseLevel(std::string_view s, Level fallback);
 
+// Whether a line of `level` would be written (Init's minimum level). A hot path checks it
+// before building the fields of a line that is usually dropped (e.g. a debug line per call):
+//   if (log::Enabled(log::Level::kDebug)) log::Debug("rpc finished", {{"method", m}, ...});
+bool Enabled(Level level);
+
 void Write(Level level, std::string_view msg, const Fields& fields);
 inline void Debug(std::string_view msg, const Fields& f = Fields::object()) {
   Write(Level::kDebug, msg, f);

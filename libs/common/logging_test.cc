@@ -50,6 +50,17 @@ TEST_F(LoggingTest, DropsBelowMinimumLevel) {
   EXPECT_EQ(nlohmann::json::parse(lines_[0])["level"], "warning");
 }
 
+TEST_F(LoggingTest, EnabledFollowsTheMinimumLevel) {
+  EXPECT_FALSE(Enabled(Level::kDebug));
+  EXPECT_TRUE(Enabled(Level::kInfo));
+  EXPECT_TRUE(Enabled(Level::kError));
+  Init("testsvc", Level::kDebug);
+  EXPECT_TRUE(Enabled(Level::kDebug));
+  Init("testsvc", Level::kError);
+  EXPECT_FALSE(Enabled(Level::kWarning));
+  EXPECT_TRUE(Enabled(Level::kError));
+}
+
 TEST_F(LoggingTest, EscapesAndSurvivesInvalidUtf8) {
   Error("bad \"quote\"\n", {{"raw", std::string("\xff\xfe")}});
   ASSERT_EQ(lines_.size(), 1u);

@@ -1,5 +1,7 @@
 #include "libs/server/callback_unary.h"
 
+#include <pthread.h>
+
 #include <deque>
 #include <thread>
 
@@ -27,6 +29,8 @@ class ReadThreads {
   explicit ReadThreads(int n) {
     for (int i = 0; i < n; ++i) {
       std::thread([this] {
+        // Else it inherits the name of the thread that first used it (a gRPC thread).
+        pthread_setname_np(pthread_self(), "fg-read");
         while (true) {
           std::function<void()> work;
           {

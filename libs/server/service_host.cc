@@ -6,11 +6,14 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -22,6 +25,7 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/impl/server_initializer.h"
+#include "grpcpp/impl/service_type.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -38,6 +42,8 @@ namespace {
 constexpr char kHealthService[] = "grpc.health.v1.Health";
 constexpr char kReflectionPrefix[] = "grpc.reflection.";
 constexpr char kUnknownMethod[] = "unknown";
+constexpr int kStatusCodes = 17;           // grpc::StatusCode OK (0) .. UNAUTHENTICATED (16)
+constexpr size_t kMaxCachedMethods = 256;  // RpcMetrics::ForCall
 
 // --- Process-wide signal routing (see InstallSignalHandlers) ---------------------------------
 
@@ -176,10 +182,42 @@ class RpcMetrics {
   void SetServiceList(const std::vector<std::string>* services) { services_.store(services); }
   const std::vector<std::string>* service_list() const { return services_.load(); }
 
-  struct Method {
+  struct Label {
     std::string label;      // the full path, or "unknown"
     bool verified = false;  // the method is in the service's descriptor
   };
+  struct Method {
+    explicit Method(Label l) : label(std::move(l.label)), verified(l.verified) {}
+    const std::string label;
+    const bool verified;
+    // The method's metric children, looked up once per method (ForCall) instead of on every
+    // call; a counter per status code as calls with that code come.
+    std::atomic<Histogram*> duration{nullptr};
+    std::array<std::atomic<Counter*>, kStatusCodes> requests{};
+  };
+
+  // The Method of a call's path, kept for the process's life so that a call costs no label
+  // lookups. Only paths of served services are kept, and at most kMaxCachedMethods of them
+  // (a served service without a descriptor, e.g. the health service, accepts any method name
+  // here, so a client could otherwise grow the cache); past that a call gets a Method of its
+  // own (`owned`).
+  Method* ForCall(const char* path, std::unique_ptr<Method>* owned) {
+    absl::string_view key = path == nullptr ? absl::string_view() : absl::string_view(path);
+    {
+      absl::ReaderMutexLock lock(&cache_mu_);
+      auto it = cache_.find(key);
+      if (it != cache_.end()) return it->second.get();
+    }
+    auto m = std::make_unique<Method>(Classify(path));
+    if (m->label != kUnknownMethod) {
+      absl::MutexLock lock(&cache_mu_);
+      if (cache_.size() < kMaxCachedMethods) {
+        return cache_.try_emplace(std::string(key), std::move(m)).first->second.get();
+      }
+    }
+    *owned = std::move(m);
+    return owned->get();
+  }
 
   // The method label for a call: its full path if the server implements it, else "unknown".
   // Unimplemented paths are client-chosen; labelling them verbatim would let any client grow
@@ -187,8 +225,8 @@ class RpcMetrics {
   // services the method is checked against the descriptor. Services without a descriptor in
   // the generated pool (the built-in health service, hand-written ones) cannot be checked
   // here, so Record() relabels their UNIMPLEMENTED calls as "unknown".
-  Method Classify(const char* method) const {
-    Method unknown{kUnknownMethod, false};
+  Label Classify(const char* method) const {
+    Label unknown{kUnknownMethod, false};
     if (method == nullptr) return unknown;
     absl::string_view path(method);
     if (path.size() < 4 || path[0] != '/') return unknown;
@@ -202,9 +240,9 @@ class RpcMetrics {
     }
     const google::protobuf::ServiceDescriptor* desc =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-    if (desc == nullptr) return Method{std::string(path), false};
+    if (desc == nullptr) return Label{std::string(path), false};
     if (desc->FindMethodByName(std::string(path.substr(slash + 1))) == nullptr) return unknown;
-    return Method{std::string(path), true};
+    return Label{std::string(path), true};
   }
 
   // A stream's lifetime says nothing about latency: streams are counted apart (active, messages
@@ -215,14 +253,38 @@ class RpcMetrics {
     stream_messages_.Get({{"method", m.label}}).Increment();
   }
 
-  void Record(const Method& m, bool streaming, grpc::StatusCode code, absl::Duration elapsed) {
-    const std::string& method =
-        !m.verified && code == grpc::StatusCode::UNIMPLEMENTED ? kUnknownMethod : m.label;
-    requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
-    if (!streaming) durations_.Get({{"method", method}}).Observe(absl::ToDoubleSeconds(elapsed));
-    log::Debug("rpc finished", {{"method", method},
-                                {"code", StatusCodeName(code)},
-                                {"duration_ms", absl::ToDoubleMilliseconds(elapsed)}});
+  void Record(Method& m, bool streaming, grpc::StatusCode code, absl::Duration elapsed) {
+    const bool relabel = !m.verified && code == grpc::StatusCode::UNIMPLEMENTED;
+    const std::string& method = relabel ? unknown_ : m.label;
+    const int index = static_cast<int>(code);
+    if (relabel || index < 0 || index >= kStatusCodes) {
+      requests_.Get({{"method", method}, {"code", StatusCodeName(code)}}).Increment();
+    } else {
+      Counter* counter = m.requests[index].load(std::memory_order_acquire);
+      if (counter == nullptr) {
+        counter = &requests_.Get({{"method", method}, {"code", StatusCodeName(code)}});
+        m.requests[index].store(counter, std::memory_order_release);
+      }
+      counter->Increment();
+    }
+    if (!streaming) {
+      const double seconds = absl::ToDoubleSeconds(elapsed);
+      if (relabel) {
+        durations_.Get({{"method", method}}).Observe(seconds);
+      } else {
+        Histogram* duration = m.duration.load(std::memory_order_acquire);
+        if (duration == nullptr) {
+          duration = &durations_.Get({{"method", method}});
+          m.duration.store(duration, std::memory_order_release);
+        }
+        duration->Observe(seconds);
+      }
+    }
+    if (log::Enabled(log::Level::kDebug)) {
+      log::Debug("rpc finished", {{"method", method},
+                                  {"code", StatusCodeName(code)},
+                                  {"duration_ms", absl::ToDoubleMilliseconds(elapsed)}});
+    }
   }
 
  private:
@@ -231,6 +293,9 @@ class RpcMetrics {
   Family<Gauge>& streams_active_;
   Family<Counter>& stream_messages_;
   std::atomic<const std::vector<std::string>*> services_{nullptr};
+  const std::string unknown_ = kUnknownMethod;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Method>> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace internal
@@ -244,22 +309,27 @@ using internal::RpcMetrics;
 // and per message sent.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(RpcMetrics* metrics, RpcMetrics::Method method, bool streaming)
-      : metrics_(metrics), method_(std::move(method)), streaming_(streaming), start_(absl::Now()) {
-    if (streaming_) metrics_->StreamOpened(method_);
+  MetricsInterceptor(RpcMetrics* metrics, const char* path,
+                     grpc::experimental::ServerRpcInfo::Type type)
+      : metrics_(metrics),
+        method_(metrics->ForCall(path, &owned_method_)),
+        // Calls to unimplemented methods arrive as bidi streams; only real streams count as such.
+        streaming_(type != grpc::experimental::ServerRpcInfo::Type::UNARY && method_->verified),
+        start_(absl::Now()) {
+    if (streaming_) metrics_->StreamOpened(*method_);
   }
   ~MetricsInterceptor() override {
-    if (streaming_) metrics_->StreamClosed(method_);
+    if (streaming_) metrics_->StreamClosed(*method_);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (streaming_ &&
         methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      metrics_->StreamMessageSent(method_);
+      metrics_->StreamMessageSent(*method_);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->Record(method_, streaming_, methods->GetSendStatus().error_code(),
+      metrics_->Record(*method_, streaming_, methods->GetSendStatus().error_code(),
                        absl::Now() - start_);
     }
     methods->Proceed();
@@ -267,7 +337,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 
  private:
   RpcMetrics* metrics_;
-  const RpcMetrics::Method method_;
+  std::unique_ptr<RpcMetrics::Method> owned_method_;  // when the cache does not keep it
+  RpcMetrics::Method* const method_;
   const bool streaming_;
   absl::Time start_;
 };
@@ -278,11 +349,7 @@ class MetricsInterceptorFactory final
   explicit MetricsInterceptorFactory(RpcMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // Calls to unimplemented methods arrive as bidi streams; only real streams count as such.
-    RpcMetrics::Method method = metrics_->Classify(info->method());
-    const bool streaming =
-        info->type() != grpc::experimental::ServerRpcInfo::Type::UNARY && method.verified;
-    return new MetricsInterceptor(metrics_, std::move(method), streaming);
+    return new MetricsInterceptor(metrics_, info->method(), info->type());
   }
 
  private:
@@ -316,32 +383,60 @@ void InstallTraceCallbacks() {
   std::call_once(once, [] { grpc::Server::SetGlobalCallbacks(new TraceCallbacks()); });
 }
 
-// A builder plugin, installed through a builder option, whose only job is to hand the server's
-// service list to RpcMetrics (grpc::ServerInitializer is the public way to get it).
-class ServiceListPlugin final : public grpc::ServerBuilderPlugin {
+// A builder plugin, installed through a builder option: it hands the server's service list to
+// RpcMetrics (grpc::ServerInitializer is the public way to get it) and registers the services.
+//
+// Why the services are registered here and not with ServerBuilder::RegisterService: a builder
+// that sees a service with callback methods (e.g. GetBuilding, ServeUnaryOnReadThread) among
+// synchronous ones builds a "hybrid" server (grpc 1.51 ServerBuilder::BuildAndStart), whose
+// synchronous completion queues do not poll: every connection's I/O then waits for the two
+// threads of gRPC's callback queue ("nexting_thread"), which also run every callback, and
+// synchronous calls queue behind them (bench/README.md, notify_latency_bench: report -> push
+// p99 13 -> 110 ms with GetHazard on the callback API). Registered from InitServer, after the
+// builder has made that choice, callback methods are served by gRPC's callback queue exactly
+// as the built-in health service is (Server::Start registers it the same way), and the
+// synchronous server keeps its polling threads. `has_sync_methods` tells the builder that
+// synchronous methods come, so that it makes their completion queues. A host with no
+// synchronous method registers through the builder as before (a server without any polled
+// queue would not start).
+class HostPlugin final : public grpc::ServerBuilderPlugin {
  public:
-  explicit ServiceListPlugin(RpcMetrics* metrics) : metrics_(metrics) {}
-  std::string name() override { return "firegrid_service_list"; }
+  HostPlugin(RpcMetrics* metrics, std::vector<grpc::Service*> services)
+      : metrics_(metrics), services_(std::move(services)) {}
+  std::string name() override { return "firegrid_host"; }
   void InitServer(grpc::ServerInitializer* si) override {
     metrics_->SetServiceList(si->GetServiceList());
+    for (grpc::Service* s : services_) {
+      // Not owned: the host's caller keeps each service alive while the server runs.
+      si->RegisterService(std::shared_ptr<grpc::Service>(s, [](grpc::Service*) {}));
+    }
   }
   void Finish(grpc::ServerInitializer*) override {}
   void ChangeArguments(const std::string&, void*) override {}
-
- private:
-  RpcMetrics* metrics_;
-};
-
-class ServiceListOption final : public grpc::ServerBuilderOption {
- public:
-  explicit ServiceListOption(RpcMetrics* metrics) : metrics_(metrics) {}
-  void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<ServiceListPlugin>(metrics_));
+  bool has_sync_methods() const override {
+    for (grpc::Service* s : services_) {
+      if (s->has_synchronous_methods()) return true;
+    }
+    return false;
   }
 
  private:
   RpcMetrics* metrics_;
+  const std::vector<grpc::Service*> services_;
+};
+
+class HostOption final : public grpc::ServerBuilderOption {
+ public:
+  HostOption(RpcMetrics* metrics, std::vector<grpc::Service*> services)
+      : metrics_(metrics), services_(std::move(services)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<HostPlugin>(metrics_, services_));
+  }
+
+ private:
+  RpcMetrics* metrics_;
+  const std::vector<grpc::Service*> services_;
 };
 
 }  // namespace
@@ -481,8 +576,15 @@ absl::Status ServiceHost::Start() {
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &grpc_port);
   // Without this, a second process on the same port would silently share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  builder.SetOption(std::make_unique<ServiceListOption>(rpc_metrics_.get()));
+  // The services go through HostPlugin when any method is synchronous (see there: a hybrid
+  // server's synchronous calls wait for gRPC's two callback threads).
+  const bool any_sync = std::any_of(services.begin(), services.end(),
+                                    [](grpc::Service* s) { return s->has_synchronous_methods(); });
+  if (!any_sync) {
+    for (grpc::Service* s : services) builder.RegisterService(s);
+  }
+  builder.SetOption(std::make_unique<HostOption>(
+      rpc_metrics_.get(), any_sync ? services : std::vector<grpc::Service*>()));
   builder.SetSyncServerOption(grpc::ServerBuilder::MIN_POLLERS, options_.sync_min_pollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::MAX_POLLERS, options_.sync_max_pollers);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;

@@ -1,8 +1,13 @@
 #include "libs/server/service_host.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -22,8 +27,10 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
+#include "grpc/support/cpu.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/method_handler.h"
@@ -132,6 +139,134 @@ class EchoService final : public grpc::Service {
   absl::Notification held_;
   absl::Notification release_;
   std::atomic<bool> saw_cancellation_{false};
+};
+
+// A service with one callback method, Hold, that blocks the gRPC thread running it (no read
+// thread: the point is to occupy gRPC's callback threads) until released, at most 30 s.
+class HoldService final : public grpc::Service {
+ public:
+  static constexpr char kHoldMethod[] = "/firegrid.test.v1.Hold/Hold";
+  HoldService() {
+    AddMethod(new grpc::internal::RpcServiceMethod(kHoldMethod,
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodCallback(0,
+                       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                           [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer*,
+                                  grpc::ByteBuffer* resp) {
+                             ++holding_;
+                             release_.WaitForNotificationWithTimeout(absl::Seconds(30));
+                             *resp = ToBuffer("released");
+                             grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+                             reactor->Finish(grpc::Status::OK);
+                             return reactor;
+                           }));
+  }
+  int holding() const { return holding_.load(); }
+  void Release() { release_.Notify(); }
+
+ private:
+  std::atomic<int> holding_{0};
+  absl::Notification release_;
+};
+
+// A bare HTTP/2 (h2c) client on a socket of its own, so that no gRPC client thread in this
+// process polls while waiting (any thread waiting in gRPC may do the server's I/O). It sends
+// unary gRPC calls with literal (unindexed, not Huffman-coded) headers and watches for answers.
+class RawH2Client {
+ public:
+  explicit RawH2Client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    out += Frame(4, 0, 0, "");  // SETTINGS, empty
+    connected_ = connected_ && Send(out);
+  }
+  ~RawH2Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+
+  // A unary call on `stream` (odd, increasing) with `message` as its request.
+  bool Call(uint32_t stream, const std::string& path, const std::string& message) {
+    std::string block;
+    for (const auto& [name, value] :
+         std::vector<std::pair<std::string, std::string>>{{":method", "POST"},
+                                                          {":scheme", "http"},
+                                                          {":path", path},
+                                                          {":authority", "localhost"},
+                                                          {"content-type", "application/grpc"},
+                                                          {"te", "trailers"}}) {
+      block += '\0';  // literal header field without indexing, new name
+      block += static_cast<char>(name.size());
+      block += name;
+      block += static_cast<char>(value.size());
+      block += value;
+    }
+    std::string body(1, '\0');  // not compressed
+    const uint32_t len = static_cast<uint32_t>(message.size());
+    for (int shift = 24; shift >= 0; shift -= 8) body += static_cast<char>((len >> shift) & 0xff);
+    body += message;
+    return Send(Frame(1, 0x4, stream, block) + Frame(0, 0x1, stream, body));  // END_HEADERS;
+                                                                              // END_STREAM
+  }
+
+  // Whether the server answered on `stream` (a DATA frame, or HEADERS ending the stream) within
+  // `timeout`.
+  bool AnsweredWithin(uint32_t stream, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      while (in_.size() >= 9) {
+        const size_t len = (static_cast<uint8_t>(in_[0]) << 16) |
+                           (static_cast<uint8_t>(in_[1]) << 8) | static_cast<uint8_t>(in_[2]);
+        if (in_.size() < 9 + len) break;
+        const uint8_t type = static_cast<uint8_t>(in_[3]);
+        const uint8_t flags = static_cast<uint8_t>(in_[4]);
+        const uint32_t id = ((static_cast<uint8_t>(in_[5]) & 0x7f) << 24) |
+                            (static_cast<uint8_t>(in_[6]) << 16) |
+                            (static_cast<uint8_t>(in_[7]) << 8) | static_cast<uint8_t>(in_[8]);
+        in_.erase(0, 9 + len);
+        if (id == stream && (type == 0 || (type == 1 && (flags & 0x1) != 0))) return true;
+      }
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fd_, buf, sizeof(buf));
+      if (n <= 0) return false;
+      in_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  static std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& body) {
+    std::string f;
+    const uint32_t len = static_cast<uint32_t>(body.size());
+    f += static_cast<char>((len >> 16) & 0xff);
+    f += static_cast<char>((len >> 8) & 0xff);
+    f += static_cast<char>(len & 0xff);
+    f += static_cast<char>(type);
+    f += static_cast<char>(flags);
+    for (int shift = 24; shift >= 0; shift -= 8) f += static_cast<char>((stream >> shift) & 0xff);
+    return f + body;
+  }
+  bool Send(const std::string& bytes) {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string in_;
 };
 
 HostOptions TestOptions() {
@@ -484,6 +619,41 @@ TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {
   StartHost();
   EXPECT_EQ(HealthCheck(channel_, "firegrid.nope.v1.Nothing").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A server with callback methods among synchronous ones: gRPC's builder would make it "hybrid",
+// leaving all I/O to its few callback threads, so that synchronous calls waited whenever those
+// threads were busy (bench/README.md: ReportHazard p99 4 -> 90 ms with GetHazard on the callback
+// API). Here every callback thread is held by a blocking callback, and a synchronous call must
+// still be answered: the synchronous server's own threads read it.
+TEST_F(ServiceHostTest, SynchronousCallsAreAnsweredWhileEveryCallbackThreadIsBusy) {
+  HoldService hold;
+  host_ = std::make_unique<ServiceHost>(TestOptions());
+  host_->AddService(&echo_);
+  host_->AddService(&hold);
+  ASSERT_TRUE(host_->Start().ok());
+  // gRPC's callback queue has this many threads (CallbackAlternativeCQ in grpc 1.51).
+  const int callback_threads = std::clamp<int>(static_cast<int>(gpr_cpu_num_cores()) / 2, 2, 16);
+
+  auto holder = std::make_unique<RawH2Client>(host_->grpc_port());
+  ASSERT_TRUE(holder->connected());
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(holder->Call(2 * i + 1, HoldService::kHoldMethod, "hold"));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return hold.holding() >= callback_threads; }))
+      << hold.holding() << " of " << callback_threads << " callback threads held";
+
+  auto client = std::make_unique<RawH2Client>(host_->grpc_port());
+  ASSERT_TRUE(client->connected());
+  ASSERT_TRUE(client->Call(1, kEchoMethod, "ping"));
+  EXPECT_TRUE(client->AnsweredWithin(1, absl::Seconds(5)));
+  client.reset();
+
+  hold.Release();
+  EXPECT_TRUE(holder->AnsweredWithin(1, absl::Seconds(10)));
+  holder.reset();
+  host_->Shutdown();
+  host_->Wait();
 }
 
 TEST_F(ServiceHostTest, ReflectionListsTheServedServices) {
