@@ -5,8 +5,12 @@
 # rules ConfigMap identical to config/, and what each overlay changes. Every service of
 # SERVICES below is checked on its own: its Deployment (ports, probes on its gRPC port:
 # liveness on the `liveness` service, readiness on the whole server), Service, PDB, its own
-# ConfigMap and its rules ConfigMap carrying its config/ files verbatim.
-# Exit 77 (CTest SKIP) when neither kubectl nor kustomize is installed.
+# ConfigMap and its rules ConfigMap carrying its config/ files verbatim, its ServiceAccount
+# without a token. Each overlay has its Namespace; prod an HPA per Deployment; no Secret value
+# is ever in the repository (the dev overlay's come from files deploy/k8s-dev-secrets.sh makes,
+# here in a temporary copy of k8s/, so the test leaves nothing in the tree).
+# Exit 77 (CTest SKIP) when neither kubectl nor kustomize is installed, or openssl or
+# mosquitto_passwd (which the dev secrets script needs) is missing.
 #
 #   tests/k8s/render_test.sh [REPO_ROOT]
 set -euo pipefail
@@ -21,8 +25,20 @@ else
   exit 77
 fi
 
+for tool in openssl mosquitto_passwd; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "SKIP: $tool is not installed (deploy/k8s-dev-secrets.sh needs it)"
+    exit 77
+  fi
+done
+
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
+# Render a copy of k8s/ whose dev secrets are made afresh by the script operators run.
+cp -r "$ROOT/k8s" "$OUT/k8s"
+rm -rf "$OUT/k8s/overlays/dev/secrets"
+SECRETS="$OUT/k8s/overlays/dev/secrets"
+bash "$ROOT/deploy/k8s-dev-secrets.sh" "$SECRETS" >/dev/null
 failures=0
 fail() {
   echo "FAIL [$1]: $2"
@@ -107,6 +123,12 @@ check_service() {
     expect "$target/$name" "$d" "name: $name-rules-[a-z0-9]+\$" "mounts its generated rules ConfigMap"
   fi
   expect "$target/$name" "$d" "name: redis-$name\$" "Redis password from the Secret redis-$name"
+  # Its own identity, with no API token mounted (it calls no Kubernetes API).
+  expect "$target/$name" "$d" "^      serviceAccountName: $name\$" "runs as its ServiceAccount $name"
+  expect "$target/$name" "$d" "^      automountServiceAccountToken: false\$" "mounts no API token"
+  doc ServiceAccount "$name" "$f" >"$d.sa"
+  [ -s "$d.sa" ] || fail "$target/$name" "no ServiceAccount $name"
+  expect "$target/$name" "$d.sa" "^automountServiceAccountToken: false\$" "ServiceAccount $name mounts no token"
   doc Service "$name" "$f" >"$d.service"
   expect "$target/$name" "$d.service" "^ +port: $grpc\$" "Service gRPC port $grpc"
   expect "$target/$name" "$d.service" "^ +port: $metrics\$" "Service metrics port $metrics"
@@ -150,7 +172,7 @@ split_broker() {
 }
 for target in base overlays/dev overlays/prod; do
   f="$OUT/${target//\//_}.yaml"
-  if ! render "$ROOT/k8s/$target" >"$f" 2>"$f.err"; then
+  if ! render "$OUT/k8s/$target" >"$f" 2>"$f.err"; then
     fail "$target" "kustomize failed: $(cat "$f.err")"
     continue
   fi
@@ -204,9 +226,31 @@ if [ -f "$dev" ]; then
   expect dev "$dev" '^kind: Secret$' "dev generates its HS256 Secret"
   expect dev "$dev" 'hs256.key: ' "dev Secret holds hs256.key"
   expect dev "$dev" 'FIREGRID_JWT_HS256_KEY_FILE: /etc/firegrid/jwt/hs256.key' "dev verifies HS256"
-  expect_not dev "$dev" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE' "dev has no RS256 setting"
+  expect dev "$dev" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE: /etc/firegrid/jwt/public.pem' \
+    "dev verifies the accounts service's RS256 tokens"
   expect dev "$dev" 'secretName: firegrid-jwt-[a-z0-9]+$' "dev mounts the generated Secret"
+  for secret in accounts-signing-key credit-person-key monitoring-mqtt; do
+    expect dev "$dev" "secretName: $secret-[a-z0-9]+\$" "dev generates and mounts $secret"
+  done
   expect dev "$dev" 'namespace: firegrid-dev$' "dev namespace"
+  # Dev keeps one replica and no autoscaler (nothing to scale; no metrics server needed).
+  expect_not dev "$dev" '^kind: HorizontalPodAutoscaler$' "dev has no HPA"
+  # Every value of every Secret dev renders is one of the files the script made in the copy.
+  declare -A made=()
+  while IFS= read -r -d "" file; do [ ! -s "$file" ] || made["$(base64 -w0 <"$file")"]=1; done \
+    < <(find "$SECRETS" -type f -print0)
+  secrets="$OUT/dev.secrets"
+  awk 'function flush() { if (buf ~ /(^|\n)kind: Secret\n/) printf "%s", buf; buf = "" }
+       /^---$/ { flush(); next } { buf = buf $0 "\n" } END { flush() }' "$dev" |
+    awk 'function out() { if (v != "") print v; v = "" }
+         /^[a-z]/ { out(); d = /^(data|stringData):$/; next }
+         d && /^  [^ ]/ { out(); v = ($2 ~ /^[|>]/) ? "" : $2; next }
+         d && /^    / { v = v $1 }  # a long value is folded into a block
+         END { out() }' >"$secrets"
+  [ -s "$secrets" ] || fail dev "no Secret data rendered"
+  while IFS= read -r value; do
+    [ -n "${made[$value]:-}" ] || fail dev "a Secret value that is not from deploy/k8s-dev-secrets.sh's files"
+  done <"$secrets"
   # The MQTT broker of the monitoring service: mosquitto without anonymous clients, its
   # password file and ACL from the generated Secret mosquitto-auth (referenced, not included).
   broker="$dev.broker"
@@ -217,8 +261,8 @@ if [ -f "$dev" ]; then
   expect dev/mosquitto "$broker" 'allow_anonymous false' "no anonymous clients"
   expect dev/mosquitto "$broker" 'acl_file /mosquitto/auth/acl' "an ACL"
   expect dev/mosquitto "$broker" 'password_file /mosquitto/auth/passwd' "a password file"
-  expect dev/mosquitto "$broker" 'secretName: mosquitto-auth$' "credentials from the Secret"
-  expect_not dev/mosquitto "$broker" '^kind: Secret$' "the credentials Secret is not generated here"
+  expect dev/mosquitto "$broker" 'secretName: mosquitto-auth-[a-z0-9]+$' "credentials from the generated Secret"
+  expect dev/mosquitto "$broker" '^      serviceAccountName: mosquitto$' "its own ServiceAccount"
   expect dev/mosquitto "$broker" '^ +runAsNonRoot: true$' "runAsNonRoot"
   expect dev/mosquitto "$broker" '^ +readOnlyRootFilesystem: true$' "readOnlyRootFilesystem"
   expect dev/mosquitto "$broker" '^ +allowPrivilegeEscalation: false$' "no privilege escalation"
@@ -228,8 +272,18 @@ if [ -f "$dev" ]; then
   expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
 if [ -f "$prod" ]; then
-  expect prod "$prod" '^  replicas: 3$' "prod runs 3 replicas"
-  expect_not prod "$prod" '^  replicas: [0-24-9]' "prod runs 3 replicas everywhere"
+  # The HPAs own the replica count: no Deployment sets one, each has an HPA on CPU, 3 or more.
+  expect_not prod "$prod" '^  replicas: ' "prod Deployments leave the replica count to the HPA"
+  [ "$(count "$prod" '^kind: HorizontalPodAutoscaler$')" -eq "${#SERVICES[@]}" ] ||
+    fail prod "one HPA per Deployment"
+  for svc in "${SERVICES[@]}"; do
+    hpa="$OUT/prod-${svc%% *}.hpa"
+    doc HorizontalPodAutoscaler "${svc%% *}" "$prod" >"$hpa"
+    expect "prod/${svc%% *}" "$hpa" '^apiVersion: autoscaling/v2$' "HPA autoscaling/v2"
+    expect "prod/${svc%% *}" "$hpa" "^    name: ${svc%% *}\$" "HPA scales Deployment ${svc%% *}"
+    expect "prod/${svc%% *}" "$hpa" '^  minReplicas: [3-9]$' "HPA keeps at least 3 replicas"
+    expect "prod/${svc%% *}" "$hpa" '^ +name: cpu$' "HPA on CPU"
+  done
   for svc in "${SERVICES[@]}"; do
     expect prod "$prod" "image: registry.example.com/firegrid/${svc%% *}:0.1.0\$" \
       "prod image of ${svc%% *}"
@@ -243,6 +297,33 @@ if [ -f "$prod" ]; then
   expect prod "$prod" 'namespace: firegrid$' "prod namespace"
   [ ! -s "$prod.broker" ] || fail prod "prod runs no MQTT broker of its own"
   expect_not prod "$prod" 'FIREGRID_MQTT_HOST: mosquitto$' "prod points at an external MQTT broker"
+fi
+
+# Each overlay creates its namespace, and everything namespaced is in it.
+for target in dev:firegrid-dev prod:firegrid; do
+  f="$OUT/overlays_${target%%:*}.yaml"
+  [ -f "$f" ] || continue
+  [ "$(count "$f" '^kind: Namespace$')" -eq 1 ] || fail "${target%%:*}" "one Namespace object"
+  doc Namespace "${target#*:}" "$f" | grep -q . || fail "${target%%:*}" "Namespace ${target#*:}"
+  others="$(grep -E '^  namespace: ' "$f" | grep -v -c -E "^  namespace: ${target#*:}\$" || true)"
+  [ "$others" -eq 0 ] || fail "${target%%:*}" "$others object(s) outside namespace ${target#*:}"
+done
+
+# No Secret value in git: a secretGenerator takes files only (no literals, no envs), and each
+# of its files is ignored by git; no manifest is a Secret.
+while IFS= read -r -d '' k; do
+  rel="${k#"$ROOT"/}"
+  awk '/^[a-zA-Z]/ { in_gen = ($0 ~ /^secretGenerator:/) } in_gen && /^ +(literals|envs):/' "$k" |
+    grep -q . && fail "$rel" "a secretGenerator with literals or envs (secret values in git)"
+  while IFS= read -r src; do
+    git -C "$ROOT" check-ignore -q "$(dirname "$rel")/$src" ||
+      fail "$rel" "secretGenerator file $src is not ignored by git"
+  done < <(awk '/^[a-zA-Z]/ { in_gen = ($0 ~ /^secretGenerator:/) }
+               in_gen && /^ +- [^ ]+$/ { sub(/^ +- /, ""); sub(/^.*=/, ""); print }' "$k")
+done < <(find "$ROOT/k8s" -name kustomization.yaml -print0)
+if grep -r -l -E '^kind: Secret$' "$ROOT/k8s" --include='*.yaml' --include='*.yml' |
+   grep -q .; then
+  fail k8s "a Secret manifest in k8s/"
 fi
 
 if [ "$failures" -gt 0 ]; then
