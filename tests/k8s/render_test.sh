@@ -170,6 +170,84 @@ split_broker() {
   touch "$1.broker" "$1.rest"
   mv "$1.rest" "$1"
 }
+# The gRPC flows of docs/architecture.md: "caller target". Nothing else may reach a service's
+# gRPC port (the gateway's is health only: the kubelet's probes).
+FLOWS=(
+  "gateway buildings" "gateway hazards" "gateway notify" "gateway credit" "gateway monitoring"
+  "gateway accounts" "monitoring hazards" "monitoring notify"
+)
+# admits FLAT DIRECTION POD_LABELS PEER PORT — true when a NetworkPolicy that applies to a pod
+# with POD_LABELS (every label of its podSelector among them) and has DIRECTION (Ingress or
+# Egress) among its types has a rule admitting PEER (exactly, or a rule without peers: anyone)
+# on PORT (or a rule without ports: every port). FLAT is netpol_flat.awk's output.
+admits() {
+  awk -v dir="$(echo "$2" | tr a-z A-Z)" -v type="$2" -v labels=" $3 " -v peer="$4" -v port="$5" '
+    $2 == "SELECT" { ok = 1; for (i = 3; i <= NF; i++) if ($i != "*" && index(labels, " " $i " ") == 0) ok = 0
+                     sel[$1] = ok }
+    $2 == "TYPES" { types[$1] = $0 " " }
+    $2 == dir { rules[$1 SUBSEP $3] = 1 }
+    $2 == dir && $4 == "PEER" { peers[$1 SUBSEP $3] = 1; p = $0; sub(/^[^.]*[.] /, "", p)
+                                if (p == peer) hit[$1 SUBSEP $3] = 1 }
+    $2 == dir && $4 == "PORT" { ports[$1 SUBSEP $3] = 1; if ($5 == port) portok[$1 SUBSEP $3] = 1 }
+    END {
+      for (k in rules) {
+        split(k, a, SUBSEP)
+        if (sel[a[1]] && index(types[a[1]], " " type " ") && (hit[k] || !peers[k]) &&
+            (portok[k] || !ports[k])) found = 1
+      }
+      exit !found
+    }' "$1"
+}
+pod_labels() { echo "app.kubernetes.io/name=$1 app.kubernetes.io/component=service app.kubernetes.io/part-of=firegrid"; }
+
+# check_network TARGET FILE KAFKA_PEER KAFKA_PORT MQTT_PEER — default deny, DNS, the gRPC flows (both
+# ends) and no others, Redis, Kafka, Prometheus, the ingress controller, webhooks, MQTT.
+check_network() {
+  local target="$1" f="$2" kafka_peer="$3" kafka_port="$4" mqtt_peer="$5" flat="$2.netpol" svc name caller
+  awk -f "$ROOT/tests/k8s/netpol_flat.awk" "$f" >"$flat"
+  awk '$2 == "SELECT" && $3 == "*" { all[$1] = 1 } $2 == "TYPES" && /Ingress/ && /Egress/ { both[$1] = 1 }
+       $2 == "INGRESS" || $2 == "EGRESS" { rules[$1] = 1 }
+       END { for (p in all) if (both[p] && !rules[p]) found = 1; exit !found }' "$flat" ||
+    fail "$target" "no default-deny NetworkPolicy (every pod, Ingress and Egress, no rule)"
+  for svc in "${SERVICES[@]}"; do
+    name="${svc%% *}"
+    # shellcheck disable=SC2086  # the line is words by design: name, gRPC port, metrics port
+    set -- $svc
+    admits "$flat" Egress "$(pod_labels "$name")" \
+      "namespaceSelector:kubernetes.io/metadata.name=kube-system podSelector:k8s-app=kube-dns" 53 ||
+      fail "$target/$name" "NetworkPolicy: no DNS egress"
+    admits "$flat" Egress "$(pod_labels "$name")" "podSelector:firegrid.io/redis-of=$name" 6379 ||
+      fail "$target/$name" "NetworkPolicy: no egress to its Redis"
+    admits "$flat" Egress "$(pod_labels "$name")" "$kafka_peer" "$kafka_port" ||
+      fail "$target/$name" "NetworkPolicy: no egress to Kafka ($kafka_peer:$kafka_port)"
+    admits "$flat" Ingress "$(pod_labels "$name")" \
+      "namespaceSelector:kubernetes.io/metadata.name=monitoring podSelector:app.kubernetes.io/name=prometheus" "$3" ||
+      fail "$target/$name" "NetworkPolicy: Prometheus cannot scrape metrics port $3"
+    # Every service that is not its caller is refused on its gRPC port, at both ends.
+    for caller in "${SERVICES[@]}"; do
+      caller="${caller%% *}"
+      if printf '%s\n' "${FLOWS[@]}" | grep -q -x -F "$caller $name"; then
+        admits "$flat" Ingress "$(pod_labels "$name")" "podSelector:app.kubernetes.io/name=$caller" "$2" ||
+          fail "$target/$name" "NetworkPolicy: $caller cannot reach $name on $2"
+        admits "$flat" Egress "$(pod_labels "$caller")" "podSelector:app.kubernetes.io/name=$name" "$2" ||
+          fail "$target/$caller" "NetworkPolicy: $caller may not connect to $name on $2"
+      elif admits "$flat" Ingress "$(pod_labels "$name")" "podSelector:app.kubernetes.io/name=$caller" "$2"; then
+        fail "$target/$name" "NetworkPolicy: $caller, not a caller of $name, is admitted on $2"
+      fi
+    done
+  done
+  admits "$flat" Ingress "$(pod_labels gateway)" \
+    "namespaceSelector:kubernetes.io/metadata.name=ingress-nginx podSelector:app.kubernetes.io/name=ingress-nginx" 8080 ||
+    fail "$target/gateway" "NetworkPolicy: the ingress controller cannot reach the gateway's HTTP port"
+  admits "$flat" Egress "$(pod_labels notify)" "ipBlock:0.0.0.0/0" 443 ||
+    fail "$target/notify" "NetworkPolicy: no HTTPS egress for webhooks"
+  if admits "$flat" Egress "$(pod_labels notify)" "ipBlock:0.0.0.0/0" 6379; then
+    fail "$target/notify" "NetworkPolicy: egress to public addresses beyond 443"
+  fi
+  admits "$flat" Egress "$(pod_labels monitoring)" "$mqtt_peer" 1883 ||
+    fail "$target/monitoring" "NetworkPolicy: no egress to the MQTT broker"
+}
+
 for target in base overlays/dev overlays/prod; do
   f="$OUT/${target//\//_}.yaml"
   if ! render "$OUT/k8s/$target" >"$f" 2>"$f.err"; then
@@ -206,6 +284,11 @@ for target in base overlays/dev overlays/prod; do
     # shellcheck disable=SC2086  # the line is words by design
     check_service "${target//\//_}" "$f" $svc
   done
+  case "$target" in
+    overlays/prod)
+      check_network "$target" "$f" "namespaceSelector:kubernetes.io/metadata.name=kafka podSelector:strimzi.io/cluster=firegrid podSelector:strimzi.io/kind=Kafka" 9093 "ipBlock:0.0.0.0/0" ;;
+    *) check_network "$target" "$f" "podSelector:app.kubernetes.io/name=kafka" 9092 "podSelector:app.kubernetes.io/name=mosquitto" ;;
+  esac
 done
 
 dev="$OUT/overlays_dev.yaml"
@@ -263,6 +346,9 @@ if [ -f "$dev" ]; then
   expect dev/mosquitto "$broker" 'password_file /mosquitto/auth/passwd' "a password file"
   expect dev/mosquitto "$broker" 'secretName: mosquitto-auth-[a-z0-9]+$' "credentials from the generated Secret"
   expect dev/mosquitto "$broker" '^      serviceAccountName: mosquitto$' "its own ServiceAccount"
+  awk -f "$ROOT/tests/k8s/netpol_flat.awk" "$broker" >"$broker.netpol"
+  admits "$broker.netpol" Ingress "app.kubernetes.io/name=mosquitto" "podSelector:app.kubernetes.io/name=monitoring" 1883 ||
+    fail dev/mosquitto "NetworkPolicy: the monitoring service cannot reach the broker on 1883"
   expect dev/mosquitto "$broker" '^ +runAsNonRoot: true$' "runAsNonRoot"
   expect dev/mosquitto "$broker" '^ +readOnlyRootFilesystem: true$' "readOnlyRootFilesystem"
   expect dev/mosquitto "$broker" '^ +allowPrivilegeEscalation: false$' "no privilege escalation"
