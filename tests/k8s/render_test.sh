@@ -132,6 +132,15 @@ check_service() {
   doc Service "$name" "$f" >"$d.service"
   expect "$target/$name" "$d.service" "^ +port: $grpc\$" "Service gRPC port $grpc"
   expect "$target/$name" "$d.service" "^ +port: $metrics\$" "Service metrics port $metrics"
+  # A headless Service beside it for clients that balance per call (round_robin over the pods'
+  # addresses); the gateway's gRPC port answers health checks only and has none.
+  if [ "$name" != gateway ]; then
+    doc Service "$name-headless" "$f" >"$d.headless"
+    [ -s "$d.headless" ] || fail "$target/$name" "no headless Service $name-headless"
+    expect "$target/$name" "$d.headless" "^  clusterIP: None\$" "$name-headless is headless"
+    expect "$target/$name" "$d.headless" "^ +port: $grpc\$" "$name-headless on gRPC port $grpc"
+    expect "$target/$name" "$d.headless" "^    app.kubernetes.io/name: $name\$" "$name-headless selects $name"
+  fi
   doc PodDisruptionBudget "$name" "$f" >"$d.pdb"
   [ -s "$d.pdb" ] || fail "$target/$name" "no PodDisruptionBudget $name"
   cm="$d.config"
@@ -280,6 +289,12 @@ for target in base overlays/dev overlays/prod; do
   expect "$target" "$f" 'FIREGRID_REDIS_ADDR: ' "Redis address in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_LOG_LEVEL: ' "log level in a ConfigMap"
   expect "$target" "$f" 'FIREGRID_RATE_LIMIT: ' "per-principal rate limit in a ConfigMap"
+  # Every address a service calls another by names a rendered Service on that port.
+  while IFS=' ' read -r key host port; do
+    doc Service "$host" "$f" | grep -q -E "^ +port: $port\$" ||
+      fail "$target" "$key points at $host:$port, which is no Service port"
+  done < <(sed -n -E 's|^  (FIREGRID_[A-Z]+_ADDR): (dns:///)?([a-z0-9-]+):([0-9]+)$|\1 \3 \4|p' "$f" |
+           grep -v '^FIREGRID_REDIS_ADDR ' | sort -u)
   for svc in "${SERVICES[@]}"; do
     # shellcheck disable=SC2086  # the line is words by design
     check_service "${target//\//_}" "$f" $svc
