@@ -9,6 +9,7 @@
 #                  signing-key.pem  the accounts service's RSA signing key (2048 bits)
 #                  public.pem       its public half, what every service verifies tokens with
 #                  person.key       the credit service's person-id hashing key (48 random bytes)
+#                  tls.crt, tls.key the Ingress's self-signed certificate for firegrid.dev.localhost
 #                  mqtt/            deploy/mqtt-credentials.sh's files: the mosquitto password
 #                                   file and ACL, and the monitoring user's password
 #   --force      make new keys even where they exist (the person key changes every subject id:
@@ -63,6 +64,13 @@ if wanted signing-key.pem || [ ! -s "$DIR/public.pem" ]; then
   openssl pkey -in "$DIR/signing-key.pem.new" -pubout -out "$DIR/public.pem"
   mv "$DIR/signing-key.pem.new" "$DIR/signing-key.pem"
   echo "wrote $DIR/signing-key.pem and $DIR/public.pem"
+fi
+if wanted tls.key || [ ! -s "$DIR/tls.crt" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=firegrid.dev.localhost" \
+    -addext "subjectAltName=DNS:firegrid.dev.localhost" \
+    -keyout "$DIR/tls.key.new" -out "$DIR/tls.crt" 2>/dev/null
+  mv "$DIR/tls.key.new" "$DIR/tls.key"
+  echo "wrote $DIR/tls.crt and $DIR/tls.key"
 fi
 if [ "$force" -eq 1 ] || [ ! -s "$DIR/mqtt/passwd" ]; then
   [ "$force" -eq 0 ] || rm -rf "$DIR/mqtt"

@@ -400,6 +400,35 @@ if [ -f "$prod" ]; then
   expect_not prod "$prod" 'FIREGRID_MQTT_HOST: mosquitto$' "prod points at an external MQTT broker"
 fi
 
+# check_ingress TARGET FILE HOST SECRET_PATTERN — the gateway's Ingress: TLS for HOST from the
+# Secret, its HTTP port behind ingress-nginx, timeouts and no buffering for the event streams.
+check_ingress() {
+  local target="$1" ing="$2.ingress"
+  doc Ingress gateway "$2" >"$ing"
+  if [ ! -s "$ing" ]; then
+    fail "$target" "no Ingress gateway"
+    return
+  fi
+  expect "$target/ingress" "$ing" '^apiVersion: networking.k8s.io/v1$' "networking.k8s.io/v1"
+  expect "$target/ingress" "$ing" '^  ingressClassName: nginx$' "ingressClassName nginx (the annotations are ingress-nginx's)"
+  expect "$target/ingress" "$ing" "^  - host: $3\$" "rule for host $3"
+  expect "$target/ingress" "$ing" "^    - $3\$" "TLS for host $3"
+  expect "$target/ingress" "$ing" "^    secretName: $4\$" "TLS certificate from the Secret $4"
+  expect "$target/ingress" "$ing" '^            name: gateway$' "backend: the gateway Service"
+  expect "$target/ingress" "$ing" '^              name: http$' "backend: the gateway's http port"
+  expect "$target/ingress" "$ing" 'nginx.ingress.kubernetes.io/proxy-read-timeout: "(3[6-9][0-9]{2}|[4-9][0-9]{3}|[0-9]{5,})"$' \
+    "read timeout of an hour or more for the event streams"
+  expect "$target/ingress" "$ing" 'nginx.ingress.kubernetes.io/proxy-buffering: "off"$' "no response buffering (SSE)"
+  expect "$target/ingress" "$ing" 'nginx.ingress.kubernetes.io/ssl-redirect: "true"$' "HTTP redirected to HTTPS"
+}
+[ ! -f "$OUT/overlays_dev.yaml" ] ||
+  check_ingress dev "$OUT/overlays_dev.yaml" firegrid.dev.localhost 'gateway-tls-[a-z0-9]+'
+if [ -f "$OUT/overlays_prod.yaml" ]; then
+  check_ingress prod "$OUT/overlays_prod.yaml" firegrid.example.gov.cn firegrid-gateway-tls
+  expect prod/ingress "$OUT/overlays_prod.yaml.ingress" '^    cert-manager.io/cluster-issuer: ' \
+    "cert-manager issues the certificate (example annotation)"
+fi
+
 # Each overlay creates its namespace, and everything namespaced is in it.
 for target in dev:firegrid-dev prod:firegrid; do
   f="$OUT/overlays_${target%%:*}.yaml"
