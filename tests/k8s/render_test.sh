@@ -164,21 +164,70 @@ check_service() {
   done
 }
 
-# split_broker FILE — moves the documents of the dev overlay's MQTT broker (label
-# app.kubernetes.io/name: mosquitto; not a firegrid service: an MQTT port, TCP probes) from FILE
-# to FILE.broker, which the dev checks below look at.
-split_broker() {
-  awk -v out="$1.rest" -v broker="$1.broker" '
-    function flush() {
-      if (buf != "") printf "---\n%s", buf > ((buf ~ /app.kubernetes.io\/name: mosquitto\n/) ? broker : out)
+# split_deps FILE — moves the documents of the dependencies the overlays run (label
+# firegrid.io/dependency: NAME — mosquitto, redis, kafka; not firegrid services: other ports,
+# exec/TCP probes, StatefulSets) from FILE to FILE.dep-NAME, which check_dependency and the
+# overlay checks below look at.
+split_deps() {
+  awk -v f="$1" '
+    function flush(  m) {
+      if (buf == "") return
+      if (match(buf, /\n    firegrid.io\/dependency: [a-z0-9-]+\n/))
+        printf "---\n%s", buf > (f ".dep-" substr(buf, RSTART + 29, RLENGTH - 30))
+      else
+        printf "---\n%s", buf > (f ".rest")
       buf = ""
     }
     /^---$/ { flush(); next }
     { buf = buf $0 "\n" }
     END { flush() }' "$1"
-  touch "$1.broker" "$1.rest"
+  touch "$1.rest"
   mv "$1.rest" "$1"
 }
+
+# each_doc FILE KIND_REGEX PREFIX — writes each document of a kind matching KIND_REGEX to
+# PREFIX.1, PREFIX.2, ... and prints their names.
+each_doc() {
+  awk -v kind="$2" -v prefix="$3" '
+    function flush() {
+      if (buf ~ ("(^|\n)kind: (" kind ")\n")) { n++; printf "%s", buf > (prefix "." n); print prefix "." n }
+      buf = ""
+    }
+    /^---$/ { flush(); next }
+    { buf = buf $0 "\n" }
+    END { flush() }' "$1"
+}
+
+# check_dependency TARGET FILE — every workload of a dependency runs like the services: its own
+# ServiceAccount without a token, non-root, read-only root filesystem, no privilege escalation,
+# all capabilities dropped, RuntimeDefault seccomp, requests and limits, a pinned image.
+check_dependency() {
+  local target="$1" w name
+  while IFS= read -r w; do
+    name="$(sed -n -E 's/^  name: (.*)$/\1/p' "$w" | head -n 1)"
+    expect "$target/$name" "$w" '^      serviceAccountName: [a-z]' "its own ServiceAccount"
+    expect "$target/$name" "$w" '^      automountServiceAccountToken: false$' "mounts no API token"
+    expect "$target/$name" "$w" '^ +runAsNonRoot: true$' "runAsNonRoot"
+    expect "$target/$name" "$w" '^ +readOnlyRootFilesystem: true$' "readOnlyRootFilesystem"
+    expect "$target/$name" "$w" '^ +allowPrivilegeEscalation: false$' "no privilege escalation"
+    expect "$target/$name" "$w" '^ +- ALL$' "capabilities drop ALL"
+    expect "$target/$name" "$w" '^ +type: RuntimeDefault$' "RuntimeDefault seccomp"
+    expect "$target/$name" "$w" '^ +limits:$' "resource limits"
+    expect "$target/$name" "$w" '^ +requests:$' "resource requests"
+  done < <(each_doc "$2" 'Deployment|StatefulSet|Job' "$2.workload")
+}
+
+# The topics libs/events/topics.h declares, "name partitions" (AllTopics: each domain topic
+# with kDomainTopicPartitions, its kDlqSuffix topic with kDlqTopicPartitions).
+topics_h="$ROOT/libs/events/topics.h"
+domain_partitions="$(sed -n -E 's/.*kDomainTopicPartitions = ([0-9]+);.*/\1/p' "$topics_h")"
+dlq_partitions="$(sed -n -E 's/.*kDlqTopicPartitions = ([0-9]+);.*/\1/p' "$topics_h")"
+dlq_suffix="$(sed -n -E 's/.*kDlqSuffix = "([^"]+)";.*/\1/p' "$topics_h")"
+TOPICS="$(sed -n -E 's/.*k[A-Za-z]+Topic = "([^"]+)";.*/\1/p' "$topics_h" |
+  while read -r t; do echo "$t $domain_partitions"; echo "$t$dlq_suffix $dlq_partitions"; done | sort)"
+[ "$(echo "$TOPICS" | wc -l)" -ge 2 ] && [ -n "$domain_partitions" ] ||
+  fail topics "could not read the topics from libs/events/topics.h"
+
 # The gRPC flows of docs/architecture.md: "caller target". Nothing else may reach a service's
 # gRPC port (the gateway's is health only: the kubelet's probes).
 FLOWS=(
@@ -257,13 +306,55 @@ check_network() {
     fail "$target/monitoring" "NetworkPolicy: no egress to the MQTT broker"
 }
 
+# check_redis TARGET FILE NAME REPLICAS — per service: the StatefulSet redis-<service> (pods
+# app.kubernetes.io/name=NAME) with REPLICAS pods, AOF and a PVC, the Service redis-<service>
+# on 6379 (FIREGRID_REDIS_ADDR), and a NetworkPolicy that admits that service and no other.
+check_redis() {
+  local target="$1" f="$2" svc name other r="$2.redis"
+  awk -f "$ROOT/tests/k8s/netpol_flat.awk" "$f" >"$f.netpol"
+  for svc in "${SERVICES[@]}"; do
+    name="${svc%% *}"
+    doc StatefulSet "redis-$name" "$f" >"$r"
+    if [ ! -s "$r" ]; then
+      fail "$target/redis" "no StatefulSet redis-$name"
+      continue
+    fi
+    expect "$target/redis-$name" "$r" "^  replicas: $4\$" "$4 Redis"
+    expect "$target/redis-$name" "$r" '^  volumeClaimTemplates:$' "data on a PVC"
+    expect "$target/redis-$name" "$r" "^    firegrid.io/redis-of: $name\$" "labelled firegrid.io/redis-of: $name"
+    doc ConfigMap "redis-config-$name-" "$f" | grep -q -E '^ +appendonly yes$' ||
+      fail "$target/redis-$name" "AOF on (appendonly yes)"
+    doc Service "redis-$name" "$f" | grep -q -E '^ +port: 6379$' ||
+      fail "$target/redis-$name" "no Service redis-$name on 6379"
+    admits "$f.netpol" Ingress "app.kubernetes.io/name=$3 app.kubernetes.io/component=redis firegrid.io/redis-of=$name" \
+      "podSelector:app.kubernetes.io/name=$name" 6379 ||
+      fail "$target/redis-$name" "NetworkPolicy: $name cannot reach its Redis"
+    for other in "${SERVICES[@]}"; do
+      other="${other%% *}"
+      [ "$other" != "$name" ] || continue
+      if admits "$f.netpol" Ingress "app.kubernetes.io/name=$3 app.kubernetes.io/component=redis firegrid.io/redis-of=$name" \
+        "podSelector:app.kubernetes.io/name=$other" 6379; then
+        fail "$target/redis-$name" "NetworkPolicy: $other may reach the Redis of $name"
+      fi
+    done
+  done
+}
+
 for target in base overlays/dev overlays/prod; do
   f="$OUT/${target//\//_}.yaml"
   if ! render "$OUT/k8s/$target" >"$f" 2>"$f.err"; then
     fail "$target" "kustomize failed: $(cat "$f.err")"
     continue
   fi
-  split_broker "$f"
+  split_deps "$f"
+  for dep in "$f".dep-*; do
+    [ -e "$dep" ] && check_dependency "$target/${dep##*.dep-}" "$dep"
+  done
+  # Every image is pinned to a tag (the last path element has one), never :latest.
+  while IFS= read -r image; do
+    [[ "${image##*/}" =~ :[A-Za-z0-9._-]+$ ]] && [[ "$image" != *:latest ]] ||
+      fail "$target" "image $image is not pinned to a tag"
+  done < <(cat "$f" "$f".dep-* 2>/dev/null | sed -n -E 's/^ +(- )?image: "?([^" ]+)"?$/\2/p' | sort -u)
   DEPLOYMENTS="$(count "$f" '^kind: Deployment$')"
   [ "$DEPLOYMENTS" -ge 1 ] || fail "$target" "no Deployment rendered"
   [ "$(count "$f" '^kind: PodDisruptionBudget$')" -eq "$DEPLOYMENTS" ] ||
@@ -351,7 +442,7 @@ if [ -f "$dev" ]; then
   done <"$secrets"
   # The MQTT broker of the monitoring service: mosquitto without anonymous clients, its
   # password file and ACL from the generated Secret mosquitto-auth (referenced, not included).
-  broker="$dev.broker"
+  broker="$dev.dep-mosquitto"
   expect dev/mosquitto "$broker" '^kind: Deployment$' "a mosquitto Deployment"
   expect dev/mosquitto "$broker" '^kind: Service$' "a mosquitto Service"
   expect dev/mosquitto "$broker" '^kind: PodDisruptionBudget$' "a mosquitto PodDisruptionBudget"
@@ -369,6 +460,28 @@ if [ -f "$dev" ]; then
   expect dev/mosquitto "$broker" '^ +allowPrivilegeEscalation: false$' "no privilege escalation"
   expect dev/mosquitto "$broker" '^ +- ALL$' "capabilities drop ALL"
   expect dev/mosquitto "$broker" '^ +limits:$' "resource limits"
+  # A Redis per service (AOF on a PVC) that admits only that service, and a one-node Kafka with
+  # firegrid's topics that admits the services: what base's addresses name.
+  check_redis dev "$dev.dep-redis" redis 1
+  # kind's and minikube's storage offers ReadWriteOnce only: every dev claim asks for it.
+  expect_not dev "$dev" '^  - ReadWriteMany$' "dev claims ReadWriteOnce volumes only"
+  kafka="$dev.dep-kafka"
+  doc StatefulSet kafka "$kafka" >"$kafka.sts"
+  expect dev/kafka "$kafka.sts" '^  replicas: 1$' "one Kafka node"
+  expect dev/kafka "$kafka.sts" '^  volumeClaimTemplates:$' "its log on a PVC"
+  expect dev/kafka "$kafka" 'process.roles=broker,controller' "KRaft, no ZooKeeper"
+  expect dev/kafka "$kafka" 'advertised.listeners=PLAINTEXT://kafka-bootstrap:9092' "advertises kafka-bootstrap:9092"
+  doc Service kafka-bootstrap "$kafka" | grep -q -E '^ +port: 9092$' ||
+    fail dev/kafka "no Service kafka-bootstrap on 9092"
+  expect dev "$dev" 'FIREGRID_KAFKA_BOOTSTRAP: kafka-bootstrap:9092$' "services use the dev Kafka"
+  awk -f "$ROOT/tests/k8s/netpol_flat.awk" "$kafka" >"$kafka.netpol"
+  admits "$kafka.netpol" Ingress "app.kubernetes.io/name=kafka app.kubernetes.io/component=kafka" \
+    "podSelector:app.kubernetes.io/component=service" 9092 ||
+    fail dev/kafka "NetworkPolicy: the services cannot reach Kafka on 9092"
+  # The topics Job creates exactly the topics of libs/events/topics.h.
+  made_topics="$(doc Job kafka-topics "$kafka" | sed -n -E 's/^ +(firegrid\.[a-z0-9.]+) ([0-9]+)$/\1 \2/p' | sort)"
+  [ "$made_topics" = "$TOPICS" ] ||
+    fail dev/kafka "the kafka-topics Job's topics differ from libs/events/topics.h: $(echo $made_topics)"
   expect dev "$dev" 'FIREGRID_MQTT_HOST: mosquitto$' "monitoring uses the dev broker"
   expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
@@ -396,8 +509,54 @@ if [ -f "$prod" ]; then
   expect_not prod "$prod" '^kind: Secret$' "prod includes no Secret"
   expect prod "$prod" '^ +memory: 1Gi$' "prod has higher memory limits"
   expect prod "$prod" 'namespace: firegrid$' "prod namespace"
-  [ ! -s "$prod.broker" ] || fail prod "prod runs no MQTT broker of its own"
+  [ ! -e "$prod.dep-mosquitto" ] || fail prod "prod runs no MQTT broker of its own"
+  # A Redis set per service: 3 Redis, 3 Sentinels (quorum 2), AOF on PVCs.
+  check_redis prod "$prod.dep-redis" redis-ha 3
+  for svc in "${SERVICES[@]}"; do
+    doc StatefulSet "redis-sentinel-${svc%% *}" "$prod.dep-redis" | grep -q -E '^  replicas: 3$' ||
+      fail "prod/redis-${svc%% *}" "no StatefulSet redis-sentinel-${svc%% *} of 3 Sentinels"
+  done
+  expect prod/redis "$prod.dep-redis" 'sentinel monitor \$REDIS_OF \$MASTER 6379 2' "Sentinel quorum 2"
+  expect prod "$prod" 'FIREGRID_KAFKA_BOOTSTRAP: firegrid-kafka-bootstrap.kafka.svc:9093$' \
+    "services use the Strimzi cluster firegrid's TLS listener (prod/kafka)"
   expect_not prod "$prod" 'FIREGRID_MQTT_HOST: mosquitto$' "prod points at an external MQTT broker"
+fi
+
+# prod/kafka: the Strimzi custom resources, in the namespace kafka: the cluster firegrid (KRaft
+# node pool of 3, a TLS listener on 9093 with SCRAM-SHA-512), a KafkaTopic per topic of
+# libs/events/topics.h with its partitions and a retention, a KafkaUser per service.
+strimzi="$OUT/prod_kafka.yaml"
+if ! render "$OUT/k8s/overlays/prod/kafka" >"$strimzi" 2>"$strimzi.err"; then
+  fail prod/kafka "kustomize failed: $(cat "$strimzi.err")"
+else
+  doc Kafka firegrid "$strimzi" >"$strimzi.kafka"
+  expect prod/kafka "$strimzi.kafka" '^apiVersion: kafka.strimzi.io/v1beta2$' "a Strimzi Kafka firegrid"
+  expect prod/kafka "$strimzi.kafka" 'strimzi.io/kraft: enabled$' "KRaft"
+  expect prod/kafka "$strimzi.kafka" '^ +port: 9093$' "listener on 9093"
+  expect prod/kafka "$strimzi.kafka" '^ +tls: true$' "TLS listener"
+  expect prod/kafka "$strimzi.kafka" '^ +type: scram-sha-512$' "SCRAM-SHA-512 authentication"
+  expect prod/kafka "$strimzi.kafka" 'min.insync.replicas: 2$' "2 replicas in sync"
+  expect prod/kafka "$strimzi" '^kind: KafkaNodePool$' "a KafkaNodePool"
+  expect prod/kafka "$strimzi" '^  replicas: 3$' "3 nodes"
+  others="$(grep -E '^  namespace: ' "$strimzi" | grep -v -c -E '^  namespace: kafka$' || true)"
+  [ "$others" -eq 0 ] || fail prod/kafka "$others object(s) outside namespace kafka"
+  strimzi_topics="$(each_doc "$strimzi" KafkaTopic "$strimzi.topic" | while IFS= read -r t; do
+    grep -q -E '^    retention.ms: "?[0-9]+"?$' "$t" || echo "no-retention"
+    echo "$(sed -n -E 's/^  topicName: (.*)$/\1/p' "$t") $(sed -n -E 's/^  partitions: ([0-9]+)$/\1/p' "$t")"
+  done | sort)"
+  [ "$strimzi_topics" = "$TOPICS" ] ||
+    fail prod/kafka "KafkaTopics (name partitions, with retention) differ from libs/events/topics.h: $(echo $strimzi_topics)"
+  for svc in "${SERVICES[@]}"; do
+    doc KafkaUser "firegrid-${svc%% *}" "$strimzi" | grep -q -E '^    type: scram-sha-512$' ||
+      fail prod/kafka "no SCRAM-SHA-512 KafkaUser firegrid-${svc%% *}"
+  done
+  # Each user may write only its own topic (and dead-letter topics of what it reads).
+  each_doc "$strimzi" KafkaUser "$strimzi.user" | while IFS= read -r u; do
+    user="$(sed -n -E 's/^  name: firegrid-(.*)$/\1/p' "$u")"
+    awk '/^    - operations:$/ { w = 0 } /^      - Write$/ { w = 1 } w && /^        name: / { print $2 }' "$u" |
+      grep -v -x -E "firegrid\.$user\.events\.v1|firegrid\.[a-z]+\.events\.v1\.dlq" |
+      sed "s/^/FAIL [prod\/kafka]: KafkaUser firegrid-$user may write /"
+  done | grep . && failures=$((failures + 1))
 fi
 
 # check_ingress TARGET FILE HOST SECRET_PATTERN — the gateway's Ingress: TLS for HOST from the
