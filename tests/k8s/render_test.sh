@@ -47,7 +47,7 @@ fail() {
 # The rules ConfigMaps are generated from copies of config/ in the kustomize tree: they must not
 # drift from the files the services are tested with.
 if ! bash "$ROOT/deploy/sync-k8s-config.sh" --check; then
-  fail config-copies "k8s/base/*/config/ differs from config/ (run deploy/sync-k8s-config.sh)"
+  fail config-copies "a copy in k8s/ differs from config/ or deploy/observability/ (run deploy/sync-k8s-config.sh)"
 fi
 count() { grep -c -E -- "$2" "$1" || true; }
 
@@ -225,8 +225,9 @@ dlq_partitions="$(sed -n -E 's/.*kDlqTopicPartitions = ([0-9]+);.*/\1/p' "$topic
 dlq_suffix="$(sed -n -E 's/.*kDlqSuffix = "([^"]+)";.*/\1/p' "$topics_h")"
 TOPICS="$(sed -n -E 's/.*k[A-Za-z]+Topic = "([^"]+)";.*/\1/p' "$topics_h" |
   while read -r t; do echo "$t $domain_partitions"; echo "$t$dlq_suffix $dlq_partitions"; done | sort)"
-[ "$(echo "$TOPICS" | wc -l)" -ge 2 ] && [ -n "$domain_partitions" ] ||
+if [ "$(echo "$TOPICS" | wc -l)" -lt 2 ] || [ -z "$domain_partitions" ]; then
   fail topics "could not read the topics from libs/events/topics.h"
+fi
 
 # The gRPC flows of docs/architecture.md: "caller target". Nothing else may reach a service's
 # gRPC port (the gateway's is health only: the kubelet's probes).
@@ -239,7 +240,7 @@ FLOWS=(
 # Egress) among its types has a rule admitting PEER (exactly, or a rule without peers: anyone)
 # on PORT (or a rule without ports: every port). FLAT is netpol_flat.awk's output.
 admits() {
-  awk -v dir="$(echo "$2" | tr a-z A-Z)" -v type="$2" -v labels=" $3 " -v peer="$4" -v port="$5" '
+  awk -v dir="$(echo "$2" | tr '[:lower:]' '[:upper:]')" -v type="$2" -v labels=" $3 " -v peer="$4" -v port="$5" '
     $2 == "SELECT" { ok = 1; for (i = 3; i <= NF; i++) if ($i != "*" && index(labels, " " $i " ") == 0) ok = 0
                      sel[$1] = ok }
     $2 == "TYPES" { types[$1] = $0 " " }
@@ -352,8 +353,9 @@ for target in base overlays/dev overlays/prod; do
   done
   # Every image is pinned to a tag (the last path element has one), never :latest.
   while IFS= read -r image; do
-    [[ "${image##*/}" =~ :[A-Za-z0-9._-]+$ ]] && [[ "$image" != *:latest ]] ||
+    if ! [[ "${image##*/}" =~ :[A-Za-z0-9._-]+$ ]] || [[ "$image" == *:latest ]]; then
       fail "$target" "image $image is not pinned to a tag"
+    fi
   done < <(cat "$f" "$f".dep-* 2>/dev/null | sed -n -E 's/^ +(- )?image: "?([^" ]+)"?$/\2/p' | sort -u)
   DEPLOYMENTS="$(count "$f" '^kind: Deployment$')"
   [ "$DEPLOYMENTS" -ge 1 ] || fail "$target" "no Deployment rendered"
@@ -481,7 +483,7 @@ if [ -f "$dev" ]; then
   # The topics Job creates exactly the topics of libs/events/topics.h.
   made_topics="$(doc Job kafka-topics "$kafka" | sed -n -E 's/^ +(firegrid\.[a-z0-9.]+) ([0-9]+)$/\1 \2/p' | sort)"
   [ "$made_topics" = "$TOPICS" ] ||
-    fail dev/kafka "the kafka-topics Job's topics differ from libs/events/topics.h: $(echo $made_topics)"
+    fail dev/kafka "the kafka-topics Job's topics differ from libs/events/topics.h: ${made_topics//$'\n'/, }"
   expect dev "$dev" 'FIREGRID_MQTT_HOST: mosquitto$' "monitoring uses the dev broker"
   expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
@@ -510,12 +512,41 @@ if [ -f "$prod" ]; then
   expect prod "$prod" '^ +memory: 1Gi$' "prod has higher memory limits"
   expect prod "$prod" 'namespace: firegrid$' "prod namespace"
   [ ! -e "$prod.dep-mosquitto" ] || fail prod "prod runs no MQTT broker of its own"
+  # Observability: a ServiceMonitor per service scraping its Service's metrics port as the job
+  # firegrid-<service> (what alerts.yml expects), the PrometheusRule with every alert of
+  # deploy/observability/alerts.yml, the dashboard ConfigMap for Grafana's sidecar.
+  for svc in "${SERVICES[@]}"; do
+    sm="$OUT/prod-${svc%% *}.servicemonitor"
+    doc ServiceMonitor "${svc%% *}" "$prod" >"$sm"
+    if [ ! -s "$sm" ]; then
+      fail "prod/${svc%% *}" "no ServiceMonitor ${svc%% *}"
+      continue
+    fi
+    expect "prod/${svc%% *}" "$sm" "^      app.kubernetes.io/name: ${svc%% *}\$" "ServiceMonitor selects the Service ${svc%% *}"
+    expect "prod/${svc%% *}" "$sm" '^ +port: metrics$' "ServiceMonitor scrapes the port metrics"
+    expect "prod/${svc%% *}" "$sm" "^ +(- )?replacement: firegrid-${svc%% *}\$" "job firegrid-${svc%% *}"
+    doc Service "${svc%% *}" "$prod" | grep -q -E '^    name: metrics$' ||
+      fail "prod/${svc%% *}" "the Service ${svc%% *} has no port named metrics"
+  done
+  doc PrometheusRule firegrid-alerts "$prod" >"$prod.rule"
+  [ -s "$prod.rule" ] || fail prod "no PrometheusRule firegrid-alerts"
+  while IFS= read -r alert; do
+    grep -q -E "^ +- alert: $alert\$" "$prod.rule" || fail prod "PrometheusRule lacks the alert $alert"
+  done < <(sed -n -E 's/^ +- alert: ([A-Za-z0-9]+)$/\1/p' "$ROOT/deploy/observability/alerts.yml")
+  [ "$(count "$prod.rule" '^ +- alert: ')" -eq "$(count "$ROOT/deploy/observability/alerts.yml" '^ +- alert: ')" ] ||
+    fail prod "PrometheusRule and alerts.yml differ in their number of alerts"
+  doc ConfigMap firegrid-grafana-dashboard- "$prod" >"$prod.dashboard"
+  expect prod "$prod.dashboard" '^    grafana_dashboard: "1"$' "dashboard ConfigMap labelled for Grafana's sidecar"
+  expect prod "$prod.dashboard" "$(grep -m1 '"uid":' "$ROOT/deploy/observability/grafana-dashboard.json" | sed 's/^ *//')" \
+    "dashboard ConfigMap holds deploy/observability/grafana-dashboard.json"
+
   # A Redis set per service: 3 Redis, 3 Sentinels (quorum 2), AOF on PVCs.
   check_redis prod "$prod.dep-redis" redis-ha 3
   for svc in "${SERVICES[@]}"; do
     doc StatefulSet "redis-sentinel-${svc%% *}" "$prod.dep-redis" | grep -q -E '^  replicas: 3$' ||
       fail "prod/redis-${svc%% *}" "no StatefulSet redis-sentinel-${svc%% *} of 3 Sentinels"
   done
+  # shellcheck disable=SC2016  # the script's own variables, literally
   expect prod/redis "$prod.dep-redis" 'sentinel monitor \$REDIS_OF \$MASTER 6379 2' "Sentinel quorum 2"
   expect prod "$prod" 'FIREGRID_KAFKA_BOOTSTRAP: firegrid-kafka-bootstrap.kafka.svc:9093$' \
     "services use the Strimzi cluster firegrid's TLS listener (prod/kafka)"
@@ -545,7 +576,7 @@ else
     echo "$(sed -n -E 's/^  topicName: (.*)$/\1/p' "$t") $(sed -n -E 's/^  partitions: ([0-9]+)$/\1/p' "$t")"
   done | sort)"
   [ "$strimzi_topics" = "$TOPICS" ] ||
-    fail prod/kafka "KafkaTopics (name partitions, with retention) differ from libs/events/topics.h: $(echo $strimzi_topics)"
+    fail prod/kafka "KafkaTopics (name partitions, with retention) differ from libs/events/topics.h: ${strimzi_topics//$'\n'/, }"
   for svc in "${SERVICES[@]}"; do
     doc KafkaUser "firegrid-${svc%% *}" "$strimzi" | grep -q -E '^    type: scram-sha-512$' ||
       fail prod/kafka "no SCRAM-SHA-512 KafkaUser firegrid-${svc%% *}"
