@@ -653,6 +653,10 @@ while IFS= read -r -d '' k; do
   done < <(awk '/^[a-zA-Z]/ { in_gen = ($0 ~ /^secretGenerator:/) }
                in_gen && /^ +- [^ ]+$/ { sub(/^ +- /, ""); sub(/^.*=/, ""); print }' "$k")
 done < <(find "$ROOT/k8s" -name kustomization.yaml -print0)
+# No image anywhere in k8s/ on :latest (the rendered ones are checked for a tag above).
+if grep -r -n -E 'image: *"?[^" ]+:latest"?$' "$ROOT/k8s" --include='*.yaml'; then
+  fail k8s "an image on :latest in k8s/"
+fi
 if grep -r -l -E '^kind: Secret$' "$ROOT/k8s" --include='*.yaml' --include='*.yml' |
    grep -q .; then
   fail k8s "a Secret manifest in k8s/"
