@@ -6,8 +6,12 @@
 # SERVICES below is checked on its own: its Deployment (ports, probes on its gRPC port:
 # liveness on the `liveness` service, readiness on the whole server), Service, PDB, its own
 # ConfigMap and its rules ConfigMap carrying its config/ files verbatim, its ServiceAccount
-# without a token. Each overlay has its Namespace; prod an HPA per Deployment; no Secret value
-# is ever in the repository (the dev overlay's come from files deploy/k8s-dev-secrets.sh makes,
+# without a token, its headless Service, its NetworkPolicy (both ends of every gRPC flow of
+# FLOWS, no other caller, DNS, Redis, Kafka, Prometheus). Each overlay has its Namespace and the
+# gateway's Ingress; the dependencies (dev: Redis, Kafka, mosquitto; prod: Redis with Sentinel,
+# prod/kafka's Strimzi resources) are checked, their topic lists against libs/events/topics.h;
+# prod has an HPA per Deployment and the observability objects; every image is pinned; no
+# Secret value is ever in the repository (the dev overlay's come from files deploy/k8s-dev-secrets.sh makes,
 # here in a temporary copy of k8s/, so the test leaves nothing in the tree).
 # Exit 77 (CTest SKIP) when neither kubectl nor kustomize is installed, or openssl or
 # mosquitto_passwd (which the dev secrets script needs) is missing.
