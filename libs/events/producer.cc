@@ -213,6 +213,16 @@ std::vector<absl::Status> KafkaProducer::SendBatch(const std::vector<Message>& m
   }
 }
 
+std::string KafkaProducer::Property(const std::string& name) const {
+  const rd_kafka_conf_t* conf = rd_kafka_conf(producer_->c_ptr());
+  char value[1024];
+  size_t size = sizeof(value);
+  if (conf == nullptr || rd_kafka_conf_get(conf, name.c_str(), value, &size) != RD_KAFKA_CONF_OK) {
+    return "";
+  }
+  return std::string(value);
+}
+
 absl::Status KafkaProducer::Check(absl::Duration timeout) {
   std::string err;
   if (producer_->fatal_error(err) != RdKafka::ERR_NO_ERROR) {

@@ -82,6 +82,10 @@ class KafkaProducer final : public Producer {
   // The message.timeout.ms in effect.
   absl::Duration message_timeout() const { return message_timeout_; }
 
+  // The value of a librdkafka property as the running client has it ("" when unset), e.g.
+  // "security.protocol": what the service's settings came to.
+  std::string Property(const std::string& name) const;
+
  private:
   class DeliveryReporter;
   KafkaProducer() = default;

@@ -2,10 +2,13 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -59,6 +62,12 @@ absl::StatusOr<Reply> RawCommand(redisContext* ctx, const std::vector<std::strin
   ReplyPtr reply(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (reply == nullptr || ctx->err != 0) return TransportError(ctx, "command");
   return internal::FromHiredis(static_cast<redisReply*>(reply.get()));
+}
+
+// A demoted master (or a replica reached before the sentinels moved on) refuses writes with
+// READONLY: the connection must go, so that the next one finds the master.
+bool OnReplica(const Reply& reply) {
+  return reply.IsError() && absl::StartsWith(reply.str, "READONLY");
 }
 
 absl::Status ValidateArgs(const std::vector<std::string>& args) {
@@ -121,22 +130,71 @@ class Connector {
   }
 
  private:
-  std::string Address() const { return absl::StrCat(options_.host, ":", options_.port); }
+  std::string Address() const {
+    if (!options_.sentinels.empty()) return absl::StrCat("master ", options_.master_name);
+    return absl::StrCat(options_.host, ":", options_.port);
+  }
+
+  // The master's address as the first sentinel that knows it says.
+  absl::StatusOr<std::pair<std::string, int>> MasterFromSentinels() const {
+    std::string errors;
+    for (const std::string& sentinel : options_.sentinels) {
+      PoolOptions at;
+      if (absl::Status s = ParseAddress(sentinel, &at); !s.ok()) return s;
+      ContextPtr ctx(
+          redisConnectWithTimeout(at.host.c_str(), at.port, ToTv(options_.connect_timeout)));
+      if (ctx == nullptr || ctx->err != 0 ||
+          redisSetTimeout(ctx.get(), ToTv(options_.connect_timeout)) != REDIS_OK) {
+        absl::StrAppend(&errors, " ", sentinel, ": unreachable;");
+        continue;
+      }
+      absl::StatusOr<Reply> r =
+          RawCommand(ctx.get(), {"SENTINEL", "get-master-addr-by-name", options_.master_name});
+      int port = 0;
+      if (r.ok() && r->type == Reply::Type::kArray && r->elements.size() == 2 &&
+          absl::SimpleAtoi(r->elements[1].str, &port)) {
+        return std::make_pair(r->elements[0].str, port);
+      }
+      absl::StrAppend(&errors, " ", sentinel, ": ",
+                      r.ok() ? (r->IsError() ? r->str : "does not know the master")
+                             : std::string(r.status().message()),
+                      ";");
+    }
+    return absl::UnavailableError(
+        absl::StrCat("no sentinel gave the address of master ", options_.master_name, ":", errors));
+  }
 
   absl::StatusOr<ContextPtr> TryConnect() {
-    ContextPtr ctx(redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                           ToTv(options_.connect_timeout)));
+    std::string host = options_.host;
+    int port = options_.port;
+    if (!options_.sentinels.empty()) {
+      FG_ASSIGN_OR_RETURN(std::tie(host, port), MasterFromSentinels());
+    }
+    ContextPtr ctx(redisConnectWithTimeout(host.c_str(), port, ToTv(options_.connect_timeout)));
     if (ctx == nullptr) return absl::UnavailableError("redis connect: cannot allocate context");
-    if (ctx->err != 0) return TransportError(ctx.get(), absl::StrCat("connect to ", Address()));
+    if (ctx->err != 0) {
+      return TransportError(ctx.get(), absl::StrCat("connect to ", host, ":", port));
+    }
     if (redisSetTimeout(ctx.get(), ToTv(options_.command_timeout)) != REDIS_OK) {
       return TransportError(ctx.get(), "set timeout");
     }
     redisEnableKeepAlive(ctx.get());
-    if (!options_.password.empty()) {
+    if (!options_.user.empty()) {
+      FG_RETURN_IF_ERROR(Setup(ctx.get(), {"AUTH", options_.user, options_.password}, "AUTH"));
+    } else if (!options_.password.empty()) {
       FG_RETURN_IF_ERROR(Setup(ctx.get(), {"AUTH", options_.password}, "AUTH"));
     }
     if (options_.db != 0) {
       FG_RETURN_IF_ERROR(Setup(ctx.get(), {"SELECT", std::to_string(options_.db)}, "SELECT"));
+    }
+    if (!options_.sentinels.empty()) {
+      // Between a failover and the sentinels' next answer, the address may still be a replica.
+      FG_ASSIGN_OR_RETURN(Reply role, RawCommand(ctx.get(), {"ROLE"}));
+      if (role.type != Reply::Type::kArray || role.elements.empty() ||
+          role.elements[0].str != "master") {
+        return absl::UnavailableError(absl::StrCat(
+            "redis ", host, ":", port, " is not the master of ", options_.master_name, " (yet)"));
+      }
     }
     return ctx;
   }
@@ -243,6 +301,10 @@ class DedicatedConnection final : public Pool::Dedicated {
       ctx_.reset();
       return reply.status();
     }
+    if (OnReplica(*reply)) {
+      ctx_.reset();
+      return absl::UnavailableError(absl::StrCat("redis: ", reply->str));
+    }
     if (reply->IsError()) return ErrorReplyToStatus(reply->str);
     return reply;
   }
@@ -302,8 +364,12 @@ absl::StatusOr<Reply> Pool::Command(const std::vector<std::string>& args) {
                     FG_RETURN_IF_ERROR(ValidateArgs(args));
                     FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
                     absl::StatusOr<Reply> reply = RawCommand(ctx.get(), args);
-                    impl_->Release(std::move(ctx), !reply.ok());
+                    const bool on_replica = reply.ok() && OnReplica(*reply);
+                    impl_->Release(std::move(ctx), !reply.ok() || on_replica);
                     if (!reply.ok()) return reply.status();
+                    if (on_replica) {
+                      return absl::UnavailableError(absl::StrCat("redis: ", reply->str));
+                    }
                     if (reply->IsError()) return ErrorReplyToStatus(reply->str);
                     return reply;
                   });
@@ -338,8 +404,12 @@ absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
       ReplyPtr reply(raw);
       replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
     }
-    impl_->Release(std::move(ctx), !status.ok());
+    const auto replica = std::find_if(replies.begin(), replies.end(), OnReplica);
+    impl_->Release(std::move(ctx), !status.ok() || replica != replies.end());
     if (!status.ok()) return status;
+    if (replica != replies.end()) {
+      return absl::UnavailableError(absl::StrCat("redis: ", replica->str));
+    }
     return replies;
   });
 }

@@ -15,6 +15,22 @@ namespace firegrid::redis {
 struct PoolOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
+  // Redis with Sentinel: when `sentinels` ("host:port" each) is non-empty, host and port are
+  // ignored and every new connection asks the sentinels, in order, for the address of
+  // `master_name` (SENTINEL get-master-addr-by-name), then checks with ROLE that it reached the
+  // master. After a failover the broken connections are dropped and the next ones find the
+  // promoted replica; a connection that finds itself on a replica (a demoted master answers
+  // READONLY) is dropped too.
+  std::vector<std::string> sentinels;
+  std::string master_name;
+  // Replication is asynchronous: a write the master acknowledged is lost when the master dies
+  // before a replica has it. With wait_replicas > 0 every script (Script::Run: the services'
+  // atomic writes, audit appends, leases) is followed by WAIT on the same connection, and the
+  // call fails UNAVAILABLE unless that many replicas acknowledged it within wait_timeout (the
+  // write may still have happened: callers retry, and the writes are idempotent).
+  int wait_replicas = 0;
+  absl::Duration wait_timeout = absl::Seconds(1);
+  std::string user;      // an ACL user (AUTH user password); "": the default user
   std::string password;  // AUTH when non-empty
   int db = 0;            // SELECT when non-zero
   int size = 8;          // connections kept at most
@@ -46,7 +62,8 @@ class Pool {
 
   // Runs commands in one round trip on one connection (not atomic; use MULTI/EXEC or a script for
   // that). Returns one reply per command; error replies are returned as Reply{kError}, not as a
-  // failed Status. Transport failure → UNAVAILABLE.
+  // failed Status. Transport failure, or a READONLY reply (the connection is on a replica; see
+  // PoolOptions::sentinels) → UNAVAILABLE.
   absl::StatusOr<std::vector<Reply>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
 

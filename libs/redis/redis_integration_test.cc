@@ -468,5 +468,25 @@ TEST_F(RedisTest, FetchValuesSkipsWhatIsGoneAndFailsOnErrors) {
   EXPECT_EQ(FetchValues(*pool_, {{"GET", "list"}}).status().code(), absl::StatusCode::kInternal);
 }
 
+// A Redis ACL user (as a secret gives it to a service): its pool authenticates as that user and
+// may touch only its keys; a wrong password fails the connection.
+TEST_F(RedisTest, APoolAuthenticatesAsAnAclUserAndGetsOnlyItsRights) {
+  Must({"ACL", "SETUSER", "fg-hazards", "on", ">hazards-pw", "~fg:hazards:*", "+@all"});
+  PoolOptions o = OptionsFor(*server_);
+  o.user = "fg-hazards";
+  o.password = "hazards-pw";
+  auto pool = Pool::Create(o);
+  EXPECT_TRUE(pool->Command({"SET", "fg:hazards:x", "1"}).ok());
+  auto foreign = pool->Command({"SET", "fg:credit:x", "1"});
+  EXPECT_FALSE(foreign.ok());
+  EXPECT_THAT(std::string(foreign.status().message()), HasSubstr("NOPERM"));
+
+  o.password = "wrong";
+  auto refused = Pool::Create(o)->Command({"GET", "fg:hazards:x"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("AUTH failed"));
+  Must({"ACL", "DELUSER", "fg-hazards"});
+}
+
 }  // namespace
 }  // namespace firegrid::redis

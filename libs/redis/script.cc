@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -34,19 +36,45 @@ std::vector<std::string> EvalCommand(const char* verb, const std::string& script
 
 Script::Script(std::string lua) : lua_(std::move(lua)), sha1_(Sha1Hex(lua_)) {}
 
+namespace {
+
+// The script command, followed by WAIT on the same connection when the pool asks replicas to
+// acknowledge writes (PoolOptions::wait_replicas). Returns the script's reply.
+absl::StatusOr<Reply> RunOnce(Pool& pool, std::vector<std::string> command) {
+  const PoolOptions& o = pool.options();
+  std::vector<std::vector<std::string>> commands = {std::move(command)};
+  if (o.wait_replicas > 0) {
+    commands.push_back(
+        {"WAIT", absl::StrCat(o.wait_replicas),
+         absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(o.wait_timeout)))});
+  }
+  absl::StatusOr<std::vector<Reply>> replies = pool.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  if (o.wait_replicas > 0 && !(*replies)[0].IsError()) {
+    const Reply& acked = (*replies)[1];
+    if (acked.IsError() || acked.integer < o.wait_replicas) {
+      return absl::UnavailableError(
+          absl::StrCat("redis: the write reached ", acked.IsError() ? 0 : acked.integer, " of ",
+                       o.wait_replicas, " replicas within ", absl::FormatDuration(o.wait_timeout)));
+    }
+  }
+  return std::move((*replies)[0]);
+}
+
+}  // namespace
+
 absl::StatusOr<Reply> Script::Run(Pool& pool, const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args) const {
   // Pipeline() hands back the raw error reply, so NOSCRIPT is told apart from script errors
   // without parsing a mapped Status.
-  absl::StatusOr<std::vector<Reply>> replies =
-      pool.Pipeline({EvalCommand("EVALSHA", sha1_, keys, args)});
-  if (!replies.ok()) return replies.status();
-  Reply reply = std::move(replies->front());
-  if (reply.IsError() && absl::StartsWith(reply.str, "NOSCRIPT")) {
+  absl::StatusOr<Reply> reply = RunOnce(pool, EvalCommand("EVALSHA", sha1_, keys, args));
+  if (!reply.ok()) return reply.status();
+  if (reply->IsError() && absl::StartsWith(reply->str, "NOSCRIPT")) {
     // Not cached (first use, Redis restarted, SCRIPT FLUSH): EVAL loads and runs it.
-    return pool.Command(EvalCommand("EVAL", lua_, keys, args));
+    reply = RunOnce(pool, EvalCommand("EVAL", lua_, keys, args));
+    if (!reply.ok()) return reply.status();
   }
-  if (reply.IsError()) return ErrorReplyToStatus(reply.str);
+  if (reply->IsError()) return ErrorReplyToStatus(reply->str);
   return reply;
 }
 

@@ -7,7 +7,10 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/security/server_credentials.h"
@@ -16,6 +19,7 @@
 #include "libs/common/status.h"
 #include "libs/common/stop_flag.h"
 #include "libs/common/version.h"
+#include "libs/events/kafka_security.h"
 #include "libs/redis/observe.h"
 
 namespace firegrid::server {
@@ -51,7 +55,23 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("metrics-address", &c->metrics_address, absl::StrCat("0.0.0.0:", metrics_port),
            "HTTP address of /metrics and /healthz");
   b.String("redis-addr", &c->redis_addr, "127.0.0.1:6379", "Redis host:port");
-  b.String("redis-password", &c->redis_password, "", "Redis AUTH password");
+  b.String("redis-user", &c->redis_user, "", "Redis ACL user (AUTH user password)");
+  b.String("redis-password", &c->redis_password, "",
+           "Redis AUTH password (prefer --redis-password-file)");
+  b.String("redis-password-file", &c->redis_password_file, "",
+           "file with the Redis AUTH password (a mounted secret)");
+  b.String("redis-sentinels", &c->redis_sentinels, "",
+           "Redis Sentinel addresses host:port,...: the master is found (and followed after a "
+           "failover) through them instead of --redis-addr");
+  b.String("redis-master-name", &c->redis_master_name, "",
+           "the master's name at the sentinels (with --redis-sentinels)");
+  b.Int("redis-wait-replicas", &c->redis_wait_replicas, 0,
+        "replicas that must acknowledge each scripted write (WAIT) before a call returns; 0: "
+        "none (a failover can lose the writes of the last moments)",
+        0, 16);
+  b.Duration("redis-wait-timeout", &c->redis_wait_timeout, absl::Seconds(1),
+             "how long a write waits for --redis-wait-replicas", absl::Milliseconds(1),
+             absl::Seconds(60));
   b.Int("redis-db", &c->redis_db, 0, "Redis database number", 0, 15);
   b.Int("redis-pool-size", &c->redis_pool_size, 8, "Redis connections at most", 1, 256);
   b.String("kafka-bootstrap", &c->kafka_bootstrap, "127.0.0.1:9092",
@@ -59,6 +79,18 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.Duration("kafka-fetch-wait", &c->kafka_fetch_wait, absl::Milliseconds(20),
              "longest wait of a consumer fetch for new events (fetch.wait.max.ms)",
              absl::Milliseconds(1), absl::Seconds(5));
+  b.String("kafka-security-protocol", &c->kafka_security_protocol, "",
+           "plaintext|ssl|sasl_plaintext|sasl_ssl (\"\": plaintext)");
+  b.String("kafka-sasl-mechanism", &c->kafka_sasl_mechanism, "",
+           "SCRAM-SHA-512|SCRAM-SHA-256|PLAIN (with a sasl_* protocol)");
+  b.String("kafka-sasl-username", &c->kafka_sasl_username, "", "Kafka SASL user");
+  b.String("kafka-sasl-password-file", &c->kafka_sasl_password_file, "",
+           "file with the Kafka SASL password (a mounted secret)");
+  b.String("kafka-ssl-ca-file", &c->kafka_ssl_ca_file, "",
+           "PEM file of the CA of the brokers' certificates (else the system's)");
+  b.String("kafka-ssl-cert-file", &c->kafka_ssl_cert_file, "",
+           "PEM client certificate for TLS client authentication (with --kafka-ssl-key-file)");
+  b.String("kafka-ssl-key-file", &c->kafka_ssl_key_file, "", "PEM key of --kafka-ssl-cert-file");
   b.Duration("kafka-linger", &c->kafka_linger, absl::Milliseconds(1),
              "how long the producer holds events to batch them (linger.ms); the outbox relay "
              "already sends what accumulated while its previous batch was in flight",
@@ -111,6 +143,14 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("tls-key-file", &c->tls_key_file, "", "PEM private key of the gRPC port (TLS)");
   b.String("tls-client-ca-file", &c->tls_client_ca_file, "",
            "PEM CA that client certificates must chain to (mTLS); requires TLS");
+  b.String("tls-ca-file", &c->tls_ca_file, "",
+           "PEM CA of the services this one calls over gRPC: TLS for those calls, presenting "
+           "--tls-cert-file as the client certificate (mTLS) when given");
+  b.Duration("grpc-max-connection-age", &c->grpc_max_connection_age, absl::ZeroDuration(),
+             "gRPC connections are closed (GOAWAY; calls in flight get 30 s) after this long, so "
+             "that clients balancing round robin re-resolve and reach new replicas; 0: never. "
+             "Streams end with it too (Subscribe clients resume from their cursor)",
+             absl::ZeroDuration(), absl::Hours(24 * 365));
   b.Int("grpc-min-pollers", &c->grpc_min_pollers, 1,
         "threads of the gRPC server that always wait for calls", 1, 1024);
   b.Int("grpc-max-pollers", &c->grpc_max_pollers, kDefaultSyncMaxPollers,
@@ -202,14 +242,58 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
 
   redis::PoolOptions po;
   FG_RETURN_IF_ERROR(redis::ParseAddress(c.redis_addr, &po));
+  if (!c.redis_password.empty() && !c.redis_password_file.empty()) {
+    return absl::InvalidArgumentError("--redis-password and --redis-password-file: give one");
+  }
+  if (!c.redis_sentinels.empty()) {
+    if (c.redis_master_name.empty()) {
+      return absl::InvalidArgumentError("--redis-sentinels needs --redis-master-name");
+    }
+    for (absl::string_view piece : absl::StrSplit(c.redis_sentinels, ',', absl::SkipWhitespace())) {
+      po.sentinels.emplace_back(absl::StripAsciiWhitespace(piece));
+    }
+    for (const std::string& sentinel : po.sentinels) {
+      redis::PoolOptions at;
+      if (absl::Status s = redis::ParseAddress(sentinel, &at); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--redis-sentinels: ", s.message()));
+      }
+    }
+    po.master_name = c.redis_master_name;
+  }
+  po.wait_replicas = c.redis_wait_replicas;
+  po.wait_timeout = c.redis_wait_timeout;
+  po.user = c.redis_user;
   po.password = c.redis_password;
+  if (!c.redis_password_file.empty()) {
+    FG_ASSIGN_OR_RETURN(po.password, ReadFlagFile(c.redis_password_file, "redis-password-file"));
+  }
+  if (!po.user.empty() && po.password.empty()) {
+    return absl::InvalidArgumentError("--redis-user needs --redis-password-file");
+  }
   po.db = c.redis_db;
   po.size = c.redis_pool_size;
   rt->redis_ = redis::Pool::Create(po);
 
+  events::KafkaSecurityOptions security{.protocol = c.kafka_security_protocol,
+                                        .sasl_mechanism = c.kafka_sasl_mechanism,
+                                        .sasl_username = c.kafka_sasl_username,
+                                        .ssl_ca_file = c.kafka_ssl_ca_file,
+                                        .ssl_cert_file = c.kafka_ssl_cert_file,
+                                        .ssl_key_file = c.kafka_ssl_key_file};
+  if (!c.kafka_sasl_password_file.empty()) {
+    FG_ASSIGN_OR_RETURN(security.sasl_password,
+                        ReadFlagFile(c.kafka_sasl_password_file, "kafka-sasl-password-file"));
+  }
+  absl::StatusOr<std::map<std::string, std::string>> kafka_security =
+      events::KafkaSecurityProperties(security);
+  if (!kafka_security.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", kafka_security.status().message()));
+  }
+  rt->kafka_security_ = *std::move(kafka_security);
   events::ProducerOptions prod;
   prod.bootstrap_servers = c.kafka_bootstrap;
   prod.client_id = absl::StrCat("firegrid-", service_name);
+  prod.extra = rt->kafka_security_;
   prod.extra["linger.ms"] = absl::StrCat(absl::ToInt64Milliseconds(c.kafka_linger));
   FG_ASSIGN_OR_RETURN(rt->producer_, events::KafkaProducer::Create(prod));
 
@@ -240,6 +324,13 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
     }
     ho.credentials = grpc::SslServerCredentials(ssl);
   }
+  if (!c.tls_ca_file.empty()) {
+    FG_ASSIGN_OR_RETURN(rt->client_tls_.ca_pem, ReadFlagFile(c.tls_ca_file, "tls-ca-file"));
+    if (!c.tls_cert_file.empty()) {
+      FG_ASSIGN_OR_RETURN(rt->client_tls_.cert_pem, ReadFlagFile(c.tls_cert_file, "tls-cert-file"));
+      FG_ASSIGN_OR_RETURN(rt->client_tls_.key_pem, ReadFlagFile(c.tls_key_file, "tls-key-file"));
+    }
+  }
   ho.service_name = service_name;
   ho.grpc_address = c.grpc_address;
   ho.metrics_address = c.metrics_address;
@@ -247,6 +338,9 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   if (c.grpc_max_pollers < c.grpc_min_pollers) {
     return absl::InvalidArgumentError("--grpc-max-pollers must be at least --grpc-min-pollers");
   }
+  ho.max_connection_age = c.grpc_max_connection_age == absl::ZeroDuration()
+                              ? absl::InfiniteDuration()
+                              : c.grpc_max_connection_age;
   ho.sync_min_pollers = c.grpc_min_pollers;
   ho.sync_max_pollers = c.grpc_max_pollers;
   rt->host_ = std::make_unique<ServiceHost>(ho);
@@ -330,6 +424,10 @@ Runtime::~Runtime() {
   }
 }
 
+std::shared_ptr<grpc::Channel> Runtime::NewChannel(const std::string& target) const {
+  return NewClientChannel(target, client_tls_);
+}
+
 absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::string> topics,
                                   events::Handler handler) {
   events::ConsumerOptions o;
@@ -339,6 +437,7 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
   o.handler = std::move(handler);
   o.dlq_producer = producer_.get();
   o.client_id = absl::StrCat("firegrid-", service_name_);
+  o.extra = kafka_security_;
   o.extra["fetch.wait.max.ms"] = absl::StrCat(absl::ToInt64Milliseconds(kafka_fetch_wait_));
   o.session_timeout = kafka_session_timeout_;
   if (!kafka_group_instance_id_.empty()) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "libs/auth/rate_limit.h"
 #include "libs/auth/service_token.h"
 #include "libs/auth/token.h"
+#include "libs/server/client_channel.h"
 #include "libs/common/config.h"
 #include "libs/events/consumer.h"
 #include "libs/events/outbox.h"
@@ -28,7 +30,16 @@ struct RuntimeConfig {
   std::string grpc_address;
   std::string metrics_address;
   std::string redis_addr;
+  std::string redis_user;           // ACL user (AUTH user password); "": the default user
   std::string redis_password;
+  std::string redis_password_file;  // the password from a (secret) file instead
+  // Redis with Sentinel (redis::PoolOptions::sentinels): "host:port,..." and the master's name;
+  // when set, redis_addr is not used.
+  std::string redis_sentinels;
+  std::string redis_master_name;
+  // Scripted writes wait for this many replicas to acknowledge them (WAIT); 0: not.
+  int redis_wait_replicas = 0;
+  absl::Duration redis_wait_timeout;
   int redis_db = 0;
   int redis_pool_size = 8;
   std::string kafka_bootstrap;
@@ -40,6 +51,15 @@ struct RuntimeConfig {
   // Consumer group session timeout and static membership id (see events::ConsumerOptions).
   absl::Duration kafka_session_timeout;
   std::string kafka_group_instance_id;
+  // A secured Kafka (events::KafkaSecurityOptions): protocol, SASL user and password file, TLS
+  // files; for the producer and every consumer.
+  std::string kafka_security_protocol;
+  std::string kafka_sasl_mechanism;
+  std::string kafka_sasl_username;
+  std::string kafka_sasl_password_file;
+  std::string kafka_ssl_ca_file;
+  std::string kafka_ssl_cert_file;
+  std::string kafka_ssl_key_file;
   // Per-principal rate limit of each replica (requests per second and burst); on by default
   // (100/s, bursts of 500: a person never reaches it, a system's batch of hundreds of calls
   // passes); 0 turns it off. Benchmarks raise it (bench/README.md).
@@ -66,7 +86,11 @@ struct RuntimeConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // The CA of the services this one calls over gRPC (NewChannel): with it, those calls use TLS
+  // and present --tls-cert-file / --tls-key-file as the client certificate (mTLS) when given.
+  std::string tls_ca_file;
   // Threads of the synchronous gRPC server (HostOptions::sync_min_pollers/sync_max_pollers).
+  absl::Duration grpc_max_connection_age;  // HostOptions::max_connection_age
   int grpc_min_pollers = 1;
   int grpc_max_pollers = kDefaultSyncMaxPollers;
 };
@@ -113,6 +137,9 @@ class Runtime {
   ~Runtime();
 
   redis::Pool& redis() { return *redis_; }
+  // A channel to another service (client_channel.h): round robin over the target's addresses,
+  // TLS / mTLS as --tls-ca-file and the service's certificate say.
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) const;
   events::KafkaProducer& producer() { return *producer_; }
   const auth::TokenVerifier& verifier() const { return *verifier_; }
   // Token verification plus the per-principal rate limit; what every RPC calls first.
@@ -154,6 +181,8 @@ class Runtime {
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
   absl::Duration kafka_session_timeout_ = absl::Seconds(3);
   std::string kafka_group_instance_id_;
+  std::map<std::string, std::string> kafka_security_;  // librdkafka properties
+  ClientChannelOptions client_tls_;
   std::string service_name_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   struct Periodic;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/self_signed_certificate.h"
 
 namespace firegrid::server {
 namespace {
@@ -190,6 +191,61 @@ TEST_F(RuntimeTest, VerifiesTokensWithTheKeyOfAJwksFileAndRefusesABadFile) {
   auto bad = Runtime::Create("svc", Config({"--jwt-jwks-file=" + bad_file}), "t");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("--jwt-jwks-file"));
+}
+
+// A secured Kafka's flags reach the service's producer (what librdkafka runs with), the SASL
+// password from its file; inconsistent ones stop the start naming the flag.
+TEST_F(RuntimeTest, KafkaSecurityFlagsReachTheProducerAndBadOnesAreRefused) {
+  const std::string ca = dir_ + "/kafka-ca.pem";
+  ASSERT_TRUE(testing::WriteSelfSignedCertificate(ca, dir_ + "/kafka-ca.key").ok());
+  const std::string password_file = dir_ + "/kafka-password";
+  std::ofstream(password_file) << "scram-secret\n";
+  auto rt = Runtime::Create(
+      "svc",
+      Config({"--kafka-security-protocol=sasl_ssl", "--kafka-sasl-mechanism=SCRAM-SHA-512",
+              "--kafka-sasl-username=hazards", "--kafka-sasl-password-file=" + password_file,
+              "--kafka-ssl-ca-file=" + ca}),
+      "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  EXPECT_EQ((*rt)->producer().Property("security.protocol"), "sasl_ssl");
+  EXPECT_EQ((*rt)->producer().Property("sasl.mechanisms"), "SCRAM-SHA-512");
+  EXPECT_EQ((*rt)->producer().Property("sasl.username"), "hazards");
+  EXPECT_EQ((*rt)->producer().Property("sasl.password"), "scram-secret");
+  EXPECT_EQ((*rt)->producer().Property("ssl.ca.location"), ca);
+
+  auto bad = Runtime::Create("svc", Config({"--kafka-security-protocol=sasl_ssl"}), "t");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("--kafka-sasl-mechanism"));
+}
+
+TEST_F(RuntimeTest, TheRedisPasswordComesFromItsFileAndAUserNeedsOne) {
+  const std::string password_file = dir_ + "/redis-password";
+  std::ofstream(password_file) << "redis-secret\n";
+  auto rt = Runtime::Create(
+      "svc", Config({"--redis-user=fg-svc", "--redis-password-file=" + password_file}), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  EXPECT_EQ((*rt)->redis().options().user, "fg-svc");
+  EXPECT_EQ((*rt)->redis().options().password, "redis-secret");
+  auto no_password = Runtime::Create("svc", Config({"--redis-user=fg-svc"}), "t");
+  EXPECT_THAT(std::string(no_password.status().message()),
+              ::testing::HasSubstr("--redis-user needs --redis-password-file"));
+}
+
+TEST_F(RuntimeTest, RedisSentinelAndWaitFlagsReachThePool) {
+  auto rt = Runtime::Create("svc",
+                            Config({"--redis-sentinels=127.0.0.1:26379, 127.0.0.1:26380",
+                                    "--redis-master-name=fg-hazards", "--redis-wait-replicas=1",
+                                    "--redis-wait-timeout=250ms"}),
+                            "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  const redis::PoolOptions& o = (*rt)->redis().options();
+  EXPECT_EQ(o.sentinels, (std::vector<std::string>{"127.0.0.1:26379", "127.0.0.1:26380"}));
+  EXPECT_EQ(o.master_name, "fg-hazards");
+  EXPECT_EQ(o.wait_replicas, 1);
+  EXPECT_EQ(o.wait_timeout, absl::Milliseconds(250));
+  auto unnamed = Runtime::Create("svc", Config({"--redis-sentinels=127.0.0.1:26379"}), "t");
+  EXPECT_THAT(std::string(unnamed.status().message()),
+              ::testing::HasSubstr("--redis-sentinels needs --redis-master-name"));
 }
 
 TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) {

@@ -576,6 +576,14 @@ absl::Status ServiceHost::Start() {
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &grpc_port);
   // Without this, a second process on the same port would silently share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options_.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age)));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age_grace)));
+  }
   // The services go through HostPlugin when any method is synchronous (see there: a hybrid
   // server's synchronous calls wait for gRPC's two callback threads).
   const bool any_sync = std::any_of(services.begin(), services.end(),

@@ -47,6 +47,11 @@ struct HostOptions {
   // kDefaultSyncMaxPollers. 1 <= min <= max.
   int sync_min_pollers = 1;
   int sync_max_pollers = kDefaultSyncMaxPollers;
+  // Connections are closed (GOAWAY, calls in flight finish within the grace) after this long, so
+  // that clients balancing round robin over a headless Service re-resolve and spread over
+  // replicas added since. InfiniteDuration (the default): never.
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 // Bootstrap shared by every firegrid service: a gRPC server with grpc.health.v1 and server

@@ -421,6 +421,20 @@ class ServiceHostTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
+// With a maximum connection age the server ends a connection (GOAWAY) once it is that old, so
+// that a round-robin client re-resolves: the channel goes idle, and the next call reconnects.
+TEST_F(ServiceHostTest, ConnectionsOlderThanTheMaximumAgeAreClosedAndClientsReconnect) {
+  HostOptions o = TestOptions();
+  o.max_connection_age = absl::Milliseconds(500);
+  o.max_connection_age_grace = absl::Milliseconds(100);
+  StartHost(o);
+  ASSERT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+  EXPECT_EQ(channel_->GetState(false), GRPC_CHANNEL_READY);
+  EXPECT_TRUE(WaitUntil([&] { return channel_->GetState(false) != GRPC_CHANNEL_READY; }))
+      << "the connection outlived its maximum age";
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+}
+
 TEST_F(ServiceHostTest, StartBindsFreePortsAndLogsTheListeningLineAsJsonWithNothingOnStdout) {
   std::vector<std::string> lines;
   absl::Mutex mu;

@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/auth/service_token.h"
 #include "libs/common/clock.h"
@@ -116,7 +115,7 @@ int main(int argc, char** argv) {
 
   std::map<std::string, std::shared_ptr<grpc::Channel>> by_name;
   for (const auto& [name, addr] : addrs) {
-    by_name[name] = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+    by_name[name] = rt.NewChannel(addr);
   }
   const std::map<std::string, std::string> full_names = {
       {"buildings", "firegrid.buildings.v1.BuildingService"},

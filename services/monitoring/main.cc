@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "libs/auth/service_token.h"
 #include "libs/common/clock.h"
@@ -144,11 +143,8 @@ int main(int argc, char** argv) {
     return Fail("cannot register metrics", s);
   }
 
-  GrpcNotifyLink notify_link(grpc::CreateChannel(notify_addr, grpc::InsecureChannelCredentials()),
-                             token->get(), link_deadline);
-  GrpcHazardsLink hazards_link(
-      grpc::CreateChannel(hazards_addr, grpc::InsecureChannelCredentials()), token->get(),
-      link_deadline);
+  GrpcNotifyLink notify_link(rt.NewChannel(notify_addr), token->get(), link_deadline);
+  GrpcHazardsLink hazards_link(rt.NewChannel(hazards_addr), token->get(), link_deadline);
   Pusher pusher(&notify_link, {.on_result = [&metrics](bool ok, absl::Duration latency) {
     metrics.Push(ok, latency);
   }});

@@ -144,21 +144,11 @@ std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", por
 absl::Status RedisServer::StartOnPort(int port, bool* port_in_use) {
   *port_in_use = false;
   SubprocessOptions sp;
-  sp.argv = {binary_,
-             "--port",
-             std::to_string(port),
-             "--bind",
-             "127.0.0.1",
-             "--dir",
-             dir_.path(),
-             "--appendonly",
-             "yes",
-             "--appendfsync",
-             options_.appendfsync,
-             "--save",
-             "",
-             "--daemonize",
-             "no"};
+  sp.argv = {binary_};
+  if (!options_.config_file.empty()) sp.argv.push_back(options_.config_file);
+  sp.argv.insert(sp.argv.end(), {"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
+                                 dir_.path(), "--appendonly", "yes", "--appendfsync",
+                                 options_.appendfsync, "--save", "", "--daemonize", "no"});
   if (!options_.password.empty()) {
     sp.argv.push_back("--requirepass");
     sp.argv.push_back(options_.password);

@@ -21,8 +21,12 @@ struct RedisServerOptions {
   std::string appendfsync = "always";
   // requirepass when non-empty.
   std::string password;
-  // Appended to the command line, e.g. {"--maxmemory", "10mb"}.
+  // Appended to the command line, e.g. {"--maxmemory", "10mb"}, or {"--replicaof", "127.0.0.1",
+  // "<port>"} for a replica.
   std::vector<std::string> extra_args;
+  // A configuration file, passed first (a sentinel needs one it can rewrite; with
+  // extra_args {"--sentinel"} the process is a Redis Sentinel).
+  std::string config_file;
   // Environment variables of the server process (e.g. a FakeTime's, so that stream ids and TTLs
   // follow the same shifted clock as the services).
   std::map<std::string, std::string> env;

@@ -14,12 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "openssl/evp.h"
-#include "openssl/pem.h"
-#include "openssl/x509.h"
-#include "openssl/x509v3.h"
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/sigv4.h"
+#include "tests/support/self_signed_certificate.h"
 #include "tests/support/temp_dir.h"
 
 namespace firegrid::gateway::evidence {
@@ -32,40 +29,6 @@ std::string kPng() { return std::string("\x89PNG\r\n\x1A\n", 8) + "png body"; }
 
 // A self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and its key, as PEM
 // files in `dir`.
-void WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  ASSERT_NE(key, nullptr);
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    ASSERT_NE(ext, nullptr);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  ASSERT_GT(X509_sign(x, key, EVP_sha256()), 0);
-  FILE* cert = std::fopen(cert_path.c_str(), "w");
-  PEM_write_X509(cert, x);
-  std::fclose(cert);
-  FILE* k = std::fopen(key_path.c_str(), "w");
-  PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
-  std::fclose(k);
-  X509_free(x);
-  EVP_PKEY_free(key);
-}
-
 class FakeS3 {
  public:
   // Plain HTTP, or HTTPS with the given certificate and key files.
@@ -293,7 +256,7 @@ TEST_F(S3StoreTest, AnUnreachableStoreIsUnavailable) {
 TEST_F(S3StoreTest, HttpsVerifiesTheStoresCertificate) {
   const std::string cert = dir_.Join("s3.crt");
   const std::string key = dir_.Join("s3.key");
-  WriteSelfSignedCertificate(cert, key);
+  ASSERT_TRUE(firegrid::testing::WriteSelfSignedCertificate(cert, key).ok());
   FakeS3 s3(kSecret, clock_.Now(), cert, key);
   config::v1::S3Store c = Config(s3.port());
   c.set_endpoint(absl::StrCat("https://127.0.0.1:", s3.port()));
