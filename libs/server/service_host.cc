@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
@@ -577,9 +578,11 @@ absl::Status ServiceHost::Start() {
   // Without this, a second process on the same port would silently share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (options_.max_connection_age != absl::InfiniteDuration()) {
+    // gRPC takes an int of milliseconds (at most about 24 days).
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age)));
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options_.max_connection_age),
+                                           std::numeric_limits<int>::max())));
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
         static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age_grace)));
