@@ -120,9 +120,11 @@ if [ "$short" = 0 ]; then
   {
     echo "# Fuzzing"
     echo
-    echo "Written by \`bench/fuzz.sh --runs=$runs\` on $(date -u +%Y-%m-%d) on a machine with $(nproc)"
-    echo "cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)); clang"
-    echo "$(clang++ --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p'), libFuzzer with AddressSanitizer and UBSan. Each target starts from its"
+    echo "Written by \`bench/fuzz.sh --runs=$runs\` on $(date -u +%Y-%m-%d)."
+    echo "Machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+    echo "clang $(clang++ --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p'), libFuzzer with AddressSanitizer and UBSan."
+    echo
+    echo "Each target starts from its"
     echo "seeds (tests/fuzz/corpus/<target>/; for \`config\`, the files of config/) and runs \`--runs\`"
     echo "executions. How a target is built and what each one checks: cmake/FiregridFuzz.cmake and the"
     echo "header comment of each \`*_fuzzer.cc\`. The test command runs every target for a few seconds"
