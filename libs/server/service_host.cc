@@ -587,10 +587,13 @@ absl::Status ServiceHost::Start() {
         GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
         static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age_grace)));
   }
-  // The services go through HostPlugin when any method is synchronous (see there: a hybrid
-  // server's synchronous calls wait for gRPC's two callback threads).
-  const bool any_sync = std::any_of(services.begin(), services.end(),
-                                    [](grpc::Service* s) { return s->has_synchronous_methods(); });
+  // With register_after_threading_choice, the services go through HostPlugin when any method
+  // is synchronous (see there: a hybrid server's synchronous calls wait for gRPC's two callback
+  // threads).
+  const bool any_sync =
+      options_.register_after_threading_choice &&
+      std::any_of(services.begin(), services.end(),
+                  [](grpc::Service* s) { return s->has_synchronous_methods(); });
   if (!any_sync) {
     for (grpc::Service* s : services) builder.RegisterService(s);
   }

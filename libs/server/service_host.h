@@ -52,6 +52,13 @@ struct HostOptions {
   // replicas added since. InfiniteDuration (the default): never.
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::Seconds(30);
+  // Register the services after gRPC's builder has chosen its threading (HostPlugin in
+  // service_host.cc), so that a server with callback methods among synchronous ones is not
+  // "hybrid" (its synchronous calls then never wait for gRPC's two callback threads). Off by
+  // default: with it, callback reads (GetProfile, GetHazard) were sometimes not answered in the
+  // end-to-end tests that step the services' wall clock forward by days, for a reason not found
+  // yet (bench/README.md, notify_latency_bench).
+  bool register_after_threading_choice = false;
 };
 
 // Bootstrap shared by every firegrid service: a gRPC server with grpc.health.v1 and server

@@ -642,7 +642,9 @@ TEST_F(ServiceHostTest, HealthOfAnUnservedServiceIsNotFound) {
 // still be answered: the synchronous server's own threads read it.
 TEST_F(ServiceHostTest, SynchronousCallsAreAnsweredWhileEveryCallbackThreadIsBusy) {
   HoldService hold;
-  host_ = std::make_unique<ServiceHost>(TestOptions());
+  HostOptions options = TestOptions();
+  options.register_after_threading_choice = true;
+  host_ = std::make_unique<ServiceHost>(options);
   host_->AddService(&echo_);
   host_->AddService(&hold);
   ASSERT_TRUE(host_->Start().ok());
