@@ -223,7 +223,7 @@ for line in "${SERVICES[@]}"; do
   done
   flags=(--grpc-address="127.0.0.1:$grpc_port" --metrics-address="127.0.0.1:$metrics_port"
     --redis-addr="127.0.0.1:$REDIS_PORT" --kafka-bootstrap="$BOOTSTRAP"
-    --jwt-hs256-key-file="$DEV_KEY_FILE")
+    --jwt-hs256-key-file="$DEV_KEY_FILE" --jwt-allow-hs256)
   if [ -s "$ACCOUNTS_PUBLIC_KEY_FILE" ]; then
     flags+=(--jwt-rs256-public-key-file="$ACCOUNTS_PUBLIC_KEY_FILE")
   fi

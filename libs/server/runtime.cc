@@ -42,11 +42,21 @@ absl::StatusOr<std::unique_ptr<auth::ServiceToken>> NewServiceToken(const Runtim
                                     .token_file = token_file,
                                     .issuer = config.jwt_issuer,
                                     .audience = config.jwt_audience};
-  if (token_file.empty() && !config.jwt_hs256_key_file.empty()) {
-    FG_ASSIGN_OR_RETURN(options.hs256_key,
-                        ReadFlagFile(config.jwt_hs256_key_file, "jwt-hs256-key-file"));
+  if (token_file.empty()) {
+    FG_ASSIGN_OR_RETURN(options.hs256_key, Hs256Key(config));
   }
   return auth::ServiceToken::Create(std::move(options), clock);
+}
+
+absl::StatusOr<std::string> Hs256Key(const RuntimeConfig& config) {
+  if (config.jwt_hs256_key_file.empty()) return std::string();
+  if (!config.jwt_allow_hs256) {
+    return absl::InvalidArgumentError(
+        "--jwt-hs256-key-file: HS256 is for the local stack only (whoever holds its key can mint "
+        "any token); set --jwt-allow-hs256 there, and elsewhere verify the identity provider's "
+        "tokens (--jwt-rs256-public-key-file, --jwt-es256-public-key-file or --jwt-jwks-file)");
+  }
+  return ReadFlagFile(config.jwt_hs256_key_file, "jwt-hs256-key-file");
 }
 
 void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int metrics_port) {
@@ -114,7 +124,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
              "window of --auth-failure-limit (its budget refills evenly over it)", absl::Seconds(1),
              absl::Hours(24));
   b.String("jwt-hs256-key-file", &c->jwt_hs256_key_file, "",
-           "file with the HS256 secret (development)");
+           "file with the HS256 secret (the local stack only: needs --jwt-allow-hs256)");
+  b.Bool("jwt-allow-hs256", &c->jwt_allow_hs256, false,
+         "accept --jwt-hs256-key-file: a shared secret that verifies and mints tokens, for the "
+         "local stack and the dev overlay only (never in production)");
   b.String("jwt-rs256-public-key-file", &c->jwt_rs256_public_key_file, "",
            "PEM file with the RS256 public key of the accounts service or identity provider "
            "(production; may be combined with --jwt-hs256-key-file)");
@@ -197,9 +210,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   rt->service_name_ = service_name;
 
   auth::VerifierOptions vo;
-  if (!c.jwt_hs256_key_file.empty()) {
-    FG_ASSIGN_OR_RETURN(vo.hs256_key, ReadFlagFile(c.jwt_hs256_key_file, "jwt-hs256-key-file"));
-  }
+  FG_ASSIGN_OR_RETURN(vo.hs256_key, Hs256Key(c));
   if (!c.jwt_rs256_public_key_file.empty()) {
     FG_ASSIGN_OR_RETURN(vo.rs256_public_key_pem,
                         ReadFlagFile(c.jwt_rs256_public_key_file, "jwt-rs256-public-key-file"));

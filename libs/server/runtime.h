@@ -70,6 +70,8 @@ struct RuntimeConfig {
   int auth_failure_limit = 0;
   absl::Duration auth_failure_window;
   std::string jwt_hs256_key_file;
+  // HS256 is refused unless this is set (the local stack and the dev overlay).
+  bool jwt_allow_hs256 = false;
   std::string jwt_rs256_public_key_file;
   std::string jwt_es256_public_key_file;
   std::string jwt_jwks_file;
@@ -106,6 +108,11 @@ inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
 // The contents of the file a path flag names (a key, a password, a certificate), without
 // trailing line breaks. INVALID_ARGUMENT "--<flag>: cannot read <path>" when unreadable.
 absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::string& flag);
+
+// The HS256 key of --jwt-hs256-key-file ("" when unset). INVALID_ARGUMENT naming the flag when
+// it is set without --jwt-allow-hs256 (HS256 keeps to the local stack: every holder of the key
+// can mint tokens) or the file is unreadable.
+absl::StatusOr<std::string> Hs256Key(const RuntimeConfig& config);
 
 // The token service `name` sends when it calls another service as itself (auth::ServiceToken):
 // from `token_file` (--service-token-file) when given, else minted with the runtime's HS256 key

@@ -34,7 +34,7 @@ class RuntimeTest : public ::testing::Test {
     BindRuntimeConfig(b, &c, 0, 0);
     std::vector<std::string> args = {"--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0",
                                      "--kafka-bootstrap=127.0.0.1:1",
-                                     "--jwt-hs256-key-file=" + key_};
+                                     "--jwt-hs256-key-file=" + key_, "--jwt-allow-hs256"};
     args.insert(args.end(), extra.begin(), extra.end());
     EXPECT_TRUE(b.Parse(args, {}).ok());
     return c;
@@ -90,6 +90,22 @@ TEST_F(RuntimeTest, AServiceTokenNeedsATokenFileOrAReadableKey) {
   auto s = NewServiceToken(c, "gateway", "", RealClock::Get()).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--jwt-hs256-key-file"), std::string::npos) << s;
+}
+
+TEST_F(RuntimeTest, RefusesTheHs256KeyUnlessTheLocalStackFlagAllowsIt) {
+  RuntimeConfig c = Config();
+  c.jwt_allow_hs256 = false;
+  auto s = Runtime::Create("svc", c, "t").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--jwt-allow-hs256"), std::string::npos) << s;
+  // Nor may a service mint its own token with it.
+  s = NewServiceToken(c, "gateway", "", RealClock::Get()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--jwt-hs256-key-file"), std::string::npos) << s;
+  // With the flag both work (the local stack).
+  c.jwt_allow_hs256 = true;
+  EXPECT_TRUE(Runtime::Create("svc", c, "t").ok());
+  EXPECT_TRUE(NewServiceToken(c, "gateway", "", RealClock::Get()).ok());
 }
 
 TEST_F(RuntimeTest, RefusesUnusableKeysAndTlsCombinations) {

@@ -177,12 +177,9 @@ int main(int argc, char** argv) {
 #ifdef FIREGRID_GATEWAY_OPEN311
   std::unique_ptr<Handler> open311;
   if (config->has_open311() && config->open311().channels_size() > 0) {
-    std::string hs256_key;
-    if (!rc.jwt_hs256_key_file.empty()) {
-      auto k = server::ReadFlagFile(rc.jwt_hs256_key_file, "jwt-hs256-key-file");
-      if (!k.ok()) return Fail("invalid configuration", k.status());
-      hs256_key = *k;
-    }
+    auto k = server::Hs256Key(rc);
+    if (!k.ok()) return Fail("invalid configuration", k.status());
+    std::string hs256_key = *k;
     std::string token_key = hs256_key;
     if (!open311_key_file.empty()) {
       auto k = server::ReadFlagFile(open311_key_file, "open311-token-key-file");

@@ -69,7 +69,7 @@ class MonitoringServiceTest : public ::testing::Test {
             .binary = FIREGRID_MONITORING_BIN,
             .name = "monitoring",
             .flags = {"--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + kafka_.bootstrap(),
-                      "--jwt-hs256-key-file=" + dir_.Join("jwt.key"), "--drain-timeout=2s",
+                      "--jwt-hs256-key-file=" + dir_.Join("jwt.key"), "--jwt-allow-hs256","--drain-timeout=2s",
                       "--rules-file=" FIREGRID_MONITORING_RULES,
                       absl::StrCat("--mqtt-port=", mqtt_.port()),
                       "--mqtt-password-file=" + dir_.Join("mqtt.pw"),

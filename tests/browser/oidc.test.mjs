@@ -112,7 +112,7 @@ async function startOidcGateway(providerPort) {
   const bootstrap = (await readFile(stack.stateFile('kafka.bootstrap'), 'utf8')).trim();
   const child = spawn(path.join(stack.buildDir, 'services/gateway/firegrid-gateway'), [
     '--grpc-address=127.0.0.1:0', '--metrics-address=127.0.0.1:0', `--redis-addr=127.0.0.1:${stack.redisPort}`, `--kafka-bootstrap=${bootstrap}`,
-    `--jwt-hs256-key-file=${stack.stateFile('dev-jwt.key')}`,
+    `--jwt-hs256-key-file=${stack.stateFile('dev-jwt.key')}`, '--jwt-allow-hs256',
     `--jwt-rs256-public-key-file=${stack.stateFile('accounts-signing-key.pub.pem')}`,
     '--http-address=127.0.0.1', `--http-port=${httpPort}`, `--config-file=${config}`, `--evidence-dir=${path.join(stack.tmp, 'evidence-oidc')}`,
     `--console-dir=${path.join(ROOT, 'console', 'dist')}`,

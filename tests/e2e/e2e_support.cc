@@ -20,7 +20,7 @@ std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
                                             const std::string& kafka_bootstrap,
                                             const std::string& key_file) {
   return {"--redis-addr=" + redis_address, "--kafka-bootstrap=" + kafka_bootstrap,
-          "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"};
+          "--jwt-hs256-key-file=" + key_file, "--jwt-allow-hs256", "--drain-timeout=2s"};
 }
 
 DevTokens::DevTokens(std::function<absl::Time()> now)

@@ -54,7 +54,7 @@ class EventFlowE2E : public ::testing::Test {
     auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
       flags.insert(flags.end(),
                    {"--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
-                    "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s", "--log-level=debug"});
+                    "--jwt-hs256-key-file=" + key_file, "--jwt-allow-hs256", "--drain-timeout=2s", "--log-level=debug"});
       return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
           .binary = bin, .name = name, .flags = flags, .log_dir = dir_.path()});
     };

@@ -38,7 +38,7 @@ class HazardsE2E : public ::testing::Test {
     const std::string key_file = testing::WriteKeyFile(dir_.path());
     const std::vector<std::string> common = {
         "--redis-addr=" + redis_.address(), "--kafka-bootstrap=" + broker_.bootstrap(),
-        "--jwt-hs256-key-file=" + key_file, "--drain-timeout=2s"};
+        "--jwt-hs256-key-file=" + key_file, "--jwt-allow-hs256", "--drain-timeout=2s"};
     auto with = [&](std::vector<std::string> extra) {
       extra.insert(extra.begin(), common.begin(), common.end());
       return extra;

@@ -421,6 +421,7 @@ if [ -f "$dev" ]; then
   expect dev "$dev" '^kind: Secret$' "dev generates its HS256 Secret"
   expect dev "$dev" 'hs256.key: ' "dev Secret holds hs256.key"
   expect dev "$dev" 'FIREGRID_JWT_HS256_KEY_FILE: /etc/firegrid/jwt/hs256.key' "dev verifies HS256"
+  expect dev "$dev" 'FIREGRID_JWT_ALLOW_HS256: "true"' "dev allows HS256 (services refuse it otherwise)"
   expect dev "$dev" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE: /etc/firegrid/jwt/public.pem' \
     "dev verifies the accounts service's RS256 tokens"
   expect dev "$dev" 'secretName: firegrid-jwt-[a-z0-9]+$' "dev mounts the generated Secret"
@@ -492,6 +493,8 @@ if [ -f "$dev" ]; then
   expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
 if [ -f "$prod" ]; then
+  # HS256 is the local stack's: in prod every token comes from the identity provider.
+  expect_not prod "$prod" 'FIREGRID_JWT_HS256|FIREGRID_JWT_ALLOW_HS256|hs256\.key' "prod neither verifies nor mints HS256 tokens"
   # The HPAs own the replica count: no Deployment sets one, each has an HPA on CPU, 3 or more.
   expect_not prod "$prod" '^  replicas: ' "prod Deployments leave the replica count to the HPA"
   [ "$(count "$prod" '^kind: HorizontalPodAutoscaler$')" -eq "${#SERVICES[@]}" ] ||
