@@ -37,7 +37,7 @@ for tool in openssl mosquitto_passwd; do
 done
 
 OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+trap '[ -n "${KEEP_OUT:-}" ] || rm -rf "$OUT"' EXIT
 # Render a copy of k8s/ whose dev secrets are made afresh by the script operators run.
 cp -r "$ROOT/k8s" "$OUT/k8s"
 rm -rf "$OUT/k8s/overlays/dev/secrets"
@@ -126,7 +126,14 @@ check_service() {
   if [ "$#" -gt 0 ]; then
     expect "$target/$name" "$d" "name: $name-rules-[a-z0-9]+\$" "mounts its generated rules ConfigMap"
   fi
-  expect "$target/$name" "$d" "name: redis-$name\$" "Redis password from the Secret redis-$name"
+  if [ "$target" = overlays_prod ]; then
+    # Prod: the service is the `firegrid` ACL user of its Redis set, its password a file from the
+    # Secret redis-<service> (the Redis set reads the same Secret).
+    expect "$target/$name" "$d" "secretName: redis-$name\$" "Redis password from the Secret redis-$name"
+    expect "$target/$name" "$d" "mountPath: /etc/firegrid/redis\$" "mounts the Redis password file"
+  else
+    expect_not "$target/$name" "$d" "secretName: redis-" "no Redis password outside prod"
+  fi
   # Its own identity, with no API token mounted (it calls no Kubernetes API).
   expect "$target/$name" "$d" "^      serviceAccountName: $name\$" "runs as its ServiceAccount $name"
   expect "$target/$name" "$d" "^      automountServiceAccountToken: false\$" "mounts no API token"
@@ -493,6 +500,12 @@ if [ -f "$dev" ]; then
   expect dev "$dev" 'FIREGRID_SERVICE_TOKEN_FILE: ""$' "dev monitoring mints its service token"
 fi
 if [ -f "$prod" ]; then
+  expect prod "$prod" 'FIREGRID_REDIS_USER: firegrid$' "prod services are the firegrid Redis ACL user"
+  expect prod "$prod" 'FIREGRID_REDIS_PASSWORD_FILE: /etc/firegrid/redis/password$' \
+    "prod services read the Redis password from a file"
+  expect prod "$prod" 'FIREGRID_REDIS_USER: firegrid$' "prod services are the firegrid Redis ACL user"
+  expect prod "$prod" 'FIREGRID_REDIS_PASSWORD_FILE: /etc/firegrid/redis/password$' \
+    "prod services read the Redis password from a file"
   # HS256 is the local stack's: in prod every token comes from the identity provider.
   expect_not prod "$prod" 'FIREGRID_JWT_HS256|FIREGRID_JWT_ALLOW_HS256|hs256\.key' "prod neither verifies nor mints HS256 tokens"
   # The HPAs own the replica count: no Deployment sets one, each has an HPA on CPU, 3 or more.
@@ -555,6 +568,15 @@ if [ -f "$prod" ]; then
   done
   # shellcheck disable=SC2016  # the script's own variables, literally
   expect prod/redis "$prod.dep-redis" 'sentinel monitor \$REDIS_OF \$MASTER 6379 2' "Sentinel quorum 2"
+  expect prod/redis "$prod.dep-redis" 'user default on nopass resetchannels -@all \+ping' \
+    "prod Redis: the default user may only PING (the probes)"
+  expect prod/redis "$prod.dep-redis" 'aclfile \$RUN/users.acl' \
+    "prod Redis loads the users redis.sh writes"
+  expect prod/redis "$prod.dep-redis" 'firegrid-user.acl' "prod Redis ships the firegrid user's rules"
+  expect prod/redis "$prod.dep-redis" 'sentinel auth-user \$REDIS_OF replication' \
+    "prod Sentinels log in as the replication user"
+  [ "$(cat "$prod" "$prod.dep-redis" | count /dev/stdin '^ +secretName: redis-(buildings|hazards|notify|credit|monitoring|accounts|gateway)$')" -eq $((3 * ${#SERVICES[@]})) ] ||
+    fail prod "each service's Redis Secret mounted by the service, its Redis and its Sentinels"
   expect prod "$prod" 'FIREGRID_KAFKA_BOOTSTRAP: firegrid-kafka-bootstrap.kafka.svc:9093$' \
     "services use the Strimzi cluster firegrid's TLS listener (prod/kafka)"
   expect_not prod "$prod" 'FIREGRID_MQTT_HOST: mosquitto$' "prod points at an external MQTT broker"
