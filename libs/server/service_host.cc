@@ -640,8 +640,16 @@ absl::Status ServiceHost::Start() {
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_.Render(), MetricsRegistry::kContentType);
   });
+  // Plain-HTTP probes for when the gRPC port speaks TLS (Kubernetes' gRPC probes do not):
+  // /healthz answers while the process serves (liveness), /readyz follows the readiness checks
+  // exactly as the health service's "" does (503 while not ready and from the start of a drain).
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    const bool ready = ready_.load();
+    res.status = ready ? 200 : 503;
+    res.set_content(ready ? "ready\n" : "not ready\n", "text/plain; charset=utf-8");
   });
   int metrics_port = metrics_hp->port;
   if (metrics_port == 0) {

@@ -481,6 +481,31 @@ TEST_F(ServiceHostTest, HealthFollowsTheReadinessChecks) {
   EXPECT_FALSE(host_->ready());
 }
 
+TEST_F(ServiceHostTest, ReadyzOnTheMetricsPortFollowsTheReadinessChecksAndHealthzDoesNot) {
+  dependency_up_ = false;
+  StartHost();
+  int status = 0;
+  EXPECT_EQ(Scrape(host_->metrics_port(), "/readyz", &status), "not ready\n");
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(Scrape(host_->metrics_port(), "/healthz", &status), "ok\n");
+  EXPECT_EQ(status, 200);
+
+  dependency_up_ = true;
+  EXPECT_TRUE(WaitUntil([&] {
+    Scrape(host_->metrics_port(), "/readyz", &status);
+    return status == 200;
+  }));
+  EXPECT_TRUE(HealthIs(channel_, "", kServing));
+
+  dependency_up_ = false;
+  EXPECT_TRUE(WaitUntil([&] {
+    Scrape(host_->metrics_port(), "/readyz", &status);
+    return status == 503;
+  }));
+  EXPECT_EQ(Scrape(host_->metrics_port(), "/healthz", &status), "ok\n");
+  EXPECT_EQ(status, 200);
+}
+
 TEST_F(ServiceHostTest, LivenessStaysServingWhileADependencyIsDown) {
   dependency_up_ = false;
   StartHost();
