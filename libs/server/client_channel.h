@@ -4,6 +4,7 @@
 #include <string>
 
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace firegrid::server {
 
@@ -16,6 +17,10 @@ struct ClientChannelOptions {
   std::string cert_pem;  // this service's certificate chain (mTLS), with its key
   std::string key_pem;
 };
+
+// The credentials of such a channel: TLS when options.ca_pem is set (mTLS with cert and key),
+// else plaintext. firegridctl builds its channels with them too.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const ClientChannelOptions& options);
 
 // A channel to `target` ("host:port", or "dns:///name:port" of a headless Service, whose
 // addresses the client then spreads its calls over). Calls go round robin over every address

@@ -113,13 +113,27 @@ check_service() {
   expect "$target/$name" "$d" "prometheus.io/port: \"$metrics\"\$" "scrape annotation on $metrics"
   for probe in startupProbe readinessProbe livenessProbe; do
     block "$probe" <"$d" >"$d.$probe"
-    grep -q -E "^ +grpc:\$" "$d.$probe" || fail "$target/$name" "$probe is not a grpc probe"
-    grep -q -E "^ +port: $grpc\$" "$d.$probe" || fail "$target/$name" "$probe not on port $grpc"
   done
-  grep -q -E '^ +service: liveness$' "$d.livenessProbe" ||
-    fail "$target/$name" "livenessProbe checks the liveness service"
-  if grep -q -E '^ +service:' "$d.readinessProbe"; then
-    fail "$target/$name" "readinessProbe checks the whole server (no service name)"
+  if [ "$target" = overlays_prod ]; then
+    # Prod's gRPC port speaks TLS, which gRPC probes cannot: the same readiness over HTTP on the
+    # metrics port (/readyz, the readiness checks; /healthz, the process serves).
+    for probe in startupProbe readinessProbe; do
+      grep -q -E '^ +path: /readyz$' "$d.$probe" || fail "$target/$name" "$probe is not /readyz"
+      grep -q -E '^ +port: metrics$' "$d.$probe" || fail "$target/$name" "$probe not on the metrics port"
+    done
+    grep -q -E '^ +path: /healthz$' "$d.livenessProbe" || fail "$target/$name" "livenessProbe is not /healthz"
+    expect "$target/$name" "$d" "secretName: $name-tls\$" "mounts its TLS certificate $name-tls"
+    expect "$target/$name" "$d" "^ +name: metrics\$" "names its metrics port (the probes use the name)"
+  else
+    for probe in startupProbe readinessProbe livenessProbe; do
+      grep -q -E "^ +grpc:\$" "$d.$probe" || fail "$target/$name" "$probe is not a grpc probe"
+      grep -q -E "^ +port: $grpc\$" "$d.$probe" || fail "$target/$name" "$probe not on port $grpc"
+    done
+    grep -q -E '^ +service: liveness$' "$d.livenessProbe" ||
+      fail "$target/$name" "livenessProbe checks the liveness service"
+    if grep -q -E '^ +service:' "$d.readinessProbe"; then
+      fail "$target/$name" "readinessProbe checks the whole server (no service name)"
+    fi
   fi
   expect "$target/$name" "$d" "name: $name-config-[a-z0-9]+\$" "envFrom its generated ConfigMap"
   # A service with rules files mounts them (accounts has none).
@@ -375,10 +389,16 @@ for target in base overlays/dev overlays/prod; do
   [ "$(count "$f" '^kind: Service$')" -ge "$DEPLOYMENTS" ] || fail "$target" "a Service per Deployment"
   expect_each "$target" "$f" '^ +livenessProbe:$' "livenessProbe"
   expect_each "$target" "$f" '^ +readinessProbe:$' "readinessProbe"
-  # Every probe is a native gRPC probe (ports: per service, below).
+  # Every probe is a native gRPC probe (ports: per service, below); prod's, whose gRPC ports
+  # speak TLS, are HTTP probes on the metrics port (check_service).
   probes="$(count "$f" '^ +(liveness|readiness|startup)Probe:$')"
-  [ "$(count "$f" '^ +grpc:$')" -eq "$probes" ] || fail "$target" "every probe uses grpc:"
-  expect_not "$target" "$f" '^ +(httpGet|tcpSocket):$' "no HTTP or TCP probes"
+  if [ "$target" = overlays/prod ]; then
+    [ "$(count "$f" '^ +httpGet:$')" -eq "$probes" ] || fail "$target" "every probe uses httpGet:"
+    expect_not "$target" "$f" '^ +(grpc|tcpSocket):$' "no gRPC or TCP probes on TLS ports"
+  else
+    [ "$(count "$f" '^ +grpc:$')" -eq "$probes" ] || fail "$target" "every probe uses grpc:"
+    expect_not "$target" "$f" '^ +(httpGet|tcpSocket):$' "no HTTP or TCP probes"
+  fi
   [ "$DEPLOYMENTS" -eq "${#SERVICES[@]}" ] ||
     fail "$target" "$DEPLOYMENTS Deployment(s) for ${#SERVICES[@]} service(s)"
   expect_each "$target" "$f" '^ +runAsNonRoot: true$' "runAsNonRoot"
@@ -501,9 +521,27 @@ if [ -f "$dev" ]; then
 fi
 if [ -f "$prod" ]; then
   expect prod "$prod" 'FIREGRID_REDIS_USER: firegrid$' "prod services are the firegrid Redis ACL user"
+  expect prod "$prod" 'FIREGRID_TLS_CERT_FILE: /etc/firegrid/tls/tls.crt$' "prod serves gRPC over TLS"
+  expect prod "$prod" 'FIREGRID_TLS_CA_FILE: /etc/firegrid/tls/ca.crt$' "prod clients verify the services' CA"
+  for svc in "${SERVICES[@]}"; do
+    doc Certificate "${svc%% *}-tls" "$prod" >"$OUT/prod-${svc%% *}.certificate"
+    expect "prod/${svc%% *}" "$OUT/prod-${svc%% *}.certificate" "^  - ${svc%% *}-headless\$" \
+      "certificate names the headless Service (round robin dials it)"
+    expect "prod/${svc%% *}" "$OUT/prod-${svc%% *}.certificate" '^    name: firegrid-internal$' \
+      "certificate from the internal CA"
+  done
   expect prod "$prod" 'FIREGRID_REDIS_PASSWORD_FILE: /etc/firegrid/redis/password$' \
     "prod services read the Redis password from a file"
   expect prod "$prod" 'FIREGRID_REDIS_USER: firegrid$' "prod services are the firegrid Redis ACL user"
+  expect prod "$prod" 'FIREGRID_TLS_CERT_FILE: /etc/firegrid/tls/tls.crt$' "prod serves gRPC over TLS"
+  expect prod "$prod" 'FIREGRID_TLS_CA_FILE: /etc/firegrid/tls/ca.crt$' "prod clients verify the services' CA"
+  for svc in "${SERVICES[@]}"; do
+    doc Certificate "${svc%% *}-tls" "$prod" >"$OUT/prod-${svc%% *}.certificate"
+    expect "prod/${svc%% *}" "$OUT/prod-${svc%% *}.certificate" "^  - ${svc%% *}-headless\$" \
+      "certificate names the headless Service (round robin dials it)"
+    expect "prod/${svc%% *}" "$OUT/prod-${svc%% *}.certificate" '^    name: firegrid-internal$' \
+      "certificate from the internal CA"
+  done
   expect prod "$prod" 'FIREGRID_REDIS_PASSWORD_FILE: /etc/firegrid/redis/password$' \
     "prod services read the Redis password from a file"
   # HS256 is the local stack's: in prod every token comes from the identity provider.

@@ -11,6 +11,7 @@
 #include "services/accounts/grpc_service.h"
 #include "services/accounts/memory_store.h"
 #include "services/accounts/test_keys.h"
+#include "tests/support/self_signed_certificate.h"
 #include "tests/support/temp_dir.h"
 #include "tools/firegridctl/cli.h"
 
@@ -36,7 +37,7 @@ class AccountsCliTest : public ::testing::Test {
                                                                verifier_.get(), RealClock::Get());
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", ServerCredentials(), &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -48,6 +49,9 @@ class AccountsCliTest : public ::testing::Test {
     std::ofstream(password_file_) << "initial-password-1\n";
   }
   void TearDown() override { server_->Shutdown(); }
+  virtual std::shared_ptr<grpc::ServerCredentials> ServerCredentials() {
+    return grpc::InsecureServerCredentials();
+  }
 
   int Run(std::vector<std::string> args) {
     out_.str("");
@@ -113,6 +117,53 @@ TEST_F(AccountsCliTest, TotpCodePrintsTheCurrentCodeOfASecret) {
   const std::string printed = out_.str();
   EXPECT_TRUE(printed == before + "\n" || printed == after + "\n") << printed;
   EXPECT_EQ(Run({"accounts", "totp-code", "--secret", "not base32!"}), 2);
+}
+
+// The same service behind TLS (a self-signed certificate for 127.0.0.1, its own CA).
+class TlsCliTest : public AccountsCliTest {
+ protected:
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials() override {
+    cert_file_ = dir_.path() + "/server.pem";
+    key_file_ = dir_.path() + "/server.key";
+    EXPECT_TRUE(firegrid::testing::WriteSelfSignedCertificate(cert_file_, key_file_).ok());
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({ReadAll(key_file_), ReadAll(cert_file_)});
+    return grpc::SslServerCredentials(ssl);
+  }
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  std::string cert_file_, key_file_;
+};
+
+TEST_F(TlsCliTest, CallsATlsServerWithTheCaOfItsCertificateAndFailsWithout) {
+  EXPECT_EQ(Run({"accounts", "list", "--tls-ca-file", cert_file_}), 0) << err_.str();
+  // Plaintext to a TLS port: the call fails, it does not fall back.
+  EXPECT_EQ(Run({"accounts", "list", "--timeout", "2s"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("UNAVAILABLE"));
+}
+
+TEST_F(TlsCliTest, TheCaFileMayComeFromTheEnvironment) {
+  out_.str("");
+  err_.str("");
+  EXPECT_EQ(RunCli(registry_, {"accounts", "list"},
+                   {{"FIREGRID_ACCOUNTS_ADDR", address_},
+                    {"FIREGRID_TOKEN", token_},
+                    {"FIREGRID_TLS_CA_FILE", cert_file_}},
+                   out_, err_),
+            0)
+      << err_.str();
+}
+
+TEST_F(TlsCliTest, AClientCertificateNeedsItsKeyAndTheCa) {
+  EXPECT_EQ(Run({"accounts", "list", "--tls-ca-file", cert_file_, "--tls-cert-file", cert_file_}),
+            2);
+  EXPECT_THAT(err_.str(), HasSubstr("--tls-key-file"));
+  EXPECT_EQ(Run({"accounts", "list", "--tls-ca-file", dir_.path() + "/missing.pem"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--tls-ca-file"));
 }
 
 }  // namespace

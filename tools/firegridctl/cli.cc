@@ -93,10 +93,13 @@ std::shared_ptr<grpc::Channel> Context::channel() {
     // A server that comes back is noticed within 10 s (gRPC's default waits up to 120 s), for
     // `watch`, which reconnects on its own.
     channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
-    channel_ =
-        grpc::CreateCustomChannel(options_.addr, grpc::InsecureChannelCredentials(), channel_args);
+    channel_ = grpc::CreateCustomChannel(options_.addr, credentials(), channel_args);
   }
   return channel_;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Context::credentials() const {
+  return server::ClientCredentials(options_.tls);
 }
 
 absl::Duration Context::TimeoutFor(CallKind kind) const {
@@ -153,6 +156,9 @@ std::string Registry::Usage(const std::string& group) const {
       "  --token T            bearer token (env FIREGRID_TOKEN)\n"
       "  --token-file F       read the token from a file (env FIREGRID_TOKEN_FILE)\n"
       "  --output table|json  output format (default table)\n"
+      "  --tls-ca-file F      TLS: the CA of the servers' certificates (env FIREGRID_TLS_CA_FILE)\n"
+      "  --tls-cert-file F    with --tls-key-file F: a client certificate (mTLS; env\n"
+      "                       FIREGRID_TLS_CERT_FILE, FIREGRID_TLS_KEY_FILE)\n"
       "  --version            print the version and commit (before any command)\n"
       "  --timeout D          deadline of each RPC (default 10s; streaming calls such as\n"
       "                       watch and call of a stream: none); 0 means no deadline\n"
@@ -165,6 +171,9 @@ std::vector<FlagSpec> GlobalFlagSpecs() {
           ValueFlag("token-file", "F  file holding the bearer token"),
           ValueFlag("output", "table|json"),
           ValueFlag("timeout", "D  deadline of each RPC (0: none)"),
+          ValueFlag("tls-ca-file", "F  TLS: the CA of the servers' certificates"),
+          ValueFlag("tls-cert-file", "F  client certificate (mTLS, with --tls-key-file)"),
+          ValueFlag("tls-key-file", "F  key of --tls-cert-file"),
           BoolFlag("wide", "tables show every cell whole (default: they fit 120 columns)"),
           BoolFlag("help", "show usage")};
 }
@@ -296,6 +305,32 @@ int RunCli(const Registry& registry, const std::vector<std::string>& raw_args, C
       }
       options.token = std::string(absl::StripAsciiWhitespace(*content));
     }
+  }
+
+  // TLS: each file from its flag, else its environment variable.
+  struct TlsFile {
+    const char* flag;
+    const char* env;
+    std::string* pem;
+  };
+  for (const TlsFile& f : {TlsFile{"tls-ca-file", "FIREGRID_TLS_CA_FILE", &options.tls.ca_pem},
+                           TlsFile{"tls-cert-file", "FIREGRID_TLS_CERT_FILE", &options.tls.cert_pem},
+                           TlsFile{"tls-key-file", "FIREGRID_TLS_KEY_FILE", &options.tls.key_pem}}) {
+    std::optional<std::string> path = parsed->Get(f.flag);
+    if (!path.has_value()) path = env_value(f.env);
+    if (!path.has_value()) continue;
+    absl::StatusOr<std::string> pem = ReadFile(*path);
+    if (!pem.ok()) {
+      PrintError(err, absl::InvalidArgumentError(absl::StrCat("--", f.flag, ": ", pem.status().message())));
+      return kExitUsage;
+    }
+    *f.pem = *std::move(pem);
+  }
+  if (options.tls.cert_pem.empty() != options.tls.key_pem.empty() ||
+      (!options.tls.cert_pem.empty() && options.tls.ca_pem.empty())) {
+    PrintError(err, absl::InvalidArgumentError(
+                        "--tls-cert-file and --tls-key-file go together, and with --tls-ca-file"));
+    return kExitUsage;
   }
 
   const std::string addr = options.addr;

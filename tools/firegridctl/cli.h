@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "libs/server/client_channel.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "tools/firegridctl/args.h"
@@ -54,6 +55,9 @@ struct GlobalOptions {
   // --timeout: the deadline of each call. Unset: kDefaultUnaryTimeout for unary calls, none for
   // streaming calls. absl::InfiniteDuration() (`--timeout 0`): no deadline for any call.
   std::optional<absl::Duration> timeout;
+  // --tls-ca-file (env FIREGRID_TLS_CA_FILE): TLS to servers whose certificates this CA signed;
+  // with --tls-cert-file and --tls-key-file also a client certificate (mTLS). PEM texts.
+  server::ClientChannelOptions tls;
 };
 
 // What a running command sees: the global options, the output streams, the environment and a
@@ -72,6 +76,8 @@ class Context {
   std::optional<std::string> GetEnv(const std::string& name) const;
 
   std::shared_ptr<grpc::Channel> channel();
+  // The credentials of every channel a command opens (TLS per --tls-ca-file, else plaintext).
+  std::shared_ptr<grpc::ChannelCredentials> credentials() const;
   // Sets the deadline (--timeout, see GlobalOptions) and the bearer token on a call.
   void Prepare(grpc::ClientContext* ctx, CallKind kind = CallKind::kUnary) const;
   // The deadline a call of `kind` gets; absl::InfiniteDuration() for none.

@@ -154,7 +154,7 @@ std::map<std::string, std::string> OrgUnitNames(Context& ctx, const std::string&
   std::map<std::string, std::string> names;
   const std::string addr = ctx.GetEnv(kBuildingsEndpoint.env).value_or(kBuildingsEndpoint.fallback);
   auto stub =
-      bv1::BuildingService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+      bv1::BuildingService::NewStub(grpc::CreateChannel(addr, ctx.credentials()));
   bv1::ListOrgUnitsRequest req;
   req.set_tier_path_prefix(prefix);
   req.set_page_size(1000);
