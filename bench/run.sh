@@ -30,6 +30,7 @@ BENCHES=(
   "city_bench"
   "credit_replay_bench"
   "monitoring_ingest_bench --duration=5s --devices=20000 --gateways=100"
+  "redis_wait_bench --writes=20000"
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -521,6 +521,8 @@ if [ -f "$dev" ]; then
 fi
 if [ -f "$prod" ]; then
   expect prod "$prod" 'FIREGRID_REDIS_USER: firegrid$' "prod services are the firegrid Redis ACL user"
+  [ "$(count "$prod" '^  FIREGRID_REDIS_WAIT_REPLICAS: "1"$')" -eq 4 ] ||
+    fail prod "buildings, hazards, notify and credit wait for a replica (WAIT) before acknowledging"
   expect prod "$prod" 'FIREGRID_TLS_CERT_FILE: /etc/firegrid/tls/tls.crt$' "prod serves gRPC over TLS"
   expect prod "$prod" 'FIREGRID_TLS_CA_FILE: /etc/firegrid/tls/ca.crt$' "prod clients verify the services' CA"
   for svc in "${SERVICES[@]}"; do
