@@ -18,7 +18,10 @@ std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const ClientChannelO
 std::shared_ptr<grpc::Channel> NewClientChannel(const std::string& target,
                                                 const ClientChannelOptions& options) {
   grpc::ChannelArguments args;
-  args.SetLoadBalancingPolicyName("round_robin");
+  // Round robin over every address, skipping those whose grpc.health.v1 Watch says NOT_SERVING
+  // (a replica in its drain grace, or not ready): new calls go to the others before it stops.
+  args.SetServiceConfigJSON(
+      R"({"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}})");
   return grpc::CreateCustomChannel(target, ClientCredentials(options), args);
 }
 

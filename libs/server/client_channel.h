@@ -24,7 +24,9 @@ std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const ClientChannelO
 
 // A channel to `target` ("host:port", or "dns:///name:port" of a headless Service, whose
 // addresses the client then spreads its calls over). Calls go round robin over every address
-// the name resolves to, so that long-lived connections do not pin all calls to one replica.
+// the name resolves to, so that long-lived connections do not pin all calls to one replica, and
+// skip an address whose health service reports NOT_SERVING (client-side health checking: a
+// replica that is draining or not ready gets no new calls while it still answers).
 std::shared_ptr<grpc::Channel> NewClientChannel(const std::string& target,
                                                 const ClientChannelOptions& options);
 

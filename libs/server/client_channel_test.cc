@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -77,6 +78,68 @@ grpc::StatusCode Check(const std::shared_ptr<grpc::Channel>& channel) {
                  });
   done.WaitForNotification();
   return code;
+}
+
+// A plaintext server with the health service on 127.0.0.1:0 whose overall status is settable.
+class HealthServer {
+ public:
+  HealthServer() {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    server_ = builder.BuildAndStart();
+  }
+  ~HealthServer() { server_->Shutdown(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void SetServing(bool serving) { server_->GetHealthCheckService()->SetServingStatus(serving); }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// The overall status a Health/Check call got (1 SERVING, 2 NOT_SERVING), -1 when it failed.
+int CheckedStatus(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  // HealthCheckResponse{status = 1}: tag 0x08, then the enum value.
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : -1;
+}
+
+TEST(ClientChannel, RoundRobinSkipsAReplicaThatReportsNotServing) {
+  HealthServer draining, serving;
+  const std::string target = "ipv4:" + draining.address() + "," + serving.address();
+  std::shared_ptr<grpc::Channel> channel = NewClientChannel(target, {});
+  // Both serving: the calls go to both (each answers SERVING).
+  ASSERT_EQ(CheckedStatus(channel), 1);
+  // One reports NOT_SERVING (as a replica in its drain grace does, still answering): after the
+  // client's health watch sees it, every call goes to the other one.
+  draining.SetServing(false);
+  bool moved = false;
+  for (int i = 0; i < 200 && !moved; ++i) {
+    int answered_by_serving = 0;
+    for (int j = 0; j < 20; ++j) answered_by_serving += CheckedStatus(channel) == 1 ? 1 : 0;
+    moved = answered_by_serving == 20;
+    if (!moved) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(moved) << "calls kept reaching the replica that reports NOT_SERVING";
 }
 
 TEST(ClientChannel, TlsCallsVerifyTheServerAgainstTheCa) {

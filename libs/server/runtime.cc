@@ -147,6 +147,11 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
                         ? absl::OkStatus()
                         : absl::InvalidArgumentError("must be debug, info, warning or error");
            });
+  b.Duration("drain-grace", &c->drain_grace, absl::ZeroDuration(),
+             "on SIGTERM, how long the server reports NOT_SERVING while still answering calls, "
+             "before it stops taking new ones (clients and load balancers move away first; k8s "
+             "sets 5s)",
+             absl::ZeroDuration(), absl::Minutes(5));
   b.Duration("drain-timeout", &c->drain_timeout, absl::Seconds(10),
              "how long in-flight RPCs get on SIGTERM", absl::ZeroDuration(), absl::Minutes(5));
   b.Duration("audit-retention", &c->audit_retention, absl::Hours(24 * 365),
@@ -346,6 +351,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.grpc_address = c.grpc_address;
   ho.metrics_address = c.metrics_address;
   ho.drain_timeout = c.drain_timeout;
+  ho.drain_grace = c.drain_grace;
   if (c.grpc_max_pollers < c.grpc_min_pollers) {
     return absl::InvalidArgumentError("--grpc-max-pollers must be at least --grpc-min-pollers");
   }

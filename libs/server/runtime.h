@@ -81,6 +81,7 @@ struct RuntimeConfig {
   absl::Duration jwt_max_lifetime;
   std::string log_level;
   absl::Duration drain_timeout;
+  absl::Duration drain_grace;
   // How long audit records are kept (libs/audit; at least six months by law, a year by default).
   absl::Duration audit_retention;
   // TLS for the gRPC port; with a client CA, clients must present certificates signed by it

@@ -552,10 +552,10 @@ absl::Status ServiceHost::Start() {
   if (options_.service_name.empty()) {
     return fail(absl::InvalidArgumentError("HostOptions.service_name: empty"));
   }
-  if (options_.drain_timeout < absl::ZeroDuration() ||
+  if (options_.drain_timeout < absl::ZeroDuration() || options_.drain_grace < absl::ZeroDuration() ||
       options_.readiness_interval <= absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError(
-        "HostOptions: drain_timeout must be >= 0 and readiness_interval > 0"));
+        "HostOptions: drain_timeout and drain_grace must be >= 0 and readiness_interval > 0"));
   }
   if (options_.sync_min_pollers < 1 || options_.sync_max_pollers < options_.sync_min_pollers) {
     return fail(
@@ -791,9 +791,15 @@ void ServiceHost::Drain() {
   if (readiness_thread_.joinable()) readiness_thread_.join();
   ready_.store(false);
   ready_gauge_.Get().Set(0);
-  // Probes see NOT_SERVING first; then no new calls are accepted and in-flight ones get the
-  // drain timeout before gRPC cancels them.
+  // Probes and health-checking clients see NOT_SERVING first, while calls are still answered for
+  // the grace; then no new calls are accepted (GOAWAY: clients retry elsewhere) and in-flight
+  // ones get the drain timeout before gRPC cancels them.
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (options_.drain_grace > absl::ZeroDuration()) {
+    log::Info("not serving before drain",
+              {{"drain_grace_ms", absl::ToInt64Milliseconds(options_.drain_grace)}});
+    absl::SleepFor(options_.drain_grace);
+  }
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
   server_->Wait();
   http_->stop();

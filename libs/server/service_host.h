@@ -37,6 +37,11 @@ struct HostOptions {
   std::string grpc_address = "0.0.0.0:50051";        // port 0 picks a free port
   std::string metrics_address = "0.0.0.0:9464";      // HTTP /metrics and /healthz; port 0 as well
   absl::Duration drain_timeout = absl::Seconds(10);  // in-flight RPCs get this long on shutdown
+  // On shutdown, first this long of reporting NOT_SERVING (health, /readyz) while still
+  // answering every call, so that load balancers and clients that health-check (the firegrid
+  // clients, libs/server/client_channel.h) move away before the server stops taking new calls;
+  // then GOAWAY and drain_timeout for the calls in flight. Zero: stop taking calls at once.
+  absl::Duration drain_grace = absl::ZeroDuration();
   absl::Duration readiness_interval = absl::Seconds(1);
   // gRPC server credentials (e.g. grpc::SslServerCredentials for mTLS); nullptr = plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;

@@ -421,6 +421,32 @@ class ServiceHostTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
+// On shutdown with a drain grace the server first reports NOT_SERVING (health and /readyz) and
+// still answers every call for the grace, so that clients move away; only then does it stop
+// taking calls.
+TEST_F(ServiceHostTest, DrainGraceReportsNotServingWhileStillAnsweringThenStopsTakingCalls) {
+  HostOptions o = TestOptions();
+  o.drain_grace = absl::Seconds(5);
+  StartHost(o);
+  ASSERT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kServing); }));
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    host_->Shutdown();
+    host_->Wait();
+    stopped = true;
+  });
+  EXPECT_TRUE(WaitUntil([&] { return HealthIs(channel_, "", kNotServing); }));
+  int status = 0;
+  Scrape(host_->metrics_port(), "/readyz", &status);
+  EXPECT_EQ(status, 503);
+  std::string answer;
+  EXPECT_TRUE(Unary(channel_, kEchoMethod, "still here", &answer).ok());
+  EXPECT_EQ(answer, "still here");
+  EXPECT_FALSE(stopped.load()) << "the grace (5 s) ended before a call in it was answered";
+  stopper.join();
+  EXPECT_FALSE(Unary(channel_, kEchoMethod, "gone").ok());
+}
+
 // With a maximum connection age the server ends a connection (GOAWAY) once it is that old, so
 // that a round-robin client re-resolves: the channel goes idle, and the next call reconnects.
 TEST_F(ServiceHostTest, ConnectionsOlderThanTheMaximumAgeAreClosedAndClientsReconnect) {

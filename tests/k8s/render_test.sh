@@ -434,6 +434,8 @@ dev="$OUT/overlays_dev.yaml"
 prod="$OUT/overlays_prod.yaml"
 base="$OUT/base.yaml"
 if [ -f "$base" ]; then
+  expect base "$base" 'FIREGRID_DRAIN_GRACE: 5s$' "services report NOT_SERVING for 5 s before they stop taking calls"
+  expect_not base "$base" 'preStop:' "no preStop sleep (the drain grace is the service's own)"
   expect base "$base" '^  replicas: 2$' "base runs 2 replicas"
   expect base "$base" 'FIREGRID_JWT_RS256_PUBLIC_KEY_FILE' "base verifies RS256"
   expect base "$base" 'secretName: firegrid-jwt$' "base references the firegrid-jwt Secret"
