@@ -66,7 +66,8 @@ run() {
 start_fake_stack
 all_alive || fail setup "the fake stack did not start"
 
-for script in stop-local.sh run-local.sh test.sh mqtt-credentials.sh; do
+for script in stop-local.sh run-local.sh test.sh mqtt-credentials.sh build-images.sh \
+  k8s-copy-kafka-secrets.sh; do
   for flag in --help -h; do
     name="${script%.sh}$flag"
     run "$name" 0 bash "$ROOT/deploy/$script" "$flag"
