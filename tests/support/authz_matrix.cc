@@ -223,6 +223,9 @@ std::vector<Row> Expand(const std::vector<RpcRule>& rules) {
         if (auto f = rule.filtered.find(c); f != rule.filtered.end() && f->second.count(r) > 0) {
           e = Expect::kFiltered;
         }
+        if (auto h = rule.hidden.find(c); h != rule.hidden.end() && h->second.count(r) > 0) {
+          e = Expect::kHidden;
+        }
         rows.push_back({rule.rpc, rule.variant, c, r, e});
       }
     }

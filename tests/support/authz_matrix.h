@@ -123,7 +123,8 @@ std::string ObjectTier(Caller c, Relation r);
 // kOtherDistrict (a service that routes to departments passes its own list).
 std::vector<Relation> DefaultRelations(Caller c);
 
-// One RPC's rule: which (caller, relation) pairs are allowed; everything else gets `refused`.
+// One RPC's rule: which (caller, relation) pairs are allowed (kOk), allowed without the object
+// (kFiltered) or hidden (kHidden); everything else gets `refused`.
 struct RpcRule {
   std::string rpc;  // the method's name in the service descriptor
   // Distinguishes several rules of one RPC (one per kind of object it serves, e.g.
@@ -133,6 +134,9 @@ struct RpcRule {
   // For some allowed callers the call succeeds without showing the object (lists scoped to
   // the caller): those pairs expect kFiltered.
   std::map<Caller, std::set<Relation>> filtered = {};
+  // Pairs the service answers NOT_FOUND (it hides that the object exists from callers who may
+  // not see it), when `refused` is another outcome.
+  std::map<Caller, std::set<Relation>> hidden = {};
   Expect refused = Expect::kDenied;
   // Relations to try per caller; DefaultRelations when absent.
   std::map<Caller, std::vector<Relation>> relations = {};
