@@ -22,6 +22,11 @@ absl::Status MayRead(const auth::Principal& p, const v1::BuildingView& building)
 absl::Status MayManageDevices(const auth::Principal& p, const v1::BuildingView& building);
 absl::Status MayAcknowledge(const auth::Principal& p, const v1::BuildingView& building);
 absl::Status MayClear(const auth::Principal& p, const v1::BuildingView& building);
+// Importing devices (ImportDevicesCsv) at all: the roles that may manage some building's devices
+// (district admin, street officer, building manager, internal service); each row's building is
+// then checked with MayManageDevices. Any other role is PERMISSION_DENIED before the file is
+// read, so it learns nothing from the rows (not even which building ids exist).
+absl::Status MayImportDevices(const auth::Principal& p);
 // Listing under a tier prefix: the prefix must lie within the caller's jurisdiction.
 absl::Status MayListTier(const auth::Principal& p, const std::string& tier_prefix);
 
