@@ -229,10 +229,9 @@ std::vector<Row> Expand(const std::vector<RpcRule>& rules) {
         rows.push_back({rule.rpc, rule.variant, c, r, e});
       }
     }
+    rows.push_back({rule.rpc, rule.variant, Caller::kNoToken, Relation::kAny, rule.without_token});
     rows.push_back(
-        {rule.rpc, rule.variant, Caller::kNoToken, Relation::kAny, Expect::kUnauthenticated});
-    rows.push_back(
-        {rule.rpc, rule.variant, Caller::kExpiredToken, Relation::kAny, Expect::kUnauthenticated});
+        {rule.rpc, rule.variant, Caller::kExpiredToken, Relation::kAny, rule.without_token});
   }
   return rows;
 }

@@ -138,6 +138,9 @@ struct RpcRule {
   // not see it), when `refused` is another outcome.
   std::map<Caller, std::set<Relation>> hidden = {};
   Expect refused = Expect::kDenied;
+  // What a call without a token and one with an expired token end in: UNAUTHENTICATED, but
+  // kOk for the few calls made without a bearer token (signing in).
+  Expect without_token = Expect::kUnauthenticated;
   // Relations to try per caller; DefaultRelations when absent.
   std::map<Caller, std::vector<Relation>> relations = {};
 };
@@ -157,7 +160,7 @@ struct Row {
 std::ostream& operator<<(std::ostream& os, const Row& row);
 
 // Every row of a table: for each rule, each role caller in each of its relations, plus the
-// no-token and expired-token rows (kAny, kUnauthenticated).
+// no-token and expired-token rows (kAny, the rule's without_token).
 std::vector<Row> Expand(const std::vector<RpcRule>& rules);
 
 // The test name of a row: "GetBuilding_StreetOfficer_Sibling_Denied" (the variant follows the
