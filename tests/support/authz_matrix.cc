@@ -153,6 +153,10 @@ auth::Principal PrincipalOf(Caller c) {
   p.subject = p.role == Role::kPublicChannel ? "channel:matrix"
                                              : absl::StrCat("u-", auth::RoleName(p.role));
   p.tier_path = HomeTier(c);
+  // Building managers and agencies are known by subject, but their accounts' tokens carry the
+  // division code of their area (services/accounts): the home community, where the objects
+  // that name them, and those that do not, both lie.
+  if (c == Caller::kBuildingManager || c == Caller::kServiceAgency) p.tier_path = kHomeCommunity;
   if (c == Caller::kDepartmentOfficer) p.department = kOwnDepartment;
   if (c == Caller::kMicroStation) p.org_unit = kHomeStation;
   return p;

@@ -107,8 +107,10 @@ inline constexpr char kSomeoneElse[] = "someone-else";
 
 // The principal a caller's token carries: subject "u-<role>", the tier path of its home unit
 // (district roles and public channels 500109, street officers and micro stations 500109001,
-// community workers 500109001001; none for the others), department kOwnDepartment for
-// department officers, org_unit kHomeStation for micro stations. Only for role callers.
+// community workers 500109001001, and building managers and agencies too, as their accounts'
+// tokens carry their area; none for internal services and IoT gateways), department
+// kOwnDepartment for department officers, org_unit kHomeStation for micro stations. Only for
+// role callers.
 auth::Principal PrincipalOf(Caller c);
 
 // The tier path of the object for this caller and relation (see Relation); kHomeCommunity for
