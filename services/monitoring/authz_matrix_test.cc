@@ -4,8 +4,11 @@
 // README.md ("Who may do what") and access.h; refusals are PERMISSION_DENIED.
 //
 // Relations: the building's place (tier relations); building managers kNamed when the building
-// names them. Department officers are fire_rescue's. Calls by area (ListDevices, ListAlarms and
-// CountAlarms by tier prefix, the "ByTier" variants) ask for the place itself.
+// names them. Department officers: kOwnDepartment a fire rescue officer of the district,
+// kOtherDepartment an officer of another department (housing), both about a building of their
+// district; kOtherDistrict a fire rescue officer about one of another district. Calls by area
+// (ListDevices, ListAlarms and CountAlarms by tier prefix, the "ByTier" variants) ask for the place
+// itself.
 
 #include "tests/support/authz_matrix.h"
 
@@ -47,12 +50,15 @@ using authz_matrix::RpcRule;
 using C = Caller;
 using R = Relation;
 
+// Department officers of the district, whatever their department.
+std::set<Relation> EveryDepartment() { return {R::kOwnDepartment, R::kOtherDepartment}; }
+
 // Readers of a building's devices and alarms (and who may acknowledge its alarms): the area
 // roles, department officers and micro stations within their tier; the building's managers;
 // internal services.
 std::map<Caller, std::set<Relation>> Readers() {
   return {{C::kDistrictAdmin, InScope()},   {C::kStreetOfficer, InScope()},
-          {C::kCommunityWorker, InScope()}, {C::kDepartmentOfficer, InScope()},
+          {C::kCommunityWorker, InScope()}, {C::kDepartmentOfficer, EveryDepartment()},
           {C::kMicroStation, InScope()},    {C::kBuildingManager, Named()},
           {C::kInternalService, Anywhere()}};
 }
@@ -70,6 +76,13 @@ std::map<Caller, std::set<Relation>> DeviceManagers() {
           {C::kBuildingManager, Named()},
           {C::kInternalService, Anywhere()}};
 }
+// The relations tried: the defaults, and the department ones for department officers.
+std::map<Caller, std::vector<Relation>> ObjectRelations() {
+  std::map<Caller, std::vector<Relation>> out;
+  for (Caller c : authz_matrix::RoleCallers()) out[c] = authz_matrix::DefaultRelations(c);
+  out[C::kDepartmentOfficer] = {R::kOwnDepartment, R::kOtherDepartment, R::kOtherDistrict};
+  return out;
+}
 std::map<Caller, std::vector<Relation>> AnyRelation() {
   std::map<Caller, std::vector<Relation>> out;
   for (Caller c : authz_matrix::RoleCallers()) out[c] = {R::kAny};
@@ -78,37 +91,48 @@ std::map<Caller, std::vector<Relation>> AnyRelation() {
 
 const std::vector<RpcRule>& Table() {
   static const auto* table = new std::vector<RpcRule>{
-      {.rpc = "RegisterDevice", .allowed = DeviceManagers()},
-      {.rpc = "UpdateDevice", .allowed = DeviceManagers()},
-      {.rpc = "GetDevice", .allowed = Readers()},
-      {.rpc = "ListDevices", .allowed = Readers()},
-      {.rpc = "ListDevices", .variant = "ByTier", .allowed = AreaReaders()},
+      {.rpc = "RegisterDevice", .allowed = DeviceManagers(), .relations = ObjectRelations()},
+      {.rpc = "UpdateDevice", .allowed = DeviceManagers(), .relations = ObjectRelations()},
+      {.rpc = "GetDevice", .allowed = Readers(), .relations = ObjectRelations()},
+      {.rpc = "ListDevices", .allowed = Readers(), .relations = ObjectRelations()},
+      {.rpc = "ListDevices",
+       .variant = "ByTier",
+       .allowed = AreaReaders(),
+       .relations = ObjectRelations()},
       // ImportDevicesCsv: the device managers; a row of a building the caller may not manage
       // is a row error (nothing imported), not an RPC error.
       {.rpc = "ImportDevicesCsv",
        .allowed = DeviceManagers(),
        .filtered = {{C::kDistrictAdmin, {R::kOtherDistrict}},
                     {C::kStreetOfficer, {R::kParent, R::kSibling, R::kOtherDistrict}},
-                    {C::kBuildingManager, {R::kNotNamed}}}},
+                    {C::kBuildingManager, {R::kNotNamed}}},
+       .relations = ObjectRelations()},
       // Ingest: IoT gateways (their own devices: the ingest pipeline checks) and internal
       // services.
       {.rpc = "Ingest",
        .allowed = {{C::kIotGateway, Anywhere()}, {C::kInternalService, Anywhere()}},
        .relations = AnyRelation()},
-      {.rpc = "GetAlarm", .allowed = Readers()},
-      {.rpc = "ListAlarms", .allowed = Readers()},
-      {.rpc = "ListAlarms", .variant = "ByTier", .allowed = AreaReaders()},
-      {.rpc = "CountAlarms", .allowed = Readers()},
-      {.rpc = "CountAlarms", .variant = "ByTier", .allowed = AreaReaders()},
-      {.rpc = "AcknowledgeAlarm", .allowed = Readers()},
+      {.rpc = "GetAlarm", .allowed = Readers(), .relations = ObjectRelations()},
+      {.rpc = "ListAlarms", .allowed = Readers(), .relations = ObjectRelations()},
+      {.rpc = "ListAlarms",
+       .variant = "ByTier",
+       .allowed = AreaReaders(),
+       .relations = ObjectRelations()},
+      {.rpc = "CountAlarms", .allowed = Readers(), .relations = ObjectRelations()},
+      {.rpc = "CountAlarms",
+       .variant = "ByTier",
+       .allowed = AreaReaders(),
+       .relations = ObjectRelations()},
+      {.rpc = "AcknowledgeAlarm", .allowed = Readers(), .relations = ObjectRelations()},
       // ClearAlarm: the area roles and fire rescue officers within their tier; internal
       // services (not the building's manager).
       {.rpc = "ClearAlarm",
        .allowed = {{C::kDistrictAdmin, InScope()},
                    {C::kStreetOfficer, InScope()},
                    {C::kCommunityWorker, InScope()},
-                   {C::kDepartmentOfficer, InScope()},
-                   {C::kInternalService, Anywhere()}}},
+                   {C::kDepartmentOfficer, {R::kOwnDepartment}},
+                   {C::kInternalService, Anywhere()}},
+       .relations = ObjectRelations()},
   };
   return *table;
 }
@@ -253,7 +277,13 @@ MonitoringMatrix::Env* MonitoringMatrix::env_ = nullptr;
 Observed MonitoringMatrix::Call(const Row& row) {
   Env& e = *env_;
   grpc::ClientContext ctx;
-  authz_matrix::Attach(&ctx, e.tokens.For(row.caller, e.clock.Now()));
+  if (row.relation == R::kOtherDepartment) {
+    auth::Principal other = authz_matrix::PrincipalOf(row.caller);
+    other.department = authz_matrix::kOtherDepartment;
+    authz_matrix::Attach(&ctx, e.tokens.Sign(other, e.clock.Now()));
+  } else {
+    authz_matrix::Attach(&ctx, e.tokens.For(row.caller, e.clock.Now()));
+  }
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto* stub = e.stub.get();
   const std::string& rpc = row.rpc;
