@@ -6,7 +6,11 @@
 // PERMISSION_DENIED before the subject is looked at.
 //
 // The subject's place is its building's (tier relations); building managers and agencies are
-// kNamed when the subject names them as its account. Department officers are fire_rescue's.
+// kNamed when the subject names them as its account. Department officers: kOwnDepartment an
+// officer of the department the rule names (fire rescue, which proposes blacklist entries;
+// development & reform, the credit platform's, for Export), kOtherDepartment one of another
+// department (housing), both about a subject of their district; kOtherDistrict a fire rescue
+// officer about a subject of another district.
 
 #include "tests/support/authz_matrix.h"
 
@@ -51,11 +55,21 @@ using authz_matrix::RpcRule;
 using C = Caller;
 using R = Relation;
 
+// The relations each caller is tried in: the defaults; department officers by department.
+std::map<Caller, std::vector<Relation>> CreditRelations() {
+  std::map<Caller, std::vector<Relation>> out;
+  for (Caller c : authz_matrix::RoleCallers()) out[c] = authz_matrix::DefaultRelations(c);
+  out[C::kDepartmentOfficer] = {R::kOwnDepartment, R::kOtherDepartment, R::kOtherDistrict};
+  return out;
+}
+// Department officers of the district, whatever their department.
+std::set<Relation> EveryDepartment() { return {R::kOwnDepartment, R::kOtherDepartment}; }
+
 // Every relation a caller is tried in but the given allowed ones.
 std::map<Caller, std::set<Relation>> AllBut(const std::map<Caller, std::set<Relation>>& allowed) {
   std::map<Caller, std::set<Relation>> out;
-  for (Caller c : authz_matrix::RoleCallers()) {
-    for (Relation r : authz_matrix::DefaultRelations(c)) {
+  for (const auto& [c, relations] : CreditRelations()) {
+    for (Relation r : relations) {
       auto a = allowed.find(c);
       if (a == allowed.end() || a->second.count(r) == 0) out[c].insert(r);
     }
@@ -67,9 +81,12 @@ std::map<Caller, std::set<Relation>> AllBut(const std::map<Caller, std::set<Rela
 // street officers, community workers and department officers the subjects with a building in
 // their tier; building managers and service agencies the subjects they act for.
 std::map<Caller, std::set<Relation>> Readers() {
-  return {{C::kDistrictAdmin, Anywhere()},    {C::kInternalService, Anywhere()},
-          {C::kStreetOfficer, InScope()},     {C::kCommunityWorker, InScope()},
-          {C::kDepartmentOfficer, InScope()}, {C::kBuildingManager, Named()},
+  return {{C::kDistrictAdmin, Anywhere()},
+          {C::kInternalService, Anywhere()},
+          {C::kStreetOfficer, InScope()},
+          {C::kCommunityWorker, InScope()},
+          {C::kDepartmentOfficer, EveryDepartment()},
+          {C::kBuildingManager, Named()},
           {C::kServiceAgency, Named()}};
 }
 // Of `callers` (roles the call is open to), the relations in which they may not read the
@@ -84,7 +101,7 @@ std::map<Caller, std::set<Relation>> UnreadableFor(std::initializer_list<Caller>
 }
 std::map<Caller, std::set<Relation>> TierListers() {
   return {{C::kDistrictAdmin, InScope()},
-          {C::kDepartmentOfficer, InScope()},
+          {C::kDepartmentOfficer, EveryDepartment()},
           {C::kStreetOfficer, InScope()},
           {C::kCommunityWorker, InScope()},
           {C::kInternalService, Anywhere()}};
@@ -94,12 +111,12 @@ std::set<Caller> AllCallers() {
 }
 
 const std::vector<RpcRule>& Table() {
-  static const auto* table = new std::vector<RpcRule>{
+  static auto* table = new std::vector<RpcRule>{
       // RegisterSubject: district admins, department and street officers, internal services,
       // within the building's tier.
       {.rpc = "RegisterSubject",
        .allowed = {{C::kDistrictAdmin, InScope()},
-                   {C::kDepartmentOfficer, InScope()},
+                   {C::kDepartmentOfficer, EveryDepartment()},
                    {C::kStreetOfficer, InScope()},
                    {C::kInternalService, Anywhere()}}},
       // GetProfile, ListLedger: the readers; NOT_FOUND to everyone else.
@@ -113,12 +130,12 @@ const std::vector<RpcRule>& Table() {
       // street_officer), on subjects they read.
       {.rpc = "RecordManual",
        .allowed = {{C::kDistrictAdmin, Anywhere()},
-                   {C::kDepartmentOfficer, InScope()},
+                   {C::kDepartmentOfficer, EveryDepartment()},
                    {C::kStreetOfficer, InScope()}},
        .hidden = UnreadableFor({C::kDepartmentOfficer, C::kStreetOfficer})},
       // ProposeBlacklist: district admins and fire rescue officers, on subjects they read.
       {.rpc = "ProposeBlacklist",
-       .allowed = {{C::kDistrictAdmin, Anywhere()}, {C::kDepartmentOfficer, InScope()}},
+       .allowed = {{C::kDistrictAdmin, Anywhere()}, {C::kDepartmentOfficer, {R::kOwnDepartment}}},
        .hidden = UnreadableFor({C::kDepartmentOfficer})},
       // FileObjection, RequestRepair: the subject's accounts and district admins; a reader who
       // does not act for the subject is refused, a caller who may not read it gets NOT_FOUND.
@@ -138,7 +155,9 @@ const std::vector<RpcRule>& Table() {
       // Export: district admins, internal services, the credit platform's department
       // (development & reform) — not fire_rescue's officers.
       {.rpc = "Export",
-       .allowed = {{C::kDistrictAdmin, Anywhere()}, {C::kInternalService, Anywhere()}}},
+       .allowed = {{C::kDistrictAdmin, Anywhere()},
+                   {C::kInternalService, Anywhere()},
+                   {C::kDepartmentOfficer, {R::kOwnDepartment}}}},
       // GetRules: every authenticated caller.
       {.rpc = "GetRules",
        .allowed =
@@ -148,6 +167,7 @@ const std::vector<RpcRule>& Table() {
              return all;
            }()},
   };
+  for (RpcRule& rule : *table) rule.relations = CreditRelations();
   return *table;
 }
 
@@ -310,7 +330,17 @@ CreditMatrix::Env* CreditMatrix::env_ = nullptr;
 Observed CreditMatrix::Call(const Row& row) {
   Env& e = *env_;
   grpc::ClientContext ctx;
-  authz_matrix::Attach(&ctx, e.tokens.For(row.caller, e.clock.Now()));
+  if (row.caller == C::kDepartmentOfficer) {
+    // The department of the row (see the top of the file).
+    auth::Principal officer = authz_matrix::PrincipalOf(row.caller);
+    if (row.relation == R::kOtherDepartment) officer.department = authz_matrix::kOtherDepartment;
+    if (row.relation == R::kOwnDepartment && row.rpc == "Export") {
+      officer.department = "development_reform";
+    }
+    authz_matrix::Attach(&ctx, e.tokens.Sign(officer, e.clock.Now()));
+  } else {
+    authz_matrix::Attach(&ctx, e.tokens.For(row.caller, e.clock.Now()));
+  }
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto* stub = e.stub.get();
   const std::string& rpc = row.rpc;
