@@ -4,8 +4,8 @@
 // This test proves the mapping's side, for every exposed method of every service and every
 // caller: a caller with a valid token reaches exactly that RPC carrying its own token as the
 // bearer, and no service credential (the gateway's service token is for the accounts service's
-// sign-in calls only); a call without a token, or with an expired one, is 401 and reaches no
-// service.
+// sign-in calls only); a call without a token, with an expired one or one signed with another
+// key, is 401 and reaches no service.
 
 #include "tests/support/authz_matrix.h"
 
@@ -95,6 +95,7 @@ std::vector<Route> Routes() {
       for (Caller c : authz_matrix::RoleCallers()) out.push_back({s->method(i), c});
       out.push_back({s->method(i), Caller::kNoToken});
       out.push_back({s->method(i), Caller::kExpiredToken});
+      out.push_back({s->method(i), Caller::kBadToken});
     }
   }
   return out;
@@ -102,7 +103,8 @@ std::vector<Route> Routes() {
 
 std::string RouteName(const ::testing::TestParamInfo<Route>& info) {
   const Route& r = info.param;
-  const bool token = r.caller != Caller::kNoToken && r.caller != Caller::kExpiredToken;
+  const bool token = r.caller != Caller::kNoToken && r.caller != Caller::kExpiredToken &&
+                     r.caller != Caller::kBadToken;
   return absl::StrCat(r.method->service()->name(), "_", r.method->name(), "_",
                       authz_matrix::CallerName(r.caller), "_",
                       token ? "ForwardsOwnToken" : "Unauthenticated");
@@ -175,7 +177,8 @@ TEST_P(GatewayRoutes, Call) {
   auto resp = e.client->Post(path, h, "{}", "application/json");
   ASSERT_TRUE(resp);
   const std::vector<RecordingBackend::Seen> seen = e.backend.Take();
-  if (r.caller == Caller::kNoToken || r.caller == Caller::kExpiredToken) {
+  if (r.caller == Caller::kNoToken || r.caller == Caller::kExpiredToken ||
+      r.caller == Caller::kBadToken) {
     EXPECT_EQ(resp->status, 401) << resp->body;
     EXPECT_TRUE(seen.empty()) << "reached " << seen.front().method;
     return;

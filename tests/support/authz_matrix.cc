@@ -17,6 +17,8 @@ absl::string_view CallerName(Caller c) {
       return "NoToken";
     case Caller::kExpiredToken:
       return "ExpiredToken";
+    case Caller::kBadToken:
+      return "BadToken";
     case Caller::kDistrictAdmin:
       return "DistrictAdmin";
     case Caller::kDepartmentOfficer:
@@ -124,6 +126,7 @@ Role RoleOf(Caller c) {
       return Role::kPublicChannel;
     case Caller::kNoToken:
     case Caller::kExpiredToken:
+    case Caller::kBadToken:
       break;
   }
   return Role::kUnspecified;
@@ -188,6 +191,7 @@ std::vector<Relation> DefaultRelations(Caller c) {
       return {Relation::kOwn, Relation::kOtherDistrict};
     case Caller::kNoToken:
     case Caller::kExpiredToken:
+    case Caller::kBadToken:
       return {Relation::kAny};
     default:
       break;
@@ -236,6 +240,7 @@ std::vector<Row> Expand(const std::vector<RpcRule>& rules) {
     rows.push_back({rule.rpc, rule.variant, Caller::kNoToken, Relation::kAny, rule.without_token});
     rows.push_back(
         {rule.rpc, rule.variant, Caller::kExpiredToken, Relation::kAny, rule.without_token});
+    rows.push_back({rule.rpc, rule.variant, Caller::kBadToken, Relation::kAny, rule.without_token});
   }
   return rows;
 }
@@ -287,7 +292,9 @@ Coverage CoverageOf(const google::protobuf::ServiceDescriptor& service,
   return fail("?");
 }
 
-Tokens::Tokens() : signer_(*auth::TokenSigner::Hs256(kKey)) {}
+Tokens::Tokens()
+    : signer_(*auth::TokenSigner::Hs256(kKey)),
+      other_signer_(*auth::TokenSigner::Hs256("another-key-of-at-least-32-bytes-not-trusted")) {}
 
 std::unique_ptr<auth::TokenVerifier> Tokens::Verifier() const {
   return *auth::TokenVerifier::Create({.hs256_key = kKey});
@@ -299,6 +306,9 @@ std::string Tokens::Sign(const auth::Principal& p, absl::Time now) const {
 
 std::string Tokens::For(Caller c, absl::Time now) const {
   if (c == Caller::kNoToken) return "";
+  if (c == Caller::kBadToken) {
+    return *other_signer_->Sign(PrincipalOf(Caller::kDistrictAdmin), now, absl::Hours(1));
+  }
   if (c == Caller::kExpiredToken) {
     return *signer_->Sign(PrincipalOf(Caller::kDistrictAdmin), now - absl::Hours(2),
                           absl::Hours(1));

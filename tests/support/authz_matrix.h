@@ -27,10 +27,12 @@ class ServiceDescriptor;
 
 namespace firegrid::authz_matrix {
 
-// Who calls: one of the ten roles, or no token, or an expired token.
+// Who calls: one of the ten roles, or no token, an expired token, or a token signed with
+// another key.
 enum class Caller {
   kNoToken,
   kExpiredToken,
+  kBadToken,
   kDistrictAdmin,
   kDepartmentOfficer,
   kStreetOfficer,
@@ -140,7 +142,8 @@ struct RpcRule {
   // not see it), when `refused` is another outcome.
   std::map<Caller, std::set<Relation>> hidden = {};
   Expect refused = Expect::kDenied;
-  // What a call without a token and one with an expired token end in: UNAUTHENTICATED, but
+  // What a call without a token, with an expired one or a badly signed one ends in:
+  // UNAUTHENTICATED, but
   // kOk for the few calls made without a bearer token (signing in).
   Expect without_token = Expect::kUnauthenticated;
   // Relations to try per caller; DefaultRelations when absent.
@@ -162,7 +165,7 @@ struct Row {
 std::ostream& operator<<(std::ostream& os, const Row& row);
 
 // Every row of a table: for each rule, each role caller in each of its relations, plus the
-// no-token and expired-token rows (kAny, the rule's without_token).
+// no-token, expired-token and bad-token rows (kAny, the rule's without_token).
 std::vector<Row> Expand(const std::vector<RpcRule>& rules);
 
 // The test name of a row: "GetBuilding_StreetOfficer_Sibling_Denied" (the variant follows the
@@ -196,13 +199,15 @@ class Tokens {
   // The verifier a service under test authenticates with.
   std::unique_ptr<auth::TokenVerifier> Verifier() const;
   // The bearer token of a caller: "" for kNoToken, a district admin's token that expired an
-  // hour before `now` for kExpiredToken.
+  // hour before `now` for kExpiredToken, a district admin's token signed with another key for
+  // kBadToken.
   std::string For(Caller c, absl::Time now) const;
   // A token of an arbitrary principal.
   std::string Sign(const auth::Principal& p, absl::Time now) const;
 
  private:
   std::unique_ptr<auth::TokenSigner> signer_;
+  std::unique_ptr<auth::TokenSigner> other_signer_;
 };
 
 // Attaches the caller's token (none for kNoToken) to a client context.
