@@ -5,11 +5,11 @@
 // a sibling unit, another district; named or not named on the object; its own or another
 // department). Expand() turns the table into one test row per RPC × caller × relation, with
 // the expected outcome: allowed where the table says so, the service's refusal everywhere else,
-// UNAUTHENTICATED without a token or with an expired one. Each service's authz_matrix_test.cc
+// UNAUTHENTICATED without a token, with an expired or a badly signed one. Each service's
+// authz_matrix_test.cc
 // runs every row through its real gRPC surface (docs/authorization.md).
 
 #include <map>
-#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -58,7 +58,9 @@ enum class Caller {
 // Object relations (building managers, agencies, IoT gateways: rights from being named):
 //   kNamed / kNotNamed  the object names the caller's subject / names someone else.
 // Department relations (department officers):
-//   kOwnDepartment / kOtherDepartment  the object is routed to the caller's department / not.
+//   kOwnDepartment / kOtherDepartment  the object is routed to the caller's department / not;
+//   where a rule names a department instead (only fire rescue clears alarms), the caller is an
+//   officer of that department / of another (the service's test signs the token).
 // kAny: the call has no object the caller relates to (or the role relates to none).
 enum class Relation {
   kOwn,
