@@ -10,7 +10,8 @@ namespace firegrid::monitoring {
 // - read (devices, alarms, counts): district admin, street officer and community worker under
 //   their tier path; department officers of the district (fire rescue and the others see the
 //   monitoring of their district); a building manager named by the building; a micro station
-//   the alarms of its street or community; internal services everything.
+//   those of its street or community (devices too, as README.md has it: where an alarm comes
+//   from); internal services everything.
 // - register / update devices, import: district admin, street officer under their tier; a
 //   building manager named by the building; internal services.
 // - acknowledge an alarm: everyone who may read it;
