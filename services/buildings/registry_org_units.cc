@@ -42,6 +42,11 @@ absl::StatusOr<v1::OrgUnit> Registry::UpsertOrgUnit(const P& p,
 }
 
 absl::StatusOr<v1::OrgUnit> Registry::GetOrgUnit(const P& p, const v1::GetOrgUnitRequest& req) {
+  // As ListOrgUnits: building managers and agencies are known by subject; the tier path their
+  // tokens carry (their area) opens no org units to them.
+  if (p.role == Role::kBuildingManager || p.role == Role::kServiceAgency) {
+    return Denied(p, "read org units");
+  }
   if (req.code().empty() || req.code().size() > 100) return InvalidField("code", "is required");
   FG_ASSIGN_OR_RETURN(v1::OrgUnit unit, store_->GetOrgUnit(req.code()));
   // Anyone may see the units above it (its street, its district) and those it covers.

@@ -19,6 +19,20 @@ TEST_F(OrgUnitsTest, OrgUnitTierPathsFollowDivisionCodes) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// Building managers and agencies carry their area as tier path (their accounts' tokens do),
+// but read no org units: neither their own area's nor one above it.
+TEST_F(OrgUnitsTest, BuildingManagersAndAgenciesReadNoOrgUnitsWhateverTheirTierPath) {
+  v1::GetOrgUnitRequest get;
+  for (const auto& p : {Make(Role::kBuildingManager, kCommunityA, "mgr"),
+                        Make(Role::kServiceAgency, kCommunityA, "agency")}) {
+    for (const char* code : {kCommunityA, kStreet}) {
+      get.set_code(code);
+      EXPECT_EQ(registry_.GetOrgUnit(p, get).status().code(), absl::StatusCode::kPermissionDenied)
+          << auth::RoleName(p.role) << " " << code;
+    }
+  }
+}
+
 TEST_F(OrgUnitsTest, DepartmentsHangUnderTheirDistrict) {
   Unit("500109.urban_management", v1::ORG_UNIT_KIND_DEPARTMENT, kDistrict, "区城市管理局");
   v1::GetOrgUnitRequest get;

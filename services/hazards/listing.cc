@@ -20,8 +20,13 @@ using auth::Role;
 
 absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
                                            const v1::ListHazardsRequest& req, const Rules& rules) {
-  if (p.role == Role::kServiceAgency || p.role == Role::kUnspecified) {
-    return absl::PermissionDeniedError("role may not list hazards");
+  // Only the roles that may see some hazard (CanSee, lifecycle.h) list them: service agencies,
+  // micro stations and IoT gateways see none.
+  if (!auth::HasRole(p, {Role::kDistrictAdmin, Role::kStreetOfficer, Role::kCommunityWorker,
+                         Role::kDepartmentOfficer, Role::kBuildingManager, Role::kPublicChannel,
+                         Role::kInternalService})) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", auth::RoleName(p.role), " may not list hazards"));
   }
   ListScope scope;
   scope.tier_prefix = req.tier_path_prefix().empty() ? p.tier_path : req.tier_path_prefix();

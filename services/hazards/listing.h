@@ -20,8 +20,8 @@ struct ListScope {
 
 // Checks the request (prefix digits, page size in [0, 500], known statuses, categories,
 // sources and department, a channel name, valid reported_after / reported_before times with
-// after < before) and the caller (service agencies may not
-// list; department officers list their own department; everyone but building managers within
+// after < before) and the caller (the roles that see no hazard — service agencies, micro
+// stations, IoT gateways — may not list; department officers list their own department; everyone but building managers within
 // their tier) and returns the scope to scan.
 absl::StatusOr<ListScope> ResolveListScope(const auth::Principal& p,
                                            const v1::ListHazardsRequest& req, const Rules& rules);

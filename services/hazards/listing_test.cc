@@ -67,6 +67,19 @@ TEST(ResolveListScope, RefusesOtherTiersUnknownDepartmentsAndBadPageSizes) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A role that may see no hazard is refused the list outright rather than given an empty one:
+// service agencies, micro stations (their place is a street or community) and IoT gateways.
+TEST(ResolveListScope, RolesThatSeeNoHazardMayNotListThem) {
+  auth::Principal station = Make(Role::kMicroStation, "500109001");
+  station.org_unit = "mfs_1";
+  for (const auth::Principal& p :
+       {Make(Role::kServiceAgency, ""), station, Make(Role::kIotGateway, "")}) {
+    EXPECT_EQ(ResolveListScope(p, v1::ListHazardsRequest(), ShippedRules()).status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << auth::RoleName(p.role);
+  }
+}
+
 TEST(MatchesListing, FiltersDuplicatesStatusesAndOverdue) {
   const auth::Principal admin = Make(Role::kDistrictAdmin, "500109");
   v1::Hazard h;

@@ -57,6 +57,18 @@ absl::Status MayManageDevices(const auth::Principal& p, const v1::BuildingView& 
   }
 }
 
+absl::Status MayImportDevices(const auth::Principal& p) {
+  switch (p.role) {
+    case Role::kInternalService:
+    case Role::kDistrictAdmin:
+    case Role::kStreetOfficer:
+    case Role::kBuildingManager:
+      return absl::OkStatus();
+    default:
+      return Denied(p, "import devices");
+  }
+}
+
 absl::Status MayAcknowledge(const auth::Principal& p, const v1::BuildingView& b) {
   return MayRead(p, b);
 }

@@ -10,7 +10,8 @@ namespace firegrid::monitoring {
 // - read (devices, alarms, counts): district admin, street officer and community worker under
 //   their tier path; department officers of the district (fire rescue and the others see the
 //   monitoring of their district); a building manager named by the building; a micro station
-//   the alarms of its street or community; internal services everything.
+//   those of its street or community (devices too, as README.md has it: where an alarm comes
+//   from); internal services everything.
 // - register / update devices, import: district admin, street officer under their tier; a
 //   building manager named by the building; internal services.
 // - acknowledge an alarm: everyone who may read it;
@@ -22,6 +23,11 @@ absl::Status MayRead(const auth::Principal& p, const v1::BuildingView& building)
 absl::Status MayManageDevices(const auth::Principal& p, const v1::BuildingView& building);
 absl::Status MayAcknowledge(const auth::Principal& p, const v1::BuildingView& building);
 absl::Status MayClear(const auth::Principal& p, const v1::BuildingView& building);
+// Importing devices (ImportDevicesCsv) at all: the roles that may manage some building's devices
+// (district admin, street officer, building manager, internal service); each row's building is
+// then checked with MayManageDevices. Any other role is PERMISSION_DENIED before the file is
+// read, so it learns nothing from the rows (not even which building ids exist).
+absl::Status MayImportDevices(const auth::Principal& p);
 // Listing under a tier prefix: the prefix must lie within the caller's jurisdiction.
 absl::Status MayListTier(const auth::Principal& p, const std::string& tier_prefix);
 

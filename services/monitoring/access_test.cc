@@ -78,6 +78,25 @@ TEST_P(MonitoringAccess, ReadManageAndClearFollowTheRoleTable) {
 INSTANTIATE_TEST_SUITE_P(Roles, MonitoringAccess, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
+// The device import is refused outright to the roles that manage no building's devices, before
+// any row (whose errors would tell which building ids exist) is looked at.
+TEST(MonitoringImportAccess, OnlyRolesThatManageSomeDevicesMayImport) {
+  for (const Principal& p :
+       {Make(Role::kInternalService, ""), Make(Role::kDistrictAdmin, "500109"),
+        Make(Role::kStreetOfficer, "500109001"), Make(Role::kBuildingManager, "", "mgr-1")}) {
+    EXPECT_TRUE(MayImportDevices(p).ok()) << auth::RoleName(p.role);
+  }
+  for (const Principal& p :
+       {Make(Role::kCommunityWorker, "500109001002"),
+        Make(Role::kDepartmentOfficer, "500109", "u-1", "fire_rescue"),
+        Make(Role::kMicroStation, "500109001002", "s", "", "mfs_1"),
+        Make(Role::kServiceAgency, "500109"), Make(Role::kIotGateway, "", "gw-1"),
+        Make(Role::kPublicChannel, "500109", "channel:web")}) {
+    EXPECT_EQ(MayImportDevices(p).code(), absl::StatusCode::kPermissionDenied)
+        << auth::RoleName(p.role);
+  }
+}
+
 TEST(MonitoringAccess, TierListingNeedsAnAreaRoleCoveringThePrefix) {
   EXPECT_TRUE(MayListTier(Make(Role::kStreetOfficer, "500109001"), "500109001002").ok());
   EXPECT_FALSE(MayListTier(Make(Role::kStreetOfficer, "500109001"), "500109").ok());

@@ -22,6 +22,7 @@ constexpr size_t kReadBatch = 1000;
 
 absl::StatusOr<v1::ImportDevicesCsvResponse> DeviceApi::ImportCsv(
     const auth::Principal& p, const v1::ImportDevicesCsvRequest& r) {
+  FG_RETURN_IF_ERROR(MayImportDevices(p));
   if (r.csv().size() > kMaxDeviceImportBytes) {
     return InvalidField("csv", absl::StrCat("at most ", kMaxDeviceImportBytes, " bytes"));
   }

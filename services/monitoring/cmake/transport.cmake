@@ -69,3 +69,13 @@ endif()
 
 firegrid_fuzzer(NAME mqtt_payload SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/mqtt_payload_fuzzer.cc
                 DEPS monitoring_transport)
+
+# The authorisation matrix (docs/authorization.md): every RPC × caller × relation through the
+# gRPC surface, one server and one redis-server (devices and alarms live in Redis) for all rows.
+firegrid_test(NAME monitoring_authz_matrix_test ONE_PROCESS
+  SOURCES authz_matrix_test.cc
+  DEPS monitoring_transport monitoring_devices monitoring_alarms firegrid_authz_matrix
+       firegrid_test_redis
+  LABELS integration)
+target_compile_definitions(monitoring_authz_matrix_test PRIVATE
+  FIREGRID_MONITORING_RULES="${PROJECT_SOURCE_DIR}/config/monitoring_rules.textproto")
