@@ -708,6 +708,9 @@ TEST_F(Open311Test, AKeyBeyondItsRateLimitIs429UntilTheMinuteHasPassed) {
   HttpResponse r = Call("GET", get);
   EXPECT_EQ(r.status, 429);
   EXPECT_THAT(Json(r)[0]["description"].get<std::string>(), StartsWith("api_key: more than 3"));
+  // Three a minute: the next request is allowed in 20 s, and Retry-After says so.
+  EXPECT_THAT(r.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                             "Retry-After", "20")));
   // Another key is not limited by it.
   EXPECT_EQ(Call("GET", absl::StrCat("/open311/v2/requests.json?api_key=", kWechatKey)).status,
             200);
