@@ -318,6 +318,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
     // timeout so that a hanging Redis costs each call little before the local fallback.
     redis::PoolOptions lo = po;
     lo.wait_replicas = 0;
+    lo.connect_timeout = kRateLimitStoreTimeout;
     lo.command_timeout = kRateLimitStoreTimeout;
     rt->limiter_pool_ = redis::Pool::Create(lo);
   }
