@@ -1,6 +1,8 @@
 #include "services/gateway/evidence/evidence_handler.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "libs/common/status.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/evidence/directory_store.h"
+#include "services/gateway/http_util.h"
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/policy.h"
 #include "services/gateway/evidence/s3_store.h"
@@ -171,7 +174,14 @@ class EvidenceHandler final : public Handler {
 
   static HttpResponse TokenRefused(const absl::Status& s) {
     if (absl::IsResourceExhausted(s)) {
-      return Error(429, absl::StatusCode::kResourceExhausted, s.message());
+      HttpResponse r = Error(429, absl::StatusCode::kResourceExhausted, s.message());
+      // The principal's rate limit (BearerGate) says when to retry.
+      if (std::optional<absl::Duration> delay = RetryAfterOf(s); delay.has_value()) {
+        r.headers.emplace_back(
+            "Retry-After", absl::StrCat(std::max<int64_t>(
+                               1, absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))))));
+      }
+      return r;
     }
     return Unauthenticated(s.message());
   }
