@@ -495,8 +495,8 @@ Runtime::~Runtime() {
   }
 }
 
-std::unique_ptr<auth::Limiter> Runtime::NewLimiter(const std::string& name,
-                                                   double rate_per_second, double burst) const {
+std::unique_ptr<auth::Limiter> Runtime::NewLimiter(const std::string& name, double rate_per_second,
+                                                   double burst) const {
   if (limiter_pool_ == nullptr) {
     return std::make_unique<auth::RateLimiter>(rate_per_second, burst, RealClock::Get());
   }

@@ -320,8 +320,8 @@ TEST_F(GrpcServiceTest, AStreamedImportBeyondItsRowsIsRefusedNamingTheFieldAndLi
   ASSERT_TRUE(writer->WritesDone());
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(s.error_message(),
-            absl::StrCat("content: at most ", Registry::kMaxStreamedImportRows, " rows per import"));
+  EXPECT_EQ(s.error_message(), absl::StrCat("content: at most ", Registry::kMaxStreamedImportRows,
+                                            " rows per import"));
   EXPECT_EQ(out.imported(), 0);
 }
 

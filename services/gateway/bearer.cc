@@ -38,9 +38,9 @@ absl::StatusOr<std::string> BearerGate::Check(const HttpRequest& request) const 
     const auth::LimitDecision d = principals_->Take(who->subject);
     if (!d.allowed) {
       return WithRetryAfter(
-          absl::ResourceExhaustedError(absl::StrCat(
-              "rate limit of this principal exceeded; retry in ",
-              absl::FormatDuration(absl::Ceil(d.retry_after, absl::Milliseconds(1))))),
+          absl::ResourceExhaustedError(
+              absl::StrCat("rate limit of this principal exceeded; retry in ",
+                           absl::FormatDuration(absl::Ceil(d.retry_after, absl::Milliseconds(1))))),
           d.retry_after);
     }
   }

@@ -121,9 +121,8 @@ constexpr absl::string_view kRetryAfterPayload = "firegrid/retry-after-ms";
 }  // namespace
 
 absl::Status WithRetryAfter(absl::Status status, absl::Duration delay) {
-  status.SetPayload(kRetryAfterPayload,
-                    absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(
-                        absl::Ceil(delay, absl::Milliseconds(1))))));
+  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(
+                                            absl::Ceil(delay, absl::Milliseconds(1))))));
   return status;
 }
 
@@ -134,13 +133,15 @@ std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
   return absl::Milliseconds(ms);
 }
 
+std::string RetryAfterValue(absl::Duration delay) {
+  return absl::StrCat(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1)))));
+}
+
 HttpResponse JsonError(const absl::Status& status) {
   HttpResponse r = JsonError(HttpStatusOf(status.code()), status.code(), status.message());
   if (std::optional<absl::Duration> delay = RetryAfterOf(status); delay.has_value()) {
-    // RFC 9110 §10.2.3: delay-seconds, a whole number; never 0 for a refusal.
-    r.headers.emplace_back(
-        "Retry-After",
-        absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))))));
+    r.headers.emplace_back("Retry-After", RetryAfterValue(*delay));
   }
   return r;
 }

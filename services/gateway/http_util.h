@@ -34,6 +34,9 @@ HttpResponse JsonError(const absl::Status& status);
 // JsonError turns into Retry-After.
 absl::Status WithRetryAfter(absl::Status status, absl::Duration delay);
 std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
+// The Retry-After header value of a delay: whole seconds, rounded up, at least 1 (RFC 9110
+// §10.2.3 delay-seconds).
+std::string RetryAfterValue(absl::Duration delay);
 HttpResponse JsonError(int http_status, absl::StatusCode code, absl::string_view message);
 HttpResponse JsonResponse(int http_status, std::string json);
 

@@ -218,13 +218,13 @@ TEST_F(GatewayJsonApiTest, APrincipalOverTheGatewaysRateLimitIs429WithRetryAfter
   server_.reset();  // the fixture's, without a principal limit
   auth::RateLimiter principals(/*rate_per_second=*/0.5, /*burst=*/2, &clock_);
   gate_ = std::make_unique<BearerGate>(verifier_.get(), &clock_, failures_.get(), &principals);
-  handler_ = std::make_unique<JsonApiHandler>(
-      gate_.get(),
-      std::map<std::string, std::shared_ptr<grpc::Channel>>{
-          {"firegrid.hazards.v1.HazardService", grpc_.Channel()}},
-      std::map<std::string, std::shared_ptr<grpc::Channel>>{});
-  server_ = std::make_unique<HttpServer>(HttpServerOptions{.address = "127.0.0.1", .port = 0},
-                                         nullptr);
+  handler_ =
+      std::make_unique<JsonApiHandler>(gate_.get(),
+                                       std::map<std::string, std::shared_ptr<grpc::Channel>>{
+                                           {"firegrid.hazards.v1.HazardService", grpc_.Channel()}},
+                                       std::map<std::string, std::shared_ptr<grpc::Channel>>{});
+  server_ =
+      std::make_unique<HttpServer>(HttpServerOptions{.address = "127.0.0.1", .port = 0}, nullptr);
   server_->AddRoute("api", kApiPrefix, handler_.get());
   ASSERT_TRUE(server_->Start().ok());
   client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());

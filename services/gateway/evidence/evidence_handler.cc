@@ -1,6 +1,5 @@
 #include "services/gateway/evidence/evidence_handler.h"
 
-#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -18,10 +17,10 @@
 #include "libs/common/status.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/evidence/directory_store.h"
-#include "services/gateway/http_util.h"
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/policy.h"
 #include "services/gateway/evidence/s3_store.h"
+#include "services/gateway/http_util.h"
 
 namespace firegrid::gateway {
 namespace {
@@ -177,9 +176,7 @@ class EvidenceHandler final : public Handler {
       HttpResponse r = Error(429, absl::StatusCode::kResourceExhausted, s.message());
       // The principal's rate limit (BearerGate) says when to retry.
       if (std::optional<absl::Duration> delay = RetryAfterOf(s); delay.has_value()) {
-        r.headers.emplace_back(
-            "Retry-After", absl::StrCat(std::max<int64_t>(
-                               1, absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))))));
+        r.headers.emplace_back("Retry-After", RetryAfterValue(*delay));
       }
       return r;
     }

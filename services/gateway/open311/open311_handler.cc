@@ -375,10 +375,7 @@ class Open311Handler final : public Handler {
       HttpResponse e = ErrorResponse(format, HttpStatusOf(r.status()), r.status().message());
       if (r.status().code() == absl::StatusCode::kResourceExhausted) {
         const absl::Duration delay = RetryAfterOf(r.status()).value_or(absl::Minutes(1));
-        e.headers.emplace_back(
-            "Retry-After",
-            absl::StrCat(std::max<int64_t>(
-                1, absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1))))));
+        e.headers.emplace_back("Retry-After", RetryAfterValue(delay));
       }
       return e;
     } catch (const std::exception& ex) {

@@ -709,8 +709,8 @@ TEST_F(Open311Test, AKeyBeyondItsRateLimitIs429UntilTheMinuteHasPassed) {
   EXPECT_EQ(r.status, 429);
   EXPECT_THAT(Json(r)[0]["description"].get<std::string>(), StartsWith("api_key: more than 3"));
   // Three a minute: the next request is allowed in 20 s, and Retry-After says so.
-  EXPECT_THAT(r.headers, ::testing::Contains(std::pair<std::string, std::string>(
-                             "Retry-After", "20")));
+  EXPECT_THAT(r.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "20")));
   // Another key is not limited by it.
   EXPECT_EQ(Call("GET", absl::StrCat("/open311/v2/requests.json?api_key=", kWechatKey)).status,
             200);
@@ -738,16 +738,16 @@ TEST_F(Open311Test, LimitsComeFromTheGivenFactoryAndTheirDelayIsTheRetryAfter) {
   config::v1::Open311 config = TestConfig();
   auto tokens = NewOpen311ChannelTokens(config, kJwtKey, "", "", &clock_);
   ASSERT_TRUE(tokens.ok()) << tokens.status();
-  auto handler = NewOpen311Handler(
-      config, {.hazards = channel_,
-               .buildings = channel_,
-               .channel_token = *tokens,
-               .request_token_key = kTokenKey,
-               .clock = &clock_,
-               .new_limiter = [&names](const std::string& name, double, double) {
-                 names.push_back(name);
-                 return std::make_unique<Refusing>(name == "open311-key:web");
-               }});
+  auto handler =
+      NewOpen311Handler(config, {.hazards = channel_,
+                                 .buildings = channel_,
+                                 .channel_token = *tokens,
+                                 .request_token_key = kTokenKey,
+                                 .clock = &clock_,
+                                 .new_limiter = [&names](const std::string& name, double, double) {
+                                   names.push_back(name);
+                                   return std::make_unique<Refusing>(name == "open311-key:web");
+                                 }});
   ASSERT_TRUE(handler.ok()) << handler.status();
   handler_ = std::move(*handler);
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("open311-key:wechat", "open311-key:web",
