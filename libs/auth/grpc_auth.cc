@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace firegrid::auth {
@@ -45,7 +46,8 @@ std::string PeerAddress(absl::string_view peer) {
   return std::string(peer.substr(0, colon));
 }
 
-absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
+absl::StatusOr<Principal> Authenticator::Check(const grpc::ServerContextBase& ctx,
+                                               absl::Duration* retry_after) const {
   std::string address;
   if (failure_limiter_ != nullptr) {
     address = PeerAddress(ctx.peer());
@@ -59,8 +61,30 @@ absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextB
     if (failure_limiter_ != nullptr) failure_limiter_->Allow(address);
     return p;
   }
-  if (limiter_ != nullptr && !limiter_->Allow(p->subject)) {
-    return absl::ResourceExhaustedError("rate limit of this principal exceeded; slow down");
+  if (limiter_ != nullptr) {
+    const LimitDecision d = limiter_->Take(p->subject);
+    if (!d.allowed) {
+      *retry_after = d.retry_after;
+      return absl::ResourceExhaustedError(
+          absl::StrCat("rate limit of this principal exceeded; retry in ",
+                       absl::FormatDuration(absl::Ceil(d.retry_after, absl::Milliseconds(1)))));
+    }
+  }
+  return p;
+}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) const {
+  absl::Duration retry_after;
+  return Check(ctx, &retry_after);
+}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(grpc::ServerContextBase& ctx) const {
+  absl::Duration retry_after = absl::ZeroDuration();
+  absl::StatusOr<Principal> p = Check(ctx, &retry_after);
+  if (retry_after > absl::ZeroDuration()) {
+    ctx.AddTrailingMetadata(
+        kRetryPushbackKey,
+        absl::StrCat(absl::ToInt64Milliseconds(absl::Ceil(retry_after, absl::Milliseconds(1)))));
   }
   return p;
 }

@@ -28,22 +28,36 @@ absl::StatusOr<Principal> AuthenticateContext(const grpc::ServerContextBase& ctx
 //      authentications gets RESOURCE_EXHAUSTED before its token is even looked at;
 //   2. the bearer token is verified as AuthenticateContext does (a failure is charged to the
 //      client address);
-//   3. the principal's rate limit is charged (RESOURCE_EXHAUSTED when it is spent).
+//   3. the principal's rate limit is charged: RESOURCE_EXHAUSTED "rate limit of this principal
+//      exceeded; retry in <delay>" when it is spent.
+// With a non-const context (what handlers have), a refused call also carries the delay as the
+// trailing metadata kRetryPushbackKey (milliseconds); the server's RetryInfoInterceptor
+// (libs/server) turns that into a google.rpc.RetryInfo in the status details and counts the
+// refusal per method.
 class Authenticator {
  public:
   // `limiter` (per principal) and `failure_limiter` (failed authentications per client address)
   // may be null: no such limit.
-  Authenticator(const TokenVerifier* verifier, Clock* clock, RateLimiter* limiter = nullptr,
+  Authenticator(const TokenVerifier* verifier, Clock* clock, Limiter* limiter = nullptr,
                 RateLimiter* failure_limiter = nullptr)
       : verifier_(verifier), clock_(clock), limiter_(limiter), failure_limiter_(failure_limiter) {}
+  absl::StatusOr<Principal> Authenticate(grpc::ServerContextBase& ctx) const;
+  // The same without the trailing metadata (the delay is in the message only).
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx) const;
 
  private:
+  absl::StatusOr<Principal> Check(const grpc::ServerContextBase& ctx,
+                                  absl::Duration* retry_after) const;
+
   const TokenVerifier* verifier_;
   Clock* clock_;
-  RateLimiter* limiter_;
+  Limiter* limiter_;
   RateLimiter* failure_limiter_;
 };
+
+// The trailing metadata of a call refused by a rate limit: the delay in milliseconds, the key
+// gRPC's own retry policy honours (server pushback, gRFC A6).
+inline constexpr char kRetryPushbackKey[] = "grpc-retry-pushback-ms";
 
 // The client address of a gRPC peer string without its port: "ipv4:10.0.0.7:5123" ->
 // "ipv4:10.0.0.7", "ipv6:[::1]:5123" -> "ipv6:[::1]"; anything else (unix sockets) as is.

@@ -49,15 +49,17 @@ class WhoamiService final : public grpc::Service {
           method, grpc::internal::RpcMethod::NORMAL_RPC,
           new grpc::internal::RpcMethodHandler<WhoamiService, grpc::ByteBuffer, grpc::ByteBuffer>(
               [guarded](WhoamiService* self, grpc::ServerContext* ctx, const grpc::ByteBuffer*,
-                        grpc::ByteBuffer* resp) { return self->Get(*ctx, guarded, resp); },
+                        grpc::ByteBuffer* resp) { return self->Get(ctx, guarded, resp); },
               this)));
     }
   }
 
  private:
-  grpc::Status Get(const grpc::ServerContext& ctx, bool guarded, grpc::ByteBuffer* resp) {
+  // Guarded calls go through the non-const Authenticate, as handlers do (it may add trailing
+  // metadata).
+  grpc::Status Get(grpc::ServerContext* ctx, bool guarded, grpc::ByteBuffer* resp) {
     absl::StatusOr<Principal> who =
-        guarded ? authenticator_->Authenticate(ctx) : AuthenticateContext(ctx, *verifier_, kNow);
+        guarded ? authenticator_->Authenticate(*ctx) : AuthenticateContext(*ctx, *verifier_, kNow);
     if (!who.ok()) {
       return grpc::Status(static_cast<grpc::StatusCode>(who.status().code()),
                           std::string(who.status().message()));
@@ -234,6 +236,25 @@ TEST_F(GrpcAuthTest, SuccessfulAuthenticationsAreNotChargedToTheClientAddress) {
   grpc::ClientContext bad;
   AttachToken(&bad, "forged.token.here");
   EXPECT_EQ(Call(&bad, &answer, kGuardedMethod).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GrpcAuthTest, ARefusedPrincipalLearnsTheRetryDelayInMessageAndTrailingMetadata) {
+  std::string answer;
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    AttachToken(&ctx, Token());
+    ASSERT_TRUE(Call(&ctx, &answer, kGuardedMethod).ok()) << i;
+  }
+  clock_.Advance(absl::Milliseconds(250));  // a quarter of the next token (1 per second)
+  grpc::ClientContext ctx;
+  AttachToken(&ctx, Token());
+  grpc::Status s = Call(&ctx, &answer, kGuardedMethod);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("retry in 750ms"));
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  auto it = trailers.find(kRetryPushbackKey);
+  ASSERT_NE(it, trailers.end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), "750");
 }
 
 TEST(PeerAddress, DropsThePortOfIpPeers) {

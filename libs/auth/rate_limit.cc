@@ -24,7 +24,7 @@ bool RateLimiter::Available(const std::string& key) {
   return it == buckets_.end() || it->second.Refilled(now, rate_, burst_) >= 1.0;
 }
 
-bool RateLimiter::Allow(const std::string& key) {
+LimitDecision RateLimiter::Take(const std::string& key) {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
@@ -33,13 +33,19 @@ bool RateLimiter::Allow(const std::string& key) {
     b.tokens = b.Refilled(now, rate_, burst_);
     b.updated = std::max(b.updated, now);
   }
-  const bool allowed = b.tokens >= 1.0;
-  if (allowed) b.tokens -= 1.0;
+  LimitDecision d;
+  d.allowed = b.tokens >= 1.0;
+  if (d.allowed) {
+    b.tokens -= 1.0;
+  } else {
+    // The missing part of a token, at `rate_` per second; never zero for a refusal.
+    d.retry_after = std::max(absl::Milliseconds(1), absl::Seconds((1.0 - b.tokens) / rate_));
+  }
   if (buckets_.size() > kMaxBuckets) {
     absl::erase_if(
         buckets_, [&](const auto& kv) { return kv.second.Refilled(now, rate_, burst_) >= burst_; });
   }
-  return allowed;
+  return d;
 }
 
 }  // namespace firegrid::auth

@@ -10,15 +10,36 @@
 
 namespace firegrid::auth {
 
-// A token bucket per key (a principal's subject): `rate` requests per second on average, bursts
-// of up to `burst`. Per replica and in memory: it protects a replica from one caller's flood,
-// it is not a global quota. Thread-safe.
-class RateLimiter {
+// The answer of a limiter to one request.
+struct LimitDecision {
+  bool allowed = true;
+  // When refused: how long until the request would be allowed (> 0). Zero when allowed.
+  absl::Duration retry_after = absl::ZeroDuration();
+};
+
+// A per-key request limit (the key: a principal's subject); what the Authenticator charges.
+// Implementations: RateLimiter below (in memory, per replica) and server::RedisRateLimiter
+// (libs/server/shared_rate_limit.h: one budget shared by every replica through Redis).
+// Thread-safe.
+class Limiter {
+ public:
+  virtual ~Limiter() = default;
+  // Charges one request to `key`.
+  virtual LimitDecision Take(const std::string& key) = 0;
+};
+
+// A token bucket per key: `rate` requests per second on average, bursts of up to `burst`. Per
+// replica and in memory: it protects a replica from one caller's flood, it is not a global
+// quota (the fallback of the shared limiter, the failed-authentication throttle, tests).
+class RateLimiter final : public Limiter {
  public:
   RateLimiter(double rate_per_second, double burst, Clock* clock);
 
+  // Takes one token for `key`; when its bucket is empty, refused with the time until the next
+  // token (1 / rate at most).
+  LimitDecision Take(const std::string& key) override;
   // Takes one token for `key`; false when its bucket is empty.
-  bool Allow(const std::string& key);
+  bool Allow(const std::string& key) { return Take(key).allowed; }
   // True when `key` has a token left, without taking it.
   bool Available(const std::string& key);
 

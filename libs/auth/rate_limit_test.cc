@@ -20,6 +20,21 @@ TEST(RateLimiter, AllowsABurstThenTheRate) {
   EXPECT_FALSE(limiter.Allow("a"));
 }
 
+TEST(RateLimiter, ARefusalSaysHowLongUntilTheNextToken) {
+  FakeClock clock;
+  RateLimiter limiter(/*rate_per_second=*/4, /*burst=*/1, &clock);
+  EXPECT_TRUE(limiter.Take("a").allowed);
+  EXPECT_EQ(limiter.Take("a").retry_after, absl::Milliseconds(250));
+  clock.Advance(absl::Milliseconds(100));
+  LimitDecision d = limiter.Take("a");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.retry_after, absl::Milliseconds(150));
+  clock.Advance(d.retry_after);
+  d = limiter.Take("a");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.retry_after, absl::ZeroDuration());
+}
+
 TEST(RateLimiter, KeysHaveTheirOwnBuckets) {
   FakeClock clock;
   RateLimiter limiter(1, 1, &clock);

@@ -1,5 +1,6 @@
 #include "libs/server/runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,6 +22,8 @@
 #include "libs/common/version.h"
 #include "libs/events/kafka_security.h"
 #include "libs/redis/observe.h"
+#include "libs/server/retry_info.h"
+#include "libs/server/shared_rate_limit.h"
 
 namespace firegrid::server {
 
@@ -32,6 +35,35 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& path, const std::str
   std::string s = ss.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
+}
+
+namespace {
+
+// Methods whose requests may exceed --grpc-max-receive-message-bytes: their documented field
+// limit plus room for the rest of the message. The one place such exceptions are made.
+struct LargeRequestMethod {
+  absl::string_view service;  // the runtime's service name
+  absl::string_view method;
+  int max_bytes;
+};
+constexpr int kMessageOverhead = 64 << 10;
+constexpr LargeRequestMethod kLargeRequestMethods[] = {
+    // ImportBuildingsCsvRequest.content: at most 4 MiB (Registry::kMaxImportBytes).
+    {"buildings", "/firegrid.buildings.v1.BuildingService/ImportBuildingsCsv",
+     (4 << 20) + kMessageOverhead},
+    // ImportDevicesCsvRequest.csv: at most 8 MiB (kMaxDeviceImportBytes).
+    {"monitoring", "/firegrid.monitoring.v1.MonitoringService/ImportDevicesCsv",
+     (8 << 20) + kMessageOverhead},
+};
+
+}  // namespace
+
+int MaxReceiveMessageBytes(absl::string_view service_name, int flag_bytes) {
+  int bytes = flag_bytes;
+  for (const LargeRequestMethod& m : kLargeRequestMethods) {
+    if (m.service == service_name) bytes = std::max(bytes, m.max_bytes);
+  }
+  return bytes;
 }
 
 absl::StatusOr<std::unique_ptr<auth::ServiceToken>> NewServiceToken(const RuntimeConfig& config,
@@ -113,7 +145,18 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
            "static consumer group membership (group.instance.id), unique per replica and stable "
            "across its restarts, e.g. the pod name; each consumer group appends its name");
   b.Int("rate-limit", &c->rate_limit, kDefaultRateLimit,
-        "requests per second one principal may make to one replica (0: no limit)", 0, 1000000);
+        "requests per second one principal may make to the service, all its replicas together "
+        "with --rate-limit-store=redis, to each replica with local (0: no limit)",
+        0, 1000000);
+  b.String("rate-limit-store", &c->rate_limit_store, "redis",
+           "where the per-principal budgets live: redis (shared by the service's replicas; "
+           "while Redis is unreachable each replica limits alone) or local (each replica's "
+           "memory)",
+           [](const std::string& v) {
+             return v == "redis" || v == "local"
+                        ? absl::OkStatus()
+                        : absl::InvalidArgumentError("must be redis or local");
+           });
   b.Int("rate-limit-burst", &c->rate_limit_burst, kDefaultRateLimitBurst,
         "burst of the per-principal rate limit", 1, 10000000);
   b.Int("auth-failure-limit", &c->auth_failure_limit, kDefaultAuthFailureLimit,
@@ -169,6 +212,12 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
              "that clients balancing round robin re-resolve and reach new replicas; 0: never. "
              "Streams end with it too (Subscribe clients resume from their cursor)",
              absl::ZeroDuration(), absl::Hours(24 * 365));
+  b.Int("grpc-max-receive-message-bytes", &c->grpc_max_receive_message_bytes,
+        kDefaultMaxReceiveMessageBytes,
+        "largest request message accepted; a larger one is refused RESOURCE_EXHAUSTED naming "
+        "the limit before any handler runs (the unary CSV imports of buildings and monitoring "
+        "raise their service's limit to their own)",
+        4 << 10, 64 << 20);
   b.Int("grpc-min-pollers", &c->grpc_min_pollers, 1,
         "threads of the gRPC server that always wait for calls", 1, 1024);
   b.Int("grpc-max-pollers", &c->grpc_max_pollers, kDefaultSyncMaxPollers,
@@ -244,17 +293,6 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
                      "--jwt-es256-public-key-file or --jwt-jwks-file)"));
   }
   rt->verifier_ = std::move(*verifier);
-  if (c.rate_limit > 0) {
-    rt->limiter_ =
-        std::make_unique<auth::RateLimiter>(c.rate_limit, c.rate_limit_burst, RealClock::Get());
-  }
-  if (c.auth_failure_limit > 0) {
-    rt->failure_limiter_ = std::make_unique<auth::RateLimiter>(
-        c.auth_failure_limit / absl::ToDoubleSeconds(c.auth_failure_window), c.auth_failure_limit,
-        RealClock::Get());
-  }
-  rt->authenticator_ = std::make_unique<auth::Authenticator>(
-      rt->verifier_.get(), RealClock::Get(), rt->limiter_.get(), rt->failure_limiter_.get());
 
   redis::PoolOptions po;
   FG_RETURN_IF_ERROR(redis::ParseAddress(c.redis_addr, &po));
@@ -289,6 +327,25 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   po.db = c.redis_db;
   po.size = c.redis_pool_size;
   rt->redis_ = redis::Pool::Create(po);
+
+  rt->limiter_prefix_ = key_prefix + ":ratelimit";
+  if (c.rate_limit_store == "redis") {
+    // A pool of its own: no WAIT for replicas (a lost limiter write costs nothing), and a short
+    // timeout so that a hanging Redis costs each call little before the local fallback.
+    redis::PoolOptions lo = po;
+    lo.wait_replicas = 0;
+    lo.connect_timeout = kRateLimitStoreTimeout;
+    lo.command_timeout = kRateLimitStoreTimeout;
+    rt->limiter_pool_ = redis::Pool::Create(lo);
+  }
+  if (c.rate_limit > 0) rt->limiter_ = rt->NewLimiter("", c.rate_limit, c.rate_limit_burst);
+  if (c.auth_failure_limit > 0) {
+    rt->failure_limiter_ = std::make_unique<auth::RateLimiter>(
+        c.auth_failure_limit / absl::ToDoubleSeconds(c.auth_failure_window), c.auth_failure_limit,
+        RealClock::Get());
+  }
+  rt->authenticator_ = std::make_unique<auth::Authenticator>(
+      rt->verifier_.get(), RealClock::Get(), rt->limiter_.get(), rt->failure_limiter_.get());
 
   events::KafkaSecurityOptions security{.protocol = c.kafka_security_protocol,
                                         .sasl_mechanism = c.kafka_sasl_mechanism,
@@ -358,6 +415,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.max_connection_age = c.grpc_max_connection_age == absl::ZeroDuration()
                               ? absl::InfiniteDuration()
                               : c.grpc_max_connection_age;
+  ho.max_receive_message_bytes =
+      MaxReceiveMessageBytes(service_name, c.grpc_max_receive_message_bytes);
   ho.sync_min_pollers = c.grpc_min_pollers;
   ho.sync_max_pollers = c.grpc_max_pollers;
   rt->host_ = std::make_unique<ServiceHost>(ho);
@@ -370,6 +429,17 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   rt->audit_service_ =
       std::make_unique<audit::AuditGrpcService>(rt->audit_log_.get(), rt->authenticator_.get());
   rt->host_->AddService(rt->audit_service_.get());
+  rt->host_->AddInterceptorFactory(
+      std::make_unique<RetryInfoInterceptorFactory>(&rt->host_->metrics()));
+  if (auto* shared = dynamic_cast<RedisRateLimiter*>(rt->limiter_.get()); shared != nullptr) {
+    FG_RETURN_IF_ERROR(rt->host_->metrics().AddCounterCallback(
+        "firegrid_rate_limit_store_failures_total",
+        "Rate-limited calls charged to the replica's own bucket because the shared store "
+        "(Redis) failed",
+        [shared]() -> std::vector<std::pair<Labels, double>> {
+          return {{Labels{}, static_cast<double>(shared->store_failures())}};
+        }));
+  }
   rt->host_->AddInterceptorFactory(std::make_unique<audit::AuditInterceptorFactory>(
       rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get()));
   {
@@ -438,7 +508,21 @@ Runtime::~Runtime() {
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
     host_->metrics().RemoveGaugeCallback("firegrid_events_dead_lettered_total");
     host_->metrics().RemoveGaugeCallback("firegrid_audit_append_failures_total");
+    host_->metrics().RemoveGaugeCallback("firegrid_rate_limit_store_failures_total");
   }
+}
+
+std::unique_ptr<auth::Limiter> Runtime::NewLimiter(const std::string& name, double rate_per_second,
+                                                   double burst) const {
+  if (limiter_pool_ == nullptr) {
+    return std::make_unique<auth::RateLimiter>(rate_per_second, burst, RealClock::Get());
+  }
+  return std::make_unique<RedisRateLimiter>(
+      limiter_pool_.get(),
+      RedisRateLimiterOptions{
+          .key_prefix = name.empty() ? limiter_prefix_ : absl::StrCat(limiter_prefix_, ":", name),
+          .rate_per_second = rate_per_second,
+          .burst = burst});
 }
 
 std::shared_ptr<grpc::Channel> Runtime::NewChannel(const std::string& target) const {

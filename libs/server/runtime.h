@@ -60,11 +60,14 @@ struct RuntimeConfig {
   std::string kafka_ssl_ca_file;
   std::string kafka_ssl_cert_file;
   std::string kafka_ssl_key_file;
-  // Per-principal rate limit of each replica (requests per second and burst); on by default
-  // (100/s, bursts of 500: a person never reaches it, a system's batch of hundreds of calls
-  // passes); 0 turns it off. Benchmarks raise it (bench/README.md).
+  // Per-principal rate limit (requests per second and burst); on by default (100/s, bursts of
+  // 500: a person never reaches it, a system's batch of hundreds of calls passes); 0 turns it
+  // off. Benchmarks raise it (bench/README.md). With rate_limit_store "redis" (the default) the
+  // budget is the service's, shared by its replicas (RedisRateLimiter: each replica limits
+  // alone while Redis is unreachable); "local": each replica's own.
   int rate_limit = 0;
   int rate_limit_burst = 0;
+  std::string rate_limit_store;
   // Failed authentications one client address may make to one replica per window before its
   // calls are refused unverified (RESOURCE_EXHAUSTED); 0 turns the throttle off.
   int auth_failure_limit = 0;
@@ -94,6 +97,8 @@ struct RuntimeConfig {
   std::string tls_ca_file;
   // Threads of the synchronous gRPC server (HostOptions::sync_min_pollers/sync_max_pollers).
   absl::Duration grpc_max_connection_age;  // HostOptions::max_connection_age
+  // The largest request message of an ordinary method (MaxReceiveMessageBytes).
+  int grpc_max_receive_message_bytes = 0;
   int grpc_min_pollers = 1;
   int grpc_max_pollers = kDefaultSyncMaxPollers;
 };
@@ -103,6 +108,20 @@ struct RuntimeConfig {
 inline constexpr int kDefaultRateLimit = 100;
 inline constexpr int kDefaultRateLimitBurst = 500;
 inline constexpr int kDefaultAuthFailureLimit = 30;
+// How long a rate-limit check waits for Redis before the call is charged locally instead.
+inline constexpr absl::Duration kRateLimitStoreTimeout = absl::Milliseconds(250);
+// The default --grpc-max-receive-message-bytes: 1 MiB, far above any ordinary request (the
+// largest are pages of ids and the 64 KiB chunks of a streamed import) and a quarter of gRPC's
+// own default.
+inline constexpr int kDefaultMaxReceiveMessageBytes = 1 << 20;
+
+// The largest request message the gRPC server of `service_name` accepts: `flag_bytes`
+// (--grpc-max-receive-message-bytes), or more when one of the service's methods takes larger
+// requests (the table in runtime.cc: the unary CSV imports). gRPC enforces the limit per server,
+// not per method: every method of such a service accepts the larger size, and checks its own
+// fields' limits (INVALID_ARGUMENT naming the field).
+int MaxReceiveMessageBytes(absl::string_view service_name, int flag_bytes);
+
 // The grpc.health.v1 name that follows the broker; "" and the services' names follow Redis only.
 inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
 
@@ -152,6 +171,14 @@ class Runtime {
   const auth::TokenVerifier& verifier() const { return *verifier_; }
   // Token verification plus the per-principal rate limit; what every RPC calls first.
   const auth::Authenticator& authenticator() const { return *authenticator_; }
+  // The per-principal rate limit the authenticator charges (null with --rate-limit=0), for
+  // callers that authenticate otherwise (the gateway's HTTP requests).
+  auth::Limiter* limiter() const { return limiter_.get(); }
+  // Another limit in the same store as the per-principal one (--rate-limit-store): in Redis
+  // under "<key prefix>:ratelimit:<name>:<key>", shared by the replicas, or in memory. For
+  // limits of the service's own (the gateway's Open311 channels and client addresses).
+  std::unique_ptr<auth::Limiter> NewLimiter(const std::string& name, double rate_per_second,
+                                            double burst) const;
   ServiceHost& host() { return *host_; }
   // The service's audit log: every state-changing call is recorded by the host's audit
   // interceptor, and firegrid.audit.v1.AuditService answers for it (libs/audit).
@@ -178,7 +205,9 @@ class Runtime {
   std::unique_ptr<events::KafkaProducer> producer_;
   std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
-  std::unique_ptr<auth::RateLimiter> limiter_;
+  std::unique_ptr<redis::Pool> limiter_pool_;  // with --rate-limit-store=redis; outlives limiters
+  std::string limiter_prefix_;                 // "<key prefix>:ratelimit"
+  std::unique_ptr<auth::Limiter> limiter_;
   std::unique_ptr<auth::RateLimiter> failure_limiter_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<ServiceHost> host_;

@@ -50,6 +50,39 @@ TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
               std::string::npos);
 }
 
+TEST_F(RuntimeTest, OnlyServicesWithLargeRequestMethodsAcceptMoreThanTheFlagsLimit) {
+  RuntimeConfig c = Config();
+  EXPECT_EQ(c.grpc_max_receive_message_bytes, kDefaultMaxReceiveMessageBytes);
+  EXPECT_EQ(kDefaultMaxReceiveMessageBytes, 1 << 20);
+  EXPECT_EQ(MaxReceiveMessageBytes("hazards", 1 << 20), 1 << 20);
+  EXPECT_EQ(MaxReceiveMessageBytes("gateway", 1 << 20), 1 << 20);
+  // The unary CSV imports: their field's limit plus 64 KiB for the rest of the message.
+  EXPECT_EQ(MaxReceiveMessageBytes("buildings", 1 << 20), (4 << 20) + (64 << 10));
+  EXPECT_EQ(MaxReceiveMessageBytes("monitoring", 1 << 20), (8 << 20) + (64 << 10));
+  // A flag above a method's own limit wins.
+  EXPECT_EQ(MaxReceiveMessageBytes("buildings", 16 << 20), 16 << 20);
+}
+
+TEST_F(RuntimeTest, TheRateLimitStoreIsRedisOrLocal) {
+  RuntimeConfig c;
+  ConfigBinder b("test");
+  BindRuntimeConfig(b, &c, 0, 0);
+  EXPECT_TRUE(b.Parse({}, {}).ok());
+  EXPECT_EQ(c.rate_limit_store, "redis");
+  absl::Status s = b.Parse({"--rate-limit-store=memcached"}, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("rate-limit-store"));
+  auto rt = Runtime::Create("svc", Config({"--rate-limit-store=local"}), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  EXPECT_NE((*rt)->limiter(), nullptr);
+  EXPECT_EQ((*rt)->host().metrics().Render().find("firegrid_rate_limit_store_failures_total"),
+            std::string::npos);
+  auto shared = Runtime::Create("svc", Config(), "t");
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_NE((*shared)->host().metrics().Render().find("firegrid_rate_limit_store_failures_total"),
+            std::string::npos);
+}
+
 TEST_F(RuntimeTest, BrokerIsADependencyWithItsOwnHealthNotAReadinessCheck) {
   auto rt = Runtime::Create("svc", Config({"--redis-addr=127.0.0.1:1"}), "t");
   ASSERT_TRUE(rt.ok()) << rt.status();

@@ -577,6 +577,9 @@ absl::Status ServiceHost::Start() {
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &grpc_port);
   // Without this, a second process on the same port would silently share its traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options_.max_receive_message_bytes > 0) {
+    builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  }
   if (options_.max_connection_age != absl::InfiniteDuration()) {
     // gRPC takes an int of milliseconds (at most about 24 days).
     builder.AddChannelArgument(

@@ -57,6 +57,11 @@ struct HostOptions {
   // replicas added since. InfiniteDuration (the default): never.
   absl::Duration max_connection_age = absl::InfiniteDuration();
   absl::Duration max_connection_age_grace = absl::Seconds(30);
+  // The largest request message the server accepts, in bytes (gRPC refuses a larger one
+  // RESOURCE_EXHAUSTED "Received message larger than max (<size> vs. <limit>)" before any
+  // handler runs). 0: gRPC's default (4 MiB). Runtime sets it from
+  // --grpc-max-receive-message-bytes and the service's large-request methods.
+  int max_receive_message_bytes = 0;
   // Register the services after gRPC's builder has chosen its threading (HostPlugin in
   // service_host.cc), so that a server with callback methods among synchronous ones is not
   // "hybrid" (its synchronous calls then never wait for gRPC's two callback threads). Off by

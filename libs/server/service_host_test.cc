@@ -105,9 +105,11 @@ class EchoService final : public grpc::Service {
   absl::Notification& held() { return held_; }
   absl::Notification& release() { return release_; }
   std::atomic<bool>& saw_cancellation() { return saw_cancellation_; }
+  int calls() const { return calls_.load(); }  // of the Echo method
 
  private:
   grpc::Status Echo(grpc::ServerContext* ctx, const grpc::ByteBuffer& req, grpc::ByteBuffer* resp) {
+    calls_.fetch_add(1);
     const std::string text = FromBuffer(req);
     int code = 0;
     if (text.rfind("fail:", 0) == 0 && absl::SimpleAtoi(text.substr(5), &code)) {
@@ -139,6 +141,7 @@ class EchoService final : public grpc::Service {
   absl::Notification held_;
   absl::Notification release_;
   std::atomic<bool> saw_cancellation_{false};
+  std::atomic<int> calls_{0};
 };
 
 // A service with one callback method, Hold, that blocks the gRPC thread running it (no read
@@ -729,6 +732,22 @@ TEST_F(ServiceHostTest, ReflectionListsTheServedServices) {
   EXPECT_THAT(names, Contains(kEchoService));
   EXPECT_THAT(names, Contains("grpc.health.v1.Health"));
   EXPECT_THAT(names, Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST_F(ServiceHostTest, ARequestLargerThanTheMaximumIsRefusedNamingTheLimitBeforeTheHandlerRuns) {
+  HostOptions o = TestOptions();
+  o.max_receive_message_bytes = 64 << 10;
+  StartHost(o);
+  std::string answer;
+  ASSERT_TRUE(Unary(channel_, kEchoMethod, std::string(60 << 10, 'a'), &answer).ok());
+  EXPECT_EQ(answer.size(), 60u << 10);
+  ASSERT_EQ(echo_.calls(), 1);
+  grpc::Status s = Unary(channel_, kEchoMethod, std::string(65 << 10, 'a'));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr(absl::StrCat(64 << 10))) << s.error_message();
+  EXPECT_EQ(echo_.calls(), 1) << "the handler ran for the oversized request";
+  // The connection stays usable.
+  EXPECT_TRUE(Unary(channel_, kEchoMethod, "small").ok());
 }
 
 TEST_F(ServiceHostTest, MetricsCountRequestsByMethodAndCode) {

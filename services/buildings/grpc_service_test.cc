@@ -280,6 +280,51 @@ TEST_F(GrpcServiceTest, StreamedImportLiftsTheUnaryRowLimit) {
   EXPECT_EQ(out.created(), rows);
 }
 
+// The streamed import's own limits (docs/csv-import.md): the bytes of all chunks together, and
+// the rows, each INVALID_ARGUMENT naming the field and the limit.
+TEST_F(GrpcServiceTest, AStreamedImportBeyondItsTotalBytesIsRefusedNamingTheFieldAndLimit) {
+  MemoryStore store;
+  Start(&store);
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109"));
+  v1::ImportBuildingsCsvResponse out;
+  auto writer = stub_->ImportBuildingsCsvStream(&ctx, &out);
+  v1::ImportBuildingsCsvChunk chunk;
+  chunk.set_content(std::string(512 << 10, 'x'));
+  // The server stops reading once the total passes the limit; the writes after fail then.
+  for (size_t sent = 0; sent <= Registry::kMaxStreamedImportBytes; sent += 512 << 10) {
+    if (!writer->Write(chunk)) break;
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("content: at most ", Registry::kMaxStreamedImportBytes, " bytes"));
+}
+
+TEST_F(GrpcServiceTest, AStreamedImportBeyondItsRowsIsRefusedNamingTheFieldAndLimit) {
+  MemoryStore store;
+  Start(&store);
+  std::string csv = "name,address,tier_path,latitude,longitude,use,height_m,floors_above_ground\n";
+  for (int i = 0; i <= Registry::kMaxStreamedImportRows; ++i) absl::StrAppend(&csv, "b", i, "\n");
+  grpc::ClientContext ctx;
+  auth::AttachToken(&ctx, Token(auth::Role::kDistrictAdmin, "500109"));
+  v1::ImportBuildingsCsvResponse out;
+  auto writer = stub_->ImportBuildingsCsvStream(&ctx, &out);
+  constexpr size_t kChunk = 64 << 10;
+  for (size_t at = 0; at < csv.size(); at += kChunk) {
+    v1::ImportBuildingsCsvChunk chunk;
+    chunk.set_content(csv.substr(at, kChunk));
+    ASSERT_TRUE(writer->Write(chunk));
+  }
+  ASSERT_TRUE(writer->WritesDone());
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), absl::StrCat("content: at most ", Registry::kMaxStreamedImportRows,
+                                            " rows per import"));
+  EXPECT_EQ(out.imported(), 0);
+}
+
 TEST_F(GrpcServiceTest, StreamedImportNeedsAToken) {
   MemoryStore store;
   Start(&store);

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/gateway/http_util.h"
 
 namespace firegrid::gateway {
 
@@ -33,6 +34,16 @@ absl::StatusOr<std::string> BearerGate::Check(const HttpRequest& request) const 
   std::string token(absl::StripAsciiWhitespace(header.substr(7)));
   auto who = CheckToken(token, request.client_address);
   if (!who.ok()) return who.status();
+  if (principals_ != nullptr) {
+    const auth::LimitDecision d = principals_->Take(who->subject);
+    if (!d.allowed) {
+      return WithRetryAfter(
+          absl::ResourceExhaustedError(
+              absl::StrCat("rate limit of this principal exceeded; retry in ",
+                           absl::FormatDuration(absl::Ceil(d.retry_after, absl::Milliseconds(1))))),
+          d.retry_after);
+    }
+  }
   return token;
 }
 

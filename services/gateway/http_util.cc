@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
@@ -114,8 +116,34 @@ HttpResponse JsonError(int http_status, absl::StatusCode code, absl::string_view
                       j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+namespace {
+constexpr absl::string_view kRetryAfterPayload = "firegrid/retry-after-ms";
+}  // namespace
+
+absl::Status WithRetryAfter(absl::Status status, absl::Duration delay) {
+  status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(
+                                            absl::Ceil(delay, absl::Milliseconds(1))))));
+  return status;
+}
+
+std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRetryAfterPayload);  // absl::optional<absl::Cord>
+  int64_t ms = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &ms)) return std::nullopt;
+  return absl::Milliseconds(ms);
+}
+
+std::string RetryAfterValue(absl::Duration delay) {
+  return absl::StrCat(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1)))));
+}
+
 HttpResponse JsonError(const absl::Status& status) {
-  return JsonError(HttpStatusOf(status.code()), status.code(), status.message());
+  HttpResponse r = JsonError(HttpStatusOf(status.code()), status.code(), status.message());
+  if (std::optional<absl::Duration> delay = RetryAfterOf(status); delay.has_value()) {
+    r.headers.emplace_back("Retry-After", RetryAfterValue(*delay));
+  }
+  return r;
 }
 
 HttpResponse JsonResponse(int http_status, std::string json) {

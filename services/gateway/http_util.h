@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/gateway/http.h"
 
 namespace firegrid::gateway {
@@ -26,8 +27,16 @@ std::optional<std::multimap<std::string, std::string>> ParseQuery(absl::string_v
 int HttpStatusOf(absl::StatusCode code);
 // The gRPC code name of `code`, e.g. "INVALID_ARGUMENT".
 std::string CodeName(absl::StatusCode code);
-// {"code":"<CODE NAME>","message":"..."} with the HTTP status of `status` (never OK).
+// {"code":"<CODE NAME>","message":"..."} with the HTTP status of `status` (never OK), and a
+// Retry-After header (whole seconds, rounded up) when the status carries a retry delay.
 HttpResponse JsonError(const absl::Status& status);
+// `status` (RESOURCE_EXHAUSTED) with the delay after which the client may retry, as a payload
+// JsonError turns into Retry-After.
+absl::Status WithRetryAfter(absl::Status status, absl::Duration delay);
+std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
+// The Retry-After header value of a delay: whole seconds, rounded up, at least 1 (RFC 9110
+// §10.2.3 delay-seconds).
+std::string RetryAfterValue(absl::Duration delay);
 HttpResponse JsonError(int http_status, absl::StatusCode code, absl::string_view message);
 HttpResponse JsonResponse(int http_status, std::string json);
 

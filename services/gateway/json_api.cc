@@ -18,6 +18,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "libs/server/retry_info.h"
 #include "services/gateway/http_util.h"
 
 namespace firegrid::gateway {
@@ -81,7 +82,12 @@ absl::Status CallUnary(const UnaryCallSpec& spec, const pb::Message& request,
   });
   done.WaitForNotification();
   if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+    absl::Status s(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+    // A service's rate limit: its RetryInfo becomes the response's Retry-After.
+    if (std::optional<absl::Duration> delay = server::RetryDelayOf(status); delay.has_value()) {
+      s = WithRetryAfter(std::move(s), *delay);
+    }
+    return s;
   }
   std::vector<grpc::Slice> slices;
   if (!out.Dump(&slices).ok()) return absl::InternalError("unreadable response");

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "libs/common/clock.h"
+#include "libs/server/retry_info.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/fake_grpc.h"
 #include "services/gateway/http_server.h"
@@ -38,6 +39,12 @@ class FakeHazards : public hazards::v1::HazardService::Service {
     }
     if (req->hazard_id() == "hzd_other") {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "not in your jurisdiction");
+    }
+    if (req->hazard_id() == "hzd_flood") {  // as a service's rate limit answers
+      const std::string message = "rate limit of this principal exceeded; retry in 2.5s";
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message,
+                          server::RetryStatusDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, message,
+                                                     absl::Milliseconds(2500)));
     }
     out->set_hazard_id(req->hazard_id());
     out->set_status(hazards::v1::STATUS_VERIFIED);
@@ -204,6 +211,51 @@ TEST_F(GatewayJsonApiTest, AnAddressThatKeepsFailingIsThrottledEvenWithAGoodToke
       Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard", R"({"hazardId":"h"})", Token());
   ASSERT_TRUE(later);
   EXPECT_EQ(later->status, 200);
+}
+
+TEST_F(GatewayJsonApiTest, APrincipalOverTheGatewaysRateLimitIs429WithRetryAfter) {
+  client_.reset();
+  server_.reset();  // the fixture's, without a principal limit
+  auth::RateLimiter principals(/*rate_per_second=*/0.5, /*burst=*/2, &clock_);
+  gate_ = std::make_unique<BearerGate>(verifier_.get(), &clock_, failures_.get(), &principals);
+  handler_ =
+      std::make_unique<JsonApiHandler>(gate_.get(),
+                                       std::map<std::string, std::shared_ptr<grpc::Channel>>{
+                                           {"firegrid.hazards.v1.HazardService", grpc_.Channel()}},
+                                       std::map<std::string, std::shared_ptr<grpc::Channel>>{});
+  server_ =
+      std::make_unique<HttpServer>(HttpServerOptions{.address = "127.0.0.1", .port = 0}, nullptr);
+  server_->AddRoute("api", kApiPrefix, handler_.get());
+  ASSERT_TRUE(server_->Start().ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  const std::string path = "/api/v1/firegrid.hazards.v1.HazardService/GetHazard";
+  for (int i = 0; i < 2; ++i) {
+    auto r = Post(path, R"({"hazardId":"h"})", token_);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << i;
+  }
+  auto r = Post(path, R"({"hazardId":"h"})", token_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_THAT(r->body, HasSubstr("RESOURCE_EXHAUSTED"));
+  EXPECT_EQ(r->get_header_value("Retry-After"), "2");  // one request every 2 s
+  {
+    absl::MutexLock lock(&hazards_.mu);
+    EXPECT_EQ(hazards_.calls, 2) << "a refused request reached the service";
+  }
+  clock_.Advance(absl::Seconds(2));
+  auto later = Post(path, R"({"hazardId":"h"})", token_);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200);
+}
+
+TEST_F(GatewayJsonApiTest, AServicesRateLimitIs429WithItsRetryDelayAsRetryAfter) {
+  auto r = Post("/api/v1/firegrid.hazards.v1.HazardService/GetHazard",
+                R"({"hazardId":"hzd_flood"})", token_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "3");  // 2.5 s, rounded up
+  EXPECT_THAT(r->body, HasSubstr("retry in 2.5s"));
 }
 
 TEST_F(GatewayJsonApiTest, MalformedJsonUnknownFieldsAndWrongContentTypeAreRefused) {

@@ -132,7 +132,9 @@ int main(int argc, char** argv) {
           ? rc.auth_failure_limit / absl::ToDoubleSeconds(rc.auth_failure_window)
           : 1e9,
       rc.auth_failure_limit > 0 ? rc.auth_failure_limit : 1e9, RealClock::Get());
-  BearerGate gate(&rt.verifier(), RealClock::Get(), &failures);
+  // Principals are limited here as in every service: the runtime's limiter (--rate-limit, shared
+  // by the gateway's replicas with --rate-limit-store=redis), keys under fg:gateway:ratelimit.
+  BearerGate gate(&rt.verifier(), RealClock::Get(), &failures, rt.limiter());
   JsonApiHandler api(&gate, channels, by_name, JsonApiOptions{.deadline = rpc_deadline});
   StaticFilesHandler files(console_dir);
   EventsHandler events(&gate, by_name["notify"]);
@@ -196,6 +198,9 @@ int main(int argc, char** argv) {
     backends.request_token_key = token_key;
     backends.clock = RealClock::Get();
     backends.rpc_deadline = rpc_deadline;
+    backends.new_limiter = [&rt](const std::string& name, double rate, double burst) {
+      return rt.NewLimiter(name, rate, burst);
+    };
     auto h = NewOpen311Handler(config->open311(), std::move(backends));
     if (!h.ok()) return Fail("invalid open311 configuration", h.status());
     open311 = std::move(*h);

@@ -10,7 +10,7 @@ add_library(firegrid_gateway_open311
 target_include_directories(firegrid_gateway_open311 PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(firegrid_gateway_open311
   PUBLIC firegrid_gateway_config_proto firegrid_hazards_proto firegrid_buildings_proto
-         firegrid_auth firegrid_common gRPC::grpc++ absl::status absl::statusor absl::strings
+         firegrid_auth firegrid_common gateway_http gRPC::grpc++ absl::status absl::statusor absl::strings
          absl::time nlohmann_json::nlohmann_json
   PRIVATE OpenSSL::Crypto)
 

@@ -1,6 +1,7 @@
 #include "services/gateway/evidence/evidence_handler.h"
 
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "services/gateway/evidence/hashing.h"
 #include "services/gateway/evidence/policy.h"
 #include "services/gateway/evidence/s3_store.h"
+#include "services/gateway/http_util.h"
 
 namespace firegrid::gateway {
 namespace {
@@ -171,7 +173,12 @@ class EvidenceHandler final : public Handler {
 
   static HttpResponse TokenRefused(const absl::Status& s) {
     if (absl::IsResourceExhausted(s)) {
-      return Error(429, absl::StatusCode::kResourceExhausted, s.message());
+      HttpResponse r = Error(429, absl::StatusCode::kResourceExhausted, s.message());
+      // The principal's rate limit (BearerGate) says when to retry.
+      if (std::optional<absl::Duration> delay = RetryAfterOf(s); delay.has_value()) {
+        r.headers.emplace_back("Retry-After", RetryAfterValue(*delay));
+      }
+      return r;
     }
     return Unauthenticated(s.message());
   }

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "services/gateway/evidence/directory_store.h"
 #include "services/gateway/evidence/hashing.h"
+#include "services/gateway/http_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace firegrid::gateway {
@@ -456,6 +457,10 @@ TEST_F(EvidenceHandlerTest, TheGatewaysTokenCheckAnswersFirstAndBadTokensNeverRe
         if (auth == "Bearer throttled") {
           return absl::ResourceExhaustedError("too many failed authentications");
         }
+        if (auth == "Bearer flooding") {  // over the principal's rate limit
+          return WithRetryAfter(absl::ResourceExhaustedError("rate limit of this principal"),
+                                absl::Milliseconds(1200));
+        }
         return absl::UnauthenticatedError("token does not verify");
       });
   HttpResponse forged_upload = Upload(kPng, "image/png", "forged");
@@ -464,13 +469,17 @@ TEST_F(EvidenceHandlerTest, TheGatewaysTokenCheckAnswersFirstAndBadTokensNeverRe
   HttpResponse throttled = Upload(kPng, "image/png", "throttled");
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(CodeOf(throttled), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(HeaderOf(throttled, "Retry-After"), "");
+  HttpResponse flooding = Upload(kPng, "image/png", "flooding");
+  EXPECT_EQ(flooding.status, 429);
+  EXPECT_EQ(HeaderOf(flooding, "Retry-After"), "2");  // 1.2 s, rounded up
   EXPECT_EQ(Download("hzd_1", hex, "forged").status, 401);
   EXPECT_EQ(hazards_.list_guidance_calls.load(), guidance_before);
   EXPECT_EQ(hazards_.get_hazard_calls.load(), 0);
   // A token the check accepts goes on to the hazards service, which still decides.
   EXPECT_EQ(Upload(kPng, "image/png", "worker").status, 201);
   EXPECT_EQ(Download("hzd_1", hex, "worker").status, 200);
-  EXPECT_EQ(checks.load(), 5);
+  EXPECT_EQ(checks.load(), 6);
 }
 
 TEST(NewBlobStore, RefusesAConfigWithoutAStoreOrWithAnUncheckableType) {

@@ -32,6 +32,7 @@
 #include "libs/common/logging.h"
 #include "libs/common/status.h"
 #include "libs/common/trace.h"
+#include "services/gateway/http_util.h"
 #include "services/gateway/open311/params.h"
 #include "services/gateway/open311/render.h"
 #include "services/gateway/open311/services_table.h"
@@ -73,8 +74,15 @@ struct ChannelEntry {
   std::string name;
   Sha256 key_hash;
   int per_minute;
-  std::unique_ptr<auth::RateLimiter> limiter;
+  std::unique_ptr<auth::Limiter> limiter;
 };
+
+// A limit of `per_minute` requests a minute (bursts of as many).
+std::unique_ptr<auth::Limiter> NewLimiter(const Open311Backends& backends, const std::string& name,
+                                          int per_minute) {
+  if (backends.new_limiter) return backends.new_limiter(name, per_minute / 60.0, per_minute);
+  return std::make_unique<auth::RateLimiter>(per_minute / 60.0, per_minute, backends.clock);
+}
 
 // An error on the way to a response; the status code picks the HTTP status.
 absl::Status Refused(absl::string_view field, absl::string_view problem) {
@@ -355,7 +363,7 @@ class Open311Handler final : public Handler {
         district_(std::move(district)),
         channels_(std::move(channels)),
         per_address_(config.per_address_per_minute() == 0 ? 120 : config.per_address_per_minute()),
-        address_limiter_(per_address_ / 60.0, per_address_, backends_.clock),
+        address_limiter_(NewLimiter(backends_, "open311-address", per_address_)),
         hazards_(hv1::HazardService::NewStub(backends_.hazards)),
         buildings_(bv1::BuildingService::NewStub(backends_.buildings)) {}
 
@@ -366,7 +374,8 @@ class Open311Handler final : public Handler {
       if (r.ok()) return *std::move(r);
       HttpResponse e = ErrorResponse(format, HttpStatusOf(r.status()), r.status().message());
       if (r.status().code() == absl::StatusCode::kResourceExhausted) {
-        e.headers.emplace_back("Retry-After", "60");
+        const absl::Duration delay = RetryAfterOf(r.status()).value_or(absl::Minutes(1));
+        e.headers.emplace_back("Retry-After", RetryAfterValue(delay));
       }
       return e;
     } catch (const std::exception& ex) {
@@ -392,9 +401,11 @@ class Open311Handler final : public Handler {
       return absl::NotFoundError("format: must be .json or .xml");
     }
     const absl::string_view base = rest.substr(0, dot);
-    if (!address_limiter_.Allow(request.client_address)) {
-      return absl::ResourceExhaustedError(absl::StrCat("client address: more than ", per_address_,
-                                                       " requests a minute; try again later"));
+    if (auth::LimitDecision d = address_limiter_->Take(request.client_address); !d.allowed) {
+      return WithRetryAfter(
+          absl::ResourceExhaustedError(absl::StrCat("client address: more than ", per_address_,
+                                                    " requests a minute; try again later")),
+          d.retry_after);
     }
     std::vector<absl::string_view> parts = absl::StrSplit(base, '/');
     const bool get = request.method == "GET" || request.method == "HEAD";
@@ -451,9 +462,11 @@ class Open311Handler final : public Handler {
       if (CRYPTO_memcmp(hash.data(), c.key_hash.data(), hash.size()) == 0) found = &c;
     }
     if (found == nullptr) return absl::PermissionDeniedError("api_key: not a valid key");
-    if (!found->limiter->Allow("key")) {
-      return absl::ResourceExhaustedError(absl::StrCat("api_key: more than ", found->per_minute,
-                                                       " requests a minute; try again later"));
+    if (auth::LimitDecision d = found->limiter->Take("key"); !d.allowed) {
+      return WithRetryAfter(
+          absl::ResourceExhaustedError(absl::StrCat("api_key: more than ", found->per_minute,
+                                                    " requests a minute; try again later")),
+          d.retry_after);
     }
     return found;
   }
@@ -913,7 +926,7 @@ class Open311Handler final : public Handler {
   const std::string district_;
   std::vector<ChannelEntry> channels_;
   const int per_address_;
-  auth::RateLimiter address_limiter_;
+  std::unique_ptr<auth::Limiter> address_limiter_;
   std::unique_ptr<hv1::HazardService::Stub> hazards_;
   std::unique_ptr<bv1::BuildingService::Stub> buildings_;
 };
@@ -979,8 +992,7 @@ absl::StatusOr<std::unique_ptr<Handler>> NewOpen311Handler(const config::v1::Ope
       }
     }
     e.per_minute = c.per_minute() == 0 ? 60 : c.per_minute();
-    e.limiter =
-        std::make_unique<auth::RateLimiter>(e.per_minute / 60.0, e.per_minute, backends.clock);
+    e.limiter = NewLimiter(backends, absl::StrCat("open311-key:", e.name), e.per_minute);
     channels.push_back(std::move(e));
   }
   return std::unique_ptr<Handler>(

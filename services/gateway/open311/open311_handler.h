@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "firegrid/config/v1/gateway.pb.h"
 #include "grpcpp/channel.h"
+#include "libs/auth/rate_limit.h"
 #include "libs/common/clock.h"
 #include "services/gateway/http.h"
 
@@ -46,6 +47,13 @@ struct Open311Backends {
   std::string request_token_key;
   Clock* clock = nullptr;
   absl::Duration rpc_deadline = absl::Seconds(10);  // per gRPC call
+  // Makes the limiters of the channels' keys (per_minute) and of client addresses
+  // (per_address_per_minute): `name` is "open311-key:<channel>" or "open311-address". The
+  // gateway passes the runtime's (server::Runtime::NewLimiter: shared by its replicas through
+  // Redis); unset: in memory, per replica, on `clock` (tests).
+  std::function<std::unique_ptr<auth::Limiter>(const std::string& name, double rate_per_second,
+                                               double burst)>
+      new_limiter;
 };
 
 // INVALID_ARGUMENT naming the config field when the config is unusable: jurisdiction_id not

@@ -708,12 +708,56 @@ TEST_F(Open311Test, AKeyBeyondItsRateLimitIs429UntilTheMinuteHasPassed) {
   HttpResponse r = Call("GET", get);
   EXPECT_EQ(r.status, 429);
   EXPECT_THAT(Json(r)[0]["description"].get<std::string>(), StartsWith("api_key: more than 3"));
+  // Three a minute: the next request is allowed in 20 s, and Retry-After says so.
+  EXPECT_THAT(r.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Retry-After", "20")));
   // Another key is not limited by it.
   EXPECT_EQ(Call("GET", absl::StrCat("/open311/v2/requests.json?api_key=", kWechatKey)).status,
             200);
   clock_.Advance(absl::Seconds(21));
   EXPECT_EQ(Call("GET", get).status, 200);
   EXPECT_EQ(Call("GET", get).status, 429);
+}
+
+// The gateway gives the handler its runtime's limiters (shared by its replicas): the handler
+// makes one per key and one for client addresses through the factory, and answers their
+// refusals 429 with their delay.
+TEST_F(Open311Test, LimitsComeFromTheGivenFactoryAndTheirDelayIsTheRetryAfter) {
+  class Refusing final : public auth::Limiter {
+   public:
+    explicit Refusing(bool refuse) : refuse_(refuse) {}
+    auth::LimitDecision Take(const std::string&) override {
+      if (!refuse_) return {};
+      return {.allowed = false, .retry_after = absl::Milliseconds(6500)};
+    }
+
+   private:
+    const bool refuse_;
+  };
+  std::vector<std::string> names;
+  config::v1::Open311 config = TestConfig();
+  auto tokens = NewOpen311ChannelTokens(config, kJwtKey, "", "", &clock_);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  auto handler =
+      NewOpen311Handler(config, {.hazards = channel_,
+                                 .buildings = channel_,
+                                 .channel_token = *tokens,
+                                 .request_token_key = kTokenKey,
+                                 .clock = &clock_,
+                                 .new_limiter = [&names](const std::string& name, double, double) {
+                                   names.push_back(name);
+                                   return std::make_unique<Refusing>(name == "open311-key:web");
+                                 }});
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  handler_ = std::move(*handler);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("open311-key:wechat", "open311-key:web",
+                                                     "open311-address"));
+  EXPECT_EQ(Call("GET", absl::StrCat("/open311/v2/requests.json?api_key=", kWechatKey)).status,
+            200);
+  HttpResponse r = Call("GET", absl::StrCat("/open311/v2/requests.json?api_key=", kWebKey));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_THAT(r.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                             "Retry-After", "7")));  // 6.5 s, rounded up
 }
 
 TEST_F(Open311Test, AClientAddressBeyondItsRateLimitIs429WhateverTheKey) {
