@@ -228,7 +228,7 @@ class TwoReplicasTest : public ::testing::Test {
     BindRuntimeConfig(b, &c, 0, 0);
     const std::vector<std::string> args = {
         "--grpc-address=127.0.0.1:0", "--metrics-address=127.0.0.1:0",
-        "--kafka-bootstrap=127.0.0.1:1", "--jwt-hs256-key-file=" + key_file_,
+        "--kafka-bootstrap=127.0.0.1:1", "--jwt-hs256-key-file=" + key_file_, "--jwt-allow-hs256",
         "--redis-addr=" + redis_.address(),
         // A burst of 3, then one request a second (the slowest rate the flag allows; the
         // calls below take milliseconds).

@@ -1,6 +1,7 @@
 // The services on a Redis whose only user for them is the production ACL user (the rules of
 // k8s/overlays/prod/redis/base/firegrid-user.acl, the one home of what a service may run):
-// buildings, hazards, credit and notify start, register, report, route, push and rate, and Redis
+// buildings, hazards, credit and notify start, register, report, route, push, rate and limit
+// callers (the shared rate limit's script), and Redis
 // refused none of their commands (ACL LOG stays empty) while every one of their connections was
 // that user, and stopping them cleanly was refused nothing either.
 
@@ -66,10 +67,16 @@ class RedisAclE2E : public ::testing::Test {
     std::ofstream(password_file) << kServicePassword << "\n";
     const std::string cfg = FIREGRID_CONFIG_DIR;
     auto service = [&](const char* bin, const char* name, std::vector<std::string> flags) {
+      std::vector<std::string> common =
+          testing::CommonServiceFlags(redis_->address(), broker_.bootstrap(), key_file);
+      flags.insert(flags.end(), common.begin(), common.end());
+      // The shared rate limit on (its script runs as this user too), far above this test's calls.
       flags.insert(flags.end(),
-                   {"--redis-user=firegrid", "--redis-password-file=" + password_file});
-      return testing::PollingService(bin, name, std::move(flags), redis_->address(),
-                                     broker_.bootstrap(), key_file, dir_.path());
+                   {"--redis-user=firegrid", "--redis-password-file=" + password_file,
+                    "--rate-limit=100000", "--rate-limit-burst=100000", "--rate-limit-store=redis",
+                    "--auth-failure-limit=0"});
+      return std::make_unique<testing::ServiceProcess>(testing::ServiceProcessOptions{
+          .binary = bin, .name = name, .flags = std::move(flags), .log_dir = dir_.path()});
     };
     buildings_ = service(FIREGRID_BUILDINGS_BIN, "buildings",
                          {"--rules-file=" + cfg + "/buildings_rules.textproto"});
