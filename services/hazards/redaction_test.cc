@@ -22,9 +22,9 @@ v1::Hazard WithLiablePerson() {
   return h;
 }
 
-TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForDistrictAdminsAndInternalServices) {
+TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForInternalServices) {
   const std::map<Role, std::string> want = {
-      {Role::kDistrictAdmin, "11010519491231002X"},
+      {Role::kDistrictAdmin, "110105********002X"},
       {Role::kInternalService, "11010519491231002X"},
       {Role::kStreetOfficer, "110105********002X"},
       {Role::kCommunityWorker, "110105********002X"},
@@ -38,6 +38,30 @@ TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForDistrictAdminsAndInternalService
     EXPECT_EQ(h.liable_party().person_id(), id) << auth::RoleName(role);
     EXPECT_EQ(h.liable_party().name(), "张三") << auth::RoleName(role);
   }
+}
+
+TEST(Redact, TheReporterIsMaskedForEveryRoleDistrictAdminsAndInternalServicesIncluded) {
+  for (Role role : {Role::kDistrictAdmin, Role::kInternalService, Role::kStreetOfficer,
+                    Role::kCommunityWorker, Role::kDepartmentOfficer, Role::kBuildingManager}) {
+    auth::Principal p;
+    p.role = role;
+    v1::Hazard h = WithLiablePerson();
+    h.mutable_reporter()->set_name("陈先生");
+    h.mutable_reporter()->set_contact("chen@example.org");
+    const v1::Hazard shown = Redact(h, p);
+    EXPECT_EQ(shown.reporter().name(), "陈**") << auth::RoleName(role);
+    EXPECT_EQ(shown.reporter().contact(), "c***@example.org") << auth::RoleName(role);
+  }
+}
+
+TEST(PersonalFields, NamesTheFieldsARevealShowsAndOnlyThoseSet) {
+  v1::Hazard h = WithLiablePerson();
+  EXPECT_EQ(PersonalFields(h),
+            (std::vector<std::string>{"reporter.contact", "liable_party.person_id"}));
+  h.mutable_reporter()->set_name("陈先生");
+  EXPECT_EQ(PersonalFields(h), (std::vector<std::string>{"reporter.name", "reporter.contact",
+                                                         "liable_party.person_id"}));
+  EXPECT_TRUE(PersonalFields(v1::Hazard()).empty());
 }
 
 TEST(Redact, AnOrganisationsCreditCodeIsShownToEveryone) {
