@@ -810,6 +810,46 @@ TEST_F(PersonalDataTest, TheReporterIsErasedTheRetentionPeriodAfterTheHazardIsRe
   EXPECT_EQ(*registry_->FireDueTimers(), 0);  // once
 }
 
+TEST_F(PersonalDataTest, TheReporterIsErasedTheRetentionPeriodAfterTheHazardIsClosed) {
+  v1::Hazard h = TipOff();
+  const Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  h = *registry_->Verify(street_, v);
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("物业");
+  h = *registry_->Assign(street_, a);
+  v1::StartRectificationRequest st;
+  st.set_hazard_id(h.hazard_id());
+  st.set_expected_version(h.version());
+  h = *registry_->Start(mgr, st);
+  v1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  sub.add_evidence()->set_uri("https://evidence.example/fixed.jpg");
+  h = *registry_->Submit(mgr, sub);
+  v1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  ASSERT_TRUE(registry_->Review(street_, rev).ok());
+  const absl::Time closed = clock_.Now();
+  clock_.Set(closed + rules_->reporter_retention() - absl::Minutes(1));
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  EXPECT_EQ(Reveal(admin_, h.hazard_id())->reporter().name(), "陈先生");
+  clock_.Set(closed + rules_->reporter_retention());
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  auto after = Reveal(admin_, h.hazard_id());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status(), v1::STATUS_CLOSED);
+  EXPECT_EQ(after->reporter().name(), "");
+  EXPECT_EQ(after->reporter().contact(), "");
+  EXPECT_DOUBLE_EQ(after->reward().amount_yuan(), 200);  // the reward record stays
+}
+
 TEST_F(HazardsTest, DepartmentsSeeOnlyWhatIsRoutedToThem) {
   v1::Hazard h = MustReport(worker_, Req());
   v1::GetHazardRequest get;
