@@ -66,6 +66,7 @@ std::vector<std::string> PersonalFields(const v1::Hazard& h) {
 
 v1::Hazard ForEvent(v1::Hazard h) {
   h.clear_audit();
+  h.mutable_reporter()->clear_name();
   h.mutable_reporter()->clear_contact();
   return h;
 }

@@ -31,8 +31,9 @@ std::vector<std::string> PersonalFields(const v1::Hazard& h);
 // responsible party and subject, confirmations (reviewers' subjects), the rectification
 // evidence, the reward, the device alarm.
 v1::Hazard PublicView(const v1::Hazard& h);
-// The hazard as events carry it (an internal topic): no audit trail, no reporter contact; the
-// liable party whole, person id unmasked (the credit service rates it).
+// The hazard as events carry it (an internal topic): no audit trail, no reporter name or contact
+// (no consumer needs a tip-off identity); the liable party whole, person id unmasked (the credit
+// service rates it).
 v1::Hazard ForEvent(v1::Hazard h);
 
 }  // namespace firegrid::hazards

@@ -73,8 +73,13 @@ TEST(Redact, AnOrganisationsCreditCodeIsShownToEveryone) {
   EXPECT_EQ(Redact(h, p).liable_party().credit_code(), "91350100M000100Y43");
 }
 
-TEST(ForEvent, CarriesTheLiablePartyUnmaskedButNoAuditOrContact) {
-  const v1::Hazard e = ForEvent(WithLiablePerson());
+TEST(ForEvent, CarriesTheLiablePartyUnmaskedButNoAuditNorTheReportersNameOrContact) {
+  v1::Hazard h = WithLiablePerson();
+  h.mutable_reporter()->set_name("陈先生");
+  h.mutable_reporter()->set_subject("channel:wechat");
+  const v1::Hazard e = ForEvent(h);
+  EXPECT_TRUE(e.reporter().name().empty());
+  EXPECT_EQ(e.reporter().subject(), "channel:wechat");
   EXPECT_EQ(e.liable_party().person_id(), "11010519491231002X");
   EXPECT_EQ(e.liable_party().name(), "张三");
   EXPECT_TRUE(e.audit().empty());

@@ -703,6 +703,7 @@ TEST_F(HazardsTest, TipOffIdentityIsMaskedForEveryReaderAndAConfirmedTipOffEarns
   for (const auto& e : Outbox()) {
     auto rep = events::Unpack<v1::HazardReported>(e);
     if (rep.ok()) EXPECT_TRUE(rep->hazard().reporter().contact().empty());
+    if (rep.ok()) EXPECT_TRUE(rep->hazard().reporter().name().empty());
   }
   v1::VerifyHazardRequest v;
   v.set_hazard_id(h.hazard_id());
