@@ -1,12 +1,15 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "libs/auth/principal.h"
 
 namespace firegrid::buildings {
-
 
 // Who may do what in the buildings registry (the role table of README.md), in one place.
 // Each check returns PERMISSION_DENIED naming the role and the action.
@@ -30,15 +33,35 @@ absl::Status CanEdit(const auth::Principal& p, absl::string_view tier_path);
 // officers under their tier path.
 absl::Status CanSetFacility(const auth::Principal& p, const firegrid::buildings::v1::Building& b);
 
-// Whether the caller sees natural persons' identity numbers unmasked: district admins, and
-// internal services (the credit service keys persons by them).
-bool SeesPersonIds(const auth::Principal& p);
-
+// Personal data (docs/privacy.md): what a caller sees of a building's persons.
+//
 // The one redaction of what a building shows its caller: the identity numbers of its parties
-// masked ("500109********123X", subjects::MaskParty) unless SeesPersonIds. Every building the
-// registry returns (RPC responses, the CSV export) passes through it; events do not (the topic
-// is internal and the credit service needs the numbers).
+// masked ("500109********123X", subjects::MaskParty) and the phones of its responsibility chain
+// masked ("138****5678", subjects::MaskPhone), for every caller but internal services (the
+// credit service keys persons by the numbers; no person reads through them). Every building the
+// registry returns (RPC responses, the CSV export) and every chain of the responsibility history
+// passes through it; events do not (the topic is internal).
 void RedactForCaller(const auth::Principal& p, firegrid::buildings::v1::Building* b);
+void RedactChain(const auth::Principal& p, firegrid::buildings::v1::ResponsibilityChain* c);
+
+// What a revealing read (GetBuilding with reveal_personal_data) may show this caller unmasked.
+struct Reveal {
+  bool phones = false;      // the chain's phones
+  bool person_ids = false;  // the parties' identity numbers
+};
+// Phones: district admins, street officers and community workers under their tier path (the
+// tiers responsible for the building) and the building managers it names; identity numbers:
+// district admins. PERMISSION_DENIED for every other caller (internal services see everything
+// without a reveal).
+absl::StatusOr<Reveal> CanReveal(const auth::Principal& p,
+                                 const firegrid::buildings::v1::Building& b);
+// Applies a reveal: `stored` is the building as stored, `shown` as RedactForCaller left it; the
+// fields `r` allows are copied back unmasked. Returns the names of the fields revealed that
+// hold a value ("responsibility.chain.manager.phone", "parties.person_id"), as the audit record
+// names them.
+std::vector<std::string> ApplyReveal(const Reveal& r,
+                                     const firegrid::buildings::v1::Building& stored,
+                                     firegrid::buildings::v1::Building* shown);
 
 // Area management (filings, hydrants, micro stations): district admins and street officers under
 // their tier path.

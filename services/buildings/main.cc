@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   }
   RandomIdGenerator ids;
   buildings::Registry registry(&store, *rules, RealClock::Get(), &ids);
+  registry.set_personal_data_audit(audit::AppendTo(&rt.audit_log()));
   buildings::BuildingGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   // Ledger counters for buildings stored before they were kept: built once, on a thread of its

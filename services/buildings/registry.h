@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
+#include "libs/audit/personal_data.h"
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
@@ -28,6 +29,10 @@ namespace firegrid::buildings {
 class Registry {
  public:
   Registry(Store* store, Rules rules, Clock* clock, IdGenerator* ids);
+
+  // Where reads that reveal personal data are recorded (the service's audit log). Without one,
+  // such reads are refused (UNAVAILABLE).
+  void set_personal_data_audit(audit::RecordSink sink) { personal_data_audit_ = std::move(sink); }
 
   using P = auth::Principal;
   absl::StatusOr<v1::OrgUnit> UpsertOrgUnit(const P& p, const v1::UpsertOrgUnitRequest& req);
@@ -103,6 +108,7 @@ class Registry {
   WorkCalendar calendar_;
   Clock* clock_;
   IdGenerator* ids_;
+  audit::RecordSink personal_data_audit_;
 };
 
 }  // namespace firegrid::buildings

@@ -71,8 +71,18 @@ absl::StatusOr<v1::Building> Registry::CreateBuilding(const P& p,
 absl::StatusOr<v1::Building> Registry::GetBuilding(const P& p, const v1::GetBuildingRequest& req) {
   FG_ASSIGN_OR_RETURN(v1::Building b, Load(req.building_id()));
   FG_RETURN_IF_ERROR(CanRead(p, b));
-  RedactForCaller(p, &b);
-  return b;
+  if (!req.reveal_personal_data() || p.role == auth::Role::kInternalService) {
+    RedactForCaller(p, &b);
+    return b;
+  }
+  FG_ASSIGN_OR_RETURN(Reveal reveal, CanReveal(p, b));
+  v1::Building shown = b;
+  RedactForCaller(p, &shown);
+  const std::vector<std::string> fields = ApplyReveal(reveal, b, &shown);
+  FG_RETURN_IF_ERROR(audit::RecordPersonalDataRead(
+      personal_data_audit_, "/firegrid.buildings.v1.BuildingService/GetBuilding", p,
+      b.building_id(), fields));
+  return shown;
 }
 
 absl::StatusOr<v1::Building> Registry::UpdateBuilding(const P& p,

@@ -157,10 +157,20 @@ absl::StatusOr<v1::CsvDocument> Registry::ExportBuildingsCsv(
                          Role::kDepartmentOfficer, Role::kInternalService})) {
     return Denied(p, "export buildings");
   }
+  const bool reveal = req.reveal_personal_data() && p.role != Role::kInternalService;
+  if (reveal && p.role != Role::kDistrictAdmin) {
+    return Denied(p, "export identity numbers (reveal_personal_data)");
+  }
   FG_ASSIGN_OR_RETURN(std::string scope, ScopeOf(p, req.tier_path(), "tier_path"));
   if (!IsDivisionCode(scope)) return InvalidField("tier_path", "must be a 6, 9 or 12-digit code");
   FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
-  for (auto& b : buildings) RedactForCaller(p, &b);
+  if (reveal) {
+    FG_RETURN_IF_ERROR(audit::RecordPersonalDataRead(
+        personal_data_audit_, "/firegrid.buildings.v1.BuildingService/ExportBuildingsCsv", p, scope,
+        {"parties.person_id"}));
+  } else {
+    for (auto& b : buildings) RedactForCaller(p, &b);
+  }
   v1::CsvDocument doc;
   doc.set_filename(absl::StrCat("buildings-", scope, "-",
                                 absl::FormatTime("%Y%m%d", clock_->Now(), calendar_.zone), ".csv"));

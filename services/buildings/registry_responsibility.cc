@@ -81,7 +81,10 @@ absl::StatusOr<v1::GetResponsibilityHistoryResponse> Registry::GetResponsibility
   FG_RETURN_IF_ERROR(CanRead(p, b));
   FG_ASSIGN_OR_RETURN(auto records, store_->GetHistory(b.building_id()));
   v1::GetResponsibilityHistoryResponse resp;
-  for (auto& r : records) *resp.add_records() = std::move(r);
+  for (auto& r : records) {
+    RedactChain(p, r.mutable_chain());
+    *resp.add_records() = std::move(r);
+  }
   return resp;
 }
 

@@ -19,8 +19,9 @@ namespace firegrid::credit {
 bool MayRead(const auth::Principal& p, const v1::SubjectState& state);
 // Whether `p` acts for the subject (its own account or a manager of its buildings).
 bool ActsFor(const auth::Principal& p, const v1::SubjectState& state);
-// The subject as `p` may see it (person id masked except for district admins).
-v1::Subject Redacted(const auth::Principal& p, const v1::Subject& subject);
+// The subject as every caller sees it: a person's identity number masked (docs/privacy.md; a
+// district admin's audited GetProfile reveal is the one unmasked read).
+v1::Subject Redacted(const v1::Subject& subject);
 
 // "org:<code>", "person:<24 hex>", or a bare organisation credit code → the subject id;
 // INVALID_ARGUMENT naming `subject_id` (and why the code is not one) otherwise.

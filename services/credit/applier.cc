@@ -26,6 +26,7 @@
 #include "libs/events/topics.h"
 #include "libs/redis/atomic_write.h"
 #include "libs/subjects/party.h"
+#include "services/credit/export_record.h"
 
 namespace firegrid::credit {
 namespace {
@@ -75,38 +76,6 @@ std::set<std::string> RankKeys(const CreditStore& store, const std::string& vers
 bool IsOpen(v1::BlacklistState state) {
   return state == v1::BLACKLIST_STATE_PROPOSED || state == v1::BLACKLIST_STATE_OBJECTED ||
          state == v1::BLACKLIST_STATE_ACTIVE;
-}
-
-// The record the public credit platform gets for a subject after `fact`.
-v1::ExportRecord ExportRecordOf(const v1::SubjectState& s, const v1::Fact& fact,
-                                const std::string& rules_version) {
-  v1::ExportRecord r;
-  r.set_record_id(absl::StrCat(fact.fact_id(), "/", s.subject().subject_id()));
-  r.set_subject_id(s.subject().subject_id());
-  r.set_credit_code(s.subject().credit_code());
-  r.set_name(s.subject().name());
-  r.set_type(s.subject().type());
-  r.set_level(s.level());
-  r.set_score(s.score());
-  for (const v1::BlacklistEntry& e : s.blacklist()) {
-    if (e.state() == v1::BLACKLIST_STATE_ACTIVE) r.set_blacklisted(true);
-    v1::BlacklistEntry* out = r.add_blacklist();
-    *out = e;
-    // Objections and repair applications are the subject's and the district's texts, not the
-    // platform's.
-    if (out->has_objection()) {
-      out->mutable_objection()->clear_text();
-      out->mutable_objection()->clear_decision_note();
-    }
-    if (out->has_repair()) {
-      out->mutable_repair()->clear_statement();
-      out->mutable_repair()->clear_evidence();
-      out->mutable_repair()->clear_decision_note();
-    }
-  }
-  *r.mutable_effective_at() = fact.time();
-  r.set_rules_version(rules_version);
-  return r;
 }
 
 // Stream ids "<ms>-<seq>" in order; "0" is before every id.
@@ -341,9 +310,10 @@ absl::StatusOr<int> Applier::RunOnce() {
     FG_ASSIGN_OR_RETURN(bool serving_exists, store_->HasGeneration(serving));
     if (served_before && serving_exists) {
       if (!said_superseded_.exchange(true)) {
-        log::Warn("this replica's rule set is older than the one in force: it applies nothing "
-                  "(roll it out with the rules in force)",
-                  {{"loaded", version}, {"in_force", serving}});
+        log::Warn(
+            "this replica's rule set is older than the one in force: it applies nothing "
+            "(roll it out with the rules in force)",
+            {{"loaded", version}, {"in_force", serving}});
       }
       return 0;
     }

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
   }
   credit::CreditApi api(&store, &*rules, &ids, &directory, RealClock::Get(), &id_gen,
                         credit::ServiceOptions{.apply_wait = apply_wait});
+  api.set_personal_data_audit(audit::AppendTo(&rt.audit_log()));
   credit::CreditGrpcService service(&api, &rt.authenticator());
   rt.host().AddService(&service);
 

@@ -179,7 +179,7 @@ absl::StatusOr<v1::Subject> CreditApi::RegisterSubject(const P& p,
   FG_ASSIGN_OR_RETURN(std::optional<v1::SubjectState> state,
                       store_->LoadSubject(applied.first, subject_id));
   if (!state.has_value()) return absl::InternalError("registered subject not found");
-  return Redacted(p, state->subject());
+  return Redacted(state->subject());
 }
 
 absl::StatusOr<v1::LedgerRecord> CreditApi::RecordManual(const P& p,

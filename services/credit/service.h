@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "firegrid/credit/v1/credit.pb.h"
+#include "libs/audit/personal_data.h"
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
@@ -47,6 +48,10 @@ class CreditApi {
             const BuildingDirectory* directory, Clock* clock, IdGenerator* id_gen,
             ServiceOptions options = {});
 
+  // Where reads that reveal personal data are recorded (the service's audit log). Without one,
+  // such reads are refused (UNAVAILABLE).
+  void set_personal_data_audit(audit::RecordSink sink) { personal_data_audit_ = std::move(sink); }
+
   using P = auth::Principal;
   absl::StatusOr<v1::Subject> RegisterSubject(const P& p, const v1::RegisterSubjectRequest& req);
   absl::StatusOr<v1::Profile> GetProfile(const P& p, const v1::GetProfileRequest& req);
@@ -56,12 +61,10 @@ class CreditApi {
   absl::StatusOr<v1::LedgerRecord> RecordManual(const P& p, const v1::RecordManualRequest& req);
   absl::StatusOr<v1::BlacklistEntry> ProposeBlacklist(const P& p,
                                                       const v1::ProposeBlacklistRequest& req);
-  absl::StatusOr<v1::BlacklistEntry> FileObjection(const P& p,
-                                                   const v1::FileObjectionRequest& req);
+  absl::StatusOr<v1::BlacklistEntry> FileObjection(const P& p, const v1::FileObjectionRequest& req);
   absl::StatusOr<v1::BlacklistEntry> ReviewObjection(const P& p,
                                                      const v1::ReviewObjectionRequest& req);
-  absl::StatusOr<v1::BlacklistEntry> RequestRepair(const P& p,
-                                                   const v1::RequestRepairRequest& req);
+  absl::StatusOr<v1::BlacklistEntry> RequestRepair(const P& p, const v1::RequestRepairRequest& req);
   absl::StatusOr<v1::BlacklistEntry> ReviewRepair(const P& p, const v1::ReviewRepairRequest& req);
   absl::StatusOr<v1::ListBlacklistResponse> ListBlacklist(const P& p,
                                                           const v1::ListBlacklistRequest& req);
@@ -80,7 +83,7 @@ class CreditApi {
   // (its id from the caller's request id) that is already in the history must be the same
   // request (FAILED_PRECONDITION naming request_id otherwise); it then gets the first result.
   absl::StatusOr<std::pair<std::string, CreditStore::FactOutcome>> AppendAndWait(v1::Fact fact,
-                                                                                bool retryable);
+                                                                                 bool retryable);
   v1::Fact NewFact(const P& p, const std::string& request_id);
   absl::StatusOr<v1::BlacklistEntry> EntryResult(const P& p, const std::string& version,
                                                  const std::string& entry_id);
@@ -94,6 +97,7 @@ class CreditApi {
   Clock* clock_;
   IdGenerator* id_gen_;
   ServiceOptions options_;
+  audit::RecordSink personal_data_audit_;
   // The version last seen in force: LoadVisible reads the subject from it in the same round
   // trip as the version in force, and reads again only when it has changed.
   absl::Mutex serving_mu_;

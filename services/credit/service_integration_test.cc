@@ -265,10 +265,15 @@ TEST_F(CreditApiTest, OnlyTheRolesAndDepartmentsOfAManualRuleMayRecordIt) {
   EXPECT_TRUE(api_->RecordManual(admin_, commend).ok());
 }
 
-TEST_F(CreditApiTest, PersonIdsAreUnmaskedForDistrictAdminsOnly) {
+TEST_F(CreditApiTest, PersonIdsAreMaskedForEveryReaderAndRevealedOnlyByAnAuditedAdminRead) {
+  std::vector<audit::AuditRecord> records;  // the in-memory audit log
+  api_->set_personal_data_audit([&](audit::AuditRecord r) {
+    records.push_back(std::move(r));
+    return absl::OkStatus();
+  });
   v1::Subject person =
       Register(subjects::v1::PARTY_ROLE_OCCUPANT, "", kPersonId, /*account=*/"tenant-1");
-  EXPECT_EQ(person.person_id(), kPersonId);
+  EXPECT_EQ(person.person_id(), subjects::MaskPersonId(kPersonId));
   EXPECT_THAT(person.subject_id(), ::testing::StartsWith("person:"));
   EXPECT_THAT(person.subject_id(), ::testing::Not(HasSubstr("1101051949")));
   v1::GetProfileRequest req;
@@ -280,6 +285,24 @@ TEST_F(CreditApiTest, PersonIdsAreUnmaskedForDistrictAdminsOnly) {
   const Principal self = Who(Role::kBuildingManager, "500109001002", "tenant-1");
   EXPECT_EQ(api_->GetProfile(self, req)->subject().person_id(),
             subjects::MaskPersonId(kPersonId));
+  EXPECT_EQ(api_->GetProfile(admin_, req)->subject().person_id(),
+            subjects::MaskPersonId(kPersonId));
+  EXPECT_TRUE(records.empty()) << "masked reads write no record";
+
+  req.set_reveal_personal_data(true);
+  EXPECT_EQ(api_->GetProfile(street, req).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(api_->GetProfile(self, req).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(records.empty());
+  auto revealed = api_->GetProfile(admin_, req);
+  ASSERT_TRUE(revealed.ok()) << revealed.status();
+  EXPECT_EQ(revealed->subject().person_id(), kPersonId);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].method(), "/firegrid.credit.v1.CreditService/GetProfile");
+  EXPECT_EQ(records[0].object_id(), person.subject_id());
+  EXPECT_EQ(records[0].detail(), "revealed=subject.person_id");
+  api_->set_personal_data_audit(
+      [](audit::AuditRecord) { return absl::UnavailableError("audit log unreachable"); });
+  EXPECT_EQ(api_->GetProfile(admin_, req).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CreditApiTest, CallersSeeOnlyTheSubjectsOfTheirTierOrTheirOwn) {

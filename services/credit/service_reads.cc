@@ -28,10 +28,23 @@ constexpr absl::string_view kCreditPlatformDepartment = "development_reform";
 }  // namespace
 
 absl::StatusOr<v1::Profile> CreditApi::GetProfile(const P& p, const v1::GetProfileRequest& req) {
+  if (req.reveal_personal_data() && p.role != auth::Role::kDistrictAdmin) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "role ", auth::RoleName(p.role), " may not reveal personal data (reveal_personal_data)"));
+  }
   FG_ASSIGN_OR_RETURN(Loaded loaded, LoadVisible(p, req.subject_id()));
   const v1::SubjectState& s = loaded.state;
   v1::Profile profile;
-  *profile.mutable_subject() = Redacted(p, s.subject());
+  if (!req.reveal_personal_data()) {
+    *profile.mutable_subject() = Redacted(s.subject());
+  } else {
+    std::vector<std::string> fields;
+    if (!s.subject().person_id().empty()) fields.push_back("subject.person_id");
+    FG_RETURN_IF_ERROR(audit::RecordPersonalDataRead(personal_data_audit_,
+                                                     "/firegrid.credit.v1.CreditService/GetProfile",
+                                                     p, s.subject().subject_id(), fields));
+    *profile.mutable_subject() = s.subject();
+  }
   profile.set_score(s.score());
   profile.set_level(s.level());
   for (int i = s.blacklist_size() - 1; i >= 0; --i) {
@@ -47,7 +60,8 @@ absl::StatusOr<v1::Profile> CreditApi::GetProfile(const P& p, const v1::GetProfi
 absl::StatusOr<v1::ListLedgerResponse> CreditApi::ListLedger(const P& p,
                                                              const v1::ListLedgerRequest& req) {
   if (req.page_size() < 0) return InvalidField("page_size", "must not be negative");
-  const int size = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+  const int size =
+      req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   FG_ASSIGN_OR_RETURN(Loaded loaded, LoadVisible(p, req.subject_id()));
   const std::string listing =
       absl::StrCat("ledger\n", loaded.version, "\n", loaded.state.subject().subject_id());
@@ -56,30 +70,31 @@ absl::StatusOr<v1::ListLedgerResponse> CreditApi::ListLedger(const P& p,
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &before) || before <= 0)) {
     return InvalidField("page_token", "malformed");
   }
-  FG_ASSIGN_OR_RETURN(std::vector<v1::LedgerRecord> records,
-                      store_->LoadLedger(loaded.version, loaded.state.subject().subject_id(),
-                                         before, size));
+  FG_ASSIGN_OR_RETURN(
+      std::vector<v1::LedgerRecord> records,
+      store_->LoadLedger(loaded.version, loaded.state.subject().subject_id(), before, size));
   v1::ListLedgerResponse resp;
   for (v1::LedgerRecord& r : records) *resp.add_records() = std::move(r);
   if (resp.records_size() == size && resp.records(size - 1).seq() > 1) {
-    resp.set_next_page_token(
-        EncodePageToken(listing, absl::StrCat(resp.records(size - 1).seq())));
+    resp.set_next_page_token(EncodePageToken(listing, absl::StrCat(resp.records(size - 1).seq())));
   }
   return resp;
 }
 
 absl::StatusOr<v1::ListRankingResponse> CreditApi::ListRanking(const P& p,
                                                                const v1::ListRankingRequest& req) {
-  FG_RETURN_IF_ERROR(auth::RequireRole(
-      p, {Role::kDistrictAdmin, Role::kDepartmentOfficer, Role::kStreetOfficer,
-          Role::kCommunityWorker, Role::kInternalService},
-      "list credit rankings"));
+  FG_RETURN_IF_ERROR(
+      auth::RequireRole(p,
+                        {Role::kDistrictAdmin, Role::kDepartmentOfficer, Role::kStreetOfficer,
+                         Role::kCommunityWorker, Role::kInternalService},
+                        "list credit rankings"));
   if (req.type() == subjects::v1::SUBJECT_TYPE_UNSPECIFIED ||
       !subjects::v1::SubjectType_IsValid(req.type())) {
     return InvalidField("type", "required: owner, user, manager, service_agency or builder");
   }
   if (req.page_size() < 0) return InvalidField("page_size", "must not be negative");
-  const int size = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+  const int size =
+      req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   const std::string tier = req.tier_path().empty() ? p.tier_path : req.tier_path();
   if (!IsTierCode(tier)) {
     return InvalidField("tier_path", "a district (6), street (9) or community (12) digit code");
@@ -87,17 +102,17 @@ absl::StatusOr<v1::ListRankingResponse> CreditApi::ListRanking(const P& p,
   FG_RETURN_IF_ERROR(auth::RequireTier(p, tier));
   FG_ASSIGN_OR_RETURN(std::string version, store_->ServingVersion());
   if (version.empty()) return absl::UnavailableError("credit scores are not computed yet; retry");
-  const std::string listing = absl::StrCat("ranking\n", version, "\n", tier, "\n", req.type(),
-                                           "\n", req.worst_first());
+  const std::string listing =
+      absl::StrCat("ranking\n", version, "\n", tier, "\n", req.type(), "\n", req.worst_first());
   FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
   int64_t offset = 0;
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &offset) || offset < 0)) {
     return InvalidField("page_token", "malformed");
   }
-  FG_ASSIGN_OR_RETURN(CreditStore::RankingPage page,
-                      store_->Ranking(version, tier,
-                                      std::string(subjects::SubjectTypeName(req.type())), offset,
-                                      size, req.worst_first()));
+  FG_ASSIGN_OR_RETURN(
+      CreditStore::RankingPage page,
+      store_->Ranking(version, tier, std::string(subjects::SubjectTypeName(req.type())), offset,
+                      size, req.worst_first()));
   v1::ListRankingResponse resp;
   resp.set_total(page.total);
   std::vector<std::string> ids;
@@ -120,8 +135,7 @@ absl::StatusOr<v1::ListRankingResponse> CreditApi::ListRanking(const P& p,
       }
     }
   }
-  if (offset + static_cast<int64_t>(page.subjects.size()) < page.total &&
-      !page.subjects.empty()) {
+  if (offset + static_cast<int64_t>(page.subjects.size()) < page.total && !page.subjects.empty()) {
     resp.set_next_page_token(EncodePageToken(listing, absl::StrCat(rank)));
   }
   return resp;
@@ -129,12 +143,14 @@ absl::StatusOr<v1::ListRankingResponse> CreditApi::ListRanking(const P& p,
 
 absl::StatusOr<v1::ListBlacklistResponse> CreditApi::ListBlacklist(
     const P& p, const v1::ListBlacklistRequest& req) {
-  FG_RETURN_IF_ERROR(auth::RequireRole(
-      p, {Role::kDistrictAdmin, Role::kDepartmentOfficer, Role::kStreetOfficer,
-          Role::kCommunityWorker, Role::kInternalService},
-      "list the blacklist"));
+  FG_RETURN_IF_ERROR(
+      auth::RequireRole(p,
+                        {Role::kDistrictAdmin, Role::kDepartmentOfficer, Role::kStreetOfficer,
+                         Role::kCommunityWorker, Role::kInternalService},
+                        "list the blacklist"));
   if (req.page_size() < 0) return InvalidField("page_size", "must not be negative");
-  const int size = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+  const int size =
+      req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   std::vector<v1::BlacklistState> states;
   for (int s : req.states()) states.push_back(static_cast<v1::BlacklistState>(s));
   for (size_t i = 0; i < states.size(); ++i) {
@@ -157,8 +173,8 @@ absl::StatusOr<v1::ListBlacklistResponse> CreditApi::ListBlacklist(
   if (version.empty()) return absl::UnavailableError("credit scores are not computed yet; retry");
   std::vector<int> state_numbers(states.begin(), states.end());
   std::sort(state_numbers.begin(), state_numbers.end());
-  const std::string listing = absl::StrCat("blacklist\n", version, "\n", tier, "\n",
-                                           absl::StrJoin(state_numbers, ","));
+  const std::string listing =
+      absl::StrCat("blacklist\n", version, "\n", tier, "\n", absl::StrJoin(state_numbers, ","));
   FG_ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(req.page_token(), listing));
   int64_t offset = 0;
   if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &offset) || offset < 0)) {
@@ -222,9 +238,9 @@ absl::StatusOr<v1::ExportResponse> CreditApi::Export(const P& p, const v1::Expor
     // A stream id: <ms>-<seq>.
     const size_t dash = cursor.find('-');
     uint64_t a = 0, b = 0;
-    const bool ok = cursor == "0" || (dash != std::string::npos &&
-                                      absl::SimpleAtoi(cursor.substr(0, dash), &a) &&
-                                      absl::SimpleAtoi(cursor.substr(dash + 1), &b));
+    const bool ok = cursor == "0" ||
+                    (dash != std::string::npos && absl::SimpleAtoi(cursor.substr(0, dash), &a) &&
+                     absl::SimpleAtoi(cursor.substr(dash + 1), &b));
     if (!ok) return InvalidField("cursor", "not a cursor this export returned");
   }
   FG_ASSIGN_OR_RETURN(CreditStore::ExportPage page, store_->ExportAfter(cursor, limit));
@@ -238,7 +254,7 @@ absl::StatusOr<v1::ExportResponse> CreditApi::Export(const P& p, const v1::Expor
     *resp.add_records() = std::move(record);
   }
   resp.set_content(req.format() == v1::EXPORT_FORMAT_CSV ? RenderCsv(records)
-                                                          : RenderJsonLines(records));
+                                                         : RenderJsonLines(records));
   resp.set_next_cursor(next);
   resp.set_more(page.more);
   return resp;

@@ -22,8 +22,27 @@ std::vector<Timer> TimersFor(const Rules& rules, const v1::Hazard& h, absl::Time
   };
 }
 
+Timer ReporterErasureTimer(const Rules& rules, const v1::Hazard& h, absl::Time ended_at) {
+  return Timer{h.hazard_id(), Timer::Kind::kEraseReporter, absl::ToUnixMillis(ended_at),
+               absl::ToUnixMillis(ended_at + rules.reporter_retention())};
+}
+
 std::optional<TimerEffect> ApplyTimer(const v1::Hazard& before, const Timer& t, absl::Time now,
                                       const auth::Principal& system) {
+  if (t.kind == Timer::Kind::kEraseReporter) {
+    const v1::Status s = before.status();
+    if (s != v1::STATUS_CLOSED && s != v1::STATUS_REJECTED) return std::nullopt;  // reopened
+    if (before.reporter().name().empty() && before.reporter().contact().empty()) {
+      return std::nullopt;
+    }
+    TimerEffect out;
+    out.after = before;
+    out.after.mutable_reporter()->clear_name();
+    out.after.mutable_reporter()->clear_contact();
+    Record(&out.after, system, "erase_reporter", s, now,
+           "reporter name and contact erased after the retention period");
+    return out;
+  }
   const bool current = before.duplicate_of().empty() && before.assignment().has_deadline() &&
                        absl::ToUnixMillis(FromTs(before.assignment().deadline())) == t.deadline_ms;
   if (!current) return std::nullopt;

@@ -42,6 +42,39 @@ Timer TimerOf(const v1::Hazard& h, Timer::Kind kind) {
   return Timer{};
 }
 
+TEST(ReporterErasure, FiresTheRetentionPeriodAfterTheHazardEnded) {
+  const Timer t = ReporterErasureTimer(ShippedRules(), Assigned(absl::Hours(1)), kAssigned);
+  EXPECT_EQ(t.kind, Timer::Kind::kEraseReporter);
+  EXPECT_EQ(t.fire_at_ms, absl::ToUnixMillis(kAssigned + absl::Hours(24 * 180)));
+  auto parsed = Timer::Parse(t.Member(), t.fire_at_ms);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->kind, Timer::Kind::kEraseReporter);
+}
+
+TEST(ReporterErasure, ClearsNameAndContactOfAClosedHazardButKeepsItsReward) {
+  v1::Hazard h = Assigned(absl::Hours(1), v1::STATUS_CLOSED);
+  h.mutable_reporter()->set_name("陈先生");
+  h.mutable_reporter()->set_contact("13900000000");
+  h.mutable_reward()->set_amount_yuan(200);
+  const Timer t = ReporterErasureTimer(ShippedRules(), h, kAssigned);
+  auto effect = ApplyTimer(h, t, kAssigned + absl::Hours(24 * 180), System());
+  ASSERT_TRUE(effect.has_value());
+  EXPECT_EQ(effect->after.reporter().name(), "");
+  EXPECT_EQ(effect->after.reporter().contact(), "");
+  EXPECT_DOUBLE_EQ(effect->after.reward().amount_yuan(), 200);
+  EXPECT_EQ(effect->after.audit(effect->after.audit_size() - 1).action(), "erase_reporter");
+  EXPECT_TRUE(effect->events.empty());
+  EXPECT_FALSE(ApplyTimer(effect->after, t, kAssigned, System()).has_value());  // once
+}
+
+TEST(ReporterErasure, LeavesAHazardThatIsActiveAgainAlone) {
+  v1::Hazard h = Assigned(absl::Hours(1), v1::STATUS_RECTIFYING);
+  h.mutable_reporter()->set_contact("13900000000");
+  EXPECT_FALSE(ApplyTimer(h, ReporterErasureTimer(ShippedRules(), h, kAssigned), kAssigned,
+                          System())
+                   .has_value());
+}
+
 TEST(TimersFor, RemindsThreeDaysAheadEscalatesAtTheDeadlineAndToTheDistrictAWeekLater) {
   const v1::Hazard h = Assigned(absl::Hours(24 * 10));
   const int64_t deadline = absl::ToUnixMillis(kAssigned + absl::Hours(24 * 10));

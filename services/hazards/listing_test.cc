@@ -174,12 +174,13 @@ TEST(ResolveListScope, RefusesUnknownSourcesBadChannelsAndBackwardsTimes) {
   EXPECT_TRUE(ResolveListScope(admin, req, ShippedRules()).ok());
 }
 
-TEST(Redact, ReporterContactOnlyForDistrictAdminsAndNeverInEvents) {
+TEST(Redact, ReporterContactMaskedForDistrictAdminsTooAndNeverInEvents) {
   v1::Hazard h;
   h.mutable_reporter()->set_contact("13800000000");
   h.add_audit()->set_action("report");
-  EXPECT_EQ(Redact(h, Make(Role::kDistrictAdmin, "500109")).reporter().contact(), "13800000000");
-  EXPECT_EQ(Redact(h, Make(Role::kStreetOfficer, "500109001")).reporter().contact(), "");
+  EXPECT_EQ(Redact(h, Make(Role::kDistrictAdmin, "500109")).reporter().contact(), "138****0000");
+  EXPECT_EQ(Redact(h, Make(Role::kStreetOfficer, "500109001")).reporter().contact(),
+            "138****0000");
   EXPECT_EQ(ForEvent(h).reporter().contact(), "");
   EXPECT_EQ(ForEvent(h).audit_size(), 0);
 }

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   RandomIdGenerator ids;
   hazards::HazardMetrics metrics(&rt.host().metrics());
   hazards::HazardRegistry registry(&store, &*rules, RealClock::Get(), &ids, &metrics);
+  registry.set_personal_data_audit(audit::AppendTo(&rt.audit_log()));
   hazards::HazardGrpcService service(&registry, &rt.authenticator());
   rt.host().AddService(&service);
   if (absl::Status s = rt.AddConsumer(

@@ -22,6 +22,8 @@ std::string TimerKindLabel(Timer::Kind kind) {
       return "overdue";
     case Timer::Kind::kDistrict:
       return "district";
+    case Timer::Kind::kEraseReporter:
+      return "erase_reporter";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "services/hazards/redaction.h"
 
 #include "libs/subjects/party.h"
+#include "libs/subjects/personal_data.h"
 
 namespace firegrid::hazards {
 
@@ -46,16 +47,26 @@ v1::Hazard PublicView(const v1::Hazard& h) {
 
 v1::Hazard Redact(v1::Hazard h, const auth::Principal& p) {
   if (p.role == auth::Role::kPublicChannel) return PublicView(h);
-  if (p.role != auth::Role::kDistrictAdmin) h.mutable_reporter()->clear_contact();
-  if (h.has_liable_party() && p.role != auth::Role::kDistrictAdmin &&
-      p.role != auth::Role::kInternalService) {
+  v1::Reporter* r = h.mutable_reporter();
+  r->set_name(subjects::MaskName(r->name()));
+  r->set_contact(subjects::MaskContact(r->contact()));
+  if (h.has_liable_party() && p.role != auth::Role::kInternalService) {
     subjects::MaskParty(h.mutable_liable_party());
   }
   return h;
 }
 
+std::vector<std::string> PersonalFields(const v1::Hazard& h) {
+  std::vector<std::string> out;
+  if (!h.reporter().name().empty()) out.push_back("reporter.name");
+  if (!h.reporter().contact().empty()) out.push_back("reporter.contact");
+  if (!h.liable_party().person_id().empty()) out.push_back("liable_party.person_id");
+  return out;
+}
+
 v1::Hazard ForEvent(v1::Hazard h) {
   h.clear_audit();
+  h.mutable_reporter()->clear_name();
   h.mutable_reporter()->clear_contact();
   return h;
 }

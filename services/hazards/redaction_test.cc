@@ -22,9 +22,9 @@ v1::Hazard WithLiablePerson() {
   return h;
 }
 
-TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForDistrictAdminsAndInternalServices) {
+TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForInternalServices) {
   const std::map<Role, std::string> want = {
-      {Role::kDistrictAdmin, "11010519491231002X"},
+      {Role::kDistrictAdmin, "110105********002X"},
       {Role::kInternalService, "11010519491231002X"},
       {Role::kStreetOfficer, "110105********002X"},
       {Role::kCommunityWorker, "110105********002X"},
@@ -40,6 +40,30 @@ TEST(Redact, TheLiablePersonsIdIsUnmaskedOnlyForDistrictAdminsAndInternalService
   }
 }
 
+TEST(Redact, TheReporterIsMaskedForEveryRoleDistrictAdminsAndInternalServicesIncluded) {
+  for (Role role : {Role::kDistrictAdmin, Role::kInternalService, Role::kStreetOfficer,
+                    Role::kCommunityWorker, Role::kDepartmentOfficer, Role::kBuildingManager}) {
+    auth::Principal p;
+    p.role = role;
+    v1::Hazard h = WithLiablePerson();
+    h.mutable_reporter()->set_name("陈先生");
+    h.mutable_reporter()->set_contact("chen@example.org");
+    const v1::Hazard shown = Redact(h, p);
+    EXPECT_EQ(shown.reporter().name(), "陈**") << auth::RoleName(role);
+    EXPECT_EQ(shown.reporter().contact(), "c***@example.org") << auth::RoleName(role);
+  }
+}
+
+TEST(PersonalFields, NamesTheFieldsARevealShowsAndOnlyThoseSet) {
+  v1::Hazard h = WithLiablePerson();
+  EXPECT_EQ(PersonalFields(h),
+            (std::vector<std::string>{"reporter.contact", "liable_party.person_id"}));
+  h.mutable_reporter()->set_name("陈先生");
+  EXPECT_EQ(PersonalFields(h), (std::vector<std::string>{"reporter.name", "reporter.contact",
+                                                         "liable_party.person_id"}));
+  EXPECT_TRUE(PersonalFields(v1::Hazard()).empty());
+}
+
 TEST(Redact, AnOrganisationsCreditCodeIsShownToEveryone) {
   v1::Hazard h;
   h.mutable_liable_party()->set_role(subjects::v1::PARTY_ROLE_MANAGEMENT_UNIT);
@@ -49,8 +73,13 @@ TEST(Redact, AnOrganisationsCreditCodeIsShownToEveryone) {
   EXPECT_EQ(Redact(h, p).liable_party().credit_code(), "91350100M000100Y43");
 }
 
-TEST(ForEvent, CarriesTheLiablePartyUnmaskedButNoAuditOrContact) {
-  const v1::Hazard e = ForEvent(WithLiablePerson());
+TEST(ForEvent, CarriesTheLiablePartyUnmaskedButNoAuditNorTheReportersNameOrContact) {
+  v1::Hazard h = WithLiablePerson();
+  h.mutable_reporter()->set_name("陈先生");
+  h.mutable_reporter()->set_subject("channel:wechat");
+  const v1::Hazard e = ForEvent(h);
+  EXPECT_TRUE(e.reporter().name().empty());
+  EXPECT_EQ(e.reporter().subject(), "channel:wechat");
   EXPECT_EQ(e.liable_party().person_id(), "11010519491231002X");
   EXPECT_EQ(e.liable_party().name(), "张三");
   EXPECT_TRUE(e.audit().empty());

@@ -63,6 +63,10 @@ auth::Principal HazardRegistry::SystemPrincipal() {
   return p;
 }
 
+namespace {
+constexpr absl::string_view kGetHazardMethod = "/firegrid.hazards.v1.HazardService/GetHazard";
+}  // namespace
+
 HazardRegistry::HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock,
                                IdGenerator* ids, HazardMetrics* metrics)
     : store_(store), rules_(rules), clock_(clock), ids_(ids), metrics_(metrics) {}
@@ -233,9 +237,16 @@ absl::StatusOr<v1::ReportHazardResponse> HazardRegistry::Report(
 }
 
 absl::StatusOr<v1::Hazard> HazardRegistry::Get(const P& p, const v1::GetHazardRequest& req) {
+  if (req.reveal_personal_data() && p.role != auth::Role::kDistrictAdmin) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "role ", auth::RoleName(p.role), " may not reveal personal data (reveal_personal_data)"));
+  }
   FG_ASSIGN_OR_RETURN(v1::Hazard h, Load(req.hazard_id()));
   FG_RETURN_IF_ERROR(CanSee(p, h));
-  return Redact(std::move(h), p);
+  if (!req.reveal_personal_data()) return Redact(std::move(h), p);
+  FG_RETURN_IF_ERROR(audit::RecordPersonalDataRead(personal_data_audit_, kGetHazardMethod, p,
+                                                   h.hazard_id(), PersonalFields(h)));
+  return h;
 }
 
 // ----- List ------------------------------------------------------------------------------------

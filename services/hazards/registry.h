@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
+#include "libs/audit/personal_data.h"
 #include "libs/auth/principal.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
@@ -31,8 +32,15 @@ class HazardRegistry {
   HazardRegistry(HazardStore* store, const Rules* rules, Clock* clock, IdGenerator* ids,
                  HazardMetrics* metrics = nullptr);
 
+  // Where reads that reveal personal data are recorded (the service's audit log). Without one,
+  // such reads are refused (UNAVAILABLE).
+  void set_personal_data_audit(audit::RecordSink sink) { personal_data_audit_ = std::move(sink); }
+
   using P = auth::Principal;
   absl::StatusOr<v1::ReportHazardResponse> Report(const P& p, const v1::ReportHazardRequest& req);
+  // With reveal_personal_data: district admins only (PERMISSION_DENIED, before the hazard is
+  // looked up); the hazard's personal fields unmasked, after their read is recorded
+  // (audit::RecordPersonalDataRead; UNAVAILABLE when it cannot be).
   absl::StatusOr<v1::Hazard> Get(const P& p, const v1::GetHazardRequest& req);
   absl::StatusOr<v1::ListHazardsResponse> List(const P& p, const v1::ListHazardsRequest& req);
 
@@ -112,6 +120,7 @@ class HazardRegistry {
   Clock* clock_;
   IdGenerator* ids_;
   HazardMetrics* metrics_;
+  audit::RecordSink personal_data_audit_;
 };
 
 }  // namespace firegrid::hazards

@@ -681,20 +681,29 @@ TEST_F(HazardsTest, MajorHazardNeedsThreeDistinctReviewers) {
   EXPECT_EQ(h.confirmations_size(), 3);
 }
 
-TEST_F(HazardsTest, TipOffContactIsForDistrictAdminsAndAConfirmedTipOffEarnsAReward) {
+TEST_F(HazardsTest, TipOffIdentityIsMaskedForEveryReaderAndAConfirmedTipOffEarnsAReward) {
   auto r = Req(v1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE);
   r.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
   r.mutable_reporter()->set_name("陈先生");
   r.mutable_reporter()->set_contact("13900000000");
   v1::Hazard h = MustReport(worker_, r);
-  EXPECT_TRUE(h.reporter().contact().empty());
+  EXPECT_EQ(h.reporter().contact(), "139****0000");
+  EXPECT_EQ(h.reporter().name(), "陈**");
   v1::GetHazardRequest get;
   get.set_hazard_id(h.hazard_id());
-  EXPECT_EQ(registry_->Get(admin_, get)->reporter().contact(), "13900000000");
-  EXPECT_TRUE(registry_->Get(street_, get)->reporter().contact().empty());
+  // Ordinary reads are masked for district admins too; only the audited reveal shows it.
+  EXPECT_EQ(registry_->Get(admin_, get)->reporter().contact(), "139****0000");
+  EXPECT_EQ(registry_->Get(street_, get)->reporter().contact(), "139****0000");
+  auto listed = registry_->List(admin_, v1::ListHazardsRequest());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const v1::Hazard& each : listed->hazards()) {
+    EXPECT_EQ(each.reporter().contact().find("0000000"), std::string::npos);
+    EXPECT_NE(each.reporter().name(), "陈先生");
+  }
   for (const auto& e : Outbox()) {
     auto rep = events::Unpack<v1::HazardReported>(e);
     if (rep.ok()) EXPECT_TRUE(rep->hazard().reporter().contact().empty());
+    if (rep.ok()) EXPECT_TRUE(rep->hazard().reporter().name().empty());
   }
   v1::VerifyHazardRequest v;
   v.set_hazard_id(h.hazard_id());
@@ -707,6 +716,139 @@ TEST_F(HazardsTest, TipOffContactIsForDistrictAdminsAndAConfirmedTipOffEarnsARew
   anon.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
   anon.mutable_reporter()->set_anonymous(true);
   EXPECT_TRUE(registry_->Report(worker_, anon).ok());
+}
+
+// ---- personal data (docs/privacy.md) ----
+
+class PersonalDataTest : public HazardsTest {
+ protected:
+  void SetUp() override {
+    HazardsTest::SetUp();
+    registry_->set_personal_data_audit([this](audit::AuditRecord r) {
+      if (audit_down_) return absl::UnavailableError("audit log unreachable");
+      records_.push_back(std::move(r));
+      return absl::OkStatus();
+    });
+  }
+  v1::Hazard TipOff() {
+    auto r = Req(v1::HAZARD_CATEGORY_COMBUSTIBLE_STRUCTURE);
+    r.set_source(v1::SOURCE_PUBLIC_TIP_OFF);
+    r.mutable_reporter()->set_name("陈先生");
+    r.mutable_reporter()->set_contact("13900000000");
+    return MustReport(worker_, r);
+  }
+  absl::StatusOr<v1::Hazard> Reveal(const Principal& p, const std::string& id) {
+    v1::GetHazardRequest get;
+    get.set_hazard_id(id);
+    get.set_reveal_personal_data(true);
+    return registry_->Get(p, get);
+  }
+  std::vector<audit::AuditRecord> records_;  // the in-memory audit log
+  bool audit_down_ = false;
+};
+
+TEST_F(PersonalDataTest, ADistrictAdminsRevealShowsTheTipOffIdentityAndIsAudited) {
+  const v1::Hazard h = TipOff();
+  auto shown = Reveal(admin_, h.hazard_id());
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->reporter().name(), "陈先生");
+  EXPECT_EQ(shown->reporter().contact(), "13900000000");
+  ASSERT_EQ(records_.size(), 1u);
+  EXPECT_EQ(records_[0].principal(), "admin");
+  EXPECT_EQ(records_[0].role(), "district_admin");
+  EXPECT_EQ(records_[0].object_id(), h.hazard_id());
+  EXPECT_EQ(records_[0].method(), "/firegrid.hazards.v1.HazardService/GetHazard");
+  EXPECT_EQ(records_[0].detail(), "revealed=reporter.name,reporter.contact");
+}
+
+TEST_F(PersonalDataTest, MaskedReadsAndListsWriteNoAuditRecord) {
+  const v1::Hazard h = TipOff();
+  v1::GetHazardRequest get;
+  get.set_hazard_id(h.hazard_id());
+  ASSERT_TRUE(registry_->Get(admin_, get).ok());
+  ASSERT_TRUE(registry_->List(admin_, v1::ListHazardsRequest()).ok());
+  EXPECT_TRUE(records_.empty());
+}
+
+TEST_F(PersonalDataTest, OnlyDistrictAdminsMayReveal) {
+  const v1::Hazard h = TipOff();
+  for (const Principal& p : {street_, worker_, urban_}) {
+    EXPECT_EQ(Reveal(p, h.hazard_id()).status().code(), absl::StatusCode::kPermissionDenied)
+        << p.subject;
+  }
+  Principal system = Make(Role::kInternalService, "", "svc:monitoring");
+  EXPECT_EQ(Reveal(system, h.hazard_id()).status().code(), absl::StatusCode::kPermissionDenied);
+  Principal other_admin = Make(Role::kDistrictAdmin, "500110", "admin2");
+  EXPECT_EQ(Reveal(other_admin, h.hazard_id()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(records_.empty());
+}
+
+TEST_F(PersonalDataTest, RevealIsRefusedWhenItsAuditRecordCannotBeWritten) {
+  const v1::Hazard h = TipOff();
+  audit_down_ = true;
+  EXPECT_EQ(Reveal(admin_, h.hazard_id()).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(PersonalDataTest, TheReporterIsErasedTheRetentionPeriodAfterTheHazardIsRejected) {
+  const v1::Hazard h = TipOff();
+  v1::RejectHazardRequest rej;
+  rej.set_hazard_id(h.hazard_id());
+  rej.set_expected_version(h.version());
+  rej.set_reason("not a hazard");
+  ASSERT_TRUE(registry_->Reject(admin_, rej).ok());
+  clock_.Advance(rules_->reporter_retention() - absl::Hours(1));
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  EXPECT_EQ(Reveal(admin_, h.hazard_id())->reporter().contact(), "13900000000");
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(*registry_->FireDueTimers(), 1);
+  auto after = Reveal(admin_, h.hazard_id());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->reporter().name(), "");
+  EXPECT_EQ(after->reporter().contact(), "");
+  EXPECT_EQ(after->audit(after->audit_size() - 1).action(), "erase_reporter");
+  EXPECT_EQ(after->status(), v1::STATUS_REJECTED);
+  EXPECT_EQ(*registry_->FireDueTimers(), 0);  // once
+}
+
+TEST_F(PersonalDataTest, TheReporterIsErasedTheRetentionPeriodAfterTheHazardIsClosed) {
+  v1::Hazard h = TipOff();
+  const Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
+  v1::VerifyHazardRequest v;
+  v.set_hazard_id(h.hazard_id());
+  v.set_expected_version(h.version());
+  h = *registry_->Verify(street_, v);
+  v1::AssignHazardRequest a;
+  a.set_hazard_id(h.hazard_id());
+  a.set_expected_version(h.version());
+  a.set_responsible_party("物业");
+  h = *registry_->Assign(street_, a);
+  v1::StartRectificationRequest st;
+  st.set_hazard_id(h.hazard_id());
+  st.set_expected_version(h.version());
+  h = *registry_->Start(mgr, st);
+  v1::SubmitRectificationRequest sub;
+  sub.set_hazard_id(h.hazard_id());
+  sub.set_expected_version(h.version());
+  sub.add_evidence()->set_uri("https://evidence.example/fixed.jpg");
+  h = *registry_->Submit(mgr, sub);
+  v1::ReviewRectificationRequest rev;
+  rev.set_hazard_id(h.hazard_id());
+  rev.set_expected_version(h.version());
+  rev.set_passed(true);
+  ASSERT_TRUE(registry_->Review(street_, rev).ok());
+  const absl::Time closed = clock_.Now();
+  clock_.Set(closed + rules_->reporter_retention() - absl::Minutes(1));
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  EXPECT_EQ(Reveal(admin_, h.hazard_id())->reporter().name(), "陈先生");
+  clock_.Set(closed + rules_->reporter_retention());
+  ASSERT_TRUE(registry_->FireDueTimers().ok());
+  auto after = Reveal(admin_, h.hazard_id());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status(), v1::STATUS_CLOSED);
+  EXPECT_EQ(after->reporter().name(), "");
+  EXPECT_EQ(after->reporter().contact(), "");
+  EXPECT_DOUBLE_EQ(after->reward().amount_yuan(), 200);  // the reward record stays
 }
 
 TEST_F(HazardsTest, DepartmentsSeeOnlyWhatIsRoutedToThem) {
@@ -902,7 +1044,16 @@ TEST_F(LiablePartyTest, TheLeadDepartmentNamesAnotherOnVerifyInTheAuditAndTheEve
   EXPECT_EQ(LiableInLastEvent("HazardStatusChanged").person_id(), "11010519491231002X");
   v1::GetHazardRequest g;
   g.set_hazard_id(h.hazard_id());
+  EXPECT_EQ(registry_->Get(admin_, g)->liable_party().person_id(), "110105********002X");
+  std::vector<audit::AuditRecord> records;
+  registry_->set_personal_data_audit([&](audit::AuditRecord r) {
+    records.push_back(std::move(r));
+    return absl::OkStatus();
+  });
+  g.set_reveal_personal_data(true);
   EXPECT_EQ(registry_->Get(admin_, g)->liable_party().person_id(), "11010519491231002X");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].detail(), "revealed=liable_party.person_id");
 }
 
 TEST_F(LiablePartyTest, AssignByTheLeadDepartmentOrADistrictAdminReplacesIt) {
@@ -965,7 +1116,7 @@ TEST_F(LiablePartyTest, AnInvalidCreditCodeIsInvalidArgumentNamingTheField) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("liable_party.person_id"));
 }
 
-TEST_F(LiablePartyTest, ReadsMaskThePersonIdForAllButDistrictAdminsAndInternalServices) {
+TEST_F(LiablePartyTest, ReadsMaskThePersonIdForAllButInternalServices) {
   v1::Hazard h = MustReport(worker_, Req());
   v1::VerifyHazardRequest v = VerifyReq(h);
   *v.mutable_liable_party() = occupant_;
@@ -973,7 +1124,7 @@ TEST_F(LiablePartyTest, ReadsMaskThePersonIdForAllButDistrictAdminsAndInternalSe
   const Principal mgr = Make(Role::kBuildingManager, "", "mgr-a");
   const Principal internal = HazardRegistry::SystemPrincipal();
   const std::vector<std::pair<Principal, std::string>> want = {
-      {admin_, "11010519491231002X"},  {internal, "11010519491231002X"},
+      {admin_, "110105********002X"},  {internal, "11010519491231002X"},
       {street_, "110105********002X"}, {worker_, "110105********002X"},
       {urban_, "110105********002X"},  {mgr, "110105********002X"}};
   v1::GetHazardRequest g;
@@ -1407,10 +1558,10 @@ TEST_F(PublicReportTest, AnUnmatchedReportIsKeptInItsStreetAndRoutedOnlyToTheStr
   EXPECT_EQ(h.location().address(), "某街道 12 号门口");
   EXPECT_EQ(h.reporter().name(), "");  // the channel sees its public view
   const v1::Hazard stored = Get(admin_, h.hazard_id());
-  EXPECT_EQ(stored.reporter().name(), "王五");
-  EXPECT_EQ(stored.reporter().contact(), "13900000000");
+  EXPECT_EQ(stored.reporter().name(), "王*");
+  EXPECT_EQ(stored.reporter().contact(), "139****0000");
   EXPECT_EQ(stored.reporter().subject(), "channel:wechat");
-  EXPECT_EQ(Get(street_, h.hazard_id()).reporter().contact(), "");
+  EXPECT_EQ(Get(street_, h.hazard_id()).reporter().contact(), "139****0000");
   EXPECT_TRUE(stored.routing().lead_departments().empty());
   EXPECT_TRUE(stored.routing().assisting_departments().empty());
   EXPECT_EQ(stored.routing().street(), "500109001");

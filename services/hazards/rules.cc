@@ -98,6 +98,10 @@ absl::StatusOr<Rules> Rules::Create(RulesProto rules, GuidanceBook guidance,
     return absl::InvalidArgumentError(
         "rules.reminders: due_soon_hours and district_escalation_hours must be > 0");
   }
+  if (rules.reporter_retention_days() < 0 || rules.reporter_retention_days() > 3650) {
+    return absl::InvalidArgumentError(
+        "rules.reporter_retention_days: must be in [1, 3650] (0: the default, 180)");
+  }
   if (rules.major_confirmations() < 1 || rules.major_confirmations() > 9) {
     return absl::InvalidArgumentError("rules.major_confirmations: must be in [1, 9]");
   }

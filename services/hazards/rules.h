@@ -46,6 +46,11 @@ class Rules {
     return absl::Hours(rules_.reminders().district_escalation_hours());
   }
   int major_confirmations() const { return rules_.major_confirmations(); }
+  // How long a reporter's name and contact are kept after the hazard is closed or rejected.
+  absl::Duration reporter_retention() const {
+    const int days = rules_.reporter_retention_days();
+    return absl::Hours(24 * (days == 0 ? 180 : days));
+  }
 
  private:
   RulesProto rules_;

@@ -67,6 +67,17 @@ TEST(HazardRules, RejectsUnknownDepartmentsMissingCategoriesAndBadNumbers) {
   bad = rules;
   bad.mutable_reminders()->set_due_soon_hours(0);
   EXPECT_FALSE(Rules::Create(bad, guidance).ok());
+  for (int days : {-1, 3651}) {
+    bad = rules;
+    bad.set_reporter_retention_days(days);
+    auto refused = Rules::Create(bad, guidance).status();
+    EXPECT_NE(refused.message().find("reporter_retention_days"), std::string::npos) << days;
+  }
+  bad = rules;
+  bad.set_reporter_retention_days(0);  // unset: the default
+  auto defaulted = Rules::Create(bad, guidance);
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status();
+  EXPECT_EQ(defaulted->reporter_retention(), absl::Hours(24 * 180));
 }
 
 TEST(HazardRules, ARoutingTargetMissingFromTheDepartmentsFileIsRefusedByName) {

@@ -24,6 +24,8 @@ const char* KindName(Timer::Kind k) {
       return "overdue";
     case Timer::Kind::kDistrict:
       return "district";
+    case Timer::Kind::kEraseReporter:
+      return "erase_reporter";
   }
   return "due_soon";
 }
@@ -52,6 +54,8 @@ absl::StatusOr<Timer> Timer::Parse(const std::string& member, int64_t fire_at_ms
     t.kind = Kind::kOverdue;
   } else if (parts[1] == "district") {
     t.kind = Kind::kDistrict;
+  } else if (parts[1] == "erase_reporter") {
+    t.kind = Kind::kEraseReporter;
   } else {
     return absl::DataLossError(absl::StrCat("bad timer kind in ", member));
   }

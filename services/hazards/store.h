@@ -17,13 +17,17 @@
 namespace firegrid::hazards {
 
 // A deadline timer: a due-soon reminder, the overdue escalation to the street, or the
-// escalation to the district. Each is stored once and consumed once by whichever replica's
-// scheduler claims it first (the claim and its effects are one atomic write).
+// escalation to the district; or the erasure of the reporter's name and contact once the hazard
+// has been closed or rejected for the rules' reporter retention (docs/privacy.md). Each is
+// stored once and consumed once by whichever replica's scheduler claims it first (the claim and
+// its effects are one atomic write).
 struct Timer {
-  enum class Kind { kDueSoon, kOverdue, kDistrict };
+  enum class Kind { kDueSoon, kOverdue, kDistrict, kEraseReporter };
   std::string hazard_id;
   Kind kind = Kind::kDueSoon;
-  int64_t deadline_ms = 0;  // the assignment deadline it belongs to
+  // The assignment deadline it belongs to; for kEraseReporter, when the hazard was closed or
+  // rejected.
+  int64_t deadline_ms = 0;
   int64_t fire_at_ms = 0;
 
   std::string Member() const;  // "<hazard>|<kind>|<deadline_ms>"

@@ -106,6 +106,7 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Reject(const P& p, const v1::RejectHa
                         std::vector<events::Message>* later) -> absl::Status {
                       h->set_rejection_reason(req.reason());
                       Record(h, p, "reject", v1::STATUS_REJECTED, clock_->Now(), req.reason());
+                      w->Schedule(ReporterErasureTimer(*rules_, *h, clock_->Now()));
                       // An unmatched public report holds no open key (it has no building).
                       if (!h->unmatched()) {
                         w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
@@ -204,6 +205,7 @@ absl::StatusOr<v1::Hazard> HazardRegistry::Review(const P& p,
                    w->ReleaseOpen(h->building_id(), h->category(), h->hazard_id());
                    for (const Timer& t : TimersFor(*rules_, *h, FromTs(h->assignment().deadline())))
                      w->Cancel(t);
+                   w->Schedule(ReporterErasureTimer(*rules_, *h, now));
                    v1::HazardClosed closed;
                    *closed.mutable_hazard() = ForEvent(*h);
                    closed.set_on_time(h->closed_on_time());

@@ -87,6 +87,43 @@ class AuditE2E : public ::testing::Test {
   std::string admin_ = tokens_.Make(auth::Role::kDistrictAdmin, "500109", "admin");
 };
 
+TEST_F(AuditE2E, ARevealOfATipOffIdentityIsRecordedAndAMaskedReadIsNot) {
+  const bv1::Building building = testing::RegisterCommunityBuilding(*bstub_, admin_);
+  ASSERT_FALSE(building.building_id().empty());
+  const std::string worker = tokens_.Make(auth::Role::kCommunityWorker, "500109001002", "grid-1");
+  hv1::ReportHazardRequest report;
+  report.set_building_id(building.building_id());
+  report.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+  report.set_severity(hv1::SEVERITY_GENERAL);
+  report.set_source(hv1::SOURCE_PUBLIC_TIP_OFF);
+  report.set_description("消防车道被占用");
+  report.mutable_reporter()->set_name("陈先生");
+  report.mutable_reporter()->set_contact("13900000000");
+  hv1::ReportHazardResponse reported;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return hstub_->ReportHazard(Ctx(worker).get(), report, &reported).ok(); },
+      absl::Seconds(60)));
+  const std::string hazard = reported.hazard().hazard_id();
+  hv1::GetHazardRequest get;
+  get.set_hazard_id(hazard);
+  hv1::Hazard read;
+  ASSERT_TRUE(hstub_->GetHazard(Ctx(admin_).get(), get, &read).ok());
+  EXPECT_EQ(read.reporter().contact(), "139****0000");
+  ASSERT_EQ(Records(*haudit_, hazard).size(), 1u) << "a masked read is not recorded";
+
+  get.set_reveal_personal_data(true);
+  ASSERT_TRUE(hstub_->GetHazard(Ctx(admin_).get(), get, &read).ok());
+  EXPECT_EQ(read.reporter().contact(), "13900000000");
+  EXPECT_EQ(read.reporter().name(), "陈先生");
+  std::vector<av1::AuditRecord> h = Records(*haudit_, hazard);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].method(), "/firegrid.hazards.v1.HazardService/GetHazard");
+  EXPECT_EQ(h[1].principal(), "admin");
+  EXPECT_EQ(h[1].detail(), "revealed=reporter.name,reporter.contact");
+  EXPECT_EQ(h[1].service(), "hazards");
+  EXPECT_TRUE(h[1].has_time());
+}
+
 TEST_F(AuditE2E, EveryChangeAndRefusalIsRecordedByTheOwningServiceWithCallerOutcomeAndTrace) {
   const bv1::Building building = testing::RegisterCommunityBuilding(*bstub_, admin_);
   ASSERT_FALSE(building.building_id().empty());

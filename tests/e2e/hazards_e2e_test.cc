@@ -343,6 +343,9 @@ TEST_F(HazardsE2E, TheLiablePartyComesFromTheBuildingAndTheLeadDepartmentMayName
   hv1::GetHazardRequest g;
   g.set_hazard_id(h.hazard_id());
   ASSERT_TRUE(hstub_->GetHazard(Ctx(admin_).get(), g, &out).ok());
+  EXPECT_EQ(out.liable_party().person_id(), "110105********002X");  // masked for admins too
+  g.set_reveal_personal_data(true);  // the explicit, audited reveal (docs/privacy.md)
+  ASSERT_TRUE(hstub_->GetHazard(Ctx(admin_).get(), g, &out).ok());
   EXPECT_EQ(out.liable_party().person_id(), "11010519491231002X");
 
   auto evs = HazardEvents(h.hazard_id(), 3);
