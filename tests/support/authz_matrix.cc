@@ -265,6 +265,20 @@ Coverage CoverageOf(const google::protobuf::ServiceDescriptor& service,
   return c;
 }
 
+::testing::AssertionResult CoversEveryMethod(const std::string& service_full_name,
+                                             const std::vector<RpcRule>& rules) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_full_name);
+  if (service == nullptr) {
+    return ::testing::AssertionFailure() << "no service " << service_full_name << " is linked in";
+  }
+  const Coverage c = CoverageOf(*service, rules);
+  if (c.missing.empty() && c.unknown.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << service_full_name << ": methods without rules: " << absl::StrJoin(c.missing, ", ")
+         << "; rules of no method: " << absl::StrJoin(c.unknown, ", ");
+}
+
 ::testing::AssertionResult Matches(const Row& row, const Observed& o) {
   const grpc::StatusCode code = o.status.error_code();
   auto fail = [&](absl::string_view want) {

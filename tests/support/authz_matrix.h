@@ -183,6 +183,11 @@ struct Coverage {
 Coverage CoverageOf(const google::protobuf::ServiceDescriptor& service,
                     const std::vector<RpcRule>& rules);
 
+// The check every matrix runs: the service named `service_full_name` (its generated code linked
+// into the test) has a rule for every method and the table no rule of another method.
+::testing::AssertionResult CoversEveryMethod(const std::string& service_full_name,
+                                             const std::vector<RpcRule>& rules);
+
 // What a call observed: its status, and whether the object was in the answer (for calls whose
 // answer lists objects; true for the others).
 struct Observed {
