@@ -325,11 +325,12 @@ smoke() {
     echo "$name: the binary's default HTTP port is not $http" >&2
     return 1
   fi
-  # Its ports moved by the offset, on 127.0.0.1; dependencies and keys as k8s/base sets them.
+  # Its ports moved by the offset, on 127.0.0.1; dependencies and keys as the k8s dev overlay
+  # sets them (a throwaway HS256 key, which a service accepts only with FIREGRID_JWT_ALLOW_HS256).
   env=(-e "FIREGRID_GRPC_ADDRESS=127.0.0.1:$((grpc + OFFSET))"
     -e "FIREGRID_METRICS_ADDRESS=127.0.0.1:$((metrics + OFFSET))"
     -e "FIREGRID_REDIS_ADDR=127.0.0.1:$REDIS_PORT" -e "FIREGRID_KAFKA_BOOTSTRAP=$BOOTSTRAP"
-    -e "FIREGRID_JWT_HS256_KEY_FILE=/etc/firegrid/jwt/hs256.key"
+    -e "FIREGRID_JWT_HS256_KEY_FILE=/etc/firegrid/jwt/hs256.key" -e FIREGRID_JWT_ALLOW_HS256=true
     -e "FIREGRID_JWT_RS256_PUBLIC_KEY_FILE=/etc/firegrid/jwt/public.pem")
   case "$name" in
     credit) env+=(-e "FIREGRID_PERSON_KEY_FILE=/etc/firegrid/person-key/key") ;;
