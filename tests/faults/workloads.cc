@@ -1,0 +1,239 @@
+#include "tests/faults/workloads.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "firegrid/buildings/v1/buildings.grpc.pb.h"
+#include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/hazards/v1/events.pb.h"
+#include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "libs/events/topics.h"
+#include "tests/support/subprocess.h"
+
+namespace firegrid::faults {
+namespace {
+
+namespace bv1 = ::firegrid::buildings::v1;
+namespace hv1 = ::firegrid::hazards::v1;
+
+constexpr char kCommunity[] = "500109001002";
+
+std::string WriteName(const std::string& key) { return "fault " + key; }
+
+// The distinct event ids of each `Payload` event on `topic`, by what `id_of` finds in it.
+template <class Payload>
+std::map<std::string, std::set<std::string>> EventIdsBy(
+    const std::vector<events::v1::Envelope>& events,
+    const std::function<std::string(const Payload&)>& id_of) {
+  std::map<std::string, std::set<std::string>> out;
+  const std::string type = Payload::descriptor()->full_name();
+  for (const events::v1::Envelope& e : events) {
+    if (e.type() != type) continue;
+    Payload p;
+    EXPECT_TRUE(e.payload().UnpackTo(&p)) << "undecodable " << type << " " << e.event_id();
+    out[id_of(p)].insert(e.event_id());
+  }
+  return out;
+}
+
+// Polls the topic until every id of `must` has an event (or `timeout`), then compares: an
+// acknowledged write without its event is lost, one with two event ids applied twice.
+template <class Payload>
+Verdict CheckEvents(Stack& stack, absl::string_view topic, const std::set<std::string>& must,
+                    const std::function<std::string(const Payload&)>& id_of, absl::Duration timeout,
+                    int64_t* events_read) {
+  std::map<std::string, std::set<std::string>> ids;
+  testing::WaitUntil(
+      [&] {
+        std::vector<events::v1::Envelope> events =
+            ReadEvents(stack.broker().bootstrap(), std::string(topic));
+        *events_read = static_cast<int64_t>(events.size());
+        ids = EventIdsBy<Payload>(events, id_of);
+        for (const std::string& id : must) {
+          if (ids.count(id) == 0) return false;
+        }
+        return true;
+      },
+      timeout);
+  std::map<std::string, int> applied;
+  for (const auto& [id, event_ids] : ids) applied[id] = static_cast<int>(event_ids.size());
+  return Compare(must, applied, absl::StrCat(Payload::descriptor()->name(), " event of"));
+}
+
+class Buildings : public Workload {
+ public:
+  std::string target() const override { return "buildings"; }
+  std::string write_name() const override { return "CreateBuilding"; }
+  std::vector<std::string> services() const override { return {"buildings"}; }
+
+  void SetUp(Stack& stack) override {
+    stub_ = bv1::BuildingService::NewStub(stack.Channel("buildings"));
+    admin_ = stack.tokens().Make(auth::Role::kDistrictAdmin, "500109", "admin");
+    testing::RegisterCommunityBuilding(*stub_, admin_);  // the org units
+  }
+
+  Attempt Write(Stack&, const std::string& key) override {
+    bv1::CreateBuildingRequest req;
+    req.set_request_id(key);
+    bv1::Building* b = req.mutable_building();
+    b->set_name(WriteName(key));
+    b->set_tier_path(kCommunity);
+    b->mutable_location()->set_latitude(29.82);
+    b->mutable_location()->set_longitude(106.43);
+    b->set_use(bv1::BUILDING_USE_RESIDENTIAL);
+    b->set_height_m(30);
+    b->set_floors_above_ground(10);
+    bv1::Building out;
+    Attempt a;
+    a.status =
+        stub_->CreateBuilding(testing::CallContext(admin_, absl::Seconds(5)).get(), req, &out);
+    a.id = out.building_id();
+    return a;
+  }
+
+  Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
+                absl::Duration timeout) override {
+    Checked c;
+    // The store: each acknowledged building stored (under the id the client got), and no
+    // write stored twice (a retried create made a second building).
+    std::set<std::string> must, must_ids;
+    for (const auto& [key, id] : acknowledged) {
+      must.insert(WriteName(key));
+      must_ids.insert(id);
+    }
+    absl::StatusOr<std::vector<std::string>> stored =
+        HashFields(stack.store(), "fg:buildings:b:*", "data");
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    std::map<std::string, int> by_name, by_id;
+    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
+      bv1::Building b;
+      EXPECT_TRUE(b.ParseFromString(bytes));
+      ++by_name[b.name()];
+      ++by_id[b.building_id()];
+    }
+    c.Add(Compare(must, by_name, "building named"));
+    Verdict ids = Compare(must_ids, by_id, "building id");
+    ids.duplicated = 0;  // ids are unique keys; counted by name above
+    c.Add(ids);
+    // The topic: one BuildingRegistered per acknowledged building, one event id each.
+    int64_t events = 0;
+    c.Add(CheckEvents<bv1::BuildingRegistered>(
+        stack, events::kBuildingsTopic, must_ids,
+        [](const bv1::BuildingRegistered& e) { return e.building().building_id(); }, timeout,
+        &events));
+    c.extra.push_back({"buildings stored", absl::StrCat(by_id.size())});
+    c.extra.push_back({"events on the topic", absl::StrCat(events)});
+    return c;
+  }
+
+ private:
+  std::unique_ptr<bv1::BuildingService::Stub> stub_;
+  std::string admin_;
+};
+
+class Hazards : public Workload {
+ public:
+  std::string target() const override { return "hazards"; }
+  std::string write_name() const override { return "ReportHazard"; }
+  std::vector<std::string> services() const override { return {"buildings", "hazards"}; }
+
+  void SetUp(Stack& stack) override {
+    auto bstub = bv1::BuildingService::NewStub(stack.Channel("buildings"));
+    const std::string admin = stack.tokens().Make(auth::Role::kDistrictAdmin, "500109", "admin");
+    building_ = testing::RegisterCommunityBuilding(*bstub, admin).building_id();
+    stub_ = hv1::HazardService::NewStub(stack.Channel("hazards"));
+    worker_ = stack.tokens().Make(auth::Role::kCommunityWorker, kCommunity, "grid-1");
+    // The open hazard the writes duplicate, once hazards has learned the building (its event).
+    Attempt first;
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          first = Write(stack, "primary");
+          return first.status.ok();
+        },
+        absl::Seconds(60)))
+        << first.status.error_message();
+    primary_ = first.id;
+  }
+
+  Attempt Write(Stack&, const std::string& key) override {
+    hv1::ReportHazardRequest req;
+    req.set_building_id(building_);
+    req.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    req.set_severity(hv1::SEVERITY_GENERAL);
+    req.set_source(hv1::SOURCE_GRID_INSPECTION);
+    req.set_description(WriteName(key));
+    req.set_idempotency_key(key);
+    hv1::ReportHazardResponse out;
+    Attempt a;
+    a.status =
+        stub_->ReportHazard(testing::CallContext(worker_, absl::Seconds(5)).get(), req, &out);
+    a.id = out.hazard().hazard_id();
+    return a;
+  }
+
+  Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
+                absl::Duration timeout) override {
+    Checked c;
+    std::set<std::string> must, must_ids;
+    for (const auto& [key, id] : acknowledged) {
+      must.insert(WriteName(key));
+      must_ids.insert(id);
+    }
+    absl::StatusOr<std::vector<std::string>> stored =
+        HashFields(stack.store(), "fg:hazards:h:*", "data");
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    std::map<std::string, int> by_description;
+    int linked = 0;    // reports stored as duplicates of the open hazard
+    int counted = -1;  // the open hazard's duplicate_reports
+    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
+      hv1::Hazard h;
+      EXPECT_TRUE(h.ParseFromString(bytes));
+      ++by_description[h.description()];
+      if (h.duplicate_of() == primary_) ++linked;
+      if (h.hazard_id() == primary_) counted = h.duplicate_reports();
+    }
+    c.Add(Compare(must, by_description, "report"));
+    // Each duplicate report counted on the open hazard exactly once: a count above the linked
+    // reports is a report applied twice, below it one whose count was lost.
+    Verdict count;
+    if (counted > linked) {
+      count.duplicated = counted - linked;
+    } else if (counted < linked) {
+      count.lost = linked - counted;
+    }
+    if (counted != linked) {
+      count.examples.push_back(absl::StrCat("the open hazard counts ", counted,
+                                            " duplicate reports; ", linked, " are linked to it"));
+    }
+    c.Add(count);
+    int64_t events = 0;
+    c.Add(CheckEvents<hv1::HazardReported>(
+        stack, events::kHazardsTopic, must_ids,
+        [](const hv1::HazardReported& e) { return e.hazard().hazard_id(); }, timeout, &events));
+    c.extra.push_back({"reports stored", absl::StrCat(by_description.size())});
+    c.extra.push_back({"duplicate reports counted", absl::StrCat(counted)});
+    c.extra.push_back({"events on the topic", absl::StrCat(events)});
+    return c;
+  }
+
+ private:
+  std::unique_ptr<hv1::HazardService::Stub> stub_;
+  std::string worker_;
+  std::string building_;
+  std::string primary_;
+};
+
+}  // namespace
+
+void Checked::Add(const Verdict& v) {
+  lost += v.lost;
+  duplicated += v.duplicated;
+  examples.insert(examples.end(), v.examples.begin(), v.examples.end());
+}
+
+std::unique_ptr<Workload> BuildingsWorkload() { return std::make_unique<Buildings>(); }
+std::unique_ptr<Workload> HazardsWorkload() { return std::make_unique<Hazards>(); }
+
+}  // namespace firegrid::faults
