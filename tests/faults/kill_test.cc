@@ -73,7 +73,8 @@ TEST_P(KillExperiment, SigkillUnderWriteLoadLosesNoAcknowledgedWriteAndAppliesNo
 
 INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,
                          ::testing::Values(KillCase{"Buildings", BuildingsWorkload},
-                                           KillCase{"Hazards", HazardsWorkload}),
+                                           KillCase{"Hazards", HazardsWorkload},
+                                           KillCase{"Credit", CreditWorkload}),
                          [](const ::testing::TestParamInfo<KillCase>& info) {
                            return info.param.name;
                          });

@@ -6,6 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/buildings/v1/events.pb.h"
+#include "firegrid/credit/v1/credit.grpc.pb.h"
+#include "firegrid/credit/v1/events.pb.h"
+#include "firegrid/credit/v1/history.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -17,6 +20,7 @@ namespace {
 
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
+namespace cv1 = ::firegrid::credit::v1;
 
 constexpr char kCommunity[] = "500109001002";
 
@@ -225,6 +229,119 @@ class Hazards : public Workload {
   std::string primary_;
 };
 
+class Credit : public Workload {
+ public:
+  std::string target() const override { return "credit"; }
+  std::string write_name() const override { return "RecordManual"; }
+  std::vector<std::string> services() const override { return {"buildings", "credit"}; }
+
+  void SetUp(Stack& stack) override {
+    auto bstub = bv1::BuildingService::NewStub(stack.Channel("buildings"));
+    admin_subject_ = "admin";
+    admin_ = stack.tokens().Make(auth::Role::kDistrictAdmin, "500109", admin_subject_);
+    const std::string building = testing::RegisterCommunityBuilding(*bstub, admin_).building_id();
+    stub_ = cv1::CreditService::NewStub(stack.Channel("credit"));
+    cv1::RegisterSubjectRequest reg;
+    reg.mutable_party()->set_role(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY);
+    reg.mutable_party()->set_name("某消防技术服务有限公司");
+    reg.mutable_party()->set_credit_code("91110000600037341L");  // a valid GB 32100 code
+    reg.set_building_id(building);
+    cv1::Subject subject;
+    grpc::Status s;
+    // Once credit has learned the building (its event).
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          s = stub_->RegisterSubject(testing::CallContext(admin_).get(), reg, &subject);
+          return s.ok();
+        },
+        absl::Seconds(60)))
+        << s.error_message();
+    subject_ = subject.subject_id();
+  }
+
+  // Five drills (+2) and a blocked fire lane (−10) in every six writes of a thread: the score
+  // wanders around its start instead of sticking at the top (where a record changes nothing and
+  // is not published).
+  Attempt Write(Stack&, const std::string& key) override {
+    const bool violation = std::stoi(key.substr(key.find('-') + 1)) % 6 == 5;
+    cv1::RecordManualRequest req;
+    req.set_subject_id(subject_);
+    req.set_rule_id(violation ? "violation.fire_lane_blocked" : "credit.drill");
+    req.set_reason(WriteName(key));
+    req.set_legal_basis(violation ? "《消防法》第六十条"
+                                  : "《机关、团体、企业、事业单位消防安全管理规定》第四十条");
+    req.set_request_id(key);
+    cv1::LedgerRecord out;
+    Attempt a;
+    a.status =
+        stub_->RecordManual(testing::CallContext(admin_, absl::Seconds(10)).get(), req, &out);
+    a.id = out.record_id();
+    return a;
+  }
+
+  Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
+                absl::Duration timeout) override {
+    Checked c;
+    std::set<std::string> must_facts, must_records;
+    for (const auto& [key, id] : acknowledged) {
+      must_facts.insert(absl::StrCat(admin_subject_, ":", key));  // the fact id of a request
+      must_records.insert(id);
+    }
+    redis::Pool& store = stack.store();
+    // The history: each acknowledged request one fact in the facts stream.
+    std::map<std::string, int> facts;
+    absl::StatusOr<redis::Reply> r = store.Command({"XRANGE", "fg:credit:facts", "-", "+"});
+    EXPECT_TRUE(r.ok()) << r.status();
+    int64_t stream_entries = 0;
+    for (const redis::Reply& entry : r.ok() ? r->elements : std::vector<redis::Reply>{}) {
+      ++stream_entries;
+      const std::vector<redis::Reply>& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].str != "fact") continue;
+        cv1::Fact f;
+        EXPECT_TRUE(f.ParseFromString(fields[i + 1].str));
+        if (f.has_manual()) ++facts[f.fact_id()];
+      }
+    }
+    c.Add(Compare(must_facts, facts, "fact"));
+    // The served state: each fact applied once — one ledger record per manual fact — and the
+    // record the client got among them.
+    absl::StatusOr<redis::Reply> serving = store.Command({"GET", "fg:credit:serving"});
+    EXPECT_TRUE(serving.ok() && !serving->IsNil()) << "no serving rule-set version";
+    const std::string version = serving.ok() ? serving->str : "";
+    absl::StatusOr<redis::Reply> ledger = store.Command(
+        {"LRANGE", absl::StrCat("fg:credit:g:", version, ":ledger:", subject_), "0", "-1"});
+    EXPECT_TRUE(ledger.ok()) << ledger.status();
+    std::map<std::string, int> by_fact, by_record;
+    std::set<std::string> changed;  // records that moved the score: each must be published
+    for (const redis::Reply& bytes : ledger.ok() ? ledger->elements : std::vector<redis::Reply>{}) {
+      cv1::LedgerRecord rec;
+      EXPECT_TRUE(rec.ParseFromString(bytes.str));
+      if (rec.cause().kind() != "manual") continue;
+      ++by_fact[rec.cause().fact_id()];
+      ++by_record[rec.record_id()];
+      if (rec.delta() != 0) changed.insert(rec.record_id());
+    }
+    c.Add(Compare(must_facts, by_fact, "ledger record of fact"));
+    Verdict records = Compare(must_records, by_record, "ledger record");
+    records.duplicated = 0;  // record ids are unique by construction; counted by fact above
+    c.Add(records);
+    int64_t events = 0;
+    c.Add(CheckEvents<cv1::ScoreChanged>(
+        stack, events::kCreditTopic, changed,
+        [](const cv1::ScoreChanged& e) { return e.record().record_id(); }, timeout, &events));
+    c.extra.push_back({"facts in the history", absl::StrCat(stream_entries)});
+    c.extra.push_back({"manual ledger records", absl::StrCat(by_record.size())});
+    c.extra.push_back({"records that moved the score", absl::StrCat(changed.size())});
+    c.extra.push_back({"events on the topic", absl::StrCat(events)});
+    return c;
+  }
+
+ private:
+  std::unique_ptr<cv1::CreditService::Stub> stub_;
+  std::string admin_, admin_subject_, subject_;
+};
+
 }  // namespace
 
 void Checked::Add(const Verdict& v) {
@@ -235,5 +352,6 @@ void Checked::Add(const Verdict& v) {
 
 std::unique_ptr<Workload> BuildingsWorkload() { return std::make_unique<Buildings>(); }
 std::unique_ptr<Workload> HazardsWorkload() { return std::make_unique<Hazards>(); }
+std::unique_ptr<Workload> CreditWorkload() { return std::make_unique<Credit>(); }
 
 }  // namespace firegrid::faults

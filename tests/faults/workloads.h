@@ -45,5 +45,9 @@ std::unique_ptr<Workload> BuildingsWorkload();
 // ReportHazard with an idempotency key on one building and category: the first report is the
 // open hazard, each write a duplicate report linked to it and counted on it once.
 std::unique_ptr<Workload> HazardsWorkload();
+// RecordManual with a request_id on one credit subject (drills and blocked fire lanes): each
+// acknowledged request one fact in the history, applied as one ledger record, and every record
+// that moved the score published once (ScoreChanged).
+std::unique_ptr<Workload> CreditWorkload();
 
 }  // namespace firegrid::faults
