@@ -74,7 +74,8 @@ TEST_P(KillExperiment, SigkillUnderWriteLoadLosesNoAcknowledgedWriteAndAppliesNo
 INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,
                          ::testing::Values(KillCase{"Buildings", BuildingsWorkload},
                                            KillCase{"Hazards", HazardsWorkload},
-                                           KillCase{"Credit", CreditWorkload}),
+                                           KillCase{"Credit", CreditWorkload},
+                                           KillCase{"Notify", NotifyWorkload}),
                          [](const ::testing::TestParamInfo<KillCase>& info) {
                            return info.param.name;
                          });

@@ -11,7 +11,12 @@
 #include "firegrid/credit/v1/history.pb.h"
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
+#include "firegrid/monitoring/v1/events.pb.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "libs/common/ids.h"
+#include "libs/events/envelope.h"
+#include "libs/events/producer.h"
 #include "libs/events/topics.h"
 #include "tests/support/subprocess.h"
 
@@ -21,6 +26,8 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 namespace cv1 = ::firegrid::credit::v1;
+namespace mv1 = ::firegrid::monitoring::v1;
+namespace nv1 = ::firegrid::notify::v1;
 
 constexpr char kCommunity[] = "500109001002";
 
@@ -342,6 +349,128 @@ class Credit : public Workload {
   std::string admin_, admin_subject_, subject_;
 };
 
+class Notify : public Workload {
+ public:
+  std::string target() const override { return "notify"; }
+  std::string write_name() const override { return "PushEvent"; }
+  std::vector<std::string> services() const override { return {"notify"}; }
+
+  void SetUp(Stack& stack) override {
+    stub_ = nv1::NotifyService::NewStub(stack.Channel("notify"));
+    service_ = stack.tokens().Make(auth::Role::kInternalService, "", "service:monitoring");
+  }
+
+  Attempt Write(Stack&, const std::string& key) override {
+    nv1::PushEventRequest req;
+    req.set_envelope(events::SerializeEnvelope(FireAlarm(key)));
+    nv1::PushEventResponse out;
+    Attempt a;
+    a.status = stub_->PushEvent(testing::CallContext(service_, absl::Seconds(5)).get(), req, &out);
+    a.id = AlarmId(key);
+    return a;
+  }
+
+  Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
+                absl::Duration timeout) override {
+    Checked c;
+    // Monitoring also publishes every alarm on its topic (at least once): the copies of the
+    // acknowledged pushes must add nothing. A last alarm, on the topic only and in the same
+    // partition (one building), tells when notify has consumed them all.
+    std::vector<events::Message> copies;
+    for (const auto& [key, id] : acknowledged) copies.push_back(OnTopic(FireAlarm(key)));
+    copies.push_back(OnTopic(FireAlarm("last")));
+    auto producer =
+        events::KafkaProducer::Create({.bootstrap_servers = stack.broker().bootstrap()});
+    EXPECT_TRUE(producer.ok()) << producer.status();
+    if (producer.ok()) {
+      for (const absl::Status& sent : (*producer)->SendBatch(copies, absl::Seconds(60))) {
+        EXPECT_TRUE(sent.ok()) << sent;
+      }
+    }
+    std::set<std::string> must;
+    for (const auto& [key, id] : acknowledged) must.insert(id);
+    must.insert(AlarmId("last"));
+    std::map<std::string, std::map<std::string, int>> stored;  // recipient → alarm → count
+    int64_t notifications = 0;
+    const bool consumed = testing::WaitUntil(
+        [&] {
+          stored.clear();
+          notifications = 0;
+          for (const std::string& recipient : Recipients()) {
+            absl::StatusOr<redis::Reply> r =
+                stack.store().Command({"XRANGE", "fg:notify:inbox:" + recipient, "-", "+"});
+            if (!r.ok()) return false;
+            for (const redis::Reply& entry : r->elements) {
+              const std::vector<redis::Reply>& fields = entry.elements[1].elements;
+              for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+                if (fields[i].str != "n") continue;
+                nv1::Notification n;
+                EXPECT_TRUE(n.ParseFromString(fields[i + 1].str));
+                if (n.kind() != nv1::KIND_FIRE_ALARM || !n.renotified_from().empty()) continue;
+                ++stored[recipient][n.alarm_id()];
+                ++notifications;
+              }
+            }
+          }
+          for (const std::string& recipient : Recipients()) {
+            if (stored[recipient].count(AlarmId("last")) == 0) return false;
+          }
+          return true;
+        },
+        timeout);
+    EXPECT_TRUE(consumed) << "notify did not consume the topic's copies";
+    // Every acknowledged alarm stored once in each recipient's inbox.
+    for (const std::string& recipient : Recipients()) {
+      c.Add(Compare(must, stored[recipient], "fire alarm in " + recipient + " of"));
+    }
+    c.extra.push_back({"recipients per alarm", absl::StrCat(Recipients().size())});
+    c.extra.push_back({"notifications stored", absl::StrCat(notifications)});
+    c.extra.push_back({"copies on the topic", absl::StrCat(copies.size())});
+    return c;
+  }
+
+ private:
+  static std::string AlarmId(const std::string& key) { return "alm_fault_" + key; }
+  static std::vector<std::string> Recipients() {
+    return {"org:mfs_fault01", std::string("org:") + kCommunity, "org:500109.fire_rescue"};
+  }
+
+  // The AlarmRaised of write `key`, as monitoring hands it over: the same event id for every
+  // retry of the write.
+  events::Envelope FireAlarm(const std::string& key) {
+    mv1::AlarmRaised e;
+    mv1::Alarm* a = e.mutable_alarm();
+    a->set_alarm_id(AlarmId(key));
+    a->set_device_id("dev-panel-fault");
+    a->set_type(mv1::ALARM_TYPE_FIRE);
+    a->set_building_id("bld_fault01");
+    a->set_building_name("朝阳大厦");
+    a->set_tier_path(kCommunity);
+    a->set_floor("12");
+    a->set_point("1-012-034");
+    mv1::StationRef* s = e.mutable_dispatch()->add_stations();
+    s->set_station_id("mfs_fault01");
+    s->set_name("朝阳社区微型消防站");
+    s->set_phone("023-68000119");
+    s->set_distance_m(320);
+    for (const std::string& r : Recipients()) e.mutable_dispatch()->add_recipients(r);
+    e.mutable_dispatch()->set_building_address("北碚区朝阳路 1 号");
+    events::Envelope env =
+        events::NewEnvelope(e, "monitoring", "bld_fault01", kCommunity, absl::Now(), ids_);
+    env.set_event_id("evt_fault_" + key);
+    return env;
+  }
+
+  static events::Message OnTopic(const events::Envelope& env) {
+    return {std::string(events::kMonitoringTopic), env.building_id(),
+            events::SerializeEnvelope(env)};
+  }
+
+  std::unique_ptr<nv1::NotifyService::Stub> stub_;
+  std::string service_;
+  RandomIdGenerator ids_;
+};
+
 }  // namespace
 
 void Checked::Add(const Verdict& v) {
@@ -353,5 +482,6 @@ void Checked::Add(const Verdict& v) {
 std::unique_ptr<Workload> BuildingsWorkload() { return std::make_unique<Buildings>(); }
 std::unique_ptr<Workload> HazardsWorkload() { return std::make_unique<Hazards>(); }
 std::unique_ptr<Workload> CreditWorkload() { return std::make_unique<Credit>(); }
+std::unique_ptr<Workload> NotifyWorkload() { return std::make_unique<Notify>(); }
 
 }  // namespace firegrid::faults

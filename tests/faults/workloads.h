@@ -49,5 +49,9 @@ std::unique_ptr<Workload> HazardsWorkload();
 // acknowledged request one fact in the history, applied as one ledger record, and every record
 // that moved the score published once (ScoreChanged).
 std::unique_ptr<Workload> CreditWorkload();
+// PushEvent of fire alarms (as monitoring hands them over, each to three org inboxes), and
+// afterwards the same events on the monitoring topic: every acknowledged alarm stored once in
+// each recipient's inbox, the topic's copies adding nothing.
+std::unique_ptr<Workload> NotifyWorkload();
 
 }  // namespace firegrid::faults
