@@ -30,6 +30,7 @@ std::string ServiceBinary(const std::string& name) {
   if (name == "hazards") return FIREGRID_HAZARDS_BIN;
   if (name == "credit") return FIREGRID_CREDIT_BIN;
   if (name == "notify") return FIREGRID_NOTIFY_BIN;
+  if (name == "monitoring") return FIREGRID_MONITORING_BIN;
   ADD_FAILURE() << "no binary for service " << name;
   return name;
 }

@@ -75,7 +75,8 @@ INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,
                          ::testing::Values(KillCase{"Buildings", BuildingsWorkload},
                                            KillCase{"Hazards", HazardsWorkload},
                                            KillCase{"Credit", CreditWorkload},
-                                           KillCase{"Notify", NotifyWorkload}),
+                                           KillCase{"Notify", NotifyWorkload},
+                                           KillCase{"Monitoring", MonitoringWorkload}),
                          [](const ::testing::TestParamInfo<KillCase>& info) {
                            return info.param.name;
                          });

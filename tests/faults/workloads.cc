@@ -12,6 +12,7 @@
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/monitoring/v1/events.pb.h"
+#include "firegrid/monitoring/v1/monitoring.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
@@ -471,6 +472,81 @@ class Notify : public Workload {
   RandomIdGenerator ids_;
 };
 
+class Monitoring : public Workload {
+ public:
+  std::string target() const override { return "monitoring"; }
+  std::string write_name() const override { return "RegisterDevice"; }
+  std::vector<std::string> services() const override { return {"buildings", "monitoring"}; }
+
+  void SetUp(Stack& stack) override {
+    auto bstub = bv1::BuildingService::NewStub(stack.Channel("buildings"));
+    admin_ = stack.tokens().Make(auth::Role::kDistrictAdmin, "500109", "admin");
+    building_ = testing::RegisterCommunityBuilding(*bstub, admin_).building_id();
+    stub_ = mv1::MonitoringService::NewStub(stack.Channel("monitoring"));
+    // The first device once monitoring has learned the building (its event).
+    Attempt first;
+    ASSERT_TRUE(testing::WaitUntil(
+        [&] {
+          first = Write(stack, "first");
+          return first.status.ok();
+        },
+        absl::Seconds(60)))
+        << first.status.error_message();
+  }
+
+  Attempt Write(Stack&, const std::string& key) override {
+    mv1::RegisterDeviceRequest req;
+    mv1::Device* d = req.mutable_device();
+    d->set_device_id(DeviceId(key));
+    d->set_type(mv1::DEVICE_TYPE_SMOKE_DETECTOR);
+    d->set_model("JTY-GD-G3");
+    d->set_building_id(building_);
+    d->set_floor("12");
+    d->set_point(WriteName(key));
+    d->set_status(mv1::DEVICE_STATUS_IN_SERVICE);
+    mv1::Device out;
+    Attempt a;
+    a.status =
+        stub_->RegisterDevice(testing::CallContext(admin_, absl::Seconds(5)).get(), req, &out);
+    // The device id is the write's key: ALREADY_EXISTS answers a retry whose first call was
+    // applied (its answer lost in the crash), and the client takes it as done.
+    if (a.status.error_code() == grpc::StatusCode::ALREADY_EXISTS) a.status = grpc::Status::OK;
+    a.id = DeviceId(key);
+    return a;
+  }
+
+  Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
+                absl::Duration timeout) override {
+    Checked c;
+    std::set<std::string> must;
+    for (const auto& [key, id] : acknowledged) must.insert(id);
+    absl::StatusOr<std::vector<std::string>> stored =
+        HashFields(stack.store(), "fg:monitoring:dev:*", "data");
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    std::map<std::string, int> by_id;
+    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
+      mv1::Device d;
+      EXPECT_TRUE(d.ParseFromString(bytes));
+      ++by_id[d.device_id()];
+    }
+    c.Add(Compare(must, by_id, "device"));
+    int64_t events = 0;
+    c.Add(CheckEvents<mv1::DeviceRegistered>(
+        stack, events::kMonitoringTopic, must,
+        [](const mv1::DeviceRegistered& e) { return e.device().device_id(); }, timeout, &events));
+    c.extra.push_back({"devices stored", absl::StrCat(by_id.size())});
+    c.extra.push_back({"events on the topic", absl::StrCat(events)});
+    return c;
+  }
+
+ private:
+  static std::string DeviceId(const std::string& key) { return "fault-" + key; }
+
+  std::unique_ptr<mv1::MonitoringService::Stub> stub_;
+  std::string admin_;
+  std::string building_;
+};
+
 }  // namespace
 
 void Checked::Add(const Verdict& v) {
@@ -483,5 +559,6 @@ std::unique_ptr<Workload> BuildingsWorkload() { return std::make_unique<Building
 std::unique_ptr<Workload> HazardsWorkload() { return std::make_unique<Hazards>(); }
 std::unique_ptr<Workload> CreditWorkload() { return std::make_unique<Credit>(); }
 std::unique_ptr<Workload> NotifyWorkload() { return std::make_unique<Notify>(); }
+std::unique_ptr<Workload> MonitoringWorkload() { return std::make_unique<Monitoring>(); }
 
 }  // namespace firegrid::faults

@@ -53,5 +53,8 @@ std::unique_ptr<Workload> CreditWorkload();
 // afterwards the same events on the monitoring topic: every acknowledged alarm stored once in
 // each recipient's inbox, the topic's copies adding nothing.
 std::unique_ptr<Workload> NotifyWorkload();
+// RegisterDevice, each write a device of its own id: each acknowledged device stored, and one
+// DeviceRegistered event id per device on the topic.
+std::unique_ptr<Workload> MonitoringWorkload();
 
 }  // namespace firegrid::faults
