@@ -22,6 +22,7 @@ std::vector<std::string> ConfigFlags(const std::string& name) {
   if (name == "credit") return {"--rules-file=" + cfg + "/credit_rules.textproto"};
   if (name == "notify") return {"--plan-file=" + cfg + "/plan_tasks.textproto"};
   if (name == "monitoring") return {"--rules-file=" + cfg + "/monitoring_rules.textproto"};
+  if (name == "gateway") return {"--config-file=" + cfg + "/gateway.textproto"};
   return {};
 }
 
@@ -31,6 +32,7 @@ std::string ServiceBinary(const std::string& name) {
   if (name == "credit") return FIREGRID_CREDIT_BIN;
   if (name == "notify") return FIREGRID_NOTIFY_BIN;
   if (name == "monitoring") return FIREGRID_MONITORING_BIN;
+  if (name == "gateway") return FIREGRID_GATEWAY_BIN;
   ADD_FAILURE() << "no binary for service " << name;
   return name;
 }
@@ -48,7 +50,9 @@ Stack::~Stack() {
   }
 }
 
-absl::Status Stack::Start(const std::vector<std::string>& services) {
+absl::Status Stack::Start(
+    const std::vector<std::string>& services,
+    const std::function<std::vector<std::string>(const std::string& name)>& more_flags) {
   if (absl::Status s = redis_->Start(); !s.ok()) return s;
   if (absl::Status s = broker_.Start(); !s.ok()) return s;
   key_file_ = testing::WriteKeyFile(dir_.path());
@@ -57,6 +61,10 @@ absl::Status Stack::Start(const std::vector<std::string>& services) {
     auto extra = options_.extra_flags.find(name);
     if (extra != options_.extra_flags.end()) {
       flags.insert(flags.end(), extra->second.begin(), extra->second.end());
+    }
+    if (more_flags) {
+      std::vector<std::string> more = more_flags(name);
+      flags.insert(flags.end(), more.begin(), more.end());
     }
     auto process =
         testing::PollingService(ServiceBinary(name), name, std::move(flags), redis_->address(),

@@ -58,7 +58,11 @@ class Stack {
 
   // Starts redis-server and the dev broker, then the services (by name: "buildings", ...) in
   // order, each until SERVING.
-  absl::Status Start(const std::vector<std::string>& services);
+  // `flags`, when given, adds flags to a service's own when it starts (e.g. the addresses of the
+  // services started before it).
+  absl::Status Start(
+      const std::vector<std::string>& services,
+      const std::function<std::vector<std::string>(const std::string& name)>& flags = nullptr);
 
   testing::ServiceProcess& service(const std::string& name);
   // A channel to service `name` (it reconnects to the same port after a restart).

@@ -33,7 +33,8 @@ class KillExperiment : public ::testing::TestWithParam<KillCase> {};
 TEST_P(KillExperiment, SigkillUnderWriteLoadLosesNoAcknowledgedWriteAndAppliesNoneTwice) {
   std::unique_ptr<Workload> workload = GetParam().make();
   Stack stack("kill-" + workload->target());
-  absl::Status started = stack.Start(workload->services());
+  absl::Status started = stack.Start(
+      workload->services(), [&](const std::string& name) { return workload->Flags(name, stack); });
   ASSERT_TRUE(started.ok()) << started;
   workload->SetUp(stack);
   if (HasFatalFailure()) return;
@@ -76,7 +77,8 @@ INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,
                                            KillCase{"Hazards", HazardsWorkload},
                                            KillCase{"Credit", CreditWorkload},
                                            KillCase{"Notify", NotifyWorkload},
-                                           KillCase{"Monitoring", MonitoringWorkload}),
+                                           KillCase{"Monitoring", MonitoringWorkload},
+                                           KillCase{"Gateway", GatewayWorkload}),
                          [](const ::testing::TestParamInfo<KillCase>& info) {
                            return info.param.name;
                          });

@@ -24,12 +24,12 @@ int Cycles(int short_default);
 bool FullRun();
 
 struct Figures {
-  std::string experiment;     // e.g. "kill -9 hazards under ReportHazard load"
-  int cycles = 0;             // faults injected
-  int64_t writes = 0;         // writes sent
-  int64_t acknowledged = 0;   // of them acknowledged (OK) to the client
-  int64_t lost = 0;           // acknowledged but not found where they must be
-  int64_t duplicated = 0;     // applied, stored or delivered more than once
+  std::string experiment;    // e.g. "kill -9 hazards under ReportHazard load"
+  int cycles = 0;            // faults injected
+  int64_t writes = 0;        // writes sent
+  int64_t acknowledged = 0;  // of them acknowledged (OK) to the client
+  int64_t lost = 0;          // acknowledged but not found where they must be
+  int64_t duplicated = 0;    // applied, stored or delivered more than once
   absl::Duration recovery_max = absl::ZeroDuration();  // longest fault → serving again
   // Further figures of the experiment, in order (name, value): e.g. {"refused", "0"}.
   std::vector<std::pair<std::string, std::string>> extra;

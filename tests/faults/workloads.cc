@@ -15,11 +15,15 @@
 #include "firegrid/monitoring/v1/monitoring.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "libs/common/ids.h"
 #include "libs/events/envelope.h"
 #include "libs/events/producer.h"
 #include "libs/events/topics.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/ports.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace firegrid::faults {
 namespace {
@@ -547,6 +551,64 @@ class Monitoring : public Workload {
   std::string building_;
 };
 
+class Gateway : public Buildings {
+ public:
+  std::string target() const override { return "gateway"; }
+  std::string write_name() const override { return "CreateBuilding (JSON API)"; }
+  std::vector<std::string> services() const override { return {"buildings", "gateway"}; }
+
+  std::vector<std::string> Flags(const std::string& name, Stack& stack) override {
+    if (name != "gateway") return {};
+    // A fixed HTTP port, so that the restarted gateway is found where the clients call it.
+    http_port_ = testing::FreeTcpPort();
+    return {"--http-address=127.0.0.1", absl::StrCat("--http-port=", http_port_),
+            "--evidence-dir=" + stack.dir() + "/evidence",
+            "--buildings-addr=" + stack.service("buildings").grpc_address()};
+  }
+
+  void SetUp(Stack& stack) override {
+    Buildings::SetUp(stack);
+    admin_token_ = stack.tokens().Make(auth::Role::kDistrictAdmin, "500109", "admin");
+  }
+
+  Attempt Write(Stack&, const std::string& key) override {
+    nlohmann::json building = {{"name", WriteName(key)},
+                               {"tierPath", kCommunity},
+                               {"location", {{"latitude", 29.82}, {"longitude", 106.43}}},
+                               {"use", "BUILDING_USE_RESIDENTIAL"},
+                               {"heightM", 30},
+                               {"floorsAboveGround", 10}};
+    httplib::Client client("127.0.0.1", http_port_);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(5, 0);
+    auto r = client.Post("/api/v1/firegrid.buildings.v1.BuildingService/CreateBuilding",
+                         {{"Authorization", "Bearer " + admin_token_}},
+                         nlohmann::json({{"building", building}, {"requestId", key}}).dump(),
+                         "application/json");
+    Attempt a;
+    if (!r) {  // the gateway is down: as UNAVAILABLE, retried
+      a.status =
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "HTTP: " + httplib::to_string(r.error()));
+    } else if (r->status == 200) {
+      a.id = nlohmann::json::parse(r->body, nullptr, false).value("buildingId", "");
+      if (a.id.empty()) a.status = grpc::Status(grpc::StatusCode::INTERNAL, "no buildingId");
+    } else if (r->status == 502 || r->status == 503) {
+      a.status = grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat("HTTP ", r->status));
+    } else if (r->status == 504) {
+      a.status =
+          grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, absl::StrCat("HTTP ", r->status));
+    } else {
+      a.status =
+          grpc::Status(grpc::StatusCode::UNKNOWN, absl::StrCat("HTTP ", r->status, ": ", r->body));
+    }
+    return a;
+  }
+
+ private:
+  int http_port_ = 0;
+  std::string admin_token_;
+};
+
 }  // namespace
 
 void Checked::Add(const Verdict& v) {
@@ -560,5 +622,6 @@ std::unique_ptr<Workload> HazardsWorkload() { return std::make_unique<Hazards>()
 std::unique_ptr<Workload> CreditWorkload() { return std::make_unique<Credit>(); }
 std::unique_ptr<Workload> NotifyWorkload() { return std::make_unique<Notify>(); }
 std::unique_ptr<Workload> MonitoringWorkload() { return std::make_unique<Monitoring>(); }
+std::unique_ptr<Workload> GatewayWorkload() { return std::make_unique<Gateway>(); }
 
 }  // namespace firegrid::faults

@@ -30,6 +30,9 @@ class Workload {
   virtual std::string write_name() const = 0;
   // The services of the stack, in start order (the target among them).
   virtual std::vector<std::string> services() const = 0;
+  // Flags service `name` of the stack needs beyond the shipped configuration (ConfigFlags), asked
+  // when it starts: e.g. the addresses of the services started before it.
+  virtual std::vector<std::string> Flags(const std::string& name, Stack& stack) { return {}; }
   // What must exist before the load starts (org units, a building the service knows).
   virtual void SetUp(Stack& stack) = 0;
   // One attempt of the write with key `key` (the same key → the same request).
@@ -56,5 +59,8 @@ std::unique_ptr<Workload> NotifyWorkload();
 // RegisterDevice, each write a device of its own id: each acknowledged device stored, and one
 // DeviceRegistered event id per device on the topic.
 std::unique_ptr<Workload> MonitoringWorkload();
+// CreateBuilding through the gateway's JSON API (POST /api/v1/<service>/<method>, the request
+// id in the JSON), checked as BuildingsWorkload; the faults hit the gateway.
+std::unique_ptr<Workload> GatewayWorkload();
 
 }  // namespace firegrid::faults
