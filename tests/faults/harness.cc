@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "libs/auth/grpc_auth.h"
 #include "tests/support/subprocess.h"
 
 namespace firegrid::faults {
@@ -168,6 +169,71 @@ std::map<std::string, std::string> Load::Acknowledged() const {
 std::map<std::string, int> Load::Failures() const {
   absl::MutexLock lock(&mu_);
   return failures_;
+}
+
+ResumingSubscriber::ResumingSubscriber(std::shared_ptr<grpc::Channel> channel, std::string token)
+    : stub_(notify::v1::NotifyService::NewStub(std::move(channel))), token_(std::move(token)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+ResumingSubscriber::~ResumingSubscriber() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    if (current_ != nullptr) current_->TryCancel();
+  }
+  thread_.join();
+}
+
+void ResumingSubscriber::Run() {
+  for (bool first = true;; first = false) {
+    grpc::ClientContext ctx;
+    auth::AttachToken(&ctx, token_);
+    notify::v1::SubscribeRequest req;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+      current_ = &ctx;
+      if (!first) ++resubscribed_;
+      for (const auto& [recipient, cursor] : cursors_) (*req.mutable_cursors())[recipient] = cursor;
+    }
+    auto reader = stub_->Subscribe(&ctx, req);
+    notify::v1::SubscribeResponse resp;
+    while (reader->Read(&resp)) {
+      if (!resp.has_notification()) continue;
+      const notify::v1::Notification& n = resp.notification();
+      absl::MutexLock lock(&mu_);
+      if (!keys_.insert(absl::StrCat(n.recipient(), " ", n.cursor())).second) {
+        ++repeats_;
+        continue;
+      }
+      cursors_[n.recipient()] = n.cursor();
+      seen_.push_back(n);
+    }
+    reader->Finish().error_code();  // the end of a stream: a restart, or our cancel
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
+      if (stop_) return;
+    }
+    // A client's reconnect backoff (notify is restarting), not a wait for a condition.
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+std::vector<notify::v1::Notification> ResumingSubscriber::Seen() const {
+  absl::MutexLock lock(&mu_);
+  return seen_;
+}
+
+int64_t ResumingSubscriber::repeats() const {
+  absl::MutexLock lock(&mu_);
+  return repeats_;
+}
+
+int64_t ResumingSubscriber::resubscribed() const {
+  absl::MutexLock lock(&mu_);
+  return resubscribed_;
 }
 
 absl::StatusOr<std::vector<std::string>> ScanKeys(redis::Pool& pool, const std::string& pattern) {

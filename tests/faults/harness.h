@@ -136,6 +136,37 @@ class Load {
   std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
 };
 
+// A client of notify's Subscribe that, as the console does, subscribes again when the stream
+// breaks (notify restarted), from the cursors of what it has seen; keeps each notification once
+// by (recipient, cursor) and counts the repeats it dropped.
+class ResumingSubscriber {
+ public:
+  ResumingSubscriber(std::shared_ptr<grpc::Channel> channel, std::string token);
+  ~ResumingSubscriber();  // cancels the stream and joins
+  ResumingSubscriber(const ResumingSubscriber&) = delete;
+  ResumingSubscriber& operator=(const ResumingSubscriber&) = delete;
+
+  // Every notification seen, each (recipient, cursor) once, in arrival order.
+  std::vector<notify::v1::Notification> Seen() const;
+  int64_t repeats() const;       // notifications dropped as already seen
+  int64_t resubscribed() const;  // streams opened after the first
+
+ private:
+  void Run();
+
+  std::unique_ptr<notify::v1::NotifyService::Stub> stub_;
+  std::string token_;
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::map<std::string, std::string> cursors_ ABSL_GUARDED_BY(mu_);  // recipient → last seen
+  std::set<std::string> keys_ ABSL_GUARDED_BY(mu_);                  // "<recipient> <cursor>"
+  std::vector<notify::v1::Notification> seen_ ABSL_GUARDED_BY(mu_);
+  int64_t repeats_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t resubscribed_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
 // Every key of the store matching `pattern` (SCAN MATCH), e.g. "fg:buildings:b:*".
 absl::StatusOr<std::vector<std::string>> ScanKeys(redis::Pool& pool, const std::string& pattern);
 

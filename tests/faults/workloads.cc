@@ -363,6 +363,14 @@ class Notify : public Workload {
   void SetUp(Stack& stack) override {
     stub_ = nv1::NotifyService::NewStub(stack.Channel("notify"));
     service_ = stack.tokens().Make(auth::Role::kInternalService, "", "service:monitoring");
+    // The duty staff of the micro fire station, watching its live stream through the restarts.
+    auth::Principal duty;
+    duty.role = auth::Role::kMicroStation;
+    duty.tier_path = "500109001";
+    duty.subject = "duty-1";
+    duty.org_unit = kStation;
+    subscriber_ =
+        std::make_unique<ResumingSubscriber>(stack.Channel("notify"), stack.tokens().Make(duty));
   }
 
   Attempt Write(Stack&, const std::string& key) override {
@@ -428,7 +436,28 @@ class Notify : public Workload {
     for (const std::string& recipient : Recipients()) {
       c.Add(Compare(must, stored[recipient], "fire alarm in " + recipient + " of"));
     }
+    // The station's stream: every acknowledged alarm pushed to it, across the restarts, once
+    // its repeats (a resubscription replays after the last cursor seen) are dropped by cursor.
+    std::map<std::string, int> streamed;
+    const bool all_streamed = testing::WaitUntil(
+        [&] {
+          streamed.clear();
+          for (const nv1::Notification& n : subscriber_->Seen()) {
+            if (n.kind() == nv1::KIND_FIRE_ALARM && n.renotified_from().empty()) {
+              ++streamed[n.alarm_id()];
+            }
+          }
+          for (const std::string& id : must) {
+            if (streamed.count(id) == 0) return false;
+          }
+          return true;
+        },
+        timeout);
+    EXPECT_TRUE(all_streamed) << "the station's stream did not get every alarm";
+    c.Add(Compare(must, streamed, "fire alarm on the station's stream of"));
     c.extra.push_back({"recipients per alarm", absl::StrCat(Recipients().size())});
+    c.extra.push_back({"stream repeats dropped by cursor", absl::StrCat(subscriber_->repeats())});
+    c.extra.push_back({"resubscriptions", absl::StrCat(subscriber_->resubscribed())});
     c.extra.push_back({"notifications stored", absl::StrCat(notifications)});
     c.extra.push_back({"copies on the topic", absl::StrCat(copies.size())});
     return c;
@@ -437,7 +466,8 @@ class Notify : public Workload {
  private:
   static std::string AlarmId(const std::string& key) { return "alm_fault_" + key; }
   static std::vector<std::string> Recipients() {
-    return {"org:mfs_fault01", std::string("org:") + kCommunity, "org:500109.fire_rescue"};
+    return {std::string("org:") + kStation, std::string("org:") + kCommunity,
+            "org:500109.fire_rescue"};
   }
 
   // The AlarmRaised of write `key`, as monitoring hands it over: the same event id for every
@@ -454,7 +484,7 @@ class Notify : public Workload {
     a->set_floor("12");
     a->set_point("1-012-034");
     mv1::StationRef* s = e.mutable_dispatch()->add_stations();
-    s->set_station_id("mfs_fault01");
+    s->set_station_id(kStation);
     s->set_name("朝阳社区微型消防站");
     s->set_phone("023-68000119");
     s->set_distance_m(320);
@@ -471,8 +501,11 @@ class Notify : public Workload {
             events::SerializeEnvelope(env)};
   }
 
+  static constexpr char kStation[] = "mfs_fault01";
+
   std::unique_ptr<nv1::NotifyService::Stub> stub_;
   std::string service_;
+  std::unique_ptr<ResumingSubscriber> subscriber_;
   RandomIdGenerator ids_;
 };
 

@@ -54,7 +54,8 @@ std::unique_ptr<Workload> HazardsWorkload();
 std::unique_ptr<Workload> CreditWorkload();
 // PushEvent of fire alarms (as monitoring hands them over, each to three org inboxes), and
 // afterwards the same events on the monitoring topic: every acknowledged alarm stored once in
-// each recipient's inbox, the topic's copies adding nothing.
+// each recipient's inbox, the topic's copies adding nothing; and each on the station's live
+// stream, which resubscribes from its cursors after every restart, once repeats are dropped.
 std::unique_ptr<Workload> NotifyWorkload();
 // RegisterDevice, each write a device of its own id: each acknowledged device stored, and one
 // DeviceRegistered event id per device on the topic.
