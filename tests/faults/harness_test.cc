@@ -9,7 +9,10 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "firegrid/notify/v1/notify.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/support/subprocess.h"
 
 namespace firegrid::faults {
 namespace {
@@ -76,6 +79,75 @@ TEST(FaultsLoad, GivesUpAWriteRefusedForGoodAndRecordsWhy) {
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures.begin()->first, "3: bad field");
   EXPECT_EQ(failures.begin()->second, load.writes() - load.acknowledged());
+}
+
+namespace nv1 = ::firegrid::notify::v1;
+
+// A notify whose first stream sends two notifications and ends (a restart); every later stream
+// replays from the cursor it is given (a repeat of the last one, as a replay may send), then a
+// third, and stays open.
+class FakeNotify final : public nv1::NotifyService::Service {
+ public:
+  grpc::Status Subscribe(grpc::ServerContext* ctx, const nv1::SubscribeRequest* req,
+                         grpc::ServerWriter<nv1::SubscribeResponse>* out) override {
+    int call;
+    {
+      absl::MutexLock lock(&mu_);
+      call = calls_++;
+      auto it = req->cursors().find("org:x");
+      cursors_.push_back(it == req->cursors().end() ? "" : it->second);
+    }
+    if (call == 0) {
+      out->Write(Push("1-0"));
+      out->Write(Push("2-0"));
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "restarting");
+    }
+    out->Write(Push("2-0"));
+    out->Write(Push("3-0"));
+    while (!ctx->IsCancelled()) absl::SleepFor(absl::Milliseconds(10));
+    return grpc::Status::OK;
+  }
+
+  std::vector<std::string> cursors() {
+    absl::MutexLock lock(&mu_);
+    return cursors_;
+  }
+
+ private:
+  static nv1::SubscribeResponse Push(const std::string& cursor) {
+    nv1::SubscribeResponse r;
+    r.mutable_notification()->set_recipient("org:x");
+    r.mutable_notification()->set_cursor(cursor);
+    return r;
+  }
+
+  absl::Mutex mu_;
+  int calls_ = 0;
+  std::vector<std::string> cursors_;
+};
+
+TEST(FaultsResumingSubscriber, ResubscribesFromTheLastCursorAndDropsTheRepeat) {
+  FakeNotify notify;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&notify);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  {
+    ResumingSubscriber subscriber(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                      grpc::InsecureChannelCredentials()),
+                                  "token");
+    ASSERT_TRUE(
+        testing::WaitUntil([&] { return subscriber.Seen().size() == 3; }, absl::Seconds(30)));
+    std::vector<std::string> cursors;
+    for (const nv1::Notification& n : subscriber.Seen()) cursors.push_back(n.cursor());
+    EXPECT_EQ(cursors, (std::vector<std::string>{"1-0", "2-0", "3-0"}));
+    EXPECT_EQ(subscriber.repeats(), 1);
+    EXPECT_EQ(subscriber.resubscribed(), 1);
+  }  // cancels the open stream
+  EXPECT_EQ(notify.cursors(), (std::vector<std::string>{"", "2-0"}));
+  server->Shutdown();
 }
 
 }  // namespace
