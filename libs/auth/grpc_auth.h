@@ -31,6 +31,9 @@ class Admission {
  public:
   virtual ~Admission() = default;
   virtual std::optional<absl::Duration> Refuse(const grpc::ServerContextBase& ctx) = 0;
+  // Whether Refuse() refused the call of `ctx` (it then never authenticated: the audit log
+  // leaves it out, libs/audit/interceptor.h). Valid until the call ends.
+  virtual bool Refused(const grpc::ServerContextBase& ctx) = 0;
 };
 
 // What every RPC of a service calls first:

@@ -120,6 +120,13 @@ std::optional<absl::Duration> AdmissionControl::Refuse(const grpc::ServerContext
   return options_.retry_delay;
 }
 
+bool AdmissionControl::Refused(const grpc::ServerContextBase& ctx) {
+  if (marked_count_.load() == 0) return false;
+  absl::MutexLock lock(&mu_);
+  auto it = marked_.find(&ctx);
+  return it != marked_.end() && it->second->refused.load();
+}
+
 void AdmissionControl::CountRefusal(const std::string& method) {
   refused_.Get({{"method", method}}).Increment();
 }

@@ -17,10 +17,13 @@
 namespace firegrid::server {
 
 // The default --max-in-flight: unary calls one server works on at once before it refuses more
-// (docs/adr/0011). Far above what a replica needs at its sustainable rate (a few dozen calls in
-// flight), low enough that the admitted calls of an overloaded replica wait a fraction of a
-// second and its threads stay few.
-inline constexpr int kDefaultMaxInFlight = 256;
+// (docs/adr/0011). A call of a firegrid service holds one of the few Redis connections
+// (--redis-pool-size, 8) for most of its time, so calls beyond a few per connection only wait:
+// 64 is twice what a replica has in flight at its sustainable rate (tests/faults,
+// overload_faults_test), and keeps the wait of admitted calls under a second when overloaded
+// (with 256, admitted calls waited up to 6 s there and some failed UNAVAILABLE waiting for a
+// Redis connection).
+inline constexpr int kDefaultMaxInFlight = 64;
 // The retry delay an overloaded server gives (RetryInfo and grpc-retry-pushback-ms).
 inline constexpr absl::Duration kDefaultOverloadRetryDelay = absl::Milliseconds(100);
 
@@ -61,6 +64,7 @@ class AdmissionControl final : public auth::Admission {
 
   // The retry delay when the call of `ctx` was marked on arrival, else nullopt.
   std::optional<absl::Duration> Refuse(const grpc::ServerContextBase& ctx) override;
+  bool Refused(const grpc::ServerContextBase& ctx) override;
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   const AdmissionOptions& options() const { return options_; }

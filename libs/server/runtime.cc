@@ -451,7 +451,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
         }));
   }
   rt->host_->AddInterceptorFactory(std::make_unique<audit::AuditInterceptorFactory>(
-      rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get()));
+      rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get(), rt->admission_.get()));
   {
     audit::Recorder* recorder = rt->audit_recorder_.get();
     FG_RETURN_IF_ERROR(rt->host_->metrics().AddCounterCallback(
