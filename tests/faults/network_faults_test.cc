@@ -8,9 +8,10 @@
 // (recovery), every acknowledged report is stored once, and the Subscribe stream opened before
 // the faults still receives: every acknowledged report reaches it, the ones after the heal too.
 //
-// Kafka is not behind the proxy: brokers advertise their own address, which a proxy in front
-// of the bootstrap alone does not change (the broker faults are tests/faults' broker
-// experiment).
+// Kafka is not behind the proxy (brokers advertise their own address, which a proxy in front of
+// the bootstrap alone does not change): the dev broker itself delays every response by 1 s and
+// times out 5 Produce requests (its --control-file, tools/devbroker/README.md) while a probe
+// report goes through; the probe still reaches the stream, later by the injected delay.
 
 #include <algorithm>
 #include <atomic>
@@ -152,6 +153,7 @@ class NetworkFaults : public ::testing::Test {
   testing::DevTokens tokens_;
   std::string worker_;
   std::vector<std::string> buildings_ids_;
+  std::vector<std::string> probe_buildings_;  // one per cycle, for the Kafka probe
   std::vector<Report> reports_;
   // Written by the reporting thread only; read after it ends.
   int64_t calls_ = 0;
@@ -170,6 +172,10 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
         testing::RegisterCommunityBuilding(*building_stub_, admin).building_id());
   }
   const int slots = static_cast<int>(buildings_ids_.size()) * kCategories;
+  for (int i = 0; i < cycles; ++i) {
+    probe_buildings_.push_back(
+        testing::RegisterCommunityBuilding(*building_stub_, admin).building_id());
+  }
   const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
   for (int i = 0; i < slots; ++i) reports_.push_back(Report{absl::StrCat("net-", run, "-", i)});
   testing::Subscription stream(notify_->grpc_address(), worker_);
@@ -195,6 +201,36 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
       absl::SleepFor(absl::Milliseconds(100));  // the client's pace, not a wait
     }
   });
+
+  auto task_of = [](const std::string& id) {
+    return [id](const notify::v1::Notification& n) {
+      return n.kind() == notify::v1::KIND_HAZARD_TASK && n.hazard_id() == id;
+    };
+  };
+  // A report of the cycle's probe building, acknowledged (retried with its key): its id.
+  auto report_probe = [&](int cycle) {
+    hv1::ReportHazardRequest req;
+    req.set_building_id(probe_buildings_[cycle]);
+    req.set_category(hv1::HAZARD_CATEGORY_FIRE_ACCESS_OCCUPIED);
+    req.set_severity(hv1::SEVERITY_GENERAL);
+    req.set_source(hv1::SOURCE_GRID_INSPECTION);
+    req.set_description(absl::StrCat("net-", run, "-probe-", cycle));
+    req.set_idempotency_key(req.description());
+    std::string id;
+    testing::WaitUntil(
+        [&] {
+          hv1::ReportHazardResponse resp;
+          if (!hazard_stub_->ReportHazard(testing::CallContext(worker_).get(), req, &resp).ok()) {
+            return false;
+          }
+          id = resp.hazard().hazard_id();
+          return true;
+        },
+        absl::Seconds(60));
+    return id;
+  };
+  absl::Duration kafka_delay_max = absl::ZeroDuration();
+  int probes_missing = 0;
 
   absl::Duration recovery_max = absl::ZeroDuration();
   std::vector<std::string> recoveries;
@@ -226,6 +262,18 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
     proxy_->ResetAll();
     proxy_->ResetAll();
     heal_and_measure("reset");
+    // Kafka: every response 1 s late, 5 Produce requests timed out; a probe report gets
+    // through to the stream all the same.
+    ASSERT_TRUE(broker_.Inject("rtt 1000\nerrors 0 5 7\n").ok());
+    const std::string probe = report_probe(cycle);
+    EXPECT_FALSE(probe.empty()) << "the probe report was not acknowledged";
+    const absl::Time acknowledged_at = absl::Now();
+    if (!stream.WaitFor(task_of(probe), absl::Seconds(60)).has_value()) ++probes_missing;
+    const absl::Duration kafka_delay = absl::Now() - acknowledged_at;
+    kafka_delay_max = std::max(kafka_delay_max, kafka_delay);
+    ASSERT_TRUE(broker_.Inject("rtt 0\n").ok());
+    // The injected delay shows (the event crosses the broker at least once each way).
+    EXPECT_GE(kafka_delay, absl::Milliseconds(900)) << "the broker's injected rtt did not act";
     // The cycle's share of the slots is reported before the next cycle.
     EXPECT_TRUE(
         testing::WaitUntil([&] { return next_slot.load() >= cycle_end; }, absl::Seconds(120)));
@@ -254,11 +302,6 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
         return true;
       },
       absl::Seconds(60)));
-  auto task_of = [](const std::string& id) {
-    return [id](const notify::v1::Notification& n) {
-      return n.kind() == notify::v1::KIND_HAZARD_TASK && n.hazard_id() == id;
-    };
-  };
   const bool stream_flows = stream.WaitFor(task_of(after_id), absl::Seconds(60)).has_value();
 
   // Every acknowledged report stored once, and on the stream.
@@ -289,7 +332,8 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
   for (const auto& [code, n] : failed_by_code_) failed.push_back(absl::StrCat(n, " x ", code));
 
   faults::Report(faults::Figures{
-      .experiment = "slow and lossy network to Redis: +100 ms, stall, resets (hazards, notify)",
+      .experiment =
+          "slow and lossy network: Redis +100 ms, stall, resets; Kafka rtt 1 s, Produce errors",
       .cycles = cycles,
       .writes = writes,
       .acknowledged = acknowledged,
@@ -302,6 +346,8 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
                 {"calls_past_deadline", absl::StrCat(late_)},
                 {"recovery", absl::StrJoin(recoveries, ", ")},
                 {"acknowledged_not_on_stream", absl::StrCat(not_pushed)},
+                {"kafka_rtt_1s_probe_delay_max", Ms(kafka_delay_max)},
+                {"kafka_probes_not_on_stream", absl::StrCat(probes_missing)},
                 {"stream_receives_after_heal", stream_flows ? "yes" : "no"}}});
 
   EXPECT_EQ(late_, 0) << "calls ended later than their deadline; longest " << Ms(max_latency_);
@@ -309,6 +355,8 @@ TEST_F(NetworkFaults, LatencyStallAndResetsToRedisKeepDeadlinesLoseNothingAndStr
   EXPECT_EQ(duplicated, 0);
   EXPECT_EQ(not_pushed, 0) << "acknowledged reports never reached the Subscribe stream";
   EXPECT_TRUE(stream_flows) << "the Subscribe stream opened before the faults is stuck";
+  EXPECT_EQ(probes_missing, 0)
+      << "a report made while the broker was slow never reached the stream";
   EXPECT_GT(acknowledged, slots / 2);
 }
 
