@@ -54,7 +54,10 @@ constexpr int kCapacityCallers = 32;
 constexpr int kBuildings = 4;  // closed loop: the sustainable rate
 constexpr absl::Duration kCallDeadline = absl::Seconds(10);
 constexpr absl::Duration kOverloadFor = absl::Seconds(4);
-constexpr absl::Duration kAdmittedP99Bound = absl::Seconds(2);
+// Generous: the experiment shares 2 cores with its own client and whatever else runs; the
+// admitted p99 stayed under 1.5 s in every run here (with --max-in-flight=256 it was 5.9 s, and
+// without a bound calls time out).
+constexpr absl::Duration kAdmittedP99Bound = absl::Seconds(3);
 
 enum class Kind { kReport, kGetHazard, kGetBuilding };
 
