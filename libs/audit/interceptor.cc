@@ -16,11 +16,12 @@ using grpc::experimental::InterceptionHookPoints;
 class AuditInterceptor final : public grpc::experimental::Interceptor {
  public:
   AuditInterceptor(grpc::experimental::ServerRpcInfo* info, Recorder* recorder,
-                   const auth::TokenVerifier* verifier, Clock* clock)
+                   const auth::TokenVerifier* verifier, Clock* clock, auth::Admission* admission)
       : info_(info),
         recorder_(recorder),
         verifier_(verifier),
         clock_(clock),
+        admission_(admission),
         // Only firegrid's own methods, whose messages are generated protobuf classes (health,
         // reflection and other library services may carry raw byte buffers), and only changes.
         audited_(info->method() != nullptr && absl::StartsWith(info->method(), "/firegrid.") &&
@@ -54,6 +55,7 @@ class AuditInterceptor final : public grpc::experimental::Interceptor {
   void Finish(const grpc::Status& status) {
     const char* method = info_->method();
     if (info_->server_context() == nullptr) return;
+    if (admission_ != nullptr && admission_->Refused(*info_->server_context())) return;
     absl::StatusOr<auth::Principal> who =
         auth::AuthenticateContext(*info_->server_context(), *verifier_, clock_->Now());
     if (!who.ok()) return;
@@ -67,6 +69,7 @@ class AuditInterceptor final : public grpc::experimental::Interceptor {
   Recorder* recorder_;
   const auth::TokenVerifier* verifier_;
   Clock* clock_;
+  auth::Admission* admission_;
   std::string request_object_;
   std::string response_object_;
   const bool audited_;
@@ -76,7 +79,7 @@ class AuditInterceptor final : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* AuditInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new AuditInterceptor(info, recorder_, verifier_, clock_);
+  return new AuditInterceptor(info, recorder_, verifier_, clock_, admission_);
 }
 
 }  // namespace firegrid::audit

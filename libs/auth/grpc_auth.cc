@@ -48,6 +48,14 @@ std::string PeerAddress(absl::string_view peer) {
 
 absl::StatusOr<Principal> Authenticator::Check(const grpc::ServerContextBase& ctx,
                                                absl::Duration* retry_after) const {
+  if (admission_ != nullptr) {
+    if (std::optional<absl::Duration> delay = admission_->Refuse(ctx); delay.has_value()) {
+      *retry_after = *delay;
+      return absl::ResourceExhaustedError(
+          absl::StrCat("server overloaded; retry in ",
+                       absl::FormatDuration(absl::Ceil(*delay, absl::Milliseconds(1)))));
+    }
+  }
   std::string address;
   if (failure_limiter_ != nullptr) {
     address = PeerAddress(ctx.peer());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,7 +24,21 @@ namespace firegrid::auth {
 absl::StatusOr<Principal> AuthenticateContext(const grpc::ServerContextBase& ctx,
                                               const TokenVerifier& verifier, absl::Time now);
 
+// A server-wide admission check (libs/server/admission.h, docs/adr/0011) that the authenticator
+// asks before anything else: the delay after which a call the server refuses now (too many
+// calls in flight) should be retried, or nullopt to admit it.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  virtual std::optional<absl::Duration> Refuse(const grpc::ServerContextBase& ctx) = 0;
+  // Whether Refuse() refused the call of `ctx` (it then never authenticated: the audit log
+  // leaves it out, libs/audit/interceptor.h). Valid until the call ends.
+  virtual bool Refused(const grpc::ServerContextBase& ctx) = 0;
+};
+
 // What every RPC of a service calls first:
+//   0. a server that is too busy (`admission`, when given) refuses the call RESOURCE_EXHAUSTED
+//      "server overloaded; retry in <delay>" before anything else is done for it;
 //   1. a client address (ctx.peer() without the port) that has used up its failed
 //      authentications gets RESOURCE_EXHAUSTED before its token is even looked at;
 //   2. the bearer token is verified as AuthenticateContext does (a failure is charged to the
@@ -36,11 +51,15 @@ absl::StatusOr<Principal> AuthenticateContext(const grpc::ServerContextBase& ctx
 // refusal per method.
 class Authenticator {
  public:
-  // `limiter` (per principal) and `failure_limiter` (failed authentications per client address)
-  // may be null: no such limit.
+  // `limiter` (per principal), `failure_limiter` (failed authentications per client address)
+  // and `admission` (server-wide) may be null: no such limit.
   Authenticator(const TokenVerifier* verifier, Clock* clock, Limiter* limiter = nullptr,
-                RateLimiter* failure_limiter = nullptr)
-      : verifier_(verifier), clock_(clock), limiter_(limiter), failure_limiter_(failure_limiter) {}
+                RateLimiter* failure_limiter = nullptr, Admission* admission = nullptr)
+      : verifier_(verifier),
+        clock_(clock),
+        limiter_(limiter),
+        failure_limiter_(failure_limiter),
+        admission_(admission) {}
   absl::StatusOr<Principal> Authenticate(grpc::ServerContextBase& ctx) const;
   // The same without the trailing metadata (the delay is in the message only).
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx) const;
@@ -53,6 +72,7 @@ class Authenticator {
   Clock* clock_;
   Limiter* limiter_;
   RateLimiter* failure_limiter_;
+  Admission* admission_;
 };
 
 // The trailing metadata of a call refused by a rate limit: the delay in milliseconds, the key

@@ -64,8 +64,9 @@ class RetryInfoInterceptor final : public grpc::experimental::Interceptor {
       int64_t ms = 0;
       if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && it != trailers->end() &&
           absl::SimpleAtoi(it->second, &ms)) {
-        refused_->Get({{"method", method_}}).Increment();
+        // Details already set: another refusal that counts itself (admission.h).
         if (status.error_details().empty()) {
+          refused_->Get({{"method", method_}}).Increment();
           methods->ModifySendStatus(
               grpc::Status(status.error_code(), status.error_message(),
                            RetryStatusDetails(status.error_code(), status.error_message(),

@@ -225,6 +225,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
         "--grpc-min-pollers; gRPC's default of 2 makes a loaded server create and end threads "
         "continually)",
         1, 1024);
+  b.Int("max-in-flight", &c->max_in_flight, kDefaultMaxInFlight,
+        "unary calls the server works on at once; beyond them new calls are refused "
+        "RESOURCE_EXHAUSTED with a retry delay (health checks never are) (0: no bound)",
+        0, 1000000);
 }
 
 void ParseConfigOrExit(ConfigBinder& binder, int argc, char** argv) {
@@ -344,8 +348,6 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
         c.auth_failure_limit / absl::ToDoubleSeconds(c.auth_failure_window), c.auth_failure_limit,
         RealClock::Get());
   }
-  rt->authenticator_ = std::make_unique<auth::Authenticator>(
-      rt->verifier_.get(), RealClock::Get(), rt->limiter_.get(), rt->failure_limiter_.get());
 
   events::KafkaSecurityOptions security{.protocol = c.kafka_security_protocol,
                                         .sasl_mechanism = c.kafka_sasl_mechanism,
@@ -420,6 +422,14 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   ho.sync_min_pollers = c.grpc_min_pollers;
   ho.sync_max_pollers = c.grpc_max_pollers;
   rt->host_ = std::make_unique<ServiceHost>(ho);
+  // Admission first among the runtime's interceptors: its PRE_SEND_STATUS hook gives an
+  // overload refusal its RetryInfo before the RetryInfo interceptor counts rate-limit refusals.
+  rt->admission_ = std::make_unique<AdmissionControl>(
+      AdmissionOptions{.max_in_flight = c.max_in_flight}, &rt->host_->metrics());
+  rt->host_->AddInterceptorFactory(rt->admission_->InterceptorFactory());
+  rt->authenticator_ = std::make_unique<auth::Authenticator>(
+      rt->verifier_.get(), RealClock::Get(), rt->limiter_.get(), rt->failure_limiter_.get(),
+      rt->admission_.get());
   rt->audit_log_ =
       std::make_unique<audit::AuditLog>(rt->redis_.get(), RealClock::Get(),
                                         audit::AuditLogOptions{.key_prefix = key_prefix + ":audit",
@@ -441,7 +451,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
         }));
   }
   rt->host_->AddInterceptorFactory(std::make_unique<audit::AuditInterceptorFactory>(
-      rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get()));
+      rt->audit_recorder_.get(), rt->verifier_.get(), RealClock::Get(), rt->admission_.get()));
   {
     audit::Recorder* recorder = rt->audit_recorder_.get();
     FG_RETURN_IF_ERROR(rt->host_->metrics().AddCounterCallback(

@@ -20,6 +20,7 @@
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/pool.h"
+#include "libs/server/admission.h"
 #include "libs/server/service_host.h"
 
 namespace firegrid::server {
@@ -101,6 +102,9 @@ struct RuntimeConfig {
   int grpc_max_receive_message_bytes = 0;
   int grpc_min_pollers = 1;
   int grpc_max_pollers = kDefaultSyncMaxPollers;
+  // Server-wide admission control (admission.h): unary calls in flight beyond which new calls
+  // are refused RESOURCE_EXHAUSTED with a retry delay; 0: no bound.
+  int max_in_flight = kDefaultMaxInFlight;
 };
 
 // The default limits (README.md, "Configuration"): per principal and replica 100 requests/s with
@@ -169,7 +173,8 @@ class Runtime {
   std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) const;
   events::KafkaProducer& producer() { return *producer_; }
   const auth::TokenVerifier& verifier() const { return *verifier_; }
-  // Token verification plus the per-principal rate limit; what every RPC calls first.
+  // Server-wide admission control (--max-in-flight), then token verification and the
+  // per-principal rate limit; what every RPC calls first.
   const auth::Authenticator& authenticator() const { return *authenticator_; }
   // The per-principal rate limit the authenticator charges (null with --rate-limit=0), for
   // callers that authenticate otherwise (the gateway's HTTP requests).
@@ -209,6 +214,7 @@ class Runtime {
   std::string limiter_prefix_;                 // "<key prefix>:ratelimit"
   std::unique_ptr<auth::Limiter> limiter_;
   std::unique_ptr<auth::RateLimiter> failure_limiter_;
+  std::unique_ptr<AdmissionControl> admission_;  // outlives the host's server and authenticator
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<audit::AuditLog> audit_log_;

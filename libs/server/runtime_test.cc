@@ -308,5 +308,18 @@ TEST_F(RuntimeTest, RateLimitsAndTheFailedAuthenticationThrottleAreOnByDefault) 
   EXPECT_EQ(off.auth_failure_limit, 0);
 }
 
+TEST_F(RuntimeTest, AdmissionControlIsOnByDefaultAndExportsItsMetrics) {
+  RuntimeConfig c = Config();
+  EXPECT_EQ(c.max_in_flight, kDefaultMaxInFlight);
+  EXPECT_EQ(kDefaultMaxInFlight, 64);
+  EXPECT_EQ(Config({"--max-in-flight=0"}).max_in_flight, 0);
+  auto rt = Runtime::Create("svc", c, "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  const std::string text = (*rt)->host().metrics().Render();
+  EXPECT_NE(text.find("firegrid_grpc_calls_in_flight 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE firegrid_grpc_overload_refused_total counter"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace firegrid::server

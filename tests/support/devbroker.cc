@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 
@@ -51,7 +52,8 @@ DevBroker::~DevBroker() { Stop().IgnoreError(); }
 
 absl::Status DevBroker::Start(int brokers) {
   SubprocessOptions o;
-  o.argv = {FIREGRID_DEVBROKER_PATH, absl::StrCat("--brokers=", brokers)};
+  o.argv = {FIREGRID_DEVBROKER_PATH, absl::StrCat("--brokers=", brokers),
+            absl::StrCat("--control-file=", dir_.path(), "/control")};
   o.log_dir = dir_.path();
   o.name = "devbroker";
   if (absl::Status s = process_.Start(o); !s.ok()) return s;
@@ -75,6 +77,27 @@ absl::Status DevBroker::Down() {
 absl::Status DevBroker::Up() {
   if (absl::Status s = process_.Signal(SIGUSR2); !s.ok()) return s;
   return Await("brokers up", ++ups_);
+}
+
+absl::Status DevBroker::Inject(const std::string& commands) {
+  const std::string path = absl::StrCat(dir_.path(), "/control");
+  {
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    out << commands;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path, ".tmp"));
+  }
+  if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
+  }
+  if (absl::Status s = process_.Signal(SIGHUP); !s.ok()) return s;
+  std::regex pattern(absl::StrCat("\"count\":", ++controls_, ",.*\"msg\":\"control applied\""));
+  absl::StatusOr<std::string> line =
+      WaitForLineInFile(process_.stderr_path(), pattern, absl::Seconds(10));
+  if (!line.ok()) return line.status();
+  if (line->find("\"ok\":true") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("the broker did not apply it: ", *line));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DevBroker::Stop() {

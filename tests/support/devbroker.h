@@ -25,6 +25,10 @@ class DevBroker {
   // SIGUSR1 / SIGUSR2, then waits until the broker logged that it acted on the signal.
   absl::Status Down();
   absl::Status Up();
+  // Writes `commands` as the broker's control file and sends SIGHUP: injected latency and
+  // request errors (tools/devbroker/README.md, e.g. "rtt 300\n", "rtt 0\n"); waits until the
+  // broker applied them (an error when it could not).
+  absl::Status Inject(const std::string& commands);
   absl::Status Stop();
 
   const std::string& bootstrap() const { return bootstrap_; }
@@ -38,6 +42,7 @@ class DevBroker {
   std::string bootstrap_;
   int downs_ = 0;
   int ups_ = 0;
+  int controls_ = 0;
 };
 
 // Reads `topic` from the beginning (all partitions, no consumer group) until `want` messages have

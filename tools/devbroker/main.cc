@@ -2,11 +2,13 @@
 // topics, for local runs and tests. Data lives in memory only.
 //
 //   firegrid-devbroker [--brokers=1] [--topics-file=FILE] [--bootstrap-file=FILE]
+//                      [--control-file=FILE]
 //   firegrid-devbroker --help | --version
 //
 // Prints exactly one line on stdout, "devbroker bootstrap=<host:port,...>", once the topics
 // exist. SIGUSR1 takes every broker down (connections dropped and refused), SIGUSR2 brings them
-// back; SIGTERM / SIGINT stop it. Logs (JSON) go to stderr.
+// back; SIGHUP injects the faults --control-file lists (latency, request errors:
+// control_file.h); SIGTERM / SIGINT stop it. Logs (JSON) go to stderr.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include "libs/common/config.h"
 #include "libs/common/logging.h"
 #include "libs/common/version.h"
+#include "tools/devbroker/control_file.h"
 #include "tools/devbroker/topics_file.h"
 
 namespace firegrid::devbroker {
@@ -34,6 +37,7 @@ struct Config {
   int brokers = 1;
   std::string topics_file;
   std::string bootstrap_file;
+  std::string control_file;
 };
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
@@ -62,6 +66,30 @@ bool SetBrokers(rd_kafka_mock_cluster_t* cluster, int brokers, bool up) {
   return ok;
 }
 
+// Reads `path` (--control-file) and injects its faults (control_file.h).
+absl::Status ApplyControlFile(rd_kafka_mock_cluster_t* cluster, const std::string& path) {
+  if (path.empty()) return absl::FailedPreconditionError("SIGHUP without --control-file");
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<std::vector<ControlCommand>> commands = ParseControlFile(text.str());
+  if (!commands.ok()) return commands.status();
+  for (const ControlCommand& c : *commands) {
+    if (c.kind == ControlCommand::Kind::kRtt) {
+      rd_kafka_resp_err_t err = rd_kafka_mock_broker_set_rtt(cluster, -1, c.rtt_ms);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::InternalError(absl::StrCat("rtt: ", rd_kafka_err2str(err)));
+      }
+    } else {
+      std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(c.count),
+                                              static_cast<rd_kafka_resp_err_t>(c.error_code));
+      rd_kafka_mock_push_request_errors_array(cluster, c.api_key, errors.size(), errors.data());
+    }
+  }
+  return absl::OkStatus();
+}
+
 int Run(int argc, char** argv) {
   if (VersionRequested(argc, argv)) {
     std::cout << VersionLine("firegrid-devbroker") << "\n";
@@ -75,6 +103,9 @@ int Run(int argc, char** argv) {
                 "extra topics, one \"<name> [partitions]\" per line (each gets a .dlq)");
   binder.String("bootstrap-file", &config.bootstrap_file, "",
                 "also write the bootstrap servers to this file");
+  binder.String("control-file", &config.control_file, "",
+                "on SIGHUP, inject the faults this file lists (rtt <ms>; errors <api key> "
+                "<count> <error code>; README.md)");
   absl::Status parsed = binder.Parse(argc, argv, ConfigBinder::ProcessEnv());
   if (ConfigBinder::IsHelp(parsed)) {
     std::cout << binder.Usage() << kVersionFlagUsage;
@@ -107,7 +138,7 @@ int Run(int argc, char** argv) {
   // they all arrive at sigwait below.
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, s);
+  for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   char errstr[512];
@@ -151,7 +182,7 @@ int Run(int argc, char** argv) {
   std::cout << "devbroker bootstrap=" << bootstrap << std::endl;  // endl flushes
   log::Info("serving", {{"bootstrap", bootstrap}, {"brokers", config.brokers}});
 
-  int downs = 0, ups = 0;
+  int downs = 0, ups = 0, controls = 0;
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -161,6 +192,11 @@ int Run(int argc, char** argv) {
     } else if (sig == SIGUSR2) {
       bool ok = SetBrokers(cluster, config.brokers, /*up=*/true);
       log::Info("brokers up", {{"count", ++ups}, {"ok", ok}});
+    } else if (sig == SIGHUP) {
+      absl::Status applied = ApplyControlFile(cluster, config.control_file);
+      log::Info(
+          "control applied",
+          {{"count", ++controls}, {"ok", applied.ok()}, {"error", std::string(applied.message())}});
     } else {
       log::Info("stopping", {{"signal", sig}});
       break;
