@@ -53,9 +53,11 @@ class DeadLettersE2E : public ::testing::Test {
     ASSERT_TRUE(broker_.Start().ok());
     key_file_ = testing::WriteKeyFile(dir_.path());
     const std::string cfg = FIREGRID_CONFIG_DIR;
-    hazards_ = testing::PollingService(
-        FIREGRID_HAZARDS_BIN, "hazards", {"--rules-file=" + cfg + "/hazards_rules.textproto"},
-        redis_.address(), broker_.bootstrap(), key_file_, dir_.path());
+    hazards_ =
+        testing::PollingService(FIREGRID_HAZARDS_BIN, "hazards",
+                                {"--rules-file=" + cfg + "/hazards_rules.textproto",
+                                 "--guidance-file=" + cfg + "/hazards_guidance.textproto"},
+                                redis_.address(), broker_.bootstrap(), key_file_, dir_.path());
     absl::Status st = hazards_->Start();
     ASSERT_TRUE(st.ok()) << st;
     auto channel =
