@@ -17,9 +17,9 @@ constexpr std::array<absl::string_view, 7> kReadPrefixes = {"Get",       "List",
 constexpr absl::string_view kAuditService = "/firegrid.audit.v1.AuditService/";
 
 // The object-id fields of the firegrid APIs, most specific first.
-constexpr std::array<absl::string_view, 9> kObjectIdFields = {
+constexpr std::array<absl::string_view, 10> kObjectIdFields = {
     "hazard_id", "building_id", "notification_id", "hydrant_id", "station_id",
-    "device_id", "subject_id",  "org_unit",        "code"};
+    "device_id", "subject_id",  "org_unit",        "code",       "dead_letter_id"};
 
 std::string FindIn(const Message& m, int depth) {
   const auto* d = m.GetDescriptor();

@@ -1,6 +1,7 @@
 #include "libs/audit/recorder.h"
 
 #include "firegrid/buildings/v1/buildings.pb.h"
+#include "firegrid/events/v1/dead_letters.pb.h"
 #include "firegrid/hazards/v1/hazards.pb.h"
 #include "gtest/gtest.h"
 
@@ -18,6 +19,20 @@ TEST(AuditRecorderTest, ReadsAreNotMutationsAndEverythingElseIs) {
         "Acknowledge", "SetWebhook", "ImportBuildingsCsv", "VerifyHazard"}) {
     EXPECT_TRUE(IsMutation(write)) << write;
   }
+}
+
+TEST(AuditRecorderTest, DeadLetterReplayAndDropAreAuditedUnderTheDeadLetterId) {
+  EXPECT_TRUE(IsMutation("/firegrid.events.v1.DeadLetterService/ReplayDeadLetter"));
+  EXPECT_TRUE(IsMutation("/firegrid.events.v1.DeadLetterService/DropDeadLetter"));
+  EXPECT_FALSE(IsMutation("/firegrid.events.v1.DeadLetterService/ListDeadLetters"));
+  EXPECT_FALSE(IsMutation("/firegrid.events.v1.DeadLetterService/GetDeadLetter"));
+  events::v1::ReplayDeadLetterRequest req;
+  req.set_dead_letter_id("firegrid.buildings.events.v1.dlq:3");
+  events::v1::ReplayDeadLetterResponse resp;
+  resp.set_dead_letter_id("firegrid.buildings.events.v1.dlq:3");
+  resp.mutable_entry()->set_key("bld_1");
+  EXPECT_EQ(ObjectIdOf(req, nullptr), "firegrid.buildings.events.v1.dlq:3");
+  EXPECT_EQ(ObjectIdOf(req, &resp), "firegrid.buildings.events.v1.dlq:3");
 }
 
 TEST(AuditRecorderTest, ObjectIdComesFromTheRequestWhenItNamesOne) {

@@ -148,8 +148,20 @@ Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl
       out.headers.emplace_back(std::string(trace::kTracestateHeader), t->tracestate);
     }
   }
-  std::vector<absl::Status> sent = dlq_->SendBatch({out}, dlq_timeout_);
-  absl::Status send_status = sent.empty() ? absl::InternalError("no delivery status") : sent[0];
+  auto send = [&] {
+    std::vector<absl::Status> sent = dlq_->SendBatch({out}, dlq_timeout_);
+    return sent.empty() ? absl::InternalError("no delivery status") : sent[0];
+  };
+  absl::Status send_status = send();
+  if (absl::IsInvalidArgument(send_status) && !letter.value().empty()) {
+    // The broker can never take this dead letter (the original plus its wrapping exceeds the
+    // message size limit): retrying would hold the partition for good. Send it without the
+    // original value, which stays readable at topic / partition / offset while retained.
+    letter.set_omitted_value_bytes(static_cast<int64_t>(letter.value().size()));
+    letter.clear_value();
+    out.value = letter.SerializeAsString();
+    send_status = send();
+  }
   if (!send_status.ok()) {
     // Keep the offset unstored; the message is processed again and dead-lettered then.
     return {Outcome::kRetry,

@@ -208,6 +208,21 @@ TEST_F(MessageProcessorTest, DeadLetterThatCannotBeSentIsRetriedLater) {
   EXPECT_EQ(dlq_.messages().size(), 1u);
 }
 
+TEST_F(MessageProcessorTest, DeadLetterTooLargeForTheBrokerIsSentWithoutTheOriginalValue) {
+  MessageProcessor p = Processor([](const Envelope&) { return absl::OkStatus(); });
+  ReceivedMessage garbage = Valid();
+  garbage.value = std::string(1000, '\xff');
+  // The broker refuses the first dead letter for good (e.g. MSG_SIZE_TOO_LARGE).
+  dlq_.FailNext(1, absl::InvalidArgumentError("rejected by the broker: message too large"));
+  Decision d = p.Process(garbage);
+  EXPECT_EQ(d.outcome, Outcome::kDeadLettered) << d.status;
+  DeadLetter letter = OnlyDeadLetter();
+  EXPECT_EQ(letter.value(), "");
+  EXPECT_EQ(letter.omitted_value_bytes(), 1000);
+  EXPECT_EQ(letter.offset(), 7);
+  EXPECT_THAT(letter.reason(), HasSubstr("INVALID_ARGUMENT"));
+}
+
 TEST_F(MessageProcessorTest, HandlerExceptionIsTreatedAsInternalAndRetried) {
   MessageProcessor p =
       Processor([](const Envelope&) -> absl::Status { throw std::runtime_error("boom"); });

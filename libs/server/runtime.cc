@@ -266,6 +266,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   rt->kafka_session_timeout_ = c.kafka_session_timeout;
   rt->kafka_group_instance_id_ = c.kafka_group_instance_id;
   rt->service_name_ = service_name;
+  rt->key_prefix_ = key_prefix;
 
   auth::VerifierOptions vo;
   FG_ASSIGN_OR_RETURN(vo.hs256_key, Hs256Key(c));
@@ -547,6 +548,7 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
   o.topics = std::move(topics);
   o.handler = std::move(handler);
   o.dlq_producer = producer_.get();
+  for (const std::string& topic : o.topics) groups_by_topic_[topic].insert(group);
   o.client_id = absl::StrCat("firegrid-", service_name_);
   o.extra = kafka_security_;
   o.extra["fetch.wait.max.ms"] = absl::StrCat(absl::ToInt64Milliseconds(kafka_fetch_wait_));
@@ -594,7 +596,25 @@ void Runtime::AddPeriodic(std::string name, absl::Duration interval,
   periodic_.push_back(std::move(p));
 }
 
+absl::Status Runtime::HostDeadLetters() {
+  if (groups_by_topic_.empty()) return absl::OkStatus();
+  FG_ASSIGN_OR_RETURN(dlq_reader_,
+                      events::KafkaDlqReader::Create(kafka_bootstrap_, kafka_security_));
+  dlq_states_ = std::make_unique<events::RedisDeadLetterStateStore>(redis_.get(), key_prefix_);
+  dlq_desk_ = std::make_unique<events::DeadLetterDesk>(
+      dlq_reader_.get(), producer_.get(), dlq_states_.get(),
+      events::DeadLetterDeskOptions{.groups_by_topic = groups_by_topic_});
+  dlq_service_ =
+      std::make_unique<events::DeadLetterGrpcService>(dlq_desk_.get(), authenticator_.get());
+  host_->AddService(dlq_service_.get());
+  return absl::OkStatus();
+}
+
 int Runtime::Serve() {
+  if (absl::Status d = HostDeadLetters(); !d.ok()) {
+    log::Error("dead-letter service not set up", {{"error", std::string(d.message())}});
+    return 1;
+  }
   absl::Status s = host_->Start();
   if (!s.ok()) {
     log::Error("service failed to start", {{"error", std::string(s.message())}});

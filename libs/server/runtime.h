@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #include "libs/server/client_channel.h"
 #include "libs/common/config.h"
 #include "libs/events/consumer.h"
+#include "libs/events/dead_letters.h"
+#include "libs/events/dead_letters_grpc.h"
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/pool.h"
@@ -191,7 +194,9 @@ class Runtime {
 
   // A consumer of `topics` in consumer group `group` (at-least-once, dead letters through this
   // runtime's producer), started by Serve() and stopped before the relay; its per-partition lag
-  // is exported as firegrid_consumer_lag{topic,partition}.
+  // is exported as firegrid_consumer_lag{topic,partition}. A service with consumers also hosts
+  // firegrid.events.v1.DeadLetterService for its groups' dead letters (libs/events/
+  // dead_letters.h; what was done with them under "<key prefix>:dlq:").
   absl::Status AddConsumer(const std::string& group, std::vector<std::string> topics,
                            events::Handler handler);
   // Runs `task` every `interval` on its own thread while serving (first run right after start).
@@ -206,6 +211,8 @@ class Runtime {
 
  private:
   Runtime() = default;
+  // Adds the DeadLetterService over the consumers' groups and topics (before the host starts).
+  absl::Status HostDeadLetters();
   std::unique_ptr<redis::Pool> redis_;
   std::unique_ptr<events::KafkaProducer> producer_;
   std::unique_ptr<events::OutboxRelay> relay_;
@@ -228,6 +235,12 @@ class Runtime {
   ClientChannelOptions client_tls_;
   std::string service_name_;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
+  std::string key_prefix_;
+  std::map<std::string, std::set<std::string>> groups_by_topic_;  // of the consumers
+  std::unique_ptr<events::KafkaDlqReader> dlq_reader_;
+  std::unique_ptr<events::RedisDeadLetterStateStore> dlq_states_;
+  std::unique_ptr<events::DeadLetterDesk> dlq_desk_;
+  std::unique_ptr<events::DeadLetterGrpcService> dlq_service_;
   struct Periodic;
   std::vector<std::unique_ptr<Periodic>> periodic_;
 };

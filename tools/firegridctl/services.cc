@@ -3,6 +3,7 @@
 #include "firegrid/accounts/v1/accounts.grpc.pb.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
+#include "firegrid/events/v1/dead_letters.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
 #include "firegrid/monitoring/v1/monitoring.grpc.pb.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
@@ -24,6 +25,8 @@ std::vector<Api> Apis() {
       {firegrid::credit::v1::Profile::descriptor()->file(), kCreditEndpoint},
       {firegrid::monitoring::v1::Device::descriptor()->file(), kMonitoringEndpoint},
       {firegrid::accounts::v1::User::descriptor()->file(), kAccountsEndpoint},
+      // Hosted by every consuming service; `call` goes to hazards unless --addr says otherwise.
+      {firegrid::events::v1::DeadLetterEntry::descriptor()->file(), kHazardsEndpoint},
   };
 }
 
