@@ -257,6 +257,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
   std::unique_ptr<Runtime> rt(new Runtime());
+  rt->key_prefix_ = key_prefix;
   rt->kafka_bootstrap_ = c.kafka_bootstrap;
   rt->kafka_fetch_wait_ = c.kafka_fetch_wait;
   rt->kafka_session_timeout_ = c.kafka_session_timeout;
@@ -584,7 +585,25 @@ void Runtime::AddPeriodic(std::string name, absl::Duration interval,
   periodic_.push_back(std::move(p));
 }
 
+absl::Status Runtime::PrepareKeyspace(const redis::Schema& schema) {
+  absl::StatusOr<redis::SchemaOutcome> out =
+      redis::EnsureSchema(*redis_, key_prefix_, schema, redis::SchemaOptions());
+  if (!out.ok()) return out.status();
+  log::Info("keyspace ready", {{"prefix", key_prefix_},
+                               {"schema_version", out->version},
+                               {"found", out->found},
+                               {"unversioned", out->unversioned},
+                               {"migrations_applied", out->applied}});
+  keyspace_prepared_ = true;
+  return absl::OkStatus();
+}
+
 int Runtime::Serve() {
+  if (!keyspace_prepared_) {
+    log::Error("the keyspace was not prepared (Runtime::PrepareKeyspace)",
+               {{"prefix", key_prefix_}});
+    return 1;
+  }
   absl::Status s = host_->Start();
   if (!s.ok()) {
     log::Error("service failed to start", {{"error", std::string(s.message())}});
