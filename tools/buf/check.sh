@@ -33,7 +33,10 @@ case "$mode" in
   lint) [ "$#" -eq 0 ] || { usage >&2; exit 2; } ;;
   breaking)
     if [ "$#" -gt 0 ]; then
-      [ "$1" = --against ] && [ "$#" -eq 2 ] || { usage >&2; exit 2; }
+      if [ "$1" != --against ] || [ "$#" -ne 2 ]; then
+        usage >&2
+        exit 2
+      fi
       against="$2"
     fi
     ;;
