@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <ostream>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -29,6 +30,9 @@ struct Service {
   std::string prefix;
   std::vector<std::string> flags;  // beyond the common ones
 };
+
+// What CTest shows after a case's name: the service, not the struct's bytes.
+void PrintTo(const Service& s, std::ostream* os) { *os << s.name; }
 
 std::vector<Service> Services() {
   const std::string cfg = FIREGRID_CONFIG_DIR;
