@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE test command: installs missing Debian packages, builds everything in build/ and the
-# console (console/dist, npm ci from the committed lock files), runs every CTest test (labels
+# console (console/dist, npm ci from the committed lock files), installs the pinned buf CLI
+# (tools/buf: the buf_lint and buf_breaking tests of protos/), runs every CTest test (labels
 # unit, integration, e2e), then the console's unit tests (console/test) and the browser suite
 # (tests/browser: playwright-core driving chromium against a private demo stack) and a short
 # run of every fuzz target (bench/fuzz.sh --short: clang, libFuzzer, ASan + UBSan, in
@@ -52,6 +53,7 @@ if [ "${CI:-}" = true ] || [ "${FIREGRID_FUZZ_TESTS:-}" = 1 ] ||
   { [ "$#" -eq 0 ] && [ "${FIREGRID_FUZZ_TESTS:-}" != 0 ]; }; then
   FUZZ=1
 fi
+fg_web_setup buf
 if [ "$BROWSER" = 1 ]; then fg_web_setup console browser-tests; fi
 echo "built in $((SECONDS - start))s"
 status=0

@@ -13,7 +13,7 @@ FIREGRID_PACKAGES=(
   libargon2-dev  # Argon2id password hashes for console accounts (libs/accounts)
   openssl  # run-local generates the accounts service's RSA signing key
   prometheus  # promtool: the metrics, alert rule and dashboard checks
-  nodejs  # the console's build (esbuild) and the browser tests; Node.js 20+ (deploy/lib/web.sh)
+  nodejs  # the console (esbuild), the browser tests, buf (tools/buf); Node.js 20+ (lib/web.sh)
   chromium fonts-noto-cjk  # the browser tests (headless) and the Chinese they read
   clang  # libFuzzer and the sanitizers of the fuzz targets (bench/fuzz.sh)
 )

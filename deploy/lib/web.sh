@@ -36,8 +36,9 @@ fg_web_npm_ci() {
   echo "$sum" >"$stamp"
 }
 
-# fg_web_setup [console] [browser-tests] — installs the console's packages and builds it into
-# console/dist/ ("console"), installs the browser tests' packages ("browser-tests"). A part
+# fg_web_setup [console] [browser-tests] [buf] — installs the console's packages and builds it
+# into console/dist/ ("console"), installs the browser tests' packages ("browser-tests") and the
+# pinned buf CLI of the proto checks (tools/buf, "buf"). A part
 # whose package.json is not there (yet) is skipped with a note.
 fg_web_setup() {
   local part dir
@@ -46,6 +47,7 @@ fg_web_setup() {
     case "$part" in
       console) dir="$FIREGRID_WEB_ROOT/console" ;;
       browser-tests) dir="$FIREGRID_WEB_ROOT/tests/browser" ;;
+      buf) dir="$FIREGRID_WEB_ROOT/tools/buf" ;;
       *)
         echo "error: fg_web_setup: unknown part $part" >&2
         return 1

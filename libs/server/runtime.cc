@@ -261,12 +261,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
   std::unique_ptr<Runtime> rt(new Runtime());
+  rt->key_prefix_ = key_prefix;
   rt->kafka_bootstrap_ = c.kafka_bootstrap;
   rt->kafka_fetch_wait_ = c.kafka_fetch_wait;
   rt->kafka_session_timeout_ = c.kafka_session_timeout;
   rt->kafka_group_instance_id_ = c.kafka_group_instance_id;
   rt->service_name_ = service_name;
-  rt->key_prefix_ = key_prefix;
 
   auth::VerifierOptions vo;
   FG_ASSIGN_OR_RETURN(vo.hs256_key, Hs256Key(c));
@@ -610,7 +610,25 @@ absl::Status Runtime::HostDeadLetters() {
   return absl::OkStatus();
 }
 
+absl::Status Runtime::PrepareKeyspace(const redis::Schema& schema) {
+  absl::StatusOr<redis::SchemaOutcome> out =
+      redis::EnsureSchema(*redis_, key_prefix_, schema, redis::SchemaOptions());
+  if (!out.ok()) return out.status();
+  log::Info("keyspace ready", {{"prefix", key_prefix_},
+                               {"schema_version", out->version},
+                               {"found", out->found},
+                               {"unversioned", out->unversioned},
+                               {"migrations_applied", out->applied}});
+  keyspace_prepared_ = true;
+  return absl::OkStatus();
+}
+
 int Runtime::Serve() {
+  if (!keyspace_prepared_) {
+    log::Error("the keyspace was not prepared (Runtime::PrepareKeyspace)",
+               {{"prefix", key_prefix_}});
+    return 1;
+  }
   if (absl::Status d = HostDeadLetters(); !d.ok()) {
     log::Error("dead-letter service not set up", {{"error", std::string(d.message())}});
     return 1;

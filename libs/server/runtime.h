@@ -23,6 +23,7 @@
 #include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 #include "libs/redis/pool.h"
+#include "libs/redis/schema.h"
 #include "libs/server/admission.h"
 #include "libs/server/service_host.h"
 
@@ -171,6 +172,14 @@ class Runtime {
   ~Runtime();
 
   redis::Pool& redis() { return *redis_; }
+  // Brings the service's keyspace (everything under its key prefix) to `schema`'s layout
+  // version (redis::EnsureSchema, libs/redis/schema.h): waits for Redis, runs the migrations
+  // once however many replicas start together, stamps unversioned data as version 1, and fails
+  // (the service exits non-zero) on a keyspace a newer release migrated, naming both versions.
+  // main() calls it right after Create, before anything reads the store; Serve() refuses to
+  // start a runtime whose keyspace was not prepared. How to roll forward and back:
+  // docs/upgrades.md.
+  absl::Status PrepareKeyspace(const redis::Schema& schema);
   // A channel to another service (client_channel.h): round robin over the target's addresses,
   // TLS / mTLS as --tls-ca-file and the service's certificate say.
   std::shared_ptr<grpc::Channel> NewChannel(const std::string& target) const;
@@ -234,8 +243,9 @@ class Runtime {
   std::map<std::string, std::string> kafka_security_;  // librdkafka properties
   ClientChannelOptions client_tls_;
   std::string service_name_;
-  std::vector<std::unique_ptr<events::Consumer>> consumers_;
   std::string key_prefix_;
+  bool keyspace_prepared_ = false;
+  std::vector<std::unique_ptr<events::Consumer>> consumers_;
   std::map<std::string, std::set<std::string>> groups_by_topic_;  // of the consumers
   std::unique_ptr<events::KafkaDlqReader> dlq_reader_;
   std::unique_ptr<events::RedisDeadLetterStateStore> dlq_states_;

@@ -50,6 +50,14 @@ TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
               std::string::npos);
 }
 
+TEST_F(RuntimeTest, ServeRefusesToStartWhileTheKeyspaceIsNotPrepared) {
+  auto rt = Runtime::Create("svc", Config(), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  // Without PrepareKeyspace the runtime never starts its host (nothing would read a keyspace
+  // whose layout was not checked): Serve returns at once instead of blocking until a signal.
+  EXPECT_EQ((*rt)->Serve(), 1);
+}
+
 TEST_F(RuntimeTest, OnlyServicesWithLargeRequestMethodsAcceptMoreThanTheFlagsLimit) {
   RuntimeConfig c = Config();
   EXPECT_EQ(c.grpc_max_receive_message_bytes, kDefaultMaxReceiveMessageBytes);

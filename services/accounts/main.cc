@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   auto runtime = server::Runtime::Create("accounts", rc, key_prefix);
   if (!runtime.ok()) return Fail("invalid configuration", runtime.status());
   server::Runtime& rt = **runtime;
+  // The keyspace layout this release reads and writes (docs/upgrades.md).
+  if (absl::Status s = rt.PrepareKeyspace(redis::Schema{}); !s.ok()) {
+    return Fail("keyspace not ready", s);
+  }
   Clock* clock = RealClock::Get();
   RandomIdGenerator ids;
   accounts::RedisStore store(&rt.redis(), key_prefix);

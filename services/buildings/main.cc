@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   server::Runtime& rt = **runtime;
+  // The keyspace layout this release reads and writes (docs/upgrades.md).
+  if (absl::Status s = rt.PrepareKeyspace(redis::Schema{}); !s.ok()) {
+    log::Error("keyspace not ready", {{"error", std::string(s.message())}});
+    return 1;
+  }
   buildings::RedisStore store(&rt.redis(), key_prefix, *rules);
   // Buildings stored before their GEO index existed are indexed once (idempotent; see
   // redis_store.h). Without it FindNearby would not find them: refuse to start instead.

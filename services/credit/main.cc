@@ -107,6 +107,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   server::Runtime& rt = **runtime;
+  // The keyspace layout this release reads and writes (docs/upgrades.md).
+  if (absl::Status s = rt.PrepareKeyspace(redis::Schema{}); !s.ok()) {
+    log::Error("keyspace not ready", {{"error", std::string(s.message())}});
+    return 1;
+  }
   RandomIdGenerator id_gen;
   const credit::SubjectIds ids(person_key);
   credit::CreditStore store(&rt.redis(), key_prefix);

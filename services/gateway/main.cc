@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
   auto runtime = server::Runtime::Create("gateway", rc, "fg:gateway");
   if (!runtime.ok()) return Fail("invalid configuration", runtime.status());
   server::Runtime& rt = **runtime;
+  // The keyspace layout this release reads and writes (docs/upgrades.md).
+  if (absl::Status s = rt.PrepareKeyspace(redis::Schema{}); !s.ok()) {
+    return Fail("keyspace not ready", s);
+  }
   auto config = LoadGatewayConfig(config_file);
   if (!config.ok()) return Fail("invalid configuration", config.status());
   if (!evidence_dir.empty()) config->mutable_evidence()->set_directory(evidence_dir);

@@ -8,6 +8,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/auth/scope.h"
+#include "libs/common/proto_json.h"
 #include "libs/subjects/party.h"
 #include "services/hazards/routing.h"
 
@@ -223,8 +224,9 @@ void NameLiableParty(v1::Hazard* h, const auth::Principal& p,
   *h->mutable_liable_party() = party;
   ::firegrid::subjects::v1::Party shown = party;
   subjects::MaskParty(&shown);
-  std::string role = ::firegrid::subjects::v1::PartyRole_Name(party.role());
-  role = absl::AsciiStrToLower(role.substr(std::string("PARTY_ROLE_").size()));
+  // A role a newer release of buildings added is named by its number (EnumLabel).
+  const std::string role =
+      EnumLabel(::firegrid::subjects::v1::PartyRole_descriptor(), party.role());
   Record(h, p, "name_liable_party", h->status(), now,
          absl::StrCat("liable party: ", shown.name(), " (", role, ", ",
                       shown.credit_code().empty() ? shown.person_id() : shown.credit_code(), ")"));

@@ -10,6 +10,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "libs/auth/scope.h"
 #include "libs/common/logging.h"
+#include "libs/common/proto_json.h"
 #include "libs/common/status.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
@@ -21,8 +22,7 @@ namespace firegrid::hazards {
 namespace {
 
 std::string CategoryWords(v1::HazardCategory c) {
-  std::string n = v1::HazardCategory_Name(c);
-  return absl::AsciiStrToLower(n.substr(std::string("HAZARD_CATEGORY_").size()));
+  return EnumLabel(v1::HazardCategory_descriptor(), c);
 }
 
 }  // namespace

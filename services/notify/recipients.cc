@@ -13,6 +13,7 @@
 #include "firegrid/hazards/v1/events.pb.h"
 #include "firegrid/monitoring/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "libs/common/proto_json.h"
 
 namespace firegrid::notify {
 namespace {
@@ -57,9 +58,9 @@ std::string Dept(const hv1::Hazard& h, const std::string& slug) {
   return slug.empty() ? "" : OrgRecipient(h.routing().district() + "." + slug);
 }
 
+// A category a newer release added is named by its number (EnumLabel).
 std::string CategoryText(hv1::HazardCategory c) {
-  std::string n = hv1::HazardCategory_Name(c);
-  return absl::AsciiStrToLower(n.substr(std::string("HAZARD_CATEGORY_").size()));
+  return EnumLabel(hv1::HazardCategory_descriptor(), c);
 }
 
 std::string DeadlineText(const hv1::Hazard& h) {
