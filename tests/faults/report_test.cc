@@ -31,8 +31,11 @@ TEST(FaultReportTest, ReportAppendsOneJsonLinePerExperimentToTheReportFile) {
   a.recovery_max = absl::Milliseconds(850);
   a.extra = {{"refused", "2"}};
   Report(a);
-  Report(Figures{.experiment = "broker down 60 s", .cycles = 1, .writes = 10,
-                 .acknowledged = 10, .duplicated = 1});
+  Report(Figures{.experiment = "broker down 60 s",
+                 .cycles = 1,
+                 .writes = 10,
+                 .acknowledged = 10,
+                 .duplicated = 1});
   unsetenv("FIREGRID_FAULTS_REPORT");
 
   std::ifstream in(path);
