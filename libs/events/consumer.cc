@@ -536,6 +536,7 @@ void Consumer::OnOffsetReset(const std::string& topic, int32_t partition, int64_
     Reassign(tp, offset);
     return;
   }
+  if (!Assigned(tp)) return;  // revoked meanwhile: its new owner meets the gap
   RetentionGap gap{topic, partition, offset, err == RdKafka::ERR_NO_ERROR ? low : -1,
                    options_.skip_retention_gap};
   log::Error(
@@ -559,7 +560,17 @@ void Consumer::OnOffsetReset(const std::string& topic, int32_t partition, int64_
   if (gap.skipped) Reassign(tp, RdKafka::Topic::OFFSET_BEGINNING);
 }
 
+bool Consumer::Assigned(const PartitionKey& tp) {
+  PartitionList assignment;
+  if (consumer_->assignment(assignment.items) != RdKafka::ERR_NO_ERROR) return false;
+  for (RdKafka::TopicPartition* p : assignment.items) {
+    if (p->topic() == tp.first && p->partition() == tp.second) return true;
+  }
+  return false;
+}
+
 void Consumer::Reassign(const PartitionKey& tp, int64_t offset) {
+  if (!Assigned(tp)) return;  // revoked meanwhile: its new owner starts it
   PartitionList list;
   list.items.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
   if (consumer_->rebalance_protocol() == "COOPERATIVE") {

@@ -203,6 +203,8 @@ class Consumer {
   void RefreshLag();
   void OnOffsetReset(const std::string& topic, int32_t partition, int64_t offset,
                      const std::string& reason);
+  // Whether `tp` is in this member's assignment now.
+  bool Assigned(const PartitionKey& tp);
   // Restarts fetching `tp` at `offset` (an offset or RdKafka::Topic::OFFSET_BEGINNING).
   void Reassign(const PartitionKey& tp, int64_t offset);
   absl::Duration NextWait() const;

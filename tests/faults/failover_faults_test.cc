@@ -23,6 +23,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
@@ -278,6 +279,7 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   };
 
   absl::Duration promotion_max, writes_again_max;
+  const absl::Time load_started = absl::Now();
   ASSERT_TRUE(acked_grow_by(100, absl::Seconds(60)));
   ASSERT_TRUE(ReplicaInSync());
   for (int cycle = 0; cycle < cycles; ++cycle) {
@@ -328,6 +330,7 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   stop = true;
   for (auto& t : load) t.join();
   load.clear();
+  const absl::Duration load_time = absl::Now() - load_started;
 
   // Every acknowledged hazard on the final master, read directly.
   auto pool = redis::Pool::Create(At(MasterPort()));
@@ -373,6 +376,8 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   f.recovery_max = writes_again_max;
   f.extra = {{"attempts refused (retried with the same key)", absl::StrCat(refused.load())},
              {"lost that were acknowledged on a retry", absl::StrCat(lost_after_retry)},
+             {"acknowledged per second (failovers included)",
+              absl::StrFormat("%.1f", ids.size() / absl::ToDoubleSeconds(load_time))},
              {"kill to promotion (max)", absl::FormatDuration(promotion_max)},
              {"kill to writes again (max)", absl::FormatDuration(writes_again_max)}};
   faults::Report(f);

@@ -222,6 +222,7 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
   std::atomic<int64_t> writes{0}, unavailable{0};
   absl::Mutex mu;
   std::vector<Ack> acks;
+  std::string last_unavailable;
   std::map<std::string, int> failed;  // "<code>: <message>" → count
   std::vector<std::thread> load;
   struct Joiner {
@@ -256,6 +257,10 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
           }
           if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
             unavailable.fetch_add(1);
+            {
+              absl::MutexLock lock(&mu);
+              last_unavailable = s.error_message();
+            }
             absl::SleepFor(absl::Milliseconds(10));  // the client's retry back-off
             continue;
           }
@@ -356,9 +361,10 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
     if (a.during_notify_restart) gap_max_notify_restart = std::max(gap_max_notify_restart, gap);
   }
   int64_t failed_calls = 0;
-  std::string failures;
+  std::string failures, unavailable_message;
   {
     absl::MutexLock lock(&mu);
+    unavailable_message = last_unavailable;
     for (const auto& [what, n] : failed) {
       failed_calls += n;
       absl::StrAppend(&failures, "\n", n, " × ", what);
@@ -378,6 +384,7 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
   f.extra = {
       {"failed calls (not OK, not UNAVAILABLE)", absl::StrCat(failed_calls)},
       {"UNAVAILABLE retried", absl::StrCat(unavailable.load())},
+      {"last UNAVAILABLE", unavailable_message},
       {"Subscribe streams opened", absl::StrCat(subscriber.streams())},
       {"repeats of a cursor removed", absl::StrCat(repeats)},
       {"ack to push (max)", absl::FormatDuration(gap_max)},
