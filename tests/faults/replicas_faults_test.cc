@@ -300,10 +300,19 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
       absl::Status st = replicas_[r]->Start();  // on the same port
       ASSERT_TRUE(st.ok()) << st;
       restart_max = std::max(restart_max, absl::Now() - stopping);
-      // As a rolling update waits for the new pod: the next replica stops only once this one
-      // serves again (its health, which the clients' channels check, is SERVING) and the load
-      // went on meanwhile.
+      // As a rolling update waits for the new pod: the next replica stops only once the load
+      // went on and the clients use this one again (a hazards replica has answered reports; its
+      // client reconnects with a back-off of about a second).
       ASSERT_TRUE(acks_grow_by(20));
+      if (!is_notify) {
+        EXPECT_TRUE(testing::WaitUntil(
+            [&] {
+              return testing::AnsweredOk(*replicas_[r],
+                                         "/firegrid.hazards.v1.HazardService/ReportHazard") >= 10;
+            },
+            absl::Seconds(30)))
+            << "the client did not come back to hazards replica " << r;
+      }
       if (is_notify) ASSERT_TRUE(pushes_grow_by(20));
       notify_restarting = false;
     }
