@@ -7,6 +7,8 @@
 // writes to go on. At the end every acknowledged hazard is looked up on the final master.
 // Run without WAIT (--redis-wait-replicas=0, the default) and with WAIT 1
 // (--redis-wait-replicas=1: a write is acknowledged once a replica has it).
+// With WAIT 1 and one replica, the promoted master has no replica until the killed server is back
+// and in sync: writes are refused (UNAVAILABLE, retried) until then, so "writes again" is longer.
 // Figures: acknowledged writes missing on the new master (lost; with WAIT 1 it must be 0,
 // without it what was measured is the figure), hazards stored twice for one idempotency key
 // (duplicated, must be 0), attempts refused during the failovers, kill → promotion and
@@ -23,7 +25,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
@@ -279,7 +280,6 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   };
 
   absl::Duration promotion_max, writes_again_max;
-  const absl::Time load_started = absl::Now();
   ASSERT_TRUE(acked_grow_by(100, absl::Seconds(60)));
   ASSERT_TRUE(ReplicaInSync());
   for (int cycle = 0; cycle < cycles; ++cycle) {
@@ -330,7 +330,6 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   stop = true;
   for (auto& t : load) t.join();
   load.clear();
-  const absl::Duration load_time = absl::Now() - load_started;
 
   // Every acknowledged hazard on the final master, read directly.
   auto pool = redis::Pool::Create(At(MasterPort()));
@@ -376,8 +375,6 @@ TEST_P(FailoverFaults, MasterKilledReplicaPromotedHazardsFollowsAndAcknowledgedW
   f.recovery_max = writes_again_max;
   f.extra = {{"attempts refused (retried with the same key)", absl::StrCat(refused.load())},
              {"lost that were acknowledged on a retry", absl::StrCat(lost_after_retry)},
-             {"acknowledged per second (failovers included)",
-              absl::StrFormat("%.1f", ids.size() / absl::ToDoubleSeconds(load_time))},
              {"kill to promotion (max)", absl::FormatDuration(promotion_max)},
              {"kill to writes again (max)", absl::FormatDuration(writes_again_max)}};
   faults::Report(f);
