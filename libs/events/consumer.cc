@@ -268,7 +268,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
       {"client.id", o.client_id},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
+      // A partition without a committed offset also comes here; OnOffsetReset starts it at the
+      // beginning. "earliest" would silently jump over a retention gap.
+      {"auto.offset.reset", "error"},
       {"enable.partition.eof", "false"},
       {"session.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.session_timeout))},
       {"heartbeat.interval.ms", absl::StrCat(std::clamp<int64_t>(
@@ -365,6 +367,9 @@ void Consumer::Loop() {
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
+        break;
+      case RdKafka::ERR__AUTO_OFFSET_RESET:
+        OnOffsetReset(m->topic_name(), m->partition(), m->offset(), m->errstr());
         break;
       default:
         log::Warn("consumer: consume error",
@@ -505,7 +510,121 @@ void Consumer::OnRevoked(const std::vector<PartitionKey>& partitions) {
     retries_.erase(tp);
     next_offset_.erase(tp);
   }
+  {
+    // A stopped partition is no longer this member's to report (its next owner meets the gap
+    // again); skipped gaps stay listed.
+    absl::MutexLock lock(&lag_mu_);
+    for (auto it = gaps_.begin(); it != gaps_.end();) {
+      bool revoked = partitions.empty() ||
+                     std::find(partitions.begin(), partitions.end(), it->first) != partitions.end();
+      it = revoked && !it->second.skipped ? gaps_.erase(it) : std::next(it);
+    }
+  }
   lag_refreshed_ = absl::InfinitePast();
+}
+
+void Consumer::OnOffsetReset(const std::string& topic, int32_t partition, int64_t offset,
+                             const std::string& reason) {
+  PartitionKey tp{topic, partition};
+  next_offset_.erase(tp);
+  if (offset < 0) {
+    // The group has no committed offset for the partition: it starts at the beginning.
+    log::Debug("consumer: no committed offset, starting at the beginning",
+               {{"group", options_.group_id}, {"topic", topic}, {"partition", partition}});
+    Reassign(tp, RdKafka::Topic::OFFSET_BEGINNING);
+    return;
+  }
+  int64_t low = -1, high = -1;
+  RdKafka::ErrorCode err =
+      consumer_->query_watermark_offsets(topic, partition, &low, &high, /*timeout_ms=*/5000);
+  if (err == RdKafka::ERR_NO_ERROR && low >= 0 && offset >= low && offset <= high) {
+    // Out of range only for a moment (e.g. a leader change): the offset is on the log now.
+    log::Warn("consumer: offset out of range, on the log again; resuming",
+              {{"group", options_.group_id},
+               {"topic", topic},
+               {"partition", partition},
+               {"offset", offset},
+               {"reason", reason}});
+    Reassign(tp, offset);
+    return;
+  }
+  if (!Assigned(tp)) return;  // revoked meanwhile: its new owner meets the gap
+  RetentionGap gap{topic, partition, offset, err == RdKafka::ERR_NO_ERROR ? low : -1,
+                   options_.skip_retention_gap};
+  log::Error(
+      "consumer: committed offset is no longer on the log (fell behind the topic's retention); "
+      "events were never processed",
+      {{"group", options_.group_id},
+       {"topic", topic},
+       {"partition", partition},
+       {"committed_offset", offset},
+       {"log_start", gap.log_start},
+       {"log_end", err == RdKafka::ERR_NO_ERROR ? high : -1},
+       {"lost", gap.log_start >= 0 ? std::max<int64_t>(0, gap.log_start - offset) : -1},
+       {"action", gap.skipped ? "skipped to the log start (skip_retention_gap)"
+                              : "partition stopped; see the runbook in libs/events/README.md"},
+       {"reason", reason}});
+  {
+    absl::MutexLock lock(&lag_mu_);
+    gaps_[tp] = gap;
+  }
+  // Without skip_retention_gap librdkafka has already stopped fetching the partition.
+  if (gap.skipped) Reassign(tp, RdKafka::Topic::OFFSET_BEGINNING);
+}
+
+bool Consumer::Assigned(const PartitionKey& tp) {
+  PartitionList assignment;
+  if (consumer_->assignment(assignment.items) != RdKafka::ERR_NO_ERROR) return false;
+  for (RdKafka::TopicPartition* p : assignment.items) {
+    if (p->topic() == tp.first && p->partition() == tp.second) return true;
+  }
+  return false;
+}
+
+void Consumer::Reassign(const PartitionKey& tp, int64_t offset) {
+  if (!Assigned(tp)) return;  // revoked meanwhile: its new owner starts it
+  PartitionList list;
+  list.items.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+  if (consumer_->rebalance_protocol() == "COOPERATIVE") {
+    std::unique_ptr<RdKafka::Error> out(consumer_->incremental_unassign(list.items));
+    std::unique_ptr<RdKafka::Error> in(consumer_->incremental_assign(list.items));
+    if (out != nullptr || in != nullptr) {
+      log::Warn("consumer: reassigning a partition failed",
+                {{"group", options_.group_id},
+                 {"topic", tp.first},
+                 {"partition", tp.second},
+                 {"error", out != nullptr ? out->str() : in->str()}});
+    }
+    return;
+  }
+  // Eager assignment: the whole assignment again, the other partitions from their positions.
+  PartitionList all;
+  if (consumer_->assignment(all.items) != RdKafka::ERR_NO_ERROR) return;
+  consumer_->position(all.items);
+  for (RdKafka::TopicPartition* p : all.items) {
+    if (p->topic() == tp.first && p->partition() == tp.second) p->set_offset(offset);
+  }
+  consumer_->assign(all.items);
+}
+
+std::vector<Consumer::RetentionGap> Consumer::RetentionGaps() const {
+  absl::MutexLock lock(&lag_mu_);
+  std::vector<RetentionGap> out;
+  for (const auto& [tp, gap] : gaps_) out.push_back(gap);
+  return out;
+}
+
+absl::Status Consumer::Check() const {
+  std::vector<std::string> stopped;
+  for (const RetentionGap& g : RetentionGaps()) {
+    if (!g.skipped) {
+      stopped.push_back(absl::StrCat(g.topic, "[", g.partition, "] at ", g.committed_offset,
+                                     " (log starts at ", g.log_start, ")"));
+    }
+  }
+  if (stopped.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "group ", options_.group_id, " stopped at a retention gap: ", absl::StrJoin(stopped, ", ")));
 }
 
 void Consumer::RefreshLag() {

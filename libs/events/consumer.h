@@ -118,6 +118,12 @@ struct ConsumerOptions {
   // restarts (e.g. the pod name): on a real Kafka a restarted member takes its partitions back
   // at once instead of waiting out the session timeout. Empty: dynamic membership.
   std::string group_instance_id;
+  // What to do when the group's committed offset of a partition is no longer on the log (the
+  // consumer fell behind the topic's retention; the events in between are gone). false (the
+  // default): alert (an ERROR log, RetentionGaps(), health) and stop consuming that partition
+  // until an operator decides. true: alert the same way, then go on from the log start (the
+  // recovery step of the runbook in libs/events/README.md, once the gap has been dealt with).
+  bool skip_retention_gap = false;
   // Extra librdkafka properties, applied last.
   std::map<std::string, std::string> extra;
 };
@@ -126,8 +132,9 @@ struct ConsumerOptions {
 // rebalance moves only the partitions that change owner). Offsets are committed automatically, but
 // a message's offset is stored (made committable) only once it is done: handled, a duplicate, or
 // dead-lettered. A retryable failure pauses the message's partition and retries the message
-// with back-off until it succeeds or the consumer stops; other partitions go on. A new group
-// starts at the earliest offset.
+// with back-off until it succeeds or the consumer stops; other partitions go on. A partition the
+// group has no committed offset for starts at the earliest offset; one whose committed offset
+// fell off the log (retention) is never skipped silently: see skip_retention_gap.
 class Consumer {
  public:
   using Options = ConsumerOptions;
@@ -150,6 +157,16 @@ class Consumer {
   // consumer cannot be started again (create a new one).
   void Stop();
 
+  // A partition whose committed offset is no longer on the log: the events in
+  // [committed_offset, log_start) were never processed by this group.
+  struct RetentionGap {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t committed_offset = 0;  // the next offset the group would have processed
+    int64_t log_start = -1;        // the partition's first offset now (-1: unknown)
+    bool skipped = false;          // skip_retention_gap: consuming went on from log_start
+  };
+
   // Per assigned partition, as of the last refresh (about every second); for the lag gauge.
   // Empty after Stop().
   std::vector<PartitionLag> Lag() const;
@@ -160,6 +177,11 @@ class Consumer {
   int64_t dead_lettered() const { return dead_lettered_.load(); }
   // Dead letters since Start, by the topic the message came from.
   std::map<std::string, int64_t> DeadLetteredByTopic() const;
+  // Retention gaps met since Start, one per partition (the latest), stopped ones and skipped
+  // ones; a stopped partition stays listed until it is revoked from this member.
+  std::vector<RetentionGap> RetentionGaps() const;
+  // OK, or FAILED_PRECONDITION naming each partition stopped at a retention gap (for health).
+  absl::Status Check() const;
 
  private:
   class Rebalancer;
@@ -179,6 +201,12 @@ class Consumer {
   void ResumeAt(const PartitionKey& tp, int64_t offset);
   void OnRevoked(const std::vector<PartitionKey>& partitions);
   void RefreshLag();
+  void OnOffsetReset(const std::string& topic, int32_t partition, int64_t offset,
+                     const std::string& reason);
+  // Whether `tp` is in this member's assignment now.
+  bool Assigned(const PartitionKey& tp);
+  // Restarts fetching `tp` at `offset` (an offset or RdKafka::Topic::OFFSET_BEGINNING).
+  void Reassign(const PartitionKey& tp, int64_t offset);
   absl::Duration NextWait() const;
 
   Options options_;
@@ -194,6 +222,7 @@ class Consumer {
   mutable absl::Mutex lag_mu_;
   std::vector<PartitionLag> lag_ ABSL_GUARDED_BY(lag_mu_);
   std::map<std::string, int64_t> dead_lettered_by_topic_ ABSL_GUARDED_BY(lag_mu_);
+  std::map<PartitionKey, RetentionGap> gaps_ ABSL_GUARDED_BY(lag_mu_);
 
   std::atomic<int> assigned_{0};
   std::atomic<int64_t> done_{0};

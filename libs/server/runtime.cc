@@ -144,6 +144,10 @@ void BindRuntimeConfig(ConfigBinder& b, RuntimeConfig* c, int grpc_port, int met
   b.String("kafka-group-instance-id", &c->kafka_group_instance_id, "",
            "static consumer group membership (group.instance.id), unique per replica and stable "
            "across its restarts, e.g. the pod name; each consumer group appends its name");
+  b.Bool("kafka-skip-retention-gap", &c->kafka_skip_retention_gap, false,
+         "a consumer whose committed offset fell off the log (behind the topic's retention) "
+         "logs the gap and goes on from the log start; without it that partition stops "
+         "(firegrid.consumers NOT_SERVING) until this is set (runbook: libs/events/README.md)");
   b.Int("rate-limit", &c->rate_limit, kDefaultRateLimit,
         "requests per second one principal may make to the service, all its replicas together "
         "with --rate-limit-store=redis, to each replica with local (0: no limit)",
@@ -266,6 +270,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
   rt->kafka_fetch_wait_ = c.kafka_fetch_wait;
   rt->kafka_session_timeout_ = c.kafka_session_timeout;
   rt->kafka_group_instance_id_ = c.kafka_group_instance_id;
+  rt->kafka_skip_retention_gap_ = c.kafka_skip_retention_gap;
   rt->service_name_ = service_name;
 
   auth::VerifierOptions vo;
@@ -517,6 +522,7 @@ Runtime::~Runtime() {
     host_->metrics().RemoveGaugeCallback("firegrid_outbox_backlog");
     host_->metrics().RemoveGaugeCallback("firegrid_outbox_oldest_age_seconds");
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_lag");
+    host_->metrics().RemoveGaugeCallback("firegrid_consumer_retention_gap_events");
     host_->metrics().RemoveGaugeCallback("firegrid_events_dead_lettered_total");
     host_->metrics().RemoveGaugeCallback("firegrid_audit_append_failures_total");
     host_->metrics().RemoveGaugeCallback("firegrid_rate_limit_store_failures_total");
@@ -556,6 +562,7 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
   if (!kafka_group_instance_id_.empty()) {
     o.group_instance_id = absl::StrCat(kafka_group_instance_id_, "-", group);
   }
+  o.skip_retention_gap = kafka_skip_retention_gap_;
   FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c, events::Consumer::Create(std::move(o)));
   consumers_.push_back(std::move(c));
   if (consumers_.size() == 1) {
@@ -583,6 +590,28 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
           }
           return out;
         }));
+    FG_RETURN_IF_ERROR(host_->metrics().AddGaugeCallback(
+        "firegrid_consumer_retention_gap_events",
+        "Events a consumer group never processed because its committed offset fell off the "
+        "log, per partition met since start (stopped=true: the partition waits for an operator)",
+        [this]() -> std::vector<std::pair<Labels, double>> {
+          std::vector<std::pair<Labels, double>> out;
+          for (const auto& c : consumers_) {
+            for (const auto& g : c->RetentionGaps()) {
+              out.push_back(
+                  {Labels{{"topic", g.topic},
+                          {"partition", absl::StrCat(g.partition)},
+                          {"stopped", g.skipped ? "false" : "true"}},
+                   static_cast<double>(std::max<int64_t>(0, g.log_start - g.committed_offset))});
+            }
+          }
+          return out;
+        }));
+    host_->AddDependencyCheck("consumers", std::string(kConsumersHealthName),
+                              [this]() -> absl::Status {
+                                for (const auto& c : consumers_) FG_RETURN_IF_ERROR(c->Check());
+                                return absl::OkStatus();
+                              });
   }
   return absl::OkStatus();
 }

@@ -56,6 +56,9 @@ struct RuntimeConfig {
   // Consumer group session timeout and static membership id (see events::ConsumerOptions).
   absl::Duration kafka_session_timeout;
   std::string kafka_group_instance_id;
+  // A consumer whose committed offset fell off the log goes on from the log start instead of
+  // stopping that partition (events::ConsumerOptions::skip_retention_gap; the runbook's step).
+  bool kafka_skip_retention_gap = false;
   // A secured Kafka (events::KafkaSecurityOptions): protocol, SASL user and password file, TLS
   // files; for the producer and every consumer.
   std::string kafka_security_protocol;
@@ -132,6 +135,8 @@ int MaxReceiveMessageBytes(absl::string_view service_name, int flag_bytes);
 
 // The grpc.health.v1 name that follows the broker; "" and the services' names follow Redis only.
 inline constexpr absl::string_view kKafkaHealthName = "firegrid.kafka";
+// The grpc.health.v1 name of the consumers: NOT_SERVING while one stopped at a retention gap.
+inline constexpr absl::string_view kConsumersHealthName = "firegrid.consumers";
 
 // The contents of the file a path flag names (a key, a password, a certificate), without
 // trailing line breaks. INVALID_ARGUMENT "--<flag>: cannot read <path>" when unreadable.
@@ -240,6 +245,7 @@ class Runtime {
   absl::Duration kafka_fetch_wait_ = absl::Milliseconds(20);
   absl::Duration kafka_session_timeout_ = absl::Seconds(3);
   std::string kafka_group_instance_id_;
+  bool kafka_skip_retention_gap_ = false;
   std::map<std::string, std::string> kafka_security_;  // librdkafka properties
   ClientChannelOptions client_tls_;
   std::string service_name_;

@@ -4,6 +4,10 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "libs/auth/grpc_auth.h"
 #include "tests/support/subprocess.h"
@@ -14,6 +18,20 @@ std::string WriteKeyFile(const std::string& dir) {
   const std::string path = dir + "/jwt.key";
   std::ofstream(path) << kE2eKey;
   return path;
+}
+
+int64_t AnsweredOk(const ServiceProcess& service, const std::string& method) {
+  absl::StatusOr<std::string> text = HttpGet(service.metrics_port(), "/metrics");
+  if (!text.ok()) return 0;
+  const std::string series =
+      absl::StrCat("firegrid_grpc_requests_total{code=\"OK\",method=\"", method, "\"} ");
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    double n = 0;
+    if (absl::ConsumePrefix(&line, series) && absl::SimpleAtod(line, &n)) {
+      return static_cast<int64_t>(n);
+    }
+  }
+  return 0;
 }
 
 std::vector<std::string> CommonServiceFlags(const std::string& redis_address,

@@ -20,6 +20,10 @@
 
 namespace firegrid::testing {
 
+// Calls of `method` (e.g. "/firegrid.hazards.v1.HazardService/GetHazard") `service` answered OK
+// since it started, from its /metrics (firegrid_grpc_requests_total); 0 when unreadable.
+int64_t AnsweredOk(const ServiceProcess& service, const std::string& method);
+
 // The development HS256 key the e2e services verify tokens with.
 inline constexpr char kE2eKey[] = "e2e-development-key-0123456789abcdef";
 
@@ -34,7 +38,8 @@ std::vector<std::string> CommonServiceFlags(const std::string& redis_address,
 // A service binary of an e2e stack whose test polls for outcomes as one principal: the common
 // flags plus `flags`, with the per-principal rate limit and the failed-authentication throttle
 // off (tests/security covers them; right after a FakeTime step a service refuses fresh tokens
-// for a moment, which would count as failures), logs in `log_dir`, `env` on top of the test's (a FakeTime's).
+// for a moment, which would count as failures), logs in `log_dir`, `env` on top of the test's (a
+// FakeTime's).
 std::unique_ptr<ServiceProcess> PollingService(const std::string& binary, const std::string& name,
                                                std::vector<std::string> flags,
                                                const std::string& redis_address,

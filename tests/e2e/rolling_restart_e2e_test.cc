@@ -15,10 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/hazards/v1/hazards.grpc.pb.h"
@@ -36,18 +33,9 @@ namespace {
 
 namespace hv1 = ::firegrid::hazards::v1;
 
-// GetHazard calls `replica` answered OK since it started (its /metrics).
-int AnsweredGetHazard(const testing::ServiceProcess& replica) {
-  absl::StatusOr<std::string> text = testing::HttpGet(replica.metrics_port(), "/metrics");
-  if (!text.ok()) return 0;
-  constexpr absl::string_view kLine =
-      "firegrid_grpc_requests_total{code=\"OK\",method=\"/firegrid.hazards.v1.HazardService/"
-      "GetHazard\"} ";
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    int n = 0;
-    if (absl::ConsumePrefix(&line, kLine) && absl::SimpleAtoi(line, &n)) return n;
-  }
-  return 0;
+// GetHazard calls `replica` answered OK since it started.
+int64_t AnsweredGetHazard(const testing::ServiceProcess& replica) {
+  return testing::AnsweredOk(replica, "/firegrid.hazards.v1.HazardService/GetHazard");
 }
 
 class RollingRestartE2E : public ::testing::Test {
@@ -65,10 +53,10 @@ class RollingRestartE2E : public ::testing::Test {
                          {"--rules-file=" + cfg + "/buildings_rules.textproto"});
     ASSERT_TRUE(buildings_->Start().ok());
     for (const char* name : {"hazards-a", "hazards-b"}) {
-      hazards_.push_back(service(FIREGRID_HAZARDS_BIN, name,
-                                 {"--rules-file=" + cfg + "/hazards_rules.textproto",
-                                  "--guidance-file=" + cfg + "/hazards_guidance.textproto",
-                                  "--drain-grace=1s"}));
+      hazards_.push_back(
+          service(FIREGRID_HAZARDS_BIN, name,
+                  {"--rules-file=" + cfg + "/hazards_rules.textproto",
+                   "--guidance-file=" + cfg + "/hazards_guidance.textproto", "--drain-grace=1s"}));
       absl::Status st = hazards_.back()->Start();
       ASSERT_TRUE(st.ok()) << st;
     }
@@ -160,10 +148,9 @@ TEST_F(RollingRestartE2E, SigtermOfEachReplicaInTurnFailsNoCallOfAHealthChecking
       // As a rolling update waits for the new pod to be ready, the next replica stops only once
       // the client calls this one again (its reconnect backs off about a second): its own count
       // of answered GetHazard calls grows.
-      EXPECT_TRUE(testing::WaitUntil([&] { return AnsweredGetHazard(*replica) >= 50; },
-                                     absl::Seconds(30)))
+      EXPECT_TRUE(
+          testing::WaitUntil([&] { return AnsweredGetHazard(*replica) >= 50; }, absl::Seconds(30)))
           << "the client did not come back to the restarted replica";
-
     }
   }
   stop = true;

@@ -90,7 +90,7 @@ class KafkaEventsTest : public ::testing::Test {
 
   std::unique_ptr<Consumer> NewConsumer(const std::string& group,
                                         const std::vector<std::string>& topics, Handler handler,
-                                        Producer* dlq) {
+                                        Producer* dlq, bool skip_retention_gap = false) {
     ConsumerOptions o;
     o.bootstrap_servers = broker_.bootstrap();
     o.group_id = group;
@@ -99,6 +99,7 @@ class KafkaEventsTest : public ::testing::Test {
     o.dlq_producer = dlq;
     o.retry_initial_backoff = absl::Milliseconds(50);
     o.retry_max_backoff = absl::Milliseconds(200);
+    o.skip_retention_gap = skip_retention_gap;
     // The mock cluster holds a rebalance after the last member left for session timeout − 1 s.
     o.extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}};
     auto c = Consumer::Create(o);
@@ -327,6 +328,95 @@ TEST_F(KafkaEventsTest, RestartedConsumerResumesAfterWhatItCommittedOnStop) {
 
   EXPECT_THAT(calls.entries(), ElementsAre(first.event_id(), second.event_id()));
   EXPECT_THAT(EffectLog(), ElementsAre(first.event_id(), second.event_id()));
+}
+
+// The consumer group "retention" processes one credit event on bld_r's partition and commits it;
+// while no member runs, ~8 MiB more go to that partition, past the dev broker's ~5 MiB per
+// partition, so the committed offset falls off the log.
+class RetentionTest : public KafkaEventsTest {
+ protected:
+  // Runs the first member of group "retention" over the first event, then overflows the log.
+  void SetUp() override {
+    KafkaEventsTest::SetUp();
+    if (HasFatalFailure()) return;
+    producer_ = NewProducer();
+    ASSERT_NE(producer_, nullptr);
+    Produce(*producer_, topic_, "bld_r", SerializeEnvelope(Event("bld_r", "first")));
+    auto first = NewConsumer("retention", {topic_}, Record(), producer_.get());
+    ASSERT_NE(first, nullptr);
+    ASSERT_TRUE(first->Start().ok());
+    ASSERT_TRUE(WaitUntil([&] { return first->done() == 1; }, absl::Seconds(30)));
+    first->Stop();  // commits offset 1
+    const std::string padding(200 * 1024, 'x');
+    for (int i = 0; i < 40; ++i) {
+      Envelope e = Event("bld_r", absl::StrCat(i, padding));
+      later_.push_back(e.event_id());
+      Produce(*producer_, topic_, "bld_r", SerializeEnvelope(e));
+    }
+    // The oldest were dropped: the partition no longer holds all 41.
+    kept_ = CountMessages(broker_.bootstrap(), topic_);
+    ASSERT_GT(kept_, 0);
+    ASSERT_LT(kept_, 41);
+    // An event on another topic shows that the rest of the consumer goes on.
+    Produce(*producer_, other_, "bld_o", SerializeEnvelope(other_event_));
+    handled_ = std::make_unique<Journal>();
+  }
+
+  Handler Record() {
+    return [this](const Envelope& e) {
+      if (handled_ != nullptr) handled_->Add(e.event_id());
+      return absl::OkStatus();
+    };
+  }
+
+  const std::string topic_{kCreditTopic};
+  const std::string other_{kNotifyTopic};
+  Envelope other_event_ = Event("bld_o", "elsewhere");
+  std::unique_ptr<KafkaProducer> producer_;
+  std::vector<std::string> later_;    // event ids produced after the commit, in order
+  int64_t kept_ = 0;                  // of the 41, still on the log
+  std::unique_ptr<Journal> handled_;  // what the second member handled
+};
+
+TEST_F(RetentionTest, ConsumerBehindTheRetentionStopsThePartitionAndReportsTheGapNotSkipIt) {
+  auto second = NewConsumer("retention", {topic_, other_}, Record(), producer_.get());
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(second->Start().ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return second->RetentionGaps().size() == 1 && handled_->size() == 1; },
+                absl::Seconds(30)))
+      << handled_->size();
+  const Consumer::RetentionGap gap = second->RetentionGaps()[0];
+  EXPECT_EQ(gap.topic, topic_);
+  EXPECT_EQ(gap.committed_offset, 1);
+  EXPECT_EQ(gap.log_start, 41 - kept_);
+  EXPECT_FALSE(gap.skipped);
+  absl::Status health = second->Check();
+  EXPECT_TRUE(absl::IsFailedPrecondition(health)) << health;
+  EXPECT_THAT(health.message(), HasSubstr(absl::StrCat(topic_, "[", gap.partition, "] at 1")));
+  // Only the other topic's event: nothing of the partition past the gap was processed.
+  EXPECT_THAT(handled_->entries(), ElementsAre(other_event_.event_id()));
+  EXPECT_EQ(second->done(), 1);
+  second->Stop();
+}
+
+TEST_F(RetentionTest, SkipRetentionGapReportsTheGapThenGoesOnFromTheLogStart) {
+  auto second =
+      NewConsumer("retention", {topic_}, Record(), producer_.get(), /*skip_retention_gap=*/true);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(second->Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return second->done() == kept_; }, absl::Seconds(30)))
+      << second->done() << " of " << kept_;
+  ASSERT_EQ(second->RetentionGaps().size(), 1u);
+  const Consumer::RetentionGap gap = second->RetentionGaps()[0];
+  EXPECT_EQ(gap.committed_offset, 1);
+  EXPECT_EQ(gap.log_start, 41 - kept_);
+  EXPECT_TRUE(gap.skipped);
+  EXPECT_TRUE(second->Check().ok()) << second->Check();
+  // Exactly the events still on the log, in order.
+  std::vector<std::string> tail(later_.end() - kept_, later_.end());
+  EXPECT_THAT(handled_->entries(), ElementsAreArray(tail));
+  second->Stop();
 }
 
 TEST_F(KafkaEventsTest, PoisonMessagesGoToTheDlqAndTheNextMessageIsStillProcessed) {
