@@ -14,6 +14,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterCreditCommands(registry);
   RegisterMonitoringCommands(registry);
   RegisterAccountsCommands(registry);
+  RegisterRebuildCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 
