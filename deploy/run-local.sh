@@ -163,8 +163,8 @@ if fg_port_in_use "$REDIS_PORT"; then
   fg_die "127.0.0.1:$REDIS_PORT is in use by another program (FIREGRID_REDIS_PORT picks another)"
 fi
 fg_start redis "$LOG_DIR/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
-  --dir "$STATE_DIR/redis" --appendonly yes --appendfsync everysec --daemonize no \
-  --protected-mode yes --logfile ""
+  --dir "$STATE_DIR/redis" --appendonly yes --appendfsync everysec --aof-timestamp-enabled yes \
+  --daemonize no --protected-mode yes --logfile ""
 for ((i = 0; ; i++)); do
   if [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null || true)" = PONG ]; then break; fi
   if ! fg_alive redis || [ "$i" -ge 300 ]; then

@@ -1,6 +1,8 @@
 #include "libs/redis/counters.h"
 
 #include <functional>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -185,6 +187,73 @@ absl::StatusOr<bool> RebuildCounters(
     return true;
   }
   return absl::AbortedError("records kept changing during the counters' recount; try again");
+}
+
+std::vector<CounterDifference> DiffCounters(const CounterSnapshot& live,
+                                            const CounterSnapshot& rebuilt) {
+  // Both sides' (key, field) → value, as text; a count of 0 is no count.
+  using Flat = std::map<std::pair<std::string, std::string>, std::string>;
+  auto flatten = [](const CounterSnapshot& s) {
+    Flat out;
+    for (const auto& [key, fields] : s.hashes) {
+      for (const auto& [f, n] : fields) {
+        if (n != 0) out[{key, f}] = absl::StrCat(n);
+      }
+    }
+    for (const auto& [key, members] : s.sets) {
+      for (const auto& [m, score] : members) out[{key, m}] = Score(score);
+    }
+    return out;
+  };
+  const Flat a = flatten(live);
+  const Flat b = flatten(rebuilt);
+  std::vector<CounterDifference> out;
+  auto ia = a.begin();
+  auto ib = b.begin();
+  while (ia != a.end() || ib != b.end()) {
+    if (ib == b.end() || (ia != a.end() && ia->first < ib->first)) {
+      out.push_back({ia->first.first, ia->first.second, ia->second, ""});
+      ++ia;
+    } else if (ia == a.end() || ib->first < ia->first) {
+      out.push_back({ib->first.first, ib->first.second, "", ib->second});
+      ++ib;
+    } else {
+      if (ia->second != ib->second) {
+        out.push_back({ia->first.first, ia->first.second, ia->second, ib->second});
+      }
+      ++ia;
+      ++ib;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<CounterDifference>> CheckCounters(
+    Pool& pool, const std::string& c,
+    const std::function<absl::StatusOr<CounterSnapshot>()>& recount, int attempts) {
+  const std::string gen_key = c + ":gen";
+  auto state = [&]() -> absl::StatusOr<std::pair<bool, std::string>> {
+    FG_ASSIGN_OR_RETURN(std::vector<Reply> r,
+                        pool.Pipeline({{"EXISTS", c + ":built"}, {"GET", gen_key}}));
+    for (const auto& x : r) {
+      if (x.IsError()) return ErrorReplyToStatus(x.str);
+    }
+    return std::make_pair(r[0].integer == 1, r[1].IsNil() ? std::string() : r[1].str);
+  };
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    FG_ASSIGN_OR_RETURN(auto before, state());
+    if (!before.first) {
+      return absl::FailedPreconditionError(
+          "the counters are not built yet (the service builds them when it starts)");
+    }
+    FG_ASSIGN_OR_RETURN(CounterSnapshot fresh, recount());
+    fresh.DropZeros();
+    FG_ASSIGN_OR_RETURN(CounterSnapshot stored, ReadCounters(pool, c));
+    FG_ASSIGN_OR_RETURN(auto after, state());
+    if (after != before) continue;  // written meanwhile: the two may count different records
+    return DiffCounters(stored, fresh);
+  }
+  return absl::AbortedError("records kept changing during the counters' check; try again");
 }
 
 }  // namespace firegrid::redis

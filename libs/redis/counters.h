@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "libs/redis/atomic_write.h"
@@ -58,6 +59,34 @@ absl::StatusOr<bool> CountersBuilt(Pool& pool, const std::string& counters_prefi
 // meanwhile), in which case it starts again (at most `attempts` times; ABORTED after). Then
 // <c>:built is set. Returns false when the counters were built already.
 absl::StatusOr<bool> RebuildCounters(
+    Pool& pool, const std::string& counters_prefix,
+    const std::function<absl::StatusOr<CounterSnapshot>()>& recount, int attempts = 20);
+
+// One counter that differs between the counters stored and a recount: a hash field's count or
+// a sorted-set member's score, as text ("" where there is none).
+struct CounterDifference {
+  std::string key;
+  std::string field;  // the hash field or the set member
+  std::string live;
+  std::string rebuilt;
+  bool operator==(const CounterDifference&) const = default;
+};
+
+// A check of counters: how many records the recount counted, and where the counters differ.
+struct CounterCheck {
+  int64_t records = 0;
+  std::vector<CounterDifference> differences;
+};
+
+// Where `live` and `rebuilt` differ, in (key, field) order.
+std::vector<CounterDifference> DiffCounters(const CounterSnapshot& live,
+                                            const CounterSnapshot& rebuilt);
+
+// Compares the counters stored under `counters_prefix` with `recount()`, writing nothing. The
+// recount and the read of the stored counters are made between two reads of <c>:gen and made
+// again when it moved (a record was written meanwhile, so the two would not describe the same
+// records; ABORTED after `attempts`). FAILED_PRECONDITION before the counters are built.
+absl::StatusOr<std::vector<CounterDifference>> CheckCounters(
     Pool& pool, const std::string& counters_prefix,
     const std::function<absl::StatusOr<CounterSnapshot>()>& recount, int attempts = 20);
 

@@ -61,5 +61,26 @@ TEST(CounterSnapshot, MergeAddsCountsAndDropZerosLeavesOnlyWhatCounts) {
   EXPECT_EQ(s.sets.at("c:due").size(), 2u);
 }
 
+TEST(DiffCounters, NamesEveryCountAndMemberThatDiffersWithBothValuesAndNothingThatAgrees) {
+  CounterSnapshot live = Of("open", 3, "h1", 10);
+  live.hashes["c:a"]["closed"] = 1;  // agrees
+  live.hashes["c:b"]["stale"] = 2;   // only live
+  live.sets["c:due"]["h9"] = 40;     // only live
+  CounterSnapshot rebuilt = Of("open", 2, "h1", 15);
+  rebuilt.hashes["c:a"]["closed"] = 1;
+  rebuilt.hashes["c:c"]["missing"] = 4;  // only rebuilt
+  EXPECT_THAT(DiffCounters(live, rebuilt), ElementsAre(CounterDifference{"c:a", "open", "3", "2"},
+                                                       CounterDifference{"c:b", "stale", "2", ""},
+                                                       CounterDifference{"c:c", "missing", "", "4"},
+                                                       CounterDifference{"c:due", "h1", "10", "15"},
+                                                       CounterDifference{"c:due", "h9", "40", ""}));
+}
+
+TEST(DiffCounters, AZeroCountIsTheSameAsNoCount) {
+  CounterSnapshot live = Of("open", 0);
+  EXPECT_TRUE(DiffCounters(live, CounterSnapshot()).empty());
+  EXPECT_TRUE(DiffCounters(Of("open", 1, "h1", 10), Of("open", 1, "h1", 10)).empty());
+}
+
 }  // namespace
 }  // namespace firegrid::redis

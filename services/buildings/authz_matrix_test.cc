@@ -184,6 +184,8 @@ const std::vector<RpcRule>& Table() {
        .filtered = OutOfScope({C::kDistrictAdmin, C::kStreetOfficer}),
        .relations = NoParentPlace()},
       {.rpc = "ExportBuildingsCsv", .allowed = LedgerReaders()},
+      // CheckReadModels (firegridctl rebuild --check): district admins, whatever the object.
+      {.rpc = "CheckReadModels", .allowed = {{C::kDistrictAdmin, Anywhere()}}},
   };
   return *table;
 }
@@ -521,6 +523,9 @@ Observed BuildingsMatrix::Call(const Row& row) {
     req.set_tier_path(tier);
     v1::CsvDocument out;
     o.status = stub->ExportBuildingsCsv(&ctx, req, &out);
+  } else if (rpc == "CheckReadModels") {
+    readmodels::v1::CheckReadModelsResponse out;
+    o.status = stub->CheckReadModels(&ctx, readmodels::v1::CheckReadModelsRequest(), &out);
   } else {
     ADD_FAILURE() << "no call for " << rpc;
   }

@@ -34,6 +34,17 @@ namespace firegrid::buildings {
 #undef FG_BUILDINGS_CALLBACK_RPC
 #undef FG_BUILDINGS_SERVE
 
+grpc::Status BuildingGrpcService::CheckReadModels(grpc::ServerContext* ctx,
+                                                  const readmodels::v1::CheckReadModelsRequest* req,
+                                                  readmodels::v1::CheckReadModelsResponse* resp) {
+  auto principal = authenticator_->Authenticate(*ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto result = registry_->CheckReadModels(*principal, *req);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *resp = std::move(*result);
+  return grpc::Status::OK;
+}
+
 grpc::Status BuildingGrpcService::ImportBuildingsCsvStream(
     grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportBuildingsCsvChunk>* reader,
     v1::ImportBuildingsCsvResponse* resp) {

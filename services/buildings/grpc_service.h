@@ -29,6 +29,10 @@ class BuildingGrpcService final
   grpc::Status ImportBuildingsCsvStream(grpc::ServerContext* ctx,
                                         grpc::ServerReader<v1::ImportBuildingsCsvChunk>* reader,
                                         v1::ImportBuildingsCsvResponse* resp) override;
+  // The shared message shape of protos/firegrid/readmodels, so not in rpcs.inc.
+  grpc::Status CheckReadModels(grpc::ServerContext* ctx,
+                               const readmodels::v1::CheckReadModelsRequest* req,
+                               readmodels::v1::CheckReadModelsResponse* resp) override;
 
  private:
   Registry* registry_;

@@ -143,24 +143,36 @@ absl::StatusOr<std::optional<LedgerTally>> LedgerCounters::Tally(const std::stri
   return t;
 }
 
+absl::StatusOr<redis::CounterSnapshot> LedgerCounters::RecountStore(Store& store,
+                                                                    int64_t* counted) const {
+  redis::CounterSnapshot s;
+  *counted = 0;
+  std::string cursor;
+  do {
+    FG_ASSIGN_OR_RETURN(BuildingPage page, store.ScanBuildings("", cursor, kRecountChunk));
+    for (const auto& b : page.buildings) {
+      s.Merge(ContributionOf(b));
+      ++*counted;
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  return s;
+}
+
 absl::StatusOr<int> LedgerCounters::Build(Store& store) {
-  int counted = 0;
-  auto recount = [&]() -> absl::StatusOr<redis::CounterSnapshot> {
-    redis::CounterSnapshot s;
-    counted = 0;
-    std::string cursor;
-    do {
-      FG_ASSIGN_OR_RETURN(BuildingPage page, store.ScanBuildings("", cursor, kRecountChunk));
-      for (const auto& b : page.buildings) {
-        s.Merge(ContributionOf(b));
-        ++counted;
-      }
-      cursor = page.next_cursor;
-    } while (!cursor.empty());
-    return s;
-  };
-  FG_ASSIGN_OR_RETURN(bool built, redis::RebuildCounters(*pool_, counters_prefix(), recount));
-  return built ? counted : -1;
+  int64_t counted = 0;
+  FG_ASSIGN_OR_RETURN(bool built, redis::RebuildCounters(*pool_, counters_prefix(), [&]() {
+                        return RecountStore(store, &counted);
+                      }));
+  return built ? static_cast<int>(counted) : -1;
+}
+
+absl::StatusOr<redis::CounterCheck> LedgerCounters::Check(Store& store) {
+  redis::CounterCheck check;
+  FG_ASSIGN_OR_RETURN(check.differences, redis::CheckCounters(*pool_, counters_prefix(), [&]() {
+                        return RecountStore(store, &check.records);
+                      }));
+  return check;
 }
 
 }  // namespace firegrid::buildings

@@ -75,9 +75,15 @@ class LedgerCounters {
   // building was written meanwhile). How many it counted; -1 when built already.
   absl::StatusOr<int> Build(Store& store);
 
+  // The counters as stored compared with a recount of every building in `store`, writing
+  // nothing (CheckCounters, libs/redis/counters.h); FAILED_PRECONDITION before Build.
+  absl::StatusOr<redis::CounterCheck> Check(Store& store);
+
  private:
   std::string HashKey(const std::string& tier) const { return prefix_ + ":agg:" + tier; }
   std::string DueKey(const std::string& tier) const { return prefix_ + ":agg:due:" + tier; }
+  // Every building of `store` counted (`counted`: how many).
+  absl::StatusOr<Snapshot> RecountStore(Store& store, int64_t* counted) const;
   redis::Pool* pool_;
   std::string prefix_;
   LedgerCounting counting_;

@@ -43,6 +43,11 @@ absl::StatusOr<std::optional<LedgerTally>> RedisStore::CountedLedger(const std::
   return ledger_counters_.Tally(tier_path, now);
 }
 
+absl::StatusOr<std::optional<redis::CounterCheck>> RedisStore::CheckLedgerCounters() {
+  FG_ASSIGN_OR_RETURN(redis::CounterCheck check, ledger_counters_.Check(*this));
+  return check;
+}
+
 void RedisStore::AddBuildingGeo(const v1::Building& b, redis::AtomicWrite* w) const {
   const std::string key = prefix_ + ":geo:b";
   if (b.has_location()) {

@@ -65,6 +65,7 @@ class RedisStore final : public Store {
 
   absl::StatusOr<std::optional<LedgerTally>> CountedLedger(const std::string& tier_path,
                                                            absl::Time now) override;
+  absl::StatusOr<std::optional<redis::CounterCheck>> CheckLedgerCounters() override;
   LedgerCounters& ledger_counters() { return ledger_counters_; }
 
   std::string outbox_key() const { return prefix_ + ":outbox"; }

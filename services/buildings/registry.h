@@ -73,6 +73,11 @@ class Registry {
   absl::StatusOr<v1::CsvDocument> ExportBuildingsCsv(const P& p,
                                                      const v1::ExportBuildingsCsvRequest& req);
 
+  // The ledger counters against a recount of every building (district admins; nothing is
+  // written): firegridctl rebuild --check.
+  absl::StatusOr<readmodels::v1::CheckReadModelsResponse> CheckReadModels(
+      const P& p, const readmodels::v1::CheckReadModelsRequest& req);
+
   static constexpr int kMaxImportRows = 2000;
   static constexpr size_t kMaxImportBytes = 4 << 20;
   static constexpr int kMaxStreamedImportRows = 100000;

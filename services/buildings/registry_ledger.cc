@@ -1,6 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/auth/scope.h"
 #include "libs/common/status.h"
+#include "libs/redis/read_model_check.h"
 #include "services/buildings/access.h"
 #include "services/buildings/ledger.h"
 #include "services/buildings/registry.h"
@@ -26,6 +27,18 @@ absl::StatusOr<v1::Ledger> Registry::GetLedger(const P& p, const v1::GetLedgerRe
   // No counters (not built yet, or a store without them): count by a scan.
   FG_ASSIGN_OR_RETURN(auto buildings, ScanAll(scope));
   return ComputeLedger(scope, buildings, names, now);
+}
+
+absl::StatusOr<readmodels::v1::CheckReadModelsResponse> Registry::CheckReadModels(
+    const P& p, const readmodels::v1::CheckReadModelsRequest& req) {
+  FG_RETURN_IF_ERROR(redis::AuthorizeReadModelCheck(p));
+  FG_ASSIGN_OR_RETURN(int max, redis::MaxDifferences(req));
+  FG_ASSIGN_OR_RETURN(std::optional<redis::CounterCheck> check, store_->CheckLedgerCounters());
+  if (!check.has_value()) {
+    // A store without counters (MemoryStore) counts the ledger at every read: nothing to check.
+    return redis::ReadModelCheckResponse("none (the ledger is counted at every read)", 0, {}, max);
+  }
+  return redis::ReadModelCheckResponse("ledger counters", check->records, check->differences, max);
 }
 
 absl::StatusOr<v1::CsvDocument> Registry::ExportLedgerCsv(const P& p,

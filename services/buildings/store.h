@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "firegrid/buildings/v1/buildings.pb.h"
 #include "libs/events/producer.h"
+#include "libs/redis/counters.h"
 
 namespace firegrid::buildings {
 
@@ -73,6 +74,12 @@ class Store {
   // when the store keeps none (yet): the caller counts by a scan then.
   virtual absl::StatusOr<std::optional<LedgerTally>> CountedLedger(const std::string& tier_path,
                                                                    absl::Time now) {
+    return std::nullopt;
+  }
+
+  // The ledger counters compared with a recount of every building, writing nothing
+  // (LedgerCounters::Check), or nullopt when the store keeps none.
+  virtual absl::StatusOr<std::optional<redis::CounterCheck>> CheckLedgerCounters() {
     return std::nullopt;
   }
 

@@ -50,44 +50,9 @@ absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-// The tiers a subject is ranked in: every district (6), street (9) and community (12) code of
-// its buildings; "all" for a subject without buildings.
-std::set<std::string> RankTiers(const v1::SubjectState& s) {
-  std::set<std::string> tiers;
-  for (const v1::BuildingLink& b : s.subject().buildings()) {
-    for (size_t len : {6u, 9u, 12u}) {
-      if (b.tier_path().size() >= len) tiers.insert(b.tier_path().substr(0, len));
-    }
-  }
-  if (tiers.empty()) tiers.insert(std::string(CreditStore::kAllTier));
-  return tiers;
-}
-
-// The ranking keys of a subject (none for a subject without a type).
-std::set<std::string> RankKeys(const CreditStore& store, const std::string& version,
-                               const v1::SubjectState& s) {
-  std::set<std::string> keys;
-  const std::string type(subjects::SubjectTypeName(s.subject().type()));
-  if (type.empty()) return keys;
-  for (const std::string& tier : RankTiers(s)) keys.insert(store.RankKey(version, tier, type));
-  return keys;
-}
-
 bool IsOpen(v1::BlacklistState state) {
   return state == v1::BLACKLIST_STATE_PROPOSED || state == v1::BLACKLIST_STATE_OBJECTED ||
          state == v1::BLACKLIST_STATE_ACTIVE;
-}
-
-// Stream ids "<ms>-<seq>" in order; "0" is before every id.
-bool StreamIdLess(const std::string& a, const std::string& b) {
-  auto parse = [](const std::string& id) {
-    std::pair<uint64_t, uint64_t> v{0, 0};
-    std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
-    if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &v.first);
-    if (parts.size() > 1) (void)absl::SimpleAtoi(parts[1], &v.second);
-    return v;
-  };
-  return parse(a) < parse(b);
 }
 
 CreditStore::FactOutcome FactOutcomeOf(const Outcome& o) {
@@ -285,7 +250,40 @@ std::string DefaultInstanceId() {
   return absl::StrCat(host, ":", getpid(), ":", absl::Uniform<uint64_t>(gen));
 }
 
+// The tiers a subject is ranked in: every district (6), street (9) and community (12) code of
+// its buildings; "all" for a subject without buildings.
+std::set<std::string> RankTiers(const v1::SubjectState& s) {
+  std::set<std::string> tiers;
+  for (const v1::BuildingLink& b : s.subject().buildings()) {
+    for (size_t len : {6u, 9u, 12u}) {
+      if (b.tier_path().size() >= len) tiers.insert(b.tier_path().substr(0, len));
+    }
+  }
+  if (tiers.empty()) tiers.insert(std::string(CreditStore::kAllTier));
+  return tiers;
+}
+
 }  // namespace
+
+std::set<std::string> RankKeys(const CreditStore& store, const std::string& version,
+                               const v1::SubjectState& s) {
+  std::set<std::string> keys;
+  const std::string type(subjects::SubjectTypeName(s.subject().type()));
+  if (type.empty()) return keys;
+  for (const std::string& tier : RankTiers(s)) keys.insert(store.RankKey(version, tier, type));
+  return keys;
+}
+
+bool StreamIdLess(const std::string& a, const std::string& b) {
+  auto parse = [](const std::string& id) {
+    std::pair<uint64_t, uint64_t> v{0, 0};
+    std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+    if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &v.first);
+    if (parts.size() > 1) (void)absl::SimpleAtoi(parts[1], &v.second);
+    return v;
+  };
+  return parse(a) < parse(b);
+}
 
 Applier::Applier(CreditStore* store, const Rules* rules, const SubjectIds* ids, Clock* clock,
                  ApplierOptions options)

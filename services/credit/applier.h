@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,15 @@ struct ApplierOptions {
   // Called after each fact is applied to the generation in force (metrics).
   std::function<void(const v1::Fact&, const Outcome&)> on_applied;
 };
+
+// The ranking keys of a subject in generation `version` (P:g:V:rank:<tier>:<type> for every
+// district, street and community code of its buildings, tier "all" without buildings; none for
+// a subject without a type).
+std::set<std::string> RankKeys(const CreditStore& store, const std::string& version,
+                               const v1::SubjectState& s);
+
+// Stream ids "<ms>-<seq>" in order; "0" is before every id.
+bool StreamIdLess(const std::string& a, const std::string& b);
 
 // Applies the history to generations. One per replica; every replica runs it, and a lease per
 // generation lets one of them at a time apply.

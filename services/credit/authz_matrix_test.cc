@@ -166,6 +166,8 @@ const std::vector<RpcRule>& Table() {
              for (Caller c : AllCallers()) all[c] = Anywhere();
              return all;
            }()},
+      // CheckReadModels (firegridctl rebuild --check): district admins, whatever the object.
+      {.rpc = "CheckReadModels", .allowed = {{C::kDistrictAdmin, Anywhere()}}},
   };
   for (RpcRule& rule : *table) rule.relations = CreditRelations();
   return *table;
@@ -426,6 +428,9 @@ Observed CreditMatrix::Call(const Row& row) {
   } else if (rpc == "GetRules") {
     v1::RulesInfo out;
     o.status = stub->GetRules(&ctx, v1::GetRulesRequest(), &out);
+  } else if (rpc == "CheckReadModels") {
+    readmodels::v1::CheckReadModelsResponse out;
+    o.status = stub->CheckReadModels(&ctx, readmodels::v1::CheckReadModelsRequest(), &out);
   } else {
     ADD_FAILURE() << "no call for " << rpc;
   }

@@ -28,6 +28,12 @@ namespace firegrid::credit {
 #include "services/credit/rpcs.inc"
 #undef FG_CREDIT_RPC
 #undef FG_CREDIT_CALLBACK_RPC
+
+grpc::Status CreditGrpcService::CheckReadModels(grpc::ServerContext* ctx,
+                                                const readmodels::v1::CheckReadModelsRequest* req,
+                                                readmodels::v1::CheckReadModelsResponse* resp) {
+  FG_CREDIT_SERVE(CheckReadModels)
+}
 #undef FG_CREDIT_SERVE
 
 }  // namespace firegrid::credit

@@ -26,6 +26,10 @@ class CreditGrpcService final
 #include "services/credit/rpcs.inc"
 #undef FG_CREDIT_RPC
 #undef FG_CREDIT_CALLBACK_RPC
+  // The shared message shape of protos/firegrid/readmodels, so not in rpcs.inc.
+  grpc::Status CheckReadModels(grpc::ServerContext* ctx,
+                               const readmodels::v1::CheckReadModelsRequest* req,
+                               readmodels::v1::CheckReadModelsResponse* resp) override;
 
  private:
   CreditApi* api_;

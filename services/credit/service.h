@@ -40,6 +40,7 @@ struct ServiceOptions {
 //   their behalf; reviews of objections and repairs: district admins.
 // - export: district admins, internal services, development & reform officers (the public
 //   credit platform's department).
+// - the read-model check: district admins.
 // A write appends a fact to the history and waits until the applier has applied it to the
 // generation in force; its result is that fact's outcome.
 class CreditApi {
@@ -70,6 +71,10 @@ class CreditApi {
                                                           const v1::ListBlacklistRequest& req);
   absl::StatusOr<v1::ExportResponse> Export(const P& p, const v1::ExportRequest& req);
   absl::StatusOr<v1::RulesInfo> GetRules(const P& p, const v1::GetRulesRequest& req);
+  // Scores, levels and rankings in force against a replay of the history (district admins;
+  // nothing is written; read_model_check.h): firegridctl rebuild --check.
+  absl::StatusOr<readmodels::v1::CheckReadModelsResponse> CheckReadModels(
+      const P& p, const readmodels::v1::CheckReadModelsRequest& req);
 
  private:
   struct Loaded {

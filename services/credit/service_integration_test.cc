@@ -410,5 +410,59 @@ TEST_F(CreditApiTest, RankingIsPerTierAndTypeBestFirst) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// CheckReadModels (firegridctl rebuild --check): the scores, levels and rankings in force equal
+// a replay of the history after normal writes; a score changed in Redis (in the subject's state,
+// in a ranking) is reported with the value stored and the value the replay gives, and left as
+// it is; district admins only.
+TEST_F(CreditApiTest, CheckReadModelsFindsNothingAfterWritesAndReportsAScoreChangedInRedis) {
+  v1::Subject a = Register(subjects::v1::PARTY_ROLE_MAINTENANCE_AGENCY, kAgencyCode);
+  Register(subjects::v1::PARTY_ROLE_OWNER, kOwnerCode);
+  ASSERT_TRUE(
+      api_->RecordManual(fire_, Manual(a.subject_id(), "violation.false_inspection_report")).ok());
+  auto clean = api_->CheckReadModels(admin_, readmodels::v1::CheckReadModelsRequest());
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_EQ(clean->read_model(), "scores and rankings");
+  EXPECT_GE(clean->records(), 3);  // two registrations and the manual record
+  EXPECT_EQ(clean->difference_count(), 0) << clean->ShortDebugString();
+
+  const std::string version = rules_->version();
+  const std::string key = store_->SubjectKey(version, a.subject_id());
+  auto bytes = pool_->Command({"GET", key});
+  ASSERT_TRUE(bytes.ok());
+  v1::SubjectState state;
+  ASSERT_TRUE(state.ParseFromString(bytes->str));
+  ASSERT_EQ(state.score(), 70);
+  state.set_score(95);
+  ASSERT_TRUE(pool_->Command({"SET", key, state.SerializeAsString()}).ok());
+  auto changed = api_->CheckReadModels(admin_, readmodels::v1::CheckReadModelsRequest());
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  ASSERT_EQ(changed->difference_count(), 1) << changed->ShortDebugString();
+  EXPECT_EQ(changed->differences(0).key(), key);
+  EXPECT_EQ(changed->differences(0).field(), "score");
+  EXPECT_EQ(changed->differences(0).live(), "95");
+  EXPECT_EQ(changed->differences(0).rebuilt(), "70");
+
+  const std::string rank = store_->RankKey(version, "500109001", "service_agency");
+  ASSERT_TRUE(pool_->Command({"ZADD", rank, "95", a.subject_id()}).ok());
+  auto ranked = api_->CheckReadModels(admin_, readmodels::v1::CheckReadModelsRequest());
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  ASSERT_EQ(ranked->difference_count(), 2) << ranked->ShortDebugString();
+  bool rank_reported = false;
+  for (const auto& d : ranked->differences()) {
+    if (d.key() == rank) {
+      rank_reported = true;
+      EXPECT_EQ(d.field(), a.subject_id());
+      EXPECT_EQ(d.live(), "95");
+      EXPECT_EQ(d.rebuilt(), "70");
+    }
+  }
+  EXPECT_TRUE(rank_reported) << ranked->ShortDebugString();
+  // Reported, not repaired.
+  EXPECT_EQ(pool_->Command({"ZSCORE", rank, a.subject_id()})->str, "95");
+
+  EXPECT_EQ(api_->CheckReadModels(fire_, readmodels::v1::CheckReadModelsRequest()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace firegrid::credit

@@ -1,4 +1,5 @@
-// The credit reads: profiles, ledgers, rankings, the blacklist, the export, the rules.
+// The credit reads: profiles, ledgers, rankings, the blacklist, the export, the rules, the
+// read-model check.
 #include <algorithm>
 
 #include "absl/strings/match.h"
@@ -8,9 +9,11 @@
 #include "libs/auth/scope.h"
 #include "libs/common/page_token.h"
 #include "libs/common/status.h"
+#include "libs/redis/read_model_check.h"
 #include "libs/subjects/party.h"
 #include "services/credit/access.h"
 #include "services/credit/export_format.h"
+#include "services/credit/read_model_check.h"
 #include "services/credit/service.h"
 
 namespace firegrid::credit {
@@ -270,6 +273,15 @@ absl::StatusOr<v1::RulesInfo> CreditApi::GetRules(const P& p, const v1::GetRules
   for (const auto& r : rules_->proto().hazard_rules()) info.add_rule_ids(r.id());
   for (const auto& r : rules_->proto().manual_rules()) info.add_rule_ids(r.id());
   return info;
+}
+
+absl::StatusOr<readmodels::v1::CheckReadModelsResponse> CreditApi::CheckReadModels(
+    const P& p, const readmodels::v1::CheckReadModelsRequest& req) {
+  FG_RETURN_IF_ERROR(redis::AuthorizeReadModelCheck(p));
+  FG_ASSIGN_OR_RETURN(int max, redis::MaxDifferences(req));
+  FG_ASSIGN_OR_RETURN(redis::CounterCheck check, CheckServingGeneration(*store_, *rules_, *ids_));
+  return redis::ReadModelCheckResponse("scores and rankings", check.records, check.differences,
+                                       max);
 }
 
 }  // namespace firegrid::credit

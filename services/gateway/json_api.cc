@@ -42,6 +42,10 @@ bool Exposed(const pb::MethodDescriptor* method) {
       "firegrid.notify.v1.NotifyService.PushEvent",
       "firegrid.hazards.v1.HazardService.NoteDeviceAlarmCleared",
       "firegrid.monitoring.v1.MonitoringService.Ingest",
+      // Operations (firegridctl rebuild --check), not the console's.
+      "firegrid.buildings.v1.BuildingService.CheckReadModels",
+      "firegrid.hazards.v1.HazardService.CheckReadModels",
+      "firegrid.credit.v1.CreditService.CheckReadModels",
       // Under /api/v1/auth/ and /.well-known/jwks.json.
       "firegrid.accounts.v1.AccountsService.SignIn",
       "firegrid.accounts.v1.AccountsService.Refresh",

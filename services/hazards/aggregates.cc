@@ -237,26 +237,36 @@ StatisticsCounters::DailyRows(absl::Time now) {
   return out;
 }
 
+absl::StatusOr<redis::CounterSnapshot> StatisticsCounters::RecountStore(HazardStore& store,
+                                                                        int64_t* counted) const {
+  redis::CounterSnapshot s;
+  *counted = 0;
+  std::string cursor;
+  do {
+    FG_ASSIGN_OR_RETURN(HazardStore::Page page, store.Scan("", "", cursor, kRecountChunk));
+    for (const auto& h : page.hazards) {
+      s.Merge(ContributionOf(h));
+      ++*counted;
+    }
+    cursor = page.next_cursor;
+  } while (!cursor.empty());
+  return s;
+}
+
 absl::StatusOr<int> StatisticsCounters::Build(HazardStore& store) {
-  int counted = 0;
-  FG_ASSIGN_OR_RETURN(
-      bool built, redis::RebuildCounters(
-                      *pool_, counters_prefix(), [&]() -> absl::StatusOr<redis::CounterSnapshot> {
-                        redis::CounterSnapshot s;
-                        counted = 0;
-                        std::string cursor;
-                        do {
-                          FG_ASSIGN_OR_RETURN(HazardStore::Page page,
-                                              store.Scan("", "", cursor, kRecountChunk));
-                          for (const auto& h : page.hazards) {
-                            s.Merge(ContributionOf(h));
-                            ++counted;
-                          }
-                          cursor = page.next_cursor;
-                        } while (!cursor.empty());
-                        return s;
+  int64_t counted = 0;
+  FG_ASSIGN_OR_RETURN(bool built, redis::RebuildCounters(*pool_, counters_prefix(), [&]() {
+                        return RecountStore(store, &counted);
                       }));
-  return built ? counted : -1;
+  return built ? static_cast<int>(counted) : -1;
+}
+
+absl::StatusOr<redis::CounterCheck> StatisticsCounters::Check(HazardStore& store) {
+  redis::CounterCheck check;
+  FG_ASSIGN_OR_RETURN(check.differences, redis::CheckCounters(*pool_, counters_prefix(), [&]() {
+                        return RecountStore(store, &check.records);
+                      }));
+  return check;
 }
 
 }  // namespace firegrid::hazards

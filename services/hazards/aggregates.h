@@ -68,11 +68,17 @@ class StatisticsCounters {
   // -1 when the counters were built already.
   absl::StatusOr<int> Build(HazardStore& store);
 
+  // The counters as stored compared with a recount of every hazard in `store`, writing nothing
+  // (CheckCounters, libs/redis/counters.h); FAILED_PRECONDITION before Build.
+  absl::StatusOr<redis::CounterCheck> Check(HazardStore& store);
+
  private:
   std::string HashKey(const std::string& tier) const { return prefix_ + ":agg:" + tier; }
   std::string DueKey(const std::string& tier, const std::string& dept) const {
     return prefix_ + ":agg:due:" + tier + "|" + dept;
   }
+  // Every hazard of `store` counted (`counted`: how many).
+  absl::StatusOr<Snapshot> RecountStore(HazardStore& store, int64_t* counted) const;
   redis::Pool* pool_;
   std::string prefix_;
 };

@@ -20,4 +20,18 @@ namespace firegrid::hazards {
 #include "services/hazards/rpcs.inc"
 #undef FG_HAZARDS_RPC
 
+grpc::Status HazardGrpcService::CheckReadModels(grpc::ServerContext* ctx,
+                                                const readmodels::v1::CheckReadModelsRequest* req,
+                                                readmodels::v1::CheckReadModelsResponse* resp) {
+  auto principal = authenticator_->Authenticate(*ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status may = MayCall(*principal, "CheckReadModels"); !may.ok()) {
+    return ToGrpcStatus(may);
+  }
+  auto result = registry_->CheckReadModels(*principal, *req);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *resp = std::move(*result);
+  return grpc::Status::OK;
+}
+
 }  // namespace firegrid::hazards

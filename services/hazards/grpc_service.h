@@ -24,6 +24,10 @@ class HazardGrpcService final : public v1::HazardService::Service {
       override;
 #include "services/hazards/rpcs.inc"
 #undef FG_HAZARDS_RPC
+  // The shared message shape of protos/firegrid/readmodels, so not in rpcs.inc.
+  grpc::Status CheckReadModels(grpc::ServerContext* ctx,
+                               const readmodels::v1::CheckReadModelsRequest* req,
+                               readmodels::v1::CheckReadModelsResponse* resp) override;
 
  private:
   HazardRegistry* registry_;

@@ -10,6 +10,7 @@
 #include "libs/common/page_token.h"
 #include "libs/common/status.h"
 #include "libs/events/topics.h"
+#include "libs/redis/read_model_check.h"
 #include "services/hazards/deadlines.h"
 #include "services/hazards/duplicates.h"
 #include "services/hazards/idempotency.h"
@@ -299,6 +300,15 @@ absl::StatusOr<v1::ListGuidanceResponse> HazardRegistry::ListGuidance(
     *resp.add_guidance() = rules_->GuidanceFor(static_cast<v1::HazardCategory>(c));
   }
   return resp;
+}
+
+absl::StatusOr<readmodels::v1::CheckReadModelsResponse> HazardRegistry::CheckReadModels(
+    const P& p, const readmodels::v1::CheckReadModelsRequest& req) {
+  FG_RETURN_IF_ERROR(redis::AuthorizeReadModelCheck(p));
+  FG_ASSIGN_OR_RETURN(int max, redis::MaxDifferences(req));
+  FG_ASSIGN_OR_RETURN(redis::CounterCheck check, store_->counters().Check(*store_));
+  return redis::ReadModelCheckResponse("statistics counters", check.records, check.differences,
+                                       max);
 }
 
 absl::StatusOr<v1::Statistics> HazardRegistry::GetStatistics(const P& p,

@@ -70,6 +70,10 @@ class HazardRegistry {
   // `days` days (default 30, at most 400) up to today (Asia/Shanghai).
   absl::StatusOr<v1::StatisticsTrend> GetStatisticsTrend(const P& p,
                                                          const v1::GetStatisticsTrendRequest& req);
+  // The statistics counters against a recount of every hazard (district admins; nothing is
+  // written): firegridctl rebuild --check.
+  absl::StatusOr<readmodels::v1::CheckReadModelsResponse> CheckReadModels(
+      const P& p, const readmodels::v1::CheckReadModelsRequest& req);
 
   // An unmatched public report gets its building (street_officer of its street, district_admin;
   // the building in the caller's jurisdiction): routed like a new report (departments,

@@ -350,6 +350,8 @@ check_redis() {
     expect "$target/redis-$name" "$r" "^    firegrid.io/redis-of: $name\$" "labelled firegrid.io/redis-of: $name"
     doc ConfigMap "redis-config-$name-" "$f" | grep -q -E '^ +appendonly yes$' ||
       fail "$target/redis-$name" "AOF on (appendonly yes)"
+    doc ConfigMap "redis-config-$name-" "$f" | grep -q -E '^ +aof-timestamp-enabled yes$' ||
+      fail "$target/redis-$name" "AOF timestamps for point-in-time restores (aof-timestamp-enabled yes)"
     doc Service "redis-$name" "$f" | grep -q -E '^ +port: 6379$' ||
       fail "$target/redis-$name" "no Service redis-$name on 6379"
     admits "$f.netpol" Ingress "app.kubernetes.io/name=$3 app.kubernetes.io/component=redis firegrid.io/redis-of=$name" \

@@ -15,6 +15,7 @@ void RegisterAllCommands(Registry* registry) {
   RegisterMonitoringCommands(registry);
   RegisterAccountsCommands(registry);
   RegisterDlqCommands(registry);
+  RegisterRebuildCommands(registry);
   RegisterCompletionCommand(registry);  // last: it lists the others
 }
 

@@ -16,5 +16,6 @@ void RegisterCreditCommands(Registry* registry);     // cmd_credit.cc: credit ..
 void RegisterMonitoringCommands(Registry* registry);  // cmd_monitoring.cc: monitoring ...
 void RegisterAccountsCommands(Registry* registry);    // cmd_accounts.cc: accounts ...
 void RegisterDlqCommands(Registry* registry);         // cmd_dlq.cc: dlq list|show|replay|drop
+void RegisterRebuildCommands(Registry* registry);     // cmd_rebuild.cc: rebuild --check
 
 }  // namespace firegrid::ctl
