@@ -46,9 +46,8 @@ if(FIREGRID_SANITIZERS)
   set(_fg_san_compile -fsanitize=${_fg_san_flag} -fno-omit-frame-pointer)
   set(_fg_san_link -fsanitize=${_fg_san_flag})
   if("undefined" IN_LIST FIREGRID_SANITIZERS)
-    # vptr is left out as in the fuzz build (cmake/FiregridFuzz.cmake): it checks each
-    # polymorphic access against RTTI, and the uninstrumented libraries' objects make it
-    # unreliable; every other UBSan check is on and fatal.
+    # vptr is left out as in the fuzz build (cmake/FiregridFuzz.cmake: it needs the RTTI of
+    # every library); every other UBSan check is on and fatal.
     list(APPEND _fg_san_compile -fno-sanitize=vptr -fno-sanitize-recover=all)
     list(APPEND _fg_san_link -fno-sanitize=vptr)
   endif()
@@ -112,20 +111,29 @@ function(firegrid_no_sanitize target)
   endif()
 endfunction()
 
-# With ThreadSanitizer, every test executable (firegrid_test links it) makes the
-# synchronisation of two uninstrumented libraries visible to TSan: absl::Mutex, CondVar and
-# Notification (tools/sanitizers/tsan_absl_sync.cc) and librdkafka's C11 threads
-# (tools/sanitizers/tsan_c11_threads.cc); each file says why.
+# With ThreadSanitizer, every executable makes the synchronisation of two uninstrumented
+# libraries visible to TSan: absl::Mutex, CondVar and Notification
+# (tools/sanitizers/tsan_absl_sync.cc) and librdkafka's C11 threads
+# (tools/sanitizers/tsan_c11_threads.cc); each file says why. Linked into every executable of
+# the tree (tests, services, the dev broker) once the whole tree has been read.
 if("thread" IN_LIST FIREGRID_SANITIZERS)
   add_library(firegrid_tsan_support OBJECT
     ${PROJECT_SOURCE_DIR}/tools/sanitizers/tsan_absl_sync.cc
     ${PROJECT_SOURCE_DIR}/tools/sanitizers/tsan_c11_threads.cc)
   target_link_libraries(firegrid_tsan_support PUBLIC ${CMAKE_DL_LIBS} Threads::Threads)
+  function(_firegrid_tsan_support_in dir)
+    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t IN LISTS targets)
+      get_target_property(type ${t} TYPE)
+      if(type STREQUAL "EXECUTABLE")
+        target_link_libraries(${t} PRIVATE firegrid_tsan_support)
+      endif()
+    endforeach()
+    get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+    foreach(sub IN LISTS subdirs)
+      _firegrid_tsan_support_in(${sub})
+    endforeach()
+  endfunction()
+  cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL _firegrid_tsan_support_in
+                 ${PROJECT_SOURCE_DIR})
 endif()
-
-# firegrid_sanitizer_support(<executable>): what a sanitizer build adds to a test executable.
-function(firegrid_sanitizer_support target)
-  if(TARGET firegrid_tsan_support)
-    target_link_libraries(${target} PRIVATE firegrid_tsan_support)
-  endif()
-endfunction()

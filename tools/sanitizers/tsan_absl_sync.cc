@@ -10,7 +10,7 @@
 // <sanitizer/tsan_interface.h>, as an instrumented abseil would. Accesses inside the library
 // calls (the waits' Condition functions among them) are ignored, as in an instrumented abseil.
 //
-// Linked only into the test executables of a TSan build (firegrid_test in CMakeLists.txt).
+// Linked into every executable of a TSan build (cmake/FiregridSanitize.cmake).
 #include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
 

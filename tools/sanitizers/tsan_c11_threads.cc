@@ -10,7 +10,7 @@
 // pthread ones, which have the same types in glibc (thrd_t is pthread_t, mtx_t and cnd_t hold
 // a pthread_mutex_t and a pthread_cond_t), so TSan knows its threads and sees its locks.
 //
-// Linked only into the test executables of a TSan build (cmake/FiregridSanitize.cmake).
+// Linked into every executable of a TSan build (cmake/FiregridSanitize.cmake).
 #include <errno.h>
 #include <pthread.h>
 #include <threads.h>
