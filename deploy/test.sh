@@ -5,10 +5,12 @@
 # unit, integration, e2e), then the console's unit tests (console/test) and the browser suite
 # (tests/browser: playwright-core driving chromium against a private demo stack) and a short
 # run of every fuzz target (bench/fuzz.sh --short: clang, libFuzzer, ASan + UBSan, in
-# build-fuzz/), each with its time. Exits non-zero on any failure. Extra
+# build-fuzz/) and the short sanitizer run (deploy/sanitize.sh --short: the libs' unit tests
+# under ASan + UBSan in build-asan/, the concurrent parts' tests under TSan in build-tsan/),
+# each with its time. Exits non-zero on any failure. Extra
 # arguments go to ctest, e.g. `deploy/test.sh -L unit`; such a narrowed run leaves out the
-# browser and fuzz suites unless FIREGRID_BROWSER_TESTS=1 / FIREGRID_FUZZ_TESTS=1 (CI=true always
-# runs them).
+# browser, fuzz and sanitizer suites unless FIREGRID_BROWSER_TESTS=1 / FIREGRID_FUZZ_TESTS=1 /
+# FIREGRID_SANITIZE_TESTS=1 (CI=true always runs them).
 #
 #   deploy/test.sh [-h | --help] [CTEST ARGUMENTS...]
 #
@@ -18,7 +20,7 @@
 # RelWithDebInfo), FIREGRID_TEST_JOBS (default: the number of cores), FIREGRID_TEST_TIMEOUT
 # (seconds per test, default 300), FIREGRID_BROWSER_TESTS (0: leave out the browser suite, 1: run
 # it even with ctest arguments; ignored when CI=true, which always runs it), FIREGRID_FUZZ_TESTS
-# (the same for the short fuzz runs).
+# (the same for the short fuzz runs), FIREGRID_SANITIZE_TESTS (the same for the sanitizer run).
 set -euo pipefail
 
 # shellcheck source=deploy/lib/usage.sh
@@ -54,6 +56,11 @@ if [ "${CI:-}" = true ] || [ "${FIREGRID_FUZZ_TESTS:-}" = 1 ] ||
   FUZZ=1
 fi
 fg_web_setup buf
+SANITIZE=0
+if [ "${CI:-}" = true ] || [ "${FIREGRID_SANITIZE_TESTS:-}" = 1 ] ||
+  { [ "$#" -eq 0 ] && [ "${FIREGRID_SANITIZE_TESTS:-}" != 0 ]; }; then
+  SANITIZE=1
+fi
 if [ "$BROWSER" = 1 ]; then fg_web_setup console browser-tests; fi
 echo "built in $((SECONDS - start))s"
 status=0
@@ -68,5 +75,11 @@ if [ "$FUZZ" = 1 ]; then
   echo "fuzz suite: bench/fuzz.sh --short (every target a few seconds)"
   bash "$ROOT/bench/fuzz.sh" --short || status=1
   echo "fuzz suite: $((SECONDS - fuzz_start))s"
+fi
+if [ "$SANITIZE" = 1 ]; then
+  sanitize_start=$SECONDS
+  echo "sanitizer suite: deploy/sanitize.sh --short (libs under ASan + UBSan, concurrent parts under TSan)"
+  bash "$ROOT/deploy/sanitize.sh" --short || status=1
+  echo "sanitizer suite: $((SECONDS - sanitize_start))s"
 fi
 exit "$status"

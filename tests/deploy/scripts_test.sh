@@ -66,7 +66,7 @@ run() {
 start_fake_stack
 all_alive || fail setup "the fake stack did not start"
 
-for script in stop-local.sh run-local.sh test.sh mqtt-credentials.sh build-images.sh \
+for script in stop-local.sh run-local.sh test.sh sanitize.sh mqtt-credentials.sh build-images.sh \
   k8s-copy-kafka-secrets.sh; do
   for flag in --help -h; do
     name="${script%.sh}$flag"
@@ -78,7 +78,7 @@ done
 [ ! -e "$TMP/build" ] || fail "test--help" "a build directory was created"
 [ "$(ls -A "$STATE")" = pids ] || fail "run-local--help" "state was created: $(ls -A "$STATE")"
 
-for script in stop-local.sh run-local.sh mqtt-credentials.sh; do
+for script in stop-local.sh run-local.sh mqtt-credentials.sh sanitize.sh; do
   name="${script%.sh}-unknown"
   run "$name" 2 bash "$ROOT/deploy/$script" --no-such-flag
   grep -q "unknown argument --no-such-flag" "$TMP/$name.err" ||
