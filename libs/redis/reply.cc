@@ -34,6 +34,11 @@ constexpr CodeName kCodeNames[] = {
     {"UNAUTHENTICATED", absl::StatusCode::kUnauthenticated},
 };
 
+// Redis's own errors that say "not now" rather than "wrong": the server is loading its dataset
+// after a restart (AOF/RDB), or is a replica cut off from its master. The call may succeed when
+// retried, so they are UNAVAILABLE (which clients retry), not INTERNAL.
+constexpr absl::string_view kTransientRedisErrors[] = {"LOADING", "MASTERDOWN"};
+
 }  // namespace
 
 absl::Status ErrorReplyToStatus(const std::string& error_text) {
@@ -45,6 +50,9 @@ absl::Status ErrorReplyToStatus(const std::string& error_text) {
       absl::string_view rest = space == absl::string_view::npos ? "" : text.substr(space + 1);
       return absl::Status(c.code, rest);
     }
+  }
+  for (absl::string_view transient : kTransientRedisErrors) {
+    if (first == transient) return absl::UnavailableError(absl::StrCat("redis: ", text));
   }
   return absl::InternalError(absl::StrCat("redis: ", text));
 }

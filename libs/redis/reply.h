@@ -22,8 +22,10 @@ struct Reply {
 
 // Maps a Redis error reply to a Status. A reply whose first word is a canonical status code
 // name ("ABORTED version 3 != 2", "NOT_FOUND ...", "FAILED_PRECONDITION ...") becomes that code
-// with the rest as message: Lua scripts signal domain outcomes this way. Any other error reply
-// (e.g. "ERR wrong number of arguments", "WRONGTYPE ...") is INTERNAL.
+// with the rest as message: Lua scripts signal domain outcomes this way. "LOADING ..." (the
+// server is loading its data after a restart) and "MASTERDOWN ..." are UNAVAILABLE: retrying
+// helps. Any other error reply (e.g. "ERR wrong number of arguments", "WRONGTYPE ...") is
+// INTERNAL.
 absl::Status ErrorReplyToStatus(const std::string& error_text);
 
 }  // namespace firegrid::redis

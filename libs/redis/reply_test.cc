@@ -34,6 +34,14 @@ TEST(ErrorReplyToStatus, CodeNameAloneGivesAnEmptyMessage) {
   EXPECT_EQ(s.message(), "");
 }
 
+TEST(ErrorReplyToStatus, RedisStillLoadingItsDataAfterARestartIsUnavailableNotInternal) {
+  absl::Status s = ErrorReplyToStatus("LOADING Redis is loading the dataset in memory");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("loading the dataset"), absl::string_view::npos);
+  EXPECT_EQ(ErrorReplyToStatus("MASTERDOWN Link with MASTER is down").code(),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST(ErrorReplyToStatus, OtherRedisErrorsAreInternalAndKeepTheText) {
   absl::Status s = ErrorReplyToStatus("ERR wrong number of arguments for 'get' command");
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);

@@ -1,9 +1,9 @@
 // The broker down while writes continue: the dev broker takes all its brokers down (SIGUSR1) for
 // 5 s (60 s in the full run) and up again (SIGUSR2), Cycles(1) times, under a CreateBuilding
-// load. While it is down the writes are still accepted (their events wait in the outbox), the
-// service's overall health stays SERVING while its "firegrid.kafka" health is NOT_SERVING, and
-// the outbox's backlog and the age of its oldest event are exported; afterwards every event is
-// delivered. Recovery: broker up → the outbox empty again.
+// load of 20 writes a second. While it is down the writes are still accepted (their events wait in
+// the outbox), the service's overall health stays SERVING while its "firegrid.kafka" health is
+// NOT_SERVING, and the outbox's backlog and the age of its oldest event are exported; afterwards
+// every event is delivered. Recovery: broker up → the outbox empty again.
 
 #include <algorithm>
 #include <string>
@@ -24,6 +24,7 @@ namespace {
 
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
+constexpr double kWritesPerSecond = 20;
 
 TEST(BrokerDownExperiment, WritesAreAcceptedWhileTheBrokerIsDownAndAllDeliveredAfterwards) {
   std::unique_ptr<Workload> workload = BuildingsWorkload();
@@ -34,7 +35,12 @@ TEST(BrokerDownExperiment, WritesAreAcceptedWhileTheBrokerIsDownAndAllDeliveredA
   testing::ServiceProcess& service = stack.service(workload->target());
   const std::string kafka_health(server::kKafkaHealthName);
 
-  Load load(4, [&](const std::string& key) { return workload->Write(stack, key); });
+  // A steady 20 writes a second: the dev broker keeps about 5 MiB per partition, and an
+  // unthrottled load over ten 60 s outages writes more events than that (the oldest would be
+  // gone from the topic before the check reads it).
+  Load load(
+      4, [&](const std::string& key) { return workload->Write(stack, key); }, absl::Seconds(60),
+      kWritesPerSecond);
   load.Start();
   ASSERT_TRUE(load.WaitAcknowledged(20)) << "the load did not get going";
 
@@ -92,6 +98,7 @@ TEST(BrokerDownExperiment, WritesAreAcceptedWhileTheBrokerIsDownAndAllDeliveredA
                   .duplicated = checked.duplicated,
                   .recovery_max = recovery_max,
                   .extra = checked.extra};
+  figures.extra.push_back({"load (writes/s)", absl::StrCat(kWritesPerSecond)});
   figures.extra.push_back({"acknowledged while down", absl::StrCat(acknowledged_while_down)});
   figures.extra.push_back({"refused", absl::StrCat(load.writes() - load.acknowledged())});
   figures.extra.push_back({"outbox backlog max", absl::StrCat(backlog_max)});

@@ -110,8 +110,8 @@ redis::Pool& Stack::store() {
   return *store_;
 }
 
-Load::Load(int threads, Write write, absl::Duration give_up)
-    : threads_(threads), write_(std::move(write)), give_up_(give_up) {}
+Load::Load(int threads, Write write, absl::Duration give_up, double max_rate)
+    : threads_(threads), write_(std::move(write)), give_up_(give_up), max_rate_(max_rate) {}
 
 Load::~Load() { Stop(); }
 
@@ -127,7 +127,16 @@ void Load::Stop() {
 }
 
 void Load::Run(int thread) {
+  // Each thread's share of the rate: one write per `interval` at most.
+  const absl::Duration interval =
+      max_rate_ > 0 ? absl::Seconds(threads_ / max_rate_) : absl::ZeroDuration();
+  absl::Time next = absl::Now();
   for (int n = 0; !stop_.load(); ++n) {
+    if (interval > absl::ZeroDuration()) {
+      // Pacing to the configured rate, not a wait for a condition.
+      absl::SleepFor(next - absl::Now());
+      next = std::max(next + interval, absl::Now() - interval);
+    }
     const std::string key = absl::StrCat(thread, "-", n);
     writes_.fetch_add(1);
     const absl::Time first = absl::Now();

@@ -101,11 +101,12 @@ struct Attempt {
 // UNAVAILABLE or DEADLINE_EXCEEDED (a service or store down) or ABORTED (a concurrent write won;
 // "retry") is retried with the same key, with
 // a short backoff, until it succeeds, fails otherwise, or has been retried for `give_up`. A write
-// is acknowledged when a call of it returned OK.
+// is acknowledged when a call of it returned OK. With `max_rate` > 0 the threads together start
+// at most that many writes a second.
 class Load {
  public:
   using Write = std::function<Attempt(const std::string& key)>;
-  Load(int threads, Write write, absl::Duration give_up = absl::Seconds(60));
+  Load(int threads, Write write, absl::Duration give_up = absl::Seconds(60), double max_rate = 0);
   ~Load();  // Stop()
 
   void Start();
@@ -127,6 +128,7 @@ class Load {
   int threads_;
   Write write_;
   absl::Duration give_up_;
+  double max_rate_;
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> acknowledged_{0};

@@ -81,6 +81,23 @@ TEST(FaultsLoad, GivesUpAWriteRefusedForGoodAndRecordsWhy) {
   EXPECT_EQ(failures.begin()->second, load.writes() - load.acknowledged());
 }
 
+TEST(FaultsLoad, StartsNoMoreWritesASecondThanItsRate) {
+  Load load(
+      2,
+      [](const std::string& key) {
+        return Attempt{grpc::Status::OK, key};
+      },
+      absl::Seconds(60), /*max_rate=*/20);
+  const absl::Time start = absl::Now();
+  load.Start();
+  ASSERT_TRUE(load.WaitAcknowledged(10, absl::Seconds(30)));
+  const absl::Duration took = absl::Now() - start;
+  load.Stop();
+  // Each thread writes at once, then one every 100 ms: the 10th acknowledgement needs four more
+  // rounds at least (unthrottled it takes microseconds).
+  EXPECT_GE(took, absl::Milliseconds(390));
+}
+
 namespace nv1 = ::firegrid::notify::v1;
 
 // A notify whose first stream sends two notifications and ends (a restart); every later stream
