@@ -7,6 +7,7 @@ FIREGRID_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
   libssl-dev libmosquitto-dev
+  libboost-dev  # Boost.Beast (header-only): the gateway's HTTP server
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq
   mosquitto mosquitto-clients  # MQTT: the monitoring service's broker and its tools (tests)
