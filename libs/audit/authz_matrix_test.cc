@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/grpcpp.h"
@@ -81,14 +80,10 @@ class AuditMatrix : public ::testing::TestWithParam<Row> {
     e.verifier = e.tokens.Verifier();
     e.authenticator = std::make_unique<auth::Authenticator>(e.verifier.get(), &e.clock);
     e.service = std::make_unique<AuditGrpcService>(e.log.get(), e.authenticator.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = v1::AuditService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = v1::AuditService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

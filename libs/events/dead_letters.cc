@@ -132,6 +132,29 @@ absl::StatusOr<std::vector<DlqRecord>> KafkaDlqReader::Read(const std::string& d
   return out;
 }
 
+// ----- LazyDlqReader ---------------------------------------------------------------------------
+
+absl::StatusOr<DlqReader*> LazyDlqReader::Reader() {
+  absl::MutexLock lock(&mu_);
+  if (reader_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<DlqReader>> made = make_();
+    if (!made.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot read dead letters: ", made.status().message()));
+    }
+    if (*made == nullptr) return absl::UnavailableError("cannot read dead letters: no reader");
+    reader_ = std::move(*made);
+  }
+  return reader_.get();
+}
+
+absl::StatusOr<std::vector<DlqRecord>> LazyDlqReader::Read(const std::string& dlq_topic,
+                                                           int64_t from_offset, int max) {
+  FG_ASSIGN_OR_RETURN(DlqReader * reader, Reader());
+  // Outside the lock: the reader is never replaced, and serialises its own reads as it needs.
+  return reader->Read(dlq_topic, from_offset, max);
+}
+
 // ----- FakeDlqReader ---------------------------------------------------------------------------
 
 int64_t FakeDlqReader::Append(const std::string& dlq_topic, DlqRecord record) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,27 @@ class KafkaDlqReader final : public DlqReader {
   absl::Mutex mu_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_ ABSL_GUARDED_BY(mu_);
   absl::Duration timeout_;
+};
+
+// A DlqReader made on first use: the first Read calls `make` (under a lock, so once however
+// many Reads arrive together) and every later Read goes to the reader it made. When `make`
+// fails, that Read is UNAVAILABLE naming the cause and the next Read calls `make` again. For
+// readers that are costly to hold and rarely read (a Kafka client's threads and connections,
+// for the few operator calls of DeadLetterService).
+class LazyDlqReader final : public DlqReader {
+ public:
+  using Factory = std::function<absl::StatusOr<std::unique_ptr<DlqReader>>()>;
+  explicit LazyDlqReader(Factory make) : make_(std::move(make)) {}
+
+  absl::StatusOr<std::vector<DlqRecord>> Read(const std::string& dlq_topic, int64_t from_offset,
+                                              int max) override;
+
+ private:
+  // The reader, made now unless made before.
+  absl::StatusOr<DlqReader*> Reader();
+  const Factory make_;
+  absl::Mutex mu_;
+  std::unique_ptr<DlqReader> reader_ ABSL_GUARDED_BY(mu_);  // set once, kept to the end
 };
 
 // A DlqReader for tests: the records appended, offsets 0, 1, ... per topic.

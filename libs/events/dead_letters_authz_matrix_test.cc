@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -101,14 +100,10 @@ class DeadLetterMatrix : public ::testing::TestWithParam<Row> {
     e.verifier = e.tokens.Verifier();
     e.authenticator = std::make_unique<auth::Authenticator>(e.verifier.get(), &e.clock);
     e.service = std::make_unique<DeadLetterGrpcService>(e.desk.get(), e.authenticator.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = dlv1::DeadLetterService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = dlv1::DeadLetterService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

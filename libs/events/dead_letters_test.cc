@@ -1,10 +1,14 @@
 // DeadLetterDesk with fakes: a FakeDlqReader for "<topic>.dlq", a FakeProducer for replays, the
-// in-memory state store and a fake clock.
+// in-memory state store and a fake clock. LazyDlqReader with counting factories.
 #include "libs/events/dead_letters.h"
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -300,6 +304,99 @@ TEST_F(DeadLetterDeskTest, AReplayedDeadLetterCannotBeDropped) {
   std::string id = AddEvent("bld_1");
   ASSERT_TRUE(desk_.Replay(id, "u-admin").ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(desk_.Drop(id, "too late", "u-admin").status()));
+}
+
+// Reads through to another reader (one the test keeps), for factories to hand out.
+class ReaderOf final : public DlqReader {
+ public:
+  explicit ReaderOf(DlqReader* reader) : reader_(reader) {}
+  absl::StatusOr<std::vector<DlqRecord>> Read(const std::string& dlq_topic, int64_t from_offset,
+                                              int max) override {
+    return reader_->Read(dlq_topic, from_offset, max);
+  }
+
+ private:
+  DlqReader* reader_;
+};
+
+TEST(LazyDlqReaderTest, MakesTheReaderOnTheFirstReadAndOnlyOnce) {
+  FakeDlqReader records;
+  records.Append(kDlq, DlqRecord{.key = "bld_1"});
+  int made = 0;
+  LazyDlqReader lazy([&]() -> absl::StatusOr<std::unique_ptr<DlqReader>> {
+    ++made;
+    return std::make_unique<ReaderOf>(&records);
+  });
+  EXPECT_EQ(made, 0);  // nothing made before a read needs it
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<std::vector<DlqRecord>> r = lazy.Read(kDlq, 0, 10);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].key, "bld_1");
+  }
+  EXPECT_EQ(made, 1);
+}
+
+TEST(LazyDlqReaderTest, ReadsArrivingTogetherMakeOneReader) {
+  FakeDlqReader records;
+  std::atomic<int> made = 0;
+  LazyDlqReader lazy([&]() -> absl::StatusOr<std::unique_ptr<DlqReader>> {
+    ++made;
+    absl::SleepFor(absl::Milliseconds(20));  // a slow start: the other reads arrive meanwhile
+    return std::make_unique<ReaderOf>(&records);
+  });
+  std::atomic<int> ok = 0;
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 8; ++i) {
+    readers.emplace_back([&] {
+      if (lazy.Read(kDlq, 0, 10).ok()) ++ok;
+    });
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(made, 1);
+}
+
+TEST(LazyDlqReaderTest, AFailedCreationIsUnavailableToThatReadAndTriedAgainOnTheNext) {
+  FakeDlqReader records;
+  int made = 0;
+  LazyDlqReader lazy([&]() -> absl::StatusOr<std::unique_ptr<DlqReader>> {
+    if (++made == 1) return absl::InvalidArgumentError("ssl.ca.location: No such file");
+    return std::make_unique<ReaderOf>(&records);
+  });
+  absl::StatusOr<std::vector<DlqRecord>> first = lazy.Read(kDlq, 0, 10);
+  EXPECT_TRUE(absl::IsUnavailable(first.status())) << first.status();
+  EXPECT_THAT(first.status().message(), HasSubstr("ssl.ca.location: No such file"));
+  EXPECT_EQ(made, 1);
+  absl::StatusOr<std::vector<DlqRecord>> second = lazy.Read(kDlq, 0, 10);
+  EXPECT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(made, 2);
+  EXPECT_TRUE(lazy.Read(kDlq, 0, 10).ok());
+  EXPECT_EQ(made, 2);
+}
+
+TEST_F(DeadLetterDeskTest, AReaderThatCannotBeMadeIsTheCallersUnavailableUntilItCanBe) {
+  std::string a = AddEvent("bld_1");
+  absl::Status cannot = absl::InvalidArgumentError("dead-letter reader: no broker configured");
+  LazyDlqReader lazy([&]() -> absl::StatusOr<std::unique_ptr<DlqReader>> {
+    if (!cannot.ok()) return cannot;
+    return std::make_unique<ReaderOf>(&reader_);
+  });
+  DeadLetterDesk desk(&lazy, &producer_, &states_,
+                      DeadLetterDeskOptions{.groups_by_topic = {{kTopic, {kGroup}}}}, &clock_);
+  dlv1::ListDeadLettersRequest req;
+  req.set_topic(kTopic);
+  absl::StatusOr<dlv1::ListDeadLettersResponse> failed = desk.List(req);
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  EXPECT_THAT(failed.status().message(), HasSubstr("no broker configured"));
+  absl::Status shown = desk.Get(a).status();
+  EXPECT_TRUE(absl::IsUnavailable(shown)) << shown;
+  EXPECT_THAT(shown.message(), HasSubstr("no broker configured"));
+
+  cannot = absl::OkStatus();
+  absl::StatusOr<dlv1::ListDeadLettersResponse> listed = desk.List(req);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(Ids(*listed), ElementsAre(a));
 }
 
 TEST(DeadLetterIdTest, RoundTrips) {

@@ -625,10 +625,14 @@ void Runtime::AddPeriodic(std::string name, absl::Duration interval,
   periodic_.push_back(std::move(p));
 }
 
-absl::Status Runtime::HostDeadLetters() {
-  if (groups_by_topic_.empty()) return absl::OkStatus();
-  FG_ASSIGN_OR_RETURN(dlq_reader_,
-                      events::KafkaDlqReader::Create(kafka_bootstrap_, kafka_security_));
+void Runtime::HostDeadLetters() {
+  if (groups_by_topic_.empty()) return;
+  // The Kafka client (its threads and broker connections) only once an operator reads.
+  dlq_reader_ = std::make_unique<events::LazyDlqReader>(
+      [bootstrap = kafka_bootstrap_,
+       security = kafka_security_]() -> absl::StatusOr<std::unique_ptr<events::DlqReader>> {
+        return events::KafkaDlqReader::Create(bootstrap, security);
+      });
   dlq_states_ = std::make_unique<events::RedisDeadLetterStateStore>(redis_.get(), key_prefix_);
   dlq_desk_ = std::make_unique<events::DeadLetterDesk>(
       dlq_reader_.get(), producer_.get(), dlq_states_.get(),
@@ -636,7 +640,6 @@ absl::Status Runtime::HostDeadLetters() {
   dlq_service_ =
       std::make_unique<events::DeadLetterGrpcService>(dlq_desk_.get(), authenticator_.get());
   host_->AddService(dlq_service_.get());
-  return absl::OkStatus();
 }
 
 absl::Status Runtime::PrepareKeyspace(const redis::Schema& schema) {
@@ -658,10 +661,7 @@ int Runtime::Serve() {
                {{"prefix", key_prefix_}});
     return 1;
   }
-  if (absl::Status d = HostDeadLetters(); !d.ok()) {
-    log::Error("dead-letter service not set up", {{"error", std::string(d.message())}});
-    return 1;
-  }
+  HostDeadLetters();
   absl::Status s = host_->Start();
   if (!s.ok()) {
     log::Error("service failed to start", {{"error", std::string(s.message())}});

@@ -226,7 +226,8 @@ class Runtime {
  private:
   Runtime() = default;
   // Adds the DeadLetterService over the consumers' groups and topics (before the host starts).
-  absl::Status HostDeadLetters();
+  // Its Kafka reader is made on the first call that reads dead letters.
+  void HostDeadLetters();
   std::unique_ptr<redis::Pool> redis_;
   std::unique_ptr<events::KafkaProducer> producer_;
   std::unique_ptr<events::OutboxRelay> relay_;
@@ -253,7 +254,7 @@ class Runtime {
   bool keyspace_prepared_ = false;
   std::vector<std::unique_ptr<events::Consumer>> consumers_;
   std::map<std::string, std::set<std::string>> groups_by_topic_;  // of the consumers
-  std::unique_ptr<events::KafkaDlqReader> dlq_reader_;
+  std::unique_ptr<events::LazyDlqReader> dlq_reader_;
   std::unique_ptr<events::RedisDeadLetterStateStore> dlq_states_;
   std::unique_ptr<events::DeadLetterDesk> dlq_desk_;
   std::unique_ptr<events::DeadLetterGrpcService> dlq_service_;

@@ -159,14 +159,10 @@ class AccountsMatrix : public ::testing::TestWithParam<Row> {
     e.api = std::move(*api);
     e.service = std::make_unique<AccountsGrpcService>(e.api.get(), e.authenticator.get(),
                                                       e.verifier.get(), &e.clock);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = v1::AccountsService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = v1::AccountsService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

@@ -237,14 +237,10 @@ class BuildingsMatrix : public ::testing::TestWithParam<Row> {
         if (code.size() > 6) u.set_parent_code(code.substr(0, code.size() - 3));
         ASSERT_TRUE(store.PutOrgUnit(u).ok());
       }
-      grpc::ServerBuilder builder;
-      int port = 0;
-      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-      builder.RegisterService(service.get());
-      server = builder.BuildAndStart();
-      ASSERT_NE(server, nullptr);
-      stub = v1::BuildingService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                              grpc::InsecureChannelCredentials()));
+      authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({service.get()});
+      server = std::move(loopback.server);
+      if (server == nullptr) return;  // StartOnLoopback failed the test
+      stub = v1::BuildingService::NewStub(loopback.channel);
     }
 
     // A location of its own for every seeded object (about 1.1 km apart), so that a nearby

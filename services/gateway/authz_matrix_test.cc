@@ -132,14 +132,10 @@ class GatewayRoutes : public ::testing::TestWithParam<Route> {
   static void SetUpTestSuite() {
     env_ = new Env();
     Env& e = *env_;
-    grpc::ServerBuilder b;
-    int port = 0;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    b.RegisterCallbackGenericService(&e.backend);
-    e.grpc_server = b.BuildAndStart();
-    ASSERT_NE(e.grpc_server, nullptr);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({}, &e.backend);
+    e.grpc_server = std::move(loopback.server);
+    if (e.grpc_server == nullptr) return;  // StartOnLoopback failed the test
+    const std::shared_ptr<grpc::Channel>& channel = loopback.channel;
     std::map<std::string, std::shared_ptr<grpc::Channel>> channels, audit;
     for (const pb::ServiceDescriptor* s : ApiServices()) channels[s->full_name()] = channel;
     audit["hazards"] = channel;

@@ -196,14 +196,10 @@ class HazardsMatrix : public ::testing::TestWithParam<Row> {
     e.verifier = e.tokens.Verifier();
     e.authenticator = std::make_unique<auth::Authenticator>(e.verifier.get(), &e.clock);
     e.service = std::make_unique<HazardGrpcService>(e.registry.get(), e.authenticator.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = v1::HazardService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = v1::HazardService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

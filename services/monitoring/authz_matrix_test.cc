@@ -189,14 +189,10 @@ class MonitoringMatrix : public ::testing::TestWithParam<Row> {
           return r;
         },
         e.authenticator.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = v1::MonitoringService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = v1::MonitoringService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

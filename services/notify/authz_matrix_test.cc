@@ -232,14 +232,10 @@ class NotifyMatrix : public ::testing::TestWithParam<Row> {
     so.poll = absl::Milliseconds(50);
     e.service = std::make_unique<NotifyGrpcService>(e.inbox.get(), e.pool.get(), e.plan.get(),
                                                     e.webhooks.get(), e.authenticator.get(), so);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(e.service.get());
-    e.server = builder.BuildAndStart();
-    ASSERT_NE(e.server, nullptr);
-    e.stub = v1::NotifyService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    authz_matrix::LoopbackServer loopback = authz_matrix::StartOnLoopback({e.service.get()});
+    e.server = std::move(loopback.server);
+    if (e.server == nullptr) return;  // StartOnLoopback failed the test
+    e.stub = v1::NotifyService::NewStub(loopback.channel);
   }
   static void TearDownTestSuite() {
     delete env_;

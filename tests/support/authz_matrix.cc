@@ -334,4 +334,23 @@ void Attach(grpc::ClientContext* ctx, const std::string& token) {
   if (!token.empty()) auth::AttachToken(ctx, token);
 }
 
+LoopbackServer StartOnLoopback(const std::vector<grpc::Service*>& services,
+                               grpc::CallbackGenericService* generic) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  if (generic != nullptr) builder.RegisterCallbackGenericService(generic);
+  LoopbackServer out;
+  out.server = builder.BuildAndStart();
+  if (out.server == nullptr || port == 0) {
+    ADD_FAILURE() << "no gRPC server could start on 127.0.0.1:0";
+    out.server.reset();
+    return out;
+  }
+  out.channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  return out;
+}
+
 }  // namespace firegrid::authz_matrix

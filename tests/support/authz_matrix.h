@@ -10,6 +10,7 @@
 // runs every row through its real gRPC surface (docs/authorization.md).
 
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <string>
@@ -219,5 +220,17 @@ class Tokens {
 
 // Attaches the caller's token (none for kNoToken) to a client context.
 void Attach(grpc::ClientContext* ctx, const std::string& token);
+
+// A gRPC server on a free loopback port (127.0.0.1:0), and an insecure channel to it: what a
+// matrix calls its service through.
+struct LoopbackServer {
+  std::unique_ptr<grpc::Server> server;  // null when it did not start
+  std::shared_ptr<grpc::Channel> channel;
+};
+// Starts a server serving `services` and, when not null, `generic` (a callback generic service
+// answering every method). When the server does not start, fails the test (ADD_FAILURE) and
+// returns a null server and channel.
+LoopbackServer StartOnLoopback(const std::vector<grpc::Service*>& services,
+                               grpc::CallbackGenericService* generic = nullptr);
 
 }  // namespace firegrid::authz_matrix
