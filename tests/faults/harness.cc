@@ -1,6 +1,7 @@
 #include "tests/faults/harness.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -150,6 +151,12 @@ void Load::Run(int thread) {
         break;
       }
       const grpc::StatusCode code = a.status.error_code();
+      {
+        absl::MutexLock lock(&mu_);
+        retried_[key].push_back(absl::StrCat(absl::FormatTime("%H:%M:%E3S", absl::Now(),
+                                                              absl::UTCTimeZone()),
+                                             " ", code, ": ", a.status.error_message()));
+      }
       const bool retryable = code == grpc::StatusCode::UNAVAILABLE ||
                              code == grpc::StatusCode::DEADLINE_EXCEEDED ||
                              code == grpc::StatusCode::ABORTED;
@@ -173,6 +180,11 @@ bool Load::WaitAcknowledged(int64_t more, absl::Duration timeout) {
 std::map<std::string, std::string> Load::Acknowledged() const {
   absl::MutexLock lock(&mu_);
   return acked_;
+}
+
+std::map<std::string, std::vector<std::string>> Load::Retried() const {
+  absl::MutexLock lock(&mu_);
+  return retried_;
 }
 
 std::map<std::string, int> Load::Failures() const {
@@ -288,6 +300,22 @@ std::vector<events::v1::Envelope> ReadEvents(const std::string& bootstrap, const
     out.push_back(std::move(e));
   }
   EXPECT_EQ(static_cast<int64_t>(out.size()), count) << "could not read all of " << topic;
+  return out;
+}
+
+std::vector<std::string> LogLinesMentioning(const std::string& path,
+                                            const std::vector<std::string>& needles, size_t max) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (out.size() < max && std::getline(in, line)) {
+    for (const std::string& n : needles) {
+      if (!n.empty() && absl::StrContains(line, n)) {
+        out.push_back(line);
+        break;
+      }
+    }
+  }
   return out;
 }
 

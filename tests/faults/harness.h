@@ -121,6 +121,9 @@ class Load {
   std::map<std::string, std::string> Acknowledged() const;
   // Writes given up on, by "<code>: <message>" (for the failure message of a test).
   std::map<std::string, int> Failures() const;
+  // The failed attempts of each retried write, key → "<time> <code>: <message>" in order (for
+  // the failure message of a test: what the client saw of a write applied twice).
+  std::map<std::string, std::vector<std::string>> Retried() const;
 
  private:
   void Run(int thread);
@@ -136,6 +139,7 @@ class Load {
   mutable absl::Mutex mu_;
   std::map<std::string, std::string> acked_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> failures_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> retried_ ABSL_GUARDED_BY(mu_);
 };
 
 // A client of notify's Subscribe that, as the console does, subscribes again when the stream
@@ -187,6 +191,12 @@ struct Verdict {
   int64_t duplicated = 0;
   std::vector<std::string> examples;  // a few of each, for the failure message
 };
+
+// The lines of the log file at `path` that mention any of `needles`, the first `max` of them
+// (for failure messages: what a service logged of a write applied twice).
+std::vector<std::string> LogLinesMentioning(const std::string& path,
+                                            const std::vector<std::string>& needles,
+                                            size_t max = 20);
 
 // `applied`: how many times each thing was applied (stored, or sent as distinct events).
 // Lost: a member of `must` applied 0 times; duplicated: anything applied more than once.

@@ -1,18 +1,23 @@
 // The harness's own logic, hermetic: the load generator's retries and bookkeeping against a fake
-// write, and the comparison that counts lost and duplicated writes.
+// write, the comparison that counts lost and duplicated writes, and the log search of failure
+// messages.
 
 #include "tests/faults/harness.h"
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace firegrid::faults {
 namespace {
@@ -53,11 +58,30 @@ TEST(FaultsLoad, RetriesUnavailableWithTheSameKeyAndCountsTheWriteAcknowledgedOn
   EXPECT_TRUE(load.Failures().empty());
   std::map<std::string, std::string> acked = load.Acknowledged();
   EXPECT_EQ(static_cast<int64_t>(acked.size()), load.acknowledged());
+  std::map<std::string, std::vector<std::string>> retried = load.Retried();
   absl::MutexLock lock(&mu);
   for (const auto& [key, id] : acked) {
     EXPECT_EQ(id, "id-" + key);
     EXPECT_EQ(calls[key], 3) << key;
+    // Both failed attempts recorded, as the client saw them.
+    ASSERT_EQ(retried[key].size(), 2u) << key;
+    EXPECT_THAT(retried[key][0], ::testing::HasSubstr("14: down")) << key;  // UNAVAILABLE
   }
+}
+
+TEST(FaultsLog, FindsTheLinesMentioningAnyNeedleUpToTheLimit) {
+  testing::TempDir dir("faults-log");
+  const std::string path = dir.Join("svc.stderr");
+  std::ofstream(path) << "building registered bld_1\n"
+                      << "unrelated\n"
+                      << "audit record not appended bld_2\n"
+                      << "bld_1 again\n";
+  EXPECT_THAT(LogLinesMentioning(path, {"bld_1", "bld_2"}),
+              ::testing::ElementsAre("building registered bld_1",
+                                     "audit record not appended bld_2", "bld_1 again"));
+  EXPECT_THAT(LogLinesMentioning(path, {"bld_1"}, 1),
+              ::testing::ElementsAre("building registered bld_1"));
+  EXPECT_THAT(LogLinesMentioning(dir.Join("missing"), {"bld_1"}), ::testing::IsEmpty());
 }
 
 TEST(FaultsLoad, GivesUpAWriteRefusedForGoodAndRecordsWhy) {

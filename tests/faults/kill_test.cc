@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/faults/harness.h"
 #include "tests/faults/report.h"
@@ -52,24 +51,10 @@ TEST_P(KillExperiment, SigkillUnderWriteLoadLosesNoAcknowledgedWriteAndAppliesNo
   }
   load.Stop();
 
-  Checked checked = workload->Check(stack, load.Acknowledged(), absl::Seconds(90));
-  Figures figures{.experiment = absl::StrCat("kill -9 ", workload->target(), " under ",
-                                             workload->write_name(), " load"),
-                  .cycles = cycles,
-                  .writes = load.writes(),
-                  .acknowledged = load.acknowledged(),
-                  .lost = checked.lost,
-                  .duplicated = checked.duplicated,
-                  .recovery_max = recovery_max,
-                  .extra = checked.extra};
-  std::vector<std::string> failures;
-  for (const auto& [what, n] : load.Failures()) failures.push_back(absl::StrCat(n, " × ", what));
-  figures.extra.push_back({"writes given up", absl::StrCat(load.writes() - load.acknowledged())});
-  Report(figures);
-
-  EXPECT_EQ(checked.lost, 0) << absl::StrJoin(checked.examples, "\n");
-  EXPECT_EQ(checked.duplicated, 0) << absl::StrJoin(checked.examples, "\n");
-  EXPECT_TRUE(failures.empty()) << "writes failed for good:\n" << absl::StrJoin(failures, "\n");
+  CheckAndReport(*workload, stack, load,
+                 absl::StrCat("kill -9 ", workload->target(), " under ",
+                              workload->write_name(), " load"),
+                 cycles, recovery_max);
 }
 
 INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,

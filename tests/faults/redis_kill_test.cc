@@ -10,7 +10,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/faults/harness.h"
 #include "tests/faults/report.h"
@@ -45,24 +44,10 @@ TEST_P(RedisKillExperiment, SigkillRightAfterAnAcknowledgedWriteLosesNothingOnTh
   }
   load.Stop();
 
-  Checked checked = workload->Check(stack, load.Acknowledged(), absl::Seconds(90));
-  Figures figures{.experiment = absl::StrCat("redis-server kill -9 (appendfsync ", appendfsync,
-                                             ") under CreateBuilding load"),
-                  .cycles = cycles,
-                  .writes = load.writes(),
-                  .acknowledged = load.acknowledged(),
-                  .lost = checked.lost,
-                  .duplicated = checked.duplicated,
-                  .recovery_max = recovery_max,
-                  .extra = checked.extra};
-  std::vector<std::string> failures;
-  for (const auto& [what, n] : load.Failures()) failures.push_back(absl::StrCat(n, " × ", what));
-  figures.extra.push_back({"writes given up", absl::StrCat(load.writes() - load.acknowledged())});
-  Report(figures);
-
-  EXPECT_EQ(checked.lost, 0) << absl::StrJoin(checked.examples, "\n");
-  EXPECT_EQ(checked.duplicated, 0) << absl::StrJoin(checked.examples, "\n");
-  EXPECT_TRUE(failures.empty()) << "writes failed for good:\n" << absl::StrJoin(failures, "\n");
+  CheckAndReport(*workload, stack, load,
+                 absl::StrCat("redis-server kill -9 (appendfsync ", appendfsync,
+                              ") under CreateBuilding load"),
+                 cycles, recovery_max);
 }
 
 INSTANTIATE_TEST_SUITE_P(Appendfsync, RedisKillExperiment, ::testing::Values("always", "everysec"),

@@ -4,6 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
 #include "firegrid/buildings/v1/events.pb.h"
 #include "firegrid/credit/v1/credit.grpc.pb.h"
@@ -21,6 +23,7 @@
 #include "libs/events/producer.h"
 #include "libs/events/topics.h"
 #include "nlohmann/json.hpp"
+#include "tests/faults/report.h"
 #include "tests/support/ports.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -37,6 +40,36 @@ namespace nv1 = ::firegrid::notify::v1;
 constexpr char kCommunity[] = "500109001002";
 
 std::string WriteName(const std::string& key) { return "fault " + key; }
+
+// What the acknowledged writes (key → id) must have left behind: the names their keys gave
+// (WriteName) and the ids their clients were answered with.
+struct Must {
+  std::set<std::string> names;
+  std::set<std::string> ids;
+};
+Must MustOf(const std::map<std::string, std::string>& acknowledged) {
+  Must m;
+  for (const auto& [key, id] : acknowledged) {
+    m.names.insert(WriteName(key));
+    m.ids.insert(id);
+  }
+  return m;
+}
+
+// The `Message` in field "data" of every hash matching `pattern`, read from Redis directly.
+template <class Message>
+std::vector<Message> Stored(Stack& stack, const std::string& pattern) {
+  absl::StatusOr<std::vector<std::string>> stored = HashFields(stack.store(), pattern, "data");
+  EXPECT_TRUE(stored.ok()) << stored.status();
+  std::vector<Message> out;
+  for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
+    Message m;
+    EXPECT_TRUE(m.ParseFromString(bytes))
+        << "undecodable " << Message::descriptor()->full_name() << " under " << pattern;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
 
 // The distinct event ids of each `Payload` event on `topic`, by what `id_of` finds in it.
 template <class Payload>
@@ -114,29 +147,36 @@ class Buildings : public Workload {
     Checked c;
     // The store: each acknowledged building stored (under the id the client got), and no
     // write stored twice (a retried create made a second building).
-    std::set<std::string> must, must_ids;
-    for (const auto& [key, id] : acknowledged) {
-      must.insert(WriteName(key));
-      must_ids.insert(id);
-    }
-    absl::StatusOr<std::vector<std::string>> stored =
-        HashFields(stack.store(), "fg:buildings:b:*", "data");
-    EXPECT_TRUE(stored.ok()) << stored.status();
+    const Must must = MustOf(acknowledged);
     std::map<std::string, int> by_name, by_id;
-    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
-      bv1::Building b;
-      EXPECT_TRUE(b.ParseFromString(bytes));
+    std::map<std::string, std::vector<std::string>> ids_by_name;  // for the failure message
+    for (const bv1::Building& b : Stored<bv1::Building>(stack, "fg:buildings:b:*")) {
       ++by_name[b.name()];
       ++by_id[b.building_id()];
+      ids_by_name[b.name()].push_back(
+          absl::StrCat(b.building_id(), " created ", b.created_at().seconds(), ".",
+                       absl::StrFormat("%09d", b.created_at().nanos())));
     }
-    c.Add(Compare(must, by_name, "building named"));
-    Verdict ids = Compare(must_ids, by_id, "building id");
+    Verdict named = Compare(must.names, by_name, "building named");
+    for (const auto& [name, n] : by_name) {
+      if (n < 2) continue;
+      // Which buildings, when, and what the service logged of them.
+      named.examples.push_back(absl::StrCat(name, ": ", absl::StrJoin(ids_by_name[name], ", ")));
+      std::vector<std::string> ids;
+      for (const std::string& entry : ids_by_name[name]) ids.push_back(entry.substr(0, entry.find(' ')));
+      for (const std::string& line :
+           LogLinesMentioning(stack.service("buildings").stderr_path(), ids)) {
+        named.examples.push_back("  log: " + line);
+      }
+    }
+    c.Add(named);
+    Verdict ids = Compare(must.ids, by_id, "building id");
     ids.duplicated = 0;  // ids are unique keys; counted by name above
     c.Add(ids);
     // The topic: one BuildingRegistered per acknowledged building, one event id each.
     int64_t events = 0;
     c.Add(CheckEvents<bv1::BuildingRegistered>(
-        stack, events::kBuildingsTopic, must_ids,
+        stack, events::kBuildingsTopic, must.ids,
         [](const bv1::BuildingRegistered& e) { return e.building().building_id(); }, timeout,
         &events));
     c.extra.push_back({"buildings stored", absl::StrCat(by_id.size())});
@@ -192,25 +232,16 @@ class Hazards : public Workload {
   Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
                 absl::Duration timeout) override {
     Checked c;
-    std::set<std::string> must, must_ids;
-    for (const auto& [key, id] : acknowledged) {
-      must.insert(WriteName(key));
-      must_ids.insert(id);
-    }
-    absl::StatusOr<std::vector<std::string>> stored =
-        HashFields(stack.store(), "fg:hazards:h:*", "data");
-    EXPECT_TRUE(stored.ok()) << stored.status();
+    const Must must = MustOf(acknowledged);
     std::map<std::string, int> by_description;
     int linked = 0;    // reports stored as duplicates of the open hazard
     int counted = -1;  // the open hazard's duplicate_reports
-    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
-      hv1::Hazard h;
-      EXPECT_TRUE(h.ParseFromString(bytes));
+    for (const hv1::Hazard& h : Stored<hv1::Hazard>(stack, "fg:hazards:h:*")) {
       ++by_description[h.description()];
       if (h.duplicate_of() == primary_) ++linked;
       if (h.hazard_id() == primary_) counted = h.duplicate_reports();
     }
-    c.Add(Compare(must, by_description, "report"));
+    c.Add(Compare(must.names, by_description, "report"));
     // Each duplicate report counted on the open hazard exactly once: a count above the linked
     // reports is a report applied twice, below it one whose count was lost.
     Verdict count;
@@ -226,7 +257,7 @@ class Hazards : public Workload {
     c.Add(count);
     int64_t events = 0;
     c.Add(CheckEvents<hv1::HazardReported>(
-        stack, events::kHazardsTopic, must_ids,
+        stack, events::kHazardsTopic, must.ids,
         [](const hv1::HazardReported& e) { return e.hazard().hazard_id(); }, timeout, &events));
     c.extra.push_back({"reports stored", absl::StrCat(by_description.size())});
     c.extra.push_back({"duplicate reports counted", absl::StrCat(counted)});
@@ -555,21 +586,15 @@ class Monitoring : public Workload {
   Checked Check(Stack& stack, const std::map<std::string, std::string>& acknowledged,
                 absl::Duration timeout) override {
     Checked c;
-    std::set<std::string> must;
-    for (const auto& [key, id] : acknowledged) must.insert(id);
-    absl::StatusOr<std::vector<std::string>> stored =
-        HashFields(stack.store(), "fg:monitoring:dev:*", "data");
-    EXPECT_TRUE(stored.ok()) << stored.status();
+    const Must must = MustOf(acknowledged);
     std::map<std::string, int> by_id;
-    for (const std::string& bytes : stored.value_or(std::vector<std::string>{})) {
-      mv1::Device d;
-      EXPECT_TRUE(d.ParseFromString(bytes));
+    for (const mv1::Device& d : Stored<mv1::Device>(stack, "fg:monitoring:dev:*")) {
       ++by_id[d.device_id()];
     }
-    c.Add(Compare(must, by_id, "device"));
+    c.Add(Compare(must.ids, by_id, "device"));
     int64_t events = 0;
     c.Add(CheckEvents<mv1::DeviceRegistered>(
-        stack, events::kMonitoringTopic, must,
+        stack, events::kMonitoringTopic, must.ids,
         [](const mv1::DeviceRegistered& e) { return e.device().device_id(); }, timeout, &events));
     c.extra.push_back({"devices stored", absl::StrCat(by_id.size())});
     c.extra.push_back({"events on the topic", absl::StrCat(events)});
@@ -648,6 +673,33 @@ void Checked::Add(const Verdict& v) {
   lost += v.lost;
   duplicated += v.duplicated;
   examples.insert(examples.end(), v.examples.begin(), v.examples.end());
+}
+
+void CheckAndReport(Workload& workload, Stack& stack, const Load& load,
+                    const std::string& experiment, int cycles, absl::Duration recovery_max) {
+  Checked checked = workload.Check(stack, load.Acknowledged(), absl::Seconds(90));
+  Figures figures{.experiment = experiment,
+                  .cycles = cycles,
+                  .writes = load.writes(),
+                  .acknowledged = load.acknowledged(),
+                  .lost = checked.lost,
+                  .duplicated = checked.duplicated,
+                  .recovery_max = recovery_max,
+                  .extra = checked.extra};
+  figures.extra.push_back({"writes given up", absl::StrCat(load.writes() - load.acknowledged())});
+  Report(figures);
+  std::vector<std::string> failures;
+  for (const auto& [what, n] : load.Failures()) failures.push_back(absl::StrCat(n, " × ", what));
+  if (checked.lost > 0 || checked.duplicated > 0) {
+    // What the clients saw of the writes they retried (a write applied twice is among them).
+    for (const auto& [key, attempts] : load.Retried()) {
+      checked.examples.push_back(
+          absl::StrCat("retried ", key, ": ", absl::StrJoin(attempts, " | ")));
+    }
+  }
+  EXPECT_EQ(checked.lost, 0) << absl::StrJoin(checked.examples, "\n");
+  EXPECT_EQ(checked.duplicated, 0) << absl::StrJoin(checked.examples, "\n");
+  EXPECT_TRUE(failures.empty()) << "writes failed for good:\n" << absl::StrJoin(failures, "\n");
 }
 
 std::unique_ptr<Workload> BuildingsWorkload() { return std::make_unique<Buildings>(); }
