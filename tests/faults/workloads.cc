@@ -676,7 +676,8 @@ void Checked::Add(const Verdict& v) {
 }
 
 void CheckAndReport(Workload& workload, Stack& stack, const Load& load,
-                    const std::string& experiment, int cycles, absl::Duration recovery_max) {
+                    const std::string& experiment, int cycles, absl::Duration recovery_max,
+                    const std::vector<std::pair<std::string, std::string>>& extra) {
   Checked checked = workload.Check(stack, load.Acknowledged(), absl::Seconds(90));
   Figures figures{.experiment = experiment,
                   .cycles = cycles,
@@ -686,6 +687,7 @@ void CheckAndReport(Workload& workload, Stack& stack, const Load& load,
                   .duplicated = checked.duplicated,
                   .recovery_max = recovery_max,
                   .extra = checked.extra};
+  figures.extra.insert(figures.extra.end(), extra.begin(), extra.end());
   figures.extra.push_back({"writes given up", absl::StrCat(load.writes() - load.acknowledged())});
   Report(figures);
   std::vector<std::string> failures;

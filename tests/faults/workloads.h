@@ -44,10 +44,12 @@ class Workload {
 };
 
 // After a load under faults: checks what it acknowledged (workload.Check, giving the outbox up to
-// 90 s), reports the experiment's figures (the check's own, then "writes given up") and expects
-// nothing lost, nothing applied twice and no write given up for good (gtest expectations).
+// 90 s), reports the experiment's figures (the check's own, then `extra`, then "writes given up")
+// and expects nothing lost, nothing applied twice and no write given up for good (gtest
+// expectations).
 void CheckAndReport(Workload& workload, Stack& stack, const Load& load,
-                    const std::string& experiment, int cycles, absl::Duration recovery_max);
+                    const std::string& experiment, int cycles, absl::Duration recovery_max,
+                    const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 // CreateBuilding with a request_id; each write a building of its own name.
 std::unique_ptr<Workload> BuildingsWorkload();
