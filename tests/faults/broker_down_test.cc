@@ -87,14 +87,14 @@ TEST(BrokerDownExperiment, WritesAreAcceptedWhileTheBrokerIsDownAndAllDeliveredA
   }
   load.Stop();
 
-  CheckAndReport(*workload, stack, load,
-                 absl::StrFormat("broker down %ds under CreateBuilding load",
-                                 absl::ToInt64Seconds(down_for)),
-                 cycles, recovery_max,
-                 {{"load (writes/s)", absl::StrCat(kWritesPerSecond)},
-                  {"acknowledged while down", absl::StrCat(acknowledged_while_down)},
-                  {"outbox backlog max", absl::StrCat(backlog_max)},
-                  {"oldest event age max (s)", absl::StrFormat("%.1f", oldest_age_max)}});
+  CheckAndReport(
+      *workload, stack, load,
+      absl::StrFormat("broker down %ds under CreateBuilding load", absl::ToInt64Seconds(down_for)),
+      cycles, recovery_max,
+      {{"load (writes/s)", absl::StrCat(kWritesPerSecond)},
+       {"acknowledged while down", absl::StrCat(acknowledged_while_down)},
+       {"outbox backlog max", absl::StrCat(backlog_max)},
+       {"oldest event age max (s)", absl::StrFormat("%.1f", oldest_age_max)}});
 
   EXPECT_GT(acknowledged_while_down, 0) << "no write was accepted while the broker was down";
   EXPECT_GT(oldest_age_max, 0) << "the backlog's age was not reported while the broker was down";

@@ -153,9 +153,9 @@ void Load::Run(int thread) {
       const grpc::StatusCode code = a.status.error_code();
       {
         absl::MutexLock lock(&mu_);
-        retried_[key].push_back(absl::StrCat(absl::FormatTime("%H:%M:%E3S", absl::Now(),
-                                                              absl::UTCTimeZone()),
-                                             " ", code, ": ", a.status.error_message()));
+        retried_[key].push_back(
+            absl::StrCat(absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone()), " ",
+                         code, ": ", a.status.error_message()));
       }
       const bool retryable = code == grpc::StatusCode::UNAVAILABLE ||
                              code == grpc::StatusCode::DEADLINE_EXCEEDED ||

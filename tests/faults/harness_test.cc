@@ -13,8 +13,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "firegrid/notify/v1/notify.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -77,8 +77,8 @@ TEST(FaultsLog, FindsTheLinesMentioningAnyNeedleUpToTheLimit) {
                       << "audit record not appended bld_2\n"
                       << "bld_1 again\n";
   EXPECT_THAT(LogLinesMentioning(path, {"bld_1", "bld_2"}),
-              ::testing::ElementsAre("building registered bld_1",
-                                     "audit record not appended bld_2", "bld_1 again"));
+              ::testing::ElementsAre("building registered bld_1", "audit record not appended bld_2",
+                                     "bld_1 again"));
   EXPECT_THAT(LogLinesMentioning(path, {"bld_1"}, 1),
               ::testing::ElementsAre("building registered bld_1"));
   EXPECT_THAT(LogLinesMentioning(dir.Join("missing"), {"bld_1"}), ::testing::IsEmpty());

@@ -51,10 +51,10 @@ TEST_P(KillExperiment, SigkillUnderWriteLoadLosesNoAcknowledgedWriteAndAppliesNo
   }
   load.Stop();
 
-  CheckAndReport(*workload, stack, load,
-                 absl::StrCat("kill -9 ", workload->target(), " under ",
-                              workload->write_name(), " load"),
-                 cycles, recovery_max);
+  CheckAndReport(
+      *workload, stack, load,
+      absl::StrCat("kill -9 ", workload->target(), " under ", workload->write_name(), " load"),
+      cycles, recovery_max);
 }
 
 INSTANTIATE_TEST_SUITE_P(Services, KillExperiment,

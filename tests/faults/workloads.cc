@@ -163,7 +163,8 @@ class Buildings : public Workload {
       // Which buildings, when, and what the service logged of them.
       named.examples.push_back(absl::StrCat(name, ": ", absl::StrJoin(ids_by_name[name], ", ")));
       std::vector<std::string> ids;
-      for (const std::string& entry : ids_by_name[name]) ids.push_back(entry.substr(0, entry.find(' ')));
+      for (const std::string& entry : ids_by_name[name])
+        ids.push_back(entry.substr(0, entry.find(' ')));
       for (const std::string& line :
            LogLinesMentioning(stack.service("buildings").stderr_path(), ids)) {
         named.examples.push_back("  log: " + line);
