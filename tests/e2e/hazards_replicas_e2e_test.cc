@@ -9,6 +9,8 @@
 // with two notify replicas as well (what notify_latency_bench --replicas=2 measures), reports
 // alternating between the hazards replicas reach the lead department's stream on one notify
 // replica and the community worker's on the other, each task exactly once per stream.
+#include <deque>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -40,6 +42,21 @@ namespace {
 
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
+
+// Why a replica did not exit 0 after SIGTERM: its exit code (or the stop's error) and the last
+// lines it logged above info, for the failure message.
+std::string NotCleanly(const absl::StatusOr<int>& code, const testing::ServiceProcess& replica) {
+  std::string why = code.ok() ? absl::StrCat("exit code ", *code) : code.status().ToString();
+  std::ifstream in(replica.stderr_path());
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"level\":\"info\"") != std::string::npos) continue;
+    last.push_back(line);
+    if (last.size() > 15) last.pop_front();
+  }
+  for (const std::string& line : last) absl::StrAppend(&why, "\n  log: ", line);
+  return why;
+}
 using google::protobuf::util::TimeUtil;
 
 constexpr char kCommunity[] = "500109001002";
@@ -296,7 +313,8 @@ TEST_F(HazardsReplicasE2E, TwoReplicasFireEachDeadlineTimerExactlyOnce) {
   // Both replicas drain and exit: nothing can fire any more.
   for (auto& s : hazards_) {
     auto code = s->Stop();
-    ASSERT_TRUE(code.ok() && *code == 0) << "a hazards replica did not drain cleanly";
+    ASSERT_TRUE(code.ok() && *code == 0)
+        << "a hazards replica did not drain cleanly: " << NotCleanly(code, *s);
   }
   ExpectEachTimerFiredOnce(ids);
 }
@@ -314,7 +332,8 @@ TEST_F(HazardsReplicasE2E, DeadlineTimersFireExactlyOnceWhileTheReplicasRestartI
   ASSERT_EQ(PendingTimers(), 3 * kHazards);
   auto restart = [&](int r) {
     auto code = hazards_[r]->Stop();  // SIGTERM: the replica drains and exits
-    ASSERT_TRUE(code.ok() && *code == 0) << "hazards replica " << r << " did not drain cleanly";
+    ASSERT_TRUE(code.ok() && *code == 0)
+        << "hazards replica " << r << " did not drain cleanly: " << NotCleanly(code, *hazards_[r]);
     absl::Status st = hazards_[r]->Start();
     ASSERT_TRUE(st.ok()) << st;
   };
@@ -334,7 +353,8 @@ TEST_F(HazardsReplicasE2E, DeadlineTimersFireExactlyOnceWhileTheReplicasRestartI
       absl::Seconds(60)));
   for (auto& s : hazards_) {
     auto code = s->Stop();
-    ASSERT_TRUE(code.ok() && *code == 0) << "a hazards replica did not drain cleanly";
+    ASSERT_TRUE(code.ok() && *code == 0)
+        << "a hazards replica did not drain cleanly: " << NotCleanly(code, *s);
   }
   ExpectEachTimerFiredOnce(ids);
 }
