@@ -113,10 +113,15 @@ bool Subscription::Park(std::function<void()> resume) {
   return true;
 }
 
-void Subscription::CaughtUp() {
+bool Subscription::CaughtUp() {
   {
     absl::MutexLock lock(&mu_);
-    if (ended_) return;
+    if (ended_) return true;
+    if (pending_dropped_) {
+      pending_dropped_ = false;
+      pending_.clear();
+      return false;
+    }
     auto caught_up = std::make_shared<v1::SubscribeResponse>();
     caught_up->set_caught_up(true);
     queue_.push_back(std::move(caught_up));
@@ -126,28 +131,37 @@ void Subscription::CaughtUp() {
     pending_.clear();
   }
   Wake();
+  return true;
 }
 
 void Subscription::Deliver(const std::vector<Message>& notifications) {
   {
     absl::MutexLock lock(&mu_);
     if (ended_) return;
+    if (!live_) {
+      // During catch-up: held for CaughtUp, up to max_buffer; past that, dropped (the replay,
+      // which reads on until it finds nothing newer, reads them from the inbox instead).
+      for (const Message& m : notifications) {
+        if (pending_dropped_) break;
+        const v1::Notification& n = m->notification();
+        auto it = cursors_.find(n.recipient());
+        if (it == cursors_.end() || !CursorBefore(it->second, n.cursor())) continue;
+        if (pending_.size() >= max_buffer_) {
+          pending_.clear();
+          pending_dropped_ = true;
+          break;
+        }
+        pending_.push_back(m);
+      }
+      return;  // nothing new for the writer
+    }
     // A batch (one fetch, at most a page) is taken whole, so that a burst does not end a client
     // that keeps up; a stream still holding max_buffer messages when the next one comes has
     // fallen behind. Held at most max_buffer + a page.
-    if ((live_ ? queue_ : pending_).size() >= max_buffer_) {
+    if (queue_.size() >= max_buffer_) {
       EndLocked(grpc::Status(grpc::StatusCode::ABORTED, kFellBehindMessage));
-    }
-    for (const Message& m : notifications) {
-      if (ended_) break;
-      const v1::Notification& n = m->notification();
-      auto it = cursors_.find(n.recipient());
-      if (it == cursors_.end() || !CursorBefore(it->second, n.cursor())) continue;
-      if (live_) {
-        QueueIfNew(m);
-      } else {
-        pending_.push_back(m);
-      }
+    } else {
+      for (const Message& m : notifications) QueueIfNew(m);
     }
   }
   Wake();
@@ -181,6 +195,7 @@ void Subscription::EndLocked(const grpc::Status& status) {
   end_status_ = status;
   queue_.clear();
   pending_.clear();
+  pending_dropped_ = false;
   resume_ = nullptr;
 }
 
@@ -347,7 +362,8 @@ void FanoutHub::CatchUp(std::shared_ptr<Subscription> s, bool live_only) {
       }
       s->StartAfter(r, *last);
     }
-    s->CaughtUp();
+    // Nothing to replay, unless live notifications overflowed meanwhile.
+    ReplayFrom(std::move(s), recipients.size());
     return;
   }
   ReplayFrom(std::move(s), 0);
@@ -355,7 +371,11 @@ void FanoutHub::CatchUp(std::shared_ptr<Subscription> s, bool live_only) {
 
 void FanoutHub::ReplayFrom(std::shared_ptr<Subscription> s, size_t index) {
   const std::vector<std::string> recipients = s->recipients();
-  while (index < recipients.size()) {
+  while (true) {
+    if (index == recipients.size()) {
+      if (s->CaughtUp()) return;
+      index = 0;  // live notifications were let go meanwhile: read on from the cursors
+    }
     if (s->ended()) return;
     const std::string& r = recipients[index];
     absl::StatusOr<std::vector<v1::Notification>> page =
@@ -389,7 +409,6 @@ void FanoutHub::ReplayFrom(std::shared_ptr<Subscription> s, size_t index) {
       }
     }
   }
-  s->CaughtUp();
 }
 
 void FanoutHub::Remove(Subscription* s) {

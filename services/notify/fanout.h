@@ -14,9 +14,10 @@
 // A Subscription is one stream's state: a bounded buffer of messages, the cursor of the last
 // notification it queued per recipient (nothing at or below it is queued again, so replay and
 // live overlap without duplicates), and the writer's protocol (Next / WriteDone: one message in
-// flight at a time). A stream whose buffer is still full when more live notifications arrive
+// flight at a time). A live stream whose buffer is still full when more notifications arrive
 // is ended with ABORTED "fell behind" (kFellBehindMessage): the others never wait for it, and
-// the client resumes from its cursors (replay).
+// the client resumes from its cursors (replay). A replay is paced by its own client and never
+// ended for what arrives meanwhile (Subscription::Deliver).
 
 #include <deque>
 #include <functional>
@@ -107,15 +108,20 @@ class Subscription {
   // Parks the catch-up until the writer has drained half the buffer; then `resume` is called
   // (from the writer's thread). False when that is already the case (go on at once).
   bool Park(std::function<void()> resume);
-  // The catch-up is over: queues caught_up, then the live notifications that arrived meanwhile
-  // and are after the cursors.
-  void CaughtUp();
+  // The replay has read to the end of every inbox. True: the catch-up is over; caught_up is
+  // queued, then the live notifications that arrived meanwhile and are after the cursors (also
+  // true when the stream has ended). False: more than max_buffer live notifications arrived
+  // during the catch-up and were let go (they are in the inboxes): replay on from the cursors,
+  // then call again.
+  bool CaughtUp();
 
   // Live: notifications of one recipient, oldest first (one fetch). Those at or below its
-  // cursor are skipped; during catch-up they wait for CaughtUp. The batch is taken whole, but a
-  // stream that still holds max_buffer messages (waiting to be written, or during catch-up
-  // waiting for it) when a batch comes has fallen behind: it is ended (ABORTED,
-  // kFellBehindMessage). A stream so holds at most max_buffer + one batch.
+  // cursor are skipped. The batch is taken whole, but a live stream that still holds max_buffer
+  // messages waiting to be written when a batch comes has fallen behind: it is ended (ABORTED,
+  // kFellBehindMessage). A stream so holds at most max_buffer + one batch. During catch-up they
+  // wait for CaughtUp, at most max_buffer of them: past that they are dropped and the replay
+  // reads them (CaughtUp returns false), so a long replay is never ended for the live
+  // notifications that came meanwhile — a slow client there only slows its own replay (Park).
   void Deliver(const std::vector<Message>& notifications);
   // Queues a heartbeat if the stream is live, idle (nothing queued or in flight) and nothing was
   // queued for `idle`.
@@ -146,6 +152,7 @@ class Subscription {
   std::map<std::string, std::string> cursors_ ABSL_GUARDED_BY(mu_);
   std::deque<Message> queue_ ABSL_GUARDED_BY(mu_);
   std::deque<Message> pending_ ABSL_GUARDED_BY(mu_);  // live, during catch-up
+  bool pending_dropped_ ABSL_GUARDED_BY(mu_) = false;  // pending_ overflowed: replay again
   bool live_ ABSL_GUARDED_BY(mu_) = false;
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;

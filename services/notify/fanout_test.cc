@@ -44,9 +44,9 @@ class FakeSource final : public InboxSource {
     }
     cv_.notify_all();
   }
-  // Called (without the lock) after each ReadAfter computed its answer: a write "between" the
-  // read and what comes after it.
-  void OnReadAfter(std::function<void(const std::string&)> hook) {
+  // Called (without the lock) after each ReadAfter computed its answer, with the recipient and
+  // the cursor read after: a write "between" the read and what comes after it.
+  void OnReadAfter(std::function<void(const std::string&, const std::string&)> hook) {
     std::lock_guard<std::mutex> lock(mu_);
     hook_ = std::move(hook);
   }
@@ -72,17 +72,25 @@ class FakeSource final : public InboxSource {
                                                           const std::string& cursor,
                                                           int count) override {
     std::vector<v1::Notification> out;
-    std::function<void(const std::string&)> hook;
+    std::function<void(const std::string&, const std::string&)> hook;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (const v1::Notification& n : inboxes_[recipient]) {
         if (static_cast<int>(out.size()) >= count) break;
         if (CursorBefore(cursor, n.cursor())) out.push_back(n);
       }
+      if (!out.empty() && CursorBefore(newest_read_[recipient], out.back().cursor())) {
+        newest_read_[recipient] = out.back().cursor();
+      }
       hook = hook_;
     }
-    if (hook) hook(recipient);
+    if (hook) hook(recipient, cursor);
     return out;
+  }
+  // The newest cursor any ReadAfter of the recipient has returned.
+  std::string NewestRead(const std::string& recipient) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return newest_read_[recipient];
   }
   absl::StatusOr<std::string> LastCursor(const std::string& recipient) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,7 +110,8 @@ class FakeSource final : public InboxSource {
   uint64_t seq_ = 0;
   std::map<std::string, std::vector<v1::Notification>> inboxes_;
   std::vector<FeedEntry> feed_;
-  std::function<void(const std::string&)> hook_;
+  std::map<std::string, std::string> newest_read_;
+  std::function<void(const std::string&, const std::string&)> hook_;
 };
 
 // A client of one stream: takes each message as soon as it is written (or, `slow`, takes the
@@ -316,7 +325,7 @@ TEST_F(FanoutHubTest, WritesDuringReplayArriveOnceInOrderAcrossTheSwitchToLive) 
   Start({.max_buffer = 16, .page = 10});
   for (int i = 0; i < 95; ++i) source_.Append({"org:x"}, "backlog");
   std::atomic<int> hooked{0};
-  source_.OnReadAfter([&](const std::string& r) {
+  source_.OnReadAfter([&](const std::string& r, const std::string&) {
     if (r == "org:x" && hooked.fetch_add(1) < 5) source_.Append({"org:x"}, "between pages");
   });
   std::atomic<bool> stop{false};
@@ -334,6 +343,28 @@ TEST_F(FanoutHubTest, WritesDuringReplayArriveOnceInOrderAcrossTheSwitchToLive) 
   ASSERT_EQ(all.size(), 201u);
   ASSERT_TRUE(WaitUntil([&] { return c->Cursors().size() >= all.size(); })) << c->Cursors().size();
   EXPECT_THAT(c->Cursors(), ElementsAreArray(all));
+  EXPECT_FALSE(c->finished().has_value());
+}
+
+// The replay is held up (its first read waits until the fan-out has fetched them) while five
+// buffers' worth of live notifications arrive: the stream is not ended for them; the replay
+// reads them from the inbox, and everything arrives once, in order, then caught_up.
+TEST_F(FanoutHubTest, LiveNotificationsOutnumberingTheBufferDuringReplayDoNotEndTheStream) {
+  Start({.max_buffer = 4, .page = 10});
+  for (int i = 0; i < 30; ++i) source_.Append({"org:x"}, "backlog");
+  std::atomic<bool> held{false};
+  source_.OnReadAfter([&](const std::string& r, const std::string& cursor) {
+    // The replay's first read starts after "" (the fan-out's after the newest at registration).
+    if (r != "org:x" || !cursor.empty() || held.exchange(true)) return;
+    for (int i = 0; i < 20; ++i) source_.Append({"org:x"}, "live during the replay");
+    const std::string newest = source_.CursorsOf("org:x").back();
+    EXPECT_TRUE(WaitUntil([&] { return source_.NewestRead("org:x") == newest; }));
+  });
+  auto c = Open({{"org:x", ""}}, 4);
+  ASSERT_TRUE(held);
+  source_.OnReadAfter(nullptr);
+  EXPECT_THAT(c->Cursors(), ElementsAreArray(source_.CursorsOf("org:x")));
+  EXPECT_EQ(c->caught_up_at(), 50);
   EXPECT_FALSE(c->finished().has_value());
 }
 
@@ -407,6 +438,73 @@ TEST_F(FanoutHubTest, StreamAddedAfterStopEndsUnavailableInsteadOfWaitingForever
   hub_->Add(c->sub(), /*live_only=*/false);
   ASSERT_TRUE(c->finished().has_value());
   EXPECT_EQ(c->finished()->error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+Subscription::Message Note(const std::string& recipient, int n) {
+  auto m = std::make_shared<v1::SubscribeResponse>();
+  m->mutable_notification()->set_recipient(recipient);
+  m->mutable_notification()->set_cursor(absl::StrCat(n, "-0"));
+  return m;
+}
+
+std::vector<std::string> CursorsFromTo(int first, int last) {
+  std::vector<std::string> out;
+  for (int n = first; n <= last; ++n) out.push_back(absl::StrCat(n, "-0"));
+  return out;
+}
+
+// The hub's catch-up as steps: live notifications that arrive while the replay reads wait for
+// caught_up, and follow it once each.
+TEST(SubscriptionTest, LiveNotificationsDuringReplayFollowCaughtUpOnceEach) {
+  FakeClock clock;
+  Client c({{"org:x", ""}}, 4, &clock);
+  auto s = c.sub();
+  s->Replay({Note("org:x", 1), Note("org:x", 2)});
+  s->Deliver({Note("org:x", 2), Note("org:x", 3)});  // 2 also came by the replay
+  s->Deliver({Note("org:x", 4)});
+  EXPECT_THAT(c.Cursors(), ElementsAreArray(CursorsFromTo(1, 2)));
+  s->Replay({Note("org:x", 3)});  // the replay's last page saw 3, not 4
+  EXPECT_TRUE(s->CaughtUp());
+  EXPECT_THAT(c.Cursors(), ElementsAreArray(CursorsFromTo(1, 4)));
+  EXPECT_EQ(c.caught_up_at(), 3);
+  EXPECT_TRUE(s->live());
+}
+
+// More live notifications than the buffer holds arrive during the replay: they are let go, not
+// the stream; CaughtUp says to read on, and what the replay then reads arrives once, in order.
+TEST(SubscriptionTest, LiveNotificationsBeyondTheBufferDuringReplayAreReadAgainNotEndingTheStream) {
+  FakeClock clock;
+  Client c({{"org:x", ""}}, 4, &clock);
+  auto s = c.sub();
+  s->Replay({Note("org:x", 1), Note("org:x", 2)});
+  for (int n = 3; n <= 12; ++n) s->Deliver({Note("org:x", n)});
+  EXPECT_FALSE(s->ended());
+  EXPECT_FALSE(s->CaughtUp());  // 3..12 were let go: read on
+  EXPECT_FALSE(s->live());
+  EXPECT_EQ(s->cursor("org:x"), "2-0");
+  std::vector<Subscription::Message> rest;
+  for (int n = 3; n <= 12; ++n) rest.push_back(Note("org:x", n));
+  s->Replay(rest);
+  s->Deliver({Note("org:x", 12), Note("org:x", 13)});
+  EXPECT_TRUE(s->CaughtUp());
+  s->Deliver({Note("org:x", 13), Note("org:x", 14)});
+  EXPECT_THAT(c.Cursors(), ElementsAreArray(CursorsFromTo(1, 14)));
+  EXPECT_EQ(c.caught_up_at(), 12);
+  EXPECT_FALSE(c.finished().has_value());
+}
+
+// Once live, a stream still holding max_buffer unwritten messages when a batch comes is ended.
+TEST(SubscriptionTest, LiveStreamStillHoldingAFullBufferIsEndedFellBehind) {
+  FakeClock clock;
+  Client c({{"org:x", ""}}, 2, &clock, /*slow=*/true);
+  auto s = c.sub();
+  EXPECT_TRUE(s->CaughtUp());  // written, never completed: in flight
+  s->Deliver({Note("org:x", 1), Note("org:x", 2)});
+  EXPECT_FALSE(s->ended());
+  s->Deliver({Note("org:x", 3)});
+  ASSERT_TRUE(c.finished().has_value());
+  EXPECT_EQ(c.finished()->error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(c.finished()->error_message(), kFellBehindMessage);
 }
 
 TEST(CursorBeforeTest, ComparesCursorsNumericallyWithEmptyFirst) {
