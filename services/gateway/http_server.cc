@@ -133,7 +133,8 @@ class HttpServer::Impl {
         csp_(ContentSecurityPolicy(options_.csp_img_sources)),
         ioc_(std::make_unique<asio::io_context>()),
         acceptor_(std::make_unique<tcp::acceptor>(*ioc_)),
-        pool_(std::make_unique<WorkerPool>(options_.worker_threads, options_.worker_queue)) {
+        pool_(std::make_unique<WorkerPool>(options_.worker_threads, options_.worker_queue)),
+        clock_(options_.clock != nullptr ? options_.clock : RealClock::Get()) {
     if (metrics != nullptr) {
       requests_ = &metrics->AddCounter("firegrid_gateway_http_requests_total",
                                        "HTTP requests answered, by route and status code");
@@ -260,6 +261,7 @@ class HttpServer::Impl {
   std::unique_ptr<asio::io_context> ioc_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<WorkerPool> pool_;
+  Clock* const clock_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   const std::shared_ptr<Liveness> liveness_ = std::make_shared<Liveness>();
@@ -413,15 +415,25 @@ class Session : public std::enable_shared_from_this<Session> {
     Handler* handler = route_->handler;
     auto self = shared_from_this();
     auto request = std::make_shared<HttpRequest>(std::move(r));
-    if (!server_->pool_->TrySubmit([self, handler, request] {
-          HttpResponse resp = handler->Handle(*request);
+    Clock* clock = server_->clock_;
+    const absl::Time queued = clock->Now();
+    const absl::Duration max_wait = server_->options_.max_queue_wait;
+    if (!server_->pool_->TrySubmit([self, handler, request, clock, queued, max_wait] {
+          HttpResponse resp = max_wait > absl::ZeroDuration() && clock->Now() - queued > max_wait
+                                  ? Busy("server busy: the request waited too long for a worker")
+                                  : handler->Handle(*request);
           asio::post(self->stream_.get_executor(),
                      [self, resp = std::move(resp)]() mutable { self->Respond(std::move(resp)); });
         })) {
-      HttpResponse busy = JsonError(503, absl::StatusCode::kUnavailable, "server busy");
-      busy.headers.emplace_back("Retry-After", "1");
-      return Respond(std::move(busy));
+      return Respond(Busy("server busy"));
     }
+  }
+
+  // 503 UNAVAILABLE with Retry-After: the request was not run; try again in a second.
+  static HttpResponse Busy(absl::string_view message) {
+    HttpResponse busy = JsonError(503, absl::StatusCode::kUnavailable, message);
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
   }
 
   bool OriginAllowed(const std::string& origin) const {

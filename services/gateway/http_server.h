@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/common/clock.h"
 #include "libs/server/metrics.h"
 #include "services/gateway/http.h"
 
@@ -14,7 +15,7 @@ namespace firegrid::gateway {
 
 // The gateway's HTTP/1.1 server: Boost.Beast on an asio io_context with a few network threads
 // that only parse, route and write; Handlers run on a bounded worker pool (503 when its queue
-// is full). Every response gets the security headers (CSP, nosniff, frame and referrer
+// is full, or when a request waited there longer than max_queue_wait). Every response gets the security headers (CSP, nosniff, frame and referrer
 // policies) and X-Request-Id; CORS headers only for configured origins; a token in the URL
 // (`access_token` parameter) is refused before any handler sees the request. Streamed
 // responses (HttpResponse::stream, server-sent events) hold no thread while idle.
@@ -24,6 +25,12 @@ struct HttpServerOptions {
   int network_threads = 2;
   int worker_threads = 16;
   size_t worker_queue = 1000;
+  // A request that waited longer than this for a worker is answered 503 (Retry-After) without
+  // running its handler: under overload the queue sheds what is stale, so the requests that do
+  // run are answered within about this plus their own time. Zero: no bound.
+  absl::Duration max_queue_wait = absl::Seconds(1);
+  // The clock of max_queue_wait (tests inject a fake one). Not owned; null: the real clock.
+  Clock* clock = nullptr;
   size_t header_limit = 16 * 1024;
   size_t body_limit = 1024 * 1024;  // per route unless the route says otherwise
   // A request (headers and body) must arrive within this; an idle keep-alive connection is

@@ -247,6 +247,42 @@ TEST_F(GatewayHttpServerTest, AFullWorkerQueueAnswers503) {
   for (int fd : {first, second, third}) ::close(fd);
 }
 
+// A request that waited in the queue longer than max_queue_wait (on the injected clock) is
+// answered 503 with Retry-After, and its handler never runs; one that waited less runs.
+TEST_F(GatewayHttpServerTest, ARequestThatWaitedTooLongForAWorkerIs503AndNotRun) {
+  FakeClock clock;
+  HttpServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.worker_threads = 1;
+  o.worker_queue = 4;
+  o.max_queue_wait = absl::Seconds(1);
+  o.clock = &clock;
+  BlockingHandler blocking;
+  HttpServer server(o, nullptr);
+  server.AddRoute("block", "/", &blocking);
+  ASSERT_TRUE(server.Start().ok());
+  int first = Connect(server.port()), stale = Connect(server.port()),
+      fresh = Connect(server.port());
+  SendAll(first, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(Eventually([&] { return blocking.entered.load() == 1; }));
+  SendAll(stale, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(Eventually([&] { return server.worker_queue_depth() == 1; }));
+  clock.Advance(absl::Milliseconds(1001));
+  SendAll(fresh, "GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(Eventually([&] { return server.worker_queue_depth() == 2; }));
+  blocking.release.Notify();
+  std::string a, b, c;
+  EXPECT_TRUE(ReadUntil(first, &a, "done"));
+  EXPECT_TRUE(ReadUntil(stale, &b, "waited too long"));
+  EXPECT_THAT(b, HasSubstr("HTTP/1.1 503"));
+  EXPECT_THAT(b, HasSubstr("Retry-After: 1"));
+  EXPECT_TRUE(ReadUntil(fresh, &c, "done"));
+  EXPECT_THAT(c, HasSubstr("HTTP/1.1 200"));
+  EXPECT_EQ(blocking.entered.load(), 2);  // the first and the fresh one; the stale one never ran
+  for (int fd : {first, stale, fresh}) ::close(fd);
+}
+
 // A stream that writes what the test tells it, and records its cancellation.
 class TestStream : public ResponseStream {
  public:

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       service_token_file, trusted_proxies;
   bool token_sign_in = false;
   int http_port, network_threads, worker_threads, worker_queue;
-  absl::Duration rpc_deadline;
+  absl::Duration rpc_deadline, max_queue_wait;
   std::map<std::string, std::string> addrs = {
       {"buildings", "127.0.0.1:50051"},  {"hazards", "127.0.0.1:50052"},
       {"notify", "127.0.0.1:50053"},     {"credit", "127.0.0.1:50054"},
@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
              "threads that run requests (each may wait on a gRPC call)", 1, 1024);
   binder.Int("http-worker-queue", &worker_queue, 1000,
              "requests that may wait for a worker; 503 beyond", 1, 1000000);
+  binder.Duration("http-max-queue-wait", &max_queue_wait, absl::Seconds(1),
+                  "a request that waited longer for a worker is answered 503 unrun (0: no bound)",
+                  absl::ZeroDuration(), absl::Minutes(5));
   binder.Duration("rpc-deadline", &rpc_deadline, absl::Seconds(10),
                   "deadline of each gRPC call the gateway makes", absl::Milliseconds(100),
                   absl::Minutes(5));
@@ -169,6 +172,7 @@ int main(int argc, char** argv) {
   ho.network_threads = network_threads;
   ho.worker_threads = worker_threads;
   ho.worker_queue = static_cast<size_t>(worker_queue);
+  ho.max_queue_wait = max_queue_wait;
   for (absl::string_view p : absl::StrSplit(trusted_proxies, ',', absl::SkipWhitespace())) {
     ho.trusted_proxies.emplace_back(absl::StripAsciiWhitespace(p));
   }
