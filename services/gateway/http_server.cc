@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <random>
 #include <thread>
@@ -509,32 +510,35 @@ class Session : public std::enable_shared_from_this<Session> {
     WatchClient();
     if (keepalive_interval_ > absl::ZeroDuration()) Tick();
 
+    // The writer may outlive the server (a stream source that keeps it after Stop): it holds no
+    // executor of the server's io_context, whose strands die with it, only the session, weakly,
+    // and posts onto the session's strand while the server is alive (`live`, which Stop clears
+    // before it destroys the io_context).
     class Writer : public StreamWriter {
      public:
-      Writer(std::weak_ptr<Session> s, asio::any_io_executor ex, std::shared_ptr<Liveness> live)
-          : session_(std::move(s)), ex_(std::move(ex)), live_(std::move(live)) {}
+      Writer(std::weak_ptr<Session> s, std::shared_ptr<Liveness> live)
+          : session_(std::move(s)), live_(std::move(live)) {}
       void Write(std::string chunk) override {
-        absl::ReaderMutexLock lock(&live_->mu);
-        if (!live_->alive) return;
-        asio::post(ex_, [s = session_, chunk = std::move(chunk)]() mutable {
-          if (auto p = s.lock()) p->QueueChunk(std::move(chunk));
-        });
+        Post([chunk = std::move(chunk)](Session& s) mutable { s.QueueChunk(std::move(chunk)); });
       }
       void Finish() override {
-        absl::ReaderMutexLock lock(&live_->mu);
-        if (!live_->alive) return;
-        asio::post(ex_, [s = session_] {
-          if (auto p = s.lock()) p->FinishStream();
-        });
+        Post([](Session& s) { s.FinishStream(); });
       }
 
      private:
+      void Post(std::function<void(Session&)> f) {
+        absl::ReaderMutexLock lock(&live_->mu);
+        if (!live_->alive) return;
+        std::shared_ptr<Session> session = session_.lock();
+        if (session == nullptr) return;
+        asio::any_io_executor ex = session->stream_.get_executor();
+        asio::post(ex, [session = std::move(session), f = std::move(f)]() mutable { f(*session); });
+      }
+
       std::weak_ptr<Session> session_;
-      asio::any_io_executor ex_;
       std::shared_ptr<Liveness> live_;
     };
-    stream_source_->Start(
-        std::make_shared<Writer>(weak_from_this(), stream_.get_executor(), server_->liveness_));
+    stream_source_->Start(std::make_shared<Writer>(weak_from_this(), server_->liveness_));
   }
 
   void WriteNext() {
