@@ -5,13 +5,18 @@
 # Run it where the instance's data directory is readable (the Redis host or pod; --data-dir
 # when CONFIG GET is not allowed). docs/backup-restore.md.
 #
-#   deploy/backup.sh --out DIR [--host H] [--port P] [--data-dir DIR] [--timeout S] [-h | --help]
+#   deploy/backup.sh --out DIR [--host H] [--port P] [--data-dir DIR] [--timeout S]
+#                    [--keep-hours H --keep-days D] [-h | --help]
 #
 #   --out DIR        where the backup directory firegrid-redis-<UTC time> is created
 #   --host H         Redis host (default 127.0.0.1)
 #   --port P         Redis port (default 6380, deploy/run-local.sh's)
 #   --data-dir DIR   the instance's data directory (default: CONFIG GET dir)
 #   --timeout S      how long to wait for the snapshot (default 600)
+#   --keep-hours H   after the backup, prune OUT: keep every backup of the last H hours ...
+#   --keep-days D    ... and the first backup of each UTC day of the last D days; delete the
+#                    other firegrid-redis-* directories of OUT (and .partial ones a day old, left
+#                    by a backup that was killed). Both or neither; without them nothing is pruned
 #   -h, --help       print this text and do nothing else
 #
 # Environment: REDISCLI_AUTH (the password),
@@ -22,14 +27,14 @@ set -euo pipefail
 
 # shellcheck source=deploy/lib/usage.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/usage.sh"
-OUT="" HOST=127.0.0.1 PORT=6380 DATA_DIR="" TIMEOUT=600
+OUT="" HOST=127.0.0.1 PORT=6380 DATA_DIR="" TIMEOUT=600 KEEP_HOURS="" KEEP_DAYS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help)
       fg_usage "${BASH_SOURCE[0]}"
       exit 0
       ;;
-    --out | --host | --port | --data-dir | --timeout)
+    --out | --host | --port | --data-dir | --timeout | --keep-hours | --keep-days)
       [ $# -ge 2 ] || fg_usage_error "${BASH_SOURCE[0]}" "$1 needs a value"
       case "$1" in
         --out) OUT="$2" ;;
@@ -37,6 +42,8 @@ while [ $# -gt 0 ]; do
         --port) PORT="$2" ;;
         --data-dir) DATA_DIR="$2" ;;
         --timeout) TIMEOUT="$2" ;;
+        --keep-hours) KEEP_HOURS="$2" ;;
+        --keep-days) KEEP_DAYS="$2" ;;
       esac
       shift 2
       ;;
@@ -46,6 +53,10 @@ done
 [ -n "$OUT" ] || fg_usage_error "${BASH_SOURCE[0]}" "--out is required"
 [[ "$PORT" =~ ^[0-9]+$ ]] || fg_usage_error "${BASH_SOURCE[0]}" "--port must be a number"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || fg_usage_error "${BASH_SOURCE[0]}" "--timeout must be seconds"
+if [ -n "$KEEP_HOURS$KEEP_DAYS" ]; then
+  [[ "$KEEP_HOURS" =~ ^[0-9]+$ ]] || fg_usage_error "${BASH_SOURCE[0]}" "--keep-hours must be hours"
+  [[ "$KEEP_DAYS" =~ ^[0-9]+$ ]] || fg_usage_error "${BASH_SOURCE[0]}" "--keep-days must be days"
+fi
 
 die() {
   echo "backup: $*" >&2
@@ -81,8 +92,13 @@ AOF_ENABLED="$(info_field aof_enabled)"
 saves_before="$(info_field rdb_saves)"
 [ -n "$saves_before" ] || die "INFO persistence has no rdb_saves (Redis 7 or later is needed)"
 started="$(date +%s)"
-until cli BGSAVE SCHEDULE | grep -qE 'started|scheduled'; do
-  [ $(($(date +%s) - started)) -lt "$TIMEOUT" ] || die "BGSAVE was refused for $TIMEOUT s"
+while :; do
+  reply="$(cli BGSAVE SCHEDULE 2>&1 | tr -d '\r')"
+  case "$reply" in
+    *started* | *scheduled*) break ;;
+    *NOPERM* | *NOAUTH* | *WRONGPASS*) die "BGSAVE is not allowed: $reply" ;;
+  esac
+  [ $(($(date +%s) - started)) -lt "$TIMEOUT" ] || die "BGSAVE was refused for $TIMEOUT s: $reply"
   sleep 0.2
 done
 while :; do
@@ -147,5 +163,34 @@ sums="$(cd "$dest.partial" && find . -type f -printf '%P\n' | sort | xargs sha25
 echo "$sums" >"$dest.partial/SHA256SUMS"
 mv "$dest.partial" "$dest"
 trap - EXIT
+
+# Pruning, relative to this backup's time: its name is the newest.
+if [ -n "$KEEP_HOURS" ]; then
+  now="$(date -u +%s)"
+  pruned=0
+  previous_day=""
+  # Oldest first (the names sort by time), so the first seen of a day is its daily backup.
+  while read -r dir; do
+    stamp="${dir#firegrid-redis-}"
+    if ! t="$(date -u -d "${stamp:0:8} ${stamp:9:2}:${stamp:11:2}:${stamp:13:2}" +%s 2>/dev/null)"; then
+      continue # not a name this script gives
+    fi
+    day="${stamp:0:8}"
+    keep=0
+    [ $((now - t)) -ge $((KEEP_HOURS * 3600)) ] || keep=1
+    if [ "$day" != "$previous_day" ] && [ $((now - t)) -lt $((KEEP_DAYS * 86400)) ]; then keep=1; fi
+    previous_day="$day"
+    if [ "$keep" = 0 ]; then
+      rm -rf "${OUT:?}/$dir"
+      pruned=$((pruned + 1))
+    fi
+  done < <(find "$OUT" -mindepth 1 -maxdepth 1 -type d -name 'firegrid-redis-*Z' -printf '%f\n' | sort)
+  # What a killed backup left (a running one is younger than a day).
+  while read -r dir; do
+    rm -rf "${OUT:?}/$dir"
+    pruned=$((pruned + 1))
+  done < <(find "$OUT" -mindepth 1 -maxdepth 1 -type d -name 'firegrid-redis-*Z.partial' -mmin +1440 -printf '%f\n')
+  echo "pruned $pruned old backups of $OUT (kept: the last $KEEP_HOURS h, a day's first for $KEEP_DAYS days)"
+fi
 echo "backup of $HOST:$PORT (snapshot at $(date -u -d "@$snapshot_time" +%Y-%m-%dT%H:%M:%SZ)) in"
 echo "$dest"

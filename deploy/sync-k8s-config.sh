@@ -4,8 +4,10 @@
 # `kubectl kustomize` (kustomize reads no file outside its root); and makes the prod overlay's
 # observability objects from deploy/observability/ (the one home of the alert rules and the
 # dashboard): k8s/overlays/prod/observability/prometheusrule.yaml (a PrometheusRule whose spec is
-# alerts.yml) and a copy of grafana-dashboard.json (its ConfigMap's file). Run it after changing
-# a rules, alerts or dashboard file; the k8s render test fails while a copy differs.
+# alerts.yml) and a copy of grafana-dashboard.json (its ConfigMap's file); and copies
+# deploy/backup.sh and deploy/lib/usage.sh for the prod Redis sets' backup sidecar
+# (k8s/overlays/prod/redis/base/backup/). Run it after changing a rules, alerts or dashboard
+# file or those scripts; the k8s render test fails while a copy differs.
 #
 #   deploy/sync-k8s-config.sh [--check] [-h | --help]
 #
@@ -68,6 +70,10 @@ trap 'rm -f "$TMP"' EXIT
 } >"$TMP"
 sync "$TMP" "$OBS/prometheusrule.yaml"
 sync "$ROOT/deploy/observability/grafana-dashboard.json" "$OBS/grafana-dashboard.json"
+# The prod Redis sets' backup sidecar runs deploy/backup.sh (and the helper it sources).
+REDIS_BACKUP="$ROOT/k8s/overlays/prod/redis/base/backup"
+sync "$ROOT/deploy/backup.sh" "$REDIS_BACKUP/backup.sh"
+sync "$ROOT/deploy/lib/usage.sh" "$REDIS_BACKUP/usage.sh"
 for service in "${!FILES[@]}"; do
   for file in ${FILES[$service]}; do
     src="$ROOT/config/$file"

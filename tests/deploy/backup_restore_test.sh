@@ -3,7 +3,8 @@
 # a temporary directory (AOF on, appendfsync always, aof-timestamp-enabled yes, as
 # deploy/run-local.sh runs it): writes A, a time T, writes B, a backup; restored to T, A is there
 # and B is not; restored to the backup's time, both are; a backup whose checksums fail is refused;
-# a backup of an instance without AOF is restored from its RDB. Every server is stopped by PID.
+# a backup of an instance without AOF is restored from its RDB; --keep-hours/--keep-days prune
+# the older backups. Every server is stopped by PID.
 #
 #   tests/deploy/backup_restore_test.sh [REPO_ROOT]
 set -euo pipefail
@@ -116,6 +117,32 @@ redis-cli -p "$PORT" SET fg:test:a only-in-the-rdb >/dev/null
 out="$(bash "$ROOT/deploy/backup.sh" --port "$PORT" --out "$TMP/rdb-backups")" ||
   { echo "FAIL [rdb-backup]: $out"; exit 1; }
 BK="$(echo "$out" | tail -n 1)"
+
+# Pruning (--keep-hours 48 --keep-days 35), among backups made earlier (their names are their
+# times): the last 48 hours all, before that each UTC day's first for 35 days, nothing else of
+# this script's; a .partial left a day ago goes, a fresh one (a backup under way) stays.
+PR="$TMP/pruned"
+mkdir -p "$PR/notes"
+now="$(date -u +%s)"
+at() { date -u -d "@$1" +%Y%m%dT%H%M%SZ; }
+day3="$(date -u -d "@$((now - 3 * 86400))" +%Y%m%d)"
+day40="$(date -u -d "@$((now - 40 * 86400))" +%Y%m%d)"
+keep=("firegrid-redis-$(at $((now - 3 * 3600)))" "firegrid-redis-${day3}T000500Z" notes
+  "firegrid-redis-$(at $((now - 60))).partial")
+gone=("firegrid-redis-${day3}T120000Z" "firegrid-redis-${day40}T000500Z"
+  "firegrid-redis-${day3}T130000Z.partial")
+for d in "${keep[@]}" "${gone[@]}"; do mkdir -p "$PR/$d"; done
+touch -d "2 days ago" "$PR/firegrid-redis-${day3}T130000Z.partial"
+out="$(bash "$ROOT/deploy/backup.sh" --port "$PORT" --out "$PR" --keep-hours 48 --keep-days 35)" ||
+  { echo "FAIL [prune]: $out"; exit 1; }
+[ -d "$(echo "$out" | tail -n 1)" ] || fail prune "the new backup is not the last line: $out"
+echo "$out" | grep -q "pruned 3 old backups" || fail prune "not 3 pruned: $out"
+for d in "${keep[@]}"; do [ -d "$PR/$d" ] || fail prune "$d was deleted"; done
+for d in "${gone[@]}"; do [ ! -e "$PR/$d" ] || fail prune "$d was kept"; done
+status=0
+bash "$ROOT/deploy/backup.sh" --port "$PORT" --out "$PR" --keep-hours 48 >/dev/null 2>&1 || status=$?
+[ "$status" = 2 ] || fail prune "--keep-hours without --keep-days exits $status, want 2"
+
 stop_redis
 [ ! -d "$BK/appendonlydir" ] || fail rdb-backup "an AOF directory in the backup of an instance without AOF"
 got="$(restore_and_read from-rdb)"
@@ -134,4 +161,4 @@ if [ "$failures" -gt 0 ]; then
   echo "$failures failure(s)"
   exit 1
 fi
-echo "backup and restore: to a point in time, to the backup, from an RDB; damaged backups refused"
+echo "backup and restore: to a point in time, to the backup, from an RDB; damaged backups refused; pruning"

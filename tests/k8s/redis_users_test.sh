@@ -2,7 +2,8 @@
 # The prod Redis sets' users (k8s/overlays/prod/redis/base/redis.sh) loaded into a real
 # redis-server on loopback: the default user may only PING (the probes), `firegrid` (the
 # services) may read and write but not run Redis's dangerous commands, a wrong password is
-# refused, and a replica of it syncs as the `replication` user.
+# refused, a replica of it syncs as the `replication` user, and the backup sidecar's round
+# (backup-loop.sh) backs up the replica as the `backup` user (INFO, BGSAVE, LASTSAVE only).
 #
 #   tests/k8s/redis_users_test.sh [REPO_ROOT]
 # Exit 77 (CTest SKIP) without redis-server / redis-cli.
@@ -45,6 +46,7 @@ wait_for() {
 mkdir -p "$TMP/auth" "$TMP/run" "$TMP/conf"
 printf 'service-password\n' >"$TMP/auth/password"
 printf 'replication-password' >"$TMP/auth/replication"
+printf 'backup-password\n' >"$TMP/auth/backup"
 # The set's redis.conf, its data directory (which Redis enters as it reads the line) replaced.
 sed "s|^dir /data\$|dir $TMP|" "$BASE/redis.conf" >"$TMP/conf/redis.conf"
 cp "$BASE/firegrid-user.acl" "$TMP/conf/"
@@ -84,6 +86,10 @@ as_firegrid() { cli --user firegrid --pass service-password "$@"; }
 [[ "$(cli --user firegrid --pass wrong get k)" == *WRONGPASS* ]] || fail "a wrong password is refused"
 [[ "$(cli --user replication --pass replication-password get k)" == *NOPERM* ]] ||
   fail "replication: GET is refused"
+as_backup() { cli --user backup --pass backup-password "$@"; }
+[[ "$(as_backup get k)" == *NOPERM* ]] || fail "backup: GET is refused"
+[[ "$(as_backup config get masterauth)" == *NOPERM* ]] || fail "backup: CONFIG is refused"
+[[ "$(as_backup lastsave)" =~ ^[0-9]+$ ]] || fail "backup: LASTSAVE"
 
 # A replica of the master, with the same generated config: it syncs as `replication`.
 REPLICA="$(free_port)"
@@ -96,8 +102,29 @@ wait_for "the replica syncs from the master as the replication user" linked || c
 [ "$(redis-cli --no-auth-warning -p "$REPLICA" --user firegrid --pass service-password get k)" = v ] ||
   fail "the replica has the master's data"
 
+# The backup sidecar's round (backup-loop.sh --once) as the `backup` user: the replica is backed
+# up (deploy/backup.sh, its data directory given), once per interval; the master, which has a
+# replica, is not.
+backup_round() {
+  BACKUP_DIR="$TMP/backups-$1" DATA_DIR="$TMP/$1" REDIS_PORT="$2" REDIS_AUTH_DIR="$TMP/auth" \
+    BACKUP_SCRIPT="$ROOT/deploy/backup.sh" bash "$BASE/backup-loop.sh" --once >"$TMP/round.log" 2>&1
+}
+backups_of() { find "$TMP/backups-$1" -mindepth 1 -maxdepth 1 -name 'firegrid-redis-*Z' | wc -l; }
+mkdir -p "$TMP/backups-replica" "$TMP/backups-master"
+backup_round replica "$REPLICA" || fail "backup round on the replica: $(cat "$TMP/round.log")"
+[ "$(backups_of replica)" = 1 ] || fail "the replica was not backed up: $(cat "$TMP/round.log")"
+bk="$(find "$TMP/backups-replica" -mindepth 1 -maxdepth 1 -name 'firegrid-redis-*Z')"
+if ! [ -s "$bk/dump.rdb" ] || ! (cd "$bk" && sha256sum --quiet -c SHA256SUMS); then
+  fail "the replica's backup has no RDB or does not verify"
+fi
+backup_round replica "$REPLICA" || fail "second backup round on the replica: $(cat "$TMP/round.log")"
+[ "$(backups_of replica)" = 1 ] || fail "a second backup within the interval"
+backup_round master "$MASTER" || fail "backup round on the master: $(cat "$TMP/round.log")"
+[ "$(backups_of master)" = 0 ] || fail "the master was backed up while it has a replica"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures check(s) failed"
   exit 1
 fi
-echo "redis users: default PING only, firegrid without dangerous commands, replication syncs a replica"
+echo "redis users: default PING only, firegrid without dangerous commands, replication syncs a replica, backup backs up a replica only"
+

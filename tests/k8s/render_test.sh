@@ -609,7 +609,19 @@ if [ -f "$prod" ]; then
   for svc in "${SERVICES[@]}"; do
     doc StatefulSet "redis-sentinel-${svc%% *}" "$prod.dep-redis" | grep -q -E '^  replicas: 3$' ||
       fail "prod/redis-${svc%% *}" "no StatefulSet redis-sentinel-${svc%% *} of 3 Sentinels"
+    # The backup sidecar: its loop, the data volume read-only, the backups on a PVC of their own.
+    doc StatefulSet "redis-${svc%% *}" "$prod.dep-redis" >"$prod.backup"
+    expect "prod/redis-${svc%% *}" "$prod.backup" '^ +name: backup$' "a backup sidecar"
+    expect "prod/redis-${svc%% *}" "$prod.backup" '^ +- /backup/backup-loop.sh$' \
+      "the sidecar runs backup-loop.sh"
+    grep -A 2 -E '^ +- mountPath: /data$' "$prod.backup" | grep -q 'readOnly: true' ||
+      fail "prod/redis-${svc%% *}" "the sidecar mounts the data volume read-only"
+    expect "prod/redis-${svc%% *}" "$prod.backup" '^ +name: backups$' "the backups on a PVC of their own"
   done
+  doc ConfigMap "redis-backup-scripts-buildings-" "$prod.dep-redis" | grep -q 'firegrid-redis-' ||
+    fail prod/redis "the backup scripts ConfigMap holds deploy/backup.sh"
+  expect prod/redis "$prod.dep-redis" 'user backup on .* -@all \+ping \+info \+bgsave \+lastsave' \
+    "prod Redis: the backup user may only PING, INFO, BGSAVE and LASTSAVE"
   # shellcheck disable=SC2016  # the script's own variables, literally
   expect prod/redis "$prod.dep-redis" 'sentinel monitor \$REDIS_OF \$MASTER 6379 2' "Sentinel quorum 2"
   expect prod/redis "$prod.dep-redis" 'user default on nopass resetchannels -@all \+ping' \

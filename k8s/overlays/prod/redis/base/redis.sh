@@ -6,6 +6,7 @@
 #   default      PING only, without a password (the probes)
 #   firegrid     the service (key `password`), with the rules of firegrid-user.acl
 #   replication  the replicas of the set (masteruser) and its Sentinels (key `replication`)
+#   backup       the backup sidecar (key `backup`): INFO, BGSAVE, LASTSAVE and PING only
 # Only SHA-256 hashes of the passwords go into the users file; it and the generated config live
 # in /run/redis (memory, rebuilt on every start), never on the data volume.
 #
@@ -25,6 +26,7 @@ umask 077
 {
   echo "user default on nopass resetchannels -@all +ping"
   echo "user firegrid on #$(hash "$AUTH/password") $(grep -v '^#' "$CONF/firegrid-user.acl" | tr '\n' ' ')"
+  echo "user backup on #$(hash "$AUTH/backup") resetchannels -@all +ping +info +bgsave +lastsave"
   echo "user replication on #$(hash "$AUTH/replication") resetchannels &__sentinel__:hello -@all +psync +replconf +ping +multi +exec +slaveof +replicaof +config|rewrite +role +publish +subscribe +info +client|setname +client|kill +script|kill"
 } >"$RUN/users.acl"
 {
