@@ -181,7 +181,9 @@ absl::StatusOr<std::vector<std::string>> HashFields(redis::Pool& pool, const std
                                                     const std::string& field);
 
 // Every event on `topic`, read from the beginning by a reader with no consumer group, decoded;
-// waits up to `timeout` for all the broker holds. An undecodable message is a test failure.
+// waits up to `timeout` for all the broker holds. An undecodable message is a test failure, and
+// so is a topic the broker's retention has removed events from (the check would count them
+// lost).
 std::vector<events::v1::Envelope> ReadEvents(const std::string& bootstrap, const std::string& topic,
                                              absl::Duration timeout = absl::Seconds(60));
 

@@ -131,7 +131,12 @@ std::vector<events::ReceivedMessage> ReadTopic(const std::string& bootstrap,
   return out;
 }
 
-int64_t CountMessages(const std::string& bootstrap, const std::string& topic) {
+namespace {
+
+// The sum over the topic's partitions of what `of` makes of each one's low and high
+// watermarks; -1 on error.
+int64_t SumOverPartitions(const std::string& bootstrap, const std::string& topic,
+                          int64_t (*of)(int64_t low, int64_t high)) {
   std::unique_ptr<RdKafka::KafkaConsumer> reader = NewReader(bootstrap);
   if (reader == nullptr) return -1;
   int partitions = PartitionCount(reader.get(), topic);
@@ -142,10 +147,20 @@ int64_t CountMessages(const std::string& bootstrap, const std::string& topic) {
     if (reader->query_watermark_offsets(topic, p, &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
       return -1;
     }
-    total += high - low;
+    total += of(low, high);
   }
   reader->close();
   return total;
+}
+
+}  // namespace
+
+int64_t CountMessages(const std::string& bootstrap, const std::string& topic) {
+  return SumOverPartitions(bootstrap, topic, [](int64_t low, int64_t high) { return high - low; });
+}
+
+int64_t RemovedMessages(const std::string& bootstrap, const std::string& topic) {
+  return SumOverPartitions(bootstrap, topic, [](int64_t low, int64_t) { return low; });
 }
 
 }  // namespace firegrid::testing

@@ -56,4 +56,8 @@ std::vector<events::ReceivedMessage> ReadTopic(const std::string& bootstrap,
 // of the broker; -1 on error.
 int64_t CountMessages(const std::string& bootstrap, const std::string& topic);
 
+// The number of messages the broker has removed from `topic` by retention (sum over partitions
+// of the low watermark: offsets start at 0), asked of the broker; -1 on error.
+int64_t RemovedMessages(const std::string& bootstrap, const std::string& topic);
+
 }  // namespace firegrid::testing
