@@ -102,6 +102,23 @@ wait_for "the replica syncs from the master as the replication user" linked || c
 [ "$(redis-cli --no-auth-warning -p "$REPLICA" --user firegrid --pass service-password get k)" = v ] ||
   fail "the replica has the master's data"
 
+# A Secret without the key `backup` (made before the user existed): the user is off, not one
+# whose password hash is of nothing.
+mkdir -p "$TMP/old-auth" "$TMP/old-run"
+cp "$TMP/auth/password" "$TMP/auth/replication" "$TMP/old-auth/"
+REDIS_AUTH_DIR="$TMP/old-auth" REDIS_CONF_DIR="$TMP/conf" REDIS_RUN_DIR="$TMP/old-run" \
+  sh "$BASE/redis.sh" --users-only 2>/dev/null
+grep -q '^user backup off ' "$TMP/old-run/users.acl" ||
+  fail "without the key backup the backup user is not off: $(grep '^user backup' "$TMP/old-run/users.acl")"
+
+# Without the key `replication` (or `password`) redis.sh refuses to write the users at all.
+mkdir -p "$TMP/bad-auth"
+cp "$TMP/auth/password" "$TMP/bad-auth/"
+if REDIS_AUTH_DIR="$TMP/bad-auth" REDIS_CONF_DIR="$TMP/conf" REDIS_RUN_DIR="$TMP/old-run" \
+  sh "$BASE/redis.sh" --users-only 2>/dev/null; then
+  fail "redis.sh wrote users without the key replication"
+fi
+
 # The backup sidecar's round (backup-loop.sh --once) as the `backup` user: the replica is backed
 # up (deploy/backup.sh, its data directory given), once per interval; the master, which has a
 # replica, is not.

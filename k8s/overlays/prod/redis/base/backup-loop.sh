@@ -18,7 +18,7 @@ DATA="${DATA_DIR:-/data}"
 PORT="${REDIS_PORT:-6379}"
 SCRIPT="${BACKUP_SCRIPT:-/backup/bin/backup.sh}"
 export FIREGRID_REDIS_USER=backup
-REDISCLI_AUTH="$(cat "${REDIS_AUTH_DIR:-/etc/redis-auth}/backup")"
+REDISCLI_AUTH="$(cat "${REDIS_AUTH_DIR:-/etc/redis-auth}/backup" 2>/dev/null)"
 export REDISCLI_AUTH
 interval="${BACKUP_INTERVAL_MINUTES:-60}"
 # info_field NAME — a field of this Redis's INFO replication.
@@ -30,6 +30,11 @@ while :; do
   recent="$(find "$BACKUPS" -mindepth 1 -maxdepth 1 -type d -name 'firegrid-redis-*Z' \
     -mmin "-$interval" -print -quit 2>/dev/null)"
   role="$(info_field role)"
+  if [ -z "$role" ]; then
+    # Logged every round, and the pod keeps serving: a crashing sidecar would make it unready.
+    echo "backup-loop: cannot read INFO as the Redis user backup (is the key backup in the" \
+      "Secret redis-<service>?); no backup" >&2
+  fi
   if [ -z "$recent" ] && { [ "$role" = slave ] ||
     { [ "$role" = master ] && [ "$(info_field connected_slaves)" = 0 ]; }; }; then
     if ! bash "$SCRIPT" --out "$BACKUPS" --port "$PORT" --data-dir "$DATA" \

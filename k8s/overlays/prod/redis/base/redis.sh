@@ -23,10 +23,23 @@ RUN="${REDIS_RUN_DIR:-/run/redis}"
 # read a password file).
 hash() { printf '%s' "$(cat "$1")" | sha256sum | cut -d ' ' -f 1; }
 umask 077
+# The set cannot work without these; a missing one must not become a password hash of nothing.
+for key in password replication; do
+  if [ ! -s "$AUTH/$key" ]; then
+    echo "redis.sh: no key $key in the Secret mounted at $AUTH" >&2
+    exit 1
+  fi
+done
 {
   echo "user default on nopass resetchannels -@all +ping"
   echo "user firegrid on #$(hash "$AUTH/password") $(grep -v '^#' "$CONF/firegrid-user.acl" | tr '\n' ' ')"
-  echo "user backup on #$(hash "$AUTH/backup") resetchannels -@all +ping +info +bgsave +lastsave"
+  # A Secret made before the backup user existed has no key `backup`: the user is then off (no
+  # password hash of nothing), and the sidecar logs that it cannot log in.
+  if [ -s "$AUTH/backup" ]; then
+    echo "user backup on #$(hash "$AUTH/backup") resetchannels -@all +ping +info +bgsave +lastsave"
+  else
+    echo "user backup off resetchannels -@all"
+  fi
   echo "user replication on #$(hash "$AUTH/replication") resetchannels &__sentinel__:hello -@all +psync +replconf +ping +multi +exec +slaveof +replicaof +config|rewrite +role +publish +subscribe +info +client|setname +client|kill +script|kill"
 } >"$RUN/users.acl"
 {
