@@ -6,7 +6,8 @@
 # the AOF's last rewrite). The checksums are verified first. The data directory then holds an
 # append-only directory that redis-server started with appendonly yes loads. A backup without
 # an AOF is restored from its RDB (converted to an AOF by a temporary redis-server on a free
-# loopback port, stopped again). docs/backup-restore.md.
+# loopback port, stopped again). An AOF that ends in a write torn while the backup copied it is
+# cut before that write (deploy/redis-repair-aof.sh). docs/backup-restore.md.
 #
 #   deploy/restore.sh --backup DIR --data-dir DIR [--to-time T] [--force] [-h | --help]
 #
@@ -77,6 +78,9 @@ trap 'rm -rf "$work"' EXIT
 if [ "$has_aof" = 1 ]; then
   cp -r "$BACKUP/appendonlydir" "$work/appendonlydir"
   manifest="$(find "$work/appendonlydir" -maxdepth 1 -name '*.manifest' | head -n 1)"
+  # A backup copied while Redis was writing can end in a torn write: cut off whole.
+  sh "$(dirname "${BASH_SOURCE[0]}")/redis-repair-aof.sh" "$work" ||
+    die "cannot check the backup's AOF (deploy/redis-repair-aof.sh)"
   if [ -n "$TO_TIME" ]; then
     grep -q '^#TS:' "$work"/appendonlydir/*.incr.aof 2>/dev/null ||
       die "the AOF has no timestamps (aof-timestamp-enabled was off): restore to the backup's time"

@@ -162,6 +162,9 @@ trap 'exit 143' TERM HUP
 if fg_port_in_use "$REDIS_PORT"; then
   fg_die "127.0.0.1:$REDIS_PORT is in use by another program (FIREGRID_REDIS_PORT picks another)"
 fi
+# A write torn by a crash of the last run is cut off whole (deploy/redis-repair-aof.sh says why).
+sh "$FIREGRID_ROOT/deploy/redis-repair-aof.sh" "$STATE_DIR/redis" ||
+  fg_die "deploy/redis-repair-aof.sh could not check the AOF in $STATE_DIR/redis"
 fg_start redis "$LOG_DIR/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
   --dir "$STATE_DIR/redis" --appendonly yes --appendfsync everysec --aof-timestamp-enabled yes \
   --daemonize no --protected-mode yes --logfile ""

@@ -6,7 +6,8 @@
 # dashboard): k8s/overlays/prod/observability/prometheusrule.yaml (a PrometheusRule whose spec is
 # alerts.yml) and a copy of grafana-dashboard.json (its ConfigMap's file); and copies
 # deploy/backup.sh and deploy/lib/usage.sh for the prod Redis sets' backup sidecar
-# (k8s/overlays/prod/redis/base/backup/). Run it after changing a rules, alerts or dashboard
+# (k8s/overlays/prod/redis/base/backup/), and deploy/redis-repair-aof.sh, which every Redis of
+# both overlays runs before it starts (k8s/overlays/{dev,prod}/redis/base/). Run it after changing a rules, alerts or dashboard
 # file or those scripts; the k8s render test fails while a copy differs.
 #
 #   deploy/sync-k8s-config.sh [--check] [-h | --help]
@@ -74,6 +75,10 @@ sync "$ROOT/deploy/observability/grafana-dashboard.json" "$OBS/grafana-dashboard
 REDIS_BACKUP="$ROOT/k8s/overlays/prod/redis/base/backup"
 sync "$ROOT/deploy/backup.sh" "$REDIS_BACKUP/backup.sh"
 sync "$ROOT/deploy/lib/usage.sh" "$REDIS_BACKUP/usage.sh"
+# Every Redis of both overlays starts through deploy/redis-repair-aof.sh.
+for overlay in dev prod; do
+  sync "$ROOT/deploy/redis-repair-aof.sh" "$ROOT/k8s/overlays/$overlay/redis/base/redis-repair-aof.sh"
+done
 for service in "${!FILES[@]}"; do
   for file in ${FILES[$service]}; do
     src="$ROOT/config/$file"

@@ -3,7 +3,8 @@
 # a temporary directory (AOF on, appendfsync always, aof-timestamp-enabled yes, as
 # deploy/run-local.sh runs it): writes A, a time T, writes B, a backup; restored to T, A is there
 # and B is not; restored to the backup's time, both are; a backup whose checksums fail is refused;
-# a backup of an instance without AOF is restored from its RDB; --keep-hours/--keep-days prune
+# a backup whose AOF ends in a torn transaction (copied mid-write) is restored without it; a
+# backup of an instance without AOF is restored from its RDB; --keep-hours/--keep-days prune
 # the older backups. Every server is stopped by PID.
 #
 #   tests/deploy/backup_restore_test.sh [REPO_ROOT]
@@ -90,6 +91,16 @@ got="$(restore_and_read at-T --to-time "$T")"
 [ "$got" = "written-before-T||4" ] || fail at-T "restored to T: got '$got', want A without B"
 got="$(restore_and_read at-backup)"
 [ "$got" = "written-before-T|written-after-T|5" ] || fail at-backup "restored to the backup: got '$got'"
+
+# A backup copied while Redis was writing: its AOF ends in a torn transaction, cut off whole.
+cp -r "$BK" "$TMP/torn"
+incr="$(find "$TMP/torn/appendonlydir" -name '*.incr.aof' | sort | tail -n 1)"
+printf '*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$9\r\nfg:test:b\r\n$4\r\ntorn\r\n*3\r\n$3\r\nSET\r\n$9\r\nfg:te' \
+  >>"$incr"
+(cd "$TMP/torn" && find . -type f ! -name SHA256SUMS -exec sha256sum {} + >SHA256SUMS)
+got="$(BK="$TMP/torn" restore_and_read from-torn)"
+[ "$got" = "written-before-T|written-after-T|5" ] || fail from-torn "restored from a torn copy: got '$got'"
+grep -q "ends in a torn write" "$TMP/from-torn.out" || fail from-torn "the cut was not said"
 
 # Not into a data directory in use without --force; with it, the old content is moved aside.
 bash "$ROOT/deploy/restore.sh" --backup "$BK" --data-dir "$TMP/at-backup" >"$TMP/busy.out" 2>&1 &&

@@ -501,6 +501,11 @@ if [ -f "$dev" ]; then
   # A Redis per service (AOF on a PVC) that admits only that service, and a one-node Kafka with
   # firegrid's topics that admits the services: what base's addresses name.
   check_redis dev "$dev.dep-redis" redis 1
+  # Every Redis starts through deploy/redis-repair-aof.sh, a copy of which its ConfigMap holds.
+  [ "$(count "$dev.dep-redis" '^ +- sh /etc/redis/redis-repair-aof.sh /data && exec redis-server /etc/redis/redis.conf$')" -eq "${#SERVICES[@]}" ] ||
+    fail dev/redis "each Redis runs redis-repair-aof.sh before redis-server"
+  [ "$(count "$dev.dep-redis" '^  redis-repair-aof.sh: \|')" -eq "${#SERVICES[@]}" ] ||
+    fail dev/redis "each Redis's ConfigMap holds redis-repair-aof.sh"
   # kind's and minikube's storage offers ReadWriteOnce only: every dev claim asks for it.
   expect_not dev "$dev" '^  - ReadWriteMany$' "dev claims ReadWriteOnce volumes only"
   kafka="$dev.dep-kafka"
@@ -618,6 +623,12 @@ if [ -f "$prod" ]; then
       fail "prod/redis-${svc%% *}" "the sidecar mounts the data volume read-only"
     expect "prod/redis-${svc%% *}" "$prod.backup" '^ +name: backups$' "the backups on a PVC of their own"
   done
+  # Every Redis starts through deploy/redis-repair-aof.sh (redis.sh runs the copy beside it).
+  # shellcheck disable=SC2016  # the script's own words, literally
+  [ "$(count "$prod.dep-redis" '^ +sh "\$\(dirname "\$0"\)/redis-repair-aof.sh" /data$')" -eq "${#SERVICES[@]}" ] ||
+    fail prod/redis "each Redis's redis.sh runs redis-repair-aof.sh before redis-server"
+  [ "$(count "$prod.dep-redis" '^  redis-repair-aof.sh: \|')" -eq "${#SERVICES[@]}" ] ||
+    fail prod/redis "each Redis's scripts ConfigMap holds redis-repair-aof.sh"
   # Through a file: grep -q would stop reading a pipe from a ConfigMap this size (pipefail).
   doc ConfigMap "redis-backup-scripts-buildings-" "$prod.dep-redis" >"$prod.backup-scripts"
   expect prod/redis "$prod.backup-scripts" 'firegrid-redis-' \

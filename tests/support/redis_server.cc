@@ -141,8 +141,29 @@ RedisServer::~RedisServer() {
 
 std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
+absl::Status RedisServer::RepairAof() {
+  SubprocessOptions sp;
+  sp.argv = {"sh", FIREGRID_SOURCE_DIR "/deploy/redis-repair-aof.sh", dir_.path()};
+  sp.log_dir = dir_.path();
+  sp.name = absl::StrCat("redis-repair-aof-", starts_ + 1);
+  Subprocess repair;
+  absl::Status started = repair.Start(sp);
+  if (!started.ok()) return started;
+  absl::StatusOr<int> code = repair.Wait(absl::Seconds(60));
+  if (code.ok() && *code == 0) return absl::OkStatus();
+  if (!code.ok()) (void)repair.Stop(absl::Seconds(1));
+  return absl::InternalError(absl::StrCat(
+      "deploy/redis-repair-aof.sh ",
+      code.ok() ? absl::StrCat("exited ", *code) : std::string(code.status().message()), ": ",
+      ReadFile(repair.stderr_path())));
+}
+
 absl::Status RedisServer::StartOnPort(int port, bool* port_in_use) {
   *port_in_use = false;
+  if (options_.repair_torn_aof) {
+    absl::Status repaired = RepairAof();
+    if (!repaired.ok()) return repaired;
+  }
   SubprocessOptions sp;
   sp.argv = {binary_};
   if (!options_.config_file.empty()) sp.argv.push_back(options_.config_file);

@@ -31,13 +31,18 @@ struct RedisServerOptions {
   // follow the same shifted clock as the services).
   std::map<std::string, std::string> env;
   absl::Duration start_timeout = absl::Seconds(15);
+  // Run deploy/redis-repair-aof.sh on the data directory before every start, as every Redis of
+  // firegrid is started (false only to show what Redis does on its own).
+  bool repair_torn_aof = true;
   // Where Start() gets its candidate ports; FreeTcpPort() unless replaced (tests of the retry).
   std::function<int()> pick_port;
 };
 
 // A redis-server child process for integration tests: 127.0.0.1 on a free port, data in its own
 // temporary directory with AOF on, no RDB snapshots. redis-server is looked up on $PATH, then at
-// /usr/bin/redis-server. Logs go to <dir>/redis-server-<n>.stdout (n counts starts).
+// /usr/bin/redis-server. Logs go to <dir>/redis-server-<n>.stdout (n counts starts). Before each
+// start a write torn by a Kill() is cut off the AOF by deploy/redis-repair-aof.sh (its messages
+// in <dir>/redis-repair-aof-<n>.stderr), as in production.
 class RedisServer {
  public:
   explicit RedisServer(RedisServerOptions options = {});
@@ -66,6 +71,7 @@ class RedisServer {
 
  private:
   absl::Status StartOnPort(int port, bool* port_in_use);
+  absl::Status RepairAof();
 
   RedisServerOptions options_;
   TempDir dir_{"firegrid-redis"};

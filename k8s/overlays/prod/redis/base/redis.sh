@@ -58,4 +58,7 @@ MASTER="$(redis-cli -h "redis-sentinel-$REDIS_OF" -p 26379 --raw \
 
 set -- "$RUN/redis.conf" --replica-announce-ip "$ME"
 [ "$MASTER" = "$ME" ] || set -- "$@" --replicaof "$MASTER" 6379
+# A write torn by a crash is cut off the AOF whole before Redis reads it (redis-repair-aof.sh
+# says why); when the AOF cannot even be checked, the pod fails here, saying so.
+sh "$(dirname "$0")/redis-repair-aof.sh" /data
 exec redis-server "$@"
