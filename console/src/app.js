@@ -6,18 +6,28 @@ import { signOut } from './api.js';
 import { navigate, useRoute } from './router.js';
 import { inbox, useInbox, isPending } from './inbox_store.js';
 import { SignInPage } from './pages/signin.js';
-import { InboxPage } from './pages/inbox.js';
 import { NAV, ROUTES } from './pages/index.js';
+import { homePage, mayUse } from './page_access.js';
 import { Icon } from './components/icons.js';
 
-function Page({ route }) {
-  const [first, second] = route.parts;
-  const page = ROUTES[first];
-  if (!page) return html`<${InboxPage} />`;
-  return page({ id: second || '', query: route.query });
+// A page the role cannot use (page_access.js) is not opened: it would only show the service's
+// refusal.
+function NotAvailable({ role }) {
+  const home = homePage(role);
+  return html`<section class="page"><div class="card" data-testid="page-not-available" role="status">
+    <p>${t('access.notAvailable')}</p>
+    <p><a href=${`#/${home}`}>${t(`nav.${home}`)}</a></p>
+  </div></section>`;
 }
 
-function Nav({ active }) {
+function Page({ route, role }) {
+  const [first, second] = route.parts;
+  if (!ROUTES[first]) return ROUTES[homePage(role)]({ id: '', query: {} });
+  if (!mayUse(role, first)) return html`<${NotAvailable} role=${role} />`;
+  return ROUTES[first]({ id: second || '', query: route.query });
+}
+
+function Nav({ active, role }) {
   const { items } = useInbox();
   let pending = 0;
   for (const n of items.values()) if (isPending(n)) pending++;
@@ -25,7 +35,7 @@ function Nav({ active }) {
     document.title = pending ? `(${pending}) ${t('app.title')}` : t('app.title');
   }, [pending, lang()]);
   return html`<nav class="nav" aria-label=${t('nav.label')}>
-    ${NAV.map((name) => html`<a href=${`#/${name}`} data-testid=${`nav-${name}`}
+    ${NAV.filter((name) => mayUse(role, name)).map((name) => html`<a href=${`#/${name}`} data-testid=${`nav-${name}`}
         class=${active === name ? 'active' : ''} aria-current=${active === name ? 'page' : undefined}>
       <${Icon} name=${name} />
       <span class="nav-label">${t(`nav.${name}`)}</span>
@@ -45,13 +55,15 @@ export function App() {
   const [, setLangState] = useState(lang());
   const route = useRoute();
   const claims = token ? currentClaims() : null;
+  const role = (claims && claims.role) || '';
 
   useEffect(() => onSessionChange(setToken), []);
   useEffect(() => {
     document.documentElement.lang = lang();
   }, []);
-  // The inbox runs for the whole session (a token that is no JWT still has one, unnamed).
-  const subject = token ? (claims && claims.subject) || 'session' : '';
+  // The inbox runs for the whole session (a token that is no JWT still has one, unnamed), for
+  // the roles that have one.
+  const subject = token && mayUse(role, 'inbox') ? (claims && claims.subject) || 'session' : '';
   useEffect(() => {
     if (!subject) {
       inbox.stop();
@@ -64,8 +76,8 @@ export function App() {
   const onSignin = route.parts[0] === 'signin';
   useEffect(() => {
     if (!token && !onSignin) navigate(['signin']);
-    if (token && (onSignin || route.parts.length === 0)) navigate(['inbox']);
-  }, [token, onSignin, route.parts.length]);
+    if (token && (onSignin || route.parts.length === 0)) navigate([homePage(role)]);
+  }, [token, onSignin, route.parts.length, role]);
 
   if (!token) {
     return html`<div class="signin-shell">
@@ -86,7 +98,7 @@ export function App() {
       <button type="button" class="link" data-testid="signout"
           onClick=${() => signOut()}>${t('app.signOut')}</button>
     </header>
-    <${Nav} active=${active} />
-    <main class="content"><${Page} route=${route} /></main>
+    <${Nav} active=${active} role=${role} />
+    <main class="content"><${Page} route=${route} role=${role} /></main>
   </div>`;
 }

@@ -11,6 +11,7 @@ export default {
   'nav.credit': 'Credit',
   'nav.alarms': 'Alarms',
   'nav.map': 'Map',
+  'access.notAvailable': 'This page is not available for your role.',
   'common.loading': 'Loading…',
   'common.empty': 'Nothing here',
   'common.all': 'All',

@@ -11,6 +11,7 @@ export default {
   'nav.credit': '信用',
   'nav.alarms': '告警',
   'nav.map': '地图',
+  'access.notAvailable': '您的角色无法使用此页面。',
   'common.loading': '加载中…',
   'common.empty': '暂无数据',
   'common.all': '全部',

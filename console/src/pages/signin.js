@@ -3,7 +3,14 @@ import { html } from '../html.js';
 import { t } from '../i18n/index.js';
 import { OIDC_OUTCOMES, authConfig, callWithToken, oidcSession, signIn, tokenSession } from '../api.js';
 import { navigate, useRoute } from '../router.js';
+import { currentClaims } from '../session.js';
+import { homePage } from '../page_access.js';
 import { errorText } from '../components/ui.js';
+
+// After sign-in: the first page the token's role can use (page_access.js).
+function goHome() {
+  navigate([homePage((currentClaims() || {}).role)]);
+}
 
 // A first sign-in's missing steps, with the enrolment token the sign-in answered: a new password
 // (accounts ChangePassword), then a second factor (BeginTotpEnrolment shows the secret to add
@@ -105,7 +112,7 @@ export function SignInPage() {
     if (oidcOutcome === 'done') {
       setBusy(true);
       oidcSession()
-        .then(() => navigate(['inbox']))
+        .then(goHome)
         .catch((err) => setError(err.status === 401 ? t('signin.oidc.expired') : errorText(err)))
         .finally(() => setBusy(false));
     } else if (oidcOutcome) {
@@ -120,7 +127,7 @@ export function SignInPage() {
     try {
       const res = await signIn(username.trim(), password, totp.trim());
       if (res.accessToken) {
-        navigate(['inbox']);
+        goHome();
       } else if ((res.passwordChangeRequired || res.totpEnrolmentRequired) && res.enrolmentToken) {
         setNotice('');
         setStep(res);
@@ -140,7 +147,7 @@ export function SignInPage() {
     setError('');
     try {
       await tokenSession(token.trim());
-      navigate(['inbox']);
+      goHome();
     } catch (err) {
       setError(err.status === 401 ? t('signin.tokenInvalid') : errorText(err));
     } finally {
