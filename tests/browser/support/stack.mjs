@@ -186,6 +186,16 @@ export class Stack {
     return env;
   }
 
+  // A development token for any principal, minted with the stack's key (firegridctl token), e.g.
+  // a micro station's duty staff: { role: 'micro_station', tierPath, orgUnit: 'mfs_…', subject }.
+  async mintToken({ role, tierPath, subject, orgUnit = '', department = '' }) {
+    const args = ['token', '--role', role, '--tier-path', tierPath, '--subject', subject, '--ttl', '1h',
+      '--key-file', this.stateFile('dev-jwt.key')];
+    if (orgUnit) args.push('--org-unit', orgUnit);
+    if (department) args.push('--department', department);
+    return (await this.ctl(args, { as: null })).trim();
+  }
+
   // firegridctl ARGS as `as` (admin | dept | worker, or null for no token); returns stdout.
   async ctl(args, { as = 'admin' } = {}) {
     const full = as ? ['--token-file', this.tokenFile(as), ...args] : args;
