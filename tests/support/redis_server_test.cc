@@ -131,7 +131,12 @@ void WriteAndRestartTwice(RedisServer& server) {
   absl::Status s = server.Restart();
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_EQ(Cli(server.port(), {"SET", "after", "1"}), "OK");
-  ASSERT_EQ(Cli(server.port(), {"EVAL", "redis.call('SET','after-script','1')", "0"}), "");
+  // Two writes, so that the AOF has them as MULTI ... EXEC.
+  ASSERT_EQ(Cli(server.port(), {"EVAL",
+                                "redis.call('SET','after-script','1') "
+                                "redis.call('SET','after-script-2','1')",
+                                "0"}),
+            "");
   ASSERT_TRUE(server.Kill().ok());
   s = server.Restart();
   ASSERT_TRUE(s.ok()) << s;
@@ -148,6 +153,7 @@ TEST(RedisServer, ATransactionTornByAKillIsCutWholeAndLaterWritesSurviveTheNextR
   EXPECT_EQ(Cli(port, {"GET", "torn-b"}), "");
   EXPECT_EQ(Cli(port, {"GET", "after"}), "1");
   EXPECT_EQ(Cli(port, {"GET", "after-script"}), "1");
+  EXPECT_EQ(Cli(port, {"GET", "after-script-2"}), "1");
   std::ifstream log(server.dir() + "/redis-repair-aof-2.stderr");
   std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_TRUE(absl::StrContains(said, "ends in a torn write")) << said;
