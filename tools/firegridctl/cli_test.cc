@@ -412,6 +412,17 @@ TEST_F(CliTest, CallOfUnknownMethodFailsWithoutContactingTheServer) {
   EXPECT_THAT(err_.str(), HasSubstr("error: NOT_FOUND: no method"));
 }
 
+// `call` sends one request: a client-streaming method (the CSV import's stream) is refused
+// before any call, as UNIMPLEMENTED by firegridctl itself, saying so.
+TEST_F(CliTest, CallOfAClientStreamingMethodIsRefusedWithoutContactingTheServer) {
+  EXPECT_EQ(Run({"call", "firegrid.buildings.v1.BuildingService/ImportBuildingsCsvStream", "{}"}),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("error: UNIMPLEMENTED: firegrid.buildings.v1.BuildingService."
+                                    "ImportBuildingsCsvStream is client-streaming; `call` sends "
+                                    "one request"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("does not serve this call")));
+}
+
 TEST_F(CliTest, MethodsListsTheBuildingsApi) {
   ASSERT_EQ(Run({"methods"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("firegrid.buildings.v1.BuildingService/ImportBuildingsCsv"));
