@@ -70,6 +70,7 @@ export default {
   'inbox.deadlineLabel': 'Deadline: ',
   'inbox.usualDeadline': 'usually {days} days',
   'inbox.noGuidance': 'No guidance',
+  'inbox.hazard': 'Hazard',
   'inbox.openHazard': 'Open hazard',
   'inbox.acknowledgedBy': 'Acknowledged by {who} at {at}',
   'inbox.note': 'Note',

@@ -70,6 +70,7 @@ export default {
   'inbox.deadlineLabel': '整改期限：',
   'inbox.usualDeadline': '通常 {days} 天',
   'inbox.noGuidance': '无流程引导',
+  'inbox.hazard': '隐患',
   'inbox.openHazard': '查看隐患',
   'inbox.acknowledgedBy': '{who} 已于 {at} 签收',
   'inbox.note': '说明',

@@ -5,6 +5,8 @@ import { call } from '../api.js';
 import { formatTime, formatDate } from '../format.js';
 import { inbox, isPending, sortNotifications, useInbox } from '../inbox_store.js';
 import { ErrorBox, Empty, Loading, useAsync, errorText } from '../components/ui.js';
+import { currentClaims } from '../session.js';
+import { mayUse } from '../page_access.js';
 
 const hazardCache = new Map();
 const guidanceCache = new Map();
@@ -114,6 +116,9 @@ function InboxItem({ n }) {
   }
 
   const urgent = n.priority === 'PRIORITY_URGENT';
+  // A role that cannot read hazards (a micro station, an agency) gets the hazard's id only: no
+  // link to a page it cannot open, no look-up the hazards service would refuse.
+  const readsHazards = mayUse((currentClaims() || {}).role, 'hazards');
   return html`<li class=${`card inbox-item${urgent ? ' urgent' : ''}${n.acknowledged ? ' done' : ''}`}
       data-testid="inbox-item" data-notification-id=${n.notificationId}
       data-hazard-id=${n.hazardId || undefined} data-kind=${n.kind}
@@ -124,9 +129,11 @@ function InboxItem({ n }) {
     </div>
     <h3 class="item-title">${n.title}</h3>
     ${n.body ? html`<p class="item-body">${n.body}</p>` : null}
-    ${n.hazardId ? html`<p class="small"><a href=${`#/hazards/${encodeURIComponent(n.hazardId)}`}>
+    ${n.hazardId && readsHazards ? html`<p class="small"><a href=${`#/hazards/${encodeURIComponent(n.hazardId)}`}>
       ${t('inbox.openHazard')} ${n.hazardId}</a></p>` : null}
-    ${n.hazardId ? html`<${TaskGuidance} notification=${n} />` : null}
+    ${n.hazardId && !readsHazards ? html`<p class="small muted" data-testid="inbox-hazard-id">
+      ${t('inbox.hazard')} ${n.hazardId}</p>` : null}
+    ${n.hazardId && readsHazards ? html`<${TaskGuidance} notification=${n} />` : null}
     ${n.acknowledged ? html`<p class="small ok">${t('inbox.acknowledgedBy', {
       who: n.acknowledgedBy || '', at: formatTime(n.acknowledgedAt) })}
       ${n.acknowledgementNote ? html`<br />${t('inbox.note')}: ${n.acknowledgementNote}` : null}</p>` : null}
