@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/random/distributions.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/status.h"
 
@@ -17,11 +19,12 @@ using google::protobuf::util::TimeUtil;
 
 // Appends a batch of consecutive records. KEYS: head, then per record its key and its object's
 // index. ARGV: expected head ("" for an empty chain), new head, expire-at ms (one time for the
-// batch), then per record: its bytes, its sequence, "1" when it names an object.
+// batch), then per record: its bytes, its sequence, "1" when it names an object. Returns 1, or
+// {0, the head as it is} when another writer moved it (the retry needs no read of its own).
 constexpr char kAppendLua[] = R"lua(
 local h = redis.call('GET', KEYS[1])
 if not h then h = '' end
-if h ~= ARGV[1] then return 0 end
+if h ~= ARGV[1] then return {0, h} end
 for i = 1, (#KEYS - 1) / 2 do
   local a = 3 * i + 1
   redis.call('SET', KEYS[2 * i], ARGV[a], 'PXAT', ARGV[3])
@@ -35,6 +38,10 @@ return 1
 )lua";
 
 constexpr int kMaxAppendAttempts = 50;
+// After this many lost compare-and-sets in a row, an attempt waits a random 0..attempt ms
+// (at most kMaxBackoff) first, so that two writers in step stop colliding.
+constexpr int kBackoffAfter = 3;
+constexpr absl::Duration kMaxBackoff = absl::Milliseconds(20);
 // Records appended in one round trip at most.
 constexpr size_t kMaxBatch = 128;
 
@@ -49,13 +56,17 @@ std::string AuditLog::RecordKey(int64_t sequence) const {
 
 absl::StatusOr<AuditLog::Head> AuditLog::ReadHead() {
   FG_ASSIGN_OR_RETURN(redis::Reply r, pool_->Command({"GET", options_.key_prefix + ":head"}));
+  return ParseHead(r.IsNil() ? "" : r.str);
+}
+
+absl::StatusOr<AuditLog::Head> AuditLog::ParseHead(const std::string& raw) {
   Head head;
-  if (r.IsNil()) return head;
-  head.raw = r.str;
-  std::vector<std::string> parts = absl::StrSplit(r.str, ' ');
+  if (raw.empty()) return head;
+  head.raw = raw;
+  std::vector<std::string> parts = absl::StrSplit(raw, ' ');
   if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &head.sequence) ||
       !absl::SimpleAtoi(parts[1], &head.time_ms)) {
-    return absl::DataLossError(absl::StrCat("audit head is malformed: ", r.str));
+    return absl::DataLossError(absl::StrCat("audit head is malformed: ", raw));
   }
   head.hash = parts[2];
   return head;
@@ -106,6 +117,9 @@ int AuditLog::waiting() const {
 absl::StatusOr<std::vector<AuditRecord>> AuditLog::AppendBatch(std::vector<AuditRecord> records) {
   absl::MutexLock lock(&head_mu_);
   for (int attempt = 0; attempt < kMaxAppendAttempts; ++attempt) {
+    if (attempt >= kBackoffAfter) {
+      absl::SleepFor(std::min(kMaxBackoff, absl::Milliseconds(absl::Uniform(bitgen_, 0, attempt))));
+    }
     Head head;
     if (last_head_.has_value()) {
       head = *std::move(last_head_);  // the compare-and-set below checks it is still the head
@@ -138,10 +152,16 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::AppendBatch(std::vector<Audit
     const std::string new_head = absl::StrCat(sequence, " ", now_ms, " ", prev_hash);
     args[1] = new_head;
     FG_ASSIGN_OR_RETURN(redis::Reply done, append_.Run(*pool_, keys, args));
-    if (done.integer == 1) {
+    if (done.type == redis::Reply::Type::kInteger && done.integer == 1) {
       last_head_ = Head{.sequence = sequence, .time_ms = now_ms, .hash = prev_hash, .raw = new_head};
       return records;
     }
+    // Another writer moved the head: the reply holds it, for the next attempt.
+    if (done.type != redis::Reply::Type::kArray || done.elements.size() != 2) {
+      return absl::InternalError("audit append script answered neither 1 nor {0, head}");
+    }
+    FG_ASSIGN_OR_RETURN(Head moved, ParseHead(done.elements[1].str));
+    last_head_ = std::move(moved);
   }
   return absl::UnavailableError("audit log head contended; record not appended");
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -75,6 +76,7 @@ class AuditLog {
     std::string raw;  // as stored ("" when the chain is empty)
   };
   absl::StatusOr<Head> ReadHead();
+  static absl::StatusOr<Head> ParseHead(const std::string& raw);
   absl::StatusOr<int64_t> FirstRetained(int64_t head_sequence);
   absl::StatusOr<std::vector<std::optional<AuditRecord>>> Fetch(const std::vector<int64_t>& seqs);
   std::string RecordKey(int64_t sequence) const;
@@ -96,7 +98,9 @@ class AuditLog {
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(queue_mu_);  // waiting, oldest first
   bool appending_ ABSL_GUARDED_BY(queue_mu_) = false;      // one append at a time
   absl::Mutex head_mu_;
-  std::optional<Head> last_head_ ABSL_GUARDED_BY(head_mu_);  // the head this process wrote
+  // The head this process wrote, or the one a lost compare-and-set found.
+  std::optional<Head> last_head_ ABSL_GUARDED_BY(head_mu_);
+  absl::BitGen bitgen_ ABSL_GUARDED_BY(head_mu_);  // the backoff's jitter
 };
 
 }  // namespace firegrid::audit
