@@ -52,7 +52,11 @@ struct AtomicWrite {
 };
 
 // Runs the write. OK, or the failing precondition's code and message, or ALREADY_EXISTS for a
-// repeated `once_key`, or UNAVAILABLE / INTERNAL from Redis.
+// repeated `once_key`, or UNAVAILABLE / INTERNAL from Redis. Before any write, every key a
+// command needs of a type (HSET a hash, ZADD a sorted set, ...) is checked to hold that type or
+// nothing, so that a wrong type cannot stop the writes half-way: INTERNAL "<COMMAND> on <key>,
+// which holds a <type>", nothing written. A write whose own commands give a key two types (HSET
+// then ZADD, without a DEL or SET between) is INVALID_ARGUMENT, before anything is sent.
 absl::Status Execute(Pool& pool, const AtomicWrite& write);
 
 }  // namespace firegrid::redis

@@ -232,5 +232,24 @@ TEST(AtomicWriteValidation, MalformedWritesAreRejectedBeforeReachingRedis) {
   EXPECT_EQ(Execute(*pool, huge).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(AtomicWriteValidation, AKeyGivenTwoTypesByTheWriteItselfIsRejectedBeforeReachingRedis) {
+  std::unique_ptr<Pool> pool = Pool::Create(ClosedPortOptions(1));
+  AtomicWrite hash_then_zset;
+  hash_then_zset.commands = {{"HSET", "k", "f", "v"}, {"zadd", "k", "1", "m"}};
+  absl::Status s = Execute(*pool, hash_then_zset);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "atomic write: ZADD on k, which this write made a hash");
+
+  AtomicWrite set_then_stream;
+  set_then_stream.commands = {{"SET", "k", "v"}};
+  set_then_stream.appends = {{"k", {{"f", "v"}}}};
+  EXPECT_EQ(Execute(*pool, set_then_stream).code(), absl::StatusCode::kInvalidArgument);
+
+  // Deleted first, the key may take any type: this one gets as far as the (closed) port.
+  AtomicWrite retyped;
+  retyped.commands = {{"SET", "k", "v"}, {"DEL", "k"}, {"HSET", "k", "f", "v"}};
+  EXPECT_EQ(Execute(*pool, retyped).code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace firegrid::redis
