@@ -4,6 +4,7 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -38,12 +39,9 @@ bool Inbox::IsCursor(const std::string& s) {
   return parts.size() == 2 && absl::SimpleAtoi(parts[0], &a) && absl::SimpleAtoi(parts[1], &b);
 }
 
-absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1::Notification& tmpl,
-                           const std::string& once_key) {
-  if (recipients.empty()) return absl::OkStatus();
-  const absl::Time now = clock_->Now();
-  redis::AtomicWrite w;
-  w.once_key = Key("once", once_key);
+void Inbox::AddDelivery(const std::vector<std::string>& recipients, const v1::Notification& tmpl,
+                        absl::Time now, redis::AtomicWrite* w) {
+  const std::string ms = absl::StrCat(absl::ToUnixMillis(now));
   for (const std::string& r : recipients) {
     v1::Notification n = tmpl;
     n.set_notification_id(ids_->NewId("ntf"));
@@ -53,26 +51,81 @@ absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1:
     n.clear_acknowledged();
     if (!n.has_created_at()) *n.mutable_created_at() = Ts(now);
     const std::string bytes = n.SerializeAsString();
-    const std::string ms = absl::StrCat(absl::ToUnixMillis(now));
     // Never trimmed here: retention (Trim) decides what may go.
-    w.commands.push_back({"XADD", InboxStreamKey(prefix_, r), "*", kNotificationField, bytes});
-    w.commands.push_back({"SADD", prefix_ + ":recipients", r});
-    w.commands.push_back({"HSET", Key("n", n.notification_id()), "data", bytes, "recipient", r,
-                          "tier", n.tier_path(), "read", "0", "ack", "0"});
-    w.commands.push_back({"ZADD", Key("unread", r), ms, n.notification_id()});
+    w->commands.push_back({"XADD", InboxStreamKey(prefix_, r), "*", kNotificationField, bytes});
+    w->commands.push_back({"SADD", prefix_ + ":recipients", r});
+    w->commands.push_back({"HSET", Key("n", n.notification_id()), "data", bytes, "recipient", r,
+                           "tier", n.tier_path(), "read", "0", "ack", "0"});
+    w->commands.push_back({"ZADD", Key("unread", r), ms, n.notification_id()});
     if (n.requires_ack()) {
       const absl::Duration timeout =
           n.priority() == v1::PRIORITY_URGENT ? options_.urgent_ack_timeout : options_.ack_timeout;
       const std::string due = absl::StrCat(absl::ToUnixMillis(now + timeout));
-      w.commands.push_back({"SET", Key("timer", n.notification_id()), due});
-      w.commands.push_back({"ZADD", prefix_ + ":timers", due, n.notification_id()});
+      w->commands.push_back({"SET", Key("timer", n.notification_id()), due});
+      w->commands.push_back({"ZADD", prefix_ + ":timers", due, n.notification_id()});
     }
   }
-  w.commands.push_back({"XADD", FeedStreamKey(prefix_), "MAXLEN", "~", absl::StrCat(kFeedMaxLen),
-                        "*", kFeedRecipientsField, absl::StrJoin(recipients, "\n")});
+}
+
+void Inbox::AddFeedEntry(const std::vector<std::string>& recipients, redis::AtomicWrite* w) {
+  w->commands.push_back({"XADD", FeedStreamKey(prefix_), "MAXLEN", "~", absl::StrCat(kFeedMaxLen),
+                         "*", kFeedRecipientsField, absl::StrJoin(recipients, "\n")});
+}
+
+absl::Status Inbox::Notify(const std::vector<std::string>& recipients, const v1::Notification& tmpl,
+                           const std::string& once_key) {
+  if (recipients.empty()) return absl::OkStatus();
+  redis::AtomicWrite w;
+  w.once_key = Key("once", once_key);
+  AddDelivery(recipients, tmpl, clock_->Now(), &w);
+  AddFeedEntry(recipients, &w);
   FG_RETURN_IF_ERROR(redis::Execute(*pool_, w));
   if (options_.on_notified) options_.on_notified(tmpl, static_cast<int>(recipients.size()));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<bool>> Inbox::NotifyEach(const std::vector<Delivery>& deliveries) {
+  std::vector<const Delivery*> to_write;  // those with recipients
+  for (const Delivery& d : deliveries) {
+    if (!d.recipients->empty()) to_write.push_back(&d);
+  }
+  absl::flat_hash_set<std::string> keys;
+  for (const Delivery* d : to_write) keys.insert(d->once_key);
+  // One alone, or two sharing a key (the second must then be ALREADY_EXISTS): one by one.
+  if (to_write.size() < 2 || keys.size() < to_write.size()) return Notifier::NotifyEach(deliveries);
+  // All in one atomic write, claiming every once key: the first as the write's own, the others
+  // as preconditions and SETs. When any was used before (a redelivered event, or a plan sharing
+  // its key with another event's), each delivery goes alone, and only the new ones are written.
+  redis::AtomicWrite w;
+  w.once_key = Key("once", to_write[0]->once_key);
+  const std::string ttl_ms = absl::StrCat(absl::ToInt64Milliseconds(w.once_ttl));
+  for (size_t i = 1; i < to_write.size(); ++i) {
+    const std::string key = Key("once", to_write[i]->once_key);
+    w.preconditions.push_back({Pre::Kind::kAbsent, key, "", "", absl::StatusCode::kAlreadyExists,
+                               absl::StrCat("already applied: ", key)});
+    w.commands.push_back({"SET", key, "1", "PX", ttl_ms});
+  }
+  const absl::Time now = clock_->Now();
+  std::vector<std::string> feed;
+  for (const Delivery* d : to_write) {
+    AddDelivery(*d->recipients, *d->notification, now, &w);
+    for (const std::string& r : *d->recipients) {
+      if (std::find(feed.begin(), feed.end(), r) == feed.end()) feed.push_back(r);
+    }
+  }
+  AddFeedEntry(feed, &w);
+  absl::Status s = redis::Execute(*pool_, w);
+  if (s.code() == absl::StatusCode::kAlreadyExists) return Notifier::NotifyEach(deliveries);
+  FG_RETURN_IF_ERROR(s);
+  std::vector<bool> now_delivered(deliveries.size(), false);
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    const Delivery& d = deliveries[i];
+    now_delivered[i] = true;
+    if (options_.on_notified && !d.recipients->empty()) {
+      options_.on_notified(*d.notification, static_cast<int>(d.recipients->size()));
+    }
+  }
+  return now_delivered;
 }
 
 absl::StatusOr<v1::Notification> Inbox::Decode(const std::string& bytes,

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
+#include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
 #include "services/notify/inbox_keys.h"
 
@@ -67,6 +68,10 @@ class Inbox final : public Notifier {
 
   absl::Status Notify(const std::vector<std::string>& recipients,
                       const v1::Notification& notification, const std::string& once_key) override;
+  // Several deliveries (e.g. the plans of one event) in one atomic write with one feed entry,
+  // each still once per its key: when any key was used before, they go one by one through
+  // Notify. A delivery without recipients is not written and counts as delivered, as in Notify.
+  absl::StatusOr<std::vector<bool>> NotifyEach(const std::vector<Delivery>& deliveries) override;
 
   // The recipient's notifications after `cursor` ("" = from the start), oldest first.
   absl::StatusOr<std::vector<v1::Notification>> ReadAfter(const std::string& recipient,
@@ -121,6 +126,11 @@ class Inbox final : public Notifier {
   std::string Key(const std::string& kind, const std::string& id) const {
     return prefix_ + ":" + kind + ":" + id;
   }
+  // The commands that put a notification from `tmpl` into each recipient's inbox.
+  void AddDelivery(const std::vector<std::string>& recipients, const v1::Notification& tmpl,
+                   absl::Time now, redis::AtomicWrite* w);
+  // The feed entry (inbox_keys.h) naming the inboxes a write grows.
+  void AddFeedEntry(const std::vector<std::string>& recipients, redis::AtomicWrite* w);
   absl::StatusOr<v1::Notification> Decode(const std::string& bytes, const std::string& cursor);
   // Decodes stream entries ([id, [field, value, ...]] each) into `out`.
   absl::Status AppendEntries(const redis::Reply& entries, std::vector<v1::Notification>* out);

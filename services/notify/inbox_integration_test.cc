@@ -56,6 +56,53 @@ TEST_F(InboxTest, ARedeliveredEventYieldsEachRecipientsNotificationOnce) {
   }
 }
 
+// The plans of one event go in one atomic write with one feed entry (the consumer's path), each
+// once per its own key: a redelivery writes nothing, and an event whose first plan was delivered
+// before (by a release that wrote each plan alone) gets only its other plan now.
+TEST_F(InboxTest, AnEventsPlansAreWrittenTogetherAndEachStillOncePerItsKey) {
+  const std::vector<std::string> tasks_to = {"org:500109.fire_rescue", "org:500109001002"};
+  const std::vector<std::string> info_to = {"org:500109.housing", "org:500109001002"};
+  const v1::Notification task = Task("task", /*ack=*/true);
+  const v1::Notification info = Task("info");
+  auto feed_length = [&] {
+    absl::StatusOr<redis::Reply> r = pool_->Command({"XLEN", FeedStreamKey(prefix_)});
+    return r.ok() ? r->integer : -1;
+  };
+  auto inbox_size = [&](const std::string& r) {
+    auto got = inbox_->ReadAfter(r, "", 100);
+    return got.ok() ? static_cast<int>(got->size()) : -1;
+  };
+
+  std::vector<Notifier::Delivery> both = {{&tasks_to, &task, "evt_1:0"},
+                                          {&info_to, &info, "evt_1:1"}};
+  absl::StatusOr<std::vector<bool>> now = inbox_->NotifyEach(both);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_THAT(*now, ::testing::ElementsAre(true, true));
+  EXPECT_EQ(feed_length(), 1);
+  EXPECT_EQ(inbox_size("org:500109.fire_rescue"), 1);
+  EXPECT_EQ(inbox_size("org:500109.housing"), 1);
+  EXPECT_EQ(inbox_size("org:500109001002"), 2);  // the task and the information
+
+  now = inbox_->NotifyEach(both);  // redelivered
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_THAT(*now, ::testing::ElementsAre(false, false));
+  EXPECT_EQ(feed_length(), 1);
+  EXPECT_EQ(inbox_size("org:500109001002"), 2);
+
+  // evt_2's first plan was delivered alone before.
+  ASSERT_TRUE(inbox_->Notify(tasks_to, task, "evt_2:0").ok());
+  std::vector<Notifier::Delivery> second = {{&tasks_to, &task, "evt_2:0"},
+                                            {&info_to, &info, "evt_2:1"}};
+  now = inbox_->NotifyEach(second);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_THAT(*now, ::testing::ElementsAre(false, true));
+  EXPECT_EQ(inbox_size("org:500109.fire_rescue"), 2);
+  EXPECT_EQ(inbox_size("org:500109.housing"), 2);
+  EXPECT_EQ(inbox_size("org:500109001002"), 4);
+  EXPECT_EQ(inbox_->NotifyEach(second)->size(), 2u);
+  EXPECT_EQ(inbox_size("org:500109001002"), 4);
+}
+
 // The consumer's path (NotifyEvent into the real inbox): a ledger record that moves the level
 // comes as ScoreChanged and LevelChanged, each possibly redelivered; every recipient gets one
 // credit notification for it. The next record is a notification of its own.

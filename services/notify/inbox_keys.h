@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "firegrid/notify/v1/notify.pb.h"
 
 namespace firegrid::notify {
@@ -34,10 +35,21 @@ inline constexpr int kFeedMaxLen = 100000;
 // notification_id and cursor are filled in per recipient.
 class Notifier {
  public:
+  // One notification for its recipients, under its once key (as Notify takes them).
+  struct Delivery {
+    const std::vector<std::string>* recipients;
+    const v1::Notification* notification;
+    std::string once_key;
+  };
+
   virtual ~Notifier() = default;
   virtual absl::Status Notify(const std::vector<std::string>& recipients,
                               const v1::Notification& notification,
                               const std::string& once_key) = 0;
+  // Several deliveries, each once per its key: for each, whether it was delivered now (false:
+  // its key was used before). This default makes one Notify call per delivery; a notifier that
+  // can write them together overrides it.
+  virtual absl::StatusOr<std::vector<bool>> NotifyEach(const std::vector<Delivery>& deliveries);
 };
 
 }  // namespace firegrid::notify

@@ -14,6 +14,7 @@
 #include "firegrid/monitoring/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "libs/common/proto_json.h"
+#include "libs/common/status.h"
 
 namespace firegrid::notify {
 namespace {
@@ -583,17 +584,33 @@ std::vector<Planned> PlanNotifications(const events::Envelope& envelope) {
   return out;
 }
 
-absl::StatusOr<int> DeliverEvent(const events::Envelope& envelope, Notifier* notifier) {
-  const std::vector<Planned> plans = PlanNotifications(envelope);
-  int delivered = 0;
-  for (size_t i = 0; i < plans.size(); ++i) {
-    absl::Status s = notifier->Notify(plans[i].recipients, plans[i].notification,
-                                      OnceKeyOf(envelope, plans[i], i));
+absl::StatusOr<std::vector<bool>> Notifier::NotifyEach(const std::vector<Delivery>& deliveries) {
+  std::vector<bool> now(deliveries.size(), false);
+  for (size_t i = 0; i < deliveries.size(); ++i) {
+    const Delivery& d = deliveries[i];
+    absl::Status s = Notify(*d.recipients, *d.notification, d.once_key);
     if (s.ok()) {
-      delivered += static_cast<int>(plans[i].recipients.size());
+      now[i] = true;
     } else if (s.code() != absl::StatusCode::kAlreadyExists) {
       return s;
     }
+  }
+  return now;
+}
+
+absl::StatusOr<int> DeliverEvent(const events::Envelope& envelope, Notifier* notifier) {
+  const std::vector<Planned> plans = PlanNotifications(envelope);
+  if (plans.empty()) return 0;
+  std::vector<Notifier::Delivery> deliveries;
+  deliveries.reserve(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    deliveries.push_back(
+        {&plans[i].recipients, &plans[i].notification, OnceKeyOf(envelope, plans[i], i)});
+  }
+  FG_ASSIGN_OR_RETURN(std::vector<bool> now, notifier->NotifyEach(deliveries));
+  int delivered = 0;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (now[i]) delivered += static_cast<int>(plans[i].recipients.size());
   }
   return delivered;
 }
