@@ -38,7 +38,12 @@ struct OutboxRelayOptions {
   // Entries that can never be published (missing fields, or refused by the broker as invalid)
   // are moved here instead of blocking the outbox forever. Default: outbox_key + ":dead".
   std::string dead_key;
-  int batch_size = 100;
+  // Entries one round reads, publishes and deletes at most. A round costs about the same for
+  // 10 entries as for 1,000 (its Redis round trips and the broker's acknowledgement, waiting for
+  // a CPU on a busy machine): with 100, a hazards relay published about 1,100 events/s at
+  // 1,000 reports/s on two cores and its outbox grew to 3,800 entries; with 1,000 it kept up
+  // (bench/README.md, notify_latency_bench).
+  int batch_size = 1000;
   // How long a lease lasts without renewal: a crashed leader's replacement (another replica, or
   // the restarted process, whose owner id differs) takes over after at most lease +
   // renew_interval. A running relay renews it every renew_interval on a thread of its own, so
