@@ -547,7 +547,8 @@ std::shared_ptr<grpc::Channel> Runtime::NewChannel(const std::string& target) co
 }
 
 absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::string> topics,
-                                  events::Handler handler) {
+                                  events::Handler handler, int members) {
+  if (members < 1) return absl::InvalidArgumentError("consumer: members must be at least 1");
   events::ConsumerOptions o;
   o.bootstrap_servers = kafka_bootstrap_;
   o.group_id = group;
@@ -563,9 +564,17 @@ absl::Status Runtime::AddConsumer(const std::string& group, std::vector<std::str
     o.group_instance_id = absl::StrCat(kafka_group_instance_id_, "-", group);
   }
   o.skip_retention_gap = kafka_skip_retention_gap_;
-  FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c, events::Consumer::Create(std::move(o)));
-  consumers_.push_back(std::move(c));
-  if (consumers_.size() == 1) {
+  const bool first = consumers_.empty();
+  for (int n = 0; n < members; ++n) {
+    events::ConsumerOptions member = o;
+    if (n > 0 && !o.group_instance_id.empty()) {
+      member.group_instance_id = absl::StrCat(o.group_instance_id, "-", n);
+    }
+    FG_ASSIGN_OR_RETURN(std::unique_ptr<events::Consumer> c,
+                        events::Consumer::Create(std::move(member)));
+    consumers_.push_back(std::move(c));
+  }
+  if (first) {
     FG_RETURN_IF_ERROR(host_->metrics().AddCounterCallback(
         "firegrid_events_dead_lettered_total",
         "Events this replica gave up on and sent to <topic>.dlq, by original topic",

@@ -211,8 +211,13 @@ class Runtime {
   // is exported as firegrid_consumer_lag{topic,partition}. A service with consumers also hosts
   // firegrid.events.v1.DeadLetterService for its groups' dead letters (libs/events/
   // dead_letters.h; what was done with them under "<key prefix>:dlq:").
+  // `members` > 1 runs that many members of the group in this replica, each a consumer with a
+  // thread of its own (static membership: the replica's instance id + "-<group>-<n>" for n ≥ 1).
+  // The group spreads the partitions over them as over replicas, so events of different
+  // partitions are handled at the same time and each partition's in order; the handler must then
+  // be safe to call from several threads at once.
   absl::Status AddConsumer(const std::string& group, std::vector<std::string> topics,
-                           events::Handler handler);
+                           events::Handler handler, int members = 1);
   // Runs `task` every `interval` on its own thread while serving (first run right after start).
   // A failing task is logged and run again at the next interval.
   void AddPeriodic(std::string name, absl::Duration interval, std::function<absl::Status()> task);

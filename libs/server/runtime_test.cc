@@ -50,6 +50,21 @@ TEST_F(RuntimeTest, BuildsFromValidConfigWithoutReachingTheBrokerOrRedis) {
               std::string::npos);
 }
 
+// Several members of one group in a replica are consumers created together (they connect when
+// served); the consumer metrics and the health check are registered once for all of them, so a
+// second group can still be added.
+TEST_F(RuntimeTest, AGroupMayHaveSeveralMembersInOneReplicaButNotNone) {
+  auto rt = Runtime::Create("svc", Config({"--kafka-group-instance-id=pod-0"}), "t");
+  ASSERT_TRUE(rt.ok()) << rt.status();
+  auto handler = [](const events::Envelope&) { return absl::OkStatus(); };
+  EXPECT_EQ((*rt)->AddConsumer("g0", {"topic-a"}, handler, 0).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*rt)->AddConsumer("g1", {"topic-a", "topic-b"}, handler, 3).ok());
+  ASSERT_TRUE((*rt)->AddConsumer("g2", {"topic-a"}, handler).ok());
+  const std::string metrics = (*rt)->host().metrics().Render();
+  EXPECT_NE(metrics.find("firegrid_events_dead_lettered_total"), std::string::npos);
+}
+
 TEST_F(RuntimeTest, ServeRefusesToStartWhileTheKeyspaceIsNotPrepared) {
   auto rt = Runtime::Create("svc", Config(), "t");
   ASSERT_TRUE(rt.ok()) << rt.status();

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   std::string plan_file, departments_file, key_prefix, group, buildings_prefix;
   absl::Duration ack_timeout, urgent_ack_timeout, timer_interval, plan_interval, inbox_retention;
   int inbox_max_per_recipient;
-  int webhook_attempts, max_streams, max_streams_per_principal, stream_buffer;
+  int consumer_members, webhook_attempts, max_streams, max_streams_per_principal, stream_buffer;
   bool webhook_allow_http = false, webhook_allow_loopback = false;
   ConfigBinder binder("firegrid-notify");
   server::BindRuntimeConfig(binder, &rc, 50053, 9466);
@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
                 "config/departments.textproto built in. Give hazards the same file");
   binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
+  binder.Int("consumer-members", &consumer_members, 3,
+             "members of the consumer group in this replica, each handling its share of the "
+             "partitions on a thread of its own (order is kept per partition)",
+             1, 32);
   binder.String("buildings-key-prefix", &buildings_prefix, "fg:buildings",
                 "key prefix of the buildings service in the same Redis: its org unit registry "
                 "decides which org units may have a webhook (read only)");
@@ -147,7 +151,7 @@ int main(int argc, char** argv) {
           rt.AddConsumer(group,
                          {std::string(events::kHazardsTopic), std::string(events::kBuildingsTopic),
                           std::string(events::kCreditTopic), std::string(events::kMonitoringTopic)},
-                         handler);
+                         handler, consumer_members);
       !s.ok()) {
     log::Error("invalid consumer configuration", {{"error", std::string(s.message())}});
     return 2;
