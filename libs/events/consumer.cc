@@ -278,6 +278,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(Options options) {
       {"partition.assignment.strategy", "cooperative-sticky"},
       {"reconnect.backoff.ms", "100"},
       {"reconnect.backoff.max.ms", "1000"},
+      // Fetched and not yet handled, at most (librdkafka's default is 64 MiB a consumer): a
+      // consumer far behind holds this much of the backlog in memory, and a replica may run
+      // several members of a group (Runtime::AddConsumer). 16 MiB is still seconds of work.
+      {"queued.max.messages.kbytes", "16384"},
   };
   if (!o.group_instance_id.empty()) props["group.instance.id"] = o.group_instance_id;
   for (const auto& [k, v] : o.extra) props[k] = v;
