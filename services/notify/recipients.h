@@ -66,8 +66,8 @@ struct Planned {
 // and empty subjects are skipped. Every notification carries the envelope's trace id (TraceIdOf).
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
 
-// What the consumer does with one event: delivers each of PlanNotifications(envelope) through
-// `notifier` under its OnceKeyOf. A plan delivered before (ALREADY_EXISTS: a redelivered event,
+// What the consumer does with one event: delivers PlanNotifications(envelope), each under its
+// OnceKeyOf, through `notifier->NotifyEach` (the inbox writes them in one atomic write). A plan delivered before (ALREADY_EXISTS: a redelivered event,
 // or the other event of the same credit record) is no error.
 absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier);
 // NotifyEvent, counting the recipients reached for the first time: the recipients of each plan
