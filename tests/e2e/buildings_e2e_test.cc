@@ -116,17 +116,22 @@ class BuildingsE2E : public ::testing::Test {
   // The envelopes on the buildings topic about `building_id`, waiting for at least `want`.
   std::vector<events::Envelope> EventsFor(const std::string& building_id, size_t want) {
     std::vector<events::Envelope> out;
+    absl::Status read;
     testing::WaitUntil(
         [&] {
           out.clear();
-          for (const auto& m :
-               testing::ReadTopic(broker_.bootstrap(), kTopic, 1000, absl::Milliseconds(500))) {
+          auto messages = testing::ReadTopicToEnd(broker_.bootstrap(), kTopic, absl::Seconds(10));
+          read = messages.status();
+          if (!messages.ok()) return false;
+          for (const auto& m : *messages) {
             auto env = events::ParseEnvelope(m.value);
             if (env.ok() && env->building_id() == building_id) out.push_back(*env);
           }
           return out.size() >= want;
         },
         absl::Seconds(30));
+    EXPECT_GE(out.size(), want) << "events of " << building_id << " on the topic; last read: "
+                                << read;
     return out;
   }
 

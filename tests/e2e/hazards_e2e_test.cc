@@ -131,11 +131,15 @@ class HazardsE2E : public ::testing::Test {
 
   std::vector<events::Envelope> HazardEvents(const std::string& hazard_id, size_t want) {
     std::vector<events::Envelope> out;
+    absl::Status read;
     testing::WaitUntil(
         [&] {
           out.clear();
-          for (const auto& m : testing::ReadTopic(broker_.bootstrap(), "firegrid.hazards.events.v1",
-                                                  1000, absl::Milliseconds(500))) {
+          auto messages = testing::ReadTopicToEnd(broker_.bootstrap(),
+                                                  "firegrid.hazards.events.v1", absl::Seconds(10));
+          read = messages.status();
+          if (!messages.ok()) return false;
+          for (const auto& m : *messages) {
             auto env = events::ParseEnvelope(m.value);
             if (!env.ok()) continue;
             auto rep = events::Unpack<hv1::HazardReported>(*env);
@@ -152,6 +156,7 @@ class HazardsE2E : public ::testing::Test {
           return out.size() >= want;
         },
         absl::Seconds(30));
+    EXPECT_GE(out.size(), want) << "events of " << hazard_id << " on the topic; last read: " << read;
     return out;
   }
 
@@ -230,6 +235,7 @@ TEST_F(HazardsE2E, ReportRouteRectifyCloseAndCount) {
   EXPECT_TRUE(h.closed_on_time());
 
   auto all = HazardEvents(h.hazard_id(), 8);
+  ASSERT_GE(all.size(), 8u);
   EXPECT_EQ(all.back().type(), "firegrid.hazards.v1.HazardClosed");
 
   hv1::GetStatisticsRequest sreq;

@@ -217,9 +217,11 @@ class HazardsReplicasE2E : public ::testing::Test {
   // (an event relayed twice counts once: it has one id).
   std::map<std::string, std::map<std::string, std::set<std::string>>> TimerEvents() {
     std::vector<std::string> values;
-    for (const auto& m : testing::ReadTopic(broker_.bootstrap(), std::string(events::kHazardsTopic),
-                                            100000, absl::Seconds(2))) {
-      values.push_back(m.value);
+    auto messages = testing::ReadTopicToEnd(broker_.bootstrap(),
+                                            std::string(events::kHazardsTopic), absl::Seconds(20));
+    EXPECT_TRUE(messages.ok()) << messages.status();
+    if (messages.ok()) {
+      for (const auto& m : *messages) values.push_back(m.value);
     }
     auto outbox = pool_->Command({"XRANGE", "fg:hazards:outbox", "-", "+"});
     EXPECT_TRUE(outbox.ok()) << outbox.status();

@@ -131,6 +131,60 @@ std::vector<events::ReceivedMessage> ReadTopic(const std::string& bootstrap,
   return out;
 }
 
+absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::string& bootstrap,
+                                                                    const std::string& topic,
+                                                                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader = NewReader(bootstrap);
+  if (reader == nullptr) return absl::UnavailableError("cannot create a Kafka reader");
+  const int partitions = PartitionCount(reader.get(), topic);
+  if (partitions < 0) return absl::UnavailableError(absl::StrCat("no metadata for ", topic));
+  // The end of each partition as the call begins; a partition is done once its message at
+  // end - 1 has arrived (offsets have no gaps here: no transactions, no compaction).
+  std::vector<int64_t> end(partitions, 0);
+  std::vector<int64_t> next(partitions, 0);
+  std::vector<RdKafka::TopicPartition*> assignment;
+  int unfinished = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    if (reader->query_watermark_offsets(topic, p, &low, &end[p], 5000) != RdKafka::ERR_NO_ERROR) {
+      return absl::UnavailableError(absl::StrCat("no watermarks for ", topic, "/", p));
+    }
+    next[p] = low;
+    if (end[p] > low) {
+      ++unfinished;
+      assignment.push_back(RdKafka::TopicPartition::create(topic, p, low));
+    }
+  }
+  std::vector<events::ReceivedMessage> out;
+  if (unfinished == 0) return out;
+  reader->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  while (unfinished > 0 && absl::Now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    const int p = m->partition();
+    if (p < 0 || p >= partitions || m->offset() >= end[p]) continue;
+    out.push_back({m->topic_name(), p, m->offset(),
+                   m->key() != nullptr ? *m->key() : std::string(),
+                   std::string(static_cast<const char*>(m->payload()), m->len())});
+    next[p] = m->offset() + 1;
+    if (next[p] == end[p]) --unfinished;
+  }
+  reader->close();
+  if (unfinished > 0) {
+    std::string missing;
+    for (int p = 0; p < partitions; ++p) {
+      if (next[p] < end[p]) absl::StrAppend(&missing, " ", p, "@", next[p], "..", end[p] - 1);
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("read ", out.size(), " messages of ", topic, " in ",
+                     absl::FormatDuration(timeout), "; still missing (partition@offsets):",
+                     missing));
+  }
+  return out;
+}
+
 namespace {
 
 // The sum over the topic's partitions of what `of` makes of each one's low and high

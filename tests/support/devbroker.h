@@ -52,6 +52,15 @@ std::vector<events::ReceivedMessage> ReadTopic(const std::string& bootstrap,
                                                const std::string& topic, size_t want,
                                                absl::Duration timeout);
 
+// Reads every message `topic` holds when the call begins: all partitions from the beginning up to
+// each one's high watermark asked of the broker first, no consumer group. Returns them partition
+// by partition in offset order merged by arrival, or DEADLINE_EXCEEDED (naming what was missing)
+// if they have not all arrived within `timeout`. Unlike ReadTopic, its end is the topic's end, so
+// a caller polling for an event is not at the mercy of how long a fresh reader takes to connect.
+absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::string& bootstrap,
+                                                                    const std::string& topic,
+                                                                    absl::Duration timeout);
+
 // The number of messages stored in `topic` (sum over partitions of high − low watermark), asked
 // of the broker; -1 on error.
 int64_t CountMessages(const std::string& bootstrap, const std::string& topic);
