@@ -138,7 +138,10 @@ absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::s
   std::unique_ptr<RdKafka::KafkaConsumer> reader = NewReader(bootstrap);
   if (reader == nullptr) return absl::UnavailableError("cannot create a Kafka reader");
   const int partitions = PartitionCount(reader.get(), topic);
-  if (partitions < 0) return absl::UnavailableError(absl::StrCat("no metadata for ", topic));
+  if (partitions < 0) {
+    reader->close();
+    return absl::UnavailableError(absl::StrCat("no metadata for ", topic));
+  }
   // The end of each partition as the call begins; a partition is done once its message at
   // end - 1 has arrived (offsets have no gaps here: no transactions, no compaction).
   std::vector<int64_t> end(partitions, 0);
@@ -148,6 +151,8 @@ absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::s
   for (int p = 0; p < partitions; ++p) {
     int64_t low = 0;
     if (reader->query_watermark_offsets(topic, p, &low, &end[p], 5000) != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(assignment);
+      reader->close();
       return absl::UnavailableError(absl::StrCat("no watermarks for ", topic, "/", p));
     }
     next[p] = low;
@@ -157,7 +162,10 @@ absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::s
     }
   }
   std::vector<events::ReceivedMessage> out;
-  if (unfinished == 0) return out;
+  if (unfinished == 0) {
+    reader->close();
+    return out;
+  }
   reader->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   while (unfinished > 0 && absl::Now() < deadline) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using testing::ReadTopic;
+using testing::ReadTopicToEnd;
 using testing::RedisServer;
 using testing::WaitUntil;
 
@@ -187,6 +189,32 @@ TEST_F(KafkaEventsTest, OutboxWrittenWhileTheBrokerIsDownIsDeliveredInOrderWhenI
   }
   EXPECT_EQ(seen, expected);
   EXPECT_EQ(CountMessages(broker_.bootstrap(), std::string(kBuildingsTopic)), 20);
+}
+
+TEST_F(KafkaEventsTest, ReadTopicToEndReturnsEveryMessageTheTopicHeldAcrossItsPartitions) {
+  const std::string topic(kBuildingsTopic);
+  auto empty = ReadTopicToEnd(broker_.bootstrap(), topic, absl::Seconds(20));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->empty());
+
+  std::unique_ptr<KafkaProducer> producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  std::set<std::string> sent;
+  for (int i = 0; i < 30; ++i) {  // 30 keys: spread over the topic's partitions
+    const std::string value = absl::StrCat("value ", i);
+    Produce(*producer, topic, absl::StrCat("bld_", i), value);
+    sent.insert(value);
+  }
+  auto got = ReadTopicToEnd(broker_.bootstrap(), topic, absl::Seconds(20));
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::multiset<std::string> values;
+  std::set<int> partitions;
+  for (const ReceivedMessage& m : *got) {
+    values.insert(m.value);
+    partitions.insert(m.partition);
+  }
+  EXPECT_EQ(values, std::multiset<std::string>(sent.begin(), sent.end()));
+  EXPECT_GT(partitions.size(), 1u);
 }
 
 TEST_F(KafkaEventsTest, RedeliveredEventHasOneEffectWhenTheHandlerUsesAOnceKey) {
