@@ -5,13 +5,17 @@
 # any of them fails its test; reports inside Debian's uninstrumented libraries are suppressed by
 # the reviewed files of tools/sanitizers/. Prints each step's time.
 #
-#   deploy/sanitize.sh [--full | --short] [--asan-only | --tsan-only] [-h | --help]
+#   deploy/sanitize.sh [--full | --short | --e2e] [--asan-only | --tsan-only] [-h | --help]
 #
 #   --short      (default; the test command runs this) ASan + UBSan on the unit tests of libs/,
 #                TSan on the hermetic tests of the concurrent parts (below), each test binary
 #                run whole in one process
 #   --full       ASan + UBSan on every unit and integration test of the tree (CTest, a process
 #                per test); TSan as --short plus the concurrent parts' integration tests
+#   --e2e        ASan + UBSan only, on the end-to-end tests (CTest label e2e) and the service
+#                binaries they start; the services' own logs are kept in a temporary directory
+#                and searched for sanitizer reports afterwards (a report at a service's exit
+#                fails no test by itself), which fail the run
 #   --asan-only  leave out the TSan build and run
 #   --tsan-only  leave out the ASan build and run
 #
@@ -46,6 +50,7 @@ for arg in "$@"; do
       ;;
     --short) mode=short ;;
     --full) mode=full ;;
+    --e2e) mode=e2e ;;
     --asan-only) tsan=0 ;;
     --tsan-only) asan=0 ;;
     *) fg_usage_error "${BASH_SOURCE[0]}" "unknown argument $arg" ;;
@@ -53,6 +58,11 @@ for arg in "$@"; do
 done
 if [ "$asan" = 0 ] && [ "$tsan" = 0 ]; then
   fg_usage_error "${BASH_SOURCE[0]}" "--asan-only and --tsan-only exclude each other"
+fi
+if [ "$mode" = e2e ]; then
+  # gRPC is not instrumented for TSan (docs/sanitizers.md): the e2e tests run under ASan only.
+  if [ "$asan" = 0 ]; then fg_usage_error "${BASH_SOURCE[0]}" "--e2e runs ASan: not with --tsan-only"; fi
+  tsan=0
 fi
 
 ASAN_DIR="${FIREGRID_ASAN_BUILD_DIR:-$ROOT/build-asan}"
@@ -132,11 +142,33 @@ run_binaries() {
   done
 }
 
+# no_reports_in DIR — fails, printing each report's file and first lines, when a log under DIR
+# holds an ASan, LSan or UBSan report.
+# shellcheck disable=SC2317  # called through step
+no_reports_in() {
+  local files n
+  files="$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$1" || true)"
+  n="$(find "$1" -name '*.stderr' | wc -l)"
+  if [ -n "$files" ]; then
+    while read -r f; do
+      echo "sanitizer report in $f:"
+      grep -m5 -E 'Sanitizer|runtime error:' "$f"
+    done <<<"$files"
+    return 1
+  fi
+  echo "sanitize: searched $n log files"
+}
+
 start=$SECONDS
 if [ "$asan" = 1 ]; then
   configure "$ASAN_DIR" address,undefined
   if [ "$mode" = short ]; then
     asan_targets=("${ASAN_SHORT_TARGETS[@]}")
+  elif [ "$mode" = e2e ]; then
+    # The e2e test binaries (which depend on the services they start) and the two tools the
+    # README's examples and the command-line conventions test run besides.
+    mapfile -t asan_targets < <(targets_under "$ASAN_DIR" tests/e2e tests/security)
+    asan_targets+=(firegrid-demo-loader firegrid-devicesim)
   else
     # Everything but the e2e test binaries (their services are built: some unit and
     # integration tests run them).
@@ -147,6 +179,13 @@ if [ "$asan" = 1 ]; then
     cmake --build "$ASAN_DIR" -j"$(nproc)" --target "${asan_targets[@]}"; then
     if [ "$mode" = short ]; then
       run_binaries "ASan + UBSan" "$ASAN_DIR" '*' "${asan_targets[@]}"
+    elif [ "$mode" = e2e ]; then
+      e2e_tmp="$(mktemp -d)"
+      step "ASan + UBSan e2e tests (their services' logs in $e2e_tmp)" env TMPDIR="$e2e_tmp" \
+        FIREGRID_KEEP_TMP=1 ctest --test-dir "$ASAN_DIR" -L e2e --output-on-failure \
+        --no-tests=error -j"$JOBS" --timeout "$TIMEOUT" || true
+      step "no sanitizer report in any service's log" no_reports_in "$e2e_tmp" || true
+      if [ "$failed" = 0 ]; then rm -rf "$e2e_tmp"; fi
     else
       # The buf tests check protos/ with the buf CLI (tools/buf, from npm): no code of ours runs.
       step "ASan + UBSan tests (every unit and integration test)" ctest --test-dir "$ASAN_DIR" \
