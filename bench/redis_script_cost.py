@@ -3,9 +3,9 @@
 
 Replays the EVALSHA calls of a MONITOR capture (one of the services' scripts, chosen by a
 string its calls carry, e.g. a key prefix) with the source of a script of your choice against a
-scratch redis-server on loopback, FLUSHALL after each call so that every call meets the keyspace
-it met when captured, and prints Redis's own time per call (INFO commandstats: evalsha
-usec_per_call). Comparing two versions of a script on the same traffic isolates the script's
+scratch redis-server on loopback, FLUSHALL after each call so that every call meets the same
+(empty) keyspace whatever ran before it, and prints Redis's own time per call (INFO
+commandstats: evalsha usec_per_call) and Redis's CPU per call. Comparing two versions of a script on the same traffic isolates the script's
 cost from everything else on the machine. bench/README.md (notify_latency_bench, "At 1,000
 reports/s") shows how to capture.
 
@@ -150,9 +150,13 @@ def main():
              if '"EVALSHA"' in l and '[0 lua]' not in l and a.match in l]
     if not calls:
         sys.exit(f'no EVALSHA call holding {a.match!r} in {a.monitor}')
+    try:
+        writes = [atomic_write_commands(args) for args in calls] if a.as_multi else None
+    except (ValueError, IndexError) as e:
+        sys.exit(f'--as-multi: a call holding {a.match!r} is not an atomic write ({e}); '
+                 'match a key only atomic writes carry, e.g. fg:notify:once')
     c = Connection(a.port)
     sha = None if a.as_multi else c.command('SCRIPT', 'LOAD', open(a.script).read()).decode()
-    writes = [atomic_write_commands(args) for args in calls] if a.as_multi else None
     c.command('FLUSHALL')
     c.command('CONFIG', 'RESETSTAT')
     errors = 0
