@@ -44,6 +44,11 @@ std::vector<std::pair<std::string, std::string>> TraceHeadersOf(RdKafka::Message
 
 }  // namespace
 
+ReceivedMessage ReceivedFrom(RdKafka::Message& m) {
+  return {m.topic_name(), m.partition(), m.offset(), m.key() != nullptr ? *m.key() : std::string(),
+          std::string(static_cast<const char*>(m.payload()), m.len()), TraceHeadersOf(m)};
+}
+
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
@@ -365,9 +370,7 @@ void Consumer::Loop() {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait_ms));
     switch (m->err()) {
       case RdKafka::ERR_NO_ERROR:
-        Handle({m->topic_name(), m->partition(), m->offset(),
-                m->key() != nullptr ? *m->key() : std::string(),
-                std::string(static_cast<const char*>(m->payload()), m->len()), TraceHeadersOf(*m)});
+        Handle(ReceivedFrom(*m));
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:

@@ -21,6 +21,7 @@
 
 namespace RdKafka {
 class KafkaConsumer;
+class Message;
 }  // namespace RdKafka
 
 namespace firegrid::events {
@@ -45,6 +46,10 @@ struct ReceivedMessage {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers = {};
 };
+
+// A record librdkafka delivered without error, copied out (its trace headers the only headers
+// kept: the only ones a consumer reads).
+ReceivedMessage ReceivedFrom(RdKafka::Message& m);
 
 // What became of one delivery attempt.
 enum class Outcome {

@@ -67,8 +67,9 @@ struct Planned {
 std::vector<Planned> PlanNotifications(const events::Envelope& envelope);
 
 // What the consumer does with one event: delivers PlanNotifications(envelope), each under its
-// OnceKeyOf, through `notifier->NotifyEach` (the inbox writes them in one atomic write). A plan delivered before (ALREADY_EXISTS: a redelivered event,
-// or the other event of the same credit record) is no error.
+// OnceKeyOf, through `notifier->NotifyEach` (the inbox writes them in one atomic write). A plan
+// delivered before (ALREADY_EXISTS: a redelivered event, or the other event of the same credit
+// record) is no error.
 absl::Status NotifyEvent(const events::Envelope& envelope, Notifier* notifier);
 // NotifyEvent, counting the recipients reached for the first time: the recipients of each plan
 // the notifier delivered now (0 for plans delivered before).

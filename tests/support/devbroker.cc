@@ -123,9 +123,7 @@ std::vector<events::ReceivedMessage> ReadTopic(const std::string& bootstrap,
   while (out.size() < want && absl::Now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(reader->consume(100));
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    out.push_back({m->topic_name(), m->partition(), m->offset(),
-                   m->key() != nullptr ? *m->key() : std::string(),
-                   std::string(static_cast<const char*>(m->payload()), m->len())});
+    out.push_back(events::ReceivedFrom(*m));
   }
   reader->close();
   return out;
@@ -173,9 +171,7 @@ absl::StatusOr<std::vector<events::ReceivedMessage>> ReadTopicToEnd(const std::s
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     const int p = m->partition();
     if (p < 0 || p >= partitions || m->offset() >= end[p]) continue;
-    out.push_back({m->topic_name(), p, m->offset(),
-                   m->key() != nullptr ? *m->key() : std::string(),
-                   std::string(static_cast<const char*>(m->payload()), m->len())});
+    out.push_back(events::ReceivedFrom(*m));
     next[p] = m->offset() + 1;
     if (next[p] == end[p]) --unfinished;
   }
