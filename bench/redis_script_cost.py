@@ -9,10 +9,7 @@ commandstats: evalsha usec_per_call) and Redis's CPU per call. Comparing two ver
 cost from everything else on the machine. bench/README.md (notify_latency_bench, "At 1,000
 reports/s") shows how to capture.
 
-  bench/redis_script_cost.py --port 6399 --script a.lua --monitor monitor.txt --match fg:notify:once
-  bench/redis_script_cost.py --port 6399 --as-multi --monitor monitor.txt --match fg:notify:once
-With --as-multi the captured atomic writes' own commands go in MULTI ... EXEC instead, without
-their preconditions and type checks: what the same writes cost Redis without Lua.
+  bench/redis_script_cost.py --port 6399 --script a.lua --monitor monitor.txt --match fg:hazards:audit
 
 The scratch server is FLUSHALLed: never point it at a Redis that holds anything.
 """
@@ -88,41 +85,6 @@ class Connection:
         self.sock.sendall(self._encode(args))
         return self._reply()
 
-    def pipeline(self, commands):
-        """Sends the commands in one write, as a client pipelines them; returns their replies."""
-        self.sock.sendall(b''.join(self._encode(cmd) for cmd in commands))
-        return [self._reply() for _ in commands]
-
-
-def atomic_write_commands(args):
-    """The commands an atomic write (libs/redis/atomic_write.cc) runs, from its captured EVALSHA
-    arguments: the once key's SET, the write's commands and its stream appends, keys resolved;
-    its preconditions and type checks left out (they are what a script adds)."""
-    nkeys = int(args[2])
-    keys, argv = args[3:3 + nkeys], args[3 + nkeys:]
-    once_idx, once_ttl, np_ = int(argv[0]), int(argv[1]), int(argv[2])
-    out = []
-    if once_idx > 0:
-        out.append([b'SET', keys[once_idx - 1], b'1'] +
-                   ([b'PX', str(once_ttl).encode()] if once_ttl > 0 else []))
-    pos = 3 + 6 * np_
-    pos += 1 + 3 * int(argv[pos])
-    nc = int(argv[pos])
-    pos += 1
-    for _ in range(nc):
-        n = int(argv[pos])
-        out.append([argv[pos + 1], keys[int(argv[pos + 2]) - 1]] + argv[pos + 3:pos + 1 + n])
-        pos += 1 + n
-    na = int(argv[pos])
-    pos += 1
-    for _ in range(na):
-        f = int(argv[pos + 1])
-        out.append([b'XADD', keys[int(argv[pos]) - 1], b'*'] + argv[pos + 2:pos + 2 + 2 * f])
-        pos += 2 + 2 * f
-    if pos != len(argv):
-        raise ValueError(f'not an atomic write: layout ends at {pos} of {len(argv)} arguments')
-    return out
-
 
 def redis_cpu_us(c):
     """Redis's main thread CPU so far (user + system), in microseconds."""
@@ -135,52 +97,34 @@ def redis_cpu_us(c):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--port', type=int, required=True, help='a scratch redis-server on 127.0.0.1')
-    p.add_argument('--script', help='the Lua source to run')
-    p.add_argument('--as-multi', action='store_true',
-                   help='instead of a script: send each captured atomic write\'s own commands '
-                        'in MULTI ... EXEC (no preconditions, no type checks): what the same '
-                        'writes cost Redis without Lua')
+    p.add_argument('--script', required=True, help='the Lua source to run')
     p.add_argument('--monitor', required=True, help='a MONITOR capture')
     p.add_argument('--match', required=True, help='replay the EVALSHA calls holding this string')
     p.add_argument('--rounds', type=int, default=3, help='times to replay the calls')
     a = p.parse_args()
-    if bool(a.script) == a.as_multi:
-        p.error('give --script or --as-multi')
     calls = [monitor_args(l) for l in open(a.monitor, encoding='utf-8', errors='replace')
              if '"EVALSHA"' in l and '[0 lua]' not in l and a.match in l]
     if not calls:
         sys.exit(f'no EVALSHA call holding {a.match!r} in {a.monitor}')
-    try:
-        writes = [atomic_write_commands(args) for args in calls] if a.as_multi else None
-    except (ValueError, IndexError) as e:
-        sys.exit(f'--as-multi: a call holding {a.match!r} is not an atomic write ({e}); '
-                 'match a key only atomic writes carry, e.g. fg:notify:once')
     c = Connection(a.port)
-    sha = None if a.as_multi else c.command('SCRIPT', 'LOAD', open(a.script).read()).decode()
+    sha = c.command('SCRIPT', 'LOAD', open(a.script).read()).decode()
     c.command('FLUSHALL')
     c.command('CONFIG', 'RESETSTAT')
     errors = 0
     cpu_start = redis_cpu_us(c)
     for _ in range(a.rounds):
-        for i, args in enumerate(calls):
-            if a.as_multi:
-                replies = c.pipeline([[b'MULTI']] + writes[i] + [[b'EXEC']])[-1]
-                errors += not isinstance(replies, list) or any(
-                    isinstance(r, bytes) and r.startswith(b'-') for r in replies)
-            else:
-                reply = c.command('EVALSHA', sha, args[2], *args[3:])
-                errors += isinstance(reply, bytes) and reply.startswith(b'-')
+        for args in calls:
+            reply = c.command('EVALSHA', sha, args[2], *args[3:])
+            errors += isinstance(reply, bytes) and reply.startswith(b'-')
             c.command('FLUSHALL')
     n = len(calls) * a.rounds
     # Redis's whole CPU per call (reading and parsing the request included, and the FLUSHALL
-    # after it, which is the same in both modes): comparable between a script and MULTI.
+    # after it).
     cpu_per_call = (redis_cpu_us(c) - cpu_start) / n
     stats = c.command('INFO', 'commandstats').decode()
-    what = 'exec' if a.as_multi else 'evalsha'
-    m = re.search(r'cmdstat_%s:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)' % what, stats)
-    label = 'the same commands in MULTI/EXEC' if a.as_multi else a.script
-    print(f'{label} on {len(calls)} captured calls x {a.rounds}: {m.group(3)} us in Redis per '
-          f'call ({what.upper()}\'s own time), {cpu_per_call:.0f} us of Redis CPU per call '
+    m = re.search(r'cmdstat_evalsha:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)', stats)
+    print(f'{a.script} on {len(calls)} captured calls x {a.rounds}: {m.group(3)} us in Redis per '
+          f'call (EVALSHA\'s own time), {cpu_per_call:.0f} us of Redis CPU per call '
           f'({m.group(1)} calls, {errors} error replies)')
     return 1 if errors else 0
 

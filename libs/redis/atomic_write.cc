@@ -1,164 +1,19 @@
 #include "libs/redis/atomic_write.h"
 
-#include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/status.h"
-#include "libs/redis/script.h"
+#include "libs/redis/atomic_write_internal.h"
+#include "libs/redis/replica_wait.h"
 
 namespace firegrid::redis {
 namespace {
-
-// The one script behind every AtomicWrite. ARGV (counts are decimal; "key" items are 1-based
-// indexes into KEYS):
-//   once_key (0: none), once_ttl_ms (0: no expiry),
-//   P, then P times: kind ("eq" | "absent" | "exists"), key, field, value, code, message,
-//   T, then T times: key, the type it must have unless absent, the command that needs it,
-//   C, then C times: n (arguments incl. the command name), name, key, the other n-2 arguments,
-//   A, then A times: stream key, F, then F field/value pairs.
-// Everything is checked before the first write, so a failed check (or malformed input) leaves
-// Redis untouched: Redis does not roll back a script that fails half-way. The type checks (T)
-// are worked out by Encode (TypeChecks), so that a WRONGTYPE error cannot stop the writes
-// half-way. The script reads ARGV in place (no table per command): a write of 60 commands spent
-// more time in Redis building those tables than running its commands.
-constexpr char kAtomicWriteLua[] = R"lua(
-local function num(i)
-  local v = tonumber(ARGV[i])
-  if v == nil then error('atomic write: ARGV malformed at ' .. i) end
-  return v
-end
-local function key(i)
-  local k = KEYS[num(i)]
-  if k == nil then error('atomic write: bad key index at ' .. i) end
-  return k
-end
-local function oneline(s) return (string.gsub(s, '[\r\n]', ' ')) end
-
--- The layout: where each section starts, every count and key index checked.
-local once_idx = num(1)
-local once_ttl = num(2)
-local np = num(3)
-local pre = 4
-local pos = pre + 6 * np
-for i = pre + 1, pos - 1, 6 do key(i) end
-local nt = num(pos)
-local typ = pos + 1
-pos = typ + 3 * nt
-for i = typ, pos - 1, 3 do key(i) end
-local nc = num(pos)
-local cmd = pos + 1
-pos = cmd
-for _ = 1, nc do
-  local n = num(pos)
-  if n < 2 then error('atomic write: a command needs a name and a key') end
-  key(pos + 2)
-  pos = pos + 1 + n
-end
-local na = num(pos)
-local app = pos + 1
-pos = app
-for _ = 1, na do
-  key(pos)
-  pos = pos + 2 + 2 * num(pos + 1)
-end
-if pos - 1 ~= #ARGV then
-  return redis.error_reply('INTERNAL atomic write: ARGV holds ' .. #ARGV .. ' items, its layout ' .. (pos - 1))
-end
-
--- Checks. Nothing has been written yet.
-if once_idx > 0 and redis.call('EXISTS', KEYS[once_idx]) == 1 then
-  return redis.error_reply('ALREADY_EXISTS already applied: ' .. oneline(KEYS[once_idx]))
-end
-for i = pre, typ - 2, 6 do
-  local kind, k, field, value = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3]
-  local ok
-  if kind == 'eq' then
-    local cur
-    if field == '' then cur = redis.call('GET', k) else cur = redis.call('HGET', k, field) end
-    ok = (cur == value)
-  else
-    local present
-    if field == '' then
-      present = redis.call('EXISTS', k) == 1
-    else
-      present = redis.call('HEXISTS', k, field) == 1
-    end
-    ok = ((kind == 'exists') == present)
-  end
-  if not ok then return redis.error_reply(ARGV[i + 4] .. ' ' .. ARGV[i + 5]) end
-end
-for i = typ, cmd - 2, 3 do
-  local k, want = KEYS[tonumber(ARGV[i])], ARGV[i + 1]
-  local have = redis.call('TYPE', k).ok
-  if have ~= 'none' and have ~= want then
-    return redis.error_reply('INTERNAL atomic write: ' .. ARGV[i + 2] .. ' on ' .. oneline(k) ..
-                             ', which holds a ' .. have)
-  end
-end
-
--- Writes.
-if once_idx > 0 then
-  if once_ttl > 0 then
-    redis.call('SET', KEYS[once_idx], '1', 'PX', once_ttl)
-  else
-    redis.call('SET', KEYS[once_idx], '1')
-  end
-end
-pos = cmd
-for _ = 1, nc do
-  local n = tonumber(ARGV[pos])
-  redis.call(ARGV[pos + 1], KEYS[tonumber(ARGV[pos + 2])], unpack(ARGV, pos + 3, pos + n))
-  pos = pos + 1 + n
-end
-local ids = {}
-pos = app
-for i = 1, na do
-  local f = tonumber(ARGV[pos + 1])
-  ids[i] = redis.call('XADD', KEYS[tonumber(ARGV[pos])], '*', unpack(ARGV, pos + 2, pos + 1 + 2 * f))
-  pos = pos + 2 + 2 * f
-end
-return ids
-)lua";
-
-// Lua's unpack() fails beyond ~8000 values (LUAI_MAXCSTACK).
-constexpr size_t kMaxCommandArgs = 7000;
-
-const Script& AtomicWriteScript() {
-  static const Script* script = new Script(kAtomicWriteLua);
-  return *script;
-}
-
-// Collects the distinct keys, in order of first use, and hands out their 1-based KEYS index.
-class KeyTable {
- public:
-  std::string Index(const std::string& key) {
-    auto [it, inserted] = index_.try_emplace(key, keys_.size() + 1);
-    if (inserted) keys_.push_back(key);
-    return std::to_string(it->second);
-  }
-  const std::vector<std::string>& keys() const { return keys_; }
-
- private:
-  absl::flat_hash_map<std::string, size_t> index_;
-  std::vector<std::string> keys_;
-};
-
-const char* KindName(AtomicWrite::Precondition::Kind kind) {
-  switch (kind) {
-    case AtomicWrite::Precondition::Kind::kEquals:
-      return "eq";
-    case AtomicWrite::Precondition::Kind::kAbsent:
-      return "absent";
-    case AtomicWrite::Precondition::Kind::kExists:
-      return "exists";
-  }
-  return "eq";
-}
 
 // The type a write command needs its key to hold (or to be absent), by upper-case name.
 std::optional<absl::string_view> TypeNeeded(absl::string_view name) {
@@ -226,90 +81,213 @@ absl::Status TypeChecks(const AtomicWrite& write, std::vector<TypeCheck>* checks
   return absl::OkStatus();
 }
 
-// Error replies are one line on the wire.
-std::string OneLine(const std::string& s) {
-  return absl::StrReplaceAll(s, {{"\r", " "}, {"\n", " "}});
-}
+// A write that lost the race for a watched key this many times in a row gives up (ABORTED).
+constexpr int kMaxAttempts = 10;
 
-absl::Status Encode(const AtomicWrite& write, std::vector<std::string>* keys,
-                    std::vector<std::string>* args) {
-  KeyTable table;
-  std::vector<std::string>& a = *args;
-  a.push_back(write.once_key.empty() ? "0" : table.Index(write.once_key));
-  int64_t ttl_ms = 0;
-  if (!write.once_key.empty() && write.once_ttl != absl::InfiniteDuration()) {
-    if (write.once_ttl < absl::Milliseconds(1)) {
-      return absl::InvalidArgumentError("atomic write: once_ttl must be at least 1ms");
-    }
-    ttl_ms = absl::ToInt64Milliseconds(write.once_ttl);
+// The two round trips of a write, built once and sent on every attempt.
+struct Plan {
+  // Round trip 1: WATCH (when any key is read), then one read per once key, precondition and
+  // type check, in that order. Empty: nothing to read, round trip 1 is skipped.
+  std::vector<std::vector<std::string>> reads;
+  bool watches = false;
+  std::vector<TypeCheck> checks;
+  // Round trip 2: MULTI, the writes, EXEC (and WAIT when replicas must acknowledge).
+  std::vector<std::vector<std::string>> transaction;
+  size_t exec_index = 0;
+};
+
+absl::Status Validate(const AtomicWrite& write) {
+  if (!write.once_key.empty() && write.once_ttl != absl::InfiniteDuration() &&
+      write.once_ttl < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("atomic write: once_ttl must be at least 1ms");
   }
-  a.push_back(std::to_string(ttl_ms));
-
-  a.push_back(std::to_string(write.preconditions.size()));
   for (const AtomicWrite::Precondition& p : write.preconditions) {
     if (p.key.empty()) return absl::InvalidArgumentError("atomic write: precondition without key");
     if (p.code_on_failure == absl::StatusCode::kOk) {
       return absl::InvalidArgumentError("atomic write: precondition code_on_failure is OK");
     }
-    a.push_back(KindName(p.kind));
-    a.push_back(table.Index(p.key));
-    a.push_back(p.field);
-    a.push_back(p.value);
-    a.push_back(absl::StatusCodeToString(p.code_on_failure));
-    a.push_back(OneLine(p.message_on_failure));
   }
-
-  std::vector<TypeCheck> checks;
-  FG_RETURN_IF_ERROR(TypeChecks(write, &checks));
-  a.push_back(std::to_string(checks.size()));
-  for (const TypeCheck& c : checks) {
-    a.push_back(table.Index(c.key));
-    a.emplace_back(c.type);
-    a.push_back(c.command);
-  }
-
-  a.push_back(std::to_string(write.commands.size()));
   for (const std::vector<std::string>& cmd : write.commands) {
     if (cmd.size() < 2 || cmd[0].empty()) {
       return absl::InvalidArgumentError("atomic write: a command needs a name and a key");
     }
-    if (cmd.size() > kMaxCommandArgs) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("atomic write: ", cmd[0], " has more than ", kMaxCommandArgs, " arguments"));
-    }
-    a.push_back(std::to_string(cmd.size()));
-    a.push_back(cmd[0]);
-    a.push_back(table.Index(cmd[1]));
-    a.insert(a.end(), cmd.begin() + 2, cmd.end());
   }
-
-  a.push_back(std::to_string(write.appends.size()));
   for (const AtomicWrite::StreamAppend& app : write.appends) {
     if (app.stream.empty() || app.fields.empty()) {
       return absl::InvalidArgumentError("atomic write: a stream append needs a stream and fields");
     }
-    if (3 + 2 * app.fields.size() > kMaxCommandArgs) {
-      return absl::InvalidArgumentError("atomic write: stream append has too many fields");
-    }
-    a.push_back(table.Index(app.stream));
-    a.push_back(std::to_string(app.fields.size()));
-    for (const auto& [field, value] : app.fields) {
-      a.push_back(field);
-      a.push_back(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Plan> MakePlan(const AtomicWrite& write, const PoolOptions& options) {
+  FG_RETURN_IF_ERROR(Validate(write));
+  Plan plan;
+  FG_RETURN_IF_ERROR(TypeChecks(write, &plan.checks));
+
+  std::vector<std::string> watch = {"WATCH"};
+  absl::flat_hash_set<absl::string_view> watched;
+  auto watch_key = [&](const std::string& key) {
+    if (watched.insert(key).second) watch.push_back(key);
+  };
+  if (!write.once_key.empty()) watch_key(write.once_key);
+  for (const AtomicWrite::Precondition& p : write.preconditions) watch_key(p.key);
+  plan.watches = watch.size() > 1;
+  if (plan.watches) plan.reads.push_back(std::move(watch));
+  if (!write.once_key.empty()) plan.reads.push_back({"EXISTS", write.once_key});
+  for (const AtomicWrite::Precondition& p : write.preconditions) {
+    const bool hash = !p.field.empty();
+    if (p.kind == AtomicWrite::Precondition::Kind::kEquals) {
+      plan.reads.push_back(hash ? std::vector<std::string>{"HGET", p.key, p.field}
+                                : std::vector<std::string>{"GET", p.key});
+    } else {
+      plan.reads.push_back(hash ? std::vector<std::string>{"HEXISTS", p.key, p.field}
+                                : std::vector<std::string>{"EXISTS", p.key});
     }
   }
-  *keys = table.keys();
+  for (const TypeCheck& c : plan.checks) plan.reads.push_back({"TYPE", c.key});
+
+  std::vector<std::vector<std::string>>& t = plan.transaction;
+  t.reserve(write.commands.size() + write.appends.size() + 4);
+  t.push_back({"MULTI"});
+  if (!write.once_key.empty()) {
+    if (write.once_ttl == absl::InfiniteDuration()) {
+      t.push_back({"SET", write.once_key, "1"});
+    } else {
+      t.push_back({"SET", write.once_key, "1", "PX",
+                   std::to_string(absl::ToInt64Milliseconds(write.once_ttl))});
+    }
+  }
+  t.insert(t.end(), write.commands.begin(), write.commands.end());
+  for (const AtomicWrite::StreamAppend& app : write.appends) {
+    std::vector<std::string> xadd;
+    xadd.reserve(3 + 2 * app.fields.size());
+    xadd.push_back("XADD");
+    xadd.push_back(app.stream);
+    xadd.push_back("*");
+    for (const auto& [field, value] : app.fields) {
+      xadd.push_back(field);
+      xadd.push_back(value);
+    }
+    t.push_back(std::move(xadd));
+  }
+  plan.exec_index = t.size();
+  t.push_back({"EXEC"});
+  if (std::optional<std::vector<std::string>> wait = ReplicaWaitCommand(options)) {
+    t.push_back(*std::move(wait));
+  }
+  return plan;
+}
+
+// "HSET on bld:1", for messages.
+std::string Describe(const std::vector<std::string>& command) {
+  return absl::StrCat(absl::AsciiStrToUpper(command[0]), " on ",
+                      command.size() > 1 ? command[1] : "");
+}
+
+// What round trip 1 found: OK when every check passes, else the first failure's status.
+absl::Status Check(const AtomicWrite& write, const Plan& plan, const std::vector<Reply>& replies) {
+  size_t i = plan.watches ? 1 : 0;
+  for (size_t r = 0; r < replies.size(); ++r) {
+    if (replies[r].IsError()) {
+      return absl::InternalError(absl::StrCat("atomic write: ", Describe(plan.reads[r]),
+                                              " answered ", replies[r].str));
+    }
+  }
+  if (!write.once_key.empty()) {
+    if (replies[i++].integer == 1) {
+      return absl::AlreadyExistsError(absl::StrCat("already applied: ", write.once_key));
+    }
+  }
+  for (const AtomicWrite::Precondition& p : write.preconditions) {
+    const Reply& got = replies[i++];
+    bool ok = false;
+    switch (p.kind) {
+      case AtomicWrite::Precondition::Kind::kEquals:
+        ok = got.type == Reply::Type::kString && got.str == p.value;
+        break;
+      case AtomicWrite::Precondition::Kind::kAbsent:
+        ok = got.integer == 0;
+        break;
+      case AtomicWrite::Precondition::Kind::kExists:
+        ok = got.integer == 1;
+        break;
+    }
+    if (!ok) return absl::Status(p.code_on_failure, p.message_on_failure);
+  }
+  for (const TypeCheck& c : plan.checks) {
+    const std::string& have = replies[i++].str;
+    if (have != "none" && have != c.type) {
+      return absl::InternalError(absl::StrCat("atomic write: ", c.command, " on ", c.key,
+                                              ", which holds a ", have));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What round trip 2 did: OK (written), nullopt (a watched key changed: nothing written, try
+// again), or the failure. A command refused while queued (EXECABORT) wrote nothing; a command
+// that failed inside EXEC leaves the ones before it written (Redis rolls nothing back).
+std::optional<absl::Status> Committed(const Plan& plan, const PoolOptions& options,
+                                      const std::vector<Reply>& replies) {
+  const Reply& exec = replies[plan.exec_index];
+  if (exec.IsNil()) return std::nullopt;
+  if (exec.IsError()) {
+    for (size_t i = 0; i < plan.exec_index; ++i) {
+      if (replies[i].IsError()) {
+        return absl::InternalError(absl::StrCat("atomic write: ", Describe(plan.transaction[i]),
+                                                " refused: ", replies[i].str));
+      }
+    }
+    return absl::InternalError(absl::StrCat("atomic write: EXEC answered ", exec.str));
+  }
+  for (size_t i = 0; i < exec.elements.size(); ++i) {
+    if (exec.elements[i].IsError()) {
+      return absl::InternalError(absl::StrCat(
+          "atomic write: ", Describe(plan.transaction[i + 1]), " failed after the ", i,
+          " commands before it were written: ", exec.elements[i].str));
+    }
+  }
+  if (plan.exec_index + 1 < replies.size()) {
+    return CheckReplicaWait(options, replies[plan.exec_index + 1]);
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
+namespace internal {
+
+absl::Status Execute(Pool& pool, const AtomicWrite& write,
+                     const std::function<void(int attempt)>& after_read) {
+  FG_ASSIGN_OR_RETURN(const Plan plan, MakePlan(write, pool.options()));
+  return pool.Converse("MULTI", [&](Pool::Send send) -> absl::Status {
+    for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+      if (!plan.reads.empty()) {
+        FG_ASSIGN_OR_RETURN(std::vector<Reply> read, send(plan.reads));
+        absl::Status checked = Check(write, plan, read);
+        if (!checked.ok()) {
+          if (plan.watches) FG_RETURN_IF_ERROR(send({{"UNWATCH"}}).status());
+          return checked;
+        }
+      }
+      if (after_read) after_read(attempt);
+      FG_ASSIGN_OR_RETURN(std::vector<Reply> written, send(plan.transaction));
+      if (std::optional<absl::Status> done = Committed(plan, pool.options(), written)) {
+        return *done;
+      }
+    }
+    // Only a watched key makes EXEC answer nil, so plan.reads starts with WATCH and a key.
+    return absl::AbortedError(absl::StrCat("atomic write: the keys it reads (",
+                                           plan.reads.front()[1], ", ...) changed during each of ",
+                                           kMaxAttempts, " attempts"));
+  });
+}
+
+}  // namespace internal
+
 absl::Status Execute(Pool& pool, const AtomicWrite& write) {
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
-  absl::Status encoded = Encode(write, &keys, &args);
-  if (!encoded.ok()) return encoded;
-  return AtomicWriteScript().Run(pool, keys, args).status();
+  return internal::Execute(pool, write, nullptr);
 }
 
 }  // namespace firegrid::redis

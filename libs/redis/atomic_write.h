@@ -10,9 +10,10 @@
 namespace firegrid::redis {
 
 // One atomic, conditional write: preconditions are checked, then every command and every stream
-// append runs, all inside one Lua script, so a state change and its outbox entry are written
-// together or not at all. Every key touched must be listed through these fields (they are passed
-// as KEYS to the script).
+// append runs in one MULTI/EXEC, so a state change and its outbox entry are written together or
+// not at all. The keys the preconditions and the once key read are WATCHed from their read to
+// EXEC: if one changes in between, nothing is written and the write starts again from the
+// reads (docs/adr/0013).
 struct AtomicWrite {
   struct Precondition {
     enum class Kind {
@@ -31,7 +32,7 @@ struct AtomicWrite {
   };
 
   // Consumer idempotency: when set, the write happens only if `once_key` did not exist, and
-  // `once_key` is set (with `once_ttl`) in the same script. A repeated write returns
+  // `once_key` is set (with `once_ttl`) in the same transaction. A repeated write returns
   // ALREADY_EXISTS and changes nothing.
   std::string once_key;
   absl::Duration once_ttl = absl::Hours(24 * 30);
@@ -52,11 +53,15 @@ struct AtomicWrite {
 };
 
 // Runs the write. OK, or the failing precondition's code and message, or ALREADY_EXISTS for a
-// repeated `once_key`, or UNAVAILABLE / INTERNAL from Redis. Before any write, every key a
-// command needs of a type (HSET a hash, ZADD a sorted set, ...) is checked to hold that type or
-// nothing, so that a wrong type cannot stop the writes half-way: INTERNAL "<COMMAND> on <key>,
-// which holds a <type>", nothing written. A write whose own commands give a key two types (HSET
-// then ZADD, without a DEL or SET between) is INVALID_ARGUMENT, before anything is sent.
+// repeated `once_key`, or UNAVAILABLE / INTERNAL from Redis, or ABORTED when the keys it reads
+// changed between read and EXEC on each of 10 attempts. Before any write, every key a command
+// needs of a type (HSET a hash, ZADD a sorted set, ...) is checked to hold that type or nothing,
+// so that a key of the wrong type cannot stop the writes half-way: INTERNAL "<COMMAND> on
+// <key>, which holds a <type>", nothing written. (Those keys are not watched: a key given
+// another type between the check and EXEC by a writer outside firegrid fails its command inside
+// EXEC, INTERNAL naming it, after the commands before it were written.) A write whose own
+// commands give a key two types (HSET then ZADD, without a DEL or SET between) is
+// INVALID_ARGUMENT, before anything is sent.
 absl::Status Execute(Pool& pool, const AtomicWrite& write);
 
 }  // namespace firegrid::redis

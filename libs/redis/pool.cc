@@ -375,42 +375,74 @@ absl::StatusOr<Reply> Pool::Command(const std::vector<std::string>& args) {
                   });
 }
 
+namespace {
+
+// Sends `commands` in one round trip on `ctx` and reads one reply per command. A transport
+// failure sets `*broken` (the connection must be dropped) and is returned as UNAVAILABLE; so is
+// a READONLY reply (the connection is on a replica), which also sets `*broken`.
+absl::StatusOr<std::vector<Reply>> PipelineOn(redisContext* ctx,
+                                              const std::vector<std::vector<std::string>>& commands,
+                                              bool* broken) {
+  std::vector<Reply> replies;
+  if (commands.empty()) return replies;
+  for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& args : commands) {
+    BuildArgv(args, &argv, &lens);
+    if (redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK) {
+      *broken = true;
+      return TransportError(ctx, "pipeline");
+    }
+  }
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
+      if (raw != nullptr) freeReplyObject(raw);
+      *broken = true;
+      return TransportError(ctx, "pipeline");
+    }
+    ReplyPtr reply(raw);
+    replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
+  }
+  const auto replica = std::find_if(replies.begin(), replies.end(), OnReplica);
+  if (replica != replies.end()) {
+    *broken = true;
+    return absl::UnavailableError(absl::StrCat("redis: ", replica->str));
+  }
+  return replies;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Reply>> Pool::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
   return Observed("PIPELINE", [&]() -> absl::StatusOr<std::vector<Reply>> {
-    std::vector<Reply> replies;
-    if (commands.empty()) return replies;
-    for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
+    if (commands.empty()) return std::vector<Reply>();
+    for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));  // before connecting
     FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
-    absl::Status status;
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& args : commands) {
-      BuildArgv(args, &argv, &lens);
-      if (redisAppendCommandArgv(ctx.get(), static_cast<int>(argv.size()), argv.data(),
-                                 lens.data()) != REDIS_OK) {
-        status = TransportError(ctx.get(), "pipeline");
-        break;
-      }
-    }
-    replies.reserve(commands.size());
-    for (size_t i = 0; status.ok() && i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
-        if (raw != nullptr) freeReplyObject(raw);
-        status = TransportError(ctx.get(), "pipeline");
-        break;
-      }
-      ReplyPtr reply(raw);
-      replies.push_back(internal::FromHiredis(static_cast<redisReply*>(raw)));
-    }
-    const auto replica = std::find_if(replies.begin(), replies.end(), OnReplica);
-    impl_->Release(std::move(ctx), !status.ok() || replica != replies.end());
-    if (!status.ok()) return status;
-    if (replica != replies.end()) {
-      return absl::UnavailableError(absl::StrCat("redis: ", replica->str));
-    }
+    bool broken = false;
+    absl::StatusOr<std::vector<Reply>> replies = PipelineOn(ctx.get(), commands, &broken);
+    impl_->Release(std::move(ctx), broken);
     return replies;
+  });
+}
+
+absl::Status Pool::Converse(absl::string_view name,
+                            absl::FunctionRef<absl::Status(Send send)> talk) {
+  return Observed(name, [&]() -> absl::Status {
+    FG_ASSIGN_OR_RETURN(ContextPtr ctx, impl_->Acquire());
+    bool broken = false;
+    auto send = [&](const std::vector<std::vector<std::string>>& commands)
+        -> absl::StatusOr<std::vector<Reply>> {
+      if (broken) return absl::UnavailableError("redis: the connection of this exchange failed");
+      return PipelineOn(ctx.get(), commands, &broken);
+    };
+    absl::Status status = talk(send);
+    impl_->Release(std::move(ctx), broken);
+    return status;
   });
 }
 

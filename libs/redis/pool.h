@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/clock.h"
 #include "libs/redis/reply.h"
@@ -24,10 +26,11 @@ struct PoolOptions {
   std::vector<std::string> sentinels;
   std::string master_name;
   // Replication is asynchronous: a write the master acknowledged is lost when the master dies
-  // before a replica has it. With wait_replicas > 0 every script (Script::Run: the services'
-  // atomic writes, audit appends, leases) is followed by WAIT on the same connection, and the
-  // call fails UNAVAILABLE unless that many replicas acknowledged it within wait_timeout (the
-  // write may still have happened: callers retry, and the writes are idempotent).
+  // before a replica has it. With wait_replicas > 0 every atomic write and script (Execute,
+  // Script::Run: the services' writes, audit appends, leases) is followed by WAIT on the same
+  // connection, and the call fails UNAVAILABLE unless that many replicas acknowledged it within
+  // wait_timeout (the write may still have happened: callers retry, and the writes are
+  // idempotent).
   int wait_replicas = 0;
   absl::Duration wait_timeout = absl::Seconds(1);
   std::string user;      // an ACL user (AUTH user password); "": the default user
@@ -66,6 +69,17 @@ class Pool {
   // PoolOptions::sentinels) → UNAVAILABLE.
   absl::StatusOr<std::vector<Reply>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
+
+  // An exchange of several round trips on one borrowed connection, for state that lives on the
+  // connection (WATCH ... MULTI ... EXEC). `talk` sends each round trip with `send`, which has
+  // Pipeline's rules. The connection goes back to the pool when `talk` returns, or is dropped
+  // after a transport failure or a READONLY reply (after which `send` fails UNAVAILABLE without
+  // sending). `talk` must leave the connection as it found it (EXEC, DISCARD or UNWATCH before
+  // returning). Observed as `name`. Returns what `talk` returns, or UNAVAILABLE when no
+  // connection could be had.
+  using Send = absl::FunctionRef<absl::StatusOr<std::vector<Reply>>(
+      const std::vector<std::vector<std::string>>& commands)>;
+  absl::Status Converse(absl::string_view name, absl::FunctionRef<absl::Status(Send send)> talk);
 
   // PING; the readiness check of a service that depends on Redis.
   absl::Status Ping();

@@ -226,10 +226,6 @@ TEST(AtomicWriteValidation, MalformedWritesAreRejectedBeforeReachingRedis) {
   AtomicWrite no_precondition_key;
   no_precondition_key.preconditions.resize(1);  // key left empty
   EXPECT_EQ(Execute(*pool, no_precondition_key).code(), absl::StatusCode::kInvalidArgument);
-
-  AtomicWrite huge;
-  huge.commands = {std::vector<std::string>(8000, "x")};
-  EXPECT_EQ(Execute(*pool, huge).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AtomicWriteValidation, AKeyGivenTwoTypesByTheWriteItselfIsRejectedBeforeReachingRedis) {

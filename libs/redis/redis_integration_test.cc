@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/redis/atomic_write.h"
+#include "libs/redis/atomic_write_internal.h"
 #include "libs/redis/counters.h"
 #include "libs/redis/lex_index.h"
 #include "libs/redis/pool.h"
@@ -290,21 +291,132 @@ TEST_F(RedisTest, AtomicWriteCarriesBinaryValuesAndManyItems) {
   for (int i = 0; i < 200; ++i) {
     w.commands.push_back({"HSET", "obj:" + std::to_string(i), "data", bytes + std::to_string(i)});
   }
+  // One command with 20,001 arguments (a Lua script could not pass more than ~8,000).
+  std::vector<std::string> wide = {"HSET", "wide"};
+  for (int i = 0; i < 10000; ++i) {
+    wide.push_back("f" + std::to_string(i));
+    wide.push_back(bytes);
+  }
+  w.commands.push_back(std::move(wide));
   w.appends = {{"outbox", {{"payload", bytes}}}, {"outbox2", {{"a", "1"}, {"b", ""}}}};
   ASSERT_TRUE(Execute(*pool_, w).ok());
   EXPECT_EQ(Must({"HGET", "obj:199", "data"}).str, bytes + "199");
+  EXPECT_EQ(Must({"HLEN", "wide"}).integer, 10000);
   Reply entry = Must({"XRANGE", "outbox", "-", "+"});
   EXPECT_EQ(entry.elements[0].elements[1].elements[1].str, bytes);
   EXPECT_EQ(Must({"XLEN", "outbox2"}).integer, 1);
 }
 
-TEST_F(RedisTest, AtomicWriteStillWorksAfterScriptFlush) {
+TEST_F(RedisTest, AtomicWriteWhosePreconditionKeyChangesBeforeExecIsNotWrittenAndReadsAgain) {
+  Must({"HSET", "bld:1", "data", "payload-1", "version", "1"});
+  std::vector<int> attempts;
+  // Another writer moves the building to version 2 after this write's reads found version 1.
+  absl::Status s = internal::Execute(*pool_, VersionedUpdate("1", "2"), [&](int attempt) {
+    attempts.push_back(attempt);
+    Must({"HSET", "bld:1", "data", "payload-other", "version", "2"});
+  });
+  // The transaction was refused, and the second read found the precondition failing.
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(s.message(), "bld:1 is not at version 1");
+  EXPECT_THAT(attempts, ElementsAre(1));
+  EXPECT_EQ(Must({"HGET", "bld:1", "data"}).str, "payload-other");
+  EXPECT_EQ(Must({"EXISTS", "bld:index", "outbox"}).integer, 0);
+}
+
+TEST_F(RedisTest, AtomicWriteThatLostTheRaceOnceIsWrittenOnceOnTheNextAttempt) {
+  Must({"HSET", "bld:1", "data", "payload-1", "version", "1"});
+  std::vector<int> attempts;
+  // The first attempt's watched key is touched (the same value written again: still a change
+  // for WATCH); the second attempt is left alone.
+  absl::Status s = internal::Execute(*pool_, VersionedUpdate("1", "2"), [&](int attempt) {
+    attempts.push_back(attempt);
+    if (attempt == 1) Must({"HSET", "bld:1", "version", "1"});
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(attempts, ElementsAre(1, 2));
+  EXPECT_EQ(Must({"HGET", "bld:1", "version"}).str, "2");
+  EXPECT_EQ(Must({"XLEN", "outbox"}).integer, 1);
+}
+
+TEST_F(RedisTest, AtomicWriteWhoseKeysChangeOnEveryAttemptGivesUpAbortedHavingWrittenNothing) {
+  Must({"HSET", "bld:1", "data", "payload-1", "version", "1"});
+  int attempts = 0;
+  absl::Status s = internal::Execute(*pool_, VersionedUpdate("1", "2"), [&](int) {
+    ++attempts;
+    Must({"HSET", "bld:1", "version", "1"});
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("bld:1"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("10 attempts"));
+  EXPECT_EQ(attempts, 10);
+  EXPECT_EQ(Must({"HGET", "bld:1", "version"}).str, "1");
+  EXPECT_EQ(Must({"EXISTS", "bld:index", "outbox"}).integer, 0);
+}
+
+TEST_F(RedisTest, AtomicWriteThatFailedItsPreconditionLeavesNoWatchOnThePooledConnection) {
+  PoolOptions o = OptionsFor(*server_);
+  o.size = 1;  // the next write gets the same connection
+  std::unique_ptr<Pool> pool = Pool::Create(o);
+  Must({"HSET", "bld:1", "data", "payload-1", "version", "1"});
+  ASSERT_EQ(Execute(*pool, VersionedUpdate("0", "2")).code(), absl::StatusCode::kAborted);
+  Must({"HSET", "bld:1", "version", "1"});  // had the watch stayed, this would spoil the next EXEC
+
+  AtomicWrite other;
+  other.commands = {{"INCR", "n"}};
+  std::vector<int> attempts;
+  ASSERT_TRUE(internal::Execute(*pool, other, [&](int a) { attempts.push_back(a); }).ok());
+  EXPECT_THAT(attempts, ElementsAre(1));
+  EXPECT_EQ(Must({"GET", "n"}).str, "1");
+}
+
+TEST_F(RedisTest, AtomicWriteCommandRefusedByRedisWritesNothing) {
+  // A command Redis refuses while queuing (wrong number of arguments) aborts the transaction.
   AtomicWrite w;
-  w.commands = {{"INCR", "n"}};
-  ASSERT_TRUE(Execute(*pool_, w).ok());
-  Must({"SCRIPT", "FLUSH"});
-  ASSERT_TRUE(Execute(*pool_, w).ok());
-  EXPECT_EQ(Must({"GET", "n"}).str, "2");
+  w.commands = {{"SET", "first", "1"}, {"HSET", "h", "field-without-value"}};
+  w.appends = {{"outbox", {{"k", "v"}}}};
+  absl::Status s = Execute(*pool_, w);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("HSET on h refused"));
+  EXPECT_EQ(Must({"EXISTS", "first", "h", "outbox"}).integer, 0);
+}
+
+TEST_F(RedisTest, ConcurrentCompareAndSetWritesLoseNoIncrement) {
+  // Eight threads each add 1 to a counter 50 times by reading it and writing it back under an
+  // equals precondition, retrying on ABORTED: every increment must land exactly once.
+  Must({"SET", "counter", "0"});
+  constexpr int kThreads = 8;
+  constexpr int kEach = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      std::unique_ptr<Pool> pool = Pool::Create(OptionsFor(*server_));
+      for (int i = 0; i < kEach; ++i) {
+        for (;;) {
+          absl::StatusOr<Reply> cur = pool->Command({"GET", "counter"});
+          if (!cur.ok()) {
+            ++failures;
+            return;
+          }
+          AtomicWrite w;
+          w.preconditions = {Pre(Precondition::Kind::kEquals, "counter", "", cur->str,
+                                 absl::StatusCode::kAborted, "moved")};
+          w.commands = {{"SET", "counter", std::to_string(std::stoi(cur->str) + 1)}};
+          w.appends = {{"log", {{"from", cur->str}}}};
+          absl::Status s = Execute(*pool, w);
+          if (s.ok()) break;
+          if (s.code() != absl::StatusCode::kAborted) {
+            ++failures;
+            return;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(Must({"GET", "counter"}).str, std::to_string(kThreads * kEach));
+  EXPECT_EQ(Must({"XLEN", "log"}).integer, kThreads * kEach);
 }
 
 TEST_F(RedisTest, EightThreadsShareASmallPool) {

@@ -2,11 +2,12 @@
 
 #include <openssl/evp.h>
 
-#include <algorithm>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/redis/replica_wait.h"
 
 namespace firegrid::redis {
 namespace {
@@ -41,22 +42,14 @@ namespace {
 // The script command, followed by WAIT on the same connection when the pool asks replicas to
 // acknowledge writes (PoolOptions::wait_replicas). Returns the script's reply.
 absl::StatusOr<Reply> RunOnce(Pool& pool, std::vector<std::string> command) {
-  const PoolOptions& o = pool.options();
   std::vector<std::vector<std::string>> commands = {std::move(command)};
-  if (o.wait_replicas > 0) {
-    commands.push_back(
-        {"WAIT", absl::StrCat(o.wait_replicas),
-         absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(o.wait_timeout)))});
-  }
+  std::optional<std::vector<std::string>> wait = ReplicaWaitCommand(pool.options());
+  if (wait) commands.push_back(*std::move(wait));
   absl::StatusOr<std::vector<Reply>> replies = pool.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  if (o.wait_replicas > 0 && !(*replies)[0].IsError()) {
-    const Reply& acked = (*replies)[1];
-    if (acked.IsError() || acked.integer < o.wait_replicas) {
-      return absl::UnavailableError(
-          absl::StrCat("redis: the write reached ", acked.IsError() ? 0 : acked.integer, " of ",
-                       o.wait_replicas, " replicas within ", absl::FormatDuration(o.wait_timeout)));
-    }
+  if (wait && !(*replies)[0].IsError()) {
+    absl::Status acked = CheckReplicaWait(pool.options(), (*replies)[1]);
+    if (!acked.ok()) return acked;
   }
   return std::move((*replies)[0]);
 }

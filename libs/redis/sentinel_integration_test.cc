@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/redis/atomic_write.h"
 #include "libs/redis/pool.h"
 #include "libs/redis/script.h"
 #include "tests/support/redis_server.h"
@@ -119,6 +120,26 @@ TEST_F(SentinelTest, WithWaitReplicasAScriptReturnsOnceAReplicaHasItsWrite) {
   auto refused = set.Run(*Pool::Create(o), {"unacked"}, {"no"});
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("reached 1 of 2 replicas"));
+}
+
+TEST_F(SentinelTest, WithWaitReplicasAnAtomicWriteReturnsOnceAReplicaHasItsWrite) {
+  PoolOptions o = ViaSentinel();
+  o.wait_replicas = 1;
+  AtomicWrite w;
+  w.preconditions = {{.kind = AtomicWrite::Precondition::Kind::kAbsent, .key = "atomic-acked"}};
+  w.commands = {{"SET", "atomic-acked", "yes"}};
+  ASSERT_TRUE(Execute(*Pool::Create(o), w).ok());
+  auto r = Pool::Create(At(*replica_))->Command({"GET", "atomic-acked"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->str, "yes");
+
+  o.wait_replicas = 2;  // there is one replica
+  o.wait_timeout = absl::Milliseconds(200);
+  w.preconditions[0].key = "atomic-unacked";
+  w.commands = {{"SET", "atomic-unacked", "no"}};
+  absl::Status refused = Execute(*Pool::Create(o), w);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("reached 1 of 2 replicas"));
 }
 
 TEST_F(SentinelTest, AConnectionThatFindsAReplicaIsDroppedNotReused) {

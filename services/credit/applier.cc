@@ -35,8 +35,8 @@ using Pre = redis::AtomicWrite::Precondition;
 using TimeUtil = google::protobuf::util::TimeUtil;
 
 // One atomic write carries at most this many commands and appends (a batch whose writes grow
-// beyond it is split at a fact boundary): Redis runs a script to the end, blocking every other
-// client meanwhile, so a write must stay small.
+// beyond it is split at a fact boundary): Redis runs a transaction's EXEC to the end, blocking
+// every other client meanwhile, so a write must stay small.
 constexpr size_t kMaxCommandsPerWrite = 4000;
 // The replay reads the history in chunks of this many facts, and pipelines this many commands.
 constexpr int kReplayChunk = 10000;
