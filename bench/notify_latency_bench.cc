@@ -16,6 +16,7 @@
 //
 //   notify_latency_bench [--duration=10s] [--rate=200] [--drain=30s] [--echo-calls=2000]
 //                        [--kafka-fetch-wait=20ms] [--kafka-linger=1ms] [--replicas=1]
+//                        [--consumer-members=0]
 //
 // Bounded: it sends rate × duration reports, waits at most --drain for the last pushes, stops
 // everything it started and exits. Exit 0 whatever the latencies (the target, p99 <= 100 ms, is
@@ -72,6 +73,7 @@ struct Config {
   absl::Duration kafka_fetch_wait;
   absl::Duration kafka_linger;
   int replicas = 1;
+  int consumer_members = 0;  // notify's --consumer-members; 0: its default
 };
 
 // One Subscribe stream, read on a thread: the first arrival time of each hazard task by hazard id.
@@ -299,7 +301,11 @@ int Run(const Config& c) {
   for (int i = 0; i < c.replicas; ++i) {
     const std::string n = c.replicas == 1 ? "" : absl::StrCat(i);
     hazards_svc.push_back(&stack.Add(Service::kHazards, {}, "hazards" + n));
-    notify_svc.push_back(&stack.Add(Service::kNotify, {}, "notify" + n));
+    std::vector<std::string> notify_flags;
+    if (c.consumer_members > 0) {
+      notify_flags.push_back(absl::StrCat("--consumer-members=", c.consumer_members));
+    }
+    notify_svc.push_back(&stack.Add(Service::kNotify, notify_flags, "notify" + n));
   }
   stack.StartAll();
 
@@ -648,6 +654,10 @@ int main(int argc, char** argv) {
              "hazards and notify processes each; reports alternate between the hazards "
              "replicas, the two streams are on different notify replicas",
              1, 2);
+  binder.Int("consumer-members", &c.consumer_members, 0,
+             "notify's --consumer-members (members of its consumer group per replica); 0: the "
+             "service's default",
+             0, 64);
   return firegrid::bench::ParseFlagsAndRun(binder, argc, argv,
                                            [&] { return firegrid::bench::Run(c); });
 }

@@ -36,9 +36,11 @@ int main(int argc, char** argv) {
                 "config/departments.textproto built in. Give hazards the same file");
   binder.String("redis-key-prefix", &key_prefix, "fg:notify", "prefix of this service's keys");
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
-  binder.Int("consumer-members", &consumer_members, 3,
+  binder.Int("consumer-members", &consumer_members, 6,
              "members of the consumer group in this replica, each handling its share of the "
-             "partitions on a thread of its own (order is kept per partition)",
+             "partitions on a thread of its own (order is kept per partition); the default, 6, "
+             "is the partitions of each event topic, so that one replica alone handles them all "
+             "at once",
              1, 32);
   binder.String("buildings-key-prefix", &buildings_prefix, "fg:buildings",
                 "key prefix of the buildings service in the same Redis: its org unit registry "
