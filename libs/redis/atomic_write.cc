@@ -1,5 +1,6 @@
 #include "libs/redis/atomic_write.h"
 
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -83,6 +84,8 @@ absl::Status TypeChecks(const AtomicWrite& write, std::vector<TypeCheck>* checks
 
 // A write that lost the race for a watched key this many times in a row gives up (ABORTED).
 constexpr int kMaxAttempts = 10;
+
+std::atomic<int64_t> conflicts{0};  // AtomicWriteConflicts()
 
 // The two round trips of a write, built once and sent on every attempt.
 struct Plan {
@@ -276,6 +279,7 @@ absl::Status Execute(Pool& pool, const AtomicWrite& write,
       if (std::optional<absl::Status> done = Committed(plan, pool.options(), written)) {
         return *done;
       }
+      conflicts.fetch_add(1, std::memory_order_relaxed);
     }
     // Only a watched key makes EXEC answer nil, so plan.reads starts with WATCH and a key.
     return absl::AbortedError(absl::StrCat("atomic write: the keys it reads (",
@@ -289,5 +293,7 @@ absl::Status Execute(Pool& pool, const AtomicWrite& write,
 absl::Status Execute(Pool& pool, const AtomicWrite& write) {
   return internal::Execute(pool, write, nullptr);
 }
+
+int64_t AtomicWriteConflicts() { return conflicts.load(std::memory_order_relaxed); }
 
 }  // namespace firegrid::redis

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -63,5 +64,10 @@ struct AtomicWrite {
 // commands give a key two types (HSET then ZADD, without a DEL or SET between) is
 // INVALID_ARGUMENT, before anything is sent.
 absl::Status Execute(Pool& pool, const AtomicWrite& write);
+
+// How many attempts of this process's atomic writes lost the race for a watched key (EXEC
+// refused, read again) since it started: the counter behind
+// firegrid_redis_atomic_write_conflicts_total. Process-wide, thread-safe.
+int64_t AtomicWriteConflicts();
 
 }  // namespace firegrid::redis

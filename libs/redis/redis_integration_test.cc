@@ -325,6 +325,7 @@ TEST_F(RedisTest, AtomicWriteWhosePreconditionKeyChangesBeforeExecIsNotWrittenAn
 
 TEST_F(RedisTest, AtomicWriteThatLostTheRaceOnceIsWrittenOnceOnTheNextAttempt) {
   Must({"HSET", "bld:1", "data", "payload-1", "version", "1"});
+  const int64_t conflicts_before = AtomicWriteConflicts();
   std::vector<int> attempts;
   // The first attempt's watched key is touched (the same value written again: still a change
   // for WATCH); the second attempt is left alone.
@@ -334,6 +335,7 @@ TEST_F(RedisTest, AtomicWriteThatLostTheRaceOnceIsWrittenOnceOnTheNextAttempt) {
   });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_THAT(attempts, ElementsAre(1, 2));
+  EXPECT_EQ(AtomicWriteConflicts() - conflicts_before, 1);  // the conflicts metric counts it
   EXPECT_EQ(Must({"HGET", "bld:1", "version"}).str, "2");
   EXPECT_EQ(Must({"XLEN", "outbox"}).integer, 1);
 }

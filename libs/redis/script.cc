@@ -44,10 +44,11 @@ namespace {
 absl::StatusOr<Reply> RunOnce(Pool& pool, std::vector<std::string> command) {
   std::vector<std::vector<std::string>> commands = {std::move(command)};
   std::optional<std::vector<std::string>> wait = ReplicaWaitCommand(pool.options());
-  if (wait) commands.push_back(*std::move(wait));
+  const bool waits = wait.has_value();
+  if (waits) commands.push_back(*std::move(wait));
   absl::StatusOr<std::vector<Reply>> replies = pool.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  if (wait && !(*replies)[0].IsError()) {
+  if (waits && !(*replies)[0].IsError()) {
     absl::Status acked = CheckReplicaWait(pool.options(), (*replies)[1]);
     if (!acked.ok()) return acked;
   }

@@ -21,6 +21,7 @@
 #include "libs/common/stop_flag.h"
 #include "libs/common/version.h"
 #include "libs/events/kafka_security.h"
+#include "libs/redis/atomic_write.h"
 #include "libs/redis/observe.h"
 #include "libs/server/retry_info.h"
 #include "libs/server/shared_rate_limit.h"
@@ -467,6 +468,13 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(const std::string& serv
           return {{Labels{}, static_cast<double>(recorder->failures())}};
         }));
   }
+  FG_RETURN_IF_ERROR(rt->host_->metrics().AddCounterCallback(
+      "firegrid_redis_atomic_write_conflicts_total",
+      "Attempts of atomic writes that lost the race for a key they read (EXEC refused; the "
+      "write read again)",
+      []() -> std::vector<std::pair<Labels, double>> {
+        return {{Labels{}, static_cast<double>(redis::AtomicWriteConflicts())}};
+      }));
   Family<Histogram>* redis_latency = &rt->host_->metrics().AddHistogram(
       "firegrid_redis_command_duration_seconds",
       "Redis call latency (pool commands and pipelines, failed ones included), by command.",
@@ -525,6 +533,7 @@ Runtime::~Runtime() {
     host_->metrics().RemoveGaugeCallback("firegrid_consumer_retention_gap_events");
     host_->metrics().RemoveGaugeCallback("firegrid_events_dead_lettered_total");
     host_->metrics().RemoveGaugeCallback("firegrid_audit_append_failures_total");
+    host_->metrics().RemoveGaugeCallback("firegrid_redis_atomic_write_conflicts_total");
     host_->metrics().RemoveGaugeCallback("firegrid_rate_limit_store_failures_total");
   }
 }
