@@ -38,9 +38,8 @@ int main(int argc, char** argv) {
   binder.String("consumer-group", &group, "notify", "Kafka consumer group");
   binder.Int("consumer-members", &consumer_members, 6,
              "members of the consumer group in this replica, each handling its share of the "
-             "partitions on a thread of its own (order is kept per partition); the default, 6, "
-             "is the partitions of each event topic, so that one replica alone handles them all "
-             "at once",
+             "partitions on a thread of its own (order is kept per partition); the group spreads "
+             "the 24 partitions of its four topics evenly over the members of all replicas",
              1, 32);
   binder.String("buildings-key-prefix", &buildings_prefix, "fg:buildings",
                 "key prefix of the buildings service in the same Redis: its org unit registry "
