@@ -188,14 +188,20 @@ std::string Describe(const std::vector<std::string>& command) {
                       command.size() > 1 ? command[1] : "");
 }
 
+// An error reply to one of the write's commands as a status naming the command, with the code
+// ErrorReplyToStatus gives the reply: UNAVAILABLE for LOADING or MASTERDOWN (a retry may
+// succeed), INTERNAL for the others.
+absl::Status CommandError(const std::vector<std::string>& command, absl::string_view what,
+                          const std::string& error) {
+  return absl::Status(ErrorReplyToStatus(error).code(),
+                      absl::StrCat("atomic write: ", Describe(command), " ", what, ": ", error));
+}
+
 // What round trip 1 found: OK when every check passes, else the first failure's status.
 absl::Status Check(const AtomicWrite& write, const Plan& plan, const std::vector<Reply>& replies) {
   size_t i = plan.watches ? 1 : 0;
   for (size_t r = 0; r < replies.size(); ++r) {
-    if (replies[r].IsError()) {
-      return absl::InternalError(absl::StrCat("atomic write: ", Describe(plan.reads[r]),
-                                              " answered ", replies[r].str));
-    }
+    if (replies[r].IsError()) return CommandError(plan.reads[r], "answered", replies[r].str);
   }
   if (!write.once_key.empty()) {
     if (replies[i++].integer == 1) {
@@ -237,18 +243,15 @@ std::optional<absl::Status> Committed(const Plan& plan, const PoolOptions& optio
   if (exec.IsNil()) return std::nullopt;
   if (exec.IsError()) {
     for (size_t i = 0; i < plan.exec_index; ++i) {
-      if (replies[i].IsError()) {
-        return absl::InternalError(absl::StrCat("atomic write: ", Describe(plan.transaction[i]),
-                                                " refused: ", replies[i].str));
-      }
+      if (replies[i].IsError()) return CommandError(plan.transaction[i], "refused", replies[i].str);
     }
-    return absl::InternalError(absl::StrCat("atomic write: EXEC answered ", exec.str));
+    return CommandError({"EXEC"}, "answered", exec.str);
   }
   for (size_t i = 0; i < exec.elements.size(); ++i) {
     if (exec.elements[i].IsError()) {
-      return absl::InternalError(absl::StrCat(
-          "atomic write: ", Describe(plan.transaction[i + 1]), " failed after the ", i,
-          " commands before it were written: ", exec.elements[i].str));
+      return CommandError(plan.transaction[i + 1],
+                          absl::StrCat("failed after the ", i, " commands before it were written"),
+                          exec.elements[i].str);
     }
   }
   if (plan.exec_index + 1 < replies.size()) {

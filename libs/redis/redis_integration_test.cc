@@ -518,6 +518,23 @@ TEST(RedisAuth, PoolAuthenticatesAndSelectsTheDatabase) {
   EXPECT_THAT(std::string(denied.message()), HasSubstr("AUTH"));
 }
 
+TEST(RedisReplica, AtomicWriteOnAReplicaCutOffFromItsMasterIsUnavailableNotInternal) {
+  // A replica told not to serve stale data answers reads MASTERDOWN while its master is gone
+  // (here one that never was: a closed loopback port). A retry may succeed once it is back, so
+  // the write must fail UNAVAILABLE, as a script's error reply did, not INTERNAL.
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  std::unique_ptr<Pool> pool = Pool::Create(OptionsFor(server));
+  ASSERT_TRUE(pool->Command({"CONFIG", "SET", "replica-serve-stale-data", "no"}).ok());
+  ASSERT_TRUE(pool->Command({"REPLICAOF", "127.0.0.1", "1"}).ok());
+  AtomicWrite w;
+  w.preconditions = {Pre(Precondition::Kind::kAbsent, "k")};
+  w.commands = {{"SET", "k", "v"}};
+  absl::Status s = Execute(*pool, w);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("MASTERDOWN"));
+}
+
 TEST(RedisRestart, PoolReconnectsAfterTheServerIsKilledAndRestarted) {
   testing::RedisServer server;
   ASSERT_TRUE(server.Start().ok());
