@@ -90,11 +90,13 @@ std::atomic<int64_t> conflicts{0};  // AtomicWriteConflicts()
 // The two round trips of a write, built once and sent on every attempt.
 struct Plan {
   // Round trip 1: WATCH (when any key is read), then one read per once key, precondition and
-  // type check, in that order. Empty: nothing to read, round trip 1 is skipped.
+  // type check, in that order, then MULTI: a refused MULTI stops the write before any of its
+  // commands is sent (pipelined after a refused MULTI, each would run on its own).
   std::vector<std::vector<std::string>> reads;
   bool watches = false;
   std::vector<TypeCheck> checks;
-  // Round trip 2: MULTI, the writes, EXEC (and WAIT when replicas must acknowledge).
+  // Round trip 2, inside the transaction: the writes, EXEC (and WAIT when replicas must
+  // acknowledge).
   std::vector<std::vector<std::string>> transaction;
   size_t exec_index = 0;
 };
@@ -149,10 +151,10 @@ absl::StatusOr<Plan> MakePlan(const AtomicWrite& write, const PoolOptions& optio
     }
   }
   for (const TypeCheck& c : plan.checks) plan.reads.push_back({"TYPE", c.key});
+  plan.reads.push_back({"MULTI"});
 
   std::vector<std::vector<std::string>>& t = plan.transaction;
-  t.reserve(write.commands.size() + write.appends.size() + 4);
-  t.push_back({"MULTI"});
+  t.reserve(write.commands.size() + write.appends.size() + 3);
   if (!write.once_key.empty()) {
     if (write.once_ttl == absl::InfiniteDuration()) {
       t.push_back({"SET", write.once_key, "1"});
@@ -182,10 +184,10 @@ absl::StatusOr<Plan> MakePlan(const AtomicWrite& write, const PoolOptions& optio
   return plan;
 }
 
-// "HSET on bld:1", for messages.
+// "HSET on bld:1" ("MULTI" for a command without a key), for messages.
 std::string Describe(const std::vector<std::string>& command) {
-  return absl::StrCat(absl::AsciiStrToUpper(command[0]), " on ",
-                      command.size() > 1 ? command[1] : "");
+  std::string name = absl::AsciiStrToUpper(command[0]);
+  return command.size() > 1 ? absl::StrCat(name, " on ", command[1]) : name;
 }
 
 // An error reply to one of the write's commands as a status naming the command, with the code
@@ -197,7 +199,8 @@ absl::Status CommandError(const std::vector<std::string>& command, absl::string_
                       absl::StrCat("atomic write: ", Describe(command), " ", what, ": ", error));
 }
 
-// What round trip 1 found: OK when every check passes, else the first failure's status.
+// What round trip 1 found (its replies without MULTI's): OK when every check passes, else the
+// first failure's status.
 absl::Status Check(const AtomicWrite& write, const Plan& plan, const std::vector<Reply>& replies) {
   size_t i = plan.watches ? 1 : 0;
   for (size_t r = 0; r < replies.size(); ++r) {
@@ -249,7 +252,7 @@ std::optional<absl::Status> Committed(const Plan& plan, const PoolOptions& optio
   }
   for (size_t i = 0; i < exec.elements.size(); ++i) {
     if (exec.elements[i].IsError()) {
-      return CommandError(plan.transaction[i + 1],
+      return CommandError(plan.transaction[i],
                           absl::StrCat("failed after the ", i, " commands before it were written"),
                           exec.elements[i].str);
     }
@@ -269,13 +272,15 @@ absl::Status Execute(Pool& pool, const AtomicWrite& write,
   FG_ASSIGN_OR_RETURN(const Plan plan, MakePlan(write, pool.options()));
   return pool.Converse("MULTI", [&](Pool::Send send) -> absl::Status {
     for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-      if (!plan.reads.empty()) {
-        FG_ASSIGN_OR_RETURN(std::vector<Reply> read, send(plan.reads));
-        absl::Status checked = Check(write, plan, read);
-        if (!checked.ok()) {
-          if (plan.watches) FG_RETURN_IF_ERROR(send({{"UNWATCH"}}).status());
-          return checked;
-        }
+      FG_ASSIGN_OR_RETURN(std::vector<Reply> read, send(plan.reads));
+      if (const Reply& multi = read.back(); multi.IsError()) {
+        if (plan.watches) FG_RETURN_IF_ERROR(send({{"UNWATCH"}}).status());
+        return CommandError({"MULTI"}, "refused", multi.str);
+      }
+      read.pop_back();
+      if (absl::Status checked = Check(write, plan, read); !checked.ok()) {
+        FG_RETURN_IF_ERROR(send({{"DISCARD"}}).status());  // ends the transaction, unwatches
+        return checked;
       }
       if (after_read) after_read(attempt);
       FG_ASSIGN_OR_RETURN(std::vector<Reply> written, send(plan.transaction));

@@ -382,6 +382,29 @@ TEST_F(RedisTest, AtomicWriteCommandRefusedByRedisWritesNothing) {
   EXPECT_EQ(Must({"EXISTS", "first", "h", "outbox"}).integer, 0);
 }
 
+TEST_F(RedisTest, AtomicWriteOfAUserRefusedMultiWritesNothing) {
+  // Without MULTI the commands pipelined after it would each run on their own: a refused MULTI
+  // must stop the write before any of them is sent.
+  Must({"ACL", "SETUSER", "fg-no-multi", "on", ">pw", "~*", "+@all", "-@transaction"});
+  PoolOptions o = OptionsFor(*server_);
+  o.user = "fg-no-multi";
+  o.password = "pw";
+  std::unique_ptr<Pool> pool = Pool::Create(o);
+  AtomicWrite w;
+  w.preconditions = {Pre(Precondition::Kind::kAbsent, "first")};
+  w.commands = {{"SET", "first", "1"}, {"SET", "second", "2"}};
+  absl::Status s = Execute(*pool, w);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("MULTI refused: NOPERM"));
+  EXPECT_EQ(Must({"EXISTS", "first", "second"}).integer, 0);
+
+  AtomicWrite bare;  // nothing to read: MULTI still goes first, alone
+  bare.commands = {{"SET", "third", "3"}};
+  EXPECT_EQ(Execute(*pool, bare).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Must({"EXISTS", "third"}).integer, 0);
+  Must({"ACL", "DELUSER", "fg-no-multi"});
+}
+
 TEST_F(RedisTest, ConcurrentCompareAndSetWritesLoseNoIncrement) {
   // Eight threads each add 1 to a counter 50 times by reading it and writing it back under an
   // equals precondition, retrying on ABORTED: every increment must land exactly once.
