@@ -379,13 +379,13 @@ namespace {
 
 // Sends `commands` in one round trip on `ctx` and reads one reply per command. A transport
 // failure sets `*broken` (the connection must be dropped) and is returned as UNAVAILABLE; so is
-// a READONLY reply (the connection is on a replica), which also sets `*broken`.
+// a READONLY reply (the connection is on a replica), which also sets `*broken`. The callers
+// have checked every command with ValidateArgs.
 absl::StatusOr<std::vector<Reply>> PipelineOn(redisContext* ctx,
                                               const std::vector<std::vector<std::string>>& commands,
                                               bool* broken) {
   std::vector<Reply> replies;
   if (commands.empty()) return replies;
-  for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& args : commands) {
@@ -438,6 +438,7 @@ absl::Status Pool::Converse(absl::string_view name,
     auto send = [&](const std::vector<std::vector<std::string>>& commands)
         -> absl::StatusOr<std::vector<Reply>> {
       if (broken) return absl::UnavailableError("redis: the connection of this exchange failed");
+      for (const auto& args : commands) FG_RETURN_IF_ERROR(ValidateArgs(args));
       return PipelineOn(ctx.get(), commands, &broken);
     };
     absl::Status status = talk(send);
