@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -133,15 +134,30 @@ OutboxRelay::OutboxRelay(redis::Pool* pool, Producer* producer, Options options)
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
+namespace {
+
+int64_t MonotonicNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 absl::StatusOr<bool> OutboxRelay::TakeLease() {
+  // Redis starts the lease's time when it runs the request, after this reading: the lease
+  // lasts at least until sent + lease on this machine's clock.
+  const int64_t sent = MonotonicNanos();
   absl::StatusOr<bool> r =
       redis::TakeLease(*pool_, options_.lock_key, options_.owner_id, options_.lease);
   if (!r.ok()) {
     // We cannot tell whether we still hold it: behave as if not.
+    lease_until_ns_ = 0;
     leader_ = false;
     return r.status();
   }
   const bool held = *r;
+  lease_until_ns_ = held ? sent + absl::ToInt64Nanoseconds(options_.lease) : 0;
   if (held != leader_.exchange(held)) {
     log::Info(held ? "outbox relay took the lease" : "outbox relay lost the lease",
               {{"outbox", options_.outbox_key}, {"owner", options_.owner_id}});
@@ -149,7 +165,13 @@ absl::StatusOr<bool> OutboxRelay::TakeLease() {
   return held;
 }
 
+bool OutboxRelay::LeaseFresh() const {
+  return leader_.load() &&
+         MonotonicNanos() + absl::ToInt64Nanoseconds(options_.lease / 2) < lease_until_ns_.load();
+}
+
 void OutboxRelay::ReleaseLease() {
+  lease_until_ns_ = 0;
   if (!leader_.exchange(false)) return;
   absl::Status r = redis::ReleaseLease(*pool_, options_.lock_key, options_.owner_id);
   if (!r.ok()) {
@@ -159,7 +181,14 @@ void OutboxRelay::ReleaseLease() {
 }
 
 absl::StatusOr<int> OutboxRelay::RunOnce() {
-  FG_ASSIGN_OR_RETURN(bool leader, TakeLease());
+  // A running relay's lease thread renews the lease every renew_interval, so its rounds find
+  // it fresh and spend no round trip on it. The lease can be lost while fresh only if Redis
+  // loses the key (a failover to a replica that had not received it, or a manual DEL); the
+  // lease thread then finds out at its next renewal, as a round would have at its start.
+  bool leader = LeaseFresh();
+  if (!leader) {
+    FG_ASSIGN_OR_RETURN(leader, TakeLease());
+  }
   if (!leader) return 0;
 
   FG_ASSIGN_OR_RETURN(redis::Reply range,
@@ -323,6 +352,7 @@ bool OutboxRelay::Sleep(absl::Duration d) { return !stop_.WaitFor(d); }
 
 void OutboxRelay::Loop() {
   std::unique_ptr<redis::Pool::Dedicated> blocking = pool_->NewDedicated();
+  int64_t blocking_id = -1;  // CLIENT ID of `blocking`'s connection; -1: to be asked
   absl::Duration backoff = options_.initial_backoff;
   auto stopping = [this] {
     absl::MutexLock lock(&mu_);
@@ -349,13 +379,18 @@ void OutboxRelay::Loop() {
     }
     if (*published > 0) continue;
     // Idle: block until an entry newer than the last one we removed arrives, bounded so that the
-    // lease is renewed. Stop() wakes it early with CLIENT UNBLOCK.
-    absl::StatusOr<redis::Reply> id = blocking->Command({"CLIENT", "ID"}, absl::Seconds(2));
-    if (!id.ok()) {
-      if (!fail(id.status(), "outbox relay wait failed")) break;
-      continue;
+    // lease is renewed. Stop() wakes it early with CLIENT UNBLOCK, naming the blocking
+    // connection by its id, asked once per connection: a failed command drops the connection,
+    // and the next wait asks the new one.
+    if (blocking_id < 0) {
+      absl::StatusOr<redis::Reply> id = blocking->Command({"CLIENT", "ID"}, absl::Seconds(2));
+      if (!id.ok()) {
+        if (!fail(id.status(), "outbox relay wait failed")) break;
+        continue;
+      }
+      blocking_id = id->integer;
     }
-    blocked_client_id_ = id->integer;
+    blocked_client_id_ = blocking_id;
     if (stopping()) break;
     absl::StatusOr<redis::Reply> woke =
         blocking->Command({"XREAD", "COUNT", "1", "BLOCK",
@@ -363,7 +398,10 @@ void OutboxRelay::Loop() {
                            options_.outbox_key, last_id_},
                           options_.idle_wait + absl::Seconds(2));
     blocked_client_id_ = -1;
-    if (!woke.ok() && !fail(woke.status(), "outbox relay wait failed")) break;
+    if (!woke.ok()) {
+      blocking_id = -1;
+      if (!fail(woke.status(), "outbox relay wait failed")) break;
+    }
   }
 }
 

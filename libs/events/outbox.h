@@ -50,7 +50,9 @@ struct OutboxRelayOptions {
   // a batch may take longer than the lease; Stop() releases it at once.
   absl::Duration lease = absl::Seconds(2);
   // How often a running relay renews its lease, and how often a standby tries to take it.
-  // The lease must cover at least two renewals.
+  // The lease must cover at least two renewals. A round asks Redis for the lease only when its
+  // last renewal (timed on the monotonic clock from before the request was sent) is older than
+  // half the lease, so a running relay's rounds do not ask at all.
   absl::Duration renew_interval = absl::Milliseconds(500);
   // How long one batch may wait for the broker's acknowledgements (SendBatch timeout). Keep it
   // longer than the producer's message.timeout.ms so every message has a final outcome.
@@ -79,7 +81,8 @@ class OutboxRelay {
   OutboxRelay(const OutboxRelay&) = delete;
   OutboxRelay& operator=(const OutboxRelay&) = delete;
 
-  // One round: takes or renews the lease, publishes up to batch_size of the oldest entries and
+  // One round: takes the lease (or renews it when half of it has passed since the last renewal),
+  // publishes up to batch_size of the oldest entries and
   // deletes the confirmed ones. Returns how many were published (0 when the outbox is empty or
   // another relay holds the lease), or the first delivery error / a Redis error (entries before
   // the failed one are deleted, it and later ones stay).
@@ -105,6 +108,8 @@ class OutboxRelay {
  private:
   OutboxRelay(redis::Pool* pool, Producer* producer, Options options);
   absl::StatusOr<bool> TakeLease();
+  // True while this relay holds the lease and its last renewal is younger than half the lease.
+  bool LeaseFresh() const;
   void ReleaseLease();
   void Loop();
   void KeepLease();
@@ -115,6 +120,9 @@ class OutboxRelay {
   Producer* const producer_;
   const Options options_;
   std::atomic<bool> leader_{false};
+  // When the lease last taken or renewed runs out, in nanoseconds of std::chrono::steady_clock
+  // (0: not held), counted from before its request was sent.
+  std::atomic<int64_t> lease_until_ns_{0};
   std::atomic<int64_t> published_{0};
 
   // Entry id after which new entries appear (everything up to it was published or moved);

@@ -1,5 +1,6 @@
 // OutboxRelay against a real redis-server, with a fake producer standing in for Kafka.
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <string>
@@ -140,6 +141,17 @@ class OutboxRelayTest : public ::testing::Test {
     return out;
   }
 
+  // How many times Redis ran `command` (its INFO commandstats name: "evalsha", "client|id")
+  // since the last CONFIG RESETSTAT.
+  int64_t Calls(const std::string& command) {
+    auto r = pool_->Command({"INFO", "commandstats"});
+    if (!r.ok()) return -1;
+    const std::string tag = absl::StrCat("cmdstat_", command, ":calls=");
+    const size_t at = r->str.find(tag);
+    if (at == std::string::npos) return 0;
+    return std::atoll(r->str.c_str() + at + tag.size());
+  }
+
   RedisServer redis_;
   std::unique_ptr<redis::Pool> pool_;
 };
@@ -273,6 +285,51 @@ TEST_F(OutboxRelayTest, StandbyTakesOverWhenTheLeaderStopsRenewingItsLease) {
   EXPECT_TRUE(b->is_leader());
   EXPECT_THAT(Values(producer_b.messages()), ElementsAre("v0"));
   EXPECT_TRUE(producer_a.messages().empty());
+}
+
+TEST_F(OutboxRelayTest, RoundsAskRedisForTheLeaseOnlyOnceHalfOfItHasPassed) {
+  FakeProducer producer;
+  OutboxRelay::Options o = Fast();
+  o.lease = absl::Milliseconds(400);
+  o.renew_interval = absl::Milliseconds(100);
+  auto relay = Relay(&producer, o);
+  ASSERT_NE(relay, nullptr);
+  ASSERT_EQ(*relay->RunOnce(), 0);  // takes the lease
+  ASSERT_TRUE(relay->is_leader());
+  ASSERT_TRUE(pool_->Command({"CONFIG", "RESETSTAT"}).ok());
+  for (int i = 0; i < 3; ++i) {
+    Append(absl::StrCat("v", i));
+    ASSERT_EQ(*relay->RunOnce(), 1);
+  }
+  // A fresh lease costs the rounds no script run (the lease's is the only script here).
+  EXPECT_EQ(Calls("evalsha") + Calls("eval"), 0);
+  // Once half the lease has passed, a round renews it before publishing.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        Append("later");
+        return relay->RunOnce().value_or(0) == 1 && Calls("evalsha") + Calls("eval") >= 1;
+      },
+      absl::Seconds(5)));
+  EXPECT_TRUE(relay->is_leader());
+  EXPECT_EQ(pool_->Command({"GET", absl::StrCat(kOutbox, ":relay-lease")})->str,
+            relay->options().owner_id);
+}
+
+TEST_F(OutboxRelayTest, RunningRelayAsksItsBlockingConnectionsIdOnceNotOnEveryWait) {
+  FakeProducer producer;
+  auto relay = Relay(&producer, Fast());  // idle_wait 200 ms: a wait ends every 200 ms
+  ASSERT_NE(relay, nullptr);
+  ASSERT_TRUE(pool_->Command({"CONFIG", "RESETSTAT"}).ok());
+  relay->Start();
+  for (int i = 0; i < 3; ++i) {
+    Append(absl::StrCat("v", i));
+    ASSERT_TRUE(
+        WaitUntil([&] { return producer.messages().size() == size_t(i + 1); }, absl::Seconds(5)));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Calls("xread") >= 6; }, absl::Seconds(10)));
+  relay->Stop();  // wakes the wait with CLIENT UNBLOCK of that id
+  EXPECT_EQ(Calls("client|id"), 1);
+  EXPECT_THAT(Values(producer.messages()), ElementsAre("v0", "v1", "v2"));
 }
 
 TEST_F(OutboxRelayTest, CrashedHoldersLeaseExpiresWithinTwoSecondsByDefault) {
