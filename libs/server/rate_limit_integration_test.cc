@@ -1,6 +1,8 @@
 // The per-principal rate limit shared through Redis (shared_rate_limit.h), against a real
 // redis-server: the GCRA script on its own, then two Runtimes ("replicas") sharing one Redis
 // and answering real gRPC calls.
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -49,6 +51,25 @@ class SharedRateLimitTest : public ::testing::Test {
                                              .rate_per_second = rate,
                                              .burst = burst,
                                              .clock = clock});
+  }
+
+  // Script runs Redis made since the last CONFIG RESETSTAT (INFO commandstats).
+  int64_t ScriptRuns() {
+    auto r = pool_->Command({"INFO", "commandstats"});
+    if (!r.ok()) return -1;
+    int64_t runs = 0;
+    for (const char* name : {"cmdstat_evalsha:calls=", "cmdstat_eval:calls="}) {
+      const size_t at = r->str.find(name);
+      if (at != std::string::npos) runs += std::atoll(r->str.c_str() + at + std::strlen(name));
+    }
+    return runs;
+  }
+
+  // Of `n` requests of `key` to `limiter`, how many were allowed.
+  static int Allowed(RedisRateLimiter* limiter, const std::string& key, int n) {
+    int allowed = 0;
+    for (int i = 0; i < n; ++i) allowed += limiter->Take(key).allowed ? 1 : 0;
+    return allowed;
   }
 
   testing::RedisServer redis_;
@@ -150,6 +171,57 @@ TEST_F(SharedRateLimitTest, WithRedisTimeTheBudgetRefillsInRealTime) {
   }
   EXPECT_TRUE(allowed);
   EXPECT_EQ(a->store_failures() + b->store_failures(), 0);
+}
+
+TEST_F(SharedRateLimitTest, ABusyPrincipalIsChargedInLeasesWithinTheSharedBudget) {
+  // 100/s (one request per 10 ms), burst 20; holds of 50 ms (the default).
+  auto a = Replica(/*rate=*/100, /*burst=*/20, &clock_);
+  auto b = Replica(100, 20, &clock_);
+  ASSERT_TRUE(b->Take("loads-the-script").allowed);  // a first run may also load it
+  ASSERT_TRUE(pool_->Command({"CONFIG", "RESETSTAT"}).ok());
+  // A principal new to this replica: one script run per request.
+  EXPECT_EQ(Allowed(a.get(), "u-1", 10), 10);
+  EXPECT_EQ(ScriptRuns(), 10);
+  // The next hold: a's first request asks for as many as the last hold had (10), and the nine
+  // after it spend the lease without a script run.
+  clock_.Advance(absl::Milliseconds(50));  // 5 requests' budget back: 15 left
+  EXPECT_EQ(Allowed(a.get(), "u-1", 10), 10);
+  EXPECT_EQ(ScriptRuns(), 11);
+  // The budget is shared: replica b finds what a's lease left, 5, and no more.
+  EXPECT_EQ(Allowed(b.get(), "u-1", 6), 5);
+  // a's lease is spent and so is the budget: refused, with the time until the next request.
+  auth::LimitDecision d = a->Take("u-1");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.retry_after, absl::Milliseconds(10));
+  EXPECT_EQ(a->store_failures() + b->store_failures(), 0);
+}
+
+TEST_F(SharedRateLimitTest, TokensLeftWhenTheHoldEndsAreDroppedNotSpentLater) {
+  auto a = Replica(/*rate=*/100, /*burst=*/40, &clock_);
+  EXPECT_EQ(Allowed(a.get(), "u-1", 8), 8);
+  clock_.Advance(absl::Milliseconds(50));
+  EXPECT_TRUE(a->Take("u-1").allowed);  // a lease of 8: 7 held
+  ASSERT_TRUE(pool_->Command({"CONFIG", "RESETSTAT"}).ok());
+  clock_.Advance(absl::Milliseconds(50));  // the hold ends
+  EXPECT_TRUE(a->Take("u-1").allowed);
+  EXPECT_EQ(ScriptRuns(), 1);  // asked Redis again, although 7 tokens were left
+  // The dropped tokens stay charged: 8 + 8 + 1 of the 40 (+ 10 refilled) are spent.
+  auto b = Replica(100, 40, &clock_);
+  EXPECT_EQ(Allowed(b.get(), "u-1", 40), 50 - 17);
+}
+
+TEST_F(SharedRateLimitTest, WithLeasesOffEveryRequestRunsTheScript) {
+  auto a = std::make_unique<RedisRateLimiter>(
+      pool_.get(), RedisRateLimiterOptions{.key_prefix = "fg:test:ratelimit",
+                                           .rate_per_second = 100,
+                                           .burst = 40,
+                                           .clock = &clock_,
+                                           .max_lease = 1});
+  EXPECT_EQ(Allowed(a.get(), "u-1", 8), 8);
+  clock_.Advance(absl::Milliseconds(50));
+  ASSERT_TRUE(pool_->Command({"CONFIG", "RESETSTAT"}).ok());
+  EXPECT_EQ(Allowed(a.get(), "u-1", 8), 8);
+  EXPECT_EQ(ScriptRuns(), 8);
 }
 
 TEST_F(SharedRateLimitTest, AnUnreachableStoreFallsBackToTheReplicasOwnBucketAndCountsIt) {
