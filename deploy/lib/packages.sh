@@ -7,6 +7,7 @@ FIREGRID_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev librdkafka-dev libjwt-dev nlohmann-json3-dev libcpp-httplib-dev
   libssl-dev libmosquitto-dev
+  libjemalloc-dev  # the services' allocator (docs/adr/0015)
   libboost-dev  # Boost.Beast (header-only): the gateway's HTTP server
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server kcat jq

@@ -48,6 +48,7 @@ firegrid_test(NAME monitoring_mqtt_integration_test
 # The service binary: every part of the service (the others' libraries) wired in main.cc.
 if(TARGET monitoring_devices AND TARGET monitoring_alarms AND TARGET monitoring_engine)
   add_executable(firegrid-monitoring main.cc)
+  firegrid_service_allocator(firegrid-monitoring)
   target_link_libraries(firegrid-monitoring PRIVATE
     monitoring_transport ${MONITORING_APIS} firegrid_runtime firegrid_events firegrid_auth)
 endif()
