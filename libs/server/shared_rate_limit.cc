@@ -70,7 +70,10 @@ RedisRateLimiter::RedisRateLimiter(redis::Pool* pool, RedisRateLimiterOptions op
 bool RedisRateLimiter::SpendHeld(const std::string& key, absl::Time now, int64_t* lease) {
   const absl::Duration hold = options_.lease_hold;
   absl::MutexLock lock(&mu_);
-  if (held_.size() > 10000) {  // forget principals idle for two holds
+  // Forget principals idle for two holds, at most once per hold (so that a replica with many
+  // busy principals does not walk them all on every call).
+  if (held_.size() > 10000 && (now < last_sweep_ || now >= last_sweep_ + hold)) {
+    last_sweep_ = now;
     absl::erase_if(held_, [&](const auto& kv) {
       return kv.second.window_start + 2 * hold < now || kv.second.window_start > now;
     });

@@ -87,6 +87,7 @@ class RedisRateLimiter final : public auth::Limiter {
   std::atomic<bool> failing_{false};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Held> held_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sweep_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace firegrid::server
