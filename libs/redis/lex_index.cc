@@ -1,5 +1,7 @@
 #include "libs/redis/lex_index.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/status.h"
 
@@ -29,10 +31,11 @@ absl::StatusOr<std::vector<std::string>> FetchValues(
   std::vector<std::string> out;
   if (commands.empty()) return out;
   FG_ASSIGN_OR_RETURN(std::vector<Reply> replies, pool.Pipeline(commands));
-  for (const auto& r : replies) {
+  out.reserve(replies.size());
+  for (Reply& r : replies) {
     if (r.IsError()) return absl::InternalError(r.str);
     if (r.IsNil()) continue;
-    out.push_back(r.str);
+    out.push_back(std::move(r.str));  // the replies are not read again
   }
   return out;
 }
