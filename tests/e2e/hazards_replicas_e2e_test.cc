@@ -9,8 +9,6 @@
 // with two notify replicas as well (what notify_latency_bench --replicas=2 measures), reports
 // alternating between the hazards replicas reach the lead department's stream on one notify
 // replica and the community worker's on the other, each task exactly once per stream.
-#include <deque>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,20 +41,6 @@ namespace {
 namespace bv1 = ::firegrid::buildings::v1;
 namespace hv1 = ::firegrid::hazards::v1;
 
-// Why a replica did not exit 0 after SIGTERM: its exit code (or the stop's error) and the last
-// lines it logged above info, for the failure message.
-std::string NotCleanly(const absl::StatusOr<int>& code, const testing::ServiceProcess& replica) {
-  std::string why = code.ok() ? absl::StrCat("exit code ", *code) : code.status().ToString();
-  std::ifstream in(replica.stderr_path());
-  std::deque<std::string> last;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"level\":\"info\"") != std::string::npos) continue;
-    last.push_back(line);
-    if (last.size() > 15) last.pop_front();
-  }
-  for (const std::string& line : last) absl::StrAppend(&why, "\n  log: ", line);
-  return why;
-}
 using google::protobuf::util::TimeUtil;
 
 constexpr char kCommunity[] = "500109001002";
@@ -217,8 +201,8 @@ class HazardsReplicasE2E : public ::testing::Test {
   // (an event relayed twice counts once: it has one id).
   std::map<std::string, std::map<std::string, std::set<std::string>>> TimerEvents() {
     std::vector<std::string> values;
-    auto messages = testing::ReadTopicToEnd(broker_.bootstrap(),
-                                            std::string(events::kHazardsTopic), absl::Seconds(20));
+    auto messages = testing::ReadTopicToEnd(broker_.bootstrap(), std::string(events::kHazardsTopic),
+                                            absl::Seconds(20));
     EXPECT_TRUE(messages.ok()) << messages.status();
     if (messages.ok()) {
       for (const auto& m : *messages) values.push_back(m.value);
@@ -316,7 +300,7 @@ TEST_F(HazardsReplicasE2E, TwoReplicasFireEachDeadlineTimerExactlyOnce) {
   for (auto& s : hazards_) {
     auto code = s->Stop();
     ASSERT_TRUE(code.ok() && *code == 0)
-        << "a hazards replica did not drain cleanly: " << NotCleanly(code, *s);
+        << "a hazards replica did not drain cleanly: " << testing::WhyNotClean(code, *s);
   }
   ExpectEachTimerFiredOnce(ids);
 }
@@ -335,7 +319,8 @@ TEST_F(HazardsReplicasE2E, DeadlineTimersFireExactlyOnceWhileTheReplicasRestartI
   auto restart = [&](int r) {
     auto code = hazards_[r]->Stop();  // SIGTERM: the replica drains and exits
     ASSERT_TRUE(code.ok() && *code == 0)
-        << "hazards replica " << r << " did not drain cleanly: " << NotCleanly(code, *hazards_[r]);
+        << "hazards replica " << r
+        << " did not drain cleanly: " << testing::WhyNotClean(code, *hazards_[r]);
     absl::Status st = hazards_[r]->Start();
     ASSERT_TRUE(st.ok()) << st;
   };
@@ -356,7 +341,7 @@ TEST_F(HazardsReplicasE2E, DeadlineTimersFireExactlyOnceWhileTheReplicasRestartI
   for (auto& s : hazards_) {
     auto code = s->Stop();
     ASSERT_TRUE(code.ok() && *code == 0)
-        << "a hazards replica did not drain cleanly: " << NotCleanly(code, *s);
+        << "a hazards replica did not drain cleanly: " << testing::WhyNotClean(code, *s);
   }
   ExpectEachTimerFiredOnce(ids);
 }

@@ -141,7 +141,8 @@ TEST_F(RollingRestartE2E, SigtermOfEachReplicaInTurnFailsNoCallOfAHealthChecking
   for (int round = 0; round < 2; ++round) {
     for (auto& replica : hazards_) {
       auto code = replica->Stop();  // SIGTERM: 1 s of NOT_SERVING grace, then the drain
-      EXPECT_TRUE(code.ok() && *code == 0) << "the replica did not drain cleanly";
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "the replica did not drain cleanly: " << testing::WhyNotClean(code, *replica);
       EXPECT_TRUE(calls_grow_by(200)) << "calls stopped while one replica was down";
       absl::Status st = replica->Start();  // on the same port
       ASSERT_TRUE(st.ok()) << st;

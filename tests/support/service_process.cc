@@ -3,6 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <deque>
+#include <fstream>
 #include <mutex>
 #include <regex>
 
@@ -150,6 +152,19 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
     return absl::UnavailableError(absl::StrCat("GET ", path, ": HTTP ", res->status));
   }
   return res->body;
+}
+
+std::string WhyNotClean(const absl::StatusOr<int>& code, const ServiceProcess& service) {
+  std::string why = code.ok() ? absl::StrCat("exit code ", *code) : code.status().ToString();
+  std::ifstream in(service.stderr_path());
+  std::deque<std::string> last;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"level\":\"info\"") != std::string::npos) continue;
+    last.push_back(line);
+    if (last.size() > 15) last.pop_front();
+  }
+  for (const std::string& line : last) absl::StrAppend(&why, "\n  log: ", line);
+  return why;
 }
 
 }  // namespace firegrid::testing

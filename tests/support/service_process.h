@@ -62,4 +62,9 @@ class ServiceProcess {
 // An HTTP GET of http://127.0.0.1:<port><path>; the body, or an error.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
 
+// Why a service did not exit 0 after SIGTERM (`code`: what Stop() returned): its exit code (128 +
+// the signal for a signal) or the stop's error, and the last lines it logged above info, for a
+// failure message.
+std::string WhyNotClean(const absl::StatusOr<int>& code, const ServiceProcess& service);
+
 }  // namespace firegrid::testing
