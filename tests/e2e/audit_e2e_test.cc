@@ -58,7 +58,8 @@ class AuditE2E : public ::testing::Test {
     for (auto* s : {hazards_.get(), buildings_.get()}) {
       if (s != nullptr && s->running()) {
         auto code = s->Stop();
-        EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+        EXPECT_TRUE(code.ok() && *code == 0)
+            << "service did not drain cleanly: " << testing::WhyNotClean(code, *s);
       }
     }
   }

@@ -56,7 +56,8 @@ class BuildingsE2E : public ::testing::Test {
   void TearDown() override {
     if (service_ && service_->running()) {
       auto code = service_->Stop();
-      EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "service did not drain cleanly: " << testing::WhyNotClean(code, *service_);
     }
   }
 

@@ -69,7 +69,8 @@ class NotifyE2E : public ::testing::Test {
     for (auto* s : {notify_b_.get(), notify_a_.get(), hazards_.get(), buildings_.get()}) {
       if (s != nullptr && s->running()) {
         auto code = s->Stop();
-        EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+        EXPECT_TRUE(code.ok() && *code == 0)
+            << "service did not drain cleanly: " << testing::WhyNotClean(code, *s);
       }
     }
   }

@@ -55,7 +55,8 @@ class FireAlarmE2E : public ::testing::Test {
   void TearDown() override {
     if (notify_ != nullptr && notify_->running()) {
       auto code = notify_->Stop();
-      EXPECT_TRUE(code.ok() && *code == 0) << "notify did not drain cleanly";
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "notify did not drain cleanly: " << testing::WhyNotClean(code, *notify_);
     }
   }
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "firegrid/buildings/v1/buildings.grpc.pb.h"
@@ -25,8 +25,9 @@
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/devbroker.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace firegrid {
 namespace {
@@ -168,7 +169,8 @@ TEST_F(RedisAclE2E, ServicesRunAsTheProductionAclUserWithNoCommandRefused) {
   // checked too.
   for (auto* s : {notify_.get(), credit_.get(), hazards_.get(), buildings_.get()}) {
     auto code = s->Stop();
-    EXPECT_TRUE(code.ok() && *code == 0) << "service did not drain cleanly";
+    EXPECT_TRUE(code.ok() && *code == 0)
+        << "service did not drain cleanly: " << testing::WhyNotClean(code, *s);
   }
   auto log = admin_->Command({"ACL", "LOG"});
   ASSERT_TRUE(log.ok()) << log.status();

@@ -134,7 +134,8 @@ class PoisonFaults : public ::testing::Test {
     for (auto& [name, s] : services_) {
       if (s != nullptr && s->running()) {
         auto code = s->Stop();
-        EXPECT_TRUE(code.ok() && *code == 0) << name << " did not drain cleanly";
+        EXPECT_TRUE(code.ok() && *code == 0)
+            << name << " did not drain cleanly: " << testing::WhyNotClean(code, *s);
       }
     }
   }

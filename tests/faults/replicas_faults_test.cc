@@ -293,7 +293,9 @@ TEST_F(ReplicasFaults, RollingSigtermOfHazardsAndNotifyFailsNoCallLosesOrRepeats
       if (is_notify) notify_restarting = true;
       const absl::Time stopping = absl::Now();
       auto code = replicas_[r]->Stop();  // SIGTERM: 1 s NOT_SERVING, then the drain
-      EXPECT_TRUE(code.ok() && *code == 0) << "replica " << r << " did not drain cleanly";
+      EXPECT_TRUE(code.ok() && *code == 0)
+          << "replica " << r
+          << " did not drain cleanly: " << testing::WhyNotClean(code, *replicas_[r]);
       EXPECT_TRUE(acks_grow_by(20)) << "reports stopped while replica " << r << " was down";
       if (is_notify)
         EXPECT_TRUE(pushes_grow_by(20)) << "pushes stopped while replica " << r << " was down";
