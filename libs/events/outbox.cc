@@ -166,8 +166,8 @@ absl::StatusOr<bool> OutboxRelay::TakeLease() {
 }
 
 bool OutboxRelay::LeaseFresh() const {
-  return leader_.load() &&
-         MonotonicNanos() + absl::ToInt64Nanoseconds(options_.lease / 2) < lease_until_ns_.load();
+  // lease_until_ns_ is 0 whenever the lease is not held.
+  return MonotonicNanos() + absl::ToInt64Nanoseconds(options_.lease / 2) < lease_until_ns_.load();
 }
 
 void OutboxRelay::ReleaseLease() {

@@ -63,9 +63,7 @@ RedisRateLimiter::RedisRateLimiter(redis::Pool* pool, RedisRateLimiterOptions op
       burst_(absl::StrFormat("%.3f", std::max(1.0, options_.burst))),
       fallback_(options_.rate_per_second, options_.burst,
                 options_.clock != nullptr ? options_.clock : RealClock::Get()),
-      hold_clock_(options_.hold_clock != nullptr ? options_.hold_clock
-                  : options_.clock != nullptr    ? options_.clock
-                                                 : RealClock::Get()) {}
+      hold_clock_(options_.clock != nullptr ? options_.clock : RealClock::Get()) {}
 
 bool RedisRateLimiter::SpendHeld(const std::string& key, absl::Time now, int64_t* lease) {
   const absl::Duration hold = options_.lease_hold;

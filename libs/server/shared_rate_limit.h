@@ -31,9 +31,8 @@ struct RedisRateLimiterOptions {
   // principal's requests on this replica in the previous hold: 1 (one script run per request)
   // for a principal calling less than once per hold. 1 turns leases off.
   int max_lease = 16;
+  // Holds are timed on `clock` (the real clock when it is nullptr).
   absl::Duration lease_hold = absl::Milliseconds(50);
-  // The clock of the holds (nullptr: `clock`, or the real clock when that is nullptr too).
-  Clock* hold_clock = nullptr;
 };
 
 // The per-principal rate limit shared by a service's replicas: GCRA (the generic cell rate
