@@ -117,16 +117,18 @@ TEST_F(SharedRateLimitTest, TheBudgetRefillsAtTheRateAsTimeAdvances) {
 }
 
 TEST_F(SharedRateLimitTest, ARefusalSaysHowLongUntilTheNextRequestIsAllowed) {
-  auto a = Replica(/*rate=*/4, /*burst=*/1, &clock_);
-  auto b = Replica(4, 1, &clock_);
+  // One request per 10 s: the key's expiry (the time to refill, in Redis's real time) stays far
+  // beyond any stall of the test between its calls, while the fake clock moves the budget.
+  auto a = Replica(/*rate=*/0.1, /*burst=*/1, &clock_);
+  auto b = Replica(0.1, 1, &clock_);
   EXPECT_TRUE(a->Take("u-1").allowed);
   auth::LimitDecision d = b->Take("u-1");
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.retry_after, absl::Milliseconds(250));
-  clock_.Advance(absl::Milliseconds(100));
+  EXPECT_EQ(d.retry_after, absl::Seconds(10));
+  clock_.Advance(absl::Seconds(4));
   d = a->Take("u-1");
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.retry_after, absl::Milliseconds(150));
+  EXPECT_EQ(d.retry_after, absl::Seconds(6));
   // A refused request charges nothing: after the delay the next one passes.
   clock_.Advance(d.retry_after);
   EXPECT_TRUE(b->Take("u-1").allowed);
