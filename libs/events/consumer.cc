@@ -184,9 +184,13 @@ Decision MessageProcessor::DeadLetter(const ReceivedMessage& message, const absl
 
 // ---------------------------------------------------------------------------------------------
 
+// The consumer's librdkafka callbacks. rebalance_cb runs inside consume() and close(), on the
+// consumer's own threads; event_cb's log events come from librdkafka's threads, which may outlive
+// the Consumer when its client is kept until exit (~Consumer), so it reads only its own copy of
+// the group id.
 class Consumer::Rebalancer final : public RdKafka::RebalanceCb, public RdKafka::EventCb {
  public:
-  explicit Rebalancer(Consumer* owner) : owner_(owner) {}
+  explicit Rebalancer(Consumer* owner) : owner_(owner), group_id_(owner->options_.group_id) {}
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
@@ -194,6 +198,7 @@ class Consumer::Rebalancer final : public RdKafka::RebalanceCb, public RdKafka::
     std::vector<PartitionKey> keys;
     for (auto* p : partitions) keys.emplace_back(p->topic(), p->partition());
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      owner_->ever_assigned_ = true;
       if (cooperative) {
         std::unique_ptr<RdKafka::Error> e(consumer->incremental_assign(partitions));
         owner_->assigned_ += static_cast<int>(partitions.size());
@@ -220,8 +225,7 @@ class Consumer::Rebalancer final : public RdKafka::RebalanceCb, public RdKafka::
 
   void event_cb(RdKafka::Event& event) override {
     if (event.type() == RdKafka::Event::EVENT_LOG) {
-      log::Fields f = {
-          {"group", owner_->options_.group_id}, {"facility", event.fac()}, {"detail", event.str()}};
+      log::Fields f = {{"group", group_id_}, {"facility", event.fac()}, {"detail", event.str()}};
       if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
         log::Warn("kafka consumer log", f);
       } else {
@@ -235,7 +239,7 @@ class Consumer::Rebalancer final : public RdKafka::RebalanceCb, public RdKafka::
     if (code == last_code_ && now - last_logged_ < absl::Seconds(10)) return;
     last_code_ = code;
     last_logged_ = now;
-    log::Warn("kafka consumer error", {{"group", owner_->options_.group_id},
+    log::Warn("kafka consumer error", {{"group", group_id_},
                                        {"error", RdKafka::err2str(event.err())},
                                        {"detail", event.str()},
                                        {"fatal", event.fatal()}});
@@ -243,7 +247,8 @@ class Consumer::Rebalancer final : public RdKafka::RebalanceCb, public RdKafka::
 
  private:
   Consumer* owner_;
-  // Touched only from the consuming thread (events are served by consume()).
+  const std::string group_id_;
+  // Error events are served by consume(), on the consuming thread.
   int last_code_ = 0;
   absl::Time last_logged_ = absl::InfinitePast();
 };
@@ -314,12 +319,53 @@ Consumer::Consumer(Options options)
       processor_(options_.handler, options_.dlq_producer, options_.group_id, RealClock::Get(),
                  options_.dlq_timeout) {}
 
+namespace {
+
+// Closed clients kept until the process exits (~Consumer); reachable from here, so a leak checker
+// does not report them.
+struct KeptClients {
+  absl::Mutex mu;
+  std::vector<std::pair<RdKafka::KafkaConsumer*, RdKafka::RebalanceCb*>> clients
+      ABSL_GUARDED_BY(mu);
+};
+
+KeptClients& Kept() {
+  static KeptClients* kept = new KeptClients();
+  return *kept;
+}
+
+// Whether destroying a cooperative-sticky member that never had an assignment aborts the
+// process: librdkafka asserts on the assignor's missing state before 2.3.0 (issue #4312, fixed
+// by pull request #4381).
+bool DestroyBeforeFirstAssignmentAborts() { return RdKafka::version() < 0x020300ff; }
+
+}  // namespace
+
 Consumer::~Consumer() {
   Stop();
   if (!closed_ && consumer_ != nullptr) {
     consumer_->close();
     closed_ = true;
   }
+  if (consumer_ != nullptr && started_ && !ever_assigned_ && DestroyBeforeFirstAssignmentAborts()) {
+    log::Info(
+        "consumer stopped before its first assignment: its closed Kafka client is kept "
+        "until the process exits (librdkafka < 2.3.0 aborts when destroying it, #4312)",
+        {{"group", options_.group_id}, {"librdkafka", RdKafka::version_str()}});
+    KeptClients& kept = Kept();
+    absl::MutexLock lock(&kept.mu);
+    kept.clients.emplace_back(consumer_.release(), rebalancer_.release());
+  }
+}
+
+int Consumer::KafkaClientsKeptUntilExit() {
+  KeptClients& kept = Kept();
+  absl::MutexLock lock(&kept.mu);
+  return static_cast<int>(kept.clients.size());
+}
+
+std::string Consumer::member_id() const {
+  return consumer_ == nullptr ? "" : consumer_->memberid();
 }
 
 absl::Status Consumer::Start() {

@@ -152,7 +152,12 @@ class Consumer {
 
   // Validates the options and creates the Kafka client (it connects on Start).
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(Options options);
-  ~Consumer();  // Stop()
+  // Stop(), then destroys the Kafka client, except in one case: librdkafka before 2.3.0 aborts
+  // the process when it destroys a cooperative-sticky member that joined its group but never
+  // received an assignment (librdkafka issue #4312: a member stopped between its JoinGroup and
+  // its first SyncGroup, as in a rolling restart). Such a client, already closed, is kept until
+  // the process exits instead (KafkaClientsKeptUntilExit counts them).
+  ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
@@ -177,6 +182,11 @@ class Consumer {
   std::vector<PartitionLag> Lag() const;
   // Partitions currently assigned to this member (0 before the group has been joined).
   int assigned_partitions() const { return assigned_.load(); }
+  // The member id the group coordinator gave this member ("" before it joined).
+  std::string member_id() const;
+  // Closed Kafka clients of destroyed consumers that this process keeps until it exits (see
+  // ~Consumer).
+  static int KafkaClientsKeptUntilExit();
   // Messages done (handled or duplicate) and dead-lettered since Start.
   int64_t done() const { return done_.load(); }
   int64_t dead_lettered() const { return dead_lettered_.load(); }
@@ -230,6 +240,7 @@ class Consumer {
   std::map<PartitionKey, RetentionGap> gaps_ ABSL_GUARDED_BY(lag_mu_);
 
   std::atomic<int> assigned_{0};
+  std::atomic<bool> ever_assigned_{false};  // an assignment (even empty) came since Start
   std::atomic<int64_t> done_{0};
   std::atomic<int64_t> dead_lettered_{0};
   std::atomic<bool> stop_{false};

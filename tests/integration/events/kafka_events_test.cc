@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
+#include "librdkafka/rdkafkacpp.h"
 #include "libs/common/trace.h"
 #include "libs/events/consumer.h"
 #include "libs/events/envelope.h"
@@ -326,6 +327,39 @@ TEST_F(KafkaEventsTest, DevBrokerGroupJoinFloorIsMeasuredForANewGroupAndAfterACl
   std::printf("dev broker group join: new group %lld ms, right after a clean stop %lld ms\n",
               static_cast<long long>(absl::ToInt64Milliseconds(empty_group)),
               static_cast<long long>(absl::ToInt64Milliseconds(after_stop)));
+}
+
+// librdkafka before 2.3.0 aborts the process when it destroys a cooperative-sticky member that
+// joined its group but never had an assignment (issue #4312): a replica stopped in the middle of
+// a rebalance exited with SIGABRT instead of draining. Such a member's closed client is kept
+// until the process exits instead; one that had its assignment is destroyed as usual.
+TEST_F(KafkaEventsTest, AMemberStoppedBetweenJoiningAndItsFirstAssignmentIsDestroyedWithoutAbort) {
+  std::unique_ptr<KafkaProducer> producer = NewProducer();
+  ASSERT_NE(producer, nullptr);
+  auto handler = [](const Envelope&) { return absl::OkStatus(); };
+  const std::string topic(kCreditTopic);
+  const int kept_before = Consumer::KafkaClientsKeptUntilExit();
+
+  auto assigned = NewConsumer("assigned", {topic}, handler, producer.get());
+  ASSERT_NE(assigned, nullptr);
+  ASSERT_TRUE(assigned->Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return assigned->assigned_partitions() > 0; }, absl::Seconds(60)));
+  assigned.reset();
+  EXPECT_EQ(Consumer::KafkaClientsKeptUntilExit(), kept_before);
+
+  // From now on every SyncGroup (API key 14) fails with REBALANCE_IN_PROGRESS (27): a member
+  // that joins never receives its assignment.
+  absl::Status injected = broker_.Inject("errors 14 100000 27\n");
+  ASSERT_TRUE(injected.ok()) << injected;
+  auto unassigned = NewConsumer("unassigned", {topic}, handler, producer.get());
+  ASSERT_NE(unassigned, nullptr);
+  ASSERT_TRUE(unassigned->Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return !unassigned->member_id().empty(); }, absl::Seconds(60)))
+      << "the member never joined its group";
+  EXPECT_EQ(unassigned->assigned_partitions(), 0);
+  unassigned.reset();  // with librdkafka 2.0.2 destroying the client aborted here
+  const bool affected = RdKafka::version() < 0x020300ff;  // #4312 fixed in 2.3.0
+  EXPECT_EQ(Consumer::KafkaClientsKeptUntilExit(), kept_before + (affected ? 1 : 0));
 }
 
 TEST_F(KafkaEventsTest, RestartedConsumerResumesAfterWhatItCommittedOnStop) {
