@@ -76,12 +76,13 @@ class WorkService final : public grpc::Service {
             this)));
     AddMethod(new grpc::internal::RpcServiceMethod(kWorkOnReadThread,
                                                    grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-    MarkMethodCallback(
-        1, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-               [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
-                      grpc::ByteBuffer* resp) {
-                 return ServeUnaryOnReadThread(ctx, [=, this] { return Work(*ctx, *req, resp); });
-               }));
+    MarkMethodCallback(1,
+                       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                           [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                  grpc::ByteBuffer* resp) {
+                             return ServeUnary(Threads::kRead, ctx,
+                                               [=, this] { return Work(*ctx, *req, resp); });
+                           }));
     AddMethod(new grpc::internal::RpcServiceMethod(
         kWatch, grpc::internal::RpcMethod::SERVER_STREAMING,
         new grpc::internal::ServerStreamingHandler<WorkService, grpc::ByteBuffer, grpc::ByteBuffer>(

@@ -24,13 +24,13 @@ namespace internal {
 namespace {
 
 // A fixed pool of threads taking work from one queue.
-class ReadThreads {
+class Pool {
  public:
-  explicit ReadThreads(int n) {
+  Pool(int n, const char* name) {
     for (int i = 0; i < n; ++i) {
-      std::thread([this] {
+      std::thread([this, name] {
         // Else it inherits the name of the thread that first used it (a gRPC thread).
-        pthread_setname_np(pthread_self(), "fg-read");
+        pthread_setname_np(pthread_self(), name);
         while (true) {
           std::function<void()> work;
           {
@@ -57,9 +57,16 @@ class ReadThreads {
 
 }  // namespace
 
-void RunOnReadThread(std::function<void()> work) {
-  static ReadThreads* threads = new ReadThreads(kReadThreads);  // for the process's life
-  threads->Run(std::move(work));
+void RunOn(Threads threads, std::function<void()> work) {
+  // Each pool started on its first call and kept for the process's life (never destroyed: a
+  // call may still be finishing on one of its threads while the process exits).
+  if (threads == Threads::kRead) {
+    static Pool* read = new Pool(kReadThreads, "fg-read");
+    read->Run(std::move(work));
+  } else {
+    static Pool* write = new Pool(kWriteThreads, "fg-write");
+    write->Run(std::move(work));
+  }
 }
 
 }  // namespace internal

@@ -358,7 +358,7 @@ class MetricsInterceptorFactory final
 };
 
 // The W3C trace context of every call, current on the handler's thread for the whole handler
-// (callback methods: ServeUnaryOnReadThread, callback_unary.h). gRPC runs these two hooks on
+// (callback methods: ServeUnary, callback_unary.h). gRPC runs these two hooks on
 // the thread that runs a sync handler, right before and after it (unary and streaming alike); a
 // server interceptor's hooks may run elsewhere (e.g. where the status is sent), so they cannot
 // scope a thread-local context around the handler.
@@ -388,7 +388,7 @@ void InstallTraceCallbacks() {
 // RpcMetrics (grpc::ServerInitializer is the public way to get it) and registers the services.
 //
 // Why the services are registered here and not with ServerBuilder::RegisterService: a builder
-// that sees a service with callback methods (e.g. GetBuilding, ServeUnaryOnReadThread) among
+// that sees a service with callback methods (e.g. GetBuilding, ServeUnary) among
 // synchronous ones builds a "hybrid" server (grpc 1.51 ServerBuilder::BuildAndStart), whose
 // synchronous completion queues do not poll: every connection's I/O then waits for the two
 // threads of gRPC's callback queue ("nexting_thread"), which also run every callback, and

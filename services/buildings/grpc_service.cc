@@ -21,11 +21,11 @@ namespace firegrid::buildings {
                                            v1::Response* resp) {                             \
     FG_BUILDINGS_SERVE(Method)                                                               \
   }
-#define FG_BUILDINGS_CALLBACK_RPC(Method, Request, Response)                          \
-  grpc::ServerUnaryReactor* BuildingGrpcService::Method(                              \
-      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) { \
-    return server::ServeUnaryOnReadThread(                                            \
-        ctx, [=, this]() -> grpc::Status { FG_BUILDINGS_SERVE(Method) });             \
+#define FG_BUILDINGS_CALLBACK_RPC(Method, Request, Response)                               \
+  grpc::ServerUnaryReactor* BuildingGrpcService::Method(                                   \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) {      \
+    return server::ServeUnary(server::Threads::kRead, ctx,                                 \
+                              [=, this]() -> grpc::Status { FG_BUILDINGS_SERVE(Method) }); \
   }
 
 #include "services/buildings/rpcs.inc"

@@ -19,11 +19,11 @@ namespace firegrid::credit {
                                          v1::Response* resp) {                             \
     FG_CREDIT_SERVE(Impl)                                                                  \
   }
-#define FG_CREDIT_CALLBACK_RPC(Method, Impl, Request, Response)                                   \
-  grpc::ServerUnaryReactor* CreditGrpcService::Method(                                            \
-      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) {             \
-    return server::ServeUnaryOnReadThread(ctx,                                                    \
-                                          [=, this]() -> grpc::Status { FG_CREDIT_SERVE(Impl) }); \
+#define FG_CREDIT_CALLBACK_RPC(Method, Impl, Request, Response)                       \
+  grpc::ServerUnaryReactor* CreditGrpcService::Method(                                \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) { \
+    return server::ServeUnary(server::Threads::kRead, ctx,                            \
+                              [=, this]() -> grpc::Status { FG_CREDIT_SERVE(Impl) }); \
   }
 #include "services/credit/rpcs.inc"
 #undef FG_CREDIT_RPC
