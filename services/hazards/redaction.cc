@@ -45,14 +45,21 @@ v1::Hazard PublicView(const v1::Hazard& h) {
   return out;
 }
 
-v1::Hazard Redact(v1::Hazard h, const auth::Principal& p) {
-  if (p.role == auth::Role::kPublicChannel) return PublicView(h);
-  v1::Reporter* r = h.mutable_reporter();
+void RedactInPlace(const auth::Principal& p, v1::Hazard* h) {
+  if (p.role == auth::Role::kPublicChannel) {
+    *h = PublicView(*h);
+    return;
+  }
+  v1::Reporter* r = h->mutable_reporter();
   r->set_name(subjects::MaskName(r->name()));
   r->set_contact(subjects::MaskContact(r->contact()));
-  if (h.has_liable_party() && p.role != auth::Role::kInternalService) {
-    subjects::MaskParty(h.mutable_liable_party());
+  if (h->has_liable_party() && p.role != auth::Role::kInternalService) {
+    subjects::MaskParty(h->mutable_liable_party());
   }
+}
+
+v1::Hazard Redact(v1::Hazard h, const auth::Principal& p) {
+  RedactInPlace(p, &h);
   return h;
 }
 

@@ -14,6 +14,8 @@ namespace firegrid::hazards {
 // service keys persons by it; no person reads through them); a public channel sees PublicView.
 // Every hazard a response carries (GetHazard, ListHazards, the transitions) passes through it.
 v1::Hazard Redact(v1::Hazard h, const auth::Principal& p);
+// The same, on `h` itself (a listing redacts each hazard where its response holds it).
+void RedactInPlace(const auth::Principal& p, v1::Hazard* h);
 
 // The personal fields a revealing read (GetHazard with reveal_personal_data, district admins
 // only) shows unmasked, as the audit record names them: "reporter.name", "reporter.contact",

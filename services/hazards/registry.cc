@@ -268,7 +268,9 @@ absl::StatusOr<v1::ListHazardsResponse> HazardRegistry::List(const P& p,
       v1::Hazard& h = page.hazards[i];
       cursor = h.tier_path() + "|" + h.hazard_id();
       if (!MatchesListing(p, req, h, now)) continue;
-      *resp.add_hazards() = Redact(std::move(h), p);  // moved, not copied: h is not read again
+      v1::Hazard* kept = resp.add_hazards();
+      kept->Swap(&h);  // not copied: h is not read again
+      RedactInPlace(p, kept);
       if (resp.hazards_size() == size) {
         full = true;
         if (i + 1 < page.hazards.size() || !page.next_cursor.empty()) {

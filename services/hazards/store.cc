@@ -218,10 +218,11 @@ absl::StatusOr<HazardStore::Page> HazardStore::Scan(const std::string& departmen
   std::vector<std::vector<std::string>> cmds;
   for (const auto& id : index.ids) cmds.push_back({"HGET", Key("h", id), "data"});
   FG_ASSIGN_OR_RETURN(std::vector<std::string> values, redis::FetchValues(*pool_, cmds));
+  page.hazards.reserve(values.size());
   for (const auto& bytes : values) {
-    v1::Hazard h;
-    if (!h.ParseFromString(bytes)) return absl::DataLossError("corrupt hazard");
-    page.hazards.push_back(std::move(h));
+    if (!page.hazards.emplace_back().ParseFromString(bytes)) {
+      return absl::DataLossError("corrupt hazard");
+    }
   }
   return page;
 }
