@@ -334,11 +334,6 @@ KeptClients& Kept() {
   return *kept;
 }
 
-// Whether destroying a cooperative-sticky member that never had an assignment aborts the
-// process: librdkafka asserts on the assignor's missing state before 2.3.0 (issue #4312, fixed
-// by pull request #4381).
-bool DestroyBeforeFirstAssignmentAborts() { return RdKafka::version() < 0x020300ff; }
-
 }  // namespace
 
 Consumer::~Consumer() {
@@ -357,6 +352,8 @@ Consumer::~Consumer() {
     kept.clients.emplace_back(consumer_.release(), rebalancer_.release());
   }
 }
+
+bool Consumer::DestroyBeforeFirstAssignmentAborts() { return RdKafka::version() < 0x020300ff; }
 
 int Consumer::KafkaClientsKeptUntilExit() {
   KeptClients& kept = Kept();

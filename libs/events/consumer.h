@@ -187,6 +187,9 @@ class Consumer {
   // Closed Kafka clients of destroyed consumers that this process keeps until it exits (see
   // ~Consumer).
   static int KafkaClientsKeptUntilExit();
+  // Whether this librdkafka aborts when destroying a member that never had an assignment (before
+  // 2.3.0: issue #4312, fixed by pull request #4381), so that ~Consumer keeps such a client.
+  static bool DestroyBeforeFirstAssignmentAborts();
   // Messages done (handled or duplicate) and dead-lettered since Start.
   int64_t done() const { return done_.load(); }
   int64_t dead_lettered() const { return dead_lettered_.load(); }

@@ -16,13 +16,10 @@ trace::Context TraceContextOf(const grpc::ServerContextBase& ctx);
 // The process's thread pools that callback methods are served on (ServeUnary), each started on
 // first use and kept for the process's life. Reads and writes have pools of their own so that a
 // burst of one kind (writes wait on more round trips) does not hold up the other.
-enum class Threads {
-  kRead,   // 8 threads: the best of 2, 4, 8 and 16 for GetBuilding (bench/README.md)
-  kWrite,  // 16 threads
-};
+enum class Threads { kRead, kWrite };
 
 namespace internal {
-inline constexpr int kReadThreads = 8;
+inline constexpr int kReadThreads = 8;  // the best of 2, 4, 8 and 16 for GetBuilding (bench/)
 inline constexpr int kWriteThreads = 16;
 // Runs `work` on one of the pool's threads.
 void RunOn(Threads threads, std::function<void()> work);
